@@ -1,0 +1,251 @@
+//! Closed code lists. Each code has one stable snake_case spelling used in the API, in files and
+//! in the database; `parse` accepts it (case and accents folded) plus listed French synonyms,
+//! because field teams type French.
+
+use crate::error::FieldError;
+use crate::text::fold;
+
+macro_rules! code_list {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $variant:ident = $code:literal $( | $alias:literal )* ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $( $variant ),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $code ),+ }
+            }
+
+            /// The accepted spellings, for error messages: "one of a, b, c".
+            pub fn expected() -> String {
+                let codes: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
+                format!("one of {}", codes.join(", "))
+            }
+
+            /// Parses a code or one of its synonyms; `field` names the input in the error.
+            pub fn parse(field: &str, input: &str) -> Result<$name, FieldError> {
+                let folded = fold(input).replace(' ', "_");
+                $(
+                    if folded == $code $( || folded == fold($alias).replace(' ', "_") )* {
+                        return Ok($name::$variant);
+                    }
+                )+
+                Err(FieldError::new(field, input.trim(), Self::expected()))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+code_list! {
+    /// Sex as recorded at registration.
+    Sex { Female = "f" | "female" | "feminin" | "femme" | "F", Male = "m" | "male" | "masculin" | "homme" | "h" }
+}
+
+code_list! {
+    /// How precisely a date is known. `estimated` dates come from an estimated age.
+    DatePrecision { Day = "day" | "jour", Month = "month" | "mois", Year = "year" | "annee", Estimated = "estimated" | "estime" | "estimation" }
+}
+
+code_list! {
+    /// The household's intention about a durable solution.
+    Intention {
+        Return = "return" | "retour" | "retourner",
+        IntegrateLocally = "integrate_locally" | "integration locale" | "integration_locale" | "rester",
+        SettleElsewhere = "settle_elsewhere" | "reinstallation ailleurs" | "ailleurs",
+        Undecided = "undecided" | "indecis" | "ne sait pas" | "nsp",
+    }
+}
+
+code_list! {
+    /// Where the household lives now.
+    ShelterType {
+        HostFamily = "host_family" | "famille d accueil" | "famille_accueil",
+        Site = "site" | "camp" | "site de deplaces",
+        Rented = "rented" | "location" | "loue",
+        Own = "own" | "proprietaire" | "propre logement",
+        Collective = "collective_centre" | "centre collectif" | "collective",
+        Makeshift = "makeshift" | "abri de fortune" | "abri_fortune",
+        NoShelter = "none" | "sans abri" | "aucun",
+        Other = "other" | "autre",
+    }
+}
+
+code_list! {
+    /// A member's relationship to the head of household.
+    Relationship {
+        Head = "head" | "chef" | "chef de menage",
+        Spouse = "spouse" | "conjoint" | "epoux" | "epouse",
+        Child = "child" | "enfant" | "fils" | "fille",
+        Parent = "parent" | "pere" | "mere",
+        Sibling = "sibling" | "frere" | "soeur",
+        Grandchild = "grandchild" | "petit enfant" | "petit_enfant",
+        OtherRelative = "other_relative" | "autre parent",
+        Unrelated = "unrelated" | "sans lien",
+    }
+}
+
+code_list! {
+    /// Civil documents, held or missing.
+    Document {
+        NationalId = "national_id" | "cni" | "carte d identite" | "nina",
+        BirthCertificate = "birth_certificate" | "acte de naissance" | "acte_naissance",
+        Passport = "passport" | "passeport",
+        ConsularCard = "consular_card" | "carte consulaire",
+        Other = "other" | "autre",
+    }
+}
+
+code_list! {
+    /// Specific needs (UNHCR standard categories, abridged). The protection-related ones are
+    /// sensitive; see `SpecificNeed::is_protection_sensitive`.
+    SpecificNeed {
+        Disability = "disability" | "handicap",
+        SeriousMedicalCondition = "serious_medical_condition" | "maladie grave",
+        OlderPersonAtRisk = "older_person_at_risk" | "personne agee",
+        PregnantOrLactating = "pregnant_or_lactating" | "femme enceinte ou allaitante",
+        SingleParent = "single_parent" | "parent seul",
+        UnaccompaniedChild = "unaccompanied_child" | "enfant non accompagne",
+        SeparatedChild = "separated_child" | "enfant separe",
+        WomanAtRisk = "woman_at_risk" | "femme a risque",
+        GbvSurvivor = "gbv_survivor" | "survivant vbg",
+        TortureSurvivor = "torture_survivor" | "survivant de torture",
+        LegalProtectionNeed = "legal_protection_need" | "besoin de protection juridique",
+    }
+}
+
+impl SpecificNeed {
+    /// Protection-related needs that only roles with a need to know may see.
+    pub fn is_protection_sensitive(self) -> bool {
+        matches!(
+            self,
+            SpecificNeed::UnaccompaniedChild
+                | SpecificNeed::SeparatedChild
+                | SpecificNeed::WomanAtRisk
+                | SpecificNeed::GbvSurvivor
+                | SpecificNeed::TortureSurvivor
+                | SpecificNeed::LegalProtectionNeed
+        )
+    }
+}
+
+code_list! {
+    /// A movement event, for a household or for a person who moves apart from it.
+    MovementKind {
+        Displacement = "displacement" | "deplacement",
+        SecondaryDisplacement = "secondary_displacement" | "deplacement secondaire",
+        PendularVisit = "pendular_visit" | "mouvement pendulaire" | "visite pendulaire",
+        Return = "return" | "retour",
+        LocalIntegration = "local_integration" | "integration locale",
+        SettlementElsewhere = "settlement_elsewhere" | "installation ailleurs",
+        DepartureAbroad = "departure_abroad" | "depart a l etranger",
+        ArrivalFromAbroad = "arrival_from_abroad" | "arrivee de l etranger",
+        Birth = "birth" | "naissance",
+        Death = "death" | "deces",
+    }
+}
+
+impl MovementKind {
+    /// Births and deaths belong to a person, never to a whole household.
+    pub fn is_person_only(self) -> bool {
+        matches!(self, MovementKind::Birth | MovementKind::Death)
+    }
+
+    /// Whether the event needs a destination location inside Mali.
+    pub fn needs_destination(self) -> bool {
+        matches!(
+            self,
+            MovementKind::Displacement
+                | MovementKind::SecondaryDisplacement
+                | MovementKind::PendularVisit
+                | MovementKind::Return
+                | MovementKind::SettlementElsewhere
+                | MovementKind::ArrivalFromAbroad
+        )
+    }
+}
+
+code_list! {
+    /// Why people moved.
+    Cause {
+        ArmedConflict = "armed_conflict" | "conflit arme" | "conflit",
+        IntercommunalViolence = "intercommunal_violence" | "violence intercommunautaire" | "violences intercommunautaires",
+        Drought = "drought" | "secheresse",
+        Flood = "flood" | "inondation" | "inondations",
+        FoodInsecurity = "food_insecurity" | "insecurite alimentaire",
+        Other = "other" | "autre",
+    }
+}
+
+code_list! {
+    /// Where a household or person stands, derived from their movements.
+    Status {
+        NotDisplaced = "not_displaced",
+        Displaced = "displaced",
+        Returned = "returned",
+        LocallyIntegrated = "locally_integrated",
+        SettledElsewhere = "settled_elsewhere",
+        Abroad = "abroad",
+        ArrivedFromAbroad = "arrived_from_abroad",
+        Deceased = "deceased",
+    }
+}
+
+code_list! {
+    /// A user's role. Finer access control (scopes, agreements) builds on these.
+    Role {
+        Admin = "admin" | "administrateur",
+        Registrar = "registrar" | "enregistreur" | "agent d enregistrement",
+        Viewer = "viewer" | "lecteur",
+    }
+}
+
+impl Role {
+    pub fn can_write_registry(self) -> bool {
+        matches!(self, Role::Admin | Role::Registrar)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_codes_and_french_synonyms() {
+        assert_eq!(MovementKind::parse("kind", "Retour").unwrap(), MovementKind::Return);
+        assert_eq!(MovementKind::parse("kind", "pendular_visit").unwrap(), MovementKind::PendularVisit);
+        assert_eq!(Cause::parse("cause", "Sécheresse").unwrap(), Cause::Drought);
+        assert_eq!(Sex::parse("sex", "F").unwrap(), Sex::Female);
+        assert_eq!(ShelterType::parse("shelter", "Famille d'accueil").unwrap(), ShelterType::HostFamily);
+    }
+
+    #[test]
+    fn rejects_unknown_code_naming_field_and_choices() {
+        let err = Cause::parse("cause", "earthquake").unwrap_err();
+        assert_eq!(err.field, "cause");
+        assert_eq!(err.value, "earthquake");
+        assert!(err.expected.contains("armed_conflict"), "{}", err.expected);
+    }
+
+    #[test]
+    fn every_code_round_trips() {
+        for kind in MovementKind::ALL {
+            assert_eq!(MovementKind::parse("k", kind.as_str()).unwrap(), *kind);
+        }
+        for status in Status::ALL {
+            assert_eq!(Status::parse("s", status.as_str()).unwrap(), *status);
+        }
+    }
+}

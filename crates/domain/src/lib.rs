@@ -1,0 +1,15 @@
+//! Djoliba's domain: the vocabulary of displacement response, parsing of input into typed values,
+//! and the movement timeline that derives where a household or person is and what their status is.
+//!
+//! Invariant: this crate does no IO (no files, no database, no clock). Callers pass "today" in.
+
+pub mod codes;
+pub mod dates;
+pub mod error;
+pub mod registry;
+pub mod text;
+pub mod timeline;
+
+pub use codes::*;
+pub use dates::{FuzzyDate, ParseDateError};
+pub use error::{FieldError, FieldErrors};
