@@ -1,1 +1,117 @@
+//! Djoliba's storage: one code base for SQLite (the embedded default) and PostgreSQL.
+//!
+//! Invariants:
+//! - every use case runs in one transaction: it commits whole or not at all;
+//! - nothing is overwritten without a trace: a change to a household, person or movement writes
+//!   a `record_versions` row in the same transaction; movements are voided, never deleted;
+//! - personal data (names, phone) never appears in an error message or a `Debug` output;
+//! - time comes from the store's clock, which tests replace.
 
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod migrate;
+pub mod reference;
+pub mod registry;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use db::{Backend, Db, Target};
+pub use error::StoreError;
+pub use reference::Gazetteer;
+
+/// Who is acting: every store call that reads or changes the registry takes one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Actor {
+    pub user_id: String,
+    pub username: String,
+    pub role: domain::Role,
+    pub organisation_id: Option<String>,
+}
+
+impl Actor {
+    /// The actor for command-line maintenance (imports and user management run by an operator
+    /// on the machine itself).
+    pub fn system() -> Actor {
+        Actor { user_id: "system".into(), username: "system".into(), role: domain::Role::Admin, organisation_id: None }
+    }
+
+    pub fn require_write(&self) -> Result<(), StoreError> {
+        if self.role.can_write_registry() {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden("your role may read the registry but not change it"))
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), StoreError> {
+        if self.role == domain::Role::Admin {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden("only an administrator may do this"))
+        }
+    }
+}
+
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The store: a database, the gazetteer and a clock.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub gazetteer: Arc<Gazetteer>,
+    clock: Clock,
+}
+
+/// What `Store::open` did, for the command line to report.
+#[derive(Debug, Clone, Default)]
+pub struct OpenReport {
+    pub migrations_applied: Vec<i64>,
+    pub backup: Option<std::path::PathBuf>,
+    pub reference_data_loaded: bool,
+}
+
+impl Store {
+    /// Connects, applies pending migrations and seeds reference data when it changed.
+    pub fn open(target: &Target) -> Result<(Store, OpenReport), StoreError> {
+        Self::open_with_clock(target, Arc::new(Utc::now))
+    }
+
+    pub fn open_with_clock(target: &Target, clock: Clock) -> Result<(Store, OpenReport), StoreError> {
+        let db = Db::connect(target)?;
+        let store = Store { db, gazetteer: Arc::new(Gazetteer::built_in()), clock };
+        let now = store.now_ms();
+        let (migrations_applied, backup) = migrate::migrate(&store.db, now)?;
+        let fingerprint = Gazetteer::fingerprint();
+        let reference_data_loaded = store.db.write(|tx| {
+            let stored = tx.query_opt("SELECT value FROM meta WHERE key = 'reference_data'", params![])?;
+            if stored.map(|r| r.text(0)).as_deref() == Some(fingerprint.as_str()) {
+                return Ok(false);
+            }
+            store.gazetteer.write_tables(tx)?;
+            tx.execute("DELETE FROM meta WHERE key = 'reference_data'", params![])?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('reference_data', $1)", params![&fingerprint])?;
+            Ok(true)
+        })?;
+        Ok((store, OpenReport { migrations_applied, backup, reference_data_loaded }))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.now().timestamp_millis()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+/// A new time-ordered identifier (UUIDv7): devices offline can create them without clashing.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,276 @@
+//! Organisations, users, passwords (Argon2id) and session tokens. Tokens are random, shown to
+//! the client once, and stored only as their SHA-256.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use domain::Role;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+use crate::{new_id, params, Actor, Store};
+
+/// Sessions end after this long without use, and in any case after `SESSION_ABSOLUTE_MS`.
+pub const SESSION_IDLE_MS: i64 = 8 * 3600 * 1000;
+pub const SESSION_ABSOLUTE_MS: i64 = 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Organisation {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    pub organisation: Option<String>,
+    pub disabled: bool,
+}
+
+fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A password a person can type from a printout: 20 characters without look-alikes.
+pub fn generate_password() -> Result<String, StoreError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 20];
+    getrandom::fill(&mut buf).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
+    Ok(buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+}
+
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    let mut salt_bytes = [0u8; 16];
+    getrandom::fill(&mut salt_bytes).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| StoreError::Database(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Database(format!("cannot hash the password: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Verified against when the user does not exist, so both cases take the same time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$lYHxNUC8Ue1Z5kS4xk3a0DAHp0HkhdXVTTTgL6+pbdQ";
+
+impl Store {
+    pub fn create_organisation(&self, actor: &Actor, code: &str, name: &str) -> Result<Organisation, StoreError> {
+        actor.require_admin()?;
+        let code = code.trim().to_ascii_uppercase();
+        if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(StoreError::invalid("code", code, "1 to 20 letters, digits, - or _ (e.g. NRC, UNHCR)"));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(StoreError::invalid("name", name, "the organisation's name, 1 to 200 characters"));
+        }
+        let org = Organisation { id: new_id(), code, name: name.to_string() };
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            if tx.query_opt("SELECT id FROM organisations WHERE code = $1", params![&org.code])?.is_some() {
+                return Err(StoreError::Conflict(format!("an organisation with code {} exists", org.code)));
+            }
+            tx.execute(
+                "INSERT INTO organisations (id, code, name, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+                params![&org.id, &org.code, &org.name, now, &actor.user_id],
+            )?;
+            Ok(())
+        })?;
+        Ok(org)
+    }
+
+    pub fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query("SELECT id, code, name FROM organisations ORDER BY code", params![])?
+                .into_iter()
+                .map(|r| Organisation { id: r.text(0), code: r.text(1), name: r.text(2) })
+                .collect())
+        })
+    }
+
+    /// Finds an organisation by code or id.
+    pub fn organisation(&self, code_or_id: &str) -> Result<Option<Organisation>, StoreError> {
+        let key = code_or_id.trim();
+        self.db.read(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT id, code, name FROM organisations WHERE code = $1 OR id = $2",
+                    params![key.to_ascii_uppercase(), key],
+                )?
+                .map(|r| Organisation { id: r.text(0), code: r.text(1), name: r.text(2) }))
+        })
+    }
+
+    /// Creates a user. Registrars must belong to an organisation: their records are its records.
+    pub fn create_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        role: Role,
+        organisation: Option<&str>,
+        password: &str,
+    ) -> Result<User, StoreError> {
+        actor.require_admin()?;
+        let username = username.trim().to_lowercase();
+        if username.len() < 2 || username.len() > 64 || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
+            return Err(StoreError::invalid("username", username, "2 to 64 letters, digits, '.', '_', '-' or '@'"));
+        }
+        if password.chars().count() < 10 {
+            return Err(StoreError::invalid("password", "", "a password of at least 10 characters"));
+        }
+        let org = match organisation {
+            Some(code) => Some(self.organisation(code)?.ok_or_else(|| {
+                StoreError::invalid("organisation", code, "the code of an existing organisation (djoliba org add)")
+            })?),
+            None => None,
+        };
+        if role == Role::Registrar && org.is_none() {
+            return Err(StoreError::invalid("organisation", "", "an organisation: a registrar registers for one"));
+        }
+        let hash = hash_password(password)?;
+        let id = new_id();
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            if tx.query_opt("SELECT id FROM users WHERE username = $1", params![&username])?.is_some() {
+                return Err(StoreError::Conflict(format!("the username {username} is taken")));
+            }
+            tx.execute(
+                "INSERT INTO users (id, username, password_hash, role, organisation_id, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+                params![&id, &username, &hash, role.as_str(), org.as_ref().map(|o| o.id.clone()), now],
+            )?;
+            Ok(())
+        })?;
+        Ok(User { id, username, role, organisation: org.map(|o| o.code), disabled: false })
+    }
+
+    pub fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.db.read(|tx| {
+            tx.query(
+                "SELECT u.id, u.username, u.role, o.code, u.disabled FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.username",
+                params![],
+            )?
+            .into_iter()
+            .map(|r| {
+                Ok(User {
+                    id: r.text(0),
+                    username: r.text(1),
+                    role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
+                    organisation: r.opt_text(3),
+                    disabled: r.int(4) != 0,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub fn set_user_disabled(&self, actor: &Actor, username: &str, disabled: bool) -> Result<(), StoreError> {
+        actor.require_admin()?;
+        self.db.write(|tx| {
+            let n = tx.execute("UPDATE users SET disabled = $1 WHERE username = $2", params![disabled, username.trim().to_lowercase()])?;
+            if n == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            if disabled {
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
+                    params![username.trim().to_lowercase()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Checks a password. Unknown users, disabled users and wrong passwords give the same
+    /// answer after the same work (a hash is always verified).
+    pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<Actor>, StoreError> {
+        let username = username.trim().to_lowercase();
+        let row = self.db.read(|tx| {
+            tx.query_opt(
+                "SELECT id, username, password_hash, role, organisation_id, disabled FROM users WHERE username = $1",
+                params![&username],
+            )
+        })?;
+        let hash = row.as_ref().map(|r| r.text(2)).unwrap_or_else(|| DUMMY_HASH.to_string());
+        let ok = verify_password(password, &hash);
+        match row {
+            Some(r) if ok && r.int(5) == 0 => Ok(Some(Actor {
+                user_id: r.text(0),
+                username: r.text(1),
+                role: Role::parse("role", &r.text(3)).map_err(|e| StoreError::Database(e.to_string()))?,
+                organisation_id: r.opt_text(4),
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Opens a session and returns its token, shown once.
+    pub fn create_session(&self, actor: &Actor) -> Result<String, StoreError> {
+        let token = random_hex(32)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE expires_at < $1", params![now])?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
+                params![token_hash(&token), &actor.user_id, now, now + SESSION_ABSOLUTE_MS],
+            )?;
+            Ok(())
+        })?;
+        Ok(token)
+    }
+
+    /// The actor behind a session token, if the session is alive; touching it extends idle time.
+    pub fn session_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        let now = self.now_ms();
+        let hash = token_hash(token);
+        self.db.write(|tx| {
+            let row = tx.query_opt(
+                "SELECT u.id, u.username, u.role, u.organisation_id, s.last_seen_at, s.expires_at, u.disabled
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                params![&hash],
+            )?;
+            let Some(r) = row else { return Ok(None) };
+            if r.int(5) < now || r.int(4) + SESSION_IDLE_MS < now || r.int(6) != 0 {
+                tx.execute("DELETE FROM sessions WHERE token_hash = $1", params![&hash])?;
+                return Ok(None);
+            }
+            // Writing on every request would serialise readers on SQLite; a minute is precise enough.
+            if now - r.int(4) > 60_000 {
+                tx.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", params![now, &hash])?;
+            }
+            Ok(Some(Actor {
+                user_id: r.text(0),
+                username: r.text(1),
+                role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
+                organisation_id: r.opt_text(3),
+            }))
+        })
+    }
+
+    pub fn delete_session(&self, token: &str) -> Result<(), StoreError> {
+        self.db.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = $1", params![token_hash(token)])?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dummy_hash_parses() {
+        assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
+    }
+}

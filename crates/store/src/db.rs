@@ -1,0 +1,572 @@
+//! One code base for SQLite and PostgreSQL. SQL is written once, in the portable subset both
+//! accept, with `$1`-style parameters; values travel as [`Value`]. Every integer column is
+//! BIGINT, booleans are 0/1, instants are integer milliseconds UTC, dates ISO text.
+//!
+//! Reads and writes both run inside a transaction ([`Db::read`], [`Db::write`]) so a use case
+//! sees one consistent state and commits all or nothing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::StoreError;
+
+/// A parameter or column value. `Debug` never shows text, which may be a person's name.
+#[derive(Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Real(r) => write!(f, "Real({r})"),
+            Value::Text(_) => f.write_str("Text(..)"),
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(Value::Null)
+    }
+}
+
+/// Builds a parameter list: `params![a, b, c]`.
+#[macro_export]
+macro_rules! params {
+    () => { &[] as &[$crate::db::Value] };
+    ($($v:expr),+ $(,)?) => { &[$($crate::db::Value::from($v)),+] as &[$crate::db::Value] };
+}
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    fn value(&self, i: usize) -> &Value {
+        self.0.get(i).unwrap_or(&Value::Null)
+    }
+    pub fn text(&self, i: usize) -> String {
+        match self.value(i) {
+            Value::Text(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Real(r) => r.to_string(),
+            Value::Null => String::new(),
+        }
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.value(i) {
+            Value::Null => None,
+            _ => Some(self.text(i)),
+        }
+    }
+    pub fn int(&self, i: usize) -> i64 {
+        self.opt_int(i).unwrap_or(0)
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.value(i) {
+            Value::Int(n) => Some(*n),
+            Value::Real(r) => Some(*r as i64),
+            Value::Text(s) => s.parse().ok(),
+            Value::Null => None,
+        }
+    }
+    pub fn real(&self, i: usize) -> f64 {
+        match self.value(i) {
+            Value::Int(n) => *n as f64,
+            Value::Real(r) => *r,
+            Value::Text(s) => s.parse().unwrap_or(0.0),
+            Value::Null => 0.0,
+        }
+    }
+}
+
+/// Which database, parsed from `--database-url` / `DATABASE_URL`, or the default SQLite file.
+#[derive(Clone)]
+pub enum Target {
+    /// `create`: whether a missing file may be created (only for the data folder's default).
+    Sqlite { path: PathBuf, create: bool },
+    Postgres { config: Box<postgres::Config>, display: String },
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Target {
+    /// The default: `djoliba.sqlite` in the data folder, created when missing.
+    pub fn default_sqlite(data_dir: &Path) -> Target {
+        Target::Sqlite { path: data_dir.join("djoliba.sqlite"), create: true }
+    }
+
+    /// Parses a database URL. `sqlite://PATH` (or `sqlite:PATH`) names an existing file;
+    /// `postgres://` or `postgresql://` a server. Anything else is an error: a mistyped URL
+    /// must never become a new, empty database.
+    pub fn parse_url(url: &str) -> Result<Target, StoreError> {
+        let url = url.trim();
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = PathBuf::from(rest);
+            if rest.is_empty() {
+                return Err(StoreError::Config("the sqlite URL has no file path (expected sqlite://PATH)".into()));
+            }
+            return Ok(Target::Sqlite { path, create: false });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let config: postgres::Config = url.parse().map_err(|e| {
+                StoreError::Config(format!("the PostgreSQL URL does not parse: {e} (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)"))
+            })?;
+            if config.get_dbname().is_none() {
+                return Err(StoreError::Config("the PostgreSQL URL names no database (expected postgres://USER@HOST/DATABASE)".into()));
+            }
+            return Ok(Target::Postgres { display: redact_url(url), config: Box::new(config) });
+        }
+        let scheme = url.split(':').next().unwrap_or("");
+        Err(StoreError::Config(format!(
+            "unsupported database URL scheme {scheme:?}: expected sqlite://PATH or postgres://USER@HOST/DATABASE"
+        )))
+    }
+
+    /// A description safe for logs: no password.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Sqlite { path, .. } => format!("SQLite {}", path.display()),
+            Target::Postgres { display, .. } => format!("PostgreSQL {display}"),
+        }
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    // postgres://user:secret@host/db → postgres://user:***@host/db
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug)]
+pub struct SqliteManager {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for SqliteManager {
+    type Connection = rusqlite::Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        // Field laptops lose power: WAL with full sync keeps committed work; foreign keys on.
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut rusqlite::Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _: &mut rusqlite::Connection) -> bool {
+        false
+    }
+}
+
+pub struct PostgresManager {
+    config: postgres::Config,
+}
+
+impl std::fmt::Debug for PostgresManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresManager")
+    }
+}
+
+impl r2d2::ManageConnection for PostgresManager {
+    type Connection = postgres::Client;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<postgres::Client, postgres::Error> {
+        self.config.connect(postgres::NoTls)
+    }
+
+    fn is_valid(&self, conn: &mut postgres::Client) -> Result<(), postgres::Error> {
+        conn.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut postgres::Client) -> bool {
+        conn.is_closed()
+    }
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(r2d2::Pool<SqliteManager>),
+    Postgres(r2d2::Pool<PostgresManager>),
+}
+
+/// A connection pool to one of the two databases.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    target: Target,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    pub fn connect(target: &Target) -> Result<Db, StoreError> {
+        let pool = match target {
+            Target::Sqlite { path, create } => {
+                if !path.exists() {
+                    if !create {
+                        return Err(StoreError::Config(format!(
+                            "no SQLite database at {} (a database URL must name an existing file; omit --database-url to use the data folder's database)",
+                            path.display()
+                        )));
+                    }
+                    // Create the file here, once, so the pool itself never creates one.
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent).map_err(|e| {
+                            StoreError::Config(format!("cannot create the data folder {}: {e}", parent.display()))
+                        })?;
+                    }
+                    rusqlite::Connection::open(path).map_err(|e| {
+                        StoreError::Config(format!("cannot create the database {}: {e}", path.display()))
+                    })?;
+                }
+                let manager = SqliteManager { path: path.clone() };
+                let pool = r2d2::Pool::builder()
+                    .max_size(8)
+                    .connection_timeout(Duration::from_secs(30))
+                    .build(manager)
+                    .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+                Pool::Sqlite(pool)
+            }
+            Target::Postgres { config, display } => {
+                let manager = PostgresManager { config: (**config).clone() };
+                let pool = r2d2::Pool::builder()
+                    .max_size(8)
+                    .connection_timeout(Duration::from_secs(10))
+                    .build(manager)
+                    .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL at {display}: {e}")))?;
+                Pool::Postgres(pool)
+            }
+        };
+        Ok(Db { pool, target: target.clone() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Runs `f` in a read transaction.
+    pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.run(false, f)
+    }
+
+    /// Runs `f` in a write transaction, committed if `f` succeeds and rolled back otherwise.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.run(true, f)
+    }
+
+    fn run<T>(&self, write: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
+                // IMMEDIATE takes the write lock up front, so two writers wait for each other
+                // (busy timeout) instead of failing when a reader upgrades.
+                let behavior = if write {
+                    rusqlite::TransactionBehavior::Immediate
+                } else {
+                    rusqlite::TransactionBehavior::Deferred
+                };
+                let tx = conn.transaction_with_behavior(behavior).map_err(db_error)?;
+                let mut wrapped = Tx::Sqlite(tx);
+                let out = f(&mut wrapped)?;
+                if let Tx::Sqlite(tx) = wrapped {
+                    if write {
+                        tx.commit().map_err(db_error)?;
+                    }
+                }
+                Ok(out)
+            }
+            Pool::Postgres(pool) => {
+                let mut conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
+                let tx = conn.transaction().map_err(pg_error)?;
+                let mut wrapped = Tx::Postgres(tx);
+                let out = f(&mut wrapped)?;
+                if let Tx::Postgres(tx) = wrapped {
+                    if write {
+                        tx.commit().map_err(pg_error)?;
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// SQLite only: a consistent copy of the database while it is in use (`VACUUM INTO`).
+    pub fn sqlite_backup(&self, dest: &Path) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
+                if dest.exists() {
+                    return Err(StoreError::Config(format!("{} already exists; choose a new file name", dest.display())));
+                }
+                let dest_text = dest.to_str().ok_or_else(|| StoreError::Config("the backup path is not valid UTF-8".into()))?;
+                conn.execute("VACUUM INTO ?1", [dest_text]).map_err(db_error)?;
+                Ok(())
+            }
+            Pool::Postgres(_) => Err(StoreError::Config(
+                "djoliba backup copies the SQLite database; for PostgreSQL use pg_dump".into(),
+            )),
+        }
+    }
+}
+
+/// A transaction on either database.
+pub enum Tx<'c> {
+    Sqlite(rusqlite::Transaction<'c>),
+    Postgres(postgres::Transaction<'c>),
+}
+
+pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+pub(crate) fn pg_error(e: postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        StoreError::Database(format!("{}: {}", db.code().code(), db.message()))
+    } else {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// `$1` → `?1` for SQLite, which reads `$1` as a named parameter.
+fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.contains('$') {
+        std::borrow::Cow::Owned(sql.replace('$', "?"))
+    } else {
+        std::borrow::Cow::Borrowed(sql)
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(r) => ToSqlOutput::Borrowed(ValueRef::Real(*r)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+impl postgres::types::ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self {
+            Value::Null => Ok(postgres::types::IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            Value::Real(r) => match *ty {
+                Type::FLOAT4 => (*r as f32).to_sql(ty, out),
+                _ => r.to_sql(ty, out),
+            },
+            Value::Text(s) => s.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
+    use postgres::types::Type;
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let conv = |e: postgres::Error| StoreError::Database(format!("column {}: {e}", column.name()));
+        let value = match *column.type_() {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(conv)?.map(Value::Int),
+            Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(conv)?.map(|v| Value::Int(v.into())),
+            Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(conv)?.map(|v| Value::Int(v.into())),
+            Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(conv)?.map(Value::from),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(conv)?.map(Value::Real),
+            Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(conv)?.map(|v| Value::Real(v.into())),
+            _ => row.try_get::<_, Option<String>>(i).map_err(conv)?.map(Value::Text),
+        };
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+impl Tx<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Executes one statement; returns the number of rows changed.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
+                let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
+                Ok(n as u64)
+            }
+            Tx::Postgres(tx) => {
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+                tx.execute(sql, &refs).map_err(pg_error)
+            }
+        }
+    }
+
+    /// Runs a script of statements without parameters (migrations).
+    pub fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.execute_batch(sql).map_err(db_error),
+            Tx::Postgres(tx) => tx.batch_execute(sql).map_err(pg_error),
+        }
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
+                let columns = stmt.column_count();
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next().map_err(db_error)? {
+                    let mut values = Vec::with_capacity(columns);
+                    for i in 0..columns {
+                        use rusqlite::types::ValueRef;
+                        values.push(match row.get_ref(i).map_err(db_error)? {
+                            ValueRef::Null => Value::Null,
+                            ValueRef::Integer(n) => Value::Int(n),
+                            ValueRef::Real(r) => Value::Real(r),
+                            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                            ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+                        });
+                    }
+                    out.push(Row(values));
+                }
+                Ok(out)
+            }
+            Tx::Postgres(tx) => {
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+                tx.query(sql, &refs).map_err(pg_error)?.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// A single integer, e.g. `SELECT COUNT(*) …`.
+    pub fn query_int(&mut self, sql: &str, params: &[Value]) -> Result<i64, StoreError> {
+        Ok(self.query_opt(sql, params)?.map(|r| r.int(0)).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistyped_urls_are_errors() {
+        for url in ["postgress://x/db", "mysql://x/db", "", "sqlite://", "postgres://host"] {
+            assert!(Target::parse_url(url).is_err(), "{url}");
+        }
+        assert!(matches!(Target::parse_url("sqlite:///tmp/x.db"), Ok(Target::Sqlite { create: false, .. })));
+        assert!(matches!(Target::parse_url("postgres://u@localhost/db"), Ok(Target::Postgres { .. })));
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn value_debug_hides_text() {
+        assert_eq!(format!("{:?}", Value::from("Aminata")), "Text(..)");
+    }
+}

@@ -1,0 +1,48 @@
+//! Store errors. Each variant maps to one HTTP status in the web crate; messages never carry a
+//! person's name (values in field errors are codes, dates and identifiers only).
+
+use domain::timeline::ChronologyError;
+use domain::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist, or the user may not see it (both answer 404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input that does not parse or references what does not exist.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// A movement that would make a timeline inconsistent.
+    #[error("inconsistent chronology: {0}")]
+    Chronology(ChronologyError),
+    /// A unique identifier already in use, or a stale version.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The user's role does not allow the action.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The setup is wrong: URL, file, folder. The message says what to do.
+    #[error("{0}")]
+    Config(String),
+    /// The database failed. Logged, never shown to API clients.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<FieldErrors> for StoreError {
+    fn from(e: FieldErrors) -> Self {
+        StoreError::Invalid(e)
+    }
+}
+
+impl From<ChronologyError> for StoreError {
+    fn from(e: ChronologyError) -> Self {
+        StoreError::Chronology(e)
+    }
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, value: impl Into<String>, expected: impl Into<String>) -> StoreError {
+        StoreError::Invalid(FieldErrors(vec![domain::FieldError::new(field, value, expected)]))
+    }
+}

@@ -1,0 +1,105 @@
+//! Embedded migrations, applied in order at start, each in its own transaction, recorded with a
+//! checksum so an edited migration is detected. Before migrating a SQLite database that already
+//! holds data, a copy is written to `backups/` next to it.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{Backend, Db, Target};
+use crate::error::StoreError;
+use crate::params;
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "registry",
+    sql: include_str!("../migrations/0001_registry.sql"),
+}];
+
+fn checksum(sql: &str) -> String {
+    let digest = Sha256::digest(sql.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub applied: Vec<i64>,
+    pub pending: Vec<i64>,
+}
+
+const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// Which migrations are applied and which are pending; refuses a database whose applied
+/// migrations differ from the embedded ones (edited, or from a newer Djoliba).
+pub fn status(db: &Db) -> Result<MigrationStatus, StoreError> {
+    db.write(|tx| {
+        tx.execute(CREATE_TRACKING, params![])?;
+        let rows = tx.query("SELECT version, checksum FROM schema_migrations ORDER BY version", params![])?;
+        let mut applied = Vec::new();
+        for row in rows {
+            let version = row.int(0);
+            match MIGRATIONS.iter().find(|m| m.version == version) {
+                None => {
+                    return Err(StoreError::Config(format!(
+                        "the database has migration {version}, which this Djoliba does not know: it was written by a newer version"
+                    )))
+                }
+                Some(m) if checksum(m.sql) != row.text(1) => {
+                    return Err(StoreError::Config(format!(
+                        "migration {version} ({}) applied to the database differs from the one built in",
+                        m.name
+                    )))
+                }
+                Some(_) => applied.push(version),
+            }
+        }
+        let pending = MIGRATIONS.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+        Ok(MigrationStatus { applied, pending })
+    })
+}
+
+/// Applies pending migrations. Returns the versions applied and, for SQLite with data, the
+/// backup written first.
+pub fn migrate(db: &Db, now_ms: i64) -> Result<(Vec<i64>, Option<PathBuf>), StoreError> {
+    let state = status(db)?;
+    if state.pending.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let backup = match (db.backend(), db.target()) {
+        (Backend::Sqlite, Target::Sqlite { path, .. }) if !state.applied.is_empty() => {
+            Some(backup_before_migration(db, path, now_ms)?)
+        }
+        _ => None,
+    };
+    for version in &state.pending {
+        let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) else { continue };
+        db.write(|tx| {
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+                params![m.version, m.name, checksum(m.sql), now_ms],
+            )?;
+            Ok(())
+        })
+        .map_err(|e| StoreError::Config(format!("migration {} ({}) failed: {e}", m.version, m.name)))?;
+        tracing::info!(version = m.version, name = m.name, "migration applied");
+    }
+    Ok((state.pending, backup))
+}
+
+fn backup_before_migration(db: &Db, path: &Path, now_ms: i64) -> Result<PathBuf, StoreError> {
+    let dir = path.parent().unwrap_or(Path::new(".")).join("backups");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    let dest = dir.join(format!("before-migration-{now_ms}.sqlite"));
+    db.sqlite_backup(&dest)?;
+    tracing::info!(backup = %dest.display(), "database copied before migrating");
+    Ok(dest)
+}

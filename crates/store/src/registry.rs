@@ -1,0 +1,1065 @@
+//! The registry: households, people and movements. Creation writes the row (with who and when);
+//! every later change writes a `record_versions` row with the old and new value of each changed
+//! field and the reason, in the same transaction. Movements are voided, never deleted. Derived
+//! values (status, current location, displacement count) are recomputed from the movements in
+//! the transaction that changes them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use domain::registry::{NewHousehold, NewMovement, NewPerson};
+use domain::timeline::{self, ChronologyError, Event, Summary};
+use domain::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::{Row, Tx, Value};
+use crate::error::StoreError;
+use crate::reference::CURRENT_GAZETTEER;
+use crate::{new_id, params, Actor, Store};
+
+/// A location as stored: P-code and gazetteer, with its name for display.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LocationRef {
+    pub pcode: String,
+    pub gazetteer: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Household {
+    pub id: String,
+    pub external_id: String,
+    /// Organisation code.
+    pub organisation: String,
+    pub registration_point: LocationRef,
+    pub registration_date: NaiveDate,
+    pub population_group: String,
+    pub origin: Option<LocationRef>,
+    /// Where the household was when registered.
+    pub registered_location: Option<LocationRef>,
+    /// Where the household is now, from its movements (or its registration if none places it).
+    pub current_location: Option<LocationRef>,
+    pub shelter_type: Option<ShelterType>,
+    pub intention: Option<Intention>,
+    pub head_person_id: Option<String>,
+    pub status: Status,
+    pub displacement_count: i64,
+    pub moves_back_and_forth: bool,
+    pub displaced_since: Option<NaiveDate>,
+    pub member_count: i64,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct Person {
+    pub id: String,
+    pub household_id: String,
+    pub external_id: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub father_name: Option<String>,
+    pub other_spellings: Vec<String>,
+    pub sex: Option<Sex>,
+    /// As known: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    pub birth_date_precision: Option<DatePrecision>,
+    pub relationship: Option<Relationship>,
+    pub documents_held: Vec<Document>,
+    pub documents_missing: Vec<Document>,
+    pub specific_needs: Vec<SpecificNeed>,
+    pub phone: Option<String>,
+    pub status: Status,
+    pub current_location: Option<LocationRef>,
+    pub version: i64,
+}
+
+impl std::fmt::Debug for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Person").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Movement {
+    pub id: String,
+    pub household_id: String,
+    /// Set when the event concerns one member, not the whole household.
+    pub person_id: Option<String>,
+    pub external_id: Option<String>,
+    pub kind: MovementKind,
+    pub date: String,
+    pub date_precision: DatePrecision,
+    pub from: Option<LocationRef>,
+    pub to: Option<LocationRef>,
+    pub country: Option<String>,
+    pub cause: Option<Cause>,
+    pub source: Option<String>,
+    pub voided: bool,
+    pub void_reason: Option<String>,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MemberDetail {
+    #[serde(flatten)]
+    pub person: Person,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HouseholdDetail {
+    pub household: Household,
+    pub summary: Summary,
+    pub members: Vec<MemberDetail>,
+    /// All movements, voided ones included, in timeline order.
+    pub movements: Vec<Movement>,
+}
+
+/// One change to a record.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Version {
+    pub entity: String,
+    pub entity_id: String,
+    pub version: i64,
+    pub changed_at: String,
+    pub changed_by: String,
+    pub reason: String,
+    /// `{field: {"from": old, "to": new}}`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HouseholdFilter {
+    /// Organisation code.
+    pub organisation: Option<String>,
+    pub population_group: Option<String>,
+    pub status: Option<String>,
+    /// P-code: households whose current location is this unit or inside it.
+    pub location: Option<String>,
+    pub external_id: Option<String>,
+    /// Registered on or after (YYYY-MM-DD).
+    pub registered_from: Option<String>,
+    /// Registered on or before (YYYY-MM-DD).
+    pub registered_to: Option<String>,
+    /// Households with a member whose name contains this text (case and accents ignored).
+    pub q: Option<String>,
+    pub back_and_forth: Option<bool>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonFilter {
+    /// Name contains (case and accents ignored), any of given, family, father's name or other spellings.
+    pub q: Option<String>,
+    pub sex: Option<String>,
+    pub status: Option<String>,
+    pub location: Option<String>,
+    pub household_id: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MovementFilter {
+    pub kind: Option<String>,
+    /// On or after (YYYY-MM-DD).
+    pub from_date: Option<String>,
+    /// On or before (YYYY-MM-DD).
+    pub to_date: Option<String>,
+    /// P-code: movements from or to this unit or inside it.
+    pub location: Option<String>,
+    pub household_id: Option<String>,
+    pub include_voided: Option<bool>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Changes to a household's registration fields; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdPatch {
+    pub registration_point: Option<String>,
+    pub registration_date: Option<String>,
+    pub population_group: Option<String>,
+    pub origin: Option<String>,
+    pub shelter_type: Option<String>,
+    pub intention: Option<String>,
+    pub head_person_id: Option<String>,
+    /// Why the record changes (required).
+    pub reason: String,
+    /// The version the change was made against; a different current version is a conflict.
+    pub expected_version: Option<i64>,
+}
+
+fn ms_to_rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+fn join_codes<T: std::fmt::Display>(codes: &[T]) -> String {
+    codes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn split_codes<T>(text: &str, parse: fn(&str, &str) -> Result<T, FieldError>) -> Vec<T> {
+    text.split(',').filter(|s| !s.is_empty()).filter_map(|s| parse("", s).ok()).collect()
+}
+
+fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
+    (limit.unwrap_or(50).clamp(1, 500), offset.unwrap_or(0).max(0))
+}
+
+/// A person's searchable name: every recorded spelling, folded.
+fn person_name_key(p: &NewPerson) -> String {
+    let mut parts = vec![p.given_name.as_str(), p.family_name.as_str()];
+    if let Some(f) = &p.father_name {
+        parts.push(f);
+    }
+    parts.extend(p.other_spellings.iter().map(String::as_str));
+    domain::text::fold(&parts.join(" | "))
+}
+
+/// SQL building with numbered parameters, for filters.
+struct Query {
+    conditions: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Query {
+    fn new() -> Self {
+        Query { conditions: vec!["1 = 1".into()], params: Vec::new() }
+    }
+    /// Adds a condition; `?` in it is replaced by the next parameter number.
+    fn and(&mut self, condition: &str, values: Vec<Value>) {
+        let mut text = String::new();
+        let mut values = values.into_iter();
+        for part in condition.split('?').enumerate() {
+            if part.0 > 0 {
+                if let Some(v) = values.next() {
+                    self.params.push(v);
+                }
+                text.push_str(&format!("${}", self.params.len()));
+            }
+            text.push_str(part.1);
+        }
+        self.conditions.push(text);
+    }
+    fn where_clause(&self) -> String {
+        self.conditions.join(" AND ")
+    }
+}
+
+fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| StoreError::invalid(field, value, "a date as YYYY-MM-DD"))
+}
+
+fn location_prefix(store: &Store, field: &str, value: &str) -> Result<String, StoreError> {
+    let code = value.trim().to_ascii_uppercase();
+    if store.gazetteer.get(&code).is_none() {
+        return Err(StoreError::invalid(field, value, "a P-code of the current gazetteer"));
+    }
+    Ok(format!("{code}%"))
+}
+
+const HOUSEHOLD_COLUMNS: &str = "h.id, h.external_id, o.code, h.registration_point, h.registration_point_gazetteer,
+    h.registration_date, h.population_group, h.origin, h.origin_gazetteer, h.registered_location,
+    h.registered_location_gazetteer, h.current_location, h.current_location_gazetteer, h.shelter_type,
+    h.intention, h.head_person_id, h.status, h.displacement_count, h.back_and_forth, h.displaced_since,
+    (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id), h.version, h.created_at, h.updated_at";
+
+const PERSON_COLUMNS: &str = "p.id, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name,
+    p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held,
+    p.documents_missing, p.specific_needs, p.phone, p.status, p.current_location, p.current_location_gazetteer, p.version";
+
+const MOVEMENT_COLUMNS: &str = "m.id, m.household_id, m.person_id, m.external_id, m.kind, m.date, m.date_precision,
+    m.from_location, m.from_gazetteer, m.to_location, m.to_gazetteer, m.country, m.cause, m.source,
+    m.voided_at, m.void_reason, m.recorded_at, m.seq";
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Database(format!("unreadable {what} in the database"))
+}
+
+impl Store {
+    fn location_ref(&self, pcode: Option<String>, gazetteer: Option<String>) -> Option<LocationRef> {
+        let pcode = pcode?;
+        let gazetteer = gazetteer.unwrap_or_else(|| CURRENT_GAZETTEER.to_string());
+        let name = if gazetteer == CURRENT_GAZETTEER {
+            self.gazetteer.get(&pcode).map(|l| l.name.clone())
+        } else {
+            self.gazetteer.retired(&pcode).map(|l| l.name.clone())
+        };
+        Some(LocationRef { name: name.unwrap_or_default(), pcode, gazetteer })
+    }
+
+    fn household_from_row(&self, r: &Row) -> Result<Household, StoreError> {
+        Ok(Household {
+            id: r.text(0),
+            external_id: r.text(1),
+            organisation: r.text(2),
+            registration_point: self.location_ref(r.opt_text(3), r.opt_text(4)).ok_or_else(|| corrupt("household"))?,
+            registration_date: NaiveDate::parse_from_str(&r.text(5), "%Y-%m-%d").map_err(|_| corrupt("household"))?,
+            population_group: r.text(6),
+            origin: self.location_ref(r.opt_text(7), r.opt_text(8)),
+            registered_location: self.location_ref(r.opt_text(9), r.opt_text(10)),
+            current_location: self.location_ref(r.opt_text(11), r.opt_text(12)),
+            shelter_type: r.opt_text(13).and_then(|v| ShelterType::parse("", &v).ok()),
+            intention: r.opt_text(14).and_then(|v| Intention::parse("", &v).ok()),
+            head_person_id: r.opt_text(15),
+            status: Status::parse("", &r.text(16)).map_err(|_| corrupt("household"))?,
+            displacement_count: r.int(17),
+            moves_back_and_forth: r.int(18) != 0,
+            displaced_since: r.opt_text(19).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            member_count: r.int(20),
+            version: r.int(21),
+            created_at: ms_to_rfc3339(r.int(22)),
+            updated_at: ms_to_rfc3339(r.int(23)),
+        })
+    }
+
+    fn person_from_row(&self, r: &Row) -> Result<Person, StoreError> {
+        let precision = r.opt_text(9).and_then(|p| DatePrecision::parse("", &p).ok());
+        let birth_date = match (r.opt_text(8), precision) {
+            (Some(d), Some(p)) => FuzzyDate::from_stored(&d, p.as_str()).map(|f| f.display()),
+            _ => None,
+        };
+        Ok(Person {
+            id: r.text(0),
+            household_id: r.text(1),
+            external_id: r.opt_text(2),
+            given_name: r.text(3),
+            family_name: r.text(4),
+            father_name: r.opt_text(5),
+            other_spellings: serde_json::from_str(&r.text(6)).unwrap_or_default(),
+            sex: r.opt_text(7).and_then(|v| Sex::parse("", &v).ok()),
+            birth_date,
+            birth_date_precision: precision,
+            relationship: r.opt_text(10).and_then(|v| Relationship::parse("", &v).ok()),
+            documents_held: split_codes(&r.text(11), Document::parse),
+            documents_missing: split_codes(&r.text(12), Document::parse),
+            specific_needs: split_codes(&r.text(13), SpecificNeed::parse),
+            phone: r.opt_text(14),
+            status: Status::parse("", &r.text(15)).map_err(|_| corrupt("person"))?,
+            current_location: self.location_ref(r.opt_text(16), r.opt_text(17)),
+            version: r.int(18),
+        })
+    }
+
+    fn movement_from_row(&self, r: &Row) -> Result<Movement, StoreError> {
+        Ok(Movement {
+            id: r.text(0),
+            household_id: r.text(1),
+            person_id: r.opt_text(2),
+            external_id: r.opt_text(3),
+            kind: MovementKind::parse("", &r.text(4)).map_err(|_| corrupt("movement"))?,
+            date: FuzzyDate::from_stored(&r.text(5), &r.text(6)).map(|d| d.display()).unwrap_or_default(),
+            date_precision: DatePrecision::parse("", &r.text(6)).map_err(|_| corrupt("movement"))?,
+            from: self.location_ref(r.opt_text(7), r.opt_text(8)),
+            to: self.location_ref(r.opt_text(9), r.opt_text(10)),
+            country: r.opt_text(11),
+            cause: r.opt_text(12).and_then(|v| Cause::parse("", &v).ok()),
+            source: r.opt_text(13),
+            voided: r.opt_int(14).is_some(),
+            void_reason: r.opt_text(15),
+            recorded_at: ms_to_rfc3339(r.int(16)),
+        })
+    }
+
+    /// The organisation a registration belongs to: the registrar's own; an admin may name one.
+    fn registering_organisation(&self, tx: &mut Tx<'_>, actor: &Actor, requested: Option<&str>) -> Result<String, StoreError> {
+        let find = |tx: &mut Tx<'_>, code: &str| -> Result<Option<String>, StoreError> {
+            Ok(tx.query_opt("SELECT id FROM organisations WHERE code = $1", params![code.trim().to_ascii_uppercase()])?.map(|r| r.text(0)))
+        };
+        match (requested, &actor.organisation_id) {
+            (Some(code), Some(own)) if actor.role != Role::Admin => {
+                let id = find(tx, code)?;
+                if id.as_deref() != Some(own.as_str()) {
+                    return Err(StoreError::invalid("organisation", code, "your own organisation: a registrar registers for it only"));
+                }
+                Ok(own.clone())
+            }
+            (Some(code), _) => find(tx, code)?.ok_or_else(|| StoreError::invalid("organisation", code, "the code of an existing organisation")),
+            (None, Some(own)) => Ok(own.clone()),
+            (None, None) => Err(StoreError::invalid("organisation", "", "an organisation code (your account belongs to none)")),
+        }
+    }
+
+    /// Registers a household with its members and movements, all or nothing.
+    pub fn register_household(&self, actor: &Actor, household: &NewHousehold) -> Result<HouseholdDetail, StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let today = self.today();
+        let id = self.db.write(|tx| {
+            let org = self.registering_organisation(tx, actor, household.organisation.as_deref())?;
+            if tx.query_opt("SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2", params![&org, &household.external_id])?.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "external_id {} is already registered by this organisation",
+                    household.external_id
+                )));
+            }
+            insert_household(tx, actor, &org, household, now, today)
+        })?;
+        self.household_detail(actor, &id)
+    }
+
+    pub fn household_detail(&self, actor: &Actor, id: &str) -> Result<HouseholdDetail, StoreError> {
+        let today = self.today();
+        self.db.read(|tx| {
+            let row = tx
+                .query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = $1 AND {}", scope(actor)), params![id])?
+                .ok_or(StoreError::NotFound("household"))?;
+            let household = self.household_from_row(&row)?;
+            let people = tx
+                .query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
+                .iter()
+                .map(|r| self.person_from_row(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let movement_rows = tx.query(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1 ORDER BY m.date, m.seq"), params![id])?;
+            let movements = movement_rows.iter().map(|r| self.movement_from_row(r)).collect::<Result<Vec<_>, _>>()?;
+            let (household_events, person_events) = events_of(&movement_rows);
+            let initial = household.registered_location.as_ref().map(|l| l.pcode.clone());
+            let summary = timeline::replay(&household_events, initial.clone(), today)?;
+            let members = people
+                .into_iter()
+                .map(|person| {
+                    let own = person_events.get(&person.id).cloned().unwrap_or_default();
+                    let summary = timeline::replay_person(&household_events, &own, initial.clone(), today)?;
+                    Ok(MemberDetail { person, summary })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(HouseholdDetail { household, summary, members, movements })
+        })
+    }
+
+    pub fn list_households(&self, actor: &Actor, filter: &HouseholdFilter) -> Result<Page<Household>, StoreError> {
+        let (limit, offset) = page_bounds(filter.limit, filter.offset);
+        let mut q = Query::new();
+        q.and(&scope(actor), vec![]);
+        if let Some(v) = filter.organisation.as_deref().filter(|v| !v.is_empty()) {
+            q.and("o.code = ?", vec![v.trim().to_ascii_uppercase().into()]);
+        }
+        if let Some(v) = filter.population_group.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.population_group = ?", vec![v.trim().to_ascii_uppercase().into()]);
+        }
+        if let Some(v) = filter.status.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.status = ?", vec![Status::parse("status", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+        }
+        if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.current_location LIKE ?", vec![location_prefix(self, "location", v)?.into()]);
+        }
+        if let Some(v) = filter.external_id.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.external_id = ?", vec![v.trim().into()]);
+        }
+        if let Some(v) = filter.registered_from.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.registration_date >= ?", vec![parse_filter_date("registered_from", v)?.into()]);
+        }
+        if let Some(v) = filter.registered_to.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
+        }
+        if let Some(v) = filter.q.as_deref().map(domain::text::fold).filter(|v| !v.is_empty()) {
+            q.and("EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND p.name_folded LIKE ?)", vec![format!("%{v}%").into()]);
+        }
+        if let Some(v) = filter.back_and_forth {
+            q.and("h.back_and_forth = ?", vec![v.into()]);
+        }
+        let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
+        self.db.read(|tx| {
+            let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", q.where_clause()), &q.params)?;
+            let n = q.params.len();
+            let mut params = q.params.clone();
+            params.push(limit.into());
+            params.push(offset.into());
+            let rows = tx.query(
+                &format!("SELECT {HOUSEHOLD_COLUMNS} {from} WHERE {} ORDER BY h.registration_date DESC, h.id DESC LIMIT ${} OFFSET ${}", q.where_clause(), n + 1, n + 2),
+                &params,
+            )?;
+            let items = rows.iter().map(|r| self.household_from_row(r)).collect::<Result<_, _>>()?;
+            Ok(Page { items, total, limit, offset })
+        })
+    }
+
+    pub fn list_people(&self, actor: &Actor, filter: &PersonFilter) -> Result<Page<Person>, StoreError> {
+        let (limit, offset) = page_bounds(filter.limit, filter.offset);
+        let mut q = Query::new();
+        q.and(&scope(actor), vec![]);
+        if let Some(v) = filter.q.as_deref().map(domain::text::fold).filter(|v| !v.is_empty()) {
+            q.and("p.name_folded LIKE ?", vec![format!("%{v}%").into()]);
+        }
+        if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {
+            q.and("p.sex = ?", vec![Sex::parse("sex", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+        }
+        if let Some(v) = filter.status.as_deref().filter(|v| !v.is_empty()) {
+            q.and("p.status = ?", vec![Status::parse("status", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+        }
+        if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
+            q.and("p.current_location LIKE ?", vec![location_prefix(self, "location", v)?.into()]);
+        }
+        if let Some(v) = filter.household_id.as_deref().filter(|v| !v.is_empty()) {
+            q.and("p.household_id = ?", vec![v.into()]);
+        }
+        let from = "FROM people p JOIN households h ON h.id = p.household_id";
+        self.db.read(|tx| {
+            let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", q.where_clause()), &q.params)?;
+            let n = q.params.len();
+            let mut params = q.params.clone();
+            params.push(limit.into());
+            params.push(offset.into());
+            let rows = tx.query(
+                &format!("SELECT {PERSON_COLUMNS} {from} WHERE {} ORDER BY p.family_name, p.given_name, p.id LIMIT ${} OFFSET ${}", q.where_clause(), n + 1, n + 2),
+                &params,
+            )?;
+            let items = rows.iter().map(|r| self.person_from_row(r)).collect::<Result<_, _>>()?;
+            Ok(Page { items, total, limit, offset })
+        })
+    }
+
+    pub fn person(&self, actor: &Actor, id: &str) -> Result<Person, StoreError> {
+        self.db.read(|tx| {
+            let row = tx
+                .query_opt(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?
+                .ok_or(StoreError::NotFound("person"))?;
+            self.person_from_row(&row)
+        })
+    }
+
+    pub fn list_movements(&self, actor: &Actor, filter: &MovementFilter) -> Result<Page<Movement>, StoreError> {
+        let (limit, offset) = page_bounds(filter.limit, filter.offset);
+        let mut q = Query::new();
+        q.and(&scope(actor), vec![]);
+        if let Some(v) = filter.kind.as_deref().filter(|v| !v.is_empty()) {
+            q.and("m.kind = ?", vec![MovementKind::parse("kind", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+        }
+        if let Some(v) = filter.from_date.as_deref().filter(|v| !v.is_empty()) {
+            q.and("m.date >= ?", vec![parse_filter_date("from_date", v)?.into()]);
+        }
+        if let Some(v) = filter.to_date.as_deref().filter(|v| !v.is_empty()) {
+            q.and("m.date <= ?", vec![parse_filter_date("to_date", v)?.into()]);
+        }
+        if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
+            let prefix = location_prefix(self, "location", v)?;
+            q.and("(m.from_location LIKE ? OR m.to_location LIKE ?)", vec![prefix.clone().into(), prefix.into()]);
+        }
+        if let Some(v) = filter.household_id.as_deref().filter(|v| !v.is_empty()) {
+            q.and("m.household_id = ?", vec![v.into()]);
+        }
+        if filter.include_voided != Some(true) {
+            q.and("m.voided_at IS NULL", vec![]);
+        }
+        let from = "FROM movements m JOIN households h ON h.id = m.household_id";
+        self.db.read(|tx| {
+            let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", q.where_clause()), &q.params)?;
+            let n = q.params.len();
+            let mut params = q.params.clone();
+            params.push(limit.into());
+            params.push(offset.into());
+            let rows = tx.query(
+                &format!("SELECT {MOVEMENT_COLUMNS} {from} WHERE {} ORDER BY m.date DESC, m.id DESC LIMIT ${} OFFSET ${}", q.where_clause(), n + 1, n + 2),
+                &params,
+            )?;
+            let items = rows.iter().map(|r| self.movement_from_row(r)).collect::<Result<_, _>>()?;
+            Ok(Page { items, total, limit, offset })
+        })
+    }
+
+    /// Changes a household's registration fields, keeping the old values in its history.
+    pub fn update_household(&self, actor: &Actor, id: &str, patch: &HouseholdPatch) -> Result<HouseholdDetail, StoreError> {
+        actor.require_write()?;
+        let reason = require_reason(&patch.reason)?;
+        let now = self.now_ms();
+        let today = self.today();
+        let mut errors = FieldErrors::default();
+        let refs: &dyn domain::registry::References = self.gazetteer.as_ref();
+        let check_loc = |field: &str, v: &str, errors: &mut FieldErrors| -> Option<String> {
+            let code = v.trim().to_ascii_uppercase();
+            match refs.check_location(&code) {
+                Ok(()) => Some(code),
+                Err(expected) => {
+                    errors.push(FieldError::new(field, v.trim(), expected));
+                    None
+                }
+            }
+        };
+        let mut changes: Vec<(&str, Value)> = Vec::new();
+        if let Some(v) = &patch.registration_point {
+            if let Some(code) = check_loc("registration_point", v, &mut errors) {
+                changes.push(("registration_point", code.into()));
+            }
+        }
+        if let Some(v) = &patch.origin {
+            if v.trim().is_empty() {
+                changes.push(("origin", Value::Null));
+            } else if let Some(code) = check_loc("origin", v, &mut errors) {
+                changes.push(("origin", code.into()));
+            }
+        }
+        if let Some(v) = &patch.registration_date {
+            match FuzzyDate::parse("registration_date", v, today) {
+                Ok(d) if d.precision == DatePrecision::Day => changes.push(("registration_date", d.iso().into())),
+                Ok(_) => errors.push(FieldError::new("registration_date", v.trim(), "a full date YYYY-MM-DD")),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(v) = &patch.population_group {
+            let code = v.trim().to_ascii_uppercase();
+            if refs.has_population_group(&code) {
+                changes.push(("population_group", code.into()));
+            } else {
+                errors.push(FieldError::new("population_group", v.trim(), format!("a population group code: {}", refs.population_groups())));
+            }
+        }
+        if let Some(v) = &patch.shelter_type {
+            match v.trim() {
+                "" => changes.push(("shelter_type", Value::Null)),
+                t => {
+                    if let Some(s) = errors.take(ShelterType::parse("shelter_type", t)) {
+                        changes.push(("shelter_type", s.as_str().into()))
+                    }
+                }
+            }
+        }
+        if let Some(v) = &patch.intention {
+            match v.trim() {
+                "" => changes.push(("intention", Value::Null)),
+                t => {
+                    if let Some(s) = errors.take(Intention::parse("intention", t)) {
+                        changes.push(("intention", s.as_str().into()))
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(errors));
+        }
+        self.db.write(|tx| {
+            let row = tx
+                .query_opt(
+                    &format!("SELECT h.version, h.registration_point, h.origin, h.registration_date, h.population_group, h.shelter_type, h.intention, h.head_person_id FROM households h WHERE h.id = $1 AND {}", scope(actor)),
+                    params![id],
+                )?
+                .ok_or(StoreError::NotFound("household"))?;
+            let version = row.int(0);
+            if let Some(expected) = patch.expected_version {
+                if expected != version {
+                    return Err(StoreError::Conflict(format!("the household is at version {version}, not {expected}: reload it and apply the change again")));
+                }
+            }
+            let old: HashMap<&str, Value> = ["registration_point", "origin", "registration_date", "population_group", "shelter_type", "intention", "head_person_id"]
+                .into_iter()
+                .zip(row.0.iter().skip(1).cloned())
+                .collect();
+            if let Some(head) = &patch.head_person_id {
+                if tx.query_opt("SELECT id FROM people WHERE id = $1 AND household_id = $2", params![head, id])?.is_none() {
+                    return Err(StoreError::invalid("head_person_id", head.clone(), "the id of a member of this household"));
+                }
+                changes.push(("head_person_id", head.into()));
+            }
+            let mut diff = BTreeMap::new();
+            for (field, new) in &changes {
+                let before = old.get(field).cloned().unwrap_or(Value::Null);
+                if before != *new {
+                    diff.insert(field.to_string(), json!({"from": value_json(&before), "to": value_json(new)}));
+                }
+            }
+            if diff.is_empty() {
+                return Ok(());
+            }
+            let mut sets = Vec::new();
+            let mut params: Vec<Value> = Vec::new();
+            for (field, new) in &changes {
+                if diff.contains_key(*field) {
+                    params.push(new.clone());
+                    sets.push(format!("{field} = ${}", params.len()));
+                }
+            }
+            params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), id.into()]);
+            let n = params.len();
+            tx.execute(
+                &format!("UPDATE households SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}", sets.join(", "), n - 3, n - 2, n - 1),
+                &params,
+            )?;
+            write_version(tx, "household", id, version + 1, now, &actor.user_id, &reason, &serde_json::Value::Object(diff.into_iter().collect()))?;
+            Ok(())
+        })?;
+        self.household_detail(actor, id)
+    }
+
+    /// Adds a member to a registered household.
+    pub fn add_member(&self, actor: &Actor, household_id: &str, person: &NewPerson) -> Result<Person, StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let today = self.today();
+        let id = self.db.write(|tx| {
+            lock_household(tx, actor, household_id)?;
+            if let Some(ext) = &person.external_id {
+                if tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND external_id = $2", params![household_id, ext])?.is_some() {
+                    return Err(StoreError::invalid("external_id", ext.clone(), "an identifier not used by another member of the household"));
+                }
+            }
+            if person.relationship == Some(Relationship::Head)
+                && tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND relationship = 'head'", params![household_id])?.is_some()
+            {
+                return Err(StoreError::invalid("relationship", "head", "another relationship: the household has a head"));
+            }
+            let id = insert_person(tx, actor, household_id, person, now)?;
+            if person.relationship == Some(Relationship::Head) {
+                tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
+            }
+            refresh_derived(tx, household_id, today, &HashMap::new())?;
+            Ok(id)
+        })?;
+        self.person(actor, &id)
+    }
+
+    /// Replaces a person's recorded fields, keeping the old values in the history.
+    pub fn update_person(&self, actor: &Actor, person_id: &str, person: &NewPerson, reason: &str) -> Result<Person, StoreError> {
+        actor.require_write()?;
+        let reason = require_reason(reason)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let row = tx
+                .query_opt(
+                    &format!("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)),
+                    params![person_id],
+                )?
+                .ok_or(StoreError::NotFound("person"))?;
+            let version = row.int(0);
+            let new_values = person_values(person);
+            let names = ["external_id", "given_name", "family_name", "father_name", "other_spellings", "sex", "birth_date", "birth_date_precision", "relationship", "documents_held", "documents_missing", "specific_needs", "phone"];
+            let mut diff = serde_json::Map::new();
+            for (i, field) in names.iter().enumerate() {
+                let before = row.0.get(i + 2).cloned().unwrap_or(Value::Null);
+                if before != new_values[i] {
+                    diff.insert(field.to_string(), json!({"from": value_json(&before), "to": value_json(&new_values[i])}));
+                }
+            }
+            if diff.is_empty() {
+                return Ok(());
+            }
+            let mut params: Vec<Value> = new_values;
+            params.push(person_name_key(person).into());
+            params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), person_id.into()]);
+            let sets: Vec<String> = names.iter().chain(["name_folded"].iter()).enumerate().map(|(i, f)| format!("{f} = ${}", i + 1)).collect();
+            let n = params.len();
+            tx.execute(
+                &format!("UPDATE people SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}", sets.join(", "), n - 3, n - 2, n - 1),
+                &params,
+            )?;
+            write_version(tx, "person", person_id, version + 1, now, &actor.user_id, &reason, &serde_json::Value::Object(diff))
+        })?;
+        self.person(actor, person_id)
+    }
+
+    /// Records a movement for a household or, with `person_id`, for one member. Refused with the
+    /// conflicting event named when it makes the chronology inconsistent.
+    pub fn record_movement(&self, actor: &Actor, household_id: &str, person_id: Option<&str>, movement: &NewMovement) -> Result<Movement, StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let today = self.today();
+        let id = self.db.write(|tx| {
+            lock_household(tx, actor, household_id)?;
+            let person_id = match person_id.or(movement.person.as_deref()) {
+                Some(p) => Some(
+                    tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)", params![household_id, p])?
+                        .map(|r| r.text(0))
+                        .ok_or_else(|| StoreError::invalid("person", p, "the id or external_id of a member of this household"))?,
+                ),
+                None => None,
+            };
+            if movement.kind.is_person_only() && person_id.is_none() {
+                return Err(StoreError::invalid("person", "", format!("the member concerned: a {} concerns one person", movement.kind)));
+            }
+            if let Some(ext) = &movement.external_id {
+                if tx.query_opt("SELECT id FROM movements WHERE household_id = $1 AND external_id = $2", params![household_id, ext])?.is_some() {
+                    return Err(StoreError::Conflict(format!("a movement with external_id {ext} is already recorded for this household")));
+                }
+            }
+            let id = new_id();
+            let seq = tx.query_int("SELECT COALESCE(MAX(seq), 0) + 1 FROM movements WHERE household_id = $1", params![household_id])?;
+            insert_movement(tx, actor, &id, household_id, person_id.as_deref(), movement, seq, now)?;
+            refresh_derived(tx, household_id, today, &HashMap::new())?;
+            Ok(id)
+        })?;
+        self.movement(actor, &id)
+    }
+
+    pub fn movement(&self, actor: &Actor, id: &str) -> Result<Movement, StoreError> {
+        self.db.read(|tx| {
+            let row = tx
+                .query_opt(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = $1 AND {}", scope(actor)), params![id])?
+                .ok_or(StoreError::NotFound("movement"))?;
+            self.movement_from_row(&row)
+        })
+    }
+
+    /// Voids a movement recorded in error. It stays in the history with the reason.
+    pub fn void_movement(&self, actor: &Actor, id: &str, reason: &str) -> Result<Movement, StoreError> {
+        actor.require_write()?;
+        let reason = require_reason(reason)?;
+        let now = self.now_ms();
+        let today = self.today();
+        self.db.write(|tx| {
+            let row = tx
+                .query_opt(&format!("SELECT m.household_id, m.voided_at FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = $1 AND {}", scope(actor)), params![id])?
+                .ok_or(StoreError::NotFound("movement"))?;
+            if row.opt_int(1).is_some() {
+                return Err(StoreError::Conflict("the movement is already voided".into()));
+            }
+            let household_id = row.text(0);
+            lock_household(tx, actor, &household_id)?;
+            tx.execute("UPDATE movements SET voided_at = $1, voided_by = $2, void_reason = $3 WHERE id = $4", params![now, &actor.user_id, &reason, id])?;
+            let version = tx.query_int("SELECT COUNT(*) FROM record_versions WHERE entity = 'movement' AND entity_id = $1", params![id])? + 2;
+            write_version(tx, "movement", id, version, now, &actor.user_id, &reason, &json!({"voided": {"from": false, "to": true}}))?;
+            refresh_derived(tx, &household_id, today, &HashMap::new())
+        })?;
+        self.movement(actor, id)
+    }
+
+    /// The change history of a household, a person or a movement, oldest first.
+    pub fn history(&self, actor: &Actor, entity: &str, id: &str) -> Result<Vec<Version>, StoreError> {
+        self.db.read(|tx| {
+            let visible = match entity {
+                "household" => tx.query_opt(&format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)), params![id])?,
+                "person" => tx.query_opt(&format!("SELECT p.id FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?,
+                _ => None,
+            };
+            if visible.is_none() {
+                return Err(StoreError::NotFound(if entity == "person" { "person" } else { "household" }));
+            }
+            let created = match entity {
+                "household" => tx.query_opt("SELECT h.created_at, u.username FROM households h LEFT JOIN users u ON u.id = h.created_by WHERE h.id = $1", params![id])?,
+                _ => tx.query_opt("SELECT p.created_at, u.username FROM people p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1", params![id])?,
+            };
+            let mut versions: Vec<Version> = created
+                .into_iter()
+                .map(|r| Version {
+                    entity: entity.into(),
+                    entity_id: id.into(),
+                    version: 1,
+                    changed_at: ms_to_rfc3339(r.int(0)),
+                    changed_by: r.opt_text(1).unwrap_or_else(|| "system".into()),
+                    reason: "created".into(),
+                    changes: json!({}),
+                })
+                .collect();
+            let rows = tx.query(
+                "SELECT v.version, v.changed_at, COALESCE(u.username, v.changed_by), v.reason, v.changes FROM record_versions v LEFT JOIN users u ON u.id = v.changed_by WHERE v.entity = $1 AND v.entity_id = $2 ORDER BY v.version",
+                params![entity, id],
+            )?;
+            versions.extend(rows.into_iter().map(|r| Version {
+                entity: entity.into(),
+                entity_id: id.into(),
+                version: r.int(0),
+                changed_at: ms_to_rfc3339(r.int(1)),
+                changed_by: r.text(2),
+                reason: r.text(3),
+                changes: serde_json::from_str(&r.text(4)).unwrap_or(json!({})),
+            }));
+            Ok(versions)
+        })
+    }
+}
+
+/// Row scoping: the one place that says which households an actor may see. Every query on
+/// households, people and movements includes it. Finer scopes (organisation, location,
+/// sharing agreements) belong here.
+pub(crate) fn scope(_actor: &Actor) -> String {
+    "1 = 1".to_string()
+}
+
+fn require_reason(reason: &str) -> Result<String, StoreError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(StoreError::invalid("reason", "", "why the record changes, 1 to 500 characters"));
+    }
+    Ok(reason.to_string())
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Int(i) => json!(i),
+        Value::Real(r) => json!(r),
+        Value::Text(t) => json!(t),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_version(tx: &mut Tx<'_>, entity: &str, id: &str, version: i64, now: i64, by: &str, reason: &str, changes: &serde_json::Value) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO record_versions (id, entity, entity_id, version, changed_at, changed_by, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![new_id(), entity, id, version, now, by, reason, changes.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;
+/// SQLite's write transaction is already exclusive.
+fn lock_household(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
+    let n = tx.execute(&format!("UPDATE households SET version = version WHERE id = $1 AND {}", scope(actor).replace("h.", "households.")), params![id])?;
+    if n == 0 {
+        return Err(StoreError::NotFound("household"));
+    }
+    Ok(())
+}
+
+fn person_values(p: &NewPerson) -> Vec<Value> {
+    vec![
+        p.external_id.clone().into(),
+        p.given_name.clone().into(),
+        p.family_name.clone().into(),
+        p.father_name.clone().into(),
+        serde_json::to_string(&p.other_spellings).unwrap_or_else(|_| "[]".into()).into(),
+        p.sex.map(|s| s.as_str()).into(),
+        p.birth_date.map(|d| d.iso()).into(),
+        p.birth_date.map(|d| d.precision.as_str()).into(),
+        p.relationship.map(|r| r.as_str()).into(),
+        join_codes(&p.documents_held).into(),
+        join_codes(&p.documents_missing).into(),
+        join_codes(&p.specific_needs).into(),
+        p.phone.clone().into(),
+    ]
+}
+
+pub(crate) fn insert_person(tx: &mut Tx<'_>, actor: &Actor, household_id: &str, p: &NewPerson, now: i64) -> Result<String, StoreError> {
+    let id = new_id();
+    let mut values = vec![Value::from(&id), household_id.into()];
+    values.extend(person_values(p));
+    values.extend([person_name_key(p).into(), Status::NotDisplaced.as_str().into(), Value::Int(now), actor.user_id.clone().into()]);
+    tx.execute(
+        "INSERT INTO people (id, household_id, external_id, given_name, family_name, father_name, other_spellings, sex, birth_date, birth_date_precision, relationship, documents_held, documents_missing, specific_needs, phone, name_folded, status, current_location, current_location_gazetteer, version, created_at, created_by, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, NULL, NULL, 1, $18, $19, $18, $19)",
+        &values,
+    )?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_movement(tx: &mut Tx<'_>, actor: &Actor, id: &str, household_id: &str, person_id: Option<&str>, m: &NewMovement, seq: i64, now: i64) -> Result<(), StoreError> {
+    let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
+    tx.execute(
+        "INSERT INTO movements (id, household_id, person_id, external_id, kind, date, date_precision, from_location, from_gazetteer, to_location, to_gazetteer, country, cause, source, seq, recorded_at, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        params![
+            id, household_id, person_id, m.external_id.clone(), m.kind.as_str(), m.date.iso(), m.date.precision.as_str(),
+            m.from.clone(), gaz(&m.from), m.to.clone(), gaz(&m.to), m.country.clone(), m.cause.map(|c| c.as_str()),
+            m.source.clone(), seq, now, &actor.user_id
+        ],
+    )?;
+    Ok(())
+}
+
+/// Household and per-person events of a household's movement rows (columns as in
+/// `MOVEMENT_COLUMNS`), voided ones left out.
+fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>>) {
+    let mut household = Vec::new();
+    let mut people: HashMap<String, Vec<Event>> = HashMap::new();
+    for r in rows {
+        if r.opt_int(14).is_some() {
+            continue;
+        }
+        let (Ok(kind), Ok(date)) = (MovementKind::parse("", &r.text(4)), NaiveDate::parse_from_str(&r.text(5), "%Y-%m-%d")) else { continue };
+        let event = Event { id: r.text(0), kind, date, from: r.opt_text(7), to: r.opt_text(9), seq: r.int(17), own: r.opt_text(2).is_some() };
+        match r.opt_text(2) {
+            Some(person) => people.entry(person).or_default().push(event),
+            None => household.push(event),
+        }
+    }
+    (household, people)
+}
+
+/// Replays the household's movements and stores what they imply: status, current location,
+/// displacement count, back-and-forth, for the household and each member. `labels` renames
+/// event ids in an error (a new event is better named by its place in the request).
+pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate, labels: &HashMap<String, String>) -> Result<(), StoreError> {
+    let registered = tx.query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?.and_then(|r| r.opt_text(0));
+    let rows = tx.query(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1"), params![household_id])?;
+    let (household_events, person_events) = events_of(&rows);
+    let relabel = |mut e: ChronologyError| {
+        if let Some(l) = labels.get(&e.event) {
+            e.event = l.clone();
+        }
+        if let Some(l) = e.conflicting_event.as_ref().and_then(|c| labels.get(c)) {
+            e.conflicting_event = Some(l.clone());
+        }
+        StoreError::Chronology(e)
+    };
+    let summary = timeline::replay(&household_events, registered.clone(), today).map_err(relabel)?;
+    tx.execute(
+        "UPDATE households SET status = $1, current_location = $2, current_location_gazetteer = $3, displacement_count = $4, back_and_forth = $5, displaced_since = $6 WHERE id = $7",
+        params![
+            summary.status.as_str(),
+            summary.current_location.clone(),
+            summary.current_location.as_ref().map(|_| CURRENT_GAZETTEER),
+            summary.displacements as i64,
+            summary.moves_back_and_forth,
+            summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()),
+            household_id
+        ],
+    )?;
+    let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
+    for person in people {
+        let pid = person.text(0);
+        let own = person_events.get(&pid).cloned().unwrap_or_default();
+        let s = timeline::replay_person(&household_events, &own, registered.clone(), today).map_err(relabel)?;
+        tx.execute(
+            "UPDATE people SET status = $1, current_location = $2, current_location_gazetteer = $3 WHERE id = $4",
+            params![s.status.as_str(), s.current_location.clone(), s.current_location.as_ref().map(|_| CURRENT_GAZETTEER), &pid],
+        )?;
+    }
+    Ok(())
+}
+
+/// Inserts a new household with members and movements, then derives its state. Used by
+/// registration and by import.
+pub(crate) fn insert_household(tx: &mut Tx<'_>, actor: &Actor, org_id: &str, h: &NewHousehold, now: i64, today: NaiveDate) -> Result<String, StoreError> {
+    let id = new_id();
+    let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
+    tx.execute(
+        "INSERT INTO households (id, organisation_id, external_id, registration_point, registration_point_gazetteer, registration_date, population_group, origin, origin_gazetteer, registered_location, registered_location_gazetteer, current_location, current_location_gazetteer, shelter_type, intention, status, displacement_count, back_and_forth, version, created_at, created_by, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11, $12, $13, 'not_displaced', 0, 0, 1, $14, $15, $14, $15)",
+        params![
+            &id, org_id, &h.external_id, &h.registration_point, CURRENT_GAZETTEER, h.registration_date.format("%Y-%m-%d").to_string(),
+            &h.population_group, h.origin.clone(), gaz(&h.origin), h.current_location.clone(), gaz(&h.current_location),
+            h.shelter_type.map(|s| s.as_str()), h.intention.map(|i| i.as_str()), now, &actor.user_id
+        ],
+    )?;
+    let mut member_ids: HashMap<String, String> = HashMap::new();
+    for p in &h.members {
+        let pid = insert_person(tx, actor, &id, p, now)?;
+        if p.relationship == Some(Relationship::Head) {
+            tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&pid, &id])?;
+        }
+        if let Some(ext) = &p.external_id {
+            member_ids.insert(ext.clone(), pid);
+        }
+    }
+    let mut labels = HashMap::new();
+    for (i, m) in h.movements.iter().enumerate() {
+        let mid = new_id();
+        let person_id = match &m.person {
+            Some(ext) => Some(member_ids.get(ext).cloned().ok_or_else(|| {
+                StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), "the external_id of one of the household's members")
+            })?),
+            None => None,
+        };
+        insert_movement(tx, actor, &mid, &id, person_id.as_deref(), m, i as i64 + 1, now)?;
+        labels.insert(mid, format!("movements[{i}]"));
+    }
+    refresh_derived(tx, &id, today, &labels)?;
+    Ok(id)
+}
