@@ -1,1 +1,70 @@
-fn main() {}
+//! `djoliba`: the one binary. Each subcommand lives in `commands/`.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "djoliba", version, about = "Djoliba: registry and figures for displacement response")]
+pub struct Cli {
+    /// Folder for the SQLite database, backups and other data.
+    #[arg(long, global = true, default_value = "djoliba-data", env = "DJOLIBA_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Database URL: postgres://USER@HOST/DB for PostgreSQL, or sqlite://PATH for another SQLite
+    /// file. Default: djoliba.sqlite in the data folder.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the API (and, later, the web interface).
+    Serve(commands::serve::Args),
+    /// Import households, people and movements from CSV or XLSX (all or nothing).
+    Import(commands::import::Args),
+    /// Export the registry as CSV or XLSX, in the import format.
+    Export(commands::export::Args),
+    /// Manage users.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(commands::org::OrgCommand),
+    /// Copy the SQLite database consistently, even while the server runs.
+    Backup(commands::backup::Args),
+    /// Apply pending database migrations (also done at every start), or show their status.
+    Migrate(commands::migrate::Args),
+    /// Check the setup and say what is wrong.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DJOLIBA_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let result = match &cli.command {
+        Command::Serve(args) => commands::serve::run(&cli, args),
+        Command::Import(args) => commands::import::run(&cli, args),
+        Command::Export(args) => commands::export::run(&cli, args),
+        Command::User(cmd) => commands::user::run(&cli, cmd),
+        Command::Org(cmd) => commands::org::run(&cli, cmd),
+        Command::Backup(args) => commands::backup::run(&cli, args),
+        Command::Migrate(args) => commands::migrate::run(&cli, args),
+        Command::Doctor => commands::doctor::run(&cli),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

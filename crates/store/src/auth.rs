@@ -274,3 +274,27 @@ mod tests {
         assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
     }
 }
+
+impl Store {
+    /// Sets a new password and ends the user's sessions.
+    pub fn set_password(&self, actor: &Actor, username: &str, password: &str) -> Result<(), StoreError> {
+        actor.require_admin()?;
+        if password.chars().count() < 10 {
+            return Err(StoreError::invalid("password", "", "a password of at least 10 characters"));
+        }
+        let hash = hash_password(password)?;
+        let username = username.trim().to_lowercase();
+        self.db.write(|tx| {
+            let n = tx.execute("UPDATE users SET password_hash = $1 WHERE username = $2", params![&hash, &username])?;
+            if n == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            tx.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", params![&username])?;
+            Ok(())
+        })
+    }
+
+    pub fn count_users(&self) -> Result<i64, StoreError> {
+        self.db.read(|tx| tx.query_int("SELECT COUNT(*) FROM users", params![]))
+    }
+}

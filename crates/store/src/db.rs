@@ -203,9 +203,8 @@ impl r2d2::ManageConnection for SqliteManager {
         )?;
         // Field laptops lose power: WAL with full sync keeps committed work; foreign keys on.
         conn.busy_timeout(Duration::from_secs(10))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )?;
+        // WAL is set once when the pool opens (it is a property of the file).
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         conn.set_prepared_statement_cache_capacity(256);
         Ok(conn)
     }
@@ -286,9 +285,20 @@ impl Db {
                         StoreError::Config(format!("cannot create the database {}: {e}", path.display()))
                     })?;
                 }
+                // Switching to WAL needs the file to itself, so it happens here, before the pool
+                // opens connections side by side.
+                let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+                    .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+                conn.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
+                let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(db_error)?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    return Err(StoreError::Config(format!("{} cannot use write-ahead logging (journal mode {mode}); is it on a network drive?", path.display())));
+                }
+                drop(conn);
                 let manager = SqliteManager { path: path.clone() };
                 let pool = r2d2::Pool::builder()
                     .max_size(8)
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(30))
                     .build(manager)
                     .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
@@ -298,6 +308,7 @@ impl Db {
                 let manager = PostgresManager { config: (**config).clone() };
                 let pool = r2d2::Pool::builder()
                     .max_size(8)
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(10))
                     .build(manager)
                     .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL at {display}: {e}")))?;

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod import;
 pub mod migrate;
 pub mod reference;
 pub mod registry;

@@ -4,7 +4,7 @@
 //! values (status, current location, displacement count) are recomputed from the movements in
 //! the transaction that changes them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use domain::registry::{NewHousehold, NewMovement, NewPerson};
@@ -381,7 +381,7 @@ impl Store {
     }
 
     /// The organisation a registration belongs to: the registrar's own; an admin may name one.
-    fn registering_organisation(&self, tx: &mut Tx<'_>, actor: &Actor, requested: Option<&str>) -> Result<String, StoreError> {
+    pub(crate) fn registering_organisation(&self, tx: &mut Tx<'_>, actor: &Actor, requested: Option<&str>) -> Result<String, StoreError> {
         let find = |tx: &mut Tx<'_>, code: &str| -> Result<Option<String>, StoreError> {
             Ok(tx.query_opt("SELECT id FROM organisations WHERE code = $1", params![code.trim().to_ascii_uppercase()])?.map(|r| r.text(0)))
         };
@@ -668,31 +668,7 @@ impl Store {
                 }
                 changes.push(("head_person_id", head.into()));
             }
-            let mut diff = BTreeMap::new();
-            for (field, new) in &changes {
-                let before = old.get(field).cloned().unwrap_or(Value::Null);
-                if before != *new {
-                    diff.insert(field.to_string(), json!({"from": value_json(&before), "to": value_json(new)}));
-                }
-            }
-            if diff.is_empty() {
-                return Ok(());
-            }
-            let mut sets = Vec::new();
-            let mut params: Vec<Value> = Vec::new();
-            for (field, new) in &changes {
-                if diff.contains_key(*field) {
-                    params.push(new.clone());
-                    sets.push(format!("{field} = ${}", params.len()));
-                }
-            }
-            params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), id.into()]);
-            let n = params.len();
-            tx.execute(
-                &format!("UPDATE households SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}", sets.join(", "), n - 3, n - 2, n - 1),
-                &params,
-            )?;
-            write_version(tx, "household", id, version + 1, now, &actor.user_id, &reason, &serde_json::Value::Object(diff.into_iter().collect()))?;
+            apply_changes(tx, "households", "household", id, version, &changes, &old, actor, now, &reason)?;
             Ok(())
         })?;
         self.household_detail(actor, id)
@@ -715,11 +691,13 @@ impl Store {
             {
                 return Err(StoreError::invalid("relationship", "head", "another relationship: the household has a head"));
             }
-            let id = insert_person(tx, actor, household_id, person, now)?;
+            let id = new_id();
+            let pending = Summary { status: Status::NotDisplaced, current_location: None, displacements: 0, pendular_visits: 0, returns: 0, days_displaced: 0, moves_back_and_forth: false, displaced_since: None };
+            insert_person(tx, actor, &id, household_id, person, &pending, now)?;
             if person.relationship == Some(Relationship::Head) {
                 tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
             }
-            refresh_derived(tx, household_id, today, &HashMap::new())?;
+            refresh_derived(tx, household_id, today)?;
             Ok(id)
         })?;
         self.person(actor, &id)
@@ -733,33 +711,14 @@ impl Store {
         self.db.write(|tx| {
             let row = tx
                 .query_opt(
-                    &format!("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)),
+                    &format!("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.name_folded FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)),
                     params![person_id],
                 )?
                 .ok_or(StoreError::NotFound("person"))?;
             let version = row.int(0);
-            let new_values = person_values(person);
-            let names = ["external_id", "given_name", "family_name", "father_name", "other_spellings", "sex", "birth_date", "birth_date_precision", "relationship", "documents_held", "documents_missing", "specific_needs", "phone"];
-            let mut diff = serde_json::Map::new();
-            for (i, field) in names.iter().enumerate() {
-                let before = row.0.get(i + 2).cloned().unwrap_or(Value::Null);
-                if before != new_values[i] {
-                    diff.insert(field.to_string(), json!({"from": value_json(&before), "to": value_json(&new_values[i])}));
-                }
-            }
-            if diff.is_empty() {
-                return Ok(());
-            }
-            let mut params: Vec<Value> = new_values;
-            params.push(person_name_key(person).into());
-            params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), person_id.into()]);
-            let sets: Vec<String> = names.iter().chain(["name_folded"].iter()).enumerate().map(|(i, f)| format!("{f} = ${}", i + 1)).collect();
-            let n = params.len();
-            tx.execute(
-                &format!("UPDATE people SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}", sets.join(", "), n - 3, n - 2, n - 1),
-                &params,
-            )?;
-            write_version(tx, "person", person_id, version + 1, now, &actor.user_id, &reason, &serde_json::Value::Object(diff))
+            let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.0.iter().skip(2).cloned()).collect();
+            apply_changes(tx, "people", "person", person_id, version, &person_changes(person), &old, actor, now, &reason)?;
+            Ok(())
         })?;
         self.person(actor, person_id)
     }
@@ -791,7 +750,7 @@ impl Store {
             let id = new_id();
             let seq = tx.query_int("SELECT COALESCE(MAX(seq), 0) + 1 FROM movements WHERE household_id = $1", params![household_id])?;
             insert_movement(tx, actor, &id, household_id, person_id.as_deref(), movement, seq, now)?;
-            refresh_derived(tx, household_id, today, &HashMap::new())?;
+            refresh_derived(tx, household_id, today)?;
             Ok(id)
         })?;
         self.movement(actor, &id)
@@ -824,7 +783,7 @@ impl Store {
             tx.execute("UPDATE movements SET voided_at = $1, voided_by = $2, void_reason = $3 WHERE id = $4", params![now, &actor.user_id, &reason, id])?;
             let version = tx.query_int("SELECT COUNT(*) FROM record_versions WHERE entity = 'movement' AND entity_id = $1", params![id])? + 2;
             write_version(tx, "movement", id, version, now, &actor.user_id, &reason, &json!({"voided": {"from": false, "to": true}}))?;
-            refresh_derived(tx, &household_id, today, &HashMap::new())
+            refresh_derived(tx, &household_id, today)
         })?;
         self.movement(actor, id)
     }
@@ -877,8 +836,58 @@ impl Store {
 /// Row scoping: the one place that says which households an actor may see. Every query on
 /// households, people and movements includes it. Finer scopes (organisation, location,
 /// sharing agreements) belong here.
-pub(crate) fn scope(_actor: &Actor) -> String {
+pub fn scope(_actor: &Actor) -> String {
     "1 = 1".to_string()
+}
+
+/// Applies field changes to one row of `table` (`households` or `people`): compares each new
+/// value with the old one, and when any differs updates the row, bumps its version and writes a
+/// `record_versions` row with every changed field's old and new value. Returns whether anything
+/// changed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_changes(
+    tx: &mut Tx<'_>,
+    table: &str,
+    entity: &str,
+    id: &str,
+    version: i64,
+    changes: &[(&str, Value)],
+    old: &HashMap<&str, Value>,
+    actor: &Actor,
+    now: i64,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let mut diff = serde_json::Map::new();
+    let mut sets = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    for (field, new) in changes {
+        let before = old.get(field).cloned().unwrap_or(Value::Null);
+        if before != *new {
+            diff.insert(field.to_string(), json!({"from": value_json(&before), "to": value_json(new)}));
+            params.push(new.clone());
+            sets.push(format!("{field} = ${}", params.len()));
+        }
+    }
+    if diff.is_empty() {
+        return Ok(false);
+    }
+    params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), id.into()]);
+    let n = params.len();
+    tx.execute(
+        &format!("UPDATE {table} SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}", sets.join(", "), n - 3, n - 2, n - 1),
+        &params,
+    )?;
+    write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
+    Ok(true)
+}
+
+/// The recorded fields of a person, in the order of `PERSON_FIELDS`.
+pub(crate) const PERSON_FIELDS: [&str; 14] = ["external_id", "given_name", "family_name", "father_name", "other_spellings", "sex", "birth_date", "birth_date_precision", "relationship", "documents_held", "documents_missing", "specific_needs", "phone", "name_folded"];
+
+pub(crate) fn person_changes(p: &NewPerson) -> Vec<(&'static str, Value)> {
+    let mut values = person_values(p);
+    values.push(person_name_key(p).into());
+    PERSON_FIELDS.into_iter().zip(values).collect()
 }
 
 fn require_reason(reason: &str) -> Result<String, StoreError> {
@@ -899,7 +908,7 @@ fn value_json(v: &Value) -> serde_json::Value {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_version(tx: &mut Tx<'_>, entity: &str, id: &str, version: i64, now: i64, by: &str, reason: &str, changes: &serde_json::Value) -> Result<(), StoreError> {
+pub(crate) fn write_version(tx: &mut Tx<'_>, entity: &str, id: &str, version: i64, now: i64, by: &str, reason: &str, changes: &serde_json::Value) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO record_versions (id, entity, entity_id, version, changed_at, changed_by, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         params![new_id(), entity, id, version, now, by, reason, changes.to_string()],
@@ -917,7 +926,7 @@ fn lock_household(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreE
     Ok(())
 }
 
-fn person_values(p: &NewPerson) -> Vec<Value> {
+pub(crate) fn person_values(p: &NewPerson) -> Vec<Value> {
     vec![
         p.external_id.clone().into(),
         p.given_name.clone().into(),
@@ -935,17 +944,24 @@ fn person_values(p: &NewPerson) -> Vec<Value> {
     ]
 }
 
-pub(crate) fn insert_person(tx: &mut Tx<'_>, actor: &Actor, household_id: &str, p: &NewPerson, now: i64) -> Result<String, StoreError> {
-    let id = new_id();
-    let mut values = vec![Value::from(&id), household_id.into()];
+/// Inserts a person with the state derived for them.
+pub(crate) fn insert_person(tx: &mut Tx<'_>, actor: &Actor, id: &str, household_id: &str, p: &NewPerson, derived: &Summary, now: i64) -> Result<(), StoreError> {
+    let mut values = vec![Value::from(id), household_id.into()];
     values.extend(person_values(p));
-    values.extend([person_name_key(p).into(), Status::NotDisplaced.as_str().into(), Value::Int(now), actor.user_id.clone().into()]);
+    values.extend([
+        person_name_key(p).into(),
+        derived.status.as_str().into(),
+        derived.current_location.clone().into(),
+        derived.current_location.as_ref().map(|_| CURRENT_GAZETTEER).into(),
+        Value::Int(now),
+        actor.user_id.clone().into(),
+    ]);
     tx.execute(
         "INSERT INTO people (id, household_id, external_id, given_name, family_name, father_name, other_spellings, sex, birth_date, birth_date_precision, relationship, documents_held, documents_missing, specific_needs, phone, name_folded, status, current_location, current_location_gazetteer, version, created_at, created_by, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, NULL, NULL, 1, $18, $19, $18, $19)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $21, $20, $21)",
         &values,
     )?;
-    Ok(id)
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -983,22 +999,12 @@ fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>>) {
 }
 
 /// Replays the household's movements and stores what they imply: status, current location,
-/// displacement count, back-and-forth, for the household and each member. `labels` renames
-/// event ids in an error (a new event is better named by its place in the request).
-pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate, labels: &HashMap<String, String>) -> Result<(), StoreError> {
+/// displacement count, back-and-forth, for the household and each member.
+pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate) -> Result<(), StoreError> {
     let registered = tx.query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?.and_then(|r| r.opt_text(0));
     let rows = tx.query(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1"), params![household_id])?;
     let (household_events, person_events) = events_of(&rows);
-    let relabel = |mut e: ChronologyError| {
-        if let Some(l) = labels.get(&e.event) {
-            e.event = l.clone();
-        }
-        if let Some(l) = e.conflicting_event.as_ref().and_then(|c| labels.get(c)) {
-            e.conflicting_event = Some(l.clone());
-        }
-        StoreError::Chronology(e)
-    };
-    let summary = timeline::replay(&household_events, registered.clone(), today).map_err(relabel)?;
+    let summary = timeline::replay(&household_events, registered.clone(), today)?;
     tx.execute(
         "UPDATE households SET status = $1, current_location = $2, current_location_gazetteer = $3, displacement_count = $4, back_and_forth = $5, displaced_since = $6 WHERE id = $7",
         params![
@@ -1015,7 +1021,7 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
     for person in people {
         let pid = person.text(0);
         let own = person_events.get(&pid).cloned().unwrap_or_default();
-        let s = timeline::replay_person(&household_events, &own, registered.clone(), today).map_err(relabel)?;
+        let s = timeline::replay_person(&household_events, &own, registered.clone(), today)?;
         tx.execute(
             "UPDATE people SET status = $1, current_location = $2, current_location_gazetteer = $3 WHERE id = $4",
             params![s.status.as_str(), s.current_location.clone(), s.current_location.as_ref().map(|_| CURRENT_GAZETTEER), &pid],
@@ -1024,42 +1030,70 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
     Ok(())
 }
 
-/// Inserts a new household with members and movements, then derives its state. Used by
-/// registration and by import.
+/// Inserts a new household with members and movements, its derived state computed in memory
+/// (no read-back), so registration and bulk import share one fast path. A chronology error
+/// names new events by their place in the input (`movements[2]`).
 pub(crate) fn insert_household(tx: &mut Tx<'_>, actor: &Actor, org_id: &str, h: &NewHousehold, now: i64, today: NaiveDate) -> Result<String, StoreError> {
     let id = new_id();
+    let person_ids: Vec<String> = h.members.iter().map(|_| new_id()).collect();
+    let movement_ids: Vec<String> = h.movements.iter().map(|_| new_id()).collect();
+    let mut by_external: HashMap<&str, &str> = HashMap::new();
+    for (p, pid) in h.members.iter().zip(&person_ids) {
+        if let Some(ext) = &p.external_id {
+            by_external.insert(ext.as_str(), pid.as_str());
+        }
+    }
+    let mut household_events = Vec::new();
+    let mut person_events: HashMap<&str, Vec<Event>> = HashMap::new();
+    let mut movement_people = Vec::with_capacity(h.movements.len());
+    for (i, (m, mid)) in h.movements.iter().zip(&movement_ids).enumerate() {
+        let event = Event { id: mid.clone(), kind: m.kind, date: m.date.date, from: m.from.clone(), to: m.to.clone(), seq: i as i64 + 1, own: m.person.is_some() };
+        match &m.person {
+            Some(ext) => {
+                let pid = *by_external.get(ext.as_str()).ok_or_else(|| {
+                    StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), "the external_id of one of the household's members")
+                })?;
+                person_events.entry(pid).or_default().push(event);
+                movement_people.push(Some(pid));
+            }
+            None => {
+                household_events.push(event);
+                movement_people.push(None);
+            }
+        }
+    }
+    let labels: HashMap<&str, String> = movement_ids.iter().enumerate().map(|(i, mid)| (mid.as_str(), format!("movements[{i}]"))).collect();
+    let relabel = |mut e: ChronologyError| {
+        if let Some(l) = labels.get(e.event.as_str()) {
+            e.event = l.clone();
+        }
+        if let Some(l) = e.conflicting_event.as_deref().and_then(|c| labels.get(c)) {
+            e.conflicting_event = Some(l.clone());
+        }
+        StoreError::Chronology(e)
+    };
+    let summary = timeline::replay(&household_events, h.current_location.clone(), today).map_err(relabel)?;
     let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
+    let head = h.members.iter().zip(&person_ids).find(|(p, _)| p.relationship == Some(Relationship::Head)).map(|(_, pid)| pid.clone());
     tx.execute(
-        "INSERT INTO households (id, organisation_id, external_id, registration_point, registration_point_gazetteer, registration_date, population_group, origin, origin_gazetteer, registered_location, registered_location_gazetteer, current_location, current_location_gazetteer, shelter_type, intention, status, displacement_count, back_and_forth, version, created_at, created_by, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11, $12, $13, 'not_displaced', 0, 0, 1, $14, $15, $14, $15)",
+        "INSERT INTO households (id, organisation_id, external_id, registration_point, registration_point_gazetteer, registration_date, population_group, origin, origin_gazetteer, registered_location, registered_location_gazetteer, current_location, current_location_gazetteer, shelter_type, intention, head_person_id, status, displacement_count, back_and_forth, displaced_since, version, created_at, created_by, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $22, $21, $22)",
         params![
             &id, org_id, &h.external_id, &h.registration_point, CURRENT_GAZETTEER, h.registration_date.format("%Y-%m-%d").to_string(),
             &h.population_group, h.origin.clone(), gaz(&h.origin), h.current_location.clone(), gaz(&h.current_location),
-            h.shelter_type.map(|s| s.as_str()), h.intention.map(|i| i.as_str()), now, &actor.user_id
+            summary.current_location.clone(), gaz(&summary.current_location),
+            h.shelter_type.map(|s| s.as_str()), h.intention.map(|i| i.as_str()), head,
+            summary.status.as_str(), summary.displacements as i64, summary.moves_back_and_forth,
+            summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()), now, &actor.user_id
         ],
     )?;
-    let mut member_ids: HashMap<String, String> = HashMap::new();
-    for p in &h.members {
-        let pid = insert_person(tx, actor, &id, p, now)?;
-        if p.relationship == Some(Relationship::Head) {
-            tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&pid, &id])?;
-        }
-        if let Some(ext) = &p.external_id {
-            member_ids.insert(ext.clone(), pid);
-        }
+    for (p, pid) in h.members.iter().zip(&person_ids) {
+        let own = person_events.get(pid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let s = timeline::replay_person(&household_events, own, h.current_location.clone(), today).map_err(relabel)?;
+        insert_person(tx, actor, pid, &id, p, &s, now)?;
     }
-    let mut labels = HashMap::new();
-    for (i, m) in h.movements.iter().enumerate() {
-        let mid = new_id();
-        let person_id = match &m.person {
-            Some(ext) => Some(member_ids.get(ext).cloned().ok_or_else(|| {
-                StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), "the external_id of one of the household's members")
-            })?),
-            None => None,
-        };
-        insert_movement(tx, actor, &mid, &id, person_id.as_deref(), m, i as i64 + 1, now)?;
-        labels.insert(mid, format!("movements[{i}]"));
+    for (i, (m, mid)) in h.movements.iter().zip(&movement_ids).enumerate() {
+        insert_movement(tx, actor, mid, &id, movement_people[i], m, i as i64 + 1, now)?;
     }
-    refresh_derived(tx, &id, today, &labels)?;
     Ok(id)
 }

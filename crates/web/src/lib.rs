@@ -1,1 +1,81 @@
+//! Djoliba's HTTP surface: the JSON API under `/api/v1`, its OpenAPI document, `/healthz`.
+//!
+//! Invariant: every route that serves registry data takes the `Authenticated` extractor; the
+//! list of public routes is `PUBLIC_ROUTES`, and a test checks every other route answers 401
+//! without a session.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod files;
+pub mod openapi;
+
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use store::Store;
+
+/// JSON bodies larger than this are refused with 413.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+/// Uploads (imports) larger than this are refused with 413.
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Routes that answer without a session.
+pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/api/openapi.json", "/api/v1/auth/login"];
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// A demo operation with synthetic data: shown everywhere it matters.
+    pub demo: bool,
+}
+
+pub fn router(state: AppState) -> Router {
+    use api::*;
+    let api = Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+        .route("/organisations", get(list_organisations).post(create_organisation))
+        .route("/users", get(list_users).post(create_user))
+        .route("/locations", get(search_locations))
+        .route("/locations/{pcode}", get(get_location))
+        .route("/reference/population-groups", get(population_groups))
+        .route("/reference/sectors", get(sectors))
+        .route("/households", get(list_households).post(register_household))
+        .route("/households/{id}", get(get_household).patch(update_household))
+        .route("/households/{id}/history", get(household_history))
+        .route("/households/{id}/members", post(add_member))
+        .route("/households/{id}/movements", post(record_household_movement))
+        .route("/people", get(list_people))
+        .route("/people/{id}", get(get_person).put(update_person))
+        .route("/people/{id}/history", get(person_history))
+        .route("/people/{id}/movements", post(record_person_movement))
+        .route("/movements", get(list_movements))
+        .route("/movements/{id}", get(get_movement))
+        .route("/movements/{id}/void", post(void_movement))
+        .route("/imports/template", get(files::template))
+        .route("/exports/registry", get(files::export))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .route("/imports", post(files::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi::document))
+        .nest("/api/v1", api)
+        .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route; the API is described at /api/openapi.json") })
+        .with_state(state)
+}
+
+/// Binds `listen` (port 0 picks a free port), reports the bound address through `ready`, and
+/// serves until Ctrl-C.
+pub async fn serve(state: AppState, listen: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    ready(listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

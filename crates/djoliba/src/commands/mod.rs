@@ -1,0 +1,42 @@
+//! One module per subcommand, and what they share: finding and opening the database.
+
+pub mod backup;
+pub mod doctor;
+pub mod export;
+pub mod import;
+pub mod migrate;
+pub mod org;
+pub mod serve;
+pub mod user;
+
+use anyhow::Context;
+use store::{Store, Target};
+
+use crate::Cli;
+
+pub fn target(cli: &Cli) -> anyhow::Result<Target> {
+    match &cli.database_url {
+        Some(url) => Ok(Target::parse_url(url)?),
+        None => Ok(Target::default_sqlite(&cli.data_dir)),
+    }
+}
+
+/// Opens the database, applying pending migrations (with a backup first on SQLite).
+pub fn open(cli: &Cli) -> anyhow::Result<Store> {
+    let target = target(cli)?;
+    let (store, report) = Store::open(&target).with_context(|| format!("cannot open the database ({})", target.describe()))?;
+    if let Some(backup) = &report.backup {
+        eprintln!("Copied the database to {} before migrating.", backup.display());
+    }
+    if !report.migrations_applied.is_empty() {
+        eprintln!("Applied database migrations {:?}.", report.migrations_applied);
+    }
+    Ok(store)
+}
+
+/// Reads a password from standard input (first line), for scripts: `echo … | djoliba user add`.
+pub fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,0 +1,30 @@
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use store::Actor;
+
+use crate::Cli;
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation: `djoliba org add NRC "Norwegian Refugee Council"`.
+    Add { code: String, name: String },
+    /// List organisations.
+    List,
+}
+
+pub fn run(cli: &Cli, cmd: &OrgCommand) -> anyhow::Result<ExitCode> {
+    let store = super::open(cli)?;
+    match cmd {
+        OrgCommand::Add { code, name } => {
+            let org = store.create_organisation(&Actor::system(), code, name)?;
+            println!("Added {} ({})", org.code, org.name);
+        }
+        OrgCommand::List => {
+            for org in store.list_organisations()? {
+                println!("{}\t{}", org.code, org.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

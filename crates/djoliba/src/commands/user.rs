@@ -1,0 +1,83 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use domain::Role;
+use store::Actor;
+
+use crate::Cli;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from standard input with --password-stdin, otherwise
+    /// generated and printed once.
+    Add {
+        username: String,
+        /// admin, registrar or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Organisation code (required for registrars).
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Set a new password (from standard input with --password-stdin, otherwise generated).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+}
+
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        Ok((super::password_from_stdin()?, false))
+    } else {
+        Ok((store::auth::generate_password()?, true))
+    }
+}
+
+pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
+    let store = super::open(cli)?;
+    let system = Actor::system();
+    match cmd {
+        UserCommand::Add { username, role, organisation, password_stdin } => {
+            let role = Role::parse("--role", role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (password, generated) = password(*password_stdin)?;
+            let user = store.create_user(&system, username, role, organisation.as_deref(), &password).context("cannot add the user")?;
+            println!("Added {} ({})", user.username, user.role);
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+        }
+        UserCommand::List => {
+            for u in store.list_users()? {
+                println!("{}\t{}\t{}\t{}", u.username, u.role, u.organisation.unwrap_or_else(|| "-".into()), if u.disabled { "disabled" } else { "active" });
+            }
+        }
+        UserCommand::Passwd { username, password_stdin } => {
+            let (password, generated) = password(*password_stdin)?;
+            store.set_password(&system, username, &password).context("cannot set the password")?;
+            println!("Password of {username} changed; their sessions are closed.");
+            if generated {
+                println!("New password (shown once): {password}");
+            }
+        }
+        UserCommand::Disable { username } => {
+            store.set_user_disabled(&system, username, true)?;
+            println!("{username} is disabled.");
+        }
+        UserCommand::Enable { username } => {
+            store.set_user_disabled(&system, username, false)?;
+            println!("{username} is enabled.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

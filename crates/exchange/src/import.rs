@@ -1,0 +1,375 @@
+//! Assembling households from tables (one combined file, three files, or a workbook), parsing
+//! every row through the domain's rules, and handing the result to the store in one
+//! transaction. Every bad cell is reported with file, row, column, value and expectation;
+//! when there is one, nothing is written.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use domain::registry::{HouseholdInput, MovementInput, PersonInput, References};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use store::import::{ImportFailure, ImportItem, ImportSummary, RowError, RowRef};
+use store::{Actor, Store, StoreError};
+
+use crate::columns::TableKind;
+use crate::tables::{read_file, Encoding, FileError, Table};
+
+/// A file to import, as uploaded or read from disk.
+pub struct InputFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// True when nothing was written: a dry run, or errors.
+    pub dry_run: bool,
+    pub households: usize,
+    pub people: usize,
+    pub movements: usize,
+    pub summary: Option<ImportSummary>,
+    /// Every bad cell. When not empty, nothing was written.
+    pub errors: Vec<RowError>,
+    /// Columns the files had that Djoliba does not read (Kobo metadata, notes…).
+    pub ignored_columns: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum ImportError {
+    /// A file that cannot be read as a table.
+    File(FileError),
+    Store(StoreError),
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::File(e) => write!(f, "{e}"),
+            ImportError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+struct Row<'t> {
+    table: &'t Table,
+    number: usize,
+    cells: &'t [String],
+}
+
+impl Row<'_> {
+    fn get(&self, column: &str) -> String {
+        self.table.column(column).and_then(|i| self.cells.get(i)).cloned().unwrap_or_default()
+    }
+    fn opt(&self, column: &str) -> Option<String> {
+        Some(self.get(column)).filter(|v| !v.is_empty())
+    }
+    fn list(&self, column: &str, separators: &[char]) -> Vec<String> {
+        self.get(column).split(separators).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect()
+    }
+    fn at(&self) -> RowRef {
+        RowRef { file: self.table.source.clone(), row: self.number }
+    }
+    fn error(&self, column: &str, value: impl Into<String>, expected: impl Into<String>) -> RowError {
+        RowError { file: self.table.source.clone(), row: self.number, column: column.into(), value: value.into(), expected: expected.into() }
+    }
+}
+
+/// Splits the tables into households, people and movements rows: by sheet name, by a
+/// `record` column, or by the columns a table has.
+fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec<RowError>> {
+    let mut out: HashMap<&'static str, Vec<Row<'_>>> = HashMap::new();
+    let mut errors = Vec::new();
+    for table in tables {
+        let sheet = table.source.rsplit_once('#').map(|(_, s)| s);
+        if let Some(record) = table.column("record") {
+            for (number, cells) in &table.rows {
+                let label = cells.get(record).map(String::as_str).unwrap_or("");
+                match TableKind::from_label(label) {
+                    Some(kind) => out.entry(kind.name()).or_default().push(Row { table, number: *number, cells }),
+                    None => errors.push(RowError {
+                        file: table.source.clone(),
+                        row: *number,
+                        column: "record".into(),
+                        value: label.into(),
+                        expected: "household, person or movement".into(),
+                    }),
+                }
+            }
+            continue;
+        }
+        let kind = sheet.and_then(TableKind::from_label).or_else(|| TableKind::from_headers(&table.headers));
+        match kind {
+            Some(kind) => out.entry(kind.name()).or_default().extend(table.rows.iter().map(|(n, c)| Row { table, number: *n, cells: c })),
+            None if table.rows.is_empty() => {}
+            None => errors.push(RowError {
+                file: table.source.clone(),
+                row: 1,
+                column: String::new(),
+                value: table.raw_headers.join(","),
+                expected: "the header of a households, people or movements table (see the template), or a record column".into(),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec<String>) {
+    for table in tables {
+        let sheet = table.source.rsplit_once('#').map(|(_, s)| s);
+        let combined = table.column("record").is_some();
+        let kinds: Vec<TableKind> = if combined {
+            TableKind::ALL.to_vec()
+        } else {
+            sheet.and_then(TableKind::from_label).or_else(|| TableKind::from_headers(&table.headers)).into_iter().collect()
+        };
+        let Some(first) = kinds.first() else { continue };
+        if !combined {
+            for column in first.columns().iter().filter(|c| c.required) {
+                let kobo_link = column.name == "household_id" && table.column("_parent_index").is_some();
+                if table.column(column.name).is_none() && !kobo_link {
+                    errors.push(RowError {
+                        file: table.source.clone(),
+                        row: 1,
+                        column: column.name.into(),
+                        value: String::new(),
+                        expected: format!("a column {} in the {} table: {}", column.name, first.name(), column.description),
+                    });
+                }
+            }
+        }
+        for (header, raw) in table.headers.iter().zip(&table.raw_headers) {
+            let known = header == "record" || kinds.iter().any(|k| k.columns().iter().any(|c| c.name == header)) || header.starts_with('_');
+            if !known && !ignored.contains(raw) {
+                ignored.push(raw.clone());
+            }
+        }
+    }
+}
+
+/// Kobo/ODK exports link repeat groups to their parent by `_parent_index` → `_index`.
+fn kobo_household_id(row: &Row<'_>, by_index: &HashMap<String, String>) -> String {
+    let direct = row.get("household_id");
+    if !direct.is_empty() {
+        return direct;
+    }
+    by_index.get(&row.get("_parent_index")).cloned().unwrap_or_default()
+}
+
+struct Pending<'t> {
+    input: HouseholdInput,
+    household_row: Row<'t>,
+    member_rows: Vec<Row<'t>>,
+    movement_rows: Vec<Row<'t>>,
+}
+
+/// Maps a field path of the domain (`members[1].birth_date`) onto the cell it came from.
+fn locate_field(pending: &Pending<'_>, field: &str, value: String, expected: String) -> RowError {
+    if let Some((list, rest)) = field.split_once('[') {
+        if let Some((index, column)) = rest.split_once("].") {
+            let index: usize = index.parse().unwrap_or(usize::MAX);
+            let (rows, column) = match (list, column) {
+                ("members", "external_id") => (&pending.member_rows, "person_id"),
+                ("members", c) => (&pending.member_rows, c),
+                ("movements", "external_id") => (&pending.movement_rows, "movement_id"),
+                ("movements", "person") => (&pending.movement_rows, "person_id"),
+                (_, c) => (&pending.movement_rows, c),
+            };
+            if let Some(row) = rows.get(index) {
+                return row.error(column, value, expected);
+            }
+        }
+    }
+    let column = match field {
+        "external_id" => "household_id",
+        "members" => "relationship",
+        other => other,
+    };
+    let row = if field == "members" { pending.member_rows.first().unwrap_or(&pending.household_row) } else { &pending.household_row };
+    row.error(column, value, expected)
+}
+
+/// Builds the households to import, or every problem found in the rows.
+pub fn assemble(tables: &[Table], refs: &dyn References, today: NaiveDate) -> Result<(Vec<ImportItem>, Vec<String>), Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut ignored = Vec::new();
+    check_columns(tables, &mut errors, &mut ignored);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut rows = classify(tables)?;
+    let households = rows.remove("households").unwrap_or_default();
+    let people = rows.remove("people").unwrap_or_default();
+    let movements = rows.remove("movements").unwrap_or_default();
+    if households.is_empty() {
+        return Err(vec![RowError {
+            file: tables.first().map(|t| t.source.clone()).unwrap_or_default(),
+            row: 1,
+            column: "household_id".into(),
+            value: String::new(),
+            expected: "at least one household row: people and movements belong to households of the same import".into(),
+        }]);
+    }
+    let mut order: Vec<String> = Vec::new();
+    let mut pending: HashMap<String, Pending<'_>> = HashMap::new();
+    let mut by_index: HashMap<String, String> = HashMap::new();
+    for row in households {
+        let id = row.get("household_id");
+        if id.is_empty() {
+            errors.push(row.error("household_id", "", "the household's identifier"));
+            continue;
+        }
+        if let Some(first) = pending.get(&id) {
+            errors.push(row.error("household_id", id.clone(), format!("an identifier used once; it is already on row {} of {}", first.household_row.number, first.household_row.table.source)));
+            continue;
+        }
+        if let Some(index) = row.opt("_index") {
+            by_index.insert(index, id.clone());
+        }
+        let input = HouseholdInput {
+            external_id: id.clone(),
+            organisation: row.opt("organisation"),
+            registration_point: row.get("registration_point"),
+            registration_date: row.get("registration_date"),
+            population_group: row.get("population_group"),
+            origin: row.opt("origin"),
+            current_location: row.opt("current_location"),
+            shelter_type: row.opt("shelter_type"),
+            intention: row.opt("intention"),
+            members: Vec::new(),
+            movements: Vec::new(),
+        };
+        order.push(id.clone());
+        pending.insert(id, Pending { input, household_row: row, member_rows: Vec::new(), movement_rows: Vec::new() });
+    }
+    let code_separators: &[char] = &['|', ',', ';', ' '];
+    for row in people {
+        let household_id = kobo_household_id(&row, &by_index);
+        let Some(target) = pending.get_mut(&household_id) else {
+            errors.push(row.error("household_id", household_id, "the household_id of a household in the households table of this import"));
+            continue;
+        };
+        let person_id = row.opt("person_id").or_else(|| row.opt("_index"));
+        let estimated_age = match row.opt("estimated_age") {
+            None => None,
+            Some(text) => match text.parse::<u32>() {
+                Ok(age) => Some(age),
+                Err(_) => {
+                    errors.push(row.error("estimated_age", text, "an age in whole years from 0 to 120"));
+                    continue;
+                }
+            },
+        };
+        target.input.members.push(PersonInput {
+            external_id: person_id,
+            given_name: row.get("given_name"),
+            family_name: row.get("family_name"),
+            father_name: row.opt("father_name"),
+            other_spellings: row.list("other_spellings", &['|']),
+            sex: row.opt("sex"),
+            birth_date: row.opt("birth_date"),
+            estimated_age,
+            relationship: row.opt("relationship"),
+            documents_held: row.list("documents_held", code_separators),
+            documents_missing: row.list("documents_missing", code_separators),
+            specific_needs: row.list("specific_needs", code_separators),
+            phone: row.opt("phone"),
+        });
+        target.member_rows.push(row);
+    }
+    for row in movements {
+        let household_id = kobo_household_id(&row, &by_index);
+        let Some(target) = pending.get_mut(&household_id) else {
+            errors.push(row.error("household_id", household_id, "the household_id of a household in the households table of this import"));
+            continue;
+        };
+        target.input.movements.push(MovementInput {
+            external_id: row.opt("movement_id"),
+            person: row.opt("person_id"),
+            kind: row.get("kind"),
+            date: row.get("date"),
+            from: row.opt("from"),
+            to: row.opt("to"),
+            country: row.opt("country"),
+            cause: row.opt("cause"),
+            source: row.opt("source"),
+        });
+        target.movement_rows.push(row);
+    }
+    let mut items = Vec::with_capacity(order.len());
+    for id in &order {
+        let Some(p) = pending.get(id) else { continue };
+        for (i, member) in p.input.members.iter().enumerate() {
+            if member.external_id.is_none() {
+                errors.push(p.member_rows[i].error("person_id", "", "the person's identifier within the household"));
+            }
+        }
+        match p.input.parse(refs, today) {
+            Ok(household) => items.push(ImportItem {
+                household,
+                household_row: p.household_row.at(),
+                member_rows: p.member_rows.iter().map(Row::at).collect(),
+                movement_rows: p.movement_rows.iter().map(Row::at).collect(),
+            }),
+            Err(field_errors) => {
+                errors.extend(field_errors.0.into_iter().map(|e| locate_field(p, &e.field, e.value, e.expected)));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((items, ignored))
+    } else {
+        errors.sort_by(|a, b| (&a.file, a.row, &a.column).cmp(&(&b.file, b.row, &b.column)));
+        errors.dedup();
+        Err(errors)
+    }
+}
+
+/// Options of one import.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    pub encoding: Encoding,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+}
+
+/// Reads, checks and imports files: all or nothing. `progress` is told the phase and, while
+/// writing, how many of how many households are done.
+pub fn import_files(store: &Store, actor: &Actor, files: &[InputFile], options: ImportOptions, progress: &mut dyn FnMut(&str, usize, usize)) -> Result<ImportReport, ImportError> {
+    actor.require_write().map_err(ImportError::Store)?;
+    progress("reading", 0, 0);
+    let mut tables = Vec::new();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(&file.bytes);
+        tables.extend(read_file(&file.name, &file.bytes, options.encoding).map_err(ImportError::File)?);
+    }
+    let sha: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    progress("checking", 0, 0);
+    let (items, ignored_columns) = match assemble(&tables, store.gazetteer.as_ref(), store.today()) {
+        Ok(found) => found,
+        Err(errors) => return Ok(ImportReport { dry_run: true, households: 0, people: 0, movements: 0, summary: None, errors, ignored_columns: Vec::new() }),
+    };
+    let households = items.len();
+    let people = items.iter().map(|i| i.household.members.len()).sum();
+    let movements = items.iter().map(|i| i.household.movements.len()).sum();
+    let mut report = ImportReport { dry_run: options.dry_run, households, people, movements, summary: None, errors: Vec::new(), ignored_columns };
+    if options.dry_run {
+        return Ok(report);
+    }
+    progress("writing", 0, households);
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    match store.import(actor, &items, &names.join(", "), &sha, &mut |done| progress("writing", done, households)) {
+        Ok(summary) => report.summary = Some(summary),
+        Err(ImportFailure::Rows(errors)) => {
+            report.dry_run = true;
+            report.errors = errors;
+        }
+        Err(ImportFailure::Store(e)) => return Err(ImportError::Store(e)),
+    }
+    Ok(report)
+}

@@ -1,0 +1,327 @@
+//! Bulk import of households, members and movements: one transaction for the whole file, so
+//! it lands whole or not at all; idempotent by external id, so repeating it changes nothing.
+
+use std::collections::HashMap;
+
+use domain::registry::{NewHousehold, NewMovement};
+use serde::Serialize;
+
+use crate::db::{Tx, Value};
+use crate::error::StoreError;
+use crate::registry::{apply_changes, insert_household, insert_movement, insert_person, person_changes, refresh_derived, PERSON_FIELDS};
+use crate::{new_id, params, Actor, Store};
+
+/// Where a record came from: file (or `file#sheet`) and spreadsheet row (the header is row 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowRef {
+    pub file: String,
+    pub row: usize,
+}
+
+/// The rows one household was assembled from, to report an error where the user can fix it.
+#[derive(Debug, Clone)]
+pub struct ImportItem {
+    pub household: NewHousehold,
+    pub household_row: RowRef,
+    pub member_rows: Vec<RowRef>,
+    pub movement_rows: Vec<RowRef>,
+}
+
+/// One bad cell: file, row, column, the value found and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub file: String,
+    pub row: usize,
+    pub column: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "{}, row {}, column {}: missing; expected {}", self.file, self.row, self.column, self.expected)
+        } else {
+            write!(f, "{}, row {}, column {}: {:?}; expected {}", self.file, self.row, self.column, self.value, self.expected)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    pub households: Counts,
+    pub people: Counts,
+    pub movements: Counts,
+}
+
+#[derive(Debug)]
+pub enum ImportFailure {
+    /// Bad rows: nothing was written.
+    Rows(Vec<RowError>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ImportFailure {
+    fn from(e: StoreError) -> Self {
+        ImportFailure::Store(e)
+    }
+}
+
+/// Maps a store error about item `item` onto the row and column it came from.
+fn locate(item: &ImportItem, error: StoreError) -> ImportFailure {
+    let household_col = |field: &str| match field {
+        "external_id" => "household_id".to_string(),
+        other => other.to_string(),
+    };
+    match error {
+        StoreError::Invalid(fields) => ImportFailure::Rows(
+            fields
+                .0
+                .into_iter()
+                .map(|f| {
+                    let (row, column) = row_of(item, &f.field).unwrap_or((item.household_row.clone(), household_col(&f.field)));
+                    RowError { file: row.file, row: row.row, column, value: f.value, expected: f.expected }
+                })
+                .collect(),
+        ),
+        StoreError::Chronology(e) => {
+            let (row, _) = row_of(item, &format!("{}.date", e.event)).unwrap_or((item.household_row.clone(), String::new()));
+            let conflict = match (&e.conflicting_event, e.conflicting_kind, e.conflicting_date) {
+                (Some(c), Some(kind), Some(date)) => {
+                    let place = row_of(item, &format!("{c}.date")).map(|(r, _)| format!("row {} of {}", r.row, r.file)).unwrap_or_else(|| format!("recorded event {c}"));
+                    format!("; it conflicts with the {kind} of {date} ({place})")
+                }
+                _ => String::new(),
+            };
+            ImportFailure::Rows(vec![RowError {
+                file: row.file,
+                row: row.row,
+                column: "date".into(),
+                value: e.date.to_string(),
+                expected: format!("a consistent chronology: this {} {}{conflict}", e.kind, e.problem),
+            }])
+        }
+        StoreError::Conflict(message) => ImportFailure::Rows(vec![RowError {
+            file: item.household_row.file.clone(),
+            row: item.household_row.row,
+            column: "household_id".into(),
+            value: item.household.external_id.clone(),
+            expected: message,
+        }]),
+        other => ImportFailure::Store(other),
+    }
+}
+
+/// `members[2].birth_date` → (the row of member 2, `birth_date`).
+fn row_of(item: &ImportItem, field: &str) -> Option<(RowRef, String)> {
+    let (list, rest) = field.split_once('[')?;
+    let (index, column) = rest.split_once("].")?;
+    let index: usize = index.parse().ok()?;
+    let rows = match list {
+        "members" => &item.member_rows,
+        "movements" => &item.movement_rows,
+        _ => return None,
+    };
+    let column = match (list, column) {
+        ("members", "external_id") => "person_id",
+        ("movements", "external_id") => "movement_id",
+        ("movements", "person") => "person_id",
+        (_, c) => c,
+    };
+    Some((rows.get(index)?.clone(), column.to_string()))
+}
+
+fn same_movement(existing: &[(Option<String>, Vec<Value>)], m: &NewMovement, person: Option<&str>) -> bool {
+    let key = movement_key(m, person);
+    existing.iter().any(|(ext, k)| match (&m.external_id, ext) {
+        (Some(a), Some(b)) => a == b,
+        _ => *k == key,
+    })
+}
+
+fn movement_key(m: &NewMovement, person: Option<&str>) -> Vec<Value> {
+    vec![
+        m.kind.as_str().into(),
+        m.date.iso().into(),
+        m.date.precision.as_str().into(),
+        person.into(),
+        m.from.clone().into(),
+        m.to.clone().into(),
+    ]
+}
+
+impl Store {
+    /// Imports households with their members and movements in one transaction. A household
+    /// already registered by the organisation (same external id) is compared field by field:
+    /// unchanged fields change nothing, changed ones are updated with a version naming the file.
+    /// Members match by their external id; movements by theirs, or by kind, date, person and
+    /// places. Nothing is deleted.
+    pub fn import(&self, actor: &Actor, items: &[ImportItem], file_name: &str, file_sha256: &str, progress: &mut dyn FnMut(usize)) -> Result<ImportSummary, ImportFailure> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let today = self.today();
+        let reason = format!("import of {file_name}");
+        // A bad row aborts the transaction; the failure, located in the file, is kept here.
+        let mut located: Option<ImportFailure> = None;
+        let result = self.db.write(|tx| {
+            let mut summary = ImportSummary::default();
+            let mut organisations: HashMap<Option<String>, String> = HashMap::new();
+            for (done, item) in items.iter().enumerate() {
+                if done % 1000 == 0 {
+                    progress(done);
+                }
+                let outcome = (|| -> Result<(), StoreError> {
+                    let h = &item.household;
+                    let org = match organisations.get(&h.organisation) {
+                        Some(id) => id.clone(),
+                        None => {
+                            let id = self.registering_organisation(tx, actor, h.organisation.as_deref())?;
+                            organisations.insert(h.organisation.clone(), id.clone());
+                            id
+                        }
+                    };
+                    let existing = tx.query_opt("SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2", params![&org, &h.external_id])?;
+                    match existing {
+                        None => {
+                            insert_household(tx, actor, &org, h, now, today)?;
+                            summary.households.created += 1;
+                            summary.people.created += h.members.len() as u64;
+                            summary.movements.created += h.movements.len() as u64;
+                        }
+                        Some(row) => {
+                            let id = row.text(0);
+                            merge_household(tx, actor, &id, h, now, &reason, &mut summary)?;
+                            refresh_derived(tx, &id, today)?;
+                        }
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = outcome {
+                    return match locate(item, e) {
+                        ImportFailure::Store(e) => Err(e),
+                        rows => {
+                            located = Some(rows);
+                            Err(StoreError::Conflict("import aborted".into()))
+                        }
+                    };
+                }
+            }
+            let summary_json = serde_json::to_string(&summary).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO import_batches (id, file_name, file_sha256, imported_at, imported_by, summary) VALUES ($1, $2, $3, $4, $5, $6)",
+                params![new_id(), file_name, file_sha256, now, &actor.user_id, summary_json],
+            )?;
+            Ok(summary)
+        });
+        match (result, located) {
+            (_, Some(failure)) => Err(failure),
+            (Ok(summary), None) => Ok(summary),
+            (Err(e), None) => Err(ImportFailure::Store(e)),
+        }
+    }
+}
+
+/// Brings an already registered household in line with an imported one.
+fn merge_household(tx: &mut Tx<'_>, actor: &Actor, id: &str, h: &NewHousehold, now: i64, reason: &str, summary: &mut ImportSummary) -> Result<(), StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT version, registration_point, registration_date, population_group, origin, registered_location, shelter_type, intention FROM households WHERE id = $1",
+            params![id],
+        )?
+        .ok_or(StoreError::NotFound("household"))?;
+    let fields = ["registration_point", "registration_date", "population_group", "origin", "registered_location", "shelter_type", "intention"];
+    let old: HashMap<&str, Value> = fields.into_iter().zip(row.0.iter().skip(1).cloned()).collect();
+    let changes: Vec<(&str, Value)> = fields
+        .into_iter()
+        .zip([
+            Value::from(&h.registration_point),
+            h.registration_date.format("%Y-%m-%d").to_string().into(),
+            Value::from(&h.population_group),
+            h.origin.clone().into(),
+            h.current_location.clone().into(),
+            h.shelter_type.map(|s| s.as_str()).into(),
+            h.intention.map(|i| i.as_str()).into(),
+        ])
+        .collect();
+    if apply_changes(tx, "households", "household", id, row.int(0), &changes, &old, actor, now, reason)? {
+        summary.households.updated += 1;
+    } else {
+        summary.households.unchanged += 1;
+    }
+    let today_summary = domain::timeline::Summary {
+        status: domain::Status::NotDisplaced,
+        current_location: None,
+        displacements: 0,
+        pendular_visits: 0,
+        returns: 0,
+        days_displaced: 0,
+        moves_back_and_forth: false,
+        displaced_since: None,
+    };
+    let mut person_ids: HashMap<String, String> = HashMap::new();
+    let select_person = format!("SELECT id, version, {} FROM people WHERE household_id = $1 AND external_id = $2", PERSON_FIELDS.join(", "));
+    for (i, p) in h.members.iter().enumerate() {
+        let Some(ext) = &p.external_id else {
+            return Err(StoreError::invalid(&format!("members[{i}].external_id"), "", "the person's identifier, needed to import again safely"));
+        };
+        match tx.query_opt(&select_person, params![id, ext])? {
+            None => {
+                let pid = new_id();
+                insert_person(tx, actor, &pid, id, p, &today_summary, now)?;
+                if p.relationship == Some(domain::Relationship::Head) {
+                    tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2 AND head_person_id IS NULL", params![&pid, id])?;
+                }
+                person_ids.insert(ext.clone(), pid);
+                summary.people.created += 1;
+            }
+            Some(r) => {
+                let pid = r.text(0);
+                let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(r.0.iter().skip(2).cloned()).collect();
+                if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(p), &old, actor, now, reason)? {
+                    summary.people.updated += 1;
+                } else {
+                    summary.people.unchanged += 1;
+                }
+                person_ids.insert(ext.clone(), pid);
+            }
+        }
+    }
+    let recorded: Vec<(Option<String>, Vec<Value>)> = tx
+        .query(
+            "SELECT external_id, kind, date, date_precision, person_id, from_location, to_location FROM movements WHERE household_id = $1 AND voided_at IS NULL",
+            params![id],
+        )?
+        .into_iter()
+        .map(|r| (r.opt_text(0), r.0[1..].to_vec()))
+        .collect();
+    let mut seq = tx.query_int("SELECT COALESCE(MAX(seq), 0) FROM movements WHERE household_id = $1", params![id])?;
+    for (i, m) in h.movements.iter().enumerate() {
+        let person = match &m.person {
+            Some(ext) => match person_ids.get(ext) {
+                Some(pid) => Some(pid.clone()),
+                None => Some(
+                    tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND external_id = $2", params![id, ext])?
+                        .map(|r| r.text(0))
+                        .ok_or_else(|| StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), "the person_id of a member of the household"))?,
+                ),
+            },
+            None => None,
+        };
+        if same_movement(&recorded, m, person.as_deref()) {
+            summary.movements.unchanged += 1;
+            continue;
+        }
+        seq += 1;
+        let mid = new_id();
+        insert_movement(tx, actor, &mid, id, person.as_deref(), m, seq, now)?;
+        summary.movements.created += 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! Authentication: the extractor *is* the check. A handler that takes `Authenticated` cannot
+//! run for an anonymous request.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use store::Actor;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "djoliba_session";
+
+/// The signed-in user, from `Authorization: Bearer TOKEN` or the session cookie.
+pub struct Authenticated(pub Actor);
+
+pub fn token_from(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+            return Some(token.trim().to_string());
+        }
+    }
+    let cookies = parts.headers.get_all(axum::http::header::COOKIE);
+    for header in cookies.iter().filter_map(|v| v.to_str().ok()) {
+        for pair in header.split(';') {
+            if let Some((name, value)) = pair.trim().split_once('=') {
+                if name == SESSION_COOKIE {
+                    return Some(value.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token_from(parts).ok_or_else(ApiError::unauthenticated)?;
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::unauthenticated());
+        }
+        let store = state.store.clone();
+        let actor = tokio::task::spawn_blocking(move || store.session_actor(&token))
+            .await
+            .map_err(|_| ApiError::internal("session lookup task failed"))??;
+        actor.map(Authenticated).ok_or_else(ApiError::unauthenticated)
+    }
+}

@@ -1,0 +1,146 @@
+//! Registry files over HTTP: upload an import, download an export or the template.
+
+use axum::extract::{Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use exchange::columns::TableKind;
+use exchange::{Encoding, ImportError, ImportOptions, ImportReport, InputFile};
+use serde::Deserialize;
+use store::StoreError;
+
+use crate::api::{run, Json, Query};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check everything and report, write nothing.
+    pub dry_run: Option<bool>,
+    /// `auto` (UTF-8, else Windows-1252), `utf-8` or `windows-1252`, for CSV files.
+    pub encoding: Option<String>,
+}
+
+fn parse_encoding(value: Option<&str>) -> Result<Encoding, ApiError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("auto") => Ok(Encoding::Auto),
+        Some("utf-8") | Some("utf8") => Ok(Encoding::Utf8),
+        Some("windows-1252") | Some("cp1252") | Some("latin1") => Ok(Encoding::Windows1252),
+        Some(other) => Err(StoreError::invalid("encoding", other, "auto, utf-8 or windows-1252").into()),
+    }
+}
+
+/// Imports registry files sent as `multipart/form-data` (one or more `file` parts: one
+/// combined CSV, three CSVs, or an XLSX workbook). All or nothing: with any bad row the answer
+/// is 422 with every error, and nothing is written.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "files", params(ImportQuery),
+    request_body(content_type = "multipart/form-data", content = String, description = "file parts"),
+    responses((status = 200, body = ImportReport), (status = 413, body = ErrorBody), (status = 422, body = ImportReport)), security(("bearer" = [])))]
+pub async fn import(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(query): Query<ImportQuery>, mut multipart: Multipart) -> Result<Response, ApiError> {
+    let encoding = parse_encoding(query.encoding.as_deref())?;
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.file_name().map(sanitise_file_name).unwrap_or_else(|| format!("upload-{}", files.len() + 1));
+        let bytes = field.bytes().await?;
+        if !bytes.is_empty() {
+            files.push(InputFile { name, bytes: bytes.to_vec() });
+        }
+    }
+    if files.is_empty() {
+        return Err(StoreError::invalid("file", "", "at least one non-empty file part in the multipart body").into());
+    }
+    let options = ImportOptions { encoding, dry_run: query.dry_run.unwrap_or(false) };
+    let report = run(&state, move |store| match exchange::import_files(store, &actor, &files, options, &mut |_, _, _| {}) {
+        Ok(report) => Ok(Ok(report)),
+        Err(ImportError::Store(e)) => Err(e),
+        Err(ImportError::File(e)) => Ok(Err(e)),
+    })
+    .await?;
+    match report {
+        Ok(report) if report.errors.is_empty() => Ok(Json(report).into_response()),
+        Ok(report) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()),
+        Err(file_error) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", file_error.to_string())),
+    }
+}
+
+/// Only the last path component, and only characters safe in a report: an upload's name is
+/// never used as a path.
+fn sanitise_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last.chars().filter(|c| c.is_alphanumeric() || "._- ".contains(*c)).take(100).collect();
+    if clean.trim_matches('.').is_empty() {
+        "upload".into()
+    } else {
+        clean
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// `xlsx` (default: one sheet per table) or `csv` (one table).
+    pub format: Option<String>,
+    /// For CSV: `households` (default), `people` or `movements`.
+    pub table: Option<String>,
+}
+
+fn file_response(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn parse_file_query(query: &FileQuery) -> Result<(bool, TableKind), ApiError> {
+    let xlsx = match query.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => true,
+        "csv" => false,
+        other => return Err(StoreError::invalid("format", other, "xlsx or csv").into()),
+    };
+    let table = match query.table.as_deref() {
+        None => TableKind::Households,
+        Some(t) => TableKind::from_label(t).ok_or_else(|| StoreError::invalid("table", t, "households, people or movements"))?,
+    };
+    Ok((xlsx, table))
+}
+
+/// The blank template with the documented columns.
+#[utoipa::path(get, path = "/api/v1/imports/template", tag = "files", params(FileQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
+pub async fn template(Authenticated(_user): Authenticated, Query(query): Query<FileQuery>) -> Result<Response, ApiError> {
+    let (xlsx, table) = parse_file_query(&query)?;
+    if xlsx {
+        Ok(file_response(exchange::export::xlsx(None)?, XLSX_TYPE, "djoliba-template.xlsx"))
+    } else {
+        Ok(file_response(exchange::export::csv_table(table, &[])?, CSV_TYPE, &format!("djoliba-template-{}.csv", table.name())))
+    }
+}
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const CSV_TYPE: &str = "text/csv; charset=utf-8";
+
+/// Exports the registry the user may see, in the import format.
+#[utoipa::path(get, path = "/api/v1/exports/registry", tag = "files", params(FileQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
+pub async fn export(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(query): Query<FileQuery>) -> Result<Response, ApiError> {
+    let (xlsx, table) = parse_file_query(&query)?;
+    let bytes = run(&state, move |store| {
+        let tables = exchange::export::registry_tables(store, &actor)?;
+        if xlsx {
+            exchange::export::xlsx(Some(&tables))
+        } else {
+            exchange::export::csv_table(table, tables.rows(table))
+        }
+    })
+    .await?;
+    let date = state.store.today();
+    Ok(if xlsx {
+        file_response(bytes, XLSX_TYPE, &format!("djoliba-registry-{date}.xlsx"))
+    } else {
+        file_response(bytes, CSV_TYPE, &format!("djoliba-{}-{date}.csv", table.name()))
+    })
+}
+

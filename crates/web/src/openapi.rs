@@ -1,0 +1,36 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::*;
+use crate::files;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Djoliba API", description = "Registry of displaced households, people and their movements."),
+    modifiers(&BearerAuth),
+    paths(
+        healthz, login, logout, me, list_organisations, create_organisation, list_users, create_user,
+        search_locations, get_location, population_groups, sectors,
+        list_households, register_household, get_household, update_household, household_history, add_member,
+        record_household_movement, list_people, get_person, update_person, person_history, record_person_movement,
+        list_movements, get_movement, void_movement,
+        files::import, files::template, files::export,
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}
