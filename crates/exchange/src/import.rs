@@ -101,7 +101,8 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
         let kind = sheet.and_then(TableKind::from_label).or_else(|| TableKind::from_headers(&table.headers));
         match kind {
             Some(kind) => out.entry(kind.name()).or_default().extend(table.rows.iter().map(|(n, c)| Row { table, number: *n, cells: c })),
-            None if table.rows.is_empty() => {}
+            // A workbook may hold notes or instructions beside the tables.
+            None if table.rows.is_empty() || sheet.is_some() => {}
             None => errors.push(RowError {
                 file: table.source.clone(),
                 row: 1,

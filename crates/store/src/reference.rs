@@ -362,7 +362,8 @@ impl Gazetteer {
                 )?;
             }
         }
-        for group in &self.population_groups {
+        // Statuses (affected, in need…) share the file but are not groups; "all" is a total.
+        for group in self.population_groups.iter().filter(|g| g.kind == "population_group" && g.code != "all") {
             tx.execute(
                 "INSERT INTO population_groups (code, kind, description, hxl_hashtag) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, description = excluded.description, hxl_hashtag = excluded.hxl_hashtag",
                 params![&group.code, &group.kind, &group.description, group.hxl_hashtag.clone()],

@@ -1,0 +1,207 @@
+//! The HTTP API through the real router: authentication on every route, the registration
+//! flow, and the error format for bad requests.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::support::*;
+
+struct Api {
+    router: axum::Router,
+    _store: TestStore,
+}
+
+impl Api {
+    fn new() -> Api {
+        let t = sqlite();
+        let router = web::router(web::AppState { store: t.store.clone(), demo: false });
+        Api { router, _store: t }
+    }
+
+    async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("request")).await
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn login_admin(&self) -> String {
+        self._store.store.create_user(&store::Actor::system(), "root", domain::Role::Admin, None, "root password 123").unwrap();
+        let (status, body) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "root", "password": "root password 123"}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+}
+
+#[tokio::test]
+async fn every_route_but_the_public_ones_needs_a_session() {
+    let api = Api::new();
+    let (_, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 25, "the OpenAPI document lists the routes");
+    let mut checked = 0;
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "0190a000-0000-7000-8000-000000000000").replace("{pcode}", "ML07");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, body) = api.call(method.clone(), &uri, None, None).await;
+            if web::PUBLIC_ROUTES.contains(&path.as_str()) {
+                assert_ne!(status, StatusCode::UNAUTHORIZED, "{method} {path} is public");
+            } else {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without a session: {body}");
+                assert_eq!(body["error"]["code"], "unauthenticated");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked}");
+    let (status, _) = api.call(Method::GET, "/api/v1/households", Some(&"0".repeat(64)), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "an unknown token");
+}
+
+#[tokio::test]
+async fn a_registrar_registers_a_household_with_members_and_three_movements() {
+    let api = Api::new();
+    let admin = api.login_admin().await;
+    let (status, _) = api.call(Method::POST, "/api/v1/organisations", Some(&admin), Some(json!({"code": "NRC", "name": "Norwegian Refugee Council"}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = api.call(Method::POST, "/api/v1/users", Some(&admin), Some(json!({"username": "clerk", "role": "registrar", "organisation": "NRC", "password": "clerk password 1"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, login) = api.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "clerk", "password": "clerk password 1"}))).await;
+    let clerk = login["token"].as_str().unwrap().to_string();
+
+    let input = serde_json::to_value(household("HH-API-1")).unwrap();
+    let (status, created) = api.call(Method::POST, "/api/v1/households", Some(&clerk), Some(input)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["movements"].as_array().unwrap().len(), 3);
+    assert_eq!(created["household"]["status"], "returned");
+    assert_eq!(created["members"][1]["sex"], "f");
+    let id = created["household"]["id"].as_str().unwrap();
+
+    let (status, page) = api.call(Method::GET, "/api/v1/households?status=returned&location=ML06&limit=10", Some(&clerk), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 1);
+    let (status, detail) = api.call(Method::GET, &format!("/api/v1/households/{id}"), Some(&clerk), None).await;
+    assert_eq!((status, detail["summary"]["pendular_visits"].clone()), (StatusCode::OK, json!(1)));
+
+    // A fourth movement: displaced again after the return.
+    let again = json!({"kind": "displacement", "date": "2024-05-20", "to": "ML070101", "cause": "intercommunal_violence"});
+    let (status, _) = api.call(Method::POST, &format!("/api/v1/households/{id}/movements"), Some(&clerk), Some(again)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, detail) = api.call(Method::GET, &format!("/api/v1/households/{id}"), Some(&clerk), None).await;
+    assert_eq!(detail["household"]["status"], "displaced");
+    assert_eq!(detail["household"]["displacement_count"], 2);
+
+    // A return before any displacement, for a new household: refused, naming the events.
+    let mut bad = serde_json::to_value(household("HH-API-2")).unwrap();
+    bad["movements"] = json!([{"kind": "return", "date": "2023-01-01", "to": "ML060101"}, {"kind": "displacement", "date": "2023-02-01", "to": "ML070101", "cause": "flood"}]);
+    let (status, error) = api.call(Method::POST, "/api/v1/households", Some(&clerk), Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["code"], "inconsistent_chronology");
+    assert_eq!(error["error"]["chronology"]["conflicting_event"], "movements[1]");
+
+    // Viewers read but do not write.
+    api.call(Method::POST, "/api/v1/users", Some(&admin), Some(json!({"username": "donor", "role": "viewer", "password": "donor password 1"}))).await;
+    let (_, login) = api.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "donor", "password": "donor password 1"}))).await;
+    let viewer = login["token"].as_str().unwrap().to_string();
+    let (status, _) = api.call(Method::POST, "/api/v1/households", Some(&viewer), Some(serde_json::to_value(household("HH-API-3")).unwrap())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, _) = api.call(Method::POST, "/api/v1/auth/logout", Some(&clerk), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api.call(Method::GET, "/api/v1/households", Some(&clerk), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_api_error_format() {
+    let api = Api::new();
+    let token = api.login_admin().await;
+    let send_raw = |body: &'static str, content_type: &'static str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/households")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, body) = api.send(send_raw("{not json", "application/json")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    let (status, _) = api.send(send_raw("{}", "text/plain")).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, body) = api.send(send_raw("{\"external_id\": \"x\"}", "application/json")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["message"].as_str().unwrap().contains("missing field `registration_point`"), "{body}");
+    let big = format!("{{\"external_id\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let request = Request::builder().method(Method::POST).uri("/api/v1/households").header("authorization", format!("Bearer {token}")).header("content-type", "application/json").body(Body::from(big)).unwrap();
+    let (status, body) = api.send(request).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    let (status, body) = api.call(Method::GET, "/api/v1/households/nope", Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, body) = api.call(Method::GET, "/api/v1/households?registered_from=yesterday", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], "registered_from");
+    let (status, body) = api.call(Method::GET, "/api/v1/households?limit=lots", Some(&token), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = api.call(Method::GET, "/api/v1/locations?q=segou&level=1", Some(&token), None).await;
+    assert_eq!((status, body[0]["pcode"].as_str()), (StatusCode::OK, Some("ML04")));
+}
+
+#[tokio::test]
+async fn files_upload_with_a_report_and_download() {
+    let api = Api::new();
+    let token = api.login_admin().await;
+    api._store.store.create_organisation(&store::Actor::system(), "IOM", "International Organization for Migration").unwrap();
+    let upload = |csv: &str, query: &str| {
+        let boundary = "XBOUNDARYX";
+        let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/all.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n");
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/imports{query}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let csv = "record,household_id,organisation,registration_point,registration_date,population_group,person_id,given_name,family_name\nhousehold,H1,IOM,ML070101,2024-01-01,IDP,,,\nperson,H1,,,,,P1,Awa,Touré\nperson,H1,,,,,P2,Ali,\n";
+    let (status, report) = api.send(upload(csv, "")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(report["errors"][0]["file"], "all.csv", "the upload's path is never used");
+    assert_eq!((report["errors"][0]["row"].clone(), report["errors"][0]["column"].clone()), (json!(4), json!("family_name")));
+    let fixed = csv.replace("P2,Ali,", "P2,Ali,Touré");
+    let (status, report) = api.send(upload(&fixed, "?dry_run=true")).await;
+    assert_eq!((status, report["dry_run"].clone(), report["people"].clone()), (StatusCode::OK, json!(true), json!(2)));
+    let (status, report) = api.send(upload(&fixed, "")).await;
+    assert_eq!((status, report["summary"]["people"]["created"].clone()), (StatusCode::OK, json!(2)), "{report}");
+    let request = Request::builder().uri("/api/v1/exports/registry?format=csv&table=people").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("H1,P1,Awa,Touré"), "{text}");
+    let request = Request::builder().uri("/api/v1/imports/template").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(bytes.starts_with(b"PK"), "an XLSX workbook");
+}

@@ -1,0 +1,99 @@
+//! The binary itself: what a user types.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+fn djoliba(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_djoliba"));
+    command.arg("--data-dir").arg(data_dir).env_remove("DATABASE_URL").env("DJOLIBA_LOG", "warn");
+    command
+}
+
+#[test]
+fn serve_prints_the_bound_address_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = djoliba(dir.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut address = None;
+    let mut saw_password = false;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        saw_password |= line.contains("created the administrator \"admin\" with password ");
+        if let Some(rest) = line.strip_prefix("Djoliba listening on http://") {
+            address = Some(rest.to_string());
+            break;
+        }
+    }
+    let address = address.expect("the bound address is printed");
+    assert!(saw_password, "the first administrator's password is printed once");
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"database\":\"sqlite\""), "{response}");
+}
+
+#[test]
+fn a_mistyped_database_url_is_an_error_not_a_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["postgress://localhost/djoliba", "sqlite:///nonexistent/djoliba.sqlite"] {
+        let output = djoliba(dir.path()).args(["--database-url", url, "migrate"]).output().unwrap();
+        assert!(!output.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("scheme") || stderr.contains("no SQLite database"), "{stderr}");
+    }
+    assert!(!std::path::Path::new("/nonexistent/djoliba.sqlite").exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
+}
+
+#[test]
+fn users_import_backup_and_doctor_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = djoliba(dir.path()).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        if let Some(text) = stdin {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    assert_eq!(run(&["org", "add", "NRC", "Norwegian Refugee Council"], None).0, Some(0));
+    let (code, out, err) = run(&["user", "add", "awa", "--role", "registrar", "--organisation", "NRC", "--password-stdin"], Some("a secret of sorts\n"));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(!out.contains("a secret of sorts"));
+    let (code, out, _) = run(&["user", "add", "boss", "--role", "admin"], None);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Password (shown once): "), "{out}");
+
+    let csv = dir.path().join("all.csv");
+    std::fs::write(&csv, "record,household_id,registration_point,registration_date,population_group,person_id,given_name,family_name\nhousehold,H1,ML070101,2024-01-01,IDP,,,\nperson,H1,,,,P1,Awa,\n").unwrap();
+    let report = dir.path().join("report.csv");
+    let (code, _, err) = run(&["import", csv.to_str().unwrap(), "--organisation", "NRC", "--report", report.to_str().unwrap()], None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("all.csv, row 3, column family_name: missing"), "{err}");
+    assert!(std::fs::read_to_string(&report).unwrap().contains("family_name"));
+    std::fs::write(&csv, "record,household_id,registration_point,registration_date,population_group,person_id,given_name,family_name\nhousehold,H1,ML070101,2024-01-01,IDP,,,\nperson,H1,,,,P1,Awa,Touré\n").unwrap();
+    let (code, out, err) = run(&["import", csv.to_str().unwrap(), "--organisation", "NRC"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("households 1 new"), "{out}");
+    let (code, out, _) = run(&["import", csv.to_str().unwrap(), "--organisation", "NRC"], None);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("households 0 new, 0 updated, 1 unchanged"), "{out}");
+
+    let export = dir.path().join("export");
+    assert_eq!(run(&["export", "--format", "csv", "--output", export.to_str().unwrap()], None).0, Some(0));
+    assert!(std::fs::read_to_string(export.join("people.csv")).unwrap().contains("Touré"));
+
+    let backup = dir.path().join("copy.sqlite");
+    let (code, _, err) = run(&["backup", "--output", backup.to_str().unwrap()], None);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, _) = run(&["--database-url", &format!("sqlite://{}", backup.display()), "user", "list"], None);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("awa\tregistrar\tNRC\tactive"), "{out}");
+    let (code, out, _) = run(&["doctor"], None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("No problem found"), "{out}");
+}

@@ -1,0 +1,172 @@
+//! Registry files: all-or-nothing imports with row-level reports, idempotent repeats, exports
+//! that import again unchanged.
+
+use exchange::{Encoding, ImportOptions, ImportReport, InputFile};
+use store::{Actor, Store};
+
+use crate::support::*;
+
+const COMMUNES: [&str; 5] = ["ML070101", "ML060101", "ML050101", "ML090101", "ML100101"];
+
+/// 200 households, 500 people, 300 movements: 1,000 data rows in three files.
+fn three_files(bad: bool) -> Vec<InputFile> {
+    let mut households = String::from("household_id,registration_point,registration_date,population_group,origin,shelter_type\n");
+    let mut people = String::from("household_id,person_id,given_name,family_name,sex,birth_date,relationship,documents_missing\n");
+    let mut movements = String::from("household_id,person_id,kind,date,from,to,cause\n");
+    for h in 0..200 {
+        let here = COMMUNES[h % 5];
+        let origin = COMMUNES[(h + 1) % 5];
+        households.push_str(&format!("HH-{h:04},{here},2024-0{}-1{},IDP,{origin},host_family\n", 1 + h % 5, h % 10));
+        let size = if h < 100 { 3 } else { 2 };
+        for p in 0..size {
+            let relationship = if p == 0 { "head" } else { "child" };
+            let birth = if p == 0 { format!("19{}", 60 + h % 40) } else { format!("20{:02}-0{}-15", 5 + p, 1 + p) };
+            people.push_str(&format!("HH-{h:04},HH-{h:04}-{p},Awa{h},Touré,f,{birth},{relationship},birth_certificate\n"));
+        }
+        movements.push_str(&format!("HH-{h:04},,displacement,2023-0{}-01,{origin},{here},armed_conflict\n", 1 + h % 9));
+        if h < 100 {
+            movements.push_str(&format!("HH-{h:04},,pendular_visit,2023-11-0{},,{origin},\n", 1 + h % 9));
+        }
+    }
+    if bad {
+        // Row 3 of people.csv: an impossible date. Row 4 of movements.csv: a P-code that does not exist.
+        people = people.replacen("2006-02-15", "2006-02-30", 1);
+        movements = movements.replacen("HH-0001,,pendular_visit,2023-11-02,,ML050101", "HH-0001,,pendular_visit,2023-11-02,,ML0799", 1);
+    }
+    vec![
+        InputFile { name: "households.csv".into(), bytes: households.into_bytes() },
+        InputFile { name: "people.csv".into(), bytes: people.into_bytes() },
+        InputFile { name: "movements.csv".into(), bytes: movements.into_bytes() },
+    ]
+}
+
+fn import(store: &Store, files: &[InputFile]) -> ImportReport {
+    let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
+    exchange::import_files(store, &registrar(store), files, options, &mut |_, _, _| {}).expect("import runs")
+}
+
+fn count(store: &Store, table: &str) -> i64 {
+    store.db.read(|tx| tx.query_int(&format!("SELECT COUNT(*) FROM {table}"), store::params![])).unwrap()
+}
+
+#[test]
+fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() {
+    for t in stores() {
+        let store = &t.store;
+        let files = three_files(true);
+        let rows: usize = files.iter().map(|f| String::from_utf8_lossy(&f.bytes).lines().count() - 1).sum();
+        assert_eq!(rows, 1000);
+        let report = import(store, &files);
+        let found: Vec<(&str, usize, &str)> = report.errors.iter().map(|e| (e.file.as_str(), e.row, e.column.as_str())).collect();
+        assert_eq!(found, [("movements.csv", 5, "to"), ("people.csv", 3, "birth_date")], "{}: {:?}", t.backend, report.errors);
+        assert!(report.errors[0].expected.contains("no unit ML0799 under Gao (ML07)"), "{}", report.errors[0].expected);
+        assert_eq!(report.errors[1].value, "2006-02-30");
+        assert_eq!(count(store, "households") + count(store, "people") + count(store, "movements"), 0, "{}: nothing written", t.backend);
+
+        let fixed = import(store, &three_files(false));
+        assert!(fixed.errors.is_empty(), "{:?}", fixed.errors);
+        let summary = fixed.summary.expect("written");
+        assert_eq!((summary.households.created, summary.people.created, summary.movements.created), (200, 500, 300), "{}", t.backend);
+
+        let versions_before = count(store, "record_versions");
+        let again = import(store, &three_files(false)).summary.expect("written");
+        assert_eq!((again.households.created, again.households.updated, again.households.unchanged), (0, 0, 200), "{}", t.backend);
+        assert_eq!((again.people.created, again.people.updated, again.people.unchanged), (0, 0, 500));
+        assert_eq!((again.movements.created, again.movements.unchanged), (0, 300));
+        assert_eq!(count(store, "record_versions"), versions_before, "a repeated import writes no version");
+        assert_eq!(count(store, "movements"), 300);
+    }
+}
+
+#[test]
+fn a_corrected_row_updates_with_a_version() {
+    let t = sqlite();
+    let store = &t.store;
+    import(store, &three_files(false));
+    let mut files = three_files(false);
+    files[0].bytes = String::from_utf8(files[0].bytes.clone()).unwrap().replacen("HH-0000,ML070101,2024-01-10,IDP,ML060101,host_family", "HH-0000,ML070101,2024-01-10,IDP,ML060101,site", 1).into_bytes();
+    let summary = import(store, &files).summary.unwrap();
+    assert_eq!((summary.households.updated, summary.households.unchanged), (1, 199));
+    let actor = Actor::system();
+    let page = store.list_households(&actor, &store::registry::HouseholdFilter { external_id: Some("HH-0000".into()), ..Default::default() }).unwrap();
+    let history = store.history(&actor, "household", &page.items[0].id).unwrap();
+    assert_eq!(history.last().unwrap().reason, "import of households.csv, people.csv, movements.csv");
+    assert_eq!(history.last().unwrap().changes["shelter_type"]["to"], "site");
+}
+
+fn one_file_errors(csv: &str) -> Vec<String> {
+    let t = sqlite();
+    let report = import(&t.store, &[InputFile { name: "all.csv".into(), bytes: csv.as_bytes().to_vec() }]);
+    report.errors.iter().map(|e| e.to_string()).collect()
+}
+
+const HEADER: &str = "record,household_id,registration_point,registration_date,population_group,person_id,given_name,family_name,birth_date,kind,date,to,cause\n";
+
+#[test]
+fn bad_input_gets_a_message_naming_row_column_and_expectation() {
+    let cases: &[(&str, &str)] = &[
+        ("household,H1,ML010114,2024-01-01,IDP,,,,,,,,\n", "retired 2015 code of Khouloum: use ML"),
+        ("household,H1,ML070101,2030-01-01,IDP,,,,,,,,\n", "not after today"),
+        ("household,H1,ML070101,2024-01-01,IDP,,,,,,,,\nhousehold,H1,ML070101,2024-01-01,IDP,,,,,,,,\n", "already on row 2"),
+        ("household,H1,ML070101,2024-01-01,IDP,,,,,,,,\nperson,H9,,,,P1,Awa,Touré,1990,,,,\n", "row 3, column household_id: \"H9\""),
+        ("household,H1,ML070101,2024-01-01,XYZ,,,,,,,,\n", "population group code"),
+        ("household,H1,ML070101,2024-01-01,IDP,,,,,,,,\nmovement,H1,,,,,,,,return,2023-01-01,ML060101,\nmovement,H1,,,,,,,,displacement,2023-05-01,ML070101,drought\n", "comes before any displacement; it conflicts with the displacement of 2023-05-01 (row 4 of all.csv)"),
+        ("household,H1,ML070101,2024-01-01,IDP,,,,,,,,\nmovement,H1,,,,,,,,flight,2023-01-01,ML060101,\n", "column kind: \"flight\""),
+        ("elephant,H1,ML070101,2024-01-01,IDP,,,,,,,,\n", "household, person or movement"),
+    ];
+    for (rows, expected) in cases {
+        let errors = one_file_errors(&format!("{HEADER}{rows}"));
+        assert!(errors.iter().any(|e| e.contains(expected)), "expected {expected:?} in {errors:?}");
+        assert!(errors.iter().all(|e| e.starts_with("all.csv, row ")), "{errors:?}");
+    }
+}
+
+#[test]
+fn unreadable_files_are_named() {
+    let t = sqlite();
+    let store = &t.store;
+    let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
+    let truncated = InputFile { name: "cut.csv".into(), bytes: format!("{HEADER}household,H1,ML070101,2024-01-01").into_bytes() };
+    let err = exchange::import_files(store, &registrar(store), &[truncated], options, &mut |_, _, _| {}).unwrap_err();
+    assert!(err.to_string().starts_with("cut.csv, row 2: the row has 4 fields but the header has 13"), "{err}");
+    let utf8 = ImportOptions { encoding: Encoding::Utf8, dry_run: false };
+    let latin = InputFile { name: "latin.csv".into(), bytes: b"household_id,registration_point\nH1,S\xe9gou\n".to_vec() };
+    let err = exchange::import_files(store, &registrar(store), &[latin], utf8, &mut |_, _, _| {}).unwrap_err();
+    assert!(err.to_string().contains("latin.csv, row 2: the file is not valid UTF-8"), "{err}");
+    let fake = InputFile { name: "fake.xlsx".into(), bytes: b"PK\x03\x04not really".to_vec() };
+    let err = exchange::import_files(store, &registrar(store), &[fake], options, &mut |_, _, _| {}).unwrap_err();
+    assert!(err.to_string().starts_with("fake.xlsx: not a readable Excel workbook"), "{err}");
+    let missing = InputFile { name: "h.csv".into(), bytes: b"household_id,registration_date\nH1,2024-01-01\n".to_vec() };
+    let report = exchange::import_files(store, &registrar(store), &[missing], options, &mut |_, _, _| {}).unwrap();
+    assert!(report.errors.iter().any(|e| e.column == "registration_point" && e.row == 1), "{:?}", report.errors);
+}
+
+#[test]
+fn windows_1252_semicolon_csv_from_excel_imports() {
+    let t = sqlite();
+    let mut bytes = b"record;household_id;registration_point;registration_date;population_group;person_id;given_name;family_name\r\n".to_vec();
+    bytes.extend_from_slice(b"household;H1;ML070101;15/01/2024;IDP;;;\r\nperson;H1;;;;P1;A\xefcha;Ma\xefga\r\n");
+    let report = import(&t.store, &[InputFile { name: "excel.csv".into(), bytes }]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let people = t.store.list_people(&Actor::system(), &Default::default()).unwrap();
+    assert_eq!(people.items[0].family_name, "Maïga");
+}
+
+#[test]
+fn an_xlsx_export_imports_again_unchanged() {
+    let source = sqlite();
+    import(&source.store, &three_files(false));
+    let tables = exchange::export::registry_tables(&source.store, &Actor::system()).unwrap();
+    let workbook = exchange::export::xlsx(Some(&tables)).unwrap();
+    let report = import(&source.store, &[InputFile { name: "export.xlsx".into(), bytes: workbook.clone() }]);
+    assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(5)]);
+    let again = report.summary.expect("imports");
+    assert_eq!((again.households.unchanged, again.people.unchanged, again.movements.unchanged), (200, 500, 300));
+    let target = sqlite();
+    let copy = import(&target.store, &[InputFile { name: "export.xlsx".into(), bytes: workbook }]).summary.expect("imports");
+    assert_eq!((copy.households.created, copy.people.created, copy.movements.created), (200, 500, 300));
+    for kind in exchange::columns::TableKind::ALL {
+        let csv = exchange::export::csv_table(kind, tables.rows(kind)).unwrap();
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+    }
+}

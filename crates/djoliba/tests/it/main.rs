@@ -1,0 +1,9 @@
+//! All integration tests in one binary (each file under `tests/` would link its own, which
+//! is slow on two cores). The conformance scenarios run on SQLite always, and on PostgreSQL
+//! too when `DJOLIBA_TEST_POSTGRES_URL` names a server (`.ci/run` starts a throwaway one).
+
+mod api;
+mod cli;
+mod conformance;
+mod import;
+mod support;
