@@ -218,22 +218,16 @@ fn parse_codes<T>(
     parse: fn(&str, &str) -> Result<T, FieldError>,
     errors: &mut FieldErrors,
 ) -> Vec<T> {
-    values
-        .iter()
-        .filter(|v| !v.trim().is_empty())
-        .filter_map(|v| errors.take(parse(field, v)))
-        .collect()
+    values.iter().filter(|v| !v.trim().is_empty()).filter_map(|v| errors.take(parse(field, v))).collect()
 }
 
 impl HouseholdInput {
     pub fn parse(&self, refs: &dyn References, today: NaiveDate) -> Result<NewHousehold, FieldErrors> {
         let mut errors = FieldErrors::default();
         let external_id = errors.take(parse_id("external_id", &self.external_id));
-        let registration_point =
-            errors.take(parse_location("registration_point", &self.registration_point, refs));
-        let registration_date = errors
-            .take(FuzzyDate::parse("registration_date", &self.registration_date, today))
-            .and_then(|d| {
+        let registration_point = errors.take(parse_location("registration_point", &self.registration_point, refs));
+        let registration_date =
+            errors.take(FuzzyDate::parse("registration_date", &self.registration_date, today)).and_then(|d| {
                 if d.precision == DatePrecision::Day {
                     Some(d.date)
                 } else {
@@ -254,12 +248,10 @@ impl HouseholdInput {
             ));
         }
         let origin = parse_optional_location("origin", &self.origin, refs, &mut errors);
-        let current_location =
-            parse_optional_location("current_location", &self.current_location, refs, &mut errors);
-        let shelter_type = blank_to_none(&self.shelter_type)
-            .and_then(|v| errors.take(ShelterType::parse("shelter_type", v)));
-        let intention =
-            blank_to_none(&self.intention).and_then(|v| errors.take(Intention::parse("intention", v)));
+        let current_location = parse_optional_location("current_location", &self.current_location, refs, &mut errors);
+        let shelter_type =
+            blank_to_none(&self.shelter_type).and_then(|v| errors.take(ShelterType::parse("shelter_type", v)));
+        let intention = blank_to_none(&self.intention).and_then(|v| errors.take(Intention::parse("intention", v)));
 
         let mut members = Vec::with_capacity(self.members.len());
         for (i, member) in self.members.iter().enumerate() {
@@ -315,11 +307,7 @@ impl HouseholdInput {
 pub fn check_members(members: &[NewPerson], errors: &mut FieldErrors) {
     let heads = members.iter().filter(|m| m.relationship == Some(Relationship::Head)).count();
     if heads > 1 {
-        errors.push(FieldError::new(
-            "members",
-            format!("{heads} heads"),
-            "at most one member with relationship head",
-        ));
+        errors.push(FieldError::new("members", format!("{heads} heads"), "at most one member with relationship head"));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, m) in members.iter().enumerate() {
@@ -341,11 +329,8 @@ impl PersonInput {
         let external_id = blank_to_none(&self.external_id).and_then(|v| errors.take(parse_id("external_id", v)));
         let given_name = errors.take(parse_name("given_name", &self.given_name, true)).flatten();
         let family_name = errors.take(parse_name("family_name", &self.family_name, true)).flatten();
-        let father_name = self
-            .father_name
-            .as_deref()
-            .and_then(|v| errors.take(parse_name("father_name", v, false)))
-            .flatten();
+        let father_name =
+            self.father_name.as_deref().and_then(|v| errors.take(parse_name("father_name", v, false))).flatten();
         let other_spellings = self
             .other_spellings
             .iter()
@@ -368,14 +353,9 @@ impl PersonInput {
         let relationship =
             blank_to_none(&self.relationship).and_then(|v| errors.take(Relationship::parse("relationship", v)));
         let documents_held = parse_codes("documents_held", &self.documents_held, Document::parse, &mut errors);
-        let documents_missing =
-            parse_codes("documents_missing", &self.documents_missing, Document::parse, &mut errors);
+        let documents_missing = parse_codes("documents_missing", &self.documents_missing, Document::parse, &mut errors);
         if let Some(both) = documents_held.iter().find(|d| documents_missing.contains(d)) {
-            errors.push(FieldError::new(
-                "documents_missing",
-                both.as_str(),
-                "documents not also listed as held",
-            ));
+            errors.push(FieldError::new("documents_missing", both.as_str(), "documents not also listed as held"));
         }
         let specific_needs = parse_codes("specific_needs", &self.specific_needs, SpecificNeed::parse, &mut errors);
         let phone = blank_to_none(&self.phone).and_then(|v| {
@@ -417,7 +397,11 @@ impl MovementInput {
             if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) && code != "MLI" {
                 Some(code)
             } else {
-                errors.push(FieldError::new("country", v, "an ISO 3166-1 alpha-3 code of a country other than Mali, e.g. BFA, NER, MRT"));
+                errors.push(FieldError::new(
+                    "country",
+                    v,
+                    "an ISO 3166-1 alpha-3 code of a country other than Mali, e.g. BFA, NER, MRT",
+                ));
                 None
             }
         });

@@ -133,9 +133,7 @@ impl<'a> Replay<'a> {
             return Err(refuse("comes after a recorded death", Some(death)));
         }
         let first_later_displacement = || {
-            later.iter().find(|e| {
-                matches!(e.kind, MovementKind::Displacement | MovementKind::SecondaryDisplacement)
-            })
+            later.iter().find(|e| matches!(e.kind, MovementKind::Displacement | MovementKind::SecondaryDisplacement))
         };
         let require_displaced = |this: &Self| {
             if this.status == Status::Displaced {
@@ -171,7 +169,10 @@ impl<'a> Replay<'a> {
                     ));
                 }
                 if self.status == Status::Abroad {
-                    return Err(refuse("happens while abroad (record an arrival from abroad first)", self.last_departure));
+                    return Err(refuse(
+                        "happens while abroad (record an arrival from abroad first)",
+                        self.last_departure,
+                    ));
                 }
                 if self.returns > 0 {
                     self.back_and_forth = true;
@@ -415,10 +416,8 @@ mod tests {
 
     #[test]
     fn movement_after_death_is_refused() {
-        let events = vec![
-            ev("d", Death, "2020-03-01", None, 1),
-            ev("m", Displacement, "2021-01-01", Some("ML070101"), 2),
-        ];
+        let events =
+            vec![ev("d", Death, "2020-03-01", None, 1), ev("m", Displacement, "2021-01-01", Some("ML070101"), 2)];
         let err = replay(&events, None, day("2024-01-01")).unwrap_err();
         assert_eq!((err.event.as_str(), err.conflicting_event.as_deref()), ("m", Some("d")));
     }

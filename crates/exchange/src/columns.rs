@@ -10,7 +10,12 @@ pub struct Column {
     pub description: &'static str,
 }
 
-const fn col(name: &'static str, required: bool, aliases: &'static [&'static str], description: &'static str) -> Column {
+const fn col(
+    name: &'static str,
+    required: bool,
+    aliases: &'static [&'static str],
+    description: &'static str,
+) -> Column {
     Column { name, required, aliases, description }
 }
 
@@ -27,19 +32,49 @@ pub const HOUSEHOLDS: &[Column] = &[
 ];
 
 pub const PEOPLE: &[Column] = &[
-    col("household_id", true, &["id_menage", "menage_id", "household_external_id", "hh_id"], "The household_id of the person's household (in the households table)."),
-    col("person_id", true, &["id_personne", "personne_id", "person_external_id", "member_id"], "The organisation's identifier for the person; unique within the household."),
+    col(
+        "household_id",
+        true,
+        &["id_menage", "menage_id", "household_external_id", "hh_id"],
+        "The household_id of the person's household (in the households table).",
+    ),
+    col(
+        "person_id",
+        true,
+        &["id_personne", "personne_id", "person_external_id", "member_id"],
+        "The organisation's identifier for the person; unique within the household.",
+    ),
     col("given_name", true, &["prenom", "first_name"], "Given name as recorded."),
     col("family_name", true, &["nom", "nom_de_famille", "last_name", "surname"], "Family name as recorded."),
     col("father_name", false, &["nom_du_pere", "pere"], "Father's name as recorded."),
     col("other_spellings", false, &["autres_orthographes", "alias"], "Other spellings of the name, separated by |."),
     col("sex", false, &["sexe", "gender"], "f or m."),
-    col("birth_date", false, &["date_naissance", "date_de_naissance", "dob"], "YYYY-MM-DD, YYYY-MM or YYYY as known; leave empty and fill estimated_age if unknown."),
+    col(
+        "birth_date",
+        false,
+        &["date_naissance", "date_de_naissance", "dob"],
+        "YYYY-MM-DD, YYYY-MM or YYYY as known; leave empty and fill estimated_age if unknown.",
+    ),
     col("estimated_age", false, &["age_estime", "age"], "Age in whole years, when the date of birth is unknown."),
-    col("relationship", false, &["lien_de_parente", "lien", "relation"], "head, spouse, child, parent, sibling, grandchild, other_relative, unrelated."),
-    col("documents_held", false, &["documents_detenus"], "national_id, birth_certificate, passport, consular_card, other; separated by spaces or |."),
+    col(
+        "relationship",
+        false,
+        &["lien_de_parente", "lien", "relation"],
+        "head, spouse, child, parent, sibling, grandchild, other_relative, unrelated.",
+    ),
+    col(
+        "documents_held",
+        false,
+        &["documents_detenus"],
+        "national_id, birth_certificate, passport, consular_card, other; separated by spaces or |.",
+    ),
     col("documents_missing", false, &["documents_manquants"], "Documents the person lacks, same codes."),
-    col("specific_needs", false, &["besoins_specifiques"], "Specific-needs codes separated by spaces or |, e.g. disability separated_child."),
+    col(
+        "specific_needs",
+        false,
+        &["besoins_specifiques"],
+        "Specific-needs codes separated by spaces or |, e.g. disability separated_child.",
+    ),
     col("phone", false, &["telephone", "tel"], "Phone number."),
 ];
 
@@ -86,8 +121,11 @@ impl TableKind {
     pub fn from_label(label: &str) -> Option<TableKind> {
         match domain::text::fold(label).as_str() {
             "households" | "household" | "menages" | "menage" => Some(TableKind::Households),
-            "people" | "person" | "persons" | "members" | "member" | "personnes" | "personne" | "membres" | "membre" => Some(TableKind::People),
-            "movements" | "movement" | "mouvements" | "mouvement" | "events" | "evenements" => Some(TableKind::Movements),
+            "people" | "person" | "persons" | "members" | "member" | "personnes" | "personne" | "membres"
+            | "membre" => Some(TableKind::People),
+            "movements" | "movement" | "mouvements" | "mouvement" | "events" | "evenements" => {
+                Some(TableKind::Movements)
+            }
             _ => None,
         }
     }

@@ -71,7 +71,13 @@ impl Row<'_> {
         RowRef { file: self.table.source.clone(), row: self.number }
     }
     fn error(&self, column: &str, value: impl Into<String>, expected: impl Into<String>) -> RowError {
-        RowError { file: self.table.source.clone(), row: self.number, column: column.into(), value: value.into(), expected: expected.into() }
+        RowError {
+            file: self.table.source.clone(),
+            row: self.number,
+            column: column.into(),
+            value: value.into(),
+            expected: expected.into(),
+        }
     }
 }
 
@@ -100,7 +106,11 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
         }
         let kind = sheet.and_then(TableKind::from_label).or_else(|| TableKind::from_headers(&table.headers));
         match kind {
-            Some(kind) => out.entry(kind.name()).or_default().extend(table.rows.iter().map(|(n, c)| Row { table, number: *n, cells: c })),
+            Some(kind) => out.entry(kind.name()).or_default().extend(table.rows.iter().map(|(n, c)| Row {
+                table,
+                number: *n,
+                cells: c,
+            })),
             // A workbook may hold notes or instructions beside the tables.
             None if table.rows.is_empty() || sheet.is_some() => {}
             None => errors.push(RowError {
@@ -108,7 +118,9 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
                 row: 1,
                 column: String::new(),
                 value: table.raw_headers.join(","),
-                expected: "the header of a households, people or movements table (see the template), or a record column".into(),
+                expected:
+                    "the header of a households, people or movements table (see the template), or a record column"
+                        .into(),
             }),
         }
     }
@@ -126,7 +138,11 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
         let kinds: Vec<TableKind> = if combined {
             TableKind::ALL.to_vec()
         } else {
-            sheet.and_then(TableKind::from_label).or_else(|| TableKind::from_headers(&table.headers)).into_iter().collect()
+            sheet
+                .and_then(TableKind::from_label)
+                .or_else(|| TableKind::from_headers(&table.headers))
+                .into_iter()
+                .collect()
         };
         let Some(first) = kinds.first() else { continue };
         if !combined {
@@ -138,13 +154,20 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
                         row: 1,
                         column: column.name.into(),
                         value: String::new(),
-                        expected: format!("a column {} in the {} table: {}", column.name, first.name(), column.description),
+                        expected: format!(
+                            "a column {} in the {} table: {}",
+                            column.name,
+                            first.name(),
+                            column.description
+                        ),
                     });
                 }
             }
         }
         for (header, raw) in table.headers.iter().zip(&table.raw_headers) {
-            let known = header == "record" || kinds.iter().any(|k| k.columns().iter().any(|c| c.name == header)) || header.starts_with('_');
+            let known = header == "record"
+                || kinds.iter().any(|k| k.columns().iter().any(|c| c.name == header))
+                || header.starts_with('_');
             if !known && !ignored.contains(raw) {
                 ignored.push(raw.clone());
             }
@@ -190,12 +213,20 @@ fn locate_field(pending: &Pending<'_>, field: &str, value: String, expected: Str
         "members" => "relationship",
         other => other,
     };
-    let row = if field == "members" { pending.member_rows.first().unwrap_or(&pending.household_row) } else { &pending.household_row };
+    let row = if field == "members" {
+        pending.member_rows.first().unwrap_or(&pending.household_row)
+    } else {
+        &pending.household_row
+    };
     row.error(column, value, expected)
 }
 
 /// Builds the households to import, or every problem found in the rows.
-pub fn assemble(tables: &[Table], refs: &dyn References, today: NaiveDate) -> Result<(Vec<ImportItem>, Vec<String>), Vec<RowError>> {
+pub fn assemble(
+    tables: &[Table],
+    refs: &dyn References,
+    today: NaiveDate,
+) -> Result<(Vec<ImportItem>, Vec<String>), Vec<RowError>> {
     let mut errors = Vec::new();
     let mut ignored = Vec::new();
     check_columns(tables, &mut errors, &mut ignored);
@@ -225,7 +256,14 @@ pub fn assemble(tables: &[Table], refs: &dyn References, today: NaiveDate) -> Re
             continue;
         }
         if let Some(first) = pending.get(&id) {
-            errors.push(row.error("household_id", id.clone(), format!("an identifier used once; it is already on row {} of {}", first.household_row.number, first.household_row.table.source)));
+            errors.push(row.error(
+                "household_id",
+                id.clone(),
+                format!(
+                    "an identifier used once; it is already on row {} of {}",
+                    first.household_row.number, first.household_row.table.source
+                ),
+            ));
             continue;
         }
         if let Some(index) = row.opt("_index") {
@@ -251,7 +289,11 @@ pub fn assemble(tables: &[Table], refs: &dyn References, today: NaiveDate) -> Re
     for row in people {
         let household_id = kobo_household_id(&row, &by_index);
         let Some(target) = pending.get_mut(&household_id) else {
-            errors.push(row.error("household_id", household_id, "the household_id of a household in the households table of this import"));
+            errors.push(row.error(
+                "household_id",
+                household_id,
+                "the household_id of a household in the households table of this import",
+            ));
             continue;
         };
         let person_id = row.opt("person_id").or_else(|| row.opt("_index"));
@@ -285,7 +327,11 @@ pub fn assemble(tables: &[Table], refs: &dyn References, today: NaiveDate) -> Re
     for row in movements {
         let household_id = kobo_household_id(&row, &by_index);
         let Some(target) = pending.get_mut(&household_id) else {
-            errors.push(row.error("household_id", household_id, "the household_id of a household in the households table of this import"));
+            errors.push(row.error(
+                "household_id",
+                household_id,
+                "the household_id of a household in the households table of this import",
+            ));
             continue;
         };
         target.input.movements.push(MovementInput {
@@ -340,7 +386,13 @@ pub struct ImportOptions {
 
 /// Reads, checks and imports files: all or nothing. `progress` is told the phase and, while
 /// writing, how many of how many households are done.
-pub fn import_files(store: &Store, actor: &Actor, files: &[InputFile], options: ImportOptions, progress: &mut dyn FnMut(&str, usize, usize)) -> Result<ImportReport, ImportError> {
+pub fn import_files(
+    store: &Store,
+    actor: &Actor,
+    files: &[InputFile],
+    options: ImportOptions,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<ImportReport, ImportError> {
     actor.require_write().map_err(ImportError::Store)?;
     progress("reading", 0, 0);
     let mut tables = Vec::new();
@@ -353,12 +405,30 @@ pub fn import_files(store: &Store, actor: &Actor, files: &[InputFile], options: 
     progress("checking", 0, 0);
     let (items, ignored_columns) = match assemble(&tables, store.gazetteer.as_ref(), store.today()) {
         Ok(found) => found,
-        Err(errors) => return Ok(ImportReport { dry_run: true, households: 0, people: 0, movements: 0, summary: None, errors, ignored_columns: Vec::new() }),
+        Err(errors) => {
+            return Ok(ImportReport {
+                dry_run: true,
+                households: 0,
+                people: 0,
+                movements: 0,
+                summary: None,
+                errors,
+                ignored_columns: Vec::new(),
+            })
+        }
     };
     let households = items.len();
     let people = items.iter().map(|i| i.household.members.len()).sum();
     let movements = items.iter().map(|i| i.household.movements.len()).sum();
-    let mut report = ImportReport { dry_run: options.dry_run, households, people, movements, summary: None, errors: Vec::new(), ignored_columns };
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        households,
+        people,
+        movements,
+        summary: None,
+        errors: Vec::new(),
+        ignored_columns,
+    };
     if options.dry_run {
         return Ok(report);
     }

@@ -60,7 +60,11 @@ impl Format {
     /// From the file name's extension, or the file's first bytes (an XLSX is a ZIP).
     pub fn detect(name: &str, bytes: &[u8]) -> Format {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".xls") || bytes.starts_with(b"PK\x03\x04") {
+        if lower.ends_with(".xlsx")
+            || lower.ends_with(".xlsm")
+            || lower.ends_with(".xls")
+            || bytes.starts_with(b"PK\x03\x04")
+        {
             Format::Xlsx
         } else {
             Format::Csv
@@ -79,7 +83,9 @@ fn decode(name: &str, bytes: &[u8], encoding: Encoding) -> Result<String, FileEr
         return Ok(text.into_owned());
     }
     if bytes.contains(&0) {
-        return Err(err("this is not a text file (it holds NUL bytes): save it as CSV in UTF-8 or Windows-1252, or as XLSX".into()));
+        return Err(err(
+            "this is not a text file (it holds NUL bytes): save it as CSV in UTF-8 or Windows-1252, or as XLSX".into(),
+        ));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match (encoding, std::str::from_utf8(bytes)) {
@@ -88,7 +94,9 @@ fn decode(name: &str, bytes: &[u8], encoding: Encoding) -> Result<String, FileEr
             Err(FileError {
                 file: name.into(),
                 row: Some(line),
-                message: "the file is not valid UTF-8 here; if Excel saved it, import it with the Windows-1252 encoding".into(),
+                message:
+                    "the file is not valid UTF-8 here; if Excel saved it, import it with the Windows-1252 encoding"
+                        .into(),
             })
         }
         (Encoding::Windows1252, _) | (Encoding::Auto, Err(_)) => {
@@ -115,13 +123,27 @@ fn delimiter(text: &str) -> u8 {
 pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, FileError> {
     let text = decode(name, bytes, encoding)?;
     if text.trim().is_empty() {
-        return Err(FileError { file: name.into(), row: None, message: "the file is empty: expected a header row and data rows".into() });
+        return Err(FileError {
+            file: name.into(),
+            row: None,
+            message: "the file is empty: expected a header row and data rows".into(),
+        });
     }
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter(&text)).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(&text))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(FileError { file: name.into(), row: Some(1), message: format!("the header row does not parse: {e}") }),
+        Some(Err(e)) => {
+            return Err(FileError {
+                file: name.into(),
+                row: Some(1),
+                message: format!("the header row does not parse: {e}"),
+            })
+        }
         None => return Err(FileError { file: name.into(), row: None, message: "the file is empty".into() }),
     };
     let raw_headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
@@ -150,7 +172,12 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
         }
         rows.push((row, cells));
     }
-    Ok(Table { source: name.into(), headers: raw_headers.iter().map(|h| normalise_header(h)).collect(), raw_headers, rows })
+    Ok(Table {
+        source: name.into(),
+        headers: raw_headers.iter().map(|h| normalise_header(h)).collect(),
+        raw_headers,
+        rows,
+    })
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -210,7 +237,11 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
         });
     }
     if tables.is_empty() {
-        return Err(FileError { file: name.into(), row: None, message: "the workbook has no sheet with a header row".into() });
+        return Err(FileError {
+            file: name.into(),
+            row: None,
+            message: "the workbook has no sheet with a header row".into(),
+        });
     }
     Ok(tables)
 }
@@ -257,7 +288,12 @@ mod tests {
 
     #[test]
     fn kobo_group_paths_are_cut() {
-        let t = read_csv("f.csv", "menage/id_menage,groupe/Date d'enregistrement\nA,2024-01-01\n".as_bytes(), Encoding::Auto).unwrap();
+        let t = read_csv(
+            "f.csv",
+            "menage/id_menage,groupe/Date d'enregistrement\nA,2024-01-01\n".as_bytes(),
+            Encoding::Auto,
+        )
+        .unwrap();
         assert_eq!(t.headers, ["household_id", "registration_date"]);
     }
 }

@@ -63,13 +63,17 @@ fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// Verified against when the user does not exist, so both cases take the same time.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$lYHxNUC8Ue1Z5kS4xk3a0DAHp0HkhdXVTTTgL6+pbdQ";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$lYHxNUC8Ue1Z5kS4xk3a0DAHp0HkhdXVTTTgL6+pbdQ";
 
 impl Store {
     pub fn create_organisation(&self, actor: &Actor, code: &str, name: &str) -> Result<Organisation, StoreError> {
         actor.require_admin()?;
         let code = code.trim().to_ascii_uppercase();
-        if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if code.is_empty()
+            || code.len() > 20
+            || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(StoreError::invalid("code", code, "1 to 20 letters, digits, - or _ (e.g. NRC, UNHCR)"));
         }
         let name = name.trim();
@@ -125,7 +129,10 @@ impl Store {
     ) -> Result<User, StoreError> {
         actor.require_admin()?;
         let username = username.trim().to_lowercase();
-        if username.len() < 2 || username.len() > 64 || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
+        if username.len() < 2
+            || username.len() > 64
+            || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
             return Err(StoreError::invalid("username", username, "2 to 64 letters, digits, '.', '_', '-' or '@'"));
         }
         if password.chars().count() < 10 {
@@ -179,7 +186,10 @@ impl Store {
     pub fn set_user_disabled(&self, actor: &Actor, username: &str, disabled: bool) -> Result<(), StoreError> {
         actor.require_admin()?;
         self.db.write(|tx| {
-            let n = tx.execute("UPDATE users SET disabled = $1 WHERE username = $2", params![disabled, username.trim().to_lowercase()])?;
+            let n = tx.execute(
+                "UPDATE users SET disabled = $1 WHERE username = $2",
+                params![disabled, username.trim().to_lowercase()],
+            )?;
             if n == 0 {
                 return Err(StoreError::NotFound("user"));
             }
@@ -267,14 +277,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dummy_hash_parses() {
-        assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
-    }
-}
-
 impl Store {
     /// Sets a new password and ends the user's sessions.
     pub fn set_password(&self, actor: &Actor, username: &str, password: &str) -> Result<(), StoreError> {
@@ -289,12 +291,23 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound("user"));
             }
-            tx.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", params![&username])?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
+                params![&username],
+            )?;
             Ok(())
         })
     }
 
     pub fn count_users(&self) -> Result<i64, StoreError> {
         self.db.read(|tx| tx.query_int("SELECT COUNT(*) FROM users", params![]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dummy_hash_parses() {
+        assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
     }
 }

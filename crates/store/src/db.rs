@@ -120,8 +120,14 @@ impl Row {
 #[derive(Clone)]
 pub enum Target {
     /// `create`: whether a missing file may be created (only for the data folder's default).
-    Sqlite { path: PathBuf, create: bool },
-    Postgres { config: Box<postgres::Config>, display: String },
+    Sqlite {
+        path: PathBuf,
+        create: bool,
+    },
+    Postgres {
+        config: Box<postgres::Config>,
+        display: String,
+    },
 }
 
 impl std::fmt::Debug for Target {
@@ -150,10 +156,14 @@ impl Target {
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let config: postgres::Config = url.parse().map_err(|e| {
-                StoreError::Config(format!("the PostgreSQL URL does not parse: {e} (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)"))
+                StoreError::Config(format!(
+                    "the PostgreSQL URL does not parse: {e} (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
+                ))
             })?;
             if config.get_dbname().is_none() {
-                return Err(StoreError::Config("the PostgreSQL URL names no database (expected postgres://USER@HOST/DATABASE)".into()));
+                return Err(StoreError::Config(
+                    "the PostgreSQL URL names no database (expected postgres://USER@HOST/DATABASE)".into(),
+                ));
             }
             return Ok(Target::Postgres { display: redact_url(url), config: Box::new(config) });
         }
@@ -292,7 +302,10 @@ impl Db {
                 conn.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
                 let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(db_error)?;
                 if !mode.eq_ignore_ascii_case("wal") {
-                    return Err(StoreError::Config(format!("{} cannot use write-ahead logging (journal mode {mode}); is it on a network drive?", path.display())));
+                    return Err(StoreError::Config(format!(
+                        "{} cannot use write-ahead logging (journal mode {mode}); is it on a network drive?",
+                        path.display()
+                    )));
                 }
                 drop(conn);
                 let manager = SqliteManager { path: path.clone() };
@@ -381,15 +394,19 @@ impl Db {
             Pool::Sqlite(pool) => {
                 let conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
                 if dest.exists() {
-                    return Err(StoreError::Config(format!("{} already exists; choose a new file name", dest.display())));
+                    return Err(StoreError::Config(format!(
+                        "{} already exists; choose a new file name",
+                        dest.display()
+                    )));
                 }
-                let dest_text = dest.to_str().ok_or_else(|| StoreError::Config("the backup path is not valid UTF-8".into()))?;
+                let dest_text =
+                    dest.to_str().ok_or_else(|| StoreError::Config("the backup path is not valid UTF-8".into()))?;
                 conn.execute("VACUUM INTO ?1", [dest_text]).map_err(db_error)?;
                 Ok(())
             }
-            Pool::Postgres(_) => Err(StoreError::Config(
-                "djoliba backup copies the SQLite database; for PostgreSQL use pg_dump".into(),
-            )),
+            Pool::Postgres(_) => {
+                Err(StoreError::Config("djoliba backup copies the SQLite database; for PostgreSQL use pg_dump".into()))
+            }
         }
     }
 }

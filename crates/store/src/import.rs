@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::db::{Tx, Value};
 use crate::error::StoreError;
-use crate::registry::{apply_changes, insert_household, insert_movement, insert_person, person_changes, refresh_derived, PERSON_FIELDS};
+use crate::registry::{
+    apply_changes, insert_household, insert_movement, insert_person, person_changes, refresh_derived, PERSON_FIELDS,
+};
 use crate::{new_id, params, Actor, Store};
 
 /// Where a record came from: file (or `file#sheet`) and spreadsheet row (the header is row 1).
@@ -42,7 +44,11 @@ impl std::fmt::Display for RowError {
         if self.value.is_empty() {
             write!(f, "{}, row {}, column {}: missing; expected {}", self.file, self.row, self.column, self.expected)
         } else {
-            write!(f, "{}, row {}, column {}: {:?}; expected {}", self.file, self.row, self.column, self.value, self.expected)
+            write!(
+                f,
+                "{}, row {}, column {}: {:?}; expected {}",
+                self.file, self.row, self.column, self.value, self.expected
+            )
         }
     }
 }
@@ -86,16 +92,20 @@ fn locate(item: &ImportItem, error: StoreError) -> ImportFailure {
                 .0
                 .into_iter()
                 .map(|f| {
-                    let (row, column) = row_of(item, &f.field).unwrap_or((item.household_row.clone(), household_col(&f.field)));
+                    let (row, column) =
+                        row_of(item, &f.field).unwrap_or((item.household_row.clone(), household_col(&f.field)));
                     RowError { file: row.file, row: row.row, column, value: f.value, expected: f.expected }
                 })
                 .collect(),
         ),
         StoreError::Chronology(e) => {
-            let (row, _) = row_of(item, &format!("{}.date", e.event)).unwrap_or((item.household_row.clone(), String::new()));
+            let (row, _) =
+                row_of(item, &format!("{}.date", e.event)).unwrap_or((item.household_row.clone(), String::new()));
             let conflict = match (&e.conflicting_event, e.conflicting_kind, e.conflicting_date) {
                 (Some(c), Some(kind), Some(date)) => {
-                    let place = row_of(item, &format!("{c}.date")).map(|(r, _)| format!("row {} of {}", r.row, r.file)).unwrap_or_else(|| format!("recorded event {c}"));
+                    let place = row_of(item, &format!("{c}.date"))
+                        .map(|(r, _)| format!("row {} of {}", r.row, r.file))
+                        .unwrap_or_else(|| format!("recorded event {c}"));
                     format!("; it conflicts with the {kind} of {date} ({place})")
                 }
                 _ => String::new(),
@@ -163,7 +173,14 @@ impl Store {
     /// unchanged fields change nothing, changed ones are updated with a version naming the file.
     /// Members match by their external id; movements by theirs, or by kind, date, person and
     /// places. Nothing is deleted.
-    pub fn import(&self, actor: &Actor, items: &[ImportItem], file_name: &str, file_sha256: &str, progress: &mut dyn FnMut(usize)) -> Result<ImportSummary, ImportFailure> {
+    pub fn import(
+        &self,
+        actor: &Actor,
+        items: &[ImportItem],
+        file_name: &str,
+        file_sha256: &str,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportSummary, ImportFailure> {
         actor.require_write()?;
         let now = self.now_ms();
         let today = self.today();
@@ -229,14 +246,30 @@ impl Store {
 }
 
 /// Brings an already registered household in line with an imported one.
-fn merge_household(tx: &mut Tx<'_>, actor: &Actor, id: &str, h: &NewHousehold, now: i64, reason: &str, summary: &mut ImportSummary) -> Result<(), StoreError> {
+fn merge_household(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    h: &NewHousehold,
+    now: i64,
+    reason: &str,
+    summary: &mut ImportSummary,
+) -> Result<(), StoreError> {
     let row = tx
         .query_opt(
             "SELECT version, registration_point, registration_date, population_group, origin, registered_location, shelter_type, intention FROM households WHERE id = $1",
             params![id],
         )?
         .ok_or(StoreError::NotFound("household"))?;
-    let fields = ["registration_point", "registration_date", "population_group", "origin", "registered_location", "shelter_type", "intention"];
+    let fields = [
+        "registration_point",
+        "registration_date",
+        "population_group",
+        "origin",
+        "registered_location",
+        "shelter_type",
+        "intention",
+    ];
     let old: HashMap<&str, Value> = fields.into_iter().zip(row.0.iter().skip(1).cloned()).collect();
     let changes: Vec<(&str, Value)> = fields
         .into_iter()
@@ -266,17 +299,27 @@ fn merge_household(tx: &mut Tx<'_>, actor: &Actor, id: &str, h: &NewHousehold, n
         displaced_since: None,
     };
     let mut person_ids: HashMap<String, String> = HashMap::new();
-    let select_person = format!("SELECT id, version, {} FROM people WHERE household_id = $1 AND external_id = $2", PERSON_FIELDS.join(", "));
+    let select_person = format!(
+        "SELECT id, version, {} FROM people WHERE household_id = $1 AND external_id = $2",
+        PERSON_FIELDS.join(", ")
+    );
     for (i, p) in h.members.iter().enumerate() {
         let Some(ext) = &p.external_id else {
-            return Err(StoreError::invalid(&format!("members[{i}].external_id"), "", "the person's identifier, needed to import again safely"));
+            return Err(StoreError::invalid(
+                &format!("members[{i}].external_id"),
+                "",
+                "the person's identifier, needed to import again safely",
+            ));
         };
         match tx.query_opt(&select_person, params![id, ext])? {
             None => {
                 let pid = new_id();
                 insert_person(tx, actor, &pid, id, p, &today_summary, now)?;
                 if p.relationship == Some(domain::Relationship::Head) {
-                    tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2 AND head_person_id IS NULL", params![&pid, id])?;
+                    tx.execute(
+                        "UPDATE households SET head_person_id = $1 WHERE id = $2 AND head_person_id IS NULL",
+                        params![&pid, id],
+                    )?;
                 }
                 person_ids.insert(ext.clone(), pid);
                 summary.people.created += 1;
@@ -284,7 +327,8 @@ fn merge_household(tx: &mut Tx<'_>, actor: &Actor, id: &str, h: &NewHousehold, n
             Some(r) => {
                 let pid = r.text(0);
                 let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(r.0.iter().skip(2).cloned()).collect();
-                if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(p), &old, actor, now, reason)? {
+                if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(p), &old, actor, now, reason)?
+                {
                     summary.people.updated += 1;
                 } else {
                     summary.people.unchanged += 1;
@@ -307,9 +351,18 @@ fn merge_household(tx: &mut Tx<'_>, actor: &Actor, id: &str, h: &NewHousehold, n
             Some(ext) => match person_ids.get(ext) {
                 Some(pid) => Some(pid.clone()),
                 None => Some(
-                    tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND external_id = $2", params![id, ext])?
-                        .map(|r| r.text(0))
-                        .ok_or_else(|| StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), "the person_id of a member of the household"))?,
+                    tx.query_opt(
+                        "SELECT id FROM people WHERE household_id = $1 AND external_id = $2",
+                        params![id, ext],
+                    )?
+                    .map(|r| r.text(0))
+                    .ok_or_else(|| {
+                        StoreError::invalid(
+                            &format!("movements[{i}].person"),
+                            ext.clone(),
+                            "the person_id of a member of the household",
+                        )
+                    })?,
                 ),
             },
             None => None,

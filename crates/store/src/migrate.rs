@@ -16,11 +16,8 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "registry",
-    sql: include_str!("../migrations/0001_registry.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") }];
 
 fn checksum(sql: &str) -> String {
     let digest = Sha256::digest(sql.as_bytes());
@@ -96,8 +93,7 @@ pub fn migrate(db: &Db, now_ms: i64) -> Result<(Vec<i64>, Option<PathBuf>), Stor
 
 fn backup_before_migration(db: &Db, path: &Path, now_ms: i64) -> Result<PathBuf, StoreError> {
     let dir = path.parent().unwrap_or(Path::new(".")).join("backups");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
     let dest = dir.join(format!("before-migration-{now_ms}.sqlite"));
     db.sqlite_backup(&dest)?;
     tracing::info!(backup = %dest.display(), "database copied before migrating");

@@ -76,6 +76,9 @@ pub struct LocationMatch {
     pub alias: Option<String>,
 }
 
+/// A P-code found under a folded name, with the alias that gave it (if not its own name).
+type NameEntry = (String, Option<String>);
+
 /// The gazetteers in memory: 765 + 761 units, looked up on every registration.
 pub struct Gazetteer {
     current: HashMap<String, Location>,
@@ -83,7 +86,7 @@ pub struct Gazetteer {
     successors: HashMap<String, Vec<CrosswalkLink>>,
     aliases: Vec<Alias>,
     /// folded name → P-codes of the current gazetteer with that name, ref name or alias.
-    by_name: HashMap<String, Vec<(String, Option<String>)>>,
+    by_name: HashMap<String, Vec<NameEntry>>,
     pub population_groups: Vec<PopulationGroup>,
     pub sectors: Vec<Sector>,
 }
@@ -91,9 +94,10 @@ pub struct Gazetteer {
 fn records(csv_text: &str) -> impl Iterator<Item = HashMap<String, String>> + '_ {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let headers: Vec<String> = reader.headers().map(|h| h.iter().map(str::to_string).collect()).unwrap_or_default();
-    reader.into_records().filter_map(Result::ok).map(move |record| {
-        headers.iter().cloned().zip(record.iter().map(str::to_string)).collect::<HashMap<_, _>>()
-    })
+    reader
+        .into_records()
+        .filter_map(Result::ok)
+        .map(move |record| headers.iter().cloned().zip(record.iter().map(str::to_string)).collect::<HashMap<_, _>>())
 }
 
 fn field(record: &HashMap<String, String>, name: &str) -> String {
@@ -169,7 +173,7 @@ impl Gazetteer {
         aliases.sort_by(|a, b| (&a.pcode, &a.alias).cmp(&(&b.pcode, &b.alias)));
         aliases.dedup_by(|a, b| a.pcode == b.pcode && fold(&a.alias) == fold(&b.alias));
 
-        let mut by_name: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<NameEntry>> = HashMap::new();
         for loc in current.values() {
             by_name.entry(fold(&loc.name)).or_default().push((loc.pcode.clone(), None));
             if fold(&loc.name_ref) != fold(&loc.name) {
@@ -275,7 +279,7 @@ impl Gazetteer {
                 }
             }
         }
-        let mut names: Vec<(&String, &Vec<(String, Option<String>)>)> = self.by_name.iter().collect();
+        let mut names: Vec<(&String, &Vec<NameEntry>)> = self.by_name.iter().collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
         for (name, codes) in &names {
             let rank = if name.starts_with(&q) {
@@ -295,7 +299,11 @@ impl Gazetteer {
             }
         }
         found.sort_by(|a, b| {
-            (a.0, a.1.location.admin_level, &a.1.location.name).cmp(&(b.0, b.1.location.admin_level, &b.1.location.name))
+            (a.0, a.1.location.admin_level, &a.1.location.name).cmp(&(
+                b.0,
+                b.1.location.admin_level,
+                &b.1.location.name,
+            ))
         });
         found.into_iter().take(limit).map(|(_, m)| m).collect()
     }
@@ -344,7 +352,15 @@ impl Gazetteer {
         for loc in self.current.values().chain(self.retired.values()) {
             tx.execute(
                 insert_location,
-                params![loc.gazetteer, &loc.pcode, &loc.name, &loc.name_ref, fold(&loc.name), loc.admin_level, loc.parent_pcode.clone()],
+                params![
+                    loc.gazetteer,
+                    &loc.pcode,
+                    &loc.name,
+                    &loc.name_ref,
+                    fold(&loc.name),
+                    loc.admin_level,
+                    loc.parent_pcode.clone()
+                ],
             )?;
         }
         for alias in &self.aliases {

@@ -381,21 +381,35 @@ impl Store {
     }
 
     /// The organisation a registration belongs to: the registrar's own; an admin may name one.
-    pub(crate) fn registering_organisation(&self, tx: &mut Tx<'_>, actor: &Actor, requested: Option<&str>) -> Result<String, StoreError> {
+    pub(crate) fn registering_organisation(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        requested: Option<&str>,
+    ) -> Result<String, StoreError> {
         let find = |tx: &mut Tx<'_>, code: &str| -> Result<Option<String>, StoreError> {
-            Ok(tx.query_opt("SELECT id FROM organisations WHERE code = $1", params![code.trim().to_ascii_uppercase()])?.map(|r| r.text(0)))
+            Ok(tx
+                .query_opt("SELECT id FROM organisations WHERE code = $1", params![code.trim().to_ascii_uppercase()])?
+                .map(|r| r.text(0)))
         };
         match (requested, &actor.organisation_id) {
             (Some(code), Some(own)) if actor.role != Role::Admin => {
                 let id = find(tx, code)?;
                 if id.as_deref() != Some(own.as_str()) {
-                    return Err(StoreError::invalid("organisation", code, "your own organisation: a registrar registers for it only"));
+                    return Err(StoreError::invalid(
+                        "organisation",
+                        code,
+                        "your own organisation: a registrar registers for it only",
+                    ));
                 }
                 Ok(own.clone())
             }
-            (Some(code), _) => find(tx, code)?.ok_or_else(|| StoreError::invalid("organisation", code, "the code of an existing organisation")),
+            (Some(code), _) => find(tx, code)?
+                .ok_or_else(|| StoreError::invalid("organisation", code, "the code of an existing organisation")),
             (None, Some(own)) => Ok(own.clone()),
-            (None, None) => Err(StoreError::invalid("organisation", "", "an organisation code (your account belongs to none)")),
+            (None, None) => {
+                Err(StoreError::invalid("organisation", "", "an organisation code (your account belongs to none)"))
+            }
         }
     }
 
@@ -406,7 +420,13 @@ impl Store {
         let today = self.today();
         let id = self.db.write(|tx| {
             let org = self.registering_organisation(tx, actor, household.organisation.as_deref())?;
-            if tx.query_opt("SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2", params![&org, &household.external_id])?.is_some() {
+            if tx
+                .query_opt(
+                    "SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2",
+                    params![&org, &household.external_id],
+                )?
+                .is_some()
+            {
                 return Err(StoreError::Conflict(format!(
                     "external_id {} is already registered by this organisation",
                     household.external_id
@@ -457,7 +477,13 @@ impl Store {
             q.and("h.population_group = ?", vec![v.trim().to_ascii_uppercase().into()]);
         }
         if let Some(v) = filter.status.as_deref().filter(|v| !v.is_empty()) {
-            q.and("h.status = ?", vec![Status::parse("status", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+            q.and(
+                "h.status = ?",
+                vec![Status::parse("status", v)
+                    .map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?
+                    .as_str()
+                    .into()],
+            );
         }
         if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
             q.and("h.current_location LIKE ?", vec![location_prefix(self, "location", v)?.into()]);
@@ -472,7 +498,10 @@ impl Store {
             q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
         }
         if let Some(v) = filter.q.as_deref().map(domain::text::fold).filter(|v| !v.is_empty()) {
-            q.and("EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND p.name_folded LIKE ?)", vec![format!("%{v}%").into()]);
+            q.and(
+                "EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND p.name_folded LIKE ?)",
+                vec![format!("%{v}%").into()],
+            );
         }
         if let Some(v) = filter.back_and_forth {
             q.and("h.back_and_forth = ?", vec![v.into()]);
@@ -501,10 +530,19 @@ impl Store {
             q.and("p.name_folded LIKE ?", vec![format!("%{v}%").into()]);
         }
         if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {
-            q.and("p.sex = ?", vec![Sex::parse("sex", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+            q.and(
+                "p.sex = ?",
+                vec![Sex::parse("sex", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()],
+            );
         }
         if let Some(v) = filter.status.as_deref().filter(|v| !v.is_empty()) {
-            q.and("p.status = ?", vec![Status::parse("status", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+            q.and(
+                "p.status = ?",
+                vec![Status::parse("status", v)
+                    .map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?
+                    .as_str()
+                    .into()],
+            );
         }
         if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
             q.and("p.current_location LIKE ?", vec![location_prefix(self, "location", v)?.into()]);
@@ -542,7 +580,13 @@ impl Store {
         let mut q = Query::new();
         q.and(&scope(actor), vec![]);
         if let Some(v) = filter.kind.as_deref().filter(|v| !v.is_empty()) {
-            q.and("m.kind = ?", vec![MovementKind::parse("kind", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()]);
+            q.and(
+                "m.kind = ?",
+                vec![MovementKind::parse("kind", v)
+                    .map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?
+                    .as_str()
+                    .into()],
+            );
         }
         if let Some(v) = filter.from_date.as_deref().filter(|v| !v.is_empty()) {
             q.and("m.date >= ?", vec![parse_filter_date("from_date", v)?.into()]);
@@ -568,7 +612,12 @@ impl Store {
             params.push(limit.into());
             params.push(offset.into());
             let rows = tx.query(
-                &format!("SELECT {MOVEMENT_COLUMNS} {from} WHERE {} ORDER BY m.date DESC, m.id DESC LIMIT ${} OFFSET ${}", q.where_clause(), n + 1, n + 2),
+                &format!(
+                    "SELECT {MOVEMENT_COLUMNS} {from} WHERE {} ORDER BY m.date DESC, m.id DESC LIMIT ${} OFFSET ${}",
+                    q.where_clause(),
+                    n + 1,
+                    n + 2
+                ),
                 &params,
             )?;
             let items = rows.iter().map(|r| self.movement_from_row(r)).collect::<Result<_, _>>()?;
@@ -577,7 +626,12 @@ impl Store {
     }
 
     /// Changes a household's registration fields, keeping the old values in its history.
-    pub fn update_household(&self, actor: &Actor, id: &str, patch: &HouseholdPatch) -> Result<HouseholdDetail, StoreError> {
+    pub fn update_household(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: &HouseholdPatch,
+    ) -> Result<HouseholdDetail, StoreError> {
         actor.require_write()?;
         let reason = require_reason(&patch.reason)?;
         let now = self.now_ms();
@@ -619,7 +673,11 @@ impl Store {
             if refs.has_population_group(&code) {
                 changes.push(("population_group", code.into()));
             } else {
-                errors.push(FieldError::new("population_group", v.trim(), format!("a population group code: {}", refs.population_groups())));
+                errors.push(FieldError::new(
+                    "population_group",
+                    v.trim(),
+                    format!("a population group code: {}", refs.population_groups()),
+                ));
             }
         }
         if let Some(v) = &patch.shelter_type {
@@ -682,17 +740,45 @@ impl Store {
         let id = self.db.write(|tx| {
             lock_household(tx, actor, household_id)?;
             if let Some(ext) = &person.external_id {
-                if tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND external_id = $2", params![household_id, ext])?.is_some() {
-                    return Err(StoreError::invalid("external_id", ext.clone(), "an identifier not used by another member of the household"));
+                if tx
+                    .query_opt(
+                        "SELECT id FROM people WHERE household_id = $1 AND external_id = $2",
+                        params![household_id, ext],
+                    )?
+                    .is_some()
+                {
+                    return Err(StoreError::invalid(
+                        "external_id",
+                        ext.clone(),
+                        "an identifier not used by another member of the household",
+                    ));
                 }
             }
             if person.relationship == Some(Relationship::Head)
-                && tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND relationship = 'head'", params![household_id])?.is_some()
+                && tx
+                    .query_opt(
+                        "SELECT id FROM people WHERE household_id = $1 AND relationship = 'head'",
+                        params![household_id],
+                    )?
+                    .is_some()
             {
-                return Err(StoreError::invalid("relationship", "head", "another relationship: the household has a head"));
+                return Err(StoreError::invalid(
+                    "relationship",
+                    "head",
+                    "another relationship: the household has a head",
+                ));
             }
             let id = new_id();
-            let pending = Summary { status: Status::NotDisplaced, current_location: None, displacements: 0, pendular_visits: 0, returns: 0, days_displaced: 0, moves_back_and_forth: false, displaced_since: None };
+            let pending = Summary {
+                status: Status::NotDisplaced,
+                current_location: None,
+                displacements: 0,
+                pendular_visits: 0,
+                returns: 0,
+                days_displaced: 0,
+                moves_back_and_forth: false,
+                displaced_since: None,
+            };
             insert_person(tx, actor, &id, household_id, person, &pending, now)?;
             if person.relationship == Some(Relationship::Head) {
                 tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
@@ -704,7 +790,13 @@ impl Store {
     }
 
     /// Replaces a person's recorded fields, keeping the old values in the history.
-    pub fn update_person(&self, actor: &Actor, person_id: &str, person: &NewPerson, reason: &str) -> Result<Person, StoreError> {
+    pub fn update_person(
+        &self,
+        actor: &Actor,
+        person_id: &str,
+        person: &NewPerson,
+        reason: &str,
+    ) -> Result<Person, StoreError> {
         actor.require_write()?;
         let reason = require_reason(reason)?;
         let now = self.now_ms();
@@ -725,7 +817,13 @@ impl Store {
 
     /// Records a movement for a household or, with `person_id`, for one member. Refused with the
     /// conflicting event named when it makes the chronology inconsistent.
-    pub fn record_movement(&self, actor: &Actor, household_id: &str, person_id: Option<&str>, movement: &NewMovement) -> Result<Movement, StoreError> {
+    pub fn record_movement(
+        &self,
+        actor: &Actor,
+        household_id: &str,
+        person_id: Option<&str>,
+        movement: &NewMovement,
+    ) -> Result<Movement, StoreError> {
         actor.require_write()?;
         let now = self.now_ms();
         let today = self.today();
@@ -733,22 +831,42 @@ impl Store {
             lock_household(tx, actor, household_id)?;
             let person_id = match person_id.or(movement.person.as_deref()) {
                 Some(p) => Some(
-                    tx.query_opt("SELECT id FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)", params![household_id, p])?
-                        .map(|r| r.text(0))
-                        .ok_or_else(|| StoreError::invalid("person", p, "the id or external_id of a member of this household"))?,
+                    tx.query_opt(
+                        "SELECT id FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)",
+                        params![household_id, p],
+                    )?
+                    .map(|r| r.text(0))
+                    .ok_or_else(|| {
+                        StoreError::invalid("person", p, "the id or external_id of a member of this household")
+                    })?,
                 ),
                 None => None,
             };
             if movement.kind.is_person_only() && person_id.is_none() {
-                return Err(StoreError::invalid("person", "", format!("the member concerned: a {} concerns one person", movement.kind)));
+                return Err(StoreError::invalid(
+                    "person",
+                    "",
+                    format!("the member concerned: a {} concerns one person", movement.kind),
+                ));
             }
             if let Some(ext) = &movement.external_id {
-                if tx.query_opt("SELECT id FROM movements WHERE household_id = $1 AND external_id = $2", params![household_id, ext])?.is_some() {
-                    return Err(StoreError::Conflict(format!("a movement with external_id {ext} is already recorded for this household")));
+                if tx
+                    .query_opt(
+                        "SELECT id FROM movements WHERE household_id = $1 AND external_id = $2",
+                        params![household_id, ext],
+                    )?
+                    .is_some()
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "a movement with external_id {ext} is already recorded for this household"
+                    )));
                 }
             }
             let id = new_id();
-            let seq = tx.query_int("SELECT COALESCE(MAX(seq), 0) + 1 FROM movements WHERE household_id = $1", params![household_id])?;
+            let seq = tx.query_int(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM movements WHERE household_id = $1",
+                params![household_id],
+            )?;
             insert_movement(tx, actor, &id, household_id, person_id.as_deref(), movement, seq, now)?;
             refresh_derived(tx, household_id, today)?;
             Ok(id)
@@ -874,7 +992,13 @@ pub(crate) fn apply_changes(
     params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), id.into()]);
     let n = params.len();
     tx.execute(
-        &format!("UPDATE {table} SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}", sets.join(", "), n - 3, n - 2, n - 1),
+        &format!(
+            "UPDATE {table} SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}",
+            sets.join(", "),
+            n - 3,
+            n - 2,
+            n - 1
+        ),
         &params,
     )?;
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
@@ -882,7 +1006,22 @@ pub(crate) fn apply_changes(
 }
 
 /// The recorded fields of a person, in the order of `PERSON_FIELDS`.
-pub(crate) const PERSON_FIELDS: [&str; 14] = ["external_id", "given_name", "family_name", "father_name", "other_spellings", "sex", "birth_date", "birth_date_precision", "relationship", "documents_held", "documents_missing", "specific_needs", "phone", "name_folded"];
+pub(crate) const PERSON_FIELDS: [&str; 14] = [
+    "external_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "other_spellings",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "relationship",
+    "documents_held",
+    "documents_missing",
+    "specific_needs",
+    "phone",
+    "name_folded",
+];
 
 pub(crate) fn person_changes(p: &NewPerson) -> Vec<(&'static str, Value)> {
     let mut values = person_values(p);
@@ -908,7 +1047,16 @@ fn value_json(v: &Value) -> serde_json::Value {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn write_version(tx: &mut Tx<'_>, entity: &str, id: &str, version: i64, now: i64, by: &str, reason: &str, changes: &serde_json::Value) -> Result<(), StoreError> {
+pub(crate) fn write_version(
+    tx: &mut Tx<'_>,
+    entity: &str,
+    id: &str,
+    version: i64,
+    now: i64,
+    by: &str,
+    reason: &str,
+    changes: &serde_json::Value,
+) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO record_versions (id, entity, entity_id, version, changed_at, changed_by, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         params![new_id(), entity, id, version, now, by, reason, changes.to_string()],
@@ -919,7 +1067,13 @@ pub(crate) fn write_version(tx: &mut Tx<'_>, entity: &str, id: &str, version: i6
 /// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;
 /// SQLite's write transaction is already exclusive.
 fn lock_household(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
-    let n = tx.execute(&format!("UPDATE households SET version = version WHERE id = $1 AND {}", scope(actor).replace("h.", "households.")), params![id])?;
+    let n = tx.execute(
+        &format!(
+            "UPDATE households SET version = version WHERE id = $1 AND {}",
+            scope(actor).replace("h.", "households.")
+        ),
+        params![id],
+    )?;
     if n == 0 {
         return Err(StoreError::NotFound("household"));
     }
@@ -945,7 +1099,15 @@ pub(crate) fn person_values(p: &NewPerson) -> Vec<Value> {
 }
 
 /// Inserts a person with the state derived for them.
-pub(crate) fn insert_person(tx: &mut Tx<'_>, actor: &Actor, id: &str, household_id: &str, p: &NewPerson, derived: &Summary, now: i64) -> Result<(), StoreError> {
+pub(crate) fn insert_person(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    household_id: &str,
+    p: &NewPerson,
+    derived: &Summary,
+    now: i64,
+) -> Result<(), StoreError> {
     let mut values = vec![Value::from(id), household_id.into()];
     values.extend(person_values(p));
     values.extend([
@@ -965,7 +1127,16 @@ pub(crate) fn insert_person(tx: &mut Tx<'_>, actor: &Actor, id: &str, household_
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn insert_movement(tx: &mut Tx<'_>, actor: &Actor, id: &str, household_id: &str, person_id: Option<&str>, m: &NewMovement, seq: i64, now: i64) -> Result<(), StoreError> {
+pub(crate) fn insert_movement(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    household_id: &str,
+    person_id: Option<&str>,
+    m: &NewMovement,
+    seq: i64,
+    now: i64,
+) -> Result<(), StoreError> {
     let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
     tx.execute(
         "INSERT INTO movements (id, household_id, person_id, external_id, kind, date, date_precision, from_location, from_gazetteer, to_location, to_gazetteer, country, cause, source, seq, recorded_at, recorded_by)
@@ -988,8 +1159,20 @@ fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>>) {
         if r.opt_int(14).is_some() {
             continue;
         }
-        let (Ok(kind), Ok(date)) = (MovementKind::parse("", &r.text(4)), NaiveDate::parse_from_str(&r.text(5), "%Y-%m-%d")) else { continue };
-        let event = Event { id: r.text(0), kind, date, from: r.opt_text(7), to: r.opt_text(9), seq: r.int(17), own: r.opt_text(2).is_some() };
+        let (Ok(kind), Ok(date)) =
+            (MovementKind::parse("", &r.text(4)), NaiveDate::parse_from_str(&r.text(5), "%Y-%m-%d"))
+        else {
+            continue;
+        };
+        let event = Event {
+            id: r.text(0),
+            kind,
+            date,
+            from: r.opt_text(7),
+            to: r.opt_text(9),
+            seq: r.int(17),
+            own: r.opt_text(2).is_some(),
+        };
         match r.opt_text(2) {
             Some(person) => people.entry(person).or_default().push(event),
             None => household.push(event),
@@ -1001,8 +1184,13 @@ fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>>) {
 /// Replays the household's movements and stores what they imply: status, current location,
 /// displacement count, back-and-forth, for the household and each member.
 pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate) -> Result<(), StoreError> {
-    let registered = tx.query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?.and_then(|r| r.opt_text(0));
-    let rows = tx.query(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1"), params![household_id])?;
+    let registered = tx
+        .query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?
+        .and_then(|r| r.opt_text(0));
+    let rows = tx.query(
+        &format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1"),
+        params![household_id],
+    )?;
     let (household_events, person_events) = events_of(&rows);
     let summary = timeline::replay(&household_events, registered.clone(), today)?;
     tx.execute(
@@ -1024,7 +1212,12 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
         let s = timeline::replay_person(&household_events, &own, registered.clone(), today)?;
         tx.execute(
             "UPDATE people SET status = $1, current_location = $2, current_location_gazetteer = $3 WHERE id = $4",
-            params![s.status.as_str(), s.current_location.clone(), s.current_location.as_ref().map(|_| CURRENT_GAZETTEER), &pid],
+            params![
+                s.status.as_str(),
+                s.current_location.clone(),
+                s.current_location.as_ref().map(|_| CURRENT_GAZETTEER),
+                &pid
+            ],
         )?;
     }
     Ok(())
@@ -1033,7 +1226,14 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
 /// Inserts a new household with members and movements, its derived state computed in memory
 /// (no read-back), so registration and bulk import share one fast path. A chronology error
 /// names new events by their place in the input (`movements[2]`).
-pub(crate) fn insert_household(tx: &mut Tx<'_>, actor: &Actor, org_id: &str, h: &NewHousehold, now: i64, today: NaiveDate) -> Result<String, StoreError> {
+pub(crate) fn insert_household(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    org_id: &str,
+    h: &NewHousehold,
+    now: i64,
+    today: NaiveDate,
+) -> Result<String, StoreError> {
     let id = new_id();
     let person_ids: Vec<String> = h.members.iter().map(|_| new_id()).collect();
     let movement_ids: Vec<String> = h.movements.iter().map(|_| new_id()).collect();
@@ -1047,11 +1247,23 @@ pub(crate) fn insert_household(tx: &mut Tx<'_>, actor: &Actor, org_id: &str, h: 
     let mut person_events: HashMap<&str, Vec<Event>> = HashMap::new();
     let mut movement_people = Vec::with_capacity(h.movements.len());
     for (i, (m, mid)) in h.movements.iter().zip(&movement_ids).enumerate() {
-        let event = Event { id: mid.clone(), kind: m.kind, date: m.date.date, from: m.from.clone(), to: m.to.clone(), seq: i as i64 + 1, own: m.person.is_some() };
+        let event = Event {
+            id: mid.clone(),
+            kind: m.kind,
+            date: m.date.date,
+            from: m.from.clone(),
+            to: m.to.clone(),
+            seq: i as i64 + 1,
+            own: m.person.is_some(),
+        };
         match &m.person {
             Some(ext) => {
                 let pid = *by_external.get(ext.as_str()).ok_or_else(|| {
-                    StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), "the external_id of one of the household's members")
+                    StoreError::invalid(
+                        &format!("movements[{i}].person"),
+                        ext.clone(),
+                        "the external_id of one of the household's members",
+                    )
                 })?;
                 person_events.entry(pid).or_default().push(event);
                 movement_people.push(Some(pid));
@@ -1062,7 +1274,8 @@ pub(crate) fn insert_household(tx: &mut Tx<'_>, actor: &Actor, org_id: &str, h: 
             }
         }
     }
-    let labels: HashMap<&str, String> = movement_ids.iter().enumerate().map(|(i, mid)| (mid.as_str(), format!("movements[{i}]"))).collect();
+    let labels: HashMap<&str, String> =
+        movement_ids.iter().enumerate().map(|(i, mid)| (mid.as_str(), format!("movements[{i}]"))).collect();
     let relabel = |mut e: ChronologyError| {
         if let Some(l) = labels.get(e.event.as_str()) {
             e.event = l.clone();
@@ -1074,7 +1287,12 @@ pub(crate) fn insert_household(tx: &mut Tx<'_>, actor: &Actor, org_id: &str, h: 
     };
     let summary = timeline::replay(&household_events, h.current_location.clone(), today).map_err(relabel)?;
     let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
-    let head = h.members.iter().zip(&person_ids).find(|(p, _)| p.relationship == Some(Relationship::Head)).map(|(_, pid)| pid.clone());
+    let head = h
+        .members
+        .iter()
+        .zip(&person_ids)
+        .find(|(p, _)| p.relationship == Some(Relationship::Head))
+        .map(|(_, pid)| pid.clone());
     tx.execute(
         "INSERT INTO households (id, organisation_id, external_id, registration_point, registration_point_gazetteer, registration_date, population_group, origin, origin_gazetteer, registered_location, registered_location_gazetteer, current_location, current_location_gazetteer, shelter_type, intention, head_person_id, status, displacement_count, back_and_forth, displaced_since, version, created_at, created_by, updated_at, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $22, $21, $22)",

@@ -33,9 +33,15 @@ impl<T: Serialize> IntoResponse for Json<T> {
 pub struct Query<T>(pub T);
 
 /// Runs a store call on the blocking pool.
-pub async fn run<T: Send + 'static>(state: &AppState, f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static) -> Result<T, ApiError> {
+pub async fn run<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&store)).await.map_err(|_| ApiError::internal("store task failed"))?.map_err(ApiError::from)
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|_| ApiError::internal("store task failed"))?
+        .map_err(ApiError::from)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -94,14 +100,19 @@ pub async fn login(State(state): State<AppState>, Json(body): Json<LoginRequest>
     .await?
     .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown user or wrong password"))?;
     let max_age = store::auth::SESSION_ABSOLUTE_MS / 1000;
-    let cookie = format!("{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", crate::auth::SESSION_COOKIE);
+    let cookie =
+        format!("{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", crate::auth::SESSION_COOKIE);
     let body = LoginResponse { token, user: actor, expires_in_seconds: max_age };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 /// Ends the session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)), security(("bearer" = [])))]
-pub async fn logout(State(state): State<AppState>, Authenticated(_user): Authenticated, request: axum::extract::Request) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
     let (parts, _) = request.into_parts();
     if let Some(token) = crate::auth::token_from(&parts) {
         run(&state, move |store| store.delete_session(&token)).await?;
@@ -117,7 +128,10 @@ pub async fn me(Authenticated(actor): Authenticated) -> Json<Actor> {
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "administration", responses((status = 200, body = Vec<Organisation>)), security(("bearer" = [])))]
-pub async fn list_organisations(State(state): State<AppState>, Authenticated(_user): Authenticated) -> Result<Json<Vec<Organisation>>, ApiError> {
+pub async fn list_organisations(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+) -> Result<Json<Vec<Organisation>>, ApiError> {
     Ok(Json(run(&state, |store| store.list_organisations()).await?))
 }
 
@@ -132,18 +146,27 @@ pub struct NewOrganisation {
 /// Creates an organisation (administrators).
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "administration", request_body = NewOrganisation,
     responses((status = 201, body = Organisation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn create_organisation(State(state): State<AppState>, Authenticated(actor): Authenticated, Json(body): Json<NewOrganisation>) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+pub async fn create_organisation(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<NewOrganisation>,
+) -> Result<(StatusCode, Json<Organisation>), ApiError> {
     let org = run(&state, move |store| store.create_organisation(&actor, &body.code, &body.name)).await?;
     Ok((StatusCode::CREATED, Json(org)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "administration", responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_users(State(state): State<AppState>, Authenticated(actor): Authenticated) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(run(&state, move |store| {
-        actor.require_admin()?;
-        store.list_users()
-    })
-    .await?))
+pub async fn list_users(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(
+        run(&state, move |store| {
+            actor.require_admin()?;
+            store.list_users()
+        })
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -160,8 +183,15 @@ pub struct NewUser {
 /// Creates a user (administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "administration", request_body = NewUser,
     responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn create_user(State(state): State<AppState>, Authenticated(actor): Authenticated, Json(body): Json<NewUser>) -> Result<(StatusCode, Json<User>), ApiError> {
-    let user = run(&state, move |store| store.create_user(&actor, &body.username, body.role, body.organisation.as_deref(), &body.password)).await?;
+pub async fn create_user(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let user = run(&state, move |store| {
+        store.create_user(&actor, &body.username, body.role, body.organisation.as_deref(), &body.password)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -179,7 +209,11 @@ pub struct LocationQuery {
 
 /// Searches the gazetteer (COD-AB 2021-12-20).
 #[utoipa::path(get, path = "/api/v1/locations", tag = "reference", params(LocationQuery), responses((status = 200, body = Vec<LocationMatch>)), security(("bearer" = [])))]
-pub async fn search_locations(State(state): State<AppState>, Authenticated(_user): Authenticated, Query(q): Query<LocationQuery>) -> Result<Json<Vec<LocationMatch>>, ApiError> {
+pub async fn search_locations(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+    Query(q): Query<LocationQuery>,
+) -> Result<Json<Vec<LocationMatch>>, ApiError> {
     if let Some(level) = q.level.filter(|l| !(0..=3).contains(l)) {
         return Err(StoreError::invalid("level", level.to_string(), "an admin level from 0 to 3").into());
     }
@@ -198,7 +232,11 @@ pub struct LocationDetail {
 
 /// One location by P-code, with its parents and aliases.
 #[utoipa::path(get, path = "/api/v1/locations/{pcode}", tag = "reference", params(("pcode" = String, Path)), responses((status = 200, body = LocationDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_location(State(state): State<AppState>, Authenticated(_user): Authenticated, Path(pcode): Path<String>) -> Result<Json<LocationDetail>, ApiError> {
+pub async fn get_location(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+    Path(pcode): Path<String>,
+) -> Result<Json<LocationDetail>, ApiError> {
     let g = &state.store.gazetteer;
     let code = pcode.trim().to_ascii_uppercase();
     let location = g.get(&code).cloned().ok_or(StoreError::NotFound("location"))?;
@@ -208,7 +246,10 @@ pub async fn get_location(State(state): State<AppState>, Authenticated(_user): A
 }
 
 #[utoipa::path(get, path = "/api/v1/reference/population-groups", tag = "reference", responses((status = 200, body = Vec<PopulationGroup>)), security(("bearer" = [])))]
-pub async fn population_groups(State(state): State<AppState>, Authenticated(_user): Authenticated) -> Json<Vec<PopulationGroup>> {
+pub async fn population_groups(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+) -> Json<Vec<PopulationGroup>> {
     Json(state.store.gazetteer.population_groups.clone())
 }
 
@@ -219,14 +260,22 @@ pub async fn sectors(State(state): State<AppState>, Authenticated(_user): Authen
 
 /// Lists households, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/households", tag = "registry", params(HouseholdFilter), responses((status = 200, body = Page<Household>), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_households(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(filter): Query<HouseholdFilter>) -> Result<Json<Page<Household>>, ApiError> {
+pub async fn list_households(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(filter): Query<HouseholdFilter>,
+) -> Result<Json<Page<Household>>, ApiError> {
     Ok(Json(run(&state, move |store| store.list_households(&actor, &filter)).await?))
 }
 
 /// Registers a household with its members and movements, all or nothing.
 #[utoipa::path(post, path = "/api/v1/households", tag = "registry", request_body = HouseholdInput,
     responses((status = 201, body = HouseholdDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn register_household(State(state): State<AppState>, Authenticated(actor): Authenticated, Json(input): Json<HouseholdInput>) -> Result<(StatusCode, Json<HouseholdDetail>), ApiError> {
+pub async fn register_household(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(input): Json<HouseholdInput>,
+) -> Result<(StatusCode, Json<HouseholdDetail>), ApiError> {
     let detail = run(&state, move |store| {
         let household = input.parse(store.gazetteer.as_ref(), store.today())?;
         store.register_household(&actor, &household)
@@ -237,27 +286,45 @@ pub async fn register_household(State(state): State<AppState>, Authenticated(act
 
 /// A household with members, movements and what they imply.
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "registry", params(("id" = String, Path)), responses((status = 200, body = HouseholdDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_household(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> Result<Json<HouseholdDetail>, ApiError> {
+pub async fn get_household(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<HouseholdDetail>, ApiError> {
     Ok(Json(run(&state, move |store| store.household_detail(&actor, &id)).await?))
 }
 
 /// Corrects a household's registration fields, with a reason.
 #[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "registry", params(("id" = String, Path)), request_body = HouseholdPatch,
     responses((status = 200, body = HouseholdDetail), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update_household(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>, Json(patch): Json<HouseholdPatch>) -> Result<Json<HouseholdDetail>, ApiError> {
+pub async fn update_household(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(patch): Json<HouseholdPatch>,
+) -> Result<Json<HouseholdDetail>, ApiError> {
     Ok(Json(run(&state, move |store| store.update_household(&actor, &id, &patch)).await?))
 }
 
 /// The household's versions: who changed what, when and why.
 #[utoipa::path(get, path = "/api/v1/households/{id}/history", tag = "registry", params(("id" = String, Path)), responses((status = 200, body = Vec<Version>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn household_history(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> Result<Json<Vec<Version>>, ApiError> {
+pub async fn household_history(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Version>>, ApiError> {
     Ok(Json(run(&state, move |store| store.history(&actor, "household", &id)).await?))
 }
 
 /// Adds a member to a household.
 #[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "registry", params(("id" = String, Path)), request_body = PersonInput,
     responses((status = 201, body = Person), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn add_member(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>, Json(input): Json<PersonInput>) -> Result<(StatusCode, Json<Person>), ApiError> {
+pub async fn add_member(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<PersonInput>,
+) -> Result<(StatusCode, Json<Person>), ApiError> {
     let person = run(&state, move |store| {
         let person = input.parse(store.gazetteer.as_ref(), store.today())?;
         store.add_member(&actor, &id, &person)
@@ -269,7 +336,12 @@ pub async fn add_member(State(state): State<AppState>, Authenticated(actor): Aut
 /// Records a movement of the whole household, or of one member with `person`.
 #[utoipa::path(post, path = "/api/v1/households/{id}/movements", tag = "registry", params(("id" = String, Path)), request_body = MovementInput,
     responses((status = 201, body = Movement), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn record_household_movement(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>, Json(input): Json<MovementInput>) -> Result<(StatusCode, Json<Movement>), ApiError> {
+pub async fn record_household_movement(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<MovementInput>,
+) -> Result<(StatusCode, Json<Movement>), ApiError> {
     let movement = run(&state, move |store| {
         let movement = input.parse(store.gazetteer.as_ref(), store.today())?;
         store.record_movement(&actor, &id, None, &movement)
@@ -280,7 +352,11 @@ pub async fn record_household_movement(State(state): State<AppState>, Authentica
 
 /// Lists people, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/people", tag = "registry", params(PersonFilter), responses((status = 200, body = Page<Person>), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_people(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(filter): Query<PersonFilter>) -> Result<Json<Page<Person>>, ApiError> {
+pub async fn list_people(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(filter): Query<PersonFilter>,
+) -> Result<Json<Page<Person>>, ApiError> {
     Ok(Json(run(&state, move |store| store.list_people(&actor, &filter)).await?))
 }
 
@@ -293,14 +369,21 @@ pub struct PersonDetail {
 
 /// One person with what their movements imply.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "registry", params(("id" = String, Path)), responses((status = 200, body = PersonDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_person(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> Result<Json<PersonDetail>, ApiError> {
-    Ok(Json(run(&state, move |store| {
-        let person = store.person(&actor, &id)?;
-        let detail = store.household_detail(&actor, &person.household_id)?;
-        let member = detail.members.into_iter().find(|m| m.person.id == id).ok_or(StoreError::NotFound("person"))?;
-        Ok(PersonDetail { person: member.person, summary: member.summary })
-    })
-    .await?))
+pub async fn get_person(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<PersonDetail>, ApiError> {
+    Ok(Json(
+        run(&state, move |store| {
+            let person = store.person(&actor, &id)?;
+            let detail = store.household_detail(&actor, &person.household_id)?;
+            let member =
+                detail.members.into_iter().find(|m| m.person.id == id).ok_or(StoreError::NotFound("person"))?;
+            Ok(PersonDetail { person: member.person, summary: member.summary })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -315,23 +398,39 @@ pub struct PersonUpdate {
 /// Corrects a person's record, with a reason; the previous values stay in the history.
 #[utoipa::path(put, path = "/api/v1/people/{id}", tag = "registry", params(("id" = String, Path)), request_body = PersonUpdate,
     responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update_person(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>, Json(body): Json<PersonUpdate>) -> Result<Json<Person>, ApiError> {
-    Ok(Json(run(&state, move |store| {
-        let person = body.person.parse(store.gazetteer.as_ref(), store.today())?;
-        store.update_person(&actor, &id, &person, &body.reason)
-    })
-    .await?))
+pub async fn update_person(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<PersonUpdate>,
+) -> Result<Json<Person>, ApiError> {
+    Ok(Json(
+        run(&state, move |store| {
+            let person = body.person.parse(store.gazetteer.as_ref(), store.today())?;
+            store.update_person(&actor, &id, &person, &body.reason)
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/people/{id}/history", tag = "registry", params(("id" = String, Path)), responses((status = 200, body = Vec<Version>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn person_history(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> Result<Json<Vec<Version>>, ApiError> {
+pub async fn person_history(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Version>>, ApiError> {
     Ok(Json(run(&state, move |store| store.history(&actor, "person", &id)).await?))
 }
 
 /// Records a movement of one person apart from their household (or a birth or death).
 #[utoipa::path(post, path = "/api/v1/people/{id}/movements", tag = "registry", params(("id" = String, Path)), request_body = MovementInput,
     responses((status = 201, body = Movement), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn record_person_movement(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>, Json(input): Json<MovementInput>) -> Result<(StatusCode, Json<Movement>), ApiError> {
+pub async fn record_person_movement(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<MovementInput>,
+) -> Result<(StatusCode, Json<Movement>), ApiError> {
     let movement = run(&state, move |store| {
         let person = store.person(&actor, &id)?;
         let movement = input.parse(store.gazetteer.as_ref(), store.today())?;
@@ -343,12 +442,20 @@ pub async fn record_person_movement(State(state): State<AppState>, Authenticated
 
 /// Lists movements, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/movements", tag = "registry", params(MovementFilter), responses((status = 200, body = Page<Movement>), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_movements(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(filter): Query<MovementFilter>) -> Result<Json<Page<Movement>>, ApiError> {
+pub async fn list_movements(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(filter): Query<MovementFilter>,
+) -> Result<Json<Page<Movement>>, ApiError> {
     Ok(Json(run(&state, move |store| store.list_movements(&actor, &filter)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/movements/{id}", tag = "registry", params(("id" = String, Path)), responses((status = 200, body = Movement), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_movement(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> Result<Json<Movement>, ApiError> {
+pub async fn get_movement(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Movement>, ApiError> {
     Ok(Json(run(&state, move |store| store.movement(&actor, &id)).await?))
 }
 
@@ -361,6 +468,11 @@ pub struct VoidRequest {
 /// Voids a movement recorded in error; it stays visible with the reason.
 #[utoipa::path(post, path = "/api/v1/movements/{id}/void", tag = "registry", params(("id" = String, Path)), request_body = VoidRequest,
     responses((status = 200, body = Movement), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn void_movement(State(state): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>, Json(body): Json<VoidRequest>) -> Result<Json<Movement>, ApiError> {
+pub async fn void_movement(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<VoidRequest>,
+) -> Result<Json<Movement>, ApiError> {
     Ok(Json(run(&state, move |store| store.void_movement(&actor, &id, &body.reason)).await?))
 }

@@ -24,7 +24,7 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub chronology: Option<ChronologyError>,
+    pub chronology: Option<Box<ChronologyError>>,
 }
 
 #[derive(Debug)]
@@ -39,27 +39,47 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first: POST /api/v1/auth/login, then send Authorization: Bearer TOKEN")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in first: POST /api/v1/auth/login, then send Authorization: Bearer TOKEN",
+        )
     }
 
     pub fn internal(context: &str) -> ApiError {
         let id = store::new_id();
         tracing::error!(error_id = %id, "{context}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("an internal error occurred; its id in the server log is {id}"))
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("an internal error occurred; its id in the server log is {id}"),
+        )
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            StoreError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+            }
             StoreError::Invalid(fields) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail: ErrorDetail { code: "invalid_input", message: fields.to_string(), fields: fields.0, chronology: None },
+                detail: ErrorDetail {
+                    code: "invalid_input",
+                    message: fields.to_string(),
+                    fields: fields.0,
+                    chronology: None,
+                },
             },
             StoreError::Chronology(c) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail: ErrorDetail { code: "inconsistent_chronology", message: c.to_string(), fields: Vec::new(), chronology: Some(c) },
+                detail: ErrorDetail {
+                    code: "inconsistent_chronology",
+                    message: c.to_string(),
+                    fields: Vec::new(),
+                    chronology: Some(Box::new(c)),
+                },
             },
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
@@ -80,16 +100,26 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => {
                 // serde's message names the field: "missing field `kind` at line 1 column 20".
                 let source = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", format!("the JSON body does not match the expected fields: {source}"))
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    format!("the JSON body does not match the expected fields: {source}"),
+                )
             }
             JsonRejection::JsonSyntaxError(e) => {
                 let source = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("the body is not valid JSON: {source}"))
             }
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_input", "send the body as JSON with Content-Type: application/json"),
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than the {} KiB allowed", crate::JSON_LIMIT / 1024))
-            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_input",
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than the {} KiB allowed", crate::JSON_LIMIT / 1024),
+            ),
             other => ApiError::new(other.status(), "invalid_input", other.body_text()),
         }
     }
@@ -97,7 +127,8 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        let source = std::error::Error::source(&rejection).map(|s| s.to_string()).unwrap_or_else(|| rejection.body_text());
+        let source =
+            std::error::Error::source(&rejection).map(|s| s.to_string()).unwrap_or_else(|| rejection.body_text());
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("a query parameter is not valid: {source}"))
     }
 }
@@ -105,7 +136,11 @@ impl From<QueryRejection> for ApiError {
 impl From<MultipartError> for ApiError {
     fn from(e: MultipartError) -> Self {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the upload is larger than the {} MiB allowed", crate::UPLOAD_LIMIT / (1024 * 1024)))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the upload is larger than the {} MiB allowed", crate::UPLOAD_LIMIT / (1024 * 1024)),
+            )
         } else {
             ApiError::new(e.status(), "invalid_input", format!("the upload could not be read: {}", e.body_text()))
         }

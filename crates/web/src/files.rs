@@ -37,7 +37,12 @@ fn parse_encoding(value: Option<&str>) -> Result<Encoding, ApiError> {
 #[utoipa::path(post, path = "/api/v1/imports", tag = "files", params(ImportQuery),
     request_body(content_type = "multipart/form-data", content = String, description = "file parts"),
     responses((status = 200, body = ImportReport), (status = 413, body = ErrorBody), (status = 422, body = ImportReport)), security(("bearer" = [])))]
-pub async fn import(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(query): Query<ImportQuery>, mut multipart: Multipart) -> Result<Response, ApiError> {
+pub async fn import(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(query): Query<ImportQuery>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
     let encoding = parse_encoding(query.encoding.as_deref())?;
     let mut files = Vec::new();
     while let Some(field) = multipart.next_field().await? {
@@ -51,12 +56,13 @@ pub async fn import(State(state): State<AppState>, Authenticated(actor): Authent
         return Err(StoreError::invalid("file", "", "at least one non-empty file part in the multipart body").into());
     }
     let options = ImportOptions { encoding, dry_run: query.dry_run.unwrap_or(false) };
-    let report = run(&state, move |store| match exchange::import_files(store, &actor, &files, options, &mut |_, _, _| {}) {
-        Ok(report) => Ok(Ok(report)),
-        Err(ImportError::Store(e)) => Err(e),
-        Err(ImportError::File(e)) => Ok(Err(e)),
-    })
-    .await?;
+    let report =
+        run(&state, move |store| match exchange::import_files(store, &actor, &files, options, &mut |_, _, _| {}) {
+            Ok(report) => Ok(Ok(report)),
+            Err(ImportError::Store(e)) => Err(e),
+            Err(ImportError::File(e)) => Ok(Err(e)),
+        })
+        .await?;
     match report {
         Ok(report) if report.errors.is_empty() => Ok(Json(report).into_response()),
         Ok(report) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()),
@@ -104,19 +110,27 @@ fn parse_file_query(query: &FileQuery) -> Result<(bool, TableKind), ApiError> {
     };
     let table = match query.table.as_deref() {
         None => TableKind::Households,
-        Some(t) => TableKind::from_label(t).ok_or_else(|| StoreError::invalid("table", t, "households, people or movements"))?,
+        Some(t) => TableKind::from_label(t)
+            .ok_or_else(|| StoreError::invalid("table", t, "households, people or movements"))?,
     };
     Ok((xlsx, table))
 }
 
 /// The blank template with the documented columns.
 #[utoipa::path(get, path = "/api/v1/imports/template", tag = "files", params(FileQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
-pub async fn template(Authenticated(_user): Authenticated, Query(query): Query<FileQuery>) -> Result<Response, ApiError> {
+pub async fn template(
+    Authenticated(_user): Authenticated,
+    Query(query): Query<FileQuery>,
+) -> Result<Response, ApiError> {
     let (xlsx, table) = parse_file_query(&query)?;
     if xlsx {
         Ok(file_response(exchange::export::xlsx(None)?, XLSX_TYPE, "djoliba-template.xlsx"))
     } else {
-        Ok(file_response(exchange::export::csv_table(table, &[])?, CSV_TYPE, &format!("djoliba-template-{}.csv", table.name())))
+        Ok(file_response(
+            exchange::export::csv_table(table, &[])?,
+            CSV_TYPE,
+            &format!("djoliba-template-{}.csv", table.name()),
+        ))
     }
 }
 
@@ -125,7 +139,11 @@ const CSV_TYPE: &str = "text/csv; charset=utf-8";
 
 /// Exports the registry the user may see, in the import format.
 #[utoipa::path(get, path = "/api/v1/exports/registry", tag = "files", params(FileQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
-pub async fn export(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(query): Query<FileQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(query): Query<FileQuery>,
+) -> Result<Response, ApiError> {
     let (xlsx, table) = parse_file_query(&query)?;
     let bytes = run(&state, move |store| {
         let tables = exchange::export::registry_tables(store, &actor)?;
@@ -143,4 +161,3 @@ pub async fn export(State(state): State<AppState>, Authenticated(actor): Authent
         file_response(bytes, CSV_TYPE, &format!("djoliba-{}-{date}.csv", table.name()))
     })
 }
-

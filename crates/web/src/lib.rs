@@ -64,7 +64,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::document))
         .nest("/api/v1", api)
-        .fallback(|| async { error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route; the API is described at /api/openapi.json") })
+        .fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "no such route; the API is described at /api/openapi.json",
+            )
+        })
         .with_state(state)
 }
 

@@ -29,7 +29,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             t
         }
         Err(e) => {
-            report.problem(&format!("database URL: {e}"), "fix --database-url or DATABASE_URL, or leave it unset to use the data folder");
+            report.problem(
+                &format!("database URL: {e}"),
+                "fix --database-url or DATABASE_URL, or leave it unset to use the data folder",
+            );
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -42,7 +45,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                     let _ = std::fs::remove_file(&probe);
                     report.ok(&format!("data folder {} is writable", dir.display()));
                 }
-                Err(e) => report.problem(&format!("data folder {} is not writable: {e}", dir.display()), "give this user write access, or choose another folder with --data-dir"),
+                Err(e) => report.problem(
+                    &format!("data folder {} is not writable: {e}", dir.display()),
+                    "give this user write access, or choose another folder with --data-dir",
+                ),
             }
         } else if *create {
             println!("info  data folder {} does not exist yet; `djoliba serve` creates it", dir.display());
@@ -60,7 +66,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let db = match Db::connect(&target) {
         Ok(db) => db,
         Err(e) => {
-            report.problem(&format!("cannot connect: {e}"), "check that the server runs and the URL's host, port, user and database");
+            report.problem(
+                &format!("cannot connect: {e}"),
+                "check that the server runs and the URL's host, port, user and database",
+            );
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -69,19 +78,30 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Err(e) => report.problem(&format!("the database does not answer: {e}"), "check the server and the credentials"),
     }
     if db.backend() == Backend::Sqlite {
-        match db.read(|tx| Ok((tx.query_opt("PRAGMA journal_mode", store::params![])?, tx.query_opt("PRAGMA quick_check", store::params![])?))) {
+        match db.read(|tx| {
+            Ok((
+                tx.query_opt("PRAGMA journal_mode", store::params![])?,
+                tx.query_opt("PRAGMA quick_check", store::params![])?,
+            ))
+        }) {
             Ok((mode, check)) => {
                 let mode = mode.map(|r| r.text(0)).unwrap_or_default();
                 if mode == "wal" {
                     report.ok("SQLite journal mode is WAL");
                 } else {
-                    report.problem(&format!("SQLite journal mode is {mode}, not WAL"), "run djoliba serve once; it sets WAL");
+                    report.problem(
+                        &format!("SQLite journal mode is {mode}, not WAL"),
+                        "run djoliba serve once; it sets WAL",
+                    );
                 }
                 let check = check.map(|r| r.text(0)).unwrap_or_default();
                 if check == "ok" {
                     report.ok("SQLite integrity check passed");
                 } else {
-                    report.problem(&format!("SQLite integrity check: {check}"), "restore the latest backup from the backups folder");
+                    report.problem(
+                        &format!("SQLite integrity check: {check}"),
+                        "restore the latest backup from the backups folder",
+                    );
                 }
             }
             Err(e) => report.problem(&format!("cannot inspect the SQLite file: {e}"), "check the file's permissions"),
@@ -89,10 +109,16 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     match migrate::status(&db) {
         Ok(s) if s.pending.is_empty() => report.ok(&format!("schema up to date (migrations {:?})", s.applied)),
-        Ok(s) => report.problem(&format!("migrations pending: {:?}", s.pending), "run djoliba migrate (djoliba serve also applies them, after a backup)"),
-        Err(e) => report.problem(&format!("schema: {e}"), "use the Djoliba version that wrote this database, or restore a backup"),
+        Ok(s) => report.problem(
+            &format!("migrations pending: {:?}", s.pending),
+            "run djoliba migrate (djoliba serve also applies them, after a backup)",
+        ),
+        Err(e) => report
+            .problem(&format!("schema: {e}"), "use the Djoliba version that wrote this database, or restore a backup"),
     }
-    match db.read(|tx| tx.query_int("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0", store::params![])) {
+    match db
+        .read(|tx| tx.query_int("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0", store::params![]))
+    {
         Ok(0) => report.problem("no active administrator", "djoliba user add NAME --role admin"),
         Ok(n) => report.ok(&format!("{n} active administrator(s)")),
         Err(_) => {}

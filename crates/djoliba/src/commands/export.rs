@@ -28,14 +28,17 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     let tables = exchange::export::registry_tables(&store, &Actor::system())?;
     match format.as_str() {
         "xlsx" => {
-            std::fs::write(&args.output, exchange::export::xlsx(Some(&tables))?).with_context(|| format!("cannot write {}", args.output.display()))?;
+            std::fs::write(&args.output, exchange::export::xlsx(Some(&tables))?)
+                .with_context(|| format!("cannot write {}", args.output.display()))?;
             println!("Exported {} households to {}", tables.households.len(), args.output.display());
         }
         "csv" => {
-            std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create the folder {}", args.output.display()))?;
+            std::fs::create_dir_all(&args.output)
+                .with_context(|| format!("cannot create the folder {}", args.output.display()))?;
             for kind in TableKind::ALL {
                 let path = args.output.join(format!("{}.csv", kind.name()));
-                std::fs::write(&path, exchange::export::csv_table(kind, tables.rows(kind))?).with_context(|| format!("cannot write {}", path.display()))?;
+                std::fs::write(&path, exchange::export::csv_table(kind, tables.rows(kind))?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
             println!(
                 "Exported {} households, {} people, {} movements to {}",

@@ -42,7 +42,8 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.template {
         let bytes = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-            let kind = exchange::columns::TableKind::from_label(&args.table).context("--table must be households, people or movements")?;
+            let kind = exchange::columns::TableKind::from_label(&args.table)
+                .context("--table must be households, people or movements")?;
             exchange::export::csv_table(kind, &[])?
         } else {
             exchange::export::xlsx(None)?
@@ -63,17 +64,23 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     let mut files = Vec::new();
     for path in &args.files {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         files.push(InputFile { name, bytes });
     }
     let store = super::open(cli)?;
     let mut actor = Actor::system();
     if let Some(code) = &args.organisation {
-        let org = store.organisation(code)?.with_context(|| format!("no organisation {code:?}: create it with djoliba org add"))?;
+        let org = store
+            .organisation(code)?
+            .with_context(|| format!("no organisation {code:?}: create it with djoliba org add"))?;
         actor.organisation_id = Some(org.id);
     }
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} households").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} households")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let options = ImportOptions { encoding, dry_run: args.dry_run };
     let report = exchange::import_files(&store, &actor, &files, options, &mut |phase, done, total| {
         bar.set_message(phase.to_string());
@@ -88,7 +95,8 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
             eprintln!("  {e}");
         }
         if let Some(path) = &args.report {
-            let mut writer = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut writer =
+                csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
             writer.write_record(["file", "row", "column", "value", "expected"])?;
             for e in &report.errors {
                 writer.write_record([e.file.as_str(), &e.row.to_string(), &e.column, &e.value, &e.expected])?;

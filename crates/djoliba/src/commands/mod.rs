@@ -24,7 +24,8 @@ pub fn target(cli: &Cli) -> anyhow::Result<Target> {
 /// Opens the database, applying pending migrations (with a backup first on SQLite).
 pub fn open(cli: &Cli) -> anyhow::Result<Store> {
     let target = target(cli)?;
-    let (store, report) = Store::open(&target).with_context(|| format!("cannot open the database ({})", target.describe()))?;
+    let (store, report) =
+        Store::open(&target).with_context(|| format!("cannot open the database ({})", target.describe()))?;
     if let Some(backup) = &report.backup {
         eprintln!("Copied the database to {} before migrating.", backup.display());
     }

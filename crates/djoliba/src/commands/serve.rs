@@ -23,7 +23,8 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         println!("First start: created the administrator \"admin\" with password {password}");
         println!("(shown once; change it with: djoliba user passwd admin)");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let state = web::AppState { store, demo: false };
     runtime
         .block_on(web::serve(state, args.listen, |addr| {

@@ -51,7 +51,9 @@ pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
         UserCommand::Add { username, role, organisation, password_stdin } => {
             let role = Role::parse("--role", role).map_err(|e| anyhow::anyhow!("{e}"))?;
             let (password, generated) = password(*password_stdin)?;
-            let user = store.create_user(&system, username, role, organisation.as_deref(), &password).context("cannot add the user")?;
+            let user = store
+                .create_user(&system, username, role, organisation.as_deref(), &password)
+                .context("cannot add the user")?;
             println!("Added {} ({})", user.username, user.role);
             if generated {
                 println!("Password (shown once): {password}");
@@ -59,7 +61,13 @@ pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
         }
         UserCommand::List => {
             for u in store.list_users()? {
-                println!("{}\t{}\t{}\t{}", u.username, u.role, u.organisation.unwrap_or_else(|| "-".into()), if u.disabled { "disabled" } else { "active" });
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    u.username,
+                    u.role,
+                    u.organisation.unwrap_or_else(|| "-".into()),
+                    if u.disabled { "disabled" } else { "active" }
+                );
             }
         }
         UserCommand::Passwd { username, password_stdin } => {

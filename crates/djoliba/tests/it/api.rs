@@ -44,8 +44,18 @@ impl Api {
     }
 
     async fn login_admin(&self) -> String {
-        self._store.store.create_user(&store::Actor::system(), "root", domain::Role::Admin, None, "root password 123").unwrap();
-        let (status, body) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "root", "password": "root password 123"}))).await;
+        self._store
+            .store
+            .create_user(&store::Actor::system(), "root", domain::Role::Admin, None, "root password 123")
+            .unwrap();
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "root", "password": "root password 123"})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().unwrap().to_string()
     }
@@ -81,11 +91,25 @@ async fn every_route_but_the_public_ones_needs_a_session() {
 async fn a_registrar_registers_a_household_with_members_and_three_movements() {
     let api = Api::new();
     let admin = api.login_admin().await;
-    let (status, _) = api.call(Method::POST, "/api/v1/organisations", Some(&admin), Some(json!({"code": "NRC", "name": "Norwegian Refugee Council"}))).await;
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/organisations",
+            Some(&admin),
+            Some(json!({"code": "NRC", "name": "Norwegian Refugee Council"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, body) = api.call(Method::POST, "/api/v1/users", Some(&admin), Some(json!({"username": "clerk", "role": "registrar", "organisation": "NRC", "password": "clerk password 1"}))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, login) = api.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "clerk", "password": "clerk password 1"}))).await;
+    let (_, login) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "clerk", "password": "clerk password 1"})),
+        )
+        .await;
     let clerk = login["token"].as_str().unwrap().to_string();
 
     let input = serde_json::to_value(household("HH-API-1")).unwrap();
@@ -96,15 +120,18 @@ async fn a_registrar_registers_a_household_with_members_and_three_movements() {
     assert_eq!(created["members"][1]["sex"], "f");
     let id = created["household"]["id"].as_str().unwrap();
 
-    let (status, page) = api.call(Method::GET, "/api/v1/households?status=returned&location=ML06&limit=10", Some(&clerk), None).await;
+    let (status, page) =
+        api.call(Method::GET, "/api/v1/households?status=returned&location=ML06&limit=10", Some(&clerk), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["total"], 1);
     let (status, detail) = api.call(Method::GET, &format!("/api/v1/households/{id}"), Some(&clerk), None).await;
     assert_eq!((status, detail["summary"]["pendular_visits"].clone()), (StatusCode::OK, json!(1)));
 
     // A fourth movement: displaced again after the return.
-    let again = json!({"kind": "displacement", "date": "2024-05-20", "to": "ML070101", "cause": "intercommunal_violence"});
-    let (status, _) = api.call(Method::POST, &format!("/api/v1/households/{id}/movements"), Some(&clerk), Some(again)).await;
+    let again =
+        json!({"kind": "displacement", "date": "2024-05-20", "to": "ML070101", "cause": "intercommunal_violence"});
+    let (status, _) =
+        api.call(Method::POST, &format!("/api/v1/households/{id}/movements"), Some(&clerk), Some(again)).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, detail) = api.call(Method::GET, &format!("/api/v1/households/{id}"), Some(&clerk), None).await;
     assert_eq!(detail["household"]["status"], "displaced");
@@ -119,10 +146,30 @@ async fn a_registrar_registers_a_household_with_members_and_three_movements() {
     assert_eq!(error["error"]["chronology"]["conflicting_event"], "movements[1]");
 
     // Viewers read but do not write.
-    api.call(Method::POST, "/api/v1/users", Some(&admin), Some(json!({"username": "donor", "role": "viewer", "password": "donor password 1"}))).await;
-    let (_, login) = api.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "donor", "password": "donor password 1"}))).await;
+    api.call(
+        Method::POST,
+        "/api/v1/users",
+        Some(&admin),
+        Some(json!({"username": "donor", "role": "viewer", "password": "donor password 1"})),
+    )
+    .await;
+    let (_, login) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "donor", "password": "donor password 1"})),
+        )
+        .await;
     let viewer = login["token"].as_str().unwrap().to_string();
-    let (status, _) = api.call(Method::POST, "/api/v1/households", Some(&viewer), Some(serde_json::to_value(household("HH-API-3")).unwrap())).await;
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/households",
+            Some(&viewer),
+            Some(serde_json::to_value(household("HH-API-3")).unwrap()),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let (status, _) = api.call(Method::POST, "/api/v1/auth/logout", Some(&clerk), None).await;
@@ -153,12 +200,19 @@ async fn bad_requests_get_the_api_error_format() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["message"].as_str().unwrap().contains("missing field `registration_point`"), "{body}");
     let big = format!("{{\"external_id\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    let request = Request::builder().method(Method::POST).uri("/api/v1/households").header("authorization", format!("Bearer {token}")).header("content-type", "application/json").body(Body::from(big)).unwrap();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/households")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(big))
+        .unwrap();
     let (status, body) = api.send(request).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
     let (status, body) = api.call(Method::GET, "/api/v1/households/nope", Some(&token), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let (status, body) = api.call(Method::GET, "/api/v1/households?registered_from=yesterday", Some(&token), None).await;
+    let (status, body) =
+        api.call(Method::GET, "/api/v1/households?registered_from=yesterday", Some(&token), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "registered_from");
     let (status, body) = api.call(Method::GET, "/api/v1/households?limit=lots", Some(&token), None).await;
@@ -171,7 +225,10 @@ async fn bad_requests_get_the_api_error_format() {
 async fn files_upload_with_a_report_and_download() {
     let api = Api::new();
     let token = api.login_admin().await;
-    api._store.store.create_organisation(&store::Actor::system(), "IOM", "International Organization for Migration").unwrap();
+    api._store
+        .store
+        .create_organisation(&store::Actor::system(), "IOM", "International Organization for Migration")
+        .unwrap();
     let upload = |csv: &str, query: &str| {
         let boundary = "XBOUNDARYX";
         let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/all.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n");
@@ -187,19 +244,30 @@ async fn files_upload_with_a_report_and_download() {
     let (status, report) = api.send(upload(csv, "")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
     assert_eq!(report["errors"][0]["file"], "all.csv", "the upload's path is never used");
-    assert_eq!((report["errors"][0]["row"].clone(), report["errors"][0]["column"].clone()), (json!(4), json!("family_name")));
+    assert_eq!(
+        (report["errors"][0]["row"].clone(), report["errors"][0]["column"].clone()),
+        (json!(4), json!("family_name"))
+    );
     let fixed = csv.replace("P2,Ali,", "P2,Ali,Touré");
     let (status, report) = api.send(upload(&fixed, "?dry_run=true")).await;
     assert_eq!((status, report["dry_run"].clone(), report["people"].clone()), (StatusCode::OK, json!(true), json!(2)));
     let (status, report) = api.send(upload(&fixed, "")).await;
     assert_eq!((status, report["summary"]["people"]["created"].clone()), (StatusCode::OK, json!(2)), "{report}");
-    let request = Request::builder().uri("/api/v1/exports/registry?format=csv&table=people").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let request = Request::builder()
+        .uri("/api/v1/exports/registry?format=csv&table=people")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
     let response = api.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("H1,P1,Awa,Touré"), "{text}");
-    let request = Request::builder().uri("/api/v1/imports/template").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let request = Request::builder()
+        .uri("/api/v1/imports/template")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
     let response = api.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = response.into_body().collect().await.unwrap().to_bytes();

@@ -12,7 +12,8 @@ fn djoliba(data_dir: &std::path::Path) -> Command {
 #[test]
 fn serve_prints_the_bound_address_and_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = djoliba(dir.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        djoliba(dir.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut address = None;
     let mut saw_password = false;
@@ -53,15 +54,28 @@ fn a_mistyped_database_url_is_an_error_not_a_new_database() {
 fn users_import_backup_and_doctor_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = djoliba(dir.path()).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = djoliba(dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         if let Some(text) = stdin {
             child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
         }
         let output = child.wait_with_output().unwrap();
-        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     };
     assert_eq!(run(&["org", "add", "NRC", "Norwegian Refugee Council"], None).0, Some(0));
-    let (code, out, err) = run(&["user", "add", "awa", "--role", "registrar", "--organisation", "NRC", "--password-stdin"], Some("a secret of sorts\n"));
+    let (code, out, err) = run(
+        &["user", "add", "awa", "--role", "registrar", "--organisation", "NRC", "--password-stdin"],
+        Some("a secret of sorts\n"),
+    );
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(!out.contains("a secret of sorts"));
     let (code, out, _) = run(&["user", "add", "boss", "--role", "admin"], None);
@@ -71,7 +85,8 @@ fn users_import_backup_and_doctor_from_the_command_line() {
     let csv = dir.path().join("all.csv");
     std::fs::write(&csv, "record,household_id,registration_point,registration_date,population_group,person_id,given_name,family_name\nhousehold,H1,ML070101,2024-01-01,IDP,,,\nperson,H1,,,,P1,Awa,\n").unwrap();
     let report = dir.path().join("report.csv");
-    let (code, _, err) = run(&["import", csv.to_str().unwrap(), "--organisation", "NRC", "--report", report.to_str().unwrap()], None);
+    let (code, _, err) =
+        run(&["import", csv.to_str().unwrap(), "--organisation", "NRC", "--report", report.to_str().unwrap()], None);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("all.csv, row 3, column family_name: missing"), "{err}");
     assert!(std::fs::read_to_string(&report).unwrap().contains("family_name"));

@@ -41,7 +41,8 @@ fn inconsistent_chronology_is_refused_naming_the_event() {
         let store = &t.store;
         let actor = registrar(store);
         let mut input = household("HH-002");
-        input.movements = vec![movement("return", "2023-01-05", "ML060101"), movement("displacement", "2023-03-01", "ML070101")];
+        input.movements =
+            vec![movement("return", "2023-01-05", "ML060101"), movement("displacement", "2023-03-01", "ML070101")];
         let parsed = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
         match store.register_household(&actor, &parsed) {
             Err(StoreError::Chronology(e)) => {
@@ -53,13 +54,27 @@ fn inconsistent_chronology_is_refused_naming_the_event() {
         assert_eq!(store.list_households(&actor, &HouseholdFilter::default()).unwrap().total, 0, "nothing written");
 
         // A movement after a recorded death.
-        let ok = store.register_household(&actor, &household("HH-003").parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
-        let child = ok.members.iter().find(|m| m.person.external_id.as_deref() == Some("P2")).unwrap().person.id.clone();
+        let ok = store
+            .register_household(&actor, &household("HH-003").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        let child =
+            ok.members.iter().find(|m| m.person.external_id.as_deref() == Some("P2")).unwrap().person.id.clone();
         let death = MovementInput { kind: "death".into(), date: "2024-04-01".into(), ..Default::default() };
-        let death = store.record_movement(&actor, &ok.household.id, Some(&child), &death.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
-        let later = movement("secondary_displacement", "2024-05-01", "ML090101").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        let death = store
+            .record_movement(
+                &actor,
+                &ok.household.id,
+                Some(&child),
+                &death.parse(store.gazetteer.as_ref(), store.today()).unwrap(),
+            )
+            .unwrap();
+        let later = movement("secondary_displacement", "2024-05-01", "ML090101")
+            .parse(store.gazetteer.as_ref(), store.today())
+            .unwrap();
         match store.record_movement(&actor, &ok.household.id, Some(&child), &later) {
-            Err(StoreError::Chronology(e)) => assert_eq!(e.conflicting_event.as_deref(), Some(death.id.as_str()), "{}", t.backend),
+            Err(StoreError::Chronology(e)) => {
+                assert_eq!(e.conflicting_event.as_deref(), Some(death.id.as_str()), "{}", t.backend)
+            }
             other => panic!("{}: expected a chronology error, got {other:?}", t.backend),
         }
     }
@@ -70,13 +85,33 @@ fn corrections_keep_every_version_and_voids_keep_the_movement() {
     for t in stores() {
         let store = &t.store;
         let actor = registrar(store);
-        let detail = store.register_household(&actor, &household("HH-010").parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let detail = store
+            .register_household(&actor, &household("HH-010").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
         let id = detail.household.id.clone();
-        let patch = HouseholdPatch { shelter_type: Some("famille d'accueil".into()), reason: "visit of 2024-06-01".into(), expected_version: Some(1), ..Default::default() };
+        let patch = HouseholdPatch {
+            shelter_type: Some("famille d'accueil".into()),
+            reason: "visit of 2024-06-01".into(),
+            expected_version: Some(1),
+            ..Default::default()
+        };
         let updated = store.update_household(&actor, &id, &patch).expect(t.backend);
         assert_eq!(updated.household.version, 2);
-        let stale = store.update_household(&actor, &id, &HouseholdPatch { intention: Some("return".into()), reason: "x".into(), expected_version: Some(1), ..Default::default() });
-        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{}: an edit made against an old version is refused", t.backend);
+        let stale = store.update_household(
+            &actor,
+            &id,
+            &HouseholdPatch {
+                intention: Some("return".into()),
+                reason: "x".into(),
+                expected_version: Some(1),
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(stale, Err(StoreError::Conflict(_))),
+            "{}: an edit made against an old version is refused",
+            t.backend
+        );
         let history = store.history(&actor, "household", &id).unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].reason, "visit of 2024-06-01");
@@ -90,7 +125,9 @@ fn corrections_keep_every_version_and_voids_keep_the_movement() {
         assert_eq!(after.household.status, Status::Displaced, "{}", t.backend);
         assert_eq!(after.movements.len(), 3);
         assert!(after.movements.iter().any(|m| m.voided && m.void_reason.as_deref() == Some("entered twice")));
-        let listed = store.list_movements(&actor, &MovementFilter { household_id: Some(id.clone()), ..Default::default() }).unwrap();
+        let listed = store
+            .list_movements(&actor, &MovementFilter { household_id: Some(id.clone()), ..Default::default() })
+            .unwrap();
         assert_eq!(listed.total, 2, "voided movements are left out of lists by default");
 
         // A person's correction.
@@ -103,7 +140,8 @@ fn corrections_keep_every_version_and_voids_keep_the_movement() {
         let person_history = store.history(&actor, "person", &person.id).unwrap();
         assert_eq!(person_history.last().unwrap().changes["birth_date_precision"]["from"], "year", "{}", t.backend);
         // Found by the other spelling, accents folded.
-        let found = store.list_people(&actor, &PersonFilter { q: Some("AMINATOU".into()), ..Default::default() }).unwrap();
+        let found =
+            store.list_people(&actor, &PersonFilter { q: Some("AMINATOU".into()), ..Default::default() }).unwrap();
         assert_eq!(found.total, 1, "{}", t.backend);
     }
 }
@@ -120,19 +158,36 @@ fn lists_filter_and_paginate() {
             }
             store.register_household(&actor, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
         }
-        let page = store.list_households(&actor, &HouseholdFilter { limit: Some(3), offset: Some(3), ..Default::default() }).unwrap();
+        let page = store
+            .list_households(&actor, &HouseholdFilter { limit: Some(3), offset: Some(3), ..Default::default() })
+            .unwrap();
         assert_eq!((page.total, page.items.len()), (7, 3), "{}", t.backend);
-        let displaced = store.list_households(&actor, &HouseholdFilter { status: Some("displaced".into()), ..Default::default() }).unwrap();
+        let displaced = store
+            .list_households(&actor, &HouseholdFilter { status: Some("displaced".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(displaced.total, 4, "{}", t.backend);
-        let in_gao = store.list_households(&actor, &HouseholdFilter { location: Some("ML07".into()), ..Default::default() }).unwrap();
+        let in_gao = store
+            .list_households(&actor, &HouseholdFilter { location: Some("ML07".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(in_gao.total, 4, "{}", t.backend);
-        let by_name = store.list_households(&actor, &HouseholdFilter { q: Some("maiga".into()), ..Default::default() }).unwrap();
+        let by_name =
+            store.list_households(&actor, &HouseholdFilter { q: Some("maiga".into()), ..Default::default() }).unwrap();
         assert_eq!(by_name.total, 7, "accent-folded name search, {}", t.backend);
-        let bad = store.list_households(&actor, &HouseholdFilter { registered_from: Some("2024-13-01".into()), ..Default::default() });
+        let bad = store.list_households(
+            &actor,
+            &HouseholdFilter { registered_from: Some("2024-13-01".into()), ..Default::default() },
+        );
         assert!(matches!(bad, Err(StoreError::Invalid(_))));
-        let injection = store.list_households(&actor, &HouseholdFilter { external_id: Some("x' OR '1'='1".into()), ..Default::default() }).unwrap();
+        let injection = store
+            .list_households(
+                &actor,
+                &HouseholdFilter { external_id: Some("x' OR '1'='1".into()), ..Default::default() },
+            )
+            .unwrap();
         assert_eq!(injection.total, 0, "{}", t.backend);
-        let movements = store.list_movements(&actor, &MovementFilter { kind: Some("pendular_visit".into()), ..Default::default() }).unwrap();
+        let movements = store
+            .list_movements(&actor, &MovementFilter { kind: Some("pendular_visit".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(movements.total, 3, "{}", t.backend);
     }
 }
@@ -162,8 +217,14 @@ fn reference_tables_are_seeded_once() {
     for t in stores() {
         let counts = t.store.db.read(|tx| {
             Ok((
-                tx.query_int("SELECT COUNT(*) FROM locations WHERE gazetteer = 'cod-ab-mli-2021-12-20'", store::params![])?,
-                tx.query_int("SELECT COUNT(*) FROM locations WHERE gazetteer = 'cod-ab-mli-2015-04-08'", store::params![])?,
+                tx.query_int(
+                    "SELECT COUNT(*) FROM locations WHERE gazetteer = 'cod-ab-mli-2021-12-20'",
+                    store::params![],
+                )?,
+                tx.query_int(
+                    "SELECT COUNT(*) FROM locations WHERE gazetteer = 'cod-ab-mli-2015-04-08'",
+                    store::params![],
+                )?,
                 tx.query_int("SELECT COUNT(*) FROM pcode_crosswalk", store::params![])?,
                 tx.query_int("SELECT COUNT(*) FROM population_groups", store::params![])?,
             ))

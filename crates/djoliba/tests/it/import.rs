@@ -10,8 +10,10 @@ const COMMUNES: [&str; 5] = ["ML070101", "ML060101", "ML050101", "ML090101", "ML
 
 /// 200 households, 500 people, 300 movements: 1,000 data rows in three files.
 fn three_files(bad: bool) -> Vec<InputFile> {
-    let mut households = String::from("household_id,registration_point,registration_date,population_group,origin,shelter_type\n");
-    let mut people = String::from("household_id,person_id,given_name,family_name,sex,birth_date,relationship,documents_missing\n");
+    let mut households =
+        String::from("household_id,registration_point,registration_date,population_group,origin,shelter_type\n");
+    let mut people =
+        String::from("household_id,person_id,given_name,family_name,sex,birth_date,relationship,documents_missing\n");
     let mut movements = String::from("household_id,person_id,kind,date,from,to,cause\n");
     for h in 0..200 {
         let here = COMMUNES[h % 5];
@@ -21,7 +23,9 @@ fn three_files(bad: bool) -> Vec<InputFile> {
         for p in 0..size {
             let relationship = if p == 0 { "head" } else { "child" };
             let birth = if p == 0 { format!("19{}", 60 + h % 40) } else { format!("20{:02}-0{}-15", 5 + p, 1 + p) };
-            people.push_str(&format!("HH-{h:04},HH-{h:04}-{p},Awa{h},Touré,f,{birth},{relationship},birth_certificate\n"));
+            people.push_str(&format!(
+                "HH-{h:04},HH-{h:04}-{p},Awa{h},Touré,f,{birth},{relationship},birth_certificate\n"
+            ));
         }
         movements.push_str(&format!("HH-{h:04},,displacement,2023-0{}-01,{origin},{here},armed_conflict\n", 1 + h % 9));
         if h < 100 {
@@ -31,7 +35,11 @@ fn three_files(bad: bool) -> Vec<InputFile> {
     if bad {
         // Row 3 of people.csv: an impossible date. Row 4 of movements.csv: a P-code that does not exist.
         people = people.replacen("2006-02-15", "2006-02-30", 1);
-        movements = movements.replacen("HH-0001,,pendular_visit,2023-11-02,,ML050101", "HH-0001,,pendular_visit,2023-11-02,,ML0799", 1);
+        movements = movements.replacen(
+            "HH-0001,,pendular_visit,2023-11-02,,ML050101",
+            "HH-0001,,pendular_visit,2023-11-02,,ML0799",
+            1,
+        );
     }
     vec![
         InputFile { name: "households.csv".into(), bytes: households.into_bytes() },
@@ -57,20 +65,42 @@ fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() 
         let rows: usize = files.iter().map(|f| String::from_utf8_lossy(&f.bytes).lines().count() - 1).sum();
         assert_eq!(rows, 1000);
         let report = import(store, &files);
-        let found: Vec<(&str, usize, &str)> = report.errors.iter().map(|e| (e.file.as_str(), e.row, e.column.as_str())).collect();
-        assert_eq!(found, [("movements.csv", 5, "to"), ("people.csv", 3, "birth_date")], "{}: {:?}", t.backend, report.errors);
+        let found: Vec<(&str, usize, &str)> =
+            report.errors.iter().map(|e| (e.file.as_str(), e.row, e.column.as_str())).collect();
+        assert_eq!(
+            found,
+            [("movements.csv", 5, "to"), ("people.csv", 3, "birth_date")],
+            "{}: {:?}",
+            t.backend,
+            report.errors
+        );
         assert!(report.errors[0].expected.contains("no unit ML0799 under Gao (ML07)"), "{}", report.errors[0].expected);
         assert_eq!(report.errors[1].value, "2006-02-30");
-        assert_eq!(count(store, "households") + count(store, "people") + count(store, "movements"), 0, "{}: nothing written", t.backend);
+        assert_eq!(
+            count(store, "households") + count(store, "people") + count(store, "movements"),
+            0,
+            "{}: nothing written",
+            t.backend
+        );
 
         let fixed = import(store, &three_files(false));
         assert!(fixed.errors.is_empty(), "{:?}", fixed.errors);
         let summary = fixed.summary.expect("written");
-        assert_eq!((summary.households.created, summary.people.created, summary.movements.created), (200, 500, 300), "{}", t.backend);
+        assert_eq!(
+            (summary.households.created, summary.people.created, summary.movements.created),
+            (200, 500, 300),
+            "{}",
+            t.backend
+        );
 
         let versions_before = count(store, "record_versions");
         let again = import(store, &three_files(false)).summary.expect("written");
-        assert_eq!((again.households.created, again.households.updated, again.households.unchanged), (0, 0, 200), "{}", t.backend);
+        assert_eq!(
+            (again.households.created, again.households.updated, again.households.unchanged),
+            (0, 0, 200),
+            "{}",
+            t.backend
+        );
         assert_eq!((again.people.created, again.people.updated, again.people.unchanged), (0, 0, 500));
         assert_eq!((again.movements.created, again.movements.unchanged), (0, 300));
         assert_eq!(count(store, "record_versions"), versions_before, "a repeated import writes no version");
@@ -84,11 +114,23 @@ fn a_corrected_row_updates_with_a_version() {
     let store = &t.store;
     import(store, &three_files(false));
     let mut files = three_files(false);
-    files[0].bytes = String::from_utf8(files[0].bytes.clone()).unwrap().replacen("HH-0000,ML070101,2024-01-10,IDP,ML060101,host_family", "HH-0000,ML070101,2024-01-10,IDP,ML060101,site", 1).into_bytes();
+    files[0].bytes = String::from_utf8(files[0].bytes.clone())
+        .unwrap()
+        .replacen(
+            "HH-0000,ML070101,2024-01-10,IDP,ML060101,host_family",
+            "HH-0000,ML070101,2024-01-10,IDP,ML060101,site",
+            1,
+        )
+        .into_bytes();
     let summary = import(store, &files).summary.unwrap();
     assert_eq!((summary.households.updated, summary.households.unchanged), (1, 199));
     let actor = Actor::system();
-    let page = store.list_households(&actor, &store::registry::HouseholdFilter { external_id: Some("HH-0000".into()), ..Default::default() }).unwrap();
+    let page = store
+        .list_households(
+            &actor,
+            &store::registry::HouseholdFilter { external_id: Some("HH-0000".into()), ..Default::default() },
+        )
+        .unwrap();
     let history = store.history(&actor, "household", &page.items[0].id).unwrap();
     assert_eq!(history.last().unwrap().reason, "import of households.csv, people.csv, movements.csv");
     assert_eq!(history.last().unwrap().changes["shelter_type"]["to"], "site");
@@ -126,17 +168,20 @@ fn unreadable_files_are_named() {
     let t = sqlite();
     let store = &t.store;
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
-    let truncated = InputFile { name: "cut.csv".into(), bytes: format!("{HEADER}household,H1,ML070101,2024-01-01").into_bytes() };
+    let truncated =
+        InputFile { name: "cut.csv".into(), bytes: format!("{HEADER}household,H1,ML070101,2024-01-01").into_bytes() };
     let err = exchange::import_files(store, &registrar(store), &[truncated], options, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().starts_with("cut.csv, row 2: the row has 4 fields but the header has 13"), "{err}");
     let utf8 = ImportOptions { encoding: Encoding::Utf8, dry_run: false };
-    let latin = InputFile { name: "latin.csv".into(), bytes: b"household_id,registration_point\nH1,S\xe9gou\n".to_vec() };
+    let latin =
+        InputFile { name: "latin.csv".into(), bytes: b"household_id,registration_point\nH1,S\xe9gou\n".to_vec() };
     let err = exchange::import_files(store, &registrar(store), &[latin], utf8, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().contains("latin.csv, row 2: the file is not valid UTF-8"), "{err}");
     let fake = InputFile { name: "fake.xlsx".into(), bytes: b"PK\x03\x04not really".to_vec() };
     let err = exchange::import_files(store, &registrar(store), &[fake], options, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().starts_with("fake.xlsx: not a readable Excel workbook"), "{err}");
-    let missing = InputFile { name: "h.csv".into(), bytes: b"household_id,registration_date\nH1,2024-01-01\n".to_vec() };
+    let missing =
+        InputFile { name: "h.csv".into(), bytes: b"household_id,registration_date\nH1,2024-01-01\n".to_vec() };
     let report = exchange::import_files(store, &registrar(store), &[missing], options, &mut |_, _, _| {}).unwrap();
     assert!(report.errors.iter().any(|e| e.column == "registration_point" && e.row == 1), "{:?}", report.errors);
 }
@@ -163,7 +208,8 @@ fn an_xlsx_export_imports_again_unchanged() {
     let again = report.summary.expect("imports");
     assert_eq!((again.households.unchanged, again.people.unchanged, again.movements.unchanged), (200, 500, 300));
     let target = sqlite();
-    let copy = import(&target.store, &[InputFile { name: "export.xlsx".into(), bytes: workbook }]).summary.expect("imports");
+    let copy =
+        import(&target.store, &[InputFile { name: "export.xlsx".into(), bytes: workbook }]).summary.expect("imports");
     assert_eq!((copy.households.created, copy.people.created, copy.movements.created), (200, 500, 300));
     for kind in exchange::columns::TableKind::ALL {
         let csv = exchange::export::csv_table(kind, tables.rows(kind)).unwrap();

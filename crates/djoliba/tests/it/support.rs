@@ -31,7 +31,8 @@ pub fn sqlite() -> TestStore {
 pub fn postgres() -> Option<TestStore> {
     let admin_url = std::env::var("DJOLIBA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
     let name = format!("djoliba_test_{}", uuid_like());
-    let mut client = postgres::Client::connect(&admin_url, postgres::NoTls).expect("connect to the test PostgreSQL server");
+    let mut client =
+        postgres::Client::connect(&admin_url, postgres::NoTls).expect("connect to the test PostgreSQL server");
     client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
     let mut config: postgres::Config = admin_url.parse().expect("test URL parses");
     config.dbname(&name);
@@ -56,7 +57,15 @@ pub fn registrar(store: &Store) -> Actor {
     if store.organisation("NRC").expect("query").is_none() {
         store.create_organisation(&admin, "NRC", "Norwegian Refugee Council").expect("org");
     }
-    let user = store.create_user(&admin, &format!("clerk{}", &uuid_like()[20..]), domain::Role::Registrar, Some("NRC"), "correct horse battery").expect("user");
+    let user = store
+        .create_user(
+            &admin,
+            &format!("clerk{}", &uuid_like()[20..]),
+            domain::Role::Registrar,
+            Some("NRC"),
+            "correct horse battery",
+        )
+        .expect("user");
     store.verify_login(&user.username, "correct horse battery").expect("login").expect("valid login")
 }
 
