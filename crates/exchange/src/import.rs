@@ -54,12 +54,12 @@ impl std::fmt::Display for ImportError {
 struct Row<'t> {
     table: &'t Table,
     number: usize,
-    cells: &'t [String],
+    cells: &'t csv::StringRecord,
 }
 
 impl Row<'_> {
     fn get(&self, column: &str) -> String {
-        self.table.column(column).and_then(|i| self.cells.get(i)).cloned().unwrap_or_default()
+        self.table.column(column).and_then(|i| self.cells.get(i)).unwrap_or_default().to_string()
     }
     fn opt(&self, column: &str) -> Option<String> {
         Some(self.get(column)).filter(|v| !v.is_empty())
@@ -90,7 +90,7 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
         let sheet = table.source.rsplit_once('#').map(|(_, s)| s);
         if let Some(record) = table.column("record") {
             for (number, cells) in &table.rows {
-                let label = cells.get(record).map(String::as_str).unwrap_or("");
+                let label = cells.get(record).unwrap_or("");
                 match TableKind::from_label(label) {
                     Some(kind) => out.entry(kind.name()).or_default().push(Row { table, number: *number, cells }),
                     None => errors.push(RowError {
@@ -184,11 +184,80 @@ fn kobo_household_id(row: &Row<'_>, by_index: &HashMap<String, String>) -> Strin
     by_index.get(&row.get("_parent_index")).cloned().unwrap_or_default()
 }
 
+/// The rows of one household; its input is built only when it is parsed, so at most one
+/// household's copy of the text exists at a time.
 struct Pending<'t> {
-    input: HouseholdInput,
     household_row: Row<'t>,
     member_rows: Vec<Row<'t>>,
     movement_rows: Vec<Row<'t>>,
+}
+
+const CODE_SEPARATORS: &[char] = &['|', ',', ';', ' '];
+
+impl Pending<'_> {
+    fn input(&self, errors: &mut Vec<RowError>) -> HouseholdInput {
+        let row = &self.household_row;
+        let members = self
+            .member_rows
+            .iter()
+            .map(|row| {
+                let estimated_age = row.opt("estimated_age").and_then(|text| match text.parse::<u32>() {
+                    Ok(age) => Some(age),
+                    Err(_) => {
+                        errors.push(row.error("estimated_age", text, "an age in whole years from 0 to 120"));
+                        None
+                    }
+                });
+                let external_id = row.opt("person_id").or_else(|| row.opt("_index"));
+                if external_id.is_none() {
+                    errors.push(row.error("person_id", "", "the person's identifier within the household"));
+                }
+                PersonInput {
+                    external_id,
+                    given_name: row.get("given_name"),
+                    family_name: row.get("family_name"),
+                    father_name: row.opt("father_name"),
+                    other_spellings: row.list("other_spellings", &['|']),
+                    sex: row.opt("sex"),
+                    birth_date: row.opt("birth_date"),
+                    estimated_age,
+                    relationship: row.opt("relationship"),
+                    documents_held: row.list("documents_held", CODE_SEPARATORS),
+                    documents_missing: row.list("documents_missing", CODE_SEPARATORS),
+                    specific_needs: row.list("specific_needs", CODE_SEPARATORS),
+                    phone: row.opt("phone"),
+                }
+            })
+            .collect();
+        let movements = self
+            .movement_rows
+            .iter()
+            .map(|row| MovementInput {
+                external_id: row.opt("movement_id"),
+                person: row.opt("person_id"),
+                kind: row.get("kind"),
+                date: row.get("date"),
+                from: row.opt("from"),
+                to: row.opt("to"),
+                country: row.opt("country"),
+                cause: row.opt("cause"),
+                source: row.opt("source"),
+            })
+            .collect();
+        HouseholdInput {
+            external_id: row.get("household_id"),
+            organisation: row.opt("organisation"),
+            registration_point: row.get("registration_point"),
+            registration_date: row.get("registration_date"),
+            population_group: row.get("population_group"),
+            origin: row.opt("origin"),
+            current_location: row.opt("current_location"),
+            shelter_type: row.opt("shelter_type"),
+            intention: row.opt("intention"),
+            members,
+            movements,
+        }
+    }
 }
 
 /// Maps a field path of the domain (`members[1].birth_date`) onto the cell it came from.
@@ -269,93 +338,28 @@ pub fn assemble(
         if let Some(index) = row.opt("_index") {
             by_index.insert(index, id.clone());
         }
-        let input = HouseholdInput {
-            external_id: id.clone(),
-            organisation: row.opt("organisation"),
-            registration_point: row.get("registration_point"),
-            registration_date: row.get("registration_date"),
-            population_group: row.get("population_group"),
-            origin: row.opt("origin"),
-            current_location: row.opt("current_location"),
-            shelter_type: row.opt("shelter_type"),
-            intention: row.opt("intention"),
-            members: Vec::new(),
-            movements: Vec::new(),
-        };
         order.push(id.clone());
-        pending.insert(id, Pending { input, household_row: row, member_rows: Vec::new(), movement_rows: Vec::new() });
+        pending.insert(id, Pending { household_row: row, member_rows: Vec::new(), movement_rows: Vec::new() });
     }
-    let code_separators: &[char] = &['|', ',', ';', ' '];
-    for row in people {
-        let household_id = kobo_household_id(&row, &by_index);
-        let Some(target) = pending.get_mut(&household_id) else {
-            errors.push(row.error(
-                "household_id",
-                household_id,
-                "the household_id of a household in the households table of this import",
-            ));
-            continue;
-        };
-        let person_id = row.opt("person_id").or_else(|| row.opt("_index"));
-        let estimated_age = match row.opt("estimated_age") {
-            None => None,
-            Some(text) => match text.parse::<u32>() {
-                Ok(age) => Some(age),
-                Err(_) => {
-                    errors.push(row.error("estimated_age", text, "an age in whole years from 0 to 120"));
-                    continue;
-                }
-            },
-        };
-        target.input.members.push(PersonInput {
-            external_id: person_id,
-            given_name: row.get("given_name"),
-            family_name: row.get("family_name"),
-            father_name: row.opt("father_name"),
-            other_spellings: row.list("other_spellings", &['|']),
-            sex: row.opt("sex"),
-            birth_date: row.opt("birth_date"),
-            estimated_age,
-            relationship: row.opt("relationship"),
-            documents_held: row.list("documents_held", code_separators),
-            documents_missing: row.list("documents_missing", code_separators),
-            specific_needs: row.list("specific_needs", code_separators),
-            phone: row.opt("phone"),
-        });
-        target.member_rows.push(row);
-    }
-    for row in movements {
-        let household_id = kobo_household_id(&row, &by_index);
-        let Some(target) = pending.get_mut(&household_id) else {
-            errors.push(row.error(
-                "household_id",
-                household_id,
-                "the household_id of a household in the households table of this import",
-            ));
-            continue;
-        };
-        target.input.movements.push(MovementInput {
-            external_id: row.opt("movement_id"),
-            person: row.opt("person_id"),
-            kind: row.get("kind"),
-            date: row.get("date"),
-            from: row.opt("from"),
-            to: row.opt("to"),
-            country: row.opt("country"),
-            cause: row.opt("cause"),
-            source: row.opt("source"),
-        });
-        target.movement_rows.push(row);
+    for (table_rows, is_people) in [(people, true), (movements, false)] {
+        for row in table_rows {
+            let household_id = kobo_household_id(&row, &by_index);
+            match pending.get_mut(&household_id) {
+                Some(target) if is_people => target.member_rows.push(row),
+                Some(target) => target.movement_rows.push(row),
+                None => errors.push(row.error(
+                    "household_id",
+                    household_id,
+                    "the household_id of a household in the households table of this import",
+                )),
+            }
+        }
     }
     let mut items = Vec::with_capacity(order.len());
     for id in &order {
-        let Some(p) = pending.get(id) else { continue };
-        for (i, member) in p.input.members.iter().enumerate() {
-            if member.external_id.is_none() {
-                errors.push(p.member_rows[i].error("person_id", "", "the person's identifier within the household"));
-            }
-        }
-        match p.input.parse(refs, today) {
+        let Some(p) = pending.remove(id) else { continue };
+        let input = p.input(&mut errors);
+        match input.parse(refs, today) {
             Ok(household) => items.push(ImportItem {
                 household,
                 household_row: p.household_row.at(),
@@ -363,7 +367,7 @@ pub fn assemble(
                 movement_rows: p.movement_rows.iter().map(Row::at).collect(),
             }),
             Err(field_errors) => {
-                errors.extend(field_errors.0.into_iter().map(|e| locate_field(p, &e.field, e.value, e.expected)));
+                errors.extend(field_errors.0.into_iter().map(|e| locate_field(&p, &e.field, e.value, e.expected)));
             }
         }
     }
@@ -389,14 +393,16 @@ pub struct ImportOptions {
 pub fn import_files(
     store: &Store,
     actor: &Actor,
-    files: &[InputFile],
+    files: Vec<InputFile>,
     options: ImportOptions,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<ImportReport, ImportError> {
     actor.require_write().map_err(ImportError::Store)?;
     progress("reading", 0, 0);
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let mut tables = Vec::new();
     let mut hasher = Sha256::new();
+    // Each file's bytes are freed once it is read.
     for file in files {
         hasher.update(&file.bytes);
         tables.extend(read_file(&file.name, &file.bytes, options.encoding).map_err(ImportError::File)?);
@@ -417,6 +423,7 @@ pub fn import_files(
             })
         }
     };
+    drop(tables);
     let households = items.len();
     let people = items.iter().map(|i| i.household.members.len()).sum();
     let movements = items.iter().map(|i| i.household.movements.len()).sum();
@@ -433,7 +440,6 @@ pub fn import_files(
         return Ok(report);
     }
     progress("writing", 0, households);
-    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     match store.import(actor, &items, &names.join(", "), &sha, &mut |done| progress("writing", done, households)) {
         Ok(summary) => report.summary = Some(summary),
         Err(ImportFailure::Rows(errors)) => {

@@ -15,8 +15,9 @@ pub struct Table {
     pub headers: Vec<String>,
     /// Headers as written, for messages.
     pub raw_headers: Vec<String>,
-    /// (spreadsheet row number, cells); the header is row 1.
-    pub rows: Vec<(usize, Vec<String>)>,
+    /// (spreadsheet row number, cells); the header is row 1. A `StringRecord` keeps a row's
+    /// cells in one buffer: a million rows fit in a fraction of the memory of `Vec<String>`s.
+    pub rows: Vec<(usize, csv::StringRecord)>,
 }
 
 impl Table {
@@ -155,8 +156,9 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
             message: format!("the line does not parse as CSV: {e}"),
         })?;
         let row = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 2);
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if cells.iter().all(String::is_empty) {
+        let mut cells = record;
+        cells.trim();
+        if cells.iter().all(str::is_empty) {
             continue;
         }
         if cells.len() != raw_headers.len() {
@@ -227,7 +229,7 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
             if cells.iter().all(String::is_empty) {
                 continue;
             }
-            rows.push((first_row + i + 1, cells));
+            rows.push((first_row + i + 1, csv::StringRecord::from(cells)));
         }
         tables.push(Table {
             source: format!("{name}#{sheet}"),
@@ -262,7 +264,7 @@ mod tests {
     fn reads_windows_1252_with_semicolons() {
         let bytes = b"household_id;registration_point\nHH-1;S\xe9gou\n";
         let t = read_csv("f.csv", bytes, Encoding::Auto).unwrap();
-        assert_eq!(t.rows[0].1, ["HH-1", "Ségou"]);
+        assert_eq!(t.rows[0].1, vec!["HH-1", "Ségou"]);
         assert_eq!(t.rows[0].0, 2);
     }
 

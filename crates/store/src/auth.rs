@@ -242,31 +242,34 @@ impl Store {
     }
 
     /// The actor behind a session token, if the session is alive; touching it extends idle time.
+    /// A read transaction answers most requests; only an expiry or a touch (at most once a
+    /// minute) writes, so requests do not queue for SQLite's write lock.
     pub fn session_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
         let now = self.now_ms();
         let hash = token_hash(token);
-        self.db.write(|tx| {
-            let row = tx.query_opt(
+        let row = self.db.read(|tx| {
+            tx.query_opt(
                 "SELECT u.id, u.username, u.role, u.organisation_id, s.last_seen_at, s.expires_at, u.disabled
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
                 params![&hash],
-            )?;
-            let Some(r) = row else { return Ok(None) };
-            if r.int(5) < now || r.int(4) + SESSION_IDLE_MS < now || r.int(6) != 0 {
-                tx.execute("DELETE FROM sessions WHERE token_hash = $1", params![&hash])?;
-                return Ok(None);
-            }
-            // Writing on every request would serialise readers on SQLite; a minute is precise enough.
-            if now - r.int(4) > 60_000 {
-                tx.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", params![now, &hash])?;
-            }
-            Ok(Some(Actor {
-                user_id: r.text(0),
-                username: r.text(1),
-                role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
-                organisation_id: r.opt_text(3),
-            }))
-        })
+            )
+        })?;
+        let Some(r) = row else { return Ok(None) };
+        if r.int(5) < now || r.int(4) + SESSION_IDLE_MS < now || r.int(6) != 0 {
+            self.db.write(|tx| tx.execute("DELETE FROM sessions WHERE token_hash = $1", params![&hash]))?;
+            return Ok(None);
+        }
+        if now - r.int(4) > 60_000 {
+            self.db.write(|tx| {
+                tx.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", params![now, &hash])
+            })?;
+        }
+        Ok(Some(Actor {
+            user_id: r.text(0),
+            username: r.text(1),
+            role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
+            organisation_id: r.opt_text(3),
+        }))
     }
 
     pub fn delete_session(&self, token: &str) -> Result<(), StoreError> {

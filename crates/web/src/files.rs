@@ -57,7 +57,7 @@ pub async fn import(
     }
     let options = ImportOptions { encoding, dry_run: query.dry_run.unwrap_or(false) };
     let report =
-        run(&state, move |store| match exchange::import_files(store, &actor, &files, options, &mut |_, _, _| {}) {
+        run(&state, move |store| match exchange::import_files(store, &actor, files, options, &mut |_, _, _| {}) {
             Ok(report) => Ok(Ok(report)),
             Err(ImportError::Store(e)) => Err(e),
             Err(ImportError::File(e)) => Ok(Err(e)),

@@ -48,7 +48,7 @@ fn three_files(bad: bool) -> Vec<InputFile> {
     ]
 }
 
-fn import(store: &Store, files: &[InputFile]) -> ImportReport {
+fn import(store: &Store, files: Vec<InputFile>) -> ImportReport {
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
     exchange::import_files(store, &registrar(store), files, options, &mut |_, _, _| {}).expect("import runs")
 }
@@ -64,7 +64,7 @@ fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() 
         let files = three_files(true);
         let rows: usize = files.iter().map(|f| String::from_utf8_lossy(&f.bytes).lines().count() - 1).sum();
         assert_eq!(rows, 1000);
-        let report = import(store, &files);
+        let report = import(store, files);
         let found: Vec<(&str, usize, &str)> =
             report.errors.iter().map(|e| (e.file.as_str(), e.row, e.column.as_str())).collect();
         assert_eq!(
@@ -83,7 +83,7 @@ fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() 
             t.backend
         );
 
-        let fixed = import(store, &three_files(false));
+        let fixed = import(store, three_files(false));
         assert!(fixed.errors.is_empty(), "{:?}", fixed.errors);
         let summary = fixed.summary.expect("written");
         assert_eq!(
@@ -94,7 +94,7 @@ fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() 
         );
 
         let versions_before = count(store, "record_versions");
-        let again = import(store, &three_files(false)).summary.expect("written");
+        let again = import(store, three_files(false)).summary.expect("written");
         assert_eq!(
             (again.households.created, again.households.updated, again.households.unchanged),
             (0, 0, 200),
@@ -112,7 +112,7 @@ fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() 
 fn a_corrected_row_updates_with_a_version() {
     let t = sqlite();
     let store = &t.store;
-    import(store, &three_files(false));
+    import(store, three_files(false));
     let mut files = three_files(false);
     files[0].bytes = String::from_utf8(files[0].bytes.clone())
         .unwrap()
@@ -122,7 +122,7 @@ fn a_corrected_row_updates_with_a_version() {
             1,
         )
         .into_bytes();
-    let summary = import(store, &files).summary.unwrap();
+    let summary = import(store, files).summary.unwrap();
     assert_eq!((summary.households.updated, summary.households.unchanged), (1, 199));
     let actor = Actor::system();
     let page = store
@@ -138,7 +138,7 @@ fn a_corrected_row_updates_with_a_version() {
 
 fn one_file_errors(csv: &str) -> Vec<String> {
     let t = sqlite();
-    let report = import(&t.store, &[InputFile { name: "all.csv".into(), bytes: csv.as_bytes().to_vec() }]);
+    let report = import(&t.store, vec![InputFile { name: "all.csv".into(), bytes: csv.as_bytes().to_vec() }]);
     report.errors.iter().map(|e| e.to_string()).collect()
 }
 
@@ -170,19 +170,20 @@ fn unreadable_files_are_named() {
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
     let truncated =
         InputFile { name: "cut.csv".into(), bytes: format!("{HEADER}household,H1,ML070101,2024-01-01").into_bytes() };
-    let err = exchange::import_files(store, &registrar(store), &[truncated], options, &mut |_, _, _| {}).unwrap_err();
+    let err =
+        exchange::import_files(store, &registrar(store), vec![truncated], options, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().starts_with("cut.csv, row 2: the row has 4 fields but the header has 13"), "{err}");
     let utf8 = ImportOptions { encoding: Encoding::Utf8, dry_run: false };
     let latin =
         InputFile { name: "latin.csv".into(), bytes: b"household_id,registration_point\nH1,S\xe9gou\n".to_vec() };
-    let err = exchange::import_files(store, &registrar(store), &[latin], utf8, &mut |_, _, _| {}).unwrap_err();
+    let err = exchange::import_files(store, &registrar(store), vec![latin], utf8, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().contains("latin.csv, row 2: the file is not valid UTF-8"), "{err}");
     let fake = InputFile { name: "fake.xlsx".into(), bytes: b"PK\x03\x04not really".to_vec() };
-    let err = exchange::import_files(store, &registrar(store), &[fake], options, &mut |_, _, _| {}).unwrap_err();
+    let err = exchange::import_files(store, &registrar(store), vec![fake], options, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().starts_with("fake.xlsx: not a readable Excel workbook"), "{err}");
     let missing =
         InputFile { name: "h.csv".into(), bytes: b"household_id,registration_date\nH1,2024-01-01\n".to_vec() };
-    let report = exchange::import_files(store, &registrar(store), &[missing], options, &mut |_, _, _| {}).unwrap();
+    let report = exchange::import_files(store, &registrar(store), vec![missing], options, &mut |_, _, _| {}).unwrap();
     assert!(report.errors.iter().any(|e| e.column == "registration_point" && e.row == 1), "{:?}", report.errors);
 }
 
@@ -191,7 +192,7 @@ fn windows_1252_semicolon_csv_from_excel_imports() {
     let t = sqlite();
     let mut bytes = b"record;household_id;registration_point;registration_date;population_group;person_id;given_name;family_name\r\n".to_vec();
     bytes.extend_from_slice(b"household;H1;ML070101;15/01/2024;IDP;;;\r\nperson;H1;;;;P1;A\xefcha;Ma\xefga\r\n");
-    let report = import(&t.store, &[InputFile { name: "excel.csv".into(), bytes }]);
+    let report = import(&t.store, vec![InputFile { name: "excel.csv".into(), bytes }]);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let people = t.store.list_people(&Actor::system(), &Default::default()).unwrap();
     assert_eq!(people.items[0].family_name, "Maïga");
@@ -200,16 +201,17 @@ fn windows_1252_semicolon_csv_from_excel_imports() {
 #[test]
 fn an_xlsx_export_imports_again_unchanged() {
     let source = sqlite();
-    import(&source.store, &three_files(false));
+    import(&source.store, three_files(false));
     let tables = exchange::export::registry_tables(&source.store, &Actor::system()).unwrap();
     let workbook = exchange::export::xlsx(Some(&tables)).unwrap();
-    let report = import(&source.store, &[InputFile { name: "export.xlsx".into(), bytes: workbook.clone() }]);
+    let report = import(&source.store, vec![InputFile { name: "export.xlsx".into(), bytes: workbook.clone() }]);
     assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(5)]);
     let again = report.summary.expect("imports");
     assert_eq!((again.households.unchanged, again.people.unchanged, again.movements.unchanged), (200, 500, 300));
     let target = sqlite();
-    let copy =
-        import(&target.store, &[InputFile { name: "export.xlsx".into(), bytes: workbook }]).summary.expect("imports");
+    let copy = import(&target.store, vec![InputFile { name: "export.xlsx".into(), bytes: workbook }])
+        .summary
+        .expect("imports");
     assert_eq!((copy.households.created, copy.people.created, copy.movements.created), (200, 500, 300));
     for kind in exchange::columns::TableKind::ALL {
         let csv = exchange::export::csv_table(kind, tables.rows(kind)).unwrap();
