@@ -1,6 +1,7 @@
 //! `djoliba`: the one binary. Each subcommand lives in `commands/`.
 
 mod commands;
+mod demo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ pub enum Command {
     Import(commands::import::Args),
     /// Export the registry as CSV or XLSX, in the import format.
     Export(commands::export::Args),
+    /// Figures: IDP stock at a date (IRIS), or flows over a period, as HXL-tagged CSV/XLSX or JSON.
+    Figures(commands::figures::Args),
     /// Manage users.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&cli, args),
         Command::Import(args) => commands::import::run(&cli, args),
         Command::Export(args) => commands::export::run(&cli, args),
+        Command::Figures(args) => commands::figures::run(&cli, args),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),
         Command::Backup(args) => commands::backup::run(&cli, args),

@@ -6,7 +6,9 @@
 pub mod codes;
 pub mod dates;
 pub mod error;
+pub mod figures;
 pub mod registry;
+pub mod synthetic;
 pub mod text;
 pub mod timeline;
 

@@ -350,7 +350,10 @@ pub fn replay_person(
     let birth = own.iter().find(|e| e.kind == MovementKind::Birth);
     let (location, born_displaced) = match birth {
         Some(birth) => {
-            let at_birth = replay(household, initial_location.clone(), birth.date)?;
+            // The household as it was just before the birth: same-day household events come
+            // after a birth in timeline order, and so belong to the child's own timeline.
+            let before: Vec<Event> = household.iter().filter(|e| e.date < birth.date).cloned().collect();
+            let at_birth = replay(&before, initial_location.clone(), birth.date)?;
             let location = birth.to.clone().or(at_birth.current_location).or(initial_location);
             (location, at_birth.status == Status::Displaced)
         }
@@ -447,6 +450,17 @@ mod tests {
         assert_eq!(s.status, Status::Displaced);
         assert_eq!(s.current_location.as_deref(), Some("ML070101"));
         assert_eq!((s.days_displaced, s.displacements), (10, 0));
+    }
+
+    #[test]
+    fn a_birth_on_the_day_the_household_returns_is_born_displaced_then_returns() {
+        let household = vec![
+            ev("h1", Displacement, "2019-07-30", Some("ML050501"), 1),
+            ev("h2", Return, "2020-01-30", Some("ML040304"), 2),
+        ];
+        let own = vec![ev("b", Birth, "2020-01-30", None, 3)];
+        let s = replay_person(&household, &own, None, day("2020-02-01")).unwrap();
+        assert_eq!((s.status, s.current_location.as_deref()), (Status::Returned, Some("ML040304")));
     }
 }
 

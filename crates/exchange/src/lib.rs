@@ -3,6 +3,7 @@
 
 pub mod columns;
 pub mod export;
+pub mod figures;
 pub mod import;
 pub mod tables;
 

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod figures;
 pub mod import;
 pub mod migrate;
 pub mod reference;
@@ -64,6 +65,7 @@ pub struct Store {
     pub db: Db,
     pub gazetteer: Arc<Gazetteer>,
     clock: Clock,
+    figures: Arc<figures::FiguresCache>,
 }
 
 /// What `Store::open` did, for the command line to report.
@@ -82,7 +84,7 @@ impl Store {
 
     pub fn open_with_clock(target: &Target, clock: Clock) -> Result<(Store, OpenReport), StoreError> {
         let db = Db::connect(target)?;
-        let store = Store { db, gazetteer: Arc::new(Gazetteer::built_in()), clock };
+        let store = Store { db, gazetteer: Arc::new(Gazetteer::built_in()), clock, figures: Arc::default() };
         let now = store.now_ms();
         let (migrations_applied, backup) = migrate::migrate(&store.db, now)?;
         let fingerprint = Gazetteer::fingerprint();

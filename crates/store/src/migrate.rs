@@ -16,8 +16,10 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
+    Migration { version: 2, name: "figures", sql: include_str!("../migrations/0002_figures.sql") },
+];
 
 fn checksum(sql: &str) -> String {
     let digest = Sha256::digest(sql.as_bytes());

@@ -116,6 +116,8 @@ pub struct HouseholdDetail {
     pub members: Vec<MemberDetail>,
     /// All movements, voided ones included, in timeline order.
     pub movements: Vec<Movement>,
+    /// Solutions decisions (exits from the IDP stock).
+    pub solutions: Vec<crate::figures::SolutionDecision>,
 }
 
 /// One change to a record.
@@ -435,7 +437,9 @@ impl Store {
                     household.external_id
                 )));
             }
-            insert_household(tx, actor, &org, household, now, today)
+            let id = insert_household(tx, actor, &org, household, now, today)?;
+            crate::figures::bump_version(tx)?;
+            Ok(id)
         })?;
         self.household_detail(actor, &id)
     }
@@ -465,7 +469,11 @@ impl Store {
                     Ok(MemberDetail { person, summary })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            Ok(HouseholdDetail { household, summary, members, movements })
+            Ok(HouseholdDetail { household, summary, members, movements, solutions: Vec::new() })
+        })
+        .and_then(|mut detail| {
+            detail.solutions = self.solutions(actor, id)?;
+            Ok(detail)
         })
     }
 
@@ -1010,6 +1018,7 @@ pub(crate) fn apply_changes(
         &params,
     )?;
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
+    crate::figures::bump_version(tx)?;
     Ok(true)
 }
 
@@ -1213,6 +1222,7 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
             household_id
         ],
     )?;
+    crate::figures::bump_version(tx)?;
     let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
     for person in people {
         let pid = person.text(0);

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod figures;
 pub mod files;
 pub mod openapi;
 
@@ -56,10 +57,15 @@ pub fn router(state: AppState) -> Router {
         .route("/movements", get(list_movements))
         .route("/movements/{id}", get(get_movement))
         .route("/movements/{id}/void", post(void_movement))
+        .route("/households/{id}/solutions", post(figures::household_solution))
+        .route("/people/{id}/solutions", post(figures::person_solution))
+        .route("/figures/stock", get(figures::stock))
+        .route("/figures/flows", get(figures::flows))
         .route("/imports/template", get(files::template))
         .route("/exports/registry", get(files::export))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .route("/imports", post(files::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)));
+    let demo = state.demo;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::document))
@@ -72,6 +78,13 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .with_state(state)
+        .layer(axum::middleware::map_response(move |mut response: axum::response::Response| async move {
+            // Synthetic data must never pass for real figures: every answer says so.
+            if demo {
+                response.headers_mut().insert("x-djoliba-demo", axum::http::HeaderValue::from_static("synthetic data"));
+            }
+            response
+        }))
 }
 
 /// Binds `listen` (port 0 picks a free port), reports the bound address through `ready`, and

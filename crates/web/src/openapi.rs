@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::*;
-use crate::files;
+use crate::{figures, files};
 
 struct BearerAuth;
 
@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         record_household_movement, list_people, get_person, update_person, person_history, record_person_movement,
         list_movements, get_movement, void_movement,
         files::import, files::template, files::export,
+        figures::stock, figures::flows, figures::household_solution, figures::person_solution,
     )
 )]
 pub struct ApiDoc;

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod doctor;
 pub mod export;
+pub mod figures;
 pub mod import;
 pub mod migrate;
 pub mod org;

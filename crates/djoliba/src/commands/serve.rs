@@ -11,10 +11,32 @@ pub struct Args {
     /// Address to listen on; port 0 picks a free port (the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Run the demo operation: synthetic data in its own folder (DATA_DIR-demo), marked as demo.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
-    let store = super::open(cli)?;
+    let store = if args.demo {
+        if cli.database_url.is_some() {
+            anyhow::bail!("the demo runs on its own SQLite database: leave out --database-url with --demo");
+        }
+        let name =
+            cli.data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "djoliba-data".into());
+        let dir = cli.data_dir.with_file_name(format!("{name}-demo"));
+        let (store, _) =
+            store::Store::open(&store::Target::default_sqlite(&dir)).context("cannot open the demo database")?;
+        crate::demo::load(&store, crate::demo::HOUSEHOLDS)?;
+        println!(
+            "DEMO: synthetic data in {} (not a real operation). Sign in as {} / {}",
+            dir.display(),
+            crate::demo::USER,
+            crate::demo::PASSWORD
+        );
+        store
+    } else {
+        super::open(cli)?
+    };
     // A fresh install has nobody to sign in as: create the first administrator and show its
     // password once, on this terminal only (never in a log).
     if store.count_users()? == 0 {
@@ -25,7 +47,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let state = web::AppState { store, demo: false };
+    let state = web::AppState { store, demo: args.demo };
     runtime
         .block_on(web::serve(state, args.listen, |addr| {
             println!("Djoliba listening on http://{addr}");

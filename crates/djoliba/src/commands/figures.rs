@@ -1,0 +1,89 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use store::Actor;
+
+use crate::Cli;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Stock at this date (YYYY-MM-DD; default today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Flows instead of stock: the period (FROM, TO], with --to.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Admin level: 1 région, 2 cercle, 3 commune.
+    #[arg(long, default_value_t = 1)]
+    pub level: u8,
+    /// Population group code (IDP, REF, RET…); all when absent.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// csv (HXL-tagged), xlsx (HXL-tagged) or json.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Write to this file instead of standard output (required for xlsx).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
+    let store = super::open(cli)?;
+    let actor = Actor::system();
+    let gazetteer = store.gazetteer.clone();
+    let bytes = match (&args.from, &args.to) {
+        (Some(from), Some(to)) => {
+            let report = store.flow_figures(&actor, from, to, args.level, args.group.as_deref())?;
+            let tables = exchange::figures::flow_tables(&report, &gazetteer);
+            match args.format.as_str() {
+                "json" => serde_json::to_vec_pretty(&report)?,
+                "csv" => {
+                    let mut out = Vec::new();
+                    for (i, table) in tables.iter().enumerate() {
+                        if i > 0 {
+                            out.extend_from_slice(b"\n");
+                        }
+                        let csv = exchange::figures::csv(table)?;
+                        out.extend_from_slice(if i > 0 {
+                            csv.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&csv)
+                        } else {
+                            &csv
+                        });
+                    }
+                    out
+                }
+                "xlsx" => exchange::figures::xlsx(&tables)?,
+                other => bail!("--format {other:?}: expected csv, xlsx or json"),
+            }
+        }
+        _ => {
+            let as_of = args.as_of.clone().unwrap_or_else(|| store.today().to_string());
+            let report = store.stock_figures(&actor, &as_of, args.level, args.group.as_deref())?;
+            if report.idp_households_without_displacement > 0 {
+                eprintln!(
+                    "note: {} registered IDP household(s) have no displacement recorded and are not counted in the IDP stock",
+                    report.idp_households_without_displacement
+                );
+            }
+            let table = exchange::figures::stock_table(&report, &gazetteer);
+            match args.format.as_str() {
+                "json" => serde_json::to_vec_pretty(&report)?,
+                "csv" => exchange::figures::csv(&table)?,
+                "xlsx" => exchange::figures::xlsx(&[table])?,
+                other => bail!("--format {other:?}: expected csv, xlsx or json"),
+            }
+        }
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None if args.format == "xlsx" => bail!("an XLSX workbook goes to a file: add --output FILE.xlsx"),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,92 @@
+//! The demo operation: a deterministic synthetic registry of 20,000 households in the régions
+//! of Gao, Tombouctou, Mopti, Ménaka and Ségou, and in Bamako, loaded once into its own data
+//! folder. Everything it shows is marked as demo data.
+
+use anyhow::Context;
+use domain::synthetic::{self, Places};
+use store::figures::SolutionInput;
+use store::import::{ImportItem, RowRef};
+use store::{Actor, Store};
+
+pub const HOUSEHOLDS: usize = 20_000;
+pub const SEED: u64 = 2012;
+pub const USER: &str = "demo";
+pub const PASSWORD: &str = "demo-djoliba";
+const ORGANISATION: &str = "DEMO";
+
+/// Communes of the régions of origin, and those that receive the displaced.
+pub fn places(store: &Store) -> Places {
+    let communes_of = |region: &str| -> Vec<String> {
+        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
+    };
+    // Gao, Tombouctou, Mopti, Ménaka, Ségou.
+    let origins: Vec<Vec<String>> = ["ML07", "ML06", "ML05", "ML10", "ML04"].iter().map(|r| communes_of(r)).collect();
+    // Bamako's communes and the first commune of each cercle of origin (the chief towns).
+    let mut destinations = communes_of("ML09");
+    for region in ["ML07", "ML06", "ML05", "ML10", "ML04"] {
+        for cercle in store.gazetteer.search("", Some(region), Some(2), 100) {
+            if let Some(town) = communes_of(&cercle.location.pcode).first() {
+                destinations.push(town.clone());
+            }
+        }
+    }
+    Places { origins, destinations }
+}
+
+/// Loads the demo registry unless it is already there.
+pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
+    let system = Actor::system();
+    if store.organisation(ORGANISATION)?.is_some() {
+        return Ok(());
+    }
+    eprintln!("Loading the demo operation ({households} synthetic households)…");
+    let org = store.create_organisation(&system, ORGANISATION, "Opération de démonstration (données synthétiques)")?;
+    let generated = synthetic::generate(SEED, households, &places(store));
+    let items: Vec<ImportItem> = generated
+        .iter()
+        .enumerate()
+        .map(|(i, g)| ImportItem {
+            household: domain::registry::NewHousehold {
+                organisation: Some(ORGANISATION.into()),
+                ..g.household.clone()
+            },
+            household_row: RowRef { file: "demo".into(), row: i + 1 },
+            member_rows: Vec::new(),
+            movement_rows: Vec::new(),
+        })
+        .collect();
+    let actor = Actor { organisation_id: Some(org.id), ..system.clone() };
+    if let Err(e) = store.import(&actor, &items, "demo operation", "synthetic", &mut |_| {}) {
+        if let store::import::ImportFailure::Rows(rows) = &e {
+            let h = &items[rows[0].row - 1].household;
+            for m in &h.movements {
+                eprintln!("{:?} {} {:?} {:?}", m.kind, m.date.date, m.person, m.to);
+            }
+            for p in &h.members {
+                eprintln!("{:?} {:?}", p.external_id, p.birth_date);
+            }
+        }
+        anyhow::bail!("the demo registry did not load: {e:?}");
+    }
+    let mut decisions = Vec::new();
+    for g in generated.iter().filter(|g| g.solution.is_some()) {
+        let page = store.list_households(
+            &actor,
+            &store::registry::HouseholdFilter {
+                external_id: Some(g.household.external_id.clone()),
+                ..Default::default()
+            },
+        )?;
+        if let (Some(h), Some(date)) = (page.items.first(), g.solution) {
+            let input = SolutionInput {
+                decided_on: date.to_string(),
+                basis: "Synthetic: durable solutions assessment against the IASC criteria".into(),
+                decided_by: "Demo durable solutions working group".into(),
+            };
+            decisions.push((h.id.clone(), None, input));
+        }
+    }
+    store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
+    store.create_user(&system, USER, domain::Role::Admin, None, PASSWORD)?;
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! Figures as HXL-tagged tables (CSV and XLSX) that read naturally next to IOM DTM datasets on
+//! HDX: a header row, then a row of hashtags, then the data.
+
+use std::collections::BTreeMap;
+
+use domain::figures::AGE_BANDS;
+use rust_xlsxwriter::{Format, Workbook};
+use store::figures::{FlowsReport, StockReport};
+use store::{Gazetteer, StoreError};
+
+/// A table with its HXL hashtag row.
+pub struct HxlTable {
+    pub name: &'static str,
+    pub headers: Vec<String>,
+    pub tags: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The HXL attribute of a population group, where HXL has one.
+fn group_attribute(group: &str) -> &'static str {
+    match group {
+        "IDP" => "+idps",
+        "REF" => "+refugees",
+        "RET" => "+returnees+refugees",
+        "RDP" => "+returnees+idps",
+        _ => "",
+    }
+}
+
+fn age_attribute(band: &str) -> String {
+    format!("+age{}", band.replace('-', "_").replace('+', "plus"))
+}
+
+fn place_columns(level: u8, headers: &mut Vec<String>, tags: &mut Vec<String>) {
+    for l in 1..=level {
+        headers.push(format!("admin{l}_pcode"));
+        tags.push(format!("#adm{l}+code"));
+        headers.push(format!("admin{l}_name"));
+        tags.push(format!("#adm{l}+name"));
+    }
+}
+
+fn place_cells(gazetteer: &Gazetteer, place: &str, level: u8) -> Vec<String> {
+    let mut cells = Vec::new();
+    for l in 1..=level {
+        let unit = gazetteer.ancestor_at(place, l as i64);
+        cells.push(unit.map(|u| u.pcode.clone()).unwrap_or_else(|| {
+            if l == level {
+                place.to_string()
+            } else {
+                String::new()
+            }
+        }));
+        cells.push(unit.map(|u| u.name.clone()).unwrap_or_default());
+    }
+    cells
+}
+
+/// Stock, one row per group and place: households, individuals, by sex and by sex × age band.
+pub fn stock_table(report: &StockReport, gazetteer: &Gazetteer) -> HxlTable {
+    let mut headers = vec!["date".to_string(), "population_group".to_string()];
+    let mut tags = vec!["#date+reported".to_string(), "#meta+population_group".to_string()];
+    place_columns(report.level, &mut headers, &mut tags);
+    let sexes = ["f", "m", "unknown"];
+    let mut rows_by_place: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
+    for cell in &report.stock.cells {
+        let entry = rows_by_place.entry((cell.population_group.clone(), cell.place.clone())).or_default();
+        *entry.entry(format!("{}_{}", cell.sex, cell.age_band)).or_default() += cell.individuals;
+        *entry.entry(cell.sex.clone()).or_default() += cell.individuals;
+    }
+    for household in &report.stock.households {
+        let entry = rows_by_place.entry((household.population_group.clone(), household.place.clone())).or_default();
+        entry.insert("hh".into(), household.households);
+        entry.insert("ind".into(), household.individuals);
+    }
+    // Tags carry the group when the table holds one group; otherwise the group column says it.
+    let attr = report.population_group.as_deref().map(group_attribute).unwrap_or("");
+    headers.extend(["households", "individuals"].map(String::from));
+    tags.extend([format!("#affected{attr}+hh"), format!("#affected{attr}+ind")]);
+    for sex in sexes {
+        headers.push(format!("individuals_{sex}"));
+        tags.push(if sex == "unknown" {
+            format!("#affected{attr}+ind+sex_unknown")
+        } else {
+            format!("#affected{attr}+ind+{sex}")
+        });
+    }
+    for sex in sexes {
+        for band in AGE_BANDS {
+            headers.push(format!("individuals_{sex}_{}", band.replace('-', "_").replace('+', "plus")));
+            let sex_attr = if sex == "unknown" { "+sex_unknown".to_string() } else { format!("+{sex}") };
+            tags.push(format!("#affected{attr}+ind{sex_attr}{}", age_attribute(band)));
+        }
+    }
+    let rows = rows_by_place
+        .into_iter()
+        .map(|((group, place), values)| {
+            let mut row = vec![report.as_of.to_string(), group];
+            row.extend(place_cells(gazetteer, &place, report.level));
+            let get = |key: &str| values.get(key).copied().unwrap_or(0).to_string();
+            row.push(get("hh"));
+            row.push(get("ind"));
+            for sex in sexes {
+                row.push(get(sex));
+            }
+            for sex in sexes {
+                for band in AGE_BANDS {
+                    row.push(get(&format!("{sex}_{band}")));
+                }
+            }
+            row
+        })
+        .collect();
+    HxlTable { name: "stock", headers, tags, rows }
+}
+
+/// Flows: counts per kind, the origin–destination matrix, and the stock-and-flow accounts.
+pub fn flow_tables(report: &FlowsReport, gazetteer: &Gazetteer) -> Vec<HxlTable> {
+    let period = |headers: &mut Vec<String>, tags: &mut Vec<String>| {
+        headers.extend(["period_start_exclusive", "period_end", "population_group"].map(String::from));
+        tags.extend(["#date+start", "#date+end", "#meta+population_group"].map(String::from));
+    };
+    let f = &report.flows;
+    let (mut headers, mut tags) = (Vec::new(), Vec::new());
+    period(&mut headers, &mut tags);
+    headers.extend(["event", "individuals", "households"].map(String::from));
+    tags.extend(["#event+type", "#affected+ind", "#affected+hh"].map(String::from));
+    let counts = HxlTable {
+        name: "flows",
+        headers,
+        tags,
+        rows: f
+            .counts
+            .iter()
+            .map(|c| {
+                vec![
+                    f.from.to_string(),
+                    f.to.to_string(),
+                    c.population_group.clone(),
+                    c.kind.as_str().into(),
+                    c.individuals.to_string(),
+                    c.households.to_string(),
+                ]
+            })
+            .collect(),
+    };
+    let (mut headers, mut tags) = (Vec::new(), Vec::new());
+    period(&mut headers, &mut tags);
+    headers.extend(
+        ["event", "origin_pcode", "origin_name", "destination_pcode", "destination_name", "individuals"]
+            .map(String::from),
+    );
+    let l = report.level;
+    tags.extend([
+        "#event+type".to_string(),
+        format!("#adm{l}+code+origin"),
+        format!("#adm{l}+name+origin"),
+        format!("#adm{l}+code+destination"),
+        format!("#adm{l}+name+destination"),
+        "#affected+ind".to_string(),
+    ]);
+    let name = |code: &str| gazetteer.get(code).map(|u| u.name.clone()).unwrap_or_default();
+    let matrix = HxlTable {
+        name: "origin_destination",
+        headers,
+        tags,
+        rows: f
+            .matrix
+            .iter()
+            .map(|m| {
+                vec![
+                    f.from.to_string(),
+                    f.to.to_string(),
+                    m.population_group.clone(),
+                    m.kind.as_str().into(),
+                    m.origin.clone(),
+                    name(&m.origin),
+                    m.destination.clone(),
+                    name(&m.destination),
+                    m.individuals.to_string(),
+                ]
+            })
+            .collect(),
+    };
+    let (mut headers, mut tags) = (Vec::new(), Vec::new());
+    period(&mut headers, &mut tags);
+    headers.extend(["stock_start", "inflows", "outflows", "stock_end"].map(String::from));
+    tags.extend(
+        ["#affected+ind+start", "#affected+ind+inflow", "#affected+ind+outflow", "#affected+ind+end"].map(String::from),
+    );
+    let accounts = HxlTable {
+        name: "stock_and_flow",
+        headers,
+        tags,
+        rows: f
+            .accounts
+            .iter()
+            .map(|a| {
+                vec![
+                    f.from.to_string(),
+                    f.to.to_string(),
+                    a.population_group.clone(),
+                    a.stock_start.to_string(),
+                    a.inflows.to_string(),
+                    a.outflows.to_string(),
+                    a.stock_end.to_string(),
+                ]
+            })
+            .collect(),
+    };
+    vec![counts, matrix, accounts]
+}
+
+/// CSV with the hashtag row under the header (UTF-8 with BOM for Excel).
+pub fn csv(table: &HxlTable) -> Result<Vec<u8>, StoreError> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let err = |e: csv::Error| StoreError::Database(format!("cannot write CSV: {e}"));
+        let mut writer = csv::Writer::from_writer(&mut out);
+        writer.write_record(&table.headers).map_err(err)?;
+        writer.write_record(&table.tags).map_err(err)?;
+        for row in &table.rows {
+            writer.write_record(row).map_err(err)?;
+        }
+        writer.flush().map_err(|e| StoreError::Database(format!("cannot write CSV: {e}")))?;
+    }
+    Ok(out)
+}
+
+/// A workbook with one sheet per table, numbers as numbers.
+pub fn xlsx(tables: &[HxlTable]) -> Result<Vec<u8>, StoreError> {
+    let err = |e: rust_xlsxwriter::XlsxError| StoreError::Database(format!("cannot write XLSX: {e}"));
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    for table in tables {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(table.name).map_err(err)?;
+        for (c, (header, tag)) in table.headers.iter().zip(&table.tags).enumerate() {
+            sheet.write_string_with_format(0, c as u16, header, &bold).map_err(err)?;
+            sheet.write_string(1, c as u16, tag).map_err(err)?;
+        }
+        for (r, row) in table.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32 + 2, c as u16);
+                match cell.parse::<f64>() {
+                    Ok(n) if !cell.starts_with('0') || cell == "0" => sheet.write_number(r, c, n).map_err(err)?,
+                    _ => sheet.write_string(r, c, cell).map_err(err)?,
+                };
+            }
+        }
+        sheet.set_freeze_panes(2, 0).map_err(err)?;
+        sheet.autofit();
+    }
+    workbook.save_to_buffer().map_err(err)
+}

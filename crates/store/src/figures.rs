@@ -1,0 +1,325 @@
+//! Figures: solutions decisions, and stock and flows computed from the registry's movements
+//! (`domain::figures`). The computation runs over every household in memory and is cached
+//! until the registry changes (`registry_version`, bumped in every writing transaction).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use domain::figures::{self, ComputedHousehold, Flows, HouseholdFacts, MemberFacts, Stock};
+use domain::timeline::Event;
+use domain::{MovementKind, Sex};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Tx;
+use crate::error::StoreError;
+use crate::registry::scope;
+use crate::{new_id, params, Actor, Store};
+
+/// Marks the registry as changed; cached figures are recomputed on their next use.
+pub(crate) fn bump_version(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    tx.execute("UPDATE registry_version SET version = version + 1 WHERE id = 1", params![])?;
+    Ok(())
+}
+
+/// A recorded decision that a household or person overcame their displacement-related
+/// vulnerabilities: the IRIS exit from the IDP stock.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SolutionDecision {
+    pub id: String,
+    pub household_id: String,
+    pub person_id: Option<String>,
+    pub decided_on: NaiveDate,
+    /// What the decision rests on (e.g. the IASC criteria assessed and how).
+    pub basis: String,
+    /// Who decided (a body or a person's role, not a user account).
+    pub decided_by: String,
+    pub voided: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SolutionInput {
+    /// `YYYY-MM-DD`.
+    pub decided_on: String,
+    pub basis: String,
+    pub decided_by: String,
+}
+
+/// Stock at a date, with what was asked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StockReport {
+    pub as_of: NaiveDate,
+    pub level: u8,
+    pub population_group: Option<String>,
+    #[serde(flatten)]
+    pub stock: Stock,
+    /// Registered IDP households without any displacement recorded: not in the IDP stock.
+    pub idp_households_without_displacement: u64,
+}
+
+/// Flows over a period, with what was asked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlowsReport {
+    pub level: u8,
+    pub population_group: Option<String>,
+    #[serde(flatten)]
+    pub flows: Flows,
+}
+
+/// Computed figures for one registry version.
+pub struct FiguresCache {
+    inner: Mutex<Option<(i64, Arc<Computed>)>>,
+}
+
+impl Default for FiguresCache {
+    fn default() -> Self {
+        FiguresCache { inner: Mutex::new(None) }
+    }
+}
+
+pub struct Computed {
+    pub households: Vec<ComputedHousehold>,
+    pub idp_without_displacement: u64,
+}
+
+fn parse_date(field: &str, value: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| StoreError::invalid(field, value, "a date as YYYY-MM-DD"))
+}
+
+fn check_level(level: u8) -> Result<(), StoreError> {
+    if (1..=3).contains(&level) {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("level", level.to_string(), "an admin level: 1 (région), 2 (cercle) or 3 (commune)"))
+    }
+}
+
+impl Store {
+    /// Records a solutions decision for a household, or for one member with `person_id`.
+    pub fn record_solution(
+        &self,
+        actor: &Actor,
+        household_id: &str,
+        person_id: Option<&str>,
+        input: &SolutionInput,
+    ) -> Result<SolutionDecision, StoreError> {
+        let mut decisions =
+            self.record_solutions(actor, &[(household_id.to_string(), person_id.map(str::to_string), input.clone())])?;
+        decisions.pop().ok_or(StoreError::NotFound("household"))
+    }
+
+    /// Records several solutions decisions in one transaction (all or none).
+    pub fn record_solutions(
+        &self,
+        actor: &Actor,
+        batch: &[(String, Option<String>, SolutionInput)],
+    ) -> Result<Vec<SolutionDecision>, StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let mut parsed = Vec::with_capacity(batch.len());
+        for (household_id, person_id, input) in batch {
+            parsed.push((household_id, person_id.as_deref(), self.parse_solution(input)?));
+        }
+        self.db.write(|tx| {
+            let mut out = Vec::with_capacity(parsed.len());
+            for (household_id, person_id, decision) in &parsed {
+                let visible = tx.query_opt(&format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)), params![household_id.as_str()])?;
+                if visible.is_none() {
+                    return Err(StoreError::NotFound("household"));
+                }
+                if let Some(p) = person_id {
+                    if tx.query_opt("SELECT id FROM people WHERE id = $1 AND household_id = $2", params![*p, household_id.as_str()])?.is_none() {
+                        return Err(StoreError::NotFound("person"));
+                    }
+                }
+                let id = new_id();
+                tx.execute(
+                    "INSERT INTO solutions (id, household_id, person_id, decided_on, basis, decided_by, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    params![&id, household_id.as_str(), *person_id, decision.decided_on.to_string(), &decision.basis, &decision.decided_by, now, &actor.user_id],
+                )?;
+                out.push(SolutionDecision { id, household_id: household_id.to_string(), person_id: person_id.map(str::to_string), ..decision.clone() });
+            }
+            bump_version(tx)?;
+            Ok(out)
+        })
+    }
+
+    fn parse_solution(&self, input: &SolutionInput) -> Result<SolutionDecision, StoreError> {
+        let decided_on = domain::FuzzyDate::parse("decided_on", &input.decided_on, self.today())
+            .map_err(|e| StoreError::Invalid(domain::FieldErrors(vec![e])))?;
+        if decided_on.precision != domain::DatePrecision::Day {
+            return Err(StoreError::invalid("decided_on", input.decided_on.trim(), "a full date YYYY-MM-DD"));
+        }
+        for (field, value) in [("basis", &input.basis), ("decided_by", &input.decided_by)] {
+            if value.trim().is_empty() || value.len() > 1000 {
+                return Err(StoreError::invalid(field, "", "a text of 1 to 1000 characters"));
+            }
+        }
+        Ok(SolutionDecision {
+            id: String::new(),
+            household_id: String::new(),
+            person_id: None,
+            decided_on: decided_on.date,
+            basis: input.basis.trim().into(),
+            decided_by: input.decided_by.trim().into(),
+            voided: false,
+        })
+    }
+
+    pub fn solutions(&self, actor: &Actor, household_id: &str) -> Result<Vec<SolutionDecision>, StoreError> {
+        self.db.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT s.id, s.household_id, s.person_id, s.decided_on, s.basis, s.decided_by, s.voided_at FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.household_id = $1 AND {} ORDER BY s.decided_on", scope(actor)),
+                params![household_id],
+            )?;
+            Ok(rows
+                .into_iter()
+                .map(|r| SolutionDecision {
+                    id: r.text(0),
+                    household_id: r.text(1),
+                    person_id: r.opt_text(2),
+                    decided_on: NaiveDate::parse_from_str(&r.text(3), "%Y-%m-%d").unwrap_or_default(),
+                    basis: r.text(4),
+                    decided_by: r.text(5),
+                    voided: r.opt_int(6).is_some(),
+                })
+                .collect())
+        })
+    }
+
+    /// The figures of the current registry version, computed once per version.
+    fn computed(&self, actor: &Actor) -> Result<Arc<Computed>, StoreError> {
+        let version =
+            self.db.read(|tx| tx.query_int("SELECT version FROM registry_version WHERE id = 1", params![]))?;
+        let mut cache = self.figures.inner.lock().map_err(|_| StoreError::Database("figures cache poisoned".into()))?;
+        if let Some((cached, computed)) = cache.as_ref() {
+            if *cached == version {
+                return Ok(computed.clone());
+            }
+        }
+        let facts = self.figure_facts(actor)?;
+        let idp_without_displacement = facts
+            .iter()
+            .filter(|h| h.population_group == figures::IDP)
+            .filter(|h| {
+                let displaced = |e: &Event| matches!(e.kind, MovementKind::Displacement);
+                !h.events.iter().any(displaced) && !h.members.iter().any(|m| m.events.iter().any(displaced))
+            })
+            .count() as u64;
+        let computed = Arc::new(Computed { households: figures::compute(&facts), idp_without_displacement });
+        *cache = Some((version, computed.clone()));
+        Ok(computed)
+    }
+
+    /// Loads what the figures need, in four queries over the whole registry.
+    fn figure_facts(&self, actor: &Actor) -> Result<Vec<HouseholdFacts>, StoreError> {
+        let scope = scope(actor);
+        self.db.read(|tx| {
+            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut households = Vec::new();
+            for r in tx.query(&format!("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE {scope} ORDER BY h.id"), params![])? {
+                index.insert(r.text(0), households.len());
+                households.push(HouseholdFacts {
+                    population_group: r.text(1),
+                    registration_date: NaiveDate::parse_from_str(&r.text(2), "%Y-%m-%d").unwrap_or_default(),
+                    registered_location: r.opt_text(3),
+                    events: Vec::new(),
+                    decisions: Vec::new(),
+                    members: Vec::new(),
+                });
+            }
+            let mut members: HashMap<String, (usize, usize)> = HashMap::new();
+            for r in tx.query(&format!("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE {scope} ORDER BY p.household_id, p.created_at, p.id"), params![])? {
+                let Some(&h) = index.get(&r.text(1)) else { continue };
+                let member = households[h].members.len();
+                households[h].members.push(MemberFacts {
+                    sex: r.opt_text(2).and_then(|s| Sex::parse("", &s).ok()),
+                    birth_date: r.opt_text(3).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                    events: Vec::new(),
+                    decisions: Vec::new(),
+                });
+                members.insert(r.text(0), (h, member));
+            }
+            for r in tx.query(&format!("SELECT m.id, m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND {scope}"), params![])? {
+                let (Ok(kind), Ok(date)) = (MovementKind::parse("", &r.text(3)), NaiveDate::parse_from_str(&r.text(4), "%Y-%m-%d")) else { continue };
+                let event = Event { id: r.text(0), kind, date, from: r.opt_text(5), to: r.opt_text(6), seq: r.int(7), own: r.opt_text(2).is_some() };
+                match r.opt_text(2) {
+                    Some(person) => {
+                        if let Some(&(h, m)) = members.get(&person) {
+                            households[h].members[m].events.push(event);
+                        }
+                    }
+                    None => {
+                        if let Some(&h) = index.get(&r.text(1)) {
+                            households[h].events.push(event);
+                        }
+                    }
+                }
+            }
+            for r in tx.query(&format!("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND {scope}"), params![])? {
+                let Ok(date) = NaiveDate::parse_from_str(&r.text(2), "%Y-%m-%d") else { continue };
+                match r.opt_text(1) {
+                    Some(person) => {
+                        if let Some(&(h, m)) = members.get(&person) {
+                            households[h].members[m].decisions.push(date);
+                        }
+                    }
+                    None => {
+                        if let Some(&h) = index.get(&r.text(0)) {
+                            households[h].decisions.push(date);
+                        }
+                    }
+                }
+            }
+            Ok(households)
+        })
+    }
+
+    /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
+    pub fn stock_figures(
+        &self,
+        actor: &Actor,
+        as_of: &str,
+        level: u8,
+        group: Option<&str>,
+    ) -> Result<StockReport, StoreError> {
+        let as_of = parse_date("as_of", as_of)?;
+        check_level(level)?;
+        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
+        let computed = self.computed(actor)?;
+        Ok(StockReport {
+            as_of,
+            level,
+            stock: figures::stock(&computed.households, as_of, level, group.as_deref()),
+            population_group: group,
+            idp_households_without_displacement: computed.idp_without_displacement,
+        })
+    }
+
+    /// Flows in the period (from, to], with origin–destination pairs at admin `level` and the
+    /// stock-and-flow account of each group.
+    pub fn flow_figures(
+        &self,
+        actor: &Actor,
+        from: &str,
+        to: &str,
+        level: u8,
+        group: Option<&str>,
+    ) -> Result<FlowsReport, StoreError> {
+        let from = parse_date("from", from)?;
+        let to = parse_date("to", to)?;
+        if to < from {
+            return Err(StoreError::invalid("to", to.to_string(), format!("a date on or after from ({from})")));
+        }
+        check_level(level)?;
+        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
+        let computed = self.computed(actor)?;
+        Ok(FlowsReport {
+            level,
+            flows: figures::flows(&computed.households, from, to, level, group.as_deref()),
+            population_group: group,
+        })
+    }
+}

@@ -1,0 +1,164 @@
+//! Figures over HTTP: stock at a date and flows over a period, as JSON, or HXL-tagged CSV or
+//! XLSX; and the solutions decisions that take people out of the IDP stock.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use store::figures::{FlowsReport, SolutionDecision, SolutionInput, StockReport};
+use store::StoreError;
+
+use crate::api::{run, Json, Query};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+fn parse_format(value: Option<&str>) -> Result<Format, ApiError> {
+    match value.unwrap_or("json") {
+        "json" => Ok(Format::Json),
+        "csv" => Ok(Format::Csv),
+        "xlsx" => Ok(Format::Xlsx),
+        other => Err(StoreError::invalid("format", other, "json, csv (HXL) or xlsx (HXL)").into()),
+    }
+}
+
+fn download(bytes: Vec<u8>, format: Format, name: &str) -> Response {
+    let (content_type, extension) = match format {
+        Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        _ => ("text/csv; charset=utf-8", "csv"),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{extension}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StockQuery {
+    /// Reference date, YYYY-MM-DD (events of that day included). Default: today.
+    pub as_of: Option<String>,
+    /// Admin level of places: 1 région, 2 cercle, 3 commune. Default 1.
+    pub level: Option<u8>,
+    /// Population group code (IDP, REF, RET…); all groups when absent.
+    pub group: Option<String>,
+    /// json (default), csv or xlsx (both HXL-tagged).
+    pub format: Option<String>,
+}
+
+/// Stock at a date by group × place × sex × age band, and households by group × place.
+/// IDPs follow IRIS: a return does not take anyone out of the stock; a solutions decision,
+/// a departure abroad or a death does.
+#[utoipa::path(get, path = "/api/v1/figures/stock", tag = "figures", params(StockQuery),
+    responses((status = 200, body = StockReport), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn stock(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<StockQuery>,
+) -> Result<Response, ApiError> {
+    let format = parse_format(q.format.as_deref())?;
+    let as_of = q.as_of.clone().unwrap_or_else(|| state.store.today().to_string());
+    let level = q.level.unwrap_or(1);
+    let report = run(&state, move |store| store.stock_figures(&actor, &as_of, level, q.group.as_deref())).await?;
+    let name = format!("djoliba-stock-{}-adm{}", report.as_of, report.level);
+    Ok(match format {
+        Format::Json => Json(report).into_response(),
+        Format::Csv => download(
+            exchange::figures::csv(&exchange::figures::stock_table(&report, &state.store.gazetteer))?,
+            format,
+            &name,
+        ),
+        Format::Xlsx => download(
+            exchange::figures::xlsx(&[exchange::figures::stock_table(&report, &state.store.gazetteer)])?,
+            format,
+            &name,
+        ),
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlowsQuery {
+    /// Start of the period, excluded (YYYY-MM-DD).
+    pub from: String,
+    /// End of the period, included (YYYY-MM-DD).
+    pub to: String,
+    /// Admin level of the origin–destination matrix (1 to 3). Default 1.
+    pub level: Option<u8>,
+    pub group: Option<String>,
+    /// json (default), csv (HXL; the counts per kind) or xlsx (HXL; counts, matrix, accounts).
+    pub format: Option<String>,
+    /// For csv: flows (default), origin_destination or stock_and_flow.
+    pub table: Option<String>,
+}
+
+/// Flows in a period: individuals and households per kind of event, origin → destination,
+/// and the stock-and-flow account (stock at start + inflows − outflows = stock at end).
+#[utoipa::path(get, path = "/api/v1/figures/flows", tag = "figures", params(FlowsQuery),
+    responses((status = 200, body = FlowsReport), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn flows(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<FlowsQuery>,
+) -> Result<Response, ApiError> {
+    let format = parse_format(q.format.as_deref())?;
+    let level = q.level.unwrap_or(1);
+    let (from, to, group) = (q.from.clone(), q.to.clone(), q.group.clone());
+    let report = run(&state, move |store| store.flow_figures(&actor, &from, &to, level, group.as_deref())).await?;
+    let name = format!("djoliba-flows-{}-{}", report.flows.from, report.flows.to);
+    let tables = || exchange::figures::flow_tables(&report, &state.store.gazetteer);
+    Ok(match format {
+        Format::Json => Json(report.clone()).into_response(),
+        Format::Csv => {
+            let wanted = q.table.as_deref().unwrap_or("flows");
+            let table = tables()
+                .into_iter()
+                .find(|t| t.name == wanted)
+                .ok_or_else(|| StoreError::invalid("table", wanted, "flows, origin_destination or stock_and_flow"))?;
+            download(exchange::figures::csv(&table)?, format, &format!("{name}-{wanted}"))
+        }
+        Format::Xlsx => download(exchange::figures::xlsx(&tables())?, format, &name),
+    })
+}
+
+/// Records that a household overcame its displacement-related vulnerabilities: its members
+/// leave the IDP stock on that date.
+#[utoipa::path(post, path = "/api/v1/households/{id}/solutions", tag = "figures", params(("id" = String, Path)), request_body = SolutionInput,
+    responses((status = 201, body = SolutionDecision), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn household_solution(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<SolutionInput>,
+) -> Result<(StatusCode, Json<SolutionDecision>), ApiError> {
+    let decision = run(&state, move |store| store.record_solution(&actor, &id, None, &input)).await?;
+    Ok((StatusCode::CREATED, Json(decision)))
+}
+
+/// The same decision for one person.
+#[utoipa::path(post, path = "/api/v1/people/{id}/solutions", tag = "figures", params(("id" = String, Path)), request_body = SolutionInput,
+    responses((status = 201, body = SolutionDecision), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn person_solution(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<SolutionInput>,
+) -> Result<(StatusCode, Json<SolutionDecision>), ApiError> {
+    let decision = run(&state, move |store| {
+        let person = store.person(&actor, &id)?;
+        store.record_solution(&actor, &person.household_id, Some(&person.id), &input)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(decision)))
+}
