@@ -273,3 +273,51 @@ async fn files_upload_with_a_report_and_download() {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     assert!(bytes.starts_with(b"PK"), "an XLSX workbook");
 }
+
+#[tokio::test]
+async fn figures_and_solutions_over_http() {
+    let api = Api::new();
+    let token = api.login_admin().await;
+    api.call(Method::POST, "/api/v1/organisations", Some(&token), Some(json!({"code": "NRC", "name": "NRC"}))).await;
+    let input = domain::registry::HouseholdInput { organisation: Some("NRC".into()), ..household("HH-FIG") };
+    let (_, created) =
+        api.call(Method::POST, "/api/v1/households", Some(&token), Some(serde_json::to_value(input).unwrap())).await;
+    let id = created["household"]["id"].as_str().unwrap().to_string();
+    let (status, stock) =
+        api.call(Method::GET, "/api/v1/figures/stock?as_of=2024-06-01&level=1&group=IDP", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{stock}");
+    assert_eq!(stock["households"][0]["place"], "ML06");
+    assert_eq!(stock["households"][0]["individuals"], 2);
+    let (status, decision) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/households/{id}/solutions"),
+            Some(&token),
+            Some(json!({"decided_on": "2024-05-15", "basis": "IASC criteria", "decided_by": "committee"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{decision}");
+    let (_, stock) =
+        api.call(Method::GET, "/api/v1/figures/stock?as_of=2024-06-01&level=1&group=IDP", Some(&token), None).await;
+    assert_eq!(stock["households"].as_array().unwrap().len(), 0, "{stock}");
+    let (status, flows) =
+        api.call(Method::GET, "/api/v1/figures/flows?from=2023-01-01&to=2024-06-30&level=2", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{flows}");
+    assert_eq!(flows["accounts"][0]["outflows_by_kind"]["solution"], 2);
+    let request = Request::builder()
+        .uri("/api/v1/figures/stock?as_of=2024-01-01&level=2&format=csv")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("#date+reported,#meta+population_group,#adm1+code,#adm1+name,#adm2+code"), "{text}");
+    assert!(lines[2].starts_with("2024-01-01,IDP,ML07,Gao,ML0701,Ansongo,1,2,2,0"), "{text}");
+    let (status, error) = api.call(Method::GET, "/api/v1/figures/stock?level=9", Some(&token), None).await;
+    assert_eq!(
+        (status, error["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("level"))
+    );
+}

@@ -98,6 +98,13 @@ fn users_import_backup_and_doctor_from_the_command_line() {
     assert_eq!(code, Some(0));
     assert!(out.contains("households 0 new, 0 updated, 1 unchanged"), "{out}");
 
+    let (code, out, err) = run(&["figures", "--as-of", "2024-06-30", "--level", "2", "--group", "REF"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("#affected+refugees+hh"), "{out}");
+    let (code, _, err) = run(&["figures", "--from", "2024-01-01", "--to", "2023-01-01"], None);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("to: \"2023-01-01\" is not valid; expected a date on or after from (2024-01-01)"), "{err}");
+
     let export = dir.path().join("export");
     assert_eq!(run(&["export", "--format", "csv", "--output", export.to_str().unwrap()], None).0, Some(0));
     assert!(std::fs::read_to_string(export.join("people.csv")).unwrap().contains("Touré"));

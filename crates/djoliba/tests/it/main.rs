@@ -5,5 +5,6 @@
 mod api;
 mod cli;
 mod conformance;
+mod figures;
 mod import;
 mod support;
