@@ -87,6 +87,52 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
         }
     }
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
+    load_dtm_like_series(store, &actor)?;
     store.create_user(&system, USER, domain::Role::Admin, None, PASSWORD)?;
     Ok(())
+}
+
+/// A DTM-like series of the demo's IDPs by cercle, as a partner would publish it: names without
+/// P-codes (some without accents), and estimates that disagree with the registry: higher in
+/// most places (people not registered yet), lower in a few.
+fn load_dtm_like_series(store: &Store, actor: &Actor) -> anyhow::Result<()> {
+    let as_of = "2024-03-31";
+    let stock = store.stock_figures(actor, as_of, 2, Some("IDP"))?;
+    let mut by_cercle: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    for h in &stock.stock.households {
+        let entry = by_cercle.entry(h.place.clone()).or_default();
+        entry.0 += h.individuals;
+        entry.1 += h.households;
+    }
+    let mut rng = synthetic::Rng::new(SEED + 1);
+    let mut csv = String::from("Région,Cercle,Date,Round,PDI (individus),PDI (ménages)\n#adm1+name,#adm2+name,#date+reported,#round+code,#affected+idps+ind,#affected+idps+hh\n");
+    for (cercle, (individuals, households)) in by_cercle {
+        let (Some(unit), Some(region)) = (store.gazetteer.get(&cercle), store.gazetteer.ancestor_at(&cercle, 1)) else {
+            continue;
+        };
+        // Mostly more than registered (registration lags), sometimes fewer.
+        let factor =
+            if rng.chance(0.15) { 0.7 + rng.below(25) as f64 / 100.0 } else { 1.0 + rng.below(90) as f64 / 100.0 };
+        let region_name = if rng.chance(0.5) { region.name_ref.clone() } else { region.name.clone() };
+        csv.push_str(&format!(
+            "{region_name},{},{as_of},1,{},{}\n",
+            unit.name,
+            (individuals as f64 * factor).round() as u64,
+            (households as f64 * factor).round() as u64
+        ));
+    }
+    let meta = store::series::SeriesMeta {
+        name: "DTM-like baseline, round 1 (synthetic)".into(),
+        source: "IOM DTM (synthetic)".into(),
+        method: "Key informant baseline assessment by cercle (synthetic)".into(),
+        population_group: Some("IDP".into()),
+        published_on: Some("2024-04-30".into()),
+    };
+    let file = exchange::InputFile { name: "dtm-like-round-1.csv".into(), bytes: csv.into_bytes() };
+    let outcome =
+        exchange::series::import_series(store, actor, &meta, file, None, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match outcome.report {
+        Some(report) if report.series_id.is_some() => Ok(()),
+        other => anyhow::bail!("the demo series did not load: {:?} {:?}", outcome.errors, other.map(|r| r.unmatched)),
+    }
 }

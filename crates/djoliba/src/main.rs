@@ -32,6 +32,9 @@ pub enum Command {
     Export(commands::export::Args),
     /// Figures: IDP stock at a date (IRIS), or flows over a period, as HXL-tagged CSV/XLSX or JSON.
     Figures(commands::figures::Args),
+    /// External series (DTM, CMP, UNHCR, IDMC figures): import and list.
+    #[command(subcommand)]
+    Series(commands::series::SeriesCommand),
     /// Manage users.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(&cli, args),
         Command::Export(args) => commands::export::run(&cli, args),
         Command::Figures(args) => commands::figures::run(&cli, args),
+        Command::Series(cmd) => commands::series::run(&cli, cmd),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),
         Command::Backup(args) => commands::backup::run(&cli, args),

@@ -253,3 +253,53 @@ pub fn xlsx(tables: &[HxlTable]) -> Result<Vec<u8>, StoreError> {
     }
     workbook.save_to_buffer().map_err(err)
 }
+
+/// The comparison, one row per place and series: registered, estimate, coverage.
+pub fn comparison_table(c: &store::series::Comparison) -> HxlTable {
+    let l = c.level;
+    let attr = group_attribute(&c.population_group);
+    let headers = [
+        "date",
+        "population_group",
+        "pcode",
+        "name",
+        "registered",
+        "series",
+        "source",
+        "series_date",
+        "series_individuals",
+        "coverage",
+    ]
+    .map(String::from)
+    .to_vec();
+    let tags = vec![
+        "#date+reported".to_string(),
+        "#meta+population_group".to_string(),
+        format!("#adm{l}+code"),
+        format!("#adm{l}+name"),
+        format!("#affected{attr}+ind+registered"),
+        "#meta+series".to_string(),
+        "#org+source".to_string(),
+        "#date+series".to_string(),
+        format!("#affected{attr}+ind+estimated"),
+        "#indicator+coverage".to_string(),
+    ];
+    let mut rows = Vec::new();
+    for row in &c.rows {
+        for s in &row.series {
+            rows.push(vec![
+                c.as_of.to_string(),
+                c.population_group.clone(),
+                row.place.clone(),
+                row.place_name.clone(),
+                row.registered.to_string(),
+                s.series.clone(),
+                s.source.clone(),
+                s.reference_date.clone().unwrap_or_default(),
+                s.individuals.map(|v| v.to_string()).unwrap_or_default(),
+                s.coverage.map(|v| format!("{v:.3}")).unwrap_or_default(),
+            ]);
+        }
+    }
+    HxlTable { name: "comparison", headers, tags, rows }
+}

@@ -5,6 +5,7 @@ pub mod columns;
 pub mod export;
 pub mod figures;
 pub mod import;
+pub mod series;
 pub mod tables;
 
 pub use import::{import_files, ImportError, ImportOptions, ImportReport, InputFile};

@@ -15,6 +15,7 @@ pub mod import;
 pub mod migrate;
 pub mod reference;
 pub mod registry;
+pub mod series;
 
 use std::sync::Arc;
 

@@ -19,6 +19,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
     Migration { version: 2, name: "figures", sql: include_str!("../migrations/0002_figures.sql") },
+    Migration { version: 3, name: "series", sql: include_str!("../migrations/0003_series.sql") },
 ];
 
 fn checksum(sql: &str) -> String {
@@ -100,4 +101,20 @@ fn backup_before_migration(db: &Db, path: &Path, now_ms: i64) -> Result<PathBuf,
     db.sqlite_backup(&dest)?;
     tracing::info!(backup = %dest.display(), "database copied before migrating");
     Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_migration_file_is_registered_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        assert_eq!(files.len(), super::MIGRATIONS.len(), "{files:?}");
+        for (i, (file, m)) in files.iter().zip(super::MIGRATIONS).enumerate() {
+            assert_eq!(m.version, i as i64 + 1);
+            assert!(file.starts_with(&format!("{:04}_{}", m.version, m.name)), "{file} vs {}", m.name);
+        }
+    }
 }

@@ -162,3 +162,103 @@ pub async fn person_solution(
     .await?;
     Ok((StatusCode::CREATED, Json(decision)))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// A unique name, e.g. "DTM Mali round 14".
+    pub name: String,
+    /// Who published it: "IOM DTM", "CMP", "UNHCR", "IDMC"…
+    pub source: String,
+    /// How it was produced.
+    pub method: String,
+    /// Population group counted (default IDP).
+    pub population_group: Option<String>,
+    pub published_on: Option<String>,
+    /// The date figures refer to, when the file has no #date column.
+    pub date: Option<String>,
+    /// Store the matched rows even if some places could not be matched (they are counted).
+    pub skip_unmatched: Option<bool>,
+}
+
+/// Imports an external series from an HXL-tagged CSV or XLSX (multipart `file`). Places are
+/// matched by code or, without codes, by name through the gazetteer; the answer lists every
+/// place that could not be matched. Nothing is stored while any is unmatched, unless
+/// `skip_unmatched`.
+#[utoipa::path(post, path = "/api/v1/series", tag = "figures", params(SeriesQuery),
+    request_body(content_type = "multipart/form-data", content = String, description = "one file part"),
+    responses((status = 201, body = exchange::series::SeriesImport), (status = 409, body = ErrorBody), (status = 422, body = exchange::series::SeriesImport)), security(("bearer" = [])))]
+pub async fn import_series(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<SeriesQuery>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "series".into());
+        let bytes = field.bytes().await?;
+        if !bytes.is_empty() && file.is_none() {
+            file = Some(exchange::InputFile { name, bytes: bytes.to_vec() });
+        }
+    }
+    let file = file.ok_or_else(|| StoreError::invalid("file", "", "one non-empty file part in the multipart body"))?;
+    let meta = store::series::SeriesMeta {
+        name: q.name,
+        source: q.source,
+        method: q.method,
+        population_group: q.population_group,
+        published_on: q.published_on,
+    };
+    let (date, skip) = (q.date, q.skip_unmatched.unwrap_or(false));
+    let outcome = run(&state, move |store| {
+        match exchange::series::import_series(store, &actor, &meta, file, date.as_deref(), skip) {
+            Ok(outcome) => Ok(Ok(outcome)),
+            Err(exchange::ImportError::Store(e)) => Err(e),
+            Err(exchange::ImportError::File(e)) => Ok(Err(e)),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(outcome) if outcome.report.as_ref().is_some_and(|r| r.series_id.is_some()) => {
+            Ok((StatusCode::CREATED, Json(outcome)).into_response())
+        }
+        Ok(outcome) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(outcome)).into_response()),
+        Err(file_error) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", file_error.to_string())),
+    }
+}
+
+/// The external series imported so far, each with its source, method and dates.
+#[utoipa::path(get, path = "/api/v1/series", tag = "figures", responses((status = 200, body = Vec<store::series::Series>)), security(("bearer" = [])))]
+pub async fn list_series(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+) -> Result<Json<Vec<store::series::Series>>, ApiError> {
+    Ok(Json(run(&state, |store| store.list_series()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonQuery {
+    /// YYYY-MM-DD; default today.
+    pub as_of: Option<String>,
+    /// 1 to 3; default 1.
+    pub level: Option<u8>,
+    /// Default IDP.
+    pub group: Option<String>,
+}
+
+/// Registered figures next to each external series per place, with the coverage ratio
+/// (registered ÷ estimate) that shows where registration lags behind.
+#[utoipa::path(get, path = "/api/v1/figures/comparison", tag = "figures", params(ComparisonQuery),
+    responses((status = 200, body = store::series::Comparison), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn comparison(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<ComparisonQuery>,
+) -> Result<Json<store::series::Comparison>, ApiError> {
+    let as_of = q.as_of.unwrap_or_else(|| state.store.today().to_string());
+    let level = q.level.unwrap_or(1);
+    let group = q.group.unwrap_or_else(|| "IDP".into());
+    Ok(Json(run(&state, move |store| store.compare(&actor, &as_of, level, &group)).await?))
+}

@@ -72,7 +72,7 @@ pub async fn import(
 
 /// Only the last path component, and only characters safe in a report: an upload's name is
 /// never used as a path.
-fn sanitise_file_name(name: &str) -> String {
+pub(crate) fn sanitise_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = last.chars().filter(|c| c.is_alphanumeric() || "._- ".contains(*c)).take(100).collect();
     if clean.trim_matches('.').is_empty() {

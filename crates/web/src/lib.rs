@@ -61,10 +61,13 @@ pub fn router(state: AppState) -> Router {
         .route("/people/{id}/solutions", post(figures::person_solution))
         .route("/figures/stock", get(figures::stock))
         .route("/figures/flows", get(figures::flows))
+        .route("/figures/comparison", get(figures::comparison))
+        .route("/series", get(figures::list_series))
         .route("/imports/template", get(files::template))
         .route("/exports/registry", get(files::export))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .route("/imports", post(files::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)));
+        .route("/imports", post(files::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/series", post(figures::import_series).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)));
     let demo = state.demo;
     Router::new()
         .route("/healthz", get(healthz))

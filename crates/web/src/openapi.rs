@@ -31,6 +31,7 @@ impl Modify for BearerAuth {
         list_movements, get_movement, void_movement,
         files::import, files::template, files::export,
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,
+        figures::import_series, figures::list_series, figures::comparison,
     )
 )]
 pub struct ApiDoc;

@@ -16,6 +16,9 @@ pub struct Args {
     pub from: Option<String>,
     #[arg(long, requires = "from")]
     pub to: Option<String>,
+    /// With --as-of: the registry next to each external series, per place, with coverage.
+    #[arg(long)]
+    pub compare: bool,
     /// Admin level: 1 région, 2 cercle, 3 commune.
     #[arg(long, default_value_t = 1)]
     pub level: u8,
@@ -56,6 +59,17 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
                     out
                 }
                 "xlsx" => exchange::figures::xlsx(&tables)?,
+                other => bail!("--format {other:?}: expected csv, xlsx or json"),
+            }
+        }
+        _ if args.compare => {
+            let as_of = args.as_of.clone().unwrap_or_else(|| store.today().to_string());
+            let comparison = store.compare(&actor, &as_of, args.level, args.group.as_deref().unwrap_or("IDP"))?;
+            let table = exchange::figures::comparison_table(&comparison);
+            match args.format.as_str() {
+                "json" => serde_json::to_vec_pretty(&comparison)?,
+                "csv" => exchange::figures::csv(&table)?,
+                "xlsx" => exchange::figures::xlsx(&[table])?,
                 other => bail!("--format {other:?}: expected csv, xlsx or json"),
             }
         }

@@ -7,6 +7,7 @@ pub mod figures;
 pub mod import;
 pub mod migrate;
 pub mod org;
+pub mod series;
 pub mod serve;
 pub mod user;
 

@@ -321,3 +321,43 @@ async fn figures_and_solutions_over_http() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("level"))
     );
 }
+
+#[tokio::test]
+async fn external_series_upload_and_comparison_over_http() {
+    let api = Api::new();
+    let token = api.login_admin().await;
+    let upload = |csv: &str| {
+        let boundary = "SERIESBOUNDARY";
+        let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cmp.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n");
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/series?name=CMP%20March&source=CMP&method=commune%20lists&date=2024-03-31")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, outcome) = api.send(upload("Region,IDP\n#adm1+name,#affected+idps+ind\nMénaka,120\nKidall,4\n")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{outcome}");
+    assert_eq!(outcome["report"]["unmatched"][0]["row"], 4);
+    assert!(
+        outcome["report"]["unmatched"][0]["expected"].as_str().unwrap().contains("closest: Kidal (ML08)"),
+        "{outcome}"
+    );
+    let (status, outcome) = api.send(upload("Region,IDP\n#adm1+name,#affected+idps+ind\nMénaka,120\nKidal,4\n")).await;
+    assert_eq!(status, StatusCode::CREATED, "{outcome}");
+    let (_, series) = api.call(Method::GET, "/api/v1/series", Some(&token), None).await;
+    assert_eq!(series[0]["name"], "CMP March");
+    let (status, comparison) =
+        api.call(Method::GET, "/api/v1/figures/comparison?as_of=2024-04-01&level=1", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{comparison}");
+    let menaka = comparison["rows"].as_array().unwrap().iter().find(|r| r["place"] == "ML10").unwrap();
+    assert_eq!(
+        (
+            menaka["registered"].clone(),
+            menaka["series"][0]["individuals"].clone(),
+            menaka["series"][0]["coverage"].clone()
+        ),
+        (json!(0), json!(120), json!(0.0))
+    );
+}

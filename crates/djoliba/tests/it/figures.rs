@@ -128,3 +128,84 @@ fn synthetic_figures_are_reproducible_and_balance() {
     assert!(runs.len() >= 2);
     assert!(runs.windows(2).all(|w| w[0] == w[1]), "the same data give the same figures on every run and database");
 }
+
+fn series_file(csv: &str) -> exchange::InputFile {
+    exchange::InputFile { name: "dtm.csv".into(), bytes: csv.as_bytes().to_vec() }
+}
+
+fn meta(name: &str) -> store::series::SeriesMeta {
+    store::series::SeriesMeta {
+        name: name.into(),
+        source: "IOM DTM".into(),
+        method: "key informants".into(),
+        population_group: None,
+        published_on: None,
+    }
+}
+
+#[test]
+fn external_series_match_places_report_the_rest_and_compare() {
+    for t in stores() {
+        let store = &t.store;
+        let actor = registrar(store);
+        store
+            .register_household(&actor, &household("HH-S1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        // Codes, a retired 2015 code mapped one-to-one, names without accents, an alias, and
+        // two places that cannot be matched.
+        let csv = "Région,Cercle,Code cercle,Code commune,Date,PDI\n#adm1+name,#adm2+name,#adm2+code,#adm3+code,#date+reported,#affected+idps+ind\n\
+                   ,,ML0601,,2024-01-31,8\n,,,ML010114,2024-01-31,40\nSegou,Baroueli,,,2024-01-31,12\nTimbuktu,Dire,,,2024-01-31,3\n\
+                   Gao,Tessit,,,2024-01-31,5\nDouentza,,,,2024-01-31,9\n";
+        let outcome =
+            exchange::series::import_series(store, &actor, &meta("DTM round 1"), series_file(csv), None, false)
+                .unwrap();
+        let report = outcome.report.expect("read");
+        assert_eq!(report.series_id, None, "{}: nothing stored while places are unmatched", t.backend);
+        let unmatched: Vec<(usize, &str)> = report.unmatched.iter().map(|e| (e.row, e.expected.as_str())).collect();
+        assert_eq!(unmatched.len(), 2, "{unmatched:?}");
+        assert_eq!(unmatched[0].0, 7);
+        assert!(unmatched[0].1.contains("no admin 2 unit named \"Tessit\" in Gao (ML07)"), "{}", unmatched[0].1);
+        assert!(unmatched[1].1.contains("2023 reform"), "{}", unmatched[1].1);
+        assert_eq!(
+            (report.matched_by_code, report.matched_by_crosswalk, report.matched_by_name, report.matched_by_alias),
+            (1, 1, 1, 1),
+            "{report:?}"
+        );
+        assert!(store.list_series().unwrap().is_empty());
+
+        let stored = exchange::series::import_series(store, &actor, &meta("DTM round 1"), series_file(csv), None, true)
+            .unwrap()
+            .report
+            .unwrap();
+        assert!(stored.series_id.is_some(), "{}", t.backend);
+        let listed = store.list_series().unwrap();
+        assert_eq!((listed[0].rows, listed[0].rows_skipped), (4, 2));
+        let again = exchange::series::import_series(store, &actor, &meta("DTM round 1"), series_file(csv), None, true);
+        assert!(
+            matches!(again, Err(exchange::ImportError::Store(store::StoreError::Conflict(_)))),
+            "a series name is used once"
+        );
+
+        let comparison = store.compare(&actor, "2024-02-01", 2, "IDP").unwrap();
+        let tombouctou =
+            comparison.rows.iter().find(|r| r.place == "ML0601").expect("the registered household's cercle");
+        assert_eq!(tombouctou.registered, 0, "in Gao on 2024-02-01");
+        let ansongo = comparison.rows.iter().find(|r| r.place == "ML0701").unwrap();
+        assert_eq!((ansongo.registered, ansongo.series[0].individuals), (2, None));
+        let dire = comparison.rows.iter().find(|r| r.place_name == "Diré").unwrap();
+        assert_eq!(dire.series[0].individuals, Some(11), "ML0601 is Diré: by code and by name, the rows add up");
+        let by_region = store.compare(&actor, "2024-02-01", 1, "IDP").unwrap();
+        let tomb = by_region.rows.iter().find(|r| r.place == "ML06").unwrap();
+        assert_eq!(tomb.series[0].individuals, Some(11), "cercle figures add up to the région ({})", t.backend);
+        let gao = by_region.rows.iter().find(|r| r.place == "ML07").unwrap();
+        assert_eq!((gao.registered, gao.series[0].coverage), (2, None));
+        let segou = by_region.rows.iter().find(|r| r.place == "ML04").unwrap();
+        assert_eq!(segou.series[0].individuals, Some(12), "Baroueli, the 2015 spelling of Baraouéli");
+        let kayes = by_region.rows.iter().find(|r| r.place == "ML01").unwrap();
+        assert_eq!(
+            (kayes.series[0].individuals, kayes.series[0].coverage),
+            (Some(40), Some(0.0)),
+            "Khouloum's 2015 code, through the crosswalk"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Figures benchmark: a synthetic registry (default 100,000 households; set
+//! `DJOLIBA_BENCH_HOUSEHOLDS=1000000` for the scale) loaded into SQLite (and PostgreSQL
+//! when `DJOLIBA_TEST_POSTGRES_URL` names a server, e.g. under `scripts/with-postgres`), then:
+//! the first stock query (loading and computing every timeline), stock at admin 2 for
+//! arbitrary dates, and flows for a quarter, on the computed (cached) registry.
+
+use std::time::Instant;
+
+use domain::synthetic::{self, Places};
+use store::import::{ImportItem, RowRef};
+use store::{Actor, Store, Target};
+
+fn places(store: &Store) -> Places {
+    let communes = |region: &str| -> Vec<String> {
+        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
+    };
+    let mut destinations = communes("ML09");
+    destinations.extend(communes("ML04").into_iter().take(10));
+    Places { origins: ["ML07", "ML06", "ML05", "ML10", "ML04"].iter().map(|r| communes(r)).collect(), destinations }
+}
+
+fn run(label: &str, store: &Store, households: usize) {
+    let system = Actor::system();
+    let org = store.create_organisation(&system, "BENCH", "Benchmark").unwrap();
+    let actor = Actor { organisation_id: Some(org.id), ..system };
+    let generated = synthetic::generate(11, households, &places(store));
+    let people: usize = generated.iter().map(|g| g.household.members.len()).sum();
+    let events: usize = generated.iter().map(|g| g.household.movements.len()).sum();
+    let items: Vec<ImportItem> = generated
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| ImportItem {
+            household: g.household,
+            household_row: RowRef { file: "bench".into(), row: i },
+            member_rows: vec![],
+            movement_rows: vec![],
+        })
+        .collect();
+    let start = Instant::now();
+    store.import(&actor, &items, "bench", "-", &mut |_| {}).expect("import");
+    drop(items);
+    println!(
+        "[{label}] {households} households, {people} people, {events} movement events loaded in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    let start = Instant::now();
+    let first = store.stock_figures(&actor, "2024-06-30", 2, None).unwrap();
+    println!("[{label}] first stock query (load + compute every timeline): {:.2} s", start.elapsed().as_secs_f64());
+    let in_stock: u64 = first.stock.cells.iter().map(|c| c.individuals).sum();
+    let mut times = Vec::new();
+    for date in ["2019-03-31", "2020-12-31", "2022-06-30", "2023-09-30", "2024-06-30"] {
+        let start = Instant::now();
+        let report = store.stock_figures(&actor, date, 2, None).unwrap();
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        assert!(!report.stock.cells.is_empty() || date < "2019");
+    }
+    println!(
+        "[{label}] stock at admin 2, 5 dates (cached): {} ms; {in_stock} people in a stock on 2024-06-30",
+        times.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ")
+    );
+    let start = Instant::now();
+    let flows = store.flow_figures(&actor, "2023-12-31", "2024-03-31", 2, None).unwrap();
+    println!(
+        "[{label}] flows for 2024-Q1 at admin 2 (cached): {:.0} ms, {} origin-destination pairs",
+        start.elapsed().as_secs_f64() * 1000.0,
+        flows.flows.matrix.len()
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let households: usize =
+        std::env::var("DJOLIBA_BENCH_HOUSEHOLDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite, _) = Store::open(&Target::default_sqlite(dir.path())).unwrap();
+    run("sqlite", &sqlite, households);
+    if let Ok(url) = std::env::var("DJOLIBA_TEST_POSTGRES_URL") {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client.batch_execute("DROP DATABASE IF EXISTS djoliba_bench").unwrap();
+        client.batch_execute("CREATE DATABASE djoliba_bench").unwrap();
+        let mut config: postgres::Config = url.parse().unwrap();
+        config.dbname("djoliba_bench");
+        let (pg, _) = Store::open(&Target::Postgres { config: Box::new(config), display: "bench".into() }).unwrap();
+        run("postgresql", &pg, households);
+    }
+}
