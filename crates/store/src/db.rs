@@ -376,9 +376,9 @@ impl Db {
             Pool::Postgres(pool) => {
                 let mut conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
                 let tx = conn.transaction().map_err(pg_error)?;
-                let mut wrapped = Tx::Postgres(tx);
+                let mut wrapped = Tx::Postgres(tx, std::collections::HashMap::new());
                 let out = f(&mut wrapped)?;
-                if let Tx::Postgres(tx) = wrapped {
+                if let Tx::Postgres(tx, _) = wrapped {
                     if write {
                         tx.commit().map_err(pg_error)?;
                     }
@@ -414,7 +414,22 @@ impl Db {
 /// A transaction on either database.
 pub enum Tx<'c> {
     Sqlite(rusqlite::Transaction<'c>),
-    Postgres(postgres::Transaction<'c>),
+    /// With the statements prepared in this transaction: a bulk import runs the same few
+    /// statements many times, and preparing costs a round trip to the server.
+    Postgres(postgres::Transaction<'c>, std::collections::HashMap<String, postgres::Statement>),
+}
+
+fn pg_statement(
+    tx: &mut postgres::Transaction<'_>,
+    cache: &mut std::collections::HashMap<String, postgres::Statement>,
+    sql: &str,
+) -> Result<postgres::Statement, StoreError> {
+    if let Some(statement) = cache.get(sql) {
+        return Ok(statement.clone());
+    }
+    let statement = tx.prepare(sql).map_err(pg_error)?;
+    cache.insert(sql.to_string(), statement.clone());
+    Ok(statement)
 }
 
 pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
@@ -505,7 +520,7 @@ impl Tx<'_> {
     pub fn backend(&self) -> Backend {
         match self {
             Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+            Tx::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -517,10 +532,11 @@ impl Tx<'_> {
                 let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
                 Ok(n as u64)
             }
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx, cache) => {
+                let statement = pg_statement(tx, cache, sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-                tx.execute(sql, &refs).map_err(pg_error)
+                tx.execute(&statement, &refs).map_err(pg_error)
             }
         }
     }
@@ -529,7 +545,7 @@ impl Tx<'_> {
     pub fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => tx.execute_batch(sql).map_err(db_error),
-            Tx::Postgres(tx) => tx.batch_execute(sql).map_err(pg_error),
+            Tx::Postgres(tx, _) => tx.batch_execute(sql).map_err(pg_error),
         }
     }
 
@@ -556,10 +572,11 @@ impl Tx<'_> {
                 }
                 Ok(out)
             }
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx, cache) => {
+                let statement = pg_statement(tx, cache, sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-                tx.query(sql, &refs).map_err(pg_error)?.iter().map(pg_row).collect()
+                tx.query(&statement, &refs).map_err(pg_error)?.iter().map(pg_row).collect()
             }
         }
     }
