@@ -53,6 +53,22 @@ pub struct Summary {
     pub displaced_since: Option<NaiveDate>,
 }
 
+impl Summary {
+    /// The state before any event: at `location`, never displaced.
+    pub fn not_displaced(location: Option<String>) -> Summary {
+        Summary {
+            status: Status::NotDisplaced,
+            current_location: location,
+            displacements: 0,
+            pendular_visits: 0,
+            returns: 0,
+            days_displaced: 0,
+            moves_back_and_forth: false,
+            displaced_since: None,
+        }
+    }
+}
+
 /// Why a timeline was refused. `event` is the one that could not happen; `conflicting` the
 /// recorded event it conflicts with, when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use domain::figures::{self, ComputedHousehold, Flows, HouseholdFacts, MemberFacts, Stock};
+use domain::figures::{self, FigureIndex, Flows, HouseholdFacts, MemberFacts, Stock};
 use domain::timeline::Event;
 use domain::{MovementKind, Sex};
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ impl Default for FiguresCache {
 }
 
 pub struct Computed {
-    pub households: Vec<ComputedHousehold>,
+    pub index: FigureIndex,
     pub idp_without_displacement: u64,
 }
 
@@ -208,7 +208,9 @@ impl Store {
                 !h.events.iter().any(displaced) && !h.members.iter().any(|m| m.events.iter().any(displaced))
             })
             .count() as u64;
-        let computed = Arc::new(Computed { households: figures::compute(&facts), idp_without_displacement });
+        let index = FigureIndex::build(facts.iter().enumerate().map(|(i, f)| figures::compute_one(i, f)));
+        drop(facts);
+        let computed = Arc::new(Computed { index, idp_without_displacement });
         *cache = Some((version, computed.clone()));
         Ok(computed)
     }
@@ -292,7 +294,7 @@ impl Store {
         Ok(StockReport {
             as_of,
             level,
-            stock: figures::stock(&computed.households, as_of, level, group.as_deref()),
+            stock: computed.index.stock(as_of, level, group.as_deref()),
             population_group: group,
             idp_households_without_displacement: computed.idp_without_displacement,
         })
@@ -318,7 +320,7 @@ impl Store {
         let computed = self.computed(actor)?;
         Ok(FlowsReport {
             level,
-            flows: figures::flows(&computed.households, from, to, level, group.as_deref()),
+            flows: computed.index.flows(from, to, level, group.as_deref()),
             population_group: group,
         })
     }

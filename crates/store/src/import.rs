@@ -289,16 +289,8 @@ fn merge_household(
     } else {
         summary.households.unchanged += 1;
     }
-    let today_summary = domain::timeline::Summary {
-        status: domain::Status::NotDisplaced,
-        current_location: None,
-        displacements: 0,
-        pendular_visits: 0,
-        returns: 0,
-        days_displaced: 0,
-        moves_back_and_forth: false,
-        displaced_since: None,
-    };
+    // New members' derived state is set by refresh_derived after the merge.
+    let today_summary = domain::timeline::Summary::not_displaced(None);
     let mut person_ids: HashMap<String, String> = HashMap::new();
     let select_person = format!(
         "SELECT id, version, {} FROM people WHERE household_id = $1 AND external_id = $2",

@@ -263,6 +263,28 @@ impl Query {
     fn where_clause(&self) -> String {
         self.conditions.join(" AND ")
     }
+
+    /// One page of `SELECT {columns} {from} WHERE … ORDER BY {order}`, with the total count.
+    fn page<T>(
+        &self,
+        tx: &mut Tx<'_>,
+        (columns, from, order): (&str, &str, &str),
+        (limit, offset): (i64, i64),
+        item: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", self.where_clause()), &self.params)?;
+        let n = self.params.len();
+        let mut params = self.params.clone();
+        params.extend([Value::Int(limit), Value::Int(offset)]);
+        let sql = format!(
+            "SELECT {columns} {from} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            self.where_clause(),
+            n + 1,
+            n + 2
+        );
+        let items = tx.query(&sql, &params)?.iter().map(item).collect::<Result<_, _>>()?;
+        Ok(Page { items, total, limit, offset })
+    }
 }
 
 fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
@@ -520,17 +542,9 @@ impl Store {
         }
         let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
         self.db.read(|tx| {
-            let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", q.where_clause()), &q.params)?;
-            let n = q.params.len();
-            let mut params = q.params.clone();
-            params.push(limit.into());
-            params.push(offset.into());
-            let rows = tx.query(
-                &format!("SELECT {HOUSEHOLD_COLUMNS} {from} WHERE {} ORDER BY h.registration_date DESC, h.id DESC LIMIT ${} OFFSET ${}", q.where_clause(), n + 1, n + 2),
-                &params,
-            )?;
-            let items = rows.iter().map(|r| self.household_from_row(r)).collect::<Result<_, _>>()?;
-            Ok(Page { items, total, limit, offset })
+            q.page(tx, (HOUSEHOLD_COLUMNS, from, "h.registration_date DESC, h.id DESC"), (limit, offset), |r| {
+                self.household_from_row(r)
+            })
         })
     }
 
@@ -565,17 +579,9 @@ impl Store {
         }
         let from = "FROM people p JOIN households h ON h.id = p.household_id";
         self.db.read(|tx| {
-            let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", q.where_clause()), &q.params)?;
-            let n = q.params.len();
-            let mut params = q.params.clone();
-            params.push(limit.into());
-            params.push(offset.into());
-            let rows = tx.query(
-                &format!("SELECT {PERSON_COLUMNS} {from} WHERE {} ORDER BY p.family_name, p.given_name, p.id LIMIT ${} OFFSET ${}", q.where_clause(), n + 1, n + 2),
-                &params,
-            )?;
-            let items = rows.iter().map(|r| self.person_from_row(r)).collect::<Result<_, _>>()?;
-            Ok(Page { items, total, limit, offset })
+            q.page(tx, (PERSON_COLUMNS, from, "p.family_name, p.given_name, p.id"), (limit, offset), |r| {
+                self.person_from_row(r)
+            })
         })
     }
 
@@ -622,22 +628,9 @@ impl Store {
         }
         let from = "FROM movements m JOIN households h ON h.id = m.household_id";
         self.db.read(|tx| {
-            let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", q.where_clause()), &q.params)?;
-            let n = q.params.len();
-            let mut params = q.params.clone();
-            params.push(limit.into());
-            params.push(offset.into());
-            let rows = tx.query(
-                &format!(
-                    "SELECT {MOVEMENT_COLUMNS} {from} WHERE {} ORDER BY m.date DESC, m.id DESC LIMIT ${} OFFSET ${}",
-                    q.where_clause(),
-                    n + 1,
-                    n + 2
-                ),
-                &params,
-            )?;
-            let items = rows.iter().map(|r| self.movement_from_row(r)).collect::<Result<_, _>>()?;
-            Ok(Page { items, total, limit, offset })
+            q.page(tx, (MOVEMENT_COLUMNS, from, "m.date DESC, m.id DESC"), (limit, offset), |r| {
+                self.movement_from_row(r)
+            })
         })
     }
 
@@ -785,17 +778,8 @@ impl Store {
                 ));
             }
             let id = new_id();
-            let pending = Summary {
-                status: Status::NotDisplaced,
-                current_location: None,
-                displacements: 0,
-                pendular_visits: 0,
-                returns: 0,
-                days_displaced: 0,
-                moves_back_and_forth: false,
-                displaced_since: None,
-            };
-            insert_person(tx, actor, &id, household_id, person, &pending, now)?;
+            // Derived for real by refresh_derived below, once the person is in.
+            insert_person(tx, actor, &id, household_id, person, &Summary::not_displaced(None), now)?;
             if person.relationship == Some(Relationship::Head) {
                 tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
             }
