@@ -937,12 +937,19 @@ struct IndexedEffect {
 pub struct FigureIndex {
     groups: Vec<String>,
     places: Vec<String>,
-    people: Vec<((u16, u32, &'static str, &'static str), Steps)>,
-    households: [Vec<((u16, u32), Steps)>; 3],
+    people: Vec<(CellKey, Steps)>,
+    households: [Vec<(GroupPlace, Steps)>; 3],
     effects: Vec<IndexedEffect>,
 }
 
 const UNKNOWN_PLACE: u32 = 0;
+
+/// Interned group and place, with sex and age band.
+type CellKey = (u16, u32, &'static str, &'static str);
+/// Interned group and place.
+type GroupPlace = (u16, u32);
+/// Changes of a count: (day number, +n or −n).
+type Deltas = Vec<(i32, i64)>;
 
 impl FigureIndex {
     /// Builds from households one at a time, so a large registry's timelines need not all be
@@ -961,9 +968,8 @@ impl FigureIndex {
             place_ids.insert(place.to_string(), id);
             id
         };
-        let mut people: std::collections::HashMap<(u16, u32, &'static str, &'static str), Vec<(i32, i64)>> =
-            std::collections::HashMap::new();
-        let mut households: [std::collections::HashMap<(u16, u32), Vec<(i32, i64)>>; 3] = Default::default();
+        let mut people: std::collections::HashMap<CellKey, Deltas> = std::collections::HashMap::new();
+        let mut households: [std::collections::HashMap<GroupPlace, Deltas>; 3] = Default::default();
         let mut effects = Vec::new();
         for h in computed {
             let h = &h;
