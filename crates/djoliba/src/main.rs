@@ -35,6 +35,9 @@ pub enum Command {
     /// External series (DTM, CMP, UNHCR, IDMC figures): import and list.
     #[command(subcommand)]
     Series(commands::series::SeriesCommand),
+    /// The tamper-evident audit log: verify it, list it.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
     /// Manage users.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(&cli, args),
         Command::Figures(args) => commands::figures::run(&cli, args),
         Command::Series(cmd) => commands::series::run(&cli, cmd),
+        Command::Audit(cmd) => commands::audit::run(&cli, cmd),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),
         Command::Backup(args) => commands::backup::run(&cli, args),

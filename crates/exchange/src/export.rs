@@ -36,7 +36,10 @@ fn codes(text: &str) -> String {
 /// Reads what the actor may see, in the import format.
 pub fn registry_tables(store: &Store, actor: &Actor) -> Result<RegistryTables, StoreError> {
     let scope = scope(actor);
-    store.db.read(|tx| {
+    let now = store.now_ms();
+    // An export is a read of everyone's records: audited in the same transaction.
+    store.db.write(|tx| {
+        store::audit::record(tx, actor, now, "export", "registry", "", serde_json::json!({}))?;
         let households = tx
             .query(
                 &format!("SELECT h.external_id, o.code, h.registration_point, h.registration_date, h.population_group, h.origin, h.registered_location, h.shelter_type, h.intention FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE {scope} ORDER BY o.code, h.external_id"),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
-use crate::{new_id, params, Actor, Store};
+use crate::{audit, new_id, params, Actor, Store};
 
 /// Sessions end after this long without use, and in any case after `SESSION_ABSOLUTE_MS`.
 pub const SESSION_IDLE_MS: i64 = 8 * 3600 * 1000;
@@ -90,7 +90,7 @@ impl Store {
                 "INSERT INTO organisations (id, code, name, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
                 params![&org.id, &org.code, &org.name, now, &actor.user_id],
             )?;
-            Ok(())
+            audit::record(tx, actor, now, "create", "organisation", &org.id, serde_json::json!({"code": org.code}))
         })?;
         Ok(org)
     }
@@ -158,7 +158,7 @@ impl Store {
                 "INSERT INTO users (id, username, password_hash, role, organisation_id, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
                 params![&id, &username, &hash, role.as_str(), org.as_ref().map(|o| o.id.clone()), now],
             )?;
-            Ok(())
+            audit::record(tx, actor, now, "create", "user", &id, serde_json::json!({"username": username, "role": role}))
         })?;
         Ok(User { id, username, role, organisation: org.map(|o| o.code), disabled: false })
     }
@@ -204,7 +204,7 @@ impl Store {
     }
 
     /// Checks a password. Unknown users, disabled users and wrong passwords give the same
-    /// answer after the same work (a hash is always verified).
+    /// answer after the same work (a hash is always verified). Every attempt is audited.
     pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<Actor>, StoreError> {
         let username = username.trim().to_lowercase();
         let row = self.db.read(|tx| {
@@ -215,15 +215,30 @@ impl Store {
         })?;
         let hash = row.as_ref().map(|r| r.text(2)).unwrap_or_else(|| DUMMY_HASH.to_string());
         let ok = verify_password(password, &hash);
-        match row {
-            Some(r) if ok && r.int(5) == 0 => Ok(Some(Actor {
+        let actor = match row {
+            Some(r) if ok && r.int(5) == 0 => Some(Actor {
                 user_id: r.text(0),
                 username: r.text(1),
                 role: Role::parse("role", &r.text(3)).map_err(|e| StoreError::Database(e.to_string()))?,
                 organisation_id: r.opt_text(4),
-            })),
-            _ => Ok(None),
-        }
+            }),
+            _ => None,
+        };
+        let now = self.now_ms();
+        self.db.write(|tx| match &actor {
+            Some(a) => audit::record(tx, a, now, "sign_in", "user", &a.user_id, serde_json::json!({})),
+            None => {
+                // The name typed is kept (it may be a mistyped username), never the password.
+                let anonymous = Actor {
+                    user_id: "-".into(),
+                    username: username.chars().take(64).collect(),
+                    role: Role::Viewer,
+                    organisation_id: None,
+                };
+                audit::record(tx, &anonymous, now, "sign_in_failed", "user", "", serde_json::json!({}))
+            }
+        })?;
+        Ok(actor)
     }
 
     /// Opens a session and returns its token, shown once.
@@ -294,6 +309,7 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound("user"));
             }
+            audit::record(tx, actor, self.now_ms(), "set_password", "user", &username, serde_json::json!({}))?;
             tx.execute(
                 "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
                 params![&username],
@@ -312,5 +328,62 @@ mod tests {
     #[test]
     fn dummy_hash_parses() {
         assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
+    }
+}
+
+/// How much of one organisation's records another may see.
+pub const SHARING_LEVELS: &[&str] = &["none", "aggregates", "pseudonymised", "full"];
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Agreement {
+    /// The organisation whose records are shared (code).
+    pub from: String,
+    /// The organisation that may see them (code).
+    pub to: String,
+    /// none, aggregates, pseudonymised or full. Only `full` opens individual records today.
+    pub level: String,
+}
+
+impl Store {
+    /// Records (or changes) what `to` may see of `from`'s records (administrators).
+    pub fn set_agreement(&self, actor: &Actor, from: &str, to: &str, level: &str) -> Result<Agreement, StoreError> {
+        actor.require_admin()?;
+        let level = level.trim().to_ascii_lowercase();
+        if !SHARING_LEVELS.contains(&level.as_str()) {
+            return Err(StoreError::invalid("level", level, "none, aggregates, pseudonymised or full"));
+        }
+        let from_org = self
+            .organisation(from)?
+            .ok_or_else(|| StoreError::invalid("from", from, "the code of an existing organisation"))?;
+        let to_org = self
+            .organisation(to)?
+            .ok_or_else(|| StoreError::invalid("to", to, "the code of an existing organisation"))?;
+        if from_org.id == to_org.id {
+            return Err(StoreError::invalid("to", to, "another organisation than from"));
+        }
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            tx.execute("DELETE FROM sharing_agreements WHERE from_org = $1 AND to_org = $2", params![&from_org.id, &to_org.id])?;
+            tx.execute(
+                "INSERT INTO sharing_agreements (from_org, to_org, level, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+                params![&from_org.id, &to_org.id, &level, now, &actor.user_id],
+            )?;
+            crate::figures::bump_version(tx)?;
+            audit::record(tx, actor, now, "share", "organisation", &from_org.id, serde_json::json!({"to": to_org.code, "level": level}))
+        })?;
+        Ok(Agreement { from: from_org.code, to: to_org.code, level })
+    }
+
+    pub fn agreements(&self) -> Result<Vec<Agreement>, StoreError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT f.code, t.code, a.level FROM sharing_agreements a JOIN organisations f ON f.id = a.from_org JOIN organisations t ON t.id = a.to_org ORDER BY f.code, t.code",
+                    params![],
+                )?
+                .into_iter()
+                .map(|r| Agreement { from: r.text(0), to: r.text(1), level: r.text(2) })
+                .collect())
+        })
     }
 }

@@ -69,7 +69,7 @@ pub struct FlowsReport {
 
 /// Computed figures for one registry version.
 pub struct FiguresCache {
-    inner: Mutex<Option<(i64, Arc<Computed>)>>,
+    inner: Mutex<Option<(i64, String, Arc<Computed>)>>,
 }
 
 impl Default for FiguresCache {
@@ -139,6 +139,7 @@ impl Store {
                     "INSERT INTO solutions (id, household_id, person_id, decided_on, basis, decided_by, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     params![&id, household_id.as_str(), *person_id, decision.decided_on.to_string(), &decision.basis, &decision.decided_by, now, &actor.user_id],
                 )?;
+                crate::audit::record(tx, actor, now, "solution", "household", household_id, serde_json::json!({"solution_id": id, "decided_on": decision.decided_on}))?;
                 out.push(SolutionDecision { id, household_id: household_id.to_string(), person_id: person_id.map(str::to_string), ..decision.clone() });
             }
             bump_version(tx)?;
@@ -194,8 +195,10 @@ impl Store {
         let version =
             self.db.read(|tx| tx.query_int("SELECT version FROM registry_version WHERE id = 1", params![]))?;
         let mut cache = self.figures.inner.lock().map_err(|_| StoreError::Database("figures cache poisoned".into()))?;
-        if let Some((cached, computed)) = cache.as_ref() {
-            if *cached == version {
+        // Figures depend on what the actor may see: one cached computation, for one scope.
+        let scope = scope(actor);
+        if let Some((cached, cached_scope, computed)) = cache.as_ref() {
+            if *cached == version && *cached_scope == scope {
                 return Ok(computed.clone());
             }
         }
@@ -211,7 +214,7 @@ impl Store {
         let index = FigureIndex::build(facts.iter().enumerate().map(|(i, f)| figures::compute_one(i, f)));
         drop(facts);
         let computed = Arc::new(Computed { index, idp_without_displacement });
-        *cache = Some((version, computed.clone()));
+        *cache = Some((version, scope, computed.clone()));
         Ok(computed)
     }
 

@@ -231,6 +231,7 @@ impl Store {
                 }
             }
             crate::figures::bump_version(tx)?;
+            crate::audit::record(tx, actor, now, "import", "registry", file_sha256, serde_json::json!({"file": file_name, "summary": &summary}))?;
             let summary_json = serde_json::to_string(&summary).unwrap_or_default();
             tx.execute(
                 "INSERT INTO import_batches (id, file_name, file_sha256, imported_at, imported_by, summary) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "registry", sql: include_str!("../migrations/0001_registry.sql") },
     Migration { version: 2, name: "figures", sql: include_str!("../migrations/0002_figures.sql") },
     Migration { version: 3, name: "series", sql: include_str!("../migrations/0003_series.sql") },
+    Migration { version: 4, name: "protection", sql: include_str!("../migrations/0004_protection.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::db::{Row, Tx, Value};
 use crate::error::StoreError;
 use crate::reference::CURRENT_GAZETTEER;
-use crate::{new_id, params, Actor, Store};
+use crate::{audit, new_id, params, Actor, Store};
 
 /// A location as stored: P-code and gazetteer, with its name for display.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -461,18 +461,23 @@ impl Store {
             }
             let id = insert_household(tx, actor, &org, household, now, today)?;
             crate::figures::bump_version(tx)?;
+            let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
+            audit::record(tx, actor, now, "register", "household", &id, detail)?;
             Ok(id)
         })?;
         self.household_detail(actor, &id)
     }
 
+    /// A household with its members: a read of personal data, so it is audited.
     pub fn household_detail(&self, actor: &Actor, id: &str) -> Result<HouseholdDetail, StoreError> {
         let today = self.today();
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
             let row = tx
                 .query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = $1 AND {}", scope(actor)), params![id])?
                 .ok_or(StoreError::NotFound("household"))?;
             let household = self.household_from_row(&row)?;
+            audit::record(tx, actor, now, "read", "household", id, json!({}))?;
             let people = tx
                 .query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
                 .iter()
@@ -541,7 +546,9 @@ impl Store {
             q.and("h.back_and_forth = ?", vec![v.into()]);
         }
         let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            audit::record(tx, actor, now, "list", "household", "", json!({"filters": q.conditions.len() - 2}))?;
             q.page(tx, (HOUSEHOLD_COLUMNS, from, "h.registration_date DESC, h.id DESC"), (limit, offset), |r| {
                 self.household_from_row(r)
             })
@@ -578,7 +585,10 @@ impl Store {
             q.and("p.household_id = ?", vec![v.into()]);
         }
         let from = "FROM people p JOIN households h ON h.id = p.household_id";
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            // The search text may be a name: only the number of filters is logged.
+            audit::record(tx, actor, now, "list", "person", "", json!({"filters": q.conditions.len() - 2}))?;
             q.page(tx, (PERSON_COLUMNS, from, "p.family_name, p.given_name, p.id"), (limit, offset), |r| {
                 self.person_from_row(r)
             })
@@ -586,7 +596,9 @@ impl Store {
     }
 
     pub fn person(&self, actor: &Actor, id: &str) -> Result<Person, StoreError> {
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            audit::record(tx, actor, now, "read", "person", id, json!({}))?;
             let row = tx
                 .query_opt(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?
                 .ok_or(StoreError::NotFound("person"))?;
@@ -735,7 +747,9 @@ impl Store {
                 }
                 changes.push(("head_person_id", head.into()));
             }
-            apply_changes(tx, "households", "household", id, version, &changes, &old, actor, now, &reason)?;
+            if apply_changes(tx, "households", "household", id, version, &changes, &old, actor, now, &reason)? {
+                audit::record(tx, actor, now, "update", "household", id, json!({"version": version + 1}))?;
+            }
             Ok(())
         })?;
         self.household_detail(actor, id)
@@ -784,6 +798,7 @@ impl Store {
                 tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
             }
             refresh_derived(tx, household_id, today)?;
+            audit::record(tx, actor, now, "add_member", "household", household_id, json!({"person_id": id}))?;
             Ok(id)
         })?;
         self.person(actor, &id)
@@ -809,7 +824,9 @@ impl Store {
                 .ok_or(StoreError::NotFound("person"))?;
             let version = row.int(0);
             let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.0.iter().skip(2).cloned()).collect();
-            apply_changes(tx, "people", "person", person_id, version, &person_changes(person), &old, actor, now, &reason)?;
+            if apply_changes(tx, "people", "person", person_id, version, &person_changes(person), &old, actor, now, &reason)? {
+                audit::record(tx, actor, now, "update", "person", person_id, json!({"version": version + 1}))?;
+            }
             Ok(())
         })?;
         self.person(actor, person_id)
@@ -869,6 +886,15 @@ impl Store {
             )?;
             insert_movement(tx, actor, &id, household_id, person_id.as_deref(), movement, seq, now)?;
             refresh_derived(tx, household_id, today)?;
+            audit::record(
+                tx,
+                actor,
+                now,
+                "record_movement",
+                "household",
+                household_id,
+                json!({"movement_id": id, "kind": movement.kind}),
+            )?;
             Ok(id)
         })?;
         self.movement(actor, &id)
@@ -901,7 +927,8 @@ impl Store {
             tx.execute("UPDATE movements SET voided_at = $1, voided_by = $2, void_reason = $3 WHERE id = $4", params![now, &actor.user_id, &reason, id])?;
             let version = tx.query_int("SELECT COUNT(*) FROM record_versions WHERE entity = 'movement' AND entity_id = $1", params![id])? + 2;
             write_version(tx, "movement", id, version, now, &actor.user_id, &reason, &json!({"voided": {"from": false, "to": true}}))?;
-            refresh_derived(tx, &household_id, today)
+            refresh_derived(tx, &household_id, today)?;
+            audit::record(tx, actor, now, "void", "movement", id, json!({}))
         })?;
         self.movement(actor, id)
     }
@@ -952,10 +979,20 @@ impl Store {
 }
 
 /// Row scoping: the one place that says which households an actor may see. Every query on
-/// households, people and movements includes it. Finer scopes (organisation, location,
-/// sharing agreements) belong here.
-pub fn scope(_actor: &Actor) -> String {
-    "1 = 1".to_string()
+/// households, people and movements includes it. Administrators see every organisation's
+/// records; other users their own organisation's, and those of organisations that share with
+/// theirs in full (a `sharing_agreements` row); a user of no organisation sees none.
+pub fn scope(actor: &Actor) -> String {
+    if actor.role == Role::Admin {
+        return "1 = 1".to_string();
+    }
+    match &actor.organisation_id {
+        // Identifiers come from the database (UUIDs); checked anyway before going into SQL.
+        Some(org) if org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => format!(
+            "(h.organisation_id = '{org}' OR h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level = 'full'))"
+        ),
+        _ => "1 = 0".to_string(),
+    }
 }
 
 /// Applies field changes to one row of `table` (`households` or `people`): compares each new

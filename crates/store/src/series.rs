@@ -170,6 +170,7 @@ impl Store {
                 "INSERT INTO external_series (id, name, source, method, population_group, published_on, file_name, file_sha256, rows_skipped, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 params![&id, name, meta.source.trim(), meta.method.trim(), &group, meta.published_on.clone(), file_name, file_sha256, report.unmatched.len() as i64, now, &actor.user_id],
             )?;
+            crate::audit::record(tx, actor, now, "import_series", "series", &id, serde_json::json!({"name": name, "rows": matched.len()}))?;
             for (row, m) in &matched {
                 tx.execute(
                     "INSERT INTO external_figures (series_id, row_number, reference_date, round, pcode, gazetteer, admin_level, matched_by, place_as_given, individuals, households, females, males) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",

@@ -25,6 +25,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         healthz, login, logout, me, list_organisations, create_organisation, list_users, create_user,
+        list_agreements, set_agreement, audit_log, audit_verify,
         search_locations, get_location, population_groups, sectors,
         list_households, register_household, get_household, update_household, household_history, add_member,
         record_household_movement, list_people, get_person, update_person, person_history, record_person_movement,

@@ -7,4 +7,5 @@ mod cli;
 mod conformance;
 mod figures;
 mod import;
+mod protection;
 mod support;

@@ -1,0 +1,100 @@
+//! Need-to-know access and the tamper-evident audit, on both databases.
+
+use store::registry::HouseholdFilter;
+use store::{params, Actor, StoreError};
+
+use crate::support::*;
+
+#[test]
+fn organisations_see_only_their_records_unless_another_shares_in_full() {
+    for t in stores() {
+        let store = &t.store;
+        let nrc_clerk = registrar(store);
+        let admin = Actor::system();
+        store.create_organisation(&admin, "IOM", "International Organization for Migration").unwrap();
+        store.create_user(&admin, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom clerk password").unwrap();
+        let iom_clerk = store.verify_login("iom-clerk", "iom clerk password").unwrap().unwrap();
+        let detail = store
+            .register_household(&nrc_clerk, &household("HH-P1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        let id = detail.household.id.clone();
+        let person_id = detail.members[0].person.id.clone();
+
+        assert!(
+            matches!(store.household_detail(&iom_clerk, &id), Err(StoreError::NotFound(_))),
+            "{}: another organisation's record answers not found",
+            t.backend
+        );
+        assert!(matches!(store.person(&iom_clerk, &person_id), Err(StoreError::NotFound(_))));
+        assert_eq!(store.list_households(&iom_clerk, &HouseholdFilter::default()).unwrap().total, 0);
+        assert_eq!(store.list_people(&iom_clerk, &Default::default()).unwrap().total, 0);
+        let movement = detail.movements[0].id.clone();
+        assert!(matches!(store.void_movement(&iom_clerk, &movement, "not mine"), Err(StoreError::NotFound(_))));
+        let figures = store.stock_figures(&iom_clerk, "2024-01-01", 1, None).unwrap();
+        assert!(figures.stock.cells.is_empty(), "{}: figures are scoped too", t.backend);
+        assert_eq!(
+            store
+                .stock_figures(&nrc_clerk, "2024-01-01", 1, None)
+                .unwrap()
+                .stock
+                .cells
+                .iter()
+                .map(|c| c.individuals)
+                .sum::<u64>(),
+            2
+        );
+
+        store.set_agreement(&admin, "NRC", "IOM", "aggregates").unwrap();
+        assert!(store.household_detail(&iom_clerk, &id).is_err(), "aggregates do not open individual records");
+        store.set_agreement(&admin, "NRC", "IOM", "full").unwrap();
+        assert_eq!(store.household_detail(&iom_clerk, &id).unwrap().household.external_id, "HH-P1", "{}", t.backend);
+        assert!(store.household_detail(&nrc_clerk, &id).is_ok());
+        assert!(matches!(store.set_agreement(&nrc_clerk, "IOM", "NRC", "full"), Err(StoreError::Forbidden(_))));
+        assert!(matches!(store.set_agreement(&admin, "NRC", "IOM", "most"), Err(StoreError::Invalid(_))));
+    }
+}
+
+#[test]
+fn the_audit_chain_records_actions_and_detects_tampering() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        assert!(store.verify_login("nobody", "wrong password here").unwrap().is_none());
+        let detail = store
+            .register_household(&clerk, &household("HH-A1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        store.household_detail(&clerk, &detail.household.id).unwrap();
+        exchange::export::registry_tables(store, &clerk).unwrap();
+        let entries = store.audit_entries(&Actor::system(), 100, 0).unwrap();
+        let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+        for expected in ["create", "sign_in", "sign_in_failed", "register", "read", "export"] {
+            assert!(actions.contains(&expected), "{}: {expected} missing from {actions:?}", t.backend);
+        }
+        let all = serde_json::to_string(&entries).unwrap();
+        assert!(!all.contains("Aminata") && !all.contains("Maïga"), "no personal data in the audit log");
+        let check = store.verify_audit().unwrap();
+        assert_eq!(check.problem, None, "{}", t.backend);
+        assert!(check.rows >= 6);
+
+        store
+            .db
+            .write(|tx| tx.execute("UPDATE audit_log SET actor_name = 'someone else' WHERE seq = 3", params![]))
+            .unwrap();
+        let problem = store.verify_audit().unwrap().problem.expect("tampering detected");
+        assert!(problem.contains("row 3 was altered"), "{}: {problem}", t.backend);
+        store
+            .db
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE audit_log SET actor_name = (SELECT actor_name FROM audit_log WHERE seq = 2) WHERE seq = 3",
+                    params![],
+                )
+            })
+            .unwrap();
+
+        let last = check.rows;
+        store.db.write(|tx| tx.execute("DELETE FROM audit_log WHERE seq = $1", params![last])).unwrap();
+        let problem = store.verify_audit().unwrap().problem.expect("a removed row is detected");
+        assert!(problem.contains("removed") || problem.contains("altered"), "{}: {problem}", t.backend);
+    }
+}

@@ -1,0 +1,130 @@
+//! The audit log: every change, every read of a person's record, every export and every
+//! sign-in, written in the same transaction as the action, chained by hashes so that an edited
+//! or deleted row is detected (`djoliba audit verify`). Details never hold personal data.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::Tx;
+use crate::error::StoreError;
+use crate::{params, Actor, Store};
+
+/// The hash of a row: the previous row's hash, then every stored column but the hash itself
+/// (seq, at, actor id, actor name, action, entity, entity id, detail).
+fn chain_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends one audit row in the caller's transaction.
+pub fn record(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: i64,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    let head = tx
+        .query_opt("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", params![])?
+        .ok_or_else(|| StoreError::Database("the audit head is missing".into()))?;
+    let (seq, prev) = (head.int(0), head.text(1));
+    let detail = detail.to_string();
+    let hash = chain_hash(&[
+        &prev,
+        &seq.to_string(),
+        &now.to_string(),
+        &actor.user_id,
+        &actor.username,
+        action,
+        entity,
+        entity_id,
+        &detail,
+    ]);
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        params![seq, now, &actor.user_id, &actor.username, action, entity, entity_id, &detail, &prev, &hash],
+    )?;
+    tx.execute("UPDATE audit_head SET hash = $1 WHERE id = 1", params![&hash])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// The outcome of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AuditCheck {
+    pub rows: i64,
+    /// The first problem found: the row and what is wrong with it.
+    pub problem: Option<String>,
+}
+
+impl Store {
+    /// Checks every row's hash and link, and that no row is missing at the end.
+    pub fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
+        self.db.read(|tx| {
+            let rows = tx.query("SELECT seq, at, actor_id, actor_name, action, entity, entity_id, detail, prev_hash, hash FROM audit_log ORDER BY seq", params![])?;
+            let head = tx.query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", params![])?;
+            let mut prev = "genesis".to_string();
+            let mut expected_seq = 1;
+            for r in &rows {
+                let seq = r.int(0);
+                let problem = if seq != expected_seq {
+                    Some(format!("row {expected_seq} is missing (the next row is {seq})"))
+                } else if r.text(8) != prev {
+                    Some(format!("row {seq} does not follow row {}: its previous hash differs", seq - 1))
+                } else if chain_hash(&[&prev, &seq.to_string(), &r.int(1).to_string(), &r.text(2), &r.text(3), &r.text(4), &r.text(5), &r.text(6), &r.text(7)]) != r.text(9) {
+                    Some(format!("row {seq} was altered: its content does not match its hash"))
+                } else {
+                    None
+                };
+                if problem.is_some() {
+                    return Ok(AuditCheck { rows: rows.len() as i64, problem });
+                }
+                prev = r.text(9);
+                expected_seq += 1;
+            }
+            if let Some(h) = head {
+                if h.int(0) != expected_seq - 1 || h.text(1) != prev {
+                    return Ok(AuditCheck { rows: rows.len() as i64, problem: Some(format!("the log ends at row {} but {} rows were written: the last rows were removed", expected_seq - 1, h.int(0))) });
+                }
+            }
+            Ok(AuditCheck { rows: rows.len() as i64, problem: None })
+        })
+    }
+
+    /// The latest audit rows, newest first (administrators).
+    pub fn audit_entries(&self, actor: &Actor, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        actor.require_admin()?;
+        self.db.read(|tx| {
+            Ok(tx
+                .query("SELECT seq, at, actor_name, action, entity, entity_id, detail FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2", params![limit.clamp(1, 10_000), offset.max(0)])?
+                .into_iter()
+                .map(|r| AuditEntry {
+                    seq: r.int(0),
+                    at: chrono::DateTime::from_timestamp_millis(r.int(1)).map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    actor: r.text(2),
+                    action: r.text(3),
+                    entity: r.text(4),
+                    entity_id: r.text(5),
+                    detail: serde_json::from_str(&r.text(6)).unwrap_or(serde_json::Value::Null),
+                })
+                .collect())
+        })
+    }
+}
