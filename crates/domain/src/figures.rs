@@ -583,70 +583,103 @@ type KindCounts = BTreeMap<String, u64>;
 
 /// Flows in the period (from, to], with the origin–destination matrix at admin `level`.
 pub fn flows(computed: &[ComputedHousehold], from: NaiveDate, to: NaiveDate, level: u8, group: Option<&str>) -> Flows {
-    let mut counts: BTreeMap<(String, FlowKind), (u64, HashSet<usize>)> = BTreeMap::new();
-    let mut matrix: BTreeMap<(String, FlowKind, String, String), u64> = BTreeMap::new();
-    let mut accounts: BTreeMap<String, (KindCounts, KindCounts)> = BTreeMap::new();
+    let mut tally = FlowTally::default();
     for h in computed {
         let g = h.population_group.as_str();
         if group.is_some_and(|wanted| wanted != g) {
             continue;
         }
-        accounts.entry(g.to_string()).or_default();
+        tally.group(g);
         for e in h.effects.iter().filter(|e| from < e.date && e.date <= to) {
-            let entry = counts.entry((g.to_string(), e.kind)).or_default();
-            entry.0 += 1;
-            entry.1.insert(h.id);
-            if e.kind.moves_people() {
-                let key = (
-                    g.to_string(),
-                    e.kind,
-                    place_at_level(e.from.as_deref(), level),
-                    place_at_level(e.to.as_deref(), level),
-                );
-                *matrix.entry(key).or_default() += 1;
-            }
-            let account = accounts.entry(g.to_string()).or_default();
-            match e.stock_change {
-                1 => *account.0.entry(e.kind.as_str().to_string()).or_default() += 1,
-                -1 => *account.1.entry(e.kind.as_str().to_string()).or_default() += 1,
+            let places = || (place_at_level(e.from.as_deref(), level), place_at_level(e.to.as_deref(), level));
+            tally.add(g, h.id as u64, e.kind, places, e.stock_change);
+        }
+    }
+    tally.finish(from, to, |g, on| total(computed, on, g))
+}
+
+/// What flows add up: individuals and households per kind, origin–destination pairs, and
+/// each group's inflows and outflows.
+#[derive(Default)]
+struct FlowTally {
+    counts: BTreeMap<(String, FlowKind), (u64, HashSet<u64>)>,
+    matrix: BTreeMap<(String, FlowKind, String, String), u64>,
+    accounts: BTreeMap<String, (KindCounts, KindCounts)>,
+}
+
+impl FlowTally {
+    /// A group gets an account even when nothing happened to it in the period.
+    fn group(&mut self, group: &str) {
+        if !self.accounts.contains_key(group) {
+            self.accounts.insert(group.to_string(), Default::default());
+        }
+    }
+
+    fn add(
+        &mut self,
+        group: &str,
+        household: u64,
+        kind: FlowKind,
+        places: impl FnOnce() -> (String, String),
+        stock_change: i8,
+    ) {
+        let entry = self.counts.entry((group.to_string(), kind)).or_default();
+        entry.0 += 1;
+        entry.1.insert(household);
+        if kind.moves_people() {
+            let (origin, destination) = places();
+            *self.matrix.entry((group.to_string(), kind, origin, destination)).or_default() += 1;
+        }
+        self.group(group);
+        if let Some(account) = self.accounts.get_mut(group) {
+            match stock_change {
+                1 => *account.0.entry(kind.as_str().to_string()).or_default() += 1,
+                -1 => *account.1.entry(kind.as_str().to_string()).or_default() += 1,
                 _ => {}
             }
         }
     }
-    Flows {
-        from,
-        to,
-        counts: counts
-            .into_iter()
-            .map(|((population_group, kind), (individuals, households))| FlowCount {
-                population_group,
-                kind,
-                individuals,
-                households: households.len() as u64,
-            })
-            .collect(),
-        matrix: matrix
-            .into_iter()
-            .map(|((population_group, kind, origin, destination), individuals)| OriginDestination {
-                population_group,
-                kind,
-                origin,
-                destination,
-                individuals,
-            })
-            .collect(),
-        accounts: accounts
-            .into_iter()
-            .map(|(population_group, (inflows_by_kind, outflows_by_kind))| StockAndFlow {
-                stock_start: total(computed, from, &population_group),
-                stock_end: total(computed, to, &population_group),
-                inflows: inflows_by_kind.values().sum(),
-                outflows: outflows_by_kind.values().sum(),
-                population_group,
-                inflows_by_kind,
-                outflows_by_kind,
-            })
-            .collect(),
+
+    /// `stock_at(group, date)`: the group's stock at a date, for the accounts.
+    fn finish(self, from: NaiveDate, to: NaiveDate, stock_at: impl Fn(&str, NaiveDate) -> u64) -> Flows {
+        Flows {
+            from,
+            to,
+            counts: self
+                .counts
+                .into_iter()
+                .map(|((population_group, kind), (individuals, households))| FlowCount {
+                    population_group,
+                    kind,
+                    individuals,
+                    households: households.len() as u64,
+                })
+                .collect(),
+            matrix: self
+                .matrix
+                .into_iter()
+                .map(|((population_group, kind, origin, destination), individuals)| OriginDestination {
+                    population_group,
+                    kind,
+                    origin,
+                    destination,
+                    individuals,
+                })
+                .collect(),
+            accounts: self
+                .accounts
+                .into_iter()
+                .map(|(population_group, (inflows_by_kind, outflows_by_kind))| StockAndFlow {
+                    stock_start: stock_at(&population_group, from),
+                    stock_end: stock_at(&population_group, to),
+                    inflows: inflows_by_kind.values().sum(),
+                    outflows: outflows_by_kind.values().sum(),
+                    population_group,
+                    inflows_by_kind,
+                    outflows_by_kind,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -1138,71 +1171,22 @@ impl FigureIndex {
         let (f, t) = (day_number(from), day_number(to));
         let start = self.effects.partition_point(|e| e.date <= f);
         let end = self.effects.partition_point(|e| e.date <= t);
-        let mut counts: BTreeMap<(String, FlowKind), (u64, HashSet<u32>)> = BTreeMap::new();
-        let mut matrix: BTreeMap<(String, FlowKind, String, String), u64> = BTreeMap::new();
-        let mut accounts: BTreeMap<u16, (KindCounts, KindCounts)> = BTreeMap::new();
-        for g in 0..self.groups.len() as u16 {
-            if self.group_wanted(g, group) {
-                accounts.entry(g).or_default();
+        let mut tally = FlowTally::default();
+        for (g, name) in self.groups.iter().enumerate() {
+            if self.group_wanted(g as u16, group) {
+                tally.group(name);
             }
         }
         for e in &self.effects[start..end] {
-            if !self.group_wanted(e.group, group) {
-                continue;
-            }
-            let name = &self.groups[e.group as usize];
-            let entry = counts.entry((name.clone(), e.kind)).or_default();
-            entry.0 += 1;
-            entry.1.insert(e.household);
-            if e.kind.moves_people() {
-                *matrix
-                    .entry((name.clone(), e.kind, self.place(e.from, level), self.place(e.to, level)))
-                    .or_default() += 1;
-            }
-            let account = accounts.entry(e.group).or_default();
-            match e.stock_change {
-                1 => *account.0.entry(e.kind.as_str().to_string()).or_default() += 1,
-                -1 => *account.1.entry(e.kind.as_str().to_string()).or_default() += 1,
-                _ => {}
+            if self.group_wanted(e.group, group) {
+                let places = || (self.place(e.from, level), self.place(e.to, level));
+                tally.add(&self.groups[e.group as usize], e.household as u64, e.kind, places, e.stock_change);
             }
         }
-        let mut accounts: Vec<StockAndFlow> = accounts
-            .into_iter()
-            .map(|(g, (inflows_by_kind, outflows_by_kind))| StockAndFlow {
-                population_group: self.groups[g as usize].clone(),
-                stock_start: self.total(g, f),
-                stock_end: self.total(g, t),
-                inflows: inflows_by_kind.values().sum(),
-                outflows: outflows_by_kind.values().sum(),
-                inflows_by_kind,
-                outflows_by_kind,
-            })
-            .collect();
-        accounts.sort_by(|a, b| a.population_group.cmp(&b.population_group));
-        Flows {
-            from,
-            to,
-            counts: counts
-                .into_iter()
-                .map(|((population_group, kind), (individuals, households))| FlowCount {
-                    population_group,
-                    kind,
-                    individuals,
-                    households: households.len() as u64,
-                })
-                .collect(),
-            matrix: matrix
-                .into_iter()
-                .map(|((population_group, kind, origin, destination), individuals)| OriginDestination {
-                    population_group,
-                    kind,
-                    origin,
-                    destination,
-                    individuals,
-                })
-                .collect(),
-            accounts,
-        }
+        tally.finish(from, to, |name, on| match self.groups.iter().position(|g| g == name) {
+            Some(g) => self.total(g as u16, day_number(on)),
+            None => 0,
+        })
     }
 }
 
