@@ -947,6 +947,13 @@ impl Steps {
     }
 }
 
+/// The day a person turns `years`, as `age_band` counts it: someone born on 29 February
+/// turns a year older on 1 March in other years.
+fn birthday(birth: NaiveDate, years: i32) -> NaiveDate {
+    let year = birth.year() + years;
+    birth.with_year(year).or_else(|| NaiveDate::from_ymd_opt(year, 3, 1)).unwrap_or(NaiveDate::MAX)
+}
+
 fn day_number(date: NaiveDate) -> i32 {
     date.num_days_from_ce()
 }
@@ -1023,11 +1030,9 @@ impl FigureIndex {
                 let mut cuts = vec![start];
                 if let Some(b) = birth {
                     for years in [0, 5, 12, 18, 60] {
-                        if let Some(birthday) = b.checked_add_months(chrono::Months::new(12 * years)) {
-                            let d = day_number(birthday);
-                            if d > start && d < end {
-                                cuts.push(d);
-                            }
+                        let d = day_number(birthday(b, years));
+                        if d > start && d < end {
+                            cuts.push(d);
                         }
                     }
                 }

@@ -1136,6 +1136,51 @@ pub(crate) fn person_values(p: &NewPerson) -> Vec<Value> {
     ]
 }
 
+const PERSON_INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "household_id",
+    "external_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "other_spellings",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "relationship",
+    "documents_held",
+    "documents_missing",
+    "specific_needs",
+    "phone",
+    "name_folded",
+    "status",
+    "current_location",
+    "current_location_gazetteer",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+];
+
+/// A new person's row, with the state derived for them.
+fn person_row(actor: &Actor, id: &str, household_id: &str, p: &NewPerson, derived: &Summary, now: i64) -> Vec<Value> {
+    let mut values = vec![Value::from(id), household_id.into()];
+    values.extend(person_values(p));
+    values.extend([
+        person_name_key(p).into(),
+        derived.status.as_str().into(),
+        derived.current_location.clone().into(),
+        derived.current_location.as_ref().map(|_| CURRENT_GAZETTEER).into(),
+        Value::Int(1),
+        Value::Int(now),
+        actor.user_id.clone().into(),
+        Value::Int(now),
+        actor.user_id.clone().into(),
+    ]);
+    values
+}
+
 /// Inserts a person with the state derived for them.
 pub(crate) fn insert_person(
     tx: &mut Tx<'_>,
@@ -1146,22 +1191,59 @@ pub(crate) fn insert_person(
     derived: &Summary,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut values = vec![Value::from(id), household_id.into()];
-    values.extend(person_values(p));
-    values.extend([
-        person_name_key(p).into(),
-        derived.status.as_str().into(),
-        derived.current_location.clone().into(),
-        derived.current_location.as_ref().map(|_| CURRENT_GAZETTEER).into(),
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![person_row(actor, id, household_id, p, derived, now)])
+}
+
+const MOVEMENT_INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "household_id",
+    "person_id",
+    "external_id",
+    "kind",
+    "date",
+    "date_precision",
+    "from_location",
+    "from_gazetteer",
+    "to_location",
+    "to_gazetteer",
+    "country",
+    "cause",
+    "source",
+    "seq",
+    "recorded_at",
+    "recorded_by",
+];
+
+#[allow(clippy::too_many_arguments)]
+fn movement_row(
+    actor: &Actor,
+    id: &str,
+    household_id: &str,
+    person_id: Option<&str>,
+    m: &NewMovement,
+    seq: i64,
+    now: i64,
+) -> Vec<Value> {
+    let gaz = |loc: &Option<String>| Value::from(loc.as_ref().map(|_| CURRENT_GAZETTEER));
+    vec![
+        id.into(),
+        household_id.into(),
+        person_id.into(),
+        m.external_id.clone().into(),
+        m.kind.as_str().into(),
+        m.date.iso().into(),
+        m.date.precision.as_str().into(),
+        m.from.clone().into(),
+        gaz(&m.from),
+        m.to.clone().into(),
+        gaz(&m.to),
+        m.country.clone().into(),
+        m.cause.map(|c| c.as_str()).into(),
+        m.source.clone().into(),
+        Value::Int(seq),
         Value::Int(now),
         actor.user_id.clone().into(),
-    ]);
-    tx.execute(
-        "INSERT INTO people (id, household_id, external_id, given_name, family_name, father_name, other_spellings, sex, birth_date, birth_date_precision, relationship, documents_held, documents_missing, specific_needs, phone, name_folded, status, current_location, current_location_gazetteer, version, created_at, created_by, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $21, $20, $21)",
-        &values,
-    )?;
-    Ok(())
+    ]
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1175,17 +1257,11 @@ pub(crate) fn insert_movement(
     seq: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
-    tx.execute(
-        "INSERT INTO movements (id, household_id, person_id, external_id, kind, date, date_precision, from_location, from_gazetteer, to_location, to_gazetteer, country, cause, source, seq, recorded_at, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        params![
-            id, household_id, person_id, m.external_id.clone(), m.kind.as_str(), m.date.iso(), m.date.precision.as_str(),
-            m.from.clone(), gaz(&m.from), m.to.clone(), gaz(&m.to), m.country.clone(), m.cause.map(|c| c.as_str()),
-            m.source.clone(), seq, now, &actor.user_id
-        ],
-    )?;
-    Ok(())
+    tx.insert_rows(
+        "movements",
+        MOVEMENT_INSERT_COLUMNS,
+        vec![movement_row(actor, id, household_id, person_id, m, seq, now)],
+    )
 }
 
 /// Household and per-person events of a household's movement rows (columns as in
@@ -1344,13 +1420,21 @@ pub(crate) fn insert_household(
             summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()), now, &actor.user_id
         ],
     )?;
+    // Members and movements go in one statement each.
+    let mut people = Vec::with_capacity(h.members.len());
     for (p, pid) in h.members.iter().zip(&person_ids) {
         let own = person_events.get(pid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let s = timeline::replay_person(&household_events, own, h.current_location.clone(), today).map_err(relabel)?;
-        insert_person(tx, actor, pid, &id, p, &s, now)?;
+        people.push(person_row(actor, pid, &id, p, &s, now));
     }
-    for (i, (m, mid)) in h.movements.iter().zip(&movement_ids).enumerate() {
-        insert_movement(tx, actor, mid, &id, movement_people[i], m, i as i64 + 1, now)?;
-    }
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, people)?;
+    let movements = h
+        .movements
+        .iter()
+        .zip(&movement_ids)
+        .enumerate()
+        .map(|(i, (m, mid))| movement_row(actor, mid, &id, movement_people[i], m, i as i64 + 1, now))
+        .collect();
+    tx.insert_rows("movements", MOVEMENT_INSERT_COLUMNS, movements)?;
     Ok(id)
 }
