@@ -206,14 +206,26 @@ code_list! {
     /// A user's role. Finer access control (scopes, agreements) builds on these.
     Role {
         Admin = "admin" | "administrateur",
+        ImOfficer = "im_officer" | "information management officer" | "gestionnaire de l information",
         Registrar = "registrar" | "enregistreur" | "agent d enregistrement",
-        Viewer = "viewer" | "lecteur",
+        Protection = "protection" | "protection caseworker" | "caseworker" | "agent de protection",
+        Viewer = "viewer" | "lecteur" | "donor" | "bailleur",
     }
 }
 
 impl Role {
     pub fn can_write_registry(self) -> bool {
-        matches!(self, Role::Admin | Role::Registrar)
+        matches!(self, Role::Admin | Role::ImOfficer | Role::Registrar | Role::Protection)
+    }
+
+    /// Protection-related specific needs (GBV, separated children…): need to know only.
+    pub fn sees_protection_needs(self) -> bool {
+        matches!(self, Role::Admin | Role::Protection)
+    }
+
+    /// Phone numbers: for those who contact people.
+    pub fn sees_phone(self) -> bool {
+        matches!(self, Role::Admin | Role::Protection | Role::Registrar)
     }
 }
 

@@ -56,10 +56,22 @@ pub fn registry_tables(store: &Store, actor: &Actor) -> Result<RegistryTables, S
             .into_iter()
             .map(|r| {
                 let spellings: Vec<String> = serde_json::from_str(&r.text(5)).unwrap_or_default();
+                // The same need to know as in API answers.
+                let needs: Vec<String> = r
+                    .text(12)
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .filter(|c| {
+                        actor.role.sees_protection_needs()
+                            || domain::SpecificNeed::parse("", c).is_ok_and(|n| !n.is_protection_sensitive())
+                    })
+                    .map(str::to_string)
+                    .collect();
+                let phone = if actor.role.sees_phone() { r.text(13) } else { String::new() };
                 vec![
                     r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), spellings.join("|"), r.text(6),
                     display_date(&r.text(7), &r.text(8)), String::new(), r.text(9), codes(&r.text(10)),
-                    codes(&r.text(11)), codes(&r.text(12)), r.text(13),
+                    codes(&r.text(11)), needs.join(" "), phone,
                 ]
             })
             .collect();

@@ -321,7 +321,9 @@ fn merge_household(
             Some(r) => {
                 let pid = r.text(0);
                 let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(r.0.iter().skip(2).cloned()).collect();
-                if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(p), &old, actor, now, reason)?
+                // Columns: id, version, then PERSON_FIELDS (specific_needs at 13, phone at 14).
+                let p = crate::registry::keep_hidden_fields(actor, p, &r.text(13), r.opt_text(14));
+                if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(&p), &old, actor, now, reason)?
                 {
                     summary.people.updated += 1;
                 } else {

@@ -213,8 +213,12 @@ fn ms_to_rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
-fn join_codes<T: std::fmt::Display>(codes: &[T]) -> String {
-    codes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+/// Codes in one canonical order, so the same set never reads as a change.
+fn join_codes<T: std::fmt::Display + Ord + Clone>(codes: &[T]) -> String {
+    let mut sorted = codes.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
 }
 
 fn split_codes<T>(text: &str, parse: fn(&str, &str) -> Result<T, FieldError>) -> Vec<T> {
@@ -481,8 +485,12 @@ impl Store {
             let people = tx
                 .query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
                 .iter()
-                .map(|r| self.person_from_row(r))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|r| {
+                    let mut person = self.person_from_row(r)?;
+                    redact(actor, &mut person);
+                    Ok(person)
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
             let movement_rows = tx.query(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1 ORDER BY m.date, m.seq"), params![id])?;
             let movements = movement_rows.iter().map(|r| self.movement_from_row(r)).collect::<Result<Vec<_>, _>>()?;
             let (household_events, person_events) = events_of(&movement_rows);
@@ -590,7 +598,9 @@ impl Store {
             // The search text may be a name: only the number of filters is logged.
             audit::record(tx, actor, now, "list", "person", "", json!({"filters": q.conditions.len() - 2}))?;
             q.page(tx, (PERSON_COLUMNS, from, "p.family_name, p.given_name, p.id"), (limit, offset), |r| {
-                self.person_from_row(r)
+                let mut person = self.person_from_row(r)?;
+                redact(actor, &mut person);
+                Ok(person)
             })
         })
     }
@@ -602,7 +612,9 @@ impl Store {
             let row = tx
                 .query_opt(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?
                 .ok_or(StoreError::NotFound("person"))?;
-            self.person_from_row(&row)
+            let mut person = self.person_from_row(&row)?;
+            redact(actor, &mut person);
+            Ok(person)
         })
     }
 
@@ -824,7 +836,9 @@ impl Store {
                 .ok_or(StoreError::NotFound("person"))?;
             let version = row.int(0);
             let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.0.iter().skip(2).cloned()).collect();
-            if apply_changes(tx, "people", "person", person_id, version, &person_changes(person), &old, actor, now, &reason)? {
+            // Columns: version, household_id, then PERSON_FIELDS (specific_needs at 13, phone at 14).
+            let person = keep_hidden_fields(actor, person, &row.text(13), row.opt_text(14));
+            if apply_changes(tx, "people", "person", person_id, version, &person_changes(&person), &old, actor, now, &reason)? {
                 audit::record(tx, actor, now, "update", "person", person_id, json!({"version": version + 1}))?;
             }
             Ok(())
@@ -976,6 +990,37 @@ impl Store {
             Ok(versions)
         })
     }
+}
+
+/// Field-level need to know: protection-related specific needs and phone numbers are removed
+/// from what roles without that need receive (API answers and exports alike).
+pub fn redact(actor: &Actor, person: &mut Person) {
+    if !actor.role.sees_protection_needs() {
+        person.specific_needs.retain(|n| !n.is_protection_sensitive());
+    }
+    if !actor.role.sees_phone() {
+        person.phone = None;
+    }
+}
+
+/// What a user who may not see some fields sends back lacks them: the recorded values stay.
+pub(crate) fn keep_hidden_fields(
+    actor: &Actor,
+    submitted: &NewPerson,
+    recorded_needs: &str,
+    recorded_phone: Option<String>,
+) -> NewPerson {
+    let mut person = submitted.clone();
+    if !actor.role.sees_protection_needs() {
+        person.specific_needs.retain(|n| !n.is_protection_sensitive());
+        let hidden =
+            split_codes(recorded_needs, SpecificNeed::parse).into_iter().filter(|n| n.is_protection_sensitive());
+        person.specific_needs.extend(hidden);
+    }
+    if !actor.role.sees_phone() {
+        person.phone = recorded_phone;
+    }
+    person
 }
 
 /// Row scoping: the one place that says which households an actor may see. Every query on

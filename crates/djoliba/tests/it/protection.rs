@@ -98,3 +98,64 @@ fn the_audit_chain_records_actions_and_detects_tampering() {
         assert!(problem.contains("removed") || problem.contains("altered"), "{}: {problem}", t.backend);
     }
 }
+
+#[test]
+fn protection_needs_and_phones_reach_only_those_who_need_them() {
+    for t in stores() {
+        let store = &t.store;
+        let admin = Actor::system();
+        let clerk = registrar(store);
+        let mut input = household("HH-N1");
+        input.members[1].specific_needs = vec!["separated_child".into(), "disability".into()];
+        input.members[1].phone = Some("+223 70 00 00 00".into());
+        let detail =
+            store.register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let child =
+            detail.members.iter().find(|m| m.person.external_id.as_deref() == Some("P2")).unwrap().person.id.clone();
+        let seen = |actor: &Actor| {
+            let p = store.person(actor, &child).unwrap();
+            (p.specific_needs.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" "), p.phone.is_some())
+        };
+        store.create_user(&admin, "caseworker", domain::Role::Protection, Some("NRC"), "caseworker password").unwrap();
+        store.create_user(&admin, "analyst", domain::Role::ImOfficer, Some("NRC"), "analyst password 1").unwrap();
+        let caseworker = store.verify_login("caseworker", "caseworker password").unwrap().unwrap();
+        let analyst = store.verify_login("analyst", "analyst password 1").unwrap().unwrap();
+        assert_eq!(seen(&caseworker), ("disability separated_child".to_string(), true), "{}", t.backend);
+        assert_eq!(seen(&clerk), ("disability".to_string(), true));
+        assert_eq!(seen(&analyst), ("disability".to_string(), false));
+        let listed = store.list_people(&analyst, &Default::default()).unwrap();
+        assert!(listed
+            .items
+            .iter()
+            .all(|p| p.phone.is_none() && p.specific_needs.iter().all(|n| !n.is_protection_sensitive())));
+        let export = exchange::export::registry_tables(store, &clerk).unwrap();
+        assert!(
+            export.people.iter().all(|row| !row.join(",").contains("separated_child")),
+            "exports follow the same rule"
+        );
+
+        // A registrar's correction, made without seeing the need, does not erase it.
+        let mut corrected = crate::support::member("P2", "Fatoumata", "child", "2015-03-02");
+        corrected.specific_needs = vec!["disability".into()];
+        corrected.phone = Some("+223 70 00 00 00".into());
+        store
+            .update_person(&clerk, &child, &corrected.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "typo")
+            .unwrap();
+        assert_eq!(seen(&caseworker).0, "disability separated_child", "{}", t.backend);
+        store
+            .update_person(
+                &analyst,
+                &child,
+                &crate::support::member("P2", "Fatoumata", "child", "2015-03-03")
+                    .parse(store.gazetteer.as_ref(), store.today())
+                    .unwrap(),
+                "date",
+            )
+            .unwrap();
+        assert_eq!(
+            seen(&caseworker),
+            ("separated_child".to_string(), true),
+            "the analyst removed what they saw, not the phone or the hidden need"
+        );
+    }
+}
