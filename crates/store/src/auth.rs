@@ -199,7 +199,8 @@ impl Store {
                     params![username.trim().to_lowercase()],
                 )?;
             }
-            Ok(())
+            let action = if disabled { "disable" } else { "enable" };
+            audit::record(tx, actor, self.now_ms(), action, "user", username.trim(), serde_json::json!({}))
         })
     }
 
