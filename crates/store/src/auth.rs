@@ -216,6 +216,7 @@ impl Store {
         })?;
         let hash = row.as_ref().map(|r| r.text(2)).unwrap_or_else(|| DUMMY_HASH.to_string());
         let ok = verify_password(password, &hash);
+        let known_user = row.as_ref().map(|r| r.text(1));
         let actor = match row {
             Some(r) if ok && r.int(5) == 0 => Some(Actor {
                 user_id: r.text(0),
@@ -229,10 +230,11 @@ impl Store {
         self.db.write(|tx| match &actor {
             Some(a) => audit::record(tx, a, now, "sign_in", "user", &a.user_id, serde_json::json!({})),
             None => {
-                // The name typed is kept (it may be a mistyped username), never the password.
+                // The account's name when it exists; never what was typed otherwise (people
+                // type their password into the name field), never the password.
                 let anonymous = Actor {
                     user_id: "-".into(),
-                    username: username.chars().take(64).collect(),
+                    username: known_user.clone().unwrap_or_else(|| "(unknown user)".into()),
                     role: Role::Viewer,
                     organisation_id: None,
                 };
