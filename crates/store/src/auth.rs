@@ -13,6 +13,9 @@ use crate::{audit, new_id, params, Actor, Store};
 /// Sessions end after this long without use, and in any case after `SESSION_ABSOLUTE_MS`.
 pub const SESSION_IDLE_MS: i64 = 8 * 3600 * 1000;
 pub const SESSION_ABSOLUTE_MS: i64 = 24 * 3600 * 1000;
+/// Failed sign-ins of one account allowed within `SIGN_IN_WINDOW_MS`.
+pub const MAX_FAILED_SIGN_INS: i64 = 5;
+pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Organisation {
@@ -214,8 +217,23 @@ impl Store {
                 params![&username],
             )
         })?;
+        // After MAX_FAILED_SIGN_INS failures within SIGN_IN_WINDOW_MS an account refuses every
+        // password for the rest of the window, with the same answer and the same work.
+        let now = self.now_ms();
+        let throttled = match &row {
+            Some(r) => {
+                let failures = self.db.read(|tx| {
+                    tx.query_int(
+                        "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed' AND actor_name = $1 AND at > $2",
+                        params![r.text(1), now - SIGN_IN_WINDOW_MS],
+                    )
+                })?;
+                failures >= MAX_FAILED_SIGN_INS
+            }
+            None => false,
+        };
         let hash = row.as_ref().map(|r| r.text(2)).unwrap_or_else(|| DUMMY_HASH.to_string());
-        let ok = verify_password(password, &hash);
+        let ok = verify_password(password, &hash) && !throttled;
         let known_user = row.as_ref().map(|r| r.text(1));
         let actor = match row {
             Some(r) if ok && r.int(5) == 0 => Some(Actor {
@@ -226,7 +244,6 @@ impl Store {
             }),
             _ => None,
         };
-        let now = self.now_ms();
         self.db.write(|tx| match &actor {
             Some(a) => audit::record(tx, a, now, "sign_in", "user", &a.user_id, serde_json::json!({})),
             None => {

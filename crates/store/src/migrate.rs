@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "figures", sql: include_str!("../migrations/0002_figures.sql") },
     Migration { version: 3, name: "series", sql: include_str!("../migrations/0003_series.sql") },
     Migration { version: 4, name: "protection", sql: include_str!("../migrations/0004_protection.sql") },
+    Migration { version: 5, name: "sign_in_throttle", sql: include_str!("../migrations/0005_sign_in_throttle.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

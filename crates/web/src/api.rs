@@ -91,7 +91,11 @@ pub struct LoginResponse {
 /// Signs in. Unknown user and wrong password get the same answer.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, Json(body): Json<LoginRequest>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
     let (actor, token) = run(&state, move |store| {
         let Some(actor) = store.verify_login(&body.username, &body.password)? else { return Ok(None) };
         let token = store.create_session(&actor)?;
@@ -100,8 +104,14 @@ pub async fn login(State(state): State<AppState>, Json(body): Json<LoginRequest>
     .await?
     .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown user or wrong password"))?;
     let max_age = store::auth::SESSION_ABSOLUTE_MS / 1000;
-    let cookie =
-        format!("{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", crate::auth::SESSION_COOKIE);
+    // Behind a TLS-terminating proxy, the cookie never travels in clear.
+    let behind_tls =
+        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let secure = if behind_tls { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}",
+        crate::auth::SESSION_COOKIE
+    );
     let body = LoginResponse { token, user: actor, expires_in_seconds: max_age };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

@@ -361,3 +361,23 @@ async fn external_series_upload_and_comparison_over_http() {
         (json!(0), json!(120), json!(0.0))
     );
 }
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_secure_behind_tls() {
+    let api = Api::new();
+    api.login_admin().await;
+    for (proto, secure) in [(None, false), (Some("https"), true)] {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/auth/login")
+            .header("content-type", "application/json");
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        let body = Body::from(json!({"username": "root", "password": "root password 123"}).to_string());
+        let response = api.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
+    }
+}

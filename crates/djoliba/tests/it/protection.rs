@@ -159,3 +159,33 @@ fn protection_needs_and_phones_reach_only_those_who_need_them() {
         );
     }
 }
+
+#[test]
+fn repeated_failed_sign_ins_lock_the_account_for_a_while() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let minutes = Arc::new(AtomicI64::new(0));
+    let clock_minutes = minutes.clone();
+    let clock: store::Clock = Arc::new(move || now() + chrono::Duration::minutes(clock_minutes.load(Ordering::SeqCst)));
+    let (store, _) = store::Store::open_with_clock(&store::Target::default_sqlite(dir.path()), clock).unwrap();
+    store.create_user(&Actor::system(), "awa", domain::Role::Viewer, None, "the right password").unwrap();
+    for _ in 0..store::auth::MAX_FAILED_SIGN_INS {
+        assert!(store.verify_login("awa", "a wrong password").unwrap().is_none());
+    }
+    assert!(
+        store.verify_login("awa", "the right password").unwrap().is_none(),
+        "locked: even the right password is refused"
+    );
+    minutes.store(16, Ordering::SeqCst);
+    assert!(store.verify_login("awa", "the right password").unwrap().is_some(), "the lock ends with the window");
+    let entries = store.audit_entries(&Actor::system(), 100, 0).unwrap();
+    assert!(entries.iter().filter(|e| e.action == "sign_in_failed").all(|e| e.actor == "awa"));
+    assert!(store.verify_login("someone", "x").unwrap().is_none());
+    let last = &store.audit_entries(&Actor::system(), 1, 0).unwrap()[0];
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("sign_in_failed", "(unknown user)"),
+        "what was typed is not kept"
+    );
+}
