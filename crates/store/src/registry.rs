@@ -948,8 +948,10 @@ impl Store {
     }
 
     /// The change history of a household, a person or a movement, oldest first.
+    /// Old values of a record are personal data too: reading them is audited.
     pub fn history(&self, actor: &Actor, entity: &str, id: &str) -> Result<Vec<Version>, StoreError> {
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
             let visible = match entity {
                 "household" => tx.query_opt(&format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)), params![id])?,
                 "person" => tx.query_opt(&format!("SELECT p.id FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?,
@@ -958,6 +960,7 @@ impl Store {
             if visible.is_none() {
                 return Err(StoreError::NotFound(if entity == "person" { "person" } else { "household" }));
             }
+            audit::record(tx, actor, now, "read_history", entity, id, json!({}))?;
             let created = match entity {
                 "household" => tx.query_opt("SELECT h.created_at, u.username FROM households h LEFT JOIN users u ON u.id = h.created_by WHERE h.id = $1", params![id])?,
                 _ => tx.query_opt("SELECT p.created_at, u.username FROM people p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1", params![id])?,
