@@ -55,37 +55,29 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
             movement_rows: Vec::new(),
         })
         .collect();
+    let org_id = org.id.clone();
     let actor = Actor { organisation_id: Some(org.id), ..system.clone() };
-    if let Err(e) = store.import(&actor, &items, "demo operation", "synthetic", &mut |_| {}) {
-        if let store::import::ImportFailure::Rows(rows) = &e {
-            let h = &items[rows[0].row - 1].household;
-            for m in &h.movements {
-                eprintln!("{:?} {} {:?} {:?}", m.kind, m.date.date, m.person, m.to);
-            }
-            for p in &h.members {
-                eprintln!("{:?} {:?}", p.external_id, p.birth_date);
-            }
-        }
-        anyhow::bail!("the demo registry did not load: {e:?}");
-    }
-    let mut decisions = Vec::new();
-    for g in generated.iter().filter(|g| g.solution.is_some()) {
-        let page = store.list_households(
-            &actor,
-            &store::registry::HouseholdFilter {
-                external_id: Some(g.household.external_id.clone()),
-                ..Default::default()
-            },
-        )?;
-        if let (Some(h), Some(date)) = (page.items.first(), g.solution) {
+    store
+        .import(&actor, &items, "demo operation", "synthetic", &mut |_| {})
+        .map_err(|e| anyhow::anyhow!("the demo registry did not load: {e:?}"))?;
+    // One query for every household's id, not one list (and one audit row) per household.
+    let ids: std::collections::HashMap<String, String> = store.db.read(|tx| {
+        let rows =
+            tx.query("SELECT external_id, id FROM households WHERE organisation_id = $1", store::params![&org_id])?;
+        Ok(rows.into_iter().map(|r| (r.text(0), r.text(1))).collect())
+    })?;
+    let decisions: Vec<_> = generated
+        .iter()
+        .filter_map(|g| Some((ids.get(&g.household.external_id)?.clone(), g.solution?)))
+        .map(|(id, date)| {
             let input = SolutionInput {
                 decided_on: date.to_string(),
                 basis: "Synthetic: durable solutions assessment against the IASC criteria".into(),
                 decided_by: "Demo durable solutions working group".into(),
             };
-            decisions.push((h.id.clone(), None, input));
-        }
-    }
+            (id, None, input)
+        })
+        .collect();
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
     load_dtm_like_series(store, &actor)?;
     store.create_user(&system, USER, domain::Role::Admin, None, PASSWORD)?;
