@@ -24,7 +24,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve the API (and, later, the web interface).
+    /// Serve the web interface and the API.
     Serve(commands::serve::Args),
     /// Import households, people and movements from CSV or XLSX (all or nothing).
     Import(commands::import::Args),

@@ -282,6 +282,19 @@ impl Store {
         })
     }
 
+    /// The date of the latest movement the actor may see (the first day of its month or year
+    /// when imprecise): dashboards default to it, so figures of a registry fed in arrears are not shown
+    /// as of a day nothing is known about.
+    pub fn latest_event_date(&self, actor: &Actor) -> Result<Option<NaiveDate>, StoreError> {
+        let sql = format!(
+            "SELECT MAX(m.date) FROM movements m JOIN households h ON h.id = m.household_id \
+             WHERE m.voided_at IS NULL AND {}",
+            scope(actor)
+        );
+        let latest = self.db.read(|tx| Ok(tx.query_opt(&sql, params![])?.and_then(|row| row.opt_text(0))))?;
+        Ok(latest.and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()))
+    }
+
     /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
     pub fn stock_figures(
         &self,

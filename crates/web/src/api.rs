@@ -105,15 +105,18 @@ pub async fn login(
     .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown user or wrong password"))?;
     let max_age = store::auth::SESSION_ABSOLUTE_MS / 1000;
     // Behind a TLS-terminating proxy, the cookie never travels in clear.
-    let behind_tls =
-        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    let secure = if behind_tls { "; Secure" } else { "" };
+    let secure = if behind_tls(&headers) { "; Secure" } else { "" };
     let cookie = format!(
         "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}",
         crate::auth::SESSION_COOKIE
     );
     let body = LoginResponse { token, user: actor, expires_in_seconds: max_age };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Whether the request came through a TLS-terminating proxy, so cookies can be `Secure`.
+pub fn behind_tls(headers: &axum::http::HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 /// Ends the session.

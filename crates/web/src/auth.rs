@@ -19,11 +19,16 @@ pub fn token_from(parts: &Parts) -> Option<String> {
             return Some(token.trim().to_string());
         }
     }
-    let cookies = parts.headers.get_all(axum::http::header::COOKIE);
+    cookie(&parts.headers, SESSION_COOKIE)
+}
+
+/// The value of cookie `wanted`, if the request carries it.
+pub fn cookie(headers: &axum::http::HeaderMap, wanted: &str) -> Option<String> {
+    let cookies = headers.get_all(axum::http::header::COOKIE);
     for header in cookies.iter().filter_map(|v| v.to_str().ok()) {
         for pair in header.split(';') {
             if let Some((name, value)) = pair.trim().split_once('=') {
-                if name == SESSION_COOKIE {
+                if name == wanted {
                     return Some(value.to_string());
                 }
             }
@@ -32,12 +37,17 @@ pub fn token_from(parts: &Parts) -> Option<String> {
     None
 }
 
+/// Whether `token` has the shape of a session token (64 hex digits), before any lookup.
+pub fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_from(parts).ok_or_else(ApiError::unauthenticated)?;
-        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !well_formed(&token) {
             return Err(ApiError::unauthenticated());
         }
         let store = state.store.clone();

@@ -1,4 +1,5 @@
-//! Djoliba's HTTP surface: the JSON API under `/api/v1`, its OpenAPI document, `/healthz`.
+//! Djoliba's HTTP surface: the JSON API under `/api/v1`, its OpenAPI document, `/healthz`,
+//! and the web pages (`ui`).
 //!
 //! Invariant: every route that serves registry data takes the `Authenticated` extractor; the
 //! list of public routes is `PUBLIC_ROUTES`, and a test checks every other route answers 401
@@ -10,6 +11,7 @@ pub mod error;
 pub mod figures;
 pub mod files;
 pub mod openapi;
+pub mod ui;
 
 use std::net::SocketAddr;
 
@@ -31,6 +33,14 @@ pub struct AppState {
     pub store: Store,
     /// A demo operation with synthetic data: shown everywhere it matters.
     pub demo: bool,
+    /// Import previews waiting for confirmation in the web interface.
+    pub uploads: ui::Uploads,
+}
+
+impl AppState {
+    pub fn new(store: Store, demo: bool) -> AppState {
+        AppState { store, demo, uploads: ui::Uploads::default() }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -76,21 +86,49 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::document))
         .nest("/api/v1", api)
-        .fallback(|| async {
-            error::ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "no such route; the API is described at /api/openapi.json",
-            )
-        })
+        .merge(ui::routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::map_response(move |mut response: axum::response::Response| async move {
             // Synthetic data must never pass for real figures: every answer says so.
             if demo {
                 response.headers_mut().insert("x-djoliba-demo", axum::http::HeaderValue::from_static("synthetic data"));
             }
+            // Pages get the browser protections.
+            if response
+                .headers()
+                .get(axum::http::header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+            {
+                ui::page_headers(&mut response);
+            }
             response
         }))
+}
+
+/// Unknown paths: a page for browsers, the API's JSON error for API clients.
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !request.uri().path().starts_with("/api/") {
+        let (mut parts, _) = request.into_parts();
+        let ui::Visitor(c) =
+            match <ui::Visitor as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
+                .await
+            {
+                Ok(visitor) => visitor,
+                Err(never) => match never {},
+            };
+        return c.error(store::StoreError::NotFound("page"));
+    }
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route; the API is described at /api/openapi.json",
+    )
+    .into_response()
 }
 
 /// Binds `listen` (port 0 picks a free port), reports the bound address through `ready`, and

@@ -47,7 +47,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let state = web::AppState { store, demo: args.demo };
+    let state = web::AppState::new(store, args.demo);
     runtime
         .block_on(web::serve(state, args.listen, |addr| {
             println!("Djoliba listening on http://{addr}");

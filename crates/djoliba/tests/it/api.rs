@@ -17,7 +17,7 @@ struct Api {
 impl Api {
     fn new() -> Api {
         let t = sqlite();
-        let router = web::router(web::AppState { store: t.store.clone(), demo: false });
+        let router = web::router(web::AppState::new(t.store.clone(), false));
         Api { router, _store: t }
     }
 

@@ -7,5 +7,6 @@ mod cli;
 mod conformance;
 mod figures;
 mod import;
+mod pages;
 mod protection;
 mod support;

@@ -1,0 +1,307 @@
+//! The web pages through the real router: sign-in with its CSRF cookie, redirects for
+//! anonymous visitors, CSRF on every form, 404 outside scope, language choice, browser
+//! protections. The browser tests (`tests/browser`) drive the same pages in Chromium.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::support::*;
+
+struct Site {
+    router: axum::Router,
+    t: TestStore,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Site {
+    fn new() -> Site {
+        let t = sqlite();
+        Site { router: web::router(web::AppState::new(t.store.clone(), false)), t }
+    }
+
+    async fn send(&self, method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri).header(header::ACCEPT_LANGUAGE, "fr-ML,fr;q=0.9");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let body = match form {
+            Some(form) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let cookies =
+            headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer { status, location, cookies, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    async fn get(&self, uri: &str, cookie: &str) -> Answer {
+        self.send(Method::GET, uri, Some(cookie), None).await
+    }
+
+    /// Signs in through the form, as a browser does; returns the session cookie.
+    async fn sign_in(&self, username: &str, password: &str) -> String {
+        let form = self.send(Method::GET, "/login", None, None).await;
+        let login_cookie = form.cookies[0].split(';').next().unwrap().to_string();
+        let csrf = csrf_of(&form.body);
+        let body = format!("username={username}&password={}&csrf={csrf}&next=%2F", password.replace(' ', "+"));
+        let answer = self.send(Method::POST, "/login", Some(&login_cookie), Some(&body)).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        answer
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("djoliba_session="))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    html[start..start + 64].to_string()
+}
+
+fn registration_form(csrf: &str, external_id: &str) -> String {
+    [
+        ("csrf", csrf),
+        ("external_id", external_id),
+        ("population_group", "IDP"),
+        ("registration_point", "Gao"),
+        ("registration_date", "2024-02-01"),
+        ("members[0].given_name", "Aminata"),
+        ("members[0].family_name", "Maïga"),
+        ("members[0].sex", "f"),
+        ("members[0].birth_date", "1988"),
+        ("members[0].relationship", "head"),
+        ("members[0].specific_needs", "disability"),
+        ("members[0].specific_needs", "single_parent"),
+        ("members[1].given_name", ""),
+        ("d.date", "2024-01-10"),
+        ("d.from", "ML100101"),
+        ("d.to", "ML070101"),
+        ("d.cause", "armed_conflict"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{}={}", k, utf8_percent(v)))
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
+fn utf8_percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_sign_in_and_come_back() {
+    let site = Site::new();
+    for path in ["/", "/households", "/households/new", "/households/x", "/figures", "/import", "/admin"] {
+        let answer = site.send(Method::GET, path, None, None).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(answer.location.starts_with("/login?next=%2F"), "{path}: {}", answer.location);
+    }
+    for path in ["/households/new", "/logout", "/admin/users", "/households/x/movements"] {
+        let answer = site.send(Method::POST, path, None, Some("csrf=x")).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "POST {path}");
+    }
+    let login = site.send(Method::GET, "/login?next=//evil.example", None, None).await;
+    assert!(login.body.contains("name=\"next\" value=\"/\""), "only local paths come back");
+    assert!(login.cookies[0].contains("HttpOnly") && login.cookies[0].contains("SameSite=Strict"));
+}
+
+#[tokio::test]
+async fn sign_in_needs_its_form_token_and_a_right_password() {
+    let site = Site::new();
+    registrar(&site.t.store);
+    site.t
+        .store
+        .create_user(&store::Actor::system(), "awa", domain::Role::Registrar, Some("NRC"), "awa password 1")
+        .unwrap();
+    let form = site.send(Method::GET, "/login", None, None).await;
+    let cookie = form.cookies[0].split(';').next().unwrap().to_string();
+    let csrf = csrf_of(&form.body);
+    let forged =
+        site.send(Method::POST, "/login", Some(&cookie), Some("username=awa&password=awa+password+1&csrf=00")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = site
+        .send(Method::POST, "/login", Some(&cookie), Some(&format!("username=awa&password=nope&csrf={csrf}")))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("mot de passe erroné"));
+    assert!(!wrong.body.contains("nope"), "the password typed is never echoed");
+    let session = site.sign_in("awa", "awa password 1").await;
+    let dashboard = site.get("/", &session).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.body.contains("Tableau de bord"));
+    let logout =
+        site.send(Method::POST, "/logout", Some(&session), Some(&format!("csrf={}", csrf_of(&dashboard.body)))).await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert_eq!(site.get("/", &session).await.status, StatusCode::SEE_OTHER, "the session is over");
+}
+
+#[tokio::test]
+async fn a_registrar_registers_through_the_form_and_forms_need_the_csrf_token() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let form = site.get("/households/new", &session).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_of(&form.body);
+
+    let forged = site
+        .send(Method::POST, "/households/new", Some(&session), Some(&registration_form(&"0".repeat(64), "GAO-1")))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let other_session = site.sign_in(&registrar(&site.t.store).username, "correct horse battery").await;
+    let other_csrf = csrf_of(&site.get("/households/new", &other_session).await.body);
+    let stolen = site
+        .send(Method::POST, "/households/new", Some(&session), Some(&registration_form(&other_csrf, "GAO-1")))
+        .await;
+    assert_eq!(stolen.status, StatusCode::FORBIDDEN, "another session's token is refused");
+    let none = site.t.store.list_households(&clerk, &Default::default()).unwrap();
+    assert_eq!(none.total, 0, "nothing was saved");
+
+    let bad = registration_form(&csrf, "GAO-1").replace("members[0].sex=f", "members[0].sex=x");
+    let refused = site.send(Method::POST, "/households/new", Some(&session), Some(&bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(refused.body.contains("Membre 1 · Sexe"), "{}", refused.body);
+    assert!(refused.body.contains("l&#39;une des valeurs f, m"), "the expectation is in French");
+    assert!(refused.body.contains("value=\"Aminata\""), "what was typed stays");
+
+    let saved =
+        site.send(Method::POST, "/households/new", Some(&session), Some(&registration_form(&csrf, "GAO-1"))).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(saved.location.starts_with("/households/") && saved.location.ends_with("?saved=1"));
+    let page = site.get(&saved.location, &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("GAO-1") && page.body.contains("Aminata"));
+    assert!(page.body.contains("Handicap") && page.body.contains("Parent seul"), "both needs, from repeated fields");
+    assert!(page.body.contains("Déplacement") && page.body.contains("Ansongo (ML070101)"));
+    let households = site.t.store.list_households(&clerk, &Default::default()).unwrap();
+    assert_eq!(households.total, 1);
+    assert_eq!(households.items[0].registration_point.pcode, "ML070303", "the commune named Gao, not the région");
+}
+
+#[tokio::test]
+async fn a_household_outside_the_users_scope_is_not_found() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let input = household("H-1").parse(site.t.store.gazetteer.as_ref(), site.t.store.today()).unwrap();
+    let detail = site.t.store.register_household(&clerk, &input).unwrap();
+    let admin = store::Actor::system();
+    site.t.store.create_organisation(&admin, "IOM", "International Organization for Migration").unwrap();
+    site.t.store.create_user(&admin, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom password 1").unwrap();
+    let outsider = site.sign_in("iom-clerk", "iom password 1").await;
+    let path = format!("/households/{}", detail.household.id);
+    for path in [path.clone(), format!("{path}/edit"), format!("{path}/movements")] {
+        let answer = site.get(&path, &outsider).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(answer.body.contains("Introuvable") && !answer.body.contains("Aminata"));
+    }
+    let insider = site.sign_in(&clerk.username, "correct horse battery").await;
+    assert_eq!(site.get(&path, &insider).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn roles_see_only_the_pages_they_may_use() {
+    let site = Site::new();
+    registrar(&site.t.store);
+    site.t
+        .store
+        .create_user(&store::Actor::system(), "donor", domain::Role::Viewer, Some("NRC"), "donor password 1")
+        .unwrap();
+    let viewer = site.sign_in("donor", "donor password 1").await;
+    let dashboard = site.get("/", &viewer).await;
+    assert!(!dashboard.body.contains("href=\"/households/new\""), "no registration link for a viewer");
+    assert!(!dashboard.body.contains("href=\"/admin\""));
+    for path in ["/households/new", "/import", "/admin"] {
+        assert_eq!(site.get(path, &viewer).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn language_follows_the_browser_then_the_choice() {
+    let site = Site::new();
+    let english = site
+        .router
+        .clone()
+        .oneshot(Request::get("/login").header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let body = english.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("<html lang=\"en\">"));
+    let french = site.send(Method::GET, "/login", None, None).await;
+    assert!(french.body.contains("<html lang=\"fr\">") && french.body.contains("Se connecter"));
+    let switch = site.send(Method::GET, "/lang/en?next=%2Flogin", None, None).await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    assert_eq!(switch.location, "/login");
+    let chosen = switch.cookies[0].split(';').next().unwrap().to_string();
+    let page = site.send(Method::GET, "/login", Some(&chosen), None).await;
+    assert!(page.body.contains("Sign in"), "the cookie wins over the browser's French");
+    let elsewhere = site.send(Method::GET, "/lang/fr?next=https://evil.example", None, None).await;
+    assert_eq!(elsewhere.location, "/");
+}
+
+#[tokio::test]
+async fn pages_carry_browser_protections_and_unknown_paths_answer_in_kind() {
+    let site = Site::new();
+    let login = site.send(Method::GET, "/login", None, None).await;
+    let csp = login.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(login.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+    let page = site.send(Method::GET, "/no/such/page", None, None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("<html"));
+    let api = site.send(Method::GET, "/api/v1/no-such-route", None, None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.body.starts_with('{'), "{}", api.body);
+    let css = site.send(Method::GET, "/assets/style.css", None, None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/css"));
+}
+
+#[tokio::test]
+async fn the_dashboard_and_figures_show_registered_people() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let input = household("H-1").parse(site.t.store.gazetteer.as_ref(), site.t.store.today()).unwrap();
+    site.t.store.register_household(&clerk, &input).unwrap();
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    // Without a date, the dashboard shows the day of the last movement (2024-03-01 here).
+    let dashboard = site.get("/", &session).await;
+    assert!(dashboard.body.contains("value=\"2024-03-01\""), "defaults to the last event");
+    assert!(dashboard.body.contains("data-group=\"IDP\""));
+    assert!(dashboard.body.contains("<svg") && dashboard.body.contains("role=\"img\""));
+    let figures = site.get("/figures?as_of=2023-12-31&level=2&group=IDP", &session).await;
+    assert_eq!(figures.status, StatusCode::OK);
+    assert!(figures.body.contains("id=\"stock-total\">2<"), "two IDPs at the end of 2023");
+    assert!(figures.body.contains("Ansongo (ML0701)"), "{}", &figures.body[figures.body.find("<table").unwrap_or(0)..]);
+    let bad = site.get("/figures?as_of=31-12-2023", &session).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("une date AAAA-MM-JJ"), "the error is in French");
+}

@@ -1,0 +1,315 @@
+//! The web interface: server-rendered pages (askama templates in `crates/web/templates`), in
+//! French and English, that work without JavaScript. Assets are compiled into the binary.
+//!
+//! Invariants:
+//! - every page but `/login` takes `SignedIn`, which redirects anonymous visitors to sign in;
+//! - every form that changes something carries the session's CSRF token, checked by
+//!   `SignedIn::csrf_refusal` before anything else runs (sign-in uses a double-submit cookie);
+//! - pages call the same store functions as the API, so scope, redaction and audit are the
+//!   data layer's, not the page's.
+
+pub mod charts;
+pub mod i18n;
+mod pages;
+
+use std::collections::HashMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use sha2::{Digest, Sha256};
+use store::{Actor, StoreError};
+
+use crate::AppState;
+use i18n::{Lang, Messages};
+
+/// What every page needs: language, words, the signed-in user, the CSRF token.
+pub struct Ctx {
+    pub lang: Lang,
+    pub t: &'static Messages,
+    pub user: Option<Actor>,
+    pub csrf: String,
+    pub demo: bool,
+    /// Path and query of this page, for the language switch to come back to.
+    pub here: String,
+    /// Which navigation entry is current.
+    pub nav: &'static str,
+}
+
+impl Ctx {
+    pub fn label(&self, code: &str) -> String {
+        i18n::code_label(self.lang, code)
+    }
+
+    pub fn num(&self, n: impl Count) -> String {
+        charts::thousands(n.count())
+    }
+
+    pub fn expected(&self, text: &str) -> String {
+        i18n::expected(self.lang, text)
+    }
+
+    pub fn can_write(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.can_write_registry())
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == domain::Role::Admin)
+    }
+
+    pub fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    /// An HTML page for a store error: 404 for what does not exist or may not be seen, 403
+    /// for what the role does not allow, 500 (logged without detail) otherwise.
+    pub fn error(&self, error: StoreError) -> Response {
+        let (status, title, text) = match &error {
+            StoreError::NotFound(_) => (StatusCode::NOT_FOUND, self.t.not_found_title, self.t.not_found_text),
+            StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, self.t.forbidden_title, self.t.forbidden_text),
+            _ => {
+                tracing::error!(error = %error, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, self.t.error_title, self.t.error_text)
+            }
+        };
+        (status, pages::message_page(self, title, text)).into_response()
+    }
+}
+
+/// Anything that counts people or records, by value or by reference (templates pass both).
+pub trait Count {
+    fn count(self) -> u64;
+}
+
+macro_rules! count_impl {
+    ($($t:ty),*) => {$(
+        impl Count for $t {
+            fn count(self) -> u64 {
+                u64::try_from(self).unwrap_or(0)
+            }
+        }
+        impl Count for &$t {
+            fn count(self) -> u64 {
+                u64::try_from(*self).unwrap_or(0)
+            }
+        }
+    )*};
+}
+count_impl!(u64, usize, i64, u32);
+
+/// CSRF token of a session: derived from the session token, so it needs no storage and dies
+/// with the session; a page from another site can neither read it nor guess it.
+fn csrf_for(session_token: &str) -> String {
+    let digest = Sha256::digest(format!("djoliba-csrf\0{session_token}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn here(parts: &Parts) -> String {
+    parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+}
+
+/// A page for anyone (sign-in, errors): language and demo flag, no user.
+pub struct Visitor(pub Ctx);
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        Ok(Visitor(Ctx {
+            lang,
+            t: lang.messages(),
+            user: None,
+            csrf: crate::auth::cookie(&parts.headers, LOGIN_CSRF_COOKIE).unwrap_or_default(),
+            demo: state.demo,
+            here: here(parts),
+            nav: "",
+        }))
+    }
+}
+
+/// A page for a signed-in user; anyone else is sent to sign in, and comes back after.
+pub struct SignedIn {
+    pub ctx: Ctx,
+    pub actor: Actor,
+}
+
+impl SignedIn {
+    /// The refusal of a form whose CSRF token is not this session's; `None` when it is.
+    pub fn csrf_refusal(&self, submitted: Option<&str>) -> Option<Response> {
+        if submitted.is_some_and(|token| same(token, &self.ctx.csrf)) {
+            return None;
+        }
+        let page = pages::message_page(&self.ctx, self.ctx.t.forbidden_title, self.ctx.t.session_expired);
+        Some((StatusCode::FORBIDDEN, page).into_response())
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let to_login = || {
+            let next = here(parts);
+            let query = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+            Redirect::to(&format!("/login?{query}")).into_response()
+        };
+        let Some(token) = crate::auth::cookie(&parts.headers, crate::auth::SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        if !crate::auth::well_formed(&token) {
+            return Err(to_login());
+        }
+        let store = state.store.clone();
+        let lookup = token.clone();
+        let actor = tokio::task::spawn_blocking(move || store.session_actor(&lookup))
+            .await
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        let Some(actor) = actor else { return Err(to_login()) };
+        let nav = nav_of(parts.uri.path());
+        Ok(SignedIn {
+            ctx: Ctx {
+                lang,
+                t: lang.messages(),
+                user: Some(actor.clone()),
+                csrf: csrf_for(&token),
+                demo: state.demo,
+                here: here(parts),
+                nav,
+            },
+            actor,
+        })
+    }
+}
+
+fn nav_of(path: &str) -> &'static str {
+    match path {
+        "/" => "dashboard",
+        "/households/new" => "register",
+        p if p.starts_with("/households") => "registry",
+        p if p.starts_with("/import") => "import",
+        p if p.starts_with("/figures") => "figures",
+        p if p.starts_with("/admin") => "admin",
+        _ => "",
+    }
+}
+
+pub const LOGIN_CSRF_COOKIE: &str = "djoliba_login_csrf";
+
+/// Renders a template, or a plain 500 if the template itself fails.
+pub fn render(template: &impl askama::Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+const STYLE: &str = include_str!("../../assets/style.css");
+const SCRIPT: &str = include_str!("../../assets/app.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The pages' routes. They live beside `/api/v1` and share its state.
+pub fn routes() -> Router<AppState> {
+    use pages::*;
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(switch_language))
+        .route("/households", get(registry))
+        .route("/households/new", get(register_form).post(register))
+        .route("/households/{id}", get(household))
+        .route("/households/{id}/movements", get(movement_form).post(record_movement))
+        .route("/households/{id}/edit", get(edit_form).post(edit))
+        .route("/figures", get(figures))
+        .route("/import", get(import_form).post(import))
+        .route("/admin", get(admin))
+        .route("/admin/users", post(admin_add_user))
+        .route("/admin/organisations", post(admin_add_organisation))
+        .route("/assets/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/assets/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+}
+
+/// Headers for every page: no framing, no inline script or style, no sniffing, no referrer
+/// leaking record ids to other sites.
+pub fn page_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+/// A random token for the sign-in form's double-submit cookie.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Files checked by an import preview, kept for the user who sent them until they confirm
+/// (or for 30 minutes), so the confirmation imports exactly what was checked.
+#[derive(Clone, Default)]
+pub struct Uploads(std::sync::Arc<std::sync::Mutex<HashMap<String, KeptUpload>>>);
+
+struct KeptUpload {
+    user_id: String,
+    files: Vec<exchange::InputFile>,
+    kept_at: std::time::Instant,
+}
+
+const UPLOAD_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+/// At most this many previews wait for confirmation; the oldest goes first.
+const UPLOADS_KEPT: usize = 16;
+
+impl Uploads {
+    pub fn keep(&self, user_id: &str, files: Vec<exchange::InputFile>) -> String {
+        let id = random_token();
+        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.retain(|_, upload| upload.kept_at.elapsed() < UPLOAD_TTL);
+        while kept.len() >= UPLOADS_KEPT {
+            let Some(oldest) = kept.iter().min_by_key(|(_, u)| u.kept_at).map(|(id, _)| id.clone()) else { break };
+            kept.remove(&oldest);
+        }
+        kept.insert(id.clone(), KeptUpload { user_id: user_id.to_string(), files, kept_at: std::time::Instant::now() });
+        id
+    }
+
+    /// The files, once, and only for the user who uploaded them.
+    pub fn take(&self, id: &str, user_id: &str) -> Option<Vec<exchange::InputFile>> {
+        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let upload = kept.get(id).filter(|u| u.user_id == user_id && u.kept_at.elapsed() < UPLOAD_TTL)?;
+        let _ = upload;
+        kept.remove(id).map(|u| u.files)
+    }
+}
