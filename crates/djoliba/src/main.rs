@@ -38,6 +38,9 @@ pub enum Command {
     /// The tamper-evident audit log: verify it, list it.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Duplicate detection on files: dedup, generate synthetic test data, evaluate.
+    #[command(subcommand)]
+    Linkage(commands::linkage::LinkageCommand),
     /// Manage users.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Figures(args) => commands::figures::run(&cli, args),
         Command::Series(cmd) => commands::series::run(&cli, cmd),
         Command::Audit(cmd) => commands::audit::run(&cli, cmd),
+        Command::Linkage(cmd) => commands::linkage::run(&cli, cmd),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),
         Command::Backup(args) => commands::backup::run(&cli, args),

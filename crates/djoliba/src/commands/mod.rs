@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod export;
 pub mod figures;
 pub mod import;
+pub mod linkage;
 pub mod migrate;
 pub mod org;
 pub mod series;

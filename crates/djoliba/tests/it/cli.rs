@@ -119,3 +119,86 @@ fn users_import_backup_and_doctor_from_the_command_line() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("No problem found"), "{out}");
 }
+
+#[test]
+fn linkage_dedup_writes_every_id_once_and_finds_the_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (people, clusters, truth, review) = (
+        dir.path().join("people.csv"),
+        dir.path().join("clusters.csv"),
+        dir.path().join("truth.csv"),
+        dir.path().join("review.csv"),
+    );
+    let status = djoliba(dir.path())
+        .args(["linkage", "generate", "--records", "5000", "--output"])
+        .arg(&people)
+        .arg("--truth")
+        .arg(&truth)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = djoliba(dir.path())
+        .args(["linkage", "dedup", "--input"])
+        .arg(&people)
+        .arg("--output")
+        .arg(&clusters)
+        .arg("--review")
+        .arg(&review)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{summary}");
+    for expected in ["records: 5000", "candidate pairs:", "clusters:", "review band:", "time: read and standardise"] {
+        assert!(summary.contains(expected), "{expected:?} in {summary}");
+    }
+    let written = std::fs::read_to_string(&clusters).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some("id,cluster_id"));
+    let ids: std::collections::HashSet<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids.len(), 5000, "every input id exactly once");
+    assert!(std::fs::read_to_string(&review).unwrap().starts_with("id_a,id_b,probability\n"));
+    let evaluation = djoliba(dir.path())
+        .args(["linkage", "evaluate", "--clusters"])
+        .arg(&clusters)
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&evaluation.stdout);
+    let f1: f64 = text.rsplit("F1 ").next().unwrap().trim().parse().unwrap();
+    assert!(f1 > 0.85, "{text}");
+}
+
+#[test]
+fn linkage_dedup_names_the_bad_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.csv");
+    let header = "id,given_name,family_name,father_name,sex,birth_date,phone,admin1,admin2,admin3\n";
+    for (rows, expected) in [
+        ("1,Awa,Maïga,,f,1990,,,,\n2,Awa,Maiga,,x,1990,,,,\n", "bad.csv, row 3, column sex: \"x\""),
+        ("1,Awa,Maïga,,f,90-01-01,,,,\n", "bad.csv, row 2, column birth_date"),
+        ("1,Awa,Maïga,,f,1990,,,,\n1,Awa,Maiga,,f,1990,,,,\n", "bad.csv, row 3, column id: \"1\" is already on row 2"),
+    ] {
+        std::fs::write(&input, format!("{header}{rows}")).unwrap();
+        let output = djoliba(dir.path())
+            .args(["linkage", "dedup", "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(dir.path().join("out.csv"))
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains(expected), "{expected:?} in {message}");
+        assert!(!message.contains("Awa"), "no personal data in errors: {message}");
+    }
+    std::fs::write(&input, "id,given_name\n1,Awa\n").unwrap();
+    let output = djoliba(dir.path())
+        .args(["linkage", "dedup", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(dir.path().join("o.csv"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no column \"family_name\""));
+}

@@ -1,0 +1,442 @@
+//! The Fellegi–Sunter model. For each field and level: m, the chance a true match shows that
+//! level, and u, the chance a non-match does. u comes from random pairs (what chance alone
+//! produces) and, for exact name levels, from the names' frequencies; m is learnt without
+//! labels by expectation–maximisation over the counts of comparison patterns among candidate
+//! pairs, and refined by clerical decisions when there are some. Every level keeps an estimate
+//! (pseudo-counts); training that cannot tell matches apart is reported, not silently used.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::blocking::{self, Candidate, Placement};
+use crate::compare::{compare, level, Pattern, BIRTH, FAMILY, FIELDS, GIVEN, LEVELS, SEX};
+use crate::records::{Prepared, Record};
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// `m[field][level]`, level 0 (unknown) unused.
+    pub m: Vec<Vec<f64>>,
+    pub u: Vec<Vec<f64>>,
+    /// Share of candidate pairs that are matches.
+    pub prior: f64,
+    pub iterations: usize,
+    /// Problems with the training, in words for the summary.
+    pub warnings: Vec<String>,
+    /// How many names were counted, for term-frequency weights.
+    name_total: f64,
+}
+
+/// A small deterministic generator (no IO, no clock): xorshift64*.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+fn levels(field: usize) -> usize {
+    LEVELS[field].len() + 1
+}
+
+/// Level counts over patterns, with `weight(pattern)` per pattern; level 0 not counted.
+fn level_shares(patterns: &[(Pattern, f64)], pseudo: f64) -> Vec<Vec<f64>> {
+    (0..FIELDS.len())
+        .map(|f| {
+            let mut counts = vec![pseudo; levels(f)];
+            counts[0] = 0.0;
+            for (pattern, weight) in patterns {
+                let l = level(*pattern, f);
+                if l != 0 && l < counts.len() {
+                    counts[l] += weight;
+                }
+            }
+            let total: f64 = counts.iter().sum();
+            counts.iter().map(|c| c / total.max(f64::MIN_POSITIVE)).collect()
+        })
+        .collect()
+}
+
+impl Model {
+    /// u from `samples` random pairs; exact name levels from name frequencies.
+    pub fn with_u(p: &Prepared, samples: usize, seed: u64) -> Model {
+        let n = p.records.len();
+        let chunks = 16;
+        let per_chunk = samples / chunks + 1;
+        let patterns: Vec<(Pattern, f64)> = (0..chunks)
+            .into_par_iter()
+            .flat_map_iter(|c| {
+                let mut rng = Rng::new(seed ^ ((c as u64 + 1) * 7919));
+                (0..per_chunk)
+                    .filter_map(|_| {
+                        let (a, b) = (rng.below(n), rng.below(n));
+                        (a != b).then(|| (compare(p, &p.records[a], &p.records[b]), 1.0))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut u = level_shares(&patterns, 0.5);
+        // The chance two random records share a name exactly: Σ p_v², far better than the few
+        // exact agreements random sampling would see.
+        let total: f64 = p.name_counts.iter().map(|c| *c as f64).sum::<f64>().max(1.0);
+        let collide: f64 = p.name_counts.iter().map(|c| (*c as f64 / total).powi(2)).sum();
+        for f in [GIVEN, FAMILY] {
+            u[f][1] = collide.max(1e-7);
+        }
+        let m = (0..FIELDS.len())
+            .map(|f| {
+                // Start: matches mostly agree (level 1), less and less at worse levels.
+                let n = levels(f);
+                let mut m: Vec<f64> = (0..n).map(|l| if l == 0 { 0.0 } else { 0.5f64.powi(l as i32 * 2) }).collect();
+                let sum: f64 = m.iter().sum();
+                m.iter_mut().for_each(|v| *v /= sum);
+                m
+            })
+            .collect();
+        Model { m, u, prior: 0.05, iterations: 0, warnings: Vec::new(), name_total: total }
+    }
+
+    /// Learns m without labels, in sessions: among the pairs of one blocking rule, the
+    /// fields that rule blocks on agree by construction and say nothing, so they are left out
+    /// and the other fields' m are estimated; each field's m comes from the sessions that could
+    /// estimate it. Then the prior (the share of all pairs that match) is fitted over the
+    /// candidates, with non-candidate pairs taken as non-matches.
+    pub fn train(&mut self, p: &Prepared, candidates: &[Vec<Candidate>], blocks: &[Placement]) {
+        if candidates.iter().all(Vec::is_empty) {
+            self.warnings.push("no candidate pairs: nothing to learn from; the starting values are used".into());
+            return;
+        }
+        // Sessions: (blocking rule, fields left out). A session leaves out the fields its rule
+        // blocks on, and sex wherever the given name is blocked on: given names are gendered, so
+        // sex agrees within such blocks whether or not the pair matches.
+        let sessions: [(usize, &[usize]); 3] =
+            [(1, &[GIVEN, FAMILY, SEX]), (2, &[GIVEN, BIRTH, SEX]), (3, &[FAMILY, BIRTH])];
+        // One parallel pass counts the patterns of every session.
+        let counted = candidates
+            .par_iter()
+            .flatten()
+            .fold(
+                || vec![HashMap::<Pattern, f64>::new(); sessions.len()],
+                |mut acc, c| {
+                    for (s, (rule, _)) in sessions.iter().enumerate() {
+                        if blocks[*rule].in_full_block(c.a, c.b) {
+                            *acc[s].entry(c.pattern).or_insert(0.0) += 1.0;
+                        }
+                    }
+                    acc
+                },
+            )
+            .reduce(
+                || vec![HashMap::new(); sessions.len()],
+                |mut a, b| {
+                    for (into, from) in a.iter_mut().zip(b) {
+                        for (k, v) in from {
+                            *into.entry(k).or_insert(0.0) += v;
+                        }
+                    }
+                    a
+                },
+            );
+        let mut estimates: Vec<Vec<Vec<f64>>> = vec![Vec::new(); FIELDS.len()];
+        for ((rule, fixed), counts) in sessions.into_iter().zip(counted) {
+            let rule = &blocking::RULES[rule];
+            let patterns: Vec<(Pattern, f64)> = counts.into_iter().collect();
+            let total: f64 = patterns.iter().map(|(_, c)| c).sum();
+            let (m, expected) = self.session(&patterns, fixed);
+            if expected < 30.0 {
+                self.warnings.push(format!(
+                    "training on the pairs of \"{}\" found about {expected:.0} matches among {total:.0} pairs: too few to learn from",
+                    rule.name
+                ));
+                continue;
+            }
+            for f in (0..FIELDS.len()).filter(|f| !fixed.contains(f)) {
+                estimates[f].push(m[f].clone());
+            }
+        }
+        for (f, found) in estimates.iter().enumerate() {
+            if found.is_empty() {
+                continue;
+            }
+            for l in 1..levels(f) {
+                self.m[f][l] = found.iter().map(|m| m[l]).sum::<f64>() / found.len() as f64;
+            }
+        }
+        self.fit_prior(p, candidates);
+        for (f, name) in FIELDS.iter().enumerate() {
+            let separating = (1..levels(f)).map(|l| (self.m[f][l] / self.u[f][l]).log2().abs()).fold(0.0, f64::max);
+            if separating < 0.5 {
+                self.warnings
+                    .push(format!("{name}: matches and non-matches look alike (m ≈ u); the field barely counts"));
+            }
+        }
+    }
+
+    /// One EM session with `fixed` fields left out; returns m and the expected matches.
+    fn session(&mut self, patterns: &[(Pattern, f64)], fixed: &[usize]) -> (Vec<Vec<f64>>, f64) {
+        let mask: Pattern = fixed.iter().fold(0, |mask, f| mask | (0xf << (4 * f)));
+        let patterns: Vec<(Pattern, f64)> = patterns.iter().map(|(p, c)| (p & !mask, *c)).collect();
+        let total: f64 = patterns.iter().map(|(_, c)| c).sum();
+        let mut m = self.m.clone();
+        let mut prior: f64 = 0.02;
+        let mut expected = 0.0;
+        for iteration in 0..300 {
+            let posterior: Vec<(Pattern, f64)> = patterns
+                .iter()
+                .map(|(pattern, count)| {
+                    let score = (prior / (1.0 - prior)).log2() + self.log2_bayes_with(&m, *pattern);
+                    (*pattern, count / (1.0 + (-score).exp2()))
+                })
+                .collect();
+            expected = posterior.iter().map(|(_, w)| w).sum::<f64>();
+            let new_m = level_shares(&posterior, 0.01);
+            let new_prior = (expected / total).clamp(1e-6, 1.0 - 1e-6);
+            let change = (new_prior - prior).abs()
+                + new_m.iter().zip(&m).flat_map(|(a, b)| a.iter().zip(b)).map(|(a, b)| (a - b).abs()).sum::<f64>();
+            m = new_m;
+            prior = new_prior;
+            self.iterations += 1;
+            if change < 1e-7 || iteration == 299 {
+                break;
+            }
+        }
+        (m, expected)
+    }
+
+    /// The share of all record pairs that match: EM on the prior alone, m and u fixed, over
+    /// the candidates' weights (term frequencies included) gathered in buckets of 0.05 bits.
+    fn fit_prior(&mut self, p: &Prepared, candidates: &[Vec<Candidate>]) {
+        let records = p.records.len() as f64;
+        let all_pairs = records * (records - 1.0) / 2.0;
+        let count: usize = candidates.iter().map(Vec::len).sum();
+        let weights = self.weights(p);
+        let buckets = candidates
+            .par_iter()
+            .flatten()
+            .fold(HashMap::<i32, f64>::new, |mut acc, c| {
+                let weight = weights.evidence(&p.records[c.a as usize], c.pattern);
+                *acc.entry((weight * 20.0).round() as i32).or_insert(0.0) += 1.0;
+                acc
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                for (k, v) in b {
+                    *a.entry(k).or_insert(0.0) += v;
+                }
+                a
+            });
+        let weights: Vec<(f64, f64)> = buckets.into_iter().map(|(k, c)| (k as f64 / 20.0, c)).collect();
+        let mut prior = (count as f64 / all_pairs * 0.1).clamp(1e-12, 0.5);
+        for _ in 0..500 {
+            let odds = (prior / (1.0 - prior)).log2();
+            let expected: f64 = weights.iter().map(|(w, c)| c / (1.0 + (-(odds + w)).exp2())).sum();
+            let next = (expected / all_pairs).clamp(1e-12, 0.5);
+            let done = (next - prior).abs() < prior * 1e-7;
+            prior = next;
+            if done {
+                break;
+            }
+        }
+        self.prior = prior;
+    }
+
+    /// Refines m with clerical decisions (pattern, same person?): each decision counts as much
+    /// as `weight` pairs learnt without labels.
+    pub fn refine(&mut self, decisions: &[(Pattern, bool)], weight: f64) {
+        let matches: Vec<(Pattern, f64)> = decisions.iter().filter(|(_, same)| *same).map(|(p, _)| (*p, 1.0)).collect();
+        if matches.is_empty() {
+            return;
+        }
+        let labelled = level_shares(&matches, 0.01);
+        let w = (matches.len() as f64 * weight).min(1e9);
+        let prior_weight = 1000.0;
+        for (m, labelled) in self.m.iter_mut().zip(&labelled) {
+            for (m, labelled) in m.iter_mut().zip(labelled).skip(1) {
+                *m = (*m * prior_weight + labelled * w) / (prior_weight + w);
+            }
+        }
+    }
+
+    fn log2_bayes_with(&self, m: &[Vec<f64>], pattern: Pattern) -> f64 {
+        (0..FIELDS.len())
+            .map(|f| {
+                let l = level(pattern, f);
+                if l == 0 || l >= m[f].len() {
+                    0.0
+                } else {
+                    (m[f][l] / self.u[f][l]).log2()
+                }
+            })
+            .sum()
+    }
+
+    /// The model as a table of weights, for scoring many pairs: a log2 Bayes factor per field
+    /// and level, and the term-frequency adjustment of each name.
+    pub fn weights(&self, p: &Prepared) -> Weights {
+        let mut table = [[0.0; 16]; FIELDS.len()];
+        for (f, row) in table.iter_mut().enumerate() {
+            for (l, w) in row.iter_mut().enumerate().take(levels(f)).skip(1) {
+                *w = (self.m[f][l] / self.u[f][l]).log2();
+            }
+        }
+        // An exact agreement on a name weighs by that name's own frequency, not the average
+        // chance of agreement: two "Mohamed" say less than two "Intalla".
+        let tf = |f: usize| -> Vec<f64> {
+            p.name_counts
+                .iter()
+                .map(|count| {
+                    let frequency = (*count as f64 / self.name_total).max(1.0 / self.name_total);
+                    (self.u[f][1] / frequency).log2().clamp(-10.0, 10.0)
+                })
+                .collect()
+        };
+        Weights { table, given_tf: tf(GIVEN), family_tf: tf(FAMILY), prior: (self.prior / (1.0 - self.prior)).log2() }
+    }
+
+    /// Bayes factor table for the summary: field, level, m, u, weight.
+    pub fn table(&self) -> Vec<(String, String, f64, f64, f64)> {
+        let mut rows = Vec::new();
+        for (f, field) in FIELDS.iter().enumerate() {
+            for l in 1..levels(f) {
+                rows.push((
+                    field.to_string(),
+                    LEVELS[f][l - 1].to_string(),
+                    self.m[f][l],
+                    self.u[f][l],
+                    (self.m[f][l] / self.u[f][l]).log2(),
+                ));
+            }
+        }
+        rows
+    }
+}
+
+/// Weights ready for scoring (see `Model::weights`).
+pub struct Weights {
+    table: [[f64; 16]; FIELDS.len()],
+    given_tf: Vec<f64>,
+    family_tf: Vec<f64>,
+    /// log2 of the prior odds.
+    prior: f64,
+}
+
+impl Weights {
+    /// The pair's evidence in bits, without the prior.
+    pub fn evidence(&self, a: &Record, pattern: Pattern) -> f64 {
+        let mut score = 0.0;
+        for (f, row) in self.table.iter().enumerate() {
+            score += row[level(pattern, f)];
+        }
+        if level(pattern, GIVEN) == 1 {
+            score += self.given_tf[a.given as usize];
+        }
+        if level(pattern, FAMILY) == 1 {
+            score += self.family_tf[a.family as usize];
+        }
+        score
+    }
+
+    /// The match weight: prior odds plus evidence.
+    pub fn score(&self, a: &Record, pattern: Pattern) -> f64 {
+        self.prior + self.evidence(a, pattern)
+    }
+}
+
+/// Probability from a match weight.
+pub fn probability(score: f64) -> f64 {
+    1.0 / (1.0 + (-score).exp2())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn em_learns_that_agreement_means_match_and_reports_hopeless_training() {
+        // 200 matches (agree on all) among 10,000 pairs that mostly disagree.
+        let all_exact: Pattern = 0x1111111;
+        let mut rng = Rng::new(7);
+        let mut candidates = vec![all_exact; 200];
+        for _ in 0..9800 {
+            let mut pattern = 0;
+            for (f, levels) in LEVELS.iter().enumerate() {
+                pattern |= ((1 + rng.below(levels.len())) as u32) << (4 * f);
+            }
+            candidates.push(pattern);
+        }
+        let mut inputs = Vec::new();
+        for i in 0..200 {
+            inputs.push(crate::records::Input {
+                id: i.to_string(),
+                given_name: format!("n{}", i % 37),
+                ..Default::default()
+            });
+        }
+        let p = Prepared::new(inputs);
+        let mut model = Model::with_u(&p, 1000, 1);
+        // u as if chance agreement were rare at level 1.
+        for f in 0..FIELDS.len() {
+            let n = levels(f) - 1;
+            for l in 1..levels(f) {
+                model.u[f][l] = 1.0 / n as f64;
+            }
+        }
+        let mut counts: HashMap<Pattern, f64> = HashMap::new();
+        for c in &candidates {
+            *counts.entry(*c).or_insert(0.0) += 1.0;
+        }
+        let patterns: Vec<(Pattern, f64)> = counts.into_iter().collect();
+        let (m, expected) = model.session(&patterns, &[]);
+        assert!((expected - 200.0).abs() < 40.0, "expected matches {expected}");
+        assert!(m[GIVEN][1] > 0.9, "m(exact given) {}", m[GIVEN][1]);
+        assert!(m.iter().all(|m| m[1..].iter().all(|v| *v > 0.0)), "every level keeps an estimate");
+        // With the family name left out, its m is not learnt from the data.
+        let (m_fixed, _) = model.session(&patterns, &[FAMILY]);
+        assert!(m_fixed[FAMILY][1] < 0.5, "{}", m_fixed[FAMILY][1]);
+
+        let mut hopeless = Model::with_u(&p, 1000, 1);
+        hopeless.train(&p, &[], &[]);
+        assert!(!hopeless.warnings.is_empty());
+    }
+
+    #[test]
+    fn clerical_decisions_move_m_towards_what_reviewers_saw() {
+        let p = Prepared::new(vec![crate::records::Input {
+            id: "1".into(),
+            given_name: "Awa".into(),
+            ..Default::default()
+        }]);
+        let mut model = Model::with_u(&p, 100, 1);
+        let before = model.m[FAMILY][2];
+        // Reviewers confirmed 200 matches whose family names only shared a key.
+        let decisions: Vec<(Pattern, bool)> =
+            (0..200).map(|_| (0x1111121u32, true)).chain((0..50).map(|_| (0x5555525, false))).collect();
+        model.refine(&decisions, 10.0);
+        assert!(model.m[FAMILY][2] > before + 0.3, "{before} → {}", model.m[FAMILY][2]);
+        let total: f64 = model.m[FAMILY][1..].iter().sum();
+        assert!((total - 1.0).abs() < 1e-9, "still a distribution: {total}");
+    }
+
+    #[test]
+    fn the_generator_is_deterministic() {
+        let mut a = Rng::new(3);
+        let mut b = Rng::new(3);
+        assert!((0..100).all(|_| a.next_u64() == b.next_u64()));
+        assert!((0..1000).all(|_| a.below(10) < 10));
+    }
+}

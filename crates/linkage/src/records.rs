@@ -1,0 +1,279 @@
+//! Records prepared for linkage: every name standardised once and interned, so comparisons
+//! work on small integers and short byte strings, and every value's frequency is known for
+//! the term-frequency adjustment.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::standardise::{key, standardise};
+
+/// One registration as read: any field may be empty.
+#[derive(Clone, Default)]
+pub struct Input {
+    pub id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub father_name: String,
+    /// `m`, `f` or empty.
+    pub sex: String,
+    /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, or empty.
+    pub birth_date: String,
+    pub phone: String,
+    pub admin1: String,
+    pub admin2: String,
+    pub admin3: String,
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Names, dates and phones are personal data: never in debug output.
+        f.debug_struct("Input").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A birth date as known: year, and month and day when known (0 when not).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Birth {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Birth {
+    /// `None` for an empty or unreadable date (treated as unknown).
+    pub fn parse(text: &str) -> Option<Birth> {
+        let text = text.trim();
+        let mut parts = text.split('-');
+        let year: u16 = parts.next()?.parse().ok().filter(|y| (1880..=2100).contains(y))?;
+        let month: u8 = match parts.next() {
+            Some(m) => m.parse().ok().filter(|m| (1..=12).contains(m))?,
+            None => 0,
+        };
+        let day: u8 = match parts.next() {
+            Some(d) => d.parse().ok().filter(|d| (1..=31).contains(d))?,
+            None => 0,
+        };
+        Some(Birth { year, month, day })
+    }
+}
+
+/// Interned strings: id 0 is "missing".
+#[derive(Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    pub values: Vec<String>,
+}
+
+impl Interner {
+    fn new() -> Interner {
+        Interner { ids: HashMap::new(), values: vec![String::new()] }
+    }
+
+    pub fn intern(&mut self, value: &str) -> u32 {
+        if value.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.ids.get(value) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(value.to_string());
+        self.ids.insert(value.to_string(), id);
+        id
+    }
+
+    pub fn get(&self, value: &str) -> Option<u32> {
+        self.ids.get(value).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.len() <= 1
+    }
+}
+
+/// A record ready for linkage. Names are ids into `Prepared::names`, keys into
+/// `Prepared::keys`, places into `Prepared::places`; 0 means unknown.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Record {
+    pub given: u32,
+    pub family: u32,
+    pub father: u32,
+    pub given_key: u32,
+    pub family_key: u32,
+    pub father_key: u32,
+    /// 1 female, 2 male, 0 unknown.
+    pub sex: u8,
+    pub birth: Birth,
+    /// The last 8 digits of the phone number (Mali's national numbers), 0 when unknown.
+    pub phone: u32,
+    pub admin1: u32,
+    pub admin2: u32,
+    pub admin3: u32,
+}
+
+/// The prepared data set: records, interned values and how often each name occurs.
+pub struct Prepared {
+    pub ids: Vec<String>,
+    pub records: Vec<Record>,
+    pub names: Interner,
+    pub keys: Interner,
+    pub places: Interner,
+    /// Occurrences of each name id, given and family names together.
+    pub name_counts: Vec<u32>,
+}
+
+fn phone_digits(phone: &str) -> u32 {
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() < 8 {
+        return 0;
+    }
+    digits[digits.len() - 8..].parse().unwrap_or(0)
+}
+
+/// Builds a `Prepared` batch by batch, so a caller reading a large file never holds every
+/// input at once. Each distinct spelling is standardised once (names repeat a lot).
+pub struct Builder {
+    /// Raw spelling → standardised name id.
+    raw: HashMap<String, u32>,
+    names: Interner,
+    keys: Interner,
+    places: Interner,
+    key_of_name: Vec<u32>,
+    records: Vec<Record>,
+    ids: Vec<String>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            raw: HashMap::new(),
+            names: Interner::new(),
+            keys: Interner::new(),
+            places: Interner::new(),
+            key_of_name: vec![0],
+            records: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+}
+
+impl Builder {
+    pub fn push_batch(&mut self, batch: Vec<Input>) {
+        let mut unseen: Vec<&str> = Vec::new();
+        let mut pending = std::collections::HashSet::new();
+        for input in &batch {
+            for name in [&input.given_name, &input.family_name, &input.father_name] {
+                if !self.raw.contains_key(name.as_str()) && pending.insert(name.as_str()) {
+                    unseen.push(name);
+                }
+            }
+        }
+        let standard: Vec<String> = unseen.par_iter().map(|raw| standardise(raw)).collect();
+        for (raw, text) in unseen.iter().zip(standard) {
+            let id = self.names.intern(&text);
+            if id as usize == self.key_of_name.len() {
+                self.key_of_name.push(self.keys.intern(&key(&text)));
+            }
+            self.raw.insert(raw.to_string(), id);
+        }
+        self.records.reserve(batch.len());
+        for input in batch {
+            let name = |raw: &str| {
+                let id = self.raw[raw];
+                (id, self.key_of_name[id as usize])
+            };
+            let (given, given_key) = name(&input.given_name);
+            let (family, family_key) = name(&input.family_name);
+            let (father, father_key) = name(&input.father_name);
+            let record = Record {
+                given,
+                family,
+                father,
+                given_key,
+                family_key,
+                father_key,
+                sex: match input.sex.trim() {
+                    "f" | "F" => 1,
+                    "m" | "M" => 2,
+                    _ => 0,
+                },
+                birth: Birth::parse(&input.birth_date).unwrap_or_default(),
+                phone: phone_digits(&input.phone),
+                admin1: self.places.intern(input.admin1.trim()),
+                admin2: self.places.intern(input.admin2.trim()),
+                admin3: self.places.intern(input.admin3.trim()),
+            };
+            self.records.push(record);
+            self.ids.push(input.id);
+        }
+    }
+
+    pub fn finish(self) -> Prepared {
+        let Builder { names, keys, places, records, ids, .. } = self;
+        let mut name_counts = vec![0u32; names.len()];
+        for r in &records {
+            name_counts[r.given as usize] += 1;
+            name_counts[r.family as usize] += 1;
+        }
+        name_counts[0] = 0;
+        Prepared { ids, records, names, keys, places, name_counts }
+    }
+}
+
+impl Prepared {
+    /// Standardises and interns every record.
+    pub fn new(inputs: Vec<Input>) -> Prepared {
+        let mut builder = Builder::default();
+        builder.push_batch(inputs);
+        builder.finish()
+    }
+
+    pub fn name(&self, id: u32) -> &[u8] {
+        self.names.values[id as usize].as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_phones_are_read_as_known() {
+        assert_eq!(Birth::parse("1988"), Some(Birth { year: 1988, month: 0, day: 0 }));
+        assert_eq!(Birth::parse("1988-04"), Some(Birth { year: 1988, month: 4, day: 0 }));
+        assert_eq!(Birth::parse("1988-04-12"), Some(Birth { year: 1988, month: 4, day: 12 }));
+        assert_eq!(Birth::parse(""), None);
+        assert_eq!(Birth::parse("88"), None);
+        assert_eq!(Birth::parse("1988-13-01"), None);
+        assert_eq!(phone_digits("+223 76 12 34 56"), 76123456);
+        assert_eq!(phone_digits("76-12-34-56"), 76123456);
+        assert_eq!(phone_digits("1234"), 0);
+    }
+
+    #[test]
+    fn spellings_share_a_key_and_values_are_counted() {
+        let input = |id: &str, given: &str, family: &str| Input {
+            id: id.into(),
+            given_name: given.into(),
+            family_name: family.into(),
+            ..Default::default()
+        };
+        let p = Prepared::new(vec![
+            input("1", "Mohamed", "Maïga"),
+            input("2", "Mahamadou", "Maiga"),
+            input("3", "Awa", ""),
+        ]);
+        let [a, b, c] = [p.records[0], p.records[1], p.records[2]];
+        assert_ne!(a.given, b.given);
+        assert_eq!(a.given_key, b.given_key);
+        assert_eq!(a.family, b.family, "Maïga and Maiga standardise alike");
+        assert_eq!(c.family, 0);
+        assert_eq!(p.name_counts[a.family as usize], 2);
+        assert_eq!(format!("{:?}", input("9", "Secret", "Name")), "Input { id: \"9\", .. }");
+    }
+}
