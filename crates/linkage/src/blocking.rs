@@ -94,6 +94,11 @@ pub const RULES: [Rule; RULE_COUNT] = [
 ];
 
 impl Rule {
+    /// The record's block key under this rule (0: in no block).
+    pub fn key(&self, record: &Record) -> u64 {
+        (self.primary)(record)
+    }
+
     /// Whether the two records share this rule's (primary) key.
     pub fn agrees(&self, a: &Record, b: &Record) -> bool {
         let key = (self.primary)(a);

@@ -9,6 +9,7 @@
 pub mod blocking;
 pub mod cluster;
 pub mod compare;
+pub mod index;
 pub mod model;
 pub mod records;
 pub mod standardise;

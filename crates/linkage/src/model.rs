@@ -27,6 +27,19 @@ pub struct Model {
     name_total: f64,
 }
 
+/// What a registration clerk's repeat looks like, field by field, before any learning (level
+/// 0, unknown, first): the starting point of EM, and the model used when the data hold too few
+/// duplicates to learn from.
+pub const DEFAULT_M: [&[f64]; 7] = [
+    &[0.0, 0.80, 0.10, 0.04, 0.04, 0.02],
+    &[0.0, 0.80, 0.08, 0.04, 0.04, 0.04],
+    &[0.0, 0.60, 0.15, 0.10, 0.15],
+    &[0.0, 0.30, 0.05, 0.50, 0.08, 0.03, 0.04],
+    &[0.0, 0.98, 0.02],
+    &[0.0, 0.60, 0.40],
+    &[0.0, 0.50, 0.15, 0.15, 0.20],
+];
+
 /// A small deterministic generator (no IO, no clock): xorshift64*.
 pub struct Rng(u64);
 
@@ -99,16 +112,7 @@ impl Model {
         for f in [GIVEN, FAMILY] {
             u[f][1] = collide.max(1e-7);
         }
-        let m = (0..FIELDS.len())
-            .map(|f| {
-                // Start: matches mostly agree (level 1), less and less at worse levels.
-                let n = levels(f);
-                let mut m: Vec<f64> = (0..n).map(|l| if l == 0 { 0.0 } else { 0.5f64.powi(l as i32 * 2) }).collect();
-                let sum: f64 = m.iter().sum();
-                m.iter_mut().for_each(|v| *v /= sum);
-                m
-            })
-            .collect();
+        let m = DEFAULT_M.iter().map(|levels| levels.to_vec()).collect();
         Model { m, u, prior: 0.05, iterations: 0, warnings: Vec::new(), name_total: total }
     }
 
@@ -164,6 +168,13 @@ impl Model {
                     "training on the pairs of \"{}\" found about {expected:.0} matches among {total:.0} pairs: too few to learn from",
                     rule.name
                 ));
+                if estimates.iter().all(Vec::is_empty) {
+                    // The first session looks where duplicates are likeliest (same names). Finding
+                    // none there, the others would only learn what common names and years share:
+                    // the default model stays.
+                    self.warnings.push("the default model is used".into());
+                    break;
+                }
                 continue;
             }
             for f in (0..FIELDS.len()).filter(|f| !fixed.contains(f)) {
@@ -305,7 +316,14 @@ impl Model {
                 })
                 .collect()
         };
-        Weights { table, given_tf: tf(GIVEN), family_tf: tf(FAMILY), prior: (self.prior / (1.0 - self.prior)).log2() }
+        let rare = |f: usize| (self.u[f][1] * self.name_total).log2().clamp(-10.0, 10.0);
+        Weights {
+            table,
+            given_tf: tf(GIVEN),
+            family_tf: tf(FAMILY),
+            rare_tf: [rare(GIVEN), rare(FAMILY)],
+            prior: (self.prior / (1.0 - self.prior)).log2(),
+        }
     }
 
     /// Bayes factor table for the summary: field, level, m, u, weight.
@@ -331,6 +349,7 @@ pub struct Weights {
     table: [[f64; 16]; FIELDS.len()],
     given_tf: Vec<f64>,
     family_tf: Vec<f64>,
+    rare_tf: [f64; 2],
     /// log2 of the prior odds.
     prior: f64,
 }
@@ -342,13 +361,21 @@ impl Weights {
         for (f, row) in self.table.iter().enumerate() {
             score += row[level(pattern, f)];
         }
+        // A name added after the weights were made is as rare as a name can be.
         if level(pattern, GIVEN) == 1 {
-            score += self.given_tf[a.given as usize];
+            score += self.given_tf.get(a.given as usize).copied().unwrap_or(self.rare_tf[0]);
         }
         if level(pattern, FAMILY) == 1 {
-            score += self.family_tf[a.family as usize];
+            score += self.family_tf.get(a.family as usize).copied().unwrap_or(self.rare_tf[1]);
         }
         score
+    }
+
+    /// The same weights with another prior (a probability).
+    pub fn with_prior(mut self, prior: f64) -> Weights {
+        let prior = prior.clamp(1e-15, 0.5);
+        self.prior = (prior / (1.0 - prior)).log2();
+        self
     }
 
     /// The match weight: prior odds plus evidence.

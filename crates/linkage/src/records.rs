@@ -233,6 +233,49 @@ impl Prepared {
         builder.finish()
     }
 
+    /// Standardises and interns one more record (a registration being checked, or one added
+    /// since the data were prepared) without adding it to `records`.
+    pub fn intern(&mut self, input: &Input) -> Record {
+        let mut name = |raw: &str| {
+            let text = standardise(raw);
+            let id = self.names.intern(&text);
+            let key_id = self.keys.intern(&key(&text));
+            (id, if id == 0 { 0 } else { key_id })
+        };
+        let (given, given_key) = name(&input.given_name);
+        let (family, family_key) = name(&input.family_name);
+        let (father, father_key) = name(&input.father_name);
+        if self.name_counts.len() < self.names.len() {
+            self.name_counts.resize(self.names.len(), 0);
+        }
+        Record {
+            given,
+            family,
+            father,
+            given_key,
+            family_key,
+            father_key,
+            sex: match input.sex.trim() {
+                "f" | "F" => 1,
+                "m" | "M" => 2,
+                _ => 0,
+            },
+            birth: Birth::parse(&input.birth_date).unwrap_or_default(),
+            phone: phone_digits(&input.phone),
+            admin1: self.places.intern(input.admin1.trim()),
+            admin2: self.places.intern(input.admin2.trim()),
+            admin3: self.places.intern(input.admin3.trim()),
+        }
+    }
+
+    /// Adds a record (interned with `intern`) under `id`.
+    pub fn push(&mut self, id: String, record: Record) {
+        self.name_counts[record.given as usize] += (record.given != 0) as u32;
+        self.name_counts[record.family as usize] += (record.family != 0) as u32;
+        self.records.push(record);
+        self.ids.push(id);
+    }
+
     pub fn name(&self, id: u32) -> &[u8] {
         self.names.values[id as usize].as_bytes()
     }
