@@ -38,7 +38,7 @@ pub enum Command {
     /// The tamper-evident audit log: verify it, list it.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
-    /// Duplicate detection on files: dedup, generate synthetic test data, evaluate.
+    /// Duplicate detection: on files (dedup, generate, evaluate) and in the registry (run, queue, decide).
     #[command(subcommand)]
     Linkage(commands::linkage::LinkageCommand),
     /// Manage users.

@@ -102,6 +102,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_empty_or_tiny_registry_can_be_probed() {
+        for n in 0..3 {
+            let data = crate::synthetic::generate(n, 0.0, &crate::synthetic::sample_places(), 1);
+            let probe = data.inputs.first().cloned().unwrap_or_default();
+            let mut index = Index::build(data.inputs, &crate::Config::default());
+            let found = index.probe(&probe, 0.5, 5);
+            assert!(found.len() <= n);
+        }
+    }
+
+    #[test]
     fn a_new_registration_finds_its_earlier_self_among_many() {
         let places = crate::synthetic::sample_places();
         let data = crate::synthetic::generate(20_000, 0.0, &places, 11);

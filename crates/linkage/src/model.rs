@@ -96,7 +96,8 @@ impl Model {
             .into_par_iter()
             .flat_map_iter(|c| {
                 let mut rng = Rng::new(seed ^ ((c as u64 + 1) * 7919));
-                (0..per_chunk)
+                // Fewer than two records: no pair to draw.
+                (0..if n < 2 { 0 } else { per_chunk })
                     .filter_map(|_| {
                         let (a, b) = (rng.below(n), rng.below(n));
                         (a != b).then(|| (compare(p, &p.records[a], &p.records[b]), 1.0))

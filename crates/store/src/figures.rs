@@ -236,7 +236,7 @@ impl Store {
                 });
             }
             let mut members: HashMap<String, (usize, usize)> = HashMap::new();
-            for r in tx.query(&format!("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE {scope} ORDER BY p.household_id, p.created_at, p.id"), params![])? {
+            for r in tx.query(&format!("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND {scope} ORDER BY p.household_id, p.created_at, p.id"), params![])? {
                 let Some(&h) = index.get(&r.text(1)) else { continue };
                 let member = households[h].members.len();
                 households[h].members.push(MemberFacts {

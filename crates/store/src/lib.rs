@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod duplicates;
 pub mod error;
 pub mod figures;
 pub mod import;
@@ -68,6 +69,7 @@ pub struct Store {
     pub gazetteer: Arc<Gazetteer>,
     clock: Clock,
     figures: Arc<figures::FiguresCache>,
+    linkage: Arc<duplicates::LinkageCache>,
 }
 
 /// What `Store::open` did, for the command line to report.
@@ -86,7 +88,13 @@ impl Store {
 
     pub fn open_with_clock(target: &Target, clock: Clock) -> Result<(Store, OpenReport), StoreError> {
         let db = Db::connect(target)?;
-        let store = Store { db, gazetteer: Arc::new(Gazetteer::built_in()), clock, figures: Arc::default() };
+        let store = Store {
+            db,
+            gazetteer: Arc::new(Gazetteer::built_in()),
+            clock,
+            figures: Arc::default(),
+            linkage: Arc::default(),
+        };
         let now = store.now_ms();
         let (migrations_applied, backup) = migrate::migrate(&store.db, now)?;
         let fingerprint = Gazetteer::fingerprint();

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod duplicates;
 pub mod error;
 pub mod figures;
 pub mod files;
@@ -76,6 +77,12 @@ pub fn router(state: AppState) -> Router {
         .route("/figures/flows", get(figures::flows))
         .route("/figures/comparison", get(figures::comparison))
         .route("/series", get(figures::list_series))
+        .route("/duplicates", get(duplicates::list))
+        .route("/duplicates/check", post(duplicates::check))
+        .route("/duplicates/run", post(duplicates::run_detection))
+        .route("/duplicates/{id}/accept", post(duplicates::accept))
+        .route("/duplicates/{id}/reject", post(duplicates::reject))
+        .route("/duplicates/{id}/undo", post(duplicates::undo))
         .route("/imports/template", get(files::template))
         .route("/exports/registry", get(files::export))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

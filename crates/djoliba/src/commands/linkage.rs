@@ -1,5 +1,6 @@
-//! `djoliba linkage`: duplicate detection on files, for large runs and benchmarks; and a
-//! generator of synthetic registrations with known duplicates.
+//! `djoliba linkage`: duplicate detection on files (for large runs and benchmarks), a
+//! generator of synthetic registrations with known duplicates, and the registry's own run and
+//! review queue.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +49,24 @@ pub enum LinkageCommand {
         /// `id,person` for every record.
         #[arg(long)]
         truth: Option<PathBuf>,
+    },
+    /// Find duplicates in the registry itself: sure pairs merged (undoable), uncertain ones queued.
+    Run,
+    /// The registry's review queue.
+    Queue {
+        /// pending, accepted or rejected.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Decide a pair of the queue: accept (same person), reject (two people) or undo.
+    Decide {
+        id: String,
+        #[arg(value_parser = ["accept", "reject", "undo"])]
+        decision: String,
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// Pair precision, recall and F1 of clusters (`id,cluster_id`) against a truth file (`id,person`).
     Evaluate {
@@ -153,8 +172,51 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-pub fn run(_cli: &Cli, cmd: &LinkageCommand) -> anyhow::Result<ExitCode> {
+pub fn run(cli: &Cli, cmd: &LinkageCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        LinkageCommand::Run => {
+            let store = super::open(cli)?;
+            let report = store.run_duplicate_detection(&store::Actor::system())?;
+            println!(
+                "{} people checked, {} candidate pairs: {} sure pairs merged, {} queued for review, {} already decided",
+                report.people, report.candidate_pairs, report.merged, report.queued, report.already_decided
+            );
+            for warning in report.warnings {
+                println!("warning: {warning}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LinkageCommand::Queue { status, limit } => {
+            let store = super::open(cli)?;
+            for pair in store.duplicate_pairs(&store::Actor::system(), Some(status), *limit)? {
+                println!(
+                    "{}\t{:.3}\t{}\t{} {} ({}, {})\t{} {} ({}, {})",
+                    pair.id,
+                    pair.probability,
+                    pair.status,
+                    pair.a.given_name,
+                    pair.a.family_name,
+                    pair.a.birth_date.as_deref().unwrap_or("?"),
+                    pair.a.household_external_id,
+                    pair.b.given_name,
+                    pair.b.family_name,
+                    pair.b.birth_date.as_deref().unwrap_or("?"),
+                    pair.b.household_external_id
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LinkageCommand::Decide { id, decision, reason } => {
+            let store = super::open(cli)?;
+            let decision = match decision.as_str() {
+                "accept" => store::duplicates::Decision::Accept,
+                "reject" => store::duplicates::Decision::Reject,
+                _ => store::duplicates::Decision::Undo,
+            };
+            let pair = store.decide_duplicate(&store::Actor::system(), id, decision, reason)?;
+            println!("{}: {}", pair.id, pair.status);
+            Ok(ExitCode::SUCCESS)
+        }
         LinkageCommand::Dedup { input, output, review, link_at, review_from, weights } => {
             let started = Instant::now();
             let prepared = read_input(input)?;

@@ -5,6 +5,7 @@
 mod api;
 mod cli;
 mod conformance;
+mod duplicates;
 mod figures;
 mod import;
 mod pages;

@@ -305,3 +305,42 @@ async fn the_dashboard_and_figures_show_registered_people() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("une date AAAA-MM-JJ"), "the error is in French");
 }
+
+#[tokio::test]
+async fn a_likely_duplicate_is_shown_before_saving_and_can_be_reviewed() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let csrf = csrf_of(&site.get("/households/new", &session).await.body);
+    let first =
+        site.send(Method::POST, "/households/new", Some(&session), Some(&registration_form(&csrf, "GAO-1"))).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    // The same woman, registered again elsewhere with her name spelt another way.
+    let again = registration_form(&csrf, "MOP-2").replace("Aminata", "Aminatou").replace("Ma%C3%AFga", "Maiga");
+    let warned = site.send(Method::POST, "/households/new", Some(&session), Some(&again)).await;
+    assert_eq!(warned.status, StatusCode::OK);
+    assert!(warned.body.contains("id=\"duplicate-warning\""), "{}", warned.body);
+    assert!(warned.body.contains("GAO-1 (NRC)"));
+    assert_eq!(site.t.store.list_households(&clerk, &Default::default()).unwrap().total, 1, "nothing saved yet");
+    let confirmed =
+        site.send(Method::POST, "/households/new", Some(&session), Some(&format!("{again}&confirmed_new=1"))).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.body);
+    let queue = site.get("/duplicates", &session).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("Aminatou") && queue.body.contains("MOP-2"));
+    let pair = site.t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
+    let decided = site
+        .send(
+            Method::POST,
+            &format!("/duplicates/{}", pair.id),
+            Some(&session),
+            Some(&format!("csrf={}&decision=accept&reason=same+card", csrf_of(&queue.body))),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER);
+    assert_eq!(site.t.store.duplicate_pairs(&clerk, Some("accepted"), 10).unwrap().len(), 1);
+    let forged = site
+        .send(Method::POST, &format!("/duplicates/{}", pair.id), Some(&session), Some("csrf=00&decision=undo"))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

@@ -231,6 +231,28 @@ messages! {
     top_places: "Principaux lieux", "Top places";
     without_displacement: "ménage(s) PDI enregistré(s) sans déplacement connu : hors effectif tant qu'un déplacement n'est pas enregistré.", "registered IDP household(s) with no displacement recorded: not counted until one is.";
     map_level_note: "Carte disponible aux niveaux région et cercle.", "Map available at région and cercle level.";
+    // Duplicates
+    nav_duplicates: "Doublons", "Duplicates";
+    duplicates_title: "Doublons possibles", "Possible duplicates";
+    duplicate_warning: "Ces personnes sont peut-être déjà enregistrées. Vérifiez avant d'enregistrer :", "These people may already be registered. Check before saving:";
+    looks_like: "ressemble à", "looks like";
+    likelihood: "probabilité", "likelihood";
+    save_anyway: "Ce ne sont pas les mêmes personnes : enregistrer quand même", "They are not the same people: save anyway";
+    save_anyway_note: "Les paires seront ajoutées à la file des doublons pour vérification.", "The pairs will be added to the duplicates queue for review.";
+    pending: "À examiner", "To review";
+    accepted: "Fusionnés", "Merged";
+    rejected: "Personnes différentes", "Different people";
+    same_person: "Même personne", "Same person";
+    different_people: "Personnes différentes", "Different people";
+    undo: "Annuler la décision", "Undo the decision";
+    run_detection: "Rechercher les doublons dans tout le registre", "Find duplicates in the whole registry";
+    run_done: "Recherche terminée :", "Search finished:";
+    merged_count: "fusionnées (sûres)", "merged (sure)";
+    queued_count: "à examiner", "to review";
+    earlier_record: "Enregistrement antérieur (conservé)", "Earlier record (kept)";
+    later_record: "Enregistrement ultérieur", "Later record";
+    decided_by: "Décidé par", "Decided by";
+    no_pairs: "Aucune paire.", "No pairs.";
     // Administration
     admin_title: "Administration", "Administration";
     users: "Utilisateurs", "Users";

@@ -202,6 +202,7 @@ fn nav_of(path: &str) -> &'static str {
         "/households/new" => "register",
         p if p.starts_with("/households") => "registry",
         p if p.starts_with("/import") => "import",
+        p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
         p if p.starts_with("/admin") => "admin",
         _ => "",
@@ -248,6 +249,9 @@ pub fn routes() -> Router<AppState> {
         .route("/households/{id}", get(household))
         .route("/households/{id}/movements", get(movement_form).post(record_movement))
         .route("/households/{id}/edit", get(edit_form).post(edit))
+        .route("/duplicates", get(duplicates))
+        .route("/duplicates/run", post(run_duplicates))
+        .route("/duplicates/{id}", post(decide_duplicate))
         .route("/figures", get(figures))
         .route("/import", get(import_form).post(import))
         .route("/admin", get(admin))

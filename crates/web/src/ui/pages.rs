@@ -944,6 +944,51 @@ struct RegisterPage {
     choices: Choices,
     /// For users of no organisation (administrators): whose household this is.
     organisations: Vec<(String, String)>,
+    /// Registered people the members may be, shown before saving.
+    likely: Vec<LikelyRow>,
+}
+
+struct LikelyRow {
+    member: String,
+    person: String,
+    household_id: String,
+    household: String,
+    probability: String,
+}
+
+fn likely_rows(c: &Ctx, form: &FormState, found: &[store::duplicates::LikelyDuplicate]) -> Vec<LikelyRow> {
+    // The form's member rows include blank ones; the n-th filled row is the n-th member.
+    let filled: Vec<usize> = (0..member_rows(form))
+        .filter(|i| !form.mv(i, "given_name").trim().is_empty() || !form.mv(i, "family_name").trim().is_empty())
+        .collect();
+    found
+        .iter()
+        .map(|l| {
+            let row = filled.get(l.member).copied().unwrap_or(l.member);
+            let p = &l.person;
+            LikelyRow {
+                member: format!(
+                    "{} {} ({} {} {})",
+                    c.t.member,
+                    row + 1,
+                    form.mv(&row, "given_name"),
+                    form.mv(&row, "family_name"),
+                    form.mv(&row, "birth_date")
+                ),
+                person: format!(
+                    "{} {} · {} · {} · {}",
+                    p.given_name,
+                    p.family_name,
+                    p.sex.as_deref().map(|s| c.label(s)).unwrap_or_default(),
+                    p.birth_date.clone().unwrap_or_default(),
+                    p.location.clone().unwrap_or_default()
+                ),
+                household_id: p.household_id.clone(),
+                household: format!("{} ({})", p.household_external_id, p.organisation),
+                probability: format!("{:.0} %", l.probability * 100.0),
+            }
+        })
+        .collect()
 }
 
 async fn organisations_to_choose(state: &AppState, c: &Ctx) -> Vec<(String, String)> {
@@ -970,7 +1015,7 @@ pub async fn register_form(State(state): State<AppState>, page: SignedIn, Query(
     form.values.insert("d.cause".into(), "armed_conflict".into());
     let rows = (0..q.members.unwrap_or(3).clamp(1, 30)).collect();
     let organisations = organisations_to_choose(&state, &c).await;
-    render(&RegisterPage { choices: choices(&state.store, &c), organisations, c, form, rows })
+    render(&RegisterPage { choices: choices(&state.store, &c), organisations, likely: Vec::new(), c, form, rows })
 }
 
 /// How many member rows the submitted form had (the highest index typed, plus one).
@@ -1051,23 +1096,39 @@ pub async fn register(
     }
     let SignedIn { ctx: c, actor } = page;
     let input = household_input(&state.store, &form, form.opt("organisation"));
+    // Likely duplicates are shown before anything is saved; saving anyway queues them.
+    let confirmed = form.opt("confirmed_new").is_some();
     let saved = blocking(&state, move |store| {
         let household = input.parse(store.gazetteer.as_ref(), store.today())?;
-        store.register_household(&actor, &household)
+        let likely = store.check_duplicates(&actor, &household)?;
+        if !likely.is_empty() && !confirmed {
+            return Ok(Err(likely));
+        }
+        let detail = store.register_household(&actor, &household)?;
+        for l in &likely {
+            if let Some(member) = detail.members.get(l.member) {
+                store.queue_duplicate(&actor, &l.person.id, &member.person.id, l.probability)?;
+            }
+        }
+        Ok(Ok(detail))
     })
     .await;
-    match saved {
-        Ok(detail) => Redirect::to(&format!("/households/{}?saved=1", detail.household.id)).into_response(),
+    let likely = match saved {
+        Ok(Ok(detail)) => return Redirect::to(&format!("/households/{}?saved=1", detail.household.id)).into_response(),
+        Ok(Err(likely)) => likely,
         Err(error) => {
             if let Some(response) = form.fail(&c, error) {
                 return response;
             }
-            let rows = (0..member_rows(&form).max(1)).collect();
-            let organisations = organisations_to_choose(&state, &c).await;
-            let page = RegisterPage { choices: choices(&state.store, &c), organisations, c, form, rows };
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            Vec::new()
         }
-    }
+    };
+    let rows = (0..member_rows(&form).max(1)).collect();
+    let organisations = organisations_to_choose(&state, &c).await;
+    let likely = likely_rows(&c, &form, &likely);
+    let status = if likely.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = RegisterPage { choices: choices(&state.store, &c), organisations, likely, c, form, rows };
+    (status, render(&page)).into_response()
 }
 
 #[derive(Template)]
@@ -1608,5 +1669,98 @@ pub async fn admin_add_organisation(
             Some(response) => response,
             None => admin_page(&state, c, actor, form).await,
         },
+    }
+}
+
+// ---------------------------------------------------------------- duplicates
+
+#[derive(Template)]
+#[template(path = "duplicates.html")]
+struct DuplicatesPage {
+    c: Ctx,
+    status: String,
+    pairs: Vec<store::duplicates::DuplicatePair>,
+    run: Option<store::duplicates::RunReport>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DuplicatesQuery {
+    status: Option<String>,
+}
+
+async fn duplicates_page(
+    state: &AppState,
+    c: Ctx,
+    actor: store::Actor,
+    status: String,
+    run: Option<store::duplicates::RunReport>,
+) -> Response {
+    if !c.can_write() {
+        return c.error(StoreError::Forbidden("registry changes"));
+    }
+    let wanted = status.clone();
+    match blocking(state, move |store| store.duplicate_pairs(&actor, Some(&wanted), 100)).await {
+        Ok(mut pairs) => {
+            // Places by name, as reviewers know them.
+            for pair in &mut pairs {
+                for person in [&mut pair.a, &mut pair.b] {
+                    person.location = person.location.as_deref().map(|p| state.store.gazetteer.label(p));
+                }
+            }
+            render(&DuplicatesPage { c, status, pairs, run })
+        }
+        Err(error) => c.error(error),
+    }
+}
+
+pub async fn duplicates(State(state): State<AppState>, page: SignedIn, Query(q): Query<DuplicatesQuery>) -> Response {
+    let status = q
+        .status
+        .filter(|s| ["pending", "accepted", "rejected"].contains(&s.as_str()))
+        .unwrap_or_else(|| "pending".into());
+    duplicates_page(&state, page.ctx, page.actor, status, None).await
+}
+
+pub async fn decide_duplicate(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = pairs_to_state(pairs);
+    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    let decision = match form.v("decision") {
+        "accept" => store::duplicates::Decision::Accept,
+        "reject" => store::duplicates::Decision::Reject,
+        _ => store::duplicates::Decision::Undo,
+    };
+    let back = form
+        .opt("back")
+        .filter(|b| ["pending", "accepted", "rejected"].contains(&b.as_str()))
+        .unwrap_or_else(|| "pending".into());
+    let reason = form.v("reason").to_string();
+    match blocking(&state, move |store| store.decide_duplicate(&actor, &id, decision, &reason)).await {
+        Ok(_) => Redirect::to(&format!("/duplicates?status={back}")).into_response(),
+        Err(error) => c.error(error),
+    }
+}
+
+pub async fn run_duplicates(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = pairs_to_state(pairs);
+    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    let who = actor.clone();
+    match blocking(&state, move |store| store.run_duplicate_detection(&who)).await {
+        Ok(report) => duplicates_page(&state, c, actor, "pending".into(), Some(report)).await,
+        Err(error) => c.error(error),
     }
 }

@@ -1,0 +1,182 @@
+//! Duplicate registrations in the registry: the check before saving, the batch run, the review
+//! queue with accept, reject and undo, merges counted once by figures, and scope. On both
+//! databases.
+
+use domain::registry::{HouseholdInput, MovementInput};
+use store::duplicates::Decision;
+use store::{Actor, Store};
+
+use crate::support::*;
+
+fn idps(store: &Store) -> u64 {
+    let report = store.stock_figures(&Actor::system(), "2024-06-30", 1, Some("IDP")).unwrap();
+    report.stock.cells.iter().map(|c| c.individuals).sum()
+}
+
+/// A household of one: Fatoumata `family`, born `birth`, displaced to Gao.
+fn one(external_id: &str, given: &str, family: &str, birth: &str) -> HouseholdInput {
+    HouseholdInput {
+        external_id: external_id.into(),
+        registration_point: "ML070303".into(),
+        registration_date: "2024-02-01".into(),
+        population_group: "IDP".into(),
+        members: vec![PersonInputExt::with(given, family, birth)],
+        movements: vec![MovementInput {
+            from: Some("ML100101".into()),
+            ..movement("displacement", "2024-01-10", "ML070303")
+        }],
+        ..Default::default()
+    }
+}
+
+trait PersonInputExt {
+    fn with(given: &str, family: &str, birth: &str) -> Self;
+}
+
+impl PersonInputExt for domain::registry::PersonInput {
+    fn with(given: &str, family: &str, birth: &str) -> Self {
+        domain::registry::PersonInput {
+            family_name: family.into(),
+            father_name: Some("Oumar".into()),
+            ..member("P1", given, "head", birth)
+        }
+    }
+}
+
+fn register(store: &Store, actor: &Actor, input: &HouseholdInput) -> store::registry::HouseholdDetail {
+    let household = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
+    store.register_household(actor, &household).unwrap()
+}
+
+#[test]
+fn a_registrar_sees_a_likely_duplicate_before_saving() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        for i in 0..30 {
+            register(
+                &t.store,
+                &clerk,
+                &one(
+                    &format!("OTHER-{i}"),
+                    ["Awa", "Mariam", "Hawa"][i % 3],
+                    &format!("Family{i}"),
+                    &format!("{}", 1950 + i),
+                ),
+            );
+        }
+        let again =
+            one("GAO-2", "Fatimata", "Maiga", "1990").parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        let found = t.store.check_duplicates(&clerk, &again).unwrap();
+        assert_eq!(found.len(), 1, "{}: {found:?}", t.backend);
+        assert_eq!(found[0].person.id, first.members[0].person.id);
+        assert_eq!(found[0].member, 0);
+        assert!(found[0].probability > 0.8, "{}", found[0].probability);
+        let stranger =
+            one("GAO-3", "Intalla", "Ag Attaher", "1962").parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        assert!(t.store.check_duplicates(&clerk, &stranger).unwrap().is_empty(), "{}", t.backend);
+        // Someone registered after the index was built is found too.
+        let later = register(&t.store, &clerk, &one("GAO-4", "Intalla", "Ag Attaher", "1962"));
+        let found = t.store.check_duplicates(&clerk, &stranger).unwrap();
+        assert_eq!(
+            found.first().map(|l| l.person.id.as_str()),
+            Some(later.members[0].person.id.as_str()),
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[test]
+fn accepting_a_pair_counts_the_person_once_and_undo_restores_it() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        let second = register(&t.store, &clerk, &one("MOP-7", "Fatimata", "Maiga", "1990"));
+        assert_eq!(idps(&t.store), 2);
+        t.store.queue_duplicate(&clerk, &first.members[0].person.id, &second.members[0].person.id, 0.93).unwrap();
+        let queue = t.store.duplicate_pairs(&clerk, None, 10).unwrap();
+        assert_eq!(queue.len(), 1, "{}", t.backend);
+        let pair = &queue[0];
+        assert_eq!(
+            (pair.a.id.as_str(), pair.b.id.as_str()),
+            (first.members[0].person.id.as_str(), second.members[0].person.id.as_str())
+        );
+
+        let accepted = t.store.decide_duplicate(&clerk, &pair.id, Decision::Accept, "same NINA card").unwrap();
+        assert_eq!(accepted.status, "accepted");
+        assert_eq!(accepted.b.duplicate_of.as_deref(), Some(first.members[0].person.id.as_str()));
+        assert_eq!(idps(&t.store), 1, "{}: a merged person is counted once", t.backend);
+        // Both records and their histories stay.
+        assert_eq!(t.store.household_detail(&clerk, &second.household.id).unwrap().movements.len(), 1);
+        assert!(t.store.duplicate_pairs(&clerk, None, 10).unwrap().is_empty());
+
+        let undone = t.store.decide_duplicate(&clerk, &pair.id, Decision::Undo, "wrong card number").unwrap();
+        assert_eq!((undone.status.as_str(), undone.b.duplicate_of.as_deref()), ("pending", None));
+        assert_eq!(idps(&t.store), 2);
+        let rejected = t.store.decide_duplicate(&clerk, &pair.id, Decision::Reject, "two sisters").unwrap();
+        assert_eq!(rejected.status, "rejected");
+        assert_eq!(t.store.duplicate_pairs(&clerk, Some("rejected"), 10).unwrap().len(), 1);
+        // Each decision is audited.
+        let actions: Vec<String> =
+            t.store.audit_entries(&Actor::system(), 20, 0).unwrap().into_iter().map(|e| e.action).collect();
+        for action in ["duplicates.accept", "duplicates.undo", "duplicates.reject"] {
+            assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+        }
+    }
+}
+
+#[test]
+fn a_pair_outside_the_users_scope_is_not_found() {
+    let t = sqlite();
+    let clerk = registrar(&t.store);
+    let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+    let second = register(&t.store, &clerk, &one("MOP-7", "Fatimata", "Maiga", "1990"));
+    t.store.queue_duplicate(&clerk, &first.members[0].person.id, &second.members[0].person.id, 0.9).unwrap();
+    let pair = t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
+    let admin = Actor::system();
+    t.store.create_organisation(&admin, "IOM", "International Organization for Migration").unwrap();
+    t.store.create_user(&admin, "iom", domain::Role::Registrar, Some("IOM"), "iom password 1").unwrap();
+    let outsider = t.store.verify_login("iom", "iom password 1").unwrap().unwrap();
+    assert!(t.store.duplicate_pairs(&outsider, None, 10).unwrap().is_empty());
+    assert!(matches!(
+        t.store.decide_duplicate(&outsider, &pair.id, Decision::Accept, ""),
+        Err(store::StoreError::NotFound(_))
+    ));
+    let viewer = Actor { role: domain::Role::Viewer, ..clerk.clone() };
+    assert!(matches!(
+        t.store.decide_duplicate(&viewer, &pair.id, Decision::Accept, ""),
+        Err(store::StoreError::Forbidden(_))
+    ));
+}
+
+#[test]
+fn a_batch_run_merges_sure_pairs_and_queues_uncertain_ones() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        let again = register(&t.store, &clerk, &one("GAO-9", "Fatoumata", "Maïga", "1990-05-01"));
+        for i in 0..20 {
+            register(
+                &t.store,
+                &clerk,
+                &one(
+                    &format!("OTHER-{i}"),
+                    ["Awa", "Mariam", "Hawa", "Rokia"][i % 4],
+                    &format!("Family{i}"),
+                    &format!("{}", 1950 + i),
+                ),
+            );
+        }
+        let report = t.store.run_duplicate_detection(&clerk).unwrap();
+        assert_eq!(report.people, 22, "{}", t.backend);
+        assert_eq!(report.merged, 1, "{}: {report:?}", t.backend);
+        let merged = t.store.duplicate_pairs(&clerk, Some("accepted"), 10).unwrap();
+        assert_eq!(merged[0].a.id, first.members[0].person.id, "the earlier registration is kept");
+        assert_eq!(merged[0].b.id, again.members[0].person.id);
+        assert_eq!(idps(&t.store), 21);
+        // A second run leaves decided pairs as they are and merged records out.
+        let rerun = t.store.run_duplicate_detection(&clerk).unwrap();
+        assert_eq!((rerun.people, rerun.merged), (21, 0), "{}", t.backend);
+    }
+}

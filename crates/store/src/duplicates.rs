@@ -1,0 +1,473 @@
+//! Duplicate registrations in the registry, with the `linkage` engine: a check of a household
+//! before it is saved (against an index of the registry kept in memory), a batch run over the
+//! whole registry, the review queue, and merges. A merge marks the later record
+//! `duplicate_of` the earlier one: both records and their histories stay, figures count the
+//! person once, and an undo restores them.
+
+use std::sync::Mutex;
+
+use domain::registry::NewHousehold;
+use linkage::index::Index;
+use linkage::Input;
+use serde::Serialize;
+
+use crate::db::{Row, Tx};
+use crate::error::StoreError;
+use crate::registry::scope;
+use crate::{audit, new_id, params, Actor, Store};
+
+/// The registry's people prepared for probing, for one scope, extended as people are added.
+#[derive(Default)]
+pub struct LinkageCache {
+    inner: Mutex<Option<CachedIndex>>,
+}
+
+struct CachedIndex {
+    scope: String,
+    /// (`created_at`, id) of the newest person indexed: people come in that order.
+    loaded_until: (i64, String),
+    index: Index,
+}
+
+/// A registered person who may be one of the household's members.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LikelyDuplicate {
+    /// Position of the member in the submitted household (0 first).
+    pub member: usize,
+    pub probability: f64,
+    pub person: PersonSummary,
+}
+
+/// Enough of a person to tell two registrations apart, within the reader's rights.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct PersonSummary {
+    pub id: String,
+    pub household_id: String,
+    pub household_external_id: String,
+    pub organisation: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub father_name: Option<String>,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    /// P-code where the person is now (or was registered).
+    pub location: Option<String>,
+    pub registration_date: String,
+    /// The person this record was merged into, if it was.
+    pub duplicate_of: Option<String>,
+}
+
+impl std::fmt::Debug for PersonSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonSummary").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DuplicatePair {
+    pub id: String,
+    pub probability: f64,
+    /// pending, accepted or rejected.
+    pub status: String,
+    pub found_by: String,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    /// The earlier registration: kept as the person when the pair is accepted.
+    pub a: PersonSummary,
+    /// The later registration: marked as a duplicate of `a` when accepted.
+    pub b: PersonSummary,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunReport {
+    pub people: usize,
+    pub candidate_pairs: u64,
+    /// Sure pairs merged at once (each can be undone).
+    pub merged: usize,
+    /// Uncertain pairs queued for review.
+    pub queued: usize,
+    /// Pairs found again that a person had already decided: left as decided.
+    pub already_decided: usize,
+    pub warnings: Vec<String>,
+}
+
+/// What a reviewer decides about a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The same person: the later record becomes a duplicate of the earlier.
+    Accept,
+    /// Two people.
+    Reject,
+    /// Back to pending; an accepted merge is undone.
+    Undo,
+}
+
+const SUMMARY_COLUMNS: &str = "p.id, p.household_id, h.external_id, o.code, p.given_name, p.family_name, p.father_name, \
+     p.sex, p.birth_date, p.birth_date_precision, COALESCE(p.current_location, h.current_location, h.registration_point), \
+     h.registration_date, p.duplicate_of, p.phone, p.created_at";
+const SUMMARY_FROM: &str =
+    "FROM people p JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id";
+
+/// A stored birth date at its precision: `1988`, `1988-04` or `1988-04-12`.
+fn birth_text(date: Option<String>, precision: Option<String>) -> Option<String> {
+    let date = date?;
+    Some(match precision.as_deref() {
+        Some("year") | Some("estimated") => date[..4.min(date.len())].to_string(),
+        Some("month") => date[..7.min(date.len())].to_string(),
+        _ => date,
+    })
+}
+
+fn summary(r: &Row) -> PersonSummary {
+    PersonSummary {
+        id: r.text(0),
+        household_id: r.text(1),
+        household_external_id: r.text(2),
+        organisation: r.text(3),
+        given_name: r.text(4),
+        family_name: r.text(5),
+        father_name: r.opt_text(6),
+        sex: r.opt_text(7),
+        birth_date: birth_text(r.opt_text(8), r.opt_text(9)),
+        location: r.opt_text(10),
+        registration_date: r.text(11),
+        duplicate_of: r.opt_text(12),
+    }
+}
+
+impl Store {
+    /// The linkage engine's view of a person: names, sex, birth, phone, and places.
+    fn linkage_input(&self, id: String, summary: &PersonSummary, phone: Option<String>) -> Input {
+        let level = |n: i64| {
+            summary
+                .location
+                .as_deref()
+                .and_then(|p| self.gazetteer.ancestor_at(p, n))
+                .map(|l| l.pcode.clone())
+                .unwrap_or_default()
+        };
+        Input {
+            id,
+            given_name: summary.given_name.clone(),
+            family_name: summary.family_name.clone(),
+            father_name: summary.father_name.clone().unwrap_or_default(),
+            sex: summary.sex.clone().unwrap_or_default(),
+            birth_date: summary.birth_date.clone().unwrap_or_default(),
+            phone: phone.unwrap_or_default(),
+            admin1: level(1),
+            admin2: level(2),
+            admin3: level(3),
+        }
+    }
+
+    /// People in the actor's scope not merged into another, after `since` in (`created_at`,
+    /// id) order (two people can be created in the same millisecond).
+    fn people_for_linkage(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        since: &(i64, String),
+    ) -> Result<(Vec<Input>, (i64, String)), StoreError> {
+        let rows = tx.query(
+            &format!(
+                "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL \
+                 AND (p.created_at > $1 OR (p.created_at = $1 AND p.id > $2)) AND {} ORDER BY p.created_at, p.id",
+                scope(actor)
+            ),
+            params![since.0, since.1.as_str()],
+        )?;
+        let newest = rows.last().map(|r| (r.int(14), r.text(0))).unwrap_or_else(|| since.clone());
+        let inputs = rows.iter().map(|r| self.linkage_input(r.text(0), &summary(r), r.opt_text(13))).collect();
+        Ok((inputs, newest))
+    }
+
+    /// The registered people (in the actor's scope) likely to be members of `household`, most
+    /// likely first: shown to a registrar before saving.
+    pub fn check_duplicates(
+        &self,
+        actor: &Actor,
+        household: &NewHousehold,
+    ) -> Result<Vec<LikelyDuplicate>, StoreError> {
+        let scope_sql = scope(actor);
+        let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
+        if cache.as_ref().is_none_or(|c| c.scope != scope_sql) {
+            let (inputs, newest) = self.db.read(|tx| self.people_for_linkage(tx, actor, &(i64::MIN, String::new())))?;
+            let index = Index::build(inputs, &linkage::Config::default());
+            *cache = Some(CachedIndex { scope: scope_sql, loaded_until: newest, index });
+        }
+        let cached = cache.as_mut().expect("just filled");
+        // People registered since the index was built join it without a rebuild.
+        let (added, newest) = self.db.read(|tx| self.people_for_linkage(tx, actor, &cached.loaded_until))?;
+        for input in &added {
+            cached.index.add(input);
+        }
+        cached.loaded_until = newest;
+        let place = household.current_location.as_deref().unwrap_or(&household.registration_point);
+        let level = |n: i64| self.gazetteer.ancestor_at(place, n).map(|l| l.pcode.clone()).unwrap_or_default();
+        let mut found = Vec::new();
+        for (member, person) in household.members.iter().enumerate() {
+            let probe = Input {
+                id: String::new(),
+                given_name: person.given_name.clone(),
+                family_name: person.family_name.clone(),
+                father_name: person.father_name.clone().unwrap_or_default(),
+                sex: person.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                birth_date: person.birth_date.map(|d| d.display()).unwrap_or_default(),
+                phone: person.phone.clone().unwrap_or_default(),
+                admin1: level(1),
+                admin2: level(2),
+                admin3: level(3),
+            };
+            for likely in cached.index.probe(&probe, 0.5, 5) {
+                found.push((member, likely));
+            }
+        }
+        drop(cache);
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.db.read(|tx| {
+            let mut out = Vec::new();
+            for (member, likely) in found {
+                let row = tx.query_opt(
+                    &format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = $1 AND {}", scope(actor)),
+                    params![likely.id.as_str()],
+                )?;
+                if let Some(row) = row {
+                    out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Runs duplicate detection over the registry (in the actor's scope): sure pairs are merged
+    /// at once, uncertain ones queued; pairs already decided by a person are left as decided.
+    pub fn run_duplicate_detection(&self, actor: &Actor) -> Result<RunReport, StoreError> {
+        actor.require_write()?;
+        let (inputs, _) = self.db.read(|tx| self.people_for_linkage(tx, actor, &(i64::MIN, String::new())))?;
+        let people = inputs.len();
+        let config = linkage::Config::default();
+        let outcome = linkage::dedup(inputs, &config);
+        let ids = &outcome.prepared.ids;
+        // Sure pairs: every member of a cluster with its earliest registration (ids are
+        // time-ordered UUIDv7), which keeps the person.
+        let mut clusters: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
+        for (i, c) in outcome.cluster_of.iter().enumerate() {
+            clusters.entry(*c).or_default().push(i);
+        }
+        let mut sure: Vec<(String, String)> = Vec::new();
+        for members in clusters.values().filter(|m| m.len() > 1) {
+            let keep = members.iter().min_by(|a, b| ids[**a].cmp(&ids[**b])).copied().expect("non-empty");
+            for m in members.iter().filter(|m| **m != keep) {
+                sure.push((ids[keep].clone(), ids[*m].clone()));
+            }
+        }
+        let uncertain: Vec<(String, String, f64)> = outcome
+            .review
+            .iter()
+            .map(|s| {
+                let (a, b) = (ids[s.a as usize].clone(), ids[s.b as usize].clone());
+                if a < b {
+                    (a, b, s.probability)
+                } else {
+                    (b, a, s.probability)
+                }
+            })
+            .collect();
+        let now = self.now_ms();
+        let mut report = RunReport {
+            people,
+            candidate_pairs: outcome.report.candidate_pairs,
+            merged: 0,
+            queued: 0,
+            already_decided: 0,
+            warnings: outcome.report.model_warnings.clone(),
+        };
+        self.db.write(|tx| {
+            let existing = |tx: &mut Tx<'_>, a: &str, b: &str| {
+                tx.query_opt("SELECT status FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2", params![a, b])
+            };
+            for (a, b) in &sure {
+                if existing(tx, a, b)?.is_some() {
+                    report.already_decided += 1;
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by, decided_at, decided_by, reason) \
+                     VALUES ($1, $2, $3, $4, 'accepted', $5, 'linkage', $5, 'linkage', 'sure match')",
+                    params![new_id(), a.as_str(), b.as_str(), 1.0f64, now],
+                )?;
+                tx.execute("UPDATE people SET duplicate_of = $1 WHERE id = $2 AND duplicate_of IS NULL", params![a.as_str(), b.as_str()])?;
+                report.merged += 1;
+            }
+            for (a, b, probability) in &uncertain {
+                if existing(tx, a, b)?.is_some() {
+                    report.already_decided += 1;
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \
+                     VALUES ($1, $2, $3, $4, 'pending', $5, 'linkage')",
+                    params![new_id(), a.as_str(), b.as_str(), *probability, now],
+                )?;
+                report.queued += 1;
+            }
+            crate::figures::bump_version(tx)?;
+            audit::record(
+                tx,
+                actor,
+                now,
+                "duplicates.run",
+                "registry",
+                "",
+                serde_json::json!({"people": people, "merged": report.merged, "queued": report.queued}),
+            )
+        })?;
+        Ok(report)
+    }
+
+    /// Pairs in the review queue (both people in the actor's scope), strongest first.
+    pub fn duplicate_pairs(
+        &self,
+        actor: &Actor,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DuplicatePair>, StoreError> {
+        let status = status.unwrap_or("pending");
+        if !["pending", "accepted", "rejected"].contains(&status) {
+            return Err(StoreError::invalid("status", status, "pending, accepted or rejected"));
+        }
+        self.db.read(|tx| {
+            let rows = tx.query(
+                "SELECT id, person_a, person_b, probability, status, found_by, decided_by, reason FROM duplicate_pairs \
+                 WHERE status = $1 ORDER BY probability DESC, id LIMIT $2",
+                params![status, limit.clamp(1, 500) * 4],
+            )?;
+            let mut out = Vec::new();
+            for r in rows {
+                if let Some(pair) = self.pair_view(tx, actor, &r)? {
+                    out.push(pair);
+                }
+                if out.len() as i64 >= limit.clamp(1, 500) {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// One pair, if both people are in the actor's scope.
+    fn pair_view(&self, tx: &mut Tx<'_>, actor: &Actor, r: &Row) -> Result<Option<DuplicatePair>, StoreError> {
+        let mut person = |id: String| -> Result<Option<PersonSummary>, StoreError> {
+            Ok(tx
+                .query_opt(
+                    &format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = $1 AND {}", scope(actor)),
+                    params![id],
+                )?
+                .map(|row| summary(&row)))
+        };
+        let (Some(a), Some(b)) = (person(r.text(1))?, person(r.text(2))?) else { return Ok(None) };
+        Ok(Some(DuplicatePair {
+            id: r.text(0),
+            probability: r.real(3),
+            status: r.text(4),
+            found_by: r.text(5),
+            decided_by: r.opt_text(6),
+            reason: r.opt_text(7),
+            a,
+            b,
+        }))
+    }
+
+    /// Records a reviewer's decision. Accepting marks the later record a duplicate of the
+    /// earlier; undoing an accepted pair restores it. A pair outside the actor's scope is 404.
+    pub fn decide_duplicate(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decision: Decision,
+        reason: &str,
+    ) -> Result<DuplicatePair, StoreError> {
+        actor.require_write()?;
+        let reason = reason.trim();
+        if reason.chars().count() > 500 {
+            return Err(StoreError::invalid("reason", "(too long)", "a text of 1 to 300 characters"));
+        }
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT id, person_a, person_b, probability, status, found_by, decided_by, reason FROM duplicate_pairs WHERE id = $1",
+                    params![id],
+                )?
+                .ok_or(StoreError::NotFound("duplicate pair"))?;
+            let pair = self.pair_view(tx, actor, &row)?.ok_or(StoreError::NotFound("duplicate pair"))?;
+            let (status, marked) = match decision {
+                Decision::Accept => ("accepted", Some(pair.a.id.as_str())),
+                Decision::Reject => ("rejected", None),
+                Decision::Undo => ("pending", None),
+            };
+            if decision == Decision::Accept && pair.a.duplicate_of.as_deref() == Some(pair.b.id.as_str()) {
+                return Err(StoreError::Conflict("the earlier record is already merged into the later one".into()));
+            }
+            let (decided_at, decided_by) =
+                if decision == Decision::Undo { (None, None) } else { (Some(now), Some(actor.username.as_str())) };
+            tx.execute(
+                "UPDATE duplicate_pairs SET status = $1, decided_at = $2, decided_by = $3, reason = $4 WHERE id = $5",
+                params![status, decided_at, decided_by, Some(reason).filter(|r| !r.is_empty()), id],
+            )?;
+            match marked {
+                Some(keep) => tx.execute("UPDATE people SET duplicate_of = $1 WHERE id = $2", params![keep, pair.b.id.as_str()])?,
+                // Reject or undo: the later record stands on its own again, if this pair merged it.
+                None => tx.execute(
+                    "UPDATE people SET duplicate_of = NULL WHERE id = $1 AND duplicate_of = $2",
+                    params![pair.b.id.as_str(), pair.a.id.as_str()],
+                )?,
+            };
+            crate::figures::bump_version(tx)?;
+            let action = match decision {
+                Decision::Accept => "duplicates.accept",
+                Decision::Reject => "duplicates.reject",
+                Decision::Undo => "duplicates.undo",
+            };
+            audit::record(tx, actor, now, action, "duplicate_pair", id, serde_json::json!({"a": pair.a.id, "b": pair.b.id}))?;
+            let row = tx
+                .query_opt(
+                    "SELECT id, person_a, person_b, probability, status, found_by, decided_by, reason FROM duplicate_pairs WHERE id = $1",
+                    params![id],
+                )?
+                .ok_or(StoreError::NotFound("duplicate pair"))?;
+            self.pair_view(tx, actor, &row)?.ok_or(StoreError::NotFound("duplicate pair"))
+        })
+    }
+
+    /// Queues a pair a registrar saw at registration and saved anyway (a person may still
+    /// decide later that they are one).
+    pub fn queue_duplicate(
+        &self,
+        actor: &Actor,
+        earlier: &str,
+        later: &str,
+        probability: f64,
+    ) -> Result<(), StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            if tx
+                .query_opt(
+                    "SELECT id FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2",
+                    params![earlier, later],
+                )?
+                .is_none()
+            {
+                tx.execute(
+                    "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \
+                     VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
+                    params![new_id(), earlier, later, probability, now, actor.username.as_str()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
