@@ -47,8 +47,10 @@ pub enum Command {
     /// Manage organisations.
     #[command(subcommand)]
     Org(commands::org::OrgCommand),
-    /// Copy the SQLite database consistently, even while the server runs.
+    /// Copy the SQLite database consistently, even while the server runs; encrypted on request.
     Backup(commands::backup::Args),
+    /// Put a backup (encrypted or not) back as the data folder's database.
+    Restore(commands::backup::RestoreArgs),
     /// Apply pending database migrations (also done at every start), or show their status.
     Migrate(commands::migrate::Args),
     /// Check the setup and say what is wrong.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),
         Command::Backup(args) => commands::backup::run(&cli, args),
+        Command::Restore(args) => commands::backup::restore(&cli, args),
         Command::Migrate(args) => commands::migrate::run(&cli, args),
         Command::Doctor => commands::doctor::run(&cli),
     };

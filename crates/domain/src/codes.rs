@@ -218,6 +218,12 @@ impl Role {
         matches!(self, Role::Admin | Role::ImOfficer | Role::Registrar | Role::Protection)
     }
 
+    /// Individual records at all. Viewers (donors, government) see aggregates only, with
+    /// disclosure control.
+    pub fn sees_records(self) -> bool {
+        self != Role::Viewer
+    }
+
     /// Protection-related specific needs (GBV, separated children…): need to know only.
     pub fn sees_protection_needs(self) -> bool {
         matches!(self, Role::Admin | Role::Protection)

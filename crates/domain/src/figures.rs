@@ -435,6 +435,9 @@ pub struct StockCell {
     pub sex: String,
     pub age_band: String,
     pub individuals: u64,
+    /// Hidden by disclosure control (`suppress_stock`, `suppress_flows`): the counts read 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 /// Stock of people at a date, by group × place × sex × age band, and of households by group ×
@@ -451,6 +454,83 @@ pub struct HouseholdCell {
     pub place: String,
     pub households: u64,
     pub individuals: u64,
+    /// Hidden by disclosure control (`suppress_stock`, `suppress_flows`): the counts read 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
+}
+
+/// Statistical disclosure control of a stock, for readers without access to personal data:
+/// within each group × place, a cell of fewer than `threshold` people (but not zero) is
+/// suppressed; when that leaves a single suppressed cell, the smallest other non-zero cell is
+/// suppressed too (secondary suppression), so the place's published total cannot give it
+/// back; a place of fewer than `threshold` people is suppressed whole, household count too.
+/// Suppressed counts read 0 and carry `suppressed`.
+pub fn suppress_stock(stock: &mut Stock, threshold: u64) {
+    if threshold <= 1 {
+        return;
+    }
+    let mut places: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, cell) in stock.cells.iter().enumerate() {
+        places.entry((cell.population_group.clone(), cell.place.clone())).or_default().push(i);
+    }
+    let mut whole_places = std::collections::BTreeSet::new();
+    for (key, cells) in places {
+        let total: u64 = cells.iter().map(|i| stock.cells[*i].individuals).sum();
+        let small = |n: u64| n > 0 && n < threshold;
+        let mut hidden: Vec<usize> = if small(total) {
+            whole_places.insert(key);
+            cells.clone()
+        } else {
+            cells.iter().copied().filter(|i| small(stock.cells[*i].individuals)).collect()
+        };
+        if hidden.len() == 1 {
+            let partner = cells
+                .iter()
+                .copied()
+                .filter(|i| !hidden.contains(i) && stock.cells[*i].individuals > 0)
+                .min_by_key(|i| (stock.cells[*i].individuals, *i));
+            hidden.extend(partner);
+        }
+        for i in hidden {
+            stock.cells[i].individuals = 0;
+            stock.cells[i].suppressed = true;
+        }
+    }
+    for cell in &mut stock.households {
+        let whole = whole_places.contains(&(cell.population_group.clone(), cell.place.clone()));
+        if whole || (cell.households > 0 && cell.households < threshold) {
+            cell.households = 0;
+            cell.individuals = 0;
+            cell.suppressed = true;
+        }
+    }
+}
+
+/// Disclosure control of flows: counts and origin–destination cells of fewer than
+/// `threshold` people (but not zero) are suppressed, and so are the per-kind entries of the
+/// stock-and-flow accounts.
+pub fn suppress_flows(flows: &mut Flows, threshold: u64) {
+    if threshold <= 1 {
+        return;
+    }
+    let small = |n: u64| n > 0 && n < threshold;
+    for count in &mut flows.counts {
+        if small(count.individuals) {
+            count.individuals = 0;
+            count.households = 0;
+            count.suppressed = true;
+        }
+    }
+    for cell in &mut flows.matrix {
+        if small(cell.individuals) {
+            cell.individuals = 0;
+            cell.suppressed = true;
+        }
+    }
+    for account in &mut flows.accounts {
+        account.inflows_by_kind.retain(|_, n| !small(*n));
+        account.outflows_by_kind.retain(|_, n| !small(*n));
+    }
 }
 
 /// One household's computed figures, ready to aggregate.
@@ -514,6 +594,7 @@ pub fn stock(computed: &[ComputedHousehold], as_of: NaiveDate, level: u8, group:
                 sex: sex.to_string(),
                 age_band: age_band.to_string(),
                 individuals,
+                suppressed: false,
             })
             .collect(),
         households: households
@@ -523,6 +604,7 @@ pub fn stock(computed: &[ComputedHousehold], as_of: NaiveDate, level: u8, group:
                 place,
                 households: ids.len() as u64,
                 individuals,
+                suppressed: false,
             })
             .collect(),
     }
@@ -535,6 +617,9 @@ pub struct FlowCount {
     pub kind: FlowKind,
     pub individuals: u64,
     pub households: u64,
+    /// Hidden by disclosure control (`suppress_stock`, `suppress_flows`): the counts read 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -544,6 +629,9 @@ pub struct OriginDestination {
     pub origin: String,
     pub destination: String,
     pub individuals: u64,
+    /// Hidden by disclosure control (`suppress_stock`, `suppress_flows`): the counts read 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 /// The stock-and-flow account of one group over a period: stock(end) = stock(start) +
@@ -653,6 +741,7 @@ impl FlowTally {
                     kind,
                     individuals,
                     households: households.len() as u64,
+                    suppressed: false,
                 })
                 .collect(),
             matrix: self
@@ -664,6 +753,7 @@ impl FlowTally {
                     origin,
                     destination,
                     individuals,
+                    suppressed: false,
                 })
                 .collect(),
             accounts: self
@@ -685,6 +775,53 @@ impl FlowTally {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn small_cells_are_suppressed_with_a_partner_and_small_places_whole() {
+        let cell = |place: &str, sex: &str, band: &str, n: u64| StockCell {
+            population_group: "IDP".into(),
+            place: place.into(),
+            sex: sex.into(),
+            age_band: band.into(),
+            individuals: n,
+            suppressed: false,
+        };
+        let household = |place: &str, h: u64, n: u64| HouseholdCell {
+            population_group: "IDP".into(),
+            place: place.into(),
+            households: h,
+            individuals: n,
+            suppressed: false,
+        };
+        let mut stock = Stock {
+            cells: vec![
+                cell("ML07", "f", "0-4", 2),
+                cell("ML07", "f", "18-59", 40),
+                cell("ML07", "m", "0-4", 12),
+                cell("ML07", "m", "18-59", 30),
+                cell("ML06", "f", "18-59", 3),
+                cell("ML06", "m", "18-59", 1),
+            ],
+            households: vec![household("ML07", 20, 84), household("ML06", 2, 4)],
+        };
+        suppress_stock(&mut stock, 5);
+        let hidden: Vec<(&str, &str, &str)> = stock
+            .cells
+            .iter()
+            .filter(|c| c.suppressed)
+            .map(|c| (c.place.as_str(), c.sex.as_str(), c.age_band.as_str()))
+            .collect();
+        // The 2 and, as its partner, the smallest other cell (12); all of the place of 4.
+        assert_eq!(
+            hidden,
+            vec![("ML07", "f", "0-4"), ("ML07", "m", "0-4"), ("ML06", "f", "18-59"), ("ML06", "m", "18-59")]
+        );
+        assert!(stock.cells.iter().filter(|c| c.suppressed).all(|c| c.individuals == 0));
+        assert_eq!(stock.households.iter().map(|h| h.suppressed).collect::<Vec<_>>(), vec![false, true]);
+        assert_eq!(stock.households[0].individuals, 84, "large totals stay");
+        let json = serde_json::to_string(&stock.cells[1]).unwrap();
+        assert!(!json.contains("suppressed"), "published cells carry no flag: {json}");
+    }
+
     use super::*;
     use MovementKind::*;
 
@@ -770,7 +907,8 @@ mod tests {
                 population_group: "IDP".into(),
                 place: "ML070101".into(),
                 households: 1,
-                individuals: 3
+                individuals: 3,
+                suppressed: false,
             }]
         );
     }
@@ -1153,6 +1291,7 @@ impl FigureIndex {
                     sex: sex.into(),
                     age_band: age_band.into(),
                     individuals,
+                    suppressed: false,
                 })
                 .collect(),
             households: households
@@ -1162,6 +1301,7 @@ impl FigureIndex {
                     population_group,
                     place,
                     households,
+                    suppressed: false,
                 })
                 .collect(),
         }

@@ -56,22 +56,40 @@ fn place_cells(gazetteer: &Gazetteer, place: &str, level: u8) -> Vec<String> {
     cells
 }
 
+/// A count, or blank where disclosure control suppressed it.
+fn blank_if(suppressed: bool, n: u64) -> String {
+    if suppressed {
+        String::new()
+    } else {
+        n.to_string()
+    }
+}
+
 /// Stock, one row per group and place: households, individuals, by sex and by sex × age band.
 pub fn stock_table(report: &StockReport, gazetteer: &Gazetteer) -> HxlTable {
     let mut headers = vec!["date".to_string(), "population_group".to_string()];
     let mut tags = vec!["#date+reported".to_string(), "#meta+population_group".to_string()];
     place_columns(report.level, &mut headers, &mut tags);
     let sexes = ["f", "m", "unknown"];
-    let mut rows_by_place: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
+    // `None`: suppressed by disclosure control, or a sum over a suppressed cell; left blank.
+    let mut rows_by_place: BTreeMap<(String, String), BTreeMap<String, Option<u64>>> = BTreeMap::new();
+    let add = |entry: &mut BTreeMap<String, Option<u64>>, key: String, n: u64, suppressed: bool| {
+        let slot = entry.entry(key).or_insert(Some(0));
+        *slot = match *slot {
+            Some(v) if !suppressed => Some(v + n),
+            _ => None,
+        };
+    };
     for cell in &report.stock.cells {
         let entry = rows_by_place.entry((cell.population_group.clone(), cell.place.clone())).or_default();
-        *entry.entry(format!("{}_{}", cell.sex, cell.age_band)).or_default() += cell.individuals;
-        *entry.entry(cell.sex.clone()).or_default() += cell.individuals;
+        add(entry, format!("{}_{}", cell.sex, cell.age_band), cell.individuals, cell.suppressed);
+        add(entry, cell.sex.clone(), cell.individuals, cell.suppressed);
     }
     for household in &report.stock.households {
         let entry = rows_by_place.entry((household.population_group.clone(), household.place.clone())).or_default();
-        entry.insert("hh".into(), household.households);
-        entry.insert("ind".into(), household.individuals);
+        let shown = |n: u64| (!household.suppressed).then_some(n);
+        entry.insert("hh".into(), shown(household.households));
+        entry.insert("ind".into(), shown(household.individuals));
     }
     // Tags carry the group when the table holds one group; otherwise the group column says it.
     let attr = report.population_group.as_deref().map(group_attribute).unwrap_or("");
@@ -97,7 +115,11 @@ pub fn stock_table(report: &StockReport, gazetteer: &Gazetteer) -> HxlTable {
         .map(|((group, place), values)| {
             let mut row = vec![report.as_of.to_string(), group];
             row.extend(place_cells(gazetteer, &place, report.level));
-            let get = |key: &str| values.get(key).copied().unwrap_or(0).to_string();
+            let get = |key: &str| match values.get(key) {
+                Some(Some(n)) => n.to_string(),
+                Some(None) => String::new(),
+                None => "0".to_string(),
+            };
             row.push(get("hh"));
             row.push(get("ind"));
             for sex in sexes {
@@ -138,8 +160,8 @@ pub fn flow_tables(report: &FlowsReport, gazetteer: &Gazetteer) -> Vec<HxlTable>
                     f.to.to_string(),
                     c.population_group.clone(),
                     c.kind.as_str().into(),
-                    c.individuals.to_string(),
-                    c.households.to_string(),
+                    blank_if(c.suppressed, c.individuals),
+                    blank_if(c.suppressed, c.households),
                 ]
             })
             .collect(),
@@ -177,7 +199,7 @@ pub fn flow_tables(report: &FlowsReport, gazetteer: &Gazetteer) -> Vec<HxlTable>
                     name(&m.origin),
                     m.destination.clone(),
                     name(&m.destination),
-                    m.individuals.to_string(),
+                    blank_if(m.suppressed, m.individuals),
                 ]
             })
             .collect(),

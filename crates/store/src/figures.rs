@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Tx;
 use crate::error::StoreError;
-use crate::registry::scope;
+use crate::registry::{figures_scope, scope};
 use crate::{new_id, params, Actor, Store};
 
 /// Marks the registry as changed; cached figures are recomputed on their next use.
@@ -56,6 +56,8 @@ pub struct StockReport {
     pub stock: Stock,
     /// Registered IDP households without any displacement recorded: not in the IDP stock.
     pub idp_households_without_displacement: u64,
+    /// Set when small cells were suppressed for this reader (fewer than this many people).
+    pub disclosure_threshold: Option<u64>,
 }
 
 /// Flows over a period, with what was asked.
@@ -65,6 +67,8 @@ pub struct FlowsReport {
     pub population_group: Option<String>,
     #[serde(flatten)]
     pub flows: Flows,
+    /// Set when small cells were suppressed for this reader (fewer than this many people).
+    pub disclosure_threshold: Option<u64>,
 }
 
 /// Computed figures for one registry version.
@@ -196,7 +200,7 @@ impl Store {
             self.db.read(|tx| tx.query_int("SELECT version FROM registry_version WHERE id = 1", params![]))?;
         let mut cache = self.figures.inner.lock().map_err(|_| StoreError::Database("figures cache poisoned".into()))?;
         // Figures depend on what the actor may see: one cached computation, for one scope.
-        let scope = scope(actor);
+        let scope = figures_scope(actor);
         if let Some((cached, cached_scope, computed)) = cache.as_ref() {
             if *cached == version && *cached_scope == scope {
                 return Ok(computed.clone());
@@ -220,7 +224,7 @@ impl Store {
 
     /// Loads what the figures need, in four queries over the whole registry.
     fn figure_facts(&self, actor: &Actor) -> Result<Vec<HouseholdFacts>, StoreError> {
-        let scope = scope(actor);
+        let scope = figures_scope(actor);
         self.db.read(|tx| {
             let mut index: HashMap<String, usize> = HashMap::new();
             let mut households = Vec::new();
@@ -307,12 +311,18 @@ impl Store {
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
         let computed = self.computed(actor)?;
+        let mut stock = computed.index.stock(as_of, level, group.as_deref());
+        let disclosure_threshold = (!actor.role.sees_records()).then(|| self.disclosure_threshold());
+        if let Some(threshold) = disclosure_threshold {
+            figures::suppress_stock(&mut stock, threshold);
+        }
         Ok(StockReport {
             as_of,
             level,
-            stock: computed.index.stock(as_of, level, group.as_deref()),
+            stock,
             population_group: group,
             idp_households_without_displacement: computed.idp_without_displacement,
+            disclosure_threshold,
         })
     }
 
@@ -334,10 +344,11 @@ impl Store {
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
         let computed = self.computed(actor)?;
-        Ok(FlowsReport {
-            level,
-            flows: computed.index.flows(from, to, level, group.as_deref()),
-            population_group: group,
-        })
+        let mut flows = computed.index.flows(from, to, level, group.as_deref());
+        let disclosure_threshold = (!actor.role.sees_records()).then(|| self.disclosure_threshold());
+        if let Some(threshold) = disclosure_threshold {
+            figures::suppress_flows(&mut flows, threshold);
+        }
+        Ok(FlowsReport { level, flows, population_group: group, disclosure_threshold })
     }
 }

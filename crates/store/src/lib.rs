@@ -70,6 +70,8 @@ pub struct Store {
     clock: Clock,
     figures: Arc<figures::FiguresCache>,
     linkage: Arc<duplicates::LinkageCache>,
+    /// Smallest count published to readers without access to records (disclosure control).
+    disclosure: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What `Store::open` did, for the command line to report.
@@ -80,7 +82,19 @@ pub struct OpenReport {
     pub reference_data_loaded: bool,
 }
 
+/// Cells of fewer people than this are suppressed for viewers, unless configured otherwise.
+pub const DEFAULT_DISCLOSURE_THRESHOLD: u64 = 5;
+
 impl Store {
+    /// Changes the disclosure threshold (at least 1; 1 turns suppression off).
+    pub fn set_disclosure_threshold(&self, threshold: u64) {
+        self.disclosure.store(threshold.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn disclosure_threshold(&self) -> u64 {
+        self.disclosure.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Connects, applies pending migrations and seeds reference data when it changed.
     pub fn open(target: &Target) -> Result<(Store, OpenReport), StoreError> {
         Self::open_with_clock(target, Arc::new(Utc::now))
@@ -94,6 +108,7 @@ impl Store {
             clock,
             figures: Arc::default(),
             linkage: Arc::default(),
+            disclosure: Arc::new(std::sync::atomic::AtomicU64::new(DEFAULT_DISCLOSURE_THRESHOLD)),
         };
         let now = store.now_ms();
         let (migrations_applied, backup) = migrate::migrate(&store.db, now)?;

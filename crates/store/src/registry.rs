@@ -1026,6 +1026,16 @@ pub(crate) fn keep_hidden_fields(
     person
 }
 
+/// The households an actor's figures are computed from: what `scope` lets them see, and for
+/// viewers, who see no record, the whole registry, published only with disclosure control.
+pub fn figures_scope(actor: &Actor) -> String {
+    if actor.role.sees_records() {
+        scope(actor)
+    } else {
+        "1 = 1".to_string()
+    }
+}
+
 /// Row scoping: the one place that says which households an actor may see. Every query on
 /// households, people and movements includes it. Administrators see every organisation's
 /// records; other users their own organisation's, and those of organisations that share with
@@ -1033,6 +1043,10 @@ pub(crate) fn keep_hidden_fields(
 pub fn scope(actor: &Actor) -> String {
     if actor.role == Role::Admin {
         return "1 = 1".to_string();
+    }
+    if !actor.role.sees_records() {
+        // Viewers read aggregates only (see `figures_scope`).
+        return "1 = 0".to_string();
     }
     match &actor.organisation_id {
         // Identifiers come from the database (UUIDs); checked anyway before going into SQL.

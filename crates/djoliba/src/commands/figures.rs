@@ -31,11 +31,20 @@ pub struct Args {
     /// Write to this file instead of standard output (required for xlsx).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// For publication: suppress counts of fewer people than the threshold (and the second
+    /// counts that would give them away), as viewers see them.
+    #[arg(long)]
+    pub public: bool,
+    /// The threshold of --public.
+    #[arg(long, env = "DJOLIBA_DISCLOSURE_THRESHOLD", default_value_t = store::DEFAULT_DISCLOSURE_THRESHOLD)]
+    pub disclosure_threshold: u64,
 }
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     let store = super::open(cli)?;
-    let actor = Actor::system();
+    store.set_disclosure_threshold(args.disclosure_threshold);
+    // A public export is what a viewer gets: aggregates with disclosure control.
+    let actor = if args.public { Actor { role: domain::Role::Viewer, ..Actor::system() } } else { Actor::system() };
     let gazetteer = store.gazetteer.clone();
     let bytes = match (&args.from, &args.to) {
         (Some(from), Some(to)) => {

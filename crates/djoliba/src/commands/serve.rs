@@ -14,6 +14,10 @@ pub struct Args {
     /// Run the demo operation: synthetic data in its own folder (DATA_DIR-demo), marked as demo.
     #[arg(long)]
     pub demo: bool,
+    /// Figures for viewers (donors, government) hide counts of fewer people than this, and a
+    /// second count that would give them away. 1 turns it off.
+    #[arg(long, env = "DJOLIBA_DISCLOSURE_THRESHOLD", default_value_t = store::DEFAULT_DISCLOSURE_THRESHOLD)]
+    pub disclosure_threshold: u64,
 }
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
@@ -45,6 +49,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         println!("First start: created the administrator \"admin\" with password {password}");
         println!("(shown once; change it with: djoliba user passwd admin)");
     }
+    store.set_disclosure_threshold(args.disclosure_threshold);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let state = web::AppState::new(store, args.demo);

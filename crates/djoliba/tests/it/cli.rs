@@ -202,3 +202,91 @@ fn linkage_dedup_names_the_bad_row_and_column() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("no column \"family_name\""));
 }
+
+/// A data folder with one registered household (the name "Aminata" in it).
+fn data_with_a_household(dir: &std::path::Path) {
+    let (store, _) = store::Store::open(&store::Target::default_sqlite(dir)).unwrap();
+    let clerk = crate::support::registrar(&store);
+    let input = crate::support::household("HH-BACKUP").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+    store.register_household(&clerk, &input).unwrap();
+}
+
+#[test]
+fn an_encrypted_backup_reveals_nothing_and_restores_with_its_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("field");
+    data_with_a_household(&data);
+    let backup = dir.path().join("field.sqlite.age");
+    let passphrase = "correct horse battery staple";
+    let status = djoliba(&data)
+        .args(["backup", "--encrypt", "--output"])
+        .arg(&backup)
+        .env("DJOLIBA_BACKUP_PASSPHRASE", passphrase)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let bytes = std::fs::read(&backup).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1"));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("SQLite format") && !text.contains("Aminata") && !text.contains("HH-BACKUP"));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("plain")),
+        "no plain copy left behind"
+    );
+
+    let office = dir.path().join("office");
+    let wrong = djoliba(&office)
+        .args(["restore"])
+        .arg(&backup)
+        .env("DJOLIBA_BACKUP_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("cannot be decrypted"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(!office.join("djoliba.sqlite").exists(), "nothing restored");
+    let restored =
+        djoliba(&office).args(["restore"]).arg(&backup).env("DJOLIBA_BACKUP_PASSPHRASE", passphrase).output().unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(String::from_utf8_lossy(&restored.stdout).contains("audit chain: intact"));
+    let (store, _) = store::Store::open(&store::Target::default_sqlite(&office)).unwrap();
+    let found = store.list_households(&store::Actor::system(), &Default::default()).unwrap();
+    assert_eq!(found.items[0].external_id, "HH-BACKUP");
+    // An existing database is replaced only when asked, and kept aside.
+    let again =
+        djoliba(&office).args(["restore"]).arg(&backup).env("DJOLIBA_BACKUP_PASSPHRASE", passphrase).output().unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn a_backup_for_a_public_key_restores_only_with_the_private_key() {
+    use age::secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("field");
+    data_with_a_household(&data);
+    let key = age::x25519::Identity::generate();
+    let key_file = dir.path().join("office-key.txt");
+    std::fs::write(&key_file, format!("{}\n", key.to_string().expose_secret())).unwrap();
+    let backup = dir.path().join("b.age");
+    let status = djoliba(&data)
+        .args(["backup", "--recipient", &key.to_public().to_string(), "--output"])
+        .arg(&backup)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let other = age::x25519::Identity::generate();
+    let other_file = dir.path().join("other-key.txt");
+    std::fs::write(&other_file, format!("{}\n", other.to_string().expose_secret())).unwrap();
+    let office = dir.path().join("office");
+    let refused = djoliba(&office).args(["restore", "--identity"]).arg(&other_file).arg(&backup).output().unwrap();
+    assert!(!refused.status.success());
+    let restored = djoliba(&office).args(["restore", "--identity"]).arg(&key_file).arg(&backup).output().unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let bad_key = djoliba(&data).args(["backup", "--recipient", "age1notakey"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&bad_key.stderr).contains("not an age public key"));
+}

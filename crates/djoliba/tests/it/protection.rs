@@ -189,3 +189,41 @@ fn repeated_failed_sign_ins_lock_the_account_for_a_while() {
         "what was typed is not kept"
     );
 }
+
+#[test]
+fn viewers_get_suppressed_aggregates_and_no_records() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let input = household("HH-SDC").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        let detail = store.register_household(&clerk, &input).unwrap();
+        store.create_user(&Actor::system(), "donor", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
+        let viewer = store.verify_login("donor", "donor password 1").unwrap().unwrap();
+        assert_eq!(store.list_households(&viewer, &Default::default()).unwrap().total, 0, "{}", t.backend);
+        assert!(matches!(store.household_detail(&viewer, &detail.household.id), Err(store::StoreError::NotFound(_))));
+        let public = store.stock_figures(&viewer, "2023-12-31", 2, Some("IDP")).unwrap();
+        assert_eq!(public.disclosure_threshold, Some(5));
+        assert!(
+            !public.stock.cells.is_empty() && public.stock.cells.iter().all(|c| c.suppressed && c.individuals == 0),
+            "{}",
+            t.backend
+        );
+        assert!(public.stock.households.iter().all(|h| h.suppressed));
+        let csv = String::from_utf8(
+            exchange::figures::csv(&exchange::figures::stock_table(&public, &store.gazetteer)).unwrap(),
+        )
+        .unwrap();
+        let row = csv.lines().nth(2).unwrap();
+        assert!(row.ends_with(",,,,,,,,,,,,,,,,,,,,") || row.contains(",,,"), "suppressed cells are blank: {row}");
+        let internal = store.stock_figures(&clerk, "2023-12-31", 2, Some("IDP")).unwrap();
+        assert_eq!(internal.disclosure_threshold, None);
+        assert_eq!(internal.stock.cells.iter().map(|c| c.individuals).sum::<u64>(), 2);
+        // A lower threshold publishes more; 1 turns suppression off.
+        store.set_disclosure_threshold(1);
+        let open = store.stock_figures(&viewer, "2023-12-31", 2, Some("IDP")).unwrap();
+        assert_eq!(open.stock.cells.iter().map(|c| c.individuals).sum::<u64>(), 2);
+        store.set_disclosure_threshold(store::DEFAULT_DISCLOSURE_THRESHOLD);
+        let flows = store.flow_figures(&viewer, "2023-01-01", "2024-06-30", 1, Some("IDP")).unwrap();
+        assert!(flows.flows.counts.iter().filter(|c| c.individuals > 0).all(|c| c.individuals >= 5));
+    }
+}

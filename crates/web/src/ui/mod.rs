@@ -56,6 +56,10 @@ impl Ctx {
         self.user.as_ref().is_some_and(|u| u.role.can_write_registry())
     }
 
+    pub fn sees_records(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.sees_records())
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role == domain::Role::Admin)
     }

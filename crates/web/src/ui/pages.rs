@@ -193,6 +193,7 @@ struct DashboardPage {
     flows: Vec<FlowRow>,
     accounts: Vec<AccountRow>,
     pairs: Vec<PairRow>,
+    disclosure: Option<u64>,
 }
 
 fn month_ends(today: NaiveDate, count: u32) -> Vec<NaiveDate> {
@@ -322,6 +323,7 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         })
         .collect();
     render(&DashboardPage {
+        disclosure: current.disclosure_threshold,
         as_of: today.to_string(),
         period: format!("{from} → {today}"),
         groups,
@@ -428,6 +430,9 @@ fn population_groups(store: &Store, c: &Ctx) -> Vec<(String, String)> {
 
 pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Query<RegistryQuery>) -> Response {
     let SignedIn { ctx: c, actor } = page;
+    if !c.sees_records() {
+        return c.error(StoreError::Forbidden("records"));
+    }
     let text = q.q.clone().unwrap_or_default().trim().to_string();
     let place_text = q.place.clone().unwrap_or_default();
     let group = q.group.clone().unwrap_or_default();
@@ -1329,6 +1334,8 @@ struct FiguresPage {
     downloads: Vec<(String, String)>,
     error: Option<String>,
     without_displacement: u64,
+    /// Set for readers who get suppressed figures: the smallest count shown.
+    disclosure: Option<u64>,
 }
 
 pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Query<FiguresQuery>) -> Response {
@@ -1360,6 +1367,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         downloads: Vec::new(),
         error: None,
         without_displacement: 0,
+        disclosure: None,
         c,
     };
     let report = match report {
@@ -1384,7 +1392,21 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     // place → (female, male, other, households)
     let mut by_place: HashMap<String, (u64, u64, u64, u64)> = HashMap::new();
     let mut by_age: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    // Sums that include a cell hidden by disclosure control: (place or age band, column).
+    let mut masked: std::collections::HashSet<(String, u8)> = std::collections::HashSet::new();
     for cell in &report.stock.cells {
+        if cell.suppressed {
+            let column = match cell.sex.as_str() {
+                "f" => 0,
+                "m" => 1,
+                _ => 2,
+            };
+            for key in
+                [(cell.place.clone(), column), (cell.place.clone(), 2), (format!("age:{}", cell.age_band), column)]
+            {
+                masked.insert(key);
+            }
+        }
         let entry = by_place.entry(cell.place.clone()).or_default();
         match cell.sex.as_str() {
             "f" => entry.0 += cell.individuals,
@@ -1400,7 +1422,22 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     }
     for cell in &report.stock.households {
         by_place.entry(cell.place.clone()).or_default().3 += cell.households;
+        if cell.suppressed {
+            masked.insert((cell.place.clone(), 3));
+        }
     }
+    page.disclosure = report.disclosure_threshold;
+    // A hidden count shows as •; a total over hidden counts as a lower bound.
+    let shown = |key: &str, column: u8, n: u64| {
+        if masked.contains(&(key.to_string(), column)) {
+            "•".to_string()
+        } else {
+            charts::thousands(n)
+        }
+    };
+    let any = |column: u8| masked.iter().any(|(k, c)| *c == column && !k.starts_with("age:"));
+    let bound =
+        |column: u8, n: u64| if any(column) { format!("≥ {}", charts::thousands(n)) } else { charts::thousands(n) };
     let mut places: Vec<(String, (u64, u64, u64, u64))> = by_place.into_iter().collect();
     places.sort_by_key(|(place, (f, m, o, _))| (std::cmp::Reverse(f + m + o), place.clone()));
     let g = &state.store.gazetteer;
@@ -1409,25 +1446,38 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     let sum = places.iter().fold((0, 0, 0, 0), |acc, (_, v)| (acc.0 + v.0, acc.1 + v.1, acc.2 + v.2, acc.3 + v.3));
     page.totals = PlaceRow {
         place: c.t.total.into(),
-        female: c.num(sum.0),
-        male: c.num(sum.1),
-        total: c.num(sum.0 + sum.1 + sum.2),
-        households: c.num(sum.3),
+        female: bound(0, sum.0),
+        male: bound(1, sum.1),
+        total: bound(2, sum.0 + sum.1 + sum.2),
+        households: bound(3, sum.3),
     };
     page.rows = places
         .iter()
         .map(|(place, (f, m, o, h))| PlaceRow {
             place: name(place),
-            female: c.num(*f),
-            male: c.num(*m),
-            total: c.num(f + m + o),
-            households: c.num(*h),
+            female: shown(place, 0, *f),
+            male: shown(place, 1, *m),
+            total: shown(place, 2, f + m + o),
+            households: shown(place, 3, *h),
         })
         .collect();
     let order = ["0-4", "5-11", "12-17", "18-59", "60+", "unknown"];
     let mut ages: Vec<(String, (u64, u64))> = by_age.into_iter().collect();
     ages.sort_by_key(|(band, _)| order.iter().position(|o| o == band).unwrap_or(order.len()));
-    page.ages = ages.into_iter().map(|(band, (f, m))| (c.label(&band), c.num(f), c.num(m))).collect();
+    page.ages = ages
+        .into_iter()
+        .map(|(band, (f, m))| {
+            let key = format!("age:{band}");
+            let bound = |column: u8, n: u64| {
+                if masked.contains(&(key.clone(), column)) {
+                    format!("≥ {}", charts::thousands(n))
+                } else {
+                    charts::thousands(n)
+                }
+            };
+            (c.label(&band), bound(0, f), bound(1, m))
+        })
+        .collect();
     let bars: Vec<(String, u64)> = places
         .iter()
         .take(15)
