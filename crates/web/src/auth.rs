@@ -14,12 +14,17 @@ pub const SESSION_COOKIE: &str = "djoliba_session";
 pub struct Authenticated(pub Actor);
 
 pub fn token_from(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    token_from_headers(&parts.headers)
+}
+
+/// The bearer token, or else the session cookie.
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
             return Some(token.trim().to_string());
         }
     }
-    cookie(&parts.headers, SESSION_COOKIE)
+    cookie(headers, SESSION_COOKIE)
 }
 
 /// The value of cookie `wanted`, if the request carries it.
@@ -46,6 +51,10 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // The route's gate has usually looked the session up already.
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(Authenticated(actor.clone()));
+        }
         let token = token_from(parts).ok_or_else(ApiError::unauthenticated)?;
         if !well_formed(&token) {
             return Err(ApiError::unauthenticated());

@@ -1,10 +1,11 @@
 //! Djoliba's HTTP surface: the JSON API under `/api/v1`, its OpenAPI document, `/healthz`,
 //! and the web pages (`ui`).
 //!
-//! Invariant: every route that serves registry data takes the `Authenticated` extractor; the
-//! list of public routes is `PUBLIC_ROUTES`, and a test checks every other route answers 401
-//! without a session.
+//! Invariant: every route is added with its `Access` rule (`access::Routes::add`), enforced by
+//! a gate before the handler runs; `access_table` lists them all and the authorisation matrix
+//! test checks each against every role, inside and outside the user's scope.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod duplicates;
@@ -16,8 +17,10 @@ pub mod ui;
 
 use std::net::SocketAddr;
 
+use access::Access;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use store::Store;
 
@@ -25,9 +28,6 @@ use store::Store;
 pub const JSON_LIMIT: usize = 1024 * 1024;
 /// Uploads (imports) larger than this are refused with 413.
 pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
-
-/// Routes that answer without a session.
-pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/api/openapi.json", "/api/v1/auth/login"];
 
 #[derive(Clone)]
 pub struct AppState {
@@ -44,56 +44,85 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// Every route with who may call it: the API's and the pages'. The authorisation matrix test
+/// walks this table.
+pub fn access_table(state: &AppState) -> Vec<access::RouteAccess> {
+    let (api, pages) = (api_routes(state), ui::routes(state));
+    let mut table = vec![
+        access::RouteAccess { method: Method::GET, path: "/healthz".into(), access: Access::Public, page: false },
+        access::RouteAccess {
+            method: Method::GET,
+            path: "/api/openapi.json".into(),
+            access: Access::Public,
+            page: false,
+        },
+    ];
+    table.extend(api.table);
+    table.extend(pages.table);
+    table
+}
+
+fn api_routes(state: &AppState) -> access::Routes {
     use api::*;
-    let api = Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
-        .route("/organisations", get(list_organisations).post(create_organisation))
-        .route("/users", get(list_users).post(create_user))
-        .route("/agreements", get(list_agreements).post(set_agreement))
-        .route("/audit", get(audit_log))
-        .route("/audit/verify", get(audit_verify))
-        .route("/locations", get(search_locations))
-        .route("/locations/{pcode}", get(get_location))
-        .route("/reference/population-groups", get(population_groups))
-        .route("/reference/sectors", get(sectors))
-        .route("/households", get(list_households).post(register_household))
-        .route("/households/{id}", get(get_household).patch(update_household))
-        .route("/households/{id}/history", get(household_history))
-        .route("/households/{id}/members", post(add_member))
-        .route("/households/{id}/movements", post(record_household_movement))
-        .route("/people", get(list_people))
-        .route("/people/{id}", get(get_person).put(update_person))
-        .route("/people/{id}/history", get(person_history))
-        .route("/people/{id}/movements", post(record_person_movement))
-        .route("/movements", get(list_movements))
-        .route("/movements/{id}", get(get_movement))
-        .route("/movements/{id}/void", post(void_movement))
-        .route("/households/{id}/solutions", post(figures::household_solution))
-        .route("/people/{id}/solutions", post(figures::person_solution))
-        .route("/figures/stock", get(figures::stock))
-        .route("/figures/flows", get(figures::flows))
-        .route("/figures/comparison", get(figures::comparison))
-        .route("/series", get(figures::list_series))
-        .route("/duplicates", get(duplicates::list))
-        .route("/duplicates/check", post(duplicates::check))
-        .route("/duplicates/run", post(duplicates::run_detection))
-        .route("/duplicates/{id}/accept", post(duplicates::accept))
-        .route("/duplicates/{id}/reject", post(duplicates::reject))
-        .route("/duplicates/{id}/undo", post(duplicates::undo))
-        .route("/imports/template", get(files::template))
-        .route("/exports/registry", get(files::export))
-        .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .route("/imports", post(files::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
-        .route("/series", post(figures::import_series).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)));
+    use Access::*;
+    let upload = |handler: axum::routing::MethodRouter<AppState>| handler.layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
+    access::Routes::new(state, "/api/v1", false)
+        .add(Method::POST, "/auth/login", Public, post(login))
+        .add(Method::POST, "/auth/logout", SignedIn, post(logout))
+        .add(Method::GET, "/auth/me", SignedIn, get(me))
+        .add(Method::GET, "/organisations", SignedIn, get(list_organisations))
+        .add(Method::POST, "/organisations", Admin, post(create_organisation))
+        .add(Method::GET, "/users", Admin, get(list_users))
+        .add(Method::POST, "/users", Admin, post(create_user))
+        .add(Method::GET, "/agreements", Admin, get(list_agreements))
+        .add(Method::POST, "/agreements", Admin, post(set_agreement))
+        .add(Method::GET, "/audit", Admin, get(audit_log))
+        .add(Method::GET, "/audit/verify", Admin, get(audit_verify))
+        .add(Method::GET, "/locations", SignedIn, get(search_locations))
+        .add(Method::GET, "/locations/{pcode}", SignedIn, get(get_location))
+        .add(Method::GET, "/reference/population-groups", SignedIn, get(population_groups))
+        .add(Method::GET, "/reference/sectors", SignedIn, get(sectors))
+        .add(Method::GET, "/households", Records, get(list_households))
+        .add(Method::POST, "/households", Write, post(register_household))
+        .add(Method::GET, "/households/{id}", Records, get(get_household))
+        .add(Method::PATCH, "/households/{id}", Write, patch(update_household))
+        .add(Method::GET, "/households/{id}/history", Records, get(household_history))
+        .add(Method::POST, "/households/{id}/members", Write, post(add_member))
+        .add(Method::POST, "/households/{id}/movements", Write, post(record_household_movement))
+        .add(Method::POST, "/households/{id}/solutions", Write, post(figures::household_solution))
+        .add(Method::GET, "/people", Records, get(list_people))
+        .add(Method::GET, "/people/{id}", Records, get(get_person))
+        .add(Method::PUT, "/people/{id}", Write, put(update_person))
+        .add(Method::GET, "/people/{id}/history", Records, get(person_history))
+        .add(Method::POST, "/people/{id}/movements", Write, post(record_person_movement))
+        .add(Method::POST, "/people/{id}/solutions", Write, post(figures::person_solution))
+        .add(Method::GET, "/movements", Records, get(list_movements))
+        .add(Method::GET, "/movements/{id}", Records, get(get_movement))
+        .add(Method::POST, "/movements/{id}/void", Write, post(void_movement))
+        .add(Method::GET, "/figures/stock", SignedIn, get(figures::stock))
+        .add(Method::GET, "/figures/flows", SignedIn, get(figures::flows))
+        .add(Method::GET, "/figures/comparison", SignedIn, get(figures::comparison))
+        .add(Method::GET, "/series", SignedIn, get(figures::list_series))
+        .add(Method::POST, "/series", Write, upload(post(figures::import_series)))
+        .add(Method::GET, "/duplicates", Write, get(duplicates::list))
+        .add(Method::POST, "/duplicates/check", Write, post(duplicates::check))
+        .add(Method::POST, "/duplicates/run", Write, post(duplicates::run_detection))
+        .add(Method::POST, "/duplicates/{id}/accept", Write, post(duplicates::accept))
+        .add(Method::POST, "/duplicates/{id}/reject", Write, post(duplicates::reject))
+        .add(Method::POST, "/duplicates/{id}/undo", Write, post(duplicates::undo))
+        .add(Method::GET, "/imports/template", SignedIn, get(files::template))
+        .add(Method::POST, "/imports", Write, upload(post(files::import)))
+        .add(Method::GET, "/exports/registry", Records, get(files::export))
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = api_routes(&state).router.layer(DefaultBodyLimit::max(JSON_LIMIT));
     let demo = state.demo;
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::document))
         .nest("/api/v1", api)
-        .merge(ui::routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .merge(ui::routes(&state).router.layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::map_response(move |mut response: axum::response::Response| async move {

@@ -8,6 +8,7 @@ mod conformance;
 mod duplicates;
 mod figures;
 mod import;
+mod matrix;
 mod pages;
 mod protection;
 mod support;

@@ -19,7 +19,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use sha2::{Digest, Sha256};
 use store::{Actor, StoreError};
 
@@ -110,7 +109,7 @@ count_impl!(u64, usize, i64, u32);
 
 /// CSRF token of a session: derived from the session token, so it needs no storage and dies
 /// with the session; a page from another site can neither read it nor guess it.
-fn csrf_for(session_token: &str) -> String {
+pub fn csrf_for(session_token: &str) -> String {
     let digest = Sha256::digest(format!("djoliba-csrf\0{session_token}").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -177,12 +176,18 @@ impl FromRequestParts<AppState> for SignedIn {
         if !crate::auth::well_formed(&token) {
             return Err(to_login());
         }
-        let store = state.store.clone();
-        let lookup = token.clone();
-        let actor = tokio::task::spawn_blocking(move || store.session_actor(&lookup))
-            .await
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        // The route's gate has usually looked the session up already.
+        let actor = match parts.extensions.get::<Actor>() {
+            Some(actor) => Some(actor.clone()),
+            None => {
+                let store = state.store.clone();
+                let lookup = token.clone();
+                tokio::task::spawn_blocking(move || store.session_actor(&lookup))
+                    .await
+                    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?
+                    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?
+            }
+        };
         let Some(actor) = actor else { return Err(to_login()) };
         let nav = nav_of(parts.uri.path());
         Ok(SignedIn {
@@ -240,29 +245,36 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// The pages' routes. They live beside `/api/v1` and share its state.
-pub fn routes() -> Router<AppState> {
+/// The pages' routes, each with who may open it. They live beside `/api/v1` and share its state.
+pub fn routes(state: &AppState) -> crate::access::Routes {
+    use crate::access::Access::*;
+    use axum::http::Method;
     use pages::*;
-    Router::new()
-        .route("/", get(dashboard))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/lang/{code}", get(switch_language))
-        .route("/households", get(registry))
-        .route("/households/new", get(register_form).post(register))
-        .route("/households/{id}", get(household))
-        .route("/households/{id}/movements", get(movement_form).post(record_movement))
-        .route("/households/{id}/edit", get(edit_form).post(edit))
-        .route("/duplicates", get(duplicates))
-        .route("/duplicates/run", post(run_duplicates))
-        .route("/duplicates/{id}", post(decide_duplicate))
-        .route("/figures", get(figures))
-        .route("/import", get(import_form).post(import))
-        .route("/admin", get(admin))
-        .route("/admin/users", post(admin_add_user))
-        .route("/admin/organisations", post(admin_add_organisation))
-        .route("/assets/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
-        .route("/assets/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+    crate::access::Routes::new(state, "", true)
+        .add(Method::GET, "/", SignedIn, get(dashboard))
+        .add(Method::GET, "/login", Public, get(login_form))
+        .add(Method::POST, "/login", Public, post(login))
+        .add(Method::POST, "/logout", SignedIn, post(logout))
+        .add(Method::GET, "/lang/{code}", Public, get(switch_language))
+        .add(Method::GET, "/households", Records, get(registry))
+        .add(Method::GET, "/households/new", Write, get(register_form))
+        .add(Method::POST, "/households/new", Write, post(register))
+        .add(Method::GET, "/households/{id}", Records, get(household))
+        .add(Method::GET, "/households/{id}/movements", Write, get(movement_form))
+        .add(Method::POST, "/households/{id}/movements", Write, post(record_movement))
+        .add(Method::GET, "/households/{id}/edit", Write, get(edit_form))
+        .add(Method::POST, "/households/{id}/edit", Write, post(edit))
+        .add(Method::GET, "/duplicates", Write, get(duplicates))
+        .add(Method::POST, "/duplicates/run", Write, post(run_duplicates))
+        .add(Method::POST, "/duplicates/{id}", Write, post(decide_duplicate))
+        .add(Method::GET, "/figures", SignedIn, get(figures))
+        .add(Method::GET, "/import", Write, get(import_form))
+        .add(Method::POST, "/import", Write, post(import))
+        .add(Method::GET, "/admin", Admin, get(admin))
+        .add(Method::POST, "/admin/users", Admin, post(admin_add_user))
+        .add(Method::POST, "/admin/organisations", Admin, post(admin_add_organisation))
+        .add(Method::GET, "/assets/style.css", Public, get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .add(Method::GET, "/assets/app.js", Public, get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
 }
 
 /// Headers for every page: no framing, no inline script or style, no sniffing, no referrer

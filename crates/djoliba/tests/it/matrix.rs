@@ -1,0 +1,257 @@
+//! The authorisation matrix: every route of `web::access_table` (so of the router itself) ×
+//! every role × inside and outside the user's scope, with the expected outcome, checked
+//! against real requests. The matrix is also written to `docs/authorisation.md`; run with
+//! `DJOLIBA_UPDATE_DOCS=1` after changing a rule.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use domain::Role;
+use http_body_util::BodyExt;
+use serde_json::json;
+use store::{Actor, Store};
+use tower::ServiceExt;
+use web::access::{Access, RouteAccess};
+
+use crate::support::*;
+
+const ROLES: [Option<Role>; 6] =
+    [None, Some(Role::Admin), Some(Role::ImOfficer), Some(Role::Registrar), Some(Role::Protection), Some(Role::Viewer)];
+
+fn role_name(role: Option<Role>) -> &'static str {
+    role.map_or("anonymous", |r| r.as_str())
+}
+
+/// The records a route's `{id}` can name, inside the users' organisation (NRC) and outside (IOM).
+struct Ids {
+    household: String,
+    person: String,
+    movement: String,
+    pair: String,
+}
+
+fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
+    let mut input = household(&format!("{prefix}-1"));
+    input.members[0].given_name = format!("{prefix}Aminata");
+    let first =
+        store.register_household(actor, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+    let mut again = household(&format!("{prefix}-2"));
+    again.members[0].given_name = format!("{prefix}Aminata");
+    let second =
+        store.register_household(actor, &again.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+    store.queue_duplicate(actor, &first.members[0].person.id, &second.members[0].person.id, 0.9).unwrap();
+    let pair = store
+        .duplicate_pairs(actor, None, 10)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.a.id == first.members[0].person.id)
+        .unwrap();
+    Ids {
+        household: first.household.id.clone(),
+        person: first.members[1].person.id.clone(),
+        movement: first.movements[0].id.clone(),
+        pair: pair.id,
+    }
+}
+
+fn fill(path: &str, ids: &Ids) -> String {
+    let id = if path.contains("/households/") {
+        &ids.household
+    } else if path.contains("/people/") {
+        &ids.person
+    } else if path.contains("/movements/") {
+        &ids.movement
+    } else {
+        &ids.pair
+    };
+    path.replace("{id}", id).replace("{pcode}", "ML07").replace("{code}", "en")
+}
+
+/// A body a handler accepts, so that what the matrix sees is the access decision.
+fn body(route: &RouteAccess) -> Option<String> {
+    if route.page || route.method == Method::GET {
+        return None;
+    }
+    let path = route.path.as_str();
+    let value = if path.ends_with("/void") {
+        json!({"reason": "matrix"})
+    } else if path.ends_with("/solutions") {
+        json!({"decided_on": "2024-06-01", "basis": "matrix", "decided_by": "matrix"})
+    } else if path.ends_with("/movements") {
+        json!({"kind": "pendular_visit", "date": "2024-05-01", "to": "ML060101"})
+    } else if path.ends_with("/members") {
+        serde_json::to_value(member("M9", "Oumou", "child", "2020")).unwrap()
+    } else if path == "/api/v1/people/{id}" {
+        json!({"person": member("P2", "Fatoumata", "child", "2015-03-02"), "reason": "matrix"})
+    } else if path == "/api/v1/households/{id}" {
+        json!({"reason": "matrix", "shelter_type": "site"})
+    } else {
+        json!({"reason": "matrix"})
+    };
+    Some(value.to_string())
+}
+
+/// What the matrix expects: a short word for the document, and the check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// 401 (API) or a redirect to sign in (pages).
+    SignIn,
+    Forbidden,
+    NotFound,
+    Allowed,
+}
+
+impl Outcome {
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::SignIn => "sign in",
+            Outcome::Forbidden => "403",
+            Outcome::NotFound => "404",
+            Outcome::Allowed => "yes",
+        }
+    }
+}
+
+fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
+    if !route.access.allows(role) {
+        return if role.is_none() { Outcome::SignIn } else { Outcome::Forbidden };
+    }
+    if outside && role != Some(Role::Admin) && route.access != Access::Public {
+        return Outcome::NotFound;
+    }
+    Outcome::Allowed
+}
+
+fn matches(outcome: Outcome, route: &RouteAccess, status: StatusCode, location: &str) -> bool {
+    let to_login = status == StatusCode::SEE_OTHER && location.starts_with("/login");
+    match outcome {
+        Outcome::SignIn if route.page => to_login,
+        Outcome::SignIn => status == StatusCode::UNAUTHORIZED,
+        Outcome::Forbidden => status == StatusCode::FORBIDDEN,
+        // Outside their scope, reads answer 404 and writes never succeed.
+        Outcome::NotFound if route.method == Method::GET => status == StatusCode::NOT_FOUND,
+        Outcome::NotFound => {
+            status.is_client_error() && status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
+        }
+        // Signing out succeeds by sending the user to the sign-in page.
+        Outcome::Allowed if route.path == "/logout" => to_login,
+        Outcome::Allowed => {
+            !to_login
+                && ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status)
+                && !status.is_server_error()
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_every_role_inside_and_outside_scope() {
+    let t = sqlite();
+    let store = &t.store;
+    let clerk = registrar(store);
+    let inside = fixtures(store, &clerk, "In");
+    let system = Actor::system();
+    store.create_organisation(&system, "IOM", "International Organization for Migration").unwrap();
+    store.create_user(&system, "iom-clerk", Role::Registrar, Some("IOM"), "iom password 12").unwrap();
+    let iom = store.verify_login("iom-clerk", "iom password 12").unwrap().unwrap();
+    let outside = fixtures(store, &iom, "Out");
+    let mut actors = Vec::new();
+    for role in ROLES.into_iter().flatten() {
+        let name = format!("matrix-{}", role.as_str());
+        let organisation = (role != Role::Admin).then_some("NRC");
+        store.create_user(&system, &name, role, organisation, "matrix password 1").unwrap();
+        actors.push((role, store.verify_login(&name, "matrix password 1").unwrap().unwrap()));
+    }
+    let state = web::AppState::new(store.clone(), false);
+    let router = web::router(state.clone());
+    let table = web::access_table(&state);
+    assert!(table.len() >= 70, "{} routes", table.len());
+
+    let mut failures = Vec::new();
+    let mut document = String::from(
+        "# Authorisation matrix\n\nGenerated from the router by `tests/it/matrix.rs` (every route × every role; \
+         `in`/`out`: a record of the user's organisation or of another, for routes naming one). \
+         \"sign in\": 401 for the API, a redirect to the sign-in page for pages; \"404\": the record is outside \
+         the user's scope (reads answer 404, writes never succeed). Administrators see every organisation.\n\n\
+         | Method | Route | Who | anonymous | admin | im_officer | registrar | protection | viewer |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for route in &table {
+        let scoped = route.path.contains("{id}");
+        let mut cells = Vec::new();
+        for role in ROLES {
+            let mut words = Vec::new();
+            for outside_scope in if scoped { vec![false, true] } else { vec![false] } {
+                let outcome = expected(route, role, outside_scope);
+                words.push(if scoped {
+                    format!("{} {}", if outside_scope { "out" } else { "in" }, outcome.word())
+                } else {
+                    outcome.word().to_string()
+                });
+                let ids = if outside_scope { &outside } else { &inside };
+                let uri = fill(&route.path, ids);
+                let mut request = Request::builder().method(route.method.clone()).uri(&uri);
+                // A fresh session each time: some routes end theirs.
+                let token = role.map(|r| {
+                    let actor = &actors.iter().find(|(role, _)| *role == r).unwrap().1;
+                    store.create_session(actor).unwrap()
+                });
+                if let Some(token) = &token {
+                    request = if route.page {
+                        request.header(header::COOKIE, format!("djoliba_session={token}"))
+                    } else {
+                        request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    };
+                }
+                let body = if route.page && route.method == Method::POST {
+                    request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                    Body::from(format!("csrf={}", token.as_deref().map(web::ui::csrf_for).unwrap_or_default()))
+                } else if let Some(json) = body(route) {
+                    request = request.header(header::CONTENT_TYPE, "application/json");
+                    Body::from(json)
+                } else {
+                    Body::empty()
+                };
+                let response = router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+                let status = response.status();
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                let text =
+                    String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+                if !matches(outcome, route, status, &location) {
+                    failures.push(format!(
+                        "{} {uri} as {} ({}): expected {}, got {status} {location} {}",
+                        route.method,
+                        role_name(role),
+                        if outside_scope { "outside" } else { "inside" },
+                        outcome.word(),
+                        text.chars().take(200).collect::<String>()
+                    ));
+                }
+                // Outside their scope, nobody learns what the record holds.
+                if outside_scope && outcome == Outcome::NotFound {
+                    assert!(!text.contains("OutAminata"), "{} {uri} leaks a name", route.method);
+                }
+            }
+            cells.push(words.join(", "));
+        }
+        document.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            route.method,
+            route.path,
+            route.access.describe(),
+            cells.join(" | ")
+        ));
+    }
+    assert!(failures.is_empty(), "{} of the matrix differ:\n{}", failures.len(), failures.join("\n"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/authorisation.md");
+    if std::env::var("DJOLIBA_UPDATE_DOCS").is_ok() {
+        std::fs::write(path, &document).unwrap();
+    }
+    let written = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        written == document,
+        "docs/authorisation.md is out of date: run DJOLIBA_UPDATE_DOCS=1 cargo test -p djoliba --test it matrix"
+    );
+}
