@@ -33,13 +33,13 @@ pub struct User {
     pub disabled: bool,
 }
 
-fn random_hex(bytes: usize) -> Result<String, StoreError> {
+pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -241,6 +241,7 @@ impl Store {
                 username: r.text(1),
                 role: Role::parse("role", &r.text(3)).map_err(|e| StoreError::Database(e.to_string()))?,
                 organisation_id: r.opt_text(4),
+                read_only: false,
             }),
             _ => None,
         };
@@ -254,6 +255,7 @@ impl Store {
                     username: known_user.clone().unwrap_or_else(|| "(unknown user)".into()),
                     role: Role::Viewer,
                     organisation_id: None,
+                    read_only: false,
                 };
                 audit::record(tx, &anonymous, now, "sign_in_failed", "user", "", serde_json::json!({}))
             }
@@ -280,6 +282,9 @@ impl Store {
     /// A read transaction answers most requests; only an expiry or a touch (at most once a
     /// minute) writes, so requests do not queue for SQLite's write lock.
     pub fn session_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        if token.starts_with(crate::tokens::PREFIX) {
+            return self.token_actor(token);
+        }
         let now = self.now_ms();
         let hash = token_hash(token);
         let row = self.db.read(|tx| {
@@ -304,6 +309,7 @@ impl Store {
             username: r.text(1),
             role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
             organisation_id: r.opt_text(3),
+            read_only: false,
         }))
     }
 

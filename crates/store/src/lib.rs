@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod reference;
 pub mod registry;
 pub mod series;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -34,16 +35,28 @@ pub struct Actor {
     pub username: String,
     pub role: domain::Role,
     pub organisation_id: Option<String>,
+    /// Acting through an API token limited to reading: every change is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
 }
 
 impl Actor {
     /// The actor for command-line maintenance (imports and user management run by an operator
     /// on the machine itself).
     pub fn system() -> Actor {
-        Actor { user_id: "system".into(), username: "system".into(), role: domain::Role::Admin, organisation_id: None }
+        Actor {
+            user_id: "system".into(),
+            username: "system".into(),
+            role: domain::Role::Admin,
+            organisation_id: None,
+            read_only: false,
+        }
     }
 
     pub fn require_write(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::Forbidden("this API token may only read"));
+        }
         if self.role.can_write_registry() {
             Ok(())
         } else {
@@ -52,7 +65,7 @@ impl Actor {
     }
 
     pub fn require_admin(&self) -> Result<(), StoreError> {
-        if self.role == domain::Role::Admin {
+        if self.role == domain::Role::Admin && !self.read_only {
             Ok(())
         } else {
             Err(StoreError::Forbidden("only an administrator may do this"))

@@ -140,6 +140,9 @@ async fn gate(state: AppState, access: Access, page: bool, mut request: Request,
                     .into_response()
             }
         }
+        Some(actor) if actor.read_only && ![Method::GET, Method::HEAD].contains(request.method()) => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this API token may only read").into_response()
+        }
         Some(actor) => {
             // The handler's extractor takes the actor from here: one session lookup per request.
             request.extensions_mut().insert(actor);

@@ -555,3 +555,53 @@ pub async fn set_agreement(
     let agreement = run(&state, move |store| store.set_agreement(&actor, &body.from, &body.to, &body.level)).await?;
     Ok((StatusCode::CREATED, Json(agreement)))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// What the token is for, e.g. "DTM dashboard sync".
+    pub name: String,
+    /// read (GET only) or write (all the user's role allows).
+    pub scope: store::tokens::TokenScope,
+    /// Life in days, 1 to 366 (default 90).
+    #[serde(default)]
+    pub days: Option<i64>,
+    /// For administrators: another user's token. Default: oneself.
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+/// Creates an API token; its secret is in the answer, once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenRequest,
+    responses((status = 201, body = store::tokens::NewToken), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<TokenRequest>,
+) -> Result<(StatusCode, Json<store::tokens::NewToken>), ApiError> {
+    let token = run(&state, move |store| {
+        let username = body.username.clone().unwrap_or_else(|| actor.username.clone());
+        store.create_token(&actor, &username, &body.name, body.scope, body.days.unwrap_or(90))
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// One's API tokens (every token for an administrator); never their secrets.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", responses((status = 200, body = Vec<store::tokens::ApiToken>)), security(("bearer" = [])))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<Vec<store::tokens::ApiToken>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.tokens(&actor, None)).await?))
+}
+
+/// Revokes an API token at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = String, Path)),
+    responses((status = 200, body = store::tokens::ApiToken), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<store::tokens::ApiToken>, ApiError> {
+    Ok(Json(run(&state, move |store| store.revoke_token(&actor, &id)).await?))
+}

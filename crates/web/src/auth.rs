@@ -42,9 +42,11 @@ pub fn cookie(headers: &axum::http::HeaderMap, wanted: &str) -> Option<String> {
     None
 }
 
-/// Whether `token` has the shape of a session token (64 hex digits), before any lookup.
+/// Whether `token` has the shape of a session token (64 hex digits) or an API token (`djt_`
+/// and 64 hex digits), before any lookup.
 pub fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+    let secret = token.strip_prefix(store::tokens::PREFIX).unwrap_or(token);
+    secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl FromRequestParts<AppState> for Authenticated {

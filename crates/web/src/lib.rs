@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use access::Access;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use store::Store;
 
@@ -70,6 +70,9 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::POST, "/auth/login", Public, post(login))
         .add(Method::POST, "/auth/logout", SignedIn, post(logout))
         .add(Method::GET, "/auth/me", SignedIn, get(me))
+        .add(Method::GET, "/tokens", SignedIn, get(list_tokens))
+        .add(Method::POST, "/tokens", SignedIn, post(create_token))
+        .add(Method::DELETE, "/tokens/{id}", SignedIn, delete(revoke_token))
         .add(Method::GET, "/organisations", SignedIn, get(list_organisations))
         .add(Method::POST, "/organisations", Admin, post(create_organisation))
         .add(Method::GET, "/users", Admin, get(list_users))

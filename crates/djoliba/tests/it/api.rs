@@ -378,3 +378,84 @@ async fn the_session_cookie_is_http_only_and_secure_behind_tls() {
         assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
     }
 }
+
+#[tokio::test]
+async fn api_tokens_are_scoped_expire_and_are_revoked_at_once() {
+    let api = Api::new();
+    let store = &api._store.store;
+    let clerk = registrar(store);
+    let session = store.create_session(&clerk).unwrap();
+    let (status, read) = api
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&session),
+            Some(json!({"name": "dashboard", "scope": "read", "days": 30})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{read}");
+    let read_token = read["token"].as_str().unwrap().to_string();
+    assert!(read_token.starts_with("djt_"));
+    let (status, _) = api.call(Method::GET, "/api/v1/households", Some(&read_token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/api/v1/households",
+            Some(&read_token),
+            Some(serde_json::to_value(household("HH-T")).unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("may only read"));
+
+    let (_, write) =
+        api.call(Method::POST, "/api/v1/tokens", Some(&session), Some(json!({"name": "sync", "scope": "write"}))).await;
+    let write_token = write["token"].as_str().unwrap().to_string();
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/api/v1/households",
+            Some(&write_token),
+            Some(serde_json::to_value(household("HH-T")).unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Listing shows no secret; the database holds only hashes.
+    let (_, listed) = api.call(Method::GET, "/api/v1/tokens", Some(&session), None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains(&read_token[4..]));
+    let stored = store
+        .db
+        .read(|tx| {
+            tx.query_int("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1", store::params![read_token.as_str()])
+        })
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    // Revoked: refused at once. Someone else's token is not found.
+    let id = read["id"].as_str().unwrap();
+    let other = registrar(store);
+    let other_session = store.create_session(&other).unwrap();
+    let (status, _) = api.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&other_session), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&session), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api.call(Method::GET, "/api/v1/households", Some(&read_token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Expired: refused.
+    store.db.write(|tx| tx.execute("UPDATE api_tokens SET expires_at = 1", store::params![])).unwrap();
+    let (status, _) = api.call(Method::GET, "/api/v1/households", Some(&write_token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A viewer's token can only read; a read token cannot make tokens.
+    store.create_user(&store::Actor::system(), "donor", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
+    let donor = store.verify_login("donor", "donor password 1").unwrap().unwrap();
+    let donor_session = store.create_session(&donor).unwrap();
+    let (status, _) = api
+        .call(Method::POST, "/api/v1/tokens", Some(&donor_session), Some(json!({"name": "x", "scope": "write"})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

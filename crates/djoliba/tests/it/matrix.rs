@@ -82,6 +82,8 @@ fn body(route: &RouteAccess) -> Option<String> {
         serde_json::to_value(member("M9", "Oumou", "child", "2020")).unwrap()
     } else if path == "/api/v1/people/{id}" {
         json!({"person": member("P2", "Fatoumata", "child", "2015-03-02"), "reason": "matrix"})
+    } else if path == "/api/v1/tokens" {
+        json!({"name": "matrix", "scope": "read", "days": 1})
     } else if path == "/api/v1/households/{id}" {
         json!({"reason": "matrix", "shelter_type": "site"})
     } else {
@@ -187,7 +189,18 @@ async fn every_route_every_role_inside_and_outside_scope() {
                     outcome.word().to_string()
                 });
                 let ids = if outside_scope { &outside } else { &inside };
-                let uri = fill(&route.path, ids);
+                let mut uri = fill(&route.path, ids);
+                if route.path.contains("/tokens/") {
+                    // A token is in scope for its own user (and for administrators).
+                    let owner = match (outside_scope, role) {
+                        (false, Some(r)) => &actors.iter().find(|(role, _)| *role == r).unwrap().1,
+                        _ => &iom,
+                    };
+                    let token = store
+                        .create_token(&system, &owner.username, "matrix", store::tokens::TokenScope::Read, 1)
+                        .unwrap();
+                    uri = route.path.replace("{id}", &token.info.id);
+                }
                 let mut request = Request::builder().method(route.method.clone()).uri(&uri);
                 // A fresh session each time: some routes end theirs.
                 let token = role.map(|r| {
