@@ -31,6 +31,14 @@ pub struct User {
     pub role: Role,
     pub organisation: Option<String>,
     pub disabled: bool,
+    /// The régions whose households the user sees; empty for all.
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+/// The régions column: comma-separated admin 1 P-codes.
+pub(crate) fn split_regions(text: Option<String>) -> Vec<String> {
+    text.unwrap_or_default().split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect()
 }
 
 pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
@@ -163,13 +171,62 @@ impl Store {
             )?;
             audit::record(tx, actor, now, "create", "user", &id, serde_json::json!({"username": username, "role": role}))
         })?;
-        Ok(User { id, username, role, organisation: org.map(|o| o.code), disabled: false })
+        Ok(User { id, username, role, organisation: org.map(|o| o.code), disabled: false, regions: Vec::new() })
+    }
+
+    /// Régions as stored: admin 1 P-codes of the gazetteer, sorted, once each. Check them
+    /// before creating a user, so a typo never leaves a user seeing every région.
+    pub fn check_regions(&self, regions: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut codes = Vec::new();
+        for region in regions.iter().map(|r| r.trim().to_uppercase()).filter(|r| !r.is_empty()) {
+            match self.gazetteer.get(&region) {
+                Some(unit) if unit.admin_level == 1 => codes.push(region),
+                _ => {
+                    return Err(StoreError::invalid(
+                        "regions",
+                        region,
+                        "admin 1 P-codes (régions) of the gazetteer, e.g. ML07",
+                    ))
+                }
+            }
+        }
+        codes.sort();
+        codes.dedup();
+        Ok(codes)
+    }
+
+    /// Limits a user to the households of some régions (admin 1 P-codes); none for all.
+    pub fn set_user_regions(
+        &self,
+        actor: &Actor,
+        username: &str,
+        regions: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        actor.require_admin()?;
+        let codes = self.check_regions(regions)?;
+        let username = username.trim().to_lowercase();
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let value = Some(codes.join(",")).filter(|v| !v.is_empty());
+            let n =
+                tx.execute("UPDATE users SET regions = $1 WHERE username = $2", params![value, username.as_str()])?;
+            if n == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            // Sessions carry the old scope: they end.
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+                params![username.as_str()],
+            )?;
+            audit::record(tx, actor, now, "set_regions", "user", &username, serde_json::json!({"regions": codes}))
+        })?;
+        Ok(codes)
     }
 
     pub fn list_users(&self) -> Result<Vec<User>, StoreError> {
         self.db.read(|tx| {
             tx.query(
-                "SELECT u.id, u.username, u.role, o.code, u.disabled FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.username",
+                "SELECT u.id, u.username, u.role, o.code, u.disabled, u.regions FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.username",
                 params![],
             )?
             .into_iter()
@@ -180,6 +237,7 @@ impl Store {
                     role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
                     organisation: r.opt_text(3),
                     disabled: r.int(4) != 0,
+                    regions: split_regions(r.opt_text(5)),
                 })
             })
             .collect()
@@ -213,7 +271,7 @@ impl Store {
         let username = username.trim().to_lowercase();
         let row = self.db.read(|tx| {
             tx.query_opt(
-                "SELECT id, username, password_hash, role, organisation_id, disabled FROM users WHERE username = $1",
+                "SELECT id, username, password_hash, role, organisation_id, disabled, regions FROM users WHERE username = $1",
                 params![&username],
             )
         })?;
@@ -242,6 +300,7 @@ impl Store {
                 role: Role::parse("role", &r.text(3)).map_err(|e| StoreError::Database(e.to_string()))?,
                 organisation_id: r.opt_text(4),
                 read_only: false,
+                regions: split_regions(r.opt_text(6)),
             }),
             _ => None,
         };
@@ -256,6 +315,7 @@ impl Store {
                     role: Role::Viewer,
                     organisation_id: None,
                     read_only: false,
+                    regions: Vec::new(),
                 };
                 audit::record(tx, &anonymous, now, "sign_in_failed", "user", "", serde_json::json!({}))
             }
@@ -289,7 +349,7 @@ impl Store {
         let hash = token_hash(token);
         let row = self.db.read(|tx| {
             tx.query_opt(
-                "SELECT u.id, u.username, u.role, u.organisation_id, s.last_seen_at, s.expires_at, u.disabled
+                "SELECT u.id, u.username, u.role, u.organisation_id, s.last_seen_at, s.expires_at, u.disabled, u.regions
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
                 params![&hash],
             )
@@ -310,6 +370,7 @@ impl Store {
             role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
             organisation_id: r.opt_text(3),
             read_only: false,
+            regions: split_regions(r.opt_text(7)),
         }))
     }
 

@@ -196,6 +196,7 @@ impl Store {
                 }
                 let outcome = (|| -> Result<(), StoreError> {
                     let h = &item.household;
+                    crate::registry::check_in_regions(actor, h.current_location.as_deref().unwrap_or(&h.registration_point))?;
                     let org = match organisations.get(&h.organisation) {
                         Some(id) => id.clone(),
                         None => {

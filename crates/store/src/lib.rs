@@ -38,6 +38,9 @@ pub struct Actor {
     /// Acting through an API token limited to reading: every change is refused.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
+    /// The régions (admin 1 P-codes) whose households the user may see; empty for all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
 }
 
 impl Actor {
@@ -50,6 +53,7 @@ impl Actor {
             role: domain::Role::Admin,
             organisation_id: None,
             read_only: false,
+            regions: Vec::new(),
         }
     }
 

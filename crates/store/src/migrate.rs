@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "sign_in_throttle", sql: include_str!("../migrations/0005_sign_in_throttle.sql") },
     Migration { version: 6, name: "duplicates", sql: include_str!("../migrations/0006_duplicates.sql") },
     Migration { version: 7, name: "api_tokens", sql: include_str!("../migrations/0007_api_tokens.sql") },
+    Migration { version: 8, name: "location_scope", sql: include_str!("../migrations/0008_location_scope.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -449,6 +449,7 @@ impl Store {
         actor.require_write()?;
         let now = self.now_ms();
         let today = self.today();
+        check_in_regions(actor, household.current_location.as_deref().unwrap_or(&household.registration_point))?;
         let id = self.db.write(|tx| {
             let org = self.registering_organisation(tx, actor, household.organisation.as_deref())?;
             if tx
@@ -464,6 +465,15 @@ impl Store {
                 )));
             }
             let id = insert_household(tx, actor, &org, household, now, today)?;
+            // Where its movements put it, the household must stay in sight of whoever registers it.
+            let visible = format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor));
+            if tx.query_opt(&visible, params![&id])?.is_none() {
+                return Err(StoreError::invalid(
+                    "current_location",
+                    household.current_location.clone().unwrap_or_default(),
+                    format!("a place in your régions ({})", actor.regions.join(", ")),
+                ));
+            }
             crate::figures::bump_version(tx)?;
             let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
             audit::record(tx, actor, now, "register", "household", &id, detail)?;
@@ -1048,12 +1058,48 @@ pub fn scope(actor: &Actor) -> String {
         // Viewers read aggregates only (see `figures_scope`).
         return "1 = 0".to_string();
     }
-    match &actor.organisation_id {
+    let organisations = match &actor.organisation_id {
         // Identifiers come from the database (UUIDs); checked anyway before going into SQL.
         Some(org) if org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => format!(
             "(h.organisation_id = '{org}' OR h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level = 'full'))"
         ),
-        _ => "1 = 0".to_string(),
+        _ => return "1 = 0".to_string(),
+    };
+    match region_clause(actor) {
+        Some(regions) => format!("{organisations} AND {regions}"),
+        None => organisations,
+    }
+}
+
+/// A field office's limit: the household is (or, without a known location, was registered) in
+/// one of the user's régions. `None` when the user sees every région.
+fn region_clause(actor: &Actor) -> Option<String> {
+    if actor.regions.is_empty() {
+        return None;
+    }
+    // Codes were checked against the gazetteer when set; checked again before going into SQL.
+    let codes: Vec<String> = actor
+        .regions
+        .iter()
+        .filter(|r| r.len() == 4 && r.starts_with("ML") && r[2..].bytes().all(|b| b.is_ascii_digit()))
+        .map(|r| format!("'{r}'"))
+        .collect();
+    if codes.is_empty() {
+        return Some("1 = 0".into());
+    }
+    Some(format!("substr(COALESCE(h.current_location, h.registration_point), 1, 4) IN ({})", codes.join(", ")))
+}
+
+/// Refuses a household placed outside the user's régions: they would not see it again.
+pub(crate) fn check_in_regions(actor: &Actor, place: &str) -> Result<(), StoreError> {
+    if actor.regions.is_empty() || actor.regions.iter().any(|r| place.starts_with(r.as_str())) {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "registration_point",
+            place,
+            format!("a place in your régions ({})", actor.regions.join(", ")),
+        ))
     }
 }
 

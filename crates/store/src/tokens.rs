@@ -177,7 +177,7 @@ impl Store {
         let hash = token_hash(token);
         let row = self.db.read(|tx| {
             tx.query_opt(
-                "SELECT u.id, u.username, u.role, u.organisation_id, t.scope, t.expires_at, t.revoked_at, u.disabled, t.last_used_at, t.id \
+                "SELECT u.id, u.username, u.role, u.organisation_id, t.scope, t.expires_at, t.revoked_at, u.disabled, t.last_used_at, t.id, u.regions \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
                 params![hash.as_str()],
             )
@@ -198,6 +198,7 @@ impl Store {
             role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
             organisation_id: r.opt_text(3),
             read_only: r.text(4) != "write",
+            regions: crate::auth::split_regions(r.opt_text(10)),
         }))
     }
 }

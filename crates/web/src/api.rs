@@ -191,6 +191,9 @@ pub struct NewUser {
     pub organisation: Option<String>,
     /// At least 10 characters.
     pub password: String,
+    /// For a field office: the régions (admin 1 P-codes) whose households the user sees.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 /// Creates a user (administrators).
@@ -202,7 +205,13 @@ pub async fn create_user(
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let user = run(&state, move |store| {
-        store.create_user(&actor, &body.username, body.role, body.organisation.as_deref(), &body.password)
+        store.check_regions(&body.regions)?;
+        let user =
+            store.create_user(&actor, &body.username, body.role, body.organisation.as_deref(), &body.password)?;
+        if !body.regions.is_empty() {
+            store.set_user_regions(&actor, &body.username, &body.regions)?;
+        }
+        Ok(user)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(user)))

@@ -21,7 +21,13 @@ pub enum UserCommand {
         organisation: Option<String>,
         #[arg(long)]
         password_stdin: bool,
+        /// A field office's users: the régions (admin 1 P-codes, comma separated) whose
+        /// households they see. Default: all.
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
     },
+    /// Limit a user to some régions (admin 1 P-codes, comma separated), or `all`.
+    Regions { username: String, regions: String },
     /// List users.
     List,
     /// Set a new password (from standard input with --password-stdin, otherwise generated).
@@ -48,15 +54,32 @@ pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
     let store = super::open(cli)?;
     let system = Actor::system();
     match cmd {
-        UserCommand::Add { username, role, organisation, password_stdin } => {
+        UserCommand::Add { username, role, organisation, password_stdin, regions } => {
             let role = Role::parse("--role", role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.check_regions(regions)?;
             let (password, generated) = password(*password_stdin)?;
             let user = store
                 .create_user(&system, username, role, organisation.as_deref(), &password)
                 .context("cannot add the user")?;
+            if !regions.is_empty() {
+                store.set_user_regions(&system, username, regions)?;
+            }
             println!("Added {} ({})", user.username, user.role);
             if generated {
                 println!("Password (shown once): {password}");
+            }
+        }
+        UserCommand::Regions { username, regions } => {
+            let list: Vec<String> = if regions.trim().eq_ignore_ascii_case("all") {
+                Vec::new()
+            } else {
+                regions.split(',').map(str::to_string).collect()
+            };
+            let set = store.set_user_regions(&system, username, &list)?;
+            if set.is_empty() {
+                println!("{username} sees every région");
+            } else {
+                println!("{username} sees the households of {} only (their sessions were ended)", set.join(", "));
             }
         }
         UserCommand::List => {

@@ -227,3 +227,58 @@ fn viewers_get_suppressed_aggregates_and_no_records() {
         assert!(flows.flows.counts.iter().filter(|c| c.individuals > 0).all(|c| c.individuals >= 5));
     }
 }
+
+#[test]
+fn a_field_office_sees_the_households_of_its_regions_only() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        // Displaced to Gao, this household returned to Tombouctou (ML06): it is counted there.
+        let back_home = household("HH-TBT").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        let tombouctou = store.register_household(&clerk, &back_home).unwrap();
+        let mut mopti = household("HH-MOPTI");
+        mopti.registration_point = "ML050101".into();
+        mopti.members.truncate(1);
+        mopti.movements = vec![domain::registry::MovementInput {
+            from: Some("ML060101".into()),
+            ..movement("displacement", "2023-06-10", "ML050101")
+        }];
+        let mopti =
+            store.register_household(&clerk, &mopti.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let system = Actor::system();
+        assert!(matches!(store.check_regions(&["ML99".into()]), Err(StoreError::Invalid(_))), "{}", t.backend);
+        store.create_user(&system, "tbt-office", domain::Role::Registrar, Some("NRC"), "tbt office pass").unwrap();
+        store.set_user_regions(&system, "tbt-office", &["ml06".into()]).unwrap();
+        let office = store.verify_login("tbt-office", "tbt office pass").unwrap().unwrap();
+        assert_eq!(office.regions, vec!["ML06".to_string()]);
+        let seen: Vec<String> = store
+            .list_households(&office, &HouseholdFilter::default())
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|h| h.external_id)
+            .collect();
+        assert!(
+            seen.contains(&"HH-TBT".to_string()) && !seen.contains(&"HH-MOPTI".to_string()),
+            "{}: {seen:?}",
+            t.backend
+        );
+        assert!(matches!(store.household_detail(&office, &mopti.household.id), Err(StoreError::NotFound(_))));
+        assert!(store.household_detail(&office, &tombouctou.household.id).is_ok());
+        // Figures are limited the same way.
+        let stock = store.stock_figures(&office, "2023-12-31", 1, None).unwrap();
+        assert!(stock.stock.cells.iter().all(|c| c.place != "ML05"), "{}", t.backend);
+        // Registering outside one's régions is refused rather than lost from sight.
+        let mut elsewhere = household("HH-ELSEWHERE");
+        elsewhere.registration_point = "ML050101".into();
+        elsewhere.members.truncate(1);
+        elsewhere.movements.clear();
+        let refused =
+            store.register_household(&office, &elsewhere.parse(store.gazetteer.as_ref(), store.today()).unwrap());
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{}", t.backend);
+        // Back to every région.
+        store.set_user_regions(&system, "tbt-office", &[]).unwrap();
+        let office = store.verify_login("tbt-office", "tbt office pass").unwrap().unwrap();
+        assert_eq!(store.list_households(&office, &HouseholdFilter::default()).unwrap().total, 2);
+    }
+}

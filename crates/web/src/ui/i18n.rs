@@ -263,6 +263,7 @@ messages! {
     add_user: "Ajouter un utilisateur", "Add a user";
     add_organisation: "Ajouter une organisation", "Add an organisation";
     agreements: "Accords de partage", "Sharing agreements";
+    regions: "Régions (P-codes, ex. ML07,ML10 ; vide : toutes)", "Régions (P-codes, e.g. ML07,ML10; empty: all)";
     audit: "Journal d'audit", "Audit log";
     audit_ok: "Chaîne d'audit intacte", "Audit chain intact";
     audit_broken: "Chaîne d'audit rompue", "Audit chain broken";

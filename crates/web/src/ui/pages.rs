@@ -886,6 +886,7 @@ fn field_label(c: &Ctx, field: &str) -> String {
         "country" => t.country,
         "reason" => t.reason,
         "organisation" => t.organisation,
+        "regions" => t.regions,
         other if other.starts_with("movements") => t.first_displacement,
         other => other,
     };
@@ -1685,10 +1686,17 @@ pub async fn admin_add_user(
     };
     let (username, password, organisation) =
         (form.v("username").trim().to_string(), form.v("password").to_string(), form.opt("organisation"));
+    let regions: Vec<String> = form.list("regions");
     let who = actor.clone();
-    let created =
-        blocking(&state, move |store| store.create_user(&who, &username, role, organisation.as_deref(), &password))
-            .await;
+    let created = blocking(&state, move |store| {
+        store.check_regions(&regions)?;
+        let user = store.create_user(&who, &username, role, organisation.as_deref(), &password)?;
+        if !regions.is_empty() {
+            store.set_user_regions(&who, &username, &regions)?;
+        }
+        Ok(user)
+    })
+    .await;
     match created {
         Ok(_) => Redirect::to("/admin").into_response(),
         Err(error) => match form.fail(&c, error) {
