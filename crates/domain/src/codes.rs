@@ -13,7 +13,7 @@ macro_rules! code_list {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub enum $name { $( #[serde(rename = $code)] $variant ),+ }
+        pub enum $name { $( #[serde(rename = $code)] #[schema(rename = $code)] $variant ),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];

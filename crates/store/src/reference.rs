@@ -323,6 +323,9 @@ impl Gazetteer {
                 );
             }
         }
+        if !pcode.is_ascii() {
+            return base.to_string();
+        }
         let parent_len = match pcode.len() {
             8 => 6,
             6 => 4,
@@ -431,6 +434,14 @@ impl References for Gazetteer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unknown_codes_in_any_script_are_explained_without_panicking() {
+        let g = Gazetteer::built_in();
+        for code in ["ÉÉÉÉ", "ML07é", "日本語", "ML0\u{301}7", ""] {
+            assert!(g.check_location(code).unwrap_err().starts_with("a P-code"), "{code}");
+        }
+    }
+
     use super::*;
 
     #[test]

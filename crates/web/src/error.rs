@@ -34,6 +34,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The same error as 400: for parameters of routes whose 422 answers carry a report.
+    pub fn as_bad_request(self) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, ..self }
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError { status, detail: ErrorDetail { code, message: message.into(), fields: Vec::new(), chronology: None } }
     }

@@ -187,7 +187,7 @@ pub struct SeriesQuery {
 /// `skip_unmatched`.
 #[utoipa::path(post, path = "/api/v1/series", tag = "figures", params(SeriesQuery),
     request_body(content_type = "multipart/form-data", content = String, description = "one file part"),
-    responses((status = 201, body = exchange::series::SeriesImport), (status = 409, body = ErrorBody), (status = 422, body = exchange::series::SeriesImport)), security(("bearer" = [])))]
+    responses((status = 201, body = exchange::series::SeriesImport), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = exchange::series::SeriesImport)), security(("bearer" = [])))]
 pub async fn import_series(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -202,7 +202,10 @@ pub async fn import_series(
             file = Some(exchange::InputFile { name, bytes: bytes.to_vec() });
         }
     }
-    let file = file.ok_or_else(|| StoreError::invalid("file", "", "one non-empty file part in the multipart body"))?;
+    let file = file.ok_or_else(|| {
+        ApiError::from(StoreError::invalid("file", "", "one non-empty file part in the multipart body"))
+            .as_bad_request()
+    })?;
     let meta = store::series::SeriesMeta {
         name: q.name,
         source: q.source,
@@ -218,13 +221,14 @@ pub async fn import_series(
             Err(exchange::ImportError::File(e)) => Ok(Err(e)),
         }
     })
-    .await?;
+    .await
+    .map_err(|e| if e.status == StatusCode::UNPROCESSABLE_ENTITY { e.as_bad_request() } else { e })?;
     match outcome {
         Ok(outcome) if outcome.report.as_ref().is_some_and(|r| r.series_id.is_some()) => {
             Ok((StatusCode::CREATED, Json(outcome)).into_response())
         }
         Ok(outcome) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(outcome)).into_response()),
-        Err(file_error) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", file_error.to_string())),
+        Err(file_error) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error.to_string())),
     }
 }
 

@@ -36,14 +36,14 @@ fn parse_encoding(value: Option<&str>) -> Result<Encoding, ApiError> {
 /// is 422 with every error, and nothing is written.
 #[utoipa::path(post, path = "/api/v1/imports", tag = "files", params(ImportQuery),
     request_body(content_type = "multipart/form-data", content = String, description = "file parts"),
-    responses((status = 200, body = ImportReport), (status = 413, body = ErrorBody), (status = 422, body = ImportReport)), security(("bearer" = [])))]
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ImportReport)), security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Query(query): Query<ImportQuery>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let encoding = parse_encoding(query.encoding.as_deref())?;
+    let encoding = parse_encoding(query.encoding.as_deref()).map_err(ApiError::as_bad_request)?;
     let mut files = Vec::new();
     while let Some(field) = multipart.next_field().await? {
         let name = field.file_name().map(sanitise_file_name).unwrap_or_else(|| format!("upload-{}", files.len() + 1));
@@ -53,7 +53,12 @@ pub async fn import(
         }
     }
     if files.is_empty() {
-        return Err(StoreError::invalid("file", "", "at least one non-empty file part in the multipart body").into());
+        return Err(ApiError::from(StoreError::invalid(
+            "file",
+            "",
+            "at least one non-empty file part in the multipart body",
+        ))
+        .as_bad_request());
     }
     let options = ImportOptions { encoding, dry_run: query.dry_run.unwrap_or(false) };
     let report =
@@ -66,7 +71,7 @@ pub async fn import(
     match report {
         Ok(report) if report.errors.is_empty() => Ok(Json(report).into_response()),
         Ok(report) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()),
-        Err(file_error) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", file_error.to_string())),
+        Err(file_error) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error.to_string())),
     }
 }
 

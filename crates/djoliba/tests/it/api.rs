@@ -459,3 +459,66 @@ async fn api_tokens_are_scoped_expire_and_are_revoked_at_once() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn injection_in_every_filter_and_traversal_in_uploads_get_nowhere() {
+    let api = Api::new();
+    let store = &api._store.store;
+    let clerk = registrar(store);
+    let input = household("HH-INJ").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+    store.register_household(&clerk, &input).unwrap();
+    // An outsider sees nothing, whatever they put in a filter.
+    store.create_organisation(&store::Actor::system(), "IOM", "International Organization for Migration").unwrap();
+    store.create_user(&store::Actor::system(), "iom", domain::Role::Registrar, Some("IOM"), "iom password 1").unwrap();
+    let outsider = store.verify_login("iom", "iom password 1").unwrap().unwrap();
+    let token = store.create_session(&outsider).unwrap();
+    let (_, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
+    let attacks = [
+        "' OR '1'='1",
+        "1; DROP TABLE people; --",
+        "%' OR 1=1 --",
+        "ML07' UNION SELECT username FROM users --",
+        "\\'; --",
+    ];
+    let mut tried = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        let Some(get) = operations.get("get") else { continue };
+        if path.contains('{') {
+            continue;
+        }
+        for parameter in get["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
+            let name = parameter["name"].as_str().unwrap();
+            for attack in attacks {
+                let query = serde_urlencoded::to_string([(name, attack)]).unwrap();
+                let (status, body) = api.call(Method::GET, &format!("{path}?{query}"), Some(&token), None).await;
+                assert!(!status.is_server_error(), "GET {path}?{name}={attack}: {status} {body}");
+                if status.is_success() && path.ends_with("/households") {
+                    assert_eq!(body["total"], 0, "{path}?{name}={attack} leaked records");
+                }
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried >= 100, "{tried} attacks");
+    let people = store.db.read(|tx| tx.query_int("SELECT COUNT(*) FROM people", store::params![])).unwrap();
+    assert_eq!(people, 2, "the tables are intact");
+
+    // A file name with a path is reduced to its last part, and nothing is written elsewhere.
+    let clerk_token = store.create_session(&clerk).unwrap();
+    let boundary = "XBOUNDARY";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../../../tmp/evil.csv\"\r\nContent-Type: text/csv\r\n\r\nhousehold_id,registration_point\r\nH1,NOWHERE\r\n--{boundary}--\r\n"
+    );
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/imports?dry_run=true")
+        .header("authorization", format!("Bearer {clerk_token}"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let (status, report) = api.send(request).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    let named: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+    assert!(named.iter().all(|f| *f == "evil.csv"), "{named:?}");
+    assert!(!std::path::Path::new("/tmp/evil.csv").exists());
+}
