@@ -290,3 +290,75 @@ fn a_backup_for_a_public_key_restores_only_with_the_private_key() {
     let bad_key = djoliba(&data).args(["backup", "--recipient", "age1notakey"]).output().unwrap();
     assert!(String::from_utf8_lossy(&bad_key.stderr).contains("not an age public key"));
 }
+
+/// One HTTP/1.1 request on a fresh connection; the status and body.
+fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn personal_data_never_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = djoliba(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DJOLIBA_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut address, mut password) = (String::new(), String::new());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.split("with password ").nth(1) {
+            password = rest.trim().to_string();
+        }
+        if let Some(rest) = line.trim().strip_prefix("Djoliba listening on http://") {
+            address = rest.to_string();
+            break;
+        }
+        line.clear();
+    }
+    let stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut text = String::new();
+        BufReader::new(stderr).read_to_string(&mut text).unwrap();
+        text
+    });
+    let (_, login) = http(&address, "POST", "/api/v1/auth/login", None, Some(&format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}")));
+    let token = serde_json::from_str::<serde_json::Value>(&login).unwrap()["token"].as_str().unwrap().to_string();
+    let t = Some(token.as_str());
+    assert_eq!(http(&address, "POST", "/api/v1/organisations", t, Some(r#"{"code":"NRC","name":"Norwegian Refugee Council"}"#)).0, 201);
+    let household = r#"{"external_id":"HH-LOG","organisation":"NRC","registration_point":"ML070101","registration_date":"2024-02-01",
+        "population_group":"IDP","members":[{"external_id":"P1","given_name":"Zoulaikha","family_name":"Secretname","sex":"f",
+        "birth_date":"1990","phone":"+223 76 99 88 77","specific_needs":["gbv_survivor"]}],
+        "movements":[{"kind":"displacement","date":"2024-01-10","from":"ML060101","to":"ML070101","cause":"armed_conflict"}]}"#;
+    let (status, created) = http(&address, "POST", "/api/v1/households", t, Some(household));
+    assert_eq!(status, 201, "{created}");
+    // Errors about a person's record, searches by name, a failed sign-in typed with a name.
+    let bad = household.replace("\"1990\"", "\"199O\"").replace("HH-LOG", "HH-LOG-2");
+    assert_eq!(http(&address, "POST", "/api/v1/households", t, Some(&bad)).0, 422);
+    assert_eq!(http(&address, "GET", "/api/v1/people?q=Secretname", t, None).0, 200);
+    assert_eq!(http(&address, "POST", "/api/v1/auth/login", None, Some(r#"{"username":"Secretname","password":"Zoulaikha-pass"}"#)).0, 401);
+    let check = household.replace("HH-LOG", "HH-LOG-3");
+    assert_eq!(http(&address, "POST", "/api/v1/duplicates/check", t, Some(&check)).0, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logs = logs.join().unwrap();
+    assert!(logs.len() > 100, "the server logged: {logs}");
+    for secret in ["Zoulaikha", "Secretname", "76 99 88 77", "99 88", "gbv_survivor"] {
+        assert!(!logs.contains(secret), "{secret:?} reached the logs:\n{logs}");
+    }
+}
