@@ -232,7 +232,9 @@ try {
     await page.getByRole("button", { name: "Vérifier" }).click();
     await page.locator("#import-result").waitFor();
     await page.getByRole("button", { name: "Confirmer l'import" }).click();
-    await page.locator("#import-result").getByText("Import terminé").waitFor();
+    // The import runs in the background; the page follows it until it is done.
+    await page.waitForURL(/\/import\/progress\?job=/);
+    await page.locator("#import-result").getByText("Import terminé").waitFor({ timeout: 20_000 });
   });
 
   await step("a likely duplicate is shown before saving, then reviewed", async () => {

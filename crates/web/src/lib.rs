@@ -36,11 +36,13 @@ pub struct AppState {
     pub demo: bool,
     /// Import previews waiting for confirmation in the web interface.
     pub uploads: ui::Uploads,
+    /// Imports running in the background for the web interface.
+    pub imports: ui::Jobs,
 }
 
 impl AppState {
     pub fn new(store: Store, demo: bool) -> AppState {
-        AppState { store, demo, uploads: ui::Uploads::default() }
+        AppState { store, demo, uploads: ui::Uploads::default(), imports: ui::Jobs::default() }
     }
 }
 

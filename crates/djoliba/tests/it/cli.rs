@@ -337,10 +337,26 @@ fn personal_data_never_reaches_the_logs() {
         BufReader::new(stderr).read_to_string(&mut text).unwrap();
         text
     });
-    let (_, login) = http(&address, "POST", "/api/v1/auth/login", None, Some(&format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}")));
+    let (_, login) = http(
+        &address,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(&format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}")),
+    );
     let token = serde_json::from_str::<serde_json::Value>(&login).unwrap()["token"].as_str().unwrap().to_string();
     let t = Some(token.as_str());
-    assert_eq!(http(&address, "POST", "/api/v1/organisations", t, Some(r#"{"code":"NRC","name":"Norwegian Refugee Council"}"#)).0, 201);
+    assert_eq!(
+        http(
+            &address,
+            "POST",
+            "/api/v1/organisations",
+            t,
+            Some(r#"{"code":"NRC","name":"Norwegian Refugee Council"}"#)
+        )
+        .0,
+        201
+    );
     let household = r#"{"external_id":"HH-LOG","organisation":"NRC","registration_point":"ML070101","registration_date":"2024-02-01",
         "population_group":"IDP","members":[{"external_id":"P1","given_name":"Zoulaikha","family_name":"Secretname","sex":"f",
         "birth_date":"1990","phone":"+223 76 99 88 77","specific_needs":["gbv_survivor"]}],
@@ -351,7 +367,17 @@ fn personal_data_never_reaches_the_logs() {
     let bad = household.replace("\"1990\"", "\"199O\"").replace("HH-LOG", "HH-LOG-2");
     assert_eq!(http(&address, "POST", "/api/v1/households", t, Some(&bad)).0, 422);
     assert_eq!(http(&address, "GET", "/api/v1/people?q=Secretname", t, None).0, 200);
-    assert_eq!(http(&address, "POST", "/api/v1/auth/login", None, Some(r#"{"username":"Secretname","password":"Zoulaikha-pass"}"#)).0, 401);
+    assert_eq!(
+        http(
+            &address,
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(r#"{"username":"Secretname","password":"Zoulaikha-pass"}"#)
+        )
+        .0,
+        401
+    );
     let check = household.replace("HH-LOG", "HH-LOG-3");
     assert_eq!(http(&address, "POST", "/api/v1/duplicates/check", t, Some(&check)).0, 200);
     child.kill().unwrap();

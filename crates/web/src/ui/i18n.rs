@@ -205,6 +205,8 @@ messages! {
     import_ok_preview: "Le fichier est valide. Confirmez pour l'importer.", "The file is valid. Confirm to import it.";
     import_errors: "Erreurs : rien n'a été importé.", "Errors: nothing was imported.";
     import_done: "Import terminé.", "Import finished.";
+    import_running: "Import en cours…", "Import running…";
+    import_gone: "Cet import n'existe pas ou plus.", "This import does not exist, or no longer.";
     file: "Fichier", "File";
     row: "Ligne", "Row";
     column: "Colonne", "Column";
@@ -369,6 +371,10 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "registrar" => ("Agent d'enregistrement", "Registrar"),
         "protection" => ("Agent de protection", "Protection caseworker"),
         "viewer" => ("Lecteur (agrégats)", "Viewer (aggregates)"),
+        // Phases of an import.
+        "reading" => ("lecture des fichiers", "reading the files"),
+        "checking" => ("vérification", "checking"),
+        "writing" => ("enregistrement des ménages", "saving households"),
         // Age bands.
         "0-4" | "5-11" | "12-17" | "18-59" => {
             return format!("{code} {}", if lang == Lang::Fr { "ans" } else { "years" })

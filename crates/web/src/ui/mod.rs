@@ -270,6 +270,7 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/figures", SignedIn, get(figures))
         .add(Method::GET, "/import", Write, get(import_form))
         .add(Method::POST, "/import", Write, post(import))
+        .add(Method::GET, "/import/progress", Write, get(import_progress))
         .add(Method::GET, "/admin", Admin, get(admin))
         .add(Method::POST, "/admin/users", Admin, post(admin_add_user))
         .add(Method::POST, "/admin/organisations", Admin, post(admin_add_organisation))
@@ -331,5 +332,59 @@ impl Uploads {
         let upload = kept.get(id).filter(|u| u.user_id == user_id && u.kept_at.elapsed() < UPLOAD_TTL)?;
         let _ = upload;
         kept.remove(id).map(|u| u.files)
+    }
+}
+
+/// Imports running in the background, so a long one shows its progress instead of a page that
+/// never answers. Kept for an hour after they finish.
+#[derive(Clone, Default)]
+pub struct Jobs(std::sync::Arc<std::sync::Mutex<HashMap<String, Job>>>);
+
+#[derive(Clone)]
+pub struct Job {
+    user_id: String,
+    pub file_names: String,
+    pub phase: String,
+    pub done: usize,
+    pub total: usize,
+    pub outcome: Option<Result<exchange::ImportReport, String>>,
+    started: std::time::Instant,
+}
+
+impl Jobs {
+    pub fn start(&self, user_id: &str, file_names: String) -> String {
+        let id = random_token();
+        let mut jobs = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        jobs.retain(|_, job| job.outcome.is_none() || job.started.elapsed() < std::time::Duration::from_secs(3600));
+        let job = Job {
+            user_id: user_id.to_string(),
+            file_names,
+            phase: String::new(),
+            done: 0,
+            total: 0,
+            outcome: None,
+            started: std::time::Instant::now(),
+        };
+        jobs.insert(id.clone(), job);
+        id
+    }
+
+    pub fn progress(&self, id: &str, phase: &str, done: usize, total: usize) {
+        if let Some(job) = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(id) {
+            job.phase = phase.to_string();
+            job.done = done;
+            job.total = total;
+        }
+    }
+
+    pub fn finish(&self, id: &str, outcome: Result<exchange::ImportReport, String>) {
+        if let Some(job) = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(id) {
+            job.outcome = Some(outcome);
+        }
+    }
+
+    /// The job, only for the user who started it.
+    pub fn get(&self, id: &str, user_id: &str) -> Option<Job> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(id).filter(|j| j.user_id == user_id).cloned()
     }
 }

@@ -1516,6 +1516,38 @@ struct ImportPage {
     file_error: Option<String>,
     upload: Option<String>,
     file_names: String,
+    /// A background import still running: (phase, done, total).
+    running: Option<(String, usize, usize)>,
+}
+
+#[derive(Deserialize)]
+pub struct ProgressQuery {
+    job: Option<String>,
+}
+
+/// A background import: its progress while it runs (the page refreshes itself), then its
+/// report. Another user's import, or one long gone, is simply not there.
+pub async fn import_progress(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Query(q): Query<ProgressQuery>,
+) -> Response {
+    let SignedIn { ctx: c, actor } = page;
+    let job = q.job.as_deref().and_then(|id| state.imports.get(id, &actor.user_id));
+    let mut page =
+        ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None };
+    match job {
+        None => page.file_error = Some(page.c.t.import_gone.to_string()),
+        Some(job) => {
+            page.file_names = job.file_names;
+            match job.outcome {
+                None => page.running = Some((job.phase, job.done, job.total)),
+                Some(Ok(report)) => page.report = Some(report),
+                Some(Err(error)) => page.file_error = Some(error),
+            }
+        }
+    }
+    render(&page)
 }
 
 pub async fn import_form(page: SignedIn) -> Response {
@@ -1523,7 +1555,7 @@ pub async fn import_form(page: SignedIn) -> Response {
     if !c.can_write() {
         return c.error(StoreError::Forbidden("registry changes"));
     }
-    render(&ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new() })
+    render(&ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None })
 }
 
 /// Step one uploads and checks (a dry run) and keeps the files for this user; step two
@@ -1572,11 +1604,31 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
         }
     }
     if files.is_empty() {
-        let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new() };
+        let mut page =
+            ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None };
         page.file_error = Some(format!("{} — {}", page.c.t.choose_file, page.c.expected("a value")));
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
     let file_names = files.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ");
+    if confirming {
+        // Writing can take a while: it runs in the background and the page follows it.
+        let job = state.imports.start(&actor.user_id, file_names);
+        let (jobs, id, store) = (state.imports.clone(), job.clone(), state.store.clone());
+        let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: false };
+        tokio::task::spawn_blocking(move || {
+            let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&id, phase, done, total);
+            let outcome = match exchange::import_files(&store, &actor, files, options, &mut progress) {
+                Ok(report) => Ok(report),
+                Err(exchange::ImportError::File(e)) => Err(e.to_string()),
+                Err(exchange::ImportError::Store(e)) => {
+                    tracing::error!(error = %e, "import failed");
+                    Err(c.t.error_text.to_string())
+                }
+            };
+            jobs.finish(&id, outcome);
+        });
+        return Redirect::to(&format!("/import/progress?job={job}")).into_response();
+    }
     let copies: Vec<exchange::InputFile> =
         files.iter().map(|f| exchange::InputFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
     let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: !confirming };
@@ -1588,7 +1640,7 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
             Err(exchange::ImportError::File(e)) => Ok(Err(e.to_string())),
         })
         .await;
-    let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names };
+    let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names, running: None };
     match outcome {
         Ok(Ok(report)) => {
             let failed = !report.errors.is_empty();
