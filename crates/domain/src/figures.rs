@@ -415,11 +415,24 @@ pub fn age_band(birth: Option<NaiveDate>, on: NaiveDate) -> &'static str {
     }
 }
 
+/// The place a figure counts at for level 1 (région), 2 (cercle), 3 (commune) or 4 (site).
+pub const SITE_LEVEL: u8 = 4;
+/// At the site level, people who are not on a site.
+pub const NO_SITE: &str = "no_site";
+
 /// The unit of admin level `level` that contains a P-code: P-codes nest by prefix (ML, ML07,
-/// ML0701, ML070101). A code coarser than the level is kept as it is.
+/// ML0701, ML070101), and site codes under their commune (ML070101S001). A code coarser than
+/// the level is kept as it is; at the site level, a place that is not a site is `NO_SITE`.
 pub fn place_at_level(pcode: Option<&str>, level: u8) -> String {
     match pcode {
         None => "unknown".to_string(),
+        Some(code) if level >= SITE_LEVEL => {
+            if code.len() > 8 && code.as_bytes().get(8) == Some(&b'S') {
+                code.to_string()
+            } else {
+                NO_SITE.to_string()
+            }
+        }
         Some(code) => {
             let len = 2 + 2 * level as usize;
             code.get(..len).unwrap_or(code).to_string()
@@ -932,6 +945,9 @@ mod tests {
         assert_eq!(age_band(None, day("2022-06-15")), "unknown");
         assert_eq!(place_at_level(Some("ML070101"), 2), "ML0701");
         assert_eq!(place_at_level(Some("ML07"), 3), "ML07");
+        assert_eq!(place_at_level(Some("ML070101S002"), 3), "ML070101");
+        assert_eq!(place_at_level(Some("ML070101S002"), 4), "ML070101S002");
+        assert_eq!(place_at_level(Some("ML070101"), 4), NO_SITE);
     }
 }
 

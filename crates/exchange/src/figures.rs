@@ -32,16 +32,32 @@ fn age_attribute(band: &str) -> String {
 }
 
 fn place_columns(level: u8, headers: &mut Vec<String>, tags: &mut Vec<String>) {
-    for l in 1..=level {
+    for l in 1..=level.min(3) {
         headers.push(format!("admin{l}_pcode"));
         tags.push(format!("#adm{l}+code"));
         headers.push(format!("admin{l}_name"));
         tags.push(format!("#adm{l}+name"));
     }
+    if level >= domain::figures::SITE_LEVEL {
+        // Sites as DTM lists them: #loc.
+        headers.extend(["site_code".to_string(), "site_name".to_string()]);
+        tags.extend(["#loc+code".to_string(), "#loc+name".to_string()]);
+    }
 }
 
 fn place_cells(gazetteer: &Gazetteer, place: &str, level: u8) -> Vec<String> {
     let mut cells = Vec::new();
+    if level >= domain::figures::SITE_LEVEL {
+        // Communes (and above) of the site; people not on a site have a row of their own.
+        for l in 1..=3 {
+            let unit = gazetteer.ancestor_at(place, l);
+            cells.push(unit.map(|u| u.pcode.clone()).unwrap_or_default());
+            cells.push(unit.map(|u| u.name.clone()).unwrap_or_default());
+        }
+        cells.push(place.to_string());
+        cells.push(gazetteer.site(place).map(|s| s.name).unwrap_or_default());
+        return cells;
+    }
     for l in 1..=level {
         let unit = gazetteer.ancestor_at(place, l as i64);
         cells.push(unit.map(|u| u.pcode.clone()).unwrap_or_else(|| {

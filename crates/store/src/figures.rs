@@ -93,10 +93,10 @@ fn parse_date(field: &str, value: &str) -> Result<NaiveDate, StoreError> {
 }
 
 fn check_level(level: u8) -> Result<(), StoreError> {
-    if (1..=3).contains(&level) {
+    if (1..=4).contains(&level) {
         Ok(())
     } else {
-        Err(StoreError::invalid("level", level.to_string(), "an admin level: 1 (région), 2 (cercle) or 3 (commune)"))
+        Err(StoreError::invalid("level", level.to_string(), "a level: 1 (région), 2 (cercle), 3 (commune) or 4 (site)"))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod reference;
 pub mod registry;
 pub mod series;
+pub mod sites;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -140,6 +141,7 @@ impl Store {
             tx.execute("INSERT INTO meta (key, value) VALUES ('reference_data', $1)", params![&fingerprint])?;
             Ok(true)
         })?;
+        store.load_sites()?;
         Ok((store, OpenReport { migrations_applied, backup, reference_data_loaded }))
     }
 

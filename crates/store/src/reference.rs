@@ -89,6 +89,8 @@ pub struct Gazetteer {
     by_name: HashMap<String, Vec<NameEntry>>,
     pub population_groups: Vec<PopulationGroup>,
     pub sectors: Vec<Sector>,
+    /// Displacement sites registered in the database (level 4, under their commune).
+    sites: std::sync::RwLock<HashMap<String, Location>>,
 }
 
 fn records(csv_text: &str) -> impl Iterator<Item = HashMap<String, String>> + '_ {
@@ -202,7 +204,16 @@ impl Gazetteer {
                 parent_code: non_empty(field(&r, "parent_code")),
             })
             .collect();
-        Gazetteer { current, retired, successors, aliases, by_name, population_groups, sectors }
+        Gazetteer {
+            current,
+            retired,
+            successors,
+            aliases,
+            by_name,
+            population_groups,
+            sectors,
+            sites: Default::default(),
+        }
     }
 
     pub fn get(&self, pcode: &str) -> Option<&Location> {
@@ -211,6 +222,28 @@ impl Gazetteer {
 
     pub fn len(&self) -> usize {
         self.current.len()
+    }
+
+    /// Makes a site known (at start, from the database, and when one is created).
+    pub fn add_site(&self, site: Location) {
+        self.sites.write().unwrap_or_else(|p| p.into_inner()).insert(site.pcode.clone(), site);
+    }
+
+    /// A displacement site by code.
+    pub fn site(&self, code: &str) -> Option<Location> {
+        self.sites.read().unwrap_or_else(|p| p.into_inner()).get(code).cloned()
+    }
+
+    /// Every site, by code.
+    pub fn sites(&self) -> Vec<Location> {
+        let mut sites: Vec<Location> = self.sites.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        sites.sort_by(|a, b| a.pcode.cmp(&b.pcode));
+        sites
+    }
+
+    /// A unit's or a site's name.
+    pub fn name_of(&self, code: &str) -> Option<String> {
+        self.current.get(code).map(|l| l.name.clone()).or_else(|| self.site(code).map(|s| s.name))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -232,6 +265,8 @@ impl Gazetteer {
 
     /// The unit of `level` that contains `pcode` (P-codes nest by prefix: ML0701 is in ML07).
     pub fn ancestor_at(&self, pcode: &str, level: i64) -> Option<&Location> {
+        // A site is inside its commune.
+        let pcode = if self.current.contains_key(pcode) { pcode } else { pcode.get(..8).unwrap_or(pcode) };
         let mut loc = self.current.get(pcode)?;
         while loc.admin_level > level {
             loc = self.current.get(loc.parent_pcode.as_deref()?)?;
@@ -241,8 +276,8 @@ impl Gazetteer {
 
     /// "Ségou (ML04)" for messages.
     pub fn label(&self, pcode: &str) -> String {
-        match self.current.get(pcode) {
-            Some(loc) => format!("{} ({})", loc.name, loc.pcode),
+        match self.name_of(pcode) {
+            Some(name) => format!("{name} ({pcode})"),
             None => pcode.to_string(),
         }
     }
@@ -410,7 +445,7 @@ impl Gazetteer {
 
 impl References for Gazetteer {
     fn check_location(&self, pcode: &str) -> Result<(), String> {
-        if self.current.contains_key(pcode) {
+        if self.current.contains_key(pcode) || self.site(pcode).is_some() {
             Ok(())
         } else {
             Err(self.explain_unknown(pcode))

@@ -297,15 +297,16 @@ fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
         .map_err(|_| StoreError::invalid(field, value, "a date as YYYY-MM-DD"))
 }
 
-/// The bounds of the P-codes inside a unit: ML07 and every code under it lie in
-/// [`ML07`, `ML07A`), since codes continue in digits only. A range, unlike `LIKE 'ML07%'`,
+/// The bounds of the P-codes inside a unit: ML07 and every code under it (sites included) lie
+/// in [`ML07`, `ML07Z`). A range, unlike `LIKE 'ML07%'`,
 /// uses the index on both databases.
 fn location_range(store: &Store, field: &str, value: &str) -> Result<(String, String), StoreError> {
     let code = value.trim().to_ascii_uppercase();
-    if store.gazetteer.get(&code).is_none() {
+    if store.gazetteer.get(&code).is_none() && store.gazetteer.site(&code).is_none() {
         return Err(StoreError::invalid(field, value, "a P-code of the current gazetteer"));
     }
-    Ok((code.clone(), format!("{code}A")))
+    // Codes continue in digits, or "S" and digits for sites: all sort below "Z".
+    Ok((code.clone(), format!("{code}Z")))
 }
 
 const HOUSEHOLD_COLUMNS: &str = "h.id, h.external_id, o.code, h.registration_point, h.registration_point_gazetteer,
@@ -331,7 +332,7 @@ impl Store {
         let pcode = pcode?;
         let gazetteer = gazetteer.unwrap_or_else(|| CURRENT_GAZETTEER.to_string());
         let name = if gazetteer == CURRENT_GAZETTEER {
-            self.gazetteer.get(&pcode).map(|l| l.name.clone())
+            self.gazetteer.name_of(&pcode)
         } else {
             self.gazetteer.retired(&pcode).map(|l| l.name.clone())
         };

@@ -614,3 +614,24 @@ pub async fn revoke_token(
 ) -> Result<Json<store::tokens::ApiToken>, ApiError> {
     Ok(Json(run(&state, move |store| store.revoke_token(&actor, &id)).await?))
 }
+
+/// Displacement sites (camps, collective centres, informal sites), by code.
+#[utoipa::path(get, path = "/api/v1/sites", tag = "reference", responses((status = 200, body = Vec<store::sites::Site>)), security(("bearer" = [])))]
+pub async fn list_sites(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+) -> Result<Json<Vec<store::sites::Site>>, ApiError> {
+    Ok(Json(run(&state, |store| store.list_sites()).await?))
+}
+
+/// Registers a site in a commune; its code (commune P-code, "S", number) is used like a
+/// P-code in registrations, movements and imports, and figures count by site at level 4.
+#[utoipa::path(post, path = "/api/v1/sites", tag = "reference", request_body = store::sites::NewSite,
+    responses((status = 201, body = store::sites::Site), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_site(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<store::sites::NewSite>,
+) -> Result<(StatusCode, Json<store::sites::Site>), ApiError> {
+    Ok((StatusCode::CREATED, Json(run(&state, move |store| store.create_site(&actor, &body)).await?)))
+}

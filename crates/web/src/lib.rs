@@ -87,6 +87,8 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/locations/{pcode}", SignedIn, get(get_location))
         .add(Method::GET, "/reference/population-groups", SignedIn, get(population_groups))
         .add(Method::GET, "/reference/sectors", SignedIn, get(sectors))
+        .add(Method::GET, "/sites", SignedIn, get(list_sites))
+        .add(Method::POST, "/sites", Write, post(create_site))
         .add(Method::GET, "/households", Records, get(list_households))
         .add(Method::POST, "/households", Write, post(register_household))
         .add(Method::GET, "/households/{id}", Records, get(get_household))

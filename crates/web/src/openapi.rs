@@ -26,7 +26,7 @@ impl Modify for BearerAuth {
     paths(
         healthz, login, logout, me, create_token, list_tokens, revoke_token, list_organisations, create_organisation, list_users, create_user,
         list_agreements, set_agreement, audit_log, audit_verify,
-        search_locations, get_location, population_groups, sectors,
+        search_locations, get_location, population_groups, sectors, list_sites, create_site,
         list_households, register_household, get_household, update_household, household_history, add_member,
         record_household_movement, list_people, get_person, update_person, person_history, record_person_movement,
         list_movements, get_movement, void_movement,

@@ -19,7 +19,7 @@ pub struct Args {
     /// With --as-of: the registry next to each external series, per place, with coverage.
     #[arg(long)]
     pub compare: bool,
-    /// Admin level: 1 région, 2 cercle, 3 commune.
+    /// Level: 1 région, 2 cercle, 3 commune, 4 site.
     #[arg(long, default_value_t = 1)]
     pub level: u8,
     /// Population group code (IDP, REF, RET…); all when absent.

@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod org;
 pub mod series;
 pub mod serve;
+pub mod site;
 pub mod token;
 pub mod user;
 

@@ -223,6 +223,7 @@ messages! {
     level_1: "Région", "Région";
     level_2: "Cercle", "Cercle";
     level_3: "Commune", "Commune";
+    level_4: "Site", "Site";
     show: "Afficher", "Show";
     download: "Télécharger", "Download";
     female: "Femmes", "Female";
@@ -381,6 +382,7 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         }
         "60+" => return if lang == Lang::Fr { "60 ans et plus".into() } else { "60 and over".into() },
         "unknown" => ("Inconnu", "Unknown"),
+        "no_site" => ("Hors site", "Not on a site"),
         _ => return code.to_string(),
     };
     match lang {
@@ -458,6 +460,7 @@ pub fn expected(lang: Lang, text: &str) -> String {
         ("the member's external_id: ", "l'identifiant du membre : "),
         ("a P-code of the COD-AB 2021-12-20 gazetteer", "un P-code du répertoire COD-AB du 2021-12-20"),
         ("an admin level", "un niveau administratif"),
+        ("a level: ", "un niveau : "),
         ("a P-code", "un P-code"),
         ("a date", "une date"),
     ];
@@ -473,6 +476,7 @@ pub fn expected(lang: Lang, text: &str) -> String {
                 (" characters, without control characters", " caractères, sans caractères de contrôle"),
                 (" concerns one person", " concerne une seule personne"),
                 ("1 (région), 2 (cercle) or 3 (commune)", "1 (région), 2 (cercle) ou 3 (commune)"),
+                ("3 (commune) or 4 (site)", "3 (commune) ou 4 (site)"),
             ]
             .iter()
             .fold(rest.to_string(), |text, (en, fr)| text.replace(en, fr));

@@ -1442,8 +1442,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     let mut places: Vec<(String, (u64, u64, u64, u64))> = by_place.into_iter().collect();
     places.sort_by_key(|(place, (f, m, o, _))| (std::cmp::Reverse(f + m + o), place.clone()));
     let g = &state.store.gazetteer;
-    let name =
-        |pcode: &str| g.get(pcode).map(|l| format!("{} ({})", l.name, l.pcode)).unwrap_or_else(|| c.label(pcode));
+    let name = |pcode: &str| g.name_of(pcode).map(|n| format!("{n} ({pcode})")).unwrap_or_else(|| c.label(pcode));
     let sum = places.iter().fold((0, 0, 0, 0), |acc, (_, v)| (acc.0 + v.0, acc.1 + v.1, acc.2 + v.2, acc.3 + v.3));
     page.totals = PlaceRow {
         place: c.t.total.into(),
@@ -1482,7 +1481,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     let bars: Vec<(String, u64)> = places
         .iter()
         .take(15)
-        .map(|(place, (f, m, o, _))| (g.get(place).map(|l| l.name.clone()).unwrap_or_else(|| place.clone()), f + m + o))
+        .map(|(place, (f, m, o, _))| (g.name_of(place).unwrap_or_else(|| c.label(place)), f + m + o))
         .collect();
     let title = format!("{} — {} {}", c.t.top_places, c.t.as_of.to_lowercase(), report.as_of);
     let desc = bars.iter().map(|(p, v)| format!("{p}: {}", c.num(*v))).collect::<Vec<_>>().join("; ");
