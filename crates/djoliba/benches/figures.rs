@@ -26,6 +26,9 @@ fn run(label: &str, store: &Store, households: usize) {
     let generated = synthetic::generate(11, households, &places(store));
     let people: usize = generated.iter().map(|g| g.household.members.len()).sum();
     let events: usize = generated.iter().map(|g| g.household.movements.len()).sum();
+    if label == "sqlite" && std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {
+        export_for_duckdb(&generated);
+    }
     let items: Vec<ImportItem> = generated
         .into_iter()
         .enumerate()
@@ -68,6 +71,37 @@ fn run(label: &str, store: &Store, households: usize) {
     );
 }
 
+/// Where the DuckDB comparison reads the same registry.
+const DUCKDB_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/bench-duckdb");
+
+/// Writes households' people, events and solutions decisions as CSV for DuckDB.
+fn export_for_duckdb(generated: &[synthetic::SyntheticHousehold]) {
+    use std::io::Write;
+    std::fs::create_dir_all(DUCKDB_DIR).unwrap();
+    let file = |name: &str| std::io::BufWriter::new(std::fs::File::create(format!("{DUCKDB_DIR}/{name}")).unwrap());
+    let (mut people, mut events, mut solutions) = (file("people.csv"), file("events.csv"), file("solutions.csv"));
+    writeln!(people, "household,person,sex,birth").unwrap();
+    writeln!(events, "household,person,seq,kind,date,from_place,to_place").unwrap();
+    writeln!(solutions, "household,date").unwrap();
+    for (h, g) in generated.iter().enumerate() {
+        for m in &g.household.members {
+            let id = m.external_id.clone().unwrap_or_default();
+            let birth = m.birth_date.map(|d| d.iso()).unwrap_or_default();
+            let sex = m.sex.map(|s| s.as_str()).unwrap_or("");
+            writeln!(people, "{h},{h}-{id},{sex},{birth}").unwrap();
+        }
+        for (seq, e) in g.household.movements.iter().enumerate() {
+            let person = e.person.as_ref().map(|p| format!("{h}-{p}")).unwrap_or_default();
+            let from = e.from.clone().unwrap_or_default();
+            let to = e.to.clone().unwrap_or_default();
+            writeln!(events, "{h},{person},{seq},{},{},{from},{to}", e.kind.as_str(), e.date.iso()).unwrap();
+        }
+        if let Some(date) = g.solution {
+            writeln!(solutions, "{h},{date}").unwrap();
+        }
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
@@ -77,6 +111,14 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (sqlite, _) = Store::open(&Target::default_sqlite(dir.path())).unwrap();
     run("sqlite", &sqlite, households);
+    if std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {
+        // The same registry in DuckDB (from PyPI), the equivalent SQL: see the script.
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/duckdb-figures.py");
+        let status = std::process::Command::new("python3").arg(script).arg(DUCKDB_DIR).status();
+        if !status.is_ok_and(|s| s.success()) {
+            println!("[duckdb] not run: `pip install duckdb` first");
+        }
+    }
     if let Ok(url) = std::env::var("DJOLIBA_TEST_POSTGRES_URL") {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         client.batch_execute("DROP DATABASE IF EXISTS djoliba_bench").unwrap();

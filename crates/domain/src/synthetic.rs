@@ -235,6 +235,7 @@ fn household(rng: &mut Rng, n: usize, places: &Places, end: i64) -> SyntheticHou
         _ => Cause::Drought,
     };
     let mut last = first;
+    let mut displaced_spells: Vec<(i64, i64)> = Vec::new();
     if group == "IDP" {
         let target = if rng.chance(0.6) {
             rng.pick(&places.origins[region]).clone()
@@ -245,10 +246,13 @@ fn household(rng: &mut Rng, n: usize, places: &Places, end: i64) -> SyntheticHou
         events.push(movement(MovementKind::Displacement, date(first), Some(&origin), Some(&target), Some(cause)));
         here = target;
         let mut displaced = true;
-        // Up to three further steps: secondary displacements, pendular visits, returns and
-        // new displacements after a return.
-        for _ in 0..rng.below(4) {
-            let gap = 30 + rng.below(400) as i64;
+        // Days displaced, for the head's own visits below.
+        let mut since = first;
+        // Up to eight further steps: secondary displacements, pendular visits, returns and
+        // new displacements after a return (about five events a household in all, as the
+        // registries of the Sahel record them).
+        for _ in 0..1 + rng.below(8) {
+            let gap = 30 + rng.below(300) as i64;
             if last + gap >= end - 30 {
                 break;
             }
@@ -272,6 +276,7 @@ fn household(rng: &mut Rng, n: usize, places: &Places, end: i64) -> SyntheticHou
                 events.push(movement(MovementKind::Return, date(last), Some(&here), Some(&origin), None));
                 here = origin.clone();
                 displaced = false;
+                displaced_spells.push((since, last));
             } else if !displaced {
                 let next = rng.pick(&places.destinations).clone();
                 events.push(movement(
@@ -283,7 +288,11 @@ fn household(rng: &mut Rng, n: usize, places: &Places, end: i64) -> SyntheticHou
                 ));
                 here = next;
                 displaced = true;
+                since = last;
             }
+        }
+        if displaced {
+            displaced_spells.push((since, end));
         }
         if !displaced && rng.chance(0.15) && last + 200 < end {
             solution = Some(date(last + 180));
@@ -321,6 +330,26 @@ fn household(rng: &mut Rng, n: usize, places: &Places, end: i64) -> SyntheticHou
             let birth = date(0) - chrono::Duration::days(rng.below(17 * 365) as i64);
             let relationship = if rng.chance(0.9) { Relationship::Child } else { Relationship::OtherRelative };
             members.push(person(rng, family, sex, birth, relationship, id));
+        }
+    }
+    // A head often goes back alone to check on the house or the fields, and comes back: only
+    // while the household is displaced, on days of no other event.
+    if group == "IDP" && rng.chance(0.5) {
+        let taken: Vec<i64> = events.iter().map(|e| (e.date.date - date(0)).num_days()).collect();
+        for (start, stop) in displaced_spells.iter().copied() {
+            let mut at = start;
+            for _ in 0..1 + rng.below(3) {
+                at += 20 + rng.below(150) as i64;
+                if at >= stop.min(registered) {
+                    break;
+                }
+                if taken.contains(&at) {
+                    continue;
+                }
+                let mut visit = movement(MovementKind::PendularVisit, date(at), None, Some(&origin), None);
+                visit.person = Some("1".into());
+                events.push(visit);
+            }
         }
     }
     if members.len() > 3 && rng.chance(0.02) {
