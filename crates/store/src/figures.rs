@@ -58,6 +58,9 @@ pub struct StockReport {
     pub idp_households_without_displacement: u64,
     /// Set when small cells were suppressed for this reader (fewer than this many people).
     pub disclosure_threshold: Option<u64>,
+    /// The figures of the registry before its latest changes, served while those are counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 /// Flows over a period, with what was asked.
@@ -69,17 +72,28 @@ pub struct FlowsReport {
     pub flows: Flows,
     /// Set when small cells were suppressed for this reader (fewer than this many people).
     pub disclosure_threshold: Option<u64>,
+    /// The figures of the registry before its latest changes, served while those are counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
-/// Computed figures for one registry version.
+/// Computed figures for one registry version and one scope. Computing happens outside the
+/// lock; one computation per scope runs at a time and the others wait for it.
+#[derive(Default)]
 pub struct FiguresCache {
-    inner: Mutex<Option<(i64, String, Arc<Computed>)>>,
+    state: Mutex<CacheState>,
+    changed: std::sync::Condvar,
+    /// With a duration, a request waits that long for figures being recomputed after a change,
+    /// then gets the previous version's figures, marked stale, rather than waiting a minute
+    /// on a registry of a million households. Without, it always waits (tests, command line).
+    stale_after: Mutex<Option<std::time::Duration>>,
 }
 
-impl Default for FiguresCache {
-    fn default() -> Self {
-        FiguresCache { inner: Mutex::new(None) }
-    }
+#[derive(Default)]
+struct CacheState {
+    entry: Option<(i64, String, Arc<Computed>)>,
+    /// The scope whose figures are being computed, and for which version.
+    computing: Option<(String, i64)>,
 }
 
 pub struct Computed {
@@ -194,18 +208,98 @@ impl Store {
         })
     }
 
-    /// The figures of the current registry version, computed once per version.
-    fn computed(&self, actor: &Actor) -> Result<Arc<Computed>, StoreError> {
+    /// Serve figures of the previous registry version after waiting `wait` for the current
+    /// one (the web server); `None` always waits for current figures.
+    pub fn set_stale_figures_after(&self, wait: Option<std::time::Duration>) {
+        *self.figures.stale_after.lock().unwrap_or_else(|p| p.into_inner()) = wait;
+    }
+
+    /// The figures of the current registry version, computed once per version; and whether
+    /// they are an earlier version's, served while the current one is computed.
+    fn computed(&self, actor: &Actor) -> Result<(Arc<Computed>, bool), StoreError> {
         let version =
             self.db.read(|tx| tx.query_int("SELECT version FROM registry_version WHERE id = 1", params![]))?;
-        let mut cache = self.figures.inner.lock().map_err(|_| StoreError::Database("figures cache poisoned".into()))?;
         // Figures depend on what the actor may see: one cached computation, for one scope.
         let scope = figures_scope(actor);
-        if let Some((cached, cached_scope, computed)) = cache.as_ref() {
-            if *cached == version && *cached_scope == scope {
-                return Ok(computed.clone());
+        let stale_after = *self.figures.stale_after.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = &self.figures;
+        fn poisoned<T>(_: T) -> StoreError {
+            StoreError::Database("figures cache poisoned".into())
+        }
+        let mut state = cache.state.lock().map_err(poisoned)?;
+        let mut started = false;
+        loop {
+            let fresh = |state: &CacheState| match &state.entry {
+                Some((v, s, computed)) if *v >= version && *s == scope => Some(computed.clone()),
+                _ => None,
+            };
+            if let Some(computed) = fresh(&state) {
+                return Ok((computed, false));
+            }
+            if state.computing.is_none() {
+                if started {
+                    // Ours failed (it is in the log): the previous figures, or the error.
+                    return match &state.entry {
+                        Some((_, s, computed)) if *s == scope => Ok((computed.clone(), true)),
+                        _ => Err(StoreError::Database("figures could not be computed".into())),
+                    };
+                }
+                started = true;
+                state.computing = Some((scope.clone(), version));
+                if stale_after.is_some() {
+                    // In the background: this request may not wait for it.
+                    let (store, actor) = (self.clone(), actor.clone());
+                    std::thread::spawn(move || store.compute_into_cache(&actor, version));
+                } else {
+                    drop(state);
+                    self.compute_into_cache(actor, version);
+                    state = cache.state.lock().map_err(poisoned)?;
+                    if let Some(computed) = fresh(&state) {
+                        return Ok((computed, false));
+                    }
+                    return Err(StoreError::Database("figures could not be computed".into()));
+                }
+            }
+            let previous = match &state.entry {
+                Some((_, s, computed)) if *s == scope => Some(computed.clone()),
+                _ => None,
+            };
+            match (stale_after, previous) {
+                (Some(wait), Some(previous)) => {
+                    let (guard, timeout) = cache
+                        .changed
+                        .wait_timeout_while(state, wait, |st| fresh(st).is_none() && st.computing.is_some())
+                        .map_err(poisoned)?;
+                    state = guard;
+                    if timeout.timed_out() {
+                        return Ok((previous, true));
+                    }
+                }
+                _ => {
+                    // Nothing to show meanwhile (or another scope is computing): wait for it.
+                    state = cache
+                        .changed
+                        .wait_while(state, |st| fresh(st).is_none() && st.computing.is_some())
+                        .map_err(poisoned)?;
+                }
             }
         }
+    }
+
+    /// Computes the figures of `actor`'s scope and stores them; wakes whoever waits.
+    fn compute_into_cache(&self, actor: &Actor, version: i64) {
+        let scope = figures_scope(actor);
+        let computed = self.compute(actor);
+        let mut state = self.figures.state.lock().unwrap_or_else(|p| p.into_inner());
+        match computed {
+            Ok(computed) => state.entry = Some((version, scope, Arc::new(computed))),
+            Err(error) => tracing::error!(%error, "figures could not be computed"),
+        }
+        state.computing = None;
+        self.figures.changed.notify_all();
+    }
+
+    fn compute(&self, actor: &Actor) -> Result<Computed, StoreError> {
         let facts = self.figure_facts(actor)?;
         let idp_without_displacement = facts
             .iter()
@@ -216,10 +310,7 @@ impl Store {
             })
             .count() as u64;
         let index = FigureIndex::build(facts.iter().enumerate().map(|(i, f)| figures::compute_one(i, f)));
-        drop(facts);
-        let computed = Arc::new(Computed { index, idp_without_displacement });
-        *cache = Some((version, scope, computed.clone()));
-        Ok(computed)
+        Ok(Computed { index, idp_without_displacement })
     }
 
     /// Loads what the figures need, in four queries over the whole registry.
@@ -293,7 +384,7 @@ impl Store {
         let sql = format!(
             "SELECT MAX(m.date) FROM movements m JOIN households h ON h.id = m.household_id \
              WHERE m.voided_at IS NULL AND {}",
-            scope(actor)
+            figures_scope(actor)
         );
         let latest = self.db.read(|tx| Ok(tx.query_opt(&sql, params![])?.and_then(|row| row.opt_text(0))))?;
         Ok(latest.and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()))
@@ -310,7 +401,7 @@ impl Store {
         let as_of = parse_date("as_of", as_of)?;
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let computed = self.computed(actor)?;
+        let (computed, stale) = self.computed(actor)?;
         let mut stock = computed.index.stock(as_of, level, group.as_deref());
         let disclosure_threshold = (!actor.role.sees_records()).then(|| self.disclosure_threshold());
         if let Some(threshold) = disclosure_threshold {
@@ -323,6 +414,7 @@ impl Store {
             population_group: group,
             idp_households_without_displacement: computed.idp_without_displacement,
             disclosure_threshold,
+            stale,
         })
     }
 
@@ -343,12 +435,12 @@ impl Store {
         }
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let computed = self.computed(actor)?;
+        let (computed, stale) = self.computed(actor)?;
         let mut flows = computed.index.flows(from, to, level, group.as_deref());
         let disclosure_threshold = (!actor.role.sees_records()).then(|| self.disclosure_threshold());
         if let Some(threshold) = disclosure_threshold {
             figures::suppress_flows(&mut flows, threshold);
         }
-        Ok(FlowsReport { level, flows, population_group: group, disclosure_threshold })
+        Ok(FlowsReport { level, flows, population_group: group, disclosure_threshold, stale })
     }
 }

@@ -50,6 +50,9 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         println!("(shown once; change it with: djoliba user passwd admin)");
     }
     store.set_disclosure_threshold(args.disclosure_threshold);
+    // A page never waits a minute for figures being recounted after a change on a large
+    // registry: after 3 s it shows the previous figures, marked as such.
+    store.set_stale_figures_after(Some(std::time::Duration::from_secs(3)));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let state = web::AppState::new(store, args.demo);

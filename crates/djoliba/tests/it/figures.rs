@@ -266,3 +266,36 @@ fn stock_by_displacement_site() {
         assert_eq!(store.list_households(&clerk, &filter).unwrap().total, 2, "{}", t.backend);
     }
 }
+
+#[test]
+fn a_busy_registry_serves_the_previous_figures_marked_stale_until_the_new_ones_are_counted() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let total = |r: &store::figures::StockReport| r.stock.cells.iter().map(|c| c.individuals).sum::<u64>();
+        store
+            .register_household(&clerk, &household("HH-A").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        let before = store.stock_figures(&clerk, "2023-12-31", 1, None).unwrap();
+        assert!(!before.stale);
+        store.set_stale_figures_after(Some(std::time::Duration::ZERO));
+        store
+            .register_household(&clerk, &household("HH-B").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        let mut seen_stale = false;
+        let started = std::time::Instant::now();
+        loop {
+            let report = store.stock_figures(&clerk, "2023-12-31", 1, None).unwrap();
+            if !report.stale {
+                assert_eq!(total(&report), 2 * total(&before), "{}", t.backend);
+                break;
+            }
+            seen_stale = true;
+            assert_eq!(total(&report), total(&before), "stale figures are the previous version's");
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "the new figures never came");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = seen_stale;
+        store.set_stale_figures_after(None);
+    }
+}

@@ -194,6 +194,7 @@ struct DashboardPage {
     accounts: Vec<AccountRow>,
     pairs: Vec<PairRow>,
     disclosure: Option<u64>,
+    stale: bool,
 }
 
 fn month_ends(today: NaiveDate, count: u32) -> Vec<NaiveDate> {
@@ -324,6 +325,7 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         .collect();
     render(&DashboardPage {
         disclosure: current.disclosure_threshold,
+        stale: current.stale,
         as_of: today.to_string(),
         period: format!("{from} → {today}"),
         groups,
@@ -1337,6 +1339,7 @@ struct FiguresPage {
     without_displacement: u64,
     /// Set for readers who get suppressed figures: the smallest count shown.
     disclosure: Option<u64>,
+    stale: bool,
 }
 
 pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Query<FiguresQuery>) -> Response {
@@ -1369,6 +1372,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         error: None,
         without_displacement: 0,
         disclosure: None,
+        stale: false,
         c,
     };
     let report = match report {
@@ -1428,6 +1432,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         }
     }
     page.disclosure = report.disclosure_threshold;
+    page.stale = report.stale;
     // A hidden count shows as •; a total over hidden counts as a lower bound.
     let shown = |key: &str, column: u8, n: u64| {
         if masked.contains(&(key.to_string(), column)) {
