@@ -142,6 +142,7 @@ impl Store {
             Ok(true)
         })?;
         store.load_sites()?;
+        store.backfill_name_keys()?;
         Ok((store, OpenReport { migrations_applied, backup, reference_data_loaded }))
     }
 

@@ -229,14 +229,48 @@ fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
     (limit.unwrap_or(50).clamp(1, 500), offset.unwrap_or(0).max(0))
 }
 
-/// A person's searchable name: every recorded spelling, folded.
+/// A person's searchable name: every recorded spelling, folded, then the consonant key of
+/// each name as `#key#` (so Mahamadou finds Mohamed, Maiga finds Maïga; see `linkage`).
 fn person_name_key(p: &NewPerson) -> String {
     let mut parts = vec![p.given_name.as_str(), p.family_name.as_str()];
     if let Some(f) = &p.father_name {
         parts.push(f);
     }
     parts.extend(p.other_spellings.iter().map(String::as_str));
-    domain::text::fold(&parts.join(" | "))
+    searchable_name(&parts)
+}
+
+pub(crate) fn searchable_name(parts: &[&str]) -> String {
+    let mut text = domain::text::fold(&parts.join(" | "));
+    let mut keys: Vec<String> = parts.iter().flat_map(|part| name_keys(part)).collect();
+    keys.dedup();
+    for key in keys {
+        text.push_str(&format!(" #{key}#"));
+    }
+    text
+}
+
+/// The consonant keys of a name's tokens, particles and transliteration folded.
+fn name_keys(name: &str) -> Vec<String> {
+    let standard = linkage::standardise::standardise(name);
+    standard.split(' ').filter(|t| !t.is_empty()).map(linkage::standardise::key).filter(|k| k.len() >= 2).collect()
+}
+
+/// A name search: the text as typed (folded) anywhere in the recorded names, or every word's
+/// spelling key among the name's keys.
+fn name_condition(column: &str, query: &str) -> Option<(String, Vec<Value>)> {
+    let folded = domain::text::fold(query);
+    if folded.is_empty() {
+        return None;
+    }
+    let keys = name_keys(query);
+    let mut params: Vec<Value> = vec![format!("%{folded}%").into()];
+    if keys.is_empty() {
+        return Some((format!("{column} LIKE ?"), params));
+    }
+    let all_keys = keys.iter().map(|_| format!("{column} LIKE ?")).collect::<Vec<_>>().join(" AND ");
+    params.extend(keys.iter().map(|k| Value::from(format!("%#{k}#%"))));
+    Some((format!("({column} LIKE ? OR ({all_keys}))"), params))
 }
 
 /// SQL building with numbered parameters, for filters.
@@ -328,6 +362,36 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 impl Store {
+    /// Adds spelling keys to the searchable names of people recorded before they existed
+    /// (once; later records get them when written).
+    pub(crate) fn backfill_name_keys(&self) -> Result<usize, StoreError> {
+        let rows = self.db.read(|tx| {
+            tx.query(
+                "SELECT id, given_name, family_name, father_name, other_spellings FROM people WHERE name_folded NOT LIKE '%#%'",
+                params![],
+            )
+        })?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        self.db.write(|tx| {
+            for r in &rows {
+                let (given, family, father) = (r.text(1), r.text(2), r.opt_text(3).unwrap_or_default());
+                let others: Vec<String> = serde_json::from_str(&r.text(4)).unwrap_or_default();
+                let mut parts = vec![given.as_str(), family.as_str()];
+                if !father.is_empty() {
+                    parts.push(&father);
+                }
+                parts.extend(others.iter().map(String::as_str));
+                tx.execute(
+                    "UPDATE people SET name_folded = $1 WHERE id = $2",
+                    params![searchable_name(&parts), r.text(0)],
+                )?;
+            }
+            Ok(rows.len())
+        })
+    }
+
     fn location_ref(&self, pcode: Option<String>, gazetteer: Option<String>) -> Option<LocationRef> {
         let pcode = pcode?;
         let gazetteer = gazetteer.unwrap_or_else(|| CURRENT_GAZETTEER.to_string());
@@ -555,11 +619,8 @@ impl Store {
         if let Some(v) = filter.registered_to.as_deref().filter(|v| !v.is_empty()) {
             q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
         }
-        if let Some(v) = filter.q.as_deref().map(domain::text::fold).filter(|v| !v.is_empty()) {
-            q.and(
-                "EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND p.name_folded LIKE ?)",
-                vec![format!("%{v}%").into()],
-            );
+        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
+            q.and(&format!("EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND {condition})"), params);
         }
         if let Some(v) = filter.back_and_forth {
             q.and("h.back_and_forth = ?", vec![v.into()]);
@@ -578,8 +639,8 @@ impl Store {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
         let mut q = Query::new();
         q.and(&scope(actor), vec![]);
-        if let Some(v) = filter.q.as_deref().map(domain::text::fold).filter(|v| !v.is_empty()) {
-            q.and("p.name_folded LIKE ?", vec![format!("%{v}%").into()]);
+        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
+            q.and(&condition, params);
         }
         if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {
             q.and(

@@ -604,6 +604,8 @@ fn describe_changes(changes: &serde_json::Value) -> Vec<String> {
     };
     fields
         .iter()
+        // The searchable form of the names is derived from them: not a change of its own.
+        .filter(|(field, _)| field.as_str() != "name_folded")
         .map(|(field, change)| match (change.get("from"), change.get("to")) {
             (Some(from), Some(to)) => format!("{field}: {} → {}", show(from), show(to)),
             _ => format!("{field}: {}", show(change)),
