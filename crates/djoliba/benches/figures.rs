@@ -108,9 +108,13 @@ fn main() {
     }
     let households: usize =
         std::env::var("DJOLIBA_BENCH_HOUSEHOLDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    // DJOLIBA_BENCH_ONLY=postgresql skips SQLite (the 1M load takes minutes on each).
+    let only = std::env::var("DJOLIBA_BENCH_ONLY").unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
-    let (sqlite, _) = Store::open(&Target::default_sqlite(dir.path())).unwrap();
-    run("sqlite", &sqlite, households);
+    if only.is_empty() || only == "sqlite" {
+        let (sqlite, _) = Store::open(&Target::default_sqlite(dir.path())).unwrap();
+        run("sqlite", &sqlite, households);
+    }
     if std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {
         // The same registry in DuckDB (from PyPI), the equivalent SQL: see the script.
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/duckdb-figures.py");
@@ -119,7 +123,9 @@ fn main() {
             println!("[duckdb] not run: `pip install duckdb` first");
         }
     }
-    if let Ok(url) = std::env::var("DJOLIBA_TEST_POSTGRES_URL") {
+    if let Some(url) =
+        std::env::var("DJOLIBA_TEST_POSTGRES_URL").ok().filter(|_| only.is_empty() || only == "postgresql")
+    {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         client.batch_execute("DROP DATABASE IF EXISTS djoliba_bench").unwrap();
         client.batch_execute("CREATE DATABASE djoliba_bench").unwrap();
