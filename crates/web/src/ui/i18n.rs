@@ -267,6 +267,17 @@ messages! {
     add_user: "Ajouter un utilisateur", "Add a user";
     add_organisation: "Ajouter une organisation", "Add an organisation";
     agreements: "Accords de partage", "Sharing agreements";
+    tokens: "Jetons d'API", "API tokens";
+    add_token: "Créer un jeton", "Create a token";
+    token_secret: "Voici le jeton, affiché une seule fois : copiez-le maintenant.", "Here is the token, shown this once: copy it now.";
+    days: "Durée (jours, 1 à 366)", "Life (days, 1 to 366)";
+    scope: "Portée", "Scope";
+    scope_read: "lecture seule", "read only";
+    scope_write: "lecture et écriture", "read and write";
+    expires: "Expire le", "Expires";
+    last_used: "Dernière utilisation", "Last used";
+    revoke: "Révoquer", "Revoke";
+    revoked: "révoqué", "revoked";
     regions: "Régions (P-codes, ex. ML07,ML10 ; vide : toutes)", "Régions (P-codes, e.g. ML07,ML10; empty: all)";
     audit: "Journal d'audit", "Audit log";
     audit_ok: "Chaîne d'audit intacte", "Audit chain intact";

@@ -274,6 +274,8 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/admin", Admin, get(admin))
         .add(Method::POST, "/admin/users", Admin, post(admin_add_user))
         .add(Method::POST, "/admin/organisations", Admin, post(admin_add_organisation))
+        .add(Method::POST, "/admin/tokens", Admin, post(admin_add_token))
+        .add(Method::POST, "/admin/tokens/{id}/revoke", Admin, post(admin_revoke_token))
         .add(Method::GET, "/assets/style.css", Public, get(|| async { asset("text/css; charset=utf-8", STYLE) }))
         .add(Method::GET, "/assets/app.js", Public, get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
 }

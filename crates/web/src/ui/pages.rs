@@ -891,6 +891,9 @@ fn field_label(c: &Ctx, field: &str) -> String {
         "reason" => t.reason,
         "organisation" => t.organisation,
         "regions" => t.regions,
+        "name" => t.name,
+        "days" => t.days,
+        "scope" => t.scope,
         other if other.starts_with("movements") => t.first_displacement,
         other => other,
     };
@@ -1679,9 +1682,22 @@ struct AdminPage {
     audit: Vec<store::audit::AuditEntry>,
     roles: Vec<(String, String)>,
     form: FormState,
+    tokens: Vec<store::tokens::ApiToken>,
+    /// A token just created: its secret, shown this once.
+    new_token: Option<String>,
 }
 
 async fn admin_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormState) -> Response {
+    admin_page_with(state, c, actor, form, None).await
+}
+
+async fn admin_page_with(
+    state: &AppState,
+    c: Ctx,
+    actor: store::Actor,
+    form: FormState,
+    new_token: Option<String>,
+) -> Response {
     if !c.is_admin() {
         return c.error(StoreError::Forbidden("administration"));
     }
@@ -1692,10 +1708,11 @@ async fn admin_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormSta
             store.agreements()?,
             store.verify_audit()?,
             store.audit_entries(&actor, 30, 0)?,
+            store.tokens(&actor, None)?,
         ))
     })
     .await;
-    let (users, organisations, agreements, check, audit) = match loaded {
+    let (users, organisations, agreements, check, audit, tokens) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
@@ -1716,9 +1733,55 @@ async fn admin_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormSta
         agreements,
         audit,
         form,
+        tokens,
+        new_token,
         c,
     };
     (status, render(&page)).into_response()
+}
+
+/// Creates an API token for a user; its secret is shown on the page once.
+pub async fn admin_add_token(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let mut form = pairs_to_state(pairs);
+    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    let scope = if form.v("token_scope") == "write" {
+        store::tokens::TokenScope::Write
+    } else {
+        store::tokens::TokenScope::Read
+    };
+    let (user, name) = (form.v("token_user").to_string(), form.v("token_name").to_string());
+    let days = form.opt("token_days").and_then(|d| d.parse().ok()).unwrap_or(90);
+    let who = actor.clone();
+    match blocking(&state, move |store| store.create_token(&who, &user, &name, scope, days)).await {
+        Ok(token) => admin_page_with(&state, c, actor, FormState::default(), Some(token.token)).await,
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => admin_page(&state, c, actor, form).await,
+        },
+    }
+}
+
+pub async fn admin_revoke_token(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = page.csrf_refusal(form.csrf.as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    match blocking(&state, move |store| store.revoke_token(&actor, &id)).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(error) => c.error(error),
+    }
 }
 
 pub async fn admin(State(state): State<AppState>, page: SignedIn) -> Response {
