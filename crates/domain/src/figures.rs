@@ -983,7 +983,8 @@ mod identity {
         )
             .prop_map(|(group, events, decisions, members, registered)| {
                 let base = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
-                let places = ["ML070101", "ML060101", "ML090101", "ML100101"];
+                // Two sites among the places, so counts by site are checked too.
+                let places = ["ML070101", "ML060101S001", "ML090101", "ML070101S002"];
                 let at = |d: i64| base + chrono::Duration::days(d);
                 HouseholdFacts {
                     population_group: group.into(),
@@ -1132,7 +1133,7 @@ pub struct FigureIndex {
     groups: Vec<String>,
     places: Vec<String>,
     people: Vec<(CellKey, Steps)>,
-    households: [Vec<(GroupPlace, Steps)>; 3],
+    households: [Vec<(GroupPlace, Steps)>; SITE_LEVEL as usize],
     effects: Vec<IndexedEffect>,
 }
 
@@ -1163,7 +1164,7 @@ impl FigureIndex {
             id
         };
         let mut people: std::collections::HashMap<CellKey, Deltas> = std::collections::HashMap::new();
-        let mut households: [std::collections::HashMap<GroupPlace, Deltas>; 3] = Default::default();
+        let mut households: [std::collections::HashMap<GroupPlace, Deltas>; SITE_LEVEL as usize] = Default::default();
         let mut effects = Vec::new();
         for h in computed {
             let h = &h;
@@ -1174,7 +1175,8 @@ impl FigureIndex {
                     (groups.len() - 1) as u16
                 }
             };
-            let mut household_intervals: [std::collections::HashMap<u32, Vec<(i32, i32)>>; 3] = Default::default();
+            let mut household_intervals: [std::collections::HashMap<u32, Vec<(i32, i32)>>; SITE_LEVEL as usize] =
+                Default::default();
             for spell in &h.spells {
                 let (sex, birth) = h.members[spell.member];
                 let place = intern(spell.location.as_deref(), &mut places);
@@ -1200,7 +1202,7 @@ impl FigureIndex {
                         deltas.push((pair[1], -1));
                     }
                 }
-                for level in 1..=3u8 {
+                for level in 1..=SITE_LEVEL {
                     let at_level = intern(
                         Some(&place_at_level(spell.location.as_deref(), level))
                             .filter(|_| spell.location.is_some())
@@ -1288,7 +1290,7 @@ impl FigureIndex {
             }
         }
         let mut households: BTreeMap<(String, String), u64> = BTreeMap::new();
-        for ((g, place), steps) in &self.households[level.clamp(1, 3) as usize - 1] {
+        for ((g, place), steps) in &self.households[level.clamp(1, SITE_LEVEL) as usize - 1] {
             if !self.group_wanted(*g, group) {
                 continue;
             }
@@ -1359,7 +1361,7 @@ mod index_agrees {
     proptest! {
         // The index answers exactly what the plain scans answer, for any date and level.
         #[test]
-        fn index_and_scan_agree(households in proptest::collection::vec(super::identity::history(), 1..8), day in 0i64..3500, length in 0i64..800, level in 1u8..=3) {
+        fn index_and_scan_agree(households in proptest::collection::vec(super::identity::history(), 1..8), day in 0i64..3500, length in 0i64..800, level in 1u8..=4) {
             let computed = compute(&households);
             let index = FigureIndex::build(computed.iter().cloned());
             let date = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap() + chrono::Duration::days(day);

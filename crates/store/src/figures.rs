@@ -309,7 +309,13 @@ impl Store {
                 !h.events.iter().any(displaced) && !h.members.iter().any(|m| m.events.iter().any(displaced))
             })
             .count() as u64;
-        let index = FigureIndex::build(facts.iter().enumerate().map(|(i, f)| figures::compute_one(i, f)));
+        // Every household's timeline on its own: in parallel.
+        let computed: Vec<_> = {
+            use rayon::prelude::*;
+            facts.par_iter().enumerate().map(|(i, f)| figures::compute_one(i, f)).collect()
+        };
+        drop(facts);
+        let index = FigureIndex::build(computed);
         Ok(Computed { index, idp_without_displacement })
     }
 

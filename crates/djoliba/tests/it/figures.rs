@@ -254,6 +254,9 @@ fn stock_by_displacement_site() {
         };
         assert_eq!(count(&by_site, "ML070101S001"), 2, "{}", t.backend);
         assert_eq!(count(&by_site, domain::figures::NO_SITE), 1);
+        let households_at =
+            |place: &str| by_site.stock.households.iter().find(|h| h.place == place).map(|h| h.households);
+        assert_eq!((households_at("ML070101S001"), households_at(domain::figures::NO_SITE)), (Some(1), Some(1)));
         // At the commune level the site is part of its commune.
         let by_commune = store.stock_figures(&clerk, "2023-12-31", 3, Some("IDP")).unwrap();
         assert_eq!(count(&by_commune, "ML070101"), 3);
