@@ -135,6 +135,30 @@ fn phone_digits(phone: &str) -> u32 {
     digits[digits.len() - 8..].parse().unwrap_or(0)
 }
 
+/// A record from its interned (name, key) pairs (given, family, father) and the rest of the
+/// input.
+fn record(names: [(u32, u32); 3], input: &Input, places: &mut Interner) -> Record {
+    let [(given, given_key), (family, family_key), (father, father_key)] = names;
+    Record {
+        given,
+        family,
+        father,
+        given_key,
+        family_key,
+        father_key,
+        sex: match input.sex.trim() {
+            "f" | "F" => 1,
+            "m" | "M" => 2,
+            _ => 0,
+        },
+        birth: Birth::parse(&input.birth_date).unwrap_or_default(),
+        phone: phone_digits(&input.phone),
+        admin1: places.intern(input.admin1.trim()),
+        admin2: places.intern(input.admin2.trim()),
+        admin3: places.intern(input.admin3.trim()),
+    }
+}
+
 /// Builds a `Prepared` batch by batch, so a caller reading a large file never holds every
 /// input at once. Each distinct spelling is standardised once (names repeat a lot).
 pub struct Builder {
@@ -187,27 +211,8 @@ impl Builder {
                 let id = self.raw[raw];
                 (id, self.key_of_name[id as usize])
             };
-            let (given, given_key) = name(&input.given_name);
-            let (family, family_key) = name(&input.family_name);
-            let (father, father_key) = name(&input.father_name);
-            let record = Record {
-                given,
-                family,
-                father,
-                given_key,
-                family_key,
-                father_key,
-                sex: match input.sex.trim() {
-                    "f" | "F" => 1,
-                    "m" | "M" => 2,
-                    _ => 0,
-                },
-                birth: Birth::parse(&input.birth_date).unwrap_or_default(),
-                phone: phone_digits(&input.phone),
-                admin1: self.places.intern(input.admin1.trim()),
-                admin2: self.places.intern(input.admin2.trim()),
-                admin3: self.places.intern(input.admin3.trim()),
-            };
+            let names = [name(&input.given_name), name(&input.family_name), name(&input.father_name)];
+            let record = record(names, &input, &mut self.places);
             self.records.push(record);
             self.ids.push(input.id);
         }
@@ -242,30 +247,11 @@ impl Prepared {
             let key_id = self.keys.intern(&key(&text));
             (id, if id == 0 { 0 } else { key_id })
         };
-        let (given, given_key) = name(&input.given_name);
-        let (family, family_key) = name(&input.family_name);
-        let (father, father_key) = name(&input.father_name);
+        let names = [name(&input.given_name), name(&input.family_name), name(&input.father_name)];
         if self.name_counts.len() < self.names.len() {
             self.name_counts.resize(self.names.len(), 0);
         }
-        Record {
-            given,
-            family,
-            father,
-            given_key,
-            family_key,
-            father_key,
-            sex: match input.sex.trim() {
-                "f" | "F" => 1,
-                "m" | "M" => 2,
-                _ => 0,
-            },
-            birth: Birth::parse(&input.birth_date).unwrap_or_default(),
-            phone: phone_digits(&input.phone),
-            admin1: self.places.intern(input.admin1.trim()),
-            admin2: self.places.intern(input.admin2.trim()),
-            admin3: self.places.intern(input.admin3.trim()),
-        }
+        record(names, input, &mut self.places)
     }
 
     /// Adds a record (interned with `intern`) under `id`.

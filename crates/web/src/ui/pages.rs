@@ -833,6 +833,15 @@ impl FormState {
     }
 }
 
+/// A submitted form, once its CSRF token is checked; the refusal otherwise.
+fn checked_form(page: SignedIn, pairs: Vec<(String, String)>) -> Result<(FormState, Ctx, store::Actor), Box<Response>> {
+    let form = pairs_to_state(pairs);
+    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
+        return Err(Box::new(refused));
+    }
+    Ok((form, page.ctx, page.actor))
+}
+
 fn pairs_to_state(pairs: Vec<(String, String)>) -> FormState {
     let mut values: HashMap<String, String> = HashMap::new();
     for (name, value) in pairs {
@@ -1103,11 +1112,10 @@ pub async fn register(
     page: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let input = household_input(&state.store, &form, form.opt("organisation"));
     // Likely duplicates are shown before anything is saved; saving anyway queues them.
     let confirmed = form.opt("confirmed_new").is_some();
@@ -1191,11 +1199,10 @@ pub async fn record_movement(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let input = MovementInput {
         kind: form.v("kind").trim().to_string(),
         date: form.v("date").trim().to_string(),
@@ -1269,11 +1276,10 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let patch = HouseholdPatch {
         registration_point: place_field(&state.store, &form, "registration_point"),
         registration_date: form.opt("registration_date"),
@@ -1746,11 +1752,10 @@ pub async fn admin_add_token(
     page: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let scope = if form.v("token_scope") == "write" {
         store::tokens::TokenScope::Write
     } else {
@@ -1793,11 +1798,10 @@ pub async fn admin_add_user(
     page: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let role = match Role::parse("role", form.v("role")) {
         Ok(role) => role,
         Err(error) => {
@@ -1835,11 +1839,10 @@ pub async fn admin_add_organisation(
     page: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let (code, name) = (form.v("code").trim().to_string(), form.v("name").trim().to_string());
     let who = actor.clone();
     match blocking(&state, move |store| store.create_organisation(&who, &code, &name)).await {
@@ -1906,11 +1909,10 @@ pub async fn decide_duplicate(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let decision = match form.v("decision") {
         "accept" => store::duplicates::Decision::Accept,
         "reject" => store::duplicates::Decision::Reject,
@@ -1932,11 +1934,10 @@ pub async fn run_duplicates(
     page: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let form = pairs_to_state(pairs);
-    if let Some(refused) = page.csrf_refusal(form.opt("csrf").as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
+    let (_, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
     let who = actor.clone();
     match blocking(&state, move |store| store.run_duplicate_detection(&who)).await {
         Ok(report) => duplicates_page(&state, c, actor, "pending".into(), Some(report)).await,
