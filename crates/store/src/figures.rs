@@ -383,6 +383,22 @@ impl Store {
         })
     }
 
+    /// Whether an actor's figures include households they may not see as records: a viewer's,
+    /// or those of organisations sharing only aggregates with theirs.
+    pub fn figures_need_disclosure_control(&self, actor: &Actor) -> Result<bool, StoreError> {
+        if !actor.role.sees_records() {
+            return Ok(true);
+        }
+        let (Some(org), false) = (&actor.organisation_id, actor.role == domain::Role::Admin) else { return Ok(false) };
+        let shared = self.db.read(|tx| {
+            tx.query_int(
+                "SELECT COUNT(*) FROM sharing_agreements WHERE to_org = $1 AND level IN ('aggregates', 'pseudonymised')",
+                params![org.as_str()],
+            )
+        })?;
+        Ok(shared > 0)
+    }
+
     /// The date of the latest movement the actor may see (the first day of its month or year
     /// when imprecise): dashboards default to it, so figures of a registry fed in arrears are not shown
     /// as of a day nothing is known about.
@@ -409,7 +425,7 @@ impl Store {
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
         let (computed, stale) = self.computed(actor)?;
         let mut stock = computed.index.stock(as_of, level, group.as_deref());
-        let disclosure_threshold = (!actor.role.sees_records()).then(|| self.disclosure_threshold());
+        let disclosure_threshold = self.figures_need_disclosure_control(actor)?.then(|| self.disclosure_threshold());
         if let Some(threshold) = disclosure_threshold {
             figures::suppress_stock(&mut stock, threshold);
         }
@@ -443,7 +459,7 @@ impl Store {
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
         let (computed, stale) = self.computed(actor)?;
         let mut flows = computed.index.flows(from, to, level, group.as_deref());
-        let disclosure_threshold = (!actor.role.sees_records()).then(|| self.disclosure_threshold());
+        let disclosure_threshold = self.figures_need_disclosure_control(actor)?.then(|| self.disclosure_threshold());
         if let Some(threshold) = disclosure_threshold {
             figures::suppress_flows(&mut flows, threshold);
         }

@@ -1098,13 +1098,29 @@ pub(crate) fn keep_hidden_fields(
     person
 }
 
-/// The households an actor's figures are computed from: what `scope` lets them see, and for
-/// viewers, who see no record, the whole registry, published only with disclosure control.
+/// The households an actor's figures are computed from: what `scope` lets them see plus what
+/// other organisations share with theirs as aggregates; for viewers, who see no record, the
+/// whole registry. Figures that include anything the actor may not see as records are
+/// published with disclosure control (`Store::figures_need_disclosure_control`).
 pub fn figures_scope(actor: &Actor) -> String {
-    if actor.role.sees_records() {
-        scope(actor)
-    } else {
-        "1 = 1".to_string()
+    if !actor.role.sees_records() {
+        return "1 = 1".to_string();
+    }
+    let records = scope(actor);
+    match (&actor.organisation_id, actor.role == Role::Admin) {
+        // Organisations that share aggregates (or pseudonymised records) with the user's count
+        // in their figures, within the same régions; never in their lists or records.
+        (Some(org), false) if org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+            let shared = format!(
+                "h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level IN ('aggregates', 'pseudonymised'))"
+            );
+            let shared = match region_clause(actor) {
+                Some(regions) => format!("({shared} AND {regions})"),
+                None => shared,
+            };
+            format!("(({records}) OR {shared})")
+        }
+        _ => records,
     }
 }
 

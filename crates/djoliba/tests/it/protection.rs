@@ -282,3 +282,37 @@ fn a_field_office_sees_the_households_of_its_regions_only() {
         assert_eq!(store.list_households(&office, &HouseholdFilter::default()).unwrap().total, 2);
     }
 }
+
+#[test]
+fn organisations_sharing_aggregates_count_in_figures_never_in_records() {
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        let nrc = registrar(store);
+        store.create_organisation(&system, "IOM", "International Organization for Migration").unwrap();
+        store.create_user(&system, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom password 12").unwrap();
+        let iom = store.verify_login("iom-clerk", "iom password 12").unwrap().unwrap();
+        for (actor, id) in [(&nrc, "HH-NRC"), (&iom, "HH-IOM-1"), (&iom, "HH-IOM-2"), (&iom, "HH-IOM-3")] {
+            let input = household(id).parse(store.gazetteer.as_ref(), store.today()).unwrap();
+            store.register_household(actor, &input).unwrap();
+        }
+        let people = |r: &store::figures::StockReport| r.stock.households.iter().map(|h| h.individuals).sum::<u64>();
+        let own = store.stock_figures(&nrc, "2023-12-31", 1, Some("IDP")).unwrap();
+        assert_eq!((people(&own), own.disclosure_threshold), (2, None), "{}", t.backend);
+        store.set_agreement(&system, "IOM", "NRC", "aggregates").unwrap();
+        let shared = store.stock_figures(&nrc, "2023-12-31", 1, Some("IDP")).unwrap();
+        assert_eq!(shared.disclosure_threshold, Some(5), "{}", t.backend);
+        assert!(
+            shared.stock.cells.iter().filter(|c| c.individuals > 0).all(|c| c.individuals >= 5),
+            "small cells hidden"
+        );
+        assert!(shared.stock.cells.iter().any(|c| c.suppressed));
+        // Without disclosure control, IOM's six people count with NRC's two.
+        store.set_disclosure_threshold(1);
+        let open = store.stock_figures(&nrc, "2023-12-31", 1, Some("IDP")).unwrap();
+        assert_eq!(people(&open), 8, "{}", t.backend);
+        store.set_disclosure_threshold(store::DEFAULT_DISCLOSURE_THRESHOLD);
+        let seen = store.list_households(&nrc, &HouseholdFilter::default()).unwrap();
+        assert_eq!(seen.total, 1, "{}: IOM's records stay out of sight", t.backend);
+    }
+}
