@@ -74,6 +74,10 @@ pub struct Person {
     pub status: Status,
     pub current_location: Option<LocationRef>,
     pub version: i64,
+    /// Set when a reviewer found this record to be the same person as that one: both records
+    /// stay; figures count the person once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
 }
 
 impl std::fmt::Debug for Person {
@@ -351,7 +355,8 @@ const HOUSEHOLD_COLUMNS: &str = "h.id, h.external_id, o.code, h.registration_poi
 
 const PERSON_COLUMNS: &str = "p.id, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name,
     p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held,
-    p.documents_missing, p.specific_needs, p.phone, p.status, p.current_location, p.current_location_gazetteer, p.version";
+    p.documents_missing, p.specific_needs, p.phone, p.status, p.current_location, p.current_location_gazetteer, p.version,
+    p.duplicate_of";
 
 const MOVEMENT_COLUMNS: &str = "m.id, m.household_id, m.person_id, m.external_id, m.kind, m.date, m.date_precision,
     m.from_location, m.from_gazetteer, m.to_location, m.to_gazetteer, m.country, m.cause, m.source,
@@ -453,6 +458,7 @@ impl Store {
             status: Status::parse("", &r.text(15)).map_err(|_| corrupt("person"))?,
             current_location: self.location_ref(r.opt_text(16), r.opt_text(17)),
             version: r.int(18),
+            duplicate_of: r.opt_text(19),
         })
     }
 

@@ -339,6 +339,8 @@ async fn a_likely_duplicate_is_shown_before_saving_and_can_be_reviewed() {
         .await;
     assert_eq!(decided.status, StatusCode::SEE_OTHER);
     assert_eq!(site.t.store.duplicate_pairs(&clerk, Some("accepted"), 10).unwrap().len(), 1);
+    let merged = site.get(&format!("/households/{}", pair.b.household_id), &session).await;
+    assert!(merged.body.contains("doublon fusionné"), "the later record says it was merged");
     let forged = site
         .send(Method::POST, &format!("/duplicates/{}", pair.id), Some(&session), Some("csrf=00&decision=undo"))
         .await;

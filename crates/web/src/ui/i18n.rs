@@ -238,6 +238,7 @@ messages! {
     map_level_note: "Carte disponible aux niveaux région et cercle.", "Map available at région and cercle level.";
     // Duplicates
     nav_duplicates: "Doublons", "Duplicates";
+    merged_note: "doublon fusionné : compté avec l'enregistrement antérieur", "merged duplicate: counted with the earlier record";
     duplicates_title: "Doublons possibles", "Possible duplicates";
     duplicate_warning: "Ces personnes sont peut-être déjà enregistrées. Vérifiez avant d'enregistrer :", "These people may already be registered. Check before saving:";
     looks_like: "ressemble à", "looks like";

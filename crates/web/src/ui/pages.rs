@@ -550,6 +550,8 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
 // ---------------------------------------------------------------- household page
 
 struct MemberRow {
+    /// Found to be the same person as an earlier record: counted there.
+    merged: bool,
     name: String,
     sex: String,
     birth: String,
@@ -681,6 +683,7 @@ fn household_page(
         .map(|m| {
             let p = &m.person;
             MemberRow {
+                merged: p.duplicate_of.is_some(),
                 name: [p.given_name.as_str(), p.family_name.as_str()].join(" "),
                 sex: p.sex.map(|s| c.label(s.as_str())).unwrap_or_default(),
                 birth: p.birth_date.clone().unwrap_or_default(),
