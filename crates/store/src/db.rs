@@ -89,6 +89,13 @@ impl Row {
             Value::Null => String::new(),
         }
     }
+    /// A text column without copying it (empty for other types and NULL).
+    pub fn str(&self, i: usize) -> &str {
+        match self.value(i) {
+            Value::Text(s) => s,
+            _ => "",
+        }
+    }
     pub fn opt_text(&self, i: usize) -> Option<String> {
         match self.value(i) {
             Value::Null => None,
@@ -546,6 +553,51 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => tx.execute_batch(sql).map_err(db_error),
             Tx::Postgres(tx, _) => tx.batch_execute(sql).map_err(pg_error),
+        }
+    }
+
+    /// Runs a query and hands each row to `f` as it comes, without holding them all: for
+    /// reads over the whole registry.
+    pub fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
+                let columns = stmt.column_count();
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
+                let mut values = Vec::with_capacity(columns);
+                while let Some(row) = rows.next().map_err(db_error)? {
+                    values.clear();
+                    for i in 0..columns {
+                        use rusqlite::types::ValueRef;
+                        values.push(match row.get_ref(i).map_err(db_error)? {
+                            ValueRef::Null => Value::Null,
+                            ValueRef::Integer(n) => Value::Int(n),
+                            ValueRef::Real(r) => Value::Real(r),
+                            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                            ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+                        });
+                    }
+                    let row = Row(std::mem::take(&mut values));
+                    f(&row)?;
+                    values = row.0;
+                }
+                Ok(())
+            }
+            Tx::Postgres(tx, cache) => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let statement = pg_statement(tx, cache, sql)?;
+                let refs = params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync));
+                let mut rows = tx.query_raw(&statement, refs).map_err(pg_error)?;
+                while let Some(row) = rows.next().map_err(pg_error)? {
+                    f(&pg_row(&row)?)?;
+                }
+                Ok(())
+            }
         }
     }
 

@@ -319,53 +319,72 @@ impl Store {
         Ok(Computed { index, idp_without_displacement })
     }
 
-    /// Loads what the figures need, in four queries over the whole registry.
+    /// Loads what the figures need, in five queries over the whole registry, rows streamed.
     fn figure_facts(&self, actor: &Actor) -> Result<Vec<HouseholdFacts>, StoreError> {
         let scope = figures_scope(actor);
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d");
         self.db.read(|tx| {
             let mut index: HashMap<String, usize> = HashMap::new();
             let mut households = Vec::new();
-            for r in tx.query(&format!("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE {scope} ORDER BY h.id"), params![])? {
+            tx.query_each(&format!("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE {scope}"), params![], |r| {
                 index.insert(r.text(0), households.len());
                 households.push(HouseholdFacts {
                     population_group: r.text(1),
-                    registration_date: NaiveDate::parse_from_str(&r.text(2), "%Y-%m-%d").unwrap_or_default(),
+                    registration_date: date(r.str(2)).unwrap_or_default(),
                     registered_location: r.opt_text(3),
                     events: Vec::new(),
                     decisions: Vec::new(),
                     members: Vec::new(),
                 });
+                Ok(())
+            })?;
+            // Only people with events or decisions of their own need finding by id.
+            let mut own: std::collections::HashSet<String> = std::collections::HashSet::new();
+            for sql in [
+                "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
+                "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
+            ] {
+                tx.query_each(sql, params![], |r| {
+                    own.insert(r.text(0));
+                    Ok(())
+                })?;
             }
             let mut members: HashMap<String, (usize, usize)> = HashMap::new();
-            for r in tx.query(&format!("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND {scope} ORDER BY p.household_id, p.created_at, p.id"), params![])? {
-                let Some(&h) = index.get(&r.text(1)) else { continue };
+            tx.query_each(&format!("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND {scope} ORDER BY p.household_id, p.created_at, p.id"), params![], |r| {
+                let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
                 let member = households[h].members.len();
                 households[h].members.push(MemberFacts {
-                    sex: r.opt_text(2).and_then(|s| Sex::parse("", &s).ok()),
-                    birth_date: r.opt_text(3).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                    sex: Sex::parse("", r.str(2)).ok(),
+                    birth_date: date(r.str(3)).ok(),
                     events: Vec::new(),
                     decisions: Vec::new(),
                 });
-                members.insert(r.text(0), (h, member));
-            }
-            for r in tx.query(&format!("SELECT m.id, m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND {scope}"), params![])? {
-                let (Ok(kind), Ok(date)) = (MovementKind::parse("", &r.text(3)), NaiveDate::parse_from_str(&r.text(4), "%Y-%m-%d")) else { continue };
-                let event = Event { id: r.text(0), kind, date, from: r.opt_text(5), to: r.opt_text(6), seq: r.int(7), own: r.opt_text(2).is_some() };
-                match r.opt_text(2) {
+                if own.contains(r.str(0)) {
+                    members.insert(r.text(0), (h, member));
+                }
+                Ok(())
+            })?;
+            drop(own);
+            tx.query_each(&format!("SELECT m.id, m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND {scope}"), params![], |r| {
+                let (Ok(kind), Ok(date)) = (MovementKind::parse("", r.str(3)), date(r.str(4))) else { return Ok(()) };
+                let person = r.opt_text(2);
+                let event = Event { id: r.text(0), kind, date, from: r.opt_text(5), to: r.opt_text(6), seq: r.int(7), own: person.is_some() };
+                match person {
                     Some(person) => {
                         if let Some(&(h, m)) = members.get(&person) {
                             households[h].members[m].events.push(event);
                         }
                     }
                     None => {
-                        if let Some(&h) = index.get(&r.text(1)) {
+                        if let Some(&h) = index.get(r.str(1)) {
                             households[h].events.push(event);
                         }
                     }
                 }
-            }
-            for r in tx.query(&format!("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND {scope}"), params![])? {
-                let Ok(date) = NaiveDate::parse_from_str(&r.text(2), "%Y-%m-%d") else { continue };
+                Ok(())
+            })?;
+            tx.query_each(&format!("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND {scope}"), params![], |r| {
+                let Ok(date) = date(r.str(2)) else { return Ok(()) };
                 match r.opt_text(1) {
                     Some(person) => {
                         if let Some(&(h, m)) = members.get(&person) {
@@ -373,12 +392,13 @@ impl Store {
                         }
                     }
                     None => {
-                        if let Some(&h) = index.get(&r.text(0)) {
+                        if let Some(&h) = index.get(r.str(0)) {
                             households[h].decisions.push(date);
                         }
                     }
                 }
-            }
+                Ok(())
+            })?;
             Ok(households)
         })
     }
