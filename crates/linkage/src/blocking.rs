@@ -117,6 +117,8 @@ pub struct RuleReport {
     /// Blocks over the limit, compared by sorted neighbourhood.
     pub hot_blocks: usize,
     pub hot_records: usize,
+    /// Time spent comparing this rule's pairs (the rest is computing and sorting keys).
+    pub pair_seconds: f64,
 }
 
 /// Neighbours each record of a hot block is compared with.
@@ -195,6 +197,7 @@ pub fn candidates(p: &Prepared, max_block: usize) -> (Vec<Vec<Candidate>>, Vec<R
                 report.largest_block = report.largest_block.max(g.len());
             }
         }
+        let t_pairs = std::time::Instant::now();
         let found: Vec<Vec<Candidate>> = groups
             .par_iter()
             .fold(Vec::new, |mut acc, group| {
@@ -236,6 +239,7 @@ pub fn candidates(p: &Prepared, max_block: usize) -> (Vec<Vec<Candidate>>, Vec<R
             .flatten()
             .collect();
         report.pairs = found.iter().map(|c| c.len() as u64).sum();
+        report.pair_seconds = t_pairs.elapsed().as_secs_f64();
         out.extend(found.into_iter().filter(|c| !c.is_empty()));
         earlier.push(Placement { key: keys, position });
         reports.push(report);

@@ -154,7 +154,10 @@ pub fn compare(p: &Prepared, a: &Record, b: &Record) -> Pattern {
     let mut pattern = 0;
     let given = name_level(p, a.given, b.given, a.given_key, b.given_key, &NAME_BANDS);
     let family = name_level(p, a.family, b.family, a.family_key, b.family_key, &NAME_BANDS);
-    let (given, family) = if given + family > 3 && a.given != 0 && a.family != 0 {
+    // Names written the other way round share a key crosswise; only then is the swapped
+    // reading worth its two extra comparisons.
+    let crosswise = a.given_key != 0 && (a.given_key == b.family_key || a.family_key == b.given_key);
+    let (given, family) = if crosswise && given + family > 3 && a.given != 0 && a.family != 0 {
         let swapped_given = name_level(p, a.given, b.family, a.given_key, b.family_key, &NAME_BANDS);
         let swapped_family = name_level(p, a.family, b.given, a.family_key, b.given_key, &NAME_BANDS);
         // Lower levels are closer; level 0 (unknown) never wins a swap.

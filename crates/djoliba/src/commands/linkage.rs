@@ -342,6 +342,13 @@ fn summary(
             }
         ));
     }
+    let compare_seconds: f64 = report.rules.iter().map(|r| r.pair_seconds).sum();
+    e(format!(
+        "pair loop: {:.2}s for {} pairs, {:.1} M pairs compared per second",
+        compare_seconds,
+        report.candidate_pairs,
+        report.candidate_pairs as f64 / compare_seconds.max(1e-9) / 1e6
+    ));
     if !report.rule_coverage.is_empty() {
         let coverage: Vec<String> =
             report.rule_coverage.iter().map(|(r, c)| format!("{r} {:.0}%", c * 100.0)).collect();
