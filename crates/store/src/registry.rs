@@ -12,6 +12,7 @@ use domain::timeline::{self, ChronologyError, Event, Summary};
 use domain::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::db::{Row, Tx, Value};
 use crate::error::StoreError;
@@ -356,7 +357,7 @@ const HOUSEHOLD_COLUMNS: &str = "h.id, h.external_id, o.code, h.registration_poi
 const PERSON_COLUMNS: &str = "p.id, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name,
     p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held,
     p.documents_missing, p.specific_needs, p.phone, p.status, p.current_location, p.current_location_gazetteer, p.version,
-    p.duplicate_of";
+    p.duplicate_of, h.organisation_id";
 
 const MOVEMENT_COLUMNS: &str = "m.id, m.household_id, m.person_id, m.external_id, m.kind, m.date, m.date_precision,
     m.from_location, m.from_gazetteer, m.to_location, m.to_gazetteer, m.country, m.cause, m.source,
@@ -367,6 +368,51 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 impl Store {
+    /// Ids of the organisations whose records the actor reads pseudonymised only.
+    fn pseudonymised_ids(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let Some(org) = actor.organisation_id.as_deref().filter(|_| pseudonymised_clause(actor).is_some()) else {
+            return Ok(Default::default());
+        };
+        Ok(tx
+            .query(
+                "SELECT from_org FROM sharing_agreements WHERE to_org = $1 AND level = 'pseudonymised'",
+                params![org],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect())
+    }
+
+    /// The same organisations by code (households carry their organisation's code).
+    fn pseudonymised_codes(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let ids = self.pseudonymised_ids(tx, actor)?;
+        let mut codes = std::collections::HashSet::new();
+        for id in ids {
+            if let Some(row) = tx.query_opt("SELECT code FROM organisations WHERE id = $1", params![id.as_str()])? {
+                codes.insert(row.text(0));
+            }
+        }
+        Ok(codes)
+    }
+
+    /// Whether the actor reads this household only through a pseudonymised agreement.
+    fn pseudonymised_only(&self, tx: &mut Tx<'_>, actor: &Actor, household_id: &str) -> Result<bool, StoreError> {
+        let ids = self.pseudonymised_ids(tx, actor)?;
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let org = tx.query_opt("SELECT organisation_id FROM households WHERE id = $1", params![household_id])?;
+        Ok(org.is_some_and(|r| ids.contains(r.str(0))))
+    }
+
     /// Adds spelling keys to the searchable names of people recorded before they existed
     /// (once; later records get them when written).
     pub(crate) fn backfill_name_keys(&self) -> Result<usize, StoreError> {
@@ -559,16 +605,23 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let row = tx
-                .query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = $1 AND {}", scope(actor)), params![id])?
+                .query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = $1 AND {}", read_scope(actor)), params![id])?
                 .ok_or(StoreError::NotFound("household"))?;
-            let household = self.household_from_row(&row)?;
+            let mut household = self.household_from_row(&row)?;
+            let shared_only = self.pseudonymised_only(tx, actor, id)?;
+            if shared_only {
+                household.external_id = "—".into();
+            }
             audit::record(tx, actor, now, "read", "household", id, json!({}))?;
             let people = tx
-                .query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
+                .query(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
                 .iter()
                 .map(|r| {
                     let mut person = self.person_from_row(r)?;
                     redact(actor, &mut person);
+                    if shared_only {
+                        pseudonymise(&mut person);
+                    }
                     Ok(person)
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
@@ -596,7 +649,9 @@ impl Store {
     pub fn list_households(&self, actor: &Actor, filter: &HouseholdFilter) -> Result<Page<Household>, StoreError> {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
         let mut q = Query::new();
-        q.and(&scope(actor), vec![]);
+        // A name search never reaches pseudonymised records: it would tell who is in them.
+        let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
+        q.and(&if by_name { scope(actor) } else { read_scope(actor) }, vec![]);
         if let Some(v) = filter.organisation.as_deref().filter(|v| !v.is_empty()) {
             q.and("o.code = ?", vec![v.trim().to_ascii_uppercase().into()]);
         }
@@ -635,16 +690,24 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             audit::record(tx, actor, now, "list", "household", "", json!({"filters": q.conditions.len() - 2}))?;
-            q.page(tx, (HOUSEHOLD_COLUMNS, from, "h.registration_date DESC, h.id DESC"), (limit, offset), |r| {
-                self.household_from_row(r)
-            })
+            let mut page =
+                q.page(tx, (HOUSEHOLD_COLUMNS, from, "h.registration_date DESC, h.id DESC"), (limit, offset), |r| {
+                    self.household_from_row(r)
+                })?;
+            let shared = self.pseudonymised_codes(tx, actor)?;
+            for household in page.items.iter_mut().filter(|h| shared.contains(&h.organisation)) {
+                household.external_id = "—".into();
+            }
+            Ok(page)
         })
     }
 
     pub fn list_people(&self, actor: &Actor, filter: &PersonFilter) -> Result<Page<Person>, StoreError> {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
         let mut q = Query::new();
-        q.and(&scope(actor), vec![]);
+        // A name search never reaches pseudonymised records: it would tell who is in them.
+        let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
+        q.and(&if by_name { scope(actor) } else { read_scope(actor) }, vec![]);
         if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
             q.and(&condition, params);
         }
@@ -675,9 +738,13 @@ impl Store {
         self.db.write(|tx| {
             // The search text may be a name: only the number of filters is logged.
             audit::record(tx, actor, now, "list", "person", "", json!({"filters": q.conditions.len() - 2}))?;
+            let shared = self.pseudonymised_ids(tx, actor)?;
             q.page(tx, (PERSON_COLUMNS, from, "p.family_name, p.given_name, p.id"), (limit, offset), |r| {
                 let mut person = self.person_from_row(r)?;
                 redact(actor, &mut person);
+                if shared.contains(r.str(20)) {
+                    pseudonymise(&mut person);
+                }
                 Ok(person)
             })
         })
@@ -688,10 +755,13 @@ impl Store {
         self.db.write(|tx| {
             audit::record(tx, actor, now, "read", "person", id, json!({}))?;
             let row = tx
-                .query_opt(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?
+                .query_opt(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", read_scope(actor)), params![id])?
                 .ok_or(StoreError::NotFound("person"))?;
             let mut person = self.person_from_row(&row)?;
             redact(actor, &mut person);
+            if self.pseudonymised_ids(tx, actor)?.contains(row.str(20)) {
+                pseudonymise(&mut person);
+            }
             Ok(person)
         })
     }
@@ -699,7 +769,7 @@ impl Store {
     pub fn list_movements(&self, actor: &Actor, filter: &MovementFilter) -> Result<Page<Movement>, StoreError> {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
         let mut q = Query::new();
-        q.and(&scope(actor), vec![]);
+        q.and(&read_scope(actor), vec![]);
         if let Some(v) = filter.kind.as_deref().filter(|v| !v.is_empty()) {
             q.and(
                 "m.kind = ?",
@@ -995,7 +1065,7 @@ impl Store {
     pub fn movement(&self, actor: &Actor, id: &str) -> Result<Movement, StoreError> {
         self.db.read(|tx| {
             let row = tx
-                .query_opt(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = $1 AND {}", scope(actor)), params![id])?
+                .query_opt(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = $1 AND {}", read_scope(actor)), params![id])?
                 .ok_or(StoreError::NotFound("movement"))?;
             self.movement_from_row(&row)
         })
@@ -1102,6 +1172,50 @@ pub(crate) fn keep_hidden_fields(
         person.phone = recorded_phone;
     }
     person
+}
+
+/// The organisations that share pseudonymised records with the actor's (ids; checked).
+fn pseudonymised_clause(actor: &Actor) -> Option<String> {
+    match (&actor.organisation_id, actor.role) {
+        (Some(org), role)
+            if role != Role::Admin && role.sees_records() && org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') =>
+        {
+            let shared = format!(
+                "h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level = 'pseudonymised')"
+            );
+            Some(match region_clause(actor) {
+                Some(regions) => format!("({shared} AND {regions})"),
+                None => shared,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What an actor may read: their `scope`, plus the households of organisations sharing
+/// pseudonymised records with theirs (read only, identifiers removed by `pseudonymise`).
+/// Every change goes through `scope` alone.
+pub fn read_scope(actor: &Actor) -> String {
+    match pseudonymised_clause(actor) {
+        Some(shared) => format!("(({}) OR {shared})", scope(actor)),
+        None => scope(actor),
+    }
+}
+
+/// A person as an organisation sharing pseudonymised records shows them: no names, father's
+/// name, other spellings, identifier or phone; the birth year only; no protection-related need.
+pub fn pseudonymise(person: &mut Person) {
+    let digest = Sha256::digest(format!("djoliba-pseudonym\0{}", person.id).as_bytes());
+    let tag: String = digest.iter().take(4).map(|b| format!("{b:02X}")).collect();
+    person.given_name = "Personne".into();
+    person.family_name = tag;
+    person.father_name = None;
+    person.other_spellings.clear();
+    person.external_id = None;
+    person.phone = None;
+    person.birth_date = person.birth_date.as_ref().map(|d| d.chars().take(4).collect());
+    person.birth_date_precision = person.birth_date.as_ref().map(|_| DatePrecision::Year);
+    person.specific_needs.retain(|n| !n.is_protection_sensitive());
 }
 
 /// The households an actor's figures are computed from: what `scope` lets them see plus what

@@ -316,3 +316,51 @@ fn organisations_sharing_aggregates_count_in_figures_never_in_records() {
         assert_eq!(seen.total, 1, "{}: IOM's records stay out of sight", t.backend);
     }
 }
+
+#[test]
+fn pseudonymised_sharing_shows_records_without_identifiers_and_read_only() {
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        let nrc = registrar(store);
+        store.create_organisation(&system, "IOM", "International Organization for Migration").unwrap();
+        store.create_user(&system, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom password 12").unwrap();
+        let iom = store.verify_login("iom-clerk", "iom password 12").unwrap().unwrap();
+        let mut input = household("IOM-REG-77");
+        input.members[0].phone = Some("+223 76 11 22 33".into());
+        let theirs =
+            store.register_household(&iom, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        assert!(
+            matches!(store.household_detail(&nrc, &theirs.household.id), Err(StoreError::NotFound(_))),
+            "{}",
+            t.backend
+        );
+        store.set_agreement(&system, "IOM", "NRC", "pseudonymised").unwrap();
+        let listed = store.list_households(&nrc, &HouseholdFilter::default()).unwrap();
+        assert_eq!(listed.total, 1, "{}", t.backend);
+        assert_eq!(listed.items[0].external_id, "—", "their own number could identify them");
+        let detail = store.household_detail(&nrc, &theirs.household.id).unwrap();
+        let first = &detail.members[0].person;
+        assert_eq!(first.given_name, "Personne");
+        assert!(first.family_name.len() == 8 && first.family_name != "Maïga");
+        assert_eq!((first.phone.as_deref(), first.father_name.as_deref()), (None, None));
+        assert_eq!(first.birth_date.as_deref(), Some("1985"));
+        assert_eq!(detail.movements.len(), 3, "the history of movements stays, for the figures' sake");
+        let people = store.list_people(&nrc, &store::registry::PersonFilter::default()).unwrap();
+        assert!(people.items.iter().all(|p| p.given_name == "Personne"), "{}", t.backend);
+        let by_name = store
+            .list_people(&nrc, &store::registry::PersonFilter { q: Some("Aminata".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(by_name.total, 0, "a name search would tell who is in the shared records");
+        // Read only: no change, no version history (it would hold the names).
+        let patch = store::registry::HouseholdPatch {
+            shelter_type: Some("site".into()),
+            reason: "x".into(),
+            ..Default::default()
+        };
+        assert!(matches!(store.update_household(&nrc, &theirs.household.id, &patch), Err(StoreError::NotFound(_))));
+        assert!(matches!(store.history(&nrc, "household", &theirs.household.id), Err(StoreError::NotFound(_))));
+        // IOM itself still sees everything.
+        assert_eq!(store.household_detail(&iom, &theirs.household.id).unwrap().members[0].person.given_name, "Aminata");
+    }
+}
