@@ -36,18 +36,33 @@ pub struct User {
     pub regions: Vec<String>,
 }
 
+/// The actor of a session or token row: user id, username, role and organisation in the first
+/// four columns, the régions in column `regions`.
+pub(crate) fn actor_from_row(r: &crate::db::Row, read_only: bool, regions: usize) -> Result<Actor, StoreError> {
+    Ok(Actor {
+        user_id: r.text(0),
+        username: r.text(1),
+        role: Role::parse("role", r.str(2)).map_err(|e| StoreError::Database(e.to_string()))?,
+        organisation_id: r.opt_text(3),
+        read_only,
+        regions: split_regions(r.opt_text(regions)),
+    })
+}
+
 /// The régions column: comma-separated admin 1 P-codes.
 pub(crate) fn split_regions(text: Option<String>) -> Vec<String> {
     text.unwrap_or_default().split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect()
 }
 
-pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
+/// `bytes` random bytes from the operating system, as hex.
+pub fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-pub(crate) fn token_hash(token: &str) -> String {
+/// SHA-256 of a text, as hex: how tokens are stored, and what CSRF tokens derive from.
+pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -364,14 +379,7 @@ impl Store {
                 tx.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", params![now, &hash])
             })?;
         }
-        Ok(Some(Actor {
-            user_id: r.text(0),
-            username: r.text(1),
-            role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
-            organisation_id: r.opt_text(3),
-            read_only: false,
-            regions: split_regions(r.opt_text(7)),
-        }))
+        actor_from_row(&r, false, 7).map(Some)
     }
 
     pub fn delete_session(&self, token: &str) -> Result<(), StoreError> {

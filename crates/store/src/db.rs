@@ -504,6 +504,21 @@ impl postgres::types::ToSql for Value {
     postgres::types::to_sql_checked!();
 }
 
+/// A SQLite row as values (blobs read as text).
+fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> Result<Row, StoreError> {
+    use rusqlite::types::ValueRef;
+    let mut values = Vec::with_capacity(columns);
+    for i in 0..columns {
+        values.push(match row.get_ref(i).map_err(db_error)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Int(n),
+            ValueRef::Real(r) => Value::Real(r),
+            ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        });
+    }
+    Ok(Row(values))
+}
+
 fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
     use postgres::types::Type;
     let mut values = Vec::with_capacity(row.len());
@@ -569,22 +584,8 @@ impl Tx<'_> {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let columns = stmt.column_count();
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
-                let mut values = Vec::with_capacity(columns);
                 while let Some(row) = rows.next().map_err(db_error)? {
-                    values.clear();
-                    for i in 0..columns {
-                        use rusqlite::types::ValueRef;
-                        values.push(match row.get_ref(i).map_err(db_error)? {
-                            ValueRef::Null => Value::Null,
-                            ValueRef::Integer(n) => Value::Int(n),
-                            ValueRef::Real(r) => Value::Real(r),
-                            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                            ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
-                        });
-                    }
-                    let row = Row(std::mem::take(&mut values));
-                    f(&row)?;
-                    values = row.0;
+                    f(&sqlite_row(row, columns)?)?;
                 }
                 Ok(())
             }
@@ -609,18 +610,7 @@ impl Tx<'_> {
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
                 let mut out = Vec::new();
                 while let Some(row) = rows.next().map_err(db_error)? {
-                    let mut values = Vec::with_capacity(columns);
-                    for i in 0..columns {
-                        use rusqlite::types::ValueRef;
-                        values.push(match row.get_ref(i).map_err(db_error)? {
-                            ValueRef::Null => Value::Null,
-                            ValueRef::Integer(n) => Value::Int(n),
-                            ValueRef::Real(r) => Value::Real(r),
-                            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                            ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
-                        });
-                    }
-                    out.push(Row(values));
+                    out.push(sqlite_row(row, columns)?);
                 }
                 Ok(out)
             }

@@ -392,7 +392,7 @@ impl Store {
         actor.require_write()?;
         let reason = reason.trim();
         if reason.chars().count() > 500 {
-            return Err(StoreError::invalid("reason", "(too long)", "a text of 1 to 300 characters"));
+            return Err(StoreError::invalid("reason", "(too long)", "a text of at most 500 characters"));
         }
         let now = self.now_ms();
         self.db.write(|tx| {

@@ -416,16 +416,23 @@ impl Store {
     /// Adds spelling keys to the searchable names of people recorded before they existed
     /// (once; later records get them when written).
     pub(crate) fn backfill_name_keys(&self) -> Result<usize, StoreError> {
+        // Done once per database: a scan of every person at each start would be wasted.
+        let done = self.db.read(|tx| tx.query_opt("SELECT value FROM meta WHERE key = 'name_keys'", params![]))?;
+        if done.is_some() {
+            return Ok(0);
+        }
         let rows = self.db.read(|tx| {
             tx.query(
                 "SELECT id, given_name, family_name, father_name, other_spellings FROM people WHERE name_folded NOT LIKE '%#%'",
                 params![],
             )
         })?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
         self.db.write(|tx| {
+            // Another process opening the same database may have done it meanwhile.
+            if tx.query_opt("SELECT value FROM meta WHERE key = 'name_keys'", params![])?.is_some() {
+                return Ok(0);
+            }
+            tx.execute("INSERT INTO meta (key, value) VALUES ('name_keys', '1')", params![])?;
             for r in &rows {
                 let (given, family, father) = (r.text(1), r.text(2), r.opt_text(3).unwrap_or_default());
                 let others: Vec<String> = serde_json::from_str(&r.text(4)).unwrap_or_default();
@@ -1101,46 +1108,80 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let visible = match entity {
-                "household" => tx.query_opt(&format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)), params![id])?,
-                "person" => tx.query_opt(&format!("SELECT p.id FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)), params![id])?,
+                "household" => tx.query_opt(
+                    &format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)),
+                    params![id],
+                )?,
+                "person" => tx.query_opt(
+                    &format!(
+                        "SELECT p.id FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}",
+                        scope(actor)
+                    ),
+                    params![id],
+                )?,
                 _ => None,
             };
             if visible.is_none() {
                 return Err(StoreError::NotFound(if entity == "person" { "person" } else { "household" }));
             }
             audit::record(tx, actor, now, "read_history", entity, id, json!({}))?;
-            let created = match entity {
-                "household" => tx.query_opt("SELECT h.created_at, u.username FROM households h LEFT JOIN users u ON u.id = h.created_by WHERE h.id = $1", params![id])?,
-                _ => tx.query_opt("SELECT p.created_at, u.username FROM people p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1", params![id])?,
-            };
-            let mut versions: Vec<Version> = created
-                .into_iter()
-                .map(|r| Version {
-                    entity: entity.into(),
-                    entity_id: id.into(),
-                    version: 1,
-                    changed_at: ms_to_rfc3339(r.int(0)),
-                    changed_by: r.opt_text(1).unwrap_or_else(|| "system".into()),
-                    reason: "created".into(),
-                    changes: json!({}),
-                })
-                .collect();
-            let rows = tx.query(
-                "SELECT v.version, v.changed_at, COALESCE(u.username, v.changed_by), v.reason, v.changes FROM record_versions v LEFT JOIN users u ON u.id = v.changed_by WHERE v.entity = $1 AND v.entity_id = $2 ORDER BY v.version",
-                params![entity, id],
-            )?;
-            versions.extend(rows.into_iter().map(|r| Version {
-                entity: entity.into(),
-                entity_id: id.into(),
-                version: r.int(0),
-                changed_at: ms_to_rfc3339(r.int(1)),
-                changed_by: r.text(2),
-                reason: r.text(3),
-                changes: serde_json::from_str(&r.text(4)).unwrap_or(json!({})),
-            }));
+            versions_of(tx, entity, id)
+        })
+    }
+
+    /// The versions of a household and of its members, newest first, in one read (audited
+    /// once). A household read only through a pseudonymised agreement has none to show: the
+    /// changes would hold the names.
+    pub fn household_history(&self, actor: &Actor, id: &str) -> Result<Vec<Version>, StoreError> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let visible = format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor));
+            if tx.query_opt(&visible, params![id])?.is_none() {
+                return Ok(Vec::new());
+            }
+            audit::record(tx, actor, now, "read_history", "household", id, json!({}))?;
+            let mut versions = versions_of(tx, "household", id)?;
+            for member in tx.query("SELECT p.id FROM people p WHERE p.household_id = $1", params![id])? {
+                versions.extend(versions_of(tx, "person", member.str(0))?);
+            }
+            versions.sort_by(|a, b| b.changed_at.cmp(&a.changed_at));
             Ok(versions)
         })
     }
+}
+
+/// A record's versions: its creation, then every recorded change.
+fn versions_of(tx: &mut Tx<'_>, entity: &str, id: &str) -> Result<Vec<Version>, StoreError> {
+    let created = match entity {
+        "household" => tx.query_opt("SELECT h.created_at, u.username FROM households h LEFT JOIN users u ON u.id = h.created_by WHERE h.id = $1", params![id])?,
+        _ => tx.query_opt("SELECT p.created_at, u.username FROM people p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1", params![id])?,
+    };
+    let mut versions: Vec<Version> = created
+        .into_iter()
+        .map(|r| Version {
+            entity: entity.into(),
+            entity_id: id.into(),
+            version: 1,
+            changed_at: ms_to_rfc3339(r.int(0)),
+            changed_by: r.opt_text(1).unwrap_or_else(|| "system".into()),
+            reason: "created".into(),
+            changes: json!({}),
+        })
+        .collect();
+    let rows = tx.query(
+        "SELECT v.version, v.changed_at, COALESCE(u.username, v.changed_by), v.reason, v.changes FROM record_versions v LEFT JOIN users u ON u.id = v.changed_by WHERE v.entity = $1 AND v.entity_id = $2 ORDER BY v.version",
+        params![entity, id],
+    )?;
+    versions.extend(rows.into_iter().map(|r| Version {
+        entity: entity.into(),
+        entity_id: id.into(),
+        version: r.int(0),
+        changed_at: ms_to_rfc3339(r.int(1)),
+        changed_by: r.text(2),
+        reason: r.text(3),
+        changes: serde_json::from_str(&r.text(4)).unwrap_or(json!({})),
+    }));
+    Ok(versions)
 }
 
 /// Field-level need to know: protection-related specific needs and phone numbers are removed

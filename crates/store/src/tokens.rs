@@ -192,13 +192,6 @@ impl Store {
                 tx.execute("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", params![now, r.text(9)])
             })?;
         }
-        Ok(Some(Actor {
-            user_id: r.text(0),
-            username: r.text(1),
-            role: Role::parse("role", &r.text(2)).map_err(|e| StoreError::Database(e.to_string()))?,
-            organisation_id: r.opt_text(3),
-            read_only: r.text(4) != "write",
-            regions: crate::auth::split_regions(r.opt_text(10)),
-        }))
+        crate::auth::actor_from_row(&r, r.str(4) != "write", 10).map(Some)
     }
 }

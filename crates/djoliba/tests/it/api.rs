@@ -468,9 +468,7 @@ async fn injection_in_every_filter_and_traversal_in_uploads_get_nowhere() {
     let input = household("HH-INJ").parse(store.gazetteer.as_ref(), store.today()).unwrap();
     store.register_household(&clerk, &input).unwrap();
     // An outsider sees nothing, whatever they put in a filter.
-    store.create_organisation(&store::Actor::system(), "IOM", "International Organization for Migration").unwrap();
-    store.create_user(&store::Actor::system(), "iom", domain::Role::Registrar, Some("IOM"), "iom password 1").unwrap();
-    let outsider = store.verify_login("iom", "iom password 1").unwrap().unwrap();
+    let outsider = other_registrar(store);
     let token = store.create_session(&outsider).unwrap();
     let (_, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
     let attacks = [

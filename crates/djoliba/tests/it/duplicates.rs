@@ -134,10 +134,7 @@ fn a_pair_outside_the_users_scope_is_not_found() {
     let second = register(&t.store, &clerk, &one("MOP-7", "Fatimata", "Maiga", "1990"));
     t.store.queue_duplicate(&clerk, &first.members[0].person.id, &second.members[0].person.id, 0.9).unwrap();
     let pair = t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
-    let admin = Actor::system();
-    t.store.create_organisation(&admin, "IOM", "International Organization for Migration").unwrap();
-    t.store.create_user(&admin, "iom", domain::Role::Registrar, Some("IOM"), "iom password 1").unwrap();
-    let outsider = t.store.verify_login("iom", "iom password 1").unwrap().unwrap();
+    let outsider = other_registrar(&t.store);
     assert!(t.store.duplicate_pairs(&outsider, None, 10).unwrap().is_empty());
     assert!(matches!(
         t.store.decide_duplicate(&outsider, &pair.id, Decision::Accept, ""),

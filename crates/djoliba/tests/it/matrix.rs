@@ -151,9 +151,7 @@ async fn every_route_every_role_inside_and_outside_scope() {
     let clerk = registrar(store);
     let inside = fixtures(store, &clerk, "In");
     let system = Actor::system();
-    store.create_organisation(&system, "IOM", "International Organization for Migration").unwrap();
-    store.create_user(&system, "iom-clerk", Role::Registrar, Some("IOM"), "iom password 12").unwrap();
-    let iom = store.verify_login("iom-clerk", "iom password 12").unwrap().unwrap();
+    let iom = other_registrar(store);
     let outside = fixtures(store, &iom, "Out");
     let mut actors = Vec::new();
     for role in ROLES.into_iter().flatten() {

@@ -213,10 +213,8 @@ async fn a_household_outside_the_users_scope_is_not_found() {
     let clerk = registrar(&site.t.store);
     let input = household("H-1").parse(site.t.store.gazetteer.as_ref(), site.t.store.today()).unwrap();
     let detail = site.t.store.register_household(&clerk, &input).unwrap();
-    let admin = store::Actor::system();
-    site.t.store.create_organisation(&admin, "IOM", "International Organization for Migration").unwrap();
-    site.t.store.create_user(&admin, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom password 1").unwrap();
-    let outsider = site.sign_in("iom-clerk", "iom password 1").await;
+    other_registrar(&site.t.store);
+    let outsider = site.sign_in("iom-clerk", OTHER_PASSWORD).await;
     let path = format!("/households/{}", detail.household.id);
     for path in [path.clone(), format!("{path}/edit"), format!("{path}/movements")] {
         let answer = site.get(&path, &outsider).await;

@@ -11,9 +11,7 @@ fn organisations_see_only_their_records_unless_another_shares_in_full() {
         let store = &t.store;
         let nrc_clerk = registrar(store);
         let admin = Actor::system();
-        store.create_organisation(&admin, "IOM", "International Organization for Migration").unwrap();
-        store.create_user(&admin, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom clerk password").unwrap();
-        let iom_clerk = store.verify_login("iom-clerk", "iom clerk password").unwrap().unwrap();
+        let iom_clerk = other_registrar(store);
         let detail = store
             .register_household(&nrc_clerk, &household("HH-P1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
             .unwrap();
@@ -289,9 +287,7 @@ fn organisations_sharing_aggregates_count_in_figures_never_in_records() {
         let store = &t.store;
         let system = Actor::system();
         let nrc = registrar(store);
-        store.create_organisation(&system, "IOM", "International Organization for Migration").unwrap();
-        store.create_user(&system, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom password 12").unwrap();
-        let iom = store.verify_login("iom-clerk", "iom password 12").unwrap().unwrap();
+        let iom = other_registrar(store);
         for (actor, id) in [(&nrc, "HH-NRC"), (&iom, "HH-IOM-1"), (&iom, "HH-IOM-2"), (&iom, "HH-IOM-3")] {
             let input = household(id).parse(store.gazetteer.as_ref(), store.today()).unwrap();
             store.register_household(actor, &input).unwrap();
@@ -323,9 +319,7 @@ fn pseudonymised_sharing_shows_records_without_identifiers_and_read_only() {
         let store = &t.store;
         let system = Actor::system();
         let nrc = registrar(store);
-        store.create_organisation(&system, "IOM", "International Organization for Migration").unwrap();
-        store.create_user(&system, "iom-clerk", domain::Role::Registrar, Some("IOM"), "iom password 12").unwrap();
-        let iom = store.verify_login("iom-clerk", "iom password 12").unwrap().unwrap();
+        let iom = other_registrar(store);
         let mut input = household("IOM-REG-77");
         input.members[0].phone = Some("+223 76 11 22 33".into());
         let theirs =

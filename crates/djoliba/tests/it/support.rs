@@ -69,6 +69,17 @@ pub fn registrar(store: &Store) -> Actor {
     store.verify_login(&user.username, "correct horse battery").expect("login").expect("valid login")
 }
 
+/// The password of `other_registrar`.
+pub const OTHER_PASSWORD: &str = "iom password 12";
+
+/// A second organisation, IOM, and its registrar `iom-clerk`: someone outside NRC's scope.
+pub fn other_registrar(store: &Store) -> Actor {
+    let admin = Actor::system();
+    store.create_organisation(&admin, "IOM", "International Organization for Migration").expect("org");
+    store.create_user(&admin, "iom-clerk", domain::Role::Registrar, Some("IOM"), OTHER_PASSWORD).expect("user");
+    store.verify_login("iom-clerk", OTHER_PASSWORD).expect("login").expect("valid login")
+}
+
 pub fn member(id: &str, given: &str, relationship: &str, birth: &str) -> PersonInput {
     PersonInput {
         external_id: Some(id.into()),

@@ -425,6 +425,7 @@ pub fn expected(lang: Lang, text: &str) -> String {
         ("a password of at least 10 characters", "un mot de passe d'au moins 10 caractères"),
         ("a text of 1 to 1000 characters", "un texte de 1 à 1000 caractères"),
         ("a text of 1 to 300 characters", "un texte de 1 à 300 caractères"),
+        ("a text of at most 500 characters", "un texte de 500 caractères au plus"),
         ("why the record changes, 1 to 500 characters", "le motif de la modification, de 1 à 500 caractères"),
         ("the organisation's name, 1 to 200 characters", "le nom de l'organisation, de 1 à 200 caractères"),
         (

@@ -19,7 +19,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use sha2::{Digest, Sha256};
 use store::{Actor, StoreError};
 
 use crate::AppState;
@@ -110,8 +109,7 @@ count_impl!(u64, usize, i64, u32);
 /// CSRF token of a session: derived from the session token, so it needs no storage and dies
 /// with the session; a page from another site can neither read it nor guess it.
 pub fn csrf_for(session_token: &str) -> String {
-    let digest = Sha256::digest(format!("djoliba-csrf\0{session_token}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    store::auth::token_hash(&format!("djoliba-csrf\0{session_token}"))
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
@@ -295,9 +293,7 @@ pub fn page_headers(response: &mut Response) {
 
 /// A random token for the sign-in form's double-submit cookie.
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    store::auth::random_hex(32).expect("the operating system provides randomness")
 }
 
 /// Files checked by an import preview, kept for the user who sent them until they confirm
@@ -331,8 +327,7 @@ impl Uploads {
     /// The files, once, and only for the user who uploaded them.
     pub fn take(&self, id: &str, user_id: &str) -> Option<Vec<exchange::InputFile>> {
         let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let upload = kept.get(id).filter(|u| u.user_id == user_id && u.kept_at.elapsed() < UPLOAD_TTL)?;
-        let _ = upload;
+        kept.get(id).filter(|u| u.user_id == user_id && u.kept_at.elapsed() < UPLOAD_TTL)?;
         kept.remove(id).map(|u| u.files)
     }
 }

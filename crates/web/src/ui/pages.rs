@@ -629,11 +629,7 @@ pub async fn household(
     let SignedIn { ctx: c, actor } = page;
     let loaded = blocking(&state, move |store| {
         let detail = store.household_detail(&actor, &id)?;
-        let mut versions = store.history(&actor, "household", &id)?;
-        for member in &detail.members {
-            versions.extend(store.history(&actor, "person", &member.person.id)?);
-        }
-        versions.sort_by(|a, b| b.changed_at.cmp(&a.changed_at));
+        let versions = store.household_history(&actor, &id)?;
         Ok((detail, versions))
     })
     .await;
