@@ -650,6 +650,19 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Runs an assembled statement (see [`crate::visibility::Sql`]).
+    pub fn select(&mut self, sql: &crate::visibility::Sql) -> Result<Vec<Row>, StoreError> {
+        self.query(sql.text(), sql.params())
+    }
+
+    pub fn select_opt(&mut self, sql: &crate::visibility::Sql) -> Result<Option<Row>, StoreError> {
+        self.query_opt(sql.text(), sql.params())
+    }
+
+    pub fn run(&mut self, sql: &crate::visibility::Sql) -> Result<u64, StoreError> {
+        self.execute(sql.text(), sql.params())
+    }
+
     pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::db::{Row, Tx};
 use crate::error::StoreError;
-use crate::registry::scope;
+use crate::visibility::{Access, Sql, Visibility};
 use crate::{audit, new_id, params, Actor, Store};
 
 /// The registry's people prepared for probing, for one scope, extended as people are added.
@@ -23,7 +23,7 @@ pub struct LinkageCache {
 }
 
 struct CachedIndex {
-    scope: String,
+    scope: Visibility,
     /// (`created_at`, id) of the newest person indexed: people come in that order.
     loaded_until: (i64, String),
     index: Index,
@@ -168,13 +168,16 @@ impl Store {
         actor: &Actor,
         since: &(i64, String),
     ) -> Result<(Vec<Input>, (i64, String)), StoreError> {
-        let rows = tx.query(
-            &format!(
-                "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL \
-                 AND (p.created_at > $1 OR (p.created_at = $1 AND p.id > $2)) AND {} ORDER BY p.created_at, p.id",
-                scope(actor)
-            ),
-            params![since.0, since.1.as_str()],
+        let rows = tx.select(
+            &Sql::new(
+                &format!(
+                    "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL \
+                     AND (p.created_at > ? OR (p.created_at = ? AND p.id > ?))"
+                ),
+                params![since.0, since.0, since.1.as_str()],
+            )
+            .and(&Visibility::of(actor).households("h", Access::Change))
+            .push(" ORDER BY p.created_at, p.id", params![]),
         )?;
         let newest = rows.last().map(|r| (r.int(14), r.text(0))).unwrap_or_else(|| since.clone());
         let inputs = rows.iter().map(|r| self.linkage_input(r.text(0), &summary(r), r.opt_text(13))).collect();
@@ -188,7 +191,7 @@ impl Store {
         actor: &Actor,
         household: &NewHousehold,
     ) -> Result<Vec<LikelyDuplicate>, StoreError> {
-        let scope_sql = scope(actor);
+        let scope_sql = Visibility::of(actor);
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.as_ref().is_none_or(|c| c.scope != scope_sql) {
             let (inputs, newest) = self.db.read(|tx| self.people_for_linkage(tx, actor, &(i64::MIN, String::new())))?;
@@ -229,10 +232,7 @@ impl Store {
         self.db.read(|tx| {
             let mut out = Vec::new();
             for (member, likely) in found {
-                let row = tx.query_opt(
-                    &format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = $1 AND {}", scope(actor)),
-                    params![likely.id.as_str()],
-                )?;
+                let row = visible_summary(tx, actor, &likely.id)?;
                 if let Some(row) = row {
                     out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
                 }
@@ -360,12 +360,7 @@ impl Store {
     /// One pair, if both people are in the actor's scope.
     fn pair_view(&self, tx: &mut Tx<'_>, actor: &Actor, r: &Row) -> Result<Option<DuplicatePair>, StoreError> {
         let mut person = |id: String| -> Result<Option<PersonSummary>, StoreError> {
-            Ok(tx
-                .query_opt(
-                    &format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = $1 AND {}", scope(actor)),
-                    params![id],
-                )?
-                .map(|row| summary(&row)))
+            Ok(visible_summary(tx, actor, &id)?.map(|row| summary(&row)))
         };
         let (Some(a), Some(b)) = (person(r.text(1))?, person(r.text(2))?) else { return Ok(None) };
         Ok(Some(DuplicatePair {
@@ -470,4 +465,12 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// One person's summary row, if the actor may change their record (the scope of duplicates work).
+fn visible_summary(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<Option<Row>, StoreError> {
+    tx.select_opt(
+        &Sql::new(&format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = ?"), params![id])
+            .and(&Visibility::of(actor).households("h", Access::Change)),
+    )
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Tx;
 use crate::error::StoreError;
-use crate::registry::{figures_scope, scope};
+use crate::visibility::{Access, Cond, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
 
 /// Marks the registry as changed; cached figures are recomputed on their next use.
@@ -91,9 +91,9 @@ pub struct FiguresCache {
 
 #[derive(Default)]
 struct CacheState {
-    entry: Option<(i64, String, Arc<Computed>)>,
+    entry: Option<(i64, Cond, Arc<Computed>)>,
     /// The scope whose figures are being computed, and for which version.
-    computing: Option<(String, i64)>,
+    computing: Option<(Cond, i64)>,
 }
 
 pub struct Computed {
@@ -143,7 +143,7 @@ impl Store {
         self.db.write(|tx| {
             let mut out = Vec::with_capacity(parsed.len());
             for (household_id, person_id, decision) in &parsed {
-                let visible = tx.query_opt(&format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)), params![household_id.as_str()])?;
+                let visible = tx.select_opt(&Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![household_id.as_str()]).and(&Visibility::of(actor).households("h", Access::Change)))?;
                 if visible.is_none() {
                     return Err(StoreError::NotFound("household"));
                 }
@@ -189,9 +189,11 @@ impl Store {
 
     pub fn solutions(&self, actor: &Actor, household_id: &str) -> Result<Vec<SolutionDecision>, StoreError> {
         self.db.read(|tx| {
-            let rows = tx.query(
-                &format!("SELECT s.id, s.household_id, s.person_id, s.decided_on, s.basis, s.decided_by, s.voided_at FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.household_id = $1 AND {} ORDER BY s.decided_on", scope(actor)),
-                params![household_id],
+            // Decisions are read as their household is: through pseudonymised agreements too.
+            let rows = tx.select(
+                &Sql::new("SELECT s.id, s.household_id, s.person_id, s.decided_on, s.basis, s.decided_by, s.voided_at FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.household_id = ?", params![household_id])
+                    .and(&Visibility::of(actor).households("h", Access::Read))
+                    .push(" ORDER BY s.decided_on", params![]),
             )?;
             Ok(rows
                 .into_iter()
@@ -326,7 +328,8 @@ impl Store {
         self.db.read(|tx| {
             let mut index: HashMap<String, usize> = HashMap::new();
             let mut households = Vec::new();
-            tx.query_each(&format!("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE {scope}"), params![], |r| {
+            let sql = Sql::new("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE ", params![]).cond(&scope).push("", params![]);
+            tx.query_each(sql.text(), sql.params(), |r| {
                 index.insert(r.text(0), households.len());
                 households.push(HouseholdFacts {
                     population_group: r.text(1),
@@ -350,7 +353,8 @@ impl Store {
                 })?;
             }
             let mut members: HashMap<String, (usize, usize)> = HashMap::new();
-            tx.query_each(&format!("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND {scope} ORDER BY p.household_id, p.created_at, p.id"), params![], |r| {
+            let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND ", params![]).cond(&scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
+            tx.query_each(sql.text(), sql.params(), |r| {
                 let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
                 let member = households[h].members.len();
                 households[h].members.push(MemberFacts {
@@ -365,7 +369,8 @@ impl Store {
                 Ok(())
             })?;
             drop(own);
-            tx.query_each(&format!("SELECT m.id, m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND {scope}"), params![], |r| {
+            let sql = Sql::new("SELECT m.id, m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND ", params![]).cond(&scope).push("", params![]);
+            tx.query_each(sql.text(), sql.params(), |r| {
                 let (Ok(kind), Ok(date)) = (MovementKind::parse("", r.str(3)), date(r.str(4))) else { return Ok(()) };
                 let person = r.opt_text(2);
                 let event = Event { id: r.text(0), kind, date, from: r.opt_text(5), to: r.opt_text(6), seq: r.int(7), own: person.is_some() };
@@ -383,7 +388,8 @@ impl Store {
                 }
                 Ok(())
             })?;
-            tx.query_each(&format!("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND {scope}"), params![], |r| {
+            let sql = Sql::new("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND ", params![]).cond(&scope).push("", params![]);
+            tx.query_each(sql.text(), sql.params(), |r| {
                 let Ok(date) = date(r.str(2)) else { return Ok(()) };
                 match r.opt_text(1) {
                     Some(person) => {
@@ -423,12 +429,12 @@ impl Store {
     /// when imprecise): dashboards default to it, so figures of a registry fed in arrears are not shown
     /// as of a day nothing is known about.
     pub fn latest_event_date(&self, actor: &Actor) -> Result<Option<NaiveDate>, StoreError> {
-        let sql = format!(
-            "SELECT MAX(m.date) FROM movements m JOIN households h ON h.id = m.household_id \
-             WHERE m.voided_at IS NULL AND {}",
-            figures_scope(actor)
-        );
-        let latest = self.db.read(|tx| Ok(tx.query_opt(&sql, params![])?.and_then(|row| row.opt_text(0))))?;
+        let sql = Sql::new(
+            "SELECT MAX(m.date) FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL",
+            params![],
+        )
+        .and(&figures_scope(actor));
+        let latest = self.db.read(|tx| Ok(tx.select_opt(&sql)?.and_then(|row| row.opt_text(0))))?;
         Ok(latest.and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()))
     }
 
@@ -485,4 +491,9 @@ impl Store {
         }
         Ok(FlowsReport { level, flows, population_group: group, disclosure_threshold, stale })
     }
+}
+
+/// The households an actor's figures are computed from (see [`Access::Aggregate`]).
+fn figures_scope(actor: &Actor) -> Cond {
+    Visibility::of(actor).households("h", Access::Aggregate)
 }

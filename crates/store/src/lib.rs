@@ -12,6 +12,7 @@ pub mod auth;
 pub mod db;
 pub mod duplicates;
 pub mod error;
+pub mod export;
 pub mod figures;
 pub mod import;
 pub mod migrate;
@@ -20,6 +21,7 @@ pub mod registry;
 pub mod series;
 pub mod sites;
 pub mod tokens;
+pub mod visibility;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use db::{Backend, Db, Target};
 pub use error::StoreError;
 pub use reference::Gazetteer;
+pub use visibility::{Access, Cond, Sql, Visibility};
 
 /// Who is acting: every store call that reads or changes the registry takes one.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::db::{Row, Tx, Value};
 use crate::error::StoreError;
 use crate::reference::CURRENT_GAZETTEER;
+use crate::visibility::{Access, Cond, Sql, Visibility};
 use crate::{audit, new_id, params, Actor, Store};
 
 /// A location as stored: P-code and gazetteer, with its name for display.
@@ -278,56 +279,49 @@ fn name_condition(column: &str, query: &str) -> Option<(String, Vec<Value>)> {
     Some((format!("({column} LIKE ? OR ({all_keys}))"), params))
 }
 
-/// SQL building with numbered parameters, for filters.
+/// Filters of a list: conditions with `?` placeholders, joined by `AND`.
 struct Query {
-    conditions: Vec<String>,
-    params: Vec<Value>,
+    conditions: Vec<Cond>,
 }
 
 impl Query {
-    fn new() -> Self {
-        Query { conditions: vec!["1 = 1".into()], params: Vec::new() }
+    fn new(visible: Cond) -> Self {
+        Query { conditions: vec![visible] }
     }
-    /// Adds a condition; `?` in it is replaced by the next parameter number.
     fn and(&mut self, condition: &str, values: Vec<Value>) {
-        let mut text = String::new();
-        let mut values = values.into_iter();
-        for part in condition.split('?').enumerate() {
-            if part.0 > 0 {
-                if let Some(v) = values.next() {
-                    self.params.push(v);
-                }
-                text.push_str(&format!("${}", self.params.len()));
-            }
-            text.push_str(part.1);
-        }
-        self.conditions.push(text);
+        self.conditions.push(Cond::new(condition, values));
     }
-    fn where_clause(&self) -> String {
-        self.conditions.join(" AND ")
+    /// How many filters the user gave (the visibility rule is not one).
+    fn filters(&self) -> usize {
+        self.conditions.len() - 1
+    }
+    fn filtered(&self, head: &str) -> Sql {
+        self.conditions.iter().fold(Sql::new(head, params![]).push(" WHERE 1 = 1", params![]), |sql, c| sql.and(c))
     }
 
     /// One page of `SELECT {columns} {from} WHERE … ORDER BY {order}`, with the total count.
     fn page<T>(
         &self,
         tx: &mut Tx<'_>,
-        (columns, from, order): (&str, &str, &str),
+        (columns, from, order): (&str, &str, &Cond),
         (limit, offset): (i64, i64),
         item: impl Fn(&Row) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
-        let total = tx.query_int(&format!("SELECT COUNT(*) {from} WHERE {}", self.where_clause()), &self.params)?;
-        let n = self.params.len();
-        let mut params = self.params.clone();
-        params.extend([Value::Int(limit), Value::Int(offset)]);
-        let sql = format!(
-            "SELECT {columns} {from} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
-            self.where_clause(),
-            n + 1,
-            n + 2
-        );
-        let items = tx.query(&sql, &params)?.iter().map(item).collect::<Result<_, _>>()?;
+        let count = self.filtered(&format!("SELECT COUNT(*) {from}"));
+        let total = tx.query_int(count.text(), count.params())?;
+        let sql = self
+            .filtered(&format!("SELECT {columns} {from}"))
+            .push(" ORDER BY ", params![])
+            .cond_text(order)
+            .push(" LIMIT ? OFFSET ?", params![limit, offset]);
+        let items = tx.select(&sql)?.iter().map(item).collect::<Result<_, _>>()?;
         Ok(Page { items, total, limit, offset })
     }
+}
+
+/// The households condition of `actor` for `access`, on the alias `h`.
+fn visible(actor: &Actor, access: Access) -> Cond {
+    Visibility::of(actor).households("h", access)
 }
 
 fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
@@ -374,7 +368,9 @@ impl Store {
         tx: &mut Tx<'_>,
         actor: &Actor,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let Some(org) = actor.organisation_id.as_deref().filter(|_| pseudonymised_clause(actor).is_some()) else {
+        let Some(org) =
+            actor.organisation_id.as_deref().filter(|_| Visibility::of(actor).pseudonymised_only("h").is_some())
+        else {
             return Ok(Default::default());
         };
         Ok(tx
@@ -590,8 +586,8 @@ impl Store {
             }
             let id = insert_household(tx, actor, &org, household, now, today)?;
             // Where its movements put it, the household must stay in sight of whoever registers it.
-            let visible = format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor));
-            if tx.query_opt(&visible, params![&id])?.is_none() {
+            let visible = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![&id]).and(&visible(actor, Access::Change));
+            if tx.select_opt(&visible)?.is_none() {
                 return Err(StoreError::invalid(
                     "current_location",
                     household.current_location.clone().unwrap_or_default(),
@@ -611,8 +607,7 @@ impl Store {
         let today = self.today();
         let now = self.now_ms();
         self.db.write(|tx| {
-            let row = tx
-                .query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = $1 AND {}", read_scope(actor)), params![id])?
+            let row = tx.select_opt(&Sql::new(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("household"))?;
             let mut household = self.household_from_row(&row)?;
             let shared_only = self.pseudonymised_only(tx, actor, id)?;
@@ -655,10 +650,11 @@ impl Store {
 
     pub fn list_households(&self, actor: &Actor, filter: &HouseholdFilter) -> Result<Page<Household>, StoreError> {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let mut q = Query::new();
-        // A name search never reaches pseudonymised records: it would tell who is in them.
-        let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
-        q.and(&if by_name { scope(actor) } else { read_scope(actor) }, vec![]);
+        // A search by name or by the household's own number never reaches pseudonymised
+        // records: it would tell who, or which case, is in them.
+        let by_identity =
+            [&filter.q, &filter.external_id].iter().any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+        let mut q = Query::new(visible(actor, if by_identity { Access::Change } else { Access::Read }));
         if let Some(v) = filter.organisation.as_deref().filter(|v| !v.is_empty()) {
             q.and("o.code = ?", vec![v.trim().to_ascii_uppercase().into()]);
         }
@@ -696,11 +692,10 @@ impl Store {
         let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
         let now = self.now_ms();
         self.db.write(|tx| {
-            audit::record(tx, actor, now, "list", "household", "", json!({"filters": q.conditions.len() - 2}))?;
+            audit::record(tx, actor, now, "list", "household", "", json!({"filters": q.filters()}))?;
+            let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
             let mut page =
-                q.page(tx, (HOUSEHOLD_COLUMNS, from, "h.registration_date DESC, h.id DESC"), (limit, offset), |r| {
-                    self.household_from_row(r)
-                })?;
+                q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;
             let shared = self.pseudonymised_codes(tx, actor)?;
             for household in page.items.iter_mut().filter(|h| shared.contains(&h.organisation)) {
                 household.external_id = "—".into();
@@ -711,10 +706,9 @@ impl Store {
 
     pub fn list_people(&self, actor: &Actor, filter: &PersonFilter) -> Result<Page<Person>, StoreError> {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let mut q = Query::new();
         // A name search never reaches pseudonymised records: it would tell who is in them.
         let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
-        q.and(&if by_name { scope(actor) } else { read_scope(actor) }, vec![]);
+        let mut q = Query::new(visible(actor, if by_name { Access::Change } else { Access::Read }));
         if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
             q.and(&condition, params);
         }
@@ -744,9 +738,10 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             // The search text may be a name: only the number of filters is logged.
-            audit::record(tx, actor, now, "list", "person", "", json!({"filters": q.conditions.len() - 2}))?;
+            audit::record(tx, actor, now, "list", "person", "", json!({"filters": q.filters()}))?;
             let shared = self.pseudonymised_ids(tx, actor)?;
-            q.page(tx, (PERSON_COLUMNS, from, "p.family_name, p.given_name, p.id"), (limit, offset), |r| {
+            let order = people_order(actor);
+            q.page(tx, (PERSON_COLUMNS, from, &order), (limit, offset), |r| {
                 let mut person = self.person_from_row(r)?;
                 redact(actor, &mut person);
                 if shared.contains(r.str(20)) {
@@ -761,8 +756,7 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             audit::record(tx, actor, now, "read", "person", id, json!({}))?;
-            let row = tx
-                .query_opt(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", read_scope(actor)), params![id])?
+            let row = tx.select_opt(&Sql::new(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("person"))?;
             let mut person = self.person_from_row(&row)?;
             redact(actor, &mut person);
@@ -775,8 +769,7 @@ impl Store {
 
     pub fn list_movements(&self, actor: &Actor, filter: &MovementFilter) -> Result<Page<Movement>, StoreError> {
         let (limit, offset) = page_bounds(filter.limit, filter.offset);
-        let mut q = Query::new();
-        q.and(&read_scope(actor), vec![]);
+        let mut q = Query::new(visible(actor, Access::Read));
         if let Some(v) = filter.kind.as_deref().filter(|v| !v.is_empty()) {
             q.and(
                 "m.kind = ?",
@@ -806,11 +799,8 @@ impl Store {
             q.and("m.voided_at IS NULL", vec![]);
         }
         let from = "FROM movements m JOIN households h ON h.id = m.household_id";
-        self.db.read(|tx| {
-            q.page(tx, (MOVEMENT_COLUMNS, from, "m.date DESC, m.id DESC"), (limit, offset), |r| {
-                self.movement_from_row(r)
-            })
-        })
+        let order = Cond::new("m.date DESC, m.id DESC", vec![]);
+        self.db.read(|tx| q.page(tx, (MOVEMENT_COLUMNS, from, &order), (limit, offset), |r| self.movement_from_row(r)))
     }
 
     /// Changes a household's registration fields, keeping the old values in its history.
@@ -892,11 +882,7 @@ impl Store {
             return Err(StoreError::Invalid(errors));
         }
         self.db.write(|tx| {
-            let row = tx
-                .query_opt(
-                    &format!("SELECT h.version, h.registration_point, h.origin, h.registration_date, h.population_group, h.shelter_type, h.intention, h.head_person_id FROM households h WHERE h.id = $1 AND {}", scope(actor)),
-                    params![id],
-                )?
+            let row = tx.select_opt(&Sql::new("SELECT h.version, h.registration_point, h.origin, h.registration_date, h.population_group, h.shelter_type, h.intention, h.head_person_id FROM households h WHERE h.id = ?", params![id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("household"))?;
             let version = row.int(0);
             if let Some(expected) = patch.expected_version {
@@ -983,11 +969,7 @@ impl Store {
         let reason = require_reason(reason)?;
         let now = self.now_ms();
         self.db.write(|tx| {
-            let row = tx
-                .query_opt(
-                    &format!("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.name_folded FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}", scope(actor)),
-                    params![person_id],
-                )?
+            let row = tx.select_opt(&Sql::new("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.name_folded FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?", params![person_id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("person"))?;
             let version = row.int(0);
             let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.0.iter().skip(2).cloned()).collect();
@@ -1071,8 +1053,7 @@ impl Store {
 
     pub fn movement(&self, actor: &Actor, id: &str) -> Result<Movement, StoreError> {
         self.db.read(|tx| {
-            let row = tx
-                .query_opt(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = $1 AND {}", read_scope(actor)), params![id])?
+            let row = tx.select_opt(&Sql::new(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("movement"))?;
             self.movement_from_row(&row)
         })
@@ -1085,8 +1066,7 @@ impl Store {
         let now = self.now_ms();
         let today = self.today();
         self.db.write(|tx| {
-            let row = tx
-                .query_opt(&format!("SELECT m.household_id, m.voided_at FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = $1 AND {}", scope(actor)), params![id])?
+            let row = tx.select_opt(&Sql::new("SELECT m.household_id, m.voided_at FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = ?", params![id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("movement"))?;
             if row.opt_int(1).is_some() {
                 return Err(StoreError::Conflict("the movement is already voided".into()));
@@ -1108,16 +1088,16 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let visible = match entity {
-                "household" => tx.query_opt(
-                    &format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor)),
-                    params![id],
+                "household" => tx.select_opt(
+                    &Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
+                        .and(&visible(actor, Access::Change)),
                 )?,
-                "person" => tx.query_opt(
-                    &format!(
-                        "SELECT p.id FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = $1 AND {}",
-                        scope(actor)
-                    ),
-                    params![id],
+                "person" => tx.select_opt(
+                    &Sql::new(
+                        "SELECT p.id FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?",
+                        params![id],
+                    )
+                    .and(&visible(actor, Access::Change)),
                 )?,
                 _ => None,
             };
@@ -1125,7 +1105,9 @@ impl Store {
                 return Err(StoreError::NotFound(if entity == "person" { "person" } else { "household" }));
             }
             audit::record(tx, actor, now, "read_history", entity, id, json!({}))?;
-            versions_of(tx, entity, id)
+            let mut versions = versions_of(tx, entity, id)?;
+            versions.retain_mut(|v| redact_version(actor, v));
+            Ok(versions)
         })
     }
 
@@ -1135,8 +1117,9 @@ impl Store {
     pub fn household_history(&self, actor: &Actor, id: &str) -> Result<Vec<Version>, StoreError> {
         let now = self.now_ms();
         self.db.write(|tx| {
-            let visible = format!("SELECT h.id FROM households h WHERE h.id = $1 AND {}", scope(actor));
-            if tx.query_opt(&visible, params![id])?.is_none() {
+            let visible = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
+                .and(&visible(actor, Access::Change));
+            if tx.select_opt(&visible)?.is_none() {
                 return Ok(Vec::new());
             }
             audit::record(tx, actor, now, "read_history", "household", id, json!({}))?;
@@ -1144,6 +1127,7 @@ impl Store {
             for member in tx.query("SELECT p.id FROM people p WHERE p.household_id = $1", params![id])? {
                 versions.extend(versions_of(tx, "person", member.str(0))?);
             }
+            versions.retain_mut(|v| redact_version(actor, v));
             versions.sort_by(|a, b| b.changed_at.cmp(&a.changed_at));
             Ok(versions)
         })
@@ -1195,6 +1179,35 @@ pub fn redact(actor: &Actor, person: &mut Person) {
     }
 }
 
+/// A version shows what the record shows: a phone or a protection-related need the actor may
+/// not see is removed from its old and new values. Returns whether anything visible is left.
+fn redact_version(actor: &Actor, version: &mut Version) -> bool {
+    let Some(changes) = version.changes.as_object_mut() else { return true };
+    if changes.is_empty() {
+        return true; // the creation
+    }
+    if version.entity == "person" {
+        if !actor.role.sees_phone() {
+            changes.remove("phone");
+        }
+        if !actor.role.sees_protection_needs() {
+            let visible = |v: &serde_json::Value| -> serde_json::Value {
+                let codes = split_codes(v.as_str().unwrap_or(""), SpecificNeed::parse);
+                json!(join_codes(&codes.into_iter().filter(|n| !n.is_protection_sensitive()).collect::<Vec<_>>()))
+            };
+            if let Some(change) = changes.get("specific_needs").cloned() {
+                let (from, to) = (visible(&change["from"]), visible(&change["to"]));
+                if from == to {
+                    changes.remove("specific_needs");
+                } else {
+                    changes.insert("specific_needs".into(), json!({"from": from, "to": to}));
+                }
+            }
+        }
+    }
+    !changes.is_empty()
+}
+
 /// What a user who may not see some fields sends back lacks them: the recorded values stay.
 pub(crate) fn keep_hidden_fields(
     actor: &Actor,
@@ -1215,34 +1228,6 @@ pub(crate) fn keep_hidden_fields(
     person
 }
 
-/// The organisations that share pseudonymised records with the actor's (ids; checked).
-fn pseudonymised_clause(actor: &Actor) -> Option<String> {
-    match (&actor.organisation_id, actor.role) {
-        (Some(org), role)
-            if role != Role::Admin && role.sees_records() && org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') =>
-        {
-            let shared = format!(
-                "h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level = 'pseudonymised')"
-            );
-            Some(match region_clause(actor) {
-                Some(regions) => format!("({shared} AND {regions})"),
-                None => shared,
-            })
-        }
-        _ => None,
-    }
-}
-
-/// What an actor may read: their `scope`, plus the households of organisations sharing
-/// pseudonymised records with theirs (read only, identifiers removed by `pseudonymise`).
-/// Every change goes through `scope` alone.
-pub fn read_scope(actor: &Actor) -> String {
-    match pseudonymised_clause(actor) {
-        Some(shared) => format!("(({}) OR {shared})", scope(actor)),
-        None => scope(actor),
-    }
-}
-
 /// A person as an organisation sharing pseudonymised records shows them: no names, father's
 /// name, other spellings, identifier or phone; the birth year only; no protection-related need.
 pub fn pseudonymise(person: &mut Person) {
@@ -1259,79 +1244,18 @@ pub fn pseudonymise(person: &mut Person) {
     person.specific_needs.retain(|n| !n.is_protection_sensitive());
 }
 
-/// The households an actor's figures are computed from: what `scope` lets them see plus what
-/// other organisations share with theirs as aggregates; for viewers, who see no record, the
-/// whole registry. Figures that include anything the actor may not see as records are
-/// published with disclosure control (`Store::figures_need_disclosure_control`).
-pub fn figures_scope(actor: &Actor) -> String {
-    if !actor.role.sees_records() {
-        return "1 = 1".to_string();
+/// People in name order, except those read through a pseudonymised agreement: they come after,
+/// in identifier order, so where a person sorts never depends on a name the reader cannot see.
+fn people_order(actor: &Actor) -> Cond {
+    match Visibility::of(actor).pseudonymised_only("h") {
+        None => Cond::new("p.family_name, p.given_name, p.id", vec![]),
+        Some(hidden) => hidden.order_hiding(&["p.family_name", "p.given_name"], "p.id"),
     }
-    let records = scope(actor);
-    match (&actor.organisation_id, actor.role == Role::Admin) {
-        // Organisations that share aggregates (or pseudonymised records) with the user's count
-        // in their figures, within the same régions; never in their lists or records.
-        (Some(org), false) if org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
-            let shared = format!(
-                "h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level IN ('aggregates', 'pseudonymised'))"
-            );
-            let shared = match region_clause(actor) {
-                Some(regions) => format!("({shared} AND {regions})"),
-                None => shared,
-            };
-            format!("(({records}) OR {shared})")
-        }
-        _ => records,
-    }
-}
-
-/// Row scoping: the one place that says which households an actor may see. Every query on
-/// households, people and movements includes it. Administrators see every organisation's
-/// records; other users their own organisation's, and those of organisations that share with
-/// theirs in full (a `sharing_agreements` row); a user of no organisation sees none.
-pub fn scope(actor: &Actor) -> String {
-    if actor.role == Role::Admin {
-        return "1 = 1".to_string();
-    }
-    if !actor.role.sees_records() {
-        // Viewers read aggregates only (see `figures_scope`).
-        return "1 = 0".to_string();
-    }
-    let organisations = match &actor.organisation_id {
-        // Identifiers come from the database (UUIDs); checked anyway before going into SQL.
-        Some(org) if org.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => format!(
-            "(h.organisation_id = '{org}' OR h.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = '{org}' AND level = 'full'))"
-        ),
-        _ => return "1 = 0".to_string(),
-    };
-    match region_clause(actor) {
-        Some(regions) => format!("{organisations} AND {regions}"),
-        None => organisations,
-    }
-}
-
-/// A field office's limit: the household is (or, without a known location, was registered) in
-/// one of the user's régions. `None` when the user sees every région.
-fn region_clause(actor: &Actor) -> Option<String> {
-    if actor.regions.is_empty() {
-        return None;
-    }
-    // Codes were checked against the gazetteer when set; checked again before going into SQL.
-    let codes: Vec<String> = actor
-        .regions
-        .iter()
-        .filter(|r| r.len() == 4 && r.starts_with("ML") && r[2..].bytes().all(|b| b.is_ascii_digit()))
-        .map(|r| format!("'{r}'"))
-        .collect();
-    if codes.is_empty() {
-        return Some("1 = 0".into());
-    }
-    Some(format!("substr(COALESCE(h.current_location, h.registration_point), 1, 4) IN ({})", codes.join(", ")))
 }
 
 /// Refuses a household placed outside the user's régions: they would not see it again.
 pub(crate) fn check_in_regions(actor: &Actor, place: &str) -> Result<(), StoreError> {
-    if actor.regions.is_empty() || actor.regions.iter().any(|r| place.starts_with(r.as_str())) {
+    if Visibility::of(actor).place_in_regions(place) {
         Ok(())
     } else {
         Err(StoreError::invalid(
@@ -1452,12 +1376,9 @@ pub(crate) fn write_version(
 /// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;
 /// SQLite's write transaction is already exclusive.
 fn lock_household(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
-    let n = tx.execute(
-        &format!(
-            "UPDATE households SET version = version WHERE id = $1 AND {}",
-            scope(actor).replace("h.", "households.")
-        ),
-        params![id],
+    let n = tx.run(
+        &Sql::new("UPDATE households SET version = version WHERE id = ?", params![id])
+            .and(&Visibility::of(actor).households("households", Access::Change)),
     )?;
     if n == 0 {
         return Err(StoreError::NotFound("household"));

@@ -155,7 +155,7 @@ pub async fn export(
         if xlsx {
             exchange::export::xlsx(Some(&tables))
         } else {
-            exchange::export::csv_table(table, tables.rows(table))
+            exchange::export::csv_table(table, exchange::export::table_rows(&tables, table))
         }
     })
     .await?;

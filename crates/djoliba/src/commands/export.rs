@@ -37,7 +37,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot create the folder {}", args.output.display()))?;
             for kind in TableKind::ALL {
                 let path = args.output.join(format!("{}.csv", kind.name()));
-                std::fs::write(&path, exchange::export::csv_table(kind, tables.rows(kind))?)
+                std::fs::write(&path, exchange::export::csv_table(kind, exchange::export::table_rows(&tables, kind))?)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
             println!(
