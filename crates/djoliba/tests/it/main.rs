@@ -3,6 +3,7 @@
 //! too when `DJOLIBA_TEST_POSTGRES_URL` names a server (`.ci/run` starts a throwaway one).
 
 mod api;
+mod attacks;
 mod cli;
 mod conformance;
 mod duplicates;

@@ -1,0 +1,113 @@
+//! Regression tests of attacks found by an adversarial review: each performs the attack.
+
+use store::registry::{HouseholdFilter, PersonFilter};
+use store::{Actor, StoreError};
+
+use crate::support::{household, other_registrar, registrar, stores};
+
+/// A reader under a pseudonymised agreement renamed a person of their own organisation and
+/// watched where it sorted among the pseudonymised ones: a binary search recovered names.
+#[test]
+fn pseudonymised_people_never_sort_by_their_hidden_names() {
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        let nrc = registrar(store);
+        let iom = other_registrar(store);
+        let mut theirs = household("IOM-CASE-9");
+        theirs.members[0].given_name = "Mariam".into();
+        theirs.members[1].family_name = "Coulibaly".into();
+        store.register_household(&iom, &theirs.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        store.set_agreement(&system, "IOM", "NRC", "pseudonymised").unwrap();
+        let ours =
+            store.register_household(&nrc, &household("NRC-1").parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let probe = ours.members[0].person.id.clone();
+        let mut orders = Vec::new();
+        for name in ["Aaron", "Maïga", "Mariam", "Zz"] {
+            let mut renamed = crate::support::member("P1", name, "head", "1985");
+            renamed.family_name = name.into();
+            store.update_person(&nrc, &probe, &renamed.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "probe").unwrap();
+            let listed = store.list_people(&nrc, &PersonFilter::default()).unwrap();
+            let position = listed.items.iter().position(|p| p.id == probe).unwrap();
+            let hidden: Vec<usize> = listed
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.given_name == "Personne")
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(hidden.len(), 2, "{}", t.backend);
+            assert!(hidden.iter().all(|&i| i > position), "{}: {name} sorted among hidden records", t.backend);
+            orders.push(listed.items.iter().map(|p| p.id.clone()).filter(|id| id != &probe).collect::<Vec<_>>());
+        }
+        assert!(orders.windows(2).all(|w| w[0] == w[1]), "{}: the hidden records' order moved", t.backend);
+        // Their case number is not a search key for the reader.
+        let by_number = store
+            .list_households(&nrc, &HouseholdFilter { external_id: Some("IOM-CASE-9".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(by_number.total, 0, "{}", t.backend);
+    }
+}
+
+/// A household read through a pseudonymised agreement shows its solutions decisions like its
+/// movements (they used to be read with the change scope, so the reader saw none).
+#[test]
+fn solutions_are_read_with_their_household() {
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        let nrc = registrar(store);
+        let iom = other_registrar(store);
+        let theirs = store
+            .register_household(&iom, &household("IOM-S1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
+        let decision = store::figures::SolutionInput {
+            decided_on: "2024-05-01".into(),
+            basis: "IASC criteria".into(),
+            decided_by: "durable solutions working group".into(),
+        };
+        store.record_solution(&iom, &theirs.household.id, None, &decision).unwrap();
+        store.set_agreement(&system, "IOM", "NRC", "pseudonymised").unwrap();
+        let seen = store.household_detail(&nrc, &theirs.household.id).unwrap();
+        assert_eq!(seen.solutions.len(), 1, "{}", t.backend);
+        assert!(matches!(
+            store.record_solution(&nrc, &theirs.household.id, None, &decision),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}
+
+/// Version history returned old and new phones and protection-related needs to roles that may
+/// not see them on the record.
+#[test]
+fn history_is_redacted_as_the_record() {
+    for t in stores() {
+        let store = &t.store;
+        let admin = Actor::system();
+        let clerk = registrar(store);
+        let detail =
+            store.register_household(&clerk, &household("HH-H1").parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let child = detail.members[1].person.id.clone();
+        store.create_user(&admin, "caseworker2", domain::Role::Protection, Some("NRC"), "caseworker password").unwrap();
+        store.create_user(&admin, "analyst2", domain::Role::ImOfficer, Some("NRC"), "analyst password 1").unwrap();
+        let caseworker = store.verify_login("caseworker2", "caseworker password").unwrap().unwrap();
+        let analyst = store.verify_login("analyst2", "analyst password 1").unwrap().unwrap();
+        let mut changed = crate::support::member("P2", "Fatoumata", "child", "2015-03-02");
+        changed.specific_needs = vec!["unaccompanied_child".into(), "disability".into()];
+        changed.phone = Some("+223 66 12 34 56".into());
+        store.update_person(&caseworker, &child, &changed.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "visit").unwrap();
+        let text = |actor: &Actor| {
+            let one = serde_json::to_string(&store.history(actor, "person", &child).unwrap()).unwrap();
+            let all = serde_json::to_string(&store.household_history(actor, &detail.household.id).unwrap()).unwrap();
+            one + &all
+        };
+        let full = text(&caseworker);
+        assert!(full.contains("unaccompanied_child") && full.contains("66 12 34 56"), "{}", t.backend);
+        let analyst_sees = text(&analyst);
+        assert!(!analyst_sees.contains("unaccompanied_child"), "{}: {analyst_sees}", t.backend);
+        assert!(!analyst_sees.contains("66 12"), "{}", t.backend);
+        assert!(analyst_sees.contains("disability"), "what the analyst may see stays");
+        let clerk_sees = text(&clerk);
+        assert!(!clerk_sees.contains("unaccompanied_child") && clerk_sees.contains("66 12 34 56"), "{}", t.backend);
+    }
+}
