@@ -302,6 +302,16 @@ impl Db {
                         StoreError::Config(format!("cannot create the database {}: {e}", path.display()))
                     })?;
                 }
+                // A registry of displaced people: nobody but the account running Djoliba reads it.
+                if *create {
+                    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                        restrict_to_owner(parent)?;
+                    }
+                    restrict_to_owner(path)?;
+                } else if let Err(error) = restrict_to_owner(path) {
+                    // A file named by URL may belong to someone else: say so, and go on.
+                    tracing::warn!(%error, "the database file stays readable by others");
+                }
                 // Switching to WAL needs the file to itself, so it happens here, before the pool
                 // opens connections side by side.
                 let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
@@ -409,13 +419,28 @@ impl Db {
                 let dest_text =
                     dest.to_str().ok_or_else(|| StoreError::Config("the backup path is not valid UTF-8".into()))?;
                 conn.execute("VACUUM INTO ?1", [dest_text]).map_err(db_error)?;
-                Ok(())
+                restrict_to_owner(dest)
             }
             Pool::Postgres(_) => {
                 Err(StoreError::Config("djoliba backup copies the SQLite database; for PostgreSQL use pg_dump".into()))
             }
         }
     }
+}
+
+/// Makes a file readable and writable (a folder also enterable) by its owner only. SQLite gives
+/// a database's `-wal` and `-shm` files the database's own mode.
+pub fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| StoreError::Config(format!("cannot restrict {} to its owner: {e}", path.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// A transaction on either database.

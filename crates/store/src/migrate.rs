@@ -103,6 +103,7 @@ pub fn migrate(db: &Db, now_ms: i64) -> Result<(Vec<i64>, Option<PathBuf>), Stor
 fn backup_before_migration(db: &Db, path: &Path, now_ms: i64) -> Result<PathBuf, StoreError> {
     let dir = path.parent().unwrap_or(Path::new(".")).join("backups");
     std::fs::create_dir_all(&dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    crate::db::restrict_to_owner(&dir)?;
     let dest = dir.join(format!("before-migration-{now_ms}.sqlite"));
     db.sqlite_backup(&dest)?;
     tracing::info!(backup = %dest.display(), "database copied before migrating");

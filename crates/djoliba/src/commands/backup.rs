@@ -2,7 +2,7 @@
 //! in the age format when asked (a passphrase, or the public key of whoever may restore it, so
 //! a stolen field laptop's backups reveal nothing).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -106,24 +106,114 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     if output.exists() {
         bail!("{} already exists; choose a new file name", output.display());
     }
-    // The plain copy lives only while it is encrypted, next to the output, then is removed.
-    let plain = output.with_extension("partial-plain");
-    store.db.sqlite_backup(&plain)?;
+    // A consistent copy needs SQLite's own backup, so a plain copy exists while it is encrypted:
+    // in the database's folder (which holds the plain database anyway, owner-only), never
+    // beside the output, and removed on every way out: success, error, Ctrl-C or TERM (and, after
+    // a KILL, by the next command that opens the data folder).
+    let folder = database_folder(cli)?;
+    let plain = PlainCopy::new(folder.join(format!("{PLAIN_PREFIX}{}.sqlite", std::process::id())));
+    plain.remove_on_signal();
+    store.db.sqlite_backup(&plain.path)?;
+    // For the interruption test: a pause while the plain copy exists.
+    if let Some(ms) = std::env::var("DJOLIBA_TEST_BACKUP_PAUSE_MS").ok().and_then(|v| v.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let result = (|| -> anyhow::Result<()> {
-        let file =
-            std::fs::File::create(&output).with_context(|| format!("{}: cannot be written", output.display()))?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&output)
+            .with_context(|| format!("{}: cannot be written", output.display()))?;
         let mut writer = encryptor.wrap_output(std::io::BufWriter::new(file))?;
-        std::io::copy(&mut std::fs::File::open(&plain)?, &mut writer)?;
-        writer.finish()?.flush()?;
+        std::io::copy(&mut std::fs::File::open(&plain.path)?, &mut writer)?;
+        writer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(())
     })();
-    let _ = std::fs::remove_file(&plain);
+    drop(plain);
     if result.is_err() {
         let _ = std::fs::remove_file(&output);
     }
     result?;
     println!("Encrypted backup written to {}", output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Name of the transient plain copies an encrypted backup makes in the database's folder.
+pub const PLAIN_PREFIX: &str = ".backup-plain-";
+
+/// The folder of the SQLite database the command works on.
+fn database_folder(cli: &Cli) -> anyhow::Result<PathBuf> {
+    Ok(match super::target(cli)? {
+        store::Target::Sqlite { path, .. } => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        store::Target::Postgres { .. } => {
+            bail!("djoliba backup copies the SQLite database; for PostgreSQL use pg_dump")
+        }
+    })
+}
+
+/// Removes plain copies left by an encrypted backup that was killed.
+pub fn remove_stale_plain_copies(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(PLAIN_PREFIX) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The transient plain copy: removed when dropped, and when the process is interrupted.
+struct PlainCopy {
+    path: PathBuf,
+}
+
+impl PlainCopy {
+    fn new(path: PathBuf) -> PlainCopy {
+        PlainCopy { path }
+    }
+
+    /// On Ctrl-C or TERM, removes the copy (and whatever SQLite left beside it) and exits.
+    fn remove_on_signal(&self) {
+        let path = self.path.clone();
+        std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                #[cfg(unix)]
+                {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    let (Ok(mut term), Ok(mut hangup)) =
+                        (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+                    else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                        _ = hangup.recv() => {}
+                    }
+                }
+                #[cfg(not(unix))]
+                let _ = tokio::signal::ctrl_c().await;
+            });
+            remove_with_journals(&path);
+            eprintln!("Interrupted: the unencrypted copy was removed.");
+            std::process::exit(130);
+        });
+    }
+}
+
+fn remove_with_journals(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    for suffix in ["-journal", "-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+}
+
+impl Drop for PlainCopy {
+    fn drop(&mut self) {
+        remove_with_journals(&self.path);
+    }
 }
 
 pub fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
@@ -135,9 +225,11 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
         bail!("{} exists; add --force to replace it (it is moved aside first)", target.display());
     }
     std::fs::create_dir_all(&cli.data_dir)?;
+    store::db::restrict_to_owner(&cli.data_dir)?;
     let incoming = cli.data_dir.join("djoliba.sqlite.restoring");
     let result = (|| -> anyhow::Result<()> {
         let mut output = std::fs::File::create(&incoming)?;
+        store::db::restrict_to_owner(&incoming)?;
         let input = std::fs::File::open(&args.backup)
             .with_context(|| format!("{}: cannot be opened", args.backup.display()))?;
         if is_age(&args.backup)? {
@@ -159,7 +251,12 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| {
                 anyhow::anyhow!("{}: cannot be decrypted ({e}); wrong passphrase or key?", args.backup.display())
             })?;
-            std::io::copy(&mut reader, &mut output)?;
+            std::io::copy(&mut reader, &mut output).with_context(|| {
+                format!(
+                    "{}: the encrypted backup is damaged or cut short, so nothing was restored; restore another copy",
+                    args.backup.display()
+                )
+            })?;
         } else {
             std::io::copy(&mut std::io::BufReader::new(input), &mut output)?;
         }

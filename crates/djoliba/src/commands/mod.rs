@@ -30,6 +30,9 @@ pub fn target(cli: &Cli) -> anyhow::Result<Target> {
 /// Opens the database, applying pending migrations (with a backup first on SQLite).
 pub fn open(cli: &Cli) -> anyhow::Result<Store> {
     let target = target(cli)?;
+    if let store::Target::Sqlite { path, .. } = &target {
+        backup::remove_stale_plain_copies(path.parent().unwrap_or(std::path::Path::new(".")));
+    }
     let (store, report) =
         Store::open(&target).with_context(|| format!("cannot open the database ({})", target.describe()))?;
     if let Some(backup) = &report.backup {

@@ -19,23 +19,21 @@ fn pseudonymised_people_never_sort_by_their_hidden_names() {
         theirs.members[1].family_name = "Coulibaly".into();
         store.register_household(&iom, &theirs.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
         store.set_agreement(&system, "IOM", "NRC", "pseudonymised").unwrap();
-        let ours =
-            store.register_household(&nrc, &household("NRC-1").parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let ours = store
+            .register_household(&nrc, &household("NRC-1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
         let probe = ours.members[0].person.id.clone();
         let mut orders = Vec::new();
         for name in ["Aaron", "Maïga", "Mariam", "Zz"] {
             let mut renamed = crate::support::member("P1", name, "head", "1985");
             renamed.family_name = name.into();
-            store.update_person(&nrc, &probe, &renamed.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "probe").unwrap();
+            store
+                .update_person(&nrc, &probe, &renamed.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "probe")
+                .unwrap();
             let listed = store.list_people(&nrc, &PersonFilter::default()).unwrap();
             let position = listed.items.iter().position(|p| p.id == probe).unwrap();
-            let hidden: Vec<usize> = listed
-                .items
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.given_name == "Personne")
-                .map(|(i, _)| i)
-                .collect();
+            let hidden: Vec<usize> =
+                listed.items.iter().enumerate().filter(|(_, p)| p.given_name == "Personne").map(|(i, _)| i).collect();
             assert_eq!(hidden.len(), 2, "{}", t.backend);
             assert!(hidden.iter().all(|&i| i > position), "{}: {name} sorted among hidden records", t.backend);
             orders.push(listed.items.iter().map(|p| p.id.clone()).filter(|id| id != &probe).collect::<Vec<_>>());
@@ -85,8 +83,9 @@ fn history_is_redacted_as_the_record() {
         let store = &t.store;
         let admin = Actor::system();
         let clerk = registrar(store);
-        let detail =
-            store.register_household(&clerk, &household("HH-H1").parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let detail = store
+            .register_household(&clerk, &household("HH-H1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+            .unwrap();
         let child = detail.members[1].person.id.clone();
         store.create_user(&admin, "caseworker2", domain::Role::Protection, Some("NRC"), "caseworker password").unwrap();
         store.create_user(&admin, "analyst2", domain::Role::ImOfficer, Some("NRC"), "analyst password 1").unwrap();
@@ -95,7 +94,14 @@ fn history_is_redacted_as_the_record() {
         let mut changed = crate::support::member("P2", "Fatoumata", "child", "2015-03-02");
         changed.specific_needs = vec!["unaccompanied_child".into(), "disability".into()];
         changed.phone = Some("+223 66 12 34 56".into());
-        store.update_person(&caseworker, &child, &changed.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "visit").unwrap();
+        store
+            .update_person(
+                &caseworker,
+                &child,
+                &changed.parse(store.gazetteer.as_ref(), store.today()).unwrap(),
+                "visit",
+            )
+            .unwrap();
         let text = |actor: &Actor| {
             let one = serde_json::to_string(&store.history(actor, "person", &child).unwrap()).unwrap();
             let all = serde_json::to_string(&store.household_history(actor, &detail.household.id).unwrap()).unwrap();

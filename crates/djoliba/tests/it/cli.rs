@@ -262,6 +262,52 @@ fn an_encrypted_backup_reveals_nothing_and_restores_with_its_passphrase() {
     assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
 }
 
+/// `backup --encrypt` wrote the plain database beside its output (0644) and removed it only on
+/// success: a TERM left the whole registry readable on the USB key.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_encrypted_backup_leaves_no_plain_copy_and_files_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("field");
+    data_with_a_household(&data);
+    let usb = dir.path().join("usb");
+    std::fs::create_dir(&usb).unwrap();
+    let mut child = djoliba(&data)
+        .args(["backup", "--encrypt", "--output"])
+        .arg(usb.join("b.sqlite.age"))
+        .env("DJOLIBA_BACKUP_PASSPHRASE", "correct horse battery staple")
+        .env("DJOLIBA_TEST_BACKUP_PAUSE_MS", "20000")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let plain_in = |folder: &std::path::Path| {
+        std::fs::read_dir(folder).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("plain"))
+    };
+    let started = std::time::Instant::now();
+    while !plain_in(&data) {
+        assert!(started.elapsed().as_secs() < 30, "the plain copy never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!plain_in(&usb), "nothing plain on the destination");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(!plain_in(&data) && !plain_in(&usb), "the plain copy is removed on TERM");
+
+    // A copy left by a KILL is removed by the next command that opens the folder.
+    std::fs::write(data.join(".backup-plain-4242.sqlite"), b"SQLite format 3\0").unwrap();
+    assert!(djoliba(&data).args(["user", "list"]).output().unwrap().status.success());
+    assert!(!plain_in(&data));
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder is the owner's only");
+    assert_eq!(mode(&data.join("djoliba.sqlite")), 0o600);
+    let copy = dir.path().join("copy.sqlite");
+    assert!(djoliba(&data).args(["backup", "--output"]).arg(&copy).output().unwrap().status.success());
+    assert_eq!(mode(&copy), 0o600, "a plain backup is the owner's only");
+}
+
 #[test]
 fn a_backup_for_a_public_key_restores_only_with_the_private_key() {
     use age::secrecy::ExposeSecret;
