@@ -11,6 +11,7 @@ use crate::error::StoreError;
 use crate::registry::{
     apply_changes, insert_household, insert_movement, insert_person, person_changes, refresh_derived, PERSON_FIELDS,
 };
+use crate::visibility::{Access, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
 
 /// Where a record came from: file (or `file#sheet`) and spreadsheet row (the header is row 1).
@@ -206,19 +207,33 @@ impl Store {
                         }
                     };
                     let existing = tx.query_opt("SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2", params![&org, &h.external_id])?;
-                    match existing {
+                    let id = match existing {
                         None => {
-                            insert_household(tx, actor, &org, h, now, today)?;
+                            let id = insert_household(tx, actor, &org, h, now, today)?;
                             summary.households.created += 1;
                             summary.people.created += h.members.len() as u64;
                             summary.movements.created += h.movements.len() as u64;
+                            id
                         }
                         Some(row) => {
                             let id = row.text(0);
+                            // Writes see what reads see: a household the user may not change
+                            // (another office's région) is never updated by a file naming it.
+                            let changeable = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![&id])
+                                .and(&Visibility::of(actor).households("h", Access::Change));
+                            if !actor.regions.is_empty() && tx.select_opt(&changeable)?.is_none() {
+                                return Err(StoreError::invalid(
+                                    "external_id",
+                                    h.external_id.clone(),
+                                    "a household number free in your organisation: this one is used by a household outside your régions",
+                                ));
+                            }
                             merge_household(tx, actor, &id, h, now, &reason, &mut summary)?;
                             refresh_derived(tx, &id, today)?;
+                            id
                         }
-                    }
+                    };
+                    crate::registry::keep_in_sight(tx, actor, &id)?;
                     Ok(())
                 })();
                 if let Err(e) = outcome {

@@ -585,15 +585,7 @@ impl Store {
                 )));
             }
             let id = insert_household(tx, actor, &org, household, now, today)?;
-            // Where its movements put it, the household must stay in sight of whoever registers it.
-            let visible = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![&id]).and(&visible(actor, Access::Change));
-            if tx.select_opt(&visible)?.is_none() {
-                return Err(StoreError::invalid(
-                    "current_location",
-                    household.current_location.clone().unwrap_or_default(),
-                    format!("a place in your régions ({})", actor.regions.join(", ")),
-                ));
-            }
+            keep_in_sight(tx, actor, &id)?;
             crate::figures::bump_version(tx)?;
             let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
             audit::record(tx, actor, now, "register", "household", &id, detail)?;
@@ -901,6 +893,7 @@ impl Store {
                 changes.push(("head_person_id", head.into()));
             }
             if apply_changes(tx, "households", "household", id, version, &changes, &old, actor, now, &reason)? {
+                keep_in_sight(tx, actor, id)?;
                 audit::record(tx, actor, now, "update", "household", id, json!({"version": version + 1}))?;
             }
             Ok(())
@@ -1037,6 +1030,7 @@ impl Store {
             )?;
             insert_movement(tx, actor, &id, household_id, person_id.as_deref(), movement, seq, now)?;
             refresh_derived(tx, household_id, today)?;
+            keep_in_sight(tx, actor, household_id)?;
             audit::record(
                 tx,
                 actor,
@@ -1077,6 +1071,7 @@ impl Store {
             let version = tx.query_int("SELECT COUNT(*) FROM record_versions WHERE entity = 'movement' AND entity_id = $1", params![id])? + 2;
             write_version(tx, "movement", id, version, now, &actor.user_id, &reason, &json!({"voided": {"from": false, "to": true}}))?;
             refresh_derived(tx, &household_id, today)?;
+            keep_in_sight(tx, actor, &household_id)?;
             audit::record(tx, actor, now, "void", "movement", id, json!({}))
         })?;
         self.movement(actor, id)
@@ -1371,6 +1366,28 @@ pub(crate) fn write_version(
         params![new_id(), entity, id, version, now, by, reason, changes.to_string()],
     )?;
     Ok(())
+}
+
+/// A change a région-limited user makes must leave the household where they still see it:
+/// otherwise it is refused, before anything commits (the caller's transaction rolls back).
+pub(crate) fn keep_in_sight(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
+    if actor.regions.is_empty() {
+        return Ok(()); // without régions, an organisation's households stay in its sight
+    }
+    let in_sight = Sql::new("SELECT h.current_location FROM households h WHERE h.id = ?", params![id])
+        .and(&visible(actor, Access::Change));
+    if tx.select_opt(&in_sight)?.is_some() {
+        return Ok(());
+    }
+    let place = tx
+        .query_opt("SELECT COALESCE(current_location, registration_point) FROM households WHERE id = $1", params![id])?
+        .map(|r| r.text(0))
+        .unwrap_or_default();
+    Err(StoreError::invalid(
+        "current_location",
+        place,
+        format!("a place in your régions ({}): the household would leave your sight", actor.regions.join(", ")),
+    ))
 }
 
 /// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;

@@ -117,3 +117,77 @@ fn history_is_redacted_as_the_record() {
         assert!(!clerk_sees.contains("unaccompanied_child") && clerk_sees.contains("66 12 34 56"), "{}", t.backend);
     }
 }
+
+/// A registrar limited to Gao imported a file naming a Ménaka household by its number: the
+/// household was updated (names, phone, a member added) though it answered 404 to them.
+#[test]
+fn an_import_never_reaches_a_household_outside_the_users_regions() {
+    use exchange::{Encoding, ImportOptions, InputFile};
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        let clerk = registrar(store);
+        let mut menaka = household("MNK-0001");
+        menaka.registration_point = "ML100101".into();
+        menaka.members.truncate(1);
+        menaka.movements = vec![domain::registry::MovementInput {
+            from: Some("ML060101".into()),
+            ..crate::support::movement("displacement", "2023-06-10", "ML100101")
+        }];
+        let theirs =
+            store.register_household(&clerk, &menaka.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        store.create_user(&system, "gao-office", domain::Role::Registrar, Some("NRC"), "gao office pass").unwrap();
+        store.set_user_regions(&system, "gao-office", &["ML07".into()]).unwrap();
+        let gao = store.verify_login("gao-office", "gao office pass").unwrap().unwrap();
+        let files = || {
+            vec![
+                InputFile {
+                    name: "households.csv".into(),
+                    bytes: b"household_id,registration_point,registration_date,population_group\nMNK-0001,ML070101,2024-01-15,IDP\n".to_vec(),
+                },
+                InputFile {
+                    name: "people.csv".into(),
+                    bytes: b"household_id,person_id,given_name,family_name,sex,birth_date,relationship,phone\nMNK-0001,P1,Awa,Traore,f,1985,head,+223 70 99 99 99\nMNK-0001,P9,Intrus,Traore,m,1990,child,\n".to_vec(),
+                },
+            ]
+        };
+        let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
+        let report = exchange::import_files(store, &gao, files(), options, &mut |_, _, _| {}).unwrap();
+        assert!(report.summary.is_none(), "{}: nothing written", t.backend);
+        assert_eq!(report.errors.len(), 1, "{}", t.backend);
+        assert_eq!(
+            (report.errors[0].file.as_str(), report.errors[0].column.as_str()),
+            ("households.csv", "household_id")
+        );
+        let after = store.household_detail(&clerk, &theirs.household.id).unwrap();
+        assert_eq!(after.members.len(), 1, "{}: no member added", t.backend);
+        assert_eq!(after.members[0].person.given_name, "Aminata");
+        assert_eq!(after.household.version, theirs.household.version);
+    }
+}
+
+/// A région-scoped change that moves a household out of the user's régions was committed,
+/// then answered 404: it is refused before anything is written.
+#[test]
+fn a_change_that_would_leave_the_users_regions_is_refused_before_writing() {
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        let clerk = registrar(store);
+        let mut input = household("GAO-1");
+        input.movements.truncate(1);
+        let gao_household =
+            store.register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        store.create_user(&system, "gao-2", domain::Role::Registrar, Some("NRC"), "gao office pass").unwrap();
+        store.set_user_regions(&system, "gao-2", &["ML07".into()]).unwrap();
+        let gao = store.verify_login("gao-2", "gao office pass").unwrap().unwrap();
+        let away = crate::support::movement("secondary_displacement", "2024-02-01", "ML050101")
+            .parse(store.gazetteer.as_ref(), store.today())
+            .unwrap();
+        let refused = store.record_movement(&gao, &gao_household.household.id, None, &away);
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{}: {refused:?}", t.backend);
+        let detail = store.household_detail(&clerk, &gao_household.household.id).unwrap();
+        assert_eq!(detail.movements.len(), 1, "{}: nothing committed", t.backend);
+        assert!(store.household_detail(&gao, &gao_household.household.id).is_ok());
+    }
+}
