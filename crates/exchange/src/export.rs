@@ -29,7 +29,9 @@ pub fn csv_table(kind: TableKind, rows: &[Vec<String>]) -> Result<Vec<u8>, Store
         let write_err = |e: csv::Error| StoreError::Database(format!("cannot write CSV: {e}"));
         writer.write_record(header(kind.columns())).map_err(write_err)?;
         for row in rows {
-            writer.write_record(row).map_err(write_err)?;
+            writer
+                .write_record(row.iter().map(|c| crate::tables::spreadsheet_safe(c).into_owned()))
+                .map_err(write_err)?;
         }
         writer.flush().map_err(|e| StoreError::Database(format!("cannot write CSV: {e}")))?;
     }

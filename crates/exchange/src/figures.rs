@@ -258,7 +258,7 @@ pub fn csv(table: &HxlTable) -> Result<Vec<u8>, StoreError> {
         writer.write_record(&table.headers).map_err(err)?;
         writer.write_record(&table.tags).map_err(err)?;
         for row in &table.rows {
-            writer.write_record(row).map_err(err)?;
+            writer.write_record(row.iter().map(|c| crate::tables::spreadsheet_safe(c).into_owned())).map_err(err)?;
         }
         writer.flush().map_err(|e| StoreError::Database(format!("cannot write CSV: {e}")))?;
     }

@@ -145,6 +145,24 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
                 .collect()
         };
         let Some(first) = kinds.first() else { continue };
+        // Two columns read as the same field: which one was meant cannot be guessed.
+        for (i, header) in table.headers.iter().enumerate() {
+            let known = kinds.iter().any(|k| k.columns().iter().any(|c| c.name == header));
+            if known && table.headers[..i].contains(header) {
+                let first_at = table.headers.iter().position(|h| h == header).unwrap_or(0);
+                errors.push(RowError {
+                    file: table.source.clone(),
+                    row: 1,
+                    column: table.raw_headers[i].clone(),
+                    value: format!("{} + {}", table.raw_headers[first_at], table.raw_headers[i]),
+                    expected: format!(
+                        "one column {header}: columns {} and {} both read as it; remove or rename one",
+                        crate::tables::column_letters(first_at as u32),
+                        crate::tables::column_letters(i as u32)
+                    ),
+                });
+            }
+        }
         if !combined {
             for column in first.columns().iter().filter(|c| c.required) {
                 let kobo_link = column.name == "household_id" && table.column("_parent_index").is_some();

@@ -6,6 +6,26 @@ use calamine::{Data, Reader};
 
 use crate::columns::normalise_header;
 
+/// Characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written into CSV: text that a spreadsheet would run as a formula (`=HYPERLINK(…)`,
+/// `+cmd|…`, `@SUM(…)`) gets a leading apostrophe, as OWASP recommends; numbers stay numbers.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(FORMULA_STARTS) && cell.parse::<f64>().is_err();
+    if risky {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The reverse, on reading CSV: Djoliba's own exports import again unchanged.
+fn unquote_formula(cell: &str) -> Option<String> {
+    let rest = cell.strip_prefix('\'')?;
+    rest.starts_with(FORMULA_STARTS).then(|| rest.to_string())
+}
+
 /// One sheet or CSV file.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -158,6 +178,9 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
         let row = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 2);
         let mut cells = record;
         cells.trim();
+        if cells.iter().any(|c| unquote_formula(c).is_some()) {
+            cells = cells.iter().map(|c| unquote_formula(c).unwrap_or_else(|| c.to_string())).collect();
+        }
         if cells.iter().all(str::is_empty) {
             continue;
         }
@@ -200,8 +223,140 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// Reads every non-empty sheet of a workbook.
+/// A workbook larger than this once unzipped is refused before it is read (a deflate bomb of a
+/// few megabytes would otherwise cost gigabytes).
+const MAX_UNZIPPED_BYTES: u64 = 512 * 1024 * 1024;
+/// Columns a registry or series sheet may use (a cell at XFD1048576 would otherwise make the
+/// reader allocate the whole 16,384-column grid).
+pub const MAX_COLUMNS: u32 = 500;
+/// Non-empty cells one workbook may hold.
+const MAX_CELLS: usize = 40_000_000;
+
+fn too_large(name: &str, message: String) -> FileError {
+    FileError { file: name.into(), row: None, message }
+}
+
+/// Refuses an archive whose entries would unzip to more than [`MAX_UNZIPPED_BYTES`].
+fn check_unzipped_size(name: &str, bytes: &[u8], limit: u64) -> Result<(), FileError> {
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| FileError {
+        file: name.into(),
+        row: None,
+        message: format!("not a readable Excel workbook ({e}): save it again as .xlsx, or as CSV"),
+    })?;
+    let declared: u64 = archive.decompressed_size().map(|n| n as u64).unwrap_or(u64::MAX);
+    if declared > limit {
+        return Err(too_large(
+            name,
+            format!(
+                "the workbook would take {} MB once unzipped, more than the {} MB a file may; split it, or save it as CSV",
+                declared / 1_000_000,
+                limit / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Spreadsheet letters of a 0-based column: 0 → A, 26 → AA.
+pub fn column_letters(mut col: u32) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+/// Reads every non-empty sheet of a workbook. XLSX sheets are read cell by cell, keeping only
+/// the cells that hold something, so a sheet's declared size costs nothing.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
+    if !bytes.starts_with(b"PK") {
+        return read_other_workbook(name, bytes);
+    }
+    check_unzipped_size(name, bytes, MAX_UNZIPPED_BYTES)?;
+    let Ok(mut workbook) = calamine::Xlsx::new(std::io::Cursor::new(bytes)) else {
+        // Another zipped format (OpenDocument), within the same size bound.
+        return read_other_workbook(name, bytes);
+    };
+    let mut tables = Vec::new();
+    let mut total = 0usize;
+    for sheet in workbook.sheet_names().to_owned() {
+        let source = format!("{name}#{sheet}");
+        let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(|e| FileError {
+            file: source.clone(),
+            row: None,
+            message: format!("the sheet cannot be read: {e}"),
+        })?;
+        // Row → (column, text) of its non-empty cells.
+        let mut cells: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+        let mut first_col = u32::MAX;
+        let mut last_col = 0;
+        loop {
+            let cell = reader.next_cell().map_err(|e| FileError {
+                file: source.clone(),
+                row: None,
+                message: format!("the sheet cannot be read: {e}"),
+            })?;
+            let Some(cell) = cell else { break };
+            let (row, col) = cell.get_position();
+            let text = cell_text(&Data::from(cell.get_value().clone()));
+            if text.is_empty() {
+                continue;
+            }
+            if col >= MAX_COLUMNS {
+                return Err(FileError {
+                    file: source,
+                    row: Some(row as usize + 1),
+                    message: format!(
+                        "column {} holds a value, but a sheet may use only the first {MAX_COLUMNS} columns (A to {})",
+                        column_letters(col),
+                        column_letters(MAX_COLUMNS - 1)
+                    ),
+                });
+            }
+            total += 1;
+            if total > MAX_CELLS {
+                return Err(too_large(name, format!("the workbook holds more than {MAX_CELLS} cells; split it")));
+            }
+            first_col = first_col.min(col);
+            last_col = last_col.max(col);
+            cells.entry(row).or_default().push((col, text));
+        }
+        let mut rows_iter = cells.into_iter();
+        let Some((_, header)) = rows_iter.next() else { continue };
+        let width = (last_col - first_col + 1) as usize;
+        let dense = |row: Vec<(u32, String)>| {
+            let mut out = vec![String::new(); width];
+            for (col, text) in row {
+                out[(col - first_col) as usize] = text;
+            }
+            out
+        };
+        let raw_headers = dense(header);
+        let rows = rows_iter.map(|(row, values)| (row as usize + 1, csv::StringRecord::from(dense(values)))).collect();
+        tables.push(Table {
+            source,
+            headers: raw_headers.iter().map(|h| normalise_header(h)).collect(),
+            raw_headers,
+            rows,
+        });
+    }
+    if tables.is_empty() {
+        return Err(no_sheet(name));
+    }
+    Ok(tables)
+}
+
+fn no_sheet(name: &str) -> FileError {
+    FileError { file: name.into(), row: None, message: "the workbook has no sheet with a header row".into() }
+}
+
+/// Older workbooks (XLS, ODS through calamine's detection).
+fn read_other_workbook(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
     let cursor = std::io::Cursor::new(bytes.to_vec());
     let mut workbook = calamine::open_workbook_auto_from_rs(cursor).map_err(|e| FileError {
         file: name.into(),
@@ -239,11 +394,7 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
         });
     }
     if tables.is_empty() {
-        return Err(FileError {
-            file: name.into(),
-            row: None,
-            message: "the workbook has no sheet with a header row".into(),
-        });
+        return Err(no_sheet(name));
     }
     Ok(tables)
 }
@@ -286,6 +437,60 @@ mod tests {
     fn binary_is_refused() {
         assert!(read_csv("f.csv", b"a\0b", Encoding::Auto).is_err());
         assert!(read_xlsx("f.xlsx", b"PK\x03\x04garbage").is_err());
+    }
+
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (row, col, text) in cells {
+            sheet.write_string(*row, *col, *text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_far_cell_is_refused_without_allocating_the_grid() {
+        // A1 and XFD1048576 once aborted the server with an allocation of 512 GiB.
+        let far = workbook(&[(0, 0, "household_id"), (1_048_575, 16_383, "x")]);
+        let e = read_xlsx("bomb.xlsx", &far).unwrap_err();
+        assert!(e.message.contains("column XFD"), "{}", e.message);
+        assert_eq!(e.row, Some(1_048_576));
+        // A1 and Z1048576 is a sparse sheet: two cells, read as such.
+        let sparse = read_xlsx("sparse.xlsx", &workbook(&[(0, 0, "a"), (1_048_575, 25, "z")])).unwrap();
+        assert_eq!(sparse[0].rows.len(), 1);
+        assert_eq!(sparse[0].rows[0].0, 1_048_576);
+        assert_eq!(sparse[0].raw_headers.len(), 26);
+    }
+
+    #[test]
+    fn a_workbook_too_large_once_unzipped_is_refused_before_reading() {
+        let book = workbook(&[(0, 0, "household_id"), (1, 0, "HH-1")]);
+        assert!(check_unzipped_size("b.xlsx", &book, MAX_UNZIPPED_BYTES).is_ok());
+        let e = check_unzipped_size("b.xlsx", &book, 1_000).unwrap_err();
+        assert!(e.message.contains("unzipped"), "{}", e.message);
+    }
+
+    #[test]
+    fn offset_sheets_keep_their_columns_and_rows() {
+        let t = &read_xlsx("o.xlsx", &workbook(&[(2, 1, "a"), (2, 2, "b"), (4, 2, "2")])).unwrap()[0];
+        assert_eq!(t.raw_headers, ["a", "b"]);
+        assert_eq!(t.rows[0].0, 5);
+        assert_eq!(t.rows[0].1, vec!["", "2"]);
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(16_383), "XFD");
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_read_back() {
+        for attack in ["=HYPERLINK(\"http://x\",\"clic\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1"] {
+            let safe = spreadsheet_safe(attack);
+            assert!(safe.starts_with('\''), "{attack}");
+            assert_eq!(unquote_formula(&safe).as_deref(), Some(attack));
+        }
+        assert_eq!(spreadsheet_safe("-3"), "-3");
+        assert_eq!(spreadsheet_safe("Aminata"), "Aminata");
+        assert_eq!(unquote_formula("'tis"), None);
     }
 
     #[test]

@@ -99,7 +99,10 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
                 csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
             writer.write_record(["file", "row", "column", "value", "expected"])?;
             for e in &report.errors {
-                writer.write_record([e.file.as_str(), &e.row.to_string(), &e.column, &e.value, &e.expected])?;
+                writer.write_record(
+                    [e.file.as_str(), &e.row.to_string(), &e.column, &e.value, &e.expected]
+                        .map(|c| exchange::tables::spreadsheet_safe(c).into_owned()),
+                )?;
             }
             writer.flush()?;
             eprintln!("The problems are listed in {}", path.display());

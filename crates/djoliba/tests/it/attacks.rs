@@ -191,3 +191,58 @@ fn a_change_that_would_leave_the_users_regions_is_refused_before_writing() {
         assert!(store.household_detail(&gao, &gao_household.household.id).is_ok());
     }
 }
+
+/// Names like `=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)` went verbatim into CSV exports, where a
+/// spreadsheet runs them; they are neutralised, and the export still imports back unchanged.
+#[test]
+fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
+    use exchange::columns::TableKind;
+    use exchange::export::{csv_table, registry_tables, table_rows};
+    use exchange::{Encoding, ImportOptions, InputFile};
+    let t = crate::support::sqlite();
+    let store = &t.store;
+    let clerk = registrar(store);
+    let mut input = household("HH-CSV");
+    input.members[0].given_name = "=HYPERLINK(\"http://evil.example\",\"Voir\")".into();
+    input.members[1].given_name = "@SUM(1+1)".into();
+    input.members[1].phone = Some("+223 70 00 00 01".into());
+    store.register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+    let tables = registry_tables(store, &clerk).unwrap();
+    let files: Vec<InputFile> = TableKind::ALL
+        .iter()
+        .map(|&kind| InputFile {
+            name: format!("{}.csv", kind.name()),
+            bytes: csv_table(kind, table_rows(&tables, kind)).unwrap(),
+        })
+        .collect();
+    let people = String::from_utf8_lossy(&files[1].bytes).to_string();
+    for line in people.lines().skip(1) {
+        for cell in line.split(',') {
+            let cell = cell.trim_matches('"');
+            assert!(!cell.starts_with(['=', '+', '@']), "a live formula in the export: {cell}");
+        }
+    }
+    assert!(people.contains("'=HYPERLINK") && people.contains("'+223"), "{people}");
+    let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
+    let report = exchange::import_files(store, &clerk, files, options, &mut |_, _, _| {}).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let again = report.summary.unwrap();
+    assert_eq!((again.people.unchanged, again.people.updated), (2, 0), "the export imports back unchanged");
+}
+
+/// A duplicated column was accepted, the first one used: which was meant cannot be guessed.
+#[test]
+fn a_duplicated_column_is_refused() {
+    use exchange::{Encoding, ImportOptions, InputFile};
+    let t = crate::support::sqlite();
+    let clerk = registrar(&t.store);
+    let file = InputFile {
+        name: "households.csv".into(),
+        bytes: b"household_id,registration_point,registration_date,population_group,registration_date\nHH-1,ML070101,2024-01-15,IDP,2024-02-15\n".to_vec(),
+    };
+    let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
+    let report = exchange::import_files(&t.store, &clerk, vec![file], options, &mut |_, _, _| {}).unwrap();
+    assert!(report.summary.is_none());
+    let e = report.errors.iter().find(|e| e.column == "registration_date").expect("the duplicate is named");
+    assert!(e.expected.contains("columns C and E"), "{}", e.expected);
+}
