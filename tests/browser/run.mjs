@@ -6,7 +6,7 @@
 //   node tests/browser/run.mjs            (DJOLIBA_BIN picks the binary; CHROMIUM the browser)
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,8 @@ function startDjoliba(dataDir) {
     const timer = setTimeout(() => reject(new Error(`Djoliba did not start:\n${output}`)), 60_000);
     const read = (chunk) => {
       output += chunk.toString();
-      password ??= output.match(/with password (\S+)/)?.[1];
+      const file = output.match(/its password is in (\S+)/)?.[1];
+      if (file && !password) password = readFileSync(file, "utf8").trim();
       const address = output.match(/listening on (http:\/\/\S+)/)?.[1];
       if (address && password) {
         clearTimeout(timer);

@@ -80,7 +80,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
         .collect();
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
     load_dtm_like_series(store, &actor)?;
-    store.create_user(&system, USER, domain::Role::Admin, None, PASSWORD)?;
+    store.create_demo_user(USER, PASSWORD)?;
     Ok(())
 }
 

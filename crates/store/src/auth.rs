@@ -74,7 +74,67 @@ pub fn generate_password() -> Result<String, StoreError> {
     Ok(buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
 }
 
+/// Argon2 needs 19 MiB and a core for each hash: at most this many run at once, so a burst of
+/// sign-ins queues instead of taking gigabytes.
+const HASHING_AT_ONCE: usize = 2;
+/// Beyond this many waiting, a sign-in is refused at once (the server is busy) rather than
+/// queued for ever.
+const HASHING_QUEUE: usize = 64;
+
+struct HashingGate {
+    state: std::sync::Mutex<(usize, usize)>, // (running, waiting)
+    freed: std::sync::Condvar,
+}
+
+static HASHING: HashingGate = HashingGate { state: std::sync::Mutex::new((0, 0)), freed: std::sync::Condvar::new() };
+
+/// Runs `f` when a hashing slot is free.
+fn with_hashing_slot<T>(f: impl FnOnce() -> T) -> Result<T, StoreError> {
+    {
+        let mut state = HASHING.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.0 >= HASHING_AT_ONCE && state.1 >= HASHING_QUEUE {
+            return Err(StoreError::Busy("too many sign-ins at once: try again in a few seconds"));
+        }
+        state.1 += 1;
+        while state.0 >= HASHING_AT_ONCE {
+            state = HASHING.freed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        state.1 -= 1;
+        state.0 += 1;
+    }
+    struct Release;
+    impl Drop for Release {
+        fn drop(&mut self) {
+            let mut state = HASHING.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.0 -= 1;
+            HASHING.freed.notify_one();
+        }
+    }
+    let _release = Release;
+    Ok(f())
+}
+
+/// A password hard enough to guess: 10 characters or more, not only spaces, and not among the
+/// commonest passwords or their variations (zxcvbn's estimate of at least 10^8 guesses, which
+/// sign-in throttling makes out of reach online). The username and the product's name count
+/// as guessable.
+pub fn check_password_strength(password: &str, username: &str) -> Result<(), StoreError> {
+    let expected = "a password of at least 10 characters that is not common or easy to guess (a few unrelated words work well)";
+    if password.chars().count() < 10 || password.trim().is_empty() {
+        return Err(StoreError::invalid("password", "", expected));
+    }
+    let estimate = zxcvbn::zxcvbn(password, &[username, "djoliba"]);
+    if (estimate.score() as u8) < 2 {
+        return Err(StoreError::invalid("password", "", expected));
+    }
+    Ok(())
+}
+
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    with_hashing_slot(|| hash_password_now(password))?
+}
+
+fn hash_password_now(password: &str) -> Result<String, StoreError> {
     let mut salt_bytes = [0u8; 16];
     getrandom::fill(&mut salt_bytes).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| StoreError::Database(e.to_string()))?;
@@ -84,8 +144,25 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Database(format!("cannot hash the password: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+fn verify_password(password: &str, hash: &str) -> Result<bool, StoreError> {
+    with_hashing_slot(|| {
+        PasswordHash::new(hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+}
+
+/// After a new password: sessions end (the next sign-in starts one) and sign-in locks lift.
+fn end_sessions_and_locks(tx: &mut crate::db::Tx<'_>, username: &str) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", params![username])?;
+    tx.execute("DELETE FROM sign_in_attempts WHERE username = $1", params![username])?;
+    Ok(())
+}
+
+fn revoke_user_tokens(tx: &mut crate::db::Tx<'_>, username: &str, now: i64) -> Result<u64, StoreError> {
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE username = $2)",
+        params![now, username],
+    )
 }
 
 /// Verified against when the user does not exist, so both cases take the same time.
@@ -153,6 +230,24 @@ impl Store {
         organisation: Option<&str>,
         password: &str,
     ) -> Result<User, StoreError> {
+        check_password_strength(password, &username.trim().to_lowercase())?;
+        self.create_user_with_any_password(actor, username, role, organisation, password)
+    }
+
+    /// The demo's account, whose password is published in the README: the only one created
+    /// without the strength check (demo data are synthetic and say so everywhere).
+    pub fn create_demo_user(&self, username: &str, password: &str) -> Result<User, StoreError> {
+        self.create_user_with_any_password(&Actor::system(), username, Role::Admin, None, password)
+    }
+
+    fn create_user_with_any_password(
+        &self,
+        actor: &Actor,
+        username: &str,
+        role: Role,
+        organisation: Option<&str>,
+        password: &str,
+    ) -> Result<User, StoreError> {
         actor.require_admin()?;
         let username = username.trim().to_lowercase();
         if username.len() < 2
@@ -160,9 +255,6 @@ impl Store {
             || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
         {
             return Err(StoreError::invalid("username", username, "2 to 64 letters, digits, '.', '_', '-' or '@'"));
-        }
-        if password.chars().count() < 10 {
-            return Err(StoreError::invalid("password", "", "a password of at least 10 characters"));
         }
         let org = match organisation {
             Some(code) => Some(self.organisation(code)?.ok_or_else(|| {
@@ -282,31 +374,47 @@ impl Store {
 
     /// Checks a password. Unknown users, disabled users and wrong passwords give the same
     /// answer after the same work (a hash is always verified). Every attempt is audited.
+    /// Checks a sign-in made on this machine (command line, tests).
     pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<Actor>, StoreError> {
+        self.verify_login_from(username, password, "local")
+    }
+
+    /// Checks a sign-in from `source` (the client's address). After `MAX_FAILED_SIGN_INS`
+    /// failures of one account from one source within `SIGN_IN_WINDOW_MS`, that source gets
+    /// every password refused for the rest of the window, with the same answer and the same
+    /// work; other sources (the account's owner elsewhere) are not locked out. Each attempt is
+    /// counted before its password is checked, in a transaction that holds the account's row,
+    /// so parallel guesses cannot all pass the count.
+    pub fn verify_login_from(&self, username: &str, password: &str, source: &str) -> Result<Option<Actor>, StoreError> {
         let username = username.trim().to_lowercase();
-        let row = self.db.read(|tx| {
-            tx.query_opt(
+        let source: String = source.chars().take(64).collect();
+        let now = self.now_ms();
+        let attempt = new_id();
+        let (row, throttled) = self.db.write(|tx| {
+            // Takes the account's row lock on PostgreSQL; SQLite's write transaction is exclusive.
+            tx.execute("UPDATE users SET username = username WHERE username = $1", params![&username])?;
+            let row = tx.query_opt(
                 "SELECT id, username, password_hash, role, organisation_id, disabled, regions FROM users WHERE username = $1",
                 params![&username],
-            )
-        })?;
-        // After MAX_FAILED_SIGN_INS failures within SIGN_IN_WINDOW_MS an account refuses every
-        // password for the rest of the window, with the same answer and the same work.
-        let now = self.now_ms();
-        let throttled = match &row {
-            Some(r) => {
-                let failures = self.db.read(|tx| {
-                    tx.query_int(
-                        "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed' AND actor_name = $1 AND at > $2",
-                        params![r.text(1), now - SIGN_IN_WINDOW_MS],
-                    )
-                })?;
-                failures >= MAX_FAILED_SIGN_INS
+            )?;
+            if row.is_none() {
+                return Ok((None, false));
             }
-            None => false,
-        };
+            let failures = tx.query_int(
+                "SELECT COUNT(*) FROM sign_in_attempts WHERE username = $1 AND source = $2 AND at > $3 AND failed = 1",
+                params![&username, &source, now - SIGN_IN_WINDOW_MS],
+            )?;
+            let throttled = failures >= MAX_FAILED_SIGN_INS;
+            if !throttled {
+                tx.execute(
+                    "INSERT INTO sign_in_attempts (id, username, source, at, failed) VALUES ($1, $2, $3, $4, 1)",
+                    params![&attempt, &username, &source, now],
+                )?;
+            }
+            Ok((row, throttled))
+        })?;
         let hash = row.as_ref().map(|r| r.text(2)).unwrap_or_else(|| DUMMY_HASH.to_string());
-        let ok = verify_password(password, &hash) && !throttled;
+        let ok = verify_password(password, &hash)? && !throttled;
         let known_user = row.as_ref().map(|r| r.text(1));
         let actor = match row {
             Some(r) if ok && r.int(5) == 0 => Some(Actor {
@@ -320,7 +428,10 @@ impl Store {
             _ => None,
         };
         self.db.write(|tx| match &actor {
-            Some(a) => audit::record(tx, a, now, "sign_in", "user", &a.user_id, serde_json::json!({})),
+            Some(a) => {
+                tx.execute("UPDATE sign_in_attempts SET failed = 0 WHERE id = $1", params![&attempt])?;
+                audit::record(tx, a, now, "sign_in", "user", &a.user_id, serde_json::json!({}))
+            }
             None => {
                 // The account's name when it exists; never what was typed otherwise (people
                 // type their password into the name field), never the password.
@@ -392,24 +503,58 @@ impl Store {
 
 impl Store {
     /// Sets a new password and ends the user's sessions.
-    pub fn set_password(&self, actor: &Actor, username: &str, password: &str) -> Result<(), StoreError> {
+    /// An administrator's reset of a user's password: ends their sessions, lifts any sign-in
+    /// lock, and with `revoke_tokens` revokes their API tokens too (which otherwise keep working:
+    /// a token is not the password). Returns how many tokens were revoked.
+    pub fn set_password(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+        revoke_tokens: bool,
+    ) -> Result<u64, StoreError> {
         actor.require_admin()?;
-        if password.chars().count() < 10 {
-            return Err(StoreError::invalid("password", "", "a password of at least 10 characters"));
-        }
-        let hash = hash_password(password)?;
         let username = username.trim().to_lowercase();
+        check_password_strength(password, &username)?;
+        let hash = hash_password(password)?;
+        let now = self.now_ms();
         self.db.write(|tx| {
             let n = tx.execute("UPDATE users SET password_hash = $1 WHERE username = $2", params![&hash, &username])?;
             if n == 0 {
                 return Err(StoreError::NotFound("user"));
             }
-            audit::record(tx, actor, self.now_ms(), "set_password", "user", &username, serde_json::json!({}))?;
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
-                params![&username],
-            )?;
-            Ok(())
+            let revoked = if revoke_tokens { revoke_user_tokens(tx, &username, now)? } else { 0 };
+            let detail = serde_json::json!({"tokens_revoked": revoked});
+            audit::record(tx, actor, now, "set_password", "user", &username, detail)?;
+            end_sessions_and_locks(tx, &username)?;
+            Ok(revoked)
+        })
+    }
+
+    /// A user's own change of password: the current one is asked again, the new one must be
+    /// strong, and every other session of the user ends.
+    pub fn change_own_password(&self, actor: &Actor, current: &str, new: &str) -> Result<(), StoreError> {
+        if actor.read_only {
+            return Err(StoreError::Forbidden("this API token may only read"));
+        }
+        let hash = self
+            .db
+            .read(|tx| tx.query_opt("SELECT password_hash FROM users WHERE id = $1", params![&actor.user_id]))?
+            .map(|r| r.text(0))
+            .ok_or(StoreError::NotFound("user"))?;
+        if !verify_password(current, &hash)? {
+            return Err(StoreError::invalid("current_password", "", "your current password"));
+        }
+        check_password_strength(new, &actor.username)?;
+        if new == current {
+            return Err(StoreError::invalid("password", "", "a new password, not the current one"));
+        }
+        let hash = hash_password(new)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            tx.execute("UPDATE users SET password_hash = $1 WHERE id = $2", params![&hash, &actor.user_id])?;
+            audit::record(tx, actor, now, "change_password", "user", &actor.user_id, serde_json::json!({}))?;
+            end_sessions_and_locks(tx, &actor.username)
         })
     }
 
@@ -420,6 +565,16 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn common_passwords_are_refused_and_phrases_accepted() {
+        for (user, weak) in [("awa", "          "), ("awa", "aaaaaaaaaa"), ("awa", "password12"), ("awa", "azertyuiop"), ("awa", "djoliba123")] {
+            assert!(super::check_password_strength(weak, user).is_err(), "{weak:?}");
+        }
+        for (user, good) in [("clerk", "clerk-password-2026"), ("awa", "correct horse battery"), ("awa", "gao office pass"), ("awa", "iom password 12")] {
+            assert!(super::check_password_strength(good, user).is_ok(), "{good:?}");
+        }
+    }
+
     #[test]
     fn dummy_hash_parses() {
         assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());

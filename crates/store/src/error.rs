@@ -21,6 +21,9 @@ pub enum StoreError {
     /// The user's role does not allow the action.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Too much work at once (sign-ins hashing passwords): try again shortly.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     /// The setup is wrong: URL, file, folder. The message says what to do.
     #[error("{0}")]
     Config(String),

@@ -93,11 +93,12 @@ pub struct LoginResponse {
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    crate::auth::ClientSource(source): crate::auth::ClientSource,
     headers: axum::http::HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let (actor, token) = run(&state, move |store| {
-        let Some(actor) = store.verify_login(&body.username, &body.password)? else { return Ok(None) };
+        let Some(actor) = store.verify_login_from(&body.username, &body.password, &source)? else { return Ok(None) };
         let token = store.create_session(&actor)?;
         Ok(Some((actor, token)))
     })
@@ -132,6 +133,31 @@ pub async fn logout(
     }
     let cookie = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", crate::auth::SESSION_COOKIE);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange(..)")
+    }
+}
+
+/// Changes one's own password: the current one is asked again; every session of the user
+/// ends (sign in again with the new one).
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    run(&state, move |store| store.change_own_password(&actor, &body.current_password, &body.new_password)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The signed-in user.

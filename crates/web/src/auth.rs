@@ -68,3 +68,29 @@ impl FromRequestParts<AppState> for Authenticated {
         actor.map(Authenticated).ok_or_else(ApiError::unauthenticated)
     }
 }
+
+/// Where a request comes from, for sign-in throttling: the peer's address, or behind a proxy
+/// on this machine (loopback peer), the address that proxy appended to `X-Forwarded-For`.
+pub struct ClientSource(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientSource {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        };
+        let source = match peer {
+            Some(ip) if ip.is_loopback() => forwarded().unwrap_or(ip),
+            Some(ip) => ip,
+            None => return Ok(ClientSource("unknown".into())),
+        };
+        Ok(ClientSource(source.to_string()))
+    }
+}

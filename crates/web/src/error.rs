@@ -88,6 +88,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            StoreError::Busy(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", m),
             StoreError::Config(m) | StoreError::Database(m) => ApiError::internal(&m),
         }
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod figures;
 pub mod files;
 pub mod openapi;
+pub mod server;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -72,6 +73,7 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::POST, "/auth/login", Public, post(login))
         .add(Method::POST, "/auth/logout", SignedIn, post(logout))
         .add(Method::GET, "/auth/me", SignedIn, get(me))
+        .add(Method::POST, "/auth/password", SignedIn, post(change_password))
         .add(Method::GET, "/tokens", SignedIn, get(list_tokens))
         .add(Method::POST, "/tokens", SignedIn, post(create_token))
         .add(Method::DELETE, "/tokens/{id}", SignedIn, delete(revoke_token))
@@ -175,13 +177,7 @@ async fn not_found(
 }
 
 /// Binds `listen` (port 0 picks a free port), reports the bound address through `ready`, and
-/// serves until Ctrl-C.
+/// serves until Ctrl-C or TERM, with the default limits.
 pub async fn serve(state: AppState, listen: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    ready(listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    server::serve(router(state), listen, server::Limits::default(), ready).await
 }

@@ -24,7 +24,7 @@ impl Modify for BearerAuth {
     info(title = "Djoliba API", description = "Registry of displaced households, people and their movements."),
     modifiers(&BearerAuth),
     paths(
-        healthz, login, logout, me, create_token, list_tokens, revoke_token, list_organisations, create_organisation, list_users, create_user,
+        healthz, login, logout, me, change_password, create_token, list_tokens, revoke_token, list_organisations, create_organisation, list_users, create_user,
         list_agreements, set_agreement, audit_log, audit_verify,
         search_locations, get_location, population_groups, sectors, list_sites, create_site,
         list_households, register_household, get_household, update_household, household_history, add_member,

@@ -21,6 +21,14 @@ pub struct Args {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
+    // The address first: a port in use must fail before anything is created or printed.
+    let listener = std::net::TcpListener::bind(args.listen).with_context(|| {
+        format!(
+            "cannot listen on {} (is another server using it?); choose another address with --listen 127.0.0.1:PORT",
+            args.listen
+        )
+    })?;
+    listener.set_nonblocking(true)?;
     let store = if args.demo {
         if cli.database_url.is_some() {
             anyhow::bail!("the demo runs on its own SQLite database: leave out --database-url with --demo");
@@ -41,13 +49,18 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         super::open(cli)?
     };
-    // A fresh install has nobody to sign in as: create the first administrator and show its
-    // password once, on this terminal only (never in a log).
+    // A fresh install has nobody to sign in as: create the first administrator, with its
+    // password in a file only this account reads (a service's output often lands in a log).
     if store.count_users()? == 0 {
         let password = store::auth::generate_password()?;
+        std::fs::create_dir_all(&cli.data_dir)?;
+        store::db::restrict_to_owner(&cli.data_dir)?;
+        let file = cli.data_dir.join("admin-password.txt");
+        write_owner_only(&file, &format!("{password}\n"))
+            .with_context(|| format!("cannot write the first password to {}", file.display()))?;
         store.create_user(&Actor::system(), "admin", domain::Role::Admin, None, &password)?;
-        println!("First start: created the administrator \"admin\" with password {password}");
-        println!("(shown once; change it with: djoliba user passwd admin)");
+        println!("First start: created the administrator \"admin\"; its password is in {}", file.display());
+        println!("(readable by this account only: sign in, change it under \"My account\", then delete the file)");
     }
     store.set_disclosure_threshold(args.disclosure_threshold);
     // A page never waits a minute for figures being recounted after a change on a large
@@ -57,9 +70,21 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let state = web::AppState::new(store, args.demo);
     runtime
-        .block_on(web::serve(state, args.listen, |addr| {
-            println!("Djoliba listening on http://{addr}");
-        }))
+        .block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            println!("Djoliba listening on http://{}", listener.local_addr()?);
+            web::server::serve_on(listener, web::router(state), Default::default(), web::server::shutdown_signal()).await
+        })
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new file readable by its owner only (never replacing one).
+fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }

@@ -13,7 +13,7 @@ pub enum UserCommand {
     /// generated and printed once.
     Add {
         username: String,
-        /// admin, registrar or viewer.
+        /// admin, im_officer, registrar, protection or viewer.
         #[arg(long, default_value = "viewer")]
         role: String,
         /// Organisation code (required for registrars).
@@ -31,10 +31,14 @@ pub enum UserCommand {
     /// List users.
     List,
     /// Set a new password (from standard input with --password-stdin, otherwise generated).
+    /// Sessions end and sign-in locks lift; API tokens keep working unless --revoke-tokens.
     Passwd {
         username: String,
         #[arg(long)]
         password_stdin: bool,
+        /// Also revoke the user's API tokens (do this when the account may be compromised).
+        #[arg(long)]
+        revoke_tokens: bool,
     },
     /// Disable a user and end their sessions.
     Disable { username: String },
@@ -93,10 +97,19 @@ pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        UserCommand::Passwd { username, password_stdin } => {
+        UserCommand::Passwd { username, password_stdin, revoke_tokens } => {
             let (password, generated) = password(*password_stdin)?;
-            store.set_password(&system, username, &password).context("cannot set the password")?;
+            let revoked =
+                store.set_password(&system, username, &password, *revoke_tokens).context("cannot set the password")?;
             println!("Password of {username} changed; their sessions are closed.");
+            let name = username.trim().to_lowercase();
+            let live =
+                store.tokens(&system, None)?.iter().filter(|t| t.username == name && t.revoked_at.is_none()).count();
+            if *revoke_tokens {
+                println!("{revoked} API token(s) revoked.");
+            } else if live > 0 {
+                println!("{live} API token(s) of {username} still work: add --revoke-tokens to revoke them.");
+            }
             if generated {
                 println!("New password (shown once): {password}");
             }

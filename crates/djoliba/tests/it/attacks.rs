@@ -246,3 +246,108 @@ fn a_duplicated_column_is_refused() {
     let e = report.errors.iter().find(|e| e.column == "registration_date").expect("the duplicate is named");
     assert!(e.expected.contains("columns C and E"), "{}", e.expected);
 }
+
+/// 1,100 stalled connections made the server stop answering: headers have a deadline, and
+/// connections beyond the limit are closed at once, so a real client still gets through.
+#[test]
+fn stalled_connections_neither_pile_up_nor_block_the_server() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let t = crate::support::sqlite();
+    let app = web::router(web::AppState::new(t.store.clone(), false));
+    let limits =
+        web::server::Limits { header_timeout: Duration::from_millis(800), request_timeout: Duration::from_secs(5), max_connections: 4 };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(web::server::serve_on(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
+    let closed_within = |stream: &mut std::net::TcpStream, limit: Duration| {
+        stream.set_read_timeout(Some(limit)).unwrap();
+        let mut buf = [0u8; 256];
+        matches!(stream.read(&mut buf), Ok(0) | Err(_)) && {
+            // A timeout error means still open; a reset or end of stream means closed.
+            stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+            !matches!(stream.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut)
+        }
+    };
+    let mut stalled: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(address).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap(); // never finished
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut over = std::net::TcpStream::connect(address).unwrap();
+    assert!(closed_within(&mut over, Duration::from_millis(500)), "a connection over the limit is closed at once");
+    let started = Instant::now();
+    for s in &mut stalled {
+        assert!(closed_within(s, Duration::from_secs(3)), "a stalled connection is closed");
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let mut client = std::net::TcpStream::connect(address).unwrap();
+    client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let _ = stop.send(());
+    runtime.block_on(server).unwrap().unwrap();
+}
+
+/// Sign-in lockout raced to ~30 guesses per window with 50 parallel attempts; anyone could lock
+/// out the administrator; a reset did not lift the lock; API tokens survived a reset; weak
+/// passwords were accepted.
+#[test]
+fn sign_in_throttling_is_atomic_per_source_and_resets_lift_it() {
+    for t in stores() {
+        let store = &t.store;
+        let system = Actor::system();
+        store.create_user(&system, "chief", domain::Role::Admin, None, "river stone lantern 42").unwrap();
+        let guesses: Vec<bool> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..40)
+                .map(|i| s.spawn(move || store.verify_login_from("chief", &format!("guess number {i}"), "203.0.113.9")))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap().unwrap().is_some()).collect()
+        });
+        assert!(guesses.iter().all(|ok| !ok));
+        let checked = store
+            .db
+            .read(|tx| tx.query_int("SELECT COUNT(*) FROM sign_in_attempts WHERE source = '203.0.113.9'", store::params![]))
+            .unwrap();
+        assert_eq!(checked, store::auth::MAX_FAILED_SIGN_INS, "{}: only the allowed guesses were checked", t.backend);
+        assert!(
+            store.verify_login_from("chief", "river stone lantern 42", "203.0.113.9").unwrap().is_none(),
+            "the guessing source is locked, even with the right password"
+        );
+        assert!(
+            store.verify_login_from("chief", "river stone lantern 42", "198.51.100.7").unwrap().is_some(),
+            "{}: the owner elsewhere is not locked out",
+            t.backend
+        );
+        // A reset lifts the lock, and may revoke the user's API tokens.
+        let token = store.create_token(&system, "chief", "sync", store::tokens::TokenScope::Read, 30).unwrap().token;
+        assert!(store.session_actor(&token).unwrap().is_some());
+        assert_eq!(store.set_password(&system, "chief", "new harbour window 7", false).unwrap(), 0);
+        assert!(store.session_actor(&token).unwrap().is_some(), "kept unless asked");
+        assert_eq!(store.set_password(&system, "chief", "third quiet meadow 9", true).unwrap(), 1);
+        assert!(store.session_actor(&token).unwrap().is_none(), "{}: revoked with the reset", t.backend);
+        assert!(store.verify_login_from("chief", "third quiet meadow 9", "203.0.113.9").unwrap().is_some());
+        for weak in ["          ", "aaaaaaaaaa", "password12", "chief12345", "djoliba2024", "azertyuiop"] {
+            assert!(
+                matches!(store.set_password(&system, "chief", weak, false), Err(StoreError::Invalid(_))),
+                "{weak:?} accepted"
+            );
+        }
+        // The user's own change asks for the current password.
+        let chief = store.verify_login("chief", "third quiet meadow 9").unwrap().unwrap();
+        assert!(matches!(
+            store.change_own_password(&chief, "not it", "fourth yellow kettle 3"),
+            Err(StoreError::Invalid(_))
+        ));
+        store.change_own_password(&chief, "third quiet meadow 9", "fourth yellow kettle 3").unwrap();
+        assert!(store.verify_login("chief", "fourth yellow kettle 3").unwrap().is_some());
+    }
+}

@@ -19,14 +19,22 @@ fn serve_prints_the_bound_address_and_answers() {
     let mut saw_password = false;
     for line in lines.by_ref() {
         let line = line.unwrap();
-        saw_password |= line.contains("created the administrator \"admin\" with password ");
+        saw_password |= line.contains("created the administrator \"admin\"; its password is in ");
         if let Some(rest) = line.strip_prefix("Djoliba listening on http://") {
             address = Some(rest.to_string());
             break;
         }
     }
     let address = address.expect("the bound address is printed");
-    assert!(saw_password, "the first administrator's password is printed once");
+    assert!(saw_password, "the first administrator's password file is named");
+    let file = dir.path().join("admin-password.txt");
+    let password = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(password.trim().len(), 20);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();

@@ -61,11 +61,30 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths of this site: `next` never sends anyone elsewhere.
-fn local_path(next: Option<&str>) -> String {
+/// Only paths of this site: `next` never sends anyone elsewhere. Browsers drop tabs and line
+/// breaks from a URL (`/\t/evil.example` becomes `//evil.example`) and read `\\` as `/`, so
+/// anything but visible ASCII is refused, as is a second leading slash.
+pub(crate) fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            path.to_string()
+        }
         _ => "/".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_on_this_site() {
+        for attack in ["/\t/evil.example", "/\n/x", "//evil.example", "/\\evil.example", "https://evil.example", "/ /x", "/\r\n/x"] {
+            assert_eq!(super::local_path(Some(attack)), "/", "{attack:?}");
+        }
+        assert_eq!(super::local_path(Some("/registry?q=Ma%C3%AFga&page=2")), "/registry?q=Ma%C3%AFga&page=2");
     }
 }
 
@@ -92,6 +111,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     Visitor(c): Visitor,
+    crate::auth::ClientSource(source): crate::auth::ClientSource,
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -100,7 +120,7 @@ pub async fn login(
     }
     let username = form.username.clone();
     let outcome = blocking(&state, move |store| {
-        let Some(actor) = store.verify_login(&form.username, &form.password)? else { return Ok(None) };
+        let Some(actor) = store.verify_login_from(&form.username, &form.password, &source)? else { return Ok(None) };
         Ok(Some(store.create_session(&actor)?))
     })
     .await;

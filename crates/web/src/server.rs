@@ -1,0 +1,135 @@
+//! The HTTP server loop: axum's router behind limits that keep stalled or hostile clients from
+//! taking the server down (no header, body or request may take for ever, and connections beyond
+//! a bound are refused at once). `axum::serve` offers none of these.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tower::ServiceExt;
+
+/// The server's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A client must send a request's headers within this, counted from when the connection
+    /// opens or the previous answer was sent (so idle keep-alive connections close too).
+    pub header_timeout: Duration,
+    /// A request, body included, is answered or cut off (408) within this. Uploads of a 64 MB
+    /// file at 400 kbit/s take about 22 minutes: bodies that large belong to imports.
+    pub request_timeout: Duration,
+    /// Open connections at most; the next ones are closed at once until some end.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(30 * 60),
+            max_connections: 512,
+        }
+    }
+}
+
+/// Serves `app` on `listen` until Ctrl-C or TERM; connections then get 10 s to finish.
+pub async fn serve(
+    app: Router,
+    listen: SocketAddr,
+    limits: Limits,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    ready(listener.local_addr()?);
+    serve_on(listener, app, limits, shutdown_signal()).await
+}
+
+/// The loop itself, on a bound listener, until `shutdown` completes (tests pass their own).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        let request_timeout = limits.request_timeout;
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let app = app.clone();
+            async move {
+                let answer = app.oneshot(request.map(axum::body::Body::new));
+                match tokio::time::timeout(request_timeout, answer).await {
+                    Ok(response) => response,
+                    Err(_) => Ok(timed_out()),
+                }
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let watched = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = watched.await;
+            drop(permit);
+        });
+    }
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+    }
+    Ok(())
+}
+
+fn timed_out() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    crate::error::ApiError::new(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        "timeout",
+        "the request took too long to arrive; try again on a better connection",
+    )
+    .into_response()
+}
+
+/// Ctrl-C, or TERM from a service manager.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
