@@ -119,7 +119,8 @@ fn with_hashing_slot<T>(f: impl FnOnce() -> T) -> Result<T, StoreError> {
 /// sign-in throttling makes out of reach online). The username and the product's name count
 /// as guessable.
 pub fn check_password_strength(password: &str, username: &str) -> Result<(), StoreError> {
-    let expected = "a password of at least 10 characters that is not common or easy to guess (a few unrelated words work well)";
+    let expected =
+        "a password of at least 10 characters that is not common or easy to guess (a few unrelated words work well)";
     if password.chars().count() < 10 || password.trim().is_empty() {
         return Err(StoreError::invalid("password", "", expected));
     }
@@ -567,10 +568,21 @@ impl Store {
 mod tests {
     #[test]
     fn common_passwords_are_refused_and_phrases_accepted() {
-        for (user, weak) in [("awa", "          "), ("awa", "aaaaaaaaaa"), ("awa", "password12"), ("awa", "azertyuiop"), ("awa", "djoliba123")] {
+        for (user, weak) in [
+            ("awa", "          "),
+            ("awa", "aaaaaaaaaa"),
+            ("awa", "password12"),
+            ("awa", "azertyuiop"),
+            ("awa", "djoliba123"),
+        ] {
             assert!(super::check_password_strength(weak, user).is_err(), "{weak:?}");
         }
-        for (user, good) in [("clerk", "clerk-password-2026"), ("awa", "correct horse battery"), ("awa", "gao office pass"), ("awa", "iom password 12")] {
+        for (user, good) in [
+            ("clerk", "clerk-password-2026"),
+            ("awa", "correct horse battery"),
+            ("awa", "gao office pass"),
+            ("awa", "iom password 12"),
+        ] {
             assert!(super::check_password_strength(good, user).is_ok(), "{good:?}");
         }
     }

@@ -226,10 +226,9 @@ impl Store {
             }
         }
         drop(cache);
-        if found.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        // A check is a fuzzy search by name: audited, with the ids it returned, found or not.
+        self.db.write(|tx| {
             let mut out = Vec::new();
             for (member, likely) in found {
                 let row = visible_summary(tx, actor, &likely.id)?;
@@ -237,6 +236,9 @@ impl Store {
                     out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
                 }
             }
+            let returned: Vec<&str> = out.iter().map(|d| d.person.id.as_str()).collect();
+            let detail = serde_json::json!({"members": household.members.len(), "returned": returned});
+            crate::audit::record(tx, actor, now, "check_duplicates", "person", "", detail)?;
             Ok(out)
         })
     }
@@ -338,7 +340,9 @@ impl Store {
         if !["pending", "accepted", "rejected"].contains(&status) {
             return Err(StoreError::invalid("status", status, "pending, accepted or rejected"));
         }
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            crate::audit::record(tx, actor, now, "list", "duplicate_pair", "", serde_json::json!({"status": status}))?;
             let rows = tx.query(
                 "SELECT id, person_a, person_b, probability, status, found_by, decided_by, reason FROM duplicate_pairs \
                  WHERE status = $1 ORDER BY probability DESC, id LIMIT $2",

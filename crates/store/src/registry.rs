@@ -792,7 +792,11 @@ impl Store {
         }
         let from = "FROM movements m JOIN households h ON h.id = m.household_id";
         let order = Cond::new("m.date DESC, m.id DESC", vec![]);
-        self.db.read(|tx| q.page(tx, (MOVEMENT_COLUMNS, from, &order), (limit, offset), |r| self.movement_from_row(r)))
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            audit::record(tx, actor, now, "list", "movement", "", json!({"filters": q.filters()}))?;
+            q.page(tx, (MOVEMENT_COLUMNS, from, &order), (limit, offset), |r| self.movement_from_row(r))
+        })
     }
 
     /// Changes a household's registration fields, keeping the old values in its history.
@@ -1046,7 +1050,9 @@ impl Store {
     }
 
     pub fn movement(&self, actor: &Actor, id: &str) -> Result<Movement, StoreError> {
-        self.db.read(|tx| {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            audit::record(tx, actor, now, "read", "movement", id, json!({}))?;
             let row = tx.select_opt(&Sql::new(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("movement"))?;
             self.movement_from_row(&row)

@@ -107,6 +107,20 @@ pub async fn actor_of(state: &AppState, headers: &axum::http::HeaderMap) -> Resu
         .map_err(ApiError::from)
 }
 
+fn safe(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+}
+
+fn cookie_only(headers: &axum::http::HeaderMap) -> bool {
+    !headers.contains_key(axum::http::header::AUTHORIZATION)
+}
+
+fn csrf_header_matches(headers: &axum::http::HeaderMap) -> bool {
+    let Some(session) = crate::auth::cookie(headers, crate::auth::SESSION_COOKIE) else { return false };
+    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    crate::ui::same(&crate::ui::csrf_for(&session), sent)
+}
+
 async fn gate(state: AppState, access: Access, page: bool, mut request: Request, next: Next) -> Response {
     if access == Access::Public {
         return next.run(request).await;
@@ -139,6 +153,17 @@ async fn gate(state: AppState, access: Access, page: bool, mut request: Request,
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("this route is for {}", access.describe()))
                     .into_response()
             }
+        }
+        // A browser sends the session cookie with any site's form: a change through the API
+        // with cookie authentication must also carry the session's CSRF token in a header,
+        // which another site cannot set. Bearer tokens are not sent by browsers on their own.
+        Some(_) if !page && !safe(request.method()) && cookie_only(request.headers()) && !csrf_header_matches(request.headers()) => {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "a change made with the session cookie needs the X-CSRF-Token header (the token of the session's pages), or use Authorization: Bearer",
+            )
+            .into_response()
         }
         Some(actor) if actor.read_only && ![Method::GET, Method::HEAD].contains(request.method()) => {
             ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this API token may only read").into_response()

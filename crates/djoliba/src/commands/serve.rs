@@ -73,7 +73,8 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         .block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             println!("Djoliba listening on http://{}", listener.local_addr()?);
-            web::server::serve_on(listener, web::router(state), Default::default(), web::server::shutdown_signal()).await
+            web::server::serve_on(listener, web::router(state), Default::default(), web::server::shutdown_signal())
+                .await
         })
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)

@@ -255,8 +255,11 @@ fn stalled_connections_neither_pile_up_nor_block_the_server() {
     use std::time::{Duration, Instant};
     let t = crate::support::sqlite();
     let app = web::router(web::AppState::new(t.store.clone(), false));
-    let limits =
-        web::server::Limits { header_timeout: Duration::from_millis(800), request_timeout: Duration::from_secs(5), max_connections: 4 };
+    let limits = web::server::Limits {
+        header_timeout: Duration::from_millis(800),
+        request_timeout: Duration::from_secs(5),
+        max_connections: 4,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let address = listener.local_addr().unwrap();
@@ -267,11 +270,12 @@ fn stalled_connections_neither_pile_up_nor_block_the_server() {
     let closed_within = |stream: &mut std::net::TcpStream, limit: Duration| {
         stream.set_read_timeout(Some(limit)).unwrap();
         let mut buf = [0u8; 256];
-        matches!(stream.read(&mut buf), Ok(0) | Err(_)) && {
-            // A timeout error means still open; a reset or end of stream means closed.
-            stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
-            !matches!(stream.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut)
-        }
+        matches!(stream.read(&mut buf), Ok(0) | Err(_))
+            && {
+                // A timeout error means still open; a reset or end of stream means closed.
+                stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+                !matches!(stream.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut)
+            }
     };
     let mut stalled: Vec<std::net::TcpStream> = (0..4)
         .map(|_| {
@@ -315,7 +319,9 @@ fn sign_in_throttling_is_atomic_per_source_and_resets_lift_it() {
         assert!(guesses.iter().all(|ok| !ok));
         let checked = store
             .db
-            .read(|tx| tx.query_int("SELECT COUNT(*) FROM sign_in_attempts WHERE source = '203.0.113.9'", store::params![]))
+            .read(|tx| {
+                tx.query_int("SELECT COUNT(*) FROM sign_in_attempts WHERE source = '203.0.113.9'", store::params![])
+            })
             .unwrap();
         assert_eq!(checked, store::auth::MAX_FAILED_SIGN_INS, "{}: only the allowed guesses were checked", t.backend);
         assert!(
@@ -350,4 +356,79 @@ fn sign_in_throttling_is_atomic_per_source_and_resets_lift_it() {
         store.change_own_password(&chief, "third quiet meadow 9", "fourth yellow kettle 3").unwrap();
         assert!(store.verify_login("chief", "fourth yellow kettle 3").unwrap().is_some());
     }
+}
+
+/// The duplicate check (a fuzzy name search returning names and birth dates), the duplicates
+/// list, and movement lists and details wrote no audit row.
+#[test]
+fn every_read_of_personal_data_is_audited() {
+    let t = crate::support::sqlite();
+    let store = &t.store;
+    let clerk = registrar(store);
+    let input = household("HH-AUD").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+    let detail = store.register_household(&clerk, &input).unwrap();
+    let actions = |store: &store::Store| -> Vec<String> {
+        store
+            .db
+            .read(|tx| tx.query("SELECT action, entity FROM audit_log ORDER BY seq", store::params![]))
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r.text(0), r.text(1)))
+            .collect()
+    };
+    let before = actions(store).len();
+    store.check_duplicates(&clerk, &input).unwrap();
+    store.duplicate_pairs(&clerk, None, 10).unwrap();
+    store.list_movements(&clerk, &Default::default()).unwrap();
+    store.movement(&clerk, &detail.movements[0].id).unwrap();
+    let after = actions(store);
+    assert_eq!(&after[before..], ["check_duplicates person", "list duplicate_pair", "list movement", "read movement"],);
+}
+
+/// Concurrent registrations of one external id on PostgreSQL answered 500 (a unique violation
+/// reported as a database failure): one succeeds, the others are conflicts, on both databases.
+#[test]
+fn concurrent_registrations_of_one_number_are_conflicts_not_failures() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let input = household("HH-RACE").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        let outcomes: Vec<Result<_, StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6).map(|_| s.spawn(|| store.register_household(&clerk, &input))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{}", t.backend);
+        for outcome in outcomes.iter().filter(|o| o.is_err()) {
+            assert!(matches!(outcome, Err(StoreError::Conflict(_))), "{}: {outcome:?}", t.backend);
+        }
+    }
+}
+
+/// Cookie-authenticated API calls that change things (a multipart import, a duplicates run)
+/// relied on SameSite alone: they need the session's CSRF token in a header.
+#[test]
+fn cookie_authenticated_changes_need_the_csrf_header() {
+    use axum::http::{header, Method, Request, StatusCode};
+    use tower::ServiceExt;
+    let t = crate::support::sqlite();
+    let clerk = registrar(&t.store);
+    let session = t.store.create_session(&clerk).unwrap();
+    let router = web::router(web::AppState::new(t.store.clone(), false));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let send = |extra: Option<(&str, String)>, cookie: bool| {
+        let mut request = Request::builder().method(Method::POST).uri("/api/v1/duplicates/run");
+        if cookie {
+            request = request.header(header::COOKIE, format!("djoliba_session={session}"));
+        } else {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {session}"));
+        }
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        runtime.block_on(router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap())).unwrap().status()
+    };
+    assert_eq!(send(None, true), StatusCode::FORBIDDEN, "cookie alone");
+    assert_eq!(send(Some(("x-csrf-token", "0".repeat(64))), true), StatusCode::FORBIDDEN, "a wrong token");
+    assert_eq!(send(Some(("x-csrf-token", web::ui::csrf_for(&session))), true), StatusCode::OK);
+    assert_eq!(send(None, false), StatusCode::OK, "a bearer token needs no CSRF header");
 }

@@ -81,7 +81,15 @@ pub(crate) fn local_path(next: Option<&str>) -> String {
 mod tests {
     #[test]
     fn next_stays_on_this_site() {
-        for attack in ["/\t/evil.example", "/\n/x", "//evil.example", "/\\evil.example", "https://evil.example", "/ /x", "/\r\n/x"] {
+        for attack in [
+            "/\t/evil.example",
+            "/\n/x",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /x",
+            "/\r\n/x",
+        ] {
             assert_eq!(super::local_path(Some(attack)), "/", "{attack:?}");
         }
         assert_eq!(super::local_path(Some("/registry?q=Ma%C3%AFga&page=2")), "/registry?q=Ma%C3%AFga&page=2");
