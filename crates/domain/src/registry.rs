@@ -393,8 +393,8 @@ impl MovementInput {
         let from = parse_optional_location("from", &self.from, refs, &mut errors);
         let to = parse_optional_location("to", &self.to, refs, &mut errors);
         let country = blank_to_none(&self.country).and_then(|v| {
-            let code = v.to_ascii_uppercase();
-            if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) && code != "MLI" {
+            let code = v.trim().to_ascii_uppercase();
+            if isocountry::CountryCode::for_alpha3(&code).is_ok() && code != "MLI" {
                 Some(code)
             } else {
                 errors.push(FieldError::new(
@@ -490,6 +490,24 @@ mod tests {
         assert_eq!(h.members[0].relationship, Some(Relationship::Head));
         assert_eq!(h.movements[0].to.as_deref(), Some("ML070101"));
         assert_eq!(h.movements[0].cause, Some(Cause::ArmedConflict));
+    }
+
+    #[test]
+    fn countries_are_iso_3166_codes_other_than_mali() {
+        let abroad = |code: &str| {
+            let movement = MovementInput {
+                kind: "departure_abroad".into(),
+                date: "2024-02-01".into(),
+                country: Some(code.into()),
+                ..Default::default()
+            };
+            movement.parse(&Refs, today()).map(|m| m.country)
+        };
+        assert_eq!(abroad(" bfa ").unwrap().as_deref(), Some("BFA"));
+        for bad in ["XXX", "MLI", "BF", "ZZZ"] {
+            let errors = abroad(bad).unwrap_err();
+            assert!(errors.0.iter().any(|e| e.field == "country"), "{bad}");
+        }
     }
 
     #[test]
