@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Subcommand;
 use store::Actor;
 
@@ -8,7 +9,19 @@ use crate::Cli;
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check the audit log's hash chain: exit 1 and name the first bad row if it was altered.
-    Verify,
+    /// With checkpoints (files written by `audit checkpoint` and kept off this machine), also
+    /// check that the chain still passes through each: a rewritten chain is detected.
+    Verify {
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<std::path::PathBuf>,
+    },
+    /// Write the chain's head as a one-line checkpoint, to keep somewhere else (the country
+    /// office, a mail): whoever holds this database cannot rewrite the log past it unnoticed.
+    Checkpoint {
+        /// The file to write (must not exist); without it, the line is printed.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Print the latest audit rows.
     List {
         #[arg(long, default_value_t = 50)]
@@ -19,11 +32,44 @@ pub enum AuditCommand {
 pub fn run(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
     let store = super::open(cli)?;
     match cmd {
-        AuditCommand::Verify => {
-            let check = store.verify_audit()?;
+        AuditCommand::Checkpoint { output } => {
+            let line = store.audit_checkpoint()?.to_line();
+            match output {
+                Some(path) => {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(path)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes()))
+                        .with_context(|| format!("{}: cannot be written (it must not exist)", path.display()))?;
+                    println!("Checkpoint written to {}: keep a copy away from this machine.", path.display());
+                }
+                None => println!("{line}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify { checkpoints } => {
+            let mut points = Vec::new();
+            for path in checkpoints {
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("{}: cannot be read", path.display()))?;
+                let point = store::audit::Checkpoint::parse(&text).ok_or_else(|| {
+                    anyhow::anyhow!("{}: not a checkpoint written by `djoliba audit checkpoint`", path.display())
+                })?;
+                points.push(point);
+            }
+            let check = store.verify_audit_against(&points)?;
             match check.problem {
                 None => {
-                    println!("The audit log is intact: {} rows, every hash and link checked.", check.rows);
+                    println!(
+                        "The audit log is intact: {} rows, every hash and link checked{}.",
+                        check.rows,
+                        if points.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", through {} checkpoint(s)", points.len())
+                        }
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(problem) => {

@@ -432,3 +432,58 @@ fn cookie_authenticated_changes_need_the_csrf_header() {
     assert_eq!(send(Some(("x-csrf-token", web::ui::csrf_for(&session))), true), StatusCode::OK);
     assert_eq!(send(None, false), StatusCode::OK, "a bearer token needs no CSRF header");
 }
+
+/// Whoever holds the file could delete a user's rows, re-chain the rest, and `audit verify`
+/// said intact: a checkpoint kept elsewhere detects the rewrite.
+#[test]
+fn a_rewritten_audit_chain_is_detected_by_a_checkpoint_kept_elsewhere() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        for n in 0..3 {
+            let input = household(&format!("HH-AU{n}")).parse(store.gazetteer.as_ref(), store.today()).unwrap();
+            store.register_household(&clerk, &input).unwrap();
+        }
+        let checkpoint = store.audit_checkpoint().unwrap();
+        let line = checkpoint.to_line();
+        assert_eq!(store::audit::Checkpoint::parse(&line), Some(checkpoint.clone()));
+        // The attacker removes the clerk's rows and re-chains what is left, head included.
+        store
+            .db
+            .write(|tx| {
+                tx.execute("DELETE FROM audit_log WHERE actor_id = $1", store::params![clerk.user_id.as_str()])?;
+                let rows = tx.query(
+                    "SELECT seq, at, actor_id, actor_name, action, entity, entity_id, detail FROM audit_log ORDER BY seq",
+                    store::params![],
+                )?;
+                tx.execute("DELETE FROM audit_log", store::params![])?;
+                let mut prev = "genesis".to_string();
+                for (i, r) in rows.iter().enumerate() {
+                    let seq = (i + 1) as i64;
+                    let parts = [
+                        prev.clone(),
+                        seq.to_string(),
+                        r.int(1).to_string(),
+                        r.text(2),
+                        r.text(3),
+                        r.text(4),
+                        r.text(5),
+                        r.text(6),
+                        r.text(7),
+                    ];
+                    let hash = store::auth::token_hash(&format!("{}\0", parts.join("\0")));
+                    tx.execute(
+                        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        store::params![seq, r.int(1), r.text(2), r.text(3), r.text(4), r.text(5), r.text(6), r.text(7), prev.as_str(), hash.as_str()],
+                    )?;
+                    prev = hash;
+                }
+                tx.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", store::params![rows.len() as i64, prev.as_str()])?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.verify_audit().unwrap().problem, None, "{}: the rewrite fools the chain alone", t.backend);
+        let problem = store.verify_audit_against(&[checkpoint]).unwrap().problem.expect("detected");
+        assert!(problem.contains("rewritten") || problem.contains("gone"), "{}: {problem}", t.backend);
+    }
+}
