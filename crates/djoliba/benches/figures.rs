@@ -3,6 +3,7 @@
 //! when `DJOLIBA_TEST_POSTGRES_URL` names a server, e.g. under `scripts/with-postgres`), then:
 //! the first stock query (loading and computing every timeline), stock at admin 2 for
 //! arbitrary dates, and flows for a quarter, on the computed (cached) registry.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 use std::time::Instant;
 

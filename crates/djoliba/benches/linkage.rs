@@ -4,6 +4,7 @@
 //! `LINKAGE_SCALES=2000000` picks others. `LINKAGE_PROBE=1000000` instead times the check of
 //! single registrations against an indexed registry of that size. The `djoliba linkage dedup`
 //! command measures the batch with CSV reading and writing (see the README).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 use std::time::Instant;
 

@@ -5,6 +5,7 @@
 //! `cargo bench -p djoliba --bench registry` (100,000 households, 500,000 people, 300,000
 //! movements). `DJOLIBA_BENCH_HOUSEHOLDS=10000` for a quicker run. Needs `sqlite3` on the PATH
 //! for the comparison. Peak memory is the child process's VmHWM from /proc.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

@@ -519,30 +519,105 @@ pub fn suppress_stock(stock: &mut Stock, threshold: u64) {
     }
 }
 
-/// Disclosure control of flows: counts and origin–destination cells of fewer than
-/// `threshold` people (but not zero) are suppressed, and so are the per-kind entries of the
-/// stock-and-flow accounts.
+/// Disclosure control of flows. Counts and origin–destination cells of fewer than `threshold`
+/// people (but not zero) are suppressed, and the tables of one page are kept consistent so
+/// that no hidden count can be recomputed from the others:
+/// - a kind hidden in the counts is hidden in the group's account too, and the other way round;
+/// - in an account, a small stock is hidden; when any entry by kind is hidden, the inflow and
+///   outflow totals are hidden (else a total minus the shown entries gives it back), and at
+///   least two entries are (else stock(end) − stock(start) + outflows − inflows does);
+/// - within a group and kind, a single hidden origin–destination cell takes a second one
+///   with it (else the kind's count minus the shown cells gives it back).
 pub fn suppress_flows(flows: &mut Flows, threshold: u64) {
     if threshold <= 1 {
         return;
     }
     let small = |n: u64| n > 0 && n < threshold;
+    // (group, kind) pairs hidden anywhere.
+    let mut hidden_kinds: std::collections::BTreeSet<(String, String)> = Default::default();
+    for count in &flows.counts {
+        if small(count.individuals) || (count.households > 0 && count.households < threshold) {
+            hidden_kinds.insert((count.population_group.clone(), count.kind.as_str().to_string()));
+        }
+    }
+    for account in &mut flows.accounts {
+        let group = account.population_group.clone();
+        for (side, entries) in [("inflows", &account.inflows_by_kind), ("outflows", &account.outflows_by_kind)] {
+            for (kind, n) in entries {
+                if small(*n) || hidden_kinds.contains(&(group.clone(), kind.clone())) {
+                    account.hidden.insert(format!("{side}.{kind}"));
+                }
+            }
+        }
+        let hidden_entries = account.hidden.len();
+        if hidden_entries == 1 {
+            // A second entry, the smallest shown non-zero one of either side.
+            let partner = [("inflows", &account.inflows_by_kind), ("outflows", &account.outflows_by_kind)]
+                .into_iter()
+                .flat_map(|(side, entries)| entries.iter().map(move |(k, n)| (*n, format!("{side}.{k}"))))
+                .filter(|(n, key)| *n > 0 && !account.hidden.contains(key))
+                .min();
+            if let Some((_, key)) = partner {
+                account.hidden.insert(key);
+            } else {
+                // Nothing to pair it with: the stocks would give it back.
+                account.hidden.extend(["stock_start".to_string(), "stock_end".to_string()]);
+            }
+        }
+        if hidden_entries > 0 {
+            account.hidden.extend(["inflows".to_string(), "outflows".to_string()]);
+        }
+        if small(account.stock_start) {
+            account.hidden.insert("stock_start".into());
+        }
+        if small(account.stock_end) {
+            account.hidden.insert("stock_end".into());
+        }
+        for key in account.hidden.clone() {
+            match key.split_once('.') {
+                Some(("inflows", kind)) => {
+                    account.inflows_by_kind.insert(kind.to_string(), 0);
+                    hidden_kinds.insert((group.clone(), kind.to_string()));
+                }
+                Some(("outflows", kind)) => {
+                    account.outflows_by_kind.insert(kind.to_string(), 0);
+                    hidden_kinds.insert((group.clone(), kind.to_string()));
+                }
+                _ => match key.as_str() {
+                    "stock_start" => account.stock_start = 0,
+                    "stock_end" => account.stock_end = 0,
+                    "inflows" => account.inflows = 0,
+                    "outflows" => account.outflows = 0,
+                    _ => {}
+                },
+            }
+        }
+    }
     for count in &mut flows.counts {
-        if small(count.individuals) {
+        if hidden_kinds.contains(&(count.population_group.clone(), count.kind.as_str().to_string())) {
             count.individuals = 0;
             count.households = 0;
             count.suppressed = true;
         }
     }
-    for cell in &mut flows.matrix {
-        if small(cell.individuals) {
-            cell.individuals = 0;
-            cell.suppressed = true;
-        }
+    let mut by_kind: BTreeMap<(String, FlowKind), Vec<usize>> = BTreeMap::new();
+    for (i, cell) in flows.matrix.iter().enumerate() {
+        by_kind.entry((cell.population_group.clone(), cell.kind)).or_default().push(i);
     }
-    for account in &mut flows.accounts {
-        account.inflows_by_kind.retain(|_, n| !small(*n));
-        account.outflows_by_kind.retain(|_, n| !small(*n));
+    for cells in by_kind.values() {
+        let mut hidden: Vec<usize> = cells.iter().copied().filter(|i| small(flows.matrix[*i].individuals)).collect();
+        if hidden.len() == 1 {
+            let partner = cells
+                .iter()
+                .copied()
+                .filter(|i| !hidden.contains(i) && flows.matrix[*i].individuals > 0)
+                .min_by_key(|i| (flows.matrix[*i].individuals, *i));
+            hidden.extend(partner);
+        }
+        for i in hidden {
+            flows.matrix[i].individuals = 0;
+            flows.matrix[i].suppressed = true;
+        }
     }
 }
 
@@ -659,6 +734,16 @@ pub struct StockAndFlow {
     /// Inflows and outflows by kind (displacement, birth, solution, death…).
     pub inflows_by_kind: BTreeMap<String, u64>,
     pub outflows_by_kind: BTreeMap<String, u64>,
+    /// What disclosure control hid (read 0): `stock_start`, `inflows`, `outflows`,
+    /// `stock_end`, and `inflows.KIND` / `outflows.KIND` for entries by kind.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub hidden: std::collections::BTreeSet<String>,
+}
+
+impl StockAndFlow {
+    pub fn is_hidden(&self, field: &str) -> bool {
+        self.hidden.contains(field)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -780,6 +865,7 @@ impl FlowTally {
                     population_group,
                     inflows_by_kind,
                     outflows_by_kind,
+                    hidden: Default::default(),
                 })
                 .collect(),
         }
@@ -1370,5 +1456,91 @@ mod index_agrees {
             let to = date + chrono::Duration::days(length);
             prop_assert_eq!(index.flows(date, to, level, None), flows(&computed, date, to, level, None));
         }
+    }
+}
+
+#[cfg(test)]
+mod disclosure_tests {
+    use super::*;
+
+    fn account(inflows: &[(&str, u64)], outflows: &[(&str, u64)], start: u64) -> StockAndFlow {
+        let inflows_by_kind: BTreeMap<String, u64> = inflows.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+        let outflows_by_kind: BTreeMap<String, u64> = outflows.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+        let (i, o): (u64, u64) = (inflows_by_kind.values().sum(), outflows_by_kind.values().sum());
+        StockAndFlow {
+            population_group: "IDP".into(),
+            stock_start: start,
+            inflows: i,
+            outflows: o,
+            stock_end: start + i - o,
+            inflows_by_kind,
+            outflows_by_kind,
+            hidden: Default::default(),
+        }
+    }
+
+    /// What a reader sees of an account: the published numbers, `None` where hidden.
+    fn recoverable(a: &StockAndFlow) -> bool {
+        // One equation holds between the published numbers: end = start + Σin − Σout. A hidden
+        // entry is recovered when it is the only unknown in it.
+        let unknowns = a.hidden.len();
+        unknowns == 1
+    }
+
+    #[test]
+    fn an_account_never_gives_back_a_hidden_count() {
+        let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        for (inflows, outflows) in [
+            (vec![("birth", 3), ("displacement", 120)], vec![("solution", 40)]),
+            (vec![("birth", 3)], vec![]),
+            (vec![("birth", 2), ("displacement", 4)], vec![("death", 1)]),
+            (vec![("displacement", 90)], vec![("death", 2), ("solution", 60)]),
+        ] {
+            let mut flows = Flows {
+                from: day,
+                to: day,
+                counts: Vec::new(),
+                matrix: Vec::new(),
+                accounts: vec![account(&inflows, &outflows, 5_000)],
+            };
+            suppress_flows(&mut flows, 5);
+            let a = &flows.accounts[0];
+            assert!(!recoverable(a), "{:?}", a.hidden);
+            let small: Vec<String> = inflows
+                .iter()
+                .map(|(k, n)| (format!("inflows.{k}"), *n))
+                .chain(outflows.iter().map(|(k, n)| (format!("outflows.{k}"), *n)))
+                .filter(|(_, n)| *n < 5)
+                .map(|(k, _)| k)
+                .collect();
+            for key in &small {
+                assert!(a.is_hidden(key), "{key} shown");
+                assert!(a.is_hidden("inflows") && a.is_hidden("outflows"), "totals would give {key} back");
+            }
+            if small.is_empty() {
+                assert!(a.hidden.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_count_hidden_in_one_table_is_hidden_in_the_other() {
+        let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let mut flows = Flows {
+            from: day,
+            to: day,
+            counts: vec![FlowCount {
+                population_group: "IDP".into(),
+                kind: FlowKind::Birth,
+                individuals: 3,
+                households: 3,
+                suppressed: false,
+            }],
+            matrix: Vec::new(),
+            accounts: vec![account(&[("birth", 3), ("displacement", 300)], &[("solution", 50)], 9_000)],
+        };
+        suppress_flows(&mut flows, 5);
+        assert!(flows.counts[0].suppressed);
+        assert_eq!(flows.accounts[0].inflows_by_kind["birth"], 0);
     }
 }

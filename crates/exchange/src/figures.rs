@@ -238,10 +238,10 @@ pub fn flow_tables(report: &FlowsReport, gazetteer: &Gazetteer) -> Vec<HxlTable>
                     f.from.to_string(),
                     f.to.to_string(),
                     a.population_group.clone(),
-                    a.stock_start.to_string(),
-                    a.inflows.to_string(),
-                    a.outflows.to_string(),
-                    a.stock_end.to_string(),
+                    blank_if(a.is_hidden("stock_start"), a.stock_start),
+                    blank_if(a.is_hidden("inflows"), a.inflows),
+                    blank_if(a.is_hidden("outflows"), a.outflows),
+                    blank_if(a.is_hidden("stock_end"), a.stock_end),
                 ]
             })
             .collect(),

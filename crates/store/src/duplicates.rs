@@ -198,7 +198,7 @@ impl Store {
             let index = Index::build(inputs, &linkage::Config::default());
             *cache = Some(CachedIndex { scope: scope_sql, loaded_until: newest, index });
         }
-        let cached = cache.as_mut().expect("just filled");
+        let Some(cached) = cache.as_mut() else { return Err(StoreError::Database("linkage index missing".into())) };
         // People registered since the index was built join it without a rebuild.
         let (added, newest) = self.db.read(|tx| self.people_for_linkage(tx, actor, &cached.loaded_until))?;
         for input in &added {
@@ -260,7 +260,7 @@ impl Store {
         }
         let mut sure: Vec<(String, String)> = Vec::new();
         for members in clusters.values().filter(|m| m.len() > 1) {
-            let keep = members.iter().min_by(|a, b| ids[**a].cmp(&ids[**b])).copied().expect("non-empty");
+            let Some(keep) = members.iter().min_by(|a, b| ids[**a].cmp(&ids[**b])).copied() else { continue };
             for m in members.iter().filter(|m| **m != keep) {
                 sure.push((ids[keep].clone(), ids[*m].clone()));
             }

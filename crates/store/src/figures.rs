@@ -455,12 +455,19 @@ impl Store {
         if let Some(threshold) = disclosure_threshold {
             figures::suppress_stock(&mut stock, threshold);
         }
+        // The note's count is a published count too: below the threshold, it reads 0 for
+        // readers under disclosure control.
+        let without = computed.idp_without_displacement;
+        let without = match disclosure_threshold {
+            Some(threshold) if without < threshold => 0,
+            _ => without,
+        };
         Ok(StockReport {
             as_of,
             level,
             stock,
             population_group: group,
-            idp_households_without_displacement: computed.idp_without_displacement,
+            idp_households_without_displacement: without,
             disclosure_threshold,
             stale,
         })

@@ -2,6 +2,9 @@
 //! is slow on two cores). The conformance scenarios run on SQLite always, and on PostgreSQL
 //! too when `DJOLIBA_TEST_POSTGRES_URL` names a server (`.ci/run` starts a throwaway one).
 
+// Test code may panic on what it does not expect: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod attacks;
 mod cli;

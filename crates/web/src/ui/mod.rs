@@ -293,6 +293,7 @@ pub fn page_headers(response: &mut Response) {
 }
 
 /// A random token for the sign-in form's double-submit cookie.
+#[allow(clippy::expect_used)] // without the system's randomness no token is safe: better stop
 pub fn random_token() -> String {
     store::auth::random_hex(32).expect("the operating system provides randomness")
 }

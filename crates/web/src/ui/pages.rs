@@ -77,25 +77,6 @@ pub(crate) fn local_path(next: Option<&str>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn next_stays_on_this_site() {
-        for attack in [
-            "/\t/evil.example",
-            "/\n/x",
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "/ /x",
-            "/\r\n/x",
-        ] {
-            assert_eq!(super::local_path(Some(attack)), "/", "{attack:?}");
-        }
-        assert_eq!(super::local_path(Some("/registry?q=Ma%C3%AFga&page=2")), "/registry?q=Ma%C3%AFga&page=2");
-    }
-}
-
 fn login_cookie_header(token: &str) -> String {
     format!("{LOGIN_CSRF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600")
 }
@@ -275,7 +256,9 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         Err(error) => return c.error(error),
     };
     let gazetteer = &state.store.gazetteer;
-    let current = &stocks.last().expect("today is always computed").1;
+    let Some((_, current)) = stocks.last() else {
+        return c.error(store::StoreError::Database("no figures were computed for the dashboard".into()));
+    };
     let (individuals, households) = totals_by_group(&current.stock);
     let mut codes: Vec<&String> = individuals.keys().collect();
     codes.sort_by_key(|code| (std::cmp::Reverse(individuals[*code]), (*code).clone()));
@@ -318,31 +301,36 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         .flows
         .counts
         .iter()
-        .filter(|f| f.individuals > 0)
+        .filter(|f| f.individuals > 0 || f.suppressed)
         .map(|f| FlowRow {
             group: f.population_group.clone(),
             kind: c.label(f.kind.as_str()),
-            individuals: c.num(f.individuals),
-            households: c.num(f.households),
+            individuals: if f.suppressed { "•".into() } else { c.num(f.individuals) },
+            households: if f.suppressed { "•".into() } else { c.num(f.households) },
         })
         .collect();
     let accounts = flows
         .flows
         .accounts
         .iter()
-        .map(|a| AccountRow {
-            group: c.label(&a.population_group),
-            start: c.num(a.stock_start),
-            inflows: c.num(a.inflows),
-            outflows: c.num(a.outflows),
-            end: c.num(a.stock_end),
+        .map(|a| {
+            // A hidden figure shows as •, never as 0.
+            let shown = |field: &str, n: u64| if a.is_hidden(field) { "•".to_string() } else { c.num(n) };
+            AccountRow {
+                group: c.label(&a.population_group),
+                start: shown("stock_start", a.stock_start),
+                inflows: shown("inflows", a.inflows),
+                outflows: shown("outflows", a.outflows),
+                end: shown("stock_end", a.stock_end),
+            }
         })
         .collect();
     let mut matrix = flows.flows.matrix.clone();
     matrix.sort_by_key(|m| std::cmp::Reverse(m.individuals));
     let pairs = matrix
         .iter()
-        .filter(|m| m.origin != m.destination)
+        // A hidden cell is no route to show: its presence alone would tell a small flow.
+        .filter(|m| m.origin != m.destination && !m.suppressed && m.individuals > 0)
         .take(10)
         .map(|m| PairRow {
             origin: gazetteer.get(&m.origin).map(|l| l.name.clone()).unwrap_or_else(|| m.origin.clone()),
@@ -1969,5 +1957,24 @@ pub async fn run_duplicates(
     match blocking(&state, move |store| store.run_duplicate_detection(&who)).await {
         Ok(report) => duplicates_page(&state, c, actor, "pending".into(), Some(report)).await,
         Err(error) => c.error(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_on_this_site() {
+        for attack in [
+            "/\t/evil.example",
+            "/\n/x",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /x",
+            "/\r\n/x",
+        ] {
+            assert_eq!(super::local_path(Some(attack)), "/", "{attack:?}");
+        }
+        assert_eq!(super::local_path(Some("/registry?q=Ma%C3%AFga&page=2")), "/registry?q=Ma%C3%AFga&page=2");
     }
 }
