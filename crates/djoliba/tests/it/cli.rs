@@ -243,6 +243,19 @@ fn an_encrypted_backup_reveals_nothing_and_restores_with_its_passphrase() {
         "no plain copy left behind"
     );
 
+    // A damaged copy (a USB key pulled out mid-write) names the file and what to do.
+    let damaged = dir.path().join("damaged.sqlite.age");
+    std::fs::write(&damaged, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let cut = djoliba(&dir.path().join("elsewhere"))
+        .args(["restore"])
+        .arg(&damaged)
+        .env("DJOLIBA_BACKUP_PASSPHRASE", passphrase)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&cut.stderr);
+    assert!(!cut.status.success());
+    assert!(said.contains("damaged.sqlite.age") && said.contains("restore another copy"), "{said}");
+
     let office = dir.path().join("office");
     let wrong = djoliba(&office)
         .args(["restore"])
