@@ -30,7 +30,7 @@ pub enum AuditCommand {
 }
 
 pub fn run(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
-    let store = super::open(cli)?;
+    let store = super::open_existing(cli)?;
     match cmd {
         AuditCommand::Checkpoint { output } => {
             let line = store.audit_checkpoint()?.to_line();

@@ -88,7 +88,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let store = super::open(cli)?;
+    let store = super::open_existing(cli)?;
     let output = match &args.output {
         Some(path) => path.clone(),
         None => {

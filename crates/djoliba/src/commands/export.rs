@@ -24,7 +24,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         None if args.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) => "xlsx".into(),
         None => "csv".into(),
     };
-    let store = super::open(cli)?;
+    let store = super::open_existing(cli)?;
     let tables = exchange::export::registry_tables(&store, &Actor::system())?;
     match format.as_str() {
         "xlsx" => {

@@ -41,7 +41,7 @@ pub struct Args {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
-    let store = super::open(cli)?;
+    let store = super::open_existing(cli)?;
     store.set_disclosure_threshold(args.disclosure_threshold);
     // A public export is what a viewer gets: aggregates with disclosure control.
     let actor = if args.public { Actor { role: domain::Role::Viewer, ..Actor::system() } } else { Actor::system() };

@@ -27,6 +27,26 @@ pub fn target(cli: &Cli) -> anyhow::Result<Target> {
     }
 }
 
+/// Opens the database for a command that only reads or copies it: a data folder without one is
+/// an error (answering from a new, empty database would look as if all were well).
+pub fn open_existing(cli: &Cli) -> anyhow::Result<Store> {
+    if let Target::Sqlite { path, create: true } = target(cli)? {
+        if !path.exists() {
+            let demo = cli.data_dir.with_file_name(format!(
+                "{}-demo",
+                cli.data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            ));
+            let hint = if demo.join("djoliba.sqlite").exists() {
+                format!("; the demo's database is in {} (add --data-dir {})", demo.display(), demo.display())
+            } else {
+                "; start Djoliba once with `djoliba serve`, or name the folder with --data-dir".to_string()
+            };
+            anyhow::bail!("there is no Djoliba database in {}{hint}", cli.data_dir.display());
+        }
+    }
+    open(cli)
+}
+
 /// Opens the database, applying pending migrations (with a backup first on SQLite).
 pub fn open(cli: &Cli) -> anyhow::Result<Store> {
     let target = target(cli)?;

@@ -8,8 +8,9 @@ use crate::Cli;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Address to listen on; port 0 picks a free port (the address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on (ADDRESS:PORT, or a port alone for 127.0.0.1); port 0 picks a free
+    /// port (the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_address)]
     pub listen: SocketAddr,
     /// Run the demo operation: synthetic data in its own folder (DATA_DIR-demo), marked as demo.
     #[arg(long)]
@@ -18,6 +19,16 @@ pub struct Args {
     /// second count that would give them away. 1 turns it off.
     #[arg(long, env = "DJOLIBA_DISCLOSURE_THRESHOLD", default_value_t = store::DEFAULT_DISCLOSURE_THRESHOLD)]
     pub disclosure_threshold: u64,
+}
+
+/// `8081` means 127.0.0.1:8081: the address stays local unless one is named.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an address: expected ADDRESS:PORT (127.0.0.1:8080) or a port"))
 }
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {

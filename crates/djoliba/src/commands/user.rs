@@ -55,7 +55,7 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 }
 
 pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
-    let store = super::open(cli)?;
+    let store = if matches!(cmd, UserCommand::List) { super::open_existing(cli)? } else { super::open(cli)? };
     let system = Actor::system();
     match cmd {
         UserCommand::Add { username, role, organisation, password_stdin, regions } => {

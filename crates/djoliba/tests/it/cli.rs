@@ -45,6 +45,41 @@ fn serve_prints_the_bound_address_and_answers() {
     assert!(response.contains("\"database\":\"sqlite\""), "{response}");
 }
 
+/// `serve` on a port in use created the database and printed the one-time password before
+/// failing; a bare port was refused.
+#[test]
+fn serve_checks_its_port_before_creating_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = djoliba(dir.path()).args(["serve", "--listen", &port]).output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(said.contains(&format!("127.0.0.1:{port}")) && said.contains("--listen"), "{said}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
+}
+
+/// Reading commands on a folder without a database created an empty one and answered as if
+/// all were well.
+#[test]
+fn reading_commands_say_there_is_no_database_and_create_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("djoliba-data");
+    for args in [
+        vec!["figures", "--as-of", "2024-06-30", "--level", "1"],
+        vec!["export", "--format", "csv", "--output", "out"],
+        vec!["audit", "verify"],
+        vec!["user", "list"],
+        vec!["backup"],
+    ] {
+        let output = djoliba(&folder).args(&args).current_dir(dir.path()).output().unwrap();
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(said.contains("there is no Djoliba database in"), "{args:?}: {said}");
+        assert!(!folder.join("djoliba.sqlite").exists(), "{args:?} created a database");
+    }
+}
+
 #[test]
 fn a_mistyped_database_url_is_an_error_not_a_new_database() {
     let dir = tempfile::tempdir().unwrap();
