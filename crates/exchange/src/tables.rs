@@ -41,6 +41,11 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table with its headers normalised for lookup.
+    fn new(source: String, raw_headers: Vec<String>, rows: Vec<(usize, csv::StringRecord)>) -> Table {
+        Table { source, headers: raw_headers.iter().map(|h| normalise_header(h)).collect(), raw_headers, rows }
+    }
+
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
@@ -197,12 +202,7 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
         }
         rows.push((row, cells));
     }
-    Ok(Table {
-        source: name.into(),
-        headers: raw_headers.iter().map(|h| normalise_header(h)).collect(),
-        raw_headers,
-        rows,
-    })
+    Ok(Table::new(name.into(), raw_headers, rows))
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -338,12 +338,7 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
         };
         let raw_headers = dense(header);
         let rows = rows_iter.map(|(row, values)| (row as usize + 1, csv::StringRecord::from(dense(values)))).collect();
-        tables.push(Table {
-            source,
-            headers: raw_headers.iter().map(|h| normalise_header(h)).collect(),
-            raw_headers,
-            rows,
-        });
+        tables.push(Table::new(source, raw_headers, rows));
     }
     if tables.is_empty() {
         return Err(no_sheet(name));
@@ -386,12 +381,7 @@ fn read_other_workbook(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError
             }
             rows.push((first_row + i + 1, csv::StringRecord::from(cells)));
         }
-        tables.push(Table {
-            source: format!("{name}#{sheet}"),
-            headers: raw_headers.iter().map(|h| normalise_header(h)).collect(),
-            raw_headers,
-            rows,
-        });
+        tables.push(Table::new(format!("{name}#{sheet}"), raw_headers, rows));
     }
     if tables.is_empty() {
         return Err(no_sheet(name));

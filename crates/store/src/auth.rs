@@ -414,6 +414,11 @@ impl Store {
             if row.is_none() {
                 return Ok((None, false));
             }
+            // Attempts older than the window count no more: the table stays small.
+            tx.execute(
+                "DELETE FROM sign_in_attempts WHERE username = $1 AND at <= $2",
+                params![&username, now - SIGN_IN_WINDOW_MS],
+            )?;
             let failures = tx.query_int(
                 "SELECT COUNT(*) FROM sign_in_attempts WHERE username = $1 AND source = $2 AND at > $3 AND failed = 1",
                 params![&username, &source, now - SIGN_IN_WINDOW_MS],

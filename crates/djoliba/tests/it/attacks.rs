@@ -292,6 +292,12 @@ fn stalled_connections_neither_pile_up_nor_block_the_server() {
         assert!(closed_within(s, Duration::from_secs(3)), "a stalled connection is closed");
     }
     assert!(started.elapsed() < Duration::from_secs(3));
+    // A kept-alive connection that goes quiet after its answer is closed too.
+    let mut idle = std::net::TcpStream::connect(address).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = [0u8; 4096];
+    assert!(idle.read(&mut first).unwrap() > 0);
+    assert!(closed_within(&mut idle, Duration::from_secs(3)), "an idle kept-alive connection is closed");
     let mut client = std::net::TcpStream::connect(address).unwrap();
     client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
