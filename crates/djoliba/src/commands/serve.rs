@@ -41,7 +41,13 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     })?;
     listener.set_nonblocking(true)?;
     let store = if args.demo {
-        if cli.database_url.is_some() {
+        if let Some(url) = &cli.database_url {
+            let from_environment = std::env::var("DATABASE_URL").is_ok_and(|v| &v == url);
+            if from_environment {
+                anyhow::bail!(
+                    "the demo runs on its own SQLite database, but DATABASE_URL is set in the environment: unset it (env -u DATABASE_URL djoliba serve --demo)"
+                );
+            }
             anyhow::bail!("the demo runs on its own SQLite database: leave out --database-url with --demo");
         }
         let name =

@@ -59,6 +59,18 @@ fn serve_checks_its_port_before_creating_anything() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
 }
 
+#[test]
+fn the_demo_names_a_database_url_set_in_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = djoliba(dir.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", "postgres://someone@localhost/registry")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL is set in the environment"));
+}
+
 /// Reading commands on a folder without a database created an empty one and answered as if
 /// all were well.
 #[test]
