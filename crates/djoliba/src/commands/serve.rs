@@ -77,7 +77,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write the first password to {}", file.display()))?;
         store.create_user(&Actor::system(), "admin", domain::Role::Admin, None, &password)?;
         println!("First start: created the administrator \"admin\"; its password is in {}", file.display());
-        println!("(readable by this account only: sign in, change it under \"My account\", then delete the file)");
+        println!("(readable by this account only: sign in, change it under \"Mon compte / My account\", then delete the file)");
     }
     store.set_disclosure_threshold(args.disclosure_threshold);
     // A page never waits a minute for figures being recounted after a change on a large

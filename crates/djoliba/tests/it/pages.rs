@@ -344,3 +344,61 @@ async fn a_likely_duplicate_is_shown_before_saving_and_can_be_reviewed() {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_user_changes_their_own_password_in_french() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let cookie = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get("/account", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Changer de mot de passe"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let send = |current: &str, new: &str, again: &str| {
+        format!(
+            "csrf={csrf}&current_password={}&new_password={}&confirm_password={}",
+            current.replace(' ', "+"),
+            new.replace(' ', "+"),
+            again.replace(' ', "+")
+        )
+    };
+    let wrong = site
+        .send(
+            Method::POST,
+            "/account/password",
+            Some(&cookie),
+            Some(&send("not it", "blue kettle river 8", "blue kettle river 8")),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("votre mot de passe actuel"), "{}", wrong.body);
+    let weak = site
+        .send(
+            Method::POST,
+            "/account/password",
+            Some(&cookie),
+            Some(&send("correct horse battery", "password12", "password12")),
+        )
+        .await;
+    assert!(weak.body.contains("ni courant ni facile à deviner"), "{}", weak.body);
+    let mismatch = site
+        .send(
+            Method::POST,
+            "/account/password",
+            Some(&cookie),
+            Some(&send("correct horse battery", "blue kettle river 8", "blue kettle river 9")),
+        )
+        .await;
+    assert!(mismatch.body.contains("deux fois le même nouveau mot de passe"), "{}", mismatch.body);
+    let done = site
+        .send(
+            Method::POST,
+            "/account/password",
+            Some(&cookie),
+            Some(&send("correct horse battery", "blue kettle river 8", "blue kettle river 8")),
+        )
+        .await;
+    assert_eq!((done.status, done.location.as_str()), (StatusCode::SEE_OTHER, "/login?changed=1"));
+    assert_eq!(site.get("/account", &cookie).await.status, StatusCode::SEE_OTHER, "the old session ended");
+    site.sign_in(&clerk.username, "blue kettle river 8").await;
+}

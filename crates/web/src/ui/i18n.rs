@@ -86,12 +86,20 @@ messages! {
     nav_import: "Importer", "Import";
     nav_figures: "Chiffres", "Figures";
     nav_admin: "Administration", "Administration";
+    nav_account: "Mon compte", "My account";
+    account_title: "Mon compte", "My account";
+    change_password: "Changer de mot de passe", "Change password";
+    current_password: "Mot de passe actuel", "Current password";
+    new_password: "Nouveau mot de passe", "New password";
+    confirm_password: "Nouveau mot de passe, encore", "New password, again";
+    password_advice: "Au moins 10 caractères, ni courant ni facile à deviner : quelques mots sans rapport entre eux conviennent. Vos sessions se ferment ; reconnectez-vous ensuite.", "At least 10 characters, not common or easy to guess: a few unrelated words work well. Your sessions end; sign in again afterwards.";
+    password_changed: "Mot de passe changé : connectez-vous avec le nouveau.", "Password changed: sign in with the new one.";
     sign_in: "Se connecter", "Sign in";
     sign_out: "Se déconnecter", "Sign out";
     signed_in_as: "Connecté·e :", "Signed in as";
     username: "Identifiant", "Username";
     password: "Mot de passe", "Password";
-    sign_in_failed: "Identifiant inconnu ou mot de passe erroné (après 5 échecs, le compte est bloqué 15 minutes).", "Unknown user or wrong password (after 5 failures the account is locked for 15 minutes).";
+    sign_in_failed: "Identifiant inconnu ou mot de passe erroné (après 5 échecs depuis cet ordinateur, il est bloqué 15 minutes pour ce compte).", "Unknown user or wrong password (after 5 failures from this computer, it is locked out of the account for 15 minutes).";
     session_expired: "Votre session a expiré ou le formulaire est périmé : veuillez recommencer.", "Your session expired or the form is stale: please try again.";
     language: "Langue", "Language";
     switch_language: "English", "Français";
@@ -454,6 +462,17 @@ pub fn expected(lang: Lang, text: &str) -> String {
             "an ISO 3166-1 alpha-3 code of a country other than Mali, e.g. BFA, NER, MRT",
             "le code ISO 3166-1 alpha-3 d'un pays autre que le Mali, p. ex. BFA, NER, MRT",
         ),
+        (
+            "a password of at least 10 characters that is not common or easy to guess (a few unrelated words work well)",
+            "un mot de passe d'au moins 10 caractères, ni courant ni facile à deviner (quelques mots sans rapport entre eux conviennent)",
+        ),
+        ("your current password", "votre mot de passe actuel"),
+        ("a new password, not the current one", "un nouveau mot de passe, différent de l'actuel"),
+        ("the same new password twice", "deux fois le même nouveau mot de passe"),
+        (
+            "a household number free in your organisation: this one is used by a household outside your régions",
+            "un numéro de ménage libre dans votre organisation : celui-ci est utilisé par un ménage hors de vos régions",
+        ),
         ("a value", "une valeur"),
     ];
     if let Some((_, fr)) = EXACT.iter().find(|(en, _)| *en == text) {
@@ -472,6 +491,8 @@ pub fn expected(lang: Lang, text: &str) -> String {
         ("the cause of the ", "la cause de l'événement : "),
         ("the member concerned: ", "le membre concerné : "),
         ("the member's external_id: ", "l'identifiant du membre : "),
+        ("a place in your régions (", "un lieu de vos régions ("),
+        ("one column ", "une seule colonne "),
         ("a P-code of the COD-AB 2021-12-20 gazetteer", "un P-code du répertoire COD-AB du 2021-12-20"),
         ("an admin level", "un niveau administratif"),
         ("a level: ", "un niveau : "),
@@ -491,6 +512,12 @@ pub fn expected(lang: Lang, text: &str) -> String {
                 (" concerns one person", " concerne une seule personne"),
                 ("1 (région), 2 (cercle) or 3 (commune)", "1 (région), 2 (cercle) ou 3 (commune)"),
                 ("3 (commune) or 4 (site)", "3 (commune) ou 4 (site)"),
+                ("): the household would leave your sight", ") : le ménage sortirait de votre vue"),
+                (": columns ", " : les colonnes "),
+                (
+                    " both read as it; remove or rename one",
+                    " se lisent toutes deux ainsi ; supprimez ou renommez l'une d'elles",
+                ),
             ]
             .iter()
             .fold(rest.to_string(), |text, (en, fr)| text.replace(en, fr));
@@ -504,6 +531,20 @@ pub fn expected(lang: Lang, text: &str) -> String {
 mod tests {
     use super::*;
     use domain::codes::*;
+
+    #[test]
+    fn the_new_security_messages_read_in_french() {
+        for (en, fr) in [
+            ("a place in your régions (ML07): the household would leave your sight", "un lieu de vos régions (ML07) : le ménage sortirait de votre vue"),
+            ("your current password", "votre mot de passe actuel"),
+            (
+                "one column registration_date: columns C and E both read as it; remove or rename one",
+                "une seule colonne registration_date : les colonnes C et E se lisent toutes deux ainsi ; supprimez ou renommez l'une d'elles",
+            ),
+        ] {
+            assert_eq!(expected(Lang::Fr, en), fr);
+        }
+    }
 
     #[test]
     fn every_code_has_a_label_in_both_languages() {

@@ -8,6 +8,7 @@
 //! - pages call the same store functions as the API, so scope, redaction and audit are the
 //!   data layer's, not the page's.
 
+mod account;
 pub mod charts;
 pub mod i18n;
 mod pages;
@@ -213,6 +214,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
         p if p.starts_with("/admin") => "admin",
+        p if p.starts_with("/account") => "account",
         _ => "",
     }
 }
@@ -254,6 +256,8 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/login", Public, get(login_form))
         .add(Method::POST, "/login", Public, post(login))
         .add(Method::POST, "/logout", SignedIn, post(logout))
+        .add(Method::GET, "/account", SignedIn, get(account::page))
+        .add(Method::POST, "/account/password", SignedIn, post(account::change_password))
         .add(Method::GET, "/lang/{code}", Public, get(switch_language))
         .add(Method::GET, "/households", Records, get(registry))
         .add(Method::GET, "/households/new", Write, get(register_form))

@@ -23,7 +23,7 @@ use super::{render, Ctx, SignedIn, Visitor, LOGIN_CSRF_COOKIE};
 use crate::AppState;
 
 /// Runs store calls on the blocking pool; a panic or a lost task is a 500.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -54,11 +54,15 @@ struct LoginPage {
     next: String,
     failed: bool,
     username: String,
+    /// Back from a change of password.
+    changed: bool,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    #[serde(default)]
+    changed: Option<String>,
 }
 
 /// Only paths of this site: `next` never sends anyone elsewhere. Browsers drop tabs and line
@@ -85,7 +89,8 @@ pub async fn login_form(Visitor(mut c): Visitor, Query(q): Query<NextQuery>) -> 
     // A fresh double-submit token whenever the form has none.
     let token = if c.csrf.len() == 64 { c.csrf.clone() } else { super::random_token() };
     c.csrf = token.clone();
-    let page = LoginPage { c, next: local_path(q.next.as_deref()), failed: false, username: String::new() };
+    let changed = q.changed.is_some();
+    let page = LoginPage { c, next: local_path(q.next.as_deref()), failed: false, username: String::new(), changed };
     ([(header::SET_COOKIE, login_cookie_header(&token))], render(&page)).into_response()
 }
 
@@ -124,7 +129,7 @@ pub async fn login(
             ([(header::SET_COOKIE, cookie)], Redirect::to(&local_path(form.next.as_deref()))).into_response()
         }
         Ok(None) => {
-            let page = LoginPage { next: local_path(form.next.as_deref()), failed: true, username, c };
+            let page = LoginPage { next: local_path(form.next.as_deref()), failed: true, username, c, changed: false };
             (StatusCode::UNAUTHORIZED, render(&page)).into_response()
         }
         Err(error) => c.error(error),
