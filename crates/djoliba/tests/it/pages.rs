@@ -402,3 +402,14 @@ async fn a_user_changes_their_own_password_in_french() {
     assert_eq!(site.get("/account", &cookie).await.status, StatusCode::SEE_OTHER, "the old session ended");
     site.sign_in(&clerk.username, "blue kettle river 8").await;
 }
+
+#[tokio::test]
+async fn next_never_leaves_the_site_nor_fails() {
+    let site = Site::new();
+    for next in ["/%09/evil.example", "/%0a/x", "//evil.example", "/%5Cevil.example", "https://evil.example"] {
+        let answer = site.send(Method::GET, &format!("/lang/en?next={next}"), None, None).await;
+        assert_eq!((answer.status, answer.location.as_str()), (StatusCode::SEE_OTHER, "/"), "{next}");
+    }
+    let login = site.send(Method::GET, "/login?next=/%09/evil.example", None, None).await;
+    assert!(login.body.contains("name=\"next\" value=\"/\""), "the sign-in form keeps no foreign next");
+}
