@@ -109,6 +109,8 @@ messages! {
     forbidden_text: "Votre rôle ne permet pas cette action.", "Your role does not allow this action.";
     error_title: "Erreur", "Error";
     error_text: "Une erreur s'est produite ; rien n'a été enregistré.", "Something went wrong; nothing was saved.";
+    busy_title: "Serveur occupé", "Server busy";
+    busy_text: "Trop de connexions en même temps : réessayez dans quelques secondes.", "Too many sign-ins at once: try again in a few seconds.";
     back_home: "Retour au tableau de bord", "Back to the dashboard";
     // Dashboard
     key_figures: "Chiffres clés au", "Key figures as of";

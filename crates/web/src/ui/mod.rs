@@ -77,6 +77,7 @@ impl Ctx {
         let (status, title, text) = match &error {
             StoreError::NotFound(_) => (StatusCode::NOT_FOUND, self.t.not_found_title, self.t.not_found_text),
             StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, self.t.forbidden_title, self.t.forbidden_text),
+            StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, self.t.busy_title, self.t.busy_text),
             _ => {
                 tracing::error!(error = %error, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, self.t.error_title, self.t.error_text)
