@@ -132,14 +132,19 @@ fn with_hashing_slot<T>(f: impl FnOnce() -> T) -> Result<T, StoreError> {
 /// sign-in throttling makes out of reach online). The username and the product's name count
 /// as guessable.
 pub fn check_password_strength(password: &str, username: &str) -> Result<(), StoreError> {
+    password_strength_of("password", password, username)
+}
+
+/// The same, naming the form's or API's own field in the error.
+fn password_strength_of(field: &str, password: &str, username: &str) -> Result<(), StoreError> {
     let expected =
         "a password of at least 10 characters that is not common or easy to guess (a few unrelated words work well)";
     if password.chars().count() < 10 || password.trim().is_empty() {
-        return Err(StoreError::invalid("password", "", expected));
+        return Err(StoreError::invalid(field, "", expected));
     }
     let estimate = zxcvbn::zxcvbn(password, &[username, "djoliba"]);
     if (estimate.score() as u8) < 2 {
-        return Err(StoreError::invalid("password", "", expected));
+        return Err(StoreError::invalid(field, "", expected));
     }
     Ok(())
 }
@@ -564,9 +569,10 @@ impl Store {
         if !verify_password(current, &hash)? {
             return Err(StoreError::invalid("current_password", "", "your current password"));
         }
-        check_password_strength(new, &actor.username)?;
+        // Errors name the fields as the API and the form call them.
+        password_strength_of("new_password", new, &actor.username)?;
         if new == current {
-            return Err(StoreError::invalid("password", "", "a new password, not the current one"));
+            return Err(StoreError::invalid("new_password", "", "a new password, not the current one"));
         }
         let hash = hash_password(new)?;
         let now = self.now_ms();

@@ -85,8 +85,9 @@ impl Sql {
         let mut values = values.iter().cloned();
         for (i, part) in text.split('?').enumerate() {
             if i > 0 {
-                let value = values.next().unwrap_or(Value::Null);
-                self.params.push(value);
+                let value = values.next();
+                debug_assert!(value.is_some(), "fewer values than placeholders");
+                self.params.push(value.unwrap_or(Value::Null));
                 self.text.push_str(&format!("${}", self.params.len()));
             }
             self.text.push_str(part);

@@ -73,6 +73,8 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&cli.data_dir)?;
         store::db::restrict_to_owner(&cli.data_dir)?;
         let file = cli.data_dir.join("admin-password.txt");
+        // With no user yet, a file left here by a start that failed holds a password of nobody.
+        let _ = std::fs::remove_file(&file);
         write_owner_only(&file, &format!("{password}\n"))
             .with_context(|| format!("cannot write the first password to {}", file.display()))?;
         store.create_user(&Actor::system(), "admin", domain::Role::Admin, None, &password)?;

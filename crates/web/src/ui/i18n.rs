@@ -432,7 +432,6 @@ pub fn expected(lang: Lang, text: &str) -> String {
         ("another relationship: the household has a head", "un autre lien : le ménage a déjà un chef"),
         ("documents not also listed as held", "des documents qui ne sont pas aussi déclarés détenus"),
         ("a P-code of the current gazetteer", "un P-code du répertoire géographique en vigueur"),
-        ("a password of at least 10 characters", "un mot de passe d'au moins 10 caractères"),
         ("a text of 1 to 1000 characters", "un texte de 1 à 1000 caractères"),
         ("a text of 1 to 300 characters", "un texte de 1 à 300 caractères"),
         ("a text of at most 500 characters", "un texte de 500 caractères au plus"),
