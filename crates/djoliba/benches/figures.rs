@@ -7,42 +7,20 @@
 
 use std::time::Instant;
 
-use domain::synthetic::{self, Places};
-use store::import::{ImportItem, RowRef};
-use store::{Actor, Store, Target};
+mod common;
 
-fn places(store: &Store) -> Places {
-    let communes = |region: &str| -> Vec<String> {
-        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
-    };
-    let mut destinations = communes("ML09");
-    destinations.extend(communes("ML04").into_iter().take(10));
-    Places { origins: ["ML07", "ML06", "ML05", "ML10", "ML04"].iter().map(|r| communes(r)).collect(), destinations }
-}
+use domain::synthetic;
+use store::{Store, Target};
 
 fn run(label: &str, store: &Store, households: usize) {
-    let system = Actor::system();
-    let org = store.create_organisation(&system, "BENCH", "Benchmark").unwrap();
-    let actor = Actor { organisation_id: Some(org.id), ..system };
-    let generated = synthetic::generate(11, households, &places(store));
+    let start = Instant::now();
+    let (actor, generated) = common::load(store, households, 11);
     let people: usize = generated.iter().map(|g| g.household.members.len()).sum();
     let events: usize = generated.iter().map(|g| g.household.movements.len()).sum();
     if label == "sqlite" && std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {
         export_for_duckdb(&generated);
     }
-    let items: Vec<ImportItem> = generated
-        .into_iter()
-        .enumerate()
-        .map(|(i, g)| ImportItem {
-            household: g.household,
-            household_row: RowRef { file: "bench".into(), row: i },
-            member_rows: vec![],
-            movement_rows: vec![],
-        })
-        .collect();
-    let start = Instant::now();
-    store.import(&actor, &items, "bench", "-", &mut |_| {}).expect("import");
-    drop(items);
+    drop(generated);
     println!(
         "[{label}] {households} households, {people} people, {events} movement events loaded in {:.1} s",
         start.elapsed().as_secs_f64()
@@ -127,12 +105,7 @@ fn main() {
     if let Some(url) =
         std::env::var("DJOLIBA_TEST_POSTGRES_URL").ok().filter(|_| only.is_empty() || only == "postgresql")
     {
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        client.batch_execute("DROP DATABASE IF EXISTS djoliba_bench").unwrap();
-        client.batch_execute("CREATE DATABASE djoliba_bench").unwrap();
-        let mut config: postgres::Config = url.parse().unwrap();
-        config.dbname("djoliba_bench");
-        let (pg, _) = Store::open(&Target::Postgres { config: Box::new(config), display: "bench".into() }).unwrap();
+        let (pg, _) = Store::open(&common::postgres_target(&url, "djoliba_bench")).unwrap();
         run("postgresql", &pg, households);
     }
 }

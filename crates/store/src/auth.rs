@@ -680,7 +680,7 @@ impl Store {
                 "INSERT INTO sharing_agreements (from_org, to_org, level, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
                 params![&from_org.id, &to_org.id, &level, now, &actor.user_id],
             )?;
-            crate::figures::bump_version(tx)?;
+            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
             audit::record(tx, actor, now, "share", "organisation", &from_org.id, serde_json::json!({"to": to_org.code, "level": level}))
         })?;
         Ok(Agreement { from: from_org.code, to: to_org.code, level })

@@ -191,6 +191,18 @@ impl Store {
         actor: &Actor,
         household: &NewHousehold,
     ) -> Result<Vec<LikelyDuplicate>, StoreError> {
+        let found = self.probe_duplicates(actor, household)?;
+        let now = self.now_ms();
+        self.db.write(|tx| likely_in_sight(tx, actor, household, found, now))
+    }
+
+    /// Probes the in-memory index of the actor's scope with each member of `household`
+    /// (no transaction: the index is brought up to date with people added since it was built).
+    pub(crate) fn probe_duplicates(
+        &self,
+        actor: &Actor,
+        household: &NewHousehold,
+    ) -> Result<Vec<(usize, linkage::index::Likely)>, StoreError> {
         let scope_sql = Visibility::of(actor);
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.as_ref().is_none_or(|c| c.scope != scope_sql) {
@@ -225,22 +237,7 @@ impl Store {
                 found.push((member, likely));
             }
         }
-        drop(cache);
-        let now = self.now_ms();
-        // A check is a fuzzy search by name: audited, with the ids it returned, found or not.
-        self.db.write(|tx| {
-            let mut out = Vec::new();
-            for (member, likely) in found {
-                let row = visible_summary(tx, actor, &likely.id)?;
-                if let Some(row) = row {
-                    out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
-                }
-            }
-            let returned: Vec<&str> = out.iter().map(|d| d.person.id.as_str()).collect();
-            let detail = serde_json::json!({"members": household.members.len(), "returned": returned});
-            crate::audit::record(tx, actor, now, "check_duplicates", "person", "", detail)?;
-            Ok(out)
-        })
+        Ok(found)
     }
 
     /// Runs duplicate detection over the registry (in the actor's scope): sure pairs are merged
@@ -315,7 +312,7 @@ impl Store {
                 )?;
                 report.queued += 1;
             }
-            crate::figures::bump_version(tx)?;
+            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
             audit::record(
                 tx,
                 actor,
@@ -424,7 +421,7 @@ impl Store {
                     params![pair.b.id.as_str(), pair.a.id.as_str()],
                 )?,
             };
-            crate::figures::bump_version(tx)?;
+            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
             let action = match decision {
                 Decision::Accept => "duplicates.accept",
                 Decision::Reject => "duplicates.reject",
@@ -452,23 +449,50 @@ impl Store {
     ) -> Result<(), StoreError> {
         actor.require_write()?;
         let now = self.now_ms();
-        self.db.write(|tx| {
-            if tx
-                .query_opt(
-                    "SELECT id FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2",
-                    params![earlier, later],
-                )?
-                .is_none()
-            {
-                tx.execute(
-                    "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \
-                     VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
-                    params![new_id(), earlier, later, probability, now, actor.username.as_str()],
-                )?;
-            }
-            Ok(())
-        })
+        self.db.write(|tx| queue_pair(tx, actor, earlier, later, probability, now))
     }
+}
+
+/// Of the probe's finds, those the actor may change (the scope of duplicates work), with the
+/// check's audit row: a check is a fuzzy search by name, audited with the ids it returned.
+pub(crate) fn likely_in_sight(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    household: &NewHousehold,
+    found: Vec<(usize, linkage::index::Likely)>,
+    now: i64,
+) -> Result<Vec<LikelyDuplicate>, StoreError> {
+    let mut out = Vec::new();
+    for (member, likely) in found {
+        if let Some(row) = visible_summary(tx, actor, &likely.id)? {
+            out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
+        }
+    }
+    let returned: Vec<&str> = out.iter().map(|d| d.person.id.as_str()).collect();
+    let detail = serde_json::json!({"members": household.members.len(), "returned": returned});
+    crate::audit::record(tx, actor, now, "check_duplicates", "person", "", detail)?;
+    Ok(out)
+}
+
+/// Puts a pair in the review queue unless it is there already.
+pub(crate) fn queue_pair(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    earlier: &str,
+    later: &str,
+    probability: f64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let queued =
+        tx.query_opt("SELECT id FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2", params![earlier, later])?;
+    if queued.is_none() {
+        tx.execute(
+            "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
+            params![new_id(), earlier, later, probability, now, actor.username.as_str()],
+        )?;
+    }
+    Ok(())
 }
 
 /// One person's summary row, if the actor may change their record (the scope of duplicates work).

@@ -1,6 +1,8 @@
 //! Figures: solutions decisions, and stock and flows computed from the registry's movements
 //! (`domain::figures`). The computation runs over every household in memory and is cached
-//! until the registry changes (`registry_version`, bumped in every writing transaction).
+//! per scope until the registry changes (`versions::Capability::Registry`, bumped in every
+//! transaction that writes the registry). A page or an API call takes one `FiguresSnapshot`
+//! and answers every figure from it, so all come from one registry version.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,16 +13,9 @@ use domain::timeline::Event;
 use domain::{MovementKind, Sex};
 use serde::{Deserialize, Serialize};
 
-use crate::db::Tx;
 use crate::error::StoreError;
 use crate::visibility::{Access, Cond, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
-
-/// Marks the registry as changed; cached figures are recomputed on their next use.
-pub(crate) fn bump_version(tx: &mut Tx<'_>) -> Result<(), StoreError> {
-    tx.execute("UPDATE registry_version SET version = version + 1 WHERE id = 1", params![])?;
-    Ok(())
-}
 
 /// A recorded decision that a household or person overcame their displacement-related
 /// vulnerabilities: the IRIS exit from the IDP stock.
@@ -77,7 +72,11 @@ pub struct FlowsReport {
     pub stale: bool,
 }
 
-/// Computed figures for one registry version and one scope. Computing happens outside the
+/// How many scopes' figures stay in memory; the least recently used goes first. Users of a
+/// few organisations alternating keep theirs; a million-household scope is a few hundred MB.
+const CACHED_SCOPES: usize = 4;
+
+/// Computed figures per scope, each for one registry version. Computing happens outside the
 /// lock; one computation per scope runs at a time and the others wait for it.
 #[derive(Default)]
 pub struct FiguresCache {
@@ -91,14 +90,124 @@ pub struct FiguresCache {
 
 #[derive(Default)]
 struct CacheState {
-    entry: Option<(i64, Cond, Arc<Computed>)>,
-    /// The scope whose figures are being computed, and for which version.
-    computing: Option<(Cond, i64)>,
+    /// Least recently used first.
+    entries: Vec<CacheEntry>,
+    /// The scopes whose figures are being computed.
+    computing: Vec<Cond>,
+}
+
+struct CacheEntry {
+    scope: Cond,
+    version: i64,
+    computed: Arc<Computed>,
+}
+
+impl CacheState {
+    fn entry(&self, scope: &Cond) -> Option<&CacheEntry> {
+        self.entries.iter().find(|e| e.scope == *scope)
+    }
+
+    fn fresh(&self, scope: &Cond, version: i64) -> Option<(Arc<Computed>, i64)> {
+        self.entry(scope).filter(|e| e.version >= version).map(|e| (e.computed.clone(), e.version))
+    }
+
+    fn is_computing(&self, scope: &Cond) -> bool {
+        self.computing.contains(scope)
+    }
+
+    /// Marks the scope's entry as just used.
+    fn touch(&mut self, scope: &Cond) {
+        if let Some(i) = self.entries.iter().position(|e| e.scope == *scope) {
+            let entry = self.entries.remove(i);
+            self.entries.push(entry);
+        }
+    }
+
+    fn store(&mut self, scope: Cond, version: i64, computed: Arc<Computed>) {
+        self.entries.retain(|e| e.scope != scope);
+        self.entries.push(CacheEntry { scope, version, computed });
+        if self.entries.len() > CACHED_SCOPES {
+            self.entries.remove(0);
+        }
+    }
 }
 
 pub struct Computed {
     pub index: FigureIndex,
     pub idp_without_displacement: u64,
+    /// The latest movement date in the scope (dashboards default to it).
+    pub latest_event: Option<NaiveDate>,
+}
+
+/// One registry version's figures as one reader may see them. Every figure of a page or an
+/// API call comes from one snapshot, so none mixes two versions of the registry.
+pub struct FiguresSnapshot {
+    computed: Arc<Computed>,
+    /// The registry version the figures were computed from.
+    pub version: i64,
+    /// The figures of the registry before its latest changes, served while those are counted.
+    pub stale: bool,
+    /// Set when small cells are suppressed for this reader (fewer than this many people).
+    pub disclosure_threshold: Option<u64>,
+}
+
+impl FiguresSnapshot {
+    /// The date of the latest movement the reader's figures count (the first day of its month
+    /// or year when imprecise): dashboards default to it, so the figures of a registry fed in
+    /// arrears are not shown as of a day nothing is known about.
+    pub fn latest_event_date(&self) -> Option<NaiveDate> {
+        self.computed.latest_event
+    }
+
+    /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
+    pub fn stock(&self, as_of: &str, level: u8, group: Option<&str>) -> Result<StockReport, StoreError> {
+        let as_of = parse_date("as_of", as_of)?;
+        check_level(level)?;
+        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
+        let mut stock = self.computed.index.stock(as_of, level, group.as_deref());
+        if let Some(threshold) = self.disclosure_threshold {
+            figures::suppress_stock(&mut stock, threshold);
+        }
+        // The note's count is a published count too: below the threshold, it reads 0 for
+        // readers under disclosure control.
+        let without = self.computed.idp_without_displacement;
+        let without = match self.disclosure_threshold {
+            Some(threshold) if without < threshold => 0,
+            _ => without,
+        };
+        Ok(StockReport {
+            as_of,
+            level,
+            stock,
+            population_group: group,
+            idp_households_without_displacement: without,
+            disclosure_threshold: self.disclosure_threshold,
+            stale: self.stale,
+        })
+    }
+
+    /// Flows in the period (from, to], with origin–destination pairs at admin `level` and the
+    /// stock-and-flow account of each group.
+    pub fn flows(&self, from: &str, to: &str, level: u8, group: Option<&str>) -> Result<FlowsReport, StoreError> {
+        let from = parse_date("from", from)?;
+        let to = parse_date("to", to)?;
+        if to < from {
+            return Err(StoreError::invalid("to", to.to_string(), format!("a date on or after from ({from})")));
+        }
+        check_level(level)?;
+        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
+        let mut flows = self.computed.index.flows(from, to, level, group.as_deref());
+        if let Some(threshold) = self.disclosure_threshold {
+            figures::suppress_flows(&mut flows, threshold);
+        }
+        Ok(FlowsReport {
+            level,
+            flows,
+            population_group: group,
+            disclosure_threshold: self.disclosure_threshold,
+            stale: self.stale,
+        })
+    }
 }
 
 fn parse_date(field: &str, value: &str) -> Result<NaiveDate, StoreError> {
@@ -160,7 +269,7 @@ impl Store {
                 crate::audit::record(tx, actor, now, "solution", "household", household_id, serde_json::json!({"solution_id": id, "decided_on": decision.decided_on}))?;
                 out.push(SolutionDecision { id, household_id: household_id.to_string(), person_id: person_id.map(str::to_string), ..decision.clone() });
             }
-            bump_version(tx)?;
+            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
             Ok(out)
         })
     }
@@ -216,38 +325,43 @@ impl Store {
         *self.figures.stale_after.lock().unwrap_or_else(|p| p.into_inner()) = wait;
     }
 
-    /// The figures of the current registry version, computed once per version; and whether
-    /// they are an earlier version's, served while the current one is computed.
-    fn computed(&self, actor: &Actor) -> Result<(Arc<Computed>, bool), StoreError> {
-        let version =
-            self.db.read(|tx| tx.query_int("SELECT version FROM registry_version WHERE id = 1", params![]))?;
-        // Figures depend on what the actor may see: one cached computation, for one scope.
+    /// The actor's figures of the current registry version, computed once per version and
+    /// scope (or, while they are computed, the previous version's, marked stale).
+    pub fn figures_snapshot(&self, actor: &Actor) -> Result<FiguresSnapshot, StoreError> {
+        let (computed, version, stale) = self.computed(actor)?;
+        let disclosure_threshold = self.figures_need_disclosure_control(actor)?.then(|| self.disclosure_threshold());
+        Ok(FiguresSnapshot { computed, version, stale, disclosure_threshold })
+    }
+
+    /// The figures of the current registry version for the actor's scope, the version they
+    /// were computed from, and whether they are an earlier version's, served while the
+    /// current one is computed.
+    fn computed(&self, actor: &Actor) -> Result<(Arc<Computed>, i64, bool), StoreError> {
+        use crate::versions::{current, Capability};
+        let version = self.db.read(|tx| current(tx, Capability::Registry))?;
+        // Figures depend on what the actor may see: cached per scope.
         let scope = figures_scope(actor);
         let stale_after = *self.figures.stale_after.lock().unwrap_or_else(|p| p.into_inner());
         let cache = &self.figures;
         fn poisoned<T>(_: T) -> StoreError {
             StoreError::Database("figures cache poisoned".into())
         }
+        let previous = |state: &CacheState| state.entry(&scope).map(|e| (e.computed.clone(), e.version, true));
         let mut state = cache.state.lock().map_err(poisoned)?;
         let mut started = false;
         loop {
-            let fresh = |state: &CacheState| match &state.entry {
-                Some((v, s, computed)) if *v >= version && *s == scope => Some(computed.clone()),
-                _ => None,
-            };
-            if let Some(computed) = fresh(&state) {
-                return Ok((computed, false));
+            if let Some((computed, at)) = state.fresh(&scope, version) {
+                state.touch(&scope);
+                return Ok((computed, at, false));
             }
-            if state.computing.is_none() {
+            if !state.is_computing(&scope) {
                 if started {
                     // Ours failed (it is in the log): the previous figures, or the error.
-                    return match &state.entry {
-                        Some((_, s, computed)) if *s == scope => Ok((computed.clone(), true)),
-                        _ => Err(StoreError::Database("figures could not be computed".into())),
-                    };
+                    return previous(&state)
+                        .ok_or_else(|| StoreError::Database("figures could not be computed".into()));
                 }
                 started = true;
-                state.computing = Some((scope.clone(), version));
+                state.computing.push(scope.clone());
                 if stale_after.is_some() {
                     // In the background: this request may not wait for it.
                     let (store, actor) = (self.clone(), actor.clone());
@@ -256,34 +370,20 @@ impl Store {
                     drop(state);
                     self.compute_into_cache(actor, version);
                     state = cache.state.lock().map_err(poisoned)?;
-                    if let Some(computed) = fresh(&state) {
-                        return Ok((computed, false));
-                    }
-                    return Err(StoreError::Database("figures could not be computed".into()));
+                    continue;
                 }
             }
-            let previous = match &state.entry {
-                Some((_, s, computed)) if *s == scope => Some(computed.clone()),
-                _ => None,
-            };
-            match (stale_after, previous) {
+            let waiting = |st: &mut CacheState| st.fresh(&scope, version).is_none() && st.is_computing(&scope);
+            match (stale_after, previous(&state)) {
                 (Some(wait), Some(previous)) => {
-                    let (guard, timeout) = cache
-                        .changed
-                        .wait_timeout_while(state, wait, |st| fresh(st).is_none() && st.computing.is_some())
-                        .map_err(poisoned)?;
+                    let (guard, timeout) = cache.changed.wait_timeout_while(state, wait, waiting).map_err(poisoned)?;
                     state = guard;
                     if timeout.timed_out() {
-                        return Ok((previous, true));
+                        return Ok(previous);
                     }
                 }
-                _ => {
-                    // Nothing to show meanwhile (or another scope is computing): wait for it.
-                    state = cache
-                        .changed
-                        .wait_while(state, |st| fresh(st).is_none() && st.computing.is_some())
-                        .map_err(poisoned)?;
-                }
+                // Nothing to show meanwhile: wait for it.
+                _ => state = cache.changed.wait_while(state, waiting).map_err(poisoned)?,
             }
         }
     }
@@ -294,10 +394,10 @@ impl Store {
         let computed = self.compute(actor);
         let mut state = self.figures.state.lock().unwrap_or_else(|p| p.into_inner());
         match computed {
-            Ok(computed) => state.entry = Some((version, scope, Arc::new(computed))),
+            Ok(computed) => state.store(scope.clone(), version, Arc::new(computed)),
             Err(error) => tracing::error!(%error, "figures could not be computed"),
         }
-        state.computing = None;
+        state.computing.retain(|s| *s != scope);
         self.figures.changed.notify_all();
     }
 
@@ -311,6 +411,11 @@ impl Store {
                 !h.events.iter().any(displaced) && !h.members.iter().any(|m| m.events.iter().any(displaced))
             })
             .count() as u64;
+        let latest_event = facts
+            .iter()
+            .flat_map(|h| h.events.iter().chain(h.members.iter().flat_map(|m| m.events.iter())))
+            .map(|e| e.date)
+            .max();
         // Every household's timeline on its own: in parallel.
         let computed: Vec<_> = {
             use rayon::prelude::*;
@@ -318,7 +423,7 @@ impl Store {
         };
         drop(facts);
         let index = FigureIndex::build(computed);
-        Ok(Computed { index, idp_without_displacement })
+        Ok(Computed { index, idp_without_displacement, latest_event })
     }
 
     /// Loads what the figures need, in five queries over the whole registry, rows streamed.
@@ -425,19 +530,6 @@ impl Store {
         Ok(shared > 0)
     }
 
-    /// The date of the latest movement the actor may see (the first day of its month or year
-    /// when imprecise): dashboards default to it, so figures of a registry fed in arrears are not shown
-    /// as of a day nothing is known about.
-    pub fn latest_event_date(&self, actor: &Actor) -> Result<Option<NaiveDate>, StoreError> {
-        let sql = Sql::new(
-            "SELECT MAX(m.date) FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL",
-            params![],
-        )
-        .and(&figures_scope(actor));
-        let latest = self.db.read(|tx| Ok(tx.select_opt(&sql)?.and_then(|row| row.opt_text(0))))?;
-        Ok(latest.and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()))
-    }
-
     /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
     pub fn stock_figures(
         &self,
@@ -446,35 +538,10 @@ impl Store {
         level: u8,
         group: Option<&str>,
     ) -> Result<StockReport, StoreError> {
-        let as_of = parse_date("as_of", as_of)?;
-        check_level(level)?;
-        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let (computed, stale) = self.computed(actor)?;
-        let mut stock = computed.index.stock(as_of, level, group.as_deref());
-        let disclosure_threshold = self.figures_need_disclosure_control(actor)?.then(|| self.disclosure_threshold());
-        if let Some(threshold) = disclosure_threshold {
-            figures::suppress_stock(&mut stock, threshold);
-        }
-        // The note's count is a published count too: below the threshold, it reads 0 for
-        // readers under disclosure control.
-        let without = computed.idp_without_displacement;
-        let without = match disclosure_threshold {
-            Some(threshold) if without < threshold => 0,
-            _ => without,
-        };
-        Ok(StockReport {
-            as_of,
-            level,
-            stock,
-            population_group: group,
-            idp_households_without_displacement: without,
-            disclosure_threshold,
-            stale,
-        })
+        self.figures_snapshot(actor)?.stock(as_of, level, group)
     }
 
-    /// Flows in the period (from, to], with origin–destination pairs at admin `level` and the
-    /// stock-and-flow account of each group.
+    /// Flows in the period (from, to] (see [`FiguresSnapshot::flows`]).
     pub fn flow_figures(
         &self,
         actor: &Actor,
@@ -483,20 +550,7 @@ impl Store {
         level: u8,
         group: Option<&str>,
     ) -> Result<FlowsReport, StoreError> {
-        let from = parse_date("from", from)?;
-        let to = parse_date("to", to)?;
-        if to < from {
-            return Err(StoreError::invalid("to", to.to_string(), format!("a date on or after from ({from})")));
-        }
-        check_level(level)?;
-        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let (computed, stale) = self.computed(actor)?;
-        let mut flows = computed.index.flows(from, to, level, group.as_deref());
-        let disclosure_threshold = self.figures_need_disclosure_control(actor)?.then(|| self.disclosure_threshold());
-        if let Some(threshold) = disclosure_threshold {
-            figures::suppress_flows(&mut flows, threshold);
-        }
-        Ok(FlowsReport { level, flows, population_group: group, disclosure_threshold, stale })
+        self.figures_snapshot(actor)?.flows(from, to, level, group)
     }
 }
 

@@ -209,7 +209,7 @@ impl Store {
                     let existing = tx.query_opt("SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2", params![&org, &h.external_id])?;
                     let id = match existing {
                         None => {
-                            let id = insert_household(tx, actor, &org, h, now, today)?;
+                            let (id, _) = insert_household(tx, actor, &org, h, now, today)?;
                             summary.households.created += 1;
                             summary.people.created += h.members.len() as u64;
                             summary.movements.created += h.movements.len() as u64;
@@ -246,7 +246,7 @@ impl Store {
                     };
                 }
             }
-            crate::figures::bump_version(tx)?;
+            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
             crate::audit::record(tx, actor, now, "import", "registry", file_sha256, serde_json::json!({"file": file_name, "summary": &summary}))?;
             let summary_json = serde_json::to_string(&summary).unwrap_or_default();
             tx.execute(

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod series;
 pub mod sites;
 pub mod tokens;
+pub mod versions;
 pub mod visibility;
 
 use std::sync::Arc;

@@ -316,20 +316,30 @@ pub async fn list_households(
     Ok(Json(run(&state, move |store| store.list_households(&actor, &filter)).await?))
 }
 
-/// Registers a household with its members and movements, all or nothing.
-#[utoipa::path(post, path = "/api/v1/households", tag = "registry", request_body = HouseholdInput,
-    responses((status = 201, body = HouseholdDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RegisterQuery {
+    /// `queue` (default): save and queue the likely duplicates for review; `hold`: save
+    /// nothing and answer 409 `likely_duplicates` with them.
+    pub if_likely_duplicates: Option<IfLikelyDuplicates>,
+}
+
+/// Registers a household with its members and movements, all or nothing, after checking the
+/// registry for people likely to be its members (the same check as the registration form).
+#[utoipa::path(post, path = "/api/v1/households", tag = "registry", request_body = HouseholdInput, params(RegisterQuery),
+    responses((status = 201, body = Registered), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn register_household(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
+    Query(query): Query<RegisterQuery>,
     Json(input): Json<HouseholdInput>,
-) -> Result<(StatusCode, Json<HouseholdDetail>), ApiError> {
-    let detail = run(&state, move |store| {
-        let household = input.parse(store.gazetteer.as_ref(), store.today())?;
-        store.register_household(&actor, &household)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(detail)))
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    let if_likely = query.if_likely_duplicates.unwrap_or_default();
+    match run(&state, move |store| store.register(&actor, &input, if_likely)).await? {
+        Registration::Saved { detail, queued } => {
+            Ok((StatusCode::CREATED, Json(Registered { detail: *detail, likely_duplicates: queued })))
+        }
+        Registration::Held(likely) => Err(ApiError::likely_duplicates(likely)),
+    }
 }
 
 /// A household with members, movements and what they imply.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use domain::timeline::ChronologyError;
 use domain::FieldError;
 use serde::Serialize;
+use store::duplicates::LikelyDuplicate;
 use store::StoreError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -25,6 +26,9 @@ pub struct ErrorDetail {
     pub fields: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chronology: Option<Box<ChronologyError>>,
+    /// With `likely_duplicates`: the registered people likely to be members, nothing saved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub likely_duplicates: Vec<LikelyDuplicate>,
 }
 
 #[derive(Debug)]
@@ -40,7 +44,27 @@ impl ApiError {
     }
 
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, detail: ErrorDetail { code, message: message.into(), fields: Vec::new(), chronology: None } }
+        ApiError {
+            status,
+            detail: ErrorDetail {
+                code,
+                message: message.into(),
+                fields: Vec::new(),
+                chronology: None,
+                likely_duplicates: Vec::new(),
+            },
+        }
+    }
+
+    /// A registration held because the registry already holds people likely to be members.
+    pub fn likely_duplicates(likely: Vec<LikelyDuplicate>) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::CONFLICT,
+            "likely_duplicates",
+            format!("{} registered people are likely members of this household; nothing was saved (send if_likely_duplicates=queue to save and queue them for review)", likely.len()),
+        );
+        error.detail.likely_duplicates = likely;
+        error
     }
 
     pub fn unauthenticated() -> ApiError {
@@ -75,6 +99,7 @@ impl From<StoreError> for ApiError {
                     message: fields.to_string(),
                     fields: fields.0,
                     chronology: None,
+                    likely_duplicates: Vec::new(),
                 },
             },
             StoreError::Chronology(c) => ApiError {
@@ -84,6 +109,7 @@ impl From<StoreError> for ApiError {
                     message: c.to_string(),
                     fields: Vec::new(),
                     chronology: Some(Box::new(c)),
+                    likely_duplicates: Vec::new(),
                 },
             },
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),

@@ -169,6 +169,29 @@ async fn a_registrar_registers_a_household_with_members_and_three_movements() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    // The same family registered again under another number: the API checks like the form.
+    // Held: nothing saved, the likely member named by id.
+    let mut twice = serde_json::to_value(household("HH-API-4")).unwrap();
+    twice["registration_date"] = json!("2024-06-01");
+    let (status, held) =
+        api.call(Method::POST, "/api/v1/households?if_likely_duplicates=hold", Some(&clerk), Some(twice.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{held}");
+    assert_eq!(held["error"]["code"], "likely_duplicates");
+    let likely = held["error"]["likely_duplicates"].as_array().unwrap();
+    assert!(!likely.is_empty());
+    assert!(likely.iter().all(|l| created["members"].as_array().unwrap().iter().any(|m| m["id"] == l["person"]["id"])));
+    let (_, page) = api.call(Method::GET, "/api/v1/households?external_id=HH-API-4", Some(&clerk), None).await;
+    assert_eq!(page["total"], 0, "a held registration saves nothing");
+    // By default: saved, and the pairs queued for review.
+    let (status, saved) = api.call(Method::POST, "/api/v1/households", Some(&clerk), Some(twice)).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["likely_duplicates"].as_array().unwrap().len(), likely.len());
+    let (_, queue) = api.call(Method::GET, "/api/v1/duplicates", Some(&clerk), None).await;
+    assert_eq!(queue.as_array().unwrap().len(), likely.len(), "{queue}");
+    let (status, wrong) =
+        api.call(Method::POST, "/api/v1/households?if_likely_duplicates=maybe", Some(&clerk), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{wrong}");
+
     let (status, _) = api.call(Method::POST, "/api/v1/auth/logout", Some(&clerk), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = api.call(Method::GET, "/api/v1/households", Some(&clerk), None).await;

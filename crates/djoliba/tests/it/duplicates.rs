@@ -88,6 +88,45 @@ fn a_registrar_sees_a_likely_duplicate_before_saving() {
 }
 
 #[test]
+fn registration_checks_then_holds_or_saves_and_queues_in_one_use_case() {
+    use store::registry::{IfLikelyDuplicates, Registration};
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        let again = one("GAO-2", "Fatimata", "Maiga", "1990");
+        let Registration::Held(likely) = t.store.register(&clerk, &again, IfLikelyDuplicates::Hold).unwrap() else {
+            panic!("{}: a likely duplicate must hold the registration", t.backend)
+        };
+        assert_eq!(likely[0].person.id, first.members[0].person.id);
+        let total = |s: &Store| s.list_households(&clerk, &Default::default()).unwrap().total;
+        assert_eq!(total(&t.store), 1, "{}: held means nothing saved", t.backend);
+        let Registration::Saved { detail, queued } =
+            t.store.register(&clerk, &again, IfLikelyDuplicates::Queue).unwrap()
+        else {
+            panic!("{}: confirmed registrations are saved", t.backend)
+        };
+        assert_eq!(queued.len(), 1);
+        let pairs = t.store.duplicate_pairs(&clerk, None, 10).unwrap();
+        assert_eq!(pairs.len(), 1, "{}", t.backend);
+        assert_eq!(
+            (pairs[0].a.id.as_str(), pairs[0].b.id.as_str()),
+            (first.members[0].person.id.as_str(), detail.members[0].person.id.as_str())
+        );
+        // A failing registration (its number is taken) queues nothing: one transaction.
+        let taken = one("GAO-2", "Fatimata", "Maiga", "1990");
+        assert!(matches!(
+            t.store.register(&clerk, &taken, IfLikelyDuplicates::Queue),
+            Err(store::StoreError::Conflict(_))
+        ));
+        assert_eq!(t.store.duplicate_pairs(&clerk, None, 10).unwrap().len(), 1, "{}", t.backend);
+        // Without a likely duplicate, holding saves as usual.
+        let stranger = one("GAO-5", "Intalla", "Ag Attaher", "1962");
+        let saved = t.store.register(&clerk, &stranger, IfLikelyDuplicates::Hold).unwrap();
+        assert!(matches!(saved, Registration::Saved { ref queued, .. } if queued.is_empty()), "{}", t.backend);
+    }
+}
+
+#[test]
 fn accepting_a_pair_counts_the_person_once_and_undo_restores_it() {
     for t in stores() {
         let clerk = registrar(&t.store);

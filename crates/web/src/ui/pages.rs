@@ -15,6 +15,7 @@ use domain::registry::{HouseholdInput, MovementInput, PersonInput};
 use domain::FieldError;
 use serde::Deserialize;
 use store::registry::{HouseholdDetail, HouseholdFilter, HouseholdPatch, PersonFilter, Version};
+use store::registry::{IfLikelyDuplicates, Registration};
 use store::{Store, StoreError};
 
 use super::charts::{self, Series};
@@ -240,19 +241,21 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
     let SignedIn { ctx: c, actor } = page;
     let chosen = q.as_of.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
     let figures = blocking(&state, move |store| {
+        // Every figure of the page from one registry version.
+        let snapshot = store.figures_snapshot(&actor)?;
         // Without a chosen date: today, or the last day something happened if that is earlier.
         let today = store.today();
         let today = match chosen {
             Some(date) => date.min(today),
-            None => store.latest_event_date(&actor)?.map_or(today, |latest| latest.min(today)),
+            None => snapshot.latest_event_date().map_or(today, |latest| latest.min(today)),
         };
         let dates = month_ends(today, 13);
         let from = today.checked_sub_months(Months::new(3)).unwrap_or(today);
         let mut stocks = Vec::new();
         for date in &dates {
-            stocks.push((*date, store.stock_figures(&actor, &date.to_string(), 1, None)?));
+            stocks.push((*date, snapshot.stock(&date.to_string(), 1, None)?));
         }
-        let flows = store.flow_figures(&actor, &from.to_string(), &today.to_string(), 1, None)?;
+        let flows = snapshot.flows(&from.to_string(), &today.to_string(), 1, None)?;
         Ok((today, from, stocks, flows))
     })
     .await;
@@ -1139,24 +1142,13 @@ pub async fn register(
     let input = household_input(&state.store, &form, form.opt("organisation"));
     // Likely duplicates are shown before anything is saved; saving anyway queues them.
     let confirmed = form.opt("confirmed_new").is_some();
-    let saved = blocking(&state, move |store| {
-        let household = input.parse(store.gazetteer.as_ref(), store.today())?;
-        let likely = store.check_duplicates(&actor, &household)?;
-        if !likely.is_empty() && !confirmed {
-            return Ok(Err(likely));
-        }
-        let detail = store.register_household(&actor, &household)?;
-        for l in &likely {
-            if let Some(member) = detail.members.get(l.member) {
-                store.queue_duplicate(&actor, &l.person.id, &member.person.id, l.probability)?;
-            }
-        }
-        Ok(Ok(detail))
-    })
-    .await;
+    let if_likely = if confirmed { IfLikelyDuplicates::Queue } else { IfLikelyDuplicates::Hold };
+    let saved = blocking(&state, move |store| store.register(&actor, &input, if_likely)).await;
     let likely = match saved {
-        Ok(Ok(detail)) => return Redirect::to(&format!("/households/{}?saved=1", detail.household.id)).into_response(),
-        Ok(Err(likely)) => likely,
+        Ok(Registration::Saved { detail, .. }) => {
+            return Redirect::to(&format!("/households/{}?saved=1", detail.household.id)).into_response()
+        }
+        Ok(Registration::Held(likely)) => likely,
         Err(error) => {
             if let Some(response) = form.fail(&c, error) {
                 return response;

@@ -4,6 +4,10 @@
 //! values (status, current location, displacement count) are recomputed from the movements in
 //! the transaction that changes them.
 
+mod registration;
+
+pub use registration::{IfLikelyDuplicates, Registered, Registration};
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -564,34 +568,46 @@ impl Store {
         }
     }
 
-    /// Registers a household with its members and movements, all or nothing.
+    /// Registers a household with its members and movements, all or nothing, without a
+    /// duplicate check (the use case `register` checks first).
     pub fn register_household(&self, actor: &Actor, household: &NewHousehold) -> Result<HouseholdDetail, StoreError> {
         actor.require_write()?;
-        let now = self.now_ms();
-        let today = self.today();
-        check_in_regions(actor, household.current_location.as_deref().unwrap_or(&household.registration_point))?;
-        let id = self.db.write(|tx| {
-            let org = self.registering_organisation(tx, actor, household.organisation.as_deref())?;
-            if tx
-                .query_opt(
-                    "SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2",
-                    params![&org, &household.external_id],
-                )?
-                .is_some()
-            {
-                return Err(StoreError::Conflict(format!(
-                    "external_id {} is already registered by this organisation",
-                    household.external_id
-                )));
-            }
-            let id = insert_household(tx, actor, &org, household, now, today)?;
-            keep_in_sight(tx, actor, &id)?;
-            crate::figures::bump_version(tx)?;
-            let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
-            audit::record(tx, actor, now, "register", "household", &id, detail)?;
-            Ok(id)
-        })?;
+        let (now, today) = (self.now_ms(), self.today());
+        let (id, _) = self.db.write(|tx| self.insert_registration(tx, actor, household, now, today))?;
         self.household_detail(actor, &id)
+    }
+
+    /// The writes of one registration in the caller's transaction: the household, its members
+    /// and movements, the version bump and the audit row. Returns the household's id and its
+    /// members' ids in the order given.
+    pub(crate) fn insert_registration(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        household: &NewHousehold,
+        now: i64,
+        today: NaiveDate,
+    ) -> Result<(String, Vec<String>), StoreError> {
+        check_in_regions(actor, household.current_location.as_deref().unwrap_or(&household.registration_point))?;
+        let org = self.registering_organisation(tx, actor, household.organisation.as_deref())?;
+        if tx
+            .query_opt(
+                "SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2",
+                params![&org, &household.external_id],
+            )?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(format!(
+                "external_id {} is already registered by this organisation",
+                household.external_id
+            )));
+        }
+        let (id, members) = insert_household(tx, actor, &org, household, now, today)?;
+        keep_in_sight(tx, actor, &id)?;
+        crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+        let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
+        audit::record(tx, actor, now, "register", "household", &id, detail)?;
+        Ok((id, members))
     }
 
     /// A household with its members: a read of personal data, so it is audited.
@@ -1311,7 +1327,7 @@ pub(crate) fn apply_changes(
         &params,
     )?;
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
-    crate::figures::bump_version(tx)?;
+    crate::versions::bump(tx, crate::versions::Capability::Registry)?;
     Ok(true)
 }
 
@@ -1610,7 +1626,7 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
             household_id
         ],
     )?;
-    crate::figures::bump_version(tx)?;
+    crate::versions::bump(tx, crate::versions::Capability::Registry)?;
     let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
     for person in people {
         let pid = person.text(0);
@@ -1639,7 +1655,7 @@ pub(crate) fn insert_household(
     h: &NewHousehold,
     now: i64,
     today: NaiveDate,
-) -> Result<String, StoreError> {
+) -> Result<(String, Vec<String>), StoreError> {
     let id = new_id();
     let person_ids: Vec<String> = h.members.iter().map(|_| new_id()).collect();
     let movement_ids: Vec<String> = h.movements.iter().map(|_| new_id()).collect();
@@ -1727,5 +1743,5 @@ pub(crate) fn insert_household(
         .map(|(i, (m, mid))| movement_row(actor, mid, &id, movement_people[i], m, i as i64 + 1, now))
         .collect();
     tx.insert_rows("movements", MOVEMENT_INSERT_COLUMNS, movements)?;
-    Ok(id)
+    Ok((id, person_ids))
 }

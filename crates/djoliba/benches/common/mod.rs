@@ -1,0 +1,47 @@
+//! What the benchmarks share: a synthetic operation loaded into a store.
+#![allow(dead_code)] // each benchmark uses its part
+
+use domain::synthetic::{self, Places};
+use store::import::{ImportItem, RowRef};
+use store::{Actor, Store};
+
+/// Origins in five régions of the north and centre, destinations in Bamako and Mopti.
+pub fn places(store: &Store) -> Places {
+    let communes = |region: &str| -> Vec<String> {
+        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
+    };
+    let mut destinations = communes("ML09");
+    destinations.extend(communes("ML04").into_iter().take(10));
+    Places { origins: ["ML07", "ML06", "ML05", "ML10", "ML04"].iter().map(|r| communes(r)).collect(), destinations }
+}
+
+/// Creates an organisation and imports `households` synthetic households for it; returns its
+/// registrar-like actor (the system actor bound to that organisation).
+pub fn load(store: &Store, households: usize, seed: u64) -> (Actor, Vec<synthetic::SyntheticHousehold>) {
+    let system = Actor::system();
+    let org = store.create_organisation(&system, "BENCH", "Benchmark").unwrap();
+    let actor = Actor { organisation_id: Some(org.id), ..system };
+    let generated = synthetic::generate(seed, households, &places(store));
+    let items: Vec<ImportItem> = generated
+        .iter()
+        .enumerate()
+        .map(|(i, g)| ImportItem {
+            household: g.household.clone(),
+            household_row: RowRef { file: "bench".into(), row: i },
+            member_rows: vec![],
+            movement_rows: vec![],
+        })
+        .collect();
+    store.import(&actor, &items, "bench", "-", &mut |_| {}).expect("import");
+    (actor, generated)
+}
+
+/// A throwaway PostgreSQL database named `name` on the server of `DJOLIBA_TEST_POSTGRES_URL`.
+pub fn postgres_target(url: &str, name: &str) -> store::Target {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let mut config: postgres::Config = url.parse().unwrap();
+    config.dbname(name);
+    store::Target::Postgres { config: Box::new(config), display: "bench".into() }
+}

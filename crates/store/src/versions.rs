@@ -1,0 +1,40 @@
+//! Change counters, one per capability. A writing transaction bumps the counter of what it
+//! changed; whatever is computed from a capability's data (the figures from the registry) is
+//! cached against that counter alone, so a write elsewhere (a delivery, a funding record) does
+//! not throw it away.
+
+use crate::db::Tx;
+use crate::error::StoreError;
+use crate::params;
+
+/// A capability whose changes are counted (its row in `registry_version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// Households, people, movements, solutions decisions and duplicate merges: what the
+    /// displacement figures are computed from.
+    Registry,
+}
+
+impl Capability {
+    fn row(self) -> i64 {
+        match self {
+            Capability::Registry => 1,
+        }
+    }
+}
+
+/// Marks the capability as changed; what was computed from it is recomputed on next use.
+pub(crate) fn bump(tx: &mut Tx<'_>, capability: Capability) -> Result<(), StoreError> {
+    let row = capability.row();
+    let changed = tx.execute("UPDATE registry_version SET version = version + 1 WHERE id = $1", params![row])?;
+    if changed == 0 {
+        tx.execute("INSERT INTO registry_version (id, version) VALUES ($1, 1)", params![row])?;
+    }
+    Ok(())
+}
+
+/// The capability's current counter (0 before its first change).
+pub(crate) fn current(tx: &mut Tx<'_>, capability: Capability) -> Result<i64, StoreError> {
+    let row = tx.query_opt("SELECT version FROM registry_version WHERE id = $1", params![capability.row()])?;
+    Ok(row.map_or(0, |r| r.int(0)))
+}
