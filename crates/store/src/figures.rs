@@ -152,6 +152,11 @@ pub struct FiguresSnapshot {
 }
 
 impl FiguresSnapshot {
+    /// Whether two snapshots share one computation (the cache served it again).
+    pub fn same_computation(&self, other: &FiguresSnapshot) -> bool {
+        Arc::ptr_eq(&self.computed, &other.computed)
+    }
+
     /// The date of the latest movement the reader's figures count (the first day of its month
     /// or year when imprecise): dashboards default to it, so the figures of a registry fed in
     /// arrears are not shown as of a day nothing is known about.

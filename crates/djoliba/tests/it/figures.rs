@@ -299,3 +299,28 @@ fn a_busy_registry_serves_the_previous_figures_marked_stale_until_the_new_ones_a
         store.set_stale_figures_after(None);
     }
 }
+
+#[test]
+fn figures_of_several_scopes_stay_cached_and_a_snapshot_is_one_version() {
+    for t in stores() {
+        let store = &t.store;
+        let (nrc, iom) = (registrar(store), other_registrar(store));
+        let household = household("HH-S1").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.register_household(&nrc, &household).unwrap();
+        let first = store.figures_snapshot(&nrc).unwrap();
+        // Users of two organisations alternating: neither recomputes the other's figures away.
+        let other = store.figures_snapshot(&iom).unwrap();
+        assert!(!other.same_computation(&first));
+        assert!(store.figures_snapshot(&nrc).unwrap().same_computation(&first), "{}", t.backend);
+        assert!(store.figures_snapshot(&iom).unwrap().same_computation(&other), "{}", t.backend);
+        // A write makes new figures; the snapshot taken before keeps answering its version.
+        let before = first.stock("2024-06-01", 1, Some("IDP")).unwrap();
+        let household = crate::support::household("HH-S2").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.register_household(&nrc, &household).unwrap();
+        let after = store.figures_snapshot(&nrc).unwrap();
+        assert!(after.version > first.version && !after.same_computation(&first));
+        let count = |r: &store::figures::StockReport| r.stock.cells.iter().map(|c| c.individuals).sum::<u64>();
+        assert_eq!(count(&first.stock("2024-06-01", 1, Some("IDP")).unwrap()), count(&before));
+        assert_eq!(count(&after.stock("2024-06-01", 1, Some("IDP")).unwrap()), 2 * count(&before), "{}", t.backend);
+    }
+}
