@@ -2,6 +2,8 @@
 //! sign-in, written in the same transaction as the action, chained by hashes so that an edited
 //! or deleted row is detected (`djoliba audit verify`). Details never hold personal data.
 
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -52,6 +54,93 @@ pub fn record(
     )?;
     tx.execute("UPDATE audit_head SET hash = $1 WHERE id = 1", params![&hash])?;
     Ok(())
+}
+
+/// The audit rows of reads, committed in batches (group commit). A read is answered only once
+/// its row is committed, but a read's own transaction takes no write lock: readers only queue
+/// for the short transaction that appends rows, and the readers that queued meanwhile share
+/// the next one (one chain update for all of them). Writes keep their audit row in their own
+/// transaction.
+#[derive(Default)]
+pub(crate) struct ReadAudit {
+    state: Mutex<ReadAuditState>,
+    committed: Condvar,
+}
+
+#[derive(Default)]
+struct ReadAuditState {
+    pending: Vec<PendingRead>,
+    /// A reader is appending a batch: the others wait for it, then one takes the next batch.
+    appending: bool,
+}
+
+struct PendingRead {
+    actor: Actor,
+    now: i64,
+    action: &'static str,
+    entity: String,
+    entity_id: String,
+    detail: serde_json::Value,
+    /// Set once the batch holding this row committed (true) or failed (false).
+    outcome: Arc<OnceLock<bool>>,
+}
+
+impl Store {
+    /// Records a read of personal data and returns once the row is committed. Call it after the
+    /// read succeeded and before answering.
+    pub(crate) fn audit_read(
+        &self,
+        actor: &Actor,
+        now: i64,
+        action: &'static str,
+        entity: &str,
+        entity_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let queue = &self.read_audit;
+        let outcome = Arc::new(OnceLock::new());
+        let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.pending.push(PendingRead {
+            actor: actor.clone(),
+            now,
+            action,
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            detail,
+            outcome: outcome.clone(),
+        });
+        loop {
+            if let Some(&committed) = outcome.get() {
+                return if committed {
+                    Ok(())
+                } else {
+                    Err(StoreError::Database("the audit row of a read could not be written".into()))
+                };
+            }
+            if state.appending {
+                state = queue.committed.wait(state).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            state.appending = true;
+            let batch = std::mem::take(&mut state.pending);
+            drop(state);
+            let appended = self.db.write(|tx| {
+                for row in &batch {
+                    record(tx, &row.actor, row.now, row.action, &row.entity, &row.entity_id, row.detail.clone())?;
+                }
+                Ok(())
+            });
+            if let Err(error) = &appended {
+                tracing::error!(%error, rows = batch.len(), "audit rows of reads could not be written");
+            }
+            for row in &batch {
+                let _ = row.outcome.set(appended.is_ok());
+            }
+            state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.appending = false;
+            queue.committed.notify_all();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

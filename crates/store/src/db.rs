@@ -392,7 +392,17 @@ impl Db {
             }
             Pool::Postgres(pool) => {
                 let mut conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
-                let tx = conn.transaction().map_err(pg_error)?;
+                // A read sees one snapshot of the database, as on SQLite (a read transaction
+                // there is one WAL snapshot): a page or an export never mixes two versions.
+                let tx = if write {
+                    conn.transaction()
+                } else {
+                    conn.build_transaction()
+                        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                        .read_only(true)
+                        .start()
+                }
+                .map_err(pg_error)?;
                 let mut wrapped = Tx::Postgres(tx, std::collections::HashMap::new());
                 let out = f(&mut wrapped)?;
                 if let Tx::Postgres(tx, _) = wrapped {

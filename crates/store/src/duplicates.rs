@@ -193,7 +193,9 @@ impl Store {
     ) -> Result<Vec<LikelyDuplicate>, StoreError> {
         let found = self.probe_duplicates(actor, household)?;
         let now = self.now_ms();
-        self.db.write(|tx| likely_in_sight(tx, actor, household, found, now))
+        let likely = self.db.read(|tx| likely_in_sight(tx, actor, found))?;
+        self.audit_read(actor, now, "check_duplicates", "person", "", check_detail(household, &likely))?;
+        Ok(likely)
     }
 
     /// Probes the in-memory index of the actor's scope with each member of `household`
@@ -338,8 +340,7 @@ impl Store {
             return Err(StoreError::invalid("status", status, "pending, accepted or rejected"));
         }
         let now = self.now_ms();
-        self.db.write(|tx| {
-            crate::audit::record(tx, actor, now, "list", "duplicate_pair", "", serde_json::json!({"status": status}))?;
+        let read = self.db.read(|tx| {
             let rows = tx.query(
                 "SELECT id, person_a, person_b, probability, status, found_by, decided_by, reason FROM duplicate_pairs \
                  WHERE status = $1 ORDER BY probability DESC, id LIMIT $2",
@@ -355,7 +356,9 @@ impl Store {
                 }
             }
             Ok(out)
-        })
+        })?;
+        self.audit_read(actor, now, "list", "duplicate_pair", "", serde_json::json!({"status": status}))?;
+        Ok(read)
     }
 
     /// One pair, if both people are in the actor's scope.
@@ -453,14 +456,11 @@ impl Store {
     }
 }
 
-/// Of the probe's finds, those the actor may change (the scope of duplicates work), with the
-/// check's audit row: a check is a fuzzy search by name, audited with the ids it returned.
+/// Of the probe's finds, those the actor may change (the scope of duplicates work).
 pub(crate) fn likely_in_sight(
     tx: &mut Tx<'_>,
     actor: &Actor,
-    household: &NewHousehold,
     found: Vec<(usize, linkage::index::Likely)>,
-    now: i64,
 ) -> Result<Vec<LikelyDuplicate>, StoreError> {
     let mut out = Vec::new();
     for (member, likely) in found {
@@ -468,10 +468,13 @@ pub(crate) fn likely_in_sight(
             out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
         }
     }
-    let returned: Vec<&str> = out.iter().map(|d| d.person.id.as_str()).collect();
-    let detail = serde_json::json!({"members": household.members.len(), "returned": returned});
-    crate::audit::record(tx, actor, now, "check_duplicates", "person", "", detail)?;
     Ok(out)
+}
+
+/// A check is a fuzzy search by name: audited with the ids it returned, found or not.
+pub(crate) fn check_detail(household: &NewHousehold, likely: &[LikelyDuplicate]) -> serde_json::Value {
+    let returned: Vec<&str> = likely.iter().map(|d| d.person.id.as_str()).collect();
+    serde_json::json!({"members": household.members.len(), "returned": returned})
 }
 
 /// Puts a pair in the review queue unless it is there already.

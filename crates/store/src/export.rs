@@ -23,9 +23,8 @@ fn codes(text: &str) -> String {
 pub fn registry_tables(store: &Store, actor: &Actor) -> Result<RegistryTables, StoreError> {
     let scope = Visibility::of(actor).households("h", Access::Change);
     let now = store.now_ms();
-    // An export is a read of everyone's records: audited in the same transaction.
-    store.db.write(|tx| {
-        crate::audit::record(tx, actor, now, "export", "registry", "", serde_json::json!({}))?;
+    // An export is a read of everyone's records: audited before it is handed over.
+    let tables = store.db.read(|tx| {
         let households = tx
             .select(
                 &Sql::new("SELECT h.external_id, o.code, h.registration_point, h.registration_date, h.population_group, h.origin, h.registered_location, h.shelter_type, h.intention FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE ", params![]).cond(&scope).push(" ORDER BY o.code, h.external_id", params![]),
@@ -72,5 +71,7 @@ pub fn registry_tables(store: &Store, actor: &Actor) -> Result<RegistryTables, S
             })
             .collect();
         Ok(RegistryTables { households, people, movements })
-    })
+    })?;
+    store.audit_read(actor, now, "export", "registry", "", serde_json::json!({}))?;
+    Ok(tables)
 }

@@ -92,6 +92,7 @@ pub struct Store {
     clock: Clock,
     figures: Arc<figures::FiguresCache>,
     linkage: Arc<duplicates::LinkageCache>,
+    read_audit: Arc<audit::ReadAudit>,
     /// Smallest count published to readers without access to records (disclosure control).
     disclosure: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -130,6 +131,7 @@ impl Store {
             clock,
             figures: Arc::default(),
             linkage: Arc::default(),
+            read_audit: Arc::default(),
             disclosure: Arc::new(std::sync::atomic::AtomicU64::new(DEFAULT_DISCLOSURE_THRESHOLD)),
         };
         let now = store.now_ms();

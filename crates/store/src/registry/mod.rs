@@ -614,7 +614,7 @@ impl Store {
     pub fn household_detail(&self, actor: &Actor, id: &str) -> Result<HouseholdDetail, StoreError> {
         let today = self.today();
         let now = self.now_ms();
-        self.db.write(|tx| {
+        let mut detail = self.db.read(|tx| {
             let row = tx.select_opt(&Sql::new(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("household"))?;
             let mut household = self.household_from_row(&row)?;
@@ -622,7 +622,6 @@ impl Store {
             if shared_only {
                 household.external_id = "—".into();
             }
-            audit::record(tx, actor, now, "read", "household", id, json!({}))?;
             let people = tx
                 .query(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
                 .iter()
@@ -649,11 +648,10 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(HouseholdDetail { household, summary, members, movements, solutions: Vec::new() })
-        })
-        .and_then(|mut detail| {
-            detail.solutions = self.solutions(actor, id)?;
-            Ok(detail)
-        })
+        })?;
+        detail.solutions = self.solutions(actor, id)?;
+        self.audit_read(actor, now, "read", "household", id, json!({}))?;
+        Ok(detail)
     }
 
     pub fn list_households(&self, actor: &Actor, filter: &HouseholdFilter) -> Result<Page<Household>, StoreError> {
@@ -699,8 +697,7 @@ impl Store {
         }
         let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
         let now = self.now_ms();
-        self.db.write(|tx| {
-            audit::record(tx, actor, now, "list", "household", "", json!({"filters": q.filters()}))?;
+        let read = self.db.read(|tx| {
             let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
             let mut page =
                 q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;
@@ -709,7 +706,9 @@ impl Store {
                 household.external_id = "—".into();
             }
             Ok(page)
-        })
+        })?;
+        self.audit_read(actor, now, "list", "household", "", json!({"filters": q.filters()}))?;
+        Ok(read)
     }
 
     pub fn list_people(&self, actor: &Actor, filter: &PersonFilter) -> Result<Page<Person>, StoreError> {
@@ -744,9 +743,7 @@ impl Store {
         }
         let from = "FROM people p JOIN households h ON h.id = p.household_id";
         let now = self.now_ms();
-        self.db.write(|tx| {
-            // The search text may be a name: only the number of filters is logged.
-            audit::record(tx, actor, now, "list", "person", "", json!({"filters": q.filters()}))?;
+        let read = self.db.read(|tx| {
             let shared = self.pseudonymised_ids(tx, actor)?;
             let order = people_order(actor);
             q.page(tx, (PERSON_COLUMNS, from, &order), (limit, offset), |r| {
@@ -757,13 +754,15 @@ impl Store {
                 }
                 Ok(person)
             })
-        })
+        })?;
+        // The search text may be a name: only the number of filters is logged.
+        self.audit_read(actor, now, "list", "person", "", json!({"filters": q.filters()}))?;
+        Ok(read)
     }
 
     pub fn person(&self, actor: &Actor, id: &str) -> Result<Person, StoreError> {
         let now = self.now_ms();
-        self.db.write(|tx| {
-            audit::record(tx, actor, now, "read", "person", id, json!({}))?;
+        let read = self.db.read(|tx| {
             let row = tx.select_opt(&Sql::new(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("person"))?;
             let mut person = self.person_from_row(&row)?;
@@ -772,7 +771,9 @@ impl Store {
                 pseudonymise(&mut person);
             }
             Ok(person)
-        })
+        })?;
+        self.audit_read(actor, now, "read", "person", id, json!({}))?;
+        Ok(read)
     }
 
     pub fn list_movements(&self, actor: &Actor, filter: &MovementFilter) -> Result<Page<Movement>, StoreError> {
@@ -809,10 +810,11 @@ impl Store {
         let from = "FROM movements m JOIN households h ON h.id = m.household_id";
         let order = Cond::new("m.date DESC, m.id DESC", vec![]);
         let now = self.now_ms();
-        self.db.write(|tx| {
-            audit::record(tx, actor, now, "list", "movement", "", json!({"filters": q.filters()}))?;
-            q.page(tx, (MOVEMENT_COLUMNS, from, &order), (limit, offset), |r| self.movement_from_row(r))
-        })
+        let read = self
+            .db
+            .read(|tx| q.page(tx, (MOVEMENT_COLUMNS, from, &order), (limit, offset), |r| self.movement_from_row(r)))?;
+        self.audit_read(actor, now, "list", "movement", "", json!({"filters": q.filters()}))?;
+        Ok(read)
     }
 
     /// Changes a household's registration fields, keeping the old values in its history.
@@ -1067,12 +1069,13 @@ impl Store {
 
     pub fn movement(&self, actor: &Actor, id: &str) -> Result<Movement, StoreError> {
         let now = self.now_ms();
-        self.db.write(|tx| {
-            audit::record(tx, actor, now, "read", "movement", id, json!({}))?;
+        let read = self.db.read(|tx| {
             let row = tx.select_opt(&Sql::new(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
                 .ok_or(StoreError::NotFound("movement"))?;
             self.movement_from_row(&row)
-        })
+        })?;
+        self.audit_read(actor, now, "read", "movement", id, json!({}))?;
+        Ok(read)
     }
 
     /// Voids a movement recorded in error. It stays in the history with the reason.
@@ -1103,7 +1106,7 @@ impl Store {
     /// Old values of a record are personal data too: reading them is audited.
     pub fn history(&self, actor: &Actor, entity: &str, id: &str) -> Result<Vec<Version>, StoreError> {
         let now = self.now_ms();
-        self.db.write(|tx| {
+        let read = self.db.read(|tx| {
             let visible = match entity {
                 "household" => tx.select_opt(
                     &Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
@@ -1121,11 +1124,12 @@ impl Store {
             if visible.is_none() {
                 return Err(StoreError::NotFound(if entity == "person" { "person" } else { "household" }));
             }
-            audit::record(tx, actor, now, "read_history", entity, id, json!({}))?;
             let mut versions = versions_of(tx, entity, id)?;
             versions.retain_mut(|v| redact_version(actor, v));
             Ok(versions)
-        })
+        })?;
+        self.audit_read(actor, now, "read_history", entity, id, json!({}))?;
+        Ok(read)
     }
 
     /// The versions of a household and of its members, newest first, in one read (audited
@@ -1133,21 +1137,23 @@ impl Store {
     /// changes would hold the names.
     pub fn household_history(&self, actor: &Actor, id: &str) -> Result<Vec<Version>, StoreError> {
         let now = self.now_ms();
-        self.db.write(|tx| {
+        let read = self.db.read(|tx| {
             let visible = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
                 .and(&visible(actor, Access::Change));
             if tx.select_opt(&visible)?.is_none() {
-                return Ok(Vec::new());
+                return Ok(None);
             }
-            audit::record(tx, actor, now, "read_history", "household", id, json!({}))?;
             let mut versions = versions_of(tx, "household", id)?;
             for member in tx.query("SELECT p.id FROM people p WHERE p.household_id = $1", params![id])? {
                 versions.extend(versions_of(tx, "person", member.str(0))?);
             }
             versions.retain_mut(|v| redact_version(actor, v));
             versions.sort_by(|a, b| b.changed_at.cmp(&a.changed_at));
-            Ok(versions)
-        })
+            Ok(Some(versions))
+        })?;
+        let Some(versions) = read else { return Ok(Vec::new()) };
+        self.audit_read(actor, now, "read_history", "household", id, json!({}))?;
+        Ok(versions)
     }
 }
 

@@ -6,7 +6,7 @@ use domain::registry::HouseholdInput;
 use serde::{Deserialize, Serialize};
 
 use super::HouseholdDetail;
-use crate::duplicates::{likely_in_sight, queue_pair, LikelyDuplicate};
+use crate::duplicates::{check_detail, likely_in_sight, queue_pair, LikelyDuplicate};
 use crate::error::StoreError;
 use crate::{Actor, Store};
 
@@ -54,7 +54,8 @@ impl Store {
         let household = input.parse(self.gazetteer.as_ref(), today)?;
         let found = self.probe_duplicates(actor, &household)?;
         let saved = self.db.write(|tx| {
-            let likely = likely_in_sight(tx, actor, &household, found, now)?;
+            let likely = likely_in_sight(tx, actor, found)?;
+            crate::audit::record(tx, actor, now, "check_duplicates", "person", "", check_detail(&household, &likely))?;
             if !likely.is_empty() && if_likely == IfLikelyDuplicates::Hold {
                 return Ok(Err(likely));
             }
