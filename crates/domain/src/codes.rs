@@ -3,6 +3,7 @@
 //! because field teams type French.
 
 use crate::error::FieldError;
+use crate::messages::Message;
 use crate::text::fold;
 
 macro_rules! code_list {
@@ -22,10 +23,15 @@ macro_rules! code_list {
                 match self { $( $name::$variant => $code ),+ }
             }
 
-            /// The accepted spellings, for error messages: "one of a, b, c".
-            pub fn expected() -> String {
+            /// The accepted spellings, for error messages: "a, b, c".
+            pub fn codes() -> String {
                 let codes: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
-                format!("one of {}", codes.join(", "))
+                codes.join(", ")
+            }
+
+            /// What a field of this list expects: one of its codes.
+            pub fn expected() -> Message {
+                Message::OneOf { codes: Self::codes() }
             }
 
             /// Parses a code or one of its synonyms; `field` names the input in the error.
@@ -253,7 +259,7 @@ mod tests {
         let err = Cause::parse("cause", "earthquake").unwrap_err();
         assert_eq!(err.field, "cause");
         assert_eq!(err.value, "earthquake");
-        assert!(err.expected.contains("armed_conflict"), "{}", err.expected);
+        assert!(err.expected.to_string().contains("armed_conflict"), "{}", err.expected);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::DatePrecision;
 use crate::error::FieldError;
+use crate::messages::Message;
 
 /// A date and how precisely it is known. An imprecise date is stored as the first day of its
 /// month or year; an estimated date of birth is the reference date minus the estimated age.
@@ -17,8 +18,6 @@ pub struct FuzzyDate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseDateError;
 
-pub const DATE_EXPECTED: &str = "a date as YYYY-MM-DD, YYYY-MM or YYYY (DD/MM/YYYY also accepted)";
-
 impl FuzzyDate {
     pub fn day(date: NaiveDate) -> FuzzyDate {
         FuzzyDate { date, precision: DatePrecision::Day }
@@ -28,13 +27,13 @@ impl FuzzyDate {
     /// after `today` (nobody is registered tomorrow) and before 1900.
     pub fn parse(field: &str, input: &str, today: NaiveDate) -> Result<FuzzyDate, FieldError> {
         let text = input.trim();
-        let err = |expected: &str| FieldError::new(field, text, expected);
-        let parsed = parse_text(text).ok_or_else(|| err(DATE_EXPECTED))?;
+        let err = |expected: Message| FieldError::new(field, text, expected);
+        let parsed = parse_text(text).ok_or_else(|| err(Message::FuzzyDate))?;
         if parsed.date > today {
-            return Err(err(&format!("a date not after today ({today})")));
+            return Err(err(Message::DateNotAfterToday { today: today.to_string() }));
         }
         if parsed.date.year() < 1900 {
-            return Err(err("a date from 1900 on"));
+            return Err(err(Message::DateFrom1900));
         }
         Ok(parsed)
     }
@@ -46,10 +45,10 @@ impl FuzzyDate {
             .parse()
             .ok()
             .filter(|y| *y <= 120)
-            .ok_or_else(|| FieldError::new(field, age.trim(), "an age in whole years from 0 to 120"))?;
+            .ok_or_else(|| FieldError::new(field, age.trim(), Message::AgeInYears))?;
         let year = on.year() - years as i32;
         let date = NaiveDate::from_ymd_opt(year, on.month(), on.day().min(28))
-            .ok_or_else(|| FieldError::new(field, age.trim(), "an age in whole years from 0 to 120"))?;
+            .ok_or_else(|| FieldError::new(field, age.trim(), Message::AgeInYears))?;
         Ok(FuzzyDate { date, precision: DatePrecision::Estimated })
     }
 
@@ -130,7 +129,7 @@ mod tests {
             assert_eq!(err.field, "birth_date", "{bad}");
         }
         let err = FuzzyDate::parse("d", "2024-07-01", today()).unwrap_err();
-        assert!(err.expected.contains("not after today"), "{}", err.expected);
+        assert!(matches!(*err.expected, Message::DateNotAfterToday { .. }), "{}", err.expected);
     }
 
     #[test]

@@ -1,22 +1,26 @@
 //! Field-level validation errors: every one names the field, the value and what was expected.
 
-use serde::Serialize;
+use crate::messages::Message;
 
 /// One problem with one input field. `value` is only ever a code, date or number the user typed,
 /// never a person's name (see `registry::redacted_value`), so the error can be shown and logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The field, as named in the API and in import columns, e.g. `members[1].birth_date`.
     pub field: String,
     /// The value received, or empty when the field was missing.
     pub value: String,
-    /// What was expected, in plain words.
-    pub expected: String,
+    /// What was expected, rendered in the reader's language (boxed: errors travel in `Result`s).
+    pub expected: Box<Message>,
 }
 
+/// The value shown for a field whose value is personal (a name, a phone number) or too long to
+/// repeat: the same in every language.
+pub const WITHHELD: &str = "•••";
+
 impl FieldError {
-    pub fn new(field: impl Into<String>, value: impl Into<String>, expected: impl Into<String>) -> Self {
-        FieldError { field: field.into(), value: value.into(), expected: expected.into() }
+    pub fn new(field: impl Into<String>, value: impl Into<String>, expected: Message) -> Self {
+        FieldError { field: field.into(), value: value.into(), expected: Box::new(expected) }
     }
 }
 

@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::codes::*;
 use crate::dates::FuzzyDate;
 use crate::error::{FieldError, FieldErrors};
+use crate::messages::Message;
 
 /// What the registry must know to check references without this crate doing IO.
 pub trait References {
     /// `Ok(())` for a P-code of the current gazetteer; otherwise what was expected, with the
     /// successor of a retired code or the closest spelling when there is one.
-    fn check_location(&self, pcode: &str) -> Result<(), String>;
+    fn check_location(&self, pcode: &str) -> Result<(), Message>;
     fn has_population_group(&self, code: &str) -> bool;
     /// The population group codes, for an error message.
     fn population_groups(&self) -> String;
@@ -176,7 +177,7 @@ fn blank_to_none(value: &Option<String>) -> Option<&str> {
 fn parse_id(field: &str, value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() || v.len() > MAX_ID || v.chars().any(char::is_control) {
-        return Err(FieldError::new(field, v, format!("an identifier of 1 to {MAX_ID} characters")));
+        return Err(FieldError::new(field, v, Message::IdentifierLength { max: MAX_ID }));
     }
     Ok(v.to_string())
 }
@@ -185,14 +186,10 @@ fn parse_id(field: &str, value: &str) -> Result<String, FieldError> {
 fn parse_name(field: &str, value: &str, required: bool) -> Result<Option<String>, FieldError> {
     let v = value.trim();
     if v.is_empty() {
-        return if required { Err(FieldError::new(field, "", "a name as recorded")) } else { Ok(None) };
+        return if required { Err(FieldError::new(field, "", Message::NameAsRecorded)) } else { Ok(None) };
     }
     if v.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "(name not shown)",
-            format!("a name of at most {MAX_NAME} characters, without control characters"),
-        ));
+        return Err(FieldError::new(field, crate::error::WITHHELD, Message::NameLength { max: MAX_NAME }));
     }
     Ok(Some(v.to_string()))
 }
@@ -226,25 +223,25 @@ impl HouseholdInput {
         let mut errors = FieldErrors::default();
         let external_id = errors.take(parse_id("external_id", &self.external_id));
         let registration_point = errors.take(parse_location("registration_point", &self.registration_point, refs));
-        let registration_date =
-            errors.take(FuzzyDate::parse("registration_date", &self.registration_date, today)).and_then(|d| {
-                if d.precision == DatePrecision::Day {
-                    Some(d.date)
-                } else {
-                    errors.push(FieldError::new(
-                        "registration_date",
-                        self.registration_date.trim(),
-                        "a full date YYYY-MM-DD",
-                    ));
-                    None
-                }
-            });
+        // A registration happens on a day: a date that does not parse, or only a month or a
+        // year, is asked for as a full date (a date in the future keeps its own message).
+        let registration_date = match FuzzyDate::parse("registration_date", &self.registration_date, today) {
+            Ok(d) if d.precision == DatePrecision::Day => Some(d.date),
+            Err(e) if *e.expected != Message::FuzzyDate => {
+                errors.push(e);
+                None
+            }
+            _ => {
+                errors.push(FieldError::new("registration_date", self.registration_date.trim(), Message::FullDate));
+                None
+            }
+        };
         let group = self.population_group.trim().to_ascii_uppercase();
         if !refs.has_population_group(&group) {
             errors.push(FieldError::new(
                 "population_group",
                 self.population_group.trim(),
-                format!("a population group code: {}", refs.population_groups()),
+                Message::PopulationGroup { codes: refs.population_groups() },
             ));
         }
         let origin = parse_optional_location("origin", &self.origin, refs, &mut errors);
@@ -270,7 +267,7 @@ impl HouseholdInput {
                         errors.push(FieldError::new(
                             format!("{prefix}person"),
                             "",
-                            format!("the member's external_id: a {} concerns one person", m.kind),
+                            Message::MemberConcerned { kind: m.kind.as_str().into() },
                         ));
                     }
                     if let Some(person) = &m.person {
@@ -278,7 +275,7 @@ impl HouseholdInput {
                             errors.push(FieldError::new(
                                 format!("{prefix}person"),
                                 person.clone(),
-                                "the external_id of one of the household's members",
+                                Message::MemberExternalId,
                             ));
                         }
                     }
@@ -307,17 +304,13 @@ impl HouseholdInput {
 pub fn check_members(members: &[NewPerson], errors: &mut FieldErrors) {
     let heads = members.iter().filter(|m| m.relationship == Some(Relationship::Head)).count();
     if heads > 1 {
-        errors.push(FieldError::new("members", format!("{heads} heads"), "at most one member with relationship head"));
+        errors.push(FieldError::new("members", format!("{heads} heads"), Message::OneHead));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, m) in members.iter().enumerate() {
         if let Some(id) = &m.external_id {
             if !seen.insert(id.as_str()) {
-                errors.push(FieldError::new(
-                    format!("members[{i}].external_id"),
-                    id.clone(),
-                    "an identifier not used by another member of the household",
-                ));
+                errors.push(FieldError::new(format!("members[{i}].external_id"), id.clone(), Message::UniqueMemberId));
             }
         }
     }
@@ -342,7 +335,7 @@ impl PersonInput {
                 errors.push(FieldError::new(
                     "estimated_age",
                     self.estimated_age.map(|a| a.to_string()).unwrap_or_default(),
-                    "either birth_date or estimated_age, not both",
+                    Message::BirthDateOrAge,
                 ));
                 None
             }
@@ -355,7 +348,7 @@ impl PersonInput {
         let documents_held = parse_codes("documents_held", &self.documents_held, Document::parse, &mut errors);
         let documents_missing = parse_codes("documents_missing", &self.documents_missing, Document::parse, &mut errors);
         if let Some(both) = documents_held.iter().find(|d| documents_missing.contains(d)) {
-            errors.push(FieldError::new("documents_missing", both.as_str(), "documents not also listed as held"));
+            errors.push(FieldError::new("documents_missing", both.as_str(), Message::DocumentsNotHeld));
         }
         let specific_needs = parse_codes("specific_needs", &self.specific_needs, SpecificNeed::parse, &mut errors);
         let phone = blank_to_none(&self.phone).and_then(|v| {
@@ -363,7 +356,7 @@ impl PersonInput {
             if ok {
                 Some(v.to_string())
             } else {
-                errors.push(FieldError::new("phone", "(number not shown)", "digits, spaces, + or -, at most 20"));
+                errors.push(FieldError::new("phone", crate::error::WITHHELD, Message::Phone));
                 None
             }
         });
@@ -397,24 +390,24 @@ impl MovementInput {
             if isocountry::CountryCode::for_alpha3(&code).is_ok() && code != "MLI" {
                 Some(code)
             } else {
-                errors.push(FieldError::new(
-                    "country",
-                    v,
-                    "an ISO 3166-1 alpha-3 code of a country other than Mali, e.g. BFA, NER, MRT",
-                ));
+                errors.push(FieldError::new("country", v, Message::Country));
                 None
             }
         });
         let cause = blank_to_none(&self.cause).and_then(|v| errors.take(Cause::parse("cause", v)));
         if let Some(kind) = kind {
             if kind.needs_destination() && to.is_none() && blank_to_none(&self.to).is_none() {
-                errors.push(FieldError::new("to", "", format!("the P-code where the {kind} led")));
+                errors.push(FieldError::new("to", "", Message::PlaceOfEvent { kind: kind.as_str().into() }));
             }
             if matches!(kind, MovementKind::Displacement | MovementKind::SecondaryDisplacement)
                 && cause.is_none()
                 && blank_to_none(&self.cause).is_none()
             {
-                errors.push(FieldError::new("cause", "", format!("the cause of the {kind}: {}", Cause::expected())));
+                errors.push(FieldError::new(
+                    "cause",
+                    "",
+                    Message::CauseOfEvent { kind: kind.as_str().into(), codes: Cause::codes() },
+                ));
             }
         }
         let source = blank_to_none(&self.source).map(|s| s.chars().take(200).collect());
@@ -439,11 +432,11 @@ mod tests {
 
     struct Refs;
     impl References for Refs {
-        fn check_location(&self, pcode: &str) -> Result<(), String> {
+        fn check_location(&self, pcode: &str) -> Result<(), Message> {
             if ["ML07", "ML0701", "ML070101", "ML09"].contains(&pcode) {
                 Ok(())
             } else {
-                Err("a P-code of the COD-AB 2021-12-20".into())
+                Err(Message::PcodeUnknown)
             }
         }
         fn has_population_group(&self, code: &str) -> bool {

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::codes::{MovementKind, Status};
+use crate::messages::{code_label, Lang, Message};
 
 /// One event as the timeline needs it. Locations are P-codes of the current gazetteer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,18 +80,47 @@ pub struct ChronologyError {
     pub conflicting_event: Option<String>,
     pub conflicting_kind: Option<MovementKind>,
     pub conflicting_date: Option<NaiveDate>,
-    pub problem: String,
+    /// What the event may not do (in English in the API; pages render it in their language).
+    #[schema(value_type = String)]
+    pub problem: Box<Message>,
 }
 
 impl std::fmt::Display for ChronologyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} on {} (event {}) {}", self.kind, self.date, self.event, self.problem)?;
-        if let (Some(id), Some(kind), Some(date)) =
+        f.write_str(&self.describe(Lang::En, true))
+    }
+}
+
+impl ChronologyError {
+    /// The refusal in `lang` for a person: the event, what it may not do, and the event it
+    /// conflicts with, each by kind and date.
+    pub fn render(&self, lang: Lang) -> String {
+        self.describe(lang, false)
+    }
+
+    /// With `ids`, events are also named by their id or input path (API clients, logs).
+    fn describe(&self, lang: Lang, ids: bool) -> String {
+        let (kind, date) = (code_label(lang, self.kind.as_str()), self.date);
+        let problem = self.problem.render(lang);
+        let id = |event: &str| match (ids, lang) {
+            (false, _) => String::new(),
+            (true, Lang::En) => format!(" (event {event})"),
+            (true, Lang::Fr) => format!(" (événement {event})"),
+        };
+        let mut text = match lang {
+            Lang::En => format!("{kind} on {date}{} {problem}", id(&self.event)),
+            Lang::Fr => format!("{kind} du {date}{} : {problem}", id(&self.event)),
+        };
+        if let (Some(event), Some(other), Some(on)) =
             (&self.conflicting_event, self.conflicting_kind, self.conflicting_date)
         {
-            write!(f, "; conflicts with {kind} on {date} (event {id})")?;
+            let other = code_label(lang, other.as_str());
+            text.push_str(&match lang {
+                Lang::En => format!("; conflicts with {other} on {on}{}", id(event)),
+                Lang::Fr => format!(" ; en conflit avec {other} du {on}{}", id(event)),
+            });
         }
-        Ok(())
+        text
     }
 }
 
@@ -136,17 +166,17 @@ impl<'a> Replay<'a> {
     }
 
     fn apply(&mut self, ev: &'a Event, later: &'a [Event]) -> Result<(), ChronologyError> {
-        let refuse = |problem: &str, conflicting: Option<&Event>| ChronologyError {
+        let refuse = |problem: Message, conflicting: Option<&Event>| ChronologyError {
+            problem: Box::new(problem),
             event: ev.id.clone(),
             kind: ev.kind,
             date: ev.date,
             conflicting_event: conflicting.map(|c| c.id.clone()),
             conflicting_kind: conflicting.map(|c| c.kind),
             conflicting_date: conflicting.map(|c| c.date),
-            problem: problem.to_string(),
         };
         if let Some(death) = self.death {
-            return Err(refuse("comes after a recorded death", Some(death)));
+            return Err(refuse(Message::AfterDeath, Some(death)));
         }
         let first_later_displacement = || {
             later.iter().find(|e| matches!(e.kind, MovementKind::Displacement | MovementKind::SecondaryDisplacement))
@@ -155,18 +185,15 @@ impl<'a> Replay<'a> {
             if this.status == Status::Displaced {
                 Ok(())
             } else if this.displacements == 0 {
-                Err(refuse("comes before any displacement", first_later_displacement()))
+                Err(refuse(Message::BeforeAnyDisplacement, first_later_displacement()))
             } else {
-                Err(refuse(
-                    &format!("needs a displaced status, but the status is then {}", this.status),
-                    this.last_displacement,
-                ))
+                Err(refuse(Message::NeedsDisplaced { status: this.status.as_str().into() }, this.last_displacement))
             }
         };
         match ev.kind {
             MovementKind::Birth => {
                 if self.applied > 0 {
-                    return Err(refuse("must be the person's first event", None));
+                    return Err(refuse(Message::FirstEvent, None));
                 }
                 if ev.to.is_some() {
                     self.location = ev.to.clone();
@@ -179,16 +206,10 @@ impl<'a> Replay<'a> {
             }
             MovementKind::Displacement => {
                 if self.status == Status::Displaced {
-                    return Err(refuse(
-                        "happens while already displaced (record a secondary displacement)",
-                        self.last_displacement,
-                    ));
+                    return Err(refuse(Message::WhileDisplaced, self.last_displacement));
                 }
                 if self.status == Status::Abroad {
-                    return Err(refuse(
-                        "happens while abroad (record an arrival from abroad first)",
-                        self.last_departure,
-                    ));
+                    return Err(refuse(Message::WhileAbroad, self.last_departure));
                 }
                 if self.returns > 0 {
                     self.back_and_forth = true;
@@ -233,7 +254,7 @@ impl<'a> Replay<'a> {
             }
             MovementKind::DepartureAbroad => {
                 if self.status == Status::Abroad {
-                    return Err(refuse("happens while already abroad", self.last_departure));
+                    return Err(refuse(Message::WhileAlreadyAbroad, self.last_departure));
                 }
                 self.leave_displacement(ev.date);
                 self.status = Status::Abroad;
@@ -242,10 +263,7 @@ impl<'a> Replay<'a> {
             }
             MovementKind::ArrivalFromAbroad => {
                 if self.applied > 0 && self.status != Status::Abroad {
-                    return Err(refuse(
-                        "needs the person or household to be abroad (a first event, or after a departure abroad)",
-                        None,
-                    ));
+                    return Err(refuse(Message::NeedsAbroad, None));
                 }
                 self.status = Status::ArrivedFromAbroad;
                 self.location = ev.to.clone();

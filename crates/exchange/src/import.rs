@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use domain::registry::{HouseholdInput, MovementInput, PersonInput, References};
+use domain::Message;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use store::import::{ImportFailure, ImportItem, ImportSummary, RowError, RowRef};
@@ -70,13 +71,13 @@ impl Row<'_> {
     fn at(&self) -> RowRef {
         RowRef { file: self.table.source.clone(), row: self.number }
     }
-    fn error(&self, column: &str, value: impl Into<String>, expected: impl Into<String>) -> RowError {
+    fn error(&self, column: &str, value: impl Into<String>, expected: Message) -> RowError {
         RowError {
             file: self.table.source.clone(),
             row: self.number,
             column: column.into(),
             value: value.into(),
-            expected: expected.into(),
+            expected,
         }
     }
 }
@@ -98,7 +99,7 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
                         row: *number,
                         column: "record".into(),
                         value: label.into(),
-                        expected: "household, person or movement".into(),
+                        expected: Message::RecordKind,
                     }),
                 }
             }
@@ -118,9 +119,7 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
                 row: 1,
                 column: String::new(),
                 value: table.raw_headers.join(","),
-                expected:
-                    "the header of a households, people or movements table (see the template), or a record column"
-                        .into(),
+                expected: Message::TableHeader,
             }),
         }
     }
@@ -155,11 +154,11 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
                     row: 1,
                     column: table.raw_headers[i].clone(),
                     value: format!("{} + {}", table.raw_headers[first_at], table.raw_headers[i]),
-                    expected: format!(
-                        "one column {header}: columns {} and {} both read as it; remove or rename one",
-                        crate::tables::column_letters(first_at as u32),
-                        crate::tables::column_letters(i as u32)
-                    ),
+                    expected: Message::OneColumn {
+                        column: header.clone(),
+                        first: crate::tables::column_letters(first_at as u32),
+                        second: crate::tables::column_letters(i as u32),
+                    },
                 });
             }
         }
@@ -172,12 +171,7 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
                         row: 1,
                         column: column.name.into(),
                         value: String::new(),
-                        expected: format!(
-                            "a column {} in the {} table: {}",
-                            column.name,
-                            first.name(),
-                            column.description
-                        ),
+                        expected: Message::RequiredColumn { column: column.name.into(), table: first.name().into() },
                     });
                 }
             }
@@ -222,13 +216,13 @@ impl Pending<'_> {
                 let estimated_age = row.opt("estimated_age").and_then(|text| match text.parse::<u32>() {
                     Ok(age) => Some(age),
                     Err(_) => {
-                        errors.push(row.error("estimated_age", text, "an age in whole years from 0 to 120"));
+                        errors.push(row.error("estimated_age", text, Message::AgeInYears));
                         None
                     }
                 });
                 let external_id = row.opt("person_id").or_else(|| row.opt("_index"));
                 if external_id.is_none() {
-                    errors.push(row.error("person_id", "", "the person's identifier within the household"));
+                    errors.push(row.error("person_id", "", Message::PersonIdInHousehold));
                 }
                 PersonInput {
                     external_id,
@@ -279,7 +273,7 @@ impl Pending<'_> {
 }
 
 /// Maps a field path of the domain (`members[1].birth_date`) onto the cell it came from.
-fn locate_field(pending: &Pending<'_>, field: &str, value: String, expected: String) -> RowError {
+fn locate_field(pending: &Pending<'_>, field: &str, value: String, expected: Message) -> RowError {
     if let Some((list, rest)) = field.split_once('[') {
         if let Some((index, column)) = rest.split_once("].") {
             let index: usize = index.parse().unwrap_or(usize::MAX);
@@ -330,7 +324,7 @@ pub fn assemble(
             row: 1,
             column: "household_id".into(),
             value: String::new(),
-            expected: "at least one household row: people and movements belong to households of the same import".into(),
+            expected: Message::HouseholdRows,
         }]);
     }
     let mut order: Vec<String> = Vec::new();
@@ -339,17 +333,17 @@ pub fn assemble(
     for row in households {
         let id = row.get("household_id");
         if id.is_empty() {
-            errors.push(row.error("household_id", "", "the household's identifier"));
+            errors.push(row.error("household_id", "", Message::HouseholdId));
             continue;
         }
         if let Some(first) = pending.get(&id) {
             errors.push(row.error(
                 "household_id",
                 id.clone(),
-                format!(
-                    "an identifier used once; it is already on row {} of {}",
-                    first.household_row.number, first.household_row.table.source
-                ),
+                Message::HouseholdIdOnce {
+                    row: first.household_row.number,
+                    file: first.household_row.table.source.clone(),
+                },
             ));
             continue;
         }
@@ -365,11 +359,7 @@ pub fn assemble(
             match pending.get_mut(&household_id) {
                 Some(target) if is_people => target.member_rows.push(row),
                 Some(target) => target.movement_rows.push(row),
-                None => errors.push(row.error(
-                    "household_id",
-                    household_id,
-                    "the household_id of a household in the households table of this import",
-                )),
+                None => errors.push(row.error("household_id", household_id, Message::HouseholdOfImport)),
             }
         }
     }
@@ -385,7 +375,7 @@ pub fn assemble(
                 movement_rows: p.movement_rows.iter().map(Row::at).collect(),
             }),
             Err(field_errors) => {
-                errors.extend(field_errors.0.into_iter().map(|e| locate_field(&p, &e.field, e.value, e.expected)));
+                errors.extend(field_errors.0.into_iter().map(|e| locate_field(&p, &e.field, e.value, *e.expected)));
             }
         }
     }

@@ -3,6 +3,7 @@
 //! `#round`, `#org`…), never by their header text.
 
 use chrono::NaiveDate;
+use domain::Message;
 use sha2::{Digest, Sha256};
 use store::import::RowError;
 use store::reference::PlaceRef;
@@ -109,20 +110,15 @@ pub fn read_series(
     default_date: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<Vec<SeriesRow>, Vec<RowError>> {
-    let error = |row: usize, column: &str, value: &str, expected: &str| RowError {
+    let error = |row: usize, column: &str, value: &str, expected: Message| RowError {
         file: table.source.clone(),
         row,
         column: column.into(),
         value: value.into(),
-        expected: expected.into(),
+        expected,
     };
     let Some((tag_row_number, tags)) = tag_row(table) else {
-        return Err(vec![error(
-            1,
-            "",
-            "",
-            "a row of HXL hashtags (#adm1+name, #date+reported, #affected+idps+ind…) under the header",
-        )]);
+        return Err(vec![error(1, "", "", Message::HxlTagRow)]);
     };
     let code = |level: usize| column(&tags, &format!("adm{level}"), &["code"], &[]);
     let name = |level: usize| column(&tags, &format!("adm{level}"), &[], &["code"]);
@@ -135,18 +131,13 @@ pub fn read_series(
     let males = count_column(&tags, "ind", Some("m"), group);
     let mut errors = Vec::new();
     if places.iter().all(|(c, n)| c.is_none() && n.is_none()) {
-        errors.push(error(tag_row_number, "", "", "a place column: #adm1, #adm2 or #adm3, with +code or +name"));
+        errors.push(error(tag_row_number, "", "", Message::HxlPlaceColumn));
     }
     if individuals.is_none() && households.is_none() {
-        errors.push(error(tag_row_number, "", "", "a count column such as #affected+idps+ind or #affected+idps+hh"));
+        errors.push(error(tag_row_number, "", "", Message::HxlCountColumn));
     }
     if date.is_none() && default_date.is_none() {
-        errors.push(error(
-            tag_row_number,
-            "",
-            "",
-            "a #date+reported column, or a reference date given with the import",
-        ));
+        errors.push(error(tag_row_number, "", "", Message::HxlDateColumn));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -165,7 +156,7 @@ pub fn read_series(
                     *number,
                     &header_name(i.unwrap_or(0)),
                     cells.get(i.unwrap_or(0)).unwrap_or(""),
-                    "a whole number of people or households",
+                    Message::WholeCount,
                 ));
                 None
             }
@@ -175,14 +166,14 @@ pub fn read_series(
             Some(text) => match domain::FuzzyDate::parse("date", &text, today) {
                 Ok(d) => d.date,
                 Err(e) => {
-                    errors.push(error(*number, &header_name(date.unwrap_or(0)), &text, &e.expected));
+                    errors.push(error(*number, &header_name(date.unwrap_or(0)), &text, *e.expected));
                     continue;
                 }
             },
             None => match default_date {
                 Some(d) => d,
                 None => {
-                    errors.push(error(*number, &header_name(date.unwrap_or(0)), "", "the date the figure refers to"));
+                    errors.push(error(*number, &header_name(date.unwrap_or(0)), "", Message::ReferenceDate));
                     continue;
                 }
             },
@@ -229,7 +220,7 @@ pub fn import_series(
     let default_date = match default_date.map(str::trim).filter(|d| !d.is_empty()) {
         Some(text) => Some(
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| ImportError::Store(StoreError::invalid("date", text, "a date as YYYY-MM-DD")))?,
+                .map_err(|_| ImportError::Store(StoreError::invalid("date", text, Message::IsoDate)))?,
         ),
         None => None,
     };
@@ -245,7 +236,7 @@ pub fn import_series(
                 row: 1,
                 column: String::new(),
                 value: String::new(),
-                expected: "a table with a row of HXL hashtags under its header".into(),
+                expected: Message::HxlTagRow,
             }],
         });
     };
@@ -283,6 +274,6 @@ mod tests {
     fn missing_tags_are_named() {
         let table = crate::tables::read_csv("x.csv", b"a,b\n1,2\n", Encoding::Auto).unwrap();
         let errors = read_series(&table, "IDP", None, NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()).unwrap_err();
-        assert!(errors[0].expected.contains("HXL hashtags"), "{errors:?}");
+        assert_eq!(errors[0].expected, Message::HxlTagRow, "{errors:?}");
     }
 }

@@ -3,6 +3,7 @@
 //! on French Windows); the delimiter may be `,`, `;` or a tab.
 
 use calamine::{Data, Reader};
+use domain::Message;
 
 use crate::columns::normalise_header;
 
@@ -56,15 +57,26 @@ impl Table {
 pub struct FileError {
     pub file: String,
     pub row: Option<usize>,
-    pub message: String,
+    /// Boxed: errors travel in `Result`s.
+    pub message: Box<Message>,
+}
+
+impl FileError {
+    /// The error in `lang`, naming the file and the row.
+    pub fn render(&self, lang: domain::Lang) -> String {
+        let (file, message) = (&self.file, self.message.render(lang));
+        match (self.row, lang) {
+            (Some(row), domain::Lang::En) => format!("{file}, row {row}: {message}"),
+            (Some(row), domain::Lang::Fr) => format!("{file}, ligne {row} : {message}"),
+            (None, domain::Lang::En) => format!("{file}: {message}"),
+            (None, domain::Lang::Fr) => format!("{file} : {message}"),
+        }
+    }
 }
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.row {
-            Some(row) => write!(f, "{}, row {row}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
-        }
+        f.write_str(&self.render(domain::Lang::En))
     }
 }
 
@@ -99,31 +111,23 @@ impl Format {
 }
 
 fn decode(name: &str, bytes: &[u8], encoding: Encoding) -> Result<String, FileError> {
-    let err = |message: String| FileError { file: name.into(), row: None, message };
+    let err = |message: Message| FileError { file: name.into(), row: None, message: Box::new(message) };
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
         let (text, _, had_errors) = enc.decode(bytes);
         if had_errors {
-            return Err(err("the file says it is UTF-16 but holds invalid characters".into()));
+            return Err(err(Message::Utf16Invalid));
         }
         return Ok(text.into_owned());
     }
     if bytes.contains(&0) {
-        return Err(err(
-            "this is not a text file (it holds NUL bytes): save it as CSV in UTF-8 or Windows-1252, or as XLSX".into(),
-        ));
+        return Err(err(Message::NotText));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match (encoding, std::str::from_utf8(bytes)) {
         (Encoding::Utf8, Err(e)) => {
             let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            Err(FileError {
-                file: name.into(),
-                row: Some(line),
-                message:
-                    "the file is not valid UTF-8 here; if Excel saved it, import it with the Windows-1252 encoding"
-                        .into(),
-            })
+            Err(FileError { file: name.into(), row: Some(line), message: Box::new(Message::FileNotUtf8) })
         }
         (Encoding::Windows1252, _) | (Encoding::Auto, Err(_)) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
@@ -149,11 +153,7 @@ fn delimiter(text: &str) -> u8 {
 pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, FileError> {
     let text = decode(name, bytes, encoding)?;
     if text.trim().is_empty() {
-        return Err(FileError {
-            file: name.into(),
-            row: None,
-            message: "the file is empty: expected a header row and data rows".into(),
-        });
+        return Err(FileError { file: name.into(), row: None, message: Box::new(Message::FileNoRows) });
     }
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter(&text))
@@ -167,10 +167,10 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
             return Err(FileError {
                 file: name.into(),
                 row: Some(1),
-                message: format!("the header row does not parse: {e}"),
+                message: Box::new(Message::HeaderUnreadable { detail: e.to_string() }),
             })
         }
-        None => return Err(FileError { file: name.into(), row: None, message: "the file is empty".into() }),
+        None => return Err(FileError { file: name.into(), row: None, message: Box::new(Message::FileEmpty) }),
     };
     let raw_headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     let mut rows = Vec::new();
@@ -178,7 +178,7 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
         let record = record.map_err(|e| FileError {
             file: name.into(),
             row: e.position().map(|p| p.line() as usize),
-            message: format!("the line does not parse as CSV: {e}"),
+            message: Box::new(Message::LineUnreadable { detail: e.to_string() }),
         })?;
         let row = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 2);
         let mut cells = record;
@@ -193,11 +193,7 @@ pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, F
             return Err(FileError {
                 file: name.into(),
                 row: Some(row),
-                message: format!(
-                    "the row has {} fields but the header has {}: the file may be truncated or a quote left open",
-                    cells.len(),
-                    raw_headers.len()
-                ),
+                message: Box::new(Message::RowLength { fields: cells.len(), header: raw_headers.len() }),
             });
         }
         rows.push((row, cells));
@@ -232,8 +228,8 @@ pub const MAX_COLUMNS: u32 = 500;
 /// Non-empty cells one workbook may hold.
 const MAX_CELLS: usize = 40_000_000;
 
-fn too_large(name: &str, message: String) -> FileError {
-    FileError { file: name.into(), row: None, message }
+fn too_large(name: &str, message: Message) -> FileError {
+    FileError { file: name.into(), row: None, message: Box::new(message) }
 }
 
 /// Refuses an archive whose entries would unzip to more than [`MAX_UNZIPPED_BYTES`].
@@ -241,17 +237,13 @@ fn check_unzipped_size(name: &str, bytes: &[u8], limit: u64) -> Result<(), FileE
     let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| FileError {
         file: name.into(),
         row: None,
-        message: format!("not a readable Excel workbook ({e}): save it again as .xlsx, or as CSV"),
+        message: Box::new(Message::NotAWorkbook { detail: e.to_string() }),
     })?;
     let declared: u64 = archive.decompressed_size().map(|n| n as u64).unwrap_or(u64::MAX);
     if declared > limit {
         return Err(too_large(
             name,
-            format!(
-                "the workbook would take {} MB once unzipped, more than the {} MB a file may; split it, or save it as CSV",
-                declared / 1_000_000,
-                limit / 1_000_000
-            ),
+            Message::WorkbookTooLarge { megabytes: declared / 1_000_000, limit: limit / 1_000_000 },
         ));
     }
     Ok(())
@@ -289,7 +281,7 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
         let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(|e| FileError {
             file: source.clone(),
             row: None,
-            message: format!("the sheet cannot be read: {e}"),
+            message: Box::new(Message::SheetUnreadable { detail: e.to_string() }),
         })?;
         // Row → (column, text) of its non-empty cells.
         let mut cells: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
@@ -299,7 +291,7 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
             let cell = reader.next_cell().map_err(|e| FileError {
                 file: source.clone(),
                 row: None,
-                message: format!("the sheet cannot be read: {e}"),
+                message: Box::new(Message::SheetUnreadable { detail: e.to_string() }),
             })?;
             let Some(cell) = cell else { break };
             let (row, col) = cell.get_position();
@@ -311,16 +303,16 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
                 return Err(FileError {
                     file: source,
                     row: Some(row as usize + 1),
-                    message: format!(
-                        "column {} holds a value, but a sheet may use only the first {MAX_COLUMNS} columns (A to {})",
-                        column_letters(col),
-                        column_letters(MAX_COLUMNS - 1)
-                    ),
+                    message: Box::new(Message::TooManyColumns {
+                        column: column_letters(col),
+                        max: MAX_COLUMNS as usize,
+                        last: column_letters(MAX_COLUMNS - 1),
+                    }),
                 });
             }
             total += 1;
             if total > MAX_CELLS {
-                return Err(too_large(name, format!("the workbook holds more than {MAX_CELLS} cells; split it")));
+                return Err(too_large(name, Message::TooManyCells { max: MAX_CELLS as u64 }));
             }
             first_col = first_col.min(col);
             last_col = last_col.max(col);
@@ -347,7 +339,7 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError> {
 }
 
 fn no_sheet(name: &str) -> FileError {
-    FileError { file: name.into(), row: None, message: "the workbook has no sheet with a header row".into() }
+    FileError { file: name.into(), row: None, message: Box::new(Message::NoSheet) }
 }
 
 /// Older workbooks (XLS, ODS through calamine's detection).
@@ -356,14 +348,14 @@ fn read_other_workbook(name: &str, bytes: &[u8]) -> Result<Vec<Table>, FileError
     let mut workbook = calamine::open_workbook_auto_from_rs(cursor).map_err(|e| FileError {
         file: name.into(),
         row: None,
-        message: format!("not a readable Excel workbook ({e}): save it again as .xlsx, or as CSV"),
+        message: Box::new(Message::NotAWorkbook { detail: e.to_string() }),
     })?;
     let mut tables = Vec::new();
     for sheet in workbook.sheet_names().to_owned() {
         let range = workbook.worksheet_range(&sheet).map_err(|e| FileError {
             file: format!("{name}#{sheet}"),
             row: None,
-            message: format!("the sheet cannot be read: {e}"),
+            message: Box::new(Message::SheetUnreadable { detail: e.to_string() }),
         })?;
         let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
         let mut rows_iter = range.rows().enumerate();
@@ -420,7 +412,7 @@ mod tests {
     fn truncated_row_is_an_error() {
         let e = read_csv("f.csv", b"a,b,c\n1,2,3\n4,5\n", Encoding::Auto).unwrap_err();
         assert_eq!(e.row, Some(3));
-        assert!(e.message.contains("truncated"), "{}", e.message);
+        assert!(e.message.to_string().contains("truncated"), "{}", e.message);
     }
 
     #[test]
@@ -443,7 +435,7 @@ mod tests {
         // A1 and XFD1048576 once aborted the server with an allocation of 512 GiB.
         let far = workbook(&[(0, 0, "household_id"), (1_048_575, 16_383, "x")]);
         let e = read_xlsx("bomb.xlsx", &far).unwrap_err();
-        assert!(e.message.contains("column XFD"), "{}", e.message);
+        assert!(e.message.to_string().contains("column XFD"), "{}", e.message);
         assert_eq!(e.row, Some(1_048_576));
         // A1 and Z1048576 is a sparse sheet: two cells, read as such.
         let sparse = read_xlsx("sparse.xlsx", &workbook(&[(0, 0, "a"), (1_048_575, 25, "z")])).unwrap();
@@ -457,7 +449,7 @@ mod tests {
         let book = workbook(&[(0, 0, "household_id"), (1, 0, "HH-1")]);
         assert!(check_unzipped_size("b.xlsx", &book, MAX_UNZIPPED_BYTES).is_ok());
         let e = check_unzipped_size("b.xlsx", &book, 1_000).unwrap_err();
-        assert!(e.message.contains("unzipped"), "{}", e.message);
+        assert!(e.message.to_string().contains("unzipped"), "{}", e.message);
     }
 
     #[test]

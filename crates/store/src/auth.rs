@@ -3,7 +3,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use domain::Role;
+use domain::{Message, Role};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -137,14 +137,12 @@ pub fn check_password_strength(password: &str, username: &str) -> Result<(), Sto
 
 /// The same, naming the form's or API's own field in the error.
 fn password_strength_of(field: &str, password: &str, username: &str) -> Result<(), StoreError> {
-    let expected =
-        "a password of at least 10 characters that is not common or easy to guess (a few unrelated words work well)";
     if password.chars().count() < 10 || password.trim().is_empty() {
-        return Err(StoreError::invalid(field, "", expected));
+        return Err(StoreError::invalid(field, "", Message::Password));
     }
     let estimate = zxcvbn::zxcvbn(password, &[username, "djoliba"]);
     if (estimate.score() as u8) < 2 {
-        return Err(StoreError::invalid(field, "", expected));
+        return Err(StoreError::invalid(field, "", Message::Password));
     }
     Ok(())
 }
@@ -196,17 +194,17 @@ impl Store {
             || code.len() > 20
             || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(StoreError::invalid("code", code, "1 to 20 letters, digits, - or _ (e.g. NRC, UNHCR)"));
+            return Err(StoreError::invalid("code", code, Message::OrganisationCode));
         }
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
-            return Err(StoreError::invalid("name", name, "the organisation's name, 1 to 200 characters"));
+            return Err(StoreError::invalid("name", name, Message::OrganisationName));
         }
         let org = Organisation { id: new_id(), code, name: name.to_string() };
         let now = self.now_ms();
         self.db.write(|tx| {
             if tx.query_opt("SELECT id FROM organisations WHERE code = $1", params![&org.code])?.is_some() {
-                return Err(StoreError::Conflict(format!("an organisation with code {} exists", org.code)));
+                return Err(StoreError::Conflict(Message::OrganisationCodeTaken { code: org.code.clone() }));
             }
             tx.execute(
                 "INSERT INTO organisations (id, code, name, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
@@ -273,23 +271,24 @@ impl Store {
             || username.len() > 64
             || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
         {
-            return Err(StoreError::invalid("username", username, "2 to 64 letters, digits, '.', '_', '-' or '@'"));
+            return Err(StoreError::invalid("username", username, Message::Username));
         }
         let org = match organisation {
-            Some(code) => Some(self.organisation(code)?.ok_or_else(|| {
-                StoreError::invalid("organisation", code, "the code of an existing organisation (djoliba org add)")
-            })?),
+            Some(code) => Some(
+                self.organisation(code)?
+                    .ok_or_else(|| StoreError::invalid("organisation", code, Message::ExistingOrganisation))?,
+            ),
             None => None,
         };
         if role == Role::Registrar && org.is_none() {
-            return Err(StoreError::invalid("organisation", "", "an organisation: a registrar registers for one"));
+            return Err(StoreError::invalid("organisation", "", Message::RegistrarNeedsOrganisation));
         }
         let hash = hash_password(password)?;
         let id = new_id();
         let now = self.now_ms();
         self.db.write(|tx| {
             if tx.query_opt("SELECT id FROM users WHERE username = $1", params![&username])?.is_some() {
-                return Err(StoreError::Conflict(format!("the username {username} is taken")));
+                return Err(StoreError::Conflict(Message::UsernameTaken { username: username.to_string() }));
             }
             tx.execute(
                 "INSERT INTO users (id, username, password_hash, role, organisation_id, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
@@ -307,13 +306,7 @@ impl Store {
         for region in regions.iter().map(|r| r.trim().to_uppercase()).filter(|r| !r.is_empty()) {
             match self.gazetteer.get(&region) {
                 Some(unit) if unit.admin_level == 1 => codes.push(region),
-                _ => {
-                    return Err(StoreError::invalid(
-                        "regions",
-                        region,
-                        "admin 1 P-codes (régions) of the gazetteer, e.g. ML07",
-                    ))
-                }
+                _ => return Err(StoreError::invalid("regions", region, Message::RegionCodes)),
             }
         }
         codes.sort();
@@ -567,12 +560,12 @@ impl Store {
             .map(|r| r.text(0))
             .ok_or(StoreError::NotFound("user"))?;
         if !verify_password(current, &hash)? {
-            return Err(StoreError::invalid("current_password", "", "your current password"));
+            return Err(StoreError::invalid("current_password", "", Message::CurrentPassword));
         }
         // Errors name the fields as the API and the form call them.
         password_strength_of("new_password", new, &actor.username)?;
         if new == current {
-            return Err(StoreError::invalid("new_password", "", "a new password, not the current one"));
+            return Err(StoreError::invalid("new_password", "", Message::NewPasswordDifferent));
         }
         let hash = hash_password(new)?;
         let now = self.now_ms();
@@ -662,16 +655,18 @@ impl Store {
         actor.require_admin()?;
         let level = level.trim().to_ascii_lowercase();
         if !SHARING_LEVELS.contains(&level.as_str()) {
-            return Err(StoreError::invalid("level", level, "none, aggregates, pseudonymised or full"));
+            return Err(StoreError::invalid(
+                "level",
+                level,
+                Message::OneOf { codes: "none, aggregates, pseudonymised, full".into() },
+            ));
         }
-        let from_org = self
-            .organisation(from)?
-            .ok_or_else(|| StoreError::invalid("from", from, "the code of an existing organisation"))?;
-        let to_org = self
-            .organisation(to)?
-            .ok_or_else(|| StoreError::invalid("to", to, "the code of an existing organisation"))?;
+        let from_org =
+            self.organisation(from)?.ok_or_else(|| StoreError::invalid("from", from, Message::ExistingOrganisation))?;
+        let to_org =
+            self.organisation(to)?.ok_or_else(|| StoreError::invalid("to", to, Message::ExistingOrganisation))?;
         if from_org.id == to_org.id {
-            return Err(StoreError::invalid("to", to, "another organisation than from"));
+            return Err(StoreError::invalid("to", to, Message::AnotherOrganisation));
         }
         let now = self.now_ms();
         self.db.write(|tx| {

@@ -474,16 +474,13 @@ fn pg_statement(
     Ok(statement)
 }
 
-/// What a unique constraint says to the user: the database's own message names the values
-/// (personal data, at times), so it is not repeated.
-const UNIQUE_VIOLATION: &str =
-    "a record with the same identifier was saved at the same moment by someone else: reload, check, and try again";
-
+// A unique violation says `AlreadyRecorded` to the user: the database's own message names the
+// values (personal data, at times), so it is not repeated.
 pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(failure, _) = &e {
         let unique = [rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE, rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY];
         if unique.contains(&failure.extended_code) {
-            return StoreError::Conflict(UNIQUE_VIOLATION.into());
+            return StoreError::Conflict(domain::Message::AlreadyRecorded);
         }
     }
     StoreError::Database(e.to_string())
@@ -491,7 +488,7 @@ pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
 
 pub(crate) fn pg_error(e: postgres::Error) -> StoreError {
     if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
-        return StoreError::Conflict(UNIQUE_VIOLATION.into());
+        return StoreError::Conflict(domain::Message::AlreadyRecorded);
     }
     if let Some(db) = e.as_db_error() {
         StoreError::Database(format!("{}: {}", db.code().code(), db.message()))

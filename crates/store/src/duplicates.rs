@@ -7,6 +7,7 @@
 use std::sync::Mutex;
 
 use domain::registry::NewHousehold;
+use domain::Message;
 use linkage::index::Index;
 use linkage::Input;
 use serde::Serialize;
@@ -337,7 +338,11 @@ impl Store {
     ) -> Result<Vec<DuplicatePair>, StoreError> {
         let status = status.unwrap_or("pending");
         if !["pending", "accepted", "rejected"].contains(&status) {
-            return Err(StoreError::invalid("status", status, "pending, accepted or rejected"));
+            return Err(StoreError::invalid(
+                "status",
+                status,
+                Message::OneOf { codes: "pending, accepted, rejected".into() },
+            ));
         }
         let now = self.now_ms();
         let read = self.db.read(|tx| {
@@ -391,7 +396,7 @@ impl Store {
         actor.require_write()?;
         let reason = reason.trim();
         if reason.chars().count() > 500 {
-            return Err(StoreError::invalid("reason", "(too long)", "a text of at most 500 characters"));
+            return Err(StoreError::invalid("reason", domain::error::WITHHELD, Message::TextAtMost { max: 500 }));
         }
         let now = self.now_ms();
         self.db.write(|tx| {
@@ -408,7 +413,7 @@ impl Store {
                 Decision::Undo => ("pending", None),
             };
             if decision == Decision::Accept && pair.a.duplicate_of.as_deref() == Some(pair.b.id.as_str()) {
-                return Err(StoreError::Conflict("the earlier record is already merged into the later one".into()));
+                return Err(StoreError::Conflict(Message::AlreadyMerged));
             }
             let (decided_at, decided_by) =
                 if decision == Decision::Undo { (None, None) } else { (Some(now), Some(actor.username.as_str())) };

@@ -2,7 +2,7 @@
 //! person's name (values in field errors are codes, dates and identifiers only).
 
 use domain::timeline::ChronologyError;
-use domain::FieldErrors;
+use domain::{FieldErrors, Message};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -17,7 +17,7 @@ pub enum StoreError {
     Chronology(ChronologyError),
     /// A unique identifier already in use, or a stale version.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Message),
     /// The user's role does not allow the action.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -45,7 +45,7 @@ impl From<ChronologyError> for StoreError {
 }
 
 impl StoreError {
-    pub fn invalid(field: &str, value: impl Into<String>, expected: impl Into<String>) -> StoreError {
+    pub fn invalid(field: &str, value: impl Into<String>, expected: Message) -> StoreError {
         StoreError::Invalid(FieldErrors(vec![domain::FieldError::new(field, value, expected)]))
     }
 }

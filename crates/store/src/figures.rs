@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use domain::figures::{self, FigureIndex, Flows, HouseholdFacts, MemberFacts, Stock};
 use domain::timeline::Event;
-use domain::{MovementKind, Sex};
+use domain::{Message, MovementKind, Sex};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
@@ -197,7 +197,7 @@ impl FiguresSnapshot {
         let from = parse_date("from", from)?;
         let to = parse_date("to", to)?;
         if to < from {
-            return Err(StoreError::invalid("to", to.to_string(), format!("a date on or after from ({from})")));
+            return Err(StoreError::invalid("to", to.to_string(), Message::DateOnOrAfter { from: from.to_string() }));
         }
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
@@ -216,15 +216,14 @@ impl FiguresSnapshot {
 }
 
 fn parse_date(field: &str, value: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| StoreError::invalid(field, value, "a date as YYYY-MM-DD"))
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| StoreError::invalid(field, value, Message::IsoDate))
 }
 
 fn check_level(level: u8) -> Result<(), StoreError> {
     if (1..=4).contains(&level) {
         Ok(())
     } else {
-        Err(StoreError::invalid("level", level.to_string(), "a level: 1 (région), 2 (cercle), 3 (commune) or 4 (site)"))
+        Err(StoreError::invalid("level", level.to_string(), Message::FiguresLevel))
     }
 }
 
@@ -283,11 +282,11 @@ impl Store {
         let decided_on = domain::FuzzyDate::parse("decided_on", &input.decided_on, self.today())
             .map_err(|e| StoreError::Invalid(domain::FieldErrors(vec![e])))?;
         if decided_on.precision != domain::DatePrecision::Day {
-            return Err(StoreError::invalid("decided_on", input.decided_on.trim(), "a full date YYYY-MM-DD"));
+            return Err(StoreError::invalid("decided_on", input.decided_on.trim(), Message::FullDate));
         }
         for (field, value) in [("basis", &input.basis), ("decided_by", &input.decided_by)] {
             if value.trim().is_empty() || value.len() > 1000 {
-                return Err(StoreError::invalid(field, "", "a text of 1 to 1000 characters"));
+                return Err(StoreError::invalid(field, "", Message::TextLength { max: 1000 }));
             }
         }
         Ok(SolutionDecision {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use domain::registry::{NewHousehold, NewMovement};
+use domain::Message;
 use serde::Serialize;
 
 use crate::db::{Tx, Value};
@@ -37,7 +38,9 @@ pub struct RowError {
     pub row: usize,
     pub column: String,
     pub value: String,
-    pub expected: String,
+    /// What the cell should hold (English in the API; pages render it in their language).
+    #[schema(value_type = String)]
+    pub expected: Message,
 }
 
 impl std::fmt::Display for RowError {
@@ -95,28 +98,32 @@ fn locate(item: &ImportItem, error: StoreError) -> ImportFailure {
                 .map(|f| {
                     let (row, column) =
                         row_of(item, &f.field).unwrap_or((item.household_row.clone(), household_col(&f.field)));
-                    RowError { file: row.file, row: row.row, column, value: f.value, expected: f.expected }
+                    RowError { file: row.file, row: row.row, column, value: f.value, expected: *f.expected }
                 })
                 .collect(),
         ),
         StoreError::Chronology(e) => {
             let (row, _) =
                 row_of(item, &format!("{}.date", e.event)).unwrap_or((item.household_row.clone(), String::new()));
-            let conflict = match (&e.conflicting_event, e.conflicting_kind, e.conflicting_date) {
-                (Some(c), Some(kind), Some(date)) => {
-                    let place = row_of(item, &format!("{c}.date"))
-                        .map(|(r, _)| format!("row {} of {}", r.row, r.file))
-                        .unwrap_or_else(|| format!("recorded event {c}"));
-                    format!("; it conflicts with the {kind} of {date} ({place})")
+            let (kind, problem) = (e.kind.as_str().to_string(), e.problem.clone());
+            let expected = match (&e.conflicting_event, e.conflicting_kind, e.conflicting_date) {
+                (Some(c), Some(other), Some(date)) => {
+                    let (other, date) = (other.as_str().to_string(), date.to_string());
+                    match row_of(item, &format!("{c}.date")) {
+                        Some((r, _)) => {
+                            Message::ChronologyInFile { kind, problem, other, date, row: r.row, file: r.file }
+                        }
+                        None => Message::ChronologyWithRecorded { kind, problem, other, date, event: c.clone() },
+                    }
                 }
-                _ => String::new(),
+                _ => Message::ChronologyAlone { kind, problem },
             };
             ImportFailure::Rows(vec![RowError {
                 file: row.file,
                 row: row.row,
                 column: "date".into(),
                 value: e.date.to_string(),
-                expected: format!("a consistent chronology: this {} {}{conflict}", e.kind, e.problem),
+                expected,
             }])
         }
         StoreError::Conflict(message) => ImportFailure::Rows(vec![RowError {
@@ -225,7 +232,7 @@ impl Store {
                                 return Err(StoreError::invalid(
                                     "external_id",
                                     h.external_id.clone(),
-                                    "a household number free in your organisation: this one is used by a household outside your régions",
+                                    Message::HouseholdNumberFree,
                                 ));
                             }
                             merge_household(tx, actor, &id, h, now, &reason, &mut summary)?;
@@ -241,7 +248,7 @@ impl Store {
                         ImportFailure::Store(e) => Err(e),
                         rows => {
                             located = Some(rows);
-                            Err(StoreError::Conflict("import aborted".into()))
+                            Err(StoreError::Conflict(Message::ImportAborted))
                         }
                     };
                 }
@@ -315,11 +322,7 @@ fn merge_household(
     );
     for (i, p) in h.members.iter().enumerate() {
         let Some(ext) = &p.external_id else {
-            return Err(StoreError::invalid(
-                &format!("members[{i}].external_id"),
-                "",
-                "the person's identifier, needed to import again safely",
-            ));
+            return Err(StoreError::invalid(&format!("members[{i}].external_id"), "", Message::PersonIdForReimport));
         };
         match tx.query_opt(&select_person, params![id, ext])? {
             None => {
@@ -369,11 +372,7 @@ fn merge_household(
                     )?
                     .map(|r| r.text(0))
                     .ok_or_else(|| {
-                        StoreError::invalid(
-                            &format!("movements[{i}].person"),
-                            ext.clone(),
-                            "the person_id of a member of the household",
-                        )
+                        StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), Message::MemberPersonId)
                     })?,
                 ),
             },

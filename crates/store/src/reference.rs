@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use domain::registry::References;
 use domain::text::{edit_distance, fold};
+use domain::Message;
 use serde::Serialize;
 
 use crate::db::Tx;
@@ -345,31 +346,31 @@ impl Gazetteer {
 
     /// Why a code is not accepted, with the successor of a retired code or the valid
     /// children of its parent.
-    fn explain_unknown(&self, pcode: &str) -> String {
-        let base = "a P-code of the COD-AB 2021-12-20 gazetteer (ML, ML01…ML10, ML0101…, ML010101…)";
+    fn explain_unknown(&self, pcode: &str) -> Message {
         if let Some(old) = self.retired.get(pcode) {
             let links = self.successors(pcode);
             if let Some(best) = links.first() {
-                let others = links.len() - 1;
-                let more = if others > 0 { format!(" and {others} other unit(s) in part") } else { String::new() };
-                return format!(
-                    "{base}; {pcode} is the retired 2015 code of {}: use {} {}{more}",
-                    old.name, best.pcode_2021, best.name_2021
-                );
+                return Message::PcodeRetired {
+                    code: pcode.to_string(),
+                    old_name: old.name.clone(),
+                    successor: best.pcode_2021.clone(),
+                    successor_name: best.name_2021.clone(),
+                    others: links.len() - 1,
+                };
             }
         }
         if !pcode.is_ascii() {
-            return base.to_string();
+            return Message::PcodeUnknown;
         }
         let parent_len = match pcode.len() {
             8 => 6,
             6 => 4,
             4 => 2,
-            _ => return base.to_string(),
+            _ => return Message::PcodeUnknown,
         };
         match self.current.get(&pcode[..parent_len]) {
-            Some(parent) => format!("{base}; there is no unit {pcode} under {}", self.label(&parent.pcode)),
-            None => base.to_string(),
+            Some(parent) => Message::PcodeNotUnder { code: pcode.to_string(), parent: self.label(&parent.pcode) },
+            None => Message::PcodeUnknown,
         }
     }
 
@@ -444,7 +445,7 @@ impl Gazetteer {
 }
 
 impl References for Gazetteer {
-    fn check_location(&self, pcode: &str) -> Result<(), String> {
+    fn check_location(&self, pcode: &str) -> Result<(), Message> {
         if self.current.contains_key(pcode) || self.site(pcode).is_some() {
             Ok(())
         } else {
@@ -473,7 +474,7 @@ mod tests {
     fn unknown_codes_in_any_script_are_explained_without_panicking() {
         let g = Gazetteer::built_in();
         for code in ["ÉÉÉÉ", "ML07é", "日本語", "ML0\u{301}7", ""] {
-            assert!(g.check_location(code).unwrap_err().starts_with("a P-code"), "{code}");
+            assert!(g.check_location(code).unwrap_err().to_string().starts_with("a P-code"), "{code}");
         }
     }
 
@@ -522,9 +523,9 @@ mod tests {
         assert!(err.is_none());
         let only_2015 = g.retired.keys().find(|k| !g.current.contains_key(*k)).unwrap().clone();
         let message = g.check_location(&only_2015).unwrap_err();
-        assert!(message.contains("retired 2015 code"), "{message}");
+        assert!(message.to_string().contains("retired 2015 code"), "{message}");
         let message = g.check_location("ML0799").unwrap_err();
-        assert!(message.contains("under Gao (ML07)"), "{message}");
+        assert!(message.to_string().contains("under Gao (ML07)"), "{message}");
     }
 }
 
@@ -593,7 +594,7 @@ impl Gazetteer {
                     "{code} is a retired 2015 code whose territory is split in 2021: {}",
                     self.explain_unknown(&code)
                 )),
-                None => Err(self.explain_unknown(&code)),
+                None => Err(self.explain_unknown(&code).to_string()),
             };
         }
         // Names, from the région down, each scoped by the one above.

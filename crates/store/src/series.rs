@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use domain::Message;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
@@ -115,7 +116,7 @@ impl Store {
         let name = meta.name.trim();
         for (field, value) in [("name", name), ("source", meta.source.trim()), ("method", meta.method.trim())] {
             if value.is_empty() || value.len() > 300 {
-                return Err(StoreError::invalid(field, value, "a text of 1 to 300 characters"));
+                return Err(StoreError::invalid(field, value, Message::TextLength { max: 300 }));
             }
         }
         let group = meta.population_group.as_deref().unwrap_or("IDP").trim().to_ascii_uppercase();
@@ -124,7 +125,7 @@ impl Store {
             return Err(StoreError::invalid(
                 "population_group",
                 group,
-                format!("a population group code: {}", self.gazetteer.population_groups()),
+                Message::PopulationGroup { codes: self.gazetteer.population_groups() },
             ));
         }
         let mut report = SeriesReport {
@@ -153,7 +154,7 @@ impl Store {
                     row: row.row,
                     column: "place".into(),
                     value: place_text(&row.place),
-                    expected: why,
+                    expected: Message::PlaceUnmatched { detail: why },
                 }),
             }
         }
@@ -164,7 +165,7 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             if tx.query_opt("SELECT id FROM external_series WHERE name = $1", params![name])?.is_some() {
-                return Err(StoreError::Conflict(format!("a series named {name:?} exists; choose another name")));
+                return Err(StoreError::Conflict(Message::SeriesNameTaken { name: name.to_string() }));
             }
             tx.execute(
                 "INSERT INTO external_series (id, name, source, method, population_group, published_on, file_name, file_sha256, rows_skipped, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

@@ -1,6 +1,7 @@
 //! Displacement sites: camps, collective centres and informal sites inside a commune, counted
 //! apart in figures (level 4). A site's code nests under its commune's P-code.
 
+use domain::Message;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
@@ -64,15 +65,15 @@ impl Store {
         actor.require_write()?;
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(StoreError::invalid("name", name, "the site's name, 1 to 200 characters"));
+            return Err(StoreError::invalid("name", name, Message::SiteName));
         }
         let commune = input.commune.trim().to_ascii_uppercase();
         if self.gazetteer.get(&commune).is_none_or(|l| l.admin_level != 3) {
-            return Err(StoreError::invalid("commune", commune, "the P-code of a commune (admin 3), e.g. ML070101"));
+            return Err(StoreError::invalid("commune", commune, Message::CommuneCode));
         }
         let kind = input.kind.clone().unwrap_or_else(|| "site".into());
         if !KINDS.contains(&kind.as_str()) {
-            return Err(StoreError::invalid("kind", kind, "site, camp, collective_centre or informal_site"));
+            return Err(StoreError::invalid("kind", kind, Message::OneOf { codes: KINDS.join(", ") }));
         }
         let now = self.now_ms();
         let site = self.db.write(|tx| {

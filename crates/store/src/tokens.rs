@@ -1,7 +1,7 @@
 //! API tokens for programs: named, limited to reading or allowed to write as their user, with
 //! an expiry, revocable at once. Stored only as SHA-256; shown once at creation.
 
-use domain::Role;
+use domain::{Message, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{random_hex, token_hash};
@@ -88,10 +88,10 @@ impl Store {
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(StoreError::invalid("name", name, "what the token is for, 1 to 100 characters"));
+            return Err(StoreError::invalid("name", name, Message::TokenPurpose));
         }
         if !(1..=MAX_DAYS).contains(&days) {
-            return Err(StoreError::invalid("days", days.to_string(), "a life of 1 to 366 days"));
+            return Err(StoreError::invalid("days", days.to_string(), Message::TokenDays));
         }
         let secret = format!("{PREFIX}{}", random_hex(32)?);
         let now = self.now_ms();
@@ -105,11 +105,7 @@ impl Store {
                 .ok_or(StoreError::NotFound("user"))?;
             let role = Role::parse("role", &user.text(1)).map_err(|e| StoreError::Database(e.to_string()))?;
             if scope == TokenScope::Write && !role.can_write_registry() && role != Role::Admin {
-                return Err(StoreError::invalid(
-                    "scope",
-                    "write",
-                    "read: this user's role may not change the registry",
-                ));
+                return Err(StoreError::invalid("scope", "write", Message::ReadScopeOnly));
             }
             tx.execute(
                 "INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at, created_by, expires_at) \

@@ -263,7 +263,7 @@ pub async fn search_locations(
     Query(q): Query<LocationQuery>,
 ) -> Result<Json<Vec<LocationMatch>>, ApiError> {
     if let Some(level) = q.level.filter(|l| !(0..=3).contains(l)) {
-        return Err(StoreError::invalid("level", level.to_string(), "an admin level from 0 to 3").into());
+        return Err(StoreError::invalid("level", level.to_string(), domain::Message::AdminLevel).into());
     }
     let limit = q.limit.unwrap_or(20).clamp(1, 800);
     let parent = q.parent.map(|p| p.trim().to_ascii_uppercase());

@@ -23,12 +23,31 @@ pub struct ErrorDetail {
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<FieldError>,
+    pub fields: Vec<WireFieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chronology: Option<Box<ChronologyError>>,
     /// With `likely_duplicates`: the registered people likely to be members, nothing saved.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub likely_duplicates: Vec<LikelyDuplicate>,
+}
+
+/// One bad field as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WireFieldError {
+    /// The field, as named in the API and in import columns, e.g. `members[1].birth_date`.
+    pub field: String,
+    /// The value received (never a name), or empty when the field was missing.
+    pub value: String,
+    /// What was expected, in English.
+    pub expected: String,
+    /// The stable key of that expectation (e.g. `full_date`), for clients that translate.
+    pub key: &'static str,
+}
+
+impl From<FieldError> for WireFieldError {
+    fn from(e: FieldError) -> Self {
+        WireFieldError { key: e.expected.key(), expected: e.expected.to_string(), field: e.field, value: e.value }
+    }
 }
 
 #[derive(Debug)]
@@ -97,7 +116,7 @@ impl From<StoreError> for ApiError {
                 detail: ErrorDetail {
                     code: "invalid_input",
                     message: fields.to_string(),
-                    fields: fields.0,
+                    fields: fields.0.into_iter().map(WireFieldError::from).collect(),
                     chronology: None,
                     likely_duplicates: Vec::new(),
                 },
@@ -112,7 +131,7 @@ impl From<StoreError> for ApiError {
                     likely_duplicates: Vec::new(),
                 },
             },
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m.to_string()),
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             StoreError::Busy(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", m),
             StoreError::Config(m) | StoreError::Database(m) => ApiError::internal(&m),

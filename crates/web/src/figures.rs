@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use domain::Message;
 use serde::Deserialize;
 use store::figures::{FlowsReport, SolutionDecision, SolutionInput, StockReport};
 use store::StoreError;
@@ -25,7 +26,7 @@ fn parse_format(value: Option<&str>) -> Result<Format, ApiError> {
         "json" => Ok(Format::Json),
         "csv" => Ok(Format::Csv),
         "xlsx" => Ok(Format::Xlsx),
-        other => Err(StoreError::invalid("format", other, "json, csv (HXL) or xlsx (HXL)").into()),
+        other => Err(StoreError::invalid("format", other, Message::OneOf { codes: "json, csv, xlsx".into() }).into()),
     }
 }
 
@@ -122,10 +123,13 @@ pub async fn flows(
         Format::Json => Json(report.clone()).into_response(),
         Format::Csv => {
             let wanted = q.table.as_deref().unwrap_or("flows");
-            let table = tables()
-                .into_iter()
-                .find(|t| t.name == wanted)
-                .ok_or_else(|| StoreError::invalid("table", wanted, "flows, origin_destination or stock_and_flow"))?;
+            let table = tables().into_iter().find(|t| t.name == wanted).ok_or_else(|| {
+                StoreError::invalid(
+                    "table",
+                    wanted,
+                    Message::OneOf { codes: "flows, origin_destination, stock_and_flow".into() },
+                )
+            })?;
             download(exchange::figures::csv(&table)?, format, &format!("{name}-{wanted}"))
         }
         Format::Xlsx => download(exchange::figures::xlsx(&tables())?, format, &name),
@@ -202,10 +206,8 @@ pub async fn import_series(
             file = Some(exchange::InputFile { name, bytes: bytes.to_vec() });
         }
     }
-    let file = file.ok_or_else(|| {
-        ApiError::from(StoreError::invalid("file", "", "one non-empty file part in the multipart body"))
-            .as_bad_request()
-    })?;
+    let file =
+        file.ok_or_else(|| ApiError::from(StoreError::invalid("file", "", Message::FilePart)).as_bad_request())?;
     let meta = store::series::SeriesMeta {
         name: q.name,
         source: q.source,

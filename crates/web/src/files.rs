@@ -3,6 +3,7 @@
 use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use domain::Message;
 use exchange::columns::TableKind;
 use exchange::{Encoding, ImportError, ImportOptions, ImportReport, InputFile};
 use serde::Deserialize;
@@ -27,7 +28,10 @@ fn parse_encoding(value: Option<&str>) -> Result<Encoding, ApiError> {
         None | Some("") | Some("auto") => Ok(Encoding::Auto),
         Some("utf-8") | Some("utf8") => Ok(Encoding::Utf8),
         Some("windows-1252") | Some("cp1252") | Some("latin1") => Ok(Encoding::Windows1252),
-        Some(other) => Err(StoreError::invalid("encoding", other, "auto, utf-8 or windows-1252").into()),
+        Some(other) => {
+            Err(StoreError::invalid("encoding", other, Message::OneOf { codes: "auto, utf-8, windows-1252".into() })
+                .into())
+        }
     }
 }
 
@@ -53,12 +57,7 @@ pub async fn import(
         }
     }
     if files.is_empty() {
-        return Err(ApiError::from(StoreError::invalid(
-            "file",
-            "",
-            "at least one non-empty file part in the multipart body",
-        ))
-        .as_bad_request());
+        return Err(ApiError::from(StoreError::invalid("file", "", Message::FilePart)).as_bad_request());
     }
     let options = ImportOptions { encoding, dry_run: query.dry_run.unwrap_or(false) };
     let report =
@@ -111,12 +110,13 @@ fn parse_file_query(query: &FileQuery) -> Result<(bool, TableKind), ApiError> {
     let xlsx = match query.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => true,
         "csv" => false,
-        other => return Err(StoreError::invalid("format", other, "xlsx or csv").into()),
+        other => return Err(StoreError::invalid("format", other, Message::OneOf { codes: "xlsx, csv".into() }).into()),
     };
     let table = match query.table.as_deref() {
         None => TableKind::Households,
-        Some(t) => TableKind::from_label(t)
-            .ok_or_else(|| StoreError::invalid("table", t, "households, people or movements"))?,
+        Some(t) => TableKind::from_label(t).ok_or_else(|| {
+            StoreError::invalid("table", t, Message::OneOf { codes: "households, people, movements".into() })
+        })?,
     };
     Ok((xlsx, table))
 }

@@ -100,7 +100,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
             writer.write_record(["file", "row", "column", "value", "expected"])?;
             for e in &report.errors {
                 writer.write_record(
-                    [e.file.as_str(), &e.row.to_string(), &e.column, &e.value, &e.expected]
+                    [e.file.as_str(), &e.row.to_string(), &e.column, &e.value, &e.expected.to_string()]
                         .map(|c| exchange::tables::spreadsheet_safe(c).into_owned()),
                 )?;
             }

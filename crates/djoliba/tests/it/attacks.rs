@@ -244,7 +244,7 @@ fn a_duplicated_column_is_refused() {
     let report = exchange::import_files(&t.store, &clerk, vec![file], options, &mut |_, _, _| {}).unwrap();
     assert!(report.summary.is_none());
     let e = report.errors.iter().find(|e| e.column == "registration_date").expect("the duplicate is named");
-    assert!(e.expected.contains("columns C and E"), "{}", e.expected);
+    assert!(e.expected.to_string().contains("columns C and E"), "{}", e.expected);
 }
 
 /// 1,100 stalled connections made the server stop answering: headers have a deadline, and

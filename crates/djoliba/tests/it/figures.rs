@@ -161,7 +161,8 @@ fn external_series_match_places_report_the_rest_and_compare() {
                 .unwrap();
         let report = outcome.report.expect("read");
         assert_eq!(report.series_id, None, "{}: nothing stored while places are unmatched", t.backend);
-        let unmatched: Vec<(usize, &str)> = report.unmatched.iter().map(|e| (e.row, e.expected.as_str())).collect();
+        let unmatched: Vec<(usize, String)> =
+            report.unmatched.iter().map(|e| (e.row, e.expected.to_string())).collect();
         assert_eq!(unmatched.len(), 2, "{unmatched:?}");
         assert_eq!(unmatched[0].0, 7);
         assert!(unmatched[0].1.contains("no admin 2 unit named \"Tessit\" in Gao (ML07)"), "{}", unmatched[0].1);

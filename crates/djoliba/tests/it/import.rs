@@ -74,7 +74,11 @@ fn bad_rows_are_all_reported_and_nothing_is_written_then_the_fix_imports_once() 
             t.backend,
             report.errors
         );
-        assert!(report.errors[0].expected.contains("no unit ML0799 under Gao (ML07)"), "{}", report.errors[0].expected);
+        assert!(
+            report.errors[0].expected.to_string().contains("no unit ML0799 under Gao (ML07)"),
+            "{}",
+            report.errors[0].expected
+        );
         assert_eq!(report.errors[1].value, "2006-02-30");
         assert_eq!(
             count(store, "households") + count(store, "people") + count(store, "movements"),

@@ -413,3 +413,90 @@ async fn next_never_leaves_the_site_nor_fails() {
     let login = site.send(Method::GET, "/login?next=/%09/evil.example", None, None).await;
     assert!(login.body.contains("name=\"next\" value=\"/\""), "the sign-in form keeps no foreign next");
 }
+
+/// The alert block of a form answer, with its HTML entities read back.
+fn form_errors(html: &str) -> String {
+    let start = html.find("id=\"form-errors\"").expect("an error block");
+    let end = start + html[start..].find("</div>").unwrap();
+    html[start..end].replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+/// English words that no French page should show in its errors.
+fn english_words(text: &str) -> Vec<String> {
+    const ENGLISH: &[&str] = &[
+        "the",
+        "of",
+        "is",
+        "and",
+        "or",
+        "with",
+        "must",
+        "not",
+        "your",
+        "this",
+        "expected",
+        "already",
+        "registered",
+        "conflicts",
+        "happens",
+        "while",
+        "invalid",
+        "shown",
+        "missing",
+    ];
+    let text = text.split('>').map(|part| part.split('<').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| ENGLISH.contains(&w.to_ascii_lowercase().as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn errors_of_every_kind_read_in_french_on_pages() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let csrf = csrf_of(&site.get("/households/new", &session).await.body);
+    let saved =
+        site.send(Method::POST, "/households/new", Some(&session), Some(&registration_form(&csrf, "GAO-1"))).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let household = saved.location.trim_start_matches("/households/").trim_end_matches("?saved=1").to_string();
+    let mut answers = Vec::new();
+    // Field errors: a code, dates, a phone, a retired P-code.
+    let bad = registration_form(&csrf, "GAO-2")
+        .replace("members[0].sex=f", "members[0].sex=x")
+        .replace("registration_date=2024-02-01", "registration_date=2024-13-01")
+        .replace("members[0].birth_date=1988", "members[0].birth_date=31%2F02%2F1990")
+        .replace("d.to=ML070101", "d.to=ML0701099")
+        + "&members[0].phone=abc";
+    answers.push(("fields", site.send(Method::POST, "/households/new", Some(&session), Some(&bad)).await));
+    // A conflict: the household number is taken (saved anyway past the duplicate warning).
+    let taken = registration_form(&csrf, "GAO-1") + "&confirmed_new=1";
+    answers.push(("conflict", site.send(Method::POST, "/households/new", Some(&session), Some(&taken)).await));
+    // A chronology error: displaced again while displaced.
+    let again = format!("csrf={csrf}&kind=displacement&date=2024-03-01&to=ML070101&cause=flood");
+    let uri = format!("/households/{household}/movements");
+    answers.push(("chronology", site.send(Method::POST, &uri, Some(&session), Some(&again)).await));
+    // A stale version: someone changed the record meanwhile.
+    let stale = format!("csrf={csrf}&registration_date=2024-02-02&reason=visite&expected_version=0");
+    let uri = format!("/households/{household}/edit");
+    answers.push(("stale version", site.send(Method::POST, &uri, Some(&session), Some(&stale)).await));
+    for (what, answer) in &answers {
+        assert!(answer.status.is_client_error(), "{what}: {} {}", answer.status, answer.body);
+        let errors = form_errors(&answer.body);
+        let english = english_words(&errors);
+        assert!(english.is_empty(), "{what}: English words {english:?} in {errors}");
+    }
+    let all: String = answers.iter().map(|(_, a)| form_errors(&a.body)).collect();
+    for french in [
+        "l'une des valeurs f, m",
+        "une date complète AAAA-MM-JJ",
+        "des chiffres, espaces, + ou -",
+        "le numéro de ménage GAO-1 est déjà enregistré",
+        "Déplacement du 2024-03-01 : survient alors que la personne est déjà déplacée",
+        "en conflit avec Déplacement du 2024-01-10",
+        "la fiche a été modifiée entre-temps",
+    ] {
+        assert!(all.contains(french), "{french:?} missing from {all}");
+    }
+}

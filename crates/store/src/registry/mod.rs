@@ -331,7 +331,7 @@ fn visible(actor: &Actor, access: Access) -> Cond {
 fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| StoreError::invalid(field, value, "a date as YYYY-MM-DD"))
+        .map_err(|_| StoreError::invalid(field, value, Message::IsoDate))
 }
 
 /// The bounds of the P-codes inside a unit: ML07 and every code under it (sites included) lie
@@ -340,7 +340,7 @@ fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
 fn location_range(store: &Store, field: &str, value: &str) -> Result<(String, String), StoreError> {
     let code = value.trim().to_ascii_uppercase();
     if store.gazetteer.get(&code).is_none() && store.gazetteer.site(&code).is_none() {
-        return Err(StoreError::invalid(field, value, "a P-code of the current gazetteer"));
+        return Err(StoreError::invalid(field, value, Message::Pcode));
     }
     // Codes continue in digits, or "S" and digits for sites: all sort below "Z".
     Ok((code.clone(), format!("{code}Z")))
@@ -551,20 +551,15 @@ impl Store {
             (Some(code), Some(own)) if actor.role != Role::Admin => {
                 let id = find(tx, code)?;
                 if id.as_deref() != Some(own.as_str()) {
-                    return Err(StoreError::invalid(
-                        "organisation",
-                        code,
-                        "your own organisation: a registrar registers for it only",
-                    ));
+                    return Err(StoreError::invalid("organisation", code, Message::OwnOrganisation));
                 }
                 Ok(own.clone())
             }
-            (Some(code), _) => find(tx, code)?
-                .ok_or_else(|| StoreError::invalid("organisation", code, "the code of an existing organisation")),
-            (None, Some(own)) => Ok(own.clone()),
-            (None, None) => {
-                Err(StoreError::invalid("organisation", "", "an organisation code (your account belongs to none)"))
+            (Some(code), _) => {
+                find(tx, code)?.ok_or_else(|| StoreError::invalid("organisation", code, Message::ExistingOrganisation))
             }
+            (None, Some(own)) => Ok(own.clone()),
+            (None, None) => Err(StoreError::invalid("organisation", "", Message::OrganisationNeeded)),
         }
     }
 
@@ -597,10 +592,7 @@ impl Store {
             )?
             .is_some()
         {
-            return Err(StoreError::Conflict(format!(
-                "external_id {} is already registered by this organisation",
-                household.external_id
-            )));
+            return Err(StoreError::Conflict(Message::ExternalIdTaken { id: household.external_id.clone() }));
         }
         let (id, members) = insert_household(tx, actor, &org, household, now, today)?;
         keep_in_sight(tx, actor, &id)?;
@@ -856,7 +848,7 @@ impl Store {
         if let Some(v) = &patch.registration_date {
             match FuzzyDate::parse("registration_date", v, today) {
                 Ok(d) if d.precision == DatePrecision::Day => changes.push(("registration_date", d.iso().into())),
-                Ok(_) => errors.push(FieldError::new("registration_date", v.trim(), "a full date YYYY-MM-DD")),
+                Ok(_) => errors.push(FieldError::new("registration_date", v.trim(), Message::FullDate)),
                 Err(e) => errors.push(e),
             }
         }
@@ -868,7 +860,7 @@ impl Store {
                 errors.push(FieldError::new(
                     "population_group",
                     v.trim(),
-                    format!("a population group code: {}", refs.population_groups()),
+                    Message::PopulationGroup { codes: refs.population_groups() },
                 ));
             }
         }
@@ -901,7 +893,7 @@ impl Store {
             let version = row.int(0);
             if let Some(expected) = patch.expected_version {
                 if expected != version {
-                    return Err(StoreError::Conflict(format!("the household is at version {version}, not {expected}: reload it and apply the change again")));
+                    return Err(StoreError::Conflict(Message::StaleVersion { current: version, expected }));
                 }
             }
             let old: HashMap<&str, Value> = ["registration_point", "origin", "registration_date", "population_group", "shelter_type", "intention", "head_person_id"]
@@ -910,7 +902,7 @@ impl Store {
                 .collect();
             if let Some(head) = &patch.head_person_id {
                 if tx.query_opt("SELECT id FROM people WHERE id = $1 AND household_id = $2", params![head, id])?.is_none() {
-                    return Err(StoreError::invalid("head_person_id", head.clone(), "the id of a member of this household"));
+                    return Err(StoreError::invalid("head_person_id", head.clone(), Message::MemberId));
                 }
                 changes.push(("head_person_id", head.into()));
             }
@@ -938,11 +930,7 @@ impl Store {
                     )?
                     .is_some()
                 {
-                    return Err(StoreError::invalid(
-                        "external_id",
-                        ext.clone(),
-                        "an identifier not used by another member of the household",
-                    ));
+                    return Err(StoreError::invalid("external_id", ext.clone(), Message::UniqueMemberId));
                 }
             }
             if person.relationship == Some(Relationship::Head)
@@ -953,11 +941,7 @@ impl Store {
                     )?
                     .is_some()
             {
-                return Err(StoreError::invalid(
-                    "relationship",
-                    "head",
-                    "another relationship: the household has a head",
-                ));
+                return Err(StoreError::invalid("relationship", "head", Message::AnotherRelationship));
             }
             let id = new_id();
             // Derived for real by refresh_derived below, once the person is in.
@@ -1019,9 +1003,7 @@ impl Store {
                         params![household_id, p],
                     )?
                     .map(|r| r.text(0))
-                    .ok_or_else(|| {
-                        StoreError::invalid("person", p, "the id or external_id of a member of this household")
-                    })?,
+                    .ok_or_else(|| StoreError::invalid("person", p, Message::MemberIdOrExternalId))?,
                 ),
                 None => None,
             };
@@ -1029,7 +1011,7 @@ impl Store {
                 return Err(StoreError::invalid(
                     "person",
                     "",
-                    format!("the member concerned: a {} concerns one person", movement.kind),
+                    Message::MemberConcerned { kind: movement.kind.as_str().into() },
                 ));
             }
             if let Some(ext) = &movement.external_id {
@@ -1040,9 +1022,7 @@ impl Store {
                     )?
                     .is_some()
                 {
-                    return Err(StoreError::Conflict(format!(
-                        "a movement with external_id {ext} is already recorded for this household"
-                    )));
+                    return Err(StoreError::Conflict(Message::MovementIdTaken { id: ext.clone() }));
                 }
             }
             let id = new_id();
@@ -1088,7 +1068,7 @@ impl Store {
             let row = tx.select_opt(&Sql::new("SELECT m.household_id, m.voided_at FROM movements m JOIN households h ON h.id = m.household_id WHERE m.id = ?", params![id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("movement"))?;
             if row.opt_int(1).is_some() {
-                return Err(StoreError::Conflict("the movement is already voided".into()));
+                return Err(StoreError::Conflict(Message::AlreadyVoided));
             }
             let household_id = row.text(0);
             lock_household(tx, actor, &household_id)?;
@@ -1284,7 +1264,7 @@ pub(crate) fn check_in_regions(actor: &Actor, place: &str) -> Result<(), StoreEr
         Err(StoreError::invalid(
             "registration_point",
             place,
-            format!("a place in your régions ({})", actor.regions.join(", ")),
+            Message::PlaceInRegions { regions: actor.regions.join(", ") },
         ))
     }
 }
@@ -1364,7 +1344,7 @@ pub(crate) fn person_changes(p: &NewPerson) -> Vec<(&'static str, Value)> {
 fn require_reason(reason: &str) -> Result<String, StoreError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.len() > 500 {
-        return Err(StoreError::invalid("reason", "", "why the record changes, 1 to 500 characters"));
+        return Err(StoreError::invalid("reason", "", Message::Reason));
     }
     Ok(reason.to_string())
 }
@@ -1411,11 +1391,7 @@ pub(crate) fn keep_in_sight(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<
         .query_opt("SELECT COALESCE(current_location, registration_point) FROM households WHERE id = $1", params![id])?
         .map(|r| r.text(0))
         .unwrap_or_default();
-    Err(StoreError::invalid(
-        "current_location",
-        place,
-        format!("a place in your régions ({}): the household would leave your sight", actor.regions.join(", ")),
-    ))
+    Err(StoreError::invalid("current_location", place, Message::StaysInRegions { regions: actor.regions.join(", ") }))
 }
 
 /// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;
@@ -1687,11 +1663,7 @@ pub(crate) fn insert_household(
         match &m.person {
             Some(ext) => {
                 let pid = *by_external.get(ext.as_str()).ok_or_else(|| {
-                    StoreError::invalid(
-                        &format!("movements[{i}].person"),
-                        ext.clone(),
-                        "the external_id of one of the household's members",
-                    )
+                    StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), Message::MemberExternalId)
                 })?;
                 person_events.entry(pid).or_default().push(event);
                 movement_people.push(Some(pid));

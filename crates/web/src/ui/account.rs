@@ -39,7 +39,7 @@ pub async fn change_password(
     }
     let SignedIn { ctx, actor } = page;
     if form.new_password != form.confirm_password {
-        let errors = vec![format!("{} : {}", ctx.t.confirm_password, ctx.expected("the same new password twice"))];
+        let errors = vec![format!("{} : {}", ctx.t.confirm_password, ctx.say(&domain::Message::SamePasswordTwice))];
         return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&AccountPage { c: ctx, errors })).into_response();
     }
     let outcome =
@@ -53,7 +53,7 @@ pub async fn change_password(
                 .iter()
                 .map(|e| {
                     let label = if e.field == "current_password" { ctx.t.current_password } else { ctx.t.new_password };
-                    format!("{label} : {}", ctx.expected(&e.expected))
+                    format!("{label} : {}", ctx.say(&e.expected))
                 })
                 .collect();
             (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&AccountPage { c: ctx, errors })).into_response()

@@ -47,8 +47,9 @@ impl Ctx {
         charts::thousands(n.count())
     }
 
-    pub fn expected(&self, text: &str) -> String {
-        i18n::expected(self.lang, text)
+    /// A message of the domain's catalogue in the page's language.
+    pub fn say(&self, message: &domain::Message) -> String {
+        message.render(self.lang)
     }
 
     pub fn can_write(&self) -> bool {
@@ -131,10 +132,10 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_headers(&parts.headers);
+        let lang = i18n::lang_from_headers(&parts.headers);
         Ok(Visitor(Ctx {
             lang,
-            t: lang.messages(),
+            t: i18n::words(lang),
             user: None,
             csrf: crate::auth::cookie(&parts.headers, LOGIN_CSRF_COOKIE).unwrap_or_default(),
             demo: state.demo,
@@ -165,7 +166,7 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_headers(&parts.headers);
+        let lang = i18n::lang_from_headers(&parts.headers);
         let to_login = || {
             let next = here(parts);
             let query = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
@@ -194,7 +195,7 @@ impl FromRequestParts<AppState> for SignedIn {
         Ok(SignedIn {
             ctx: Ctx {
                 lang,
-                t: lang.messages(),
+                t: i18n::words(lang),
                 user: Some(actor.clone()),
                 csrf: csrf_for(&token),
                 demo: state.demo,

@@ -464,14 +464,8 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
     let group = q.group.clone().unwrap_or_default();
     let offset = q.offset.unwrap_or(0).max(0);
     let location = resolve_place(&state.store, &place_text, Prefer::Widest);
-    let place_error = (!place_text.trim().is_empty() && location.is_none()).then(|| {
-        format!(
-            "{} « {} » — {}",
-            c.t.place,
-            place_text.trim(),
-            c.expected("a P-code of the COD-AB 2021-12-20 gazetteer")
-        )
-    });
+    let place_error = (!place_text.trim().is_empty() && location.is_none())
+        .then(|| format!("{} « {} » — {}", c.t.place, place_text.trim(), c.say(&domain::Message::PcodeUnknown)));
     let (name_search, loc, grp) = (text.clone(), location.clone(), group.clone());
     let result = blocking(&state, move |store| {
         if name_search.is_empty() {
@@ -621,20 +615,26 @@ struct HouseholdPage {
     saved: bool,
 }
 
-fn describe_changes(changes: &serde_json::Value) -> Vec<String> {
+/// A version's changes in the reader's language: fields by their label, codes by theirs.
+fn describe_changes(c: &Ctx, changes: &serde_json::Value) -> Vec<String> {
     let Some(fields) = changes.as_object() else { return Vec::new() };
     let show = |v: &serde_json::Value| match v {
         serde_json::Value::Null => "—".to_string(),
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => c.label(s),
+        serde_json::Value::Bool(true) => c.t.yes.to_string(),
+        serde_json::Value::Bool(false) => c.t.no.to_string(),
         other => other.to_string(),
     };
     fields
         .iter()
         // The searchable form of the names is derived from them: not a change of its own.
         .filter(|(field, _)| field.as_str() != "name_folded")
-        .map(|(field, change)| match (change.get("from"), change.get("to")) {
-            (Some(from), Some(to)) => format!("{field}: {} → {}", show(from), show(to)),
-            _ => format!("{field}: {}", show(change)),
+        .map(|(field, change)| {
+            let field = field_label(c, field);
+            match (change.get("from"), change.get("to")) {
+                (Some(from), Some(to)) => format!("{field} : {} → {}", show(from), show(to)),
+                _ => format!("{field} : {}", show(change)),
+            }
         })
         .collect()
 }
@@ -769,7 +769,7 @@ fn household_page(
             at: v.changed_at.chars().take(16).collect::<String>().replace('T', " "),
             by: v.changed_by.clone(),
             reason: v.reason.clone(),
-            changes: describe_changes(&v.changes),
+            changes: describe_changes(&c, &v.changes),
         })
         .collect();
     HouseholdPage {
@@ -844,11 +844,11 @@ impl FormState {
                 None
             }
             StoreError::Chronology(error) => {
-                self.general = Some(format!("{}{error}", c.expected("a consistent chronology: ")));
+                self.general = Some(error.render(c.lang));
                 None
             }
             StoreError::Conflict(message) => {
-                self.general = Some(message);
+                self.general = Some(c.say(&message));
                 None
             }
             other => Some(c.error(other)),
@@ -926,6 +926,9 @@ fn field_label(c: &Ctx, field: &str) -> String {
         "name" => t.name,
         "days" => t.days,
         "scope" => t.scope,
+        "head_person_id" => t.head,
+        "voided" => t.voided,
+        "status" => t.status,
         other if other.starts_with("movements") => t.first_displacement,
         other => other,
     };
@@ -939,7 +942,7 @@ fn shown(c: &Ctx, error: FieldError) -> ShownError {
         label: field_label(c, &error.field.replace("movements[0].", "")),
         field,
         value: error.value,
-        expected: c.expected(&error.expected),
+        expected: c.say(&error.expected),
     }
 }
 
@@ -1406,7 +1409,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
                     .0
                     .into_iter()
                     .map(|e| {
-                        format!("{} « {} » — {}", field_label(&page.c, &e.field), e.value, page.c.expected(&e.expected))
+                        format!("{} « {} » — {}", field_label(&page.c, &e.field), e.value, page.c.say(&e.expected))
                     })
                     .collect::<Vec<_>>()
                     .join("; "),
@@ -1633,7 +1636,7 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
     if files.is_empty() {
         let mut page =
             ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None };
-        page.file_error = Some(format!("{} — {}", page.c.t.choose_file, page.c.expected("a value")));
+        page.file_error = Some(format!("{} — {}", page.c.t.choose_file, page.c.say(&domain::Message::Value)));
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
     let file_names = files.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ");
@@ -1642,11 +1645,12 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
         let job = state.imports.start(&actor.user_id, file_names);
         let (jobs, id, store) = (state.imports.clone(), job.clone(), state.store.clone());
         let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: false };
+        let lang = c.lang;
         tokio::task::spawn_blocking(move || {
             let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&id, phase, done, total);
             let outcome = match exchange::import_files(&store, &actor, files, options, &mut progress) {
                 Ok(report) => Ok(report),
-                Err(exchange::ImportError::File(e)) => Err(e.to_string()),
+                Err(exchange::ImportError::File(e)) => Err(e.render(lang)),
                 Err(exchange::ImportError::Store(e)) => {
                     tracing::error!(error = %e, "import failed");
                     Err(c.t.error_text.to_string())
@@ -1659,12 +1663,12 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
     let copies: Vec<exchange::InputFile> =
         files.iter().map(|f| exchange::InputFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
     let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: !confirming };
-    let who = actor.clone();
+    let (who, lang) = (actor.clone(), c.lang);
     let outcome =
         blocking(&state, move |store| match exchange::import_files(store, &who, copies, options, &mut |_, _, _| {}) {
             Ok(report) => Ok(Ok(report)),
             Err(exchange::ImportError::Store(e)) => Err(e),
-            Err(exchange::ImportError::File(e)) => Ok(Err(e.to_string())),
+            Err(exchange::ImportError::File(e)) => Ok(Err(e.render(lang))),
         })
         .await;
     let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names, running: None };
