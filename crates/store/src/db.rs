@@ -6,6 +6,7 @@
 //! sees one consistent state and commits all or nothing.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::StoreError;
@@ -273,6 +274,10 @@ enum Pool {
 pub struct Db {
     pool: Pool,
     target: Target,
+    /// SQLite has one writer at a time; writers of this process queue here rather than in
+    /// SQLite's busy handler, which sleeps and retries and so starves a writer behind a
+    /// stream of short ones (the audit rows of reads). Other processes still wait in it.
+    sqlite_writer: Arc<Mutex<()>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -345,7 +350,7 @@ impl Db {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Db { pool, target: target.clone() })
+        Ok(Db { pool, target: target.clone(), sqlite_writer: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -372,6 +377,8 @@ impl Db {
     fn run<T>(&self, write: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         match &self.pool {
             Pool::Sqlite(pool) => {
+                let _writing =
+                    if write { Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())) } else { None };
                 let mut conn = pool.get().map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
                 // IMMEDIATE takes the write lock up front, so two writers wait for each other
                 // (busy timeout) instead of failing when a reader upgrades.
