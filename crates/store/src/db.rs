@@ -74,13 +74,72 @@ macro_rules! params {
     ($($v:expr),+ $(,)?) => { &[$($crate::db::Value::from($v)),+] as &[$crate::db::Value] };
 }
 
-/// One result row.
+/// One result row: its values, and the names of its columns (shared by the rows of a query).
 #[derive(Debug, Clone)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    pub values: Vec<Value>,
+    columns: Arc<[Box<str>]>,
+}
+
+/// A column read as the wrong type, or NULL where a value must be: the schema and the code
+/// disagree, which is a bug to report, never a value to guess. The value is not repeated.
+fn decoding(column: &str, wanted: &str, found: &Value) -> StoreError {
+    let found = match found {
+        Value::Null => "NULL",
+        Value::Int(_) => "an integer",
+        Value::Real(_) => "a real number",
+        Value::Text(_) => "text",
+    };
+    StoreError::Database(format!("column {column}: expected {wanted}, found {found}"))
+}
 
 impl Row {
     fn value(&self, i: usize) -> &Value {
-        self.0.get(i).unwrap_or(&Value::Null)
+        self.values.get(i).unwrap_or(&Value::Null)
+    }
+
+    /// The value of the column named `column` (its name or alias in the query).
+    pub fn get(&self, column: &str) -> Result<&Value, StoreError> {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c.as_ref() == column)
+            .ok_or_else(|| StoreError::Database(format!("the query has no column {column}")))?;
+        Ok(self.value(i))
+    }
+
+    /// A text column that may not be NULL.
+    pub fn text_of(&self, column: &str) -> Result<String, StoreError> {
+        match self.get(column)? {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(decoding(column, "text", other)),
+        }
+    }
+
+    /// A text column that may be NULL.
+    pub fn opt_text_of(&self, column: &str) -> Result<Option<String>, StoreError> {
+        match self.get(column)? {
+            Value::Text(s) => Ok(Some(s.clone())),
+            Value::Null => Ok(None),
+            other => Err(decoding(column, "text or NULL", other)),
+        }
+    }
+
+    /// An integer column that may not be NULL (booleans are 0/1 integers).
+    pub fn int_of(&self, column: &str) -> Result<i64, StoreError> {
+        match self.get(column)? {
+            Value::Int(n) => Ok(*n),
+            other => Err(decoding(column, "an integer", other)),
+        }
+    }
+
+    /// An integer column that may be NULL.
+    pub fn opt_int_of(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        match self.get(column)? {
+            Value::Int(n) => Ok(Some(*n)),
+            Value::Null => Ok(None),
+            other => Err(decoding(column, "an integer or NULL", other)),
+        }
     }
     pub fn text(&self, i: usize) -> String {
         match self.value(i) {
@@ -557,11 +616,21 @@ impl postgres::types::ToSql for Value {
     postgres::types::to_sql_checked!();
 }
 
+/// The column names of a prepared SQLite statement.
+fn sqlite_columns(stmt: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
+    stmt.column_names().into_iter().map(Box::from).collect()
+}
+
+/// The column names of a PostgreSQL row.
+fn pg_columns(row: &postgres::Row) -> Arc<[Box<str>]> {
+    row.columns().iter().map(|c| Box::from(c.name())).collect()
+}
+
 /// A SQLite row as values (blobs read as text).
-fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> Result<Row, StoreError> {
+fn sqlite_row(row: &rusqlite::Row<'_>, columns: &Arc<[Box<str>]>) -> Result<Row, StoreError> {
     use rusqlite::types::ValueRef;
-    let mut values = Vec::with_capacity(columns);
-    for i in 0..columns {
+    let mut values = Vec::with_capacity(columns.len());
+    for i in 0..columns.len() {
         values.push(match row.get_ref(i).map_err(db_error)? {
             ValueRef::Null => Value::Null,
             ValueRef::Integer(n) => Value::Int(n),
@@ -569,10 +638,10 @@ fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> Result<Row, StoreError
             ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         });
     }
-    Ok(Row(values))
+    Ok(Row { values, columns: columns.clone() })
 }
 
-fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
+fn pg_row(row: &postgres::Row, columns: &Arc<[Box<str>]>) -> Result<Row, StoreError> {
     use postgres::types::Type;
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
@@ -588,7 +657,7 @@ fn pg_row(row: &postgres::Row) -> Result<Row, StoreError> {
         };
         values.push(value.unwrap_or(Value::Null));
     }
-    Ok(Row(values))
+    Ok(Row { values, columns: columns.clone() })
 }
 
 impl Tx<'_> {
@@ -635,10 +704,10 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
-                let columns = stmt.column_count();
+                let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
                 while let Some(row) = rows.next().map_err(db_error)? {
-                    f(&sqlite_row(row, columns)?)?;
+                    f(&sqlite_row(row, &columns)?)?;
                 }
                 Ok(())
             }
@@ -647,8 +716,10 @@ impl Tx<'_> {
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs = params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync));
                 let mut rows = tx.query_raw(&statement, refs).map_err(pg_error)?;
+                let mut columns = None;
                 while let Some(row) = rows.next().map_err(pg_error)? {
-                    f(&pg_row(&row)?)?;
+                    let names = columns.get_or_insert_with(|| pg_columns(&row));
+                    f(&pg_row(&row, names)?)?;
                 }
                 Ok(())
             }
@@ -659,11 +730,11 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
-                let columns = stmt.column_count();
+                let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
                 let mut out = Vec::new();
                 while let Some(row) = rows.next().map_err(db_error)? {
-                    out.push(sqlite_row(row, columns)?);
+                    out.push(sqlite_row(row, &columns)?);
                 }
                 Ok(out)
             }
@@ -671,7 +742,10 @@ impl Tx<'_> {
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-                tx.query(&statement, &refs).map_err(pg_error)?.iter().map(pg_row).collect()
+                let rows = tx.query(&statement, &refs).map_err(pg_error)?;
+                let Some(first) = rows.first() else { return Ok(Vec::new()) };
+                let columns = pg_columns(first);
+                rows.iter().map(|row| pg_row(row, &columns)).collect()
             }
         }
     }

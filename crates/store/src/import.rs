@@ -295,7 +295,7 @@ fn merge_household(
         "shelter_type",
         "intention",
     ];
-    let old: HashMap<&str, Value> = fields.into_iter().zip(row.0.iter().skip(1).cloned()).collect();
+    let old: HashMap<&str, Value> = fields.into_iter().zip(row.values.iter().skip(1).cloned()).collect();
     let changes: Vec<(&str, Value)> = fields
         .into_iter()
         .zip([
@@ -339,7 +339,8 @@ fn merge_household(
             }
             Some(r) => {
                 let pid = r.text(0);
-                let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(r.0.iter().skip(2).cloned()).collect();
+                let old: HashMap<&str, Value> =
+                    PERSON_FIELDS.into_iter().zip(r.values.iter().skip(2).cloned()).collect();
                 // Columns: id, version, then PERSON_FIELDS (specific_needs at 13, phone at 14).
                 let p = crate::registry::keep_hidden_fields(actor, p, &r.text(13), r.opt_text(14));
                 if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(&p), &old, actor, now, reason)?
@@ -358,7 +359,7 @@ fn merge_household(
             params![id],
         )?
         .into_iter()
-        .map(|r| (r.opt_text(0), r.0[1..].to_vec()))
+        .map(|r| (r.opt_text(0), r.values[1..].to_vec()))
         .collect();
     let mut seq = tx.query_int("SELECT COALESCE(MAX(seq), 0) FROM movements WHERE household_id = $1", params![id])?;
     for (i, m) in h.movements.iter().enumerate() {

@@ -261,3 +261,26 @@ fn names_are_found_whatever_their_spelling() {
         assert_eq!(households.total, 1);
     }
 }
+
+#[test]
+fn rows_decode_by_column_name_and_refuse_a_wrong_type_or_null() {
+    for t in stores() {
+        let rows =
+            t.store.db.read(|tx| tx.query("SELECT NULL AS empty_cell, 'Gao' AS place, 5 AS count", &[])).unwrap();
+        let row = &rows[0];
+        assert_eq!(row.text_of("place").unwrap(), "Gao");
+        assert_eq!(row.int_of("count").unwrap(), 5);
+        assert_eq!(row.opt_text_of("empty_cell").unwrap(), None);
+        let error = |r: Result<String, store::StoreError>| r.unwrap_err().to_string();
+        assert!(
+            error(row.text_of("empty_cell")).contains("column empty_cell: expected text, found NULL"),
+            "{}",
+            t.backend
+        );
+        assert!(row.int_of("place").unwrap_err().to_string().contains("column place: expected an integer, found text"));
+        assert!(error(row.text_of("count")).contains("found an integer"), "{}", t.backend);
+        assert!(error(row.text_of("absent")).contains("no column absent"));
+        // The value itself is never repeated in the error.
+        assert!(!row.int_of("place").unwrap_err().to_string().contains("Gao"));
+    }
+}

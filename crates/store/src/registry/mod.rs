@@ -346,11 +346,12 @@ fn location_range(store: &Store, field: &str, value: &str) -> Result<(String, St
     Ok((code.clone(), format!("{code}Z")))
 }
 
-const HOUSEHOLD_COLUMNS: &str = "h.id, h.external_id, o.code, h.registration_point, h.registration_point_gazetteer,
+const HOUSEHOLD_COLUMNS: &str =
+    "h.id, h.external_id, o.code AS organisation_code, h.registration_point, h.registration_point_gazetteer,
     h.registration_date, h.population_group, h.origin, h.origin_gazetteer, h.registered_location,
     h.registered_location_gazetteer, h.current_location, h.current_location_gazetteer, h.shelter_type,
     h.intention, h.head_person_id, h.status, h.displacement_count, h.back_and_forth, h.displaced_since,
-    (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id), h.version, h.created_at, h.updated_at";
+    (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id) AS member_count, h.version, h.created_at, h.updated_at";
 
 const PERSON_COLUMNS: &str = "p.id, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name,
     p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held,
@@ -462,76 +463,84 @@ impl Store {
     }
 
     fn household_from_row(&self, r: &Row) -> Result<Household, StoreError> {
+        let place = |column: &str| -> Result<Option<LocationRef>, StoreError> {
+            Ok(self.location_ref(r.opt_text_of(column)?, r.opt_text_of(&format!("{column}_gazetteer"))?))
+        };
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt("household"));
         Ok(Household {
-            id: r.text(0),
-            external_id: r.text(1),
-            organisation: r.text(2),
-            registration_point: self.location_ref(r.opt_text(3), r.opt_text(4)).ok_or_else(|| corrupt("household"))?,
-            registration_date: NaiveDate::parse_from_str(&r.text(5), "%Y-%m-%d").map_err(|_| corrupt("household"))?,
-            population_group: r.text(6),
-            origin: self.location_ref(r.opt_text(7), r.opt_text(8)),
-            registered_location: self.location_ref(r.opt_text(9), r.opt_text(10)),
-            current_location: self.location_ref(r.opt_text(11), r.opt_text(12)),
-            shelter_type: r.opt_text(13).and_then(|v| ShelterType::parse("", &v).ok()),
-            intention: r.opt_text(14).and_then(|v| Intention::parse("", &v).ok()),
-            head_person_id: r.opt_text(15),
-            status: Status::parse("", &r.text(16)).map_err(|_| corrupt("household"))?,
-            displacement_count: r.int(17),
-            moves_back_and_forth: r.int(18) != 0,
-            displaced_since: r.opt_text(19).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-            member_count: r.int(20),
-            version: r.int(21),
-            created_at: ms_to_rfc3339(r.int(22)),
-            updated_at: ms_to_rfc3339(r.int(23)),
+            id: r.text_of("id")?,
+            external_id: r.text_of("external_id")?,
+            organisation: r.text_of("organisation_code")?,
+            registration_point: place("registration_point")?.ok_or_else(|| corrupt("household"))?,
+            registration_date: date(&r.text_of("registration_date")?)?,
+            population_group: r.text_of("population_group")?,
+            origin: place("origin")?,
+            registered_location: place("registered_location")?,
+            current_location: place("current_location")?,
+            shelter_type: r.opt_text_of("shelter_type")?.and_then(|v| ShelterType::parse("", &v).ok()),
+            intention: r.opt_text_of("intention")?.and_then(|v| Intention::parse("", &v).ok()),
+            head_person_id: r.opt_text_of("head_person_id")?,
+            status: Status::parse("", &r.text_of("status")?).map_err(|_| corrupt("household"))?,
+            displacement_count: r.int_of("displacement_count")?,
+            moves_back_and_forth: r.int_of("back_and_forth")? != 0,
+            displaced_since: r.opt_text_of("displaced_since")?.map(|d| date(&d)).transpose()?,
+            member_count: r.int_of("member_count")?,
+            version: r.int_of("version")?,
+            created_at: ms_to_rfc3339(r.int_of("created_at")?),
+            updated_at: ms_to_rfc3339(r.int_of("updated_at")?),
         })
     }
 
     fn person_from_row(&self, r: &Row) -> Result<Person, StoreError> {
-        let precision = r.opt_text(9).and_then(|p| DatePrecision::parse("", &p).ok());
-        let birth_date = match (r.opt_text(8), precision) {
+        let precision = r.opt_text_of("birth_date_precision")?.and_then(|p| DatePrecision::parse("", &p).ok());
+        let birth_date = match (r.opt_text_of("birth_date")?, precision) {
             (Some(d), Some(p)) => FuzzyDate::from_stored(&d, p.as_str()).map(|f| f.display()),
             _ => None,
         };
         Ok(Person {
-            id: r.text(0),
-            household_id: r.text(1),
-            external_id: r.opt_text(2),
-            given_name: r.text(3),
-            family_name: r.text(4),
-            father_name: r.opt_text(5),
-            other_spellings: serde_json::from_str(&r.text(6)).unwrap_or_default(),
-            sex: r.opt_text(7).and_then(|v| Sex::parse("", &v).ok()),
+            id: r.text_of("id")?,
+            household_id: r.text_of("household_id")?,
+            external_id: r.opt_text_of("external_id")?,
+            given_name: r.text_of("given_name")?,
+            family_name: r.text_of("family_name")?,
+            father_name: r.opt_text_of("father_name")?,
+            other_spellings: serde_json::from_str(&r.text_of("other_spellings")?).map_err(|_| corrupt("person"))?,
+            sex: r.opt_text_of("sex")?.and_then(|v| Sex::parse("", &v).ok()),
             birth_date,
             birth_date_precision: precision,
-            relationship: r.opt_text(10).and_then(|v| Relationship::parse("", &v).ok()),
-            documents_held: split_codes(&r.text(11), Document::parse),
-            documents_missing: split_codes(&r.text(12), Document::parse),
-            specific_needs: split_codes(&r.text(13), SpecificNeed::parse),
-            phone: r.opt_text(14),
-            status: Status::parse("", &r.text(15)).map_err(|_| corrupt("person"))?,
-            current_location: self.location_ref(r.opt_text(16), r.opt_text(17)),
-            version: r.int(18),
-            duplicate_of: r.opt_text(19),
+            relationship: r.opt_text_of("relationship")?.and_then(|v| Relationship::parse("", &v).ok()),
+            documents_held: split_codes(&r.text_of("documents_held")?, Document::parse),
+            documents_missing: split_codes(&r.text_of("documents_missing")?, Document::parse),
+            specific_needs: split_codes(&r.text_of("specific_needs")?, SpecificNeed::parse),
+            phone: r.opt_text_of("phone")?,
+            status: Status::parse("", &r.text_of("status")?).map_err(|_| corrupt("person"))?,
+            current_location: self
+                .location_ref(r.opt_text_of("current_location")?, r.opt_text_of("current_location_gazetteer")?),
+            version: r.int_of("version")?,
+            duplicate_of: r.opt_text_of("duplicate_of")?,
         })
     }
 
     fn movement_from_row(&self, r: &Row) -> Result<Movement, StoreError> {
+        let precision = r.text_of("date_precision")?;
         Ok(Movement {
-            id: r.text(0),
-            household_id: r.text(1),
-            person_id: r.opt_text(2),
-            external_id: r.opt_text(3),
-            kind: MovementKind::parse("", &r.text(4)).map_err(|_| corrupt("movement"))?,
-            date: FuzzyDate::from_stored(&r.text(5), &r.text(6)).map(|d| d.display()).unwrap_or_default(),
-            date_precision: DatePrecision::parse("", &r.text(6)).map_err(|_| corrupt("movement"))?,
-            from: self.location_ref(r.opt_text(7), r.opt_text(8)),
-            to: self.location_ref(r.opt_text(9), r.opt_text(10)),
-            country: r.opt_text(11),
-            cause: r.opt_text(12).and_then(|v| Cause::parse("", &v).ok()),
-            source: r.opt_text(13),
-            voided: r.opt_int(14).is_some(),
-            void_reason: r.opt_text(15),
-            recorded_at: ms_to_rfc3339(r.int(16)),
+            id: r.text_of("id")?,
+            household_id: r.text_of("household_id")?,
+            person_id: r.opt_text_of("person_id")?,
+            external_id: r.opt_text_of("external_id")?,
+            kind: MovementKind::parse("", &r.text_of("kind")?).map_err(|_| corrupt("movement"))?,
+            date: FuzzyDate::from_stored(&r.text_of("date")?, &precision)
+                .map(|d| d.display())
+                .ok_or_else(|| corrupt("movement"))?,
+            date_precision: DatePrecision::parse("", &precision).map_err(|_| corrupt("movement"))?,
+            from: self.location_ref(r.opt_text_of("from_location")?, r.opt_text_of("from_gazetteer")?),
+            to: self.location_ref(r.opt_text_of("to_location")?, r.opt_text_of("to_gazetteer")?),
+            country: r.opt_text_of("country")?,
+            cause: r.opt_text_of("cause")?.and_then(|v| Cause::parse("", &v).ok()),
+            source: r.opt_text_of("source")?,
+            voided: r.opt_int_of("voided_at")?.is_some(),
+            void_reason: r.opt_text_of("void_reason")?,
+            recorded_at: ms_to_rfc3339(r.int_of("recorded_at")?),
         })
     }
 
@@ -898,7 +907,7 @@ impl Store {
             }
             let old: HashMap<&str, Value> = ["registration_point", "origin", "registration_date", "population_group", "shelter_type", "intention", "head_person_id"]
                 .into_iter()
-                .zip(row.0.iter().skip(1).cloned())
+                .zip(row.values.iter().skip(1).cloned())
                 .collect();
             if let Some(head) = &patch.head_person_id {
                 if tx.query_opt("SELECT id FROM people WHERE id = $1 AND household_id = $2", params![head, id])?.is_none() {
@@ -971,7 +980,7 @@ impl Store {
             let row = tx.select_opt(&Sql::new("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.name_folded FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?", params![person_id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("person"))?;
             let version = row.int(0);
-            let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.0.iter().skip(2).cloned()).collect();
+            let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.values.iter().skip(2).cloned()).collect();
             // Columns: version, household_id, then PERSON_FIELDS (specific_needs at 13, phone at 14).
             let person = keep_hidden_fields(actor, person, &row.text(13), row.opt_text(14));
             if apply_changes(tx, "people", "person", person_id, version, &person_changes(&person), &old, actor, now, &reason)? {
