@@ -1,0 +1,181 @@
+//! Administration: users, organisations, agreements, API tokens, the audit chain.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    c: Ctx,
+    users: Vec<store::auth::User>,
+    organisations: Vec<store::auth::Organisation>,
+    agreements: Vec<store::auth::Agreement>,
+    audit_ok: bool,
+    audit_detail: String,
+    audit: Vec<store::audit::AuditEntry>,
+    roles: Vec<(String, String)>,
+    form: FormState,
+    tokens: Vec<store::tokens::ApiToken>,
+    /// A token just created: its secret, shown this once.
+    new_token: Option<String>,
+}
+
+async fn admin_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormState) -> Response {
+    admin_page_with(state, c, actor, form, None).await
+}
+
+async fn admin_page_with(
+    state: &AppState,
+    c: Ctx,
+    actor: store::Actor,
+    form: FormState,
+    new_token: Option<String>,
+) -> Response {
+    if !c.is_admin() {
+        return c.error(StoreError::Forbidden("administration"));
+    }
+    let loaded = blocking(state, move |store| {
+        Ok((
+            store.list_users()?,
+            store.list_organisations()?,
+            store.agreements()?,
+            store.verify_audit()?,
+            store.audit_entries(&actor, 30, 0)?,
+            store.tokens(&actor, None)?,
+        ))
+    })
+    .await;
+    let (users, organisations, agreements, check, audit, tokens) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return c.error(error),
+    };
+    let status = if form.errors.is_empty() && form.general.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = AdminPage {
+        roles: options(&c, Role::ALL, Role::as_str),
+        audit_ok: check.problem.is_none(),
+        audit_detail: match check.problem {
+            Some(problem) => problem,
+            None => c.num(check.rows as u64),
+        },
+        users,
+        organisations,
+        agreements,
+        audit,
+        form,
+        tokens,
+        new_token,
+        c,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// Creates an API token for a user; its secret is shown on the page once.
+pub async fn admin_add_token(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let scope = if form.v("token_scope") == "write" {
+        store::tokens::TokenScope::Write
+    } else {
+        store::tokens::TokenScope::Read
+    };
+    let (user, name) = (form.v("token_user").to_string(), form.v("token_name").to_string());
+    let days = form.opt("token_days").and_then(|d| d.parse().ok()).unwrap_or(90);
+    let who = actor.clone();
+    match blocking(&state, move |store| store.create_token(&who, &user, &name, scope, days)).await {
+        Ok(token) => admin_page_with(&state, c, actor, FormState::default(), Some(token.token)).await,
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => admin_page(&state, c, actor, form).await,
+        },
+    }
+}
+
+pub async fn admin_revoke_token(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = page.csrf_refusal(form.csrf.as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    match blocking(&state, move |store| store.revoke_token(&actor, &id)).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(error) => c.error(error),
+    }
+}
+
+pub async fn admin(State(state): State<AppState>, page: SignedIn) -> Response {
+    admin_page(&state, page.ctx, page.actor, FormState::default()).await
+}
+
+pub async fn admin_add_user(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let role = match Role::parse("role", form.v("role")) {
+        Ok(role) => role,
+        Err(error) => {
+            form.errors.push(shown(&c, error));
+            return admin_page(&state, c, actor, form).await;
+        }
+    };
+    let (username, password, organisation) =
+        (form.v("username").trim().to_string(), form.v("password").to_string(), form.opt("organisation"));
+    let regions: Vec<String> = form.list("regions");
+    let who = actor.clone();
+    let created = blocking(&state, move |store| {
+        store.check_regions(&regions)?;
+        let user = store.create_user(&who, &username, role, organisation.as_deref(), &password)?;
+        if !regions.is_empty() {
+            store.set_user_regions(&who, &username, &regions)?;
+        }
+        Ok(user)
+    })
+    .await;
+    match created {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => {
+                form.values.remove("password");
+                admin_page(&state, c, actor, form).await
+            }
+        },
+    }
+}
+
+pub async fn admin_add_organisation(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let (code, name) = (form.v("code").trim().to_string(), form.v("name").trim().to_string());
+    let who = actor.clone();
+    match blocking(&state, move |store| store.create_organisation(&who, &code, &name)).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => admin_page(&state, c, actor, form).await,
+        },
+    }
+}

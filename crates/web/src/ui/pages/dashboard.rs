@@ -1,0 +1,198 @@
+//! The dashboard: key figures, the 12-month trend, the map, flows and the account of the quarter, all from one figures snapshot.
+
+use super::*;
+
+struct GroupFigure {
+    code: String,
+    label: String,
+    individuals: String,
+    households: String,
+}
+
+struct FlowRow {
+    group: String,
+    kind: String,
+    individuals: String,
+    households: String,
+}
+
+struct PairRow {
+    origin: String,
+    destination: String,
+    kind: String,
+    individuals: String,
+}
+
+struct AccountRow {
+    group: String,
+    start: String,
+    inflows: String,
+    outflows: String,
+    end: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Ctx,
+    as_of: String,
+    groups: Vec<GroupFigure>,
+    trend_svg: String,
+    map_svg: String,
+    period: String,
+    flows: Vec<FlowRow>,
+    accounts: Vec<AccountRow>,
+    pairs: Vec<PairRow>,
+    disclosure: Option<u64>,
+    stale: bool,
+}
+
+fn month_ends(today: NaiveDate, count: u32) -> Vec<NaiveDate> {
+    let first_of_month = today.with_day(1).unwrap_or(today);
+    let mut dates: Vec<NaiveDate> = (1..count)
+        .rev()
+        .filter_map(|back| first_of_month.checked_sub_months(Months::new(back - 1)).and_then(|d| d.pred_opt()))
+        .collect();
+    dates.push(today);
+    dates
+}
+
+fn totals_by_group(stock: &domain::figures::Stock) -> (HashMap<String, u64>, HashMap<String, u64>) {
+    let mut individuals = HashMap::new();
+    let mut households = HashMap::new();
+    for cell in &stock.households {
+        *individuals.entry(cell.population_group.clone()).or_insert(0) += cell.individuals;
+        *households.entry(cell.population_group.clone()).or_insert(0) += cell.households;
+    }
+    (individuals, households)
+}
+
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    as_of: Option<String>,
+}
+
+pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): Query<DashboardQuery>) -> Response {
+    let SignedIn { ctx: c, actor } = page;
+    let chosen = q.as_of.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
+    let figures = blocking(&state, move |store| {
+        // Every figure of the page from one registry version.
+        let snapshot = store.figures_snapshot(&actor)?;
+        // Without a chosen date: today, or the last day something happened if that is earlier.
+        let today = store.today();
+        let today = match chosen {
+            Some(date) => date.min(today),
+            None => snapshot.latest_event_date().map_or(today, |latest| latest.min(today)),
+        };
+        let dates = month_ends(today, 13);
+        let from = today.checked_sub_months(Months::new(3)).unwrap_or(today);
+        let mut stocks = Vec::new();
+        for date in &dates {
+            stocks.push((*date, snapshot.stock(&date.to_string(), 1, None)?));
+        }
+        let flows = snapshot.flows(&from.to_string(), &today.to_string(), 1, None)?;
+        Ok((today, from, stocks, flows))
+    })
+    .await;
+    let (today, from, stocks, flows) = match figures {
+        Ok(figures) => figures,
+        Err(error) => return c.error(error),
+    };
+    let gazetteer = &state.store.gazetteer;
+    let Some((_, current)) = stocks.last() else {
+        return c.error(store::StoreError::Database("no figures were computed for the dashboard".into()));
+    };
+    let (individuals, households) = totals_by_group(&current.stock);
+    let mut codes: Vec<&String> = individuals.keys().collect();
+    codes.sort_by_key(|code| (std::cmp::Reverse(individuals[*code]), (*code).clone()));
+    let groups: Vec<GroupFigure> = codes
+        .iter()
+        .map(|code| GroupFigure {
+            code: (*code).clone(),
+            label: c.label(code),
+            individuals: c.num(individuals[*code]),
+            households: c.num(households.get(*code).copied().unwrap_or(0)),
+        })
+        .collect();
+    let x_labels: Vec<String> = stocks.iter().map(|(date, _)| date.format("%m/%y").to_string()).collect();
+    let series: Vec<Series> = codes
+        .iter()
+        .map(|code| Series {
+            label: c.label(code),
+            values: stocks.iter().map(|(_, s)| totals_by_group(&s.stock).0.get(*code).copied().unwrap_or(0)).collect(),
+        })
+        .collect();
+    let trend_desc = series
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {} → {}",
+                s.label,
+                c.num(*s.values.first().unwrap_or(&0)),
+                c.num(*s.values.last().unwrap_or(&0))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let trend_svg = charts::line_chart("trend", c.t.trend_title, &trend_desc, &x_labels, &series);
+    let mut by_region: HashMap<String, u64> = HashMap::new();
+    for cell in current.stock.cells.iter().filter(|cell| cell.population_group == "IDP") {
+        *by_region.entry(cell.place.clone()).or_insert(0) += cell.individuals;
+    }
+    let map_svg = charts::choropleth("map", c.t.map_title, c.t.map_desc, 1, &by_region, c.t.none).unwrap_or_default();
+    let flow_rows = flows
+        .flows
+        .counts
+        .iter()
+        .filter(|f| f.individuals > 0 || f.suppressed)
+        .map(|f| FlowRow {
+            group: f.population_group.clone(),
+            kind: c.label(f.kind.as_str()),
+            individuals: if f.suppressed { "•".into() } else { c.num(f.individuals) },
+            households: if f.suppressed { "•".into() } else { c.num(f.households) },
+        })
+        .collect();
+    let accounts = flows
+        .flows
+        .accounts
+        .iter()
+        .map(|a| {
+            // A hidden figure shows as •, never as 0.
+            let shown = |field: &str, n: u64| if a.is_hidden(field) { "•".to_string() } else { c.num(n) };
+            AccountRow {
+                group: c.label(&a.population_group),
+                start: shown("stock_start", a.stock_start),
+                inflows: shown("inflows", a.inflows),
+                outflows: shown("outflows", a.outflows),
+                end: shown("stock_end", a.stock_end),
+            }
+        })
+        .collect();
+    let mut matrix = flows.flows.matrix.clone();
+    matrix.sort_by_key(|m| std::cmp::Reverse(m.individuals));
+    let pairs = matrix
+        .iter()
+        // A hidden cell is no route to show: its presence alone would tell a small flow.
+        .filter(|m| m.origin != m.destination && !m.suppressed && m.individuals > 0)
+        .take(10)
+        .map(|m| PairRow {
+            origin: gazetteer.get(&m.origin).map(|l| l.name.clone()).unwrap_or_else(|| m.origin.clone()),
+            destination: gazetteer.get(&m.destination).map(|l| l.name.clone()).unwrap_or_else(|| m.destination.clone()),
+            kind: c.label(m.kind.as_str()),
+            individuals: c.num(m.individuals),
+        })
+        .collect();
+    render(&DashboardPage {
+        disclosure: current.disclosure_threshold,
+        stale: current.stale,
+        as_of: today.to_string(),
+        period: format!("{from} → {today}"),
+        groups,
+        trend_svg,
+        map_svg,
+        flows: flow_rows,
+        accounts,
+        pairs,
+        c,
+    })
+}

@@ -1,0 +1,61 @@
+//! Page handlers: each gathers what its template shows through the store (on a blocking
+//! thread), and renders. Forms post back to the same path; a form with errors is shown again
+//! with what was typed and every error next to its field, translated.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{Datelike, Months, NaiveDate};
+use domain::codes::*;
+use domain::registry::{HouseholdInput, MovementInput, PersonInput};
+use domain::FieldError;
+use serde::Deserialize;
+use store::registry::{HouseholdDetail, HouseholdFilter, HouseholdPatch, PersonFilter, Version};
+use store::registry::{IfLikelyDuplicates, Registration};
+use store::{Store, StoreError};
+
+use super::charts::{self, Series};
+use super::i18n::{Lang, LANG_COOKIE};
+use super::{render, Ctx, SignedIn, Visitor, LOGIN_CSRF_COOKIE};
+use crate::AppState;
+
+/// Runs store calls on the blocking pool; a panic or a lost task is a 500.
+pub(super) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Database("page task failed".into())))
+}
+
+mod admin;
+mod correction;
+mod dashboard;
+mod duplicates;
+mod figures;
+mod form;
+mod household;
+mod import;
+mod movement;
+mod registration;
+mod search;
+mod session;
+
+pub use admin::*;
+pub use correction::*;
+pub use dashboard::*;
+pub use duplicates::*;
+pub use figures::*;
+use form::*;
+pub use household::*;
+pub use import::*;
+pub use movement::*;
+pub use registration::*;
+pub use search::*;
+pub use session::*;
