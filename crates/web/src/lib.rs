@@ -8,10 +8,8 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-pub mod duplicates;
+pub use api::{duplicates, figures, files};
 pub mod error;
-pub mod figures;
-pub mod files;
 pub mod openapi;
 pub mod server;
 pub mod ui;

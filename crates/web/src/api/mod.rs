@@ -1,0 +1,86 @@
+//! JSON API handlers under `/api/v1`. Each one parses its input, calls the store on a blocking
+//! thread (the store is synchronous) and answers JSON; errors go through `ApiError`.
+
+use axum::extract::{FromRequest, FromRequestParts, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::registry::{HouseholdInput, MovementInput, PersonInput};
+use domain::timeline::Summary;
+use serde::{Deserialize, Serialize};
+use store::auth::{Organisation, User};
+use store::reference::{LocationMatch, PopulationGroup, Sector};
+use store::registry::*;
+use store::{Actor, Store, StoreError};
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+
+mod admin;
+/// JSON body extractor whose rejections use the API's error format.
+mod auth;
+pub mod duplicates;
+pub mod figures;
+pub mod files;
+mod households;
+mod movements;
+mod people;
+mod reference;
+
+pub use admin::*;
+pub use auth::*;
+pub use households::*;
+pub use movements::*;
+pub use people::*;
+pub use reference::*;
+
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Query extractor whose rejections use the API's error format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// Runs a store call on the blocking pool.
+pub async fn run<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|_| ApiError::internal("store task failed"))?
+        .map_err(ApiError::from)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub database: &'static str,
+    pub version: &'static str,
+    pub demo: bool,
+}
+
+/// Liveness and database check; no authentication.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let backend = state.store.db.backend();
+    run(&state, |store| store.db.read(|tx| tx.query_int("SELECT 1", store::params![]))).await?;
+    Ok(Json(Health {
+        status: "ok",
+        database: match backend {
+            store::Backend::Sqlite => "sqlite",
+            store::Backend::Postgres => "postgresql",
+        },
+        version: env!("CARGO_PKG_VERSION"),
+        demo: state.demo,
+    }))
+}
