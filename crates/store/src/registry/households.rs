@@ -1,0 +1,320 @@
+//! Households: registration writes, the household page, lists, corrections, new members.
+
+use super::*;
+
+impl Store {
+    /// The organisation a registration belongs to: the registrar's own; an admin may name one.
+    pub(crate) fn registering_organisation(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        requested: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let find = |tx: &mut Tx<'_>, code: &str| -> Result<Option<String>, StoreError> {
+            Ok(tx
+                .query_opt("SELECT id FROM organisations WHERE code = $1", params![code.trim().to_ascii_uppercase()])?
+                .map(|r| r.text(0)))
+        };
+        match (requested, &actor.organisation_id) {
+            (Some(code), Some(own)) if actor.role != Role::Admin => {
+                let id = find(tx, code)?;
+                if id.as_deref() != Some(own.as_str()) {
+                    return Err(StoreError::invalid("organisation", code, Message::OwnOrganisation));
+                }
+                Ok(own.clone())
+            }
+            (Some(code), _) => {
+                find(tx, code)?.ok_or_else(|| StoreError::invalid("organisation", code, Message::ExistingOrganisation))
+            }
+            (None, Some(own)) => Ok(own.clone()),
+            (None, None) => Err(StoreError::invalid("organisation", "", Message::OrganisationNeeded)),
+        }
+    }
+
+    /// Registers a household with its members and movements, all or nothing, without a
+    /// duplicate check (the use case `register` checks first).
+    pub fn register_household(&self, actor: &Actor, household: &NewHousehold) -> Result<HouseholdDetail, StoreError> {
+        actor.require_write()?;
+        let (now, today) = (self.now_ms(), self.today());
+        let (id, _) = self.db.write(|tx| self.insert_registration(tx, actor, household, now, today))?;
+        self.household_detail(actor, &id)
+    }
+
+    /// The writes of one registration in the caller's transaction: the household, its members
+    /// and movements, the version bump and the audit row. Returns the household's id and its
+    /// members' ids in the order given.
+    pub(crate) fn insert_registration(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        household: &NewHousehold,
+        now: i64,
+        today: NaiveDate,
+    ) -> Result<(String, Vec<String>), StoreError> {
+        check_in_regions(actor, household.current_location.as_deref().unwrap_or(&household.registration_point))?;
+        let org = self.registering_organisation(tx, actor, household.organisation.as_deref())?;
+        if tx
+            .query_opt(
+                "SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2",
+                params![&org, &household.external_id],
+            )?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(Message::ExternalIdTaken { id: household.external_id.clone() }));
+        }
+        let (id, members) = insert_household(tx, actor, &org, household, now, today)?;
+        keep_in_sight(tx, actor, &id)?;
+        crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+        let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
+        audit::record(tx, actor, now, "register", "household", &id, detail)?;
+        Ok((id, members))
+    }
+
+    /// A household with its members: a read of personal data, so it is audited.
+    pub fn household_detail(&self, actor: &Actor, id: &str) -> Result<HouseholdDetail, StoreError> {
+        let today = self.today();
+        let now = self.now_ms();
+        let mut detail = self.db.read(|tx| {
+            let row = tx.select_opt(&Sql::new(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE h.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
+                .ok_or(StoreError::NotFound("household"))?;
+            let mut household = self.household_from_row(&row)?;
+            let shared_only = self.pseudonymised_only(tx, actor, id)?;
+            if shared_only {
+                household.external_id = "—".into();
+            }
+            let people = tx
+                .query(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
+                .iter()
+                .map(|r| {
+                    let mut person = self.person_from_row(r)?;
+                    redact(actor, &mut person);
+                    if shared_only {
+                        pseudonymise(&mut person);
+                    }
+                    Ok(person)
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let movement_rows = tx.query(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1 ORDER BY m.date, m.seq"), params![id])?;
+            let movements = movement_rows.iter().map(|r| self.movement_from_row(r)).collect::<Result<Vec<_>, _>>()?;
+            let (household_events, person_events) = events_of(&movement_rows);
+            let initial = household.registered_location.as_ref().map(|l| l.pcode.clone());
+            let summary = timeline::replay(&household_events, initial.clone(), today)?;
+            let members = people
+                .into_iter()
+                .map(|person| {
+                    let own = person_events.get(&person.id).cloned().unwrap_or_default();
+                    let summary = timeline::replay_person(&household_events, &own, initial.clone(), today)?;
+                    Ok(MemberDetail { person, summary })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(HouseholdDetail { household, summary, members, movements, solutions: Vec::new() })
+        })?;
+        detail.solutions = self.solutions(actor, id)?;
+        self.audit_read(actor, now, "read", "household", id, json!({}))?;
+        Ok(detail)
+    }
+
+    pub fn list_households(&self, actor: &Actor, filter: &HouseholdFilter) -> Result<Page<Household>, StoreError> {
+        let (limit, offset) = page_bounds(filter.limit, filter.offset);
+        // A search by name or by the household's own number never reaches pseudonymised
+        // records: it would tell who, or which case, is in them.
+        let by_identity =
+            [&filter.q, &filter.external_id].iter().any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+        let mut q = Query::new(visible(actor, if by_identity { Access::Change } else { Access::Read }));
+        if let Some(v) = filter.organisation.as_deref().filter(|v| !v.is_empty()) {
+            q.and("o.code = ?", vec![v.trim().to_ascii_uppercase().into()]);
+        }
+        if let Some(v) = filter.population_group.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.population_group = ?", vec![v.trim().to_ascii_uppercase().into()]);
+        }
+        if let Some(v) = filter.status.as_deref().filter(|v| !v.is_empty()) {
+            q.and(
+                "h.status = ?",
+                vec![Status::parse("status", v)
+                    .map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?
+                    .as_str()
+                    .into()],
+            );
+        }
+        if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
+            let (low, high) = location_range(self, "location", v)?;
+            q.and("h.current_location >= ? AND h.current_location < ?", vec![low.into(), high.into()]);
+        }
+        if let Some(v) = filter.external_id.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.external_id = ?", vec![v.trim().into()]);
+        }
+        if let Some(v) = filter.registered_from.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.registration_date >= ?", vec![parse_filter_date("registered_from", v)?.into()]);
+        }
+        if let Some(v) = filter.registered_to.as_deref().filter(|v| !v.is_empty()) {
+            q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
+        }
+        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
+            q.and(&format!("EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND {condition})"), params);
+        }
+        if let Some(v) = filter.back_and_forth {
+            q.and("h.back_and_forth = ?", vec![v.into()]);
+        }
+        let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
+        let now = self.now_ms();
+        let read = self.db.read(|tx| {
+            let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
+            let mut page =
+                q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;
+            let shared = self.pseudonymised_codes(tx, actor)?;
+            for household in page.items.iter_mut().filter(|h| shared.contains(&h.organisation)) {
+                household.external_id = "—".into();
+            }
+            Ok(page)
+        })?;
+        self.audit_read(actor, now, "list", "household", "", json!({"filters": q.filters()}))?;
+        Ok(read)
+    }
+
+    /// Changes a household's registration fields, keeping the old values in its history.
+    pub fn update_household(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: &HouseholdPatch,
+    ) -> Result<HouseholdDetail, StoreError> {
+        actor.require_write()?;
+        let reason = require_reason(&patch.reason)?;
+        let now = self.now_ms();
+        let today = self.today();
+        let mut errors = FieldErrors::default();
+        let refs: &dyn domain::registry::References = self.gazetteer.as_ref();
+        let check_loc = |field: &str, v: &str, errors: &mut FieldErrors| -> Option<String> {
+            let code = v.trim().to_ascii_uppercase();
+            match refs.check_location(&code) {
+                Ok(()) => Some(code),
+                Err(expected) => {
+                    errors.push(FieldError::new(field, v.trim(), expected));
+                    None
+                }
+            }
+        };
+        let mut changes: Vec<(&str, Value)> = Vec::new();
+        if let Some(v) = &patch.registration_point {
+            if let Some(code) = check_loc("registration_point", v, &mut errors) {
+                changes.push(("registration_point", code.into()));
+            }
+        }
+        if let Some(v) = &patch.origin {
+            if v.trim().is_empty() {
+                changes.push(("origin", Value::Null));
+            } else if let Some(code) = check_loc("origin", v, &mut errors) {
+                changes.push(("origin", code.into()));
+            }
+        }
+        if let Some(v) = &patch.registration_date {
+            match FuzzyDate::parse("registration_date", v, today) {
+                Ok(d) if d.precision == DatePrecision::Day => changes.push(("registration_date", d.iso().into())),
+                Ok(_) => errors.push(FieldError::new("registration_date", v.trim(), Message::FullDate)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(v) = &patch.population_group {
+            let code = v.trim().to_ascii_uppercase();
+            if refs.has_population_group(&code) {
+                changes.push(("population_group", code.into()));
+            } else {
+                errors.push(FieldError::new(
+                    "population_group",
+                    v.trim(),
+                    Message::PopulationGroup { codes: refs.population_groups() },
+                ));
+            }
+        }
+        if let Some(v) = &patch.shelter_type {
+            match v.trim() {
+                "" => changes.push(("shelter_type", Value::Null)),
+                t => {
+                    if let Some(s) = errors.take(ShelterType::parse("shelter_type", t)) {
+                        changes.push(("shelter_type", s.as_str().into()))
+                    }
+                }
+            }
+        }
+        if let Some(v) = &patch.intention {
+            match v.trim() {
+                "" => changes.push(("intention", Value::Null)),
+                t => {
+                    if let Some(s) = errors.take(Intention::parse("intention", t)) {
+                        changes.push(("intention", s.as_str().into()))
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(errors));
+        }
+        self.db.write(|tx| {
+            let row = tx.select_opt(&Sql::new("SELECT h.version, h.registration_point, h.origin, h.registration_date, h.population_group, h.shelter_type, h.intention, h.head_person_id FROM households h WHERE h.id = ?", params![id]).and(&visible(actor, Access::Change)))?
+                .ok_or(StoreError::NotFound("household"))?;
+            let version = row.int(0);
+            if let Some(expected) = patch.expected_version {
+                if expected != version {
+                    return Err(StoreError::Conflict(Message::StaleVersion { current: version, expected }));
+                }
+            }
+            let old: HashMap<&str, Value> = ["registration_point", "origin", "registration_date", "population_group", "shelter_type", "intention", "head_person_id"]
+                .into_iter()
+                .zip(row.values.iter().skip(1).cloned())
+                .collect();
+            if let Some(head) = &patch.head_person_id {
+                if tx.query_opt("SELECT id FROM people WHERE id = $1 AND household_id = $2", params![head, id])?.is_none() {
+                    return Err(StoreError::invalid("head_person_id", head.clone(), Message::MemberId));
+                }
+                changes.push(("head_person_id", head.into()));
+            }
+            if apply_changes(tx, "households", "household", id, version, &changes, &old, actor, now, &reason)? {
+                keep_in_sight(tx, actor, id)?;
+                audit::record(tx, actor, now, "update", "household", id, json!({"version": version + 1}))?;
+            }
+            Ok(())
+        })?;
+        self.household_detail(actor, id)
+    }
+
+    /// Adds a member to a registered household.
+    pub fn add_member(&self, actor: &Actor, household_id: &str, person: &NewPerson) -> Result<Person, StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let today = self.today();
+        let id = self.db.write(|tx| {
+            lock_household(tx, actor, household_id)?;
+            if let Some(ext) = &person.external_id {
+                if tx
+                    .query_opt(
+                        "SELECT id FROM people WHERE household_id = $1 AND external_id = $2",
+                        params![household_id, ext],
+                    )?
+                    .is_some()
+                {
+                    return Err(StoreError::invalid("external_id", ext.clone(), Message::UniqueMemberId));
+                }
+            }
+            if person.relationship == Some(Relationship::Head)
+                && tx
+                    .query_opt(
+                        "SELECT id FROM people WHERE household_id = $1 AND relationship = 'head'",
+                        params![household_id],
+                    )?
+                    .is_some()
+            {
+                return Err(StoreError::invalid("relationship", "head", Message::AnotherRelationship));
+            }
+            let id = new_id();
+            // Derived for real by refresh_derived below, once the person is in.
+            insert_person(tx, actor, &id, household_id, person, &Summary::not_displaced(None), now)?;
+            if person.relationship == Some(Relationship::Head) {
+                tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
+            }
+            refresh_derived(tx, household_id, today)?;
+            audit::record(tx, actor, now, "add_member", "household", household_id, json!({"person_id": id}))?;
+            Ok(id)
+        })?;
+        self.person(actor, &id)
+    }
+}

@@ -1,0 +1,96 @@
+//! People: lists and name search, a person, corrections.
+
+use super::*;
+
+impl Store {
+    pub fn list_people(&self, actor: &Actor, filter: &PersonFilter) -> Result<Page<Person>, StoreError> {
+        let (limit, offset) = page_bounds(filter.limit, filter.offset);
+        // A name search never reaches pseudonymised records: it would tell who is in them.
+        let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
+        let mut q = Query::new(visible(actor, if by_name { Access::Change } else { Access::Read }));
+        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
+            q.and(&condition, params);
+        }
+        if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {
+            q.and(
+                "p.sex = ?",
+                vec![Sex::parse("sex", v).map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?.as_str().into()],
+            );
+        }
+        if let Some(v) = filter.status.as_deref().filter(|v| !v.is_empty()) {
+            q.and(
+                "p.status = ?",
+                vec![Status::parse("status", v)
+                    .map_err(|e| StoreError::Invalid(FieldErrors(vec![e])))?
+                    .as_str()
+                    .into()],
+            );
+        }
+        if let Some(v) = filter.location.as_deref().filter(|v| !v.is_empty()) {
+            let (low, high) = location_range(self, "location", v)?;
+            q.and("p.current_location >= ? AND p.current_location < ?", vec![low.into(), high.into()]);
+        }
+        if let Some(v) = filter.household_id.as_deref().filter(|v| !v.is_empty()) {
+            q.and("p.household_id = ?", vec![v.into()]);
+        }
+        let from = "FROM people p JOIN households h ON h.id = p.household_id";
+        let now = self.now_ms();
+        let read = self.db.read(|tx| {
+            let shared = self.pseudonymised_ids(tx, actor)?;
+            let order = people_order(actor);
+            q.page(tx, (PERSON_COLUMNS, from, &order), (limit, offset), |r| {
+                let mut person = self.person_from_row(r)?;
+                redact(actor, &mut person);
+                if shared.contains(r.str(20)) {
+                    pseudonymise(&mut person);
+                }
+                Ok(person)
+            })
+        })?;
+        // The search text may be a name: only the number of filters is logged.
+        self.audit_read(actor, now, "list", "person", "", json!({"filters": q.filters()}))?;
+        Ok(read)
+    }
+
+    pub fn person(&self, actor: &Actor, id: &str) -> Result<Person, StoreError> {
+        let now = self.now_ms();
+        let read = self.db.read(|tx| {
+            let row = tx.select_opt(&Sql::new(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?"), params![id]).and(&visible(actor, Access::Read)))?
+                .ok_or(StoreError::NotFound("person"))?;
+            let mut person = self.person_from_row(&row)?;
+            redact(actor, &mut person);
+            if self.pseudonymised_ids(tx, actor)?.contains(row.str(20)) {
+                pseudonymise(&mut person);
+            }
+            Ok(person)
+        })?;
+        self.audit_read(actor, now, "read", "person", id, json!({}))?;
+        Ok(read)
+    }
+
+    /// Replaces a person's recorded fields, keeping the old values in the history.
+    pub fn update_person(
+        &self,
+        actor: &Actor,
+        person_id: &str,
+        person: &NewPerson,
+        reason: &str,
+    ) -> Result<Person, StoreError> {
+        actor.require_write()?;
+        let reason = require_reason(reason)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let row = tx.select_opt(&Sql::new("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.name_folded FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?", params![person_id]).and(&visible(actor, Access::Change)))?
+                .ok_or(StoreError::NotFound("person"))?;
+            let version = row.int(0);
+            let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.values.iter().skip(2).cloned()).collect();
+            // Columns: version, household_id, then PERSON_FIELDS (specific_needs at 13, phone at 14).
+            let person = keep_hidden_fields(actor, person, &row.text(13), row.opt_text(14));
+            if apply_changes(tx, "people", "person", person_id, version, &person_changes(&person), &old, actor, now, &reason)? {
+                audit::record(tx, actor, now, "update", "person", person_id, json!({"version": version + 1}))?;
+            }
+            Ok(())
+        })?;
+        self.person(actor, person_id)
+    }
+}

@@ -1,0 +1,471 @@
+//! What every change to the registry does in its transaction: scope checks, versions with old and new values, derived state, locks.
+
+use super::*;
+
+/// Refuses a household placed outside the user's régions: they would not see it again.
+pub(crate) fn check_in_regions(actor: &Actor, place: &str) -> Result<(), StoreError> {
+    if Visibility::of(actor).place_in_regions(place) {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "registration_point",
+            place,
+            Message::PlaceInRegions { regions: actor.regions.join(", ") },
+        ))
+    }
+}
+
+/// Applies field changes to one row of `table` (`households` or `people`): compares each new
+/// value with the old one, and when any differs updates the row, bumps its version and writes a
+/// `record_versions` row with every changed field's old and new value. Returns whether anything
+/// changed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_changes(
+    tx: &mut Tx<'_>,
+    table: &str,
+    entity: &str,
+    id: &str,
+    version: i64,
+    changes: &[(&str, Value)],
+    old: &HashMap<&str, Value>,
+    actor: &Actor,
+    now: i64,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let mut diff = serde_json::Map::new();
+    let mut sets = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    for (field, new) in changes {
+        let before = old.get(field).cloned().unwrap_or(Value::Null);
+        if before != *new {
+            diff.insert(field.to_string(), json!({"from": value_json(&before), "to": value_json(new)}));
+            params.push(new.clone());
+            sets.push(format!("{field} = ${}", params.len()));
+        }
+    }
+    if diff.is_empty() {
+        return Ok(false);
+    }
+    params.extend([Value::Int(version + 1), Value::Int(now), actor.user_id.clone().into(), id.into()]);
+    let n = params.len();
+    tx.execute(
+        &format!(
+            "UPDATE {table} SET {}, version = ${}, updated_at = ${}, updated_by = ${} WHERE id = ${n}",
+            sets.join(", "),
+            n - 3,
+            n - 2,
+            n - 1
+        ),
+        &params,
+    )?;
+    write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
+    crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+    Ok(true)
+}
+
+/// The recorded fields of a person, in the order of `PERSON_FIELDS`.
+pub(crate) const PERSON_FIELDS: [&str; 14] = [
+    "external_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "other_spellings",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "relationship",
+    "documents_held",
+    "documents_missing",
+    "specific_needs",
+    "phone",
+    "name_folded",
+];
+
+pub(crate) fn person_changes(p: &NewPerson) -> Vec<(&'static str, Value)> {
+    let mut values = person_values(p);
+    values.push(person_name_key(p).into());
+    PERSON_FIELDS.into_iter().zip(values).collect()
+}
+
+pub(super) fn require_reason(reason: &str) -> Result<String, StoreError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(StoreError::invalid("reason", "", Message::Reason));
+    }
+    Ok(reason.to_string())
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Int(i) => json!(i),
+        Value::Real(r) => json!(r),
+        Value::Text(t) => json!(t),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_version(
+    tx: &mut Tx<'_>,
+    entity: &str,
+    id: &str,
+    version: i64,
+    now: i64,
+    by: &str,
+    reason: &str,
+    changes: &serde_json::Value,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO record_versions (id, entity, entity_id, version, changed_at, changed_by, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![new_id(), entity, id, version, now, by, reason, changes.to_string()],
+    )?;
+    Ok(())
+}
+
+/// A change a région-limited user makes must leave the household where they still see it:
+/// otherwise it is refused, before anything commits (the caller's transaction rolls back).
+pub(crate) fn keep_in_sight(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
+    if actor.regions.is_empty() {
+        return Ok(()); // without régions, an organisation's households stay in its sight
+    }
+    let in_sight = Sql::new("SELECT h.current_location FROM households h WHERE h.id = ?", params![id])
+        .and(&visible(actor, Access::Change));
+    if tx.select_opt(&in_sight)?.is_some() {
+        return Ok(());
+    }
+    let place = tx
+        .query_opt("SELECT COALESCE(current_location, registration_point) FROM households WHERE id = $1", params![id])?
+        .map(|r| r.text(0))
+        .unwrap_or_default();
+    Err(StoreError::invalid("current_location", place, Message::StaysInRegions { regions: actor.regions.join(", ") }))
+}
+
+/// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;
+/// SQLite's write transaction is already exclusive.
+pub(super) fn lock_household(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
+    let n = tx.run(
+        &Sql::new("UPDATE households SET version = version WHERE id = ?", params![id])
+            .and(&Visibility::of(actor).households("households", Access::Change)),
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound("household"));
+    }
+    Ok(())
+}
+
+pub(crate) fn person_values(p: &NewPerson) -> Vec<Value> {
+    vec![
+        p.external_id.clone().into(),
+        p.given_name.clone().into(),
+        p.family_name.clone().into(),
+        p.father_name.clone().into(),
+        serde_json::to_string(&p.other_spellings).unwrap_or_else(|_| "[]".into()).into(),
+        p.sex.map(|s| s.as_str()).into(),
+        p.birth_date.map(|d| d.iso()).into(),
+        p.birth_date.map(|d| d.precision.as_str()).into(),
+        p.relationship.map(|r| r.as_str()).into(),
+        join_codes(&p.documents_held).into(),
+        join_codes(&p.documents_missing).into(),
+        join_codes(&p.specific_needs).into(),
+        p.phone.clone().into(),
+    ]
+}
+
+const PERSON_INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "household_id",
+    "external_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "other_spellings",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "relationship",
+    "documents_held",
+    "documents_missing",
+    "specific_needs",
+    "phone",
+    "name_folded",
+    "status",
+    "current_location",
+    "current_location_gazetteer",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+];
+
+/// A new person's row, with the state derived for them.
+fn person_row(actor: &Actor, id: &str, household_id: &str, p: &NewPerson, derived: &Summary, now: i64) -> Vec<Value> {
+    let mut values = vec![Value::from(id), household_id.into()];
+    values.extend(person_values(p));
+    values.extend([
+        person_name_key(p).into(),
+        derived.status.as_str().into(),
+        derived.current_location.clone().into(),
+        derived.current_location.as_ref().map(|_| CURRENT_GAZETTEER).into(),
+        Value::Int(1),
+        Value::Int(now),
+        actor.user_id.clone().into(),
+        Value::Int(now),
+        actor.user_id.clone().into(),
+    ]);
+    values
+}
+
+/// Inserts a person with the state derived for them.
+pub(crate) fn insert_person(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    household_id: &str,
+    p: &NewPerson,
+    derived: &Summary,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![person_row(actor, id, household_id, p, derived, now)])
+}
+
+const MOVEMENT_INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "household_id",
+    "person_id",
+    "external_id",
+    "kind",
+    "date",
+    "date_precision",
+    "from_location",
+    "from_gazetteer",
+    "to_location",
+    "to_gazetteer",
+    "country",
+    "cause",
+    "source",
+    "seq",
+    "recorded_at",
+    "recorded_by",
+];
+
+#[allow(clippy::too_many_arguments)]
+fn movement_row(
+    actor: &Actor,
+    id: &str,
+    household_id: &str,
+    person_id: Option<&str>,
+    m: &NewMovement,
+    seq: i64,
+    now: i64,
+) -> Vec<Value> {
+    let gaz = |loc: &Option<String>| Value::from(loc.as_ref().map(|_| CURRENT_GAZETTEER));
+    vec![
+        id.into(),
+        household_id.into(),
+        person_id.into(),
+        m.external_id.clone().into(),
+        m.kind.as_str().into(),
+        m.date.iso().into(),
+        m.date.precision.as_str().into(),
+        m.from.clone().into(),
+        gaz(&m.from),
+        m.to.clone().into(),
+        gaz(&m.to),
+        m.country.clone().into(),
+        m.cause.map(|c| c.as_str()).into(),
+        m.source.clone().into(),
+        Value::Int(seq),
+        Value::Int(now),
+        actor.user_id.clone().into(),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_movement(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    household_id: &str,
+    person_id: Option<&str>,
+    m: &NewMovement,
+    seq: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.insert_rows(
+        "movements",
+        MOVEMENT_INSERT_COLUMNS,
+        vec![movement_row(actor, id, household_id, person_id, m, seq, now)],
+    )
+}
+
+/// Household and per-person events of a household's movement rows (columns as in
+/// `MOVEMENT_COLUMNS`), voided ones left out.
+pub(super) fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>>) {
+    let mut household = Vec::new();
+    let mut people: HashMap<String, Vec<Event>> = HashMap::new();
+    for r in rows {
+        if r.opt_int(14).is_some() {
+            continue;
+        }
+        let (Ok(kind), Ok(date)) =
+            (MovementKind::parse("", &r.text(4)), NaiveDate::parse_from_str(&r.text(5), "%Y-%m-%d"))
+        else {
+            continue;
+        };
+        let event = Event {
+            id: r.text(0),
+            kind,
+            date,
+            from: r.opt_text(7),
+            to: r.opt_text(9),
+            seq: r.int(17),
+            own: r.opt_text(2).is_some(),
+        };
+        match r.opt_text(2) {
+            Some(person) => people.entry(person).or_default().push(event),
+            None => household.push(event),
+        }
+    }
+    (household, people)
+}
+
+/// Replays the household's movements and stores what they imply: status, current location,
+/// displacement count, back-and-forth, for the household and each member.
+pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate) -> Result<(), StoreError> {
+    let registered = tx
+        .query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?
+        .and_then(|r| r.opt_text(0));
+    let rows = tx.query(
+        &format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1"),
+        params![household_id],
+    )?;
+    let (household_events, person_events) = events_of(&rows);
+    let summary = timeline::replay(&household_events, registered.clone(), today)?;
+    tx.execute(
+        "UPDATE households SET status = $1, current_location = $2, current_location_gazetteer = $3, displacement_count = $4, back_and_forth = $5, displaced_since = $6 WHERE id = $7",
+        params![
+            summary.status.as_str(),
+            summary.current_location.clone(),
+            summary.current_location.as_ref().map(|_| CURRENT_GAZETTEER),
+            summary.displacements as i64,
+            summary.moves_back_and_forth,
+            summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()),
+            household_id
+        ],
+    )?;
+    crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+    let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
+    for person in people {
+        let pid = person.text(0);
+        let own = person_events.get(&pid).cloned().unwrap_or_default();
+        let s = timeline::replay_person(&household_events, &own, registered.clone(), today)?;
+        tx.execute(
+            "UPDATE people SET status = $1, current_location = $2, current_location_gazetteer = $3 WHERE id = $4",
+            params![
+                s.status.as_str(),
+                s.current_location.clone(),
+                s.current_location.as_ref().map(|_| CURRENT_GAZETTEER),
+                &pid
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Inserts a new household with members and movements, its derived state computed in memory
+/// (no read-back), so registration and bulk import share one fast path. A chronology error
+/// names new events by their place in the input (`movements[2]`).
+pub(crate) fn insert_household(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    org_id: &str,
+    h: &NewHousehold,
+    now: i64,
+    today: NaiveDate,
+) -> Result<(String, Vec<String>), StoreError> {
+    let id = new_id();
+    let person_ids: Vec<String> = h.members.iter().map(|_| new_id()).collect();
+    let movement_ids: Vec<String> = h.movements.iter().map(|_| new_id()).collect();
+    let mut by_external: HashMap<&str, &str> = HashMap::new();
+    for (p, pid) in h.members.iter().zip(&person_ids) {
+        if let Some(ext) = &p.external_id {
+            by_external.insert(ext.as_str(), pid.as_str());
+        }
+    }
+    let mut household_events = Vec::new();
+    let mut person_events: HashMap<&str, Vec<Event>> = HashMap::new();
+    let mut movement_people = Vec::with_capacity(h.movements.len());
+    for (i, (m, mid)) in h.movements.iter().zip(&movement_ids).enumerate() {
+        let event = Event {
+            id: mid.clone(),
+            kind: m.kind,
+            date: m.date.date,
+            from: m.from.clone(),
+            to: m.to.clone(),
+            seq: i as i64 + 1,
+            own: m.person.is_some(),
+        };
+        match &m.person {
+            Some(ext) => {
+                let pid = *by_external.get(ext.as_str()).ok_or_else(|| {
+                    StoreError::invalid(&format!("movements[{i}].person"), ext.clone(), Message::MemberExternalId)
+                })?;
+                person_events.entry(pid).or_default().push(event);
+                movement_people.push(Some(pid));
+            }
+            None => {
+                household_events.push(event);
+                movement_people.push(None);
+            }
+        }
+    }
+    let labels: HashMap<&str, String> =
+        movement_ids.iter().enumerate().map(|(i, mid)| (mid.as_str(), format!("movements[{i}]"))).collect();
+    let relabel = |mut e: ChronologyError| {
+        if let Some(l) = labels.get(e.event.as_str()) {
+            e.event = l.clone();
+        }
+        if let Some(l) = e.conflicting_event.as_deref().and_then(|c| labels.get(c)) {
+            e.conflicting_event = Some(l.clone());
+        }
+        StoreError::Chronology(e)
+    };
+    let summary = timeline::replay(&household_events, h.current_location.clone(), today).map_err(relabel)?;
+    let gaz = |loc: &Option<String>| loc.as_ref().map(|_| CURRENT_GAZETTEER);
+    let head = h
+        .members
+        .iter()
+        .zip(&person_ids)
+        .find(|(p, _)| p.relationship == Some(Relationship::Head))
+        .map(|(_, pid)| pid.clone());
+    tx.execute(
+        "INSERT INTO households (id, organisation_id, external_id, registration_point, registration_point_gazetteer, registration_date, population_group, origin, origin_gazetteer, registered_location, registered_location_gazetteer, current_location, current_location_gazetteer, shelter_type, intention, head_person_id, status, displacement_count, back_and_forth, displaced_since, version, created_at, created_by, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $22, $21, $22)",
+        params![
+            &id, org_id, &h.external_id, &h.registration_point, CURRENT_GAZETTEER, h.registration_date.format("%Y-%m-%d").to_string(),
+            &h.population_group, h.origin.clone(), gaz(&h.origin), h.current_location.clone(), gaz(&h.current_location),
+            summary.current_location.clone(), gaz(&summary.current_location),
+            h.shelter_type.map(|s| s.as_str()), h.intention.map(|i| i.as_str()), head,
+            summary.status.as_str(), summary.displacements as i64, summary.moves_back_and_forth,
+            summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()), now, &actor.user_id
+        ],
+    )?;
+    // Members and movements go in one statement each.
+    let mut people = Vec::with_capacity(h.members.len());
+    for (p, pid) in h.members.iter().zip(&person_ids) {
+        let own = person_events.get(pid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let s = timeline::replay_person(&household_events, own, h.current_location.clone(), today).map_err(relabel)?;
+        people.push(person_row(actor, pid, &id, p, &s, now));
+    }
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, people)?;
+    let movements = h
+        .movements
+        .iter()
+        .zip(&movement_ids)
+        .enumerate()
+        .map(|(i, (m, mid))| movement_row(actor, mid, &id, movement_people[i], m, i as i64 + 1, now))
+        .collect();
+    tx.insert_rows("movements", MOVEMENT_INSERT_COLUMNS, movements)?;
+    Ok((id, person_ids))
+}
