@@ -415,7 +415,7 @@ pub fn import_files(
         hasher.update(&file.bytes);
         tables.extend(read_file(&file.name, &file.bytes, options.encoding).map_err(ImportError::File)?);
     }
-    let sha: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = hex::encode(hasher.finalize());
     progress("checking", 0, 0);
     let (items, ignored_columns) = match assemble(&tables, store.gazetteer.as_ref(), store.today()) {
         Ok(found) => found,

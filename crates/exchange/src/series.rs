@@ -224,7 +224,7 @@ pub fn import_series(
         ),
         None => None,
     };
-    let sha: String = Sha256::digest(&file.bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = hex::encode(Sha256::digest(&file.bytes));
     let tables = read_file(&file.name, &file.bytes, Encoding::Auto).map_err(ImportError::File)?;
     let group = meta.population_group.as_deref().unwrap_or("IDP").trim().to_ascii_uppercase();
     let table = tables.into_iter().find(|t| tag_row(t).is_some());

@@ -19,7 +19,7 @@ fn chain_hash(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
         hasher.update([0u8]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hasher.finalize())
 }
 
 /// Appends one audit row in the caller's transaction.

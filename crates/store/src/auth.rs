@@ -58,12 +58,12 @@ pub(crate) fn split_regions(text: Option<String>) -> Vec<String> {
 pub fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(buf))
 }
 
 /// SHA-256 of a text, as hex: how tokens are stored, and what CSRF tokens derive from.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A password a person can type from a printout: 20 characters without look-alikes.

@@ -31,7 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
 
 fn checksum(sql: &str) -> String {
     let digest = Sha256::digest(sql.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

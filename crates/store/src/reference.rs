@@ -440,7 +440,7 @@ impl Gazetteer {
         for text in [ADMIN_2021, ADMIN_2015, CROSSWALK, ALIASES, POPULATION_GROUPS, SECTORS] {
             hasher.update(text.as_bytes());
         }
-        hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+        hex::encode(&hasher.finalize()[..12])
     }
 }
 
