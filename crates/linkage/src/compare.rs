@@ -19,7 +19,16 @@ pub const LEVELS: [&[&str]; 7] = [
     &["exact", "same key", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "different"],
     &["exact", "same key", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "different"],
     &["exact", "same key", "jaro-winkler ≥ 0.88", "different"],
-    &["same day", "same month", "same year", "±1 year", "±2 years", "different"],
+    &[
+        "same day",
+        "same month",
+        "same year",
+        "±1 year",
+        "±2 years",
+        "different",
+        "same year, months known and different",
+        "same month, days known and different",
+    ],
     &["same", "different"],
     &["same", "different"],
     &["same commune", "same cercle", "same région", "different"],
@@ -110,11 +119,16 @@ fn birth_level(a: Birth, b: Birth) -> usize {
     }
     let gap = a.year.abs_diff(b.year);
     if gap == 0 {
+        // Two dates known precisely that disagree say more against than a date known only to
+        // the year says for: each precision has its own level.
         if a.month != 0 && a.month == b.month {
-            return if a.day != 0 && a.day == b.day { 1 } else { 2 };
+            return match (a.day, b.day) {
+                (0, _) | (_, 0) => 2,
+                (x, y) if x == y => 1,
+                _ => 8,
+            };
         }
-        // Same year: one side only knows the year, or the month differs.
-        return 3;
+        return if a.month != 0 && b.month != 0 { 7 } else { 3 };
     }
     match gap {
         1 => 4,

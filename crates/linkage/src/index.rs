@@ -24,6 +24,10 @@ pub struct Likely {
     pub probability: f64,
 }
 
+/// The share of registrations that repeat someone already registered (field experience of
+/// repeated registration in displacement responses: a few in a hundred).
+pub const REPEAT_REGISTRATIONS: f64 = 0.05;
+
 /// Comparisons a probe may need at most: blocks of the commonest names are large.
 const PROBE_LIMIT: usize = 20_000;
 
@@ -34,10 +38,11 @@ impl Index {
             crate::dedup(inputs, &crate::Config { u_samples: config.u_samples.min(300_000), ..config.clone() });
         let prepared = outcome.prepared;
         let model = outcome.model;
-        // The chance a newcomer is a given earlier record: at least as if one registration in
-        // ten were a repeat, even when the registry holds too few duplicates to learn it from.
-        let floor = 0.1 / prepared.records.len().max(1) as f64;
-        let weights = model.weights(&prepared).with_prior(model.prior.max(floor));
+        // The chance a newcomer is a given earlier record is an operational fact, the share of
+        // registrations that repeat someone, spread over the registry: not the share of
+        // duplicate pairs inside it, which in a registry kept clean is near zero.
+        let prior = REPEAT_REGISTRATIONS / prepared.records.len().max(1) as f64;
+        let weights = model.weights(&prepared).with_prior(prior);
         let mut index = Index { prepared, weights, model, blocks: vec![HashMap::new(); RULE_COUNT] };
         for i in 0..index.prepared.records.len() {
             index.block(i as u32);

@@ -34,7 +34,7 @@ pub const DEFAULT_M: [&[f64]; 7] = [
     &[0.0, 0.80, 0.10, 0.04, 0.04, 0.02],
     &[0.0, 0.80, 0.08, 0.04, 0.04, 0.04],
     &[0.0, 0.60, 0.15, 0.10, 0.15],
-    &[0.0, 0.30, 0.05, 0.50, 0.08, 0.03, 0.04],
+    &[0.0, 0.30, 0.05, 0.50, 0.08, 0.03, 0.02, 0.01, 0.01],
     &[0.0, 0.98, 0.02],
     &[0.0, 0.60, 0.40],
     &[0.0, 0.50, 0.15, 0.15, 0.20],
@@ -191,6 +191,19 @@ impl Model {
             }
         }
         self.fit_prior(p, candidates);
+        // A registry already clean holds almost no duplicates: what EM took for matches were
+        // relatives and namesakes, and the prior it fits collapses. How duplicates agree is
+        // then not learnt from it; the default m stays (a registration check's prior is the
+        // repeat-registration rate, set by the index, not this one).
+        let records = p.records.len() as f64;
+        let expected_pairs = self.prior * records * (records - 1.0) / 2.0;
+        if expected_pairs < 30.0 && estimates.iter().any(|e| !e.is_empty()) {
+            self.warnings.push(format!(
+                "the records hold about {expected_pairs:.0} duplicate pairs: too few to learn how duplicates agree; the default model is used"
+            ));
+            self.m = DEFAULT_M.iter().map(|levels| levels.to_vec()).collect();
+            self.fit_prior(p, candidates);
+        }
         for (f, name) in FIELDS.iter().enumerate() {
             let separating = (1..levels(f)).map(|l| (self.m[f][l] / self.u[f][l]).log2().abs()).fold(0.0, f64::max);
             if separating < 0.5 {

@@ -216,3 +216,106 @@ fn a_batch_run_merges_sure_pairs_and_queues_uncertain_ones() {
         assert_eq!((rerun.people, rerun.merged), (21, 0), "{}", t.backend);
     }
 }
+
+/// The demo's own generator at a few thousand households, its places from the gazetteer.
+fn demo_like_registry(store: &Store, households: usize) -> Actor {
+    use store::import::{ImportItem, RowRef};
+    let actor = registrar(store);
+    let communes = |region: &str| -> Vec<String> {
+        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
+    };
+    let places = domain::synthetic::Places {
+        origins: ["ML07", "ML06", "ML05", "ML10", "ML04"].iter().map(|r| communes(r)).collect(),
+        destinations: communes("ML09"),
+    };
+    let items: Vec<ImportItem> = domain::synthetic::generate(3, households, &places)
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| ImportItem {
+            household: g.household,
+            household_row: RowRef { file: "synthetic".into(), row: i + 2 },
+            member_rows: vec![],
+            movement_rows: vec![],
+        })
+        .collect();
+    store.import(&actor, &items, "synthetic", "-", &mut |_| {}).unwrap();
+    actor
+}
+
+#[test]
+fn verbatim_copies_of_people_with_the_commonest_names_are_found_first() {
+    let t = sqlite();
+    let clerk = demo_like_registry(&t.store, 3_000);
+    // The people whose given name is among the commonest, with a full birth date.
+    let rows = t
+        .store
+        .db
+        .read(|tx| {
+            tx.query(
+                "SELECT p.id, p.given_name, p.family_name, p.father_name, p.sex, p.birth_date, h.registration_point \
+                 FROM people p JOIN households h ON h.id = p.household_id \
+                 WHERE p.birth_date_precision = 'day' AND p.given_name IN \
+                 (SELECT given_name FROM people GROUP BY given_name ORDER BY COUNT(*) DESC LIMIT 5) \
+                 ORDER BY p.id LIMIT 40",
+                &[],
+            )
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 40);
+    let mut missed = Vec::new();
+    for r in &rows {
+        let mut again = one("COPY", &r.text(1), &r.text(2), &r.text(5));
+        again.registration_point = r.text(6);
+        again.movements[0].to = Some(r.text(6));
+        again.members[0].father_name = r.opt_text(3);
+        again.members[0].sex = r.opt_text(4);
+        let household = again.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        let found = t.store.check_duplicates(&clerk, &household).unwrap();
+        if found.first().map(|l| l.person.id.as_str()) != Some(r.str(0)) {
+            missed.push((r.text(1), found.len()));
+        }
+    }
+    assert!(missed.is_empty(), "{} of 40 verbatim copies missed: {missed:?}", missed.len());
+    // People never registered are not flagged (at most 1 %), unless the registry holds a
+    // namesake born the same year: with the same given and family name and sex, only the
+    // father's name can tell them apart, and a registrar should be shown the candidate.
+    let communes: Vec<String> =
+        t.store.gazetteer.search("", Some("ML09"), Some(3), 100).into_iter().map(|m| m.location.pcode).collect();
+    let places = domain::synthetic::Places { origins: vec![communes.clone()], destinations: communes };
+    let (mut probed, mut flagged) = (0, 0);
+    for g in domain::synthetic::generate(99, 100, &places) {
+        for person in &g.household.members {
+            let year = person.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
+            let namesakes = t
+                .store
+                .db
+                .read(|tx| {
+                    tx.query_int(
+                        "SELECT COUNT(*) FROM people WHERE given_name = $1 AND family_name = $2 AND sex = $3 \
+                         AND substr(birth_date, 1, 4) = $4",
+                        store::params![
+                            person.given_name.as_str(),
+                            person.family_name.as_str(),
+                            person.sex.map(|s| s.as_str()).unwrap_or(""),
+                            year.as_str()
+                        ],
+                    )
+                })
+                .unwrap();
+            if namesakes > 0 {
+                continue;
+            }
+            let alone = domain::registry::NewHousehold {
+                members: vec![person.clone()],
+                movements: Vec::new(),
+                ..g.household.clone()
+            };
+            probed += 1;
+            if !t.store.check_duplicates(&clerk, &alone).unwrap().is_empty() {
+                flagged += 1;
+            }
+        }
+    }
+    assert!(probed > 300, "{probed}");
+    assert!(flagged * 100 <= probed, "{flagged} of {probed} people never registered were flagged");
+}
