@@ -17,14 +17,22 @@ use crate::error::StoreError;
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{audit, new_id, params, Actor, Store};
 
-/// The registry's people prepared for probing, for one scope, extended as people are added.
+/// The whole registry's people prepared for probing, extended as people are added. One index
+/// serves every scope: what a probe finds is filtered by the reader's scope when answering,
+/// so users of several organisations never rebuild it in turn.
 #[derive(Default)]
 pub struct LinkageCache {
     inner: Mutex<Option<CachedIndex>>,
 }
 
+/// A probe asks the whole registry for this many candidates, so that the most likely ones in
+/// the reader's scope are among them even when people outside it are likelier.
+const PROBE_CANDIDATES: usize = 50;
+
+/// Likely duplicates shown per member.
+const SHOWN_PER_MEMBER: usize = 5;
+
 struct CachedIndex {
-    scope: Visibility,
     /// (`created_at`, id) of the newest person indexed: people come in that order.
     loaded_until: (i64, String),
     index: Index,
@@ -192,30 +200,30 @@ impl Store {
         actor: &Actor,
         household: &NewHousehold,
     ) -> Result<Vec<LikelyDuplicate>, StoreError> {
-        let found = self.probe_duplicates(actor, household)?;
+        let found = self.probe_duplicates(household)?;
         let now = self.now_ms();
         let likely = self.db.read(|tx| likely_in_sight(tx, actor, found))?;
         self.audit_read(actor, now, "check_duplicates", "person", "", check_detail(household, &likely))?;
         Ok(likely)
     }
 
-    /// Probes the in-memory index of the actor's scope with each member of `household`
-    /// (no transaction: the index is brought up to date with people added since it was built).
+    /// Probes the in-memory index of the whole registry with each member of `household` (no
+    /// transaction: the index is brought up to date with people added since it was built).
     pub(crate) fn probe_duplicates(
         &self,
-        actor: &Actor,
         household: &NewHousehold,
     ) -> Result<Vec<(usize, linkage::index::Likely)>, StoreError> {
-        let scope_sql = Visibility::of(actor);
+        let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
-        if cache.as_ref().is_none_or(|c| c.scope != scope_sql) {
-            let (inputs, newest) = self.db.read(|tx| self.people_for_linkage(tx, actor, &(i64::MIN, String::new())))?;
+        if cache.is_none() {
+            let (inputs, newest) =
+                self.db.read(|tx| self.people_for_linkage(tx, &everyone, &(i64::MIN, String::new())))?;
             let index = Index::build(inputs, &linkage::Config::default());
-            *cache = Some(CachedIndex { scope: scope_sql, loaded_until: newest, index });
+            *cache = Some(CachedIndex { loaded_until: newest, index });
         }
         let Some(cached) = cache.as_mut() else { return Err(StoreError::Database("linkage index missing".into())) };
         // People registered since the index was built join it without a rebuild.
-        let (added, newest) = self.db.read(|tx| self.people_for_linkage(tx, actor, &cached.loaded_until))?;
+        let (added, newest) = self.db.read(|tx| self.people_for_linkage(tx, &everyone, &cached.loaded_until))?;
         for input in &added {
             cached.index.add(input);
         }
@@ -236,7 +244,7 @@ impl Store {
                 admin2: level(2),
                 admin3: level(3),
             };
-            for likely in cached.index.probe(&probe, 0.5, 5) {
+            for likely in cached.index.probe(&probe, 0.5, PROBE_CANDIDATES) {
                 found.push((member, likely));
             }
         }
@@ -467,8 +475,12 @@ pub(crate) fn likely_in_sight(
     actor: &Actor,
     found: Vec<(usize, linkage::index::Likely)>,
 ) -> Result<Vec<LikelyDuplicate>, StoreError> {
-    let mut out = Vec::new();
+    let mut out: Vec<LikelyDuplicate> = Vec::new();
     for (member, likely) in found {
+        if out.iter().filter(|l| l.member == member).count() >= SHOWN_PER_MEMBER {
+            continue;
+        }
+        // Outside the actor's scope: not shown, not counted.
         if let Some(row) = visible_summary(tx, actor, &likely.id)? {
             out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
         }

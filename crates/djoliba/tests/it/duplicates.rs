@@ -276,6 +276,14 @@ fn verbatim_copies_of_people_with_the_commonest_names_are_found_first() {
         }
     }
     assert!(missed.is_empty(), "{} of 40 verbatim copies missed: {missed:?}", missed.len());
+    // The same check by a user of another organisation, through the same shared index: nobody
+    // outside their scope is returned, nor counted.
+    let stranger_clerk = other_registrar(&t.store);
+    let r = &rows[0];
+    let mut again = one("COPY", &r.text(1), &r.text(2), &r.text(5));
+    again.members[0].father_name = r.opt_text(3);
+    let household = again.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+    assert!(t.store.check_duplicates(&stranger_clerk, &household).unwrap().is_empty());
     // People never registered are not flagged (at most 1 %), unless the registry holds a
     // namesake born the same year: with the same given and family name and sex, only the
     // father's name can tell them apart, and a registrar should be shown the candidate.

@@ -52,7 +52,7 @@ impl Store {
         actor.require_write()?;
         let (now, today) = (self.now_ms(), self.today());
         let household = input.parse(self.gazetteer.as_ref(), today)?;
-        let found = self.probe_duplicates(actor, &household)?;
+        let found = self.probe_duplicates(&household)?;
         let saved = self.db.write(|tx| {
             let likely = likely_in_sight(tx, actor, found)?;
             crate::audit::record(tx, actor, now, "check_duplicates", "person", "", check_detail(&household, &likely))?;
