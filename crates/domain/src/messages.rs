@@ -174,6 +174,12 @@ catalogue! {
     ChronologyInFile { kind: String, problem: Box<Message>, other: String, date: String, row: usize, file: String } = "chronology_in_file",
     ChronologyWithRecorded { kind: String, problem: Box<Message>, other: String, date: String, event: String } = "chronology_with_recorded",
     PlaceUnmatched { detail: String } = "place_unmatched",
+    // Duplicate detection: what the model could not learn.
+    ModelNoCandidates = "model_no_candidates",
+    ModelTooFewInTraining { matches: u64, pairs: u64 } = "model_too_few_in_training",
+    ModelDefault = "model_default",
+    ModelTooFewDuplicates { pairs: u64 } = "model_too_few_duplicates",
+    ModelFieldBarelyCounts { field: String } = "model_field_barely_counts",
     // Chronology: what an event may not do (the event and the one it conflicts with are named
     // around it).
     AfterDeath = "after_death",
@@ -616,6 +622,40 @@ impl Message {
             }
             Message::PlaceUnmatched { detail } => {
                 tr!(lang, "a place of the gazetteer: {detail}", "un lieu du répertoire géographique (détail : {detail})")
+            }
+            Message::ModelNoCandidates => tr!(
+                lang,
+                "no two records share a blocking key: nothing to learn from; the starting values are used",
+                "aucune paire de fiches ne partage une clé de regroupement : rien à apprendre ; les valeurs de départ sont utilisées"
+            ),
+            Message::ModelTooFewInTraining { matches, pairs } => tr!(
+                lang,
+                "training on one blocking rule's pairs found about {matches} matches among {pairs} pairs: too few to learn from",
+                "l'apprentissage sur les paires d'une règle de regroupement n'a trouvé qu'environ {matches} doublons parmi {pairs} paires : trop peu pour apprendre"
+            ),
+            Message::ModelDefault => tr!(lang, "the default model is used", "le modèle par défaut est utilisé"),
+            Message::ModelTooFewDuplicates { pairs } => tr!(
+                lang,
+                "the records hold about {pairs} duplicate pairs: too few to learn how duplicates agree; the default model is used",
+                "les fiches contiennent environ {pairs} paires de doublons : trop peu pour apprendre comment les doublons concordent ; le modèle par défaut est utilisé"
+            ),
+            Message::ModelFieldBarelyCounts { field } => {
+                let field = match (lang, field.as_str()) {
+                    (Lang::En, _) => field.replace('_', " "),
+                    (Lang::Fr, "given_name") => "prénom".into(),
+                    (Lang::Fr, "family_name") => "nom de famille".into(),
+                    (Lang::Fr, "father_name") => "nom du père".into(),
+                    (Lang::Fr, "birth_date") => "date de naissance".into(),
+                    (Lang::Fr, "sex") => "sexe".into(),
+                    (Lang::Fr, "phone") => "téléphone".into(),
+                    (Lang::Fr, "place") => "lieu".into(),
+                    (Lang::Fr, other) => other.replace('_', " "),
+                };
+                tr!(
+                    lang,
+                    "{field}: duplicates and different people agree on it alike; it barely counts",
+                    "{field} : doublons et personnes différentes y concordent autant ; ce champ compte à peine"
+                )
             }
             Message::AfterDeath => tr!(lang, "comes after a recorded death", "survient après un décès enregistré"),
             Message::BeforeAnyDisplacement => {

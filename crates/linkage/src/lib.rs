@@ -49,7 +49,7 @@ pub struct Report {
     pub candidate_pairs: u64,
     pub rules: Vec<blocking::RuleReport>,
     pub phases: Vec<(&'static str, Duration)>,
-    pub model_warnings: Vec<String>,
+    pub model_warnings: Vec<model::Warning>,
     pub em_iterations: usize,
     pub prior: f64,
     pub weights: Vec<(String, String, f64, f64, f64)>,

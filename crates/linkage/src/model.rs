@@ -22,7 +22,7 @@ pub struct Model {
     pub prior: f64,
     pub iterations: usize,
     /// Problems with the training, in words for the summary.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// How many names were counted, for term-frequency weights.
     name_total: f64,
 }
@@ -39,6 +39,42 @@ pub const DEFAULT_M: [&[f64]; 7] = [
     &[0.0, 0.60, 0.40],
     &[0.0, 0.50, 0.15, 0.15, 0.20],
 ];
+
+/// What learning could not do, for the person running it to know (each shown in their
+/// language by the store; in English by `Display`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// No pair of records shares a blocking key: the starting values are used.
+    NoCandidates,
+    /// One training session found too few matches to learn from.
+    TooFewInTraining { rule: &'static str, matches: u64, pairs: u64 },
+    /// The default model is used.
+    DefaultModel,
+    /// The records hold too few duplicate pairs to learn how duplicates agree.
+    TooFewDuplicates { pairs: u64 },
+    /// A field whose matches and non-matches look alike (m ≈ u): it barely counts.
+    FieldBarelyCounts { field: &'static str },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::NoCandidates => f.write_str("no candidate pairs: nothing to learn from; the starting values are used"),
+            Warning::TooFewInTraining { rule, matches, pairs } => write!(
+                f,
+                "training on the pairs of \"{rule}\" found about {matches} matches among {pairs} pairs: too few to learn from"
+            ),
+            Warning::DefaultModel => f.write_str("the default model is used"),
+            Warning::TooFewDuplicates { pairs } => write!(
+                f,
+                "the records hold about {pairs} duplicate pairs: too few to learn how duplicates agree; the default model is used"
+            ),
+            Warning::FieldBarelyCounts { field } => {
+                write!(f, "{field}: matches and non-matches look alike (m ≈ u); the field barely counts")
+            }
+        }
+    }
+}
 
 /// A small deterministic generator (no IO, no clock): xorshift64*.
 pub struct Rng(u64);
@@ -124,7 +160,7 @@ impl Model {
     /// candidates, with non-candidate pairs taken as non-matches.
     pub fn train(&mut self, p: &Prepared, candidates: &[Vec<Candidate>], blocks: &[Placement]) {
         if candidates.iter().all(Vec::is_empty) {
-            self.warnings.push("no candidate pairs: nothing to learn from; the starting values are used".into());
+            self.warnings.push(Warning::NoCandidates);
             return;
         }
         // Sessions: (blocking rule, fields left out). A session leaves out the fields its rule
@@ -165,15 +201,16 @@ impl Model {
             let total: f64 = patterns.iter().map(|(_, c)| c).sum();
             let (m, expected) = self.session(&patterns, fixed);
             if expected < 30.0 {
-                self.warnings.push(format!(
-                    "training on the pairs of \"{}\" found about {expected:.0} matches among {total:.0} pairs: too few to learn from",
-                    rule.name
-                ));
+                self.warnings.push(Warning::TooFewInTraining {
+                    rule: rule.name,
+                    matches: expected.round() as u64,
+                    pairs: total.round() as u64,
+                });
                 if estimates.iter().all(Vec::is_empty) {
                     // The first session looks where duplicates are likeliest (same names). Finding
                     // none there, the others would only learn what common names and years share:
                     // the default model stays.
-                    self.warnings.push("the default model is used".into());
+                    self.warnings.push(Warning::DefaultModel);
                     break;
                 }
                 continue;
@@ -198,17 +235,14 @@ impl Model {
         let records = p.records.len() as f64;
         let expected_pairs = self.prior * records * (records - 1.0) / 2.0;
         if expected_pairs < 30.0 && estimates.iter().any(|e| !e.is_empty()) {
-            self.warnings.push(format!(
-                "the records hold about {expected_pairs:.0} duplicate pairs: too few to learn how duplicates agree; the default model is used"
-            ));
+            self.warnings.push(Warning::TooFewDuplicates { pairs: expected_pairs.round() as u64 });
             self.m = DEFAULT_M.iter().map(|levels| levels.to_vec()).collect();
             self.fit_prior(p, candidates);
         }
         for (f, name) in FIELDS.iter().enumerate() {
             let separating = (1..levels(f)).map(|l| (self.m[f][l] / self.u[f][l]).log2().abs()).fold(0.0, f64::max);
             if separating < 0.5 {
-                self.warnings
-                    .push(format!("{name}: matches and non-matches look alike (m ≈ u); the field barely counts"));
+                self.warnings.push(Warning::FieldBarelyCounts { field: name });
             }
         }
     }

@@ -97,7 +97,23 @@ pub struct RunReport {
     pub queued: usize,
     /// Pairs found again that a person had already decided: left as decided.
     pub already_decided: usize,
-    pub warnings: Vec<String>,
+    /// What the model could not learn (English in the API; pages in their language).
+    #[schema(value_type = Vec<String>)]
+    pub warnings: Vec<Message>,
+}
+
+/// A linkage warning as a message of the catalogue.
+fn warning_message(warning: &linkage::model::Warning) -> Message {
+    use linkage::model::Warning;
+    match warning {
+        Warning::NoCandidates => Message::ModelNoCandidates,
+        Warning::TooFewInTraining { matches, pairs, .. } => {
+            Message::ModelTooFewInTraining { matches: *matches, pairs: *pairs }
+        }
+        Warning::DefaultModel => Message::ModelDefault,
+        Warning::TooFewDuplicates { pairs } => Message::ModelTooFewDuplicates { pairs: *pairs },
+        Warning::FieldBarelyCounts { field } => Message::ModelFieldBarelyCounts { field: field.to_string() },
+    }
 }
 
 /// What a reviewer decides about a pair.
@@ -292,7 +308,7 @@ impl Store {
             merged: 0,
             queued: 0,
             already_decided: 0,
-            warnings: outcome.report.model_warnings.clone(),
+            warnings: outcome.report.model_warnings.iter().map(warning_message).collect(),
         };
         self.db.write(|tx| {
             let existing = |tx: &mut Tx<'_>, a: &str, b: &str| {
