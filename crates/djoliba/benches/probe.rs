@@ -1,0 +1,215 @@
+//! Duplicate-check recall in the registry: a synthetic registry from the demo's generator
+//! (default 20,000 households, about 110,000 people; `DJOLIBA_BENCH_HOUSEHOLDS=180000` for a
+//! million people), then 1,000 re-registrations of registered people probed through the
+//! registry's check (500 verbatim, 500 with one variation each: case and spacing, accents and
+//! a transliteration, given and family name swapped, an estimated age for the birth date,
+//! another commune of the same cercle), and 1,000 people never registered. Reports recall
+//! (the person found first), people never registered flagged (all, and those without a
+//! same-year namesake), and p50/p99 of one check.
+//!
+//! `cargo bench -p djoliba --bench probe`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use domain::registry::{NewHousehold, NewPerson};
+use domain::{DatePrecision, FuzzyDate};
+use store::{Store, Target};
+
+const VARIATIONS: [&str; 6] =
+    ["case and spacing", "accents and spelling", "names swapped", "estimated age", "another commune", "no father's name"];
+
+struct Registered {
+    id: String,
+    person: NewPerson,
+    place: String,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+fn strip_accents(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'é' | 'è' | 'ê' => 'e',
+            'ï' | 'î' => 'i',
+            'ô' => 'o',
+            'ü' | 'û' => 'u',
+            'à' | 'â' => 'a',
+            other => other,
+        })
+        .collect()
+}
+
+/// One variation of a registered person, as another team might record them.
+fn vary(store: &Store, r: &Registered, which: usize) -> (NewPerson, String) {
+    let mut p = r.person.clone();
+    let mut place = r.place.clone();
+    match which {
+        0 => {
+            p.given_name = format!("  {}  ", p.given_name.to_uppercase());
+            p.family_name = p.family_name.to_lowercase();
+        }
+        1 => {
+            p.given_name = strip_accents(&p.given_name).replace("ou", "u").replace("dj", "j");
+            p.family_name = strip_accents(&p.family_name);
+        }
+        2 => std::mem::swap(&mut p.given_name, &mut p.family_name),
+        3 => {
+            if let Some(birth) = p.birth_date {
+                let years = (store.today().format("%Y").to_string().parse::<i32>().unwrap()
+                    - birth.date.format("%Y").to_string().parse::<i32>().unwrap())
+                .max(0);
+                p.birth_date = FuzzyDate::from_estimated_age("age", &years.to_string(), store.today()).ok();
+            }
+        }
+        4 => {
+            let cercle = store.gazetteer.ancestor_at(&r.place, 2).map(|l| l.pcode.clone()).unwrap_or_default();
+            if let Some(other) = store
+                .gazetteer
+                .search("", Some(&cercle), Some(3), 50)
+                .into_iter()
+                .map(|m| m.location.pcode)
+                .find(|c| *c != r.place)
+            {
+                place = other;
+            }
+        }
+        _ => {
+            p.father_name = None;
+            if let Some(birth) = p.birth_date {
+                p.birth_date = Some(FuzzyDate { precision: DatePrecision::Year, ..birth });
+            }
+        }
+    }
+    (p, place)
+}
+
+fn household_of(template: &NewHousehold, person: NewPerson, place: &str) -> NewHousehold {
+    NewHousehold {
+        members: vec![person],
+        movements: Vec::new(),
+        current_location: Some(place.to_string()),
+        registration_point: place.to_string(),
+        ..template.clone()
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let households: usize =
+        std::env::var("DJOLIBA_BENCH_HOUSEHOLDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(&Target::default_sqlite(dir.path())).unwrap();
+    let started = Instant::now();
+    let (actor, generated) = common::load(&store, households, 11);
+    let people: usize = generated.iter().map(|g| g.household.members.len()).sum();
+    println!("[probe] {households} households, {people} people loaded in {:.1} s", started.elapsed().as_secs_f64());
+    // Registered people by household number and position, with their ids.
+    let ids: HashMap<(String, String), String> = store
+        .db
+        .read(|tx| {
+            let rows = tx.query(
+                "SELECT h.external_id, p.external_id, p.id FROM people p JOIN households h ON h.id = p.household_id",
+                &[],
+            )?;
+            Ok(rows.into_iter().map(|r| ((r.text(0), r.text(1)), r.text(2))).collect())
+        })
+        .unwrap();
+    let stride = (people / 1_000).max(1);
+    let registered: Vec<Registered> = generated
+        .iter()
+        .flat_map(|g| g.household.members.iter().map(move |m| (g, m)))
+        .step_by(stride)
+        .take(1_000)
+        .map(|(g, m)| Registered {
+            id: ids[&(g.household.external_id.clone(), m.external_id.clone().unwrap_or_default())].clone(),
+            person: m.clone(),
+            place: g.household.current_location.clone().unwrap_or_else(|| g.household.registration_point.clone()),
+        })
+        .collect();
+    let template = &generated[0].household;
+    let started = Instant::now();
+    store.check_duplicates(&actor, &household_of(template, registered[0].person.clone(), &registered[0].place)).unwrap();
+    println!("[probe] index built on the first check in {:.1} s", started.elapsed().as_secs_f64());
+    let mut times = Vec::new();
+    let mut check = |household: &NewHousehold| {
+        let started = Instant::now();
+        let found = store.check_duplicates(&actor, household).unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        found
+    };
+    let (mut verbatim, mut varied) = (0, [0usize; 6]);
+    let mut varied_total = [0usize; 6];
+    for (i, r) in registered.iter().enumerate() {
+        let (person, place) = if i < 500 { (r.person.clone(), r.place.clone()) } else { vary(&store, r, i % 6) };
+        let found = check(&household_of(template, person, &place));
+        let first = found.first().is_some_and(|l| l.person.id == r.id);
+        if i < 500 {
+            verbatim += first as usize;
+        } else {
+            varied_total[i % 6] += 1;
+            varied[i % 6] += first as usize;
+        }
+    }
+    let varied_found: usize = varied.iter().sum();
+    println!(
+        "[probe] recall: verbatim {verbatim}/500 ({:.3}); with a variation {varied_found}/500 ({:.3}): {}",
+        verbatim as f64 / 500.0,
+        varied_found as f64 / 500.0,
+        VARIATIONS
+            .iter()
+            .enumerate()
+            .map(|(k, name)| format!("{name} {}/{}", varied[k], varied_total[k]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // People never registered: the same generator, another seed.
+    let places = common::places(&store);
+    let strangers = domain::synthetic::generate(4242, 400, &places);
+    let namesakes: std::collections::HashSet<(String, String, String, String)> = generated
+        .iter()
+        .flat_map(|g| g.household.members.iter())
+        .map(|m| {
+            let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
+            (m.given_name.clone(), m.family_name.clone(), m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(), year)
+        })
+        .collect();
+    let (mut probed, mut flagged, mut distinct, mut distinct_flagged) = (0, 0, 0, 0);
+    'all: for g in &strangers {
+        for m in &g.household.members {
+            if probed == 1_000 {
+                break 'all;
+            }
+            probed += 1;
+            let place = g.household.current_location.clone().unwrap_or_else(|| g.household.registration_point.clone());
+            let hit = !check(&household_of(template, m.clone(), &place)).is_empty();
+            flagged += hit as usize;
+            let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
+            let key =
+                (m.given_name.clone(), m.family_name.clone(), m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(), year);
+            if !namesakes.contains(&key) {
+                distinct += 1;
+                distinct_flagged += hit as usize;
+            }
+        }
+    }
+    println!(
+        "[probe] never registered: {flagged}/{probed} flagged ({:.3}); without a same-year namesake {distinct_flagged}/{distinct} ({:.3})",
+        flagged as f64 / probed as f64,
+        distinct_flagged as f64 / distinct.max(1) as f64
+    );
+    times.sort_by(f64::total_cmp);
+    println!(
+        "[probe] one check (probe, scope filter, audit row): p50 {:.2} ms, p99 {:.2} ms over {} checks",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.len()
+    );
+}
