@@ -197,9 +197,9 @@ impl Store {
             &Sql::new(
                 &format!(
                     "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL \
-                     AND (p.created_at > ? OR (p.created_at = ? AND p.id > ?))"
+                     AND (p.created_at, p.id) > (?, ?)"
                 ),
-                params![since.0, since.0, since.1.as_str()],
+                params![since.0, since.1.as_str()],
             )
             .and(&Visibility::of(actor).households("h", Access::Change))
             .push(" ORDER BY p.created_at, p.id", params![]),
