@@ -20,13 +20,6 @@ use store::{Store, Target};
 const READERS: usize = 16;
 const WRITERS: usize = 2;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 /// Runs `threads` loops of `work` for `seconds`; returns each call's latency in ms, sorted.
 fn hammer(
     threads: usize,
@@ -98,11 +91,11 @@ fn run(label: &str, store: Store, households: usize, seconds: u64) {
     println!(
         "[{label}] {READERS} readers + {WRITERS} writers, {seconds} s: {:.0} reads/s (p50 {:.1} ms, p99 {:.1} ms), {:.0} writes/s (p50 {:.1} ms, p99 {:.1} ms)",
         reads.len() as f64 / s,
-        percentile(&reads, 0.5),
-        percentile(&reads, 0.99),
+        common::percentile(&reads, 0.5),
+        common::percentile(&reads, 0.99),
         writes.len() as f64 / s,
-        percentile(&writes, 0.5),
-        percentile(&writes, 0.99),
+        common::percentile(&writes, 0.5),
+        common::percentile(&writes, 0.99),
     );
     dashboard(label, &store, &ids[0]);
 }

@@ -19,17 +19,19 @@ use domain::registry::{NewHousehold, NewPerson};
 use domain::{DatePrecision, FuzzyDate};
 use store::{Store, Target};
 
-const VARIATIONS: [&str; 6] =
-    ["case and spacing", "accents and spelling", "names swapped", "estimated age", "another commune", "no father's name"];
+const VARIATIONS: [&str; 6] = [
+    "case and spacing",
+    "accents and spelling",
+    "names swapped",
+    "estimated age",
+    "another commune",
+    "no father's name",
+];
 
 struct Registered {
     id: String,
     person: NewPerson,
     place: String,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
 fn strip_accents(text: &str) -> String {
@@ -136,7 +138,9 @@ fn main() {
         .collect();
     let template = &generated[0].household;
     let started = Instant::now();
-    store.check_duplicates(&actor, &household_of(template, registered[0].person.clone(), &registered[0].place)).unwrap();
+    store
+        .check_duplicates(&actor, &household_of(template, registered[0].person.clone(), &registered[0].place))
+        .unwrap();
     println!("[probe] index built on the first check in {:.1} s", started.elapsed().as_secs_f64());
     let mut times = Vec::new();
     let mut check = |household: &NewHousehold| {
@@ -178,7 +182,12 @@ fn main() {
         .flat_map(|g| g.household.members.iter())
         .map(|m| {
             let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
-            (m.given_name.clone(), m.family_name.clone(), m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(), year)
+            (
+                m.given_name.clone(),
+                m.family_name.clone(),
+                m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                year,
+            )
         })
         .collect();
     let (mut probed, mut flagged, mut distinct, mut distinct_flagged) = (0, 0, 0, 0);
@@ -192,8 +201,12 @@ fn main() {
             let hit = !check(&household_of(template, m.clone(), &place)).is_empty();
             flagged += hit as usize;
             let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
-            let key =
-                (m.given_name.clone(), m.family_name.clone(), m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(), year);
+            let key = (
+                m.given_name.clone(),
+                m.family_name.clone(),
+                m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                year,
+            );
             if !namesakes.contains(&key) {
                 distinct += 1;
                 distinct_flagged += hit as usize;
@@ -208,8 +221,8 @@ fn main() {
     times.sort_by(f64::total_cmp);
     println!(
         "[probe] one check (probe, scope filter, audit row): p50 {:.2} ms, p99 {:.2} ms over {} checks",
-        percentile(&times, 0.5),
-        percentile(&times, 0.99),
+        common::percentile(&times, 0.5),
+        common::percentile(&times, 0.99),
         times.len()
     );
 }

@@ -124,6 +124,9 @@ impl Store {
             state.appending = true;
             let batch = std::mem::take(&mut state.pending);
             drop(state);
+            // Whatever happens below (even a panic), the next reader may append: without this,
+            // every reader would wait for a batch that never ends.
+            let release = ReleaseAppending(queue, batch.iter().map(|row| row.outcome.clone()).collect());
             let appended = self.db.write(|tx| {
                 for row in &batch {
                     record(tx, &row.actor, row.now, row.action, &row.entity, &row.entity_id, row.detail.clone())?;
@@ -136,10 +139,24 @@ impl Store {
             for row in &batch {
                 let _ = row.outcome.set(appended.is_ok());
             }
+            drop(release);
             state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.appending = false;
-            queue.committed.notify_all();
         }
+    }
+}
+
+/// Ends a batch: its rows not marked committed are failed, the next reader may append, and
+/// the waiting ones wake.
+struct ReleaseAppending<'a>(&'a ReadAudit, Vec<Arc<OnceLock<bool>>>);
+
+impl Drop for ReleaseAppending<'_> {
+    fn drop(&mut self) {
+        for outcome in &self.1 {
+            let _ = outcome.set(false);
+        }
+        let mut state = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.appending = false;
+        self.0.committed.notify_all();
     }
 }
 

@@ -45,3 +45,11 @@ pub fn postgres_target(url: &str, name: &str) -> store::Target {
     config.dbname(name);
     store::Target::Postgres { config: Box::new(config), display: "bench".into() }
 }
+
+/// The `p` quantile of sorted values (NaN when there are none).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
