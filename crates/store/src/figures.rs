@@ -132,6 +132,20 @@ impl CacheState {
     }
 }
 
+/// Marks a scope's computation finished when dropped.
+struct ComputingDone<'a> {
+    cache: &'a FiguresCache,
+    scope: Cond,
+}
+
+impl Drop for ComputingDone<'_> {
+    fn drop(&mut self) {
+        let mut state = self.cache.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.computing.retain(|s| *s != self.scope);
+        self.cache.changed.notify_all();
+    }
+}
+
 pub struct Computed {
     pub index: FigureIndex,
     pub idp_without_displacement: u64,
@@ -395,14 +409,15 @@ impl Store {
     /// Computes the figures of `actor`'s scope and stores them; wakes whoever waits.
     fn compute_into_cache(&self, actor: &Actor, version: i64) {
         let scope = figures_scope(actor);
+        // Even if computing panics, the scope stops being "computing" and waiters wake (they
+        // then get the previous figures or an error, never a wait without end).
+        let _done = ComputingDone { cache: &self.figures, scope: scope.clone() };
         let computed = self.compute(actor);
         let mut state = self.figures.state.lock().unwrap_or_else(|p| p.into_inner());
         match computed {
-            Ok(computed) => state.store(scope.clone(), version, Arc::new(computed)),
+            Ok(computed) => state.store(scope, version, Arc::new(computed)),
             Err(error) => tracing::error!(%error, "figures could not be computed"),
         }
-        state.computing.retain(|s| *s != scope);
-        self.figures.changed.notify_all();
     }
 
     fn compute(&self, actor: &Actor) -> Result<Computed, StoreError> {
