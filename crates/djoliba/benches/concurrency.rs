@@ -103,10 +103,9 @@ fn run(label: &str, store: Store, households: usize, seconds: u64) {
 /// One dashboard view through the router, as a signed-in administrator.
 fn dashboard(label: &str, store: &Arc<Store>, some_household: &str) {
     use tower::ServiceExt;
-    let user = store.create_demo_user("bench-admin", "bench-password-0").unwrap();
+    store.create_demo_user("bench-admin", "bench-password-0").unwrap();
     let admin = store.verify_login("bench-admin", "bench-password-0").unwrap().unwrap();
     let session = store.create_session(&admin).unwrap();
-    let _ = user;
     let app = web::router(web::AppState::new((**store).clone(), false));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let view = || {

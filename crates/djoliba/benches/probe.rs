@@ -63,9 +63,8 @@ fn vary(store: &Store, r: &Registered, which: usize) -> (NewPerson, String) {
         2 => std::mem::swap(&mut p.given_name, &mut p.family_name),
         3 => {
             if let Some(birth) = p.birth_date {
-                let years = (store.today().format("%Y").to_string().parse::<i32>().unwrap()
-                    - birth.date.format("%Y").to_string().parse::<i32>().unwrap())
-                .max(0);
+                use chrono::Datelike;
+                let years = (store.today().year() - birth.date.year()).max(0);
                 p.birth_date = FuzzyDate::from_estimated_age("age", &years.to_string(), store.today()).ok();
             }
         }

@@ -38,6 +38,16 @@ impl FuzzyDate {
         Ok(parsed)
     }
 
+    /// A day, as for a registration: a text that does not read as a date, or one known only to
+    /// the month or year, is asked for as a full date; the other refusals keep their message.
+    pub fn parse_day(field: &str, input: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+        match FuzzyDate::parse(field, input, today) {
+            Ok(d) if d.precision == DatePrecision::Day => Ok(d.date),
+            Err(e) if *e.expected != Message::FuzzyDate => Err(e),
+            _ => Err(FieldError::new(field, input.trim(), Message::FullDate)),
+        }
+    }
+
     /// A date of birth from an age in whole years estimated on `on`.
     pub fn from_estimated_age(field: &str, age: &str, on: NaiveDate) -> Result<FuzzyDate, FieldError> {
         let years: u32 = age

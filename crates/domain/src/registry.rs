@@ -223,19 +223,7 @@ impl HouseholdInput {
         let mut errors = FieldErrors::default();
         let external_id = errors.take(parse_id("external_id", &self.external_id));
         let registration_point = errors.take(parse_location("registration_point", &self.registration_point, refs));
-        // A registration happens on a day: a date that does not parse, or only a month or a
-        // year, is asked for as a full date (a date in the future keeps its own message).
-        let registration_date = match FuzzyDate::parse("registration_date", &self.registration_date, today) {
-            Ok(d) if d.precision == DatePrecision::Day => Some(d.date),
-            Err(e) if *e.expected != Message::FuzzyDate => {
-                errors.push(e);
-                None
-            }
-            _ => {
-                errors.push(FieldError::new("registration_date", self.registration_date.trim(), Message::FullDate));
-                None
-            }
-        };
+        let registration_date = errors.take(FuzzyDate::parse_day("registration_date", &self.registration_date, today));
         let group = self.population_group.trim().to_ascii_uppercase();
         if !refs.has_population_group(&group) {
             errors.push(FieldError::new(

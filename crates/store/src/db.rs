@@ -621,9 +621,9 @@ fn sqlite_columns(stmt: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
     stmt.column_names().into_iter().map(Box::from).collect()
 }
 
-/// The column names of a PostgreSQL row.
-fn pg_columns(row: &postgres::Row) -> Arc<[Box<str>]> {
-    row.columns().iter().map(|c| Box::from(c.name())).collect()
+/// The column names of a prepared PostgreSQL statement.
+fn pg_columns(statement: &postgres::Statement) -> Arc<[Box<str>]> {
+    statement.columns().iter().map(|c| Box::from(c.name())).collect()
 }
 
 /// A SQLite row as values (blobs read as text).
@@ -715,11 +715,10 @@ impl Tx<'_> {
                 use postgres::fallible_iterator::FallibleIterator;
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs = params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync));
+                let columns = pg_columns(&statement);
                 let mut rows = tx.query_raw(&statement, refs).map_err(pg_error)?;
-                let mut columns = None;
                 while let Some(row) = rows.next().map_err(pg_error)? {
-                    let names = columns.get_or_insert_with(|| pg_columns(&row));
-                    f(&pg_row(&row, names)?)?;
+                    f(&pg_row(&row, &columns)?)?;
                 }
                 Ok(())
             }
@@ -742,10 +741,8 @@ impl Tx<'_> {
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-                let rows = tx.query(&statement, &refs).map_err(pg_error)?;
-                let Some(first) = rows.first() else { return Ok(Vec::new()) };
-                let columns = pg_columns(first);
-                rows.iter().map(|row| pg_row(row, &columns)).collect()
+                let columns = pg_columns(&statement);
+                tx.query(&statement, &refs).map_err(pg_error)?.iter().map(|row| pg_row(row, &columns)).collect()
             }
         }
     }

@@ -208,9 +208,8 @@ impl Store {
             }
         }
         if let Some(v) = &patch.registration_date {
-            match FuzzyDate::parse("registration_date", v, today) {
-                Ok(d) if d.precision == DatePrecision::Day => changes.push(("registration_date", d.iso().into())),
-                Ok(_) => errors.push(FieldError::new("registration_date", v.trim(), Message::FullDate)),
+            match FuzzyDate::parse_day("registration_date", v, today) {
+                Ok(d) => changes.push(("registration_date", FuzzyDate::day(d).iso().into())),
                 Err(e) => errors.push(e),
             }
         }
