@@ -8,6 +8,7 @@ pub mod dates;
 pub mod error;
 pub mod figures;
 pub mod messages;
+pub mod places;
 pub mod registry;
 pub mod synthetic;
 pub mod text;

@@ -2,11 +2,16 @@
 //! blank template. CSV exports are UTF-8 with a byte-order mark, which Excel needs to show
 //! accents; the importer skips it.
 
-use rust_xlsxwriter::{Format, Workbook};
-pub use store::export::{registry_tables, RegistryTables};
-use store::StoreError;
-
 use crate::columns::{Column, TableKind};
+use crate::WriteError;
+use rust_xlsxwriter::{Format, Workbook};
+
+/// The three tables of the registry as rows of text, in the documented column order.
+pub struct RegistryTables {
+    pub households: Vec<Vec<String>>,
+    pub people: Vec<Vec<String>>,
+    pub movements: Vec<Vec<String>>,
+}
 
 /// The rows of one of the three tables.
 pub fn table_rows(tables: &RegistryTables, kind: TableKind) -> &[Vec<String>] {
@@ -22,62 +27,58 @@ fn header(columns: &[Column]) -> Vec<&'static str> {
 }
 
 /// One table as CSV.
-pub fn csv_table(kind: TableKind, rows: &[Vec<String>]) -> Result<Vec<u8>, StoreError> {
+pub fn csv_table(kind: TableKind, rows: &[Vec<String>]) -> Result<Vec<u8>, WriteError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut writer = csv::Writer::from_writer(&mut out);
-        let write_err = |e: csv::Error| StoreError::Database(format!("cannot write CSV: {e}"));
-        writer.write_record(header(kind.columns())).map_err(write_err)?;
+        writer.write_record(header(kind.columns()))?;
         for row in rows {
-            writer
-                .write_record(row.iter().map(|c| crate::tables::spreadsheet_safe(c).into_owned()))
-                .map_err(write_err)?;
+            writer.write_record(row.iter().map(|c| crate::tables::spreadsheet_safe(c).into_owned()))?;
         }
-        writer.flush().map_err(|e| StoreError::Database(format!("cannot write CSV: {e}")))?;
+        writer.flush()?;
     }
     Ok(out)
 }
 
 /// A workbook with one sheet per table and a sheet describing the columns.
-pub fn xlsx(tables: Option<&RegistryTables>) -> Result<Vec<u8>, StoreError> {
-    let err = |e: rust_xlsxwriter::XlsxError| StoreError::Database(format!("cannot write XLSX: {e}"));
+pub fn xlsx(tables: Option<&RegistryTables>) -> Result<Vec<u8>, WriteError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     for kind in TableKind::ALL {
         let sheet = workbook.add_worksheet();
-        sheet.set_name(kind.name()).map_err(err)?;
+        sheet.set_name(kind.name())?;
         for (c, column) in kind.columns().iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, column.name, &bold).map_err(err)?;
+            sheet.write_string_with_format(0, c as u16, column.name, &bold)?;
         }
         if let Some(tables) = tables {
             for (r, row) in table_rows(tables, kind).iter().enumerate() {
                 for (c, cell) in row.iter().enumerate() {
                     if !cell.is_empty() {
-                        sheet.write_string(r as u32 + 1, c as u16, cell).map_err(err)?;
+                        sheet.write_string(r as u32 + 1, c as u16, cell)?;
                     }
                 }
             }
         }
-        sheet.set_freeze_panes(1, 0).map_err(err)?;
+        sheet.set_freeze_panes(1, 0)?;
         sheet.autofit();
     }
     let sheet = workbook.add_worksheet();
-    sheet.set_name("columns").map_err(err)?;
+    sheet.set_name("columns")?;
     for (c, title) in ["table", "column", "required", "description"].iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *title, &bold).map_err(err)?;
+        sheet.write_string_with_format(0, c as u16, *title, &bold)?;
     }
     let mut r = 1;
     for kind in TableKind::ALL {
         for column in kind.columns() {
-            sheet.write_string(r, 0, kind.name()).map_err(err)?;
-            sheet.write_string(r, 1, column.name).map_err(err)?;
-            sheet.write_string(r, 2, if column.required { "yes" } else { "no" }).map_err(err)?;
-            sheet.write_string(r, 3, column.description).map_err(err)?;
+            sheet.write_string(r, 0, kind.name())?;
+            sheet.write_string(r, 1, column.name)?;
+            sheet.write_string(r, 2, if column.required { "yes" } else { "no" })?;
+            sheet.write_string(r, 3, column.description)?;
             r += 1;
         }
     }
     sheet.autofit();
-    workbook.save_to_buffer().map_err(err)
+    Ok(workbook.save_to_buffer()?)
 }
 
 /// The columns, as Markdown, for the README and `djoliba import --columns`.

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use domain::figures::AGE_BANDS;
+use domain::figures::{Comparison, FlowsReport, StockReport, AGE_BANDS};
+use domain::places::Gazetteer;
 use rust_xlsxwriter::{Format, Workbook};
-use store::figures::{FlowsReport, StockReport};
-use store::{Gazetteer, StoreError};
+
+use crate::WriteError;
 
 /// A table with its HXL hashtag row.
 pub struct HxlTable {
@@ -250,50 +251,48 @@ pub fn flow_tables(report: &FlowsReport, gazetteer: &Gazetteer) -> Vec<HxlTable>
 }
 
 /// CSV with the hashtag row under the header (UTF-8 with BOM for Excel).
-pub fn csv(table: &HxlTable) -> Result<Vec<u8>, StoreError> {
+pub fn csv(table: &HxlTable) -> Result<Vec<u8>, WriteError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
-        let err = |e: csv::Error| StoreError::Database(format!("cannot write CSV: {e}"));
         let mut writer = csv::Writer::from_writer(&mut out);
-        writer.write_record(&table.headers).map_err(err)?;
-        writer.write_record(&table.tags).map_err(err)?;
+        writer.write_record(&table.headers)?;
+        writer.write_record(&table.tags)?;
         for row in &table.rows {
-            writer.write_record(row.iter().map(|c| crate::tables::spreadsheet_safe(c).into_owned())).map_err(err)?;
+            writer.write_record(row.iter().map(|c| crate::tables::spreadsheet_safe(c).into_owned()))?;
         }
-        writer.flush().map_err(|e| StoreError::Database(format!("cannot write CSV: {e}")))?;
+        writer.flush()?;
     }
     Ok(out)
 }
 
 /// A workbook with one sheet per table, numbers as numbers.
-pub fn xlsx(tables: &[HxlTable]) -> Result<Vec<u8>, StoreError> {
-    let err = |e: rust_xlsxwriter::XlsxError| StoreError::Database(format!("cannot write XLSX: {e}"));
+pub fn xlsx(tables: &[HxlTable]) -> Result<Vec<u8>, WriteError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     for table in tables {
         let sheet = workbook.add_worksheet();
-        sheet.set_name(table.name).map_err(err)?;
+        sheet.set_name(table.name)?;
         for (c, (header, tag)) in table.headers.iter().zip(&table.tags).enumerate() {
-            sheet.write_string_with_format(0, c as u16, header, &bold).map_err(err)?;
-            sheet.write_string(1, c as u16, tag).map_err(err)?;
+            sheet.write_string_with_format(0, c as u16, header, &bold)?;
+            sheet.write_string(1, c as u16, tag)?;
         }
         for (r, row) in table.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let (r, c) = (r as u32 + 2, c as u16);
                 match cell.parse::<f64>() {
-                    Ok(n) if !cell.starts_with('0') || cell == "0" => sheet.write_number(r, c, n).map_err(err)?,
-                    _ => sheet.write_string(r, c, cell).map_err(err)?,
+                    Ok(n) if !cell.starts_with('0') || cell == "0" => sheet.write_number(r, c, n)?,
+                    _ => sheet.write_string(r, c, cell)?,
                 };
             }
         }
-        sheet.set_freeze_panes(2, 0).map_err(err)?;
+        sheet.set_freeze_panes(2, 0)?;
         sheet.autofit();
     }
-    workbook.save_to_buffer().map_err(err)
+    Ok(workbook.save_to_buffer()?)
 }
 
 /// The comparison, one row per place and series: registered, estimate, coverage.
-pub fn comparison_table(c: &store::series::Comparison) -> HxlTable {
+pub fn comparison_table(c: &Comparison) -> HxlTable {
     let l = c.level;
     let attr = group_attribute(&c.population_group);
     let headers = [

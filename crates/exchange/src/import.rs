@@ -1,17 +1,14 @@
 //! Assembling households from tables (one combined file, three files, or a workbook), parsing
-//! every row through the domain's rules, and handing the result to the store in one
-//! transaction. Every bad cell is reported with file, row, column, value and expectation;
-//! when there is one, nothing is written.
+//! every row through the domain's rules. Every bad cell is reported with file, row, column,
+//! value and expectation. Writing is the store's (`Store::import_files`), in one transaction.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use domain::registry::{HouseholdInput, MovementInput, PersonInput, References};
+use domain::registry::{HouseholdInput, MovementInput, NewHousehold, PersonInput, References};
 use domain::Message;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use store::import::{ImportFailure, ImportItem, ImportSummary, RowError, RowRef};
-use store::{Actor, Store, StoreError};
 
 use crate::columns::TableKind;
 use crate::tables::{read_file, Encoding, FileError, Table};
@@ -22,32 +19,44 @@ pub struct InputFile {
     pub bytes: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    /// True when nothing was written: a dry run, or errors.
-    pub dry_run: bool,
-    pub households: usize,
-    pub people: usize,
-    pub movements: usize,
-    pub summary: Option<ImportSummary>,
-    /// Every bad cell. When not empty, nothing was written.
-    pub errors: Vec<RowError>,
-    /// Columns the files had that Djoliba does not read (Kobo metadata, notes…).
-    pub ignored_columns: Vec<String>,
+/// Where a record came from: file (or `file#sheet`) and spreadsheet row (the header is row 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowRef {
+    pub file: String,
+    pub row: usize,
 }
 
-#[derive(Debug)]
-pub enum ImportError {
-    /// A file that cannot be read as a table.
-    File(FileError),
-    Store(StoreError),
+/// The rows one household was assembled from, to report an error where the user can fix it.
+#[derive(Debug, Clone)]
+pub struct ImportItem {
+    pub household: NewHousehold,
+    pub household_row: RowRef,
+    pub member_rows: Vec<RowRef>,
+    pub movement_rows: Vec<RowRef>,
 }
 
-impl std::fmt::Display for ImportError {
+/// One bad cell: file, row, column, the value found and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub file: String,
+    pub row: usize,
+    pub column: String,
+    pub value: String,
+    /// What the cell should hold (English in the API; pages render it in their language).
+    #[schema(value_type = String)]
+    pub expected: Message,
+}
+
+impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ImportError::File(e) => write!(f, "{e}"),
-            ImportError::Store(e) => write!(f, "{e}"),
+        if self.value.is_empty() {
+            write!(f, "{}, row {}, column {}: missing; expected {}", self.file, self.row, self.column, self.expected)
+        } else {
+            write!(
+                f,
+                "{}, row {}, column {}: {:?}; expected {}",
+                self.file, self.row, self.column, self.value, self.expected
+            )
         }
     }
 }
@@ -396,65 +405,15 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
-/// Reads, checks and imports files: all or nothing. `progress` is told the phase and, while
-/// writing, how many of how many households are done.
-pub fn import_files(
-    store: &Store,
-    actor: &Actor,
-    files: Vec<InputFile>,
-    options: ImportOptions,
-    progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<ImportReport, ImportError> {
-    actor.require_write().map_err(ImportError::Store)?;
-    progress("reading", 0, 0);
+/// The files read as tables, with their names and the digest of their bytes (which the store
+/// keeps to tell a repeated import). Each file's bytes are freed once it is read.
+pub fn read_files(files: Vec<InputFile>, encoding: Encoding) -> Result<(Vec<Table>, Vec<String>, String), FileError> {
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let mut tables = Vec::new();
     let mut hasher = Sha256::new();
-    // Each file's bytes are freed once it is read.
     for file in files {
         hasher.update(&file.bytes);
-        tables.extend(read_file(&file.name, &file.bytes, options.encoding).map_err(ImportError::File)?);
+        tables.extend(read_file(&file.name, &file.bytes, encoding)?);
     }
-    let sha: String = hex::encode(hasher.finalize());
-    progress("checking", 0, 0);
-    let (items, ignored_columns) = match assemble(&tables, store.gazetteer.as_ref(), store.today()) {
-        Ok(found) => found,
-        Err(errors) => {
-            return Ok(ImportReport {
-                dry_run: true,
-                households: 0,
-                people: 0,
-                movements: 0,
-                summary: None,
-                errors,
-                ignored_columns: Vec::new(),
-            })
-        }
-    };
-    drop(tables);
-    let households = items.len();
-    let people = items.iter().map(|i| i.household.members.len()).sum();
-    let movements = items.iter().map(|i| i.household.movements.len()).sum();
-    let mut report = ImportReport {
-        dry_run: options.dry_run,
-        households,
-        people,
-        movements,
-        summary: None,
-        errors: Vec::new(),
-        ignored_columns,
-    };
-    if options.dry_run {
-        return Ok(report);
-    }
-    progress("writing", 0, households);
-    match store.import(actor, &items, &names.join(", "), &sha, &mut |done| progress("writing", done, households)) {
-        Ok(summary) => report.summary = Some(summary),
-        Err(ImportFailure::Rows(errors)) => {
-            report.dry_run = true;
-            report.errors = errors;
-        }
-        Err(ImportFailure::Store(e)) => return Err(ImportError::Store(e)),
-    }
-    Ok(report)
+    Ok((tables, names, hex::encode(hasher.finalize())))
 }

@@ -3,15 +3,24 @@
 //! `#round`, `#org`…), never by their header text.
 
 use chrono::NaiveDate;
+use domain::places::PlaceRef;
 use domain::Message;
-use sha2::{Digest, Sha256};
-use store::import::RowError;
-use store::reference::PlaceRef;
-use store::series::{SeriesMeta, SeriesReport, SeriesRow};
-use store::{Actor, Store, StoreError};
 
-use crate::tables::{read_file, Encoding, Table};
-use crate::{ImportError, InputFile};
+use crate::import::RowError;
+use crate::tables::Table;
+
+/// One row of a series file, as read.
+#[derive(Debug, Clone)]
+pub struct SeriesRow {
+    pub row: usize,
+    pub place: PlaceRef,
+    pub reference_date: NaiveDate,
+    pub round: Option<String>,
+    pub individuals: Option<i64>,
+    pub households: Option<i64>,
+    pub females: Option<i64>,
+    pub males: Option<i64>,
+}
 
 /// A parsed hashtag specification: `#affected+idps+ind` → (`affected`, [`idps`, `ind`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +46,11 @@ impl Tag {
             a.starts_with("age") || ["infants", "children", "adolescents", "adults", "elderly"].contains(&a.as_str())
         })
     }
+}
+
+/// Whether the table has a row of HXL hashtags that series can be read by.
+pub fn has_tag_row(table: &Table) -> bool {
+    tag_row(table).is_some()
 }
 
 /// The hashtag row: the first of the first rows in which most filled cells are hashtags
@@ -201,59 +215,10 @@ pub fn read_series(
     }
 }
 
-/// The outcome of a series import: a report, or the cells that could not be read.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct SeriesImport {
-    pub report: Option<SeriesReport>,
-    pub errors: Vec<RowError>,
-}
-
-/// Reads a series file (first sheet or CSV), matches its places and stores it.
-pub fn import_series(
-    store: &Store,
-    actor: &Actor,
-    meta: &SeriesMeta,
-    file: InputFile,
-    default_date: Option<&str>,
-    skip_unmatched: bool,
-) -> Result<SeriesImport, ImportError> {
-    let default_date = match default_date.map(str::trim).filter(|d| !d.is_empty()) {
-        Some(text) => Some(
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| ImportError::Store(StoreError::invalid("date", text, Message::IsoDate)))?,
-        ),
-        None => None,
-    };
-    let sha: String = hex::encode(Sha256::digest(&file.bytes));
-    let tables = read_file(&file.name, &file.bytes, Encoding::Auto).map_err(ImportError::File)?;
-    let group = meta.population_group.as_deref().unwrap_or("IDP").trim().to_ascii_uppercase();
-    let table = tables.into_iter().find(|t| tag_row(t).is_some());
-    let Some(table) = table else {
-        return Ok(SeriesImport {
-            report: None,
-            errors: vec![RowError {
-                file: file.name,
-                row: 1,
-                column: String::new(),
-                value: String::new(),
-                expected: Message::HxlTagRow,
-            }],
-        });
-    };
-    match read_series(&table, &group, default_date, store.today()) {
-        Err(errors) => Ok(SeriesImport { report: None, errors }),
-        Ok(rows) => {
-            let report = store
-                .import_series(actor, meta, &file.name, &sha, &rows, skip_unmatched)
-                .map_err(ImportError::Store)?;
-            Ok(SeriesImport { report: Some(report), errors: Vec::new() })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tables::Encoding;
 
     #[test]
     fn finds_columns_by_hashtag() {

@@ -49,3 +49,10 @@ impl StoreError {
         StoreError::Invalid(FieldErrors(vec![domain::FieldError::new(field, value, expected)]))
     }
 }
+
+/// Writing a file in memory fails only inside the writer library: an internal error.
+impl From<exchange::WriteError> for StoreError {
+    fn from(e: exchange::WriteError) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}

@@ -1,15 +1,10 @@
 //! The registry in the import format, as rows of text, for `exchange` to write as files:
 //! what the actor may change, with the same need to know as API answers.
 
+pub use exchange::export::RegistryTables;
+
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{params, Actor, Store, StoreError};
-
-/// The three tables of the registry as rows of text, in the documented column order.
-pub struct RegistryTables {
-    pub households: Vec<Vec<String>>,
-    pub people: Vec<Vec<String>>,
-    pub movements: Vec<Vec<String>>,
-}
 
 fn display_date(iso: &str, precision: &str) -> String {
     domain::FuzzyDate::from_stored(iso, precision).map(|d| d.display()).unwrap_or_default()

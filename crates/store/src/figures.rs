@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use domain::figures::{self, FigureIndex, Flows, HouseholdFacts, MemberFacts, Stock};
+use domain::figures::{self, FigureIndex, HouseholdFacts, MemberFacts};
+pub use domain::figures::{FlowsReport, StockReport};
 use domain::timeline::Event;
 use domain::{Message, MovementKind, Sex};
 use serde::{Deserialize, Serialize};
@@ -39,37 +40,6 @@ pub struct SolutionInput {
     pub decided_on: String,
     pub basis: String,
     pub decided_by: String,
-}
-
-/// Stock at a date, with what was asked.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StockReport {
-    pub as_of: NaiveDate,
-    pub level: u8,
-    pub population_group: Option<String>,
-    #[serde(flatten)]
-    pub stock: Stock,
-    /// Registered IDP households without any displacement recorded: not in the IDP stock.
-    pub idp_households_without_displacement: u64,
-    /// Set when small cells were suppressed for this reader (fewer than this many people).
-    pub disclosure_threshold: Option<u64>,
-    /// The figures of the registry before its latest changes, served while those are counted.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub stale: bool,
-}
-
-/// Flows over a period, with what was asked.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FlowsReport {
-    pub level: u8,
-    pub population_group: Option<String>,
-    #[serde(flatten)]
-    pub flows: Flows,
-    /// Set when small cells were suppressed for this reader (fewer than this many people).
-    pub disclosure_threshold: Option<u64>,
-    /// The figures of the registry before its latest changes, served while those are counted.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub stale: bool,
 }
 
 /// How many scopes' figures stay in memory; the least recently used goes first. Users of a

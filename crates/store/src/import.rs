@@ -7,6 +7,10 @@ use domain::registry::{NewHousehold, NewMovement};
 use domain::Message;
 use serde::Serialize;
 
+use exchange::import::{assemble, read_files};
+pub use exchange::import::{ImportItem, ImportOptions, InputFile, RowError, RowRef};
+use exchange::tables::FileError;
+
 use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::registry::{
@@ -14,48 +18,6 @@ use crate::registry::{
 };
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
-
-/// Where a record came from: file (or `file#sheet`) and spreadsheet row (the header is row 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RowRef {
-    pub file: String,
-    pub row: usize,
-}
-
-/// The rows one household was assembled from, to report an error where the user can fix it.
-#[derive(Debug, Clone)]
-pub struct ImportItem {
-    pub household: NewHousehold,
-    pub household_row: RowRef,
-    pub member_rows: Vec<RowRef>,
-    pub movement_rows: Vec<RowRef>,
-}
-
-/// One bad cell: file, row, column, the value found and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub file: String,
-    pub row: usize,
-    pub column: String,
-    pub value: String,
-    /// What the cell should hold (English in the API; pages render it in their language).
-    #[schema(value_type = String)]
-    pub expected: Message,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.value.is_empty() {
-            write!(f, "{}, row {}, column {}: missing; expected {}", self.file, self.row, self.column, self.expected)
-        } else {
-            write!(
-                f,
-                "{}, row {}, column {}: {:?}; expected {}",
-                self.file, self.row, self.column, self.value, self.expected
-            )
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
@@ -389,4 +351,92 @@ fn merge_household(
         summary.movements.created += 1;
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// True when nothing was written: a dry run, or errors.
+    pub dry_run: bool,
+    pub households: usize,
+    pub people: usize,
+    pub movements: usize,
+    pub summary: Option<ImportSummary>,
+    /// Every bad cell. When not empty, nothing was written.
+    pub errors: Vec<RowError>,
+    /// Columns the files had that Djoliba does not read (Kobo metadata, notes…).
+    pub ignored_columns: Vec<String>,
+}
+
+/// Why an import could not even be checked.
+#[derive(Debug)]
+pub enum ImportError {
+    /// A file that cannot be read as a table.
+    File(FileError),
+    Store(StoreError),
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::File(e) => write!(f, "{e}"),
+            ImportError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Reads, checks and imports files: all or nothing. `progress` is told the phase and, while
+/// writing, how many of how many households are done.
+impl Store {
+    pub fn import_files(
+        &self,
+        actor: &Actor,
+        files: Vec<InputFile>,
+        options: ImportOptions,
+        progress: &mut dyn FnMut(&str, usize, usize),
+    ) -> Result<ImportReport, ImportError> {
+        actor.require_write().map_err(ImportError::Store)?;
+        progress("reading", 0, 0);
+        let (tables, names, sha) = read_files(files, options.encoding).map_err(ImportError::File)?;
+        progress("checking", 0, 0);
+        let (items, ignored_columns) = match assemble(&tables, self.gazetteer.as_ref(), self.today()) {
+            Ok(found) => found,
+            Err(errors) => {
+                return Ok(ImportReport {
+                    dry_run: true,
+                    households: 0,
+                    people: 0,
+                    movements: 0,
+                    summary: None,
+                    errors,
+                    ignored_columns: Vec::new(),
+                })
+            }
+        };
+        drop(tables);
+        let households = items.len();
+        let people = items.iter().map(|i| i.household.members.len()).sum();
+        let movements = items.iter().map(|i| i.household.movements.len()).sum();
+        let mut report = ImportReport {
+            dry_run: options.dry_run,
+            households,
+            people,
+            movements,
+            summary: None,
+            errors: Vec::new(),
+            ignored_columns,
+        };
+        if options.dry_run {
+            return Ok(report);
+        }
+        progress("writing", 0, households);
+        match self.import(actor, &items, &names.join(", "), &sha, &mut |done| progress("writing", done, households)) {
+            Ok(summary) => report.summary = Some(summary),
+            Err(ImportFailure::Rows(errors)) => {
+                report.dry_run = true;
+                report.errors = errors;
+            }
+            Err(ImportFailure::Store(e)) => return Err(ImportError::Store(e)),
+        }
+        Ok(report)
+    }
 }

@@ -136,13 +136,13 @@ impl Store {
         };
         let now = store.now_ms();
         let (migrations_applied, backup) = migrate::migrate(&store.db, now)?;
-        let fingerprint = Gazetteer::fingerprint();
+        let fingerprint = reference::fingerprint();
         let reference_data_loaded = store.db.write(|tx| {
             let stored = tx.query_opt("SELECT value FROM meta WHERE key = 'reference_data'", params![])?;
             if stored.map(|r| r.text(0)).as_deref() == Some(fingerprint.as_str()) {
                 return Ok(false);
             }
-            store.gazetteer.write_tables(tx)?;
+            reference::write_tables(&store.gazetteer, tx)?;
             tx.execute("DELETE FROM meta WHERE key = 'reference_data'", params![])?;
             tx.execute("INSERT INTO meta (key, value) VALUES ('reference_data', $1)", params![&fingerprint])?;
             Ok(true)

@@ -1,654 +1,79 @@
-//! Built-in reference data: the Mali gazetteer (COD-AB 2021-12-20, current, and 2015-04-08,
-//! retired) with the 2015→2021 crosswalk, location aliases, population groups and sectors.
-//! The files are compiled into the binary (see `data/reference/SOURCES.md` for sources and
-//! licences) and mirrored into database tables so SQL can join on them.
+//! The reference data of `domain::places` mirrored into database tables, so SQL can join on
+//! them; seeded again whenever the built-in files change.
 
-use std::collections::HashMap;
+pub use domain::places::*;
 
-use domain::registry::References;
-use domain::text::{edit_distance, fold};
-use domain::Message;
-use serde::Serialize;
+use domain::text::fold;
 
 use crate::db::Tx;
 use crate::error::StoreError;
 use crate::params;
 
-pub const CURRENT_GAZETTEER: &str = "cod-ab-mli-2021-12-20";
-pub const GAZETTEER_2015: &str = "cod-ab-mli-2015-04-08";
-pub const ATTRIBUTION: &str = "Administrative boundaries: OCHA / COD Sub-Working Group Mali; primary source DNCT Mali (COD-AB cod-ab-mli, 2021-12-20), CC BY-IGO 3.0";
-
-const ADMIN_2021: &str = include_str!("../../../data/reference/mali-admin.csv");
-const ADMIN_2015: &str = include_str!("../../../data/reference/mali-admin-cod2015.csv");
-const CROSSWALK: &str = include_str!("../../../data/reference/mali-pcode-crosswalk-2015-2021.csv");
-const ALIASES: &str = include_str!("../../../data/reference/location-aliases.csv");
-const POPULATION_GROUPS: &str = include_str!("../../../data/reference/population-groups.csv");
-const SECTORS: &str = include_str!("../../../data/reference/humanitarian-sectors.csv");
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Location {
-    pub pcode: String,
-    pub name: String,
-    pub name_ref: String,
-    pub admin_level: i64,
-    pub parent_pcode: Option<String>,
-    pub gazetteer: &'static str,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CrosswalkLink {
-    pub pcode_2021: String,
-    pub name_2021: String,
-    pub share_of_2015_area: f64,
-    pub share_of_2021_area: f64,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Alias {
-    pub pcode: String,
-    pub alias: String,
-    pub origin: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PopulationGroup {
-    pub code: String,
-    pub kind: String,
-    pub description: String,
-    pub hxl_hashtag: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Sector {
-    pub code: String,
-    pub name: String,
-    pub group_type: String,
-    pub parent_code: Option<String>,
-}
-
-/// A location found by name, with how it matched.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct LocationMatch {
-    #[serde(flatten)]
-    pub location: Location,
-    /// `name`, `alias`, `prefix`, `contains` or `spelling` (a close spelling).
-    pub matched_by: &'static str,
-    /// The alias that matched, when `matched_by` is `alias`.
-    pub alias: Option<String>,
-}
-
-/// A P-code found under a folded name, with the alias that gave it (if not its own name).
-type NameEntry = (String, Option<String>);
-
-/// The gazetteers in memory: 765 + 761 units, looked up on every registration.
-pub struct Gazetteer {
-    current: HashMap<String, Location>,
-    retired: HashMap<String, Location>,
-    successors: HashMap<String, Vec<CrosswalkLink>>,
-    aliases: Vec<Alias>,
-    /// folded name → P-codes of the current gazetteer with that name, ref name or alias.
-    by_name: HashMap<String, Vec<NameEntry>>,
-    pub population_groups: Vec<PopulationGroup>,
-    pub sectors: Vec<Sector>,
-    /// Displacement sites registered in the database (level 4, under their commune).
-    sites: std::sync::RwLock<HashMap<String, Location>>,
-}
-
-fn records(csv_text: &str) -> impl Iterator<Item = HashMap<String, String>> + '_ {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let headers: Vec<String> = reader.headers().map(|h| h.iter().map(str::to_string).collect()).unwrap_or_default();
-    reader
-        .into_records()
-        .filter_map(Result::ok)
-        .map(move |record| headers.iter().cloned().zip(record.iter().map(str::to_string)).collect::<HashMap<_, _>>())
-}
-
-fn field(record: &HashMap<String, String>, name: &str) -> String {
-    record.get(name).cloned().unwrap_or_default()
-}
-
-fn non_empty(value: String) -> Option<String> {
-    Some(value).filter(|v| !v.is_empty())
-}
-
-impl Gazetteer {
-    /// Parses the built-in files. They are part of the binary and checked by tests.
-    pub fn built_in() -> Gazetteer {
-        let mut current = HashMap::new();
-        for r in records(ADMIN_2021) {
-            let pcode = field(&r, "pcode");
-            current.insert(
-                pcode.clone(),
-                Location {
-                    pcode,
-                    name: field(&r, "name"),
-                    name_ref: field(&r, "name_ref"),
-                    admin_level: field(&r, "admin_level").parse().unwrap_or(0),
-                    parent_pcode: non_empty(field(&r, "parent_pcode")),
-                    gazetteer: CURRENT_GAZETTEER,
-                },
-            );
-        }
-        let mut retired = HashMap::new();
-        for r in records(ADMIN_2015) {
-            let pcode = field(&r, "pcode");
-            let name = field(&r, "name");
-            retired.insert(
-                pcode.clone(),
-                Location {
-                    pcode,
-                    name_ref: name.clone(),
-                    name,
-                    admin_level: field(&r, "admin_level").parse().unwrap_or(0),
-                    parent_pcode: non_empty(field(&r, "parent_pcode")),
-                    gazetteer: GAZETTEER_2015,
-                },
-            );
-        }
-        let mut successors: HashMap<String, Vec<CrosswalkLink>> = HashMap::new();
-        for r in records(CROSSWALK) {
-            successors.entry(field(&r, "pcode_2015")).or_default().push(CrosswalkLink {
-                pcode_2021: field(&r, "pcode_2021"),
-                name_2021: field(&r, "name_2021"),
-                share_of_2015_area: field(&r, "share_of_2015_area").parse().unwrap_or(0.0),
-                share_of_2021_area: field(&r, "share_of_2021_area").parse().unwrap_or(0.0),
-            });
-        }
-        for links in successors.values_mut() {
-            links.sort_by(|a, b| b.share_of_2015_area.total_cmp(&a.share_of_2015_area));
-        }
-        let mut aliases: Vec<Alias> = records(ALIASES)
-            .map(|r| Alias { pcode: field(&r, "pcode"), alias: field(&r, "alias"), origin: field(&r, "note") })
-            .collect();
-        // Names of 2015 that map one-to-one onto a 2021 unit and are spelt differently
-        // (Koulikouro, Baroueli…) stay findable: older lists use them.
-        for (old_code, links) in &successors {
-            let (Some(old), Some(link)) = (retired.get(old_code), links.first()) else { continue };
-            let Some(new) = current.get(&link.pcode_2021) else { continue };
-            if link.share_of_2015_area >= 0.9 && link.share_of_2021_area >= 0.9 && fold(&old.name) != fold(&new.name) {
-                aliases.push(Alias {
-                    pcode: new.pcode.clone(),
-                    alias: old.name.clone(),
-                    origin: "COD-AB 2015 name".into(),
-                });
-            }
-        }
-        aliases.sort_by(|a, b| (&a.pcode, &a.alias).cmp(&(&b.pcode, &b.alias)));
-        aliases.dedup_by(|a, b| a.pcode == b.pcode && fold(&a.alias) == fold(&b.alias));
-
-        let mut by_name: HashMap<String, Vec<NameEntry>> = HashMap::new();
-        for loc in current.values() {
-            by_name.entry(fold(&loc.name)).or_default().push((loc.pcode.clone(), None));
-            if fold(&loc.name_ref) != fold(&loc.name) {
-                by_name.entry(fold(&loc.name_ref)).or_default().push((loc.pcode.clone(), None));
-            }
-        }
-        for alias in &aliases {
-            let entry = by_name.entry(fold(&alias.alias)).or_default();
-            if !entry.iter().any(|(p, _)| *p == alias.pcode) {
-                entry.push((alias.pcode.clone(), Some(alias.alias.clone())));
-            }
-        }
-        let population_groups = records(POPULATION_GROUPS)
-            .map(|r| PopulationGroup {
-                code: field(&r, "code"),
-                kind: field(&r, "kind"),
-                description: field(&r, "description"),
-                hxl_hashtag: non_empty(field(&r, "hxl_hashtag")),
-            })
-            .collect();
-        let sectors = records(SECTORS)
-            .map(|r| Sector {
-                code: field(&r, "code"),
-                name: field(&r, "name"),
-                group_type: field(&r, "group_type"),
-                parent_code: non_empty(field(&r, "parent_code")),
-            })
-            .collect();
-        Gazetteer {
-            current,
-            retired,
-            successors,
-            aliases,
-            by_name,
-            population_groups,
-            sectors,
-            sites: Default::default(),
-        }
+/// Seeds the reference tables; called after migrations when the built-in data changed.
+pub fn write_tables(gazetteer: &Gazetteer, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    for table in ["location_aliases", "pcode_crosswalk", "locations", "gazetteers", "sectors"] {
+        tx.execute(&format!("DELETE FROM {table}"), params![])?;
     }
-
-    pub fn get(&self, pcode: &str) -> Option<&Location> {
-        self.current.get(pcode)
-    }
-
-    pub fn len(&self) -> usize {
-        self.current.len()
-    }
-
-    /// Makes a site known (at start, from the database, and when one is created).
-    pub fn add_site(&self, site: Location) {
-        self.sites.write().unwrap_or_else(|p| p.into_inner()).insert(site.pcode.clone(), site);
-    }
-
-    /// A displacement site by code.
-    pub fn site(&self, code: &str) -> Option<Location> {
-        self.sites.read().unwrap_or_else(|p| p.into_inner()).get(code).cloned()
-    }
-
-    /// Every site, by code.
-    pub fn sites(&self) -> Vec<Location> {
-        let mut sites: Vec<Location> = self.sites.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        sites.sort_by(|a, b| a.pcode.cmp(&b.pcode));
-        sites
-    }
-
-    /// A unit's or a site's name.
-    pub fn name_of(&self, code: &str) -> Option<String> {
-        self.current.get(code).map(|l| l.name.clone()).or_else(|| self.site(code).map(|s| s.name))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.current.is_empty()
-    }
-
-    pub fn retired(&self, pcode: &str) -> Option<&Location> {
-        self.retired.get(pcode)
-    }
-
-    /// The 2021 units that a 2015 code's territory went to, largest share first.
-    pub fn successors(&self, pcode_2015: &str) -> &[CrosswalkLink] {
-        self.successors.get(pcode_2015).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    pub fn aliases(&self) -> &[Alias] {
-        &self.aliases
-    }
-
-    /// The unit of `level` that contains `pcode` (P-codes nest by prefix: ML0701 is in ML07).
-    pub fn ancestor_at(&self, pcode: &str, level: i64) -> Option<&Location> {
-        // A site is inside its commune.
-        let pcode = if self.current.contains_key(pcode) { pcode } else { pcode.get(..8).unwrap_or(pcode) };
-        let mut loc = self.current.get(pcode)?;
-        while loc.admin_level > level {
-            loc = self.current.get(loc.parent_pcode.as_deref()?)?;
-        }
-        Some(loc).filter(|l| l.admin_level == level)
-    }
-
-    /// "Ségou (ML04)" for messages.
-    pub fn label(&self, pcode: &str) -> String {
-        match self.name_of(pcode) {
-            Some(name) => format!("{name} ({pcode})"),
-            None => pcode.to_string(),
-        }
-    }
-
-    /// Finds locations by name: case and accents folded, aliases included, optionally only
-    /// under `parent` and at `level`. Exact names first, then prefixes, substrings and close
-    /// spellings.
-    pub fn search(&self, query: &str, parent: Option<&str>, level: Option<i64>, limit: usize) -> Vec<LocationMatch> {
-        let q = fold(query);
-        let in_scope = |loc: &Location| {
-            parent.is_none_or(|p| loc.pcode.starts_with(p) && loc.pcode != p)
-                && level.is_none_or(|l| loc.admin_level == l)
-        };
-        let mut found: Vec<(u32, LocationMatch)> = Vec::new();
-        let mut push = |rank: u32, loc: &Location, matched_by: &'static str, alias: Option<String>| {
-            if in_scope(loc) && !found.iter().any(|(_, m)| m.location.pcode == loc.pcode) {
-                found.push((rank, LocationMatch { location: loc.clone(), matched_by, alias }));
-            }
-        };
-        if q.is_empty() {
-            let mut all: Vec<&Location> = self.current.values().filter(|l| in_scope(l)).collect();
-            all.sort_by(|a, b| a.pcode.cmp(&b.pcode));
-            return all
-                .into_iter()
-                .take(limit)
-                .map(|l| LocationMatch { location: l.clone(), matched_by: "name", alias: None })
-                .collect();
-        }
-        if let Some(codes) = self.by_name.get(&q) {
-            for (pcode, alias) in codes {
-                if let Some(loc) = self.current.get(pcode) {
-                    let by = if alias.is_some() { "alias" } else { "name" };
-                    push(0, loc, by, alias.clone());
-                }
-            }
-        }
-        let mut names: Vec<(&String, &Vec<NameEntry>)> = self.by_name.iter().collect();
-        names.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, codes) in &names {
-            let rank = if name.starts_with(&q) {
-                1
-            } else if name.contains(&q) {
-                2
-            } else if q.len() >= 4 && edit_distance(name, &q) <= 2 {
-                3
-            } else {
-                continue;
-            };
-            let by = ["name", "prefix", "contains", "spelling"][rank as usize];
-            for (pcode, alias) in codes.iter() {
-                if let Some(loc) = self.current.get(pcode) {
-                    push(rank, loc, by, alias.clone());
-                }
-            }
-        }
-        found.sort_by(|a, b| {
-            (a.0, a.1.location.admin_level, &a.1.location.name).cmp(&(
-                b.0,
-                b.1.location.admin_level,
-                &b.1.location.name,
-            ))
-        });
-        found.into_iter().take(limit).map(|(_, m)| m).collect()
-    }
-
-    /// Why a code is not accepted, with the successor of a retired code or the valid
-    /// children of its parent.
-    fn explain_unknown(&self, pcode: &str) -> Message {
-        if let Some(old) = self.retired.get(pcode) {
-            let links = self.successors(pcode);
-            if let Some(best) = links.first() {
-                return Message::PcodeRetired {
-                    code: pcode.to_string(),
-                    old_name: old.name.clone(),
-                    successor: best.pcode_2021.clone(),
-                    successor_name: best.name_2021.clone(),
-                    others: links.len() - 1,
-                };
-            }
-        }
-        if !pcode.is_ascii() {
-            return Message::PcodeUnknown;
-        }
-        let parent_len = match pcode.len() {
-            8 => 6,
-            6 => 4,
-            4 => 2,
-            _ => return Message::PcodeUnknown,
-        };
-        match self.current.get(&pcode[..parent_len]) {
-            Some(parent) => Message::PcodeNotUnder { code: pcode.to_string(), parent: self.label(&parent.pcode) },
-            None => Message::PcodeUnknown,
-        }
-    }
-
-    /// Seeds the reference tables; called after migrations when the built-in data changed.
-    pub fn write_tables(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
-        for table in ["location_aliases", "pcode_crosswalk", "locations", "gazetteers", "sectors"] {
-            tx.execute(&format!("DELETE FROM {table}"), params![])?;
-        }
+    tx.execute(
+        "INSERT INTO gazetteers (id, name, valid_on, is_current, attribution) VALUES ($1, $2, $3, 1, $4), ($5, $6, $7, 0, $8)",
+        params![
+            CURRENT_GAZETTEER, "OCHA COD-AB Mali", "2021-12-20", ATTRIBUTION,
+            GAZETTEER_2015, "OCHA COD-AB Mali (retired)", "2015-04-08",
+            "Administrative boundaries: OCHA / DNCT Mali / ITOS (COD-AB 2015-04-08), CC BY-IGO 3.0"
+        ],
+    )?;
+    let insert_location = "INSERT INTO locations (gazetteer, pcode, name, name_ref, name_folded, admin_level, parent_pcode) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    for loc in gazetteer.units() {
         tx.execute(
-            "INSERT INTO gazetteers (id, name, valid_on, is_current, attribution) VALUES ($1, $2, $3, 1, $4), ($5, $6, $7, 0, $8)",
+            insert_location,
             params![
-                CURRENT_GAZETTEER, "OCHA COD-AB Mali", "2021-12-20", ATTRIBUTION,
-                GAZETTEER_2015, "OCHA COD-AB Mali (retired)", "2015-04-08",
-                "Administrative boundaries: OCHA / DNCT Mali / ITOS (COD-AB 2015-04-08), CC BY-IGO 3.0"
+                loc.gazetteer,
+                &loc.pcode,
+                &loc.name,
+                &loc.name_ref,
+                fold(&loc.name),
+                loc.admin_level,
+                loc.parent_pcode.clone()
             ],
         )?;
-        let insert_location = "INSERT INTO locations (gazetteer, pcode, name, name_ref, name_folded, admin_level, parent_pcode) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        for loc in self.current.values().chain(self.retired.values()) {
+    }
+    for alias in gazetteer.aliases() {
+        tx.execute(
+            "INSERT INTO location_aliases (gazetteer, pcode, alias, alias_folded, origin) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            params![CURRENT_GAZETTEER, &alias.pcode, &alias.alias, fold(&alias.alias), &alias.origin],
+        )?;
+    }
+    for (old, links) in gazetteer.crosswalk() {
+        let level = gazetteer.retired(old).map(|l| l.admin_level).unwrap_or(0);
+        for link in links {
             tx.execute(
-                insert_location,
-                params![
-                    loc.gazetteer,
-                    &loc.pcode,
-                    &loc.name,
-                    &loc.name_ref,
-                    fold(&loc.name),
-                    loc.admin_level,
-                    loc.parent_pcode.clone()
-                ],
+                "INSERT INTO pcode_crosswalk (from_gazetteer, from_pcode, to_gazetteer, to_pcode, admin_level, share_of_from, share_of_to) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                params![GAZETTEER_2015, old, CURRENT_GAZETTEER, &link.pcode_2021, level, link.share_of_2015_area, link.share_of_2021_area],
             )?;
         }
-        for alias in &self.aliases {
-            tx.execute(
-                "INSERT INTO location_aliases (gazetteer, pcode, alias, alias_folded, origin) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                params![CURRENT_GAZETTEER, &alias.pcode, &alias.alias, fold(&alias.alias), &alias.origin],
-            )?;
-        }
-        for (old, links) in &self.successors {
-            let level = self.retired.get(old).map(|l| l.admin_level).unwrap_or(0);
-            for link in links {
-                tx.execute(
-                    "INSERT INTO pcode_crosswalk (from_gazetteer, from_pcode, to_gazetteer, to_pcode, admin_level, share_of_from, share_of_to) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    params![GAZETTEER_2015, old, CURRENT_GAZETTEER, &link.pcode_2021, level, link.share_of_2015_area, link.share_of_2021_area],
-                )?;
-            }
-        }
-        // Statuses (affected, in need…) share the file but are not groups; "all" is a total.
-        for group in self.population_groups.iter().filter(|g| g.kind == "population_group" && g.code != "all") {
-            tx.execute(
-                "INSERT INTO population_groups (code, kind, description, hxl_hashtag) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, description = excluded.description, hxl_hashtag = excluded.hxl_hashtag",
-                params![&group.code, &group.kind, &group.description, group.hxl_hashtag.clone()],
-            )?;
-        }
-        for sector in &self.sectors {
-            tx.execute(
-                "INSERT INTO sectors (code, name, group_type, parent_code) VALUES ($1, $2, $3, $4)",
-                params![&sector.code, &sector.name, &sector.group_type, sector.parent_code.clone()],
-            )?;
-        }
-        Ok(())
     }
-
-    /// A fingerprint of the built-in files, to know when the tables need seeding again.
-    pub fn fingerprint() -> String {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for text in [ADMIN_2021, ADMIN_2015, CROSSWALK, ALIASES, POPULATION_GROUPS, SECTORS] {
-            hasher.update(text.as_bytes());
-        }
-        hex::encode(&hasher.finalize()[..12])
+    // Statuses (affected, in need…) share the file but are not groups; "all" is a total.
+    for group in gazetteer.population_groups.iter().filter(|g| g.kind == "population_group" && g.code != "all") {
+        tx.execute(
+            "INSERT INTO population_groups (code, kind, description, hxl_hashtag) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, description = excluded.description, hxl_hashtag = excluded.hxl_hashtag",
+            params![&group.code, &group.kind, &group.description, group.hxl_hashtag.clone()],
+        )?;
     }
+    for sector in &gazetteer.sectors {
+        tx.execute(
+            "INSERT INTO sectors (code, name, group_type, parent_code) VALUES ($1, $2, $3, $4)",
+            params![&sector.code, &sector.name, &sector.group_type, sector.parent_code.clone()],
+        )?;
+    }
+    Ok(())
 }
 
-impl References for Gazetteer {
-    fn check_location(&self, pcode: &str) -> Result<(), Message> {
-        if self.current.contains_key(pcode) || self.site(pcode).is_some() {
-            Ok(())
-        } else {
-            Err(self.explain_unknown(pcode))
-        }
+/// A fingerprint of the built-in files, to know when the tables need seeding again.
+pub fn fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for text in Gazetteer::built_in_files() {
+        hasher.update(text.as_bytes());
     }
-
-    fn has_population_group(&self, code: &str) -> bool {
-        code != "ALL" && self.population_groups.iter().any(|g| g.kind == "population_group" && g.code == code)
-    }
-
-    fn population_groups(&self) -> String {
-        let codes: Vec<&str> = self
-            .population_groups
-            .iter()
-            .filter(|g| g.kind == "population_group" && g.code != "all")
-            .map(|g| g.code.as_str())
-            .collect();
-        codes.join(", ")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn unknown_codes_in_any_script_are_explained_without_panicking() {
-        let g = Gazetteer::built_in();
-        for code in ["ÉÉÉÉ", "ML07é", "日本語", "ML0\u{301}7", ""] {
-            assert!(g.check_location(code).unwrap_err().to_string().starts_with("a P-code"), "{code}");
-        }
-    }
-
-    use super::*;
-
-    #[test]
-    fn loads_both_gazetteers_and_crosswalk() {
-        let g = Gazetteer::built_in();
-        assert_eq!(g.len(), 765);
-        assert_eq!(g.retired.len(), 761);
-        assert_eq!(g.get("ML04").unwrap().name, "Ségou");
-        assert_eq!(g.successors("ML0101").first().unwrap().pcode_2021, "ML0103");
-        assert!(g.population_groups().contains("IDP"));
-        assert_eq!(g.sectors.len(), 15);
-    }
-
-    #[test]
-    fn finds_names_without_accents_and_through_aliases() {
-        let g = Gazetteer::built_in();
-        let segou = g.search("segou", None, Some(1), 5);
-        assert_eq!(segou[0].location.pcode, "ML04");
-        let koul = g.search("Koulikouro", None, Some(1), 5);
-        assert_eq!((koul[0].location.pcode.as_str(), koul[0].matched_by), ("ML02", "alias"));
-        let menaka = g.search("Ménaka", None, Some(1), 5);
-        assert_eq!(menaka[0].location.pcode, "ML10");
-        let timbuktu = g.search("timbuktu", None, None, 5);
-        assert_eq!(timbuktu[0].location.pcode, "ML06");
-    }
-
-    #[test]
-    fn search_is_scoped_by_parent() {
-        let g = Gazetteer::built_in();
-        let everywhere = g.search("Baye", None, Some(3), 10);
-        assert!(everywhere.len() >= 2, "Baye is a commune name used more than once");
-        let first_parent = everywhere[0].location.parent_pcode.clone().unwrap();
-        let scoped = g.search("Baye", Some(&first_parent), Some(3), 10);
-        assert!(scoped.iter().all(|m| m.location.pcode.starts_with(&first_parent)));
-        assert!(scoped.len() < everywhere.len());
-    }
-
-    #[test]
-    fn retired_code_suggests_its_successor() {
-        let g = Gazetteer::built_in();
-        let err = g.check_location("ML0101").map(|_| ()).err();
-        // ML0101 exists in 2021 too (another cercle), so it is valid; ML0705 only in 2015.
-        assert!(err.is_none());
-        let only_2015 = g.retired.keys().find(|k| !g.current.contains_key(*k)).unwrap().clone();
-        let message = g.check_location(&only_2015).unwrap_err();
-        assert!(message.to_string().contains("retired 2015 code"), "{message}");
-        let message = g.check_location("ML0799").unwrap_err();
-        assert!(message.to_string().contains("under Gao (ML07)"), "{message}");
-    }
-}
-
-/// Régions created by the law of 13 March 2023 that COD-AB 2021 does not have as régions.
-/// Their codes are not published here and are never guessed; a name among them is reported.
-pub const REGIONS_OF_2023: &[&str] = &[
-    "Taoudénit",
-    "Nioro du Sahel",
-    "Nioro",
-    "Kita",
-    "Dioïla",
-    "Nara",
-    "Bougouni",
-    "Koutiala",
-    "San",
-    "Douentza",
-    "Bandiagara",
-];
-
-/// How a place given by others (codes or names) was found in the gazetteer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct PlaceMatch {
-    pub pcode: String,
-    pub admin_level: i64,
-    /// `code`, `crosswalk` (a 2015 code mapped one-to-one), `name`, `alias`.
-    pub matched_by: String,
-}
-
-/// A place as written in someone else's table: codes and names per admin level (1 to 3).
-#[derive(Debug, Clone, Default)]
-pub struct PlaceRef {
-    pub codes: [Option<String>; 3],
-    pub names: [Option<String>; 3],
-}
-
-impl Gazetteer {
-    /// Finds a place from codes (preferred) or names scoped by their parents. Returns what
-    /// could not be matched and why; never picks one of several candidates.
-    pub fn match_place(&self, place: &PlaceRef) -> Result<PlaceMatch, String> {
-        // The most detailed code given wins.
-        for level in (1..=3).rev() {
-            let Some(code) =
-                place.codes[level - 1].as_deref().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty())
-            else {
-                continue;
-            };
-            if let Some(loc) = self.get(&code) {
-                if loc.admin_level != level as i64 {
-                    return Err(format!(
-                        "{code} is a level-{} unit ({}), given as admin {level}",
-                        loc.admin_level, loc.name
-                    ));
-                }
-                return Ok(PlaceMatch { pcode: code, admin_level: level as i64, matched_by: "code".into() });
-            }
-            let links = self.successors(&code);
-            return match links.first() {
-                Some(link) if link.share_of_2015_area >= 0.9 && link.share_of_2021_area >= 0.9 && links.len() == 1 => {
-                    Ok(PlaceMatch {
-                        pcode: link.pcode_2021.clone(),
-                        admin_level: level as i64,
-                        matched_by: "crosswalk".into(),
-                    })
-                }
-                Some(_) => Err(format!(
-                    "{code} is a retired 2015 code whose territory is split in 2021: {}",
-                    self.explain_unknown(&code)
-                )),
-                None => Err(self.explain_unknown(&code).to_string()),
-            };
-        }
-        // Names, from the région down, each scoped by the one above.
-        let mut parent: Option<String> = None;
-        let mut found: Option<PlaceMatch> = None;
-        for level in 1..=3usize {
-            let Some(name) = place.names[level - 1].as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            if level == 1
-                && REGIONS_OF_2023.iter().any(|r| fold(r) == fold(name))
-                && self.search(name, None, Some(1), 1).iter().all(|m| m.matched_by != "name")
-            {
-                // A région of the 2023 reform: its units sit elsewhere in COD-AB 2021; lower
-                // levels are then matched without it.
-                if place.names[1..].iter().all(Option::is_none) {
-                    return Err(format!("{name} is a région created by the 2023 reform, which COD-AB 2021 does not have; give the cercle or commune, or P-codes"));
-                }
-                continue;
-            }
-            let exact: Vec<LocationMatch> = self
-                .search(name, parent.as_deref(), Some(level as i64), 20)
-                .into_iter()
-                .filter(|m| m.matched_by == "name" || m.matched_by == "alias")
-                .collect();
-            match exact.as_slice() {
-                [one] => {
-                    parent = Some(one.location.pcode.clone());
-                    found = Some(PlaceMatch {
-                        pcode: one.location.pcode.clone(),
-                        admin_level: level as i64,
-                        matched_by: one.matched_by.into(),
-                    });
-                }
-                [] => {
-                    let near: Vec<String> = self
-                        .search(name, parent.as_deref(), Some(level as i64), 3)
-                        .into_iter()
-                        .map(|m| format!("{} ({})", m.location.name, m.location.pcode))
-                        .collect();
-                    let within = parent.as_deref().map(|p| format!(" in {}", self.label(p))).unwrap_or_default();
-                    let hint = if near.is_empty() { String::new() } else { format!("; closest: {}", near.join(", ")) };
-                    return Err(format!("no admin {level} unit named {name:?}{within}{hint}"));
-                }
-                several => {
-                    let options: Vec<String> = several.iter().map(|m| self.label(&m.location.pcode)).collect();
-                    return Err(format!(
-                        "{name:?} names {} admin {level} units ({}): give the parent unit or the P-code",
-                        several.len(),
-                        options.join(", ")
-                    ));
-                }
-            }
-        }
-        found.ok_or_else(|| "no place: expected #adm1/#adm2/#adm3 codes or names".to_string())
-    }
+    hex::encode(&hasher.finalize()[..12])
 }

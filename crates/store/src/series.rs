@@ -7,8 +7,14 @@ use chrono::NaiveDate;
 use domain::Message;
 use serde::{Deserialize, Serialize};
 
+pub use domain::figures::{Comparison, ComparisonRow, SeriesFigure};
+use exchange::series::{has_tag_row, read_series, SeriesRow};
+use exchange::tables::{read_file, Encoding};
+use exchange::InputFile;
+use sha2::{Digest, Sha256};
+
 use crate::error::StoreError;
-use crate::import::RowError;
+use crate::import::{ImportError, RowError};
 use crate::reference::{PlaceRef, CURRENT_GAZETTEER};
 use crate::{new_id, params, Actor, Store};
 
@@ -26,19 +32,6 @@ pub struct SeriesMeta {
     pub population_group: Option<String>,
     /// Publication date, YYYY-MM-DD.
     pub published_on: Option<String>,
-}
-
-/// One row of a series file, as read.
-#[derive(Debug, Clone)]
-pub struct SeriesRow {
-    pub row: usize,
-    pub place: PlaceRef,
-    pub reference_date: NaiveDate,
-    pub round: Option<String>,
-    pub individuals: Option<i64>,
-    pub households: Option<i64>,
-    pub females: Option<i64>,
-    pub males: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -68,36 +61,6 @@ pub struct Series {
     pub rows_skipped: i64,
     pub first_date: Option<String>,
     pub last_date: Option<String>,
-}
-
-/// One place in a comparison: the registry's figure and each series' latest figure on or
-/// before the date.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ComparisonRow {
-    pub place: String,
-    pub place_name: String,
-    pub registered: u64,
-    pub series: Vec<SeriesFigure>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SeriesFigure {
-    pub series: String,
-    pub source: String,
-    pub reference_date: Option<String>,
-    pub individuals: Option<i64>,
-    /// registered ÷ the series' figure: below 1, registration lags behind the estimate.
-    pub coverage: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Comparison {
-    pub as_of: NaiveDate,
-    pub level: u8,
-    pub population_group: String,
-    pub rows: Vec<ComparisonRow>,
-    /// Figures of a series given for units coarser than the level, left out of the rows.
-    pub coarser_rows_left_out: u64,
 }
 
 impl Store {
@@ -321,4 +284,56 @@ pub fn place_text(place: &PlaceRef) -> String {
         }
     }
     parts.join(" / ")
+}
+
+/// The outcome of a series import: a report, or the cells that could not be read.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SeriesImport {
+    pub report: Option<SeriesReport>,
+    pub errors: Vec<RowError>,
+}
+
+impl Store {
+    /// Reads a series file (first sheet or CSV), matches its places and stores it.
+    pub fn import_series_file(
+        &self,
+        actor: &Actor,
+        meta: &SeriesMeta,
+        file: InputFile,
+        default_date: Option<&str>,
+        skip_unmatched: bool,
+    ) -> Result<SeriesImport, ImportError> {
+        let default_date = match default_date.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(text) => Some(
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| ImportError::Store(StoreError::invalid("date", text, Message::IsoDate)))?,
+            ),
+            None => None,
+        };
+        let sha: String = hex::encode(Sha256::digest(&file.bytes));
+        let tables = read_file(&file.name, &file.bytes, Encoding::Auto).map_err(ImportError::File)?;
+        let group = meta.population_group.as_deref().unwrap_or("IDP").trim().to_ascii_uppercase();
+        let table = tables.into_iter().find(has_tag_row);
+        let Some(table) = table else {
+            return Ok(SeriesImport {
+                report: None,
+                errors: vec![RowError {
+                    file: file.name,
+                    row: 1,
+                    column: String::new(),
+                    value: String::new(),
+                    expected: Message::HxlTagRow,
+                }],
+            });
+        };
+        match read_series(&table, &group, default_date, self.today()) {
+            Err(errors) => Ok(SeriesImport { report: None, errors }),
+            Ok(rows) => {
+                let report = self
+                    .import_series(actor, meta, &file.name, &sha, &rows, skip_unmatched)
+                    .map_err(ImportError::Store)?;
+                Ok(SeriesImport { report: Some(report), errors: Vec::new() })
+            }
+        }
+    }
 }

@@ -105,6 +105,12 @@ impl ApiError {
     }
 }
 
+impl From<exchange::WriteError> for ApiError {
+    fn from(e: exchange::WriteError) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

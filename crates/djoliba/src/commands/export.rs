@@ -25,7 +25,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         None => "csv".into(),
     };
     let store = super::open_existing(cli)?;
-    let tables = exchange::export::registry_tables(&store, &Actor::system())?;
+    let tables = store::export::registry_tables(&store, &Actor::system())?;
     match format.as_str() {
         "xlsx" => {
             std::fs::write(&args.output, exchange::export::xlsx(Some(&tables))?)

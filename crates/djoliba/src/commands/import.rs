@@ -82,7 +82,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let options = ImportOptions { encoding, dry_run: args.dry_run };
-    let report = exchange::import_files(&store, &actor, files, options, &mut |phase, done, total| {
+    let report = store.import_files(&actor, files, options, &mut |phase, done, total| {
         bar.set_message(phase.to_string());
         bar.set_length(total as u64);
         bar.set_position(done as u64);

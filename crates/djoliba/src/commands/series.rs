@@ -51,15 +51,15 @@ pub fn run(cli: &Cli, cmd: &SeriesCommand) -> anyhow::Result<ExitCode> {
                 population_group: Some(group.clone()),
                 published_on: published_on.clone(),
             };
-            let outcome = exchange::series::import_series(
-                &store,
-                &Actor::system(),
-                &meta,
-                exchange::InputFile { name: file_name, bytes },
-                date.as_deref(),
-                *skip_unmatched,
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let outcome = store
+                .import_series_file(
+                    &Actor::system(),
+                    &meta,
+                    exchange::InputFile { name: file_name, bytes },
+                    date.as_deref(),
+                    *skip_unmatched,
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             for e in &outcome.errors {
                 eprintln!("  {e}");
             }

@@ -152,7 +152,7 @@ fn an_import_never_reaches_a_household_outside_the_users_regions() {
             ]
         };
         let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
-        let report = exchange::import_files(store, &gao, files(), options, &mut |_, _, _| {}).unwrap();
+        let report = store.import_files(&gao, files(), options, &mut |_, _, _| {}).unwrap();
         assert!(report.summary.is_none(), "{}: nothing written", t.backend);
         assert_eq!(report.errors.len(), 1, "{}", t.backend);
         assert_eq!(
@@ -197,8 +197,9 @@ fn a_change_that_would_leave_the_users_regions_is_refused_before_writing() {
 #[test]
 fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
     use exchange::columns::TableKind;
-    use exchange::export::{csv_table, registry_tables, table_rows};
+    use exchange::export::{csv_table, table_rows};
     use exchange::{Encoding, ImportOptions, InputFile};
+    use store::export::registry_tables;
     let t = crate::support::sqlite();
     let store = &t.store;
     let clerk = registrar(store);
@@ -224,7 +225,7 @@ fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
     }
     assert!(people.contains("'=HYPERLINK") && people.contains("'+223"), "{people}");
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
-    let report = exchange::import_files(store, &clerk, files, options, &mut |_, _, _| {}).unwrap();
+    let report = store.import_files(&clerk, files, options, &mut |_, _, _| {}).unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let again = report.summary.unwrap();
     assert_eq!((again.people.unchanged, again.people.updated), (2, 0), "the export imports back unchanged");
@@ -241,7 +242,7 @@ fn a_duplicated_column_is_refused() {
         bytes: b"household_id,registration_point,registration_date,population_group,registration_date\nHH-1,ML070101,2024-01-15,IDP,2024-02-15\n".to_vec(),
     };
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
-    let report = exchange::import_files(&t.store, &clerk, vec![file], options, &mut |_, _, _| {}).unwrap();
+    let report = &t.store.import_files(&clerk, vec![file], options, &mut |_, _, _| {}).unwrap();
     assert!(report.summary.is_none());
     let e = report.errors.iter().find(|e| e.column == "registration_date").expect("the duplicate is named");
     assert!(e.expected.to_string().contains("columns C and E"), "{}", e.expected);

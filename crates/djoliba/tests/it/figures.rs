@@ -156,9 +156,7 @@ fn external_series_match_places_report_the_rest_and_compare() {
         let csv = "Région,Cercle,Code cercle,Code commune,Date,PDI\n#adm1+name,#adm2+name,#adm2+code,#adm3+code,#date+reported,#affected+idps+ind\n\
                    ,,ML0601,,2024-01-31,8\n,,,ML010114,2024-01-31,40\nSegou,Baroueli,,,2024-01-31,12\nTimbuktu,Dire,,,2024-01-31,3\n\
                    Gao,Tessit,,,2024-01-31,5\nDouentza,,,,2024-01-31,9\n";
-        let outcome =
-            exchange::series::import_series(store, &actor, &meta("DTM round 1"), series_file(csv), None, false)
-                .unwrap();
+        let outcome = store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), None, false).unwrap();
         let report = outcome.report.expect("read");
         assert_eq!(report.series_id, None, "{}: nothing stored while places are unmatched", t.backend);
         let unmatched: Vec<(usize, String)> =
@@ -174,16 +172,17 @@ fn external_series_match_places_report_the_rest_and_compare() {
         );
         assert!(store.list_series().unwrap().is_empty());
 
-        let stored = exchange::series::import_series(store, &actor, &meta("DTM round 1"), series_file(csv), None, true)
+        let stored = store
+            .import_series_file(&actor, &meta("DTM round 1"), series_file(csv), None, true)
             .unwrap()
             .report
             .unwrap();
         assert!(stored.series_id.is_some(), "{}", t.backend);
         let listed = store.list_series().unwrap();
         assert_eq!((listed[0].rows, listed[0].rows_skipped), (4, 2));
-        let again = exchange::series::import_series(store, &actor, &meta("DTM round 1"), series_file(csv), None, true);
+        let again = store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), None, true);
         assert!(
-            matches!(again, Err(exchange::ImportError::Store(store::StoreError::Conflict(_)))),
+            matches!(again, Err(store::import::ImportError::Store(store::StoreError::Conflict(_)))),
             "a series name is used once"
         );
 

@@ -1,7 +1,8 @@
 //! Registry files: all-or-nothing imports with row-level reports, idempotent repeats, exports
 //! that import again unchanged.
 
-use exchange::{Encoding, ImportOptions, ImportReport, InputFile};
+use exchange::{Encoding, ImportOptions, InputFile};
+use store::import::ImportReport;
 use store::{Actor, Store};
 
 use crate::support::*;
@@ -50,7 +51,7 @@ fn three_files(bad: bool) -> Vec<InputFile> {
 
 fn import(store: &Store, files: Vec<InputFile>) -> ImportReport {
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
-    exchange::import_files(store, &registrar(store), files, options, &mut |_, _, _| {}).expect("import runs")
+    store.import_files(&registrar(store), files, options, &mut |_, _, _| {}).expect("import runs")
 }
 
 fn count(store: &Store, table: &str) -> i64 {
@@ -174,20 +175,19 @@ fn unreadable_files_are_named() {
     let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
     let truncated =
         InputFile { name: "cut.csv".into(), bytes: format!("{HEADER}household,H1,ML070101,2024-01-01").into_bytes() };
-    let err =
-        exchange::import_files(store, &registrar(store), vec![truncated], options, &mut |_, _, _| {}).unwrap_err();
+    let err = store.import_files(&registrar(store), vec![truncated], options, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().starts_with("cut.csv, row 2: the row has 4 fields but the header has 13"), "{err}");
     let utf8 = ImportOptions { encoding: Encoding::Utf8, dry_run: false };
     let latin =
         InputFile { name: "latin.csv".into(), bytes: b"household_id,registration_point\nH1,S\xe9gou\n".to_vec() };
-    let err = exchange::import_files(store, &registrar(store), vec![latin], utf8, &mut |_, _, _| {}).unwrap_err();
+    let err = store.import_files(&registrar(store), vec![latin], utf8, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().contains("latin.csv, row 2: the file is not valid UTF-8"), "{err}");
     let fake = InputFile { name: "fake.xlsx".into(), bytes: b"PK\x03\x04not really".to_vec() };
-    let err = exchange::import_files(store, &registrar(store), vec![fake], options, &mut |_, _, _| {}).unwrap_err();
+    let err = store.import_files(&registrar(store), vec![fake], options, &mut |_, _, _| {}).unwrap_err();
     assert!(err.to_string().starts_with("fake.xlsx: not a readable Excel workbook"), "{err}");
     let missing =
         InputFile { name: "h.csv".into(), bytes: b"household_id,registration_date\nH1,2024-01-01\n".to_vec() };
-    let report = exchange::import_files(store, &registrar(store), vec![missing], options, &mut |_, _, _| {}).unwrap();
+    let report = store.import_files(&registrar(store), vec![missing], options, &mut |_, _, _| {}).unwrap();
     assert!(report.errors.iter().any(|e| e.column == "registration_point" && e.row == 1), "{:?}", report.errors);
 }
 
@@ -206,7 +206,7 @@ fn windows_1252_semicolon_csv_from_excel_imports() {
 fn an_xlsx_export_imports_again_unchanged() {
     let source = sqlite();
     import(&source.store, three_files(false));
-    let tables = exchange::export::registry_tables(&source.store, &Actor::system()).unwrap();
+    let tables = store::export::registry_tables(&source.store, &Actor::system()).unwrap();
     let workbook = exchange::export::xlsx(Some(&tables)).unwrap();
     let report = import(&source.store, vec![InputFile { name: "export.xlsx".into(), bytes: workbook.clone() }]);
     assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(5)]);

@@ -62,7 +62,7 @@ fn the_audit_chain_records_actions_and_detects_tampering() {
             .register_household(&clerk, &household("HH-A1").parse(store.gazetteer.as_ref(), store.today()).unwrap())
             .unwrap();
         store.household_detail(&clerk, &detail.household.id).unwrap();
-        exchange::export::registry_tables(store, &clerk).unwrap();
+        store::export::registry_tables(store, &clerk).unwrap();
         let entries = store.audit_entries(&Actor::system(), 100, 0).unwrap();
         let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
         for expected in ["create", "sign_in", "sign_in_failed", "register", "read", "export"] {
@@ -126,7 +126,7 @@ fn protection_needs_and_phones_reach_only_those_who_need_them() {
             .items
             .iter()
             .all(|p| p.phone.is_none() && p.specific_needs.iter().all(|n| !n.is_protection_sensitive())));
-        let export = exchange::export::registry_tables(store, &clerk).unwrap();
+        let export = store::export::registry_tables(store, &clerk).unwrap();
         assert!(
             export.people.iter().all(|row| !row.join(",").contains("separated_child")),
             "exports follow the same rule"

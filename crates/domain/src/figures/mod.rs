@@ -874,6 +874,8 @@ impl FlowTally {
 
 mod index;
 pub use index::*;
+mod reports;
+pub use reports::*;
 
 #[cfg(test)]
 mod tests;

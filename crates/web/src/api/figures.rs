@@ -191,7 +191,7 @@ pub struct SeriesQuery {
 /// `skip_unmatched`.
 #[utoipa::path(post, path = "/api/v1/series", tag = "figures", params(SeriesQuery),
     request_body(content_type = "multipart/form-data", content = String, description = "one file part"),
-    responses((status = 201, body = exchange::series::SeriesImport), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = exchange::series::SeriesImport)), security(("bearer" = [])))]
+    responses((status = 201, body = store::series::SeriesImport), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = store::series::SeriesImport)), security(("bearer" = [])))]
 pub async fn import_series(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -216,15 +216,14 @@ pub async fn import_series(
         published_on: q.published_on,
     };
     let (date, skip) = (q.date, q.skip_unmatched.unwrap_or(false));
-    let outcome = run(&state, move |store| {
-        match exchange::series::import_series(store, &actor, &meta, file, date.as_deref(), skip) {
+    let outcome =
+        run(&state, move |store| match store.import_series_file(&actor, &meta, file, date.as_deref(), skip) {
             Ok(outcome) => Ok(Ok(outcome)),
-            Err(exchange::ImportError::Store(e)) => Err(e),
-            Err(exchange::ImportError::File(e)) => Ok(Err(e)),
-        }
-    })
-    .await
-    .map_err(|e| if e.status == StatusCode::UNPROCESSABLE_ENTITY { e.as_bad_request() } else { e })?;
+            Err(store::import::ImportError::Store(e)) => Err(e),
+            Err(store::import::ImportError::File(e)) => Ok(Err(e)),
+        })
+        .await
+        .map_err(|e| if e.status == StatusCode::UNPROCESSABLE_ENTITY { e.as_bad_request() } else { e })?;
     match outcome {
         Ok(outcome) if outcome.report.as_ref().is_some_and(|r| r.series_id.is_some()) => {
             Ok((StatusCode::CREATED, Json(outcome)).into_response())

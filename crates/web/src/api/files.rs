@@ -5,8 +5,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::Message;
 use exchange::columns::TableKind;
-use exchange::{Encoding, ImportError, ImportOptions, ImportReport, InputFile};
+use exchange::{Encoding, ImportOptions, InputFile};
 use serde::Deserialize;
+use store::import::{ImportError, ImportReport};
 use store::StoreError;
 
 use crate::api::{run, Json, Query};
@@ -60,13 +61,12 @@ pub async fn import(
         return Err(ApiError::from(StoreError::invalid("file", "", Message::FilePart)).as_bad_request());
     }
     let options = ImportOptions { encoding, dry_run: query.dry_run.unwrap_or(false) };
-    let report =
-        run(&state, move |store| match exchange::import_files(store, &actor, files, options, &mut |_, _, _| {}) {
-            Ok(report) => Ok(Ok(report)),
-            Err(ImportError::Store(e)) => Err(e),
-            Err(ImportError::File(e)) => Ok(Err(e)),
-        })
-        .await?;
+    let report = run(&state, move |store| match store.import_files(&actor, files, options, &mut |_, _, _| {}) {
+        Ok(report) => Ok(Ok(report)),
+        Err(ImportError::Store(e)) => Err(e),
+        Err(ImportError::File(e)) => Ok(Err(e)),
+    })
+    .await?;
     match report {
         Ok(report) if report.errors.is_empty() => Ok(Json(report).into_response()),
         Ok(report) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()),
@@ -151,12 +151,12 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let (xlsx, table) = parse_file_query(&query)?;
     let bytes = run(&state, move |store| {
-        let tables = exchange::export::registry_tables(store, &actor)?;
-        if xlsx {
-            exchange::export::xlsx(Some(&tables))
+        let tables = store::export::registry_tables(store, &actor)?;
+        Ok(if xlsx {
+            exchange::export::xlsx(Some(&tables))?
         } else {
-            exchange::export::csv_table(table, exchange::export::table_rows(&tables, table))
-        }
+            exchange::export::csv_table(table, exchange::export::table_rows(&tables, table))?
+        })
     })
     .await?;
     let date = state.store.today();

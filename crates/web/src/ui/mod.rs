@@ -352,7 +352,7 @@ pub struct Job {
     pub phase: String,
     pub done: usize,
     pub total: usize,
-    pub outcome: Option<Result<exchange::ImportReport, String>>,
+    pub outcome: Option<Result<store::import::ImportReport, String>>,
     started: std::time::Instant,
 }
 
@@ -382,7 +382,7 @@ impl Jobs {
         }
     }
 
-    pub fn finish(&self, id: &str, outcome: Result<exchange::ImportReport, String>) {
+    pub fn finish(&self, id: &str, outcome: Result<store::import::ImportReport, String>) {
         if let Some(job) = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(id) {
             job.outcome = Some(outcome);
         }

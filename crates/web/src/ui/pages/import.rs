@@ -6,7 +6,7 @@ use super::*;
 #[template(path = "import.html")]
 struct ImportPage {
     c: Ctx,
-    report: Option<exchange::ImportReport>,
+    report: Option<store::import::ImportReport>,
     file_error: Option<String>,
     upload: Option<String>,
     file_names: String,
@@ -112,10 +112,10 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
         let lang = c.lang;
         tokio::task::spawn_blocking(move || {
             let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&id, phase, done, total);
-            let outcome = match exchange::import_files(&store, &actor, files, options, &mut progress) {
+            let outcome = match store.import_files(&actor, files, options, &mut progress) {
                 Ok(report) => Ok(report),
-                Err(exchange::ImportError::File(e)) => Err(e.render(lang)),
-                Err(exchange::ImportError::Store(e)) => {
+                Err(store::import::ImportError::File(e)) => Err(e.render(lang)),
+                Err(store::import::ImportError::Store(e)) => {
                     tracing::error!(error = %e, "import failed");
                     Err(c.t.error_text.to_string())
                 }
@@ -128,13 +128,12 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
         files.iter().map(|f| exchange::InputFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
     let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: !confirming };
     let (who, lang) = (actor.clone(), c.lang);
-    let outcome =
-        blocking(&state, move |store| match exchange::import_files(store, &who, copies, options, &mut |_, _, _| {}) {
-            Ok(report) => Ok(Ok(report)),
-            Err(exchange::ImportError::Store(e)) => Err(e),
-            Err(exchange::ImportError::File(e)) => Ok(Err(e.render(lang))),
-        })
-        .await;
+    let outcome = blocking(&state, move |store| match store.import_files(&who, copies, options, &mut |_, _, _| {}) {
+        Ok(report) => Ok(Ok(report)),
+        Err(store::import::ImportError::Store(e)) => Err(e),
+        Err(store::import::ImportError::File(e)) => Ok(Err(e.render(lang))),
+    })
+    .await;
     let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names, running: None };
     match outcome {
         Ok(Ok(report)) => {
