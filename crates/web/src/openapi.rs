@@ -41,3 +41,26 @@ pub struct ApiDoc;
 pub async fn document() -> impl IntoResponse {
     axum::Json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API's wire format is derived from domain and store types. The committed document
+    /// freezes it: a change to a record that would change what clients receive fails here
+    /// until the document is regenerated on purpose (`DJOLIBA_UPDATE_OPENAPI=1`) and reviewed.
+    #[test]
+    fn the_published_api_document_is_the_one_the_code_serves() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let served = ApiDoc::openapi().to_pretty_json().expect("the document serialises") + "\n";
+        if std::env::var_os("DJOLIBA_UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &served).expect("docs/openapi.json is writable");
+        }
+        let published = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            published == served,
+            "the API's wire format changed: review the difference, then regenerate docs/openapi.json with \
+             DJOLIBA_UPDATE_OPENAPI=1 cargo test -p web the_published_api_document"
+        );
+    }
+}
