@@ -114,6 +114,20 @@ code_list! {
 }
 
 code_list! {
+    /// What a person's document number is the number of. UNHCR's is the proGres individual
+    /// number; a ration card's is the distribution list's.
+    IdentifierKind {
+        NationalId = "national_id" | "nina" | "cni" | "carte d identite",
+        BirthCertificate = "birth_certificate" | "acte de naissance" | "acte_naissance",
+        Passport = "passport" | "passeport",
+        ConsularCard = "consular_card" | "carte consulaire",
+        Unhcr = "unhcr" | "hcr" | "unhcr_id" | "progres",
+        RationCard = "ration_card" | "carte de ration",
+        Other = "other" | "autre",
+    }
+}
+
+code_list! {
     /// Specific needs (UNHCR standard categories, abridged). The protection-related ones are
     /// sensitive; see `SpecificNeed::is_protection_sensitive`.
     SpecificNeed {
@@ -237,6 +251,12 @@ impl Role {
 
     /// Phone numbers: for those who contact people.
     pub fn sees_phone(self) -> bool {
+        matches!(self, Role::Admin | Role::Protection | Role::Registrar)
+    }
+
+    /// Document numbers: for those who register people, check their papers or help them get
+    /// new ones.
+    pub fn sees_identifiers(self) -> bool {
         matches!(self, Role::Admin | Role::Protection | Role::Registrar)
     }
 }

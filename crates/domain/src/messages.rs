@@ -84,6 +84,8 @@ catalogue! {
     BirthDateOrAge = "birth_date_or_age",
     PopulationGroup { codes: String } = "population_group",
     Phone = "phone",
+    IdentifierNumber = "identifier_number",
+    IdentifierItem = "identifier_item",
     Country = "country",
     DocumentsNotHeld = "documents_not_held",
     OneHead = "one_head",
@@ -241,6 +243,16 @@ impl Message {
                 tr!(lang, "a population group code: {codes}", "un code de groupe de population : {codes}")
             }
             Message::Phone => tr!(lang, "digits, spaces, + or -, at most 20", "des chiffres, espaces, + ou -, 20 au plus"),
+            Message::IdentifierNumber => tr!(
+                lang,
+                "a document number of 3 to 40 letters and digits, at least one a digit (spaces, dashes, dots and slashes may separate them)",
+                "un numéro de document de 3 à 40 lettres et chiffres, dont au moins un chiffre (espaces, tirets, points et barres obliques peuvent les séparer)"
+            ),
+            Message::IdentifierItem => tr!(
+                lang,
+                "document numbers as kind:number, separated by |, e.g. national_id:1234567890123|unhcr:123-45678901",
+                "des numéros de document sous la forme type:numéro, séparés par |, p. ex. national_id:1234567890123|unhcr:123-45678901"
+            ),
             Message::Country => tr!(
                 lang,
                 "an ISO 3166-1 alpha-3 code of a country other than Mali, e.g. BFA, NER, MRT",
@@ -788,6 +800,8 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "birth_certificate" => ("Acte de naissance", "Birth certificate"),
         "passport" => ("Passeport", "Passport"),
         "consular_card" => ("Carte consulaire", "Consular card"),
+        "unhcr" => ("Numéro individuel HCR (proGres)", "UNHCR individual number (proGres)"),
+        "ration_card" => ("Carte de ration", "Ration card"),
         // Specific needs.
         "disability" => ("Handicap", "Disability"),
         "serious_medical_condition" => ("Maladie grave", "Serious medical condition"),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::*;
 use crate::dates::FuzzyDate;
 use crate::error::{FieldError, FieldErrors};
+use crate::identifiers::{parse_identifiers, Identifier, IdentifierInput};
 use crate::messages::Message;
 
 /// What the registry must know to check references without this crate doing IO.
@@ -84,6 +85,9 @@ pub struct PersonInput {
     pub specific_needs: Vec<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// Document numbers (national identity, birth certificate, UNHCR, ration card…).
+    #[serde(default)]
+    pub identifiers: Vec<IdentifierInput>,
 }
 
 // Personal data never reaches Debug output (and so never a log line).
@@ -149,6 +153,7 @@ pub struct NewPerson {
     pub documents_missing: Vec<Document>,
     pub specific_needs: Vec<SpecificNeed>,
     pub phone: Option<String>,
+    pub identifiers: Vec<Identifier>,
 }
 
 impl std::fmt::Debug for NewPerson {
@@ -348,6 +353,7 @@ impl PersonInput {
                 None
             }
         });
+        let identifiers = parse_identifiers("identifiers", &self.identifiers, &mut errors);
         errors.into_result(|| NewPerson {
             external_id,
             given_name: given_name.unwrap_or_default(),
@@ -361,6 +367,7 @@ impl PersonInput {
             documents_missing,
             specific_needs,
             phone,
+            identifiers,
         })
     }
 }

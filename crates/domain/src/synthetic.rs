@@ -176,7 +176,17 @@ fn person(rng: &mut Rng, family: &str, sex: Sex, birth: NaiveDate, relationship:
         documents_missing: missing,
         specific_needs: needs,
         phone: None,
+        identifiers: Vec::new(),
     }
+}
+
+/// A national identity number for those who hold the card: 14 digits drawn from the
+/// household's and the member's numbers (distinct for every person), not from the random
+/// sequence, so every other synthetic value stays as it was.
+fn national_number(household: usize, member: usize) -> crate::Identifier {
+    let mixed = ((household as u64) << 8 | member as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let number = format!("{:014}", mixed % 100_000_000_000_000);
+    crate::Identifier { kind: IdentifierKind::NationalId, number }
 }
 
 fn movement(
@@ -330,6 +340,11 @@ fn household(rng: &mut Rng, n: usize, places: &Places, end: i64) -> SyntheticHou
             let birth = date(0) - chrono::Duration::days(rng.below(17 * 365) as i64);
             let relationship = if rng.chance(0.9) { Relationship::Child } else { Relationship::OtherRelative };
             members.push(person(rng, family, sex, birth, relationship, id));
+        }
+    }
+    for (i, member) in members.iter_mut().enumerate() {
+        if member.documents_held.contains(&Document::NationalId) {
+            member.identifiers.push(national_number(n, i + 1));
         }
     }
     // A head often goes back alone to check on the house or the fields, and comes back: only

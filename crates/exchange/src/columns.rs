@@ -76,6 +76,12 @@ pub const PEOPLE: &[Column] = &[
         "Specific-needs codes separated by spaces or |, e.g. disability separated_child.",
     ),
     col("phone", false, &["telephone", "tel"], "Phone number."),
+    col(
+        "identifiers",
+        false,
+        &["numeros_documents", "pieces", "documents_numbers", "id_numbers"],
+        "Document numbers as kind:number separated by |, e.g. national_id:12345678901234|unhcr:123-45678901; kinds: national_id, birth_certificate, passport, consular_card, unhcr, ration_card, other.",
+    ),
 ];
 
 pub const MOVEMENTS: &[Column] = &[

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use domain::identifiers::identifiers_from_text;
 use domain::registry::{HouseholdInput, MovementInput, NewHousehold, PersonInput, References};
 use domain::Message;
 use serde::Serialize;
@@ -247,6 +248,13 @@ impl Pending<'_> {
                     documents_missing: row.list("documents_missing", CODE_SEPARATORS),
                     specific_needs: row.list("specific_needs", CODE_SEPARATORS),
                     phone: row.opt("phone"),
+                    identifiers: match identifiers_from_text("identifiers", &row.get("identifiers")) {
+                        Ok(items) => items,
+                        Err(e) => {
+                            errors.push(row.error("identifiers", e.value, *e.expected));
+                            Vec::new()
+                        }
+                    },
                 }
             })
             .collect();

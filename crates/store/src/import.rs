@@ -113,7 +113,8 @@ fn row_of(item: &ImportItem, field: &str) -> Option<(RowRef, String)> {
         ("members", "external_id") => "person_id",
         ("movements", "external_id") => "movement_id",
         ("movements", "person") => "person_id",
-        (_, c) => c,
+        // `identifiers[1].number`: one cell holds the whole list.
+        (_, c) => c.split('[').next().unwrap_or(c),
     };
     Some((rows.get(index)?.clone(), column.to_string()))
 }
@@ -300,12 +301,12 @@ fn merge_household(
                 summary.people.created += 1;
             }
             Some(r) => {
-                let pid = r.text(0);
+                let pid = r.text_of("id")?;
                 let old: HashMap<&str, Value> =
-                    PERSON_FIELDS.into_iter().zip(r.values.iter().skip(2).cloned()).collect();
-                // Columns: id, version, then PERSON_FIELDS (specific_needs at 13, phone at 14).
-                let p = crate::registry::keep_hidden_fields(actor, p, &r.text(13), r.opt_text(14));
-                if apply_changes(tx, "people", "person", &pid, r.int(1), &person_changes(&p), &old, actor, now, reason)?
+                    PERSON_FIELDS.into_iter().map(|f| Ok((f, r.get(f)?.clone()))).collect::<Result<_, StoreError>>()?;
+                let p = crate::registry::keep_hidden_fields(actor, p, &r)?;
+                let version = r.int_of("version")?;
+                if apply_changes(tx, "people", "person", &pid, version, &person_changes(&p), &old, actor, now, reason)?
                 {
                     summary.people.updated += 1;
                 } else {

@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 9, name: "sites", sql: include_str!("../migrations/0009_sites.sql") },
     Migration { version: 10, name: "sign_in_attempts", sql: include_str!("../migrations/0010_sign_in_attempts.sql") },
     Migration { version: 11, name: "people_created", sql: include_str!("../migrations/0011_people_created.sql") },
+    Migration { version: 12, name: "identifiers", sql: include_str!("../migrations/0012_identifiers.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

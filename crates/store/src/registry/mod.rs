@@ -83,6 +83,8 @@ pub struct Person {
     pub documents_missing: Vec<Document>,
     pub specific_needs: Vec<SpecificNeed>,
     pub phone: Option<String>,
+    /// Document numbers; for roles that contact people, as phone numbers are.
+    pub identifiers: Vec<Identifier>,
     pub status: Status,
     pub current_location: Option<LocationRef>,
     pub version: i64,
@@ -362,7 +364,7 @@ const HOUSEHOLD_COLUMNS: &str =
 const PERSON_COLUMNS: &str = "p.id, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name,
     p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held,
     p.documents_missing, p.specific_needs, p.phone, p.status, p.current_location, p.current_location_gazetteer, p.version,
-    p.duplicate_of, h.organisation_id";
+    p.duplicate_of, h.organisation_id, p.identifiers";
 
 const MOVEMENT_COLUMNS: &str = "m.id, m.household_id, m.person_id, m.external_id, m.kind, m.date, m.date_precision,
     m.from_location, m.from_gazetteer, m.to_location, m.to_gazetteer, m.country, m.cause, m.source,
@@ -519,6 +521,7 @@ impl Store {
             documents_missing: split_codes(&r.text_of("documents_missing")?, Document::parse),
             specific_needs: split_codes(&r.text_of("specific_needs")?, SpecificNeed::parse),
             phone: r.opt_text_of("phone")?,
+            identifiers: serde_json::from_str(&r.text_of("identifiers")?).map_err(|_| corrupt("person"))?,
             status: Status::parse("", &r.text_of("status")?).map_err(|_| corrupt("person"))?,
             current_location: self
                 .location_ref(r.opt_text_of("current_location")?, r.opt_text_of("current_location_gazetteer")?),
@@ -560,6 +563,9 @@ pub fn redact(actor: &Actor, person: &mut Person) {
     if !actor.role.sees_phone() {
         person.phone = None;
     }
+    if !actor.role.sees_identifiers() {
+        person.identifiers.clear();
+    }
 }
 
 /// A version shows what the record shows: a phone or a protection-related need the actor may
@@ -572,6 +578,9 @@ fn redact_version(actor: &Actor, version: &mut Version) -> bool {
     if version.entity == "person" {
         if !actor.role.sees_phone() {
             changes.remove("phone");
+        }
+        if !actor.role.sees_identifiers() {
+            changes.remove("identifiers");
         }
         if !actor.role.sees_protection_needs() {
             let visible = |v: &serde_json::Value| -> serde_json::Value {
@@ -592,23 +601,27 @@ fn redact_version(actor: &Actor, version: &mut Version) -> bool {
 }
 
 /// What a user who may not see some fields sends back lacks them: the recorded values stay.
+/// `recorded` is the person's row, read with `PERSON_FIELDS`.
 pub(crate) fn keep_hidden_fields(
     actor: &Actor,
     submitted: &NewPerson,
-    recorded_needs: &str,
-    recorded_phone: Option<String>,
-) -> NewPerson {
+    recorded: &Row,
+) -> Result<NewPerson, StoreError> {
     let mut person = submitted.clone();
     if !actor.role.sees_protection_needs() {
         person.specific_needs.retain(|n| !n.is_protection_sensitive());
-        let hidden =
-            split_codes(recorded_needs, SpecificNeed::parse).into_iter().filter(|n| n.is_protection_sensitive());
+        let hidden = split_codes(&recorded.text_of("specific_needs")?, SpecificNeed::parse)
+            .into_iter()
+            .filter(|n| n.is_protection_sensitive());
         person.specific_needs.extend(hidden);
     }
     if !actor.role.sees_phone() {
-        person.phone = recorded_phone;
+        person.phone = recorded.opt_text_of("phone")?;
     }
-    person
+    if !actor.role.sees_identifiers() {
+        person.identifiers = serde_json::from_str(&recorded.text_of("identifiers")?).map_err(|_| corrupt("person"))?;
+    }
+    Ok(person)
 }
 
 /// A person as an organisation sharing pseudonymised records shows them: no names, father's
@@ -622,6 +635,7 @@ pub fn pseudonymise(person: &mut Person) {
     person.other_spellings.clear();
     person.external_id = None;
     person.phone = None;
+    person.identifiers.clear();
     person.birth_date = person.birth_date.as_ref().map(|d| d.chars().take(4).collect());
     person.birth_date_precision = person.birth_date.as_ref().map(|_| DatePrecision::Year);
     person.specific_needs.retain(|n| !n.is_protection_sensitive());

@@ -80,12 +80,13 @@ impl Store {
         let reason = require_reason(reason)?;
         let now = self.now_ms();
         self.db.write(|tx| {
-            let row = tx.select_opt(&Sql::new("SELECT p.version, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.name_folded FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?", params![person_id]).and(&visible(actor, Access::Change)))?
+            let fields: Vec<String> = PERSON_FIELDS.iter().map(|f| format!("p.{f}")).collect();
+            let select = format!("SELECT p.version, p.household_id, {} FROM people p JOIN households h ON h.id = p.household_id WHERE p.id = ?", fields.join(", "));
+            let row = tx.select_opt(&Sql::new(&select, params![person_id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("person"))?;
-            let version = row.int(0);
-            let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().zip(row.values.iter().skip(2).cloned()).collect();
-            // Columns: version, household_id, then PERSON_FIELDS (specific_needs at 13, phone at 14).
-            let person = keep_hidden_fields(actor, person, &row.text(13), row.opt_text(14));
+            let version = row.int_of("version")?;
+            let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().map(|f| Ok((f, row.get(f)?.clone()))).collect::<Result<_, StoreError>>()?;
+            let person = keep_hidden_fields(actor, person, &row)?;
             if apply_changes(tx, "people", "person", person_id, version, &person_changes(&person), &old, actor, now, &reason)? {
                 audit::record(tx, actor, now, "update", "person", person_id, json!({"version": version + 1}))?;
             }

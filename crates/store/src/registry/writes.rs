@@ -64,7 +64,7 @@ pub(crate) fn apply_changes(
 }
 
 /// The recorded fields of a person, in the order of `PERSON_FIELDS`.
-pub(crate) const PERSON_FIELDS: [&str; 14] = [
+pub(crate) const PERSON_FIELDS: [&str; 15] = [
     "external_id",
     "given_name",
     "family_name",
@@ -78,6 +78,7 @@ pub(crate) const PERSON_FIELDS: [&str; 14] = [
     "documents_missing",
     "specific_needs",
     "phone",
+    "identifiers",
     "name_folded",
 ];
 
@@ -168,6 +169,7 @@ pub(crate) fn person_values(p: &NewPerson) -> Vec<Value> {
         join_codes(&p.documents_missing).into(),
         join_codes(&p.specific_needs).into(),
         p.phone.clone().into(),
+        serde_json::to_string(&p.identifiers).unwrap_or_else(|_| "[]".into()).into(),
     ]
 }
 
@@ -187,6 +189,7 @@ const PERSON_INSERT_COLUMNS: &[&str] = &[
     "documents_missing",
     "specific_needs",
     "phone",
+    "identifiers",
     "name_folded",
     "status",
     "current_location",
