@@ -38,9 +38,10 @@ fn year(r: &Record) -> u64 {
 /// The rules, in order. Each catches what the others miss: the same names and birth year
 /// wherever registered (even for the commonest names, whose blocks are then small), swapped or
 /// respelt names with another or no birth year (keys), a changed family name (given + year), a
-/// new given-name spelling outside its key (family + year), a shared phone, a father's name.
+/// new given-name spelling outside its key (family + year), a shared phone, a father's name,
+/// a shared document number (whatever the names).
 /// How many rules there are.
-pub const RULE_COUNT: usize = 6;
+pub const RULE_COUNT: usize = 7;
 
 pub const RULES: [Rule; RULE_COUNT] = [
     Rule {
@@ -90,6 +91,11 @@ pub const RULES: [Rule; RULE_COUNT] = [
             }
         },
         refine: |r| (year(r) << 32) | r.family_key as u64,
+    },
+    Rule {
+        name: "document number",
+        primary: |r| if r.documents[0].1 == 0 { 0 } else { mix(&[7, r.documents[0].1 as u64]) },
+        refine: |r| r.given_key as u64,
     },
 ];
 

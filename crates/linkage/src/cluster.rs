@@ -96,7 +96,7 @@ mod tests {
     use crate::records::Birth;
 
     fn record(sex: u8, year: u16) -> Record {
-        Record { sex, birth: Birth { year, month: 0, day: 0 }, ..Default::default() }
+        Record { sex, birth: Birth { year, ..Default::default() }, ..Default::default() }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use crate::records::{Birth, Prepared, Record};
 
 /// The compared fields, in pattern order.
-pub const FIELDS: [&str; 7] = ["given_name", "family_name", "father_name", "birth_date", "sex", "phone", "place"];
+pub const FIELDS: [&str; 8] =
+    ["given_name", "family_name", "father_name", "birth_date", "sex", "phone", "place", "identifier"];
 pub const GIVEN: usize = 0;
 pub const FAMILY: usize = 1;
 pub const FATHER: usize = 2;
@@ -13,9 +14,10 @@ pub const BIRTH: usize = 3;
 pub const SEX: usize = 4;
 pub const PHONE: usize = 5;
 pub const PLACE: usize = 6;
+pub const IDENTIFIER: usize = 7;
 
 /// Levels per field, after level 0 ("one side unknown", which weighs nothing).
-pub const LEVELS: [&[&str]; 7] = [
+pub const LEVELS: [&[&str]; 8] = [
     &["exact", "same key", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "different"],
     &["exact", "same key", "jaro-winkler ≥ 0.92", "jaro-winkler ≥ 0.80", "different"],
     &["exact", "same key", "jaro-winkler ≥ 0.88", "different"],
@@ -28,10 +30,12 @@ pub const LEVELS: [&[&str]; 7] = [
         "different",
         "same year, months known and different",
         "same month, days known and different",
+        "within the margin of an estimated age",
     ],
     &["same", "different"],
     &["same", "different"],
     &["same commune", "same cercle", "same région", "different"],
+    &["same number", "one character apart", "different number of the same kind"],
 ];
 
 /// Levels of all fields, 4 bits each (field `f` at bits `4f..4f+4`).
@@ -133,7 +137,48 @@ fn birth_level(a: Birth, b: Birth) -> usize {
     match gap {
         1 => 4,
         2 => 5,
+        // Two estimates of one person's age, or an estimate and the truth, differ by more.
+        _ if (a.estimated || b.estimated) && gap <= a.tolerance() + b.tolerance() => 9,
         _ => 6,
+    }
+}
+
+/// Whether two numbers differ by one character (replaced, added, removed) or two neighbours
+/// swapped: the typist's slips. Only for numbers long enough that a slip is not a coincidence.
+fn one_slip_apart(a: &[u8], b: &[u8]) -> bool {
+    if a.len().min(b.len()) < 6 || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let end = a[start..].iter().rev().zip(b[start..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[start..a.len() - end.min(a.len() - start)], &b[start..b.len() - end.min(b.len() - start)]);
+    match (ra.len(), rb.len()) {
+        (1, 1) | (0, 1) | (1, 0) => true,
+        (2, 2) => ra[0] == rb[1] && ra[1] == rb[0],
+        _ => false,
+    }
+}
+
+/// Document numbers: the same number (whatever kind each clerk chose), one slip apart under
+/// the same kind, or two numbers of the same kind that differ (a real disagreement). Numbers
+/// of different kinds say nothing about each other.
+fn identifier_level(p: &Prepared, a: &Record, b: &Record) -> usize {
+    let pairs = || {
+        a.documents
+            .iter()
+            .filter(|d| d.1 != 0)
+            .flat_map(|x| b.documents.iter().filter(|d| d.1 != 0).map(move |y| (x, y)))
+    };
+    if pairs().any(|(x, y)| x.1 == y.1) {
+        return 1;
+    }
+    let same_kind: Vec<_> = pairs().filter(|(x, y)| x.0 == y.0).collect();
+    if same_kind.iter().any(|(x, y)| one_slip_apart(p.number(x.1), p.number(y.1))) {
+        2
+    } else if !same_kind.is_empty() {
+        3
+    } else {
+        0
     }
 }
 
@@ -190,14 +235,19 @@ pub fn compare(p: &Prepared, a: &Record, b: &Record) -> Pattern {
     set(&mut pattern, SEX, same_or_not(a.sex as u32, b.sex as u32));
     set(&mut pattern, PHONE, same_or_not(a.phone, b.phone));
     set(&mut pattern, PLACE, place_level(a, b));
+    set(&mut pattern, IDENTIFIER, identifier_level(p, a, b));
     pattern
 }
 
 /// Two records that cannot be one person whatever their names: different sex, or births
-/// years apart. Clustering never joins them, even through intermediate records.
+/// further apart than both records' precision allows (an exact date a year, a year as told
+/// two, an estimated age five). Clustering never joins them, even through intermediate
+/// records.
 pub fn incompatible(a: &Record, b: &Record) -> bool {
     (a.sex != 0 && b.sex != 0 && a.sex != b.sex)
-        || (a.birth.year != 0 && b.birth.year != 0 && a.birth.year.abs_diff(b.birth.year) > 3)
+        || (a.birth.year != 0
+            && b.birth.year != 0
+            && a.birth.year.abs_diff(b.birth.year) > a.birth.tolerance() + b.birth.tolerance())
 }
 
 #[cfg(test)]
@@ -257,5 +307,49 @@ mod tests {
         assert_eq!(level(other, BIRTH), 0);
         assert!(incompatible(&r[0], &r[3]));
         assert!(!incompatible(&r[0], &r[2]));
+    }
+
+    #[test]
+    fn birth_tolerance_follows_each_records_precision() {
+        let p = Prepared::new(vec![
+            person("Aminata", "Touré", "f", "1980-05-02"),
+            person("Aminata", "Touré", "f", "1984"),
+            person("Aminata", "Touré", "f", "~1985"),
+            person("Aminata", "Touré", "f", "~1976"),
+        ]);
+        let r = &p.records;
+        assert!(incompatible(&r[0], &r[1]), "an exact date and a year four apart: more than 1 + 2");
+        assert!(!incompatible(&r[0], &r[2]), "an estimated age five years off is still the person");
+        assert!(!incompatible(&r[2], &r[3]), "two estimates nine years apart: 5 + 5");
+        assert!(incompatible(&r[1], &r[3]), "a year and an estimate seven apart: 2 + 5");
+        assert_eq!(level(compare(&p, &r[0], &r[2]), BIRTH), 9);
+        assert_eq!(level(compare(&p, &r[0], &r[1]), BIRTH), 6);
+    }
+
+    #[test]
+    fn document_numbers_agree_across_kinds_and_tolerate_one_slip() {
+        let with = |numbers: &[&str]| Input {
+            identifiers: numbers.iter().map(|n| n.to_string()).collect(),
+            ..person("Oumar", "Maïga", "m", "1975")
+        };
+        let p = Prepared::new(vec![
+            with(&["national_id:1234 5678 9012"]),
+            with(&["unhcr:123456789012"]),
+            with(&["national_id:123456789021"]),
+            with(&["national_id:99999999"]),
+            with(&["passport:AB123456"]),
+            with(&["national_id:1234"]),
+            with(&[]),
+        ]);
+        let r = &p.records;
+        let id = |i: usize, j: usize| level(compare(&p, &r[i], &r[j]), IDENTIFIER);
+        assert_eq!(id(0, 1), 1, "the same number, recorded under another kind");
+        assert_eq!(id(0, 2), 2, "two digits swapped");
+        assert_eq!(id(0, 3), 3, "another national number");
+        assert_eq!(id(0, 4), 0, "a passport says nothing about a national number");
+        assert_eq!(id(0, 5), 0, "numbers under five characters are not used");
+        assert_eq!(id(0, 6), 0);
+        assert!(one_slip_apart(b"1234567", b"123457") && one_slip_apart(b"123456", b"123956"));
+        assert!(!one_slip_apart(b"123456", b"654321") && !one_slip_apart(b"12345", b"12346"));
     }
 }

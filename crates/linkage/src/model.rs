@@ -30,14 +30,15 @@ pub struct Model {
 /// What a registration clerk's repeat looks like, field by field, before any learning (level
 /// 0, unknown, first): the starting point of EM, and the model used when the data hold too few
 /// duplicates to learn from.
-pub const DEFAULT_M: [&[f64]; 7] = [
+pub const DEFAULT_M: [&[f64]; 8] = [
     &[0.0, 0.80, 0.10, 0.04, 0.04, 0.02],
     &[0.0, 0.80, 0.08, 0.04, 0.04, 0.04],
     &[0.0, 0.60, 0.15, 0.10, 0.15],
-    &[0.0, 0.30, 0.05, 0.50, 0.08, 0.03, 0.02, 0.01, 0.01],
+    &[0.0, 0.30, 0.05, 0.48, 0.08, 0.03, 0.01, 0.01, 0.01, 0.03],
     &[0.0, 0.98, 0.02],
     &[0.0, 0.60, 0.40],
     &[0.0, 0.50, 0.15, 0.15, 0.20],
+    &[0.0, 0.90, 0.06, 0.04],
 ];
 
 /// What learning could not do, for the person running it to know (each shown in their

@@ -20,6 +20,9 @@ pub struct Input {
     /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, or empty.
     pub birth_date: String,
     pub phone: String,
+    /// Document numbers, each `kind:number` (`national_id:1234…`) or a bare number; compared
+    /// in their normal form (letters and digits, upper case).
+    pub identifiers: Vec<String>,
     pub admin1: String,
     pub admin2: String,
     pub admin3: String,
@@ -32,18 +35,25 @@ impl std::fmt::Debug for Input {
     }
 }
 
-/// A birth date as known: year, and month and day when known (0 when not).
+/// A birth date as known: year, and month and day when known (0 when not); `estimated` when
+/// the year comes from an age someone guessed (`~1985`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Birth {
     pub year: u16,
     pub month: u8,
     pub day: u8,
+    pub estimated: bool,
 }
 
 impl Birth {
-    /// `None` for an empty or unreadable date (treated as unknown).
+    /// `None` for an empty or unreadable date (treated as unknown). A leading `~` marks a year
+    /// derived from an estimated age.
     pub fn parse(text: &str) -> Option<Birth> {
         let text = text.trim();
+        let (estimated, text) = match text.strip_prefix('~') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, text),
+        };
         let mut parts = text.split('-');
         let year: u16 = parts.next()?.parse().ok().filter(|y| (1880..=2100).contains(y))?;
         let month: u8 = match parts.next() {
@@ -54,7 +64,19 @@ impl Birth {
             Some(d) => d.parse().ok().filter(|d| (1..=31).contains(d))?,
             None => 0,
         };
-        Some(Birth { year, month, day })
+        Some(Birth { year, month, day, estimated: estimated && month == 0 })
+    }
+
+    /// How many years a recorded year may be off: an exact date by a typed digit, a year as
+    /// told by a year or two, an estimated age by several (two teams' "about 40" differ).
+    pub fn tolerance(self) -> u16 {
+        if self.estimated {
+            5
+        } else if self.month == 0 {
+            2
+        } else {
+            1
+        }
     }
 }
 
@@ -111,6 +133,8 @@ pub struct Record {
     pub birth: Birth,
     /// The last 8 digits of the phone number (Mali's national numbers), 0 when unknown.
     pub phone: u32,
+    /// Up to two document numbers: (kind, number id in `Prepared::numbers`); (0, 0) when none.
+    pub documents: [(u8, u32); 2],
     pub admin1: u32,
     pub admin2: u32,
     pub admin3: u32,
@@ -123,6 +147,8 @@ pub struct Prepared {
     pub names: Interner,
     pub keys: Interner,
     pub places: Interner,
+    /// Document numbers in their normal form.
+    pub numbers: Interner,
     /// Occurrences of each name id, given and family names together.
     pub name_counts: Vec<u32>,
 }
@@ -135,9 +161,44 @@ fn phone_digits(phone: &str) -> u32 {
     digits[digits.len() - 8..].parse().unwrap_or(0)
 }
 
+/// Numbers shorter than this are too often shared by chance (a birth certificate's number is
+/// unique only within its civil registry centre) to say anything.
+const SHORTEST_NUMBER: usize = 5;
+
+/// The kind of a document, as a small code; unknown kinds are "other" (7).
+fn document_kind(kind: &str) -> u8 {
+    match kind.trim().to_ascii_lowercase().as_str() {
+        "national_id" => 1,
+        "birth_certificate" => 2,
+        "passport" => 3,
+        "consular_card" => 4,
+        "unhcr" => 5,
+        "ration_card" => 6,
+        _ => 7,
+    }
+}
+
+/// A number's normal form: letters and digits, upper case.
+pub fn normal_number(number: &str) -> String {
+    number.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+fn documents(identifiers: &[String], numbers: &mut Interner) -> [(u8, u32); 2] {
+    let mut out = [(0, 0); 2];
+    let usable = identifiers.iter().filter_map(|text| {
+        let (kind, number) = text.split_once(':').unwrap_or(("", text));
+        let number = normal_number(number);
+        (number.len() >= SHORTEST_NUMBER).then(|| (document_kind(kind), number))
+    });
+    for (slot, (kind, number)) in out.iter_mut().zip(usable) {
+        *slot = (kind, numbers.intern(&number));
+    }
+    out
+}
+
 /// A record from its interned (name, key) pairs (given, family, father) and the rest of the
 /// input.
-fn record(names: [(u32, u32); 3], input: &Input, places: &mut Interner) -> Record {
+fn record(names: [(u32, u32); 3], input: &Input, places: &mut Interner, numbers: &mut Interner) -> Record {
     let [(given, given_key), (family, family_key), (father, father_key)] = names;
     Record {
         given,
@@ -153,6 +214,7 @@ fn record(names: [(u32, u32); 3], input: &Input, places: &mut Interner) -> Recor
         },
         birth: Birth::parse(&input.birth_date).unwrap_or_default(),
         phone: phone_digits(&input.phone),
+        documents: documents(&input.identifiers, numbers),
         admin1: places.intern(input.admin1.trim()),
         admin2: places.intern(input.admin2.trim()),
         admin3: places.intern(input.admin3.trim()),
@@ -167,6 +229,7 @@ pub struct Builder {
     names: Interner,
     keys: Interner,
     places: Interner,
+    numbers: Interner,
     key_of_name: Vec<u32>,
     records: Vec<Record>,
     ids: Vec<String>,
@@ -179,6 +242,7 @@ impl Default for Builder {
             names: Interner::new(),
             keys: Interner::new(),
             places: Interner::new(),
+            numbers: Interner::new(),
             key_of_name: vec![0],
             records: Vec::new(),
             ids: Vec::new(),
@@ -212,21 +276,21 @@ impl Builder {
                 (id, self.key_of_name[id as usize])
             };
             let names = [name(&input.given_name), name(&input.family_name), name(&input.father_name)];
-            let record = record(names, &input, &mut self.places);
+            let record = record(names, &input, &mut self.places, &mut self.numbers);
             self.records.push(record);
             self.ids.push(input.id);
         }
     }
 
     pub fn finish(self) -> Prepared {
-        let Builder { names, keys, places, records, ids, .. } = self;
+        let Builder { names, keys, places, numbers, records, ids, .. } = self;
         let mut name_counts = vec![0u32; names.len()];
         for r in &records {
             name_counts[r.given as usize] += 1;
             name_counts[r.family as usize] += 1;
         }
         name_counts[0] = 0;
-        Prepared { ids, records, names, keys, places, name_counts }
+        Prepared { ids, records, names, keys, places, numbers, name_counts }
     }
 }
 
@@ -251,7 +315,7 @@ impl Prepared {
         if self.name_counts.len() < self.names.len() {
             self.name_counts.resize(self.names.len(), 0);
         }
-        record(names, input, &mut self.places)
+        record(names, input, &mut self.places, &mut self.numbers)
     }
 
     /// Adds a record (interned with `intern`) under `id`.
@@ -265,6 +329,10 @@ impl Prepared {
     pub fn name(&self, id: u32) -> &[u8] {
         self.names.values[id as usize].as_bytes()
     }
+
+    pub fn number(&self, id: u32) -> &[u8] {
+        self.numbers.values[id as usize].as_bytes()
+    }
 }
 
 #[cfg(test)]
@@ -273,9 +341,12 @@ mod tests {
 
     #[test]
     fn dates_and_phones_are_read_as_known() {
-        assert_eq!(Birth::parse("1988"), Some(Birth { year: 1988, month: 0, day: 0 }));
-        assert_eq!(Birth::parse("1988-04"), Some(Birth { year: 1988, month: 4, day: 0 }));
-        assert_eq!(Birth::parse("1988-04-12"), Some(Birth { year: 1988, month: 4, day: 12 }));
+        let birth = |year, month, day, estimated| Some(Birth { year, month, day, estimated });
+        assert_eq!(Birth::parse("1988"), birth(1988, 0, 0, false));
+        assert_eq!(Birth::parse("~ 1988"), birth(1988, 0, 0, true));
+        assert_eq!(Birth::parse("1988-04"), birth(1988, 4, 0, false));
+        assert_eq!(Birth::parse("1988-04-12"), birth(1988, 4, 12, false));
+        assert_eq!(Birth::parse("~1988-04-12"), birth(1988, 4, 12, false), "a full date is not an estimate");
         assert_eq!(Birth::parse(""), None);
         assert_eq!(Birth::parse("88"), None);
         assert_eq!(Birth::parse("1988-13-01"), None);

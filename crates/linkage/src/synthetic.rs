@@ -1,8 +1,9 @@
 //! Synthetic registrations with known duplicates, for tests and benchmarks: Malian names with
 //! their common spelling variants, very common names (Mohamed, Aminata, Maïga, Touré…) as in
 //! real lists, typos, swapped given and family names, birth dates known to the year only or off
-//! by one, missing fathers' names and phones, and people registered again after moving to
-//! another commune. Deterministic for a seed.
+//! by one or estimated from an age, missing fathers' names and phones, document numbers held by
+//! some and not always recorded (sometimes mistyped), and people registered again after moving
+//! to another commune. Deterministic for a seed.
 
 use crate::model::Rng;
 use crate::records::Input;
@@ -167,6 +168,8 @@ struct Person {
     month: u8,
     day: u8,
     phone: Option<u32>,
+    /// A national identity number, for a quarter of the people.
+    document: Option<u64>,
     place: usize,
 }
 
@@ -179,7 +182,16 @@ fn spelling(rng: &mut Rng, group: &[String]) -> String {
     }
 }
 
-fn record(rng: &mut Rng, person: &Person, places: &[(String, String, String)], again: bool, id: usize) -> Input {
+/// Document numbers and estimated ages draw from a random sequence of their own (`extra`, one
+/// per record), so every other value is what it was before they were generated.
+fn record(
+    rng: &mut Rng,
+    extra: &mut Rng,
+    person: &Person,
+    places: &[(String, String, String)],
+    again: bool,
+    id: usize,
+) -> Input {
     let mut given = spelling(rng, &person.given);
     let mut family = spelling(rng, &person.family);
     if again && rng.chance(0.08) {
@@ -198,6 +210,22 @@ fn record(rng: &mut Rng, person: &Person, places: &[(String, String, String)], a
         n if n < 88 => person.year.to_string(),
         n if n < 95 => (person.year as i32 + if rng.chance(0.5) { 1 } else { -1 }).to_string(),
         _ => String::new(),
+    };
+    // A year only is often an age the clerk estimated, by up to four years either way.
+    let birth = if birth.len() == 4 && extra.chance(0.3) {
+        format!("~{}", person.year as i64 + extra.below(9) as i64 - 4)
+    } else {
+        birth
+    };
+    let identifiers = match person.document {
+        Some(number) if extra.chance(0.7) => {
+            let mut text = format!("{number:014}");
+            if again && extra.chance(0.05) {
+                text = typo(extra, &text);
+            }
+            vec![format!("national_id:{text}")]
+        }
+        _ => Vec::new(),
     };
     let phone = match person.phone {
         Some(p) if rng.chance(0.65) => format!("+223 {p:08}"),
@@ -230,6 +258,7 @@ fn record(rng: &mut Rng, person: &Person, places: &[(String, String, String)], a
         },
         birth_date: birth,
         phone,
+        identifiers,
         admin1: a1.clone(),
         admin2: a2.clone(),
         admin3: a3.clone(),
@@ -264,18 +293,26 @@ pub fn generate(count: usize, duplicate_share: f64, places: &[(String, String, S
             month: if exact { 1 + rng.below(12) as u8 } else { 0 },
             day: if exact { 1 + rng.below(28) as u8 } else { 0 },
             phone: rng.chance(0.45).then(|| 60_000_000 + rng.below(39_999_999) as u32),
+            document: None,
             place: rng.below(places.len()),
         });
     }
+    let mut documents = Rng::new(seed ^ 0xD0C0_6E47);
+    for person in &mut persons {
+        if documents.chance(0.25) {
+            person.document = Some(documents.below(99_999_999) as u64 * 1_000_000 + documents.below(999_999) as u64);
+        }
+    }
+    let extra = |n: usize| Rng::new(seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xE57);
     let mut inputs = Vec::with_capacity(count);
     let mut truth = Vec::with_capacity(count);
     for (i, person) in persons.iter().enumerate() {
-        inputs.push(record(&mut rng, person, places, false, inputs.len()));
+        inputs.push(record(&mut rng, &mut extra(inputs.len()), person, places, false, inputs.len()));
         truth.push(i as u64);
     }
     for _ in 0..duplicates {
         let i = rng.below(people);
-        inputs.push(record(&mut rng, &persons[i], places, true, inputs.len()));
+        inputs.push(record(&mut rng, &mut extra(inputs.len()), &persons[i], places, true, inputs.len()));
         truth.push(i as u64);
     }
     // Registration order mixes first and repeated registrations.

@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use domain::registry::NewHousehold;
-use domain::Message;
+use domain::{Identifier, Message};
 use linkage::index::Index;
 use linkage::Input;
 use serde::Serialize;
@@ -129,9 +129,22 @@ pub enum Decision {
 
 const SUMMARY_COLUMNS: &str = "p.id, p.household_id, h.external_id, o.code, p.given_name, p.family_name, p.father_name, \
      p.sex, p.birth_date, p.birth_date_precision, COALESCE(p.current_location, h.current_location, h.registration_point), \
-     h.registration_date, p.duplicate_of, p.phone, p.created_at";
+     h.registration_date, p.duplicate_of, p.phone, p.created_at, p.identifiers";
 const SUMMARY_FROM: &str =
     "FROM people p JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id";
+
+/// Document numbers as the linkage engine reads them: `kind:number`.
+fn linkage_identifiers(identifiers: &[Identifier]) -> Vec<String> {
+    identifiers.iter().map(Identifier::as_text).collect()
+}
+
+/// A birth date as the linkage engine reads it: `~` marks a year from an estimated age.
+fn linkage_birth(date: domain::FuzzyDate) -> String {
+    match date.precision {
+        domain::DatePrecision::Estimated => format!("~{}", date.display()),
+        _ => date.display(),
+    }
+}
 
 /// A stored birth date at its precision: `1988`, `1988-04` or `1988-04-12`.
 fn birth_text(date: Option<String>, precision: Option<String>) -> Option<String> {
@@ -161,8 +174,10 @@ fn summary(r: &Row) -> PersonSummary {
 }
 
 impl Store {
-    /// The linkage engine's view of a person: names, sex, birth, phone, and places.
-    fn linkage_input(&self, id: String, summary: &PersonSummary, phone: Option<String>) -> Input {
+    /// The linkage engine's view of a person: names, sex, birth (`~` before a year from an
+    /// estimated age), phone, document numbers and places.
+    fn linkage_input(&self, r: &Row) -> Result<Input, StoreError> {
+        let summary = summary(r);
         let level = |n: i64| {
             summary
                 .location
@@ -171,18 +186,23 @@ impl Store {
                 .map(|l| l.pcode.clone())
                 .unwrap_or_default()
         };
-        Input {
-            id,
+        let estimated = r.opt_text_of("birth_date_precision")?.as_deref() == Some("estimated");
+        let birth = summary.birth_date.clone().unwrap_or_default();
+        let identifiers: Vec<Identifier> = serde_json::from_str(&r.text_of("identifiers")?)
+            .map_err(|_| StoreError::Database("a person's identifiers do not read as JSON".into()))?;
+        Ok(Input {
+            id: r.text_of("id")?,
             given_name: summary.given_name.clone(),
             family_name: summary.family_name.clone(),
             father_name: summary.father_name.clone().unwrap_or_default(),
             sex: summary.sex.clone().unwrap_or_default(),
-            birth_date: summary.birth_date.clone().unwrap_or_default(),
-            phone: phone.unwrap_or_default(),
+            birth_date: if estimated { format!("~{birth}") } else { birth },
+            phone: r.opt_text_of("phone")?.unwrap_or_default(),
+            identifiers: linkage_identifiers(&identifiers),
             admin1: level(1),
             admin2: level(2),
             admin3: level(3),
-        }
+        })
     }
 
     /// People in the actor's scope not merged into another, after `since` in (`created_at`,
@@ -205,7 +225,7 @@ impl Store {
             .push(" ORDER BY p.created_at, p.id", params![]),
         )?;
         let newest = rows.last().map(|r| (r.int(14), r.text(0))).unwrap_or_else(|| since.clone());
-        let inputs = rows.iter().map(|r| self.linkage_input(r.text(0), &summary(r), r.opt_text(13))).collect();
+        let inputs = rows.iter().map(|r| self.linkage_input(r)).collect::<Result<_, _>>()?;
         Ok((inputs, newest))
     }
 
@@ -254,8 +274,9 @@ impl Store {
                 family_name: person.family_name.clone(),
                 father_name: person.father_name.clone().unwrap_or_default(),
                 sex: person.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                birth_date: person.birth_date.map(|d| d.display()).unwrap_or_default(),
+                birth_date: person.birth_date.map(linkage_birth).unwrap_or_default(),
                 phone: person.phone.clone().unwrap_or_default(),
+                identifiers: linkage_identifiers(&person.identifiers),
                 admin1: level(1),
                 admin2: level(2),
                 admin3: level(3),

@@ -80,6 +80,9 @@ pub enum LinkageCommand {
 const HEADER: [&str; 10] =
     ["id", "given_name", "family_name", "father_name", "sex", "birth_date", "phone", "admin1", "admin2", "admin3"];
 
+/// An optional column: document numbers as `kind:number`, separated by `|`.
+const IDENTIFIERS: &str = "identifiers";
+
 /// Rows handed to the standardiser at a time: enough for parallel work, little memory.
 const BATCH: usize = 65_536;
 
@@ -100,6 +103,7 @@ pub fn read_input(path: &PathBuf) -> anyhow::Result<linkage::Prepared> {
             .with_context(|| format!("{name}: no column {wanted:?}; the header must name {}", HEADER.join(",")))
     };
     let columns: Vec<usize> = HEADER.iter().map(|c| column(c)).collect::<anyhow::Result<_>>()?;
+    let identifiers = column(IDENTIFIERS).ok();
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Input>>(2);
     let mut builder = linkage::records::Builder::default();
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -117,7 +121,7 @@ pub fn read_input(path: &PathBuf) -> anyhow::Result<linkage::Prepared> {
                 let birth = get(5);
                 if !birth.trim().is_empty() && linkage::records::Birth::parse(&birth).is_none() {
                     bail!(
-                        "{name}, row {row}, column birth_date: {birth:?}; expected YYYY-MM-DD, YYYY-MM, YYYY or empty"
+                        "{name}, row {row}, column birth_date: {birth:?}; expected YYYY-MM-DD, YYYY-MM, YYYY, ~YYYY (from an estimated age) or empty"
                     );
                 }
                 let sex = get(4);
@@ -132,6 +136,10 @@ pub fn read_input(path: &PathBuf) -> anyhow::Result<linkage::Prepared> {
                     sex,
                     birth_date: birth,
                     phone: get(6),
+                    identifiers: identifiers
+                        .and_then(|i| record.get(i))
+                        .map(|text| text.split('|').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect())
+                        .unwrap_or_default(),
                     admin1: get(7),
                     admin2: get(8),
                     admin3: get(9),
@@ -257,8 +265,9 @@ pub fn run(cli: &Cli, cmd: &LinkageCommand) -> anyhow::Result<ExitCode> {
             let data = linkage::synthetic::generate(*records, *duplicates, &linkage::synthetic::sample_places(), *seed);
             let mut out =
                 csv::Writer::from_path(output).with_context(|| format!("{}: cannot be written", output.display()))?;
-            out.write_record(HEADER)?;
+            out.write_record(HEADER.iter().copied().chain([IDENTIFIERS]))?;
             for r in &data.inputs {
+                let identifiers = r.identifiers.join("|");
                 out.write_record([
                     &r.id,
                     &r.given_name,
@@ -270,6 +279,7 @@ pub fn run(cli: &Cli, cmd: &LinkageCommand) -> anyhow::Result<ExitCode> {
                     &r.admin1,
                     &r.admin2,
                     &r.admin3,
+                    &identifiers,
                 ])?;
             }
             out.flush()?;
