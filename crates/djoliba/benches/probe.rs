@@ -50,6 +50,8 @@ fn strip_accents(text: &str) -> String {
 /// One variation of a registered person, as another team might record them.
 fn vary(store: &Store, r: &Registered, which: usize) -> (NewPerson, String) {
     let mut p = r.person.clone();
+    // Another team seldom copies the document number: names, birth and place must do.
+    p.identifiers.clear();
     let mut place = r.place.clone();
     match which {
         0 => {
@@ -174,7 +176,7 @@ fn main() {
             .join(", ")
     );
     // People never registered: the same generator, another seed.
-    let places = common::places(&store);
+    let places = common::places(&store.gazetteer);
     let strangers = domain::synthetic::generate(4242, 400, &places);
     let namesakes: std::collections::HashSet<(String, String, String, String)> = generated
         .iter()

@@ -180,6 +180,7 @@ catalogue! {
     ModelNoCandidates = "model_no_candidates",
     ModelTooFewInTraining { matches: u64, pairs: u64 } = "model_too_few_in_training",
     ModelDefault = "model_default",
+    MergeReason = "merge_reason",
     ModelTooFewDuplicates { pairs: u64 } = "model_too_few_duplicates",
     ModelFieldBarelyCounts { field: String } = "model_field_barely_counts",
     // Chronology: what an event may not do (the event and the one it conflicts with are named
@@ -646,6 +647,11 @@ impl Message {
                 "l'apprentissage sur les paires d'une règle de regroupement n'a trouvé qu'environ {matches} doublons parmi {pairs} paires : trop peu pour apprendre"
             ),
             Message::ModelDefault => tr!(lang, "the default model is used", "le modèle par défaut est utilisé"),
+            Message::MergeReason => tr!(
+                lang,
+                "why these two records are one person (e.g. the same national number, the same parents), 1 to 500 characters",
+                "pourquoi ces deux fiches sont une seule personne (p. ex. même numéro NINA, mêmes parents), de 1 à 500 caractères"
+            ),
             Message::ModelTooFewDuplicates { pairs } => tr!(
                 lang,
                 "the records hold about {pairs} duplicate pairs: too few to learn how duplicates agree; the default model is used",
@@ -661,6 +667,7 @@ impl Message {
                     (Lang::Fr, "sex") => "sexe".into(),
                     (Lang::Fr, "phone") => "téléphone".into(),
                     (Lang::Fr, "place") => "lieu".into(),
+                    (Lang::Fr, "identifier") => "numéro de pièce".into(),
                     (Lang::Fr, other) => other.replace('_', " "),
                 };
                 tr!(

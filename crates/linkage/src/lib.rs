@@ -34,11 +34,25 @@ pub struct Config {
     /// Random pairs drawn to estimate chance agreement (u).
     pub u_samples: usize,
     pub seed: u64,
+    /// Pairs people decided (the two records, same person?): how real duplicates of these
+    /// records agree, which refines what was learnt without labels.
+    pub decisions: Vec<(Input, Input, bool)>,
 }
+
+/// How many unlabelled pairs one person's decision counts as when refining the model.
+const DECISION_WEIGHT: f64 = 20.0;
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_block: 60, link_at: 0.9, review_from: 0.5, max_cluster: 30, u_samples: 1_000_000, seed: 2012 }
+        Config {
+            max_block: 60,
+            link_at: 0.9,
+            review_from: 0.5,
+            max_cluster: 30,
+            u_samples: 1_000_000,
+            seed: 2012,
+            decisions: Vec::new(),
+        }
     }
 }
 
@@ -46,6 +60,8 @@ impl Default for Config {
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub records: usize,
+    /// People's decisions on pairs that refined the model.
+    pub decisions_used: usize,
     pub candidate_pairs: u64,
     pub rules: Vec<blocking::RuleReport>,
     pub phases: Vec<(&'static str, Duration)>,
@@ -82,7 +98,7 @@ pub fn dedup(inputs: Vec<Input>, config: &Config) -> Outcome {
 }
 
 /// Deduplicates records already prepared (e.g. read in batches with `records::Builder`).
-pub fn dedup_prepared(prepared: Prepared, config: &Config) -> Outcome {
+pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
     let mut report = Report { records: prepared.records.len(), ..Default::default() };
     let mut clock = Instant::now();
     let mut phase = |name: &'static str, report: &mut Report| {
@@ -96,6 +112,19 @@ pub fn dedup_prepared(prepared: Prepared, config: &Config) -> Outcome {
     let mut model = model::Model::with_u(&prepared, config.u_samples, config.seed);
     model.train(&prepared, &candidates, &blocks);
     drop(blocks);
+    if !config.decisions.is_empty() {
+        // The decided records may be out of the run (a merged record is): interned apart.
+        let labelled: Vec<(compare::Pattern, bool)> = config
+            .decisions
+            .iter()
+            .map(|(a, b, same)| {
+                let (a, b) = (prepared.intern(a), prepared.intern(b));
+                (compare::compare(&prepared, &a, &b), *same)
+            })
+            .collect();
+        report.decisions_used = labelled.len();
+        model.refine(&labelled, DECISION_WEIGHT);
+    }
     report.model_warnings = model.warnings.clone();
     report.em_iterations = model.iterations;
     report.prior = model.prior;

@@ -64,6 +64,25 @@ pub struct PersonSummary {
     pub registration_date: String,
     /// The person this record was merged into, if it was.
     pub duplicate_of: Option<String>,
+    /// Document numbers, for the roles that see them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Identifier>,
+}
+
+/// A member of a household, as a reviewer needs it to tell two households apart.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct MemberBrief {
+    pub given_name: String,
+    pub family_name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub relationship: Option<String>,
+}
+
+impl std::fmt::Debug for MemberBrief {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberBrief").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for PersonSummary {
@@ -85,6 +104,10 @@ pub struct DuplicatePair {
     pub a: PersonSummary,
     /// The later registration: marked as a duplicate of `a` when accepted.
     pub b: PersonSummary,
+    /// Everyone in `a`'s household, and in `b`'s: a household seen whole tells a namesake
+    /// from a repeat.
+    pub a_household: Vec<MemberBrief>,
+    pub b_household: Vec<MemberBrief>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -97,6 +120,8 @@ pub struct RunReport {
     pub queued: usize,
     /// Pairs found again that a person had already decided: left as decided.
     pub already_decided: usize,
+    /// Decisions people made on earlier pairs that refined the model.
+    pub decisions_used: usize,
     /// What the model could not learn (English in the API; pages in their language).
     #[schema(value_type = Vec<String>)]
     pub warnings: Vec<Message>,
@@ -156,6 +181,35 @@ fn birth_text(date: Option<String>, precision: Option<String>) -> Option<String>
     })
 }
 
+/// A person's summary as `actor` may read it.
+fn summary_for(actor: &Actor, r: &Row) -> Result<PersonSummary, StoreError> {
+    let mut person = summary(r);
+    if actor.role.sees_identifiers() {
+        person.identifiers = serde_json::from_str(&r.text_of("identifiers")?)
+            .map_err(|_| StoreError::Database("a person's identifiers do not read as JSON".into()))?;
+    }
+    Ok(person)
+}
+
+/// The members of a household, in the order they were registered.
+fn household_members(tx: &mut Tx<'_>, household_id: &str) -> Result<Vec<MemberBrief>, StoreError> {
+    let rows = tx.query(
+        "SELECT given_name, family_name, sex, birth_date, birth_date_precision, relationship FROM people WHERE household_id = $1 ORDER BY created_at, id",
+        params![household_id],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(MemberBrief {
+                given_name: r.text_of("given_name")?,
+                family_name: r.text_of("family_name")?,
+                sex: r.opt_text_of("sex")?,
+                birth_date: birth_text(r.opt_text_of("birth_date")?, r.opt_text_of("birth_date_precision")?),
+                relationship: r.opt_text_of("relationship")?,
+            })
+        })
+        .collect()
+}
+
 fn summary(r: &Row) -> PersonSummary {
     PersonSummary {
         id: r.text(0),
@@ -170,6 +224,7 @@ fn summary(r: &Row) -> PersonSummary {
         location: r.opt_text(10),
         registration_date: r.text(11),
         duplicate_of: r.opt_text(12),
+        identifiers: Vec::new(),
     }
 }
 
@@ -229,6 +284,29 @@ impl Store {
         Ok((inputs, newest))
     }
 
+    /// The pairs people decided (not the engine's own sure merges), most recent first, with
+    /// both records as the engine reads them: they refine the model (clerical review).
+    fn decided_pairs(&self, tx: &mut Tx<'_>) -> Result<Vec<(Input, Input, bool)>, StoreError> {
+        let decided = tx.query(
+            "SELECT person_a, person_b, status FROM duplicate_pairs \
+             WHERE status IN ('accepted', 'rejected') AND decided_by IS NOT NULL AND decided_by <> 'linkage' \
+             ORDER BY decided_at DESC LIMIT 5000",
+            params![],
+        )?;
+        let mut out = Vec::with_capacity(decided.len());
+        for pair in &decided {
+            let mut input = |column: &str| -> Result<Option<Input>, StoreError> {
+                let id = pair.text_of(column)?;
+                let sql = format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = $1");
+                tx.query_opt(&sql, params![id])?.map(|r| self.linkage_input(&r)).transpose()
+            };
+            if let (Some(a), Some(b)) = (input("person_a")?, input("person_b")?) {
+                out.push((a, b, pair.text_of("status")? == "accepted"));
+            }
+        }
+        Ok(out)
+    }
+
     /// The registered people (in the actor's scope) likely to be members of `household`, most
     /// likely first: shown to a registrar before saving.
     pub fn check_duplicates(
@@ -252,9 +330,11 @@ impl Store {
         let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.is_none() {
-            let (inputs, newest) =
-                self.db.read(|tx| self.people_for_linkage(tx, &everyone, &(i64::MIN, String::new())))?;
-            let index = Index::build(inputs, &linkage::Config::default());
+            let (inputs, newest, decisions) = self.db.read(|tx| {
+                let (inputs, newest) = self.people_for_linkage(tx, &everyone, &(i64::MIN, String::new()))?;
+                Ok((inputs, newest, self.decided_pairs(tx)?))
+            })?;
+            let index = Index::build(inputs, &linkage::Config { decisions, ..Default::default() });
             *cache = Some(CachedIndex { loaded_until: newest, index });
         }
         let Some(cached) = cache.as_mut() else { return Err(StoreError::Database("linkage index missing".into())) };
@@ -292,9 +372,12 @@ impl Store {
     /// at once, uncertain ones queued; pairs already decided by a person are left as decided.
     pub fn run_duplicate_detection(&self, actor: &Actor) -> Result<RunReport, StoreError> {
         actor.require_write()?;
-        let (inputs, _) = self.db.read(|tx| self.people_for_linkage(tx, actor, &(i64::MIN, String::new())))?;
+        let (inputs, decisions) = self.db.read(|tx| {
+            let (inputs, _) = self.people_for_linkage(tx, actor, &(i64::MIN, String::new()))?;
+            Ok((inputs, self.decided_pairs(tx)?))
+        })?;
         let people = inputs.len();
-        let config = linkage::Config::default();
+        let config = linkage::Config { decisions, ..Default::default() };
         let outcome = linkage::dedup(inputs, &config);
         let ids = &outcome.prepared.ids;
         // Sure pairs: every member of a cluster with its earliest registration (ids are
@@ -329,6 +412,7 @@ impl Store {
             merged: 0,
             queued: 0,
             already_decided: 0,
+            decisions_used: outcome.report.decisions_used,
             warnings: outcome.report.model_warnings.iter().map(warning_message).collect(),
         };
         self.db.write(|tx| {
@@ -414,9 +498,11 @@ impl Store {
     /// One pair, if both people are in the actor's scope.
     fn pair_view(&self, tx: &mut Tx<'_>, actor: &Actor, r: &Row) -> Result<Option<DuplicatePair>, StoreError> {
         let mut person = |id: String| -> Result<Option<PersonSummary>, StoreError> {
-            Ok(visible_summary(tx, actor, &id)?.map(|row| summary(&row)))
+            visible_summary(tx, actor, &id)?.map(|row| summary_for(actor, &row)).transpose()
         };
         let (Some(a), Some(b)) = (person(r.text(1))?, person(r.text(2))?) else { return Ok(None) };
+        let (a_household, b_household) =
+            (household_members(tx, &a.household_id)?, household_members(tx, &b.household_id)?);
         Ok(Some(DuplicatePair {
             id: r.text(0),
             probability: r.real(3),
@@ -426,6 +512,8 @@ impl Store {
             reason: r.opt_text(7),
             a,
             b,
+            a_household,
+            b_household,
         }))
     }
 
@@ -442,6 +530,10 @@ impl Store {
         let reason = reason.trim();
         if reason.chars().count() > 500 {
             return Err(StoreError::invalid("reason", domain::error::WITHHELD, Message::TextAtMost { max: 500 }));
+        }
+        // A merge takes a person out of the counts: who accepts it says on what grounds.
+        if decision == Decision::Accept && reason.is_empty() {
+            return Err(StoreError::invalid("reason", "", Message::MergeReason));
         }
         let now = self.now_ms();
         self.db.write(|tx| {
@@ -519,7 +611,7 @@ pub(crate) fn likely_in_sight(
         }
         // Outside the actor's scope: not shown, not counted.
         if let Some(row) = visible_summary(tx, actor, &likely.id)? {
-            out.push(LikelyDuplicate { member, probability: likely.probability, person: summary(&row) });
+            out.push(LikelyDuplicate { member, probability: likely.probability, person: summary_for(actor, &row)? });
         }
     }
     Ok(out)

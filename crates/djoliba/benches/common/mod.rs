@@ -6,9 +6,9 @@ use store::import::{ImportItem, RowRef};
 use store::{Actor, Store};
 
 /// Origins in five régions of the north and centre, destinations in Bamako and Mopti.
-pub fn places(store: &Store) -> Places {
+pub fn places(gazetteer: &domain::places::Gazetteer) -> Places {
     let communes = |region: &str| -> Vec<String> {
-        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
+        gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
     };
     let mut destinations = communes("ML09");
     destinations.extend(communes("ML04").into_iter().take(10));
@@ -21,7 +21,7 @@ pub fn load(store: &Store, households: usize, seed: u64) -> (Actor, Vec<syntheti
     let system = Actor::system();
     let org = store.create_organisation(&system, "BENCH", "Benchmark").unwrap();
     let actor = Actor { organisation_id: Some(org.id), ..system };
-    let generated = synthetic::generate(seed, households, &places(store));
+    let generated = synthetic::generate(seed, households, &places(&store.gazetteer));
     let items: Vec<ImportItem> = generated
         .iter()
         .enumerate()

@@ -176,7 +176,7 @@ fn a_pair_outside_the_users_scope_is_not_found() {
     let outsider = other_registrar(&t.store);
     assert!(t.store.duplicate_pairs(&outsider, None, 10).unwrap().is_empty());
     assert!(matches!(
-        t.store.decide_duplicate(&outsider, &pair.id, Decision::Accept, ""),
+        t.store.decide_duplicate(&outsider, &pair.id, Decision::Accept, "same card"),
         Err(store::StoreError::NotFound(_))
     ));
     let viewer = Actor { role: domain::Role::Viewer, ..clerk.clone() };
@@ -326,4 +326,85 @@ fn verbatim_copies_of_people_with_the_commonest_names_are_found_first() {
     }
     assert!(probed > 300, "{probed}");
     assert!(flagged * 100 <= probed, "{flagged} of {probed} people never registered were flagged");
+}
+
+fn with_number(mut input: HouseholdInput, kind: &str, number: &str) -> HouseholdInput {
+    input.members[0].identifiers = vec![domain::IdentifierInput { kind: kind.into(), number: number.into() }];
+    input
+}
+
+#[test]
+fn a_document_number_finds_a_person_whose_names_and_age_were_written_otherwise() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(
+            &t.store,
+            &clerk,
+            &with_number(one("GAO-1", "Zeinabou", "Haïdara", "1984-03-02"), "national_id", "1 84 03 021 00487"),
+        );
+        for i in 0..30 {
+            register(
+                &t.store,
+                &clerk,
+                &one(&format!("OTHER-{i}"), "Aminata", &format!("Family{i}"), &format!("{}", 1950 + i)),
+            );
+        }
+        // Another team: a spelling of its own, an age instead of a date, the number typed
+        // with other separators and filed as a UNHCR number.
+        let mut again = with_number(one("MOP-3", "Zenabu", "Aidara", "1990"), "unhcr", "184-03-021-00487");
+        again.members[0].birth_date = None;
+        again.members[0].estimated_age = Some(36);
+        let again = again.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        let found = t.store.check_duplicates(&clerk, &again).unwrap();
+        assert_eq!(
+            found.first().map(|l| l.person.id.as_str()),
+            Some(first.members[0].person.id.as_str()),
+            "{}: {found:?}",
+            t.backend
+        );
+        // The registrar sees the number that matched; an information manager of the same
+        // organisation does not.
+        assert_eq!(found[0].person.identifiers.len(), 1);
+        let manager = Actor { role: domain::Role::ImOfficer, ..clerk.clone() };
+        let read = t.store.household_detail(&manager, &first.household.id).unwrap();
+        assert!(read.members[0].person.identifiers.is_empty(), "{}: document numbers are need-to-know", t.backend);
+        let read = t.store.household_detail(&clerk, &first.household.id).unwrap();
+        assert_eq!(read.members[0].person.identifiers[0].number, "1 84 03 021 00487");
+    }
+}
+
+#[test]
+fn a_bad_document_number_is_named_and_never_echoed() {
+    let t = sqlite();
+    let mut input = with_number(one("GAO-1", "Awa", "Touré", "1990"), "passeport", "AB");
+    input.members[0].identifiers.push(domain::IdentifierInput { kind: "permis".into(), number: "123456".into() });
+    let err = input.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap_err();
+    let fields: Vec<(&str, &str)> = err.0.iter().map(|e| (e.field.as_str(), e.expected.key())).collect();
+    assert_eq!(
+        fields,
+        [("members[0].identifiers[0].number", "identifier_number"), ("members[0].identifiers[1].kind", "one_of")]
+    );
+    assert_eq!(err.0[0].value, domain::error::WITHHELD);
+    assert!(err.0[0].expected.render(domain::Lang::Fr).contains("numéro de document"));
+}
+
+#[test]
+fn a_merge_needs_a_reason_and_decisions_refine_the_next_run() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        let second = register(&t.store, &clerk, &one("MOP-7", "Fatimata", "Maiga", "1990"));
+        t.store.queue_duplicate(&clerk, &first.members[0].person.id, &second.members[0].person.id, 0.93).unwrap();
+        let pair = t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
+        // The reviewer sees both households whole.
+        assert_eq!((pair.a_household.len(), pair.b_household.len()), (1, 1));
+        let refused = t.store.decide_duplicate(&clerk, &pair.id, Decision::Accept, "  ").unwrap_err();
+        let store::StoreError::Invalid(fields) = refused else { panic!("{}: {refused:?}", t.backend) };
+        assert_eq!((fields.0[0].field.as_str(), fields.0[0].expected.key()), ("reason", "merge_reason"));
+        assert_eq!(t.store.duplicate_pairs(&clerk, Some("pending"), 10).unwrap().len(), 1, "nothing decided");
+        // Rejecting needs no reason.
+        t.store.decide_duplicate(&clerk, &pair.id, Decision::Reject, "").unwrap();
+        let run = t.store.run_duplicate_detection(&clerk).unwrap();
+        assert_eq!(run.decisions_used, 1, "{}: the reviewer's decision refines the model", t.backend);
+    }
 }

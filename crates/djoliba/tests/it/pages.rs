@@ -93,6 +93,8 @@ fn registration_form(csrf: &str, external_id: &str) -> String {
         ("members[0].relationship", "head"),
         ("members[0].specific_needs", "disability"),
         ("members[0].specific_needs", "single_parent"),
+        ("members[0].id_kind", "national_id"),
+        ("members[0].id_number", "1 88 07 123 00045"),
         ("members[1].given_name", ""),
         ("d.date", "2024-01-10"),
         ("d.from", "ML100101"),
@@ -192,6 +194,14 @@ async fn a_registrar_registers_through_the_form_and_forms_need_the_csrf_token() 
     assert!(refused.body.contains("Membre 1 · Sexe"), "{}", refused.body);
     assert!(refused.body.contains("l&#39;une des valeurs f, m"), "the expectation is in French");
     assert!(refused.body.contains("value=\"Aminata\""), "what was typed stays");
+    // A document number without digits, as a tired clerk might type a name there.
+    let bad =
+        registration_form(&csrf, "GAO-1").replace("1+88+07+123+00045", "Maiga").replace("%2088%2007%20123%2000045", "");
+    let bad = bad.replace(&utf8_percent("1 88 07 123 00045"), "Maiga");
+    let refused = site.send(Method::POST, "/households/new", Some(&session), Some(&bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(refused.body.contains("Membre 1 · Numéro de la pièce"), "{}", form_errors(&refused.body));
+    assert!(refused.body.contains("un numéro de document de 3 à 40"), "{}", form_errors(&refused.body));
 
     let saved =
         site.send(Method::POST, "/households/new", Some(&session), Some(&registration_form(&csrf, "GAO-1"))).await;
@@ -202,6 +212,10 @@ async fn a_registrar_registers_through_the_form_and_forms_need_the_csrf_token() 
     assert!(page.body.contains("GAO-1") && page.body.contains("Aminata"));
     assert!(page.body.contains("Handicap") && page.body.contains("Parent seul"), "both needs, from repeated fields");
     assert!(page.body.contains("Déplacement") && page.body.contains("Ansongo (ML070101)"));
+    assert!(
+        page.body.contains("Carte d&#39;identité (NINA) 1 88 07 123 00045"),
+        "the document number, for a registrar"
+    );
     let households = site.t.store.list_households(&clerk, &Default::default()).unwrap();
     assert_eq!(households.total, 1);
     assert_eq!(households.items[0].registration_point.pcode, "ML070303", "the commune named Gao, not the région");
@@ -326,7 +340,30 @@ async fn a_likely_duplicate_is_shown_before_saving_and_can_be_reviewed() {
     let queue = site.get("/duplicates", &session).await;
     assert_eq!(queue.status, StatusCode::OK);
     assert!(queue.body.contains("Aminatou") && queue.body.contains("MOP-2"));
+    // Field by field: the given names differ, the family names do not (accents aside); both
+    // households are shown whole.
+    let given = queue.body.find("Prénom").expect("a given-name row");
+    assert!(queue.body[given..given + 80].contains("diffère"), "{}", &queue.body[given..given + 80]);
+    let family = queue.body.find("Nom de famille").expect("a family-name row");
+    assert!(!queue.body[family..family + 60].contains("diffère"));
+    assert!(
+        queue.body.contains("Son ménage") && queue.body.contains("Aminata Maïga · Chef de ménage"),
+        "{}",
+        queue.body
+    );
     let pair = site.t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
+    // A tired reviewer clicks "same person" without saying why: refused, in French.
+    let hasty = site
+        .send(
+            Method::POST,
+            &format!("/duplicates/{}", pair.id),
+            Some(&session),
+            Some(&format!("csrf={}&decision=accept&reason=", csrf_of(&queue.body))),
+        )
+        .await;
+    assert_eq!(hasty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", hasty.body);
+    assert!(hasty.body.contains("pourquoi ces deux fiches sont une seule personne"), "{}", hasty.body);
+    assert_eq!(site.t.store.duplicate_pairs(&clerk, Some("pending"), 10).unwrap().len(), 1);
     let decided = site
         .send(
             Method::POST,

@@ -81,6 +81,8 @@ messages! {
     forbidden_title: "Accès refusé", "Access denied";
     forbidden_text: "Votre rôle ne permet pas cette action.", "Your role does not allow this action.";
     error_title: "Erreur", "Error";
+    invalid_title: "Saisie à corriger", "Input to correct";
+    conflict_title: "Conflit", "Conflict";
     error_text: "Une erreur s'est produite ; rien n'a été enregistré.", "Something went wrong; nothing was saved.";
     busy_title: "Serveur occupé", "Server busy";
     busy_text: "Trop de connexions en même temps : réessayez dans quelques secondes.", "Too many sign-ins at once: try again in a few seconds.";
@@ -164,6 +166,9 @@ messages! {
     estimated_age: "ou âge estimé", "or estimated age";
     relationship: "Lien avec le chef", "Relationship to head";
     phone: "Téléphone", "Phone";
+    identifier_kind: "Pièce (type)", "Document (kind)";
+    identifier_number: "Numéro de la pièce", "Document number";
+    identifiers: "Numéros de pièces", "Document numbers";
     add_member: "Ajouter un membre", "Add a member";
     first_displacement: "Premier déplacement", "First displacement";
     displacement_date: "Date du déplacement", "Date of displacement";
@@ -242,6 +247,10 @@ messages! {
     queued_count: "à examiner", "to review";
     earlier_record: "Enregistrement antérieur (conservé)", "Earlier record (kept)";
     later_record: "Enregistrement ultérieur", "Later record";
+    differs: "diffère", "differs";
+    their_household: "Son ménage", "Their household";
+    decisions_used: "décisions d'examen prises en compte par le modèle", "review decisions taken into account by the model";
+    merge_reason_hint: "Motif (obligatoire pour fusionner : p. ex. même numéro NINA, mêmes parents)", "Reason (required to merge: e.g. the same national number, the same parents)";
     decided_by: "Décidé par", "Decided by";
     no_pairs: "Aucune paire.", "No pairs.";
     // Administration

@@ -76,15 +76,30 @@ impl Ctx {
     /// for what the role does not allow, 500 (logged without detail) otherwise.
     pub fn error(&self, error: StoreError) -> Response {
         let (status, title, text) = match &error {
-            StoreError::NotFound(_) => (StatusCode::NOT_FOUND, self.t.not_found_title, self.t.not_found_text),
-            StoreError::Forbidden(_) => (StatusCode::FORBIDDEN, self.t.forbidden_title, self.t.forbidden_text),
-            StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, self.t.busy_title, self.t.busy_text),
+            StoreError::NotFound(_) => {
+                (StatusCode::NOT_FOUND, self.t.not_found_title, self.t.not_found_text.to_string())
+            }
+            StoreError::Forbidden(_) => {
+                (StatusCode::FORBIDDEN, self.t.forbidden_title, self.t.forbidden_text.to_string())
+            }
+            StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, self.t.busy_title, self.t.busy_text.to_string()),
+            // What to correct, in the reader's language, field by field.
+            StoreError::Invalid(fields) => {
+                let lines: Vec<String> = fields
+                    .0
+                    .iter()
+                    .map(|e| format!("{} : {}", pages::field_label(self, &e.field), self.say(&e.expected)))
+                    .collect();
+                (StatusCode::UNPROCESSABLE_ENTITY, self.t.invalid_title, lines.join(" ; "))
+            }
+            StoreError::Chronology(e) => (StatusCode::UNPROCESSABLE_ENTITY, self.t.invalid_title, e.render(self.lang)),
+            StoreError::Conflict(message) => (StatusCode::CONFLICT, self.t.conflict_title, self.say(message)),
             _ => {
                 tracing::error!(error = %error, "page failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, self.t.error_title, self.t.error_text)
+                (StatusCode::INTERNAL_SERVER_ERROR, self.t.error_title, self.t.error_text.to_string())
             }
         };
-        (status, pages::message_page(self, title, text)).into_response()
+        (status, pages::message_page(self, title, &text)).into_response()
     }
 }
 

@@ -102,7 +102,7 @@ fn pairs_to_state(pairs: Vec<(String, String)>) -> FormState {
 
 /// The field's label in the user's language: `members[1].birth_date` reads "Membre 2 · Date
 /// de naissance".
-pub(super) fn field_label(c: &Ctx, field: &str) -> String {
+pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
     let (prefix, name) = match field.strip_prefix("members[").and_then(|rest| rest.split_once("].")) {
         Some((index, name)) => {
             let n = index.parse::<usize>().map(|i| i + 1).unwrap_or(0);
@@ -128,6 +128,9 @@ pub(super) fn field_label(c: &Ctx, field: &str) -> String {
         "estimated_age" => t.estimated_age,
         "relationship" => t.relationship,
         "phone" => t.phone,
+        "identifiers" => t.identifiers,
+        other if other.starts_with("identifiers[") && other.ends_with(".kind") => t.identifier_kind,
+        other if other.starts_with("identifiers[") => t.identifier_number,
         "documents_held" => t.documents_held,
         "documents_missing" => t.documents_missing,
         "specific_needs" => t.specific_needs,
@@ -178,6 +181,7 @@ pub(super) struct Choices {
     pub(super) causes: Vec<(String, String)>,
     pub(super) kinds: Vec<(String, String)>,
     pub(super) documents: Vec<(String, String)>,
+    pub(super) identifier_kinds: Vec<(String, String)>,
     pub(super) needs: Vec<(String, String)>,
 }
 
@@ -192,6 +196,7 @@ pub(super) fn choices(store: &Store, c: &Ctx) -> Choices {
         causes: options(c, Cause::ALL, Cause::as_str),
         kinds: options(c, MovementKind::ALL, MovementKind::as_str),
         documents: options(c, Document::ALL, Document::as_str),
+        identifier_kinds: options(c, IdentifierKind::ALL, IdentifierKind::as_str),
         // A user who may not see protection-related needs may not record them either.
         needs: SpecificNeed::ALL
             .iter()

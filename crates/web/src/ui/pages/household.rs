@@ -14,6 +14,7 @@ struct MemberRow {
     documents_missing: String,
     needs: String,
     phone: String,
+    identifiers: String,
 }
 
 struct EventRow {
@@ -149,6 +150,13 @@ fn household_page(
                 needs: codes(p.specific_needs.iter().map(|d| d.as_str()).collect()),
                 phone: if c.user.as_ref().is_some_and(|u| u.role.sees_phone()) {
                     p.phone.clone().unwrap_or_default()
+                } else {
+                    format!("({})", c.t.hidden)
+                },
+                identifiers: if c.user.as_ref().is_some_and(|u| u.role.sees_identifiers()) {
+                    let shown: Vec<String> =
+                        p.identifiers.iter().map(|d| format!("{} {}", c.label(d.kind.as_str()), d.number)).collect();
+                    shown.join(" · ")
                 } else {
                     format!("({})", c.t.hidden)
                 },

@@ -112,6 +112,11 @@ fn household_input(store: &Store, form: &FormState, organisation: Option<String>
             estimated_age: field("estimated_age").and_then(|v| v.parse().ok()),
             relationship: field("relationship"),
             phone: field("phone"),
+            // One document number on the form (more through a file or the API); a kind with
+            // no number records nothing, a number with no kind is asked its kind.
+            identifiers: field("id_number")
+                .map(|number| vec![IdentifierInput { kind: field("id_kind").unwrap_or_default(), number }])
+                .unwrap_or_default(),
             documents_held: form.list(&format!("members[{i}].documents_held")),
             specific_needs: form.list(&format!("members[{i}].specific_needs")),
             external_id: Some(format!("{}", i + 1)),
