@@ -8,6 +8,8 @@
 //! So that the model is not tuned to one generator, it also runs on the people of the demo's
 //! generator (`domain::synthetic`, 20,000 households; `LINKAGE_DEMO_HOUSEHOLDS` for others)
 //! with 14 % of them registered again, each with one variation another team might make.
+//! `LINKAGE_DIAG=1` also says where recall is lost (missed pairs by score band, field levels)
+//! and which people were wrongly linked.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 mod common;
@@ -123,6 +125,8 @@ fn demo_registry_f1(households: usize) {
     let place_of = |h: &NewHousehold| h.current_location.clone().unwrap_or_else(|| h.registration_point.clone());
     let people: Vec<(&NewPerson, String)> =
         generated.iter().flat_map(|g| g.household.members.iter().map(|m| (m, place_of(&g.household)))).collect();
+    let household_of: Vec<usize> =
+        generated.iter().enumerate().flat_map(|(h, g)| g.household.members.iter().map(move |_| h)).collect();
     let mut inputs: Vec<linkage::Input> = Vec::with_capacity(people.len() * 115 / 100);
     let mut truth: Vec<u64> = Vec::with_capacity(inputs.capacity());
     for (i, (p, place)) in people.iter().enumerate() {
@@ -139,11 +143,96 @@ fn demo_registry_f1(households: usize) {
     let started = Instant::now();
     let outcome = linkage::dedup(inputs, &linkage::Config::default());
     let (precision, recall, f1) = linkage::evaluate(&outcome.cluster_of, &truth);
+    if std::env::var_os("LINKAGE_DIAG").is_some() {
+        let mut by_cluster: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+        for (i, c) in outcome.cluster_of.iter().enumerate() {
+            by_cluster.entry(*c).or_default().push(i);
+        }
+        let (mut same_household, mut other) = (0, 0);
+        let mut shown = 0;
+        for members in by_cluster.values() {
+            for (x, &i) in members.iter().enumerate() {
+                for &j in &members[x + 1..] {
+                    if truth[i] != truth[j] {
+                        let (hi, hj) = (household_of[truth[i] as usize], household_of[truth[j] as usize]);
+                        if hi == hj {
+                            same_household += 1
+                        } else {
+                            other += 1
+                        }
+                        if shown < 12 {
+                            shown += 1;
+                            let (a, b) = (people[truth[i] as usize].0, people[truth[j] as usize].0);
+                            println!(
+                                "  false link (same household {}): {} {} {:?} {:?} | {} {} {:?} {:?}",
+                                hi == hj,
+                                a.given_name,
+                                a.family_name,
+                                a.birth_date.map(|d| d.display()),
+                                a.relationship,
+                                b.given_name,
+                                b.family_name,
+                                b.birth_date.map(|d| d.display()),
+                                b.relationship
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        println!("  false links: {same_household} within a household, {other} across households");
+    }
     println!(
         "linkage on the demo generator: {households} households, {records} records (14 % repeats): precision {precision:.4} \
          recall {recall:.4} F1 {f1:.4}; {:.2}s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Where recall is lost: missed true pairs by what the model thinks of them, and why each
+/// field disagreed.
+fn diagnose(outcome: &linkage::Outcome, truth: &[u64]) {
+    use linkage::compare::{compare, level, FIELDS, LEVELS};
+    let mut first: std::collections::HashMap<u64, usize> = Default::default();
+    let weights = outcome.model.weights(&outcome.prepared);
+    let records = &outcome.prepared.records;
+    let (mut missed, mut low, mut mid, mut high, mut incompatible) = (0, 0, 0, 0, 0);
+    let mut disagree = vec![vec![0usize; 16]; FIELDS.len()];
+    for (i, t) in truth.iter().enumerate() {
+        let Some(&j) = first.get(t) else {
+            first.insert(*t, i);
+            continue;
+        };
+        if outcome.cluster_of[i] == outcome.cluster_of[j] {
+            continue;
+        }
+        missed += 1;
+        let pattern = compare(&outcome.prepared, &records[j], &records[i]);
+        let p = linkage::model::probability(weights.score(&records[j], pattern));
+        if linkage::compare::incompatible(&records[i], &records[j]) {
+            incompatible += 1;
+        }
+        match p {
+            p if p < 0.5 => {
+                low += 1;
+                for f in 0..FIELDS.len() {
+                    disagree[f][level(pattern, f)] += 1;
+                }
+            }
+            p if p < 0.9 => mid += 1,
+            _ => high += 1,
+        }
+    }
+    println!("  missed pairs (with the first record): {missed}: p<0.5 {low}, 0.5–0.9 {mid} (review), ≥0.9 {high} (not compared or refused; incompatible {incompatible})");
+    for (f, name) in FIELDS.iter().enumerate() {
+        let levels: Vec<String> = disagree[f]
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(l, n)| format!("{} {n}", if l == 0 { "unknown" } else { LEVELS[f][l - 1] }))
+            .collect();
+        println!("    {name}: {}", levels.join(", "));
+    }
 }
 
 fn main() {
@@ -173,6 +262,9 @@ fn main() {
         let outcome = linkage::dedup(data.inputs, &linkage::Config::default());
         let total = started.elapsed();
         let (precision, recall, f1) = linkage::evaluate(&outcome.cluster_of, &truth);
+        if std::env::var_os("LINKAGE_DIAG").is_some() {
+            diagnose(&outcome, &truth);
+        }
         let report = &outcome.report;
         let phases: Vec<String> = report.phases.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
         let compare =

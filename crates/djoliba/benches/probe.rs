@@ -5,7 +5,9 @@
 //! a transliteration, given and family name swapped, an estimated age for the birth date,
 //! another commune of the same cercle), and 1,000 people never registered. Reports recall
 //! (the person found first), people never registered flagged (all, and those without a
-//! same-year namesake), and p50/p99 of one check.
+//! same-year namesake), and p50/p99 of one check. Then the batch run over the whole registry
+//! (`Store::run_duplicate_detection`, what `djoliba linkage run` and the page's button do):
+//! time, pairs merged and queued, and the peak memory it added.
 //!
 //! `cargo bench -p djoliba --bench probe`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
@@ -92,6 +94,10 @@ fn vary(store: &Store, r: &Registered, which: usize) -> (NewPerson, String) {
     (p, place)
 }
 
+fn person_text(p: &NewPerson) -> String {
+    format!("{} {} {:?}", p.given_name, p.family_name, p.sex)
+}
+
 fn household_of(template: &NewHousehold, person: NewPerson, place: &str) -> NewHousehold {
     NewHousehold {
         members: vec![person],
@@ -156,6 +162,17 @@ fn main() {
         let (person, place) = if i < 500 { (r.person.clone(), r.place.clone()) } else { vary(&store, r, i % 6) };
         let found = check(&household_of(template, person, &place));
         let first = found.first().is_some_and(|l| l.person.id == r.id);
+        if !first && i >= 500 && i % 6 == 3 && std::env::var_os("PROBE_DIAG").is_some() {
+            let rank = found.iter().position(|l| l.person.id == r.id);
+            eprintln!(
+                "miss: {} {} {:?} → found {} (true at {rank:?}); top {:?}",
+                person_text(&r.person),
+                r.place,
+                r.person.birth_date.map(|d| d.display()),
+                found.len(),
+                found.first().map(|l| (l.probability, l.person.given_name.clone(), l.person.birth_date.clone()))
+            );
+        }
         if i < 500 {
             verbatim += first as usize;
         } else {
@@ -226,4 +243,53 @@ fn main() {
         common::percentile(&times, 0.99),
         times.len()
     );
+    // The demo's name lists are short: some distinct people are identical on every field.
+    let identical: i64 = store
+        .db
+        .read(|tx| {
+            let row = tx.query_opt(
+                "SELECT COUNT(*) FROM (SELECT COUNT(*) AS n FROM people p JOIN households h ON h.id = p.household_id \
+                 GROUP BY p.given_name, p.family_name, p.father_name, p.sex, p.birth_date, p.birth_date_precision, \
+                 COALESCE(h.current_location, h.registration_point) HAVING COUNT(*) > 1) AS twins",
+                &[],
+            )?;
+            Ok(row.map(|r| r.int(0)).unwrap_or(0))
+        })
+        .unwrap();
+    println!("[batch] groups of distinct people identical on every compared field: {identical}");
+    // The batch run over the registry; the peak is measured from here (Linux resets it).
+    let before = rss_mib("VmRSS:");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let started = Instant::now();
+    let run = store.run_duplicate_detection(&actor).unwrap();
+    println!(
+        "[batch] {} people in the registry: {:.1} s, {} candidate pairs, {} merged, {} queued; peak {:.0} MiB ({:.0} MiB before the run)",
+        run.people,
+        started.elapsed().as_secs_f64(),
+        run.candidate_pairs,
+        run.merged,
+        run.queued,
+        rss_mib("VmHWM:"),
+        before
+    );
+    if std::env::var_os("PROBE_DIAG").is_some() {
+        for pair in store.duplicate_pairs(&actor, Some("accepted"), 12).unwrap() {
+            let show = |p: &store::duplicates::PersonSummary| {
+                format!(
+                    "{} {} f:{:?} {:?} {:?} {:?}",
+                    p.given_name, p.family_name, p.father_name, p.sex, p.birth_date, p.location
+                )
+            };
+            eprintln!("merged: {} | {}", show(&pair.a), show(&pair.b));
+        }
+    }
+}
+
+fn rss_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
 }

@@ -38,6 +38,14 @@ pub const LEVELS: [&[&str]; 8] = [
     &["same number", "one character apart", "different number of the same kind"],
 ];
 
+/// Each field's levels from the closest agreement to plain disagreement: a level further down
+/// never weighs more than one above it (levels outside the chain, such as two precise dates
+/// that disagree, stand apart). Given and family names have none: an exact name weighs by its
+/// own frequency, which a spelling level is not to be held under. Birth dates chain from the
+/// same year down: a same day or month is a matter of what was known, not of closeness.
+pub const STRONGEST_FIRST: [&[usize]; 8] =
+    [&[], &[], &[1, 2, 3, 4], &[3, 4, 5, 9, 6], &[1, 2], &[1, 2], &[1, 2, 3, 4], &[1, 2, 3]];
+
 /// Levels of all fields, 4 bits each (field `f` at bits `4f..4f+4`).
 pub type Pattern = u32;
 

@@ -152,4 +152,31 @@ mod tests {
         let found = index.probe(&Input { id: "p".into(), family_name: "Attaher".into(), ..later.clone() }, 0.5, 5);
         assert_eq!(found.first().map(|l| l.id.as_str()), Some("later"), "{found:?}");
     }
+
+    #[test]
+    fn an_estimated_age_finds_the_person_before_a_namesake_a_few_years_apart() {
+        // A registry of dates as told (no estimates in it): a woman and her namesake, three
+        // years younger, in the same commune.
+        let person = |id: &str, birth: &str| Input {
+            id: id.into(),
+            given_name: "Fatoumata".into(),
+            family_name: "Maïga".into(),
+            father_name: "Oumar".into(),
+            sex: "f".into(),
+            birth_date: birth.into(),
+            admin1: "ML07".into(),
+            admin2: "ML0701".into(),
+            admin3: "ML070101".into(),
+            ..Default::default()
+        };
+        let places = crate::synthetic::sample_places();
+        let mut inputs = crate::synthetic::generate(5_000, 0.0, &places, 3).inputs;
+        for input in &mut inputs {
+            input.birth_date = input.birth_date.trim_start_matches('~').to_string();
+        }
+        inputs.extend([person("her", "1988-04-12"), person("namesake", "1991-02-03")]);
+        let mut index = Index::build(inputs, &crate::Config::default());
+        let found = index.probe(&person("again", "~1988"), 0.5, 5);
+        assert_eq!(found.first().map(|l| l.id.as_str()), Some("her"), "{found:?}");
+    }
 }

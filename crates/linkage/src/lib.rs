@@ -37,6 +37,10 @@ pub struct Config {
     /// Pairs people decided (the two records, same person?): how real duplicates of these
     /// records agree, which refines what was learnt without labels.
     pub decisions: Vec<(Input, Input, bool)>,
+    /// The chance that two records are one person, when it is known rather than learnt: in a
+    /// registry kept clean, the share of registrations that repeat someone, over its size
+    /// (`index::REPEAT_REGISTRATIONS`). EM's own prior fits files that hold their duplicates.
+    pub prior: Option<f64>,
 }
 
 /// How many unlabelled pairs one person's decision counts as when refining the model.
@@ -52,6 +56,7 @@ impl Default for Config {
             u_samples: 1_000_000,
             seed: 2012,
             decisions: Vec::new(),
+            prior: None,
         }
     }
 }
@@ -131,7 +136,10 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
     report.weights = model.table();
     phase("learn", &mut report);
     let records = &prepared.records;
-    let weights = model.weights(&prepared);
+    let weights = match config.prior {
+        Some(prior) => model.weights(&prepared).with_prior(prior),
+        None => model.weights(&prepared),
+    };
     let mut scored: Vec<Scored> = candidates
         .par_iter()
         .flatten()

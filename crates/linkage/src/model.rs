@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::blocking::{self, Candidate, Placement};
-use crate::compare::{compare, level, Pattern, BIRTH, FAMILY, FIELDS, GIVEN, LEVELS, SEX};
+use crate::compare::{compare, level, Pattern, BIRTH, FAMILY, FIELDS, GIVEN, IDENTIFIER, LEVELS, SEX, STRONGEST_FIRST};
 use crate::records::{Prepared, Record};
 
 #[derive(Clone, Debug)]
@@ -124,7 +124,8 @@ fn level_shares(patterns: &[(Pattern, f64)], pseudo: f64) -> Vec<Vec<f64>> {
 }
 
 impl Model {
-    /// u from `samples` random pairs; exact name levels from name frequencies.
+    /// u from `samples` random pairs; exact name levels from name frequencies, document numbers
+    /// from what a shared number means.
     pub fn with_u(p: &Prepared, samples: usize, seed: u64) -> Model {
         let n = p.records.len();
         let chunks = 16;
@@ -150,6 +151,14 @@ impl Model {
         for f in [GIVEN, FAMILY] {
             u[f][1] = collide.max(1e-7);
         }
+        // Two different people under one document number: only by a clerk's slip (ration cards,
+        // which a household shares, are not used). The data cannot say how rare: the numbers
+        // they share are mostly their duplicates. A slip between two different numbers: from the
+        // data when they hold enough pairs of numbers, otherwise one in a thousand.
+        let known = patterns.iter().filter(|(pattern, _)| level(*pattern, IDENTIFIER) != 0).count();
+        let slip = if known >= 1_000 { u[IDENTIFIER][2] } else { 1e-3 };
+        let same = 1e-4;
+        u[IDENTIFIER] = vec![0.0, same, slip, 1.0 - same - slip];
         let m = DEFAULT_M.iter().map(|levels| levels.to_vec()).collect();
         Model { m, u, prior: 0.05, iterations: 0, warnings: Vec::new(), name_total: total }
     }
@@ -352,6 +361,11 @@ impl Model {
         for (f, row) in table.iter_mut().enumerate() {
             for (l, w) in row.iter_mut().enumerate().take(levels(f)).skip(1) {
                 *w = (self.m[f][l] / self.u[f][l]).log2();
+            }
+            // A level the data barely hold (an estimated age in a registry of exact dates has a
+            // chance agreement near zero) could otherwise outweigh a closer agreement.
+            for pair in STRONGEST_FIRST[f].windows(2) {
+                row[pair[1]] = row[pair[1]].min(row[pair[0]]);
             }
         }
         // An exact agreement on a name weighs by that name's own frequency, not the average

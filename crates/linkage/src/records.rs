@@ -165,17 +165,18 @@ fn phone_digits(phone: &str) -> u32 {
 /// unique only within its civil registry centre) to say anything.
 const SHORTEST_NUMBER: usize = 5;
 
-/// The kind of a document, as a small code; unknown kinds are "other" (7).
-fn document_kind(kind: &str) -> u8 {
-    match kind.trim().to_ascii_lowercase().as_str() {
+/// The kind of a document, as a small code; unknown kinds are "other" (7). A ration card
+/// (`None`) identifies a household, which its members share: it says nothing of a person.
+fn document_kind(kind: &str) -> Option<u8> {
+    Some(match kind.trim().to_ascii_lowercase().as_str() {
         "national_id" => 1,
         "birth_certificate" => 2,
         "passport" => 3,
         "consular_card" => 4,
         "unhcr" => 5,
-        "ration_card" => 6,
+        "ration_card" => return None,
         _ => 7,
-    }
+    })
 }
 
 /// A number's normal form: letters and digits, upper case.
@@ -188,7 +189,7 @@ fn documents(identifiers: &[String], numbers: &mut Interner) -> [(u8, u32); 2] {
     let usable = identifiers.iter().filter_map(|text| {
         let (kind, number) = text.split_once(':').unwrap_or(("", text));
         let number = normal_number(number);
-        (number.len() >= SHORTEST_NUMBER).then(|| (document_kind(kind), number))
+        Some((document_kind(kind)?, number)).filter(|(_, n)| n.len() >= SHORTEST_NUMBER)
     });
     for (slot, (kind, number)) in out.iter_mut().zip(usable) {
         *slot = (kind, numbers.intern(&number));

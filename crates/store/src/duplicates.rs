@@ -4,6 +4,7 @@
 //! `duplicate_of` the earlier one: both records and their histories stay, figures count the
 //! person once, and an undo restores them.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use domain::registry::NewHousehold;
@@ -377,7 +378,10 @@ impl Store {
             Ok((inputs, self.decided_pairs(tx)?))
         })?;
         let people = inputs.len();
-        let config = linkage::Config { decisions, ..Default::default() };
+        // A registry is kept clean: a pair is one person about as often as registrations
+        // repeat someone, the same prior as the check before saving.
+        let prior = linkage::index::REPEAT_REGISTRATIONS / people.max(1) as f64;
+        let config = linkage::Config { decisions, prior: Some(prior), ..Default::default() };
         let outcome = linkage::dedup(inputs, &config);
         let ids = &outcome.prepared.ids;
         // Sure pairs: every member of a cluster with its earliest registration (ids are
@@ -386,25 +390,49 @@ impl Store {
         for (i, c) in outcome.cluster_of.iter().enumerate() {
             clusters.entry(*c).or_default().push(i);
         }
+        // A merge takes a person out of the counts, and a wrong one out of assistance: the run
+        // merges on its own only a pair whose document or phone number agrees; every other
+        // linked pair goes to a person, with its probability.
+        let records = &outcome.prepared.records;
+        let weights = outcome.model.weights(&outcome.prepared).with_prior(prior);
+        let confirmed = |a: usize, b: usize| {
+            let (x, y) = (&records[a], &records[b]);
+            let number = x.documents.iter().any(|d| d.1 != 0 && y.documents.iter().any(|e| e.1 == d.1));
+            number || (x.phone != 0 && x.phone == y.phone)
+        };
         let mut sure: Vec<(String, String)> = Vec::new();
+        let mut uncertain: Vec<(String, String, f64)> = Vec::new();
         for members in clusters.values().filter(|m| m.len() > 1) {
             let Some(keep) = members.iter().min_by(|a, b| ids[**a].cmp(&ids[**b])).copied() else { continue };
-            for m in members.iter().filter(|m| **m != keep) {
-                sure.push((ids[keep].clone(), ids[*m].clone()));
+            for &m in members.iter().filter(|m| **m != keep) {
+                if confirmed(keep, m) {
+                    sure.push((ids[keep].clone(), ids[m].clone()));
+                } else {
+                    let pattern = linkage::compare::compare(&outcome.prepared, &records[keep], &records[m]);
+                    let probability = linkage::model::probability(weights.score(&records[keep], pattern));
+                    uncertain.push((ids[keep].clone(), ids[m].clone(), probability));
+                }
             }
         }
-        let uncertain: Vec<(String, String, f64)> = outcome
-            .review
-            .iter()
-            .map(|s| {
-                let (a, b) = (ids[s.a as usize].clone(), ids[s.b as usize].clone());
-                if a < b {
-                    (a, b, s.probability)
-                } else {
-                    (b, a, s.probability)
-                }
-            })
-            .collect();
+        uncertain.extend(
+            outcome.review.iter().map(|s| (ids[s.a as usize].clone(), ids[s.b as usize].clone(), s.probability)),
+        );
+        // A record merged now is its kept record for the pairs left to review: each question
+        // is asked once, between records that stand, earlier record first.
+        let merged_into: HashMap<&str, &str> = sure.iter().map(|(keep, gone)| (gone.as_str(), keep.as_str())).collect();
+        let standing = |id: &str| merged_into.get(id).copied().unwrap_or(id).to_string();
+        let mut asked: HashMap<(String, String), f64> = HashMap::new();
+        for (a, b, probability) in uncertain {
+            let (a, b) = (standing(&a), standing(&b));
+            if a == b {
+                continue;
+            }
+            let key = if a < b { (a, b) } else { (b, a) };
+            let best = asked.entry(key).or_insert(probability);
+            *best = best.max(probability);
+        }
+        let mut uncertain: Vec<(String, String, f64)> = asked.into_iter().map(|((a, b), p)| (a, b, p)).collect();
+        uncertain.sort_by(|x, y| y.2.total_cmp(&x.2));
         let now = self.now_ms();
         let mut report = RunReport {
             people,

@@ -187,11 +187,14 @@ fn a_pair_outside_the_users_scope_is_not_found() {
 }
 
 #[test]
-fn a_batch_run_merges_sure_pairs_and_queues_uncertain_ones() {
+fn a_batch_run_merges_only_what_a_number_confirms_and_queues_the_rest() {
     for t in stores() {
         let clerk = registrar(&t.store);
-        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
-        let again = register(&t.store, &clerk, &one("GAO-9", "Fatoumata", "Maïga", "1990-05-01"));
+        let card = |input| with_number(input, "national_id", "12345678901234");
+        let first = register(&t.store, &clerk, &card(one("GAO-1", "Fatoumata", "Maïga", "1990-05-01")));
+        let again = register(&t.store, &clerk, &card(one("GAO-9", "Fatoumata", "Maïga", "1990-05-01")));
+        // The same woman again, without her card: a person decides.
+        let uncarded = register(&t.store, &clerk, &one("GAO-12", "Fatoumata", "Maïga", "1990-05-01"));
         for i in 0..20 {
             register(
                 &t.store,
@@ -205,15 +208,18 @@ fn a_batch_run_merges_sure_pairs_and_queues_uncertain_ones() {
             );
         }
         let report = t.store.run_duplicate_detection(&clerk).unwrap();
-        assert_eq!(report.people, 22, "{}", t.backend);
-        assert_eq!(report.merged, 1, "{}: {report:?}", t.backend);
+        assert_eq!(report.people, 23, "{}", t.backend);
+        assert_eq!((report.merged, report.queued), (1, 1), "{}: {report:?}", t.backend);
         let merged = t.store.duplicate_pairs(&clerk, Some("accepted"), 10).unwrap();
         assert_eq!(merged[0].a.id, first.members[0].person.id, "the earlier registration is kept");
         assert_eq!(merged[0].b.id, again.members[0].person.id);
-        assert_eq!(idps(&t.store), 21);
-        // A second run leaves decided pairs as they are and merged records out.
+        let queued = t.store.duplicate_pairs(&clerk, Some("pending"), 10).unwrap();
+        assert_eq!(queued[0].b.id, uncarded.members[0].person.id, "{}", t.backend);
+        assert!(queued[0].probability >= 0.5, "{}", queued[0].probability);
+        assert_eq!(idps(&t.store), 22);
+        // A second run leaves decided and queued pairs as they are and merged records out.
         let rerun = t.store.run_duplicate_detection(&clerk).unwrap();
-        assert_eq!((rerun.people, rerun.merged), (21, 0), "{}", t.backend);
+        assert_eq!((rerun.people, rerun.merged, rerun.queued), (22, 0, 0), "{}: {rerun:?}", t.backend);
     }
 }
 
