@@ -28,7 +28,14 @@ impl FuzzyDate {
     pub fn parse(field: &str, input: &str, today: NaiveDate) -> Result<FuzzyDate, FieldError> {
         let text = input.trim();
         let err = |expected: Message| FieldError::new(field, text, expected);
-        let parsed = parse_text(text).ok_or_else(|| err(Message::FuzzyDate))?;
+        let parsed = parse_text(text).ok_or_else(|| {
+            // The right shape, but a day the calendar does not have (31/02/2024): said so.
+            if looks_like_a_day(text) {
+                err(Message::NoSuchDate { date: text.to_string() })
+            } else {
+                err(Message::FuzzyDate)
+            }
+        })?;
         if parsed.date > today {
             return Err(err(Message::DateNotAfterToday { today: today.to_string() }));
         }
@@ -48,14 +55,10 @@ impl FuzzyDate {
         }
     }
 
-    /// A date of birth from an age in whole years estimated on `on`.
+    /// A date of birth from an age in whole years estimated on `on` (`40`, `40 ans`,
+    /// `environ 40`, `~40`).
     pub fn from_estimated_age(field: &str, age: &str, on: NaiveDate) -> Result<FuzzyDate, FieldError> {
-        let years: u32 = age
-            .trim()
-            .parse()
-            .ok()
-            .filter(|y| *y <= 120)
-            .ok_or_else(|| FieldError::new(field, age.trim(), Message::AgeInYears))?;
+        let years = age_in_years(age).ok_or_else(|| FieldError::new(field, age.trim(), Message::AgeInYears))?;
         let year = on.year() - years as i32;
         let date = NaiveDate::from_ymd_opt(year, on.month(), on.day().min(28))
             .ok_or_else(|| FieldError::new(field, age.trim(), Message::AgeInYears))?;
@@ -82,6 +85,38 @@ impl FuzzyDate {
         let precision = DatePrecision::parse("precision", precision).ok()?;
         Some(FuzzyDate { date, precision })
     }
+}
+
+/// An age as clerks write it: `40`, `40 ans`, `40ans`, `environ 40`, `~40`, `about 40 years`;
+/// whole years from 0 to 120. Anything else (`sept`, `-3`, `4.5`) is not read as an age.
+pub fn age_in_years(text: &str) -> Option<u32> {
+    // Lower case only: folding would take the minus sign of "-3" for a separator.
+    let lower = text.trim().to_lowercase();
+    let mut rest = lower.as_str();
+    for prefix in ["environ", "env.", "about", "approx.", "approx", "vers", "~", "+/-", "±"] {
+        if let Some(r) = rest.strip_prefix(prefix) {
+            rest = r.trim_start();
+        }
+    }
+    for suffix in ["years old", "years", "year", "ans", "an", "yrs", "y"] {
+        if let Some(r) = rest.strip_suffix(suffix) {
+            rest = r.trim_end();
+            break;
+        }
+    }
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    rest.parse().ok().filter(|y| *y <= 120)
+}
+
+/// `YYYY-MM-DD` or `DD/MM/YYYY` in shape, whatever the numbers.
+fn looks_like_a_day(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 10
+        && ((b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10))
+            || (b[2] == b'/' && b[5] == b'/' && digits(0..2) && digits(3..5) && digits(6..10)))
 }
 
 fn parse_text(text: &str) -> Option<FuzzyDate> {
@@ -148,5 +183,21 @@ mod tests {
         assert_eq!(d.date.year(), 1990);
         assert_eq!(d.precision, DatePrecision::Estimated);
         assert!(FuzzyDate::from_estimated_age("age", "200", today()).is_err());
+        for (text, age) in [("40 ans", Some(40)), ("environ 40", Some(40)), ("~ 7", Some(7)), ("7ans", Some(7))] {
+            assert_eq!(age_in_years(text), age, "{text}");
+        }
+        for text in ["sept", "-3", "4.5", "", "ans", "121"] {
+            assert_eq!(age_in_years(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_day_the_calendar_lacks_is_named() {
+        for text in ["31/02/2024", "2023-02-29"] {
+            let err = FuzzyDate::parse("d", text, today()).unwrap_err();
+            assert_eq!(*err.expected, Message::NoSuchDate { date: text.into() });
+            assert!(err.expected.render(crate::Lang::Fr).contains(&format!("le {text} n'existe pas")));
+        }
+        assert_eq!(*FuzzyDate::parse("d", "2/3/2024", today()).unwrap_err().expected, Message::FuzzyDate);
     }
 }

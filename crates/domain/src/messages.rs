@@ -77,6 +77,7 @@ catalogue! {
     FullDate = "full_date",
     IsoDate = "iso_date",
     FuzzyDate = "fuzzy_date",
+    NoSuchDate { date: String } = "no_such_date",
     DateNotAfterToday { today: String } = "date_not_after_today",
     DateFrom1900 = "date_from_1900",
     DateOnOrAfter { from: String } = "date_on_or_after",
@@ -89,6 +90,9 @@ catalogue! {
     Country = "country",
     DocumentsNotHeld = "documents_not_held",
     OneHead = "one_head",
+    AtLeastOneMember = "at_least_one_member",
+    PlaceAmbiguous { name: String, options: String } = "place_ambiguous",
+    PlaceNameUnknown { name: String, suggestions: String } = "place_name_unknown",
     AnotherRelationship = "another_relationship",
     UniqueMemberId = "unique_member_id",
     MemberConcerned { kind: String } = "member_concerned",
@@ -234,6 +238,34 @@ impl Message {
             }
             Message::AgeInYears => {
                 tr!(lang, "an age in whole years from 0 to 120", "un âge en années entières, de 0 à 120")
+            }
+            Message::NoSuchDate { date } => {
+                tr!(lang, "a date that exists: {date} does not", "une date qui existe : le {date} n'existe pas")
+            }
+            Message::AtLeastOneMember => tr!(
+                lang,
+                "at least one member, with a given and a family name",
+                "au moins un membre, avec un prénom et un nom de famille"
+            ),
+            Message::PlaceAmbiguous { name, options } => tr!(
+                lang,
+                "one place: \"{name}\" names several ({options}); give the P-code of the one meant",
+                "un seul lieu : « {name} » en désigne plusieurs ({options}) ; donnez le P-code de celui voulu"
+            ),
+            Message::PlaceNameUnknown { name, suggestions } => {
+                if suggestions.is_empty() {
+                    tr!(
+                        lang,
+                        "a place of the gazetteer, by name or P-code: \"{name}\" is not one",
+                        "un lieu du répertoire, par son nom ou son P-code : « {name} » n'en est pas un"
+                    )
+                } else {
+                    tr!(
+                        lang,
+                        "a place of the gazetteer: \"{name}\" is not one; did you mean {suggestions}?",
+                        "un lieu du répertoire : « {name} » n'en est pas un ; vouliez-vous dire {suggestions} ?"
+                    )
+                }
             }
             Message::BirthDateOrAge => tr!(
                 lang,

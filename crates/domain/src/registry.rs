@@ -224,6 +224,18 @@ fn parse_codes<T>(
 }
 
 impl HouseholdInput {
+    /// A new registration: the household, and at least one person in it. (An import may
+    /// update a household's own fields without its members.)
+    pub fn parse_registration(&self, refs: &dyn References, today: NaiveDate) -> Result<NewHousehold, FieldErrors> {
+        let parsed = self.parse(refs, today);
+        if !self.members.is_empty() {
+            return parsed;
+        }
+        let mut errors = parsed.err().unwrap_or_default();
+        errors.push(FieldError::new("members", "", Message::AtLeastOneMember));
+        Err(errors)
+    }
+
     pub fn parse(&self, refs: &dyn References, today: NaiveDate) -> Result<NewHousehold, FieldErrors> {
         let mut errors = FieldErrors::default();
         let external_id = errors.take(parse_id("external_id", &self.external_id));

@@ -527,7 +527,7 @@ async fn errors_of_every_kind_read_in_french_on_pages() {
     let all: String = answers.iter().map(|(_, a)| form_errors(&a.body)).collect();
     for french in [
         "l'une des valeurs f, m",
-        "une date complète AAAA-MM-JJ",
+        "le 2024-13-01 n'existe pas",
         "des chiffres, espaces, + ou -",
         "le numéro de ménage GAO-1 est déjà enregistré",
         "Déplacement du 2024-03-01 : survient alors que la personne est déjà déplacée",
@@ -536,4 +536,44 @@ async fn errors_of_every_kind_read_in_french_on_pages() {
     ] {
         assert!(all.contains(french), "{french:?} missing from {all}");
     }
+}
+
+#[tokio::test]
+async fn a_tired_clerks_mistakes_are_said_at_their_field_in_french_and_nothing_is_guessed() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let csrf = csrf_of(&site.get("/households/new", &session).await.body);
+    let post = |form: String| {
+        let session = session.clone();
+        let site = &site;
+        async move { site.send(Method::POST, "/households/new", Some(&session), Some(&form)).await }
+    };
+    let base = registration_form(&csrf, "GAO-1");
+    let cases: [(String, &str, &str); 5] = [
+        // An age in words is not dropped: it is asked again.
+        (format!("{base}&members%5B1%5D.given_name=Awa&members%5B1%5D.family_name=Ma%C3%AFga&members%5B1%5D.estimated_age=sept"), "Membre 2 · Âge estimé", "un âge en années entières"),
+        // Bamba is a commune of Gao and one of Mopti: a choice, not a guess.
+        (base.replace("registration_point=Gao", "registration_point=Bamba"), "Point d&#39;enregistrement", "« Bamba » en désigne plusieurs (Bamba (ML050501, Koro), Bamba (ML070201, Bourem))"),
+        // A misspelt place gets its closest spellings.
+        (base.replace("d.to=ML070101", "d.to=Tombouctu"), "vouliez-vous dire", "Tombouctou (ML06)"),
+        // A day the calendar does not have.
+        (base.replace("registration_date=2024-02-01", "registration_date=31%2F02%2F2024"), "le 31/02/2024 n&#39;existe pas", ""),
+        // A household with nobody in it.
+        (base.replace("members[0].", "nobody."), "au moins un membre", ""),
+    ];
+    for (form, first, second) in cases {
+        let answer = post(form).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{first}: {}", form_errors(&answer.body));
+        let errors = form_errors(&answer.body);
+        assert!(answer.body.contains(first) && answer.body.contains(second), "{first} / {second}: {errors}");
+    }
+    assert_eq!(site.t.store.list_households(&clerk, &Default::default()).unwrap().total, 0, "nothing was saved");
+    // Written as clerks write it, an age is read.
+    let with_age = format!("{base}&members%5B1%5D.given_name=Awa&members%5B1%5D.family_name=Ma%C3%AFga&members%5B1%5D.estimated_age=environ+7");
+    let saved = post(with_age).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", form_errors(&saved.body));
+    let households = site.t.store.list_households(&clerk, &Default::default()).unwrap();
+    let detail = site.t.store.household_detail(&clerk, &households.items[0].id).unwrap();
+    assert_eq!(detail.members[1].person.birth_date_precision, Some(domain::DatePrecision::Estimated));
 }

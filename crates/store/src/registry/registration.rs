@@ -51,7 +51,7 @@ impl Store {
     ) -> Result<Registration, StoreError> {
         actor.require_write()?;
         let (now, today) = (self.now_ms(), self.today());
-        let household = input.parse(self.gazetteer.as_ref(), today)?;
+        let household = input.parse_registration(self.gazetteer.as_ref(), today)?;
         let found = self.probe_duplicates(&household)?;
         let saved = self.db.write(|tx| {
             let likely = likely_in_sight(tx, actor, found)?;

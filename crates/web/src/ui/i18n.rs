@@ -164,6 +164,7 @@ messages! {
     sex: "Sexe", "Sex";
     birth_date: "Date de naissance (AAAA, AAAA-MM ou AAAA-MM-JJ)", "Birth date (YYYY, YYYY-MM or YYYY-MM-DD)";
     estimated_age: "ou âge estimé", "or estimated age";
+    estimated_age_field: "Âge estimé", "Estimated age";
     relationship: "Lien avec le chef", "Relationship to head";
     phone: "Téléphone", "Phone";
     identifier_kind: "Pièce (type)", "Document (kind)";

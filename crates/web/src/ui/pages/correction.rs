@@ -47,11 +47,12 @@ pub async fn edit(
         Ok(checked) => checked,
         Err(refused) => return *refused,
     };
+    let mut reading = Reading::new(&state.store);
     let patch = HouseholdPatch {
-        registration_point: place_field(&state.store, &form, "registration_point"),
+        registration_point: reading.place(&form, "registration_point", "registration_point"),
         registration_date: form.opt("registration_date"),
         population_group: form.opt("population_group"),
-        origin: place_field(&state.store, &form, "origin"),
+        origin: reading.place(&form, "origin", "origin"),
         shelter_type: form.opt("shelter_type"),
         intention: form.opt("intention"),
         head_person_id: None,
@@ -59,7 +60,10 @@ pub async fn edit(
         expected_version: form.opt("expected_version").and_then(|v| v.parse().ok()),
     };
     let (household, who) = (id.clone(), actor.clone());
-    let saved = blocking(&state, move |store| store.update_household(&who, &household, &patch)).await;
+    let saved = match reading.errors_with(Ok::<(), FieldErrors>(())) {
+        Some(error) => Err(error),
+        None => blocking(&state, move |store| store.update_household(&who, &household, &patch)).await,
+    };
     match saved {
         Ok(_) => Redirect::to(&format!("/households/{id}?saved=1")).into_response(),
         Err(error) => {

@@ -125,7 +125,7 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "father_name" => t.father_name,
         "sex" => t.sex,
         "birth_date" => t.birth_date,
-        "estimated_age" => t.estimated_age,
+        "estimated_age" => t.estimated_age_field,
         "relationship" => t.relationship,
         "phone" => t.phone,
         "identifiers" => t.identifiers,
@@ -204,4 +204,111 @@ pub(super) fn choices(store: &Store, c: &Ctx) -> Choices {
             .map(|n| (n.as_str().to_string(), c.label(n.as_str())))
             .collect(),
     }
+}
+
+/// Values a form gives as text that the domain takes typed: places by name, ages in words.
+/// What cannot be read becomes an error at its field; nothing is dropped or guessed.
+pub(super) struct Reading<'a> {
+    store: &'a Store,
+    pub(super) errors: FieldErrors,
+}
+
+impl<'a> Reading<'a> {
+    pub(super) fn new(store: &'a Store) -> Reading<'a> {
+        Reading { store, errors: FieldErrors::default() }
+    }
+
+    /// A place typed as a P-code or a name (case and accents aside, aliases included). A name
+    /// of several places, or of none, is an error at `field` naming the candidates or the
+    /// closest spellings; the text is kept so the form shows it again.
+    pub(super) fn place(&mut self, form: &FormState, name: &str, field: &str) -> Option<String> {
+        let text = form.opt(name)?;
+        match place_of(self.store, &text) {
+            Ok(code) => Some(code),
+            Err(message) => {
+                self.errors.push(FieldError::new(field, text.clone(), message));
+                Some(text)
+            }
+        }
+    }
+
+    /// An age as clerks write it (`40`, `40 ans`, `environ 40`); anything else is an error.
+    pub(super) fn age(&mut self, form: &FormState, name: &str, field: &str) -> Option<u32> {
+        let text = form.opt(name)?;
+        let age = domain::dates::age_in_years(&text);
+        if age.is_none() {
+            self.errors.push(FieldError::new(field, text, Message::AgeInYears));
+        }
+        age
+    }
+
+    /// The reading's errors with those of parsing (`parsed`), each field once: the reading's
+    /// say more (a place named twice) than the parser's about the same text.
+    pub(super) fn errors_with<T>(mut self, parsed: Result<T, FieldErrors>) -> Option<StoreError> {
+        if self.errors.is_empty() {
+            return None;
+        }
+        fn same_text(field: &str) -> &str {
+            match field {
+                "origin" => "movements[0].from",
+                "current_location" => "movements[0].to",
+                other => other,
+            }
+        }
+        if let Err(parsed) = parsed {
+            for error in parsed.0 {
+                let field = same_text(&error.field).to_string();
+                if !self.errors.0.iter().any(|e| e.field == field || e.field == error.field) {
+                    self.errors.push(error);
+                }
+            }
+        }
+        Some(StoreError::Invalid(self.errors))
+    }
+}
+
+/// A place by P-code or by name. Of several places of one name, the most precise level is
+/// meant (a registration happens in a commune); several at that level are a question for the
+/// user, never a guess.
+pub(super) fn place_of(store: &Store, text: &str) -> Result<String, Message> {
+    let g = &store.gazetteer;
+    let upper = text.trim().to_ascii_uppercase();
+    if g.get(&upper).is_some() || g.site(&upper).is_some() {
+        return Ok(upper);
+    }
+    // A code: the domain explains retired and unknown codes with their successors.
+    if upper.len() >= 4 && upper.starts_with("ML") && upper[2..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(upper);
+    }
+    let folded = domain::text::fold(text);
+    let found = g.search(text, None, None, 50);
+    let named: Vec<_> =
+        found.iter().filter(|m| domain::text::fold(&m.location.name) == folded || m.matched_by == "alias").collect();
+    let label = |pcode: &str| {
+        // The unit above, to tell two of one name apart (not the country, above a région).
+        let parent = g
+            .get(pcode)
+            .and_then(|l| l.parent_pcode.as_deref())
+            .filter(|p| g.get(p).is_some_and(|l| l.admin_level >= 1))
+            .and_then(|p| g.name_of(p));
+        match (g.name_of(pcode), parent) {
+            (Some(name), Some(parent)) => format!("{name} ({pcode}, {parent})"),
+            _ => g.label(pcode),
+        }
+    };
+    if let Some(deepest) = named.iter().map(|m| m.location.admin_level).max() {
+        let mut at: Vec<&str> =
+            named.iter().filter(|m| m.location.admin_level == deepest).map(|m| m.location.pcode.as_str()).collect();
+        at.sort_unstable();
+        at.dedup();
+        return match at.as_slice() {
+            [one] => Ok(one.to_string()),
+            several => Err(Message::PlaceAmbiguous {
+                name: text.trim().to_string(),
+                options: several.iter().map(|p| label(p)).collect::<Vec<_>>().join(", "),
+            }),
+        };
+    }
+    let near: Vec<String> = found.iter().take(3).map(|m| label(&m.location.pcode)).collect();
+    Err(Message::PlaceNameUnknown { name: text.trim().to_string(), suggestions: near.join(", ") })
 }

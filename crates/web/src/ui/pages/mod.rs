@@ -12,7 +12,7 @@ use axum::Form;
 use chrono::{Datelike, Months, NaiveDate};
 use domain::codes::*;
 use domain::registry::{HouseholdInput, MovementInput, PersonInput};
-use domain::{FieldError, IdentifierInput};
+use domain::{FieldError, FieldErrors, IdentifierInput, Message};
 use serde::Deserialize;
 use store::registry::{HouseholdDetail, HouseholdFilter, HouseholdPatch, PersonFilter, Version};
 use store::registry::{IfLikelyDuplicates, Registration};

@@ -53,11 +53,12 @@ pub async fn record_movement(
         Ok(checked) => checked,
         Err(refused) => return *refused,
     };
+    let mut reading = Reading::new(&state.store);
     let input = MovementInput {
         kind: form.v("kind").trim().to_string(),
         date: form.v("date").trim().to_string(),
-        from: place_field(&state.store, &form, "from"),
-        to: place_field(&state.store, &form, "to"),
+        from: reading.place(&form, "from", "from"),
+        to: reading.place(&form, "to", "to"),
         country: form.opt("country").map(|c| c.to_ascii_uppercase()),
         cause: form.opt("cause"),
         source: form.opt("source"),
@@ -65,11 +66,16 @@ pub async fn record_movement(
     };
     let person = form.opt("person");
     let (household, who) = (id.clone(), actor.clone());
-    let saved = blocking(&state, move |store| {
-        let movement = input.parse(store.gazetteer.as_ref(), store.today())?;
-        store.record_movement(&who, &household, person.as_deref(), &movement)
-    })
-    .await;
+    let saved = match reading.errors_with(input.parse(state.store.gazetteer.as_ref(), state.store.today())) {
+        Some(error) => Err(error),
+        None => {
+            blocking(&state, move |store| {
+                let movement = input.parse(store.gazetteer.as_ref(), store.today())?;
+                store.record_movement(&who, &household, person.as_deref(), &movement)
+            })
+            .await
+        }
+    };
     match saved {
         Ok(_) => Redirect::to(&format!("/households/{id}?saved=1")).into_response(),
         Err(error) => {

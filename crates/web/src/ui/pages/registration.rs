@@ -95,11 +95,7 @@ fn member_rows(form: &FormState) -> usize {
         .unwrap_or(1)
 }
 
-pub(super) fn place_field(store: &Store, form: &FormState, name: &str) -> Option<String> {
-    form.opt(name).map(|text| resolve_place(store, &text, Prefer::Deepest).unwrap_or(text))
-}
-
-fn household_input(store: &Store, form: &FormState, organisation: Option<String>) -> HouseholdInput {
+fn household_input(reading: &mut Reading<'_>, form: &FormState, organisation: Option<String>) -> HouseholdInput {
     let mut members = Vec::new();
     for i in 0..member_rows(form) {
         let field = |name: &str| form.opt(&format!("members[{i}].{name}"));
@@ -109,7 +105,11 @@ fn household_input(store: &Store, form: &FormState, organisation: Option<String>
             father_name: field("father_name"),
             sex: field("sex"),
             birth_date: field("birth_date"),
-            estimated_age: field("estimated_age").and_then(|v| v.parse().ok()),
+            estimated_age: reading.age(
+                form,
+                &format!("members[{i}].estimated_age"),
+                &format!("members[{i}].estimated_age"),
+            ),
             relationship: field("relationship"),
             phone: field("phone"),
             // One document number on the form (more through a file or the API); a kind with
@@ -122,20 +122,22 @@ fn household_input(store: &Store, form: &FormState, organisation: Option<String>
             external_id: Some(format!("{}", i + 1)),
             ..Default::default()
         };
-        let blank = person.given_name.is_empty()
-            && person.family_name.is_empty()
-            && person.birth_date.is_none()
-            && person.estimated_age.is_none();
-        if !blank {
+        // A row left empty is no member; a row with anything typed in it is one, and is
+        // checked as such (a lone age or phone is not dropped).
+        let prefix = format!("members[{i}].");
+        let typed = form.values.iter().any(|(k, v)| k.starts_with(&prefix) && !v.trim().is_empty());
+        if typed {
             members.push(person);
         }
     }
+    let (from, to) =
+        (reading.place(form, "d.from", "movements[0].from"), reading.place(form, "d.to", "movements[0].to"));
     let movements = match form.opt("d.date") {
         Some(date) => vec![MovementInput {
             kind: "displacement".into(),
             date,
-            from: place_field(store, form, "d.from"),
-            to: place_field(store, form, "d.to"),
+            from: from.clone(),
+            to: to.clone(),
             cause: form.opt("d.cause"),
             source: Some("registration interview".into()),
             ..Default::default()
@@ -145,11 +147,11 @@ fn household_input(store: &Store, form: &FormState, organisation: Option<String>
     HouseholdInput {
         external_id: form.v("external_id").trim().to_string(),
         organisation,
-        registration_point: place_field(store, form, "registration_point").unwrap_or_default(),
+        registration_point: reading.place(form, "registration_point", "registration_point").unwrap_or_default(),
         registration_date: form.v("registration_date").trim().to_string(),
         population_group: form.v("population_group").trim().to_string(),
-        origin: place_field(store, form, "d.from"),
-        current_location: place_field(store, form, "d.to"),
+        origin: from,
+        current_location: to,
         shelter_type: form.opt("shelter_type"),
         intention: form.opt("intention"),
         members,
@@ -166,11 +168,16 @@ pub async fn register(
         Ok(checked) => checked,
         Err(refused) => return *refused,
     };
-    let input = household_input(&state.store, &form, form.opt("organisation"));
+    let mut reading = Reading::new(&state.store);
+    let input = household_input(&mut reading, &form, form.opt("organisation"));
     // Likely duplicates are shown before anything is saved; saving anyway queues them.
     let confirmed = form.opt("confirmed_new").is_some();
     let if_likely = if confirmed { IfLikelyDuplicates::Queue } else { IfLikelyDuplicates::Hold };
-    let saved = blocking(&state, move |store| store.register(&actor, &input, if_likely)).await;
+    let unread = reading.errors_with(input.parse_registration(state.store.gazetteer.as_ref(), state.store.today()));
+    let saved = match unread {
+        Some(error) => Err(error),
+        None => blocking(&state, move |store| store.register(&actor, &input, if_likely)).await,
+    };
     let likely = match saved {
         Ok(Registration::Saved { detail, .. }) => {
             return Redirect::to(&format!("/households/{}?saved=1", detail.household.id)).into_response()

@@ -49,17 +49,9 @@ struct RegistryPage {
 
 const PAGE: i64 = 50;
 
-/// Which unit a name means when a région, a cercle and a commune share it (Gao, Ménaka…).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Prefer {
-    /// The widest: a search by place covers everything inside it.
-    Widest,
-    /// The most precise: where a household is registered or goes.
-    Deepest,
-}
-
-/// A P-code as typed, or the unit whose name (accents and case aside) is the text typed.
-pub(super) fn resolve_place(store: &Store, text: &str, prefer: Prefer) -> Option<String> {
+/// A P-code as typed, or the widest unit whose name (accents and case aside) is the text typed:
+/// a search by place covers everything inside it (forms ask for one place: `form::place_of`).
+pub(super) fn resolve_place(store: &Store, text: &str) -> Option<String> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -71,11 +63,7 @@ pub(super) fn resolve_place(store: &Store, text: &str, prefer: Prefer) -> Option
     let folded = domain::text::fold(text);
     let matches = store.gazetteer.search(text, None, None, 20);
     let named = matches.iter().filter(|m| domain::text::fold(&m.location.name) == folded || m.matched_by == "alias");
-    let chosen = match prefer {
-        Prefer::Widest => named.min_by_key(|m| m.location.admin_level),
-        Prefer::Deepest => named.max_by_key(|m| m.location.admin_level),
-    };
-    chosen.map(|m| m.location.pcode.clone())
+    named.min_by_key(|m| m.location.admin_level).map(|m| m.location.pcode.clone())
 }
 
 pub(super) fn population_groups(store: &Store, c: &Ctx) -> Vec<(String, String)> {
@@ -101,7 +89,7 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
     let place_text = q.place.clone().unwrap_or_default();
     let group = q.group.clone().unwrap_or_default();
     let offset = q.offset.unwrap_or(0).max(0);
-    let location = resolve_place(&state.store, &place_text, Prefer::Widest);
+    let location = resolve_place(&state.store, &place_text);
     let place_error = (!place_text.trim().is_empty() && location.is_none())
         .then(|| format!("{} « {} » — {}", c.t.place, place_text.trim(), c.say(&domain::Message::PcodeUnknown)));
     let (name_search, loc, grp) = (text.clone(), location.clone(), group.clone());
