@@ -9,7 +9,8 @@
 //! (`Store::run_duplicate_detection`, what `djoliba linkage run` and the page's button do):
 //! time, pairs merged and queued, and the peak memory it added.
 //!
-//! `cargo bench -p djoliba --bench probe`.
+//! `cargo bench -p djoliba --bench probe`; `PROBE_DIAG=K` shows the misses of variation K (0–5) and
+//! what the batch run merged.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 mod common;
@@ -162,15 +163,22 @@ fn main() {
         let (person, place) = if i < 500 { (r.person.clone(), r.place.clone()) } else { vary(&store, r, i % 6) };
         let found = check(&household_of(template, person, &place));
         let first = found.first().is_some_and(|l| l.person.id == r.id);
-        if !first && i >= 500 && i % 6 == 3 && std::env::var_os("PROBE_DIAG").is_some() {
+        let shown = std::env::var("PROBE_DIAG").ok().and_then(|v| v.parse::<usize>().ok());
+        if !first && i >= 500 && shown == Some(i % 6) {
             let rank = found.iter().position(|l| l.person.id == r.id);
             eprintln!(
-                "miss: {} {} {:?} → found {} (true at {rank:?}); top {:?}",
+                "miss: {} {} {:?} → found {} (true at {rank:?}, {:?}); top {:?}",
                 person_text(&r.person),
                 r.place,
                 r.person.birth_date.map(|d| d.display()),
                 found.len(),
-                found.first().map(|l| (l.probability, l.person.given_name.clone(), l.person.birth_date.clone()))
+                rank.map(|k| found[k].probability),
+                found.first().map(|l| (
+                    l.probability,
+                    l.person.given_name.clone(),
+                    l.person.birth_date.clone(),
+                    l.person.location.clone()
+                ))
             );
         }
         if i < 500 {
@@ -273,6 +281,7 @@ fn main() {
         before
     );
     if std::env::var_os("PROBE_DIAG").is_some() {
+        // And what the run merged, to see why.
         for pair in store.duplicate_pairs(&actor, Some("accepted"), 12).unwrap() {
             let show = |p: &store::duplicates::PersonSummary| {
                 format!(

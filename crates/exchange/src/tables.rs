@@ -151,9 +151,14 @@ fn delimiter(text: &str) -> u8 {
 /// Reads a CSV file. A row whose number of fields differs from the header's is an error
 /// (a truncated file, or an unclosed quote).
 pub fn read_csv(name: &str, bytes: &[u8], encoding: Encoding) -> Result<Table, FileError> {
-    let text = decode(name, bytes, encoding)?;
+    let mut text = decode(name, bytes, encoding)?;
     if text.trim().is_empty() {
         return Err(FileError { file: name.into(), row: None, message: Box::new(Message::FileNoRows) });
+    }
+    // The csv crate counts a CRLF as no line (BurntSushi/rust-csv#395): Excel's and Python's
+    // files would be reported a row too low. One line ending, one line.
+    if text.contains('\r') {
+        text = text.replace("\r\n", "\n");
     }
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter(&text))
@@ -399,6 +404,16 @@ mod tests {
         let t = read_csv("f.csv", bytes, Encoding::Auto).unwrap();
         assert_eq!(t.rows[0].1, vec!["HH-1", "Ségou"]);
         assert_eq!(t.rows[0].0, 2);
+    }
+
+    #[test]
+    fn rows_of_crlf_files_are_numbered_as_a_spreadsheet_shows_them() {
+        let crlf = b"a,b\r\n1,2\r\n\r\n3,4\r\n5\r\n";
+        let err = read_csv("x.csv", crlf, Encoding::Auto).unwrap_err();
+        assert_eq!(err.row, Some(5), "the short row is the fifth line");
+        let table = read_csv("x.csv", b"a,b\r\n1,2\r\n3,\"x\r\ny\"\r\n", Encoding::Auto).unwrap();
+        let rows: Vec<usize> = table.rows.iter().map(|(n, _)| *n).collect();
+        assert_eq!(rows, [2, 3]);
     }
 
     #[test]
