@@ -13,8 +13,8 @@ pub enum UserCommand {
     /// generated and printed once.
     Add {
         username: String,
-        /// admin, im_officer, registrar, protection or viewer.
-        #[arg(long, default_value = "viewer")]
+        /// What the user may do.
+        #[arg(long, default_value = "viewer", value_parser = ["admin", "im_officer", "registrar", "protection", "viewer"])]
         role: String,
         /// Organisation code (required for registrars).
         #[arg(long)]

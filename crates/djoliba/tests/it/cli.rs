@@ -502,3 +502,27 @@ fn personal_data_never_reaches_the_logs() {
         assert!(!logs.contains(secret), "{secret:?} reached the logs:\n{logs}");
     }
 }
+
+#[test]
+fn logs_carry_no_colour_codes_off_a_terminal_and_roles_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Creating the database logs each migration to stderr, which is a pipe here.
+    let out = djoliba(dir.path())
+        .env("DJOLIBA_LOG", "info")
+        .args(["user", "add", "awa", "--role", "viewer"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("migration applied"), "{stderr:?}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    let help = djoliba(dir.path()).args(["user", "add", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("admin, im_officer, registrar, protection, viewer"), "{help}");
+    let wrong = djoliba(dir.path()).args(["user", "add", "awa", "--role", "clerk"]).output().unwrap();
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("possible values"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+}
