@@ -256,6 +256,15 @@ try {
     await page.getByRole("link", { name: "Doublons" }).click();
     assert.match(await page.locator("main").innerText(), /Aminatou/);
     await shot("duplicates");
+    // Both sides field by field, what differs marked, both households whole.
+    assert.match(await page.locator("section.pair").first().innerText(), /diffère/);
+    assert.match(await page.locator("section.pair").first().innerText(), /Son ménage/);
+    // A hasty "same person" without a reason is refused beside the pair, in French.
+    await page.getByRole("button", { name: "Même personne" }).first().click();
+    await page.locator("#decision-problem").waitFor();
+    assert.match(await page.locator("#decision-problem").innerText(), /pourquoi ces deux fiches sont une seule personne/);
+    await shot("duplicates-reason-required");
+    await page.locator("section.pair input[name=reason]").first().fill("même mère, même village d'origine");
     await page.getByRole("button", { name: "Même personne" }).first().click();
     await page.waitForURL(/duplicates\?status=pending/);
     await page.locator("#no-pairs").waitFor();

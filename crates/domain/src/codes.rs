@@ -91,7 +91,7 @@ code_list! {
 code_list! {
     /// A member's relationship to the head of household.
     Relationship {
-        Head = "head" | "chef" | "chef de menage",
+        Head = "head" | "chef" | "chef de menage" | "chef menage" | "chef de famille" | "cm",
         Spouse = "spouse" | "conjoint" | "epoux" | "epouse",
         Child = "child" | "enfant" | "fils" | "fille",
         Parent = "parent" | "pere" | "mere",

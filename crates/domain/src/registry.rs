@@ -241,7 +241,7 @@ impl HouseholdInput {
         let external_id = errors.take(parse_id("external_id", &self.external_id));
         let registration_point = errors.take(parse_location("registration_point", &self.registration_point, refs));
         let registration_date = errors.take(FuzzyDate::parse_day("registration_date", &self.registration_date, today));
-        let group = self.population_group.trim().to_ascii_uppercase();
+        let group = population_group_code(&self.population_group);
         if !refs.has_population_group(&group) {
             errors.push(FieldError::new(
                 "population_group",
@@ -303,6 +303,31 @@ impl HouseholdInput {
             movements,
         })
     }
+}
+
+/// A population group code from the code itself or the French names field teams use (PDI,
+/// réfugiés, rapatriés, PDI retournées, demandeurs d'asile, communauté hôte), in the singular
+/// or the plural.
+pub fn population_group_code(text: &str) -> String {
+    let folded = crate::text::fold(text).replace(['-', '_', '\'', '’'], " ");
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let code = match words.join(" ").as_str() {
+        "pdi"
+        | "pdis"
+        | "deplace"
+        | "deplaces"
+        | "deplace interne"
+        | "deplaces internes"
+        | "personnes deplacees internes" => "IDP",
+        "refugie" | "refugies" | "refugiee" | "refugiees" => "REF",
+        "rapatrie" | "rapatries" | "rapatriee" | "rapatriees" | "refugies rapatries" => "RET",
+        "pdi retournee" | "pdi retournees" | "pdi retourne" | "pdi retournes" | "retourne" | "retournes"
+        | "retournee" | "retournees" => "RDP",
+        "demandeur d asile" | "demandeurs d asile" => "ASY",
+        "hote" | "hotes" | "communaute hote" | "communaute d accueil" | "population hote" => "HST",
+        _ => return text.trim().to_ascii_uppercase(),
+    };
+    code.to_string()
 }
 
 /// Household-wide rules on members: at most one head, distinct member identifiers.
@@ -456,6 +481,27 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()
+    }
+
+    #[test]
+    fn population_groups_and_relationships_read_as_field_teams_write_them() {
+        for (text, code) in [
+            ("PDI", "IDP"),
+            ("Réfugiés", "REF"),
+            ("rapatriée", "RET"),
+            ("PDI retournées", "RDP"),
+            ("demandeurs d'asile", "ASY"),
+            ("communauté hôte", "HST"),
+            (" idp ", "IDP"),
+            ("XYZ", "XYZ"),
+        ] {
+            assert_eq!(population_group_code(text), code, "{text}");
+        }
+        let household = HouseholdInput { population_group: "PDI".into(), ..valid() };
+        assert_eq!(household.parse(&Refs, today()).unwrap().population_group, "IDP");
+        for text in ["chef_menage", "Chef de ménage", "CM"] {
+            assert_eq!(Relationship::parse("relationship", text).unwrap(), Relationship::Head, "{text}");
+        }
     }
 
     fn valid() -> HouseholdInput {

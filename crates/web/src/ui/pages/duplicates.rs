@@ -131,7 +131,12 @@ pub async fn decide_duplicate(
         Ok(_) => Redirect::to(&format!("/duplicates?status={back}")).into_response(),
         // A missing reason, or a pair decided meanwhile: said beside the pair, the page kept.
         Err(StoreError::Invalid(fields)) => {
-            let why = fields.0.iter().map(|e| c.say(&e.expected)).collect::<Vec<_>>().join(" ; ");
+            let why = fields
+                .0
+                .iter()
+                .map(|e| format!("{} : {}", field_label(&c, &e.field), c.say(&e.expected)))
+                .collect::<Vec<_>>()
+                .join(" ; ");
             duplicates_page(&state, c, actor, back, None, Some((id, why))).await
         }
         Err(StoreError::Conflict(message)) => {
