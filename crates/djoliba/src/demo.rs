@@ -1,6 +1,7 @@
 //! The demo operation: a deterministic synthetic registry of 20,000 households in the régions
 //! of Gao, Tombouctou, Mopti, Ménaka and Ségou, and in Bamako, loaded once into its own data
-//! folder. Everything it shows is marked as demo data.
+//! folder, with a few dozen people registered a second time by another team, for the duplicate
+//! review to show. Everything it shows is marked as demo data.
 
 use anyhow::Context;
 use domain::synthetic::{self, Places};
@@ -79,8 +80,68 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
         })
         .collect();
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
+    plant_re_registrations(store, &actor, &generated)?;
     load_dtm_like_series(store, &actor)?;
     store.create_demo_user(USER, PASSWORD)?;
+    Ok(())
+}
+
+/// Every 500th household's head registered again, alone, as another team would: the given name
+/// respelt or in capitals, a year instead of the date, at another commune of the cercle, the
+/// national number carried again by one in three. Then a batch run: the pairs a number confirms
+/// are merged, the others wait on the *Doublons* page.
+fn plant_re_registrations(
+    store: &Store,
+    actor: &Actor,
+    generated: &[synthetic::SyntheticHousehold],
+) -> anyhow::Result<()> {
+    let items: Vec<ImportItem> = generated
+        .iter()
+        .step_by(500)
+        .enumerate()
+        .filter_map(|(n, g)| {
+            let mut head = g.household.members.first()?.clone();
+            head.relationship = Some(domain::Relationship::Head);
+            head.given_name = match n % 3 {
+                0 => head.given_name.replace("ou", "u").replace("Ou", "U"),
+                1 => head.given_name.to_uppercase(),
+                _ => head.given_name.clone(),
+            };
+            if let Some(birth) = head.birth_date.as_mut() {
+                birth.precision = domain::DatePrecision::Year;
+            }
+            if n % 3 != 0 {
+                head.identifiers.clear();
+            }
+            let place = g.household.current_location.clone().unwrap_or_else(|| g.household.registration_point.clone());
+            let cercle = store.gazetteer.ancestor_at(&place, 2).map(|l| l.pcode.clone()).unwrap_or_default();
+            let elsewhere = store
+                .gazetteer
+                .search("", Some(&cercle), Some(3), 50)
+                .into_iter()
+                .map(|m| m.location.pcode)
+                .find(|c| *c != place)
+                .unwrap_or(place);
+            let movements = g.household.movements.iter().filter(|m| m.person.is_none()).cloned().collect();
+            Some(ImportItem {
+                household: domain::registry::NewHousehold {
+                    external_id: format!("{}-R", g.household.external_id),
+                    organisation: Some(ORGANISATION.into()),
+                    registration_point: elsewhere,
+                    members: vec![domain::registry::NewPerson { external_id: Some("1".into()), ..head }],
+                    movements,
+                    ..g.household.clone()
+                },
+                household_row: RowRef { file: "demo re-registrations".into(), row: n + 1 },
+                member_rows: Vec::new(),
+                movement_rows: Vec::new(),
+            })
+        })
+        .collect();
+    store
+        .import(actor, &items, "demo re-registrations", "synthetic", &mut |_| {})
+        .map_err(|e| anyhow::anyhow!("the demo's re-registrations did not load: {e:?}"))?;
+    store.run_duplicate_detection(actor).context("cannot run the demo's duplicate detection")?;
     Ok(())
 }
 

@@ -60,7 +60,7 @@ pub async fn edit(
         expected_version: form.opt("expected_version").and_then(|v| v.parse().ok()),
     };
     let (household, who) = (id.clone(), actor.clone());
-    let saved = match reading.errors_with(Ok::<(), FieldErrors>(())) {
+    let saved = match reading.error() {
         Some(error) => Err(error),
         None => blocking(&state, move |store| store.update_household(&who, &household, &patch)).await,
     };

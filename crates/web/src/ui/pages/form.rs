@@ -242,6 +242,11 @@ impl<'a> Reading<'a> {
         age
     }
 
+    /// The reading's errors alone, when the store parses the rest itself.
+    pub(super) fn error(self) -> Option<StoreError> {
+        self.errors_with(Ok::<(), FieldErrors>(()))
+    }
+
     /// The reading's errors with those of parsing (`parsed`), each field once: the reading's
     /// say more (a place named twice) than the parser's about the same text.
     pub(super) fn errors_with<T>(mut self, parsed: Result<T, FieldErrors>) -> Option<StoreError> {
@@ -280,10 +285,8 @@ pub(super) fn place_of(store: &Store, text: &str) -> Result<String, Message> {
     if upper.len() >= 4 && upper.starts_with("ML") && upper[2..].bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Ok(upper);
     }
-    let folded = domain::text::fold(text);
     let found = g.search(text, None, None, 50);
-    let named: Vec<_> =
-        found.iter().filter(|m| domain::text::fold(&m.location.name) == folded || m.matched_by == "alias").collect();
+    let named: Vec<_> = named_exactly(&found, text).collect();
     let label = |pcode: &str| {
         // The unit above, to tell two of one name apart (not the country, above a région).
         let parent = g

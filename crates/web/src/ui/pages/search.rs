@@ -60,10 +60,18 @@ pub(super) fn resolve_place(store: &Store, text: &str) -> Option<String> {
     if store.gazetteer.get(&upper).is_some() {
         return Some(upper);
     }
-    let folded = domain::text::fold(text);
     let matches = store.gazetteer.search(text, None, None, 20);
-    let named = matches.iter().filter(|m| domain::text::fold(&m.location.name) == folded || m.matched_by == "alias");
-    named.min_by_key(|m| m.location.admin_level).map(|m| m.location.pcode.clone())
+    named_exactly(&matches, text).min_by_key(|m| m.location.admin_level).map(|m| m.location.pcode.clone())
+}
+
+/// The units found whose name or alias is the text typed (accents and case aside), not those
+/// that only begin with it or are spelt close to it.
+pub(super) fn named_exactly<'a>(
+    found: &'a [store::reference::LocationMatch],
+    text: &str,
+) -> impl Iterator<Item = &'a store::reference::LocationMatch> {
+    let folded = domain::text::fold(text);
+    found.iter().filter(move |m| domain::text::fold(&m.location.name) == folded || m.matched_by == "alias")
 }
 
 pub(super) fn population_groups(store: &Store, c: &Ctx) -> Vec<(String, String)> {
