@@ -79,6 +79,7 @@ fn demo_input(gazetteer: &Gazetteer, id: String, p: &NewPerson, place: &str) -> 
         admin1: level(1),
         admin2: level(2),
         admin3: level(3),
+        household: String::new(),
     }
 }
 

@@ -6,15 +6,26 @@
 use std::collections::HashMap;
 
 use crate::blocking::{RULES, RULE_COUNT};
-use crate::compare::compare;
+use crate::compare::{compare, incompatible};
 use crate::model::{probability, Model, Weights};
-use crate::records::{Input, Prepared};
+use rayon::prelude::*;
+
+use crate::records::{Input, Prepared, Record};
 
 pub struct Index {
     prepared: Prepared,
     weights: Weights,
     pub model: Model,
     blocks: Vec<HashMap<u64, Vec<u32>>>,
+    /// Each record's household (0: none known), and how many indexed records each has.
+    household_of: Vec<u32>,
+    households: HashMap<String, u32>,
+    household_sizes: Vec<u32>,
+    /// Each household's records, by household number.
+    household_records: HashMap<u32, Vec<u32>>,
+    /// Records replaced or removed since they were indexed: never a candidate again.
+    gone: Vec<bool>,
+    household: HouseholdWeights,
 }
 
 /// A likely earlier registration of the probed person.
@@ -31,9 +42,84 @@ pub const REPEAT_REGISTRATIONS: f64 = 0.05;
 /// Comparisons a probe may need at most: blocks of the commonest names are large.
 const PROBE_LIMIT: usize = 20_000;
 
+/// Evidence (bits) from which a pair of co-members counts as the same person when deciding
+/// whether a whole household was registered again: names, sex and birth agreeing about as
+/// well as a namesake's would.
+const CO_MEMBER_EVIDENCE: f64 = 12.0;
+
+/// How a household registered again compares with its earlier self (m of the context levels
+/// Most, Some, None): most come back with most of the same people; people also leave
+/// households, marry and split.
+const HOUSEHOLD_M: [f64; 3] = [0.7, 0.15, 0.15];
+
+/// Households sampled from the registry to learn how often a stranger's household agrees.
+const HOUSEHOLD_SAMPLE: usize = 400;
+
+/// How a candidate's household compares with the household being registered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// One side has no other member to compare.
+    Alone,
+    /// At least half the other members (of the smaller side) are, by name and birth, other
+    /// members there.
+    Most,
+    /// Some are, fewer than half.
+    Some,
+    /// Both have other members; none of them agree.
+    None,
+}
+
+/// One member's candidates with their evidence in bits, and the households where a
+/// candidate is about as alike as a namesake (with that record).
+struct Found {
+    scored: Vec<(u32, f64)>,
+    alike: Vec<(u32, u32)>,
+}
+
+/// What the household context weighs, in bits, at each level (Most, Some, None): log2(m / u),
+/// with u learnt from the registry: how the household of someone's namesake compares with
+/// their own.
+#[derive(Clone, Copy, Debug)]
+pub struct HouseholdWeights {
+    pub u: [f64; 3],
+    bits: [f64; 3],
+}
+
+impl HouseholdWeights {
+    fn new(u: [f64; 3]) -> HouseholdWeights {
+        let u = u.map(|u| u.clamp(1e-4, 1.0));
+        HouseholdWeights { u, bits: [0, 1, 2].map(|k| (HOUSEHOLD_M[k] / u[k]).log2()) }
+    }
+
+    /// Weighs nothing: no household compared.
+    fn none() -> HouseholdWeights {
+        HouseholdWeights { u: HOUSEHOLD_M, bits: [0.0; 3] }
+    }
+
+    fn bits(&self, context: Context) -> f64 {
+        match context {
+            Context::Alone => 0.0,
+            Context::Most => self.bits[0],
+            Context::Some => self.bits[1],
+            Context::None => self.bits[2],
+        }
+    }
+}
+
 impl Index {
     /// Learns the model on the records themselves (as a batch run would) and indexes them.
     pub fn build(inputs: Vec<Input>, config: &crate::Config) -> Index {
+        let mut households = HashMap::new();
+        let household_of: Vec<u32> = inputs.iter().map(|i| household_number(&mut households, &i.household)).collect();
+        let mut household_sizes = vec![0; households.len() + 1];
+        let mut household_records: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (i, &h) in household_of.iter().enumerate() {
+            if h != 0 {
+                household_sizes[h as usize] += 1;
+                household_records.entry(h).or_default().push(i as u32);
+            }
+        }
+        let gone = vec![false; household_of.len()];
         let outcome =
             crate::dedup(inputs, &crate::Config { u_samples: config.u_samples.min(300_000), ..config.clone() });
         let prepared = outcome.prepared;
@@ -43,11 +129,59 @@ impl Index {
         // duplicate pairs inside it, which in a registry kept clean is near zero.
         let prior = REPEAT_REGISTRATIONS / prepared.records.len().max(1) as f64;
         let weights = model.weights(&prepared).with_prior(prior);
-        let mut index = Index { prepared, weights, model, blocks: vec![HashMap::new(); RULE_COUNT] };
+        let mut index = Index {
+            prepared,
+            weights,
+            model,
+            blocks: vec![HashMap::new(); RULE_COUNT],
+            household_of,
+            households,
+            household_sizes,
+            household_records,
+            gone,
+            household: HouseholdWeights::none(),
+        };
         for i in 0..index.prepared.records.len() {
             index.block(i as u32);
         }
+        index.household = index.household_u().map_or_else(HouseholdWeights::none, HouseholdWeights::new);
         index
+    }
+
+    /// How, among registered households, the household of a member's namesake-like candidate
+    /// (of two or more people) compares with the member's own: the household context's u per
+    /// level. `None` when too few were compared to learn from.
+    fn household_u(&self) -> Option<[f64; 3]> {
+        let mut households: Vec<&Vec<u32>> =
+            self.household_records.values().filter(|records| records.len() >= 2).collect();
+        households.sort_unstable();
+        let mut rng = crate::model::Rng::new(17);
+        let sample: Vec<&Vec<u32>> =
+            (0..HOUSEHOLD_SAMPLE.min(households.len())).map(|_| households[rng.below(households.len())]).collect();
+        let counts = sample
+            .par_iter()
+            .map(|records| {
+                let probes: Vec<Record> = records.iter().map(|&i| self.prepared.records[i as usize]).collect();
+                let found = self.find(&probes, Some(self.household_of[records[0] as usize]));
+                let mut counts = [0usize; 3];
+                for (member, f) in found.iter().enumerate() {
+                    for &(i, evidence) in &f.scored {
+                        let k = match self.context(&found, member, i) {
+                            Context::Alone => continue,
+                            Context::Most => 0,
+                            Context::Some => 1,
+                            Context::None => 2,
+                        };
+                        if evidence >= CO_MEMBER_EVIDENCE {
+                            counts[k] += 1;
+                        }
+                    }
+                }
+                counts
+            })
+            .reduce(|| [0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]]);
+        let compared: usize = counts.iter().sum();
+        (compared >= 50).then(|| counts.map(|n| (n as f64 + 0.5) / (compared as f64 + 1.5)))
     }
 
     fn block(&mut self, i: u32) {
@@ -60,46 +194,165 @@ impl Index {
         }
     }
 
+    /// Records indexed and standing (not replaced since).
     pub fn len(&self) -> usize {
-        self.prepared.records.len()
+        self.gone.iter().filter(|gone| !**gone).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.prepared.records.is_empty()
+        self.len() == 0
+    }
+
+    /// The weights of the household context this registry has learnt.
+    pub fn household_weights(&self) -> HouseholdWeights {
+        self.household
     }
 
     /// Adds a record registered after the index was built.
     pub fn add(&mut self, input: &Input) {
         let record = self.prepared.intern(input);
         self.prepared.push(input.id.clone(), record);
-        self.block(self.prepared.records.len() as u32 - 1);
+        let i = self.prepared.records.len() as u32 - 1;
+        self.block(i);
+        self.gone.push(false);
+        let household = household_number(&mut self.households, &input.household);
+        self.household_of.push(household);
+        if self.household_sizes.len() <= household as usize {
+            self.household_sizes.resize(household as usize + 1, 0);
+        }
+        if household != 0 {
+            self.household_sizes[household as usize] += 1;
+            self.household_records.entry(household).or_default().push(i);
+        }
+    }
+
+    /// Puts a household changed since it was indexed (members corrected, added, removed or
+    /// merged away, the household moved) as it now stands: its earlier records are never
+    /// candidates again, `members` are added. No members: the household leaves the index.
+    pub fn replace_household(&mut self, household: &str, members: &[Input]) {
+        if let Some(&h) = self.households.get(household) {
+            for i in self.household_records.remove(&h).unwrap_or_default() {
+                self.gone[i as usize] = true;
+            }
+            self.household_sizes[h as usize] = 0;
+        }
+        for member in members {
+            self.add(&Input { household: household.to_string(), ..member.clone() });
+        }
     }
 
     /// The records likely to be the probed person, most likely first, from `at_least` up.
     pub fn probe(&mut self, input: &Input, at_least: f64, limit: usize) -> Vec<Likely> {
-        let probe = self.prepared.intern(input);
+        self.probe_household(std::slice::from_ref(input), at_least, limit).pop().unwrap_or_default()
+    }
+
+    /// For each member of a household being registered, the records likely to be that member,
+    /// most likely first, from `at_least` up. A candidate whose household also holds another
+    /// member of this one gains the household's agreement; one whose other members are all
+    /// strangers to the other members here loses a little.
+    pub fn probe_household(&mut self, members: &[Input], at_least: f64, limit: usize) -> Vec<Vec<Likely>> {
+        let probes: Vec<Record> = members.iter().map(|m| self.prepared.intern(m)).collect();
+        let found = self.find(&probes, None);
+        let threshold = logit(at_least);
+        (0..probes.len())
+            .map(|member| {
+                let mut likely: Vec<Likely> = found[member]
+                    .scored
+                    .iter()
+                    .filter_map(|&(i, evidence)| {
+                        let score =
+                            self.weights.score_of(evidence) + self.household.bits(self.context(&found, member, i));
+                        (score >= threshold).then(|| Likely {
+                            id: self.prepared.ids[i as usize].clone(),
+                            probability: probability(score),
+                        })
+                    })
+                    .collect();
+                likely.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+                likely.truncate(limit);
+                likely
+            })
+            .collect()
+    }
+
+    /// Every member's candidates, leaving out the records of household `except`.
+    fn find(&self, probes: &[Record], except: Option<u32>) -> Vec<Found> {
+        probes
+            .iter()
+            .map(|probe| {
+                let scored: Vec<(u32, f64)> = self
+                    .candidates(probe)
+                    .into_iter()
+                    .filter(|&i| except.is_none_or(|h| self.household_of[i as usize] != h))
+                    // Never one person, as clustering holds: another sex, births too far apart.
+                    .filter(|&i| !incompatible(probe, &self.prepared.records[i as usize]))
+                    .map(|i| {
+                        let record = &self.prepared.records[i as usize];
+                        (i, self.weights.evidence(probe, compare(&self.prepared, probe, record)))
+                    })
+                    .collect();
+                let alike = scored
+                    .iter()
+                    .filter(|(i, evidence)| *evidence >= CO_MEMBER_EVIDENCE && self.household_of[*i as usize] != 0)
+                    .map(|&(i, _)| (self.household_of[i as usize], i))
+                    .collect();
+                Found { scored, alike }
+            })
+            .collect()
+    }
+
+    /// How candidate `i` of `member` stands with the household being registered.
+    fn context(&self, found: &[Found], member: usize, i: u32) -> Context {
+        let household = self.household_of[i as usize];
+        if found.len() < 2 || household == 0 || self.household_sizes[household as usize] < 2 {
+            return Context::Alone;
+        }
+        // The other members here alike to another record of that household (a record cannot
+        // vouch for itself).
+        let agreeing = found
+            .iter()
+            .enumerate()
+            .filter(|(other, f)| *other != member && f.alike.iter().any(|&(h, record)| h == household && record != i))
+            .count();
+        let comparable = (found.len() - 1).min(self.household_sizes[household as usize] as usize - 1);
+        if agreeing == 0 {
+            Context::None
+        } else if 2 * agreeing >= comparable {
+            Context::Most
+        } else {
+            Context::Some
+        }
+    }
+
+    /// The records sharing a blocking key with `probe`, each once.
+    fn candidates(&self, probe: &Record) -> Vec<u32> {
         let mut candidates: Vec<u32> = Vec::new();
         for (rule, blocks) in RULES.iter().zip(&self.blocks) {
-            let key = rule.key(&probe);
+            let key = rule.key(probe);
             if let Some(members) = blocks.get(&key).filter(|_| key != 0) {
                 candidates.extend(members.iter().take(PROBE_LIMIT.saturating_sub(candidates.len())));
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut found: Vec<Likely> = candidates
-            .into_iter()
-            .filter_map(|i| {
-                let record = &self.prepared.records[i as usize];
-                let pattern = compare(&self.prepared, &probe, record);
-                let p = probability(self.weights.score(&probe, pattern));
-                (p >= at_least).then(|| Likely { id: self.prepared.ids[i as usize].clone(), probability: p })
-            })
-            .collect();
-        found.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-        found.truncate(limit);
-        found
+        candidates.retain(|&i| !self.gone[i as usize]);
+        candidates
     }
+}
+
+/// A household's number in the index, 0 for none.
+fn household_number(households: &mut HashMap<String, u32>, household: &str) -> u32 {
+    if household.is_empty() {
+        return 0;
+    }
+    let next = households.len() as u32 + 1;
+    *households.entry(household.to_string()).or_insert(next)
+}
+
+/// The match weight (bits) of a probability.
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-15, 1.0 - 1e-15);
+    (p / (1.0 - p)).log2()
 }
 
 #[cfg(test)]
@@ -178,5 +431,55 @@ mod tests {
         let mut index = Index::build(inputs, &crate::Config::default());
         let found = index.probe(&person("again", "~1988"), 0.5, 5);
         assert_eq!(found.first().map(|l| l.id.as_str()), Some("her"), "{found:?}");
+    }
+
+    #[test]
+    fn a_household_registered_again_vouches_for_its_members_and_a_strange_one_does_not() {
+        // Two namesakes, each with a child, in one commune; the year only, no father's name.
+        let person = |id: &str, given: &str, birth: &str, household: &str| Input {
+            id: id.into(),
+            given_name: given.into(),
+            family_name: "Traoré".into(),
+            sex: "f".into(),
+            birth_date: birth.into(),
+            admin1: "ML07".into(),
+            admin2: "ML0701".into(),
+            admin3: "ML070101".into(),
+            household: household.into(),
+            ..Default::default()
+        };
+        let places = crate::synthetic::sample_places();
+        let mut inputs = crate::synthetic::generate(5_000, 0.0, &places, 5).inputs;
+        // Households of four, for the registry to learn how strangers' households compare.
+        for (n, input) in inputs.iter_mut().enumerate() {
+            input.household = format!("g{}", n / 4);
+        }
+        inputs.extend([
+            person("mother", "Aminata", "1990", "h1"),
+            person("child", "Kadiatou", "2015", "h1"),
+            person("namesake", "Aminata", "1990", "h2"),
+            person("her child", "Mariam", "2012", "h2"),
+        ]);
+        let mut index = Index::build(inputs, &crate::Config::default());
+        let alone = index.probe(&person("", "Aminata", "1990", ""), 0.0, 5);
+        let p_alone: Vec<f64> = ["mother", "namesake"]
+            .iter()
+            .map(|id| alone.iter().find(|l| l.id == *id).map_or(0.0, |l| l.probability))
+            .collect();
+        assert!((p_alone[0] - p_alone[1]).abs() < 1e-9, "alone, the two are alike: {alone:?}");
+        // Registered again with her child: she is found first, the namesake falls below.
+        let found =
+            index.probe_household(&[person("", "Aminata", "1990", ""), person("", "Kadiatou", "2015", "")], 0.0, 5);
+        assert_eq!(found[0].first().map(|l| l.id.as_str()), Some("mother"), "{found:?}");
+        assert_eq!(found[1].first().map(|l| l.id.as_str()), Some("child"), "{found:?}");
+        let namesake = found[0].iter().find(|l| l.id == "namesake").map_or(0.0, |l| l.probability);
+        assert!(namesake < p_alone[1], "a household of strangers counts against: {namesake} vs {}", p_alone[1]);
+        let mother = found[0][0].probability;
+        assert!(mother > p_alone[0], "{mother} vs {}", p_alone[0]);
+        // One record cannot vouch for itself: a household listing the child twice gains nothing.
+        let twice =
+            index.probe_household(&[person("", "Kadiatou", "2015", ""), person("", "Kadiatou", "2015", "")], 0.0, 5);
+        let child_twice = twice[0].iter().find(|l| l.id == "child").map_or(0.0, |l| l.probability);
+        assert!(child_twice < found[1][0].probability, "{child_twice} vs {}", found[1][0].probability);
     }
 }

@@ -434,6 +434,25 @@ impl Weights {
         score
     }
 
+    /// The pair's evidence field by field: each field's level and its bits (an exact name's
+    /// bits include its frequency adjustment).
+    pub fn explain(&self, a: &Record, pattern: Pattern) -> Vec<(&'static str, &'static str, f64)> {
+        (0..FIELDS.len())
+            .filter(|&f| level(pattern, f) > 0)
+            .map(|f| {
+                let l = level(pattern, f);
+                let mut bits = self.table[f][l];
+                if l == 1 && f == GIVEN {
+                    bits += self.given_tf.get(a.given as usize).copied().unwrap_or(self.rare_tf[0]);
+                }
+                if l == 1 && f == FAMILY {
+                    bits += self.family_tf.get(a.family as usize).copied().unwrap_or(self.rare_tf[1]);
+                }
+                (FIELDS[f], LEVELS[f][l - 1], bits)
+            })
+            .collect()
+    }
+
     /// The same weights with another prior (a probability).
     pub fn with_prior(mut self, prior: f64) -> Weights {
         let prior = prior.clamp(1e-15, 0.5);
@@ -443,7 +462,12 @@ impl Weights {
 
     /// The match weight: prior odds plus evidence.
     pub fn score(&self, a: &Record, pattern: Pattern) -> f64 {
-        self.prior + self.evidence(a, pattern)
+        self.score_of(self.evidence(a, pattern))
+    }
+
+    /// The match weight of a pair with `evidence` bits.
+    pub fn score_of(&self, evidence: f64) -> f64 {
+        self.prior + evidence
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Input {
     pub admin1: String,
     pub admin2: String,
     pub admin3: String,
+    /// The household (or family group) the record belongs to, when known: a household
+    /// registered again brings its other members, and their agreement is evidence.
+    pub household: String,
 }
 
 impl std::fmt::Debug for Input {

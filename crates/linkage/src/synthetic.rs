@@ -262,6 +262,7 @@ fn record(
         admin1: a1.clone(),
         admin2: a2.clone(),
         admin3: a3.clone(),
+        household: String::new(),
     }
 }
 

@@ -34,10 +34,14 @@ const PROBE_CANDIDATES: usize = 50;
 const SHOWN_PER_MEMBER: usize = 5;
 
 struct CachedIndex {
-    /// (`created_at`, id) of the newest person indexed: people come in that order.
-    loaded_until: (i64, String),
+    /// The registry counter the index stands at: households changed after it (the change
+    /// feed, `household_changes`) are brought up to date before a probe.
+    version: i64,
     index: Index,
 }
+
+/// Households read at once when catching up with the change feed.
+const CATCH_UP_BATCH: usize = 500;
 
 /// A registered person who may be one of the household's members.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -258,31 +262,30 @@ impl Store {
             admin1: level(1),
             admin2: level(2),
             admin3: level(3),
+            household: summary.household_id.clone(),
         })
     }
 
-    /// People in the actor's scope not merged into another, after `since` in (`created_at`,
-    /// id) order (two people can be created in the same millisecond).
+    /// People in the actor's scope not merged into another, in the order they were registered;
+    /// only those of `households` when given.
     fn people_for_linkage(
         &self,
         tx: &mut Tx<'_>,
         actor: &Actor,
-        since: &(i64, String),
-    ) -> Result<(Vec<Input>, (i64, String)), StoreError> {
+        households: Option<&[String]>,
+    ) -> Result<Vec<Input>, StoreError> {
+        let mut sql =
+            Sql::new(&format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL"), params![]);
+        if let Some(households) = households {
+            let marks = vec!["?"; households.len()].join(", ");
+            let ids: Vec<crate::db::Value> = households.iter().map(|h| h.as_str().into()).collect();
+            sql = sql.push(&format!(" AND p.household_id IN ({marks})"), &ids);
+        }
         let rows = tx.select(
-            &Sql::new(
-                &format!(
-                    "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL \
-                     AND (p.created_at, p.id) > (?, ?)"
-                ),
-                params![since.0, since.1.as_str()],
-            )
-            .and(&Visibility::of(actor).households("h", Access::Change))
-            .push(" ORDER BY p.created_at, p.id", params![]),
+            &sql.and(&Visibility::of(actor).households("h", Access::Change))
+                .push(" ORDER BY p.created_at, p.id", params![]),
         )?;
-        let newest = rows.last().map(|r| (r.int(14), r.text(0))).unwrap_or_else(|| since.clone());
-        let inputs = rows.iter().map(|r| self.linkage_input(r)).collect::<Result<_, _>>()?;
-        Ok((inputs, newest))
+        rows.iter().map(|r| self.linkage_input(r)).collect()
     }
 
     /// The pairs people decided (not the engine's own sure merges), most recent first, with
@@ -331,25 +334,36 @@ impl Store {
         let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.is_none() {
-            let (inputs, newest, decisions) = self.db.read(|tx| {
-                let (inputs, newest) = self.people_for_linkage(tx, &everyone, &(i64::MIN, String::new()))?;
-                Ok((inputs, newest, self.decided_pairs(tx)?))
+            let (inputs, version, decisions) = self.db.read(|tx| {
+                let version = crate::versions::current(tx, crate::versions::Capability::Registry)?;
+                Ok((self.people_for_linkage(tx, &everyone, None)?, version, self.decided_pairs(tx)?))
             })?;
             let index = Index::build(inputs, &linkage::Config { decisions, ..Default::default() });
-            *cache = Some(CachedIndex { loaded_until: newest, index });
+            *cache = Some(CachedIndex { version, index });
         }
         let Some(cached) = cache.as_mut() else { return Err(StoreError::Database("linkage index missing".into())) };
-        // People registered since the index was built join it without a rebuild.
-        let (added, newest) = self.db.read(|tx| self.people_for_linkage(tx, &everyone, &cached.loaded_until))?;
-        for input in &added {
-            cached.index.add(input);
+        // Households changed since (registered, corrected, moved, merged) are brought up to date
+        // without a rebuild.
+        let (changed, version) = self.db.read(|tx| crate::versions::households_changed_since(tx, cached.version))?;
+        for batch in changed.chunks(CATCH_UP_BATCH) {
+            let people = self.db.read(|tx| self.people_for_linkage(tx, &everyone, Some(batch)))?;
+            let mut by_household: HashMap<&str, Vec<Input>> = HashMap::new();
+            for person in &people {
+                by_household.entry(person.household.as_str()).or_default().push(person.clone());
+            }
+            for household in batch {
+                cached
+                    .index
+                    .replace_household(household, by_household.get(household.as_str()).map_or(&[], Vec::as_slice));
+            }
         }
-        cached.loaded_until = newest;
+        cached.version = version;
         let place = household.current_location.as_deref().unwrap_or(&household.registration_point);
         let level = |n: i64| self.gazetteer.ancestor_at(place, n).map(|l| l.pcode.clone()).unwrap_or_default();
-        let mut found = Vec::new();
-        for (member, person) in household.members.iter().enumerate() {
-            let probe = Input {
+        let probes: Vec<Input> = household
+            .members
+            .iter()
+            .map(|person| Input {
                 id: String::new(),
                 given_name: person.given_name.clone(),
                 family_name: person.family_name.clone(),
@@ -361,11 +375,17 @@ impl Store {
                 admin1: level(1),
                 admin2: level(2),
                 admin3: level(3),
-            };
-            for likely in cached.index.probe(&probe, 0.5, PROBE_CANDIDATES) {
-                found.push((member, likely));
-            }
-        }
+                household: String::new(),
+            })
+            .collect();
+        // The members are probed together: a household registered again brings its people back.
+        let found = cached
+            .index
+            .probe_household(&probes, 0.5, PROBE_CANDIDATES)
+            .into_iter()
+            .enumerate()
+            .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
+            .collect();
         Ok(found)
     }
 
@@ -374,7 +394,7 @@ impl Store {
     pub fn run_duplicate_detection(&self, actor: &Actor) -> Result<RunReport, StoreError> {
         actor.require_write()?;
         let (inputs, decisions) = self.db.read(|tx| {
-            let (inputs, _) = self.people_for_linkage(tx, actor, &(i64::MIN, String::new()))?;
+            let inputs = self.people_for_linkage(tx, actor, None)?;
             Ok((inputs, self.decided_pairs(tx)?))
         })?;
         let people = inputs.len();
@@ -444,6 +464,7 @@ impl Store {
             warnings: outcome.report.model_warnings.iter().map(warning_message).collect(),
         };
         self.db.write(|tx| {
+            let mut merged_households = Vec::new();
             let existing = |tx: &mut Tx<'_>, a: &str, b: &str| {
                 tx.query_opt("SELECT status FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2", params![a, b])
             };
@@ -458,6 +479,7 @@ impl Store {
                     params![new_id(), a.as_str(), b.as_str(), 1.0f64, now],
                 )?;
                 tx.execute("UPDATE people SET duplicate_of = $1 WHERE id = $2 AND duplicate_of IS NULL", params![a.as_str(), b.as_str()])?;
+                merged_households.extend(household_of(tx, b)?);
                 report.merged += 1;
             }
             for (a, b, probability) in &uncertain {
@@ -472,7 +494,7 @@ impl Store {
                 )?;
                 report.queued += 1;
             }
-            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+            crate::versions::households_changed(tx, &merged_households.iter().map(String::as_str).collect::<Vec<_>>())?;
             audit::record(
                 tx,
                 actor,
@@ -594,7 +616,8 @@ impl Store {
                     params![pair.b.id.as_str(), pair.a.id.as_str()],
                 )?,
             };
-            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+            let household = household_of(tx, &pair.b.id)?;
+            crate::versions::households_changed(tx, &household.iter().map(String::as_str).collect::<Vec<_>>())?;
             let action = match decision {
                 Decision::Accept => "duplicates.accept",
                 Decision::Reject => "duplicates.reject",
@@ -643,6 +666,11 @@ pub(crate) fn likely_in_sight(
         }
     }
     Ok(out)
+}
+
+/// The household a person belongs to.
+fn household_of(tx: &mut Tx<'_>, person: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx.query_opt("SELECT household_id FROM people WHERE id = $1", params![person])?.map(|r| r.text(0)))
 }
 
 /// A check is a fuzzy search by name: audited with the ids it returned, found or not.

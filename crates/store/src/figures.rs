@@ -257,7 +257,8 @@ impl Store {
                 crate::audit::record(tx, actor, now, "solution", "household", household_id, serde_json::json!({"solution_id": id, "decided_on": decision.decided_on}))?;
                 out.push(SolutionDecision { id, household_id: household_id.to_string(), person_id: person_id.map(str::to_string), ..decision.clone() });
             }
-            crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+            let households: Vec<&str> = parsed.iter().map(|(h, _, _)| h.as_str()).collect();
+            crate::versions::households_changed(tx, &households)?;
             Ok(out)
         })
     }

@@ -291,6 +291,7 @@ fn merge_household(
             None => {
                 let pid = new_id();
                 insert_person(tx, actor, &pid, id, p, &today_summary, now)?;
+                crate::versions::households_changed(tx, &[id])?;
                 if p.relationship == Some(domain::Relationship::Head) {
                     tx.execute(
                         "UPDATE households SET head_person_id = $1 WHERE id = $2 AND head_person_id IS NULL",

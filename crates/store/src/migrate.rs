@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 10, name: "sign_in_attempts", sql: include_str!("../migrations/0010_sign_in_attempts.sql") },
     Migration { version: 11, name: "people_created", sql: include_str!("../migrations/0011_people_created.sql") },
     Migration { version: 12, name: "identifiers", sql: include_str!("../migrations/0012_identifiers.sql") },
+    Migration { version: 13, name: "household_changes", sql: include_str!("../migrations/0013_household_changes.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -33,6 +33,30 @@ pub(crate) fn bump(tx: &mut Tx<'_>, capability: Capability) -> Result<(), StoreE
     Ok(())
 }
 
+/// Marks the registry as changed in these households (the change feed): bumps its counter
+/// and records it as each household's latest change.
+pub(crate) fn households_changed(tx: &mut Tx<'_>, households: &[&str]) -> Result<(), StoreError> {
+    bump(tx, Capability::Registry)?;
+    let version = current(tx, Capability::Registry)?;
+    for household in households {
+        tx.execute(
+            "INSERT INTO household_changes (household_id, version) VALUES ($1, $2) \
+             ON CONFLICT (household_id) DO UPDATE SET version = excluded.version",
+            params![*household, version],
+        )?;
+    }
+    Ok(())
+}
+
+/// The households changed after counter `since`, and the counter now (read in the same
+/// transaction, so nothing committed in between is missed).
+pub(crate) fn households_changed_since(tx: &mut Tx<'_>, since: i64) -> Result<(Vec<String>, i64), StoreError> {
+    let now = current(tx, Capability::Registry)?;
+    let rows =
+        tx.query("SELECT household_id FROM household_changes WHERE version > $1 ORDER BY version", params![since])?;
+    Ok((rows.iter().map(|r| r.text(0)).collect(), now))
+}
+
 /// The capability's current counter (0 before its first change).
 pub(crate) fn current(tx: &mut Tx<'_>, capability: Capability) -> Result<i64, StoreError> {
     let row = tx.query_opt("SELECT version FROM registry_version WHERE id = $1", params![capability.row()])?;

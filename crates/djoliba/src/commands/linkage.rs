@@ -143,6 +143,8 @@ pub fn read_input(path: &PathBuf) -> anyhow::Result<linkage::Prepared> {
                     admin1: get(7),
                     admin2: get(8),
                     admin3: get(9),
+                    // Files are linked person by person.
+                    household: String::new(),
                 });
                 if batch.len() == BATCH && send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
                 {

@@ -166,6 +166,44 @@ fn accepting_a_pair_counts_the_person_once_and_undo_restores_it() {
 }
 
 #[test]
+fn the_check_follows_corrections_and_merges_made_after_it_was_first_used() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        let second = register(&t.store, &clerk, &one("MOP-7", "Fatimata", "Maiga", "1990"));
+        for i in 0..20 {
+            register(
+                &t.store,
+                &clerk,
+                &one(&format!("OTHER-{i}"), "Awa", &format!("Family{i}"), &format!("{}", 1950 + i)),
+            );
+        }
+        let probe = |given: &str, family: &str, birth: &str| {
+            let household =
+                one("NEW", given, family, birth).parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+            t.store.check_duplicates(&clerk, &household).unwrap().into_iter().map(|l| l.person.id).collect::<Vec<_>>()
+        };
+        let (a, b) = (first.members[0].person.id.clone(), second.members[0].person.id.clone());
+        assert!(probe("Fatoumata", "Maïga", "1990-05-01").contains(&a), "{}", t.backend);
+        // A clerk corrects the name: the check finds her under the new one, not the old.
+        let corrected = domain::registry::PersonInput::with("Intalla", "Ag Attaher", "1962");
+        let corrected = corrected.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        t.store.update_person(&clerk, &a, &corrected, "names of the first wife").unwrap();
+        assert_eq!(probe("Intalla", "Ag Attaher", "1962").first(), Some(&a), "{}", t.backend);
+        assert!(!probe("Fatoumata", "Maïga", "1990-05-01").contains(&a), "{}", t.backend);
+        // A record merged into another is no longer offered.
+        assert!(probe("Fatimata", "Maiga", "1990").contains(&b), "{}", t.backend);
+        t.store.queue_duplicate(&clerk, &first.members[0].person.id, &b, 0.93).unwrap();
+        let pair = t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
+        t.store.decide_duplicate(&clerk, &pair.id, Decision::Accept, "same NINA card").unwrap();
+        assert!(!probe("Fatimata", "Maiga", "1990").contains(&b), "{}", t.backend);
+        // Undone, it is offered again.
+        t.store.decide_duplicate(&clerk, &pair.id, Decision::Undo, "wrong card").unwrap();
+        assert!(probe("Fatimata", "Maiga", "1990").contains(&b), "{}", t.backend);
+    }
+}
+
+#[test]
 fn a_pair_outside_the_users_scope_is_not_found() {
     let t = sqlite();
     let clerk = registrar(&t.store);

@@ -64,7 +64,6 @@ impl Store {
         }
         let (id, members) = insert_household(tx, actor, &org, household, now, today)?;
         keep_in_sight(tx, actor, &id)?;
-        crate::versions::bump(tx, crate::versions::Capability::Registry)?;
         let detail = json!({"external_id": household.external_id, "members": household.members.len(), "movements": household.movements.len()});
         audit::record(tx, actor, now, "register", "household", &id, detail)?;
         Ok((id, members))

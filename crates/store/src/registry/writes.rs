@@ -59,7 +59,11 @@ pub(crate) fn apply_changes(
         &params,
     )?;
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
-    crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+    let household = match table {
+        "people" => tx.query_opt("SELECT household_id FROM people WHERE id = $1", params![id])?.map(|r| r.text(0)),
+        _ => Some(id.to_string()),
+    };
+    crate::versions::households_changed(tx, &household.iter().map(String::as_str).collect::<Vec<_>>())?;
     Ok(true)
 }
 
@@ -357,7 +361,7 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
             household_id
         ],
     )?;
-    crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+    crate::versions::households_changed(tx, &[household_id])?;
     let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
     for person in people {
         let pid = person.text(0);
@@ -388,6 +392,7 @@ pub(crate) fn insert_household(
     today: NaiveDate,
 ) -> Result<(String, Vec<String>), StoreError> {
     let id = new_id();
+    crate::versions::households_changed(tx, &[&id])?;
     let person_ids: Vec<String> = h.members.iter().map(|_| new_id()).collect();
     let movement_ids: Vec<String> = h.movements.iter().map(|_| new_id()).collect();
     let mut by_external: HashMap<&str, &str> = HashMap::new();
