@@ -48,8 +48,9 @@ pub(crate) fn households_changed(tx: &mut Tx<'_>, households: &[&str]) -> Result
     Ok(())
 }
 
-/// The households changed after counter `since`, and the counter now (read in the same
-/// transaction, so nothing committed in between is missed).
+/// The households changed after counter `since`, and the counter now. The counter is read
+/// first: a change committed between the two reads is returned now and again next time
+/// (harmless), never skipped, even where each statement sees its own snapshot.
 pub(crate) fn households_changed_since(tx: &mut Tx<'_>, since: i64) -> Result<(Vec<String>, i64), StoreError> {
     let now = current(tx, Capability::Registry)?;
     let rows =
