@@ -170,8 +170,8 @@ fn main() {
     for (i, r) in registered.iter().enumerate() {
         let variation = (i >= 500).then_some(i % 6);
         let again = |p: &NewPerson| match variation {
-            None => (p.clone(), r.place.clone()),
-            Some(2) => (p.clone(), r.place.clone()),
+            // Names are swapped for the one person only.
+            None | Some(2) => (p.clone(), r.place.clone()),
             Some(k) => vary(
                 &store,
                 &Registered {

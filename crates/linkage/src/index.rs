@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::blocking::{RULES, RULE_COUNT};
 use crate::compare::{compare, incompatible};
 use crate::model::{probability, Model, Weights};
-use rayon::prelude::*;
-
 use crate::records::{Input, Prepared, Record};
 
 pub struct Index {
@@ -17,14 +17,14 @@ pub struct Index {
     weights: Weights,
     pub model: Model,
     blocks: Vec<HashMap<u64, Vec<u32>>>,
-    /// Each record's household (0: none known), and how many indexed records each has.
+    /// Each record's household (0: none known).
     household_of: Vec<u32>,
     households: HashMap<String, u32>,
-    household_sizes: Vec<u32>,
-    /// Each household's records, by household number.
+    /// Each household's standing records, by household number.
     household_records: HashMap<u32, Vec<u32>>,
     /// Records replaced or removed since they were indexed: never a candidate again.
     gone: Vec<bool>,
+    standing: usize,
     household: HouseholdWeights,
 }
 
@@ -80,20 +80,19 @@ struct Found {
 /// with u learnt from the registry: how the household of someone's namesake compares with
 /// their own.
 #[derive(Clone, Copy, Debug)]
-pub struct HouseholdWeights {
-    pub u: [f64; 3],
+struct HouseholdWeights {
     bits: [f64; 3],
 }
 
 impl HouseholdWeights {
     fn new(u: [f64; 3]) -> HouseholdWeights {
         let u = u.map(|u| u.clamp(1e-4, 1.0));
-        HouseholdWeights { u, bits: [0, 1, 2].map(|k| (HOUSEHOLD_M[k] / u[k]).log2()) }
+        HouseholdWeights { bits: [0, 1, 2].map(|k| (HOUSEHOLD_M[k] / u[k]).log2()) }
     }
 
     /// Weighs nothing: no household compared.
     fn none() -> HouseholdWeights {
-        HouseholdWeights { u: HOUSEHOLD_M, bits: [0.0; 3] }
+        HouseholdWeights { bits: [0.0; 3] }
     }
 
     fn bits(&self, context: Context) -> f64 {
@@ -111,15 +110,14 @@ impl Index {
     pub fn build(inputs: Vec<Input>, config: &crate::Config) -> Index {
         let mut households = HashMap::new();
         let household_of: Vec<u32> = inputs.iter().map(|i| household_number(&mut households, &i.household)).collect();
-        let mut household_sizes = vec![0; households.len() + 1];
         let mut household_records: HashMap<u32, Vec<u32>> = HashMap::new();
         for (i, &h) in household_of.iter().enumerate() {
             if h != 0 {
-                household_sizes[h as usize] += 1;
                 household_records.entry(h).or_default().push(i as u32);
             }
         }
         let gone = vec![false; household_of.len()];
+        let standing = gone.len();
         let outcome =
             crate::dedup(inputs, &crate::Config { u_samples: config.u_samples.min(300_000), ..config.clone() });
         let prepared = outcome.prepared;
@@ -136,9 +134,9 @@ impl Index {
             blocks: vec![HashMap::new(); RULE_COUNT],
             household_of,
             households,
-            household_sizes,
             household_records,
             gone,
+            standing,
             household: HouseholdWeights::none(),
         };
         for i in 0..index.prepared.records.len() {
@@ -196,16 +194,11 @@ impl Index {
 
     /// Records indexed and standing (not replaced since).
     pub fn len(&self) -> usize {
-        self.gone.iter().filter(|gone| !**gone).count()
+        self.standing
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// The weights of the household context this registry has learnt.
-    pub fn household_weights(&self) -> HouseholdWeights {
-        self.household
     }
 
     /// Adds a record registered after the index was built.
@@ -215,13 +208,10 @@ impl Index {
         let i = self.prepared.records.len() as u32 - 1;
         self.block(i);
         self.gone.push(false);
+        self.standing += 1;
         let household = household_number(&mut self.households, &input.household);
         self.household_of.push(household);
-        if self.household_sizes.len() <= household as usize {
-            self.household_sizes.resize(household as usize + 1, 0);
-        }
         if household != 0 {
-            self.household_sizes[household as usize] += 1;
             self.household_records.entry(household).or_default().push(i);
         }
     }
@@ -233,8 +223,8 @@ impl Index {
         if let Some(&h) = self.households.get(household) {
             for i in self.household_records.remove(&h).unwrap_or_default() {
                 self.gone[i as usize] = true;
+                self.standing -= 1;
             }
-            self.household_sizes[h as usize] = 0;
         }
         for member in members {
             self.add(&Input { household: household.to_string(), ..member.clone() });
@@ -304,7 +294,8 @@ impl Index {
     /// How candidate `i` of `member` stands with the household being registered.
     fn context(&self, found: &[Found], member: usize, i: u32) -> Context {
         let household = self.household_of[i as usize];
-        if found.len() < 2 || household == 0 || self.household_sizes[household as usize] < 2 {
+        let size = self.household_records.get(&household).map_or(0, Vec::len);
+        if found.len() < 2 || size < 2 {
             return Context::Alone;
         }
         // The other members here alike to another record of that household (a record cannot
@@ -314,7 +305,7 @@ impl Index {
             .enumerate()
             .filter(|(other, f)| *other != member && f.alike.iter().any(|&(h, record)| h == household && record != i))
             .count();
-        let comparable = (found.len() - 1).min(self.household_sizes[household as usize] as usize - 1);
+        let comparable = (found.len() - 1).min(size - 1);
         if agreeing == 0 {
             Context::None
         } else if 2 * agreeing >= comparable {

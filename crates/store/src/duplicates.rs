@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::db::{Row, Tx};
 use crate::error::StoreError;
+use crate::registry::household_of_person;
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{audit, new_id, params, Actor, Store};
 
@@ -479,7 +480,7 @@ impl Store {
                     params![new_id(), a.as_str(), b.as_str(), 1.0f64, now],
                 )?;
                 tx.execute("UPDATE people SET duplicate_of = $1 WHERE id = $2 AND duplicate_of IS NULL", params![a.as_str(), b.as_str()])?;
-                merged_households.extend(household_of(tx, b)?);
+                merged_households.extend(household_of_person(tx, b)?);
                 report.merged += 1;
             }
             for (a, b, probability) in &uncertain {
@@ -616,7 +617,7 @@ impl Store {
                     params![pair.b.id.as_str(), pair.a.id.as_str()],
                 )?,
             };
-            let household = household_of(tx, &pair.b.id)?;
+            let household = household_of_person(tx, &pair.b.id)?;
             crate::versions::households_changed(tx, &household.iter().map(String::as_str).collect::<Vec<_>>())?;
             let action = match decision {
                 Decision::Accept => "duplicates.accept",
@@ -666,11 +667,6 @@ pub(crate) fn likely_in_sight(
         }
     }
     Ok(out)
-}
-
-/// The household a person belongs to.
-fn household_of(tx: &mut Tx<'_>, person: &str) -> Result<Option<String>, StoreError> {
-    Ok(tx.query_opt("SELECT household_id FROM people WHERE id = $1", params![person])?.map(|r| r.text(0)))
 }
 
 /// A check is a fuzzy search by name: audited with the ids it returned, found or not.

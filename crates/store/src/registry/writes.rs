@@ -60,11 +60,16 @@ pub(crate) fn apply_changes(
     )?;
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
     let household = match table {
-        "people" => tx.query_opt("SELECT household_id FROM people WHERE id = $1", params![id])?.map(|r| r.text(0)),
+        "people" => household_of_person(tx, id)?,
         _ => Some(id.to_string()),
     };
     crate::versions::households_changed(tx, &household.iter().map(String::as_str).collect::<Vec<_>>())?;
     Ok(true)
+}
+
+/// The household a person belongs to.
+pub(crate) fn household_of_person(tx: &mut Tx<'_>, person: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx.query_opt("SELECT household_id FROM people WHERE id = $1", params![person])?.map(|r| r.text(0)))
 }
 
 /// The recorded fields of a person, in the order of `PERSON_FIELDS`.
