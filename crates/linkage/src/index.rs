@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::blocking::{RULES, RULE_COUNT};
-use crate::compare::{compare, incompatible};
+use crate::compare::{compare, incompatible, level, FAMILY, PLACE};
 use crate::model::{probability, Model, Weights};
 use crate::records::{Input, Prepared, Record};
 
@@ -16,6 +16,8 @@ pub struct Index {
     prepared: Prepared,
     weights: Weights,
     pub model: Model,
+    /// People's decisions on pairs the model learnt from.
+    pub decisions_used: usize,
     blocks: Vec<HashMap<u64, Vec<u32>>>,
     /// Each record's household (0: none known).
     household_of: Vec<u32>,
@@ -69,38 +71,52 @@ enum Context {
     None,
 }
 
-/// One member's candidates with their evidence in bits, and the households where a
-/// candidate is about as alike as a namesake (with that record).
+/// One member's candidates, and the households where a candidate is about as alike as a
+/// namesake (with that record).
 struct Found {
-    scored: Vec<(u32, f64)>,
+    scored: Vec<Candidate>,
     alike: Vec<(u32, u32)>,
+}
+
+struct Candidate {
+    record: u32,
+    /// Evidence in bits, without the prior.
+    evidence: f64,
+    /// Same family name and same commune: such a candidate's household is of the same family
+    /// in the same place, whose members resemble this one's far more often than others do,
+    /// so its household context weighs by its own chance agreement.
+    kin: bool,
 }
 
 /// What the household context weighs, in bits, at each level (Most, Some, None): log2(m / u),
 /// with u learnt from the registry: how the household of someone's namesake compares with
-/// their own.
+/// their own. One row for candidates of other families or places, one for kin (`Candidate::kin`).
 #[derive(Clone, Copy, Debug)]
 struct HouseholdWeights {
-    bits: [f64; 3],
+    bits: [[f64; 3]; 2],
 }
 
 impl HouseholdWeights {
-    fn new(u: [f64; 3]) -> HouseholdWeights {
-        let u = u.map(|u| u.clamp(1e-4, 1.0));
-        HouseholdWeights { bits: [0, 1, 2].map(|k| (HOUSEHOLD_M[k] / u[k]).log2()) }
+    fn new(u: [[f64; 3]; 2]) -> HouseholdWeights {
+        let bits = |u: [f64; 3]| {
+            let u = u.map(|u| u.clamp(1e-4, 1.0));
+            [0, 1, 2].map(|k| (HOUSEHOLD_M[k] / u[k]).log2())
+        };
+        HouseholdWeights { bits: u.map(bits) }
     }
 
     /// Weighs nothing: no household compared.
     fn none() -> HouseholdWeights {
-        HouseholdWeights { bits: [0.0; 3] }
+        HouseholdWeights { bits: [[0.0; 3]; 2] }
     }
 
-    fn bits(&self, context: Context) -> f64 {
+    fn bits(&self, context: Context, kin: bool) -> f64 {
+        let row = &self.bits[kin as usize];
         match context {
             Context::Alone => 0.0,
-            Context::Most => self.bits[0],
-            Context::Some => self.bits[1],
-            Context::None => self.bits[2],
+            Context::Most => row[0],
+            Context::Some => row[1],
+            Context::None => row[2],
         }
     }
 }
@@ -122,6 +138,7 @@ impl Index {
             crate::dedup(inputs, &crate::Config { u_samples: config.u_samples.min(300_000), ..config.clone() });
         let prepared = outcome.prepared;
         let model = outcome.model;
+        let decisions_used = outcome.report.decisions_used;
         // The chance a newcomer is a given earlier record is an operational fact, the share of
         // registrations that repeat someone, spread over the registry: not the share of
         // duplicate pairs inside it, which in a registry kept clean is near zero.
@@ -131,6 +148,7 @@ impl Index {
             prepared,
             weights,
             model,
+            decisions_used,
             blocks: vec![HashMap::new(); RULE_COUNT],
             household_of,
             households,
@@ -148,8 +166,9 @@ impl Index {
 
     /// How, among registered households, the household of a member's namesake-like candidate
     /// (of two or more people) compares with the member's own: the household context's u per
-    /// level. `None` when too few were compared to learn from.
-    fn household_u(&self) -> Option<[f64; 3]> {
+    /// level, for other candidates and for kin. `None` when too few were compared to learn
+    /// from; kin compared too rarely are weighed as the others.
+    fn household_u(&self) -> Option<[[f64; 3]; 2]> {
         let mut households: Vec<&Vec<u32>> =
             self.household_records.values().filter(|records| records.len() >= 2).collect();
         households.sort_unstable();
@@ -161,25 +180,27 @@ impl Index {
             .map(|records| {
                 let probes: Vec<Record> = records.iter().map(|&i| self.prepared.records[i as usize]).collect();
                 let found = self.find(&probes, Some(self.household_of[records[0] as usize]));
-                let mut counts = [0usize; 3];
+                let mut counts = [[0usize; 3]; 2];
                 for (member, f) in found.iter().enumerate() {
-                    for &(i, evidence) in &f.scored {
-                        let k = match self.context(&found, member, i) {
+                    for c in f.scored.iter().filter(|c| c.evidence >= CO_MEMBER_EVIDENCE) {
+                        let k = match self.context(&found, member, c.record) {
                             Context::Alone => continue,
                             Context::Most => 0,
                             Context::Some => 1,
                             Context::None => 2,
                         };
-                        if evidence >= CO_MEMBER_EVIDENCE {
-                            counts[k] += 1;
-                        }
+                        counts[c.kin as usize][k] += 1;
                     }
                 }
                 counts
             })
-            .reduce(|| [0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]]);
-        let compared: usize = counts.iter().sum();
-        (compared >= 50).then(|| counts.map(|n| (n as f64 + 0.5) / (compared as f64 + 1.5)))
+            .reduce(|| [[0; 3]; 2], |a, b| [0, 1].map(|kin| [0, 1, 2].map(|k| a[kin][k] + b[kin][k])));
+        let shares = |counts: [usize; 3]| {
+            let compared: usize = counts.iter().sum();
+            (compared >= 50).then(|| counts.map(|n| (n as f64 + 0.5) / (compared as f64 + 1.5)))
+        };
+        let all = shares([0, 1, 2].map(|k| counts[0][k] + counts[1][k]))?;
+        Some([shares(counts[0]).unwrap_or(all), shares(counts[1]).unwrap_or(all)])
     }
 
     fn block(&mut self, i: u32) {
@@ -249,9 +270,10 @@ impl Index {
                 let mut likely: Vec<Likely> = found[member]
                     .scored
                     .iter()
-                    .filter_map(|&(i, evidence)| {
-                        let score =
-                            self.weights.score_of(evidence) + self.household.bits(self.context(&found, member, i));
+                    .filter_map(|c| {
+                        let i = c.record;
+                        let score = self.weights.score_of(c.evidence)
+                            + self.household.bits(self.context(&found, member, i), c.kin);
                         (score >= threshold).then(|| Likely {
                             id: self.prepared.ids[i as usize].clone(),
                             probability: probability(score),
@@ -270,7 +292,7 @@ impl Index {
         probes
             .iter()
             .map(|probe| {
-                let scored: Vec<(u32, f64)> = self
+                let scored: Vec<Candidate> = self
                     .candidates(probe)
                     .into_iter()
                     .filter(|&i| except.is_none_or(|h| self.household_of[i as usize] != h))
@@ -278,13 +300,15 @@ impl Index {
                     .filter(|&i| !incompatible(probe, &self.prepared.records[i as usize]))
                     .map(|i| {
                         let record = &self.prepared.records[i as usize];
-                        (i, self.weights.evidence(probe, compare(&self.prepared, probe, record)))
+                        let pattern = compare(&self.prepared, probe, record);
+                        let kin = level(pattern, FAMILY) == 1 && matches!(level(pattern, PLACE), 1 | 2);
+                        Candidate { record: i, evidence: self.weights.evidence(probe, pattern), kin }
                     })
                     .collect();
                 let alike = scored
                     .iter()
-                    .filter(|(i, evidence)| *evidence >= CO_MEMBER_EVIDENCE && self.household_of[*i as usize] != 0)
-                    .map(|&(i, _)| (self.household_of[i as usize], i))
+                    .filter(|c| c.evidence >= CO_MEMBER_EVIDENCE && self.household_of[c.record as usize] != 0)
+                    .map(|c| (self.household_of[c.record as usize], c.record))
                     .collect();
                 Found { scored, alike }
             })

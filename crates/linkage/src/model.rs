@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::blocking::{self, Candidate, Placement};
-use crate::compare::{compare, level, Pattern, BIRTH, FAMILY, FIELDS, GIVEN, IDENTIFIER, LEVELS, SEX, STRONGEST_FIRST};
+use crate::compare::{
+    compare, level, Pattern, BIRTH, FAMILY, FIELDS, GIVEN, IDENTIFIER, LEVELS, PLACE, SEX, STRONGEST_FIRST,
+};
 use crate::records::{Prepared, Record};
 
 #[derive(Clone, Debug)]
@@ -40,6 +42,10 @@ pub const DEFAULT_M: [&[f64]; 8] = [
     &[0.0, 0.50, 0.15, 0.15, 0.20],
     &[0.0, 0.90, 0.06, 0.04],
 ];
+
+/// Pairs of pseudo-evidence by which a family name's place agreement is shrunk towards the
+/// average (about five shared communes' worth at Mali's scale).
+const FAMILY_PLACE_PSEUDO_PAIRS: f64 = 2_000.0;
 
 /// What learning could not do, for the person running it to know (each shown in their
 /// language by the store; in English by `Display`).
@@ -385,8 +391,49 @@ impl Model {
             given_tf: tf(GIVEN),
             family_tf: tf(FAMILY),
             rare_tf: [rare(GIVEN), rare(FAMILY)],
+            family_places: self.family_places(p),
             prior: (self.prior / (1.0 - self.prior)).log2(),
         }
+    }
+
+    /// How much less a place says when two records share a family name: families live
+    /// together (a household, a lineage in its villages), so two Yattara in one commune are
+    /// far likelier than the name's and the commune's frequencies multiplied. Per family name
+    /// and place level, log2(u / P(level | both carry that name)), P counted over the pairs of
+    /// the records that carry it and shrunk towards u by `FAMILY_PLACE_PSEUDO_PAIRS`, so a
+    /// rare name (whose pairs are mostly its duplicates) keeps the plain weight.
+    fn family_places(&self, p: &Prepared) -> Vec<[f32; 5]> {
+        let mut by_place: [HashMap<(u32, u32), u32>; 3] = Default::default();
+        let mut carriers: HashMap<u32, u32> = HashMap::new();
+        for r in p.records.iter().filter(|r| r.family != 0 && r.admin1 != 0) {
+            *carriers.entry(r.family).or_default() += 1;
+            for (counts, place) in by_place.iter_mut().zip([r.admin3, r.admin2, r.admin1]) {
+                if place != 0 {
+                    *counts.entry((r.family, place)).or_default() += 1;
+                }
+            }
+        }
+        let pairs = |n: u32| n as f64 * (n as f64 - 1.0) / 2.0;
+        // Pairs of carriers sharing the commune, the cercle, the région: [family][scale].
+        let mut sharing: HashMap<u32, [f64; 3]> = HashMap::new();
+        for (scale, counts) in by_place.iter().enumerate() {
+            for (&(family, _), &n) in counts {
+                sharing.entry(family).or_default()[scale] += pairs(n);
+            }
+        }
+        let mut adjustments = vec![[0.0f32; 5]; p.names.len().max(1)];
+        for (family, shared) in sharing {
+            let all = pairs(carriers[&family]);
+            // Pairs at each place level: same commune, same cercle only, same région only, apart.
+            let at = [shared[0], shared[1] - shared[0], shared[2] - shared[1], all - shared[2]];
+            for (l, count) in at.iter().enumerate() {
+                let u = self.u[PLACE][l + 1];
+                let given_the_name =
+                    (count.max(0.0) + FAMILY_PLACE_PSEUDO_PAIRS * u) / (all + FAMILY_PLACE_PSEUDO_PAIRS);
+                adjustments[family as usize][l + 1] = (u / given_the_name).log2().clamp(-10.0, 4.0) as f32;
+            }
+        }
+        adjustments
     }
 
     /// Bayes factor table for the summary: field, level, m, u, weight.
@@ -413,6 +460,9 @@ pub struct Weights {
     given_tf: Vec<f64>,
     family_tf: Vec<f64>,
     rare_tf: [f64; 2],
+    /// Per family name id, what a place level weighs less (or more) for two carriers of that
+    /// name (`Model::family_places`).
+    family_places: Vec<[f32; 5]>,
     /// log2 of the prior odds.
     prior: f64,
 }
@@ -430,8 +480,14 @@ impl Weights {
         }
         if level(pattern, FAMILY) == 1 {
             score += self.family_tf.get(a.family as usize).copied().unwrap_or(self.rare_tf[1]);
+            score += self.family_place(a, pattern);
         }
         score
+    }
+
+    /// The family-name correction of the place weight, for a pair agreeing on the family name.
+    fn family_place(&self, a: &Record, pattern: Pattern) -> f64 {
+        self.family_places.get(a.family as usize).map_or(0.0, |levels| levels[level(pattern, PLACE)] as f64)
     }
 
     /// The pair's evidence field by field: each field's level and its bits (an exact name's
@@ -447,6 +503,9 @@ impl Weights {
                 }
                 if l == 1 && f == FAMILY {
                     bits += self.family_tf.get(a.family as usize).copied().unwrap_or(self.rare_tf[1]);
+                }
+                if f == PLACE && level(pattern, FAMILY) == 1 {
+                    bits += self.family_place(a, pattern);
                 }
                 (FIELDS[f], LEVELS[f][l - 1], bits)
             })
@@ -479,6 +538,46 @@ pub fn probability(score: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_commune_says_less_for_a_family_that_lives_there() {
+        // 4,000 people in 40 communes; the Yattara all live in two of them, the Traoré everywhere.
+        let inputs: Vec<crate::Input> = (0..4000)
+            .map(|i| {
+                let yattara = i % 4 == 0;
+                let commune = if yattara { i % 2 } else { i % 40 };
+                crate::Input {
+                    id: format!("R{i}"),
+                    given_name: format!("Given{}", i % 97),
+                    family_name: if yattara {
+                        "Yattara".into()
+                    } else if i % 4 == 1 {
+                        "Traoré".into()
+                    } else {
+                        format!("Family{}", i % 301)
+                    },
+                    sex: if i % 2 == 0 { "f".into() } else { "m".into() },
+                    birth_date: format!("{}", 1950 + i % 60),
+                    admin1: format!("ML{:02}", commune / 8),
+                    admin2: format!("ML{:02}{:02}", commune / 8, commune / 4),
+                    admin3: format!("ML{commune:04}"),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let p = Prepared::new(inputs);
+        let model = Model::with_u(&p, 100_000, 1);
+        let weights = model.weights(&p);
+        let place_bits = |a: usize, b: usize| {
+            let pattern = compare(&p, &p.records[a], &p.records[b]);
+            assert_eq!((level(pattern, FAMILY), level(pattern, PLACE)), (1, 1));
+            weights.explain(&p.records[a], pattern).into_iter().find(|(f, _, _)| *f == "place").map(|(_, _, bits)| bits)
+        };
+        let (yattara, traore) = (place_bits(0, 8).unwrap(), place_bits(1, 41).unwrap());
+        let plain = (model.m[PLACE][1] / model.u[PLACE][1]).log2();
+        assert!((traore - plain).abs() < 0.5, "spread like everyone: {traore:.2} vs {plain:.2}");
+        assert!(yattara < plain - 3.0, "living together: {yattara:.2} vs {plain:.2}");
+    }
 
     #[test]
     fn em_learns_that_agreement_means_match_and_reports_hopeless_training() {

@@ -25,6 +25,24 @@ use crate::{audit, new_id, params, Actor, Store};
 #[derive(Default)]
 pub struct LinkageCache {
     inner: Mutex<Option<CachedIndex>>,
+    relearning: Mutex<Relearning>,
+}
+
+/// A new index learning from people's latest decisions, built beside the one in use.
+#[derive(Default)]
+struct Relearning {
+    running: bool,
+    /// Decided again while it ran: it runs once more, with those decisions too.
+    again: bool,
+}
+
+/// What the registration check stands on, for the duplicates page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckStatus {
+    /// People's decisions on pairs the check's model learnt from.
+    pub decisions_learnt: usize,
+    /// A newer model, learning from decisions made since, is being built.
+    pub relearning: bool,
 }
 
 /// A probe asks the whole registry for this many candidates, so that the most likely ones in
@@ -335,12 +353,7 @@ impl Store {
         let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.is_none() {
-            let (inputs, version, decisions) = self.db.read(|tx| {
-                let version = crate::versions::current(tx, crate::versions::Capability::Registry)?;
-                Ok((self.people_for_linkage(tx, &everyone, None)?, version, self.decided_pairs(tx)?))
-            })?;
-            let index = Index::build(inputs, &linkage::Config { decisions, ..Default::default() });
-            *cache = Some(CachedIndex { version, index });
+            *cache = Some(self.build_index()?);
         }
         let Some(cached) = cache.as_mut() else { return Err(StoreError::Database("linkage index missing".into())) };
         // Households changed since (registered, corrected, moved, merged) are brought up to date
@@ -388,6 +401,60 @@ impl Store {
             .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
             .collect();
         Ok(found)
+    }
+
+    /// The whole registry indexed for the check, with the model learnt from it and from
+    /// people's decisions, standing at the registry counter read with it.
+    fn build_index(&self) -> Result<CachedIndex, StoreError> {
+        let (inputs, version, decisions) = self.db.read(|tx| {
+            let version = crate::versions::current(tx, crate::versions::Capability::Registry)?;
+            Ok((self.people_for_linkage(tx, &Actor::system(), None)?, version, self.decided_pairs(tx)?))
+        })?;
+        let index = Index::build(inputs, &linkage::Config { decisions, ..Default::default() });
+        Ok(CachedIndex { version, index })
+    }
+
+    /// After a person decided a pair: the check relearns in the background, on a new index
+    /// that replaces the one in use when it is ready and then catches up with the change feed
+    /// like any other. Checks meanwhile use the index they have; decisions made during a
+    /// rebuild start one more. An index not built yet will learn from every decision anyway.
+    fn relearn_in_background(&self) {
+        if self.linkage.inner.lock().map_or(true, |cache| cache.is_none()) {
+            return;
+        }
+        {
+            let Ok(mut relearning) = self.linkage.relearning.lock() else { return };
+            if relearning.running {
+                relearning.again = true;
+                return;
+            }
+            relearning.running = true;
+        }
+        let store = self.clone();
+        std::thread::spawn(move || loop {
+            match store.build_index() {
+                Ok(fresh) => {
+                    if let Ok(mut cache) = store.linkage.inner.lock() {
+                        *cache = Some(fresh);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the duplicate check could not relearn; it keeps its model"),
+            }
+            let Ok(mut relearning) = store.linkage.relearning.lock() else { return };
+            if std::mem::take(&mut relearning.again) {
+                continue;
+            }
+            relearning.running = false;
+            return;
+        });
+    }
+
+    /// What the check stands on; `None` before its first use (it is built then).
+    pub fn duplicate_check_status(&self) -> Option<CheckStatus> {
+        let cache = self.linkage.inner.lock().ok()?;
+        let decisions_learnt = cache.as_ref()?.index.decisions_used;
+        let relearning = self.linkage.relearning.lock().is_ok_and(|r| r.running);
+        Some(CheckStatus { decisions_learnt, relearning })
     }
 
     /// Runs duplicate detection over the registry (in the actor's scope): sure pairs are merged
@@ -571,6 +638,18 @@ impl Store {
     /// Records a reviewer's decision. Accepting marks the later record a duplicate of the
     /// earlier; undoing an accepted pair restores it. A pair outside the actor's scope is 404.
     pub fn decide_duplicate(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decision: Decision,
+        reason: &str,
+    ) -> Result<DuplicatePair, StoreError> {
+        let decided = self.record_decision(actor, id, decision, reason)?;
+        self.relearn_in_background();
+        Ok(decided)
+    }
+
+    fn record_decision(
         &self,
         actor: &Actor,
         id: &str,

@@ -204,6 +204,40 @@ fn the_check_follows_corrections_and_merges_made_after_it_was_first_used() {
 }
 
 #[test]
+fn people_s_decisions_teach_the_check_without_a_restart() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let first = register(&t.store, &clerk, &one("GAO-1", "Fatoumata", "Maïga", "1990-05-01"));
+        let second = register(&t.store, &clerk, &one("MOP-7", "Fatimata", "Maiga", "1990"));
+        let probe = |given: &str| {
+            let household =
+                one("NEW", given, "Maïga", "1990-05-01").parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+            t.store.check_duplicates(&clerk, &household).unwrap().into_iter().map(|l| l.person.id).collect::<Vec<_>>()
+        };
+        assert_eq!(t.store.duplicate_check_status(), None, "built on first use");
+        probe("Fatoumata");
+        assert_eq!(t.store.duplicate_check_status().map(|s| s.decisions_learnt), Some(0));
+        t.store.queue_duplicate(&clerk, &first.members[0].person.id, &second.members[0].person.id, 0.93).unwrap();
+        let pair = t.store.duplicate_pairs(&clerk, None, 10).unwrap().remove(0);
+        t.store.decide_duplicate(&clerk, &pair.id, Decision::Accept, "same NINA card").unwrap();
+        // Registered meanwhile: the new index catches up with it once it replaces the old one.
+        let later = register(&t.store, &clerk, &one("GAO-2", "Kadidia", "Touré", "1985-03-03"));
+        let started = std::time::Instant::now();
+        while t.store.duplicate_check_status()
+            != Some(store::duplicates::CheckStatus { decisions_learnt: 1, relearning: false })
+        {
+            assert!(started.elapsed().as_secs() < 60, "{}: still {:?}", t.backend, t.store.duplicate_check_status());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let household =
+            one("NEW", "Kadidia", "Touré", "1985-03-03").parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        let found = t.store.check_duplicates(&clerk, &household).unwrap();
+        assert_eq!(found.first().map(|l| &l.person.id), Some(&later.members[0].person.id), "{}", t.backend);
+        assert!(!probe("Fatimata").contains(&second.members[0].person.id), "{}: merged", t.backend);
+    }
+}
+
+#[test]
 fn a_pair_outside_the_users_scope_is_not_found() {
     let t = sqlite();
     let clerk = registrar(&t.store);
