@@ -1,5 +1,6 @@
 //! Clustering: sure matches are linked, strongest first; two clusters join only if no member
-//! of one is incompatible with a member of the other (different sex, births years apart), and
+//! of one is incompatible with a member of the other (different sex, births years apart, or
+//! registered in one household, which lists each of its people once), and
 //! the result stays small, so a chain of near-matches cannot collapse unrelated people into
 //! one. Uncertain pairs go to a person (the review band).
 
@@ -15,8 +16,19 @@ pub struct Scored {
 }
 
 /// Clusters above `link_at`, with at most `max_size` records each. Returns a cluster number
-/// per record (the smallest record index in it).
-pub fn cluster(records: &[Record], pairs: &mut [Scored], link_at: f64, max_size: usize) -> (Vec<u32>, ClusterReport) {
+/// per record (the smallest record index in it). `household_of` holds each record's household
+/// (0: unknown), or nothing when none is known.
+pub fn cluster(
+    records: &[Record],
+    household_of: &[u32],
+    pairs: &mut [Scored],
+    link_at: f64,
+    max_size: usize,
+) -> (Vec<u32>, ClusterReport) {
+    let household = |x: u32| household_of.get(x as usize).copied().unwrap_or(0);
+    let apart = |x: u32, y: u32| {
+        incompatible(&records[x as usize], &records[y as usize]) || (household(x) != 0 && household(x) == household(y))
+    };
     let n = records.len();
     let mut parent: Vec<u32> = (0..n as u32).collect();
     let mut members: Vec<Vec<u32>> = Vec::new();
@@ -48,7 +60,7 @@ pub fn cluster(records: &[Record], pairs: &mut [Scored], link_at: f64, max_size:
             report.refused_size += 1;
             continue;
         }
-        if la.iter().any(|x| lb.iter().any(|y| incompatible(&records[*x as usize], &records[*y as usize]))) {
+        if la.iter().any(|x| lb.iter().any(|y| apart(*x, *y))) {
             report.refused_incompatible += 1;
             continue;
         }
@@ -109,7 +121,7 @@ mod tests {
             Scored { a: 2, b: 3, probability: 0.97 },
             Scored { a: 0, b: 3, probability: 0.40 },
         ];
-        let (ids, report) = cluster(&records, &mut pairs, 0.9, 10);
+        let (ids, report) = cluster(&records, &[], &mut pairs, 0.9, 10);
         assert_eq!(ids[0], ids[1]);
         assert_eq!(ids[1], ids[2]);
         assert_ne!(ids[2], ids[3]);
@@ -118,11 +130,26 @@ mod tests {
     }
 
     #[test]
+    fn two_people_of_one_household_are_never_one() {
+        // Sisters of one name and year: 0 and 1 in household 7, 2 registered again elsewhere.
+        let records = vec![record(1, 2004); 3];
+        let mut pairs = vec![
+            Scored { a: 0, b: 2, probability: 0.99 },
+            Scored { a: 1, b: 2, probability: 0.98 },
+            Scored { a: 0, b: 1, probability: 0.97 },
+        ];
+        let (ids, report) = cluster(&records, &[7, 7, 9], &mut pairs, 0.9, 10);
+        assert_eq!(ids[0], ids[2]);
+        assert_ne!(ids[0], ids[1]);
+        assert_eq!(report.refused_incompatible, 2);
+    }
+
+    #[test]
     fn clusters_stay_small_and_weak_pairs_do_not_link() {
         let records = vec![record(0, 0); 5];
         let mut pairs: Vec<Scored> = (1..5).map(|b| Scored { a: 0, b, probability: 0.95 }).collect();
         pairs.push(Scored { a: 3, b: 4, probability: 0.5 });
-        let (ids, report) = cluster(&records, &mut pairs, 0.9, 3);
+        let (ids, report) = cluster(&records, &[], &mut pairs, 0.9, 3);
         assert_eq!(ids.iter().filter(|id| **id == 0).count(), 3);
         assert_eq!(report.refused_size, 2);
         assert_ne!(ids[3], ids[4]);

@@ -9,6 +9,8 @@ use rayon::prelude::*;
 
 use crate::blocking::{RULES, RULE_COUNT};
 use crate::compare::{compare, incompatible, level, FAMILY, PLACE};
+use crate::household::{household_number, Context, HouseholdWeights, CO_MEMBER_EVIDENCE};
+use crate::logit;
 use crate::model::{probability, Model, Weights};
 use crate::records::{Input, Prepared, Record};
 
@@ -44,32 +46,8 @@ pub const REPEAT_REGISTRATIONS: f64 = 0.05;
 /// Comparisons a probe may need at most: blocks of the commonest names are large.
 const PROBE_LIMIT: usize = 20_000;
 
-/// Evidence (bits) from which a pair of co-members counts as the same person when deciding
-/// whether a whole household was registered again: names, sex and birth agreeing about as
-/// well as a namesake's would.
-const CO_MEMBER_EVIDENCE: f64 = 12.0;
-
-/// How a household registered again compares with its earlier self (m of the context levels
-/// Most, Some, None): most come back with most of the same people; people also leave
-/// households, marry and split.
-const HOUSEHOLD_M: [f64; 3] = [0.7, 0.15, 0.15];
-
 /// Households sampled from the registry to learn how often a stranger's household agrees.
 const HOUSEHOLD_SAMPLE: usize = 400;
-
-/// How a candidate's household compares with the household being registered.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Context {
-    /// One side has no other member to compare.
-    Alone,
-    /// At least half the other members (of the smaller side) are, by name and birth, other
-    /// members there.
-    Most,
-    /// Some are, fewer than half.
-    Some,
-    /// Both have other members; none of them agree.
-    None,
-}
 
 /// One member's candidates, and the households where a candidate is about as alike as a
 /// namesake (with that record).
@@ -86,39 +64,6 @@ struct Candidate {
     /// in the same place, whose members resemble this one's far more often than others do,
     /// so its household context weighs by its own chance agreement.
     kin: bool,
-}
-
-/// What the household context weighs, in bits, at each level (Most, Some, None): log2(m / u),
-/// with u learnt from the registry: how the household of someone's namesake compares with
-/// their own. One row for candidates of other families or places, one for kin (`Candidate::kin`).
-#[derive(Clone, Copy, Debug)]
-struct HouseholdWeights {
-    bits: [[f64; 3]; 2],
-}
-
-impl HouseholdWeights {
-    fn new(u: [[f64; 3]; 2]) -> HouseholdWeights {
-        let bits = |u: [f64; 3]| {
-            let u = u.map(|u| u.clamp(1e-4, 1.0));
-            [0, 1, 2].map(|k| (HOUSEHOLD_M[k] / u[k]).log2())
-        };
-        HouseholdWeights { bits: u.map(bits) }
-    }
-
-    /// Weighs nothing: no household compared.
-    fn none() -> HouseholdWeights {
-        HouseholdWeights { bits: [[0.0; 3]; 2] }
-    }
-
-    fn bits(&self, context: Context, kin: bool) -> f64 {
-        let row = &self.bits[kin as usize];
-        match context {
-            Context::Alone => 0.0,
-            Context::Most => row[0],
-            Context::Some => row[1],
-            Context::None => row[2],
-        }
-    }
 }
 
 impl Index {
@@ -183,24 +128,14 @@ impl Index {
                 let mut counts = [[0usize; 3]; 2];
                 for (member, f) in found.iter().enumerate() {
                     for c in f.scored.iter().filter(|c| c.evidence >= CO_MEMBER_EVIDENCE) {
-                        let k = match self.context(&found, member, c.record) {
-                            Context::Alone => continue,
-                            Context::Most => 0,
-                            Context::Some => 1,
-                            Context::None => 2,
-                        };
+                        let Some(k) = self.context(&found, member, c.record).level() else { continue };
                         counts[c.kin as usize][k] += 1;
                     }
                 }
                 counts
             })
             .reduce(|| [[0; 3]; 2], |a, b| [0, 1].map(|kin| [0, 1, 2].map(|k| a[kin][k] + b[kin][k])));
-        let shares = |counts: [usize; 3]| {
-            let compared: usize = counts.iter().sum();
-            (compared >= 50).then(|| counts.map(|n| (n as f64 + 0.5) / (compared as f64 + 1.5)))
-        };
-        let all = shares([0, 1, 2].map(|k| counts[0][k] + counts[1][k]))?;
-        Some([shares(counts[0]).unwrap_or(all), shares(counts[1]).unwrap_or(all)])
+        crate::household::shares(counts)
     }
 
     fn block(&mut self, i: u32) {
@@ -329,14 +264,7 @@ impl Index {
             .enumerate()
             .filter(|(other, f)| *other != member && f.alike.iter().any(|&(h, record)| h == household && record != i))
             .count();
-        let comparable = (found.len() - 1).min(size - 1);
-        if agreeing == 0 {
-            Context::None
-        } else if 2 * agreeing >= comparable {
-            Context::Most
-        } else {
-            Context::Some
-        }
+        Context::of(agreeing, found.len() - 1, size - 1)
     }
 
     /// The records sharing a blocking key with `probe`, each once.
@@ -353,21 +281,6 @@ impl Index {
         candidates.retain(|&i| !self.gone[i as usize]);
         candidates
     }
-}
-
-/// A household's number in the index, 0 for none.
-fn household_number(households: &mut HashMap<String, u32>, household: &str) -> u32 {
-    if household.is_empty() {
-        return 0;
-    }
-    let next = households.len() as u32 + 1;
-    *households.entry(household.to_string()).or_insert(next)
-}
-
-/// The match weight (bits) of a probability.
-fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-15, 1.0 - 1e-15);
-    (p / (1.0 - p)).log2()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod blocking;
 pub mod cluster;
 pub mod compare;
+pub mod household;
 pub mod index;
 pub mod model;
 pub mod records;
@@ -80,6 +81,9 @@ pub struct Report {
     /// rules together if they missed matches independently.
     pub rule_coverage: Vec<(&'static str, f64)>,
     pub estimated_blocking_recall: f64,
+    /// What the household context weighed (bits for most, some, none of the other members
+    /// alike; for other candidates, then for kin), when households were known.
+    pub household: Option<[[f64; 3]; 2]>,
 }
 
 pub struct Outcome {
@@ -140,17 +144,46 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
         Some(prior) => model.weights(&prepared).with_prior(prior),
         None => model.weights(&prepared),
     };
-    let mut scored: Vec<Scored> = candidates
-        .par_iter()
-        .flatten()
-        .filter_map(|c| {
-            let probability = model::probability(weights.score(&records[c.a as usize], c.pattern));
-            (probability >= config.review_from).then_some(Scored { a: c.a, b: c.b, probability })
-        })
-        .collect();
+    let mut scored: Vec<Scored> = if prepared.household_of.iter().any(|&h| h != 0) {
+        // Households known: pairs that a household's agreement could lift are kept with their
+        // evidence, and weighed again with their households.
+        let floor = household::CO_MEMBER_EVIDENCE
+            .min(logit(config.review_from) - weights.score_of(0.0) - household::HOUSEHOLD_MOST_BITS);
+        let evidence: Vec<household::Evidence> = candidates
+            .par_iter()
+            .flatten()
+            .filter_map(|c| {
+                let bits = weights.evidence(&records[c.a as usize], c.pattern);
+                let kin = compare::level(c.pattern, compare::FAMILY) == 1
+                    && matches!(compare::level(c.pattern, compare::PLACE), 1 | 2);
+                (bits >= floor).then_some(household::Evidence { a: c.a, b: c.b, bits, kin })
+            })
+            .collect();
+        let (extra, household_weights) =
+            household::batch_context(&prepared.household_of, &evidence, weights.score_of(0.0));
+        report.household = household_weights.map(|w| w.table());
+        evidence
+            .iter()
+            .zip(extra)
+            .filter_map(|(e, extra)| {
+                let probability = model::probability(weights.score_of(e.bits) + extra);
+                (probability >= config.review_from).then_some(Scored { a: e.a, b: e.b, probability })
+            })
+            .collect()
+    } else {
+        candidates
+            .par_iter()
+            .flatten()
+            .filter_map(|c| {
+                let probability = model::probability(weights.score(&records[c.a as usize], c.pattern));
+                (probability >= config.review_from).then_some(Scored { a: c.a, b: c.b, probability })
+            })
+            .collect()
+    };
     drop(candidates);
     phase("score", &mut report);
-    let (cluster_of, cluster_report) = cluster::cluster(records, &mut scored, config.link_at, config.max_cluster);
+    let (cluster_of, cluster_report) =
+        cluster::cluster(records, &prepared.household_of, &mut scored, config.link_at, config.max_cluster);
     report.cluster = cluster_report;
     let review: Vec<Scored> = scored
         .iter()
@@ -174,6 +207,12 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
     }
     phase("cluster", &mut report);
     Outcome { cluster_of, review, prepared, model, report }
+}
+
+/// The match weight (bits) of a probability.
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-15, 1.0 - 1e-15);
+    (p / (1.0 - p)).log2()
 }
 
 /// Pair precision, recall and F1 of predicted clusters against true ones.

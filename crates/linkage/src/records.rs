@@ -154,6 +154,9 @@ pub struct Prepared {
     pub numbers: Interner,
     /// Occurrences of each name id, given and family names together.
     pub name_counts: Vec<u32>,
+    /// Each record's household as read (numbered from 1; 0 when not known), for the batch
+    /// run's household context. Records pushed later (`push`) have none.
+    pub household_of: Vec<u32>,
 }
 
 fn phone_digits(phone: &str) -> u32 {
@@ -237,6 +240,8 @@ pub struct Builder {
     key_of_name: Vec<u32>,
     records: Vec<Record>,
     ids: Vec<String>,
+    households: HashMap<String, u32>,
+    household_of: Vec<u32>,
 }
 
 impl Default for Builder {
@@ -250,6 +255,8 @@ impl Default for Builder {
             key_of_name: vec![0],
             records: Vec::new(),
             ids: Vec::new(),
+            households: HashMap::new(),
+            household_of: Vec::new(),
         }
     }
 }
@@ -282,19 +289,20 @@ impl Builder {
             let names = [name(&input.given_name), name(&input.family_name), name(&input.father_name)];
             let record = record(names, &input, &mut self.places, &mut self.numbers);
             self.records.push(record);
+            self.household_of.push(crate::household::household_number(&mut self.households, &input.household));
             self.ids.push(input.id);
         }
     }
 
     pub fn finish(self) -> Prepared {
-        let Builder { names, keys, places, numbers, records, ids, .. } = self;
+        let Builder { names, keys, places, numbers, records, ids, household_of, .. } = self;
         let mut name_counts = vec![0u32; names.len()];
         for r in &records {
             name_counts[r.given as usize] += 1;
             name_counts[r.family as usize] += 1;
         }
         name_counts[0] = 0;
-        Prepared { ids, records, names, keys, places, numbers, name_counts }
+        Prepared { ids, records, names, keys, places, numbers, name_counts, household_of }
     }
 }
 
@@ -327,6 +335,7 @@ impl Prepared {
         self.name_counts[record.given as usize] += (record.given != 0) as u32;
         self.name_counts[record.family as usize] += (record.family != 0) as u32;
         self.records.push(record);
+        self.household_of.push(0);
         self.ids.push(id);
     }
 

@@ -325,6 +325,113 @@ pub fn generate(count: usize, duplicate_share: f64, places: &[(String, String, S
     Synthetic { inputs, truth }
 }
 
+/// `count` registrations made household by household, of which about `duplicate_share` are
+/// repeats: most come back with their household (most of its members, under a new household
+/// number, all in one place, the same place or another), some alone (married into another
+/// household, or registered by themselves). A household is a head, often a spouse of another
+/// family, and children who carry the head's family name and have the head as father.
+pub fn generate_households(
+    count: usize,
+    duplicate_share: f64,
+    places: &[(String, String, String)],
+    seed: u64,
+) -> Synthetic {
+    let mut rng = Rng::new(seed ^ 0x4855_5345);
+    let owned = |group: &[&str]| group.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let duplicates = (count as f64 * duplicate_share) as usize;
+    let mut persons: Vec<Person> = Vec::new();
+    let mut households: Vec<Vec<usize>> = Vec::new();
+    let name =
+        |rng: &mut Rng, list: &[&[&str]]| if rng.chance(0.55) { owned(common(rng, list)) } else { tail_name(rng) };
+    while persons.len() < count - duplicates {
+        let size = 1 + rng.below(4) + rng.below(5);
+        let place = rng.below(places.len());
+        let head_female = rng.chance(0.2);
+        let family = if rng.chance(0.5) { owned(common(&mut rng, FAMILY)) } else { tail_name(&mut rng) };
+        let head_given = name(&mut rng, if head_female { FEMALE } else { MALE });
+        let head_year = 1950 + rng.below(50) as u16;
+        let mut members = Vec::new();
+        for k in 0..size {
+            let (female, given, family, father, year) = match k {
+                0 => (head_female, head_given.clone(), family.clone(), name(&mut rng, MALE), head_year),
+                1 if !head_female => {
+                    let family = if rng.chance(0.5) { owned(common(&mut rng, FAMILY)) } else { tail_name(&mut rng) };
+                    (true, name(&mut rng, FEMALE), family, name(&mut rng, MALE), head_year + rng.below(10) as u16)
+                }
+                _ => {
+                    let female = rng.chance(0.5);
+                    let father = if head_female { name(&mut rng, MALE) } else { head_given.clone() };
+                    let year = (head_year + 18 + rng.below(25) as u16).min(2020);
+                    (female, name(&mut rng, if female { FEMALE } else { MALE }), family.clone(), father, year)
+                }
+            };
+            let exact = rng.chance(0.4);
+            members.push(persons.len());
+            persons.push(Person {
+                given,
+                family,
+                father,
+                female,
+                year,
+                month: if exact { 1 + rng.below(12) as u8 } else { 0 },
+                day: if exact { 1 + rng.below(28) as u8 } else { 0 },
+                phone: rng.chance(0.45).then(|| 60_000_000 + rng.below(39_999_999) as u32),
+                document: rng
+                    .chance(0.25)
+                    .then(|| rng.below(99_999_999) as u64 * 1_000_000 + rng.below(999_999) as u64),
+                place,
+            });
+        }
+        households.push(members);
+    }
+    let extra = |n: usize| Rng::new(seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xE57);
+    let mut inputs = Vec::with_capacity(count);
+    let mut truth = Vec::with_capacity(count);
+    let mut push =
+        |rng: &mut Rng, person: usize, again: bool, place: usize, household: usize, inputs: &mut Vec<Input>| {
+            let mut input = record(rng, &mut extra(inputs.len()), &persons[person], places, again, inputs.len());
+            let (a1, a2, a3) = &places[place];
+            (input.admin1, input.admin2, input.admin3) = (a1.clone(), a2.clone(), a3.clone());
+            input.household = format!("H{household:07}");
+            inputs.push(input);
+            truth.push(person as u64);
+        };
+    for (h, members) in households.iter().enumerate() {
+        for &person in members {
+            push(&mut rng, person, false, persons[person].place, h, &mut inputs);
+        }
+    }
+    let mut next_household = households.len();
+    while inputs.len() < count {
+        let members = &households[rng.below(households.len())];
+        let home = persons[members[0]].place;
+        // Registered again elsewhere, often nearby after a second displacement.
+        let place = match rng.below(100) {
+            n if n < 55 => home,
+            n if n < 82 => home - home % 8 + rng.below(8),
+            _ => rng.below(places.len()),
+        };
+        if rng.chance(0.25) {
+            // One of them alone.
+            let person = members[rng.below(members.len())];
+            push(&mut rng, person, true, place, next_household, &mut inputs);
+        } else {
+            for &person in members {
+                if inputs.len() < count && rng.chance(0.85) {
+                    push(&mut rng, person, true, place, next_household, &mut inputs);
+                }
+            }
+        }
+        next_household += 1;
+    }
+    for i in (1..inputs.len()).rev() {
+        let j = rng.below(i + 1);
+        inputs.swap(i, j);
+        truth.swap(i, j);
+    }
+    Synthetic { inputs, truth }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,9 @@ const HEADER: [&str; 10] =
 /// An optional column: document numbers as `kind:number`, separated by `|`.
 const IDENTIFIERS: &str = "identifiers";
 
+/// An optional column: the household (or family group) a record was registered with.
+const HOUSEHOLD: &str = "household";
+
 /// Rows handed to the standardiser at a time: enough for parallel work, little memory.
 const BATCH: usize = 65_536;
 
@@ -104,6 +107,7 @@ pub fn read_input(path: &PathBuf) -> anyhow::Result<linkage::Prepared> {
     };
     let columns: Vec<usize> = HEADER.iter().map(|c| column(c)).collect::<anyhow::Result<_>>()?;
     let identifiers = column(IDENTIFIERS).ok();
+    let household = column(HOUSEHOLD).ok();
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Input>>(2);
     let mut builder = linkage::records::Builder::default();
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -143,8 +147,8 @@ pub fn read_input(path: &PathBuf) -> anyhow::Result<linkage::Prepared> {
                     admin1: get(7),
                     admin2: get(8),
                     admin3: get(9),
-                    // Files are linked person by person.
-                    household: String::new(),
+                    // Optional: people registered together, whose agreement is evidence.
+                    household: household.and_then(|i| record.get(i)).unwrap_or("").trim().to_string(),
                 });
                 if batch.len() == BATCH && send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
                 {
