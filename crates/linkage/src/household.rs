@@ -113,8 +113,8 @@ pub fn household_number(households: &mut HashMap<String, u32>, household: &str) 
 pub struct Evidence {
     pub a: u32,
     pub b: u32,
-    /// Bits, without the prior.
-    pub bits: f64,
+    /// Bits, without the prior (single precision: millions are held at once).
+    pub bits: f32,
     /// Same family name and same cercle (see `index::Candidate::kin`).
     pub kin: bool,
 }
@@ -125,41 +125,65 @@ pub struct Evidence {
 /// `prior` is the run's prior, in bits.
 pub fn batch_context(household_of: &[u32], pairs: &[Evidence], prior: f64) -> (Vec<f64>, Option<HouseholdWeights>) {
     use rayon::prelude::*;
-    let mut sizes: HashMap<u32, usize> = HashMap::new();
-    for &h in household_of.iter().filter(|&&h| h != 0) {
-        *sizes.entry(h).or_default() += 1;
+    // Household numbers are dense (1..): sizes by number.
+    let mut sizes: Vec<u32> = vec![0; household_of.iter().copied().max().unwrap_or(0) as usize + 1];
+    for &h in household_of {
+        sizes[h as usize] += 1;
     }
-    // Alike co-members per pair of households (lower number first): (record there, record here).
-    let mut alike: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
-    for pair in pairs.iter().filter(|p| p.bits >= CO_MEMBER_EVIDENCE) {
-        let (ha, hb) = (household_of[pair.a as usize], household_of[pair.b as usize]);
-        if ha != 0 && hb != 0 && ha != hb {
-            let (key, records) = if ha < hb { ((ha, hb), (pair.a, pair.b)) } else { ((hb, ha), (pair.b, pair.a)) };
-            alike.entry(key).or_default().push(records);
-        }
+    // Alike co-members, sorted by pair of households (lower number first): (households, record
+    // on the lower side, record on the other). A sorted list holds millions in little memory.
+    let key = |lower: u32, upper: u32| (lower as u64) << 32 | upper as u64;
+    let mut alike: Vec<(u64, u32, u32)> = pairs
+        .par_iter()
+        .filter(|p| p.bits >= CO_MEMBER_EVIDENCE as f32)
+        .filter_map(|pair| {
+            let (ha, hb) = (household_of[pair.a as usize], household_of[pair.b as usize]);
+            (ha != 0 && hb != 0 && ha != hb).then(|| {
+                if ha < hb {
+                    (key(ha, hb), pair.a, pair.b)
+                } else {
+                    (key(hb, ha), pair.b, pair.a)
+                }
+            })
+        })
+        .collect();
+    alike.par_sort_unstable();
+    // Most pairs' households have no alike co-members at all: no search for them.
+    let mut listed = vec![false; sizes.len()];
+    for e in &alike {
+        listed[(e.0 >> 32) as usize] = true;
     }
     let context = |pair: &Evidence| {
         let (ha, hb) = (household_of[pair.a as usize], household_of[pair.b as usize]);
         if ha == 0 || hb == 0 || ha == hb {
             return Context::Alone;
         }
-        let (key, here, there) = if ha < hb { ((ha, hb), pair.a, pair.b) } else { ((hb, ha), pair.b, pair.a) };
+        let (lower, upper, here, there) = if ha < hb { (ha, hb, pair.a, pair.b) } else { (hb, ha, pair.b, pair.a) };
+        if !listed[lower as usize] {
+            return Context::of(0, sizes[lower as usize] as usize - 1, sizes[upper as usize] as usize - 1);
+        }
+        let k = key(lower, upper);
+        let start = alike.partition_point(|e| e.0 < k);
+        let list = &alike[start..start + alike[start..].partition_point(|e| e.0 == k)];
         // Other members on the lower side alike to another record on the other (a record
-        // never vouches for itself).
-        let mut agreeing: Vec<u32> = alike
-            .get(&key)
-            .map(|list| list.iter().filter(|(x, y)| *x != here && *y != there).map(|(x, _)| *x).collect())
-            .unwrap_or_default();
-        agreeing.sort_unstable();
-        agreeing.dedup();
-        Context::of(agreeing.len(), sizes[&key.0] - 1, sizes[&key.1] - 1)
+        // never vouches for itself), each counted once: the list is sorted by that member.
+        let counts = |e: &&(u64, u32, u32)| e.1 != here && e.2 != there;
+        let mut agreeing = 0;
+        let mut last = None;
+        for e in list.iter().filter(counts) {
+            if last != Some(e.1) {
+                agreeing += 1;
+                last = Some(e.1);
+            }
+        }
+        Context::of(agreeing, sizes[lower as usize] as usize - 1, sizes[upper as usize] as usize - 1)
     };
     let contexts: Vec<Context> = pairs.par_iter().map(context).collect();
     let mut counts = [[0usize; 3]; 2];
     for (pair, c) in pairs.iter().zip(&contexts) {
         // Different people as far as their own fields say, yet alike enough to be namesakes.
-        let different = crate::model::probability(prior + pair.bits) < 0.1;
-        if let (true, true, Some(k)) = (pair.bits >= CO_MEMBER_EVIDENCE, different, c.level()) {
+        let different = crate::model::probability(prior + pair.bits as f64) < 0.1;
+        if let (true, true, Some(k)) = (pair.bits >= CO_MEMBER_EVIDENCE as f32, different, c.level()) {
             counts[pair.kin as usize][k] += 1;
         }
     }

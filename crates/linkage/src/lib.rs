@@ -156,7 +156,7 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
                 let bits = weights.evidence(&records[c.a as usize], c.pattern);
                 let kin = compare::level(c.pattern, compare::FAMILY) == 1
                     && matches!(compare::level(c.pattern, compare::PLACE), 1 | 2);
-                (bits >= floor).then_some(household::Evidence { a: c.a, b: c.b, bits, kin })
+                (bits >= floor).then_some(household::Evidence { a: c.a, b: c.b, bits: bits as f32, kin })
             })
             .collect();
         let (extra, household_weights) =
@@ -166,7 +166,7 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
             .iter()
             .zip(extra)
             .filter_map(|(e, extra)| {
-                let probability = model::probability(weights.score_of(e.bits) + extra);
+                let probability = model::probability(weights.score_of(e.bits as f64) + extra);
                 (probability >= config.review_from).then_some(Scored { a: e.a, b: e.b, probability })
             })
             .collect()

@@ -49,6 +49,9 @@ pub enum LinkageCommand {
         /// `id,person` for every record.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// Register household by household, with a `household` column.
+        #[arg(long)]
+        households: bool,
     },
     /// Find duplicates in the registry itself: sure pairs merged (undoable), uncertain ones queued.
     Run,
@@ -267,11 +270,16 @@ pub fn run(cli: &Cli, cmd: &LinkageCommand) -> anyhow::Result<ExitCode> {
             summary(&outcome.report, read, write, started.elapsed(), *weights);
             Ok(ExitCode::SUCCESS)
         }
-        LinkageCommand::Generate { records, duplicates, seed, output, truth } => {
-            let data = linkage::synthetic::generate(*records, *duplicates, &linkage::synthetic::sample_places(), *seed);
+        LinkageCommand::Generate { records, duplicates, seed, output, truth, households } => {
+            let places = linkage::synthetic::sample_places();
+            let data = if *households {
+                linkage::synthetic::generate_households(*records, *duplicates, &places, *seed)
+            } else {
+                linkage::synthetic::generate(*records, *duplicates, &places, *seed)
+            };
             let mut out =
                 csv::Writer::from_path(output).with_context(|| format!("{}: cannot be written", output.display()))?;
-            out.write_record(HEADER.iter().copied().chain([IDENTIFIERS]))?;
+            out.write_record(HEADER.iter().copied().chain([IDENTIFIERS, HOUSEHOLD]))?;
             for r in &data.inputs {
                 let identifiers = r.identifiers.join("|");
                 out.write_record([
@@ -286,6 +294,7 @@ pub fn run(cli: &Cli, cmd: &LinkageCommand) -> anyhow::Result<ExitCode> {
                     &r.admin2,
                     &r.admin3,
                     &identifiers,
+                    &r.household,
                 ])?;
             }
             out.flush()?;
@@ -382,6 +391,14 @@ fn summary(
         for (field, level, m, u, w) in &report.weights {
             e(format!("  {field:<12} {level:<22} m {m:.4}  u {u:.6}  weight {w:+.2}"));
         }
+    }
+    if let Some([others, kin]) = report.household {
+        let row = |bits: [f64; 3]| format!("most {:+.1}, some {:+.1}, none {:+.1}", bits[0], bits[1], bits[2]);
+        e(format!(
+            "households: other members alike weigh {} bits; for kin (same family name and cercle) {}",
+            row(others),
+            row(kin)
+        ));
     }
     e(format!(
         "clusters: {} ({} with more than one record, largest {}); links {}, joins refused as incompatible {}, as too large {}",

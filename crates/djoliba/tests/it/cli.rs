@@ -212,6 +212,23 @@ fn linkage_dedup_writes_every_id_once_and_finds_the_duplicates() {
     let ids: std::collections::HashSet<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(ids.len(), 5000, "every input id exactly once");
     assert!(std::fs::read_to_string(&review).unwrap().starts_with("id_a,id_b,probability\n"));
+    // Registered household by household: the households weigh, and the file says so.
+    let status = djoliba(dir.path())
+        .args(["linkage", "generate", "--households", "--records", "5000", "--output"])
+        .arg(&people)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(&people).unwrap().lines().next().unwrap().ends_with(",identifiers,household"));
+    let output = djoliba(dir.path())
+        .args(["linkage", "dedup", "--input"])
+        .arg(&people)
+        .arg("--output")
+        .arg(dir.path().join("household-clusters.csv"))
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && summary.contains("households: other members alike weigh most +"), "{summary}");
     let evaluation = djoliba(dir.path())
         .args(["linkage", "evaluate", "--clusters"])
         .arg(&clusters)
