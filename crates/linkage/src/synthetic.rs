@@ -173,6 +173,26 @@ struct Person {
     place: usize,
 }
 
+impl Person {
+    /// A person with the given names, sex and year; day and month (for some) and a phone
+    /// (for some) drawn; no document, the first place.
+    fn drawn(rng: &mut Rng, [given, family, father]: [Vec<String>; 3], female: bool, year: u16) -> Person {
+        let exact = rng.chance(0.4);
+        Person {
+            given,
+            family,
+            father,
+            female,
+            year,
+            month: if exact { 1 + rng.below(12) as u8 } else { 0 },
+            day: if exact { 1 + rng.below(28) as u8 } else { 0 },
+            phone: rng.chance(0.45).then(|| 60_000_000 + rng.below(39_999_999) as u32),
+            document: None,
+            place: 0,
+        }
+    }
+}
+
 fn spelling(rng: &mut Rng, group: &[String]) -> String {
     // Clerks mostly write the common spelling.
     if rng.chance(0.7) {
@@ -284,19 +304,9 @@ pub fn generate(count: usize, duplicate_share: f64, places: &[(String, String, S
         let family = if rng.chance(0.5) { owned(common(&mut rng, FAMILY)) } else { tail_name(&mut rng) };
         let father = if rng.chance(0.55) { owned(common(&mut rng, MALE)) } else { tail_name(&mut rng) };
         let year = 1940 + rng.below(80) as u16;
-        let exact = rng.chance(0.4);
-        persons.push(Person {
-            given,
-            family,
-            father,
-            female,
-            year,
-            month: if exact { 1 + rng.below(12) as u8 } else { 0 },
-            day: if exact { 1 + rng.below(28) as u8 } else { 0 },
-            phone: rng.chance(0.45).then(|| 60_000_000 + rng.below(39_999_999) as u32),
-            document: None,
-            place: rng.below(places.len()),
-        });
+        let mut person = Person::drawn(&mut rng, [given, family, father], female, year);
+        person.place = rng.below(places.len());
+        persons.push(person);
     }
     let mut documents = Rng::new(seed ^ 0xD0C0_6E47);
     for person in &mut persons {
@@ -365,22 +375,12 @@ pub fn generate_households(
                     (female, name(&mut rng, if female { FEMALE } else { MALE }), family.clone(), father, year)
                 }
             };
-            let exact = rng.chance(0.4);
             members.push(persons.len());
-            persons.push(Person {
-                given,
-                family,
-                father,
-                female,
-                year,
-                month: if exact { 1 + rng.below(12) as u8 } else { 0 },
-                day: if exact { 1 + rng.below(28) as u8 } else { 0 },
-                phone: rng.chance(0.45).then(|| 60_000_000 + rng.below(39_999_999) as u32),
-                document: rng
-                    .chance(0.25)
-                    .then(|| rng.below(99_999_999) as u64 * 1_000_000 + rng.below(999_999) as u64),
-                place,
-            });
+            let mut person = Person::drawn(&mut rng, [given, family, father], female, year);
+            person.document =
+                rng.chance(0.25).then(|| rng.below(99_999_999) as u64 * 1_000_000 + rng.below(999_999) as u64);
+            person.place = place;
+            persons.push(person);
         }
         households.push(members);
     }
