@@ -60,7 +60,7 @@ struct Candidate {
     record: u32,
     /// Evidence in bits, without the prior.
     evidence: f64,
-    /// Same family name and same commune: such a candidate's household is of the same family
+    /// Same family name and same cercle: such a candidate's household is of the same family
     /// in the same place, whose members resemble this one's far more often than others do,
     /// so its household context weighs by its own chance agreement.
     kin: bool,

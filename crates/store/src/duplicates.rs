@@ -36,7 +36,7 @@ struct Relearning {
     again: bool,
 }
 
-/// What the registration check stands on, for the duplicates page.
+/// What the registration check stands on (not yet shown on the duplicates page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckStatus {
     /// People's decisions on pairs the check's model learnt from.
