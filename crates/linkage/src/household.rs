@@ -123,7 +123,7 @@ pub struct Evidence {
 /// order), with u learnt from the pairs people's own fields call different people, and the
 /// weights used (`None` when there was too little to learn from or no household known).
 /// `prior` is the run's prior, in bits.
-pub fn batch_context(household_of: &[u32], pairs: &[Evidence], prior: f64) -> (Vec<f64>, Option<HouseholdWeights>) {
+pub fn batch_context(household_of: &[u32], pairs: &[Evidence], prior: f64) -> (Vec<f32>, Option<HouseholdWeights>) {
     use rayon::prelude::*;
     // Household numbers are dense (1..): sizes by number.
     let mut sizes: Vec<u32> = vec![0; household_of.iter().copied().max().unwrap_or(0) as usize + 1];
@@ -148,10 +148,10 @@ pub fn batch_context(household_of: &[u32], pairs: &[Evidence], prior: f64) -> (V
         })
         .collect();
     alike.par_sort_unstable();
-    // Most pairs' households have no alike co-members at all: no search for them.
-    let mut listed = vec![false; sizes.len()];
-    for e in &alike {
-        listed[(e.0 >> 32) as usize] = true;
+    // Where each pair of households' list starts and how long it is: one lookup per pair.
+    let mut lists: HashMap<u64, (u32, u32)> = HashMap::new();
+    for (i, e) in alike.iter().enumerate() {
+        lists.entry(e.0).or_insert((i as u32, 0)).1 += 1;
     }
     let context = |pair: &Evidence| {
         let (ha, hb) = (household_of[pair.a as usize], household_of[pair.b as usize]);
@@ -159,12 +159,10 @@ pub fn batch_context(household_of: &[u32], pairs: &[Evidence], prior: f64) -> (V
             return Context::Alone;
         }
         let (lower, upper, here, there) = if ha < hb { (ha, hb, pair.a, pair.b) } else { (hb, ha, pair.b, pair.a) };
-        if !listed[lower as usize] {
-            return Context::of(0, sizes[lower as usize] as usize - 1, sizes[upper as usize] as usize - 1);
-        }
-        let k = key(lower, upper);
-        let start = alike.partition_point(|e| e.0 < k);
-        let list = &alike[start..start + alike[start..].partition_point(|e| e.0 == k)];
+        let list = match lists.get(&key(lower, upper)) {
+            Some(&(start, len)) => &alike[start as usize..(start + len) as usize],
+            None => &[],
+        };
         // Other members on the lower side alike to another record on the other (a record
         // never vouches for itself), each counted once: the list is sorted by that member.
         let counts = |e: &&(u64, u32, u32)| e.1 != here && e.2 != there;
@@ -187,8 +185,9 @@ pub fn batch_context(household_of: &[u32], pairs: &[Evidence], prior: f64) -> (V
             counts[pair.kin as usize][k] += 1;
         }
     }
+    drop((alike, lists));
     let Some(weights) = shares(counts).map(HouseholdWeights::new) else { return (vec![0.0; pairs.len()], None) };
-    let bits = pairs.iter().zip(&contexts).map(|(pair, c)| weights.bits(*c, pair.kin)).collect();
+    let bits = pairs.iter().zip(&contexts).map(|(pair, c)| weights.bits(*c, pair.kin) as f32).collect();
     (bits, Some(weights))
 }
 

@@ -84,6 +84,8 @@ pub struct Report {
     /// What the household context weighed (bits for most, some, none of the other members
     /// alike; for other candidates, then for kin), when households were known.
     pub household: Option<[[f64; 3]; 2]>,
+    /// Records whose household was given.
+    pub households_known: usize,
 }
 
 pub struct Outcome {
@@ -91,6 +93,9 @@ pub struct Outcome {
     pub cluster_of: Vec<u32>,
     /// Pairs for a person to decide, strongest first.
     pub review: Vec<Scored>,
+    /// Every pair scored from `review_from` up, strongest first (households weighed when
+    /// known): what a caller says of a linked pair.
+    pub scored: Vec<Scored>,
     pub prepared: Prepared,
     pub model: model::Model,
     pub report: Report,
@@ -144,7 +149,8 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
         Some(prior) => model.weights(&prepared).with_prior(prior),
         None => model.weights(&prepared),
     };
-    let mut scored: Vec<Scored> = if prepared.household_of.iter().any(|&h| h != 0) {
+    report.households_known = prepared.household_of.iter().filter(|&&h| h != 0).count();
+    let mut scored: Vec<Scored> = if report.households_known > 0 {
         // Households known: pairs that a household's agreement could lift are kept with their
         // evidence, and weighed again with their households.
         let floor = household::CO_MEMBER_EVIDENCE
@@ -159,6 +165,8 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
                 (bits >= floor).then_some(household::Evidence { a: c.a, b: c.b, bits: bits as f32, kin })
             })
             .collect();
+        // The comparisons are no longer needed: their memory goes before the household pass.
+        drop(candidates);
         let (extra, household_weights) =
             household::batch_context(&prepared.household_of, &evidence, weights.score_of(0.0));
         report.household = household_weights.map(|w| w.table());
@@ -166,21 +174,22 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
             .iter()
             .zip(extra)
             .filter_map(|(e, extra)| {
-                let probability = model::probability(weights.score_of(e.bits as f64) + extra);
+                let probability = model::probability(weights.score_of(e.bits as f64) + extra as f64);
                 (probability >= config.review_from).then_some(Scored { a: e.a, b: e.b, probability })
             })
             .collect()
     } else {
-        candidates
+        let scored = candidates
             .par_iter()
             .flatten()
             .filter_map(|c| {
                 let probability = model::probability(weights.score(&records[c.a as usize], c.pattern));
                 (probability >= config.review_from).then_some(Scored { a: c.a, b: c.b, probability })
             })
-            .collect()
+            .collect();
+        drop(candidates);
+        scored
     };
-    drop(candidates);
     phase("score", &mut report);
     let (cluster_of, cluster_report) =
         cluster::cluster(records, &prepared.household_of, &mut scored, config.link_at, config.max_cluster);
@@ -206,7 +215,7 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
         report.estimated_blocking_recall = 1.0 - report.rule_coverage.iter().map(|(_, c)| 1.0 - c).product::<f64>();
     }
     phase("cluster", &mut report);
-    Outcome { cluster_of, review, prepared, model, report }
+    Outcome { cluster_of, review, scored, prepared, model, report }
 }
 
 /// The match weight (bits) of a probability.

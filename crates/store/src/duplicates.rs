@@ -483,6 +483,10 @@ impl Store {
         // linked pair goes to a person, with its probability.
         let records = &outcome.prepared.records;
         let weights = outcome.model.weights(&outcome.prepared).with_prior(prior);
+        // A linked pair's probability as scored, its households weighed; a pair linked only
+        // through others is scored on its own fields.
+        let scored: HashMap<(u32, u32), f64> =
+            outcome.scored.iter().map(|s| ((s.a.min(s.b), s.a.max(s.b)), s.probability)).collect();
         let confirmed = |a: usize, b: usize| {
             let (x, y) = (&records[a], &records[b]);
             let number = x.documents.iter().any(|d| d.1 != 0 && y.documents.iter().any(|e| e.1 == d.1));
@@ -496,8 +500,11 @@ impl Store {
                 if confirmed(keep, m) {
                     sure.push((ids[keep].clone(), ids[m].clone()));
                 } else {
-                    let pattern = linkage::compare::compare(&outcome.prepared, &records[keep], &records[m]);
-                    let probability = linkage::model::probability(weights.score(&records[keep], pattern));
+                    let (a, b) = (keep.min(m) as u32, keep.max(m) as u32);
+                    let probability = scored.get(&(a, b)).copied().unwrap_or_else(|| {
+                        let pattern = linkage::compare::compare(&outcome.prepared, &records[keep], &records[m]);
+                        linkage::model::probability(weights.score(&records[keep], pattern))
+                    });
                     uncertain.push((ids[keep].clone(), ids[m].clone(), probability));
                 }
             }

@@ -399,6 +399,11 @@ fn summary(
             row(others),
             row(kin)
         ));
+    } else if report.households_known > 0 {
+        e(format!(
+            "households: given for {} records, but too few pairs of households were alike to learn what they weigh: not weighed",
+            report.households_known
+        ));
     }
     e(format!(
         "clusters: {} ({} with more than one record, largest {}); links {}, joins refused as incompatible {}, as too large {}",

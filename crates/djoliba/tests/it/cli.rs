@@ -214,7 +214,7 @@ fn linkage_dedup_writes_every_id_once_and_finds_the_duplicates() {
     assert!(std::fs::read_to_string(&review).unwrap().starts_with("id_a,id_b,probability\n"));
     // Registered household by household: the households weigh, and the file says so.
     let status = djoliba(dir.path())
-        .args(["linkage", "generate", "--households", "--records", "5000", "--output"])
+        .args(["linkage", "generate", "--households", "--records", "20000", "--output"])
         .arg(&people)
         .status()
         .unwrap();
