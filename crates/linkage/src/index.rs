@@ -79,11 +79,13 @@ impl Index {
         }
         let gone = vec![false; household_of.len()];
         let standing = gone.len();
-        let outcome =
-            crate::dedup(inputs, &crate::Config { u_samples: config.u_samples.min(300_000), ..config.clone() });
-        let prepared = outcome.prepared;
-        let model = outcome.model;
-        let decisions_used = outcome.report.decisions_used;
+        // Only the model is needed: the registry's own pairs are the batch run's business.
+        let mut prepared = Prepared::new(inputs);
+        let mut report = crate::Report::default();
+        let config = crate::Config { u_samples: config.u_samples.min(300_000), ..config.clone() };
+        let (model, candidates) = crate::learn(&mut prepared, &config, &mut report);
+        drop(candidates);
+        let decisions_used = report.decisions_used;
         // The chance a newcomer is a given earlier record is an operational fact, the share of
         // registrations that repeat someone, spread over the registry: not the share of
         // duplicate pairs inside it, which in a registry kept clean is near zero.

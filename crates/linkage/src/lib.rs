@@ -111,20 +111,24 @@ pub fn dedup(inputs: Vec<Input>, config: &Config) -> Outcome {
     outcome
 }
 
-/// Deduplicates records already prepared (e.g. read in batches with `records::Builder`).
-pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
-    let mut report = Report { records: prepared.records.len(), ..Default::default() };
+/// Blocks, compares and learns the model (with people's decisions): what a batch run scores
+/// with, and all a probe index needs. Returns the model and the candidate pairs.
+pub fn learn(
+    prepared: &mut Prepared,
+    config: &Config,
+    report: &mut Report,
+) -> (model::Model, Vec<Vec<blocking::Candidate>>) {
     let mut clock = Instant::now();
     let mut phase = |name: &'static str, report: &mut Report| {
         report.phases.push((name, clock.elapsed()));
         clock = Instant::now();
     };
-    let (candidates, rules, blocks) = blocking::candidates(&prepared, config.max_block);
+    let (candidates, rules, blocks) = blocking::candidates(prepared, config.max_block);
     report.candidate_pairs = candidates.iter().map(|c| c.len() as u64).sum();
     report.rules = rules;
-    phase("block and compare", &mut report);
-    let mut model = model::Model::with_u(&prepared, config.u_samples, config.seed);
-    model.train(&prepared, &candidates, &blocks);
+    phase("block and compare", report);
+    let mut model = model::Model::with_u(prepared, config.u_samples, config.seed);
+    model.train(prepared, &candidates, &blocks);
     drop(blocks);
     if !config.decisions.is_empty() {
         // The decided records may be out of the run (a merged record is): interned apart.
@@ -133,7 +137,7 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
             .iter()
             .map(|(a, b, same)| {
                 let (a, b) = (prepared.intern(a), prepared.intern(b));
-                (compare::compare(&prepared, &a, &b), *same)
+                (compare::compare(prepared, &a, &b), *same)
             })
             .collect();
         report.decisions_used = labelled.len();
@@ -143,7 +147,19 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
     report.em_iterations = model.iterations;
     report.prior = model.prior;
     report.weights = model.table();
-    phase("learn", &mut report);
+    phase("learn", report);
+    (model, candidates)
+}
+
+/// Deduplicates records already prepared (e.g. read in batches with `records::Builder`).
+pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
+    let mut report = Report { records: prepared.records.len(), ..Default::default() };
+    let (model, candidates) = learn(&mut prepared, config, &mut report);
+    let mut clock = Instant::now();
+    let mut phase = |name: &'static str, report: &mut Report| {
+        report.phases.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
     let records = &prepared.records;
     let weights = match config.prior {
         Some(prior) => model.weights(&prepared).with_prior(prior),

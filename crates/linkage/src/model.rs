@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::blocking::{self, Candidate, Placement};
 use crate::compare::{
-    compare, level, Pattern, BIRTH, FAMILY, FIELDS, GIVEN, IDENTIFIER, LEVELS, PLACE, SEX, STRONGEST_FIRST,
+    compare, level, Pattern, BIRTH, FAMILY, FATHER, FIELDS, GIVEN, IDENTIFIER, LEVELS, PLACE, SEX, STRONGEST_FIRST,
 };
 use crate::records::{Prepared, Record};
 
@@ -392,6 +392,7 @@ impl Model {
             family_tf: tf(FAMILY),
             rare_tf: [rare(GIVEN), rare(FAMILY)],
             family_places: self.family_places(p),
+            father: self.father_frequencies(p),
             prior: (self.prior / (1.0 - self.prior)).log2(),
         }
     }
@@ -436,6 +437,41 @@ impl Model {
         adjustments
     }
 
+    /// A father's name weighs by its own frequency, as given and family names do: an exact
+    /// "Mohamed" says less than an exact "Aghaly", and the same key says less for the
+    /// commonest keys (Mohamed, Mahamadou and Muhammad share `mhmd`).
+    fn father_frequencies(&self, p: &Prepared) -> FatherFrequencies {
+        let mut names = vec![0u32; p.names.len().max(1)];
+        let mut keys = vec![0u32; p.keys.len().max(1)];
+        let mut key_of = vec![0u32; p.names.len().max(1)];
+        for r in p.records.iter().filter(|r| r.father != 0) {
+            names[r.father as usize] += 1;
+            keys[r.father_key as usize] += 1;
+            key_of[r.father as usize] = r.father_key;
+        }
+        let total = names.iter().map(|&n| n as f64).sum::<f64>().max(1.0);
+        // log2(average chance agreement / this value's chance agreement).
+        let adjust = |average: f64, count: f64| (average / (count.max(1.0) / total)).log2().clamp(-10.0, 10.0) as f32;
+        FatherFrequencies {
+            exact: names.iter().map(|&n| adjust(self.u[FATHER][1], n as f64)).collect(),
+            same_key: names
+                .iter()
+                .zip(&key_of)
+                // NaN: never a father's name here, weighed by its key alone.
+                .map(
+                    |(&n, &k)| {
+                        if n == 0 {
+                            f32::NAN
+                        } else {
+                            adjust(self.u[FATHER][2], keys[k as usize] as f64 - n as f64)
+                        }
+                    },
+                )
+                .collect(),
+            key: keys.iter().map(|&k| adjust(self.u[FATHER][2], k as f64)).collect(),
+        }
+    }
+
     /// Bayes factor table for the summary: field, level, m, u, weight.
     pub fn table(&self) -> Vec<(String, String, f64, f64, f64)> {
         let mut rows = Vec::new();
@@ -463,8 +499,30 @@ pub struct Weights {
     /// Per family name id, what a place level weighs less (or more) for two carriers of that
     /// name (`Model::family_places`).
     family_places: Vec<[f32; 5]>,
+    father: FatherFrequencies,
     /// log2 of the prior odds.
     prior: f64,
+}
+
+/// Father's-name frequency adjustments in bits (`Model::father_frequencies`): per name id for
+/// an exact agreement and for the same key (the other names under that name's key), and per
+/// key id for a name the data do not hold.
+struct FatherFrequencies {
+    exact: Vec<f32>,
+    same_key: Vec<f32>,
+    key: Vec<f32>,
+}
+
+impl FatherFrequencies {
+    fn bits(&self, a: &Record, level: usize) -> f64 {
+        let known = |table: &[f32], id: u32| table.get(id as usize).copied().filter(|_| id != 0);
+        let bits = match level {
+            1 => known(&self.exact, a.father),
+            2 => known(&self.same_key, a.father).filter(|b| !b.is_nan()).or_else(|| known(&self.key, a.father_key)),
+            _ => None,
+        };
+        bits.unwrap_or(0.0) as f64
+    }
 }
 
 impl Weights {
@@ -482,6 +540,7 @@ impl Weights {
             score += self.family_tf.get(a.family as usize).copied().unwrap_or(self.rare_tf[1]);
             score += self.family_place(a, pattern);
         }
+        score += self.father.bits(a, level(pattern, FATHER));
         score
     }
 
@@ -506,6 +565,9 @@ impl Weights {
                 }
                 if f == PLACE && level(pattern, FAMILY) == 1 {
                     bits += self.family_place(a, pattern);
+                }
+                if f == FATHER {
+                    bits += self.father.bits(a, l);
                 }
                 (FIELDS[f], LEVELS[f][l - 1], bits)
             })
@@ -539,6 +601,49 @@ pub fn probability(score: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// A distinct name made of letters (standardisation drops digits).
+    fn lettered(prefix: &str, mut n: usize) -> String {
+        let mut name = prefix.to_string();
+        loop {
+            name.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+            if n == 0 {
+                return name;
+            }
+        }
+    }
+
+    #[test]
+    fn a_common_fathers_name_says_less_than_a_rare_one() {
+        // Half the fathers are Mohamed (or Mahamadou, under the same key); the rest are rare.
+        let inputs: Vec<crate::Input> = (0..2000)
+            .map(|i| crate::Input {
+                id: format!("R{i}"),
+                given_name: lettered("Gi", i % 97),
+                family_name: lettered("Fam", i % 89),
+                father_name: match i % 4 {
+                    0 => "Mohamed".into(),
+                    1 => "Mahamadou".into(),
+                    _ => lettered("Pa", i / 4),
+                },
+                ..Default::default()
+            })
+            .collect();
+        let p = Prepared::new(inputs);
+        let weights = Model::with_u(&p, 100_000, 1).weights(&p);
+        let father_bits = |a: usize, b: usize| {
+            let pattern = compare(&p, &p.records[a], &p.records[b]);
+            let explained = weights.explain(&p.records[a], pattern);
+            explained.into_iter().find(|(f, _, _)| *f == "father_name").map(|(_, level, bits)| (level, bits)).unwrap()
+        };
+        let (common, rare) = (father_bits(0, 4), father_bits(2, 3));
+        assert_eq!((common.0, rare.0), ("exact", "exact"));
+        assert!(common.1 + 5.0 < rare.1, "Mohamed {:.2}, a rare name {:.2}", common.1, rare.1);
+        let (key, key_bits) = father_bits(0, 1);
+        assert_eq!(key, "same key");
+        assert!(key_bits < 2.0, "Mohamed and Mahamadou, a quarter of fathers each: {key_bits:.2}");
+    }
+
     #[test]
     fn a_shared_commune_says_less_for_a_family_that_lives_there() {
         // 4,000 people in 40 communes; the Yattara all live in two of them, the Traoré everywhere.
@@ -548,13 +653,13 @@ mod tests {
                 let commune = if yattara { i % 2 } else { i % 40 };
                 crate::Input {
                     id: format!("R{i}"),
-                    given_name: format!("Given{}", i % 97),
+                    given_name: lettered("Gi", i % 97),
                     family_name: if yattara {
                         "Yattara".into()
                     } else if i % 4 == 1 {
                         "Traoré".into()
                     } else {
-                        format!("Family{}", i % 301)
+                        lettered("Fam", i % 301)
                     },
                     sex: if i % 2 == 0 { "f".into() } else { "m".into() },
                     birth_date: format!("{}", 1950 + i % 60),

@@ -376,6 +376,18 @@ async fn a_likely_duplicate_is_shown_before_saving_and_can_be_reviewed() {
     assert_eq!(site.t.store.duplicate_pairs(&clerk, Some("accepted"), 10).unwrap().len(), 1);
     let merged = site.get(&format!("/households/{}", pair.b.household_id), &session).await;
     assert!(merged.body.contains("doublon fusionné"), "the later record says it was merged");
+    // The check before saving relearns from the decision, and the queue says what it learnt.
+    let started = std::time::Instant::now();
+    while site.t.store.duplicate_check_status().is_none_or(|s| s.relearning || s.decisions_learnt == 0) {
+        assert!(started.elapsed().as_secs() < 60, "{:?}", site.t.store.duplicate_check_status());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let queue = site.get("/duplicates", &session).await;
+    assert!(
+        queue.body.contains("La vérification avant enregistrement a appris de décisions d&#39;examen : 1"),
+        "{}",
+        queue.body
+    );
     let forged = site
         .send(Method::POST, &format!("/duplicates/{}", pair.id), Some(&session), Some("csrf=00&decision=undo"))
         .await;

@@ -251,6 +251,8 @@ messages! {
     differs: "diffère", "differs";
     their_household: "Son ménage", "Their household";
     decisions_used: "décisions d'examen prises en compte par le modèle", "review decisions taken into account by the model";
+    check_learnt: "La vérification avant enregistrement a appris de décisions d'examen :", "Review decisions the check before saving has learnt from:";
+    check_relearning: "elle réapprend avec les dernières décisions (quelques secondes).", "it is relearning from the latest decisions (a few seconds).";
     merge_reason_hint: "Motif (obligatoire pour fusionner : p. ex. même numéro NINA, mêmes parents)", "Reason (required to merge: e.g. the same national number, the same parents)";
     decided_by: "Décidé par", "Decided by";
     no_pairs: "Aucune paire.", "No pairs.";

@@ -11,6 +11,8 @@ struct DuplicatesPage {
     run: Option<store::duplicates::RunReport>,
     /// A decision refused (pair id, why), shown beside its pair.
     problem: Option<(String, String)>,
+    /// What the check before saving has learnt from (once it has been used).
+    check: Option<store::duplicates::CheckStatus>,
 }
 
 /// One compared field: both records' values as the reviewer reads them, and whether they
@@ -92,7 +94,8 @@ async fn duplicates_page(
         Ok(pairs) => {
             let pairs = pairs.into_iter().map(|p| pair_view(&c, &state.store.gazetteer, p)).collect();
             let code = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            (code, render(&DuplicatesPage { c, status, pairs, run, problem })).into_response()
+            let check = state.store.duplicate_check_status();
+            (code, render(&DuplicatesPage { c, status, pairs, run, problem, check })).into_response()
         }
         Err(error) => c.error(error),
     }
