@@ -245,8 +245,24 @@ fn main() {
             )
         })
         .collect();
+    // A twin: someone registered with the same names, father's name, sex and birth year in the
+    // same cercle, whom no compared field tells apart.
+    let twin_key = |m: &NewPerson, place: &str| {
+        let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
+        let sex = m.sex.map(|s| s.as_str().to_string()).unwrap_or_default();
+        let cercle = place.chars().take(6).collect::<String>();
+        (m.given_name.clone(), m.family_name.clone(), m.father_name.clone().unwrap_or_default(), sex, year, cercle)
+    };
+    let twins: std::collections::HashSet<_> = generated
+        .iter()
+        .flat_map(|g| {
+            let place = g.household.current_location.clone().unwrap_or_else(|| g.household.registration_point.clone());
+            g.household.members.iter().map(move |m| twin_key(m, &place))
+        })
+        .collect();
     // Each stranger checked alone and with their household: [alone, household].
     let (mut probed, mut flagged, mut distinct, mut distinct_flagged) = (0, [0, 0], 0, [0, 0]);
+    let (mut untwinned, mut untwinned_flagged) = (0, [0, 0]);
     'all: for g in &strangers {
         let place = g.household.current_location.clone().unwrap_or_else(|| g.household.registration_point.clone());
         let whole: Vec<_> = check(&household_of(template, g.household.members.clone(), &place));
@@ -285,19 +301,24 @@ fn main() {
                 );
             }
             distinct += without_namesake as usize;
+            let twinless = !twins.contains(&twin_key(m, &place));
+            untwinned += twinless as usize;
             for h in 0..2 {
                 flagged[h] += hits[h] as usize;
                 distinct_flagged[h] += (hits[h] && without_namesake) as usize;
+                untwinned_flagged[h] += (hits[h] && twinless) as usize;
             }
         }
     }
     for (h, how) in ["alone", "with their household"].iter().enumerate() {
         println!(
-            "[probe] never registered, checked {how}: {}/{probed} flagged ({:.3}); without a same-year namesake {}/{distinct} ({:.3})",
+            "[probe] never registered, checked {how}: {}/{probed} flagged ({:.3}); without a same-year namesake {}/{distinct} ({:.3}); without a twin in their cercle (same names, father, sex and year) {}/{untwinned} ({:.3})",
             flagged[h],
             flagged[h] as f64 / probed as f64,
             distinct_flagged[h],
-            distinct_flagged[h] as f64 / distinct.max(1) as f64
+            distinct_flagged[h] as f64 / distinct.max(1) as f64,
+            untwinned_flagged[h],
+            untwinned_flagged[h] as f64 / untwinned.max(1) as f64
         );
     }
     for (times, what) in times.iter_mut().zip(["one person", "a household of two or more"]) {

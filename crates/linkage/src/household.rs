@@ -105,8 +105,13 @@ pub fn household_number(households: &mut HashMap<String, u32>, household: &str) 
     if household.is_empty() {
         return 0;
     }
+    // Most records join a household already seen: no key is allocated for them.
+    if let Some(&number) = households.get(household) {
+        return number;
+    }
     let next = households.len() as u32 + 1;
-    *households.entry(household.to_string()).or_insert(next)
+    households.insert(household.to_string(), next);
+    next
 }
 
 /// A candidate pair of the batch run with its evidence from people's own fields.

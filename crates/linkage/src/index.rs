@@ -159,6 +159,11 @@ impl Index {
         self.len() == 0
     }
 
+    /// Records replaced since the index was built: kept (as tombstones) until it is rebuilt.
+    pub fn replaced(&self) -> usize {
+        self.prepared.records.len() - self.standing
+    }
+
     /// Adds a record registered after the index was built.
     pub fn add(&mut self, input: &Input) {
         let record = self.prepared.intern(input);

@@ -400,6 +400,13 @@ impl Store {
             .enumerate()
             .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
             .collect();
+        // Replaced records stay in memory and in the blocks until a rebuild: one is started
+        // when they outnumber a tenth of the standing ones (and a hundred).
+        let worn = cached.index.replaced() > (cached.index.len() / 10).max(100);
+        drop(cache);
+        if worn {
+            self.relearn_in_background();
+        }
         Ok(found)
     }
 
@@ -414,10 +421,11 @@ impl Store {
         Ok(CachedIndex { version, index })
     }
 
-    /// After a person decided a pair: the check relearns in the background, on a new index
-    /// that replaces the one in use when it is ready and then catches up with the change feed
-    /// like any other. Checks meanwhile use the index they have; decisions made during a
-    /// rebuild start one more. An index not built yet will learn from every decision anyway.
+    /// After a person decided a pair, or once many records were replaced: the check relearns
+    /// in the background, on a new index that replaces the one in use when it is ready and
+    /// then catches up with the change feed like any other. Checks meanwhile use the index
+    /// they have; decisions made during a rebuild start one more. An index not built yet will
+    /// learn from every decision anyway.
     fn relearn_in_background(&self) {
         if self.linkage.inner.lock().map_or(true, |cache| cache.is_none()) {
             return;
