@@ -222,7 +222,7 @@ mod tests {
         };
         let alone: Vec<crate::Input> =
             data.inputs.iter().cloned().map(|i| crate::Input { household: String::new(), ..i }).collect();
-        let ((p0, r0, f0), none) = run(alone);
+        let ((p0, r0, _), none) = run(alone);
         let ((p1, r1, f1), weighed) = run(data.inputs.clone());
         assert!(none.is_none() && weighed.is_some());
         assert!(r1 > r0 + 0.03 && p1 > p0 && f1 > 0.9, "alone P {p0:.3} R {r0:.3}; households P {p1:.3} R {r1:.3}");
