@@ -112,6 +112,7 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/series", SignedIn, get(figures::list_series))
         .add(Method::POST, "/series", Write, upload(post(figures::import_series)))
         .add(Method::GET, "/duplicates", Write, get(duplicates::list))
+        .add(Method::GET, "/duplicates/status", Write, get(duplicates::status))
         .add(Method::POST, "/duplicates/check", Write, post(duplicates::check))
         .add(Method::POST, "/duplicates/run", Write, post(duplicates::run_detection))
         .add(Method::POST, "/duplicates/{id}/accept", Write, post(duplicates::accept))

@@ -33,7 +33,7 @@ impl Modify for BearerAuth {
         files::import, files::template, files::export,
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,
         figures::import_series, figures::list_series, figures::comparison,
-        duplicates::check, duplicates::run_detection, duplicates::list, duplicates::accept, duplicates::reject, duplicates::undo,
+        duplicates::check, duplicates::run_detection, duplicates::list, duplicates::status, duplicates::accept, duplicates::reject, duplicates::undo,
     )
 )]
 pub struct ApiDoc;

@@ -188,6 +188,10 @@ async fn a_registrar_registers_a_household_with_members_and_three_movements() {
     assert_eq!(saved["likely_duplicates"].as_array().unwrap().len(), likely.len());
     let (_, queue) = api.call(Method::GET, "/api/v1/duplicates", Some(&clerk), None).await;
     assert_eq!(queue.as_array().unwrap().len(), likely.len(), "{queue}");
+    // The check was used, has learnt from no decision yet, and says so.
+    let (status, check) = api.call(Method::GET, "/api/v1/duplicates/status", Some(&clerk), None).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert_eq!(check, json!({"indexed": true, "decisions_learnt": 0, "relearning": false}));
     let (status, wrong) =
         api.call(Method::POST, "/api/v1/households?if_likely_duplicates=maybe", Some(&clerk), Some(json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{wrong}");

@@ -2,7 +2,7 @@
 //! the registry, and the review queue (accept, reject, undo).
 
 use axum::extract::{Path, State};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::duplicates::{Decision, DuplicatePair, LikelyDuplicate, RunReport};
 
 use crate::api::{run, Json, Query};
@@ -38,6 +38,34 @@ pub async fn run_detection(
     Authenticated(actor): Authenticated,
 ) -> Result<Json<RunReport>, ApiError> {
     Ok(Json(run(&state, move |store| store.run_duplicate_detection(&actor)).await?))
+}
+
+/// What the check before saving stands on.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckState {
+    /// The registry is indexed in memory (it is on the first check after a start).
+    pub indexed: bool,
+    /// Review decisions its model has learnt from.
+    pub decisions_learnt: usize,
+    /// A newer model, learning from the latest decisions, is being built.
+    pub relearning: bool,
+}
+
+/// What the check before saving has learnt from: it relearns in the background after each
+/// review decision.
+#[utoipa::path(get, path = "/api/v1/duplicates/status", tag = "duplicates",
+    responses((status = 200, body = CheckState), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn status(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<CheckState>, ApiError> {
+    actor.require_write()?;
+    let check = state.store.duplicate_check_status();
+    Ok(Json(CheckState {
+        indexed: check.is_some(),
+        decisions_learnt: check.map_or(0, |c| c.decisions_learnt),
+        relearning: check.is_some_and(|c| c.relearning),
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
