@@ -47,6 +47,10 @@ pub const DEFAULT_M: [&[f64]; 8] = [
 /// average (about five shared communes' worth at Mali's scale).
 const FAMILY_PLACE_PSEUDO_PAIRS: f64 = 2_000.0;
 
+/// Records of pseudo-evidence by which a father's name's frequency is shrunk towards the
+/// average agreement.
+const FATHER_PSEUDO_RECORDS: f64 = 200.0;
+
 /// What learning could not do, for the person running it to know (each shown in their
 /// language by the store; in English by `Display`).
 #[derive(Debug, Clone, PartialEq)]
@@ -449,9 +453,14 @@ impl Model {
             keys[r.father_key as usize] += 1;
             key_of[r.father as usize] = r.father_key;
         }
-        let total = names.iter().map(|&n| n as f64).sum::<f64>().max(1.0);
-        // log2(average chance agreement / this value's chance agreement).
-        let adjust = |average: f64, count: f64| (average / (count.max(1.0) / total)).log2().clamp(-10.0, 10.0) as f32;
+        let total = names.iter().map(|&n| n as f64).sum::<f64>();
+        // log2(average chance agreement / this value's chance agreement), the value's share
+        // shrunk towards the average by `FATHER_PSEUDO_RECORDS`: a registry of a few people
+        // says nothing of how common a name is.
+        let adjust = |average: f64, count: f64| {
+            let share = (count + FATHER_PSEUDO_RECORDS * average) / (total + FATHER_PSEUDO_RECORDS);
+            (average / share).log2().clamp(-10.0, 10.0) as f32
+        };
         FatherFrequencies {
             exact: names.iter().map(|&n| adjust(self.u[FATHER][1], n as f64)).collect(),
             same_key: names
@@ -616,7 +625,7 @@ mod tests {
     #[test]
     fn a_common_fathers_name_says_less_than_a_rare_one() {
         // Half the fathers are Mohamed (or Mahamadou, under the same key); the rest are rare.
-        let inputs: Vec<crate::Input> = (0..2000)
+        let inputs: Vec<crate::Input> = (0..8000)
             .map(|i| crate::Input {
                 id: format!("R{i}"),
                 given_name: lettered("Gi", i % 97),
