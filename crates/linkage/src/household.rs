@@ -114,6 +114,12 @@ pub fn household_number(households: &mut HashMap<String, u32>, household: &str) 
     next
 }
 
+/// Kin: a pair agreeing on the family name exactly and living in one commune or cercle.
+pub fn kin(pattern: crate::compare::Pattern) -> bool {
+    use crate::compare::{level, FAMILY, PLACE};
+    level(pattern, FAMILY) == 1 && matches!(level(pattern, PLACE), 1 | 2)
+}
+
 /// A candidate pair of the batch run with its evidence from people's own fields.
 pub struct Evidence {
     pub a: u32,

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::blocking::{RULES, RULE_COUNT};
-use crate::compare::{compare, incompatible, level, FAMILY, PLACE};
-use crate::household::{household_number, Context, HouseholdWeights, CO_MEMBER_EVIDENCE};
+use crate::compare::{compare, incompatible};
+use crate::household::{household_number, kin, Context, HouseholdWeights, CO_MEMBER_EVIDENCE};
 use crate::logit;
 use crate::model::{probability, Model, Weights};
 use crate::records::{Input, Prepared, Record};
@@ -243,8 +243,7 @@ impl Index {
                     .map(|i| {
                         let record = &self.prepared.records[i as usize];
                         let pattern = compare(&self.prepared, probe, record);
-                        let kin = level(pattern, FAMILY) == 1 && matches!(level(pattern, PLACE), 1 | 2);
-                        Candidate { record: i, evidence: self.weights.evidence(probe, pattern), kin }
+                        Candidate { record: i, evidence: self.weights.evidence(probe, pattern), kin: kin(pattern) }
                     })
                     .collect();
                 let alike = scored

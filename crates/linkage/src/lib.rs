@@ -176,8 +176,7 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
             .flatten()
             .filter_map(|c| {
                 let bits = weights.evidence(&records[c.a as usize], c.pattern);
-                let kin = compare::level(c.pattern, compare::FAMILY) == 1
-                    && matches!(compare::level(c.pattern, compare::PLACE), 1 | 2);
+                let kin = household::kin(c.pattern);
                 (bits >= floor).then_some(household::Evidence { a: c.a, b: c.b, bits: bits as f32, kin })
             })
             .collect();
