@@ -96,6 +96,8 @@ pub struct Outcome {
     /// Every pair scored from `review_from` up, strongest first (households weighed when
     /// known): what a caller says of a linked pair.
     pub scored: Vec<Scored>,
+    /// The weights the pairs were scored with (the run's prior included).
+    pub weights: model::Weights,
     pub prepared: Prepared,
     pub model: model::Model,
     pub report: Report,
@@ -230,7 +232,7 @@ pub fn dedup_prepared(mut prepared: Prepared, config: &Config) -> Outcome {
         report.estimated_blocking_recall = 1.0 - report.rule_coverage.iter().map(|(_, c)| 1.0 - c).product::<f64>();
     }
     phase("cluster", &mut report);
-    Outcome { cluster_of, review, scored, prepared, model, report }
+    Outcome { cluster_of, review, scored, weights, prepared, model, report }
 }
 
 /// The match weight (bits) of a probability.

@@ -463,19 +463,14 @@ impl Model {
         };
         FatherFrequencies {
             exact: names.iter().map(|&n| adjust(self.u[FATHER][1], n as f64)).collect(),
+            // NaN: never a father's name here, weighed by its key alone.
             same_key: names
                 .iter()
                 .zip(&key_of)
-                // NaN: never a father's name here, weighed by its key alone.
-                .map(
-                    |(&n, &k)| {
-                        if n == 0 {
-                            f32::NAN
-                        } else {
-                            adjust(self.u[FATHER][2], keys[k as usize] as f64 - n as f64)
-                        }
-                    },
-                )
+                .map(|(&n, &k)| match n {
+                    0 => f32::NAN,
+                    n => adjust(self.u[FATHER][2], keys[k as usize] as f64 - n as f64),
+                })
                 .collect(),
             key: keys.iter().map(|&k| adjust(self.u[FATHER][2], k as f64)).collect(),
         }

@@ -36,7 +36,7 @@ struct Relearning {
     again: bool,
 }
 
-/// What the registration check stands on (not yet shown on the duplicates page).
+/// What the registration check stands on, for the duplicates page and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckStatus {
     /// People's decisions on pairs the check's model learnt from.
@@ -490,7 +490,7 @@ impl Store {
         // merges on its own only a pair whose document or phone number agrees; every other
         // linked pair goes to a person, with its probability.
         let records = &outcome.prepared.records;
-        let weights = outcome.model.weights(&outcome.prepared).with_prior(prior);
+        let weights = &outcome.weights;
         // A linked pair's probability as scored, its households weighed; a pair linked only
         // through others is scored on its own fields.
         let scored: HashMap<(u32, u32), f64> =
