@@ -9,8 +9,8 @@
 //! (`Store::run_duplicate_detection`, what `djoliba linkage run` and the page's button do):
 //! time, pairs merged and queued, and the peak memory it added.
 //!
-//! `cargo bench -p djoliba --bench probe`; `PROBE_DIAG=K` shows the misses of variation K (0–5) and
-//! what the batch run merged.
+//! `cargo bench -p djoliba --bench probe`; `PROBE_DIAG=K` shows the misses of variation K (0–5,
+//! `v` verbatim; `aK`/`av` checked alone) and what the batch run merged.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 mod common;
@@ -165,8 +165,19 @@ fn main() {
     };
     // Each re-registration is checked twice: the person alone, and with their household (the
     // other members as the same team would record them; names are swapped for one person only).
-    let mut recall = [Recall::default(), Recall::default()];
-    let diag = std::env::var("PROBE_DIAG").ok().and_then(|v| v.parse::<usize>().ok());
+    // Probability bands: from `LIKELY` the check warns, from `POSSIBLE` it shows the person;
+    // `PROBE_BANDS=0.5,0.3,0.1` measures others.
+    let bands: Vec<f64> = std::env::var("PROBE_BANDS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|b| b.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![store::duplicates::LIKELY, store::duplicates::POSSIBLE]);
+    let mut recall = [Recall::new(bands.len()), Recall::new(bands.len())];
+    // `PROBE_DIAG=K` (a variation), `v` (verbatim); `aK`, `av`: the same checked alone.
+    let diag_text = std::env::var("PROBE_DIAG").unwrap_or_default();
+    let diag_alone = diag_text.starts_with('a');
+    let diag_text = diag_text.trim_start_matches('a');
+    let diag = diag_text.parse::<usize>().ok();
+    let diag_verbatim = diag_text == "v";
     for (i, r) in registered.iter().enumerate() {
         let variation = (i >= 500).then_some(i % 6);
         let again = |p: &NewPerson| match variation {
@@ -196,55 +207,58 @@ fn main() {
         ] {
             let found: Vec<_> =
                 check(&household).into_iter().filter(|l| l.member == if alone { 0 } else { r.member }).collect();
-            let first = found.first().is_some_and(|l| l.person.id == r.id);
-            if !first && !alone && variation.is_some() && diag == variation {
+            // Found first in each band: warned of (likely), and shown at all (possible too).
+            let first: Vec<bool> = bands
+                .iter()
+                .map(|&at| found.first().is_some_and(|l| l.person.id == r.id && l.probability >= at))
+                .collect();
+            let shown = match variation {
+                None => diag_verbatim,
+                Some(_) => diag == variation,
+            };
+            if !first[0] && shown && diag_alone == alone {
                 let rank = found.iter().position(|l| l.person.id == r.id);
                 eprintln!(
-                    "miss: {} {} {:?} in a household of {} → found {} (true at {rank:?}, {:?}); top {:?}",
+                    "miss: {} f:{:?} {} {:?} in a household of {} → found {} (true at {rank:?}, {:?}); top {:?}",
                     person_text(&r.person),
+                    r.person.father_name,
                     r.place,
                     r.person.birth_date.map(|d| d.display()),
                     household.members.len(),
                     found.len(),
                     rank.map(|k| found[k].probability),
-                    found.first().map(|l| (l.probability, l.person.birth_date.clone(), l.person.location.clone()))
+                    found.first().map(|l| (
+                        l.probability,
+                        l.person.father_name.clone(),
+                        l.person.birth_date.clone(),
+                        l.person.location.clone()
+                    ))
                 );
             }
-            recall[!alone as usize].count(variation, first);
+            recall[!alone as usize].count(variation, &first);
         }
     }
     for (k, how) in ["alone", "with their household"].iter().enumerate() {
         let r = &recall[k];
-        let varied_found: usize = r.varied.iter().sum();
-        println!(
-            "[probe] recall, the person checked {how}: verbatim {}/500 ({:.3}); with a variation {varied_found}/500 ({:.3}): {}",
-            r.verbatim,
-            r.verbatim as f64 / 500.0,
-            varied_found as f64 / 500.0,
-            VARIATIONS
-                .iter()
-                .enumerate()
-                .map(|(k, name)| format!("{name} {}/{}", r.varied[k], r.varied_total[k]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        for (b, at) in bands.iter().enumerate() {
+            let varied_found: usize = r.varied.iter().map(|v| v[b]).sum();
+            println!(
+                "[probe] recall from {at}, the person checked {how}: verbatim {}/500 ({:.3}); with a variation {varied_found}/500 ({:.3}): {}",
+                r.verbatim[b],
+                r.verbatim[b] as f64 / 500.0,
+                varied_found as f64 / 500.0,
+                VARIATIONS
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| format!("{name} {}/{}", r.varied[k][b], r.varied_total[k]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
     // People never registered: the same generator, another seed.
     let places = common::places(&store.gazetteer);
     let strangers = domain::synthetic::generate(4242, 400, &places);
-    let namesakes: std::collections::HashSet<(String, String, String, String)> = generated
-        .iter()
-        .flat_map(|g| g.household.members.iter())
-        .map(|m| {
-            let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
-            (
-                m.given_name.clone(),
-                m.family_name.clone(),
-                m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                year,
-            )
-        })
-        .collect();
     // A twin: someone registered with the same names, father's name, sex and birth year in the
     // same cercle, whom no compared field tells apart.
     let twin_key = |m: &NewPerson, place: &str| {
@@ -260,9 +274,9 @@ fn main() {
             g.household.members.iter().map(move |m| twin_key(m, &place))
         })
         .collect();
-    // Each stranger checked alone and with their household: [alone, household].
-    let (mut probed, mut flagged, mut distinct, mut distinct_flagged) = (0, [0, 0], 0, [0, 0]);
-    let (mut untwinned, mut untwinned_flagged) = (0, [0, 0]);
+    // Each stranger checked alone and with their household, per band: [band][alone, household].
+    let (mut probed, mut untwinned) = (0, 0);
+    let (mut flagged, mut untwinned_flagged) = (vec![[0; 2]; bands.len()], vec![[0; 2]; bands.len()]);
     'all: for g in &strangers {
         let place = g.household.current_location.clone().unwrap_or_else(|| g.household.registration_point.clone());
         let whole: Vec<_> = check(&household_of(template, g.household.members.clone(), &place));
@@ -271,20 +285,9 @@ fn main() {
                 break 'all;
             }
             probed += 1;
-            let hits = [
-                !check(&household_of(template, vec![m.clone()], &place)).is_empty(),
-                whole.iter().any(|l| l.member == k),
-            ];
-            let year = m.birth_date.map(|d| d.date.format("%Y").to_string()).unwrap_or_default();
-            let key = (
-                m.given_name.clone(),
-                m.family_name.clone(),
-                m.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                year,
-            );
-            let without_namesake = !namesakes.contains(&key);
-            if hits[1] && std::env::var("PROBE_DIAG").is_ok_and(|v| v == "strangers") {
-                let top = whole.iter().find(|l| l.member == k).unwrap();
+            let alone = check(&household_of(template, vec![m.clone()], &place));
+            let top = [alone.first(), whole.iter().find(|l| l.member == k)];
+            if let Some(top) = top[1].filter(|_| std::env::var("PROBE_DIAG").is_ok_and(|v| v == "strangers")) {
                 eprintln!(
                     "stranger: {} f:{:?} {:?} {place} of {} → {:.3} {} {} f:{:?} {:?} {:?} ({})",
                     person_text(m),
@@ -300,26 +303,27 @@ fn main() {
                     top.person.household_external_id
                 );
             }
-            distinct += without_namesake as usize;
             let twinless = !twins.contains(&twin_key(m, &place));
             untwinned += twinless as usize;
-            for h in 0..2 {
-                flagged[h] += hits[h] as usize;
-                distinct_flagged[h] += (hits[h] && without_namesake) as usize;
-                untwinned_flagged[h] += (hits[h] && twinless) as usize;
+            for (b, &at) in bands.iter().enumerate() {
+                for h in 0..2 {
+                    let hit = top[h].is_some_and(|l| l.probability >= at);
+                    flagged[b][h] += hit as usize;
+                    untwinned_flagged[b][h] += (hit && twinless) as usize;
+                }
             }
         }
     }
-    for (h, how) in ["alone", "with their household"].iter().enumerate() {
-        println!(
-            "[probe] never registered, checked {how}: {}/{probed} flagged ({:.3}); without a same-year namesake {}/{distinct} ({:.3}); without a twin in their cercle (same names, father, sex and year) {}/{untwinned} ({:.3})",
-            flagged[h],
-            flagged[h] as f64 / probed as f64,
-            distinct_flagged[h],
-            distinct_flagged[h] as f64 / distinct.max(1) as f64,
-            untwinned_flagged[h],
-            untwinned_flagged[h] as f64 / untwinned.max(1) as f64
-        );
+    for (b, at) in bands.iter().enumerate() {
+        for (h, how) in ["alone", "with their household"].iter().enumerate() {
+            println!(
+                "[probe] never registered, checked {how}, someone from {at}: {}/{probed} ({:.3}); of those without a twin in their cercle (same names, father, sex and year) {}/{untwinned} ({:.3})",
+                flagged[b][h],
+                flagged[b][h] as f64 / probed as f64,
+                untwinned_flagged[b][h],
+                untwinned_flagged[b][h] as f64 / untwinned.max(1) as f64
+            );
+        }
     }
     for (times, what) in times.iter_mut().zip(["one person", "a household of two or more"]) {
         times.sort_by(f64::total_cmp);
@@ -390,22 +394,28 @@ fn main() {
     }
 }
 
-/// Re-registrations found first: verbatim, and by variation.
-#[derive(Default)]
+/// Re-registrations found first, per probability band: verbatim, and by variation.
 struct Recall {
-    verbatim: usize,
-    varied: [usize; 6],
+    verbatim: Vec<usize>,
+    varied: [Vec<usize>; 6],
     varied_total: [usize; 6],
 }
 
 impl Recall {
-    fn count(&mut self, variation: Option<usize>, first: bool) {
-        match variation {
-            None => self.verbatim += first as usize,
+    fn new(bands: usize) -> Recall {
+        Recall { verbatim: vec![0; bands], varied: std::array::from_fn(|_| vec![0; bands]), varied_total: [0; 6] }
+    }
+
+    fn count(&mut self, variation: Option<usize>, found: &[bool]) {
+        let counts = match variation {
+            None => &mut self.verbatim,
             Some(k) => {
                 self.varied_total[k] += 1;
-                self.varied[k] += first as usize;
+                &mut self.varied[k]
             }
+        };
+        for (count, found) in counts.iter_mut().zip(found) {
+            *count += *found as usize;
         }
     }
 }

@@ -34,6 +34,9 @@ struct Relearning {
     running: bool,
     /// Decided again while it ran: it runs once more, with those decisions too.
     again: bool,
+    /// Decisions the index in use learnt from; `None` before it is first built. Kept here, not
+    /// read from the index, so that the status never waits on a build holding the index.
+    learnt: Option<usize>,
 }
 
 /// What the registration check stands on, for the duplicates page and the API.
@@ -62,12 +65,24 @@ struct CachedIndex {
 /// Households read at once when catching up with the change feed.
 const CATCH_UP_BATCH: usize = 500;
 
+/// From this probability a registered person is a likely duplicate: the check warns, and a
+/// registration saved anyway queues the pair for review.
+pub const LIKELY: f64 = 0.5;
+
+/// From this probability a registered person is shown as a possible duplicate, to be looked
+/// at before saving but not queued. At a million people a verbatim copy of someone with common
+/// names and only a birth year stands just under 0.5 (the probe bench: from 0.3 all 500 are
+/// shown, and 3 % of people never registered are shown someone, against 2 % from 0.5).
+pub const POSSIBLE: f64 = 0.3;
+
 /// A registered person who may be one of the household's members.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LikelyDuplicate {
     /// Position of the member in the submitted household (0 first).
     pub member: usize,
     pub probability: f64,
+    /// Likely (from 0.5: queued for review when saved anyway) rather than only possible.
+    pub likely: bool,
     pub person: PersonSummary,
 }
 
@@ -353,7 +368,9 @@ impl Store {
         let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.is_none() {
-            *cache = Some(self.build_index()?);
+            let built = self.build_index()?;
+            self.note_learnt(built.index.decisions_used);
+            *cache = Some(built);
         }
         let Some(cached) = cache.as_mut() else { return Err(StoreError::Database("linkage index missing".into())) };
         // Households changed since (registered, corrected, moved, merged) are brought up to date
@@ -395,7 +412,7 @@ impl Store {
         // The members are probed together: a household registered again brings its people back.
         let found = cached
             .index
-            .probe_household(&probes, 0.5, PROBE_CANDIDATES)
+            .probe_household(&probes, POSSIBLE, PROBE_CANDIDATES)
             .into_iter()
             .enumerate()
             .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
@@ -427,11 +444,11 @@ impl Store {
     /// they have; decisions made during a rebuild start one more. An index not built yet will
     /// learn from every decision anyway.
     fn relearn_in_background(&self) {
-        if self.linkage.inner.lock().map_or(true, |cache| cache.is_none()) {
-            return;
-        }
         {
             let Ok(mut relearning) = self.linkage.relearning.lock() else { return };
+            if relearning.learnt.is_none() {
+                return;
+            }
             if relearning.running {
                 relearning.again = true;
                 return;
@@ -442,9 +459,11 @@ impl Store {
         std::thread::spawn(move || loop {
             match store.build_index() {
                 Ok(fresh) => {
+                    let learnt = fresh.index.decisions_used;
                     if let Ok(mut cache) = store.linkage.inner.lock() {
                         *cache = Some(fresh);
                     }
+                    store.note_learnt(learnt);
                 }
                 Err(error) => tracing::warn!(%error, "the duplicate check could not relearn; it keeps its model"),
             }
@@ -459,10 +478,14 @@ impl Store {
 
     /// What the check stands on; `None` before its first use (it is built then).
     pub fn duplicate_check_status(&self) -> Option<CheckStatus> {
-        let cache = self.linkage.inner.lock().ok()?;
-        let decisions_learnt = cache.as_ref()?.index.decisions_used;
-        let relearning = self.linkage.relearning.lock().is_ok_and(|r| r.running);
-        Some(CheckStatus { decisions_learnt, relearning })
+        let relearning = self.linkage.relearning.lock().ok()?;
+        Some(CheckStatus { decisions_learnt: relearning.learnt?, relearning: relearning.running })
+    }
+
+    fn note_learnt(&self, decisions: usize) {
+        if let Ok(mut relearning) = self.linkage.relearning.lock() {
+            relearning.learnt = Some(decisions);
+        }
     }
 
     /// Runs duplicate detection over the registry (in the actor's scope): sure pairs are merged
@@ -757,7 +780,12 @@ pub(crate) fn likely_in_sight(
         }
         // Outside the actor's scope: not shown, not counted.
         if let Some(row) = visible_summary(tx, actor, &likely.id)? {
-            out.push(LikelyDuplicate { member, probability: likely.probability, person: summary_for(actor, &row)? });
+            out.push(LikelyDuplicate {
+                member,
+                probability: likely.probability,
+                likely: likely.probability >= LIKELY,
+                person: summary_for(actor, &row)?,
+            });
         }
     }
     Ok(out)

@@ -80,7 +80,11 @@ impl ApiError {
         let mut error = ApiError::new(
             StatusCode::CONFLICT,
             "likely_duplicates",
-            format!("{} registered people are likely members of this household; nothing was saved (send if_likely_duplicates=queue to save and queue them for review)", likely.len()),
+            format!(
+                "{} registered people are likely ({}) or possibly members of this household; nothing was saved (send if_likely_duplicates=queue to save it and queue the likely ones for review)",
+                likely.len(),
+                likely.iter().filter(|l| l.likely).count()
+            ),
         );
         error.detail.likely_duplicates = likely;
         error

@@ -186,6 +186,7 @@ async fn a_registrar_registers_a_household_with_members_and_three_movements() {
     let (status, saved) = api.call(Method::POST, "/api/v1/households", Some(&clerk), Some(twice)).await;
     assert_eq!(status, StatusCode::CREATED, "{saved}");
     assert_eq!(saved["likely_duplicates"].as_array().unwrap().len(), likely.len());
+    assert!(likely.iter().all(|l| l["likely"] == true), "{held}");
     let (_, queue) = api.call(Method::GET, "/api/v1/duplicates", Some(&clerk), None).await;
     assert_eq!(queue.as_array().unwrap().len(), likely.len(), "{queue}");
     // The check was used, has learnt from no decision yet, and says so.

@@ -384,7 +384,7 @@ async fn a_likely_duplicate_is_shown_before_saving_and_can_be_reviewed() {
     }
     let queue = site.get("/duplicates", &session).await;
     assert!(
-        queue.body.contains("La vérification avant enregistrement a appris de décisions d&#39;examen : 1"),
+        queue.body.contains("Décisions d&#39;examen apprises par la vérification avant enregistrement : 1"),
         "{}",
         queue.body
     );

@@ -18,7 +18,7 @@ pub enum IfLikelyDuplicates {
     /// form once the registrar has seen them and confirmed).
     #[default]
     Queue,
-    /// Save nothing and answer the likely duplicates.
+    /// Save nothing and answer the likely and possible duplicates.
     Hold,
 }
 
@@ -27,7 +27,7 @@ pub enum IfLikelyDuplicates {
 pub enum Registration {
     /// Saved; the likely duplicates that were queued for review, if any.
     Saved { detail: Box<HouseholdDetail>, queued: Vec<LikelyDuplicate> },
-    /// Not saved: people already registered who are likely the same as members.
+    /// Not saved: people already registered who are likely or possibly the same as members.
     Held(Vec<LikelyDuplicate>),
 }
 
@@ -56,10 +56,14 @@ impl Store {
         let saved = self.db.write(|tx| {
             let likely = likely_in_sight(tx, actor, found)?;
             crate::audit::record(tx, actor, now, "check_duplicates", "person", "", check_detail(&household, &likely))?;
+            // Held on possible duplicates too: the registrar looks before saving.
             if !likely.is_empty() && if_likely == IfLikelyDuplicates::Hold {
                 return Ok(Err(likely));
             }
             let (id, members) = self.insert_registration(tx, actor, &household, now, today)?;
+            // Only the likely ones go to the review queue; a possible one was seen, or is
+            // too weak to ask a reviewer about.
+            let likely: Vec<LikelyDuplicate> = likely.into_iter().filter(|l| l.likely).collect();
             for l in &likely {
                 if let Some(member) = members.get(l.member) {
                     queue_pair(tx, actor, &l.person.id, member, l.probability, now)?;

@@ -235,7 +235,9 @@ messages! {
     looks_like: "ressemble à", "looks like";
     likelihood: "probabilité", "likelihood";
     save_anyway: "Ce ne sont pas les mêmes personnes : enregistrer quand même", "They are not the same people: save anyway";
-    save_anyway_note: "Les paires seront ajoutées à la file des doublons pour vérification.", "The pairs will be added to the duplicates queue for review.";
+    save_anyway_note: "Les paires probables seront ajoutées à la file des doublons pour vérification.", "The likely pairs will be added to the duplicates queue for review.";
+    likely_band: "probable", "likely";
+    possible_band: "possible", "possible";
     pending: "À examiner", "To review";
     accepted: "Fusionnés", "Merged";
     rejected: "Personnes différentes", "Different people";
@@ -251,8 +253,8 @@ messages! {
     differs: "diffère", "differs";
     their_household: "Son ménage", "Their household";
     decisions_used: "décisions d'examen prises en compte par le modèle", "review decisions taken into account by the model";
-    check_learnt: "La vérification avant enregistrement a appris de décisions d'examen :", "Review decisions the check before saving has learnt from:";
-    check_relearning: "elle réapprend avec les dernières décisions (quelques secondes).", "it is relearning from the latest decisions (a few seconds).";
+    check_learnt: "Décisions d'examen apprises par la vérification avant enregistrement :", "Review decisions learnt by the check before saving:";
+    check_relearning: "elle apprend les plus récentes (quelques secondes).", "it is learning the latest (a few seconds).";
     merge_reason_hint: "Motif (obligatoire pour fusionner : p. ex. même numéro NINA, mêmes parents)", "Reason (required to merge: e.g. the same national number, the same parents)";
     decided_by: "Décidé par", "Decided by";
     no_pairs: "Aucune paire.", "No pairs.";

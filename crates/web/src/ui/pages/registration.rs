@@ -52,7 +52,11 @@ fn likely_rows(c: &Ctx, form: &FormState, found: &[store::duplicates::LikelyDupl
                 ),
                 household_id: p.household_id.clone(),
                 household: format!("{} ({})", p.household_external_id, p.organisation),
-                probability: format!("{:.0} %", l.probability * 100.0),
+                probability: format!(
+                    "{:.0} % · {}",
+                    l.probability * 100.0,
+                    if l.likely { c.t.likely_band } else { c.t.possible_band }
+                ),
             }
         })
         .collect()
