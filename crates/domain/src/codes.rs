@@ -223,6 +223,91 @@ code_list! {
 }
 
 code_list! {
+    /// What a programme delivers. Two entitlements of one kind over overlapping periods are
+    /// the same assistance twice (the duplicate-assistance check).
+    AssistanceKind {
+        MultipurposeCash = "multipurpose_cash" | "cash" | "transfert monetaire" | "transfert monetaire a usage multiple" | "tmum" | "cash a usage multiple",
+        SectoralCash = "sectoral_cash" | "cash sectoriel" | "transfert monetaire sectoriel",
+        Voucher = "voucher" | "coupon" | "bon" | "bons",
+        ShelterKit = "shelter_kit" | "kit abri" | "kit d abri" | "abri",
+        NfiKit = "nfi_kit" | "nfi" | "kit ame" | "ame" | "articles menagers essentiels",
+        Food = "food" | "vivres" | "nourriture" | "ration",
+        EducationEnrolment = "education_enrolment" | "inscription scolaire" | "scolarisation",
+        CatchUpClasses = "catch_up_classes" | "cours de rattrapage" | "rattrapage",
+        VocationalTraining = "vocational_training" | "formation professionnelle",
+        LegalInformation = "legal_information" | "information juridique",
+        LegalCounselling = "legal_counselling" | "conseil juridique",
+        LegalAssistance = "legal_assistance" | "assistance juridique",
+        CivilDocumentation = "civil_documentation" | "documentation civile" | "etat civil",
+        PsychosocialSupport = "psychosocial_support" | "soutien psychosocial" | "pss",
+    }
+}
+
+code_list! {
+    /// Whom a programme assists: a household as a whole, or each person.
+    TargetUnit { Household = "household" | "menage", Person = "person" | "personne" | "individu" }
+}
+
+code_list! {
+    /// What an amount or quantity counts: a currency (ISO 4217) or a unit of goods or service.
+    Unit {
+        Xof = "XOF" | "xof" | "fcfa" | "f cfa" | "franc cfa" | "francs cfa",
+        Usd = "USD" | "usd" | "dollar" | "dollars",
+        Eur = "EUR" | "eur" | "euro" | "euros",
+        Kit = "kit" | "kits",
+        Kg = "kg" | "kilogramme" | "kilogrammes",
+        Item = "item" | "article" | "articles",
+        Session = "session" | "seance" | "seances" | "sessions",
+        Enrolment = "enrolment" | "inscription",
+    }
+}
+
+code_list! {
+    /// A distribution round's stage: planned (draft), approved, being distributed, closed.
+    CycleStatus {
+        Draft = "draft" | "brouillon",
+        Approved = "approved" | "approuve",
+        Distributing = "distributing" | "en distribution" | "en cours",
+        Closed = "closed" | "cloture" | "clos" | "ferme",
+    }
+}
+
+code_list! {
+    /// How assistance reached people.
+    Modality {
+        CashInHand = "cash_in_hand" | "especes" | "en especes" | "cash",
+        MobileMoney = "mobile_money" | "argent mobile" | "orange money" | "moov money",
+        Voucher = "voucher" | "coupon" | "bon",
+        InKind = "in_kind" | "en nature",
+        Service = "service",
+    }
+}
+
+code_list! {
+    /// What became of a delivery. Only `delivered` and `partial` reach people.
+    DeliveryOutcome {
+        Delivered = "delivered" | "livre" | "recu" | "distribue" | "remis",
+        Partial = "partial" | "partiel" | "partiellement" | "partiellement livre",
+        NotCollected = "not_collected" | "non retire" | "absent",
+        Refused = "refused" | "refuse",
+        Failed = "failed" | "echec" | "echoue",
+    }
+}
+
+impl DeliveryOutcome {
+    /// Whether the household or person received something.
+    pub fn reached(self) -> bool {
+        matches!(self, DeliveryOutcome::Delivered | DeliveryOutcome::Partial)
+    }
+}
+
+impl Unit {
+    pub fn is_currency(self) -> bool {
+        matches!(self, Unit::Xof | Unit::Usd | Unit::Eur)
+    }
+}
+
+code_list! {
     /// A user's role. Finer access control (scopes, agreements) builds on these.
     Role {
         Admin = "admin" | "administrateur",

@@ -3,6 +3,7 @@
 //!
 //! Invariant: this crate does no IO (no files, no database, no clock). Callers pass "today" in.
 
+pub mod assistance;
 pub mod codes;
 pub mod dates;
 pub mod error;

@@ -140,6 +140,16 @@ catalogue! {
     FilePart = "file_part",
     WholeCount = "whole_count",
     ReferenceDate = "reference_date",
+    // Assistance.
+    QuantityWithoutUnit { unit: String } = "quantity_without_unit",
+    WithinPeriod { from: String, to: String } = "within_period",
+    WithinCycle { from: String, to: String } = "within_cycle",
+    AtMostEntitled { remaining: String, unit: String } = "at_most_entitled",
+    PlannedHousehold = "planned_household",
+    MemberAssisted = "member_assisted",
+    LivingMember = "living_member",
+    KeptRecord = "kept_record",
+    OverrideReason = "override_reason",
     // Import files: the whole table.
     RecordKind = "record_kind",
     TableHeader = "table_header",
@@ -175,6 +185,12 @@ catalogue! {
     SeriesNameTaken { name: String } = "series_name_taken",
     MovementIdTaken { id: String } = "movement_id_taken",
     AlreadyRecorded = "already_recorded",
+    ProgrammeCodeTaken { code: String } = "programme_code_taken",
+    CycleNotDraft { status: String } = "cycle_not_draft",
+    CycleNotDistributing { status: String } = "cycle_not_distributing",
+    CycleStep { status: String, next: String } = "cycle_step",
+    AlreadyAssisted { programme: String, cycle: String, from: String, to: String } = "already_assisted",
+    AlreadyAssistedElsewhere = "already_assisted_elsewhere",
     ImportAborted = "import_aborted",
     ChronologyAlone { kind: String, problem: Box<Message> } = "chronology",
     ChronologyInFile { kind: String, problem: Box<Message>, other: String, date: String, row: usize, file: String } = "chronology_in_file",
@@ -493,6 +509,51 @@ impl Message {
                 "a whole number of people or households",
                 "un nombre entier de personnes ou de ménages"
             ),
+            Message::QuantityWithoutUnit { unit } => tr!(
+                lang,
+                "a number such as 25000 or 25 000, without its unit (counted in {unit})",
+                "un nombre comme 25000 ou 25 000, sans son unité (compté en {unit})"
+            ),
+            Message::WithinPeriod { from, to } => tr!(
+                lang,
+                "a date within the programme's period ({from} to {to})",
+                "une date comprise dans la période du programme (du {from} au {to})"
+            ),
+            Message::WithinCycle { from, to } => tr!(
+                lang,
+                "a date within the distribution round ({from} to {to})",
+                "une date comprise dans la distribution (du {from} au {to})"
+            ),
+            Message::AtMostEntitled { remaining, unit } => tr!(
+                lang,
+                "at most what remains of the entitlement: {remaining} {unit}",
+                "au plus ce qui reste du droit : {remaining} {unit}"
+            ),
+            Message::PlannedHousehold => tr!(
+                lang,
+                "a household planned in this distribution round (its id or number)",
+                "un ménage prévu dans cette distribution (son identifiant ou son numéro)"
+            ),
+            Message::MemberAssisted => tr!(
+                lang,
+                "the member assisted, by id or member id: this programme assists persons",
+                "le membre assisté, par identifiant ou identifiant de membre : ce programme assiste des personnes"
+            ),
+            Message::LivingMember => tr!(
+                lang,
+                "a living member (this person is recorded as deceased)",
+                "un membre en vie (cette personne est enregistrée comme décédée)"
+            ),
+            Message::KeptRecord => tr!(
+                lang,
+                "the record kept (this one was merged into another as a duplicate)",
+                "la fiche conservée (celle-ci a été fusionnée dans une autre comme doublon)"
+            ),
+            Message::OverrideReason => tr!(
+                lang,
+                "a reason for assisting again (kept in the audit log)",
+                "un motif pour assister à nouveau (conservé dans le journal d'audit)"
+            ),
             Message::ReferenceDate => tr!(lang, "the date the figure refers to", "la date à laquelle se rapporte le chiffre"),
             Message::RecordKind => tr!(
                 lang,
@@ -616,6 +677,45 @@ impl Message {
                 "la fiche a été modifiée entre-temps (version {current} et non {expected}) : rechargez-la et refaites la modification"
             ),
             Message::AlreadyVoided => tr!(lang, "the movement is already voided", "le mouvement est déjà annulé"),
+            Message::ProgrammeCodeTaken { code } => tr!(
+                lang,
+                "the programme code {code} is already used by this organisation",
+                "le code de programme {code} est déjà utilisé par cette organisation"
+            ),
+            Message::CycleNotDraft { status } => {
+                let status = inline(status);
+                tr!(
+                    lang,
+                    "the distribution round is {status}: only a draft round is planned",
+                    "la distribution est au stade « {status} » : seule une distribution en brouillon se planifie"
+                )
+            }
+            Message::CycleNotDistributing { status } => {
+                let status = inline(status);
+                tr!(
+                    lang,
+                    "the distribution round is {status}: deliveries are recorded while it is being distributed",
+                    "la distribution est au stade « {status} » : les remises s'enregistrent pendant la distribution"
+                )
+            }
+            Message::CycleStep { status, next } => {
+                let (status, next) = (inline(status), inline(next));
+                tr!(
+                    lang,
+                    "a round that is {status} moves on to {next} only",
+                    "une distribution au stade « {status} » ne passe qu'au stade « {next} »"
+                )
+            }
+            Message::AlreadyAssisted { programme, cycle, from, to } => tr!(
+                lang,
+                "already entitled to this kind of assistance in {programme} ({cycle}, {from} to {to}); give a reason to plan it anyway",
+                "a déjà droit à ce type d'assistance dans {programme} ({cycle}, du {from} au {to}) ; donnez un motif pour le prévoir quand même"
+            ),
+            Message::AlreadyAssistedElsewhere => tr!(
+                lang,
+                "already entitled to this kind of assistance over this period by an organisation that does not share its records; give a reason to plan it anyway",
+                "a déjà droit à ce type d'assistance sur cette période auprès d'une organisation qui ne partage pas ses fiches ; donnez un motif pour le prévoir quand même"
+            ),
             Message::AlreadyMerged => tr!(
                 lang,
                 "the earlier record is already merged into the later one",
@@ -868,6 +968,44 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "registrar" => ("Agent d'enregistrement", "Registrar"),
         "protection" => ("Agent de protection", "Protection caseworker"),
         "viewer" => ("Lecteur (agrégats)", "Viewer (aggregates)"),
+        // Assistance.
+        "multipurpose_cash" => ("Transfert monétaire à usage multiple", "Multipurpose cash"),
+        "sectoral_cash" => ("Transfert monétaire sectoriel", "Sectoral cash"),
+        "voucher" => ("Coupon", "Voucher"),
+        "shelter_kit" => ("Kit d'abri", "Shelter kit"),
+        "nfi_kit" => ("Kit d'articles ménagers essentiels (AME)", "Non-food items kit (NFI)"),
+        "food" => ("Vivres", "Food"),
+        "education_enrolment" => ("Inscription scolaire", "Education enrolment"),
+        "catch_up_classes" => ("Cours de rattrapage", "Catch-up classes"),
+        "vocational_training" => ("Formation professionnelle", "Vocational training"),
+        "legal_information" => ("Information juridique", "Legal information"),
+        "legal_counselling" => ("Conseil juridique", "Legal counselling"),
+        "legal_assistance" => ("Assistance juridique", "Legal assistance"),
+        "civil_documentation" => ("Documentation civile", "Civil documentation"),
+        "psychosocial_support" => ("Soutien psychosocial", "Psychosocial support"),
+        "household" => ("Ménage", "Household"),
+        "person" => ("Personne", "Person"),
+        "XOF" => ("F CFA (XOF)", "CFA francs (XOF)"),
+        "USD" => ("Dollars US (USD)", "US dollars (USD)"),
+        "EUR" => ("Euros (EUR)", "Euros (EUR)"),
+        "kit" => ("kits", "kits"),
+        "kg" => ("kg", "kg"),
+        "item" => ("articles", "items"),
+        "session" => ("séances", "sessions"),
+        "enrolment" => ("inscriptions", "enrolments"),
+        "draft" => ("Brouillon", "Draft"),
+        "approved" => ("Approuvée", "Approved"),
+        "distributing" => ("En distribution", "Distributing"),
+        "closed" => ("Clôturée", "Closed"),
+        "cash_in_hand" => ("Espèces", "Cash in hand"),
+        "mobile_money" => ("Argent mobile", "Mobile money"),
+        "in_kind" => ("En nature", "In kind"),
+        "service" => ("Service", "Service"),
+        "delivered" => ("Remis", "Delivered"),
+        "partial" => ("Remis en partie", "Partly delivered"),
+        "not_collected" => ("Non retiré", "Not collected"),
+        "refused" => ("Refusé", "Refused"),
+        "failed" => ("Échec", "Failed"),
         // Phases of an import.
         "reading" => ("lecture des fichiers", "reading the files"),
         "checking" => ("vérification", "checking"),
@@ -905,6 +1043,11 @@ mod tests {
         codes.extend(Cause::ALL.iter().map(|c| c.as_str()));
         codes.extend(Status::ALL.iter().map(|c| c.as_str()));
         codes.extend(Role::ALL.iter().map(|c| c.as_str()));
+        codes.extend(AssistanceKind::ALL.iter().map(|c| c.as_str()));
+        codes.extend(TargetUnit::ALL.iter().map(|c| c.as_str()));
+        codes.extend(CycleStatus::ALL.iter().map(|c| c.as_str()));
+        codes.extend(Modality::ALL.iter().map(|c| c.as_str()));
+        codes.extend(DeliveryOutcome::ALL.iter().map(|c| c.as_str()));
         codes.extend(["solution", "registration", "IDP", "RDP", "REF", "RET", "HST"]);
         for code in codes {
             let (fr, en) = (code_label(Lang::Fr, code), code_label(Lang::En, code));
