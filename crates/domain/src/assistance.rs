@@ -190,11 +190,8 @@ impl ProgrammeInput {
             }
         }
         let unit = errors.take(Unit::parse("unit", &self.unit));
-        let per = if self.per.trim().is_empty() {
-            target_unit
-        } else {
-            errors.take(TargetUnit::parse("per", &self.per))
-        };
+        let per =
+            if self.per.trim().is_empty() { target_unit } else { errors.take(TargetUnit::parse("per", &self.per)) };
         let amount = unit.and_then(|unit| errors.take(self.amount.parse("amount", unit)));
         if self.cap_per_household == Some(0) {
             errors.push(FieldError::new("cap_per_household", "0", Message::WholeCount));
@@ -373,7 +370,8 @@ mod tests {
 
     #[test]
     fn a_rule_per_person_is_capped_per_household() {
-        let rule = EntitlementRule { amount: 10_000.0, per: TargetUnit::Person, cap_per_household: Some(6), unit: Unit::Xof };
+        let rule =
+            EntitlementRule { amount: 10_000.0, per: TargetUnit::Person, cap_per_household: Some(6), unit: Unit::Xof };
         assert_eq!(rule.for_household(4), 40_000.0);
         assert_eq!(rule.for_household(9), 60_000.0);
         let flat = EntitlementRule { per: TargetUnit::Household, ..rule };
@@ -383,7 +381,8 @@ mod tests {
     #[test]
     fn a_cycle_lies_within_its_programme() {
         let programme = (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
-        let cycle = CycleInput { name: "Round 1".into(), start_date: "2026-02-01".into(), end_date: "2026-02-28".into() };
+        let cycle =
+            CycleInput { name: "Round 1".into(), start_date: "2026-02-01".into(), end_date: "2026-02-28".into() };
         assert!(cycle.parse(programme).is_ok());
         let late = CycleInput { end_date: "2027-01-15".into(), ..cycle.clone() };
         let errors = late.parse(programme).unwrap_err();

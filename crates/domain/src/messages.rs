@@ -150,6 +150,7 @@ catalogue! {
     LivingMember = "living_member",
     KeptRecord = "kept_record",
     OverrideReason = "override_reason",
+    HouseholdOfProgramme = "household_of_programme",
     // Import files: the whole table.
     RecordKind = "record_kind",
     TableHeader = "table_header",
@@ -548,6 +549,11 @@ impl Message {
                 lang,
                 "the record kept (this one was merged into another as a duplicate)",
                 "la fiche conservée (celle-ci a été fusionnée dans une autre comme doublon)"
+            ),
+            Message::HouseholdOfProgramme => tr!(
+                lang,
+                "a household of the programme's organisation, within your scope (its id or number)",
+                "un ménage de l'organisation du programme, dans votre périmètre (son identifiant ou son numéro)"
             ),
             Message::OverrideReason => tr!(
                 lang,

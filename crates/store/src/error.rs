@@ -32,6 +32,12 @@ pub enum StoreError {
     Database(String),
 }
 
+impl From<domain::FieldError> for StoreError {
+    fn from(e: domain::FieldError) -> Self {
+        StoreError::Invalid(FieldErrors(vec![e]))
+    }
+}
+
 impl From<FieldErrors> for StoreError {
     fn from(e: FieldErrors) -> Self {
         StoreError::Invalid(e)

@@ -7,6 +7,7 @@
 //! - personal data (names, phone) never appears in an error message or a `Debug` output;
 //! - time comes from the store's clock, which tests replace.
 
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod db;

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 11, name: "people_created", sql: include_str!("../migrations/0011_people_created.sql") },
     Migration { version: 12, name: "identifiers", sql: include_str!("../migrations/0012_identifiers.sql") },
     Migration { version: 13, name: "household_changes", sql: include_str!("../migrations/0013_household_changes.sql") },
+    Migration { version: 14, name: "assistance", sql: include_str!("../migrations/0014_assistance.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

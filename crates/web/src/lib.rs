@@ -8,7 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-pub use api::{duplicates, figures, files};
+pub use api::{assistance, duplicates, figures, files};
 pub mod error;
 pub mod openapi;
 pub mod server;
@@ -118,6 +118,16 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::POST, "/duplicates/{id}/accept", Write, post(duplicates::accept))
         .add(Method::POST, "/duplicates/{id}/reject", Write, post(duplicates::reject))
         .add(Method::POST, "/duplicates/{id}/undo", Write, post(duplicates::undo))
+        .add(Method::GET, "/programmes", SignedIn, get(assistance::list_programmes))
+        .add(Method::POST, "/programmes", Write, post(assistance::create_programme))
+        .add(Method::GET, "/programmes/{id}", SignedIn, get(assistance::get_programme))
+        .add(Method::GET, "/programmes/{id}/cycles", SignedIn, get(assistance::list_cycles))
+        .add(Method::POST, "/programmes/{id}/cycles", Write, post(assistance::create_cycle))
+        .add(Method::GET, "/cycles/{id}", SignedIn, get(assistance::get_cycle))
+        .add(Method::POST, "/cycles/{id}/status", Write, post(assistance::advance_cycle))
+        .add(Method::POST, "/cycles/{id}/plan", Write, post(assistance::plan_cycle))
+        .add(Method::POST, "/cycles/{id}/deliveries", Write, post(assistance::record_delivery))
+        .add(Method::GET, "/assistance/reach", Records, get(assistance::reach))
         .add(Method::GET, "/imports/template", SignedIn, get(files::template))
         .add(Method::POST, "/imports", Write, upload(post(files::import)))
         .add(Method::GET, "/exports/registry", Records, get(files::export))

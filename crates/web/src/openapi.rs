@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::*;
-use crate::{duplicates, figures, files};
+use crate::{assistance, duplicates, figures, files};
 
 struct BearerAuth;
 
@@ -33,6 +33,9 @@ impl Modify for BearerAuth {
         files::import, files::template, files::export,
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,
         figures::import_series, figures::list_series, figures::comparison,
+        assistance::list_programmes, assistance::create_programme, assistance::get_programme, assistance::list_cycles,
+        assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
+        assistance::record_delivery, assistance::reach,
         duplicates::check, duplicates::run_detection, duplicates::list, duplicates::status, duplicates::accept, duplicates::reject, duplicates::undo,
     )
 )]

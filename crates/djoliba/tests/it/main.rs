@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod assistance;
 mod attacks;
 mod cli;
 mod conformance;

@@ -27,6 +27,8 @@ struct Ids {
     person: String,
     movement: String,
     pair: String,
+    programme: String,
+    cycle: String,
 }
 
 fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
@@ -45,7 +47,37 @@ fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
         .into_iter()
         .find(|p| p.a.id == first.members[0].person.id)
         .unwrap();
+    let programme = store
+        .create_programme(
+            actor,
+            &domain::assistance::ProgrammeInput {
+                code: format!("{prefix}-CASH"),
+                name: "Cash".into(),
+                sector: "SHL".into(),
+                kind: "multipurpose_cash".into(),
+                target_unit: "household".into(),
+                start_date: "2024-01-01".into(),
+                end_date: "2024-12-31".into(),
+                amount: domain::assistance::Quantity::Number(50_000.0),
+                unit: "XOF".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let cycle = store
+        .create_cycle(
+            actor,
+            &programme.id,
+            &domain::assistance::CycleInput {
+                name: "Round 1".into(),
+                start_date: "2024-06-01".into(),
+                end_date: "2024-06-30".into(),
+            },
+        )
+        .unwrap();
     Ids {
+        programme: programme.id,
+        cycle: cycle.id,
         household: first.household.id.clone(),
         person: first.members[1].person.id.clone(),
         movement: first.movements[0].id.clone(),
@@ -60,6 +92,10 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.person
     } else if path.contains("/movements/") {
         &ids.movement
+    } else if path.contains("/programmes/") {
+        &ids.programme
+    } else if path.contains("/cycles/") {
+        &ids.cycle
     } else {
         &ids.pair
     };
@@ -82,6 +118,12 @@ fn body(route: &RouteAccess) -> Option<String> {
         serde_json::to_value(member("M9", "Oumou", "child", "2020")).unwrap()
     } else if path == "/api/v1/people/{id}" {
         json!({"person": member("P2", "Fatoumata", "child", "2015-03-02"), "reason": "matrix"})
+    } else if path.ends_with("/cycles") {
+        json!({"name": "Round 2", "start_date": "2024-07-01", "end_date": "2024-07-31"})
+    } else if path.ends_with("/status") {
+        json!({"status": "approved"})
+    } else if path.ends_with("/deliveries") {
+        json!({"household": "In-1", "date": "2024-06-20", "quantity": 1, "modality": "cash_in_hand", "outcome": "delivered"})
     } else if path == "/api/v1/tokens" {
         json!({"name": "matrix", "scope": "read", "days": 1})
     } else if path == "/api/v1/households/{id}" {
@@ -116,6 +158,12 @@ impl Outcome {
 fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     if !route.access.allows(role) {
         return if role.is_none() { Outcome::SignIn } else { Outcome::Forbidden };
+    }
+    // Programmes and their rounds describe an operation, not people: every signed-in user
+    // reads them; only their organisation changes them.
+    let operation = route.path.starts_with("/api/v1/programmes/") || route.path.starts_with("/api/v1/cycles/");
+    if operation && outside && role != Some(Role::Admin) {
+        return if route.method == Method::GET { Outcome::Allowed } else { Outcome::Forbidden };
     }
     if outside && role != Some(Role::Admin) && route.access != Access::Public {
         return Outcome::NotFound;

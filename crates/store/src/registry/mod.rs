@@ -345,7 +345,7 @@ fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
 /// The bounds of the P-codes inside a unit: ML07 and every code under it (sites included) lie
 /// in [`ML07`, `ML07Z`). A range, unlike `LIKE 'ML07%'`,
 /// uses the index on both databases.
-fn location_range(store: &Store, field: &str, value: &str) -> Result<(String, String), StoreError> {
+pub(crate) fn location_range(store: &Store, field: &str, value: &str) -> Result<(String, String), StoreError> {
     let code = value.trim().to_ascii_uppercase();
     if store.gazetteer.get(&code).is_none() && store.gazetteer.site(&code).is_none() {
         return Err(StoreError::invalid(field, value, Message::Pcode));

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 
 mod admin;
+pub mod assistance;
 /// JSON body extractor whose rejections use the API's error format.
 mod auth;
 pub mod duplicates;

@@ -1,0 +1,175 @@
+//! Assistance: a programme and its rounds, planning from the registry with the
+//! duplicate-assistance check, deliveries refused when wrong, reach counting people once.
+//! On both databases.
+
+use domain::assistance::{CycleInput, DeliveryInput, ProgrammeInput, Quantity};
+use domain::registry::{HouseholdInput, MovementInput};
+use store::assistance::PlanFilter;
+use store::{Actor, Store, StoreError};
+
+use crate::support::*;
+
+/// A household of `size` displaced to Gao commune in 2024.
+fn displaced(store: &Store, actor: &Actor, number: &str, size: usize) -> String {
+    let input = HouseholdInput {
+        external_id: number.into(),
+        registration_point: "ML070101".into(),
+        registration_date: "2024-03-01".into(),
+        population_group: "IDP".into(),
+        members: (0..size)
+            .map(|i| {
+                member(&format!("P{i}"), &format!("Awa{number}{i}"), if i == 0 { "head" } else { "child" }, "1990")
+            })
+            .collect(),
+        movements: vec![MovementInput {
+            from: Some("ML060101".into()),
+            ..movement("displacement", "2024-02-10", "ML070101")
+        }],
+        ..Default::default()
+    };
+    let household = input.parse(store.gazetteer.as_ref(), store.today()).expect("valid household");
+    store.register_household(actor, &household).expect("registered").household.id
+}
+
+fn programme(code: &str, kind: &str, per: &str) -> ProgrammeInput {
+    ProgrammeInput {
+        code: code.into(),
+        name: format!("Programme {code}"),
+        sector: "SHL".into(),
+        kind: kind.into(),
+        target_unit: "household".into(),
+        start_date: "2024-01-01".into(),
+        end_date: "2024-12-31".into(),
+        places: vec!["ML07".into()],
+        donor: Some("ECHO".into()),
+        project: None,
+        eligibility: "Ménages déplacés à Gao".into(),
+        amount: Quantity::Text("10 000".into()),
+        per: per.into(),
+        cap_per_household: Some(3),
+        unit: "XOF".into(),
+        organisation: None,
+    }
+}
+
+fn round(name: &str) -> CycleInput {
+    CycleInput { name: name.into(), start_date: "2024-06-01".into(), end_date: "2024-06-30".into() }
+}
+
+fn delivery(household: &str, quantity: &str) -> DeliveryInput {
+    DeliveryInput {
+        household: household.into(),
+        date: "2024-06-20".into(),
+        quantity: Quantity::Text(quantity.into()),
+        modality: "mobile_money".into(),
+        outcome: "delivered".into(),
+        reference: Some("OM-123".into()),
+        ..Default::default()
+    }
+}
+
+fn field_of(error: StoreError) -> String {
+    match error {
+        StoreError::Invalid(errors) => errors.0.iter().map(|e| e.field.clone()).collect::<Vec<_>>().join(","),
+        other => format!("not a field error: {other}"),
+    }
+}
+
+#[test]
+fn a_person_is_assisted_once_per_kind_and_period_and_counted_once() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        displaced(&t.store, &clerk, "GAO-1", 5);
+        let small = displaced(&t.store, &clerk, "GAO-2", 1);
+        // Cash per household member, capped at three members per household.
+        let cash = t.store.create_programme(&clerk, &programme("CASH-1", "multipurpose_cash", "person")).unwrap();
+        let taken = t.store.create_programme(&clerk, &programme("CASH-1", "multipurpose_cash", "person")).unwrap_err();
+        assert!(matches!(taken, StoreError::Conflict(_)), "{taken}");
+        let first = t.store.create_cycle(&clerk, &cash.id, &round("Novembre")).unwrap();
+        let report =
+            t.store.plan_cycle(&clerk, &first.id, &PlanFilter { min_members: Some(2), ..Default::default() }).unwrap();
+        assert_eq!((report.planned, report.conflicts.len()), (1, 0), "only the household of five");
+        let again =
+            t.store.plan_cycle(&clerk, &first.id, &PlanFilter { min_members: Some(2), ..Default::default() }).unwrap();
+        assert_eq!((again.planned, again.already_planned), (0, 1), "planning twice plans nobody twice");
+        assert_eq!(t.store.cycle(&first.id).unwrap().entitled_quantity, 30_000.0);
+
+        // Another programme of the same kind over the same period finds the household served.
+        let other = t.store.create_programme(&clerk, &programme("CASH-2", "multipurpose_cash", "household")).unwrap();
+        let second = t.store.create_cycle(&clerk, &other.id, &round("Novembre bis")).unwrap();
+        let report = t.store.plan_cycle(&clerk, &second.id, &PlanFilter::default()).unwrap();
+        assert_eq!(report.planned, 1, "the household of one is free");
+        assert_eq!(report.conflicts.len(), 1);
+        let conflict = &report.conflicts[0];
+        assert_eq!((conflict.household.as_str(), conflict.people), ("GAO-1", 5));
+        assert_eq!(conflict.programme.as_deref(), Some("CASH-1"), "the user sees whose entitlement it is");
+        // Overridden with a reason: planned.
+        let overridden = PlanFilter {
+            households: vec!["GAO-1".into()],
+            overrides: vec![store::assistance::PlanOverride { household: "GAO-1".into(), reason: "x".into() }],
+            ..Default::default()
+        };
+        assert_eq!(field_of(t.store.plan_cycle(&clerk, &second.id, &overridden).unwrap_err()), "overrides[0].reason");
+        let overridden = PlanFilter {
+            overrides: vec![store::assistance::PlanOverride {
+                household: "GAO-1".into(),
+                reason: "inondation du 12 novembre".into(),
+            }],
+            ..overridden
+        };
+        assert_eq!(t.store.plan_cycle(&clerk, &second.id, &overridden).unwrap().overridden, 1);
+        // Another kind (shelter) is no conflict.
+        let kits = t.store.create_programme(&clerk, &programme("KITS", "shelter_kit", "household")).unwrap();
+        let third = t.store.create_cycle(&clerk, &kits.id, &round("Kits")).unwrap();
+        assert_eq!(t.store.plan_cycle(&clerk, &third.id, &PlanFilter::default()).unwrap().conflicts.len(), 0);
+
+        // Deliveries: only while distributing, within the round, within the entitlement.
+        let to_household = delivery("GAO-1", "10 000");
+        assert!(matches!(t.store.record_delivery(&clerk, &first.id, &to_household), Err(StoreError::Conflict(_))));
+        t.store.advance_cycle(&clerk, &first.id, "approved").unwrap();
+        assert!(matches!(t.store.advance_cycle(&clerk, &first.id, "closed"), Err(StoreError::Conflict(_))));
+        t.store.advance_cycle(&clerk, &first.id, "distributing").unwrap();
+        for (bad, field) in [
+            (DeliveryInput { quantity: Quantity::Text("25 000 FCFA".into()), ..to_household.clone() }, "quantity"),
+            (DeliveryInput { quantity: Quantity::Text("5 kits".into()), ..to_household.clone() }, "quantity"),
+            (DeliveryInput { quantity: Quantity::Text("35 000".into()), ..to_household.clone() }, "quantity"),
+            (DeliveryInput { date: "2024-05-31".into(), ..to_household.clone() }, "date"),
+            (DeliveryInput { household: "GAO-2".into(), ..to_household.clone() }, "household"),
+            (DeliveryInput { household: "NOWHERE".into(), ..to_household.clone() }, "household"),
+            (DeliveryInput { modality: "par pigeon".into(), ..to_household.clone() }, "modality"),
+        ] {
+            assert_eq!(field_of(t.store.record_delivery(&clerk, &first.id, &bad).unwrap_err()), field, "{bad:?}");
+        }
+        // Partly, then the rest; then nothing is left.
+        assert_eq!(t.store.record_delivery(&clerk, &first.id, &to_household).unwrap().quantity, 10_000.0);
+        let over = t.store.record_delivery(&clerk, &first.id, &delivery("GAO-1", "25 000")).unwrap_err();
+        assert_eq!(field_of(over), "quantity", "20 000 remain");
+        t.store.record_delivery(&clerk, &first.id, &delivery("GAO-1", "20 000")).unwrap();
+        assert_eq!(field_of(t.store.record_delivery(&clerk, &first.id, &to_household).unwrap_err()), "quantity");
+        let cycle = t.store.cycle(&first.id).unwrap();
+        assert_eq!((cycle.reached, cycle.delivered_quantity), (1, 30_000.0));
+
+        // The second programme reaches the same person again, and the small household.
+        for (cycle, household) in [(&second.id, "GAO-1"), (&second.id, "GAO-2")] {
+            let state = t.store.cycle(cycle).unwrap().status;
+            if state == domain::CycleStatus::Draft {
+                t.store.advance_cycle(&clerk, cycle, "approved").unwrap();
+                t.store.advance_cycle(&clerk, cycle, "distributing").unwrap();
+            }
+            t.store.record_delivery(&clerk, cycle, &delivery(household, "10 000")).unwrap();
+        }
+        let reach = t.store.reach(&clerk, "2024-01-01", "2024-12-31", 2).unwrap();
+        // Six people in two households, however many programmes served them.
+        assert_eq!((reach.people, reach.households, reach.deliveries), (6, 2, 4), "{reach:?}");
+        assert_eq!(reach.rows.iter().map(|r| r.quantity).sum::<f64>(), 50_000.0);
+        assert!(reach.rows.iter().all(|r| r.people <= 6 && r.female == r.people), "{reach:?}");
+        assert!(reach.rows.iter().all(|r| r.place == "ML0701"), "{reach:?}");
+        // Outside the period nobody; a viewer gets no individual-level reach.
+        assert_eq!(t.store.reach(&clerk, "2023-01-01", "2023-12-31", 2).unwrap().people, 0);
+        assert!(t.store.household_detail(&clerk, &small).is_ok());
+        // Someone of another organisation can neither plan nor deliver in NRC's round.
+        let iom = other_registrar(&t.store);
+        assert!(matches!(t.store.plan_cycle(&iom, &first.id, &PlanFilter::default()), Err(StoreError::Forbidden(_))));
+        assert!(matches!(t.store.record_delivery(&iom, &first.id, &to_household), Err(StoreError::Forbidden(_))));
+    }
+}

@@ -1,0 +1,280 @@
+//! Deliveries against entitlements, and reach: distinct people and households who received
+//! something, never a sum over programmes.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use domain::assistance::DeliveryInput;
+use domain::{CycleStatus, DeliveryOutcome, Message, Modality, TargetUnit};
+use serde::Serialize;
+use serde_json::json;
+
+use super::cycle_row;
+use crate::error::StoreError;
+use crate::visibility::{Access, Sql, Visibility};
+use crate::{audit, new_id, params, Actor, Store};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    pub entitlement_id: String,
+    pub household_id: String,
+    pub person_id: Option<String>,
+    pub date: String,
+    pub place: Option<String>,
+    pub quantity: f64,
+    pub modality: Modality,
+    pub outcome: DeliveryOutcome,
+    pub reference: Option<String>,
+    pub delivered_by: Option<String>,
+}
+
+/// People and households reached over a period, by sector, kind of assistance and place.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Reach {
+    pub from: String,
+    pub to: String,
+    /// Admin level of `place` (1–3).
+    pub level: i64,
+    /// Distinct people reached by anything, whatever the number of programmes that served them.
+    pub people: i64,
+    pub households: i64,
+    pub deliveries: i64,
+    pub rows: Vec<ReachRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReachRow {
+    pub sector: String,
+    pub kind: String,
+    /// P-code at the requested level where the household was assisted.
+    pub place: String,
+    pub people: i64,
+    pub female: i64,
+    pub male: i64,
+    pub households: i64,
+    pub deliveries: i64,
+    /// Amount or quantity delivered, in `unit`.
+    pub quantity: f64,
+    pub unit: String,
+}
+
+impl Store {
+    /// Records what was handed over to a household planned in the round (or one of its
+    /// members, when the programme assists persons). Refused, naming the field, when the
+    /// round is not being distributed, the date lies outside it, the household has no
+    /// entitlement in it, the person died or was merged, or more than the entitlement's
+    /// remainder would be delivered.
+    pub fn record_delivery(
+        &self,
+        actor: &Actor,
+        cycle_id: &str,
+        input: &DeliveryInput,
+    ) -> Result<Delivery, StoreError> {
+        actor.require_write()?;
+        let (now, today) = (self.now_ms(), self.today());
+        let id = self.db.write(|tx| {
+            let row = cycle_row(tx, cycle_id)?;
+            super::require_programme_writer(actor, &row.programme.organisation_id)?;
+            let programme = &row.programme.programme;
+            let delivery = input.parse(self.gazetteer.as_ref(), programme.unit, today)?;
+            if row.cycle.status != CycleStatus::Distributing {
+                return Err(StoreError::Conflict(Message::CycleNotDistributing {
+                    status: row.cycle.status.as_str().into(),
+                }));
+            }
+            let date = delivery.date.to_string();
+            if date < row.cycle.start_date || date > row.cycle.end_date {
+                return Err(StoreError::invalid(
+                    "date",
+                    date,
+                    Message::WithinCycle { from: row.cycle.start_date.clone(), to: row.cycle.end_date.clone() },
+                ));
+            }
+            let household = tx
+                .select_opt(
+                    &Sql::new("SELECT h.id FROM households h WHERE (h.id = ? OR h.external_id = ?) AND h.organisation_id = ?", &[
+                        delivery.household.as_str().into(),
+                        delivery.household.as_str().into(),
+                        row.programme.organisation_id.as_str().into(),
+                    ])
+                    .and(&Visibility::of(actor).households("h", Access::Change)),
+                )?
+                .map(|r| r.text(0))
+                .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
+            let person_key = match programme.target_unit {
+                TargetUnit::Household => String::new(),
+                TargetUnit::Person => {
+                    let wanted = delivery
+                        .person
+                        .as_deref()
+                        .ok_or_else(|| StoreError::invalid("person", "", Message::MemberAssisted))?;
+                    let person = tx
+                        .query_opt(
+                            "SELECT id, status, duplicate_of FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)",
+                            params![household.as_str(), wanted],
+                        )?
+                        .ok_or_else(|| StoreError::invalid("person", wanted, Message::MemberAssisted))?;
+                    if person.str(1) == "deceased" {
+                        return Err(StoreError::invalid("person", wanted, Message::LivingMember));
+                    }
+                    if person.opt_text(2).is_some() {
+                        return Err(StoreError::invalid("person", wanted, Message::KeptRecord));
+                    }
+                    person.text(0)
+                }
+            };
+            let entitlement = tx
+                .query_opt(
+                    "SELECT e.id, e.quantity, (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id) \
+                     FROM entitlements e WHERE e.cycle_id = $1 AND e.household_id = $2 AND e.person_key = $3",
+                    params![row.cycle.id.as_str(), household.as_str(), person_key.as_str()],
+                )?
+                .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
+            let remaining = entitlement.real(1) - entitlement.real(2);
+            if delivery.quantity > remaining + 1e-9 {
+                return Err(StoreError::invalid(
+                    "quantity",
+                    delivery.quantity.to_string(),
+                    Message::AtMostEntitled { remaining: remaining.max(0.0).to_string(), unit: programme.unit.as_str().into() },
+                ));
+            }
+            let id = new_id();
+            tx.execute(
+                "INSERT INTO deliveries (id, entitlement_id, date, place, quantity, modality, outcome, reference, \
+                 delivered_by, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                params![
+                    id.as_str(),
+                    entitlement.str(0),
+                    date,
+                    delivery.place.clone(),
+                    delivery.quantity,
+                    delivery.modality.as_str(),
+                    delivery.outcome.as_str(),
+                    delivery.reference.clone(),
+                    delivery.delivered_by.clone(),
+                    delivery.note.clone(),
+                    now,
+                    actor.username.as_str()
+                ],
+            )?;
+            audit::record(tx, actor, now, "deliver", "household", &household, json!({"cycle": row.cycle.id, "delivery": id}))?;
+            Ok(id)
+        })?;
+        self.db.read(|tx| {
+            let r = tx
+                .query_opt(
+                    "SELECT d.id, d.entitlement_id, e.household_id, NULLIF(e.person_key, ''), d.date, d.place, d.quantity, \
+                     d.modality, d.outcome, d.reference, d.delivered_by FROM deliveries d \
+                     JOIN entitlements e ON e.id = d.entitlement_id WHERE d.id = $1",
+                    params![id.as_str()],
+                )?
+                .ok_or(StoreError::NotFound("delivery"))?;
+            Ok(Delivery {
+                id: r.text(0),
+                entitlement_id: r.text(1),
+                household_id: r.text(2),
+                person_id: r.opt_text(3),
+                date: r.text(4),
+                place: r.opt_text(5),
+                quantity: r.real(6),
+                modality: Modality::parse("modality", r.str(7)).map_err(|_| StoreError::Database("modality".into()))?,
+                outcome: DeliveryOutcome::parse("outcome", r.str(8)).map_err(|_| StoreError::Database("outcome".into()))?,
+                reference: r.opt_text(9),
+                delivered_by: r.opt_text(10),
+            })
+        })
+    }
+
+    /// People and households reached from `from` to `to`: a person covered by an entitlement
+    /// with a delivery that reached them (delivered or partly), counted once overall and once
+    /// per row however many programmes served them; a record merged as a duplicate counts as
+    /// the person kept. For users who see records, within their scope; viewers see no
+    /// individual-level reach until it has disclosure control.
+    pub fn reach(&self, actor: &Actor, from: &str, to: &str, level: i64) -> Result<Reach, StoreError> {
+        if !actor.role.sees_records() {
+            return Err(StoreError::Forbidden("reach by person (aggregates with disclosure control to come)"));
+        }
+        let parse = |field: &str, text: &str| {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(|d| d.to_string())
+                .map_err(|_| StoreError::invalid(field, text.trim(), Message::IsoDate))
+        };
+        let (from, to) = (parse("from", from)?, parse("to", to)?);
+        if !(1..=3).contains(&level) {
+            return Err(StoreError::invalid("level", level.to_string(), Message::AdminLevel));
+        }
+        let rows = self.db.read(|tx| {
+            let sql = Sql::new(
+                "SELECT pr.sector, pr.kind, COALESCE(d.place, h.current_location, h.registration_point), \
+                 COALESCE(pe.duplicate_of, pe.id), pe.sex, e.household_id, d.id, d.quantity, pr.unit \
+                 FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
+                 JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
+                 JOIN households h ON h.id = e.household_id \
+                 JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id \
+                 WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?",
+                &[from.as_str().into(), to.as_str().into()],
+            )
+            .and(&Visibility::of(actor).households("h", Access::Aggregate));
+            tx.select(&sql)
+        })?;
+        let place_at = |code: &str| {
+            self.gazetteer
+                .ancestor_at(code, level)
+                .map(|l| l.pcode.clone())
+                .unwrap_or_else(|| code.chars().take(2 + 2 * level as usize).collect())
+        };
+        #[derive(Default)]
+        struct Cell {
+            people: HashSet<String>,
+            female: HashSet<String>,
+            male: HashSet<String>,
+            households: HashSet<String>,
+            deliveries: HashSet<String>,
+            quantity: f64,
+        }
+        let mut cells: BTreeMap<(String, String, String, String), Cell> = BTreeMap::new();
+        let (mut people, mut households, mut deliveries) = (HashSet::new(), HashSet::new(), HashSet::new());
+        for r in &rows {
+            let cell = cells.entry((r.text(0), r.text(1), place_at(r.str(2)), r.text(8))).or_default();
+            let person = r.text(3);
+            match r.str(4) {
+                "f" => cell.female.insert(person.clone()),
+                "m" => cell.male.insert(person.clone()),
+                _ => false,
+            };
+            cell.people.insert(person.clone());
+            cell.households.insert(r.text(5));
+            // A delivery's quantity once, however many people it covered.
+            if cell.deliveries.insert(r.text(6)) {
+                cell.quantity += r.real(7);
+            }
+            people.insert(person);
+            households.insert(r.text(5));
+            deliveries.insert(r.text(6));
+        }
+        Ok(Reach {
+            from,
+            to,
+            level,
+            people: people.len() as i64,
+            households: households.len() as i64,
+            deliveries: deliveries.len() as i64,
+            rows: cells
+                .into_iter()
+                .map(|((sector, kind, place, unit), c)| ReachRow {
+                    sector,
+                    kind,
+                    place,
+                    people: c.people.len() as i64,
+                    female: c.female.len() as i64,
+                    male: c.male.len() as i64,
+                    households: c.households.len() as i64,
+                    deliveries: c.deliveries.len() as i64,
+                    quantity: c.quantity,
+                    unit,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Assistance: programmes, distribution rounds, planning, deliveries and reach.
+
+use domain::assistance::{CycleInput, DeliveryInput, ProgrammeInput};
+use store::assistance::{Cycle, Delivery, PlanFilter, PlanReport, Programme, Reach};
+
+use super::*;
+
+/// Every programme (what organisations deliver, with the entitlement rule): not personal data.
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "assistance", responses((status = 200, body = Vec<Programme>)), security(("bearer" = [])))]
+pub async fn list_programmes(
+    State(state): State<AppState>,
+    _signed_in: Authenticated,
+) -> Result<Json<Vec<Programme>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.list_programmes()).await?))
+}
+
+/// Creates a programme of the user's organisation.
+#[utoipa::path(post, path = "/api/v1/programmes", tag = "assistance", request_body = ProgrammeInput,
+    responses((status = 201, body = Programme), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_programme(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<ProgrammeInput>,
+) -> Result<(StatusCode, Json<Programme>), ApiError> {
+    let created = run(&state, move |store| store.create_programme(&actor, &body)).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "assistance", params(("id" = String, Path, description = "id or code")),
+    responses((status = 200, body = Programme), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_programme(
+    State(state): State<AppState>,
+    _signed_in: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Programme>, ApiError> {
+    Ok(Json(run(&state, move |store| store.programme(&id)).await?))
+}
+
+/// The programme's distribution rounds, with what was planned and delivered.
+#[utoipa::path(get, path = "/api/v1/programmes/{id}/cycles", tag = "assistance", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Cycle>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_cycles(
+    State(state): State<AppState>,
+    _signed_in: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Cycle>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.list_cycles(&id)).await?))
+}
+
+/// Opens a distribution round (as a draft) within the programme's period.
+#[utoipa::path(post, path = "/api/v1/programmes/{id}/cycles", tag = "assistance", params(("id" = String, Path)), request_body = CycleInput,
+    responses((status = 201, body = Cycle), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_cycle(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<CycleInput>,
+) -> Result<(StatusCode, Json<Cycle>), ApiError> {
+    let created = run(&state, move |store| store.create_cycle(&actor, &id, &body)).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cycles/{id}", tag = "assistance", params(("id" = String, Path)),
+    responses((status = 200, body = Cycle), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_cycle(
+    State(state): State<AppState>,
+    _signed_in: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Cycle>, ApiError> {
+    Ok(Json(run(&state, move |store| store.cycle(&id)).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceRequest {
+    /// The next stage: `approved`, `distributing` or `closed`.
+    pub status: String,
+}
+
+/// Moves a round on to its next stage.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/status", tag = "assistance", params(("id" = String, Path)), request_body = AdvanceRequest,
+    responses((status = 200, body = Cycle), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn advance_cycle(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<AdvanceRequest>,
+) -> Result<Json<Cycle>, ApiError> {
+    Ok(Json(run(&state, move |store| store.advance_cycle(&actor, &id, &body.status)).await?))
+}
+
+/// Plans a draft round from a registry filter or a list of households, with the
+/// duplicate-assistance check: households with someone already entitled to this kind of
+/// assistance over the period are left out and listed, unless overridden with a reason.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/plan", tag = "assistance", params(("id" = String, Path)), request_body = PlanFilter,
+    responses((status = 200, body = PlanReport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn plan_cycle(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<PlanFilter>,
+) -> Result<Json<PlanReport>, ApiError> {
+    Ok(Json(run(&state, move |store| store.plan_cycle(&actor, &id, &body)).await?))
+}
+
+/// Records a delivery (or a service) to a household planned in the round.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/deliveries", tag = "assistance", params(("id" = String, Path)), request_body = DeliveryInput,
+    responses((status = 201, body = Delivery), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn record_delivery(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<DeliveryInput>,
+) -> Result<(StatusCode, Json<Delivery>), ApiError> {
+    let created = run(&state, move |store| store.record_delivery(&actor, &id, &body)).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReachQuery {
+    /// First day (YYYY-MM-DD).
+    pub from: String,
+    /// Last day (YYYY-MM-DD).
+    pub to: String,
+    /// Admin level of places, 1–3 (default 2).
+    pub level: Option<i64>,
+}
+
+/// People and households reached over a period, each counted once, by sector, kind of
+/// assistance and place.
+#[utoipa::path(get, path = "/api/v1/assistance/reach", tag = "assistance", params(ReachQuery),
+    responses((status = 200, body = Reach), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reach(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<ReachQuery>,
+) -> Result<Json<Reach>, ApiError> {
+    Ok(Json(run(&state, move |store| store.reach(&actor, &q.from, &q.to, q.level.unwrap_or(2))).await?))
+}
