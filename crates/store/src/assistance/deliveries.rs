@@ -215,7 +215,9 @@ impl Store {
                  WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?",
                 &[from.as_str().into(), to.as_str().into()],
             )
-            .and(&Visibility::of(actor).households("h", Access::Aggregate));
+            // Read, not Aggregate: an agreement sharing aggregates only would otherwise show
+            // another organisation's small counts, which these figures do not suppress yet.
+            .and(&Visibility::of(actor).households("h", Access::Read));
             tx.select(&sql)
         })?;
         let place_at = |code: &str| {
