@@ -190,6 +190,7 @@ catalogue! {
     CycleNotDraft { status: String } = "cycle_not_draft",
     CycleNotDistributing { status: String } = "cycle_not_distributing",
     CycleStep { status: String, next: String } = "cycle_step",
+    CycleClosed = "cycle_closed",
     AlreadyAssisted { programme: String, cycle: String, from: String, to: String } = "already_assisted",
     AlreadyAssistedElsewhere = "already_assisted_elsewhere",
     ImportAborted = "import_aborted",
@@ -712,6 +713,11 @@ impl Message {
                     "une distribution au stade « {status} » ne passe qu'au stade « {next} »"
                 )
             }
+            Message::CycleClosed => tr!(
+                lang,
+                "the distribution round is closed: it changes no more",
+                "la distribution est clôturée : elle ne change plus"
+            ),
             Message::AlreadyAssisted { programme, cycle, from, to } => tr!(
                 lang,
                 "already entitled to this kind of assistance in {programme} ({cycle}, {from} to {to}); give a reason to plan it anyway",

@@ -1,7 +1,7 @@
 //! Deliveries against entitlements, and reach: distinct people and households who received
 //! something, never a sum over programmes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use domain::assistance::DeliveryInput;
@@ -91,17 +91,24 @@ impl Store {
                     Message::WithinCycle { from: row.cycle.start_date.clone(), to: row.cycle.end_date.clone() },
                 ));
             }
-            let household = tx
+            let (household, location) = tx
                 .select_opt(
-                    &Sql::new("SELECT h.id FROM households h WHERE (h.id = ? OR h.external_id = ?) AND h.organisation_id = ?", &[
-                        delivery.household.as_str().into(),
-                        delivery.household.as_str().into(),
-                        row.programme.organisation_id.as_str().into(),
-                    ])
+                    &Sql::new(
+                        "SELECT h.id, COALESCE(h.current_location, h.registration_point) FROM households h \
+                         WHERE (h.id = ? OR h.external_id = ?) AND h.organisation_id = ?",
+                        &[
+                            delivery.household.as_str().into(),
+                            delivery.household.as_str().into(),
+                            row.programme.organisation_id.as_str().into(),
+                        ],
+                    )
                     .and(&Visibility::of(actor).households("h", Access::Change)),
                 )?
-                .map(|r| r.text(0))
+                .map(|r| (r.text(0), r.text(1)))
                 .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
+            // Where it was handed over: as given, or where the household lives today (kept, so
+            // that reach stays where it happened when the household moves on).
+            let place = delivery.place.clone().unwrap_or(location);
             let person_key = match programme.target_unit {
                 TargetUnit::Household => String::new(),
                 TargetUnit::Person => {
@@ -147,7 +154,7 @@ impl Store {
                     id.as_str(),
                     entitlement.str(0),
                     date,
-                    delivery.place.clone(),
+                    place.as_str(),
                     delivery.quantity,
                     delivery.modality.as_str(),
                     delivery.outcome.as_str(),
@@ -204,79 +211,79 @@ impl Store {
         if !(1..=3).contains(&level) {
             return Err(StoreError::invalid("level", level.to_string(), Message::AdminLevel));
         }
-        let rows = self.db.read(|tx| {
-            let sql = Sql::new(
-                "SELECT pr.sector, pr.kind, COALESCE(d.place, h.current_location, h.registration_point), \
-                 COALESCE(pe.duplicate_of, pe.id), pe.sex, e.household_id, d.id, d.quantity, pr.unit \
-                 FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
-                 JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
-                 JOIN households h ON h.id = e.household_id \
-                 JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id \
-                 WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?",
-                &[from.as_str().into(), to.as_str().into()],
-            )
-            // Read, not Aggregate: an agreement sharing aggregates only would otherwise show
-            // another organisation's small counts, which these figures do not suppress yet.
-            .and(&Visibility::of(actor).households("h", Access::Read));
-            tx.select(&sql)
-        })?;
-        let place_at = |code: &str| {
-            self.gazetteer
-                .ancestor_at(code, level)
-                .map(|l| l.pcode.clone())
-                .unwrap_or_else(|| code.chars().take(2 + 2 * level as usize).collect())
+        // Places are P-codes whose prefix is their parent's (a site's starts with its commune's).
+        let place = format!("substr(d.place, 1, {})", 2 + 2 * level);
+        let joins = "FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
+             JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
+             JOIN households h ON h.id = e.household_id";
+        let people = "JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id";
+        let person = "COALESCE(pe.duplicate_of, pe.id)";
+        let reached = "WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?";
+        let period: [crate::db::Value; 2] = [from.as_str().into(), to.as_str().into()];
+        // Read, not Aggregate: an agreement sharing aggregates only would otherwise show
+        // another organisation's small counts, which these figures do not suppress yet.
+        let visible = Visibility::of(actor).households("h", Access::Read);
+        let query = |select: &str, tail: &str| {
+            Sql::new(&format!("SELECT {select} {joins} {tail} {reached}"), &period).and(&visible)
         };
-        #[derive(Default)]
-        struct Cell {
-            people: HashSet<String>,
-            female: HashSet<String>,
-            male: HashSet<String>,
-            households: HashSet<String>,
-            deliveries: HashSet<String>,
-            quantity: f64,
+        let (by_people, by_deliveries, totals) = self.db.read(|tx| {
+            let by_people = tx.select(
+                &query(
+                    &format!(
+                        "pr.sector, pr.kind, {place}, pr.unit, COUNT(DISTINCT {person}), \
+                         COUNT(DISTINCT CASE WHEN pe.sex = 'f' THEN {person} END), \
+                         COUNT(DISTINCT CASE WHEN pe.sex = 'm' THEN {person} END), COUNT(DISTINCT e.household_id)"
+                    ),
+                    people,
+                )
+                .push(" GROUP BY pr.sector, pr.kind, 3, pr.unit", &[]),
+            )?;
+            // Deliveries and quantities without the people: a delivery counts once, however
+            // many people it covered.
+            let by_deliveries = tx.select(
+                &query(&format!("pr.sector, pr.kind, {place}, pr.unit, COUNT(*), SUM(d.quantity)"), "")
+                    .push(" GROUP BY pr.sector, pr.kind, 3, pr.unit", &[]),
+            )?;
+            let totals = tx.select_opt(&query(
+                &format!("COUNT(DISTINCT {person}), COUNT(DISTINCT e.household_id), COUNT(DISTINCT d.id)"),
+                people,
+            ))?;
+            Ok((by_people, by_deliveries, totals))
+        })?;
+        let mut rows: BTreeMap<(String, String, String, String), ReachRow> = BTreeMap::new();
+        for r in &by_people {
+            let key = (r.text(0), r.text(1), r.text(2), r.text(3));
+            rows.insert(
+                key.clone(),
+                ReachRow {
+                    sector: key.0,
+                    kind: key.1,
+                    place: key.2,
+                    unit: key.3,
+                    people: r.int(4),
+                    female: r.int(5),
+                    male: r.int(6),
+                    households: r.int(7),
+                    deliveries: 0,
+                    quantity: 0.0,
+                },
+            );
         }
-        let mut cells: BTreeMap<(String, String, String, String), Cell> = BTreeMap::new();
-        let (mut people, mut households, mut deliveries) = (HashSet::new(), HashSet::new(), HashSet::new());
-        for r in &rows {
-            let cell = cells.entry((r.text(0), r.text(1), place_at(r.str(2)), r.text(8))).or_default();
-            let person = r.text(3);
-            match r.str(4) {
-                "f" => cell.female.insert(person.clone()),
-                "m" => cell.male.insert(person.clone()),
-                _ => false,
-            };
-            cell.people.insert(person.clone());
-            cell.households.insert(r.text(5));
-            // A delivery's quantity once, however many people it covered.
-            if cell.deliveries.insert(r.text(6)) {
-                cell.quantity += r.real(7);
+        for r in &by_deliveries {
+            if let Some(row) = rows.get_mut(&(r.text(0), r.text(1), r.text(2), r.text(3))) {
+                row.deliveries = r.int(4);
+                row.quantity = r.real(5);
             }
-            people.insert(person);
-            households.insert(r.text(5));
-            deliveries.insert(r.text(6));
         }
+        let totals = totals.map_or([0, 0, 0], |t| [t.int(0), t.int(1), t.int(2)]);
         Ok(Reach {
             from,
             to,
             level,
-            people: people.len() as i64,
-            households: households.len() as i64,
-            deliveries: deliveries.len() as i64,
-            rows: cells
-                .into_iter()
-                .map(|((sector, kind, place, unit), c)| ReachRow {
-                    sector,
-                    kind,
-                    place,
-                    people: c.people.len() as i64,
-                    female: c.female.len() as i64,
-                    male: c.male.len() as i64,
-                    households: c.households.len() as i64,
-                    deliveries: c.deliveries.len() as i64,
-                    quantity: c.quantity,
-                    unit,
-                })
-                .collect(),
+            people: totals[0],
+            households: totals[1],
+            deliveries: totals[2],
+            rows: rows.into_values().collect(),
         })
     }
 }

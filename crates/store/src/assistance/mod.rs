@@ -52,6 +52,13 @@ pub struct Cycle {
     pub start_date: String,
     pub end_date: String,
     pub status: CycleStatus,
+    /// What was planned and delivered; `None` for readers who see no records (viewers): a
+    /// round's counts can be small.
+    pub progress: Option<CycleProgress>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct CycleProgress {
     /// Entitlements planned (households, or persons when the programme assists persons).
     pub entitlements: i64,
     /// Of them, with at least one delivery that reached them.
@@ -98,7 +105,7 @@ pub(crate) fn programme_row(tx: &mut Tx<'_>, id: &str) -> Result<ProgrammeRow, S
         .query_opt(
             &format!(
                 "SELECT {PROGRAMME_COLUMNS} FROM programmes p JOIN organisations o ON o.id = p.organisation_id \
-                 WHERE p.id = $1 OR p.code = $1 ORDER BY p.id LIMIT 1"
+                 WHERE p.id = $1"
             ),
             params![id],
         )?
@@ -219,14 +226,14 @@ impl Store {
             audit::record(tx, actor, now, "create", "cycle", &id, json!({"programme": p.id}))?;
             Ok(id)
         })?;
-        self.cycle(&id)
+        self.cycle(actor, &id)
     }
 
-    pub fn cycle(&self, id: &str) -> Result<Cycle, StoreError> {
-        self.db.read(|tx| Ok(cycle_row(tx, id)?.cycle))
+    pub fn cycle(&self, actor: &Actor, id: &str) -> Result<Cycle, StoreError> {
+        self.db.read(|tx| Ok(for_reader(actor, cycle_row(tx, id)?.cycle)))
     }
 
-    pub fn list_cycles(&self, programme_id: &str) -> Result<Vec<Cycle>, StoreError> {
+    pub fn list_cycles(&self, actor: &Actor, programme_id: &str) -> Result<Vec<Cycle>, StoreError> {
         self.db.read(|tx| {
             let programme = programme_row(tx, programme_id)?;
             let ids: Vec<String> = tx
@@ -237,7 +244,7 @@ impl Store {
                 .iter()
                 .map(|r| r.text(0))
                 .collect();
-            ids.iter().map(|id| Ok(cycle_row(tx, id)?.cycle)).collect()
+            ids.iter().map(|id| Ok(for_reader(actor, cycle_row(tx, id)?.cycle))).collect()
         })
     }
 
@@ -251,12 +258,15 @@ impl Store {
             let row = cycle_row(tx, id)?;
             require_programme_writer(actor, &row.programme.organisation_id)?;
             let status = row.cycle.status;
-            if status.next() != Some(to) {
-                let next = status.next().map_or("", |n| n.as_str());
-                return Err(StoreError::Conflict(Message::CycleStep {
-                    status: status.as_str().into(),
-                    next: next.into(),
-                }));
+            match status.next() {
+                Some(next) if next == to => {}
+                Some(next) => {
+                    return Err(StoreError::Conflict(Message::CycleStep {
+                        status: status.as_str().into(),
+                        next: next.as_str().into(),
+                    }))
+                }
+                None => return Err(StoreError::Conflict(Message::CycleClosed)),
             }
             tx.execute(
                 "UPDATE cycles SET status = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
@@ -265,7 +275,16 @@ impl Store {
             audit::record(tx, actor, now, "advance", "cycle", &row.cycle.id, json!({"from": status, "to": to}))?;
             Ok(())
         })?;
-        self.cycle(id)
+        self.cycle(actor, id)
+    }
+}
+
+/// A round as `actor` may read it: its counts only for readers of records.
+fn for_reader(actor: &Actor, cycle: Cycle) -> Cycle {
+    if actor.role.sees_records() {
+        cycle
+    } else {
+        Cycle { progress: None, ..cycle }
     }
 }
 
@@ -292,10 +311,12 @@ pub(crate) fn cycle_row(tx: &mut Tx<'_>, id: &str) -> Result<CycleRow, StoreErro
         start_date: row.text(3),
         end_date: row.text(4),
         status,
-        entitlements: row.int(6),
-        reached: row.int(7),
-        entitled_quantity: row.real(8),
-        delivered_quantity: row.real(9),
+        progress: Some(CycleProgress {
+            entitlements: row.int(6),
+            reached: row.int(7),
+            entitled_quantity: row.real(8),
+            delivered_quantity: row.real(9),
+        }),
     };
     let programme = programme_row(tx, &cycle.programme_id)?;
     Ok(CycleRow { cycle, programme })

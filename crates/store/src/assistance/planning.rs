@@ -157,12 +157,6 @@ impl Store {
                     programme.places.iter().flat_map(|p| [Value::from(p.as_str()), Value::from(format!("{p}Z"))]).collect();
                 sql = sql.push(&format!(" AND ({})", within.join(" OR ")), &values);
             }
-            if !filter.households.is_empty() {
-                let marks = vec!["?"; filter.households.len()].join(", ");
-                let values: Vec<Value> = filter.households.iter().map(|h| Value::from(h.trim())).collect();
-                let both: Vec<Value> = values.iter().cloned().chain(values.iter().cloned()).collect();
-                sql = sql.push(&format!(" AND (h.id IN ({marks}) OR h.external_id IN ({marks}))"), &both);
-            }
             sql = sql.push(" ORDER BY h.external_id, p.id", &[]);
             let mut households: Vec<(String, String, Vec<String>)> = Vec::new();
             for r in tx.select(&sql)? {
@@ -173,20 +167,27 @@ impl Store {
             }
             let min = filter.min_members.unwrap_or(1).max(1) as usize;
             households.retain(|h| h.2.len() >= min);
-            // A list names households that must exist in sight: one that does not is an error.
-            for (i, wanted) in filter.households.iter().enumerate() {
-                let wanted = wanted.trim();
-                let known = tx.select_opt(
-                    &Sql::new("SELECT h.id FROM households h WHERE (h.id = ? OR h.external_id = ?) AND h.organisation_id = ?", &[
-                        wanted.into(),
-                        wanted.into(),
-                        organisation.into(),
-                    ])
-                    .and(&Visibility::of(actor).households("h", Access::Change)),
-                )?;
-                if known.is_none() {
-                    return Err(StoreError::invalid(&format!("households[{i}]"), wanted, Message::HouseholdOfProgramme));
+            // A list (which may hold a hundred thousand numbers: too many for one statement's
+            // parameters) is matched in memory. Each household it names must be one the user
+            // may plan: one that is not is an error, naming its line.
+            if !filter.households.is_empty() {
+                let known: HashSet<String> = tx
+                    .select(
+                        &Sql::new("SELECT h.id, h.external_id FROM households h WHERE h.organisation_id = ?", &[
+                            organisation.into(),
+                        ])
+                        .and(&Visibility::of(actor).households("h", Access::Change)),
+                    )?
+                    .iter()
+                    .flat_map(|r| [r.text(0), r.text(1)])
+                    .collect();
+                if let Some((i, wanted)) =
+                    filter.households.iter().enumerate().find(|(_, h)| !known.contains(h.trim()))
+                {
+                    return Err(StoreError::invalid(&format!("households[{i}]"), wanted.trim(), Message::HouseholdOfProgramme));
                 }
+                let wanted: HashSet<&str> = filter.households.iter().map(|h| h.trim()).collect();
+                households.retain(|(id, number, _)| wanted.contains(id.as_str()) || wanted.contains(number.as_str()));
             }
             let earlier = earlier_entitlements(tx, actor, &row.cycle.id, programme.kind.as_str(), organisation, (
                 &row.cycle.start_date,

@@ -26,7 +26,7 @@ pub async fn create_programme(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "assistance", params(("id" = String, Path, description = "id or code")),
+#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "assistance", params(("id" = String, Path)),
     responses((status = 200, body = Programme), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_programme(
     State(state): State<AppState>,
@@ -41,10 +41,10 @@ pub async fn get_programme(
     responses((status = 200, body = Vec<Cycle>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_cycles(
     State(state): State<AppState>,
-    _signed_in: Authenticated,
+    Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Cycle>>, ApiError> {
-    Ok(Json(run(&state, move |store| store.list_cycles(&id)).await?))
+    Ok(Json(run(&state, move |store| store.list_cycles(&actor, &id)).await?))
 }
 
 /// Opens a distribution round (as a draft) within the programme's period.
@@ -64,10 +64,10 @@ pub async fn create_cycle(
     responses((status = 200, body = Cycle), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_cycle(
     State(state): State<AppState>,
-    _signed_in: Authenticated,
+    Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<Cycle>, ApiError> {
-    Ok(Json(run(&state, move |store| store.cycle(&id)).await?))
+    Ok(Json(run(&state, move |store| store.cycle(&actor, &id)).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
