@@ -10,7 +10,7 @@ use store::{Actor, Store, StoreError};
 use crate::support::*;
 
 /// A household of `size` displaced to Gao commune in 2024.
-fn displaced(store: &Store, actor: &Actor, number: &str, size: usize) -> String {
+pub(crate) fn displaced(store: &Store, actor: &Actor, number: &str, size: usize) -> String {
     let input = HouseholdInput {
         external_id: number.into(),
         registration_point: "ML070101".into(),

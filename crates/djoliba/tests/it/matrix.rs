@@ -161,7 +161,9 @@ fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     }
     // Programmes and their rounds describe an operation, not people: every signed-in user
     // reads them; only their organisation changes them.
-    let operation = route.path.starts_with("/api/v1/programmes/") || route.path.starts_with("/api/v1/cycles/");
+    let operation = ["/api/v1/programmes/", "/api/v1/cycles/", "/assistance/programmes/", "/assistance/cycles/"]
+        .iter()
+        .any(|prefix| route.path.starts_with(prefix));
     if operation && outside && role != Some(Role::Admin) {
         return if route.method == Method::GET { Outcome::Allowed } else { Outcome::Forbidden };
     }

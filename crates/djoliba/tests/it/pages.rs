@@ -589,3 +589,190 @@ async fn a_tired_clerks_mistakes_are_said_at_their_field_in_french_and_nothing_i
     let detail = site.t.store.household_detail(&clerk, &households.items[0].id).unwrap();
     assert_eq!(detail.members[1].person.birth_date_precision, Some(domain::DatePrecision::Estimated));
 }
+
+fn form_of(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{}={}", utf8_percent(k), utf8_percent(v))).collect::<Vec<_>>().join("&")
+}
+
+/// The id a redirect names after `prefix`.
+fn id_after(location: &str, prefix: &str) -> String {
+    location
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{location} after {prefix}"))
+        .split('?')
+        .next()
+        .unwrap()
+        .into()
+}
+
+#[tokio::test]
+async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() {
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    crate::assistance::displaced(&site.t.store, &clerk, "GAO-1", 4);
+    crate::assistance::displaced(&site.t.store, &clerk, "GAO-2", 2);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get("/assistance", &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Aucun programme"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let programme = |code: &str, amount: &str, end: &str| {
+        form_of(&[
+            ("csrf", csrf.as_str()),
+            ("code", code),
+            ("name", "Transferts monétaires Gao"),
+            ("sector", "SHL"),
+            ("kind", "multipurpose_cash"),
+            ("target_unit", "household"),
+            ("start_date", "2024-01-01"),
+            ("end_date", end),
+            ("places", "ML07"),
+            ("amount", amount),
+            ("unit", "XOF"),
+            ("per", "household"),
+            ("donor", "ECHO"),
+            ("eligibility", "Ménages déplacés arrivés en 2024"),
+        ])
+    };
+    // A tired clerk types the currency into the amount and ends the programme before it starts.
+    let bad = site
+        .send(
+            Method::POST,
+            "/assistance/programmes",
+            Some(&session),
+            Some(&programme("CASH-GAO", "25 000 FCFA", "2023-12-31")),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let errors = form_errors(&bad.body);
+    assert!(english_words(&errors).is_empty(), "{errors}");
+    assert!(errors.contains("Montant"), "the field is named: {errors}");
+    assert!(bad.body.contains("value=\"25 000 FCFA\""), "what was typed stays");
+    assert!(site.t.store.list_programmes().unwrap().is_empty(), "nothing was saved");
+
+    let saved = site
+        .send(
+            Method::POST,
+            "/assistance/programmes",
+            Some(&session),
+            Some(&programme("CASH-GAO", "25 000", "2024-12-31")),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let programme_id = id_after(&saved.location, "/assistance/programmes/");
+    let page = site.get(&saved.location, &session).await;
+    assert!(page.body.contains("25\u{202f}000 XOF / ménage"), "the entitlement reads in French numbers: {}", page.body);
+    let round =
+        form_of(&[("csrf", &csrf), ("name", "Tour 1"), ("start_date", "2024-06-01"), ("end_date", "2024-06-30")]);
+    let created = site
+        .send(Method::POST, &format!("/assistance/programmes/{programme_id}/cycles"), Some(&session), Some(&round))
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let cycle = created.location.clone();
+    let plan = site
+        .send(
+            Method::POST,
+            &format!("{cycle}/plan"),
+            Some(&session),
+            Some(&form_of(&[("csrf", &csrf), ("population_group", "IDP")])),
+        )
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.body);
+    assert!(plan.body.contains("id=\"plan-result\""), "{}", plan.body);
+    for step in ["approved", "distributing"] {
+        let moved = site
+            .send(
+                Method::POST,
+                &format!("{cycle}/status"),
+                Some(&session),
+                Some(&form_of(&[("csrf", &csrf), ("status", step)])),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{step}: {}", moved.body);
+    }
+    // The distribution day: find the household, deliver; a unit in the quantity is refused in French.
+    let list = site.get(&format!("{cycle}?q=GAO-1"), &session).await;
+    assert!(
+        list.body.contains("id=\"planned\"") && list.body.contains("GAO-1") && !list.body.contains(">GAO-2<"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("value=\"25000\""), "the remaining amount is offered");
+    let household = site
+        .t
+        .store
+        .list_households(&clerk, &Default::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|h| h.external_id == "GAO-1")
+        .unwrap()
+        .id;
+    let deliver = |quantity: &str| {
+        form_of(&[
+            ("csrf", &csrf),
+            ("household", &household),
+            ("q", "GAO-1"),
+            ("quantity", quantity),
+            ("modality", "mobile_money"),
+            ("outcome", "delivered"),
+            ("reference", "OM-77"),
+        ])
+    };
+    let refused =
+        site.send(Method::POST, &format!("{cycle}/deliveries"), Some(&session), Some(&deliver("5 kits"))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let errors = form_errors(&refused.body);
+    assert!(english_words(&errors).is_empty() && errors.contains("Quantité"), "{errors}");
+    let too_much =
+        site.send(Method::POST, &format!("{cycle}/deliveries"), Some(&session), Some(&deliver("30 000"))).await;
+    assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY, "more than the entitlement");
+    let done = site.send(Method::POST, &format!("{cycle}/deliveries"), Some(&session), Some(&deliver("25 000"))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let back = site.get(&done.location, &session).await;
+    assert!(back.body.contains("id=\"delivery-saved\"") && back.body.contains("✓"), "{}", back.body);
+
+    // A second cash programme over the same months finds the household already served.
+    let saved = site
+        .send(
+            Method::POST,
+            "/assistance/programmes",
+            Some(&session),
+            Some(&programme("CASH-BIS", "10 000", "2024-12-31")),
+        )
+        .await;
+    let other = id_after(&saved.location, "/assistance/programmes/");
+    let created =
+        site.send(Method::POST, &format!("/assistance/programmes/{other}/cycles"), Some(&session), Some(&round)).await;
+    let second = created.location.clone();
+    let plan =
+        site.send(Method::POST, &format!("{second}/plan"), Some(&session), Some(&form_of(&[("csrf", &csrf)]))).await;
+    assert!(plan.body.contains("id=\"conflicts\"") && plan.body.contains("CASH-GAO"), "{}", plan.body);
+    let reason = format!("reason:{household}");
+    let overridden = site
+        .send(
+            Method::POST,
+            &format!("{second}/plan"),
+            Some(&session),
+            Some(&form_of(&[("csrf", &csrf), (&reason, "inondation du 12 juin")])),
+        )
+        .await;
+    assert_eq!(overridden.status, StatusCode::OK, "{}", overridden.body);
+    let result = overridden.body.split("id=\"plan-result\"").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(result.contains("· 1 prévu(s) malgré un autre droit"), "{result}");
+
+    // The quarter's reach, each person once, on the assistance page and the dashboard.
+    for uri in ["/assistance", "/"] {
+        let page = site.get(uri, &session).await;
+        let people = page.body.split("id=\"reach-people\">").nth(1).unwrap_or_else(|| panic!("{uri}: {}", page.body));
+        assert!(people.starts_with("4<"), "{uri}: the four members of GAO-1: {people}");
+    }
+    // A viewer reads programmes but neither counts of a round nor reach.
+    let system = store::Actor::system();
+    site.t.store.create_user(&system, "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
+    let donor = site.sign_in("bailleur", "donor password 1").await;
+    let page = site.get("/assistance", &donor).await;
+    assert!(page.body.contains("CASH-GAO") && !page.body.contains("reach-people"), "{}", page.body);
+    let page = site.get(&format!("/assistance/programmes/{programme_id}"), &donor).await;
+    assert!(page.body.contains("Tour 1") && !page.body.contains("id=\"round-form\""), "{}", page.body);
+}

@@ -29,6 +29,21 @@ pub struct Delivery {
     pub delivered_by: Option<String>,
 }
 
+/// A household (or member) planned in a round, as the distribution list shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Planned {
+    pub entitlement_id: String,
+    pub household_id: String,
+    pub household: String,
+    /// The member entitled, when the programme assists persons.
+    pub person_id: Option<String>,
+    /// Names of the people covered, head first as registered.
+    pub people: Vec<String>,
+    pub entitled: f64,
+    pub delivered: f64,
+    pub deliveries: i64,
+}
+
 /// People and households reached over a period, by sector, kind of assistance and place.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reach {
@@ -191,6 +206,81 @@ impl Store {
                 delivered_by: r.opt_text(10),
             })
         })
+    }
+
+    /// The round's distribution list, or the households in it matching `q` (a household
+    /// number, or part of a member's name): for those who deliver (the registry's change
+    /// scope). Audited as a read of a beneficiary list.
+    pub fn planned(
+        &self,
+        actor: &Actor,
+        cycle_id: &str,
+        q: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Planned>, StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        let planned = self.db.read(|tx| {
+            let cycle = cycle_row(tx, cycle_id)?.cycle;
+            let mut sql = Sql::new(
+                "SELECT e.id, e.household_id, h.external_id, NULLIF(e.person_key, ''), e.quantity, \
+                 (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id), \
+                 (SELECT COUNT(*) FROM deliveries d WHERE d.entitlement_id = e.id) \
+                 FROM entitlements e JOIN households h ON h.id = e.household_id WHERE e.cycle_id = ?",
+                &[cycle.id.as_str().into()],
+            )
+            .and(&Visibility::of(actor).households("h", Access::Change));
+            if let Some(q) = q {
+                let by_name = crate::registry::name_condition("p.name_folded", q);
+                let (condition, mut values) = by_name.unwrap_or_else(|| ("1 = 0".into(), Vec::new()));
+                values.insert(0, q.into());
+                sql = sql.push(
+                    &format!(
+                        " AND (h.external_id = ? OR EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND {condition}))"
+                    ),
+                    &values,
+                );
+            }
+            sql = sql.push(" ORDER BY h.external_id, e.person_key LIMIT ?", &[limit.clamp(1, 500).into()]);
+            let mut planned: Vec<Planned> = tx
+                .select(&sql)?
+                .iter()
+                .map(|r| Planned {
+                    entitlement_id: r.text(0),
+                    household_id: r.text(1),
+                    household: r.text(2),
+                    person_id: r.opt_text(3),
+                    people: Vec::new(),
+                    entitled: r.real(4),
+                    delivered: r.real(5),
+                    deliveries: r.int(6),
+                })
+                .collect();
+            for p in &mut planned {
+                p.people = tx
+                    .query(
+                        "SELECT pe.given_name, pe.family_name FROM entitlement_people ep \
+                         JOIN people pe ON pe.id = ep.person_id WHERE ep.entitlement_id = $1 \
+                         ORDER BY CASE WHEN pe.relationship = 'head' THEN 0 ELSE 1 END, pe.id",
+                        params![p.entitlement_id.as_str()],
+                    )?
+                    .iter()
+                    .map(|r| format!("{} {}", r.str(0), r.str(1)))
+                    .collect();
+            }
+            Ok(planned)
+        })?;
+        let ids: Vec<&str> = planned.iter().map(|p| p.household_id.as_str()).collect();
+        self.audit_read(
+            actor,
+            now,
+            "list",
+            "entitlement",
+            cycle_id,
+            json!({"searched": q.is_some(), "households": ids}),
+        )?;
+        Ok(planned)
     }
 
     /// People and households reached from `from` to `to`: a person covered by an entitlement

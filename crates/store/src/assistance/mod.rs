@@ -7,7 +7,7 @@
 mod deliveries;
 mod planning;
 
-pub use deliveries::{Delivery, Reach, ReachRow};
+pub use deliveries::{Delivery, Planned, Reach, ReachRow};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
 
 use chrono::NaiveDate;
@@ -252,11 +252,12 @@ impl Store {
     /// there: a closed round takes no deliveries, an approved one no new households.
     pub fn advance_cycle(&self, actor: &Actor, id: &str, to: &str) -> Result<Cycle, StoreError> {
         actor.require_write()?;
-        let to = CycleStatus::parse("status", to)?;
         let now = self.now_ms();
         self.db.write(|tx| {
             let row = cycle_row(tx, id)?;
+            // Whose round it is comes before what was asked of it.
             require_programme_writer(actor, &row.programme.organisation_id)?;
+            let to = CycleStatus::parse("status", to)?;
             let status = row.cycle.status;
             match status.next() {
                 Some(next) if next == to => {}

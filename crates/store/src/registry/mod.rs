@@ -276,7 +276,7 @@ fn name_keys(name: &str) -> Vec<String> {
 
 /// A name search: the text as typed (folded) anywhere in the recorded names, or every word's
 /// spelling key among the name's keys.
-fn name_condition(column: &str, query: &str) -> Option<(String, Vec<Value>)> {
+pub(crate) fn name_condition(column: &str, query: &str) -> Option<(String, Vec<Value>)> {
     let folded = domain::text::fold(query);
     if folded.is_empty() {
         return None;

@@ -230,6 +230,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/import") => "import",
         p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
+        p if p.starts_with("/assistance") => "assistance",
         p if p.starts_with("/admin") => "admin",
         p if p.starts_with("/account") => "account",
         _ => "",
@@ -287,6 +288,14 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/duplicates", Write, get(duplicates))
         .add(Method::POST, "/duplicates/run", Write, post(run_duplicates))
         .add(Method::POST, "/duplicates/{id}", Write, post(decide_duplicate))
+        .add(Method::GET, "/assistance", SignedIn, get(assistance))
+        .add(Method::POST, "/assistance/programmes", Write, post(create_programme))
+        .add(Method::GET, "/assistance/programmes/{id}", SignedIn, get(programme))
+        .add(Method::POST, "/assistance/programmes/{id}/cycles", Write, post(create_round))
+        .add(Method::GET, "/assistance/cycles/{id}", SignedIn, get(cycle))
+        .add(Method::POST, "/assistance/cycles/{id}/status", Write, post(advance_round))
+        .add(Method::POST, "/assistance/cycles/{id}/plan", Write, post(plan_round))
+        .add(Method::POST, "/assistance/cycles/{id}/deliveries", Write, post(deliver))
         .add(Method::GET, "/figures", SignedIn, get(figures))
         .add(Method::GET, "/import", Write, get(import_form))
         .add(Method::POST, "/import", Write, post(import))

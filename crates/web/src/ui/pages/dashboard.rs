@@ -45,6 +45,8 @@ struct DashboardPage {
     pairs: Vec<PairRow>,
     disclosure: Option<u64>,
     stale: bool,
+    /// Assistance of the quarter, for those who read records.
+    reach: Option<super::assistance::ReachView>,
 }
 
 fn month_ends(today: NaiveDate, count: u32) -> Vec<NaiveDate> {
@@ -74,6 +76,7 @@ pub struct DashboardQuery {
 
 pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): Query<DashboardQuery>) -> Response {
     let SignedIn { ctx: c, actor } = page;
+    let reach = super::assistance::quarter_reach(&state, &c, &actor).await;
     let chosen = q.as_of.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
     let figures = blocking(&state, move |store| {
         // Every figure of the page from one registry version.
@@ -193,6 +196,7 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         flows: flow_rows,
         accounts,
         pairs,
+        reach,
         c,
     })
 }

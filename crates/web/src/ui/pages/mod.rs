@@ -35,6 +35,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 }
 
 mod admin;
+mod assistance;
 mod correction;
 mod dashboard;
 mod duplicates;
@@ -49,6 +50,7 @@ mod search;
 mod session;
 
 pub use admin::*;
+pub use assistance::*;
 pub use correction::*;
 pub use dashboard::*;
 pub use duplicates::*;

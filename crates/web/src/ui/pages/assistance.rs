@@ -1,0 +1,574 @@
+//! Assistance: programmes and the quarter's reach, a programme and its rounds, and a round:
+//! its stage, planning with the duplicate-assistance check, and the distribution day.
+
+use domain::assistance::{CycleInput, DeliveryInput, ProgrammeInput, Quantity};
+use store::assistance::{Cycle, PlanFilter, PlanOverride, PlanReport, Planned, Programme, Reach};
+
+use super::*;
+
+/// An amount with its unit, as people read it ("30 000 XOF", "2 kits").
+fn amount(c: &Ctx, quantity: f64, unit: &str) -> String {
+    let number = if quantity.fract() == 0.0 { c.num(quantity as i64) } else { format!("{quantity:.2}") };
+    format!(
+        "{number} {}",
+        if unit.len() == 3 && unit.chars().all(|ch| ch.is_ascii_uppercase()) {
+            unit.to_string()
+        } else {
+            c.label(unit)
+        }
+    )
+}
+
+fn rule(c: &Ctx, p: &Programme) -> String {
+    let per = c.label(p.per.as_str()).to_lowercase();
+    let cap =
+        p.cap_per_household.filter(|_| p.per == TargetUnit::Person).map(|n| format!(" (≤ {n})")).unwrap_or_default();
+    format!("{} / {per}{cap}", amount(c, p.amount, p.unit.as_str()))
+}
+
+struct ProgrammeRow {
+    id: String,
+    code: String,
+    name: String,
+    organisation: String,
+    sector: String,
+    kind: String,
+    period: String,
+    rule: String,
+}
+
+fn programme_row(c: &Ctx, p: &Programme) -> ProgrammeRow {
+    ProgrammeRow {
+        id: p.id.clone(),
+        code: p.code.clone(),
+        name: p.name.clone(),
+        organisation: p.organisation.clone(),
+        sector: p.sector.clone(),
+        kind: c.label(p.kind.as_str()),
+        period: format!("{} → {}", p.start_date, p.end_date),
+        rule: rule(c, p),
+    }
+}
+
+pub(super) struct ReachView {
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) people: String,
+    pub(super) households: String,
+    pub(super) deliveries: String,
+    pub(super) rows: Vec<[String; 8]>,
+}
+
+fn reach_view(c: &Ctx, gazetteer: &domain::places::Gazetteer, reach: Reach) -> ReachView {
+    ReachView {
+        people: c.num(reach.people),
+        households: c.num(reach.households),
+        deliveries: c.num(reach.deliveries),
+        rows: reach
+            .rows
+            .iter()
+            .map(|r| {
+                [
+                    r.sector.clone(),
+                    c.label(&r.kind),
+                    place_name(gazetteer, &r.place),
+                    c.num(r.people),
+                    c.num(r.female),
+                    c.num(r.male),
+                    c.num(r.households),
+                    amount(c, r.quantity, &r.unit),
+                ]
+            })
+            .collect(),
+        from: reach.from,
+        to: reach.to,
+    }
+}
+
+/// "Gao (ML0701)": the place's name with its code.
+fn place_name(gazetteer: &domain::places::Gazetteer, code: &str) -> String {
+    gazetteer.get(code).map_or_else(|| code.to_string(), |l| format!("{} ({code})", l.name))
+}
+
+/// The quarter that holds `today`.
+fn quarter(today: NaiveDate) -> (String, String) {
+    let first_month = (today.month0() / 3) * 3 + 1;
+    let start = NaiveDate::from_ymd_opt(today.year(), first_month, 1).unwrap_or(today);
+    let end = start.checked_add_months(Months::new(3)).and_then(|d| d.pred_opt()).unwrap_or(today);
+    (start.to_string(), end.to_string())
+}
+
+/// The quarter's reach for readers of records (viewers get none until it has disclosure control).
+pub(super) async fn quarter_reach(state: &AppState, c: &Ctx, actor: &store::Actor) -> Option<ReachView> {
+    if !c.sees_records() {
+        return None;
+    }
+    let (from, to) = quarter(state.store.today());
+    let actor = actor.clone();
+    let reach = blocking(state, move |store| store.reach(&actor, &from, &to, 2)).await.ok()?;
+    Some(reach_view(c, &state.store.gazetteer, reach))
+}
+
+#[derive(Template)]
+#[template(path = "assistance.html")]
+struct AssistancePage {
+    c: Ctx,
+    programmes: Vec<ProgrammeRow>,
+    reach: Option<ReachView>,
+    form: FormState,
+    sectors: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    units: Vec<(String, String)>,
+    targets: Vec<(String, String)>,
+}
+
+async fn assistance_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormState) -> Response {
+    let programmes = match blocking(state, |store| store.list_programmes()).await {
+        Ok(list) => list.iter().map(|p| programme_row(&c, p)).collect(),
+        Err(error) => return c.error(error),
+    };
+    let reach = quarter_reach(state, &c, &actor).await;
+    let sectors =
+        state.store.gazetteer.sectors.iter().map(|s| (s.code.clone(), format!("{} — {}", s.code, s.name))).collect();
+    render(&AssistancePage {
+        programmes,
+        reach,
+        form,
+        sectors,
+        kinds: options(&c, AssistanceKind::ALL, AssistanceKind::as_str),
+        units: options(&c, Unit::ALL, Unit::as_str),
+        targets: options(&c, TargetUnit::ALL, TargetUnit::as_str),
+        c,
+    })
+}
+
+pub async fn assistance(State(state): State<AppState>, page: SignedIn) -> Response {
+    let mut form = FormState::default();
+    form.values.insert("unit".into(), "XOF".into());
+    form.values.insert("target_unit".into(), "household".into());
+    assistance_page(&state, page.ctx, page.actor, form).await
+}
+
+pub async fn create_programme(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = ProgrammeInput {
+        code: form.v("code").into(),
+        name: form.v("name").into(),
+        sector: form.v("sector").into(),
+        kind: form.v("kind").into(),
+        target_unit: form.v("target_unit").into(),
+        start_date: form.v("start_date").into(),
+        end_date: form.v("end_date").into(),
+        places: form.list("places"),
+        donor: form.opt("donor"),
+        project: form.opt("project"),
+        eligibility: form.v("eligibility").into(),
+        amount: Quantity::Text(form.v("amount").into()),
+        per: form.v("per").into(),
+        cap_per_household: form.opt("cap_per_household").and_then(|v| v.parse().ok()),
+        unit: form.v("unit").into(),
+        organisation: None,
+    };
+    let who = actor.clone();
+    match blocking(&state, move |store| store.create_programme(&who, &input)).await {
+        Ok(p) => Redirect::to(&format!("/assistance/programmes/{}", p.id)).into_response(),
+        Err(error) => {
+            let form = match form_with(form, &c, error) {
+                Ok(form) => form,
+                Err(page) => return *page,
+            };
+            refused_again(assistance_page(&state, c, actor, form).await)
+        }
+    }
+}
+
+/// A form shown again with its errors: 422, unless the page itself failed.
+fn refused_again(mut response: Response) -> Response {
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}
+
+/// The form with the error said at its fields; any other error is its own page (403, 404…).
+fn form_with(mut form: FormState, c: &Ctx, error: StoreError) -> Result<FormState, Box<Response>> {
+    match form.fail(c, error) {
+        Some(page) => Err(Box::new(page)),
+        None => Ok(form),
+    }
+}
+
+struct CycleRow {
+    id: String,
+    name: String,
+    period: String,
+    status: String,
+    planned: String,
+    reached: String,
+    entitled: String,
+    delivered: String,
+}
+
+fn cycle_row(c: &Ctx, cycle: &Cycle, unit: &str) -> CycleRow {
+    let progress = cycle.progress;
+    CycleRow {
+        id: cycle.id.clone(),
+        name: cycle.name.clone(),
+        period: format!("{} → {}", cycle.start_date, cycle.end_date),
+        status: c.label(cycle.status.as_str()),
+        planned: progress.map(|p| c.num(p.entitlements)).unwrap_or_default(),
+        reached: progress.map(|p| c.num(p.reached)).unwrap_or_default(),
+        entitled: progress.map(|p| amount(c, p.entitled_quantity, unit)).unwrap_or_default(),
+        delivered: progress.map(|p| amount(c, p.delivered_quantity, unit)).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "programme.html")]
+struct ProgrammePage {
+    c: Ctx,
+    p: ProgrammeRow,
+    target: String,
+    places: String,
+    donor: String,
+    eligibility: String,
+    rounds: Vec<CycleRow>,
+    mine: bool,
+    form: FormState,
+}
+
+async fn programme_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, form: FormState) -> Response {
+    let who = actor.clone();
+    let found = blocking(state, move |store| Ok((store.programme(&id)?, store.list_cycles(&who, &id)?))).await;
+    let (programme, cycles) = match found {
+        Ok(found) => found,
+        Err(error) => return c.error(error),
+    };
+    let mine = c.can_write()
+        && (actor.role == Role::Admin
+            || state.store.organisation(&programme.organisation).ok().flatten().map(|o| o.id) == actor.organisation_id);
+    render(&ProgrammePage {
+        p: programme_row(&c, &programme),
+        target: c.label(programme.target_unit.as_str()),
+        places: programme.places.join(", "),
+        donor: [programme.donor.clone(), programme.project.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+        eligibility: programme.eligibility.clone(),
+        rounds: cycles.iter().map(|cy| cycle_row(&c, cy, programme.unit.as_str())).collect(),
+        mine,
+        form,
+        c,
+    })
+}
+
+pub async fn programme(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
+    programme_page(&state, page.ctx, page.actor, id, FormState::default()).await
+}
+
+pub async fn create_round(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = CycleInput {
+        name: form.v("name").into(),
+        start_date: form.v("start_date").into(),
+        end_date: form.v("end_date").into(),
+    };
+    let (who, programme) = (actor.clone(), id.clone());
+    match blocking(&state, move |store| store.create_cycle(&who, &programme, &input)).await {
+        Ok(cycle) => Redirect::to(&format!("/assistance/cycles/{}", cycle.id)).into_response(),
+        Err(error) => {
+            let form = match form_with(form, &c, error) {
+                Ok(form) => form,
+                Err(page) => return *page,
+            };
+            refused_again(programme_page(&state, c, actor, id, form).await)
+        }
+    }
+}
+
+struct PlannedRow {
+    household_id: String,
+    household: String,
+    person_id: String,
+    people: String,
+    entitled: String,
+    delivered: String,
+    remaining: String,
+    done: bool,
+}
+
+struct ConflictRow {
+    household_id: String,
+    household: String,
+    people: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "cycle.html")]
+struct CyclePage {
+    c: Ctx,
+    cycle: CycleRow,
+    programme_id: String,
+    programme: String,
+    draft: bool,
+    distributing: bool,
+    next: Option<(String, String)>,
+    mine: bool,
+    groups: Vec<(String, String)>,
+    modalities: Vec<(String, String)>,
+    outcomes: Vec<(String, String)>,
+    default_modality: String,
+    report: Option<(String, String, String)>,
+    conflicts: Vec<ConflictRow>,
+    q: String,
+    planned: Vec<PlannedRow>,
+    saved: bool,
+    form: FormState,
+}
+
+struct CycleView {
+    report: Option<PlanReport>,
+    q: String,
+    saved: bool,
+    form: FormState,
+}
+
+async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, view: CycleView) -> Response {
+    let who = actor.clone();
+    let cycle_id = id.clone();
+    let loaded = blocking(state, move |store| {
+        let cycle = store.cycle(&who, &cycle_id)?;
+        let programme = store.programme(&cycle.programme_id)?;
+        Ok((cycle, programme))
+    })
+    .await;
+    let (cycle, programme) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return c.error(error),
+    };
+    let mine = c.can_write()
+        && (actor.role == Role::Admin
+            || state.store.organisation(&programme.organisation).ok().flatten().map(|o| o.id) == actor.organisation_id);
+    let distributing = cycle.status == CycleStatus::Distributing;
+    // The distribution list: for those who deliver, while it is being distributed.
+    let planned: Vec<Planned> = if mine && distributing {
+        let (who, cycle_id, q) = (actor.clone(), id.clone(), view.q.clone());
+        match blocking(state, move |store| store.planned(&who, &cycle_id, Some(q.as_str()), 50)).await {
+            Ok(planned) => planned,
+            Err(error) => return c.error(error),
+        }
+    } else {
+        Vec::new()
+    };
+    let unit = programme.unit.as_str();
+    let report = view.report.as_ref().map(|r| (c.num(r.planned), c.num(r.already_planned), c.num(r.overridden)));
+    let conflicts = view
+        .report
+        .iter()
+        .flat_map(|r| &r.conflicts)
+        .map(|k| ConflictRow {
+            household_id: k.household_id.clone(),
+            household: k.household.clone(),
+            people: c.num(k.people),
+            message: c.say(&k.message()),
+        })
+        .collect();
+    let default_modality = match programme.kind {
+        AssistanceKind::MultipurposeCash | AssistanceKind::SectoralCash => Modality::MobileMoney,
+        AssistanceKind::Voucher => Modality::Voucher,
+        AssistanceKind::ShelterKit | AssistanceKind::NfiKit | AssistanceKind::Food => Modality::InKind,
+        _ => Modality::Service,
+    };
+    render(&CyclePage {
+        cycle: cycle_row(&c, &cycle, unit),
+        programme_id: programme.id.clone(),
+        programme: format!("{} — {}", programme.code, programme.name),
+        draft: cycle.status == CycleStatus::Draft,
+        distributing,
+        next: cycle.status.next().map(|n| (n.as_str().to_string(), c.label(n.as_str()))),
+        mine,
+        groups: population_groups(&state.store, &c),
+        modalities: options(&c, Modality::ALL, Modality::as_str),
+        outcomes: options(&c, DeliveryOutcome::ALL, DeliveryOutcome::as_str),
+        default_modality: default_modality.as_str().to_string(),
+        report,
+        conflicts,
+        planned: planned
+            .iter()
+            .map(|p| {
+                let remaining = (p.entitled - p.delivered).max(0.0);
+                PlannedRow {
+                    household_id: p.household_id.clone(),
+                    household: p.household.clone(),
+                    person_id: p.person_id.clone().unwrap_or_default(),
+                    people: p.people.join(", "),
+                    entitled: amount(&c, p.entitled, unit),
+                    delivered: amount(&c, p.delivered, unit),
+                    remaining: if remaining.fract() == 0.0 { format!("{remaining:.0}") } else { remaining.to_string() },
+                    done: remaining <= 0.0,
+                }
+            })
+            .collect(),
+        q: view.q,
+        saved: view.saved,
+        form: view.form,
+        c,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CycleQuery {
+    q: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn cycle(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<CycleQuery>,
+) -> Response {
+    let view =
+        CycleView { report: None, q: q.q.unwrap_or_default(), saved: q.saved.is_some(), form: FormState::default() };
+    cycle_page(&state, page.ctx, page.actor, id, view).await
+}
+
+pub async fn advance_round(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let (who, cycle, to) = (actor.clone(), id.clone(), form.v("status").to_string());
+    match blocking(&state, move |store| store.advance_cycle(&who, &cycle, &to)).await {
+        Ok(_) => Redirect::to(&format!("/assistance/cycles/{id}")).into_response(),
+        Err(error) => {
+            let view = CycleView {
+                report: None,
+                q: String::new(),
+                saved: false,
+                form: match form_with(form, &c, error) {
+                    Ok(form) => form,
+                    Err(page) => return *page,
+                },
+            };
+            refused_again(cycle_page(&state, c, actor, id, view).await)
+        }
+    }
+}
+
+pub async fn plan_round(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    // Reasons typed next to the households the check left out: `reason:<household id>`.
+    let overrides = form
+        .values
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("reason:").map(|h| (h, v.trim())))
+        .filter(|(_, reason)| !reason.is_empty())
+        .map(|(household, reason)| PlanOverride { household: household.to_string(), reason: reason.to_string() })
+        .collect::<Vec<_>>();
+    let mut households: Vec<String> =
+        form.v("households").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    if households.is_empty() {
+        households = overrides.iter().map(|o| o.household.clone()).collect();
+    }
+    let filter = PlanFilter {
+        population_group: form.opt("population_group"),
+        location: form.opt("location"),
+        min_members: form.opt("min_members").and_then(|v| v.parse().ok()),
+        displaced_since: form.opt("displaced_since"),
+        households,
+        overrides,
+    };
+    let (who, cycle) = (actor.clone(), id.clone());
+    let planned = blocking(&state, move |store| store.plan_cycle(&who, &cycle, &filter)).await;
+    let view = match planned {
+        Ok(report) => CycleView { report: Some(report), q: String::new(), saved: false, form },
+        Err(error) => {
+            let form = match form_with(form, &c, error) {
+                Ok(form) => form,
+                Err(page) => return *page,
+            };
+            return refused_again(
+                cycle_page(&state, c, actor, id, CycleView { report: None, q: String::new(), saved: false, form })
+                    .await,
+            );
+        }
+    };
+    cycle_page(&state, c, actor, id, view).await
+}
+
+pub async fn deliver(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = DeliveryInput {
+        household: form.v("household").into(),
+        person: form.opt("person"),
+        date: form.opt("date").unwrap_or_else(|| state.store.today().to_string()),
+        place: form.opt("place"),
+        quantity: Quantity::Text(form.v("quantity").into()),
+        modality: form.v("modality").into(),
+        outcome: form.opt("outcome").unwrap_or_else(|| "delivered".into()),
+        reference: form.opt("reference"),
+        delivered_by: Some(actor.username.clone()),
+        note: None,
+    };
+    let q = form.opt("q").unwrap_or_default();
+    let (who, cycle) = (actor.clone(), id.clone());
+    match blocking(&state, move |store| store.record_delivery(&who, &cycle, &input)).await {
+        Ok(_) => {
+            let query = serde_urlencoded::to_string([("saved", "1"), ("q", q.as_str())]).unwrap_or_default();
+            let back = format!("/assistance/cycles/{id}?{query}");
+            Redirect::to(&back).into_response()
+        }
+        Err(error) => {
+            let view = CycleView {
+                report: None,
+                q,
+                saved: false,
+                form: match form_with(form, &c, error) {
+                    Ok(form) => form,
+                    Err(page) => return *page,
+                },
+            };
+            refused_again(cycle_page(&state, c, actor, id, view).await)
+        }
+    }
+}
