@@ -41,6 +41,9 @@ pub enum Command {
     /// Duplicate detection: on files (dedup, generate, evaluate) and in the registry (run, queue, decide).
     #[command(subcommand)]
     Linkage(commands::linkage::LinkageCommand),
+    /// Assistance: the programmes and their rounds; reach over a period, each person once.
+    #[command(subcommand)]
+    Assistance(commands::assistance::AssistanceCommand),
     /// Displacement sites: add, list (figures count by site at level 4).
     #[command(subcommand)]
     Site(commands::site::SiteCommand),
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => commands::audit::run(&cli, cmd),
         Command::Linkage(cmd) => commands::linkage::run(&cli, cmd),
         Command::Token(cmd) => commands::token::run(&cli, cmd),
+        Command::Assistance(cmd) => commands::assistance::run(&cli, cmd),
         Command::Site(cmd) => commands::site::run(&cli, cmd),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),

@@ -274,7 +274,7 @@ impl CycleStatus {
 
 /// A delivery as received: to a household planned in the cycle (by id or number), or to one
 /// of its members.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct DeliveryInput {
     /// The household's id or its number (external id).
     pub household: String,
@@ -294,7 +294,20 @@ pub struct DeliveryInput {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Without free text or names: what a person typed may name someone.
+impl std::fmt::Debug for DeliveryInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryInput")
+            .field("household", &self.household)
+            .field("date", &self.date)
+            .field("quantity", &self.quantity)
+            .field("modality", &self.modality)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, PartialEq)]
 pub struct NewDelivery {
     pub household: String,
     pub person: Option<String>,
@@ -307,6 +320,18 @@ pub struct NewDelivery {
     pub reference: Option<String>,
     pub delivered_by: Option<String>,
     pub note: Option<String>,
+}
+
+/// Without free text or names: what a person typed may name someone.
+impl std::fmt::Debug for NewDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewDelivery")
+            .field("date", &self.date)
+            .field("quantity", &self.quantity)
+            .field("modality", &self.modality)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DeliveryInput {
@@ -353,6 +378,18 @@ impl DeliveryInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_prints_no_free_text() {
+        let input = DeliveryInput {
+            household: "GAO-1".into(),
+            reference: Some("76 12 34 56".into()),
+            note: Some("remis à Aminata, sa fille".into()),
+            ..Default::default()
+        };
+        let shown = format!("{input:?}");
+        assert!(shown.contains("GAO-1") && !shown.contains("Aminata") && !shown.contains("76 12"), "{shown}");
+    }
 
     #[test]
     fn amounts_are_read_as_clerks_type_them_and_units_are_never_guessed() {

@@ -980,6 +980,22 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "registrar" => ("Agent d'enregistrement", "Registrar"),
         "protection" => ("Agent de protection", "Protection caseworker"),
         "viewer" => ("Lecteur (agrégats)", "Viewer (aggregates)"),
+        // Sectors: the global clusters and areas of responsibility, as Mali's clusters name them.
+        "CCM" => ("Coordination et gestion des camps", "Camp Coordination / Management"),
+        "EDU" => ("Éducation", "Education"),
+        "ERY" => ("Relèvement précoce", "Early Recovery"),
+        "FSC" => ("Sécurité alimentaire", "Food Security"),
+        "HEA" => ("Santé", "Health"),
+        "LOG" => ("Logistique", "Logistics"),
+        "NUT" => ("Nutrition", "Nutrition"),
+        "PRO" => ("Protection", "Protection"),
+        "PRO-CPN" => ("Protection de l'enfance", "Child Protection"),
+        "PRO-GBV" => ("Violences basées sur le genre", "Gender Based Violence"),
+        "PRO-HLP" => ("Logement, terre et biens", "Housing, Land and Property"),
+        "PRO-MIN" => ("Lutte antimines", "Mine Action"),
+        "SHL" => ("Abris d'urgence et articles non alimentaires", "Emergency Shelter and NFI"),
+        "TEL" => ("Télécommunications d'urgence", "Emergency Telecommunications"),
+        "WSH" => ("Eau, hygiène et assainissement", "Water Sanitation Hygiene"),
         // Assistance.
         "multipurpose_cash" => ("Transfert monétaire à usage multiple", "Multipurpose cash"),
         "sectoral_cash" => ("Transfert monétaire sectoriel", "Sectoral cash"),
@@ -1061,6 +1077,8 @@ mod tests {
         codes.extend(Modality::ALL.iter().map(|c| c.as_str()));
         codes.extend(DeliveryOutcome::ALL.iter().map(|c| c.as_str()));
         codes.extend(["solution", "registration", "IDP", "RDP", "REF", "RET", "HST"]);
+        let gazetteer = crate::places::Gazetteer::built_in();
+        codes.extend(gazetteer.sectors.iter().map(|s| s.code.as_str()));
         for code in codes {
             let (fr, en) = (code_label(Lang::Fr, code), code_label(Lang::En, code));
             assert_ne!(fr, code, "{code} has no French label");

@@ -32,7 +32,7 @@ fn age_attribute(band: &str) -> String {
     format!("+age{}", band.replace('-', "_").replace('+', "plus"))
 }
 
-fn place_columns(level: u8, headers: &mut Vec<String>, tags: &mut Vec<String>) {
+pub fn place_columns(level: u8, headers: &mut Vec<String>, tags: &mut Vec<String>) {
     for l in 1..=level.min(3) {
         headers.push(format!("admin{l}_pcode"));
         tags.push(format!("#adm{l}+code"));
@@ -46,7 +46,7 @@ fn place_columns(level: u8, headers: &mut Vec<String>, tags: &mut Vec<String>) {
     }
 }
 
-fn place_cells(gazetteer: &Gazetteer, place: &str, level: u8) -> Vec<String> {
+pub fn place_cells(gazetteer: &Gazetteer, place: &str, level: u8) -> Vec<String> {
     let mut cells = Vec::new();
     if level >= domain::figures::SITE_LEVEL {
         // Communes (and above) of the site; people not on a site have a row of their own.

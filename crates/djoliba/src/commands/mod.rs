@@ -1,5 +1,6 @@
 //! One module per subcommand, and what they share: finding and opening the database.
 
+pub mod assistance;
 pub mod audit;
 pub mod backup;
 pub mod doctor;

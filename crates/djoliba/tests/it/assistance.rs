@@ -31,7 +31,7 @@ pub(crate) fn displaced(store: &Store, actor: &Actor, number: &str, size: usize)
     store.register_household(actor, &household).expect("registered").household.id
 }
 
-fn programme(code: &str, kind: &str, per: &str) -> ProgrammeInput {
+pub(crate) fn programme(code: &str, kind: &str, per: &str) -> ProgrammeInput {
     ProgrammeInput {
         code: code.into(),
         name: format!("Programme {code}"),
@@ -52,11 +52,11 @@ fn programme(code: &str, kind: &str, per: &str) -> ProgrammeInput {
     }
 }
 
-fn round(name: &str) -> CycleInput {
+pub(crate) fn round(name: &str) -> CycleInput {
     CycleInput { name: name.into(), start_date: "2024-06-01".into(), end_date: "2024-06-30".into() }
 }
 
-fn delivery(household: &str, quantity: &str) -> DeliveryInput {
+pub(crate) fn delivery(household: &str, quantity: &str) -> DeliveryInput {
     DeliveryInput {
         household: household.into(),
         date: "2024-06-20".into(),

@@ -543,3 +543,45 @@ fn logs_carry_no_colour_codes_off_a_terminal_and_roles_are_listed() {
         String::from_utf8_lossy(&wrong.stderr)
     );
 }
+
+#[test]
+fn assistance_lists_programmes_and_exports_reach_as_hxl() {
+    use crate::assistance::{delivery, displaced, programme, round};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(dir.path())).unwrap();
+        let clerk = crate::support::registrar(&store);
+        displaced(&store, &clerk, "GAO-1", 5);
+        let cash = store.create_programme(&clerk, &programme("CASH-1", "multipurpose_cash", "household")).unwrap();
+        let cycle = store.create_cycle(&clerk, &cash.id, &round("Juin")).unwrap();
+        store.plan_cycle(&clerk, &cycle.id, &Default::default()).unwrap();
+        store.advance_cycle(&clerk, &cycle.id, "approved").unwrap();
+        store.advance_cycle(&clerk, &cycle.id, "distributing").unwrap();
+        store.record_delivery(&clerk, &cycle.id, &delivery("GAO-1", "10 000")).unwrap();
+    }
+    let listed = djoliba(dir.path()).args(["assistance", "programmes"]).output().unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert!(text.contains("CASH-1") && text.contains("Juin") && text.contains("planned 1, reached 1"), "{text}");
+
+    let out = dir.path().join("reach.csv");
+    let reach = djoliba(dir.path())
+        .args(["assistance", "reach", "--from", "2024-01-01", "--to", "2024-12-31", "--output"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(reach.status.success(), "{}", String::from_utf8_lossy(&reach.stderr));
+    assert!(String::from_utf8_lossy(&reach.stderr).contains("5 people in 1 household(s)"));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[1].contains("#adm2+code") && lines[1].contains("#reached+ind,#reached+ind+f"), "{csv}");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[2].contains(",ML0701,Ansongo,SHL,multipurpose_cash,5,5,0,1,1,10000,XOF"), "{csv}");
+
+    let bad = djoliba(dir.path())
+        .args(["assistance", "reach", "--from", "2024-13-01", "--to", "2024-12-31"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("2024-13-01"), "the bad date is named");
+}

@@ -11,10 +11,13 @@ use serde_json::json;
 
 use super::cycle_row;
 use crate::error::StoreError;
+use domain::places::Gazetteer;
+use exchange::figures::HxlTable;
+
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{audit, new_id, params, Actor, Store};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: String,
     pub entitlement_id: String,
@@ -29,8 +32,22 @@ pub struct Delivery {
     pub delivered_by: Option<String>,
 }
 
+/// Without free text or names: what a person typed may name someone.
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("id", &self.id)
+            .field("entitlement_id", &self.entitlement_id)
+            .field("date", &self.date)
+            .field("quantity", &self.quantity)
+            .field("modality", &self.modality)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A household (or member) planned in a round, as the distribution list shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Planned {
     pub entitlement_id: String,
     pub household_id: String,
@@ -42,6 +59,18 @@ pub struct Planned {
     pub entitled: f64,
     pub delivered: f64,
     pub deliveries: i64,
+}
+
+/// Without free text or names: what a person typed may name someone.
+impl std::fmt::Debug for Planned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planned")
+            .field("entitlement_id", &self.entitlement_id)
+            .field("household_id", &self.household_id)
+            .field("entitled", &self.entitled)
+            .field("delivered", &self.delivered)
+            .finish_non_exhaustive()
+    }
 }
 
 /// People and households reached over a period, by sector, kind of assistance and place.
@@ -242,7 +271,12 @@ impl Store {
                     &values,
                 );
             }
-            sql = sql.push(" ORDER BY h.external_id, e.person_key LIMIT ?", &[limit.clamp(1, 500).into()]);
+            // Those still owed something first: the list a distribution day works through.
+            sql = sql.push(
+                " ORDER BY CASE WHEN (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d \
+                 WHERE d.entitlement_id = e.id) >= e.quantity THEN 1 ELSE 0 END, h.external_id, e.person_key LIMIT ?",
+                &[limit.clamp(1, 500).into()],
+            );
             let mut planned: Vec<Planned> = tx
                 .select(&sql)?
                 .iter()
@@ -281,6 +315,23 @@ impl Store {
             json!({"searched": q.is_some(), "households": ids}),
         )?;
         Ok(planned)
+    }
+
+    /// The day of the latest delivery that reached someone `actor` may read: where a page's
+    /// "this quarter" starts when nothing was delivered lately.
+    pub fn last_delivery_on(&self, actor: &Actor) -> Result<Option<String>, StoreError> {
+        if !actor.role.sees_records() {
+            return Ok(None);
+        }
+        let visible = Visibility::of(actor).households("h", Access::Read);
+        let sql = Sql::new(
+            "SELECT MAX(d.date) FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
+             JOIN households h ON h.id = e.household_id WHERE d.outcome IN ('delivered', 'partial')",
+            &[],
+        )
+        .and(&visible);
+        let latest = self.db.read(|tx| tx.select_opt(&sql))?;
+        Ok(latest.and_then(|row| row.opt_text(0)))
     }
 
     /// People and households reached from `from` to `to`: a person covered by an entitlement
@@ -375,5 +426,50 @@ impl Store {
             deliveries: totals[2],
             rows: rows.into_values().collect(),
         })
+    }
+}
+
+impl Reach {
+    /// The reach as an HXL-tagged table (3W style), a row per sector, kind and place.
+    pub fn hxl_table(&self, gazetteer: &Gazetteer) -> HxlTable {
+        let level = self.level.clamp(1, 3) as u8;
+        let mut headers = vec!["period_start".to_string(), "period_end".to_string()];
+        let mut tags = vec!["#date+start".to_string(), "#date+end".to_string()];
+        exchange::figures::place_columns(level, &mut headers, &mut tags);
+        for (header, tag) in [
+            ("sector_code", "#sector+cluster+code"),
+            ("activity_code", "#activity+code"),
+            ("reached_individuals", "#reached+ind"),
+            ("reached_female", "#reached+ind+f"),
+            ("reached_male", "#reached+ind+m"),
+            ("reached_households", "#reached+hh"),
+            ("deliveries", "#output+deliveries"),
+            ("quantity", "#output+quantity"),
+            ("unit", "#output+unit"),
+        ] {
+            headers.push(header.into());
+            tags.push(tag.into());
+        }
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![self.from.clone(), self.to.clone()];
+                row.extend(exchange::figures::place_cells(gazetteer, &r.place, level));
+                row.extend([
+                    r.sector.clone(),
+                    r.kind.clone(),
+                    r.people.to_string(),
+                    r.female.to_string(),
+                    r.male.to_string(),
+                    r.households.to_string(),
+                    r.deliveries.to_string(),
+                    r.quantity.to_string(),
+                    r.unit.clone(),
+                ]);
+                row
+            })
+            .collect();
+        HxlTable { name: "reach", headers, tags, rows }
     }
 }

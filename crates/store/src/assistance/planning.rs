@@ -35,11 +35,18 @@ pub struct PlanFilter {
     pub overrides: Vec<PlanOverride>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct PlanOverride {
     /// The household's id or number.
     pub household: String,
     pub reason: String,
+}
+
+/// Without free text or names: what a person typed may name someone.
+impl std::fmt::Debug for PlanOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanOverride").field("household", &self.household).finish_non_exhaustive()
+    }
 }
 
 /// What planning did.

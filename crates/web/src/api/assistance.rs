@@ -125,6 +125,8 @@ pub struct ReachQuery {
     pub to: String,
     /// Admin level of places, 1–3 (default 2).
     pub level: Option<i64>,
+    /// json (default), csv or xlsx (both HXL-tagged, a row per sector, kind and place).
+    pub format: Option<String>,
 }
 
 /// People and households reached over a period, each counted once, by sector, kind of
@@ -135,6 +137,15 @@ pub async fn reach(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Query(q): Query<ReachQuery>,
-) -> Result<Json<Reach>, ApiError> {
-    Ok(Json(run(&state, move |store| store.reach(&actor, &q.from, &q.to, q.level.unwrap_or(2))).await?))
+) -> Result<Response, ApiError> {
+    use super::figures::{download, parse_format, Format};
+    let format = parse_format(q.format.as_deref())?;
+    let reach = run(&state, move |store| store.reach(&actor, &q.from, &q.to, q.level.unwrap_or(2))).await?;
+    let name = format!("djoliba-reach-{}-{}-adm{}", reach.from, reach.to, reach.level);
+    let table = || reach.hxl_table(&state.store.gazetteer);
+    Ok(match format {
+        Format::Json => Json(reach).into_response(),
+        Format::Csv => download(exchange::figures::csv(&table())?, format, &name),
+        Format::Xlsx => download(exchange::figures::xlsx(&[table()])?, format, &name),
+    })
 }

@@ -15,13 +15,13 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(super) enum Format {
     Json,
     Csv,
     Xlsx,
 }
 
-fn parse_format(value: Option<&str>) -> Result<Format, ApiError> {
+pub(super) fn parse_format(value: Option<&str>) -> Result<Format, ApiError> {
     match value.unwrap_or("json") {
         "json" => Ok(Format::Json),
         "csv" => Ok(Format::Csv),
@@ -30,7 +30,7 @@ fn parse_format(value: Option<&str>) -> Result<Format, ApiError> {
     }
 }
 
-fn download(bytes: Vec<u8>, format: Format, name: &str) -> Response {
+pub(super) fn download(bytes: Vec<u8>, format: Format, name: &str) -> Response {
     let (content_type, extension) = match format {
         Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
         _ => ("text/csv; charset=utf-8", "csv"),

@@ -217,6 +217,8 @@ messages! {
     level_3: "Commune", "Commune";
     level_4: "Site", "Site";
     show: "Afficher", "Show";
+    from_date: "Du", "From";
+    to_date: "Au", "To";
     download: "Télécharger", "Download";
     female: "Femmes", "Female";
     male: "Hommes", "Male";
@@ -271,7 +273,8 @@ messages! {
     already_planned: "déjà prévu(s)", "already planned";
     overridden_count: "prévu(s) malgré un autre droit, avec motif", "planned despite another entitlement, with a reason";
     conflicts_title: "Ménages non prévus : déjà assistés", "Households not planned: already assisted";
-    members_already: "membres concernés", "members concerned";
+    members_already: "Membres concernés", "Members concerned";
+    existing_entitlement: "Droit existant", "Existing entitlement";
     override_reason: "Motif pour prévoir quand même", "Reason to plan it anyway";
     plan_with_reasons: "Prévoir ceux qui ont un motif", "Plan those with a reason";
     distribution_title: "Jour de distribution", "Distribution day";

@@ -6,17 +6,29 @@ use store::assistance::{Cycle, PlanFilter, PlanOverride, PlanReport, Planned, Pr
 
 use super::*;
 
-/// An amount with its unit, as people read it ("30 000 XOF", "2 kits").
+/// An amount with its unit, as people read it ("30 000 XOF", "1 kit", "2,5 kg").
 fn amount(c: &Ctx, quantity: f64, unit: &str) -> String {
-    let number = if quantity.fract() == 0.0 { c.num(quantity as i64) } else { format!("{quantity:.2}") };
-    format!(
-        "{number} {}",
-        if unit.len() == 3 && unit.chars().all(|ch| ch.is_ascii_uppercase()) {
-            unit.to_string()
+    let french = c.lang == domain::Lang::Fr;
+    let number = if quantity.fract() == 0.0 {
+        c.num(quantity as i64)
+    } else if french {
+        format!("{quantity:.2}").replace('.', ",")
+    } else {
+        format!("{quantity:.2}")
+    };
+    let label = if unit.len() == 3 && unit.chars().all(|ch| ch.is_ascii_uppercase()) {
+        unit.to_string()
+    } else {
+        let plural = c.label(unit);
+        // The labels are plurals; one (and, in French, less than two) takes the singular.
+        let singular = quantity == 1.0 || (french && quantity.abs() < 2.0);
+        if singular {
+            plural.strip_suffix('s').unwrap_or(&plural).to_string()
         } else {
-            c.label(unit)
+            plural
         }
-    )
+    };
+    format!("{number} {label}")
 }
 
 fn rule(c: &Ctx, p: &Programme) -> String {
@@ -43,7 +55,7 @@ fn programme_row(c: &Ctx, p: &Programme) -> ProgrammeRow {
         code: p.code.clone(),
         name: p.name.clone(),
         organisation: p.organisation.clone(),
-        sector: p.sector.clone(),
+        sector: c.label(&p.sector),
         kind: c.label(p.kind.as_str()),
         period: format!("{} → {}", p.start_date, p.end_date),
         rule: rule(c, p),
@@ -69,7 +81,7 @@ fn reach_view(c: &Ctx, gazetteer: &domain::places::Gazetteer, reach: Reach) -> R
             .iter()
             .map(|r| {
                 [
-                    r.sector.clone(),
+                    c.label(&r.sector),
                     c.label(&r.kind),
                     place_name(gazetteer, &r.place),
                     c.num(r.people),
@@ -98,15 +110,32 @@ fn quarter(today: NaiveDate) -> (String, String) {
     (start.to_string(), end.to_string())
 }
 
-/// The quarter's reach for readers of records (viewers get none until it has disclosure control).
-pub(super) async fn quarter_reach(state: &AppState, c: &Ctx, actor: &store::Actor) -> Option<ReachView> {
+/// Reach for readers of records (viewers get none until it has disclosure control): over
+/// the period chosen, or else this quarter, or the last one something was delivered in.
+pub(super) async fn quarter_reach(
+    state: &AppState,
+    c: &Ctx,
+    actor: &store::Actor,
+    chosen: Option<(String, String)>,
+) -> Result<Option<ReachView>, StoreError> {
     if !c.sees_records() {
-        return None;
+        return Ok(None);
     }
-    let (from, to) = quarter(state.store.today());
     let actor = actor.clone();
-    let reach = blocking(state, move |store| store.reach(&actor, &from, &to, 2)).await.ok()?;
-    Some(reach_view(c, &state.store.gazetteer, reach))
+    let reach = blocking(state, move |store| {
+        let (from, to) = match chosen {
+            Some(period) => period,
+            None => {
+                let today = store.today();
+                let latest =
+                    store.last_delivery_on(&actor)?.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+                quarter(latest.map_or(today, |d| d.min(today)))
+            }
+        };
+        store.reach(&actor, &from, &to, 2)
+    })
+    .await?;
+    Ok(Some(reach_view(c, &state.store.gazetteer, reach)))
 }
 
 #[derive(Template)]
@@ -122,14 +151,33 @@ struct AssistancePage {
     targets: Vec<(String, String)>,
 }
 
-async fn assistance_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormState) -> Response {
+/// The period of reach a user chose (both ends), if any.
+#[derive(Deserialize, Default)]
+pub struct ReachQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn assistance_page(
+    state: &AppState,
+    c: Ctx,
+    actor: store::Actor,
+    form: FormState,
+    period: ReachQuery,
+) -> Response {
     let programmes = match blocking(state, |store| store.list_programmes()).await {
         Ok(list) => list.iter().map(|p| programme_row(&c, p)).collect(),
         Err(error) => return c.error(error),
     };
-    let reach = quarter_reach(state, &c, &actor).await;
-    let sectors =
-        state.store.gazetteer.sectors.iter().map(|s| (s.code.clone(), format!("{} — {}", s.code, s.name))).collect();
+    let chosen = match (period.from, period.to) {
+        (Some(from), Some(to)) if !from.trim().is_empty() || !to.trim().is_empty() => Some((from, to)),
+        _ => None,
+    };
+    let reach = match quarter_reach(state, &c, &actor, chosen).await {
+        Ok(reach) => reach,
+        Err(error) => return c.error(error),
+    };
+    let sectors = state.store.gazetteer.sectors.iter().map(|s| (s.code.clone(), c.label(&s.code))).collect();
     render(&AssistancePage {
         programmes,
         reach,
@@ -142,11 +190,11 @@ async fn assistance_page(state: &AppState, c: Ctx, actor: store::Actor, form: Fo
     })
 }
 
-pub async fn assistance(State(state): State<AppState>, page: SignedIn) -> Response {
+pub async fn assistance(State(state): State<AppState>, page: SignedIn, Query(period): Query<ReachQuery>) -> Response {
     let mut form = FormState::default();
     form.values.insert("unit".into(), "XOF".into());
     form.values.insert("target_unit".into(), "household".into());
-    assistance_page(&state, page.ctx, page.actor, form).await
+    assistance_page(&state, page.ctx, page.actor, form, period).await
 }
 
 pub async fn create_programme(
@@ -184,7 +232,7 @@ pub async fn create_programme(
                 Ok(form) => form,
                 Err(page) => return *page,
             };
-            refused_again(assistance_page(&state, c, actor, form).await)
+            refused_again(assistance_page(&state, c, actor, form, ReachQuery::default()).await)
         }
     }
 }

@@ -76,7 +76,10 @@ pub struct DashboardQuery {
 
 pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): Query<DashboardQuery>) -> Response {
     let SignedIn { ctx: c, actor } = page;
-    let reach = super::assistance::quarter_reach(&state, &c, &actor).await;
+    let reach = match super::assistance::quarter_reach(&state, &c, &actor, None).await {
+        Ok(reach) => reach,
+        Err(error) => return c.error(error),
+    };
     let chosen = q.as_of.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
     let figures = blocking(&state, move |store| {
         // Every figure of the page from one registry version.

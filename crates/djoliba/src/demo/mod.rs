@@ -9,6 +9,8 @@ use store::figures::SolutionInput;
 use store::import::{ImportItem, RowRef};
 use store::{Actor, Store};
 
+mod assistance;
+
 pub const HOUSEHOLDS: usize = 20_000;
 pub const SEED: u64 = 2012;
 pub const USER: &str = "demo";
@@ -37,8 +39,10 @@ pub fn places(store: &Store) -> Places {
 /// Loads the demo registry unless it is already there.
 pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     let system = Actor::system();
-    if store.organisation(ORGANISATION)?.is_some() {
-        return Ok(());
+    if let Some(org) = store.organisation(ORGANISATION)? {
+        // A demo folder from before assistance existed gets its year of assistance.
+        let actor = Actor { organisation_id: Some(org.id), ..system };
+        return assistance::load(store, &actor);
     }
     eprintln!("Loading the demo operation ({households} synthetic households)…");
     let org = store.create_organisation(&system, ORGANISATION, "Opération de démonstration (données synthétiques)")?;
@@ -82,6 +86,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
     plant_re_registrations(store, &actor, &generated)?;
     load_dtm_like_series(store, &actor)?;
+    assistance::load(store, &actor)?;
     store.create_demo_user(USER, PASSWORD)?;
     Ok(())
 }
