@@ -194,6 +194,7 @@ pub async fn assistance(State(state): State<AppState>, page: SignedIn, Query(per
     let mut form = FormState::default();
     form.values.insert("unit".into(), "XOF".into());
     form.values.insert("target_unit".into(), "household".into());
+    form.values.insert("per".into(), "household".into());
     assistance_page(&state, page.ctx, page.actor, form, period).await
 }
 
