@@ -294,6 +294,18 @@ code_list! {
     }
 }
 
+impl AssistanceKind {
+    /// How this kind of assistance is usually handed over: what forms and lists offer first.
+    pub fn usual_modality(self) -> Modality {
+        match self {
+            AssistanceKind::MultipurposeCash | AssistanceKind::SectoralCash => Modality::MobileMoney,
+            AssistanceKind::Voucher => Modality::Voucher,
+            AssistanceKind::ShelterKit | AssistanceKind::NfiKit | AssistanceKind::Food => Modality::InKind,
+            _ => Modality::Service,
+        }
+    }
+}
+
 impl DeliveryOutcome {
     /// Whether the household or person received something.
     pub fn reached(self) -> bool {

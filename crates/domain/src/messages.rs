@@ -151,6 +151,9 @@ catalogue! {
     KeptRecord = "kept_record",
     OverrideReason = "override_reason",
     HouseholdOfProgramme = "household_of_programme",
+    EntitlementOfRound = "entitlement_of_round",
+    HouseholdOfEntitlement { household: String } = "household_of_entitlement",
+    DeliveryDate = "delivery_date",
     // Import files: the whole table.
     RecordKind = "record_kind",
     TableHeader = "table_header",
@@ -530,6 +533,21 @@ impl Message {
                 lang,
                 "at most what remains of the entitlement: {remaining} {unit}",
                 "au plus ce qui reste du droit : {remaining} {unit}"
+            ),
+            Message::EntitlementOfRound => tr!(
+                lang,
+                "an entitlement code of this round's distribution list, as exported",
+                "un code de droit de la liste de distribution de ce tour, tel qu'exporté"
+            ),
+            Message::HouseholdOfEntitlement { household } => tr!(
+                lang,
+                "the household of this entitlement code ({household}), or nothing",
+                "le ménage de ce code de droit ({household}), ou rien"
+            ),
+            Message::DeliveryDate => tr!(
+                lang,
+                "the day it was handed over (or the day they did not come), YYYY-MM-DD or DD/MM/YYYY",
+                "le jour de la remise (ou du passage manqué), AAAA-MM-JJ ou JJ/MM/AAAA"
             ),
             Message::PlannedHousehold => tr!(
                 lang,

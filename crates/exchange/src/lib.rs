@@ -4,6 +4,7 @@
 //! it to read and write.
 
 pub mod columns;
+pub mod distribution;
 mod error;
 pub mod export;
 pub mod figures;

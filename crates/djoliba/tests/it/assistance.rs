@@ -179,3 +179,99 @@ fn a_person_is_assisted_once_per_kind_and_period_and_counted_once() {
         assert!(matches!(t.store.record_delivery(&iom, &first.id, &to_household), Err(StoreError::Forbidden(_))));
     }
 }
+
+#[test]
+fn a_returned_list_is_imported_all_or_nothing_and_once() {
+    use exchange::distribution::{list_xlsx, read_returned, ReturnedError};
+    use store::assistance::ReturnsError;
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        displaced(&t.store, &clerk, "GAO-1", 3);
+        displaced(&t.store, &clerk, "GAO-2", 2);
+        let cash = t.store.create_programme(&clerk, &programme("CASH-1", "multipurpose_cash", "household")).unwrap();
+        let cycle = t.store.create_cycle(&clerk, &cash.id, &round("Juin")).unwrap();
+        t.store.plan_cycle(&clerk, &cycle.id, &PlanFilter::default()).unwrap();
+        let other = t
+            .store
+            .create_cycle(
+                &clerk,
+                &cash.id,
+                &CycleInput { name: "Juillet".into(), start_date: "2024-07-01".into(), end_date: "2024-07-31".into() },
+            )
+            .unwrap();
+        t.store.plan_cycle(&clerk, &other.id, &PlanFilter::default()).unwrap();
+
+        let (heading, rows) = t.store.distribution_list(&clerk, &cycle.id).unwrap();
+        assert_eq!(heading.round, "Juin");
+        assert_eq!(
+            rows.iter().map(|r| (r.household.as_str(), r.people, r.entitled)).collect::<Vec<_>>(),
+            [("GAO-1", 3, 10_000.0), ("GAO-2", 2, 10_000.0)]
+        );
+        assert!(rows[0].head.starts_with("AwaGAO-1"), "the head names the line");
+        let xlsx = list_xlsx(&heading, &rows, domain::Lang::Fr).unwrap();
+        assert_eq!(read_returned("liste.xlsx", &xlsx).unwrap().blank, 2, "the list as exported has nothing to import");
+
+        // Not being distributed yet: refused as a whole.
+        let csv = |lines: &[String]| {
+            let mut text =
+                String::from("code_droit;numero_menage;quantite_remise;date_remise;modalite;resultat;reference\n");
+            for l in lines {
+                text.push_str(l);
+                text.push('\n');
+            }
+            read_returned("retour.csv", text.as_bytes()).unwrap()
+        };
+        let (one, two) = (&rows[0].entitlement, &rows[1].entitlement);
+        let good = csv(&[
+            format!("{one};GAO-1;10 000;20/06/2024;Argent mobile;Remis;OM-1"),
+            format!("{two};GAO-2;;21/06/2024;;Non retiré;"),
+        ]);
+        assert!(matches!(
+            t.store.import_returns(&clerk, &cycle.id, &good, false),
+            Err(ReturnsError::Store(StoreError::Conflict(_)))
+        ));
+        t.store.advance_cycle(&clerk, &cycle.id, "approved").unwrap();
+        t.store.advance_cycle(&clerk, &cycle.id, "distributing").unwrap();
+
+        // A tired clerk's list: a unit in the amount, a code of another round, a household number
+        // that is not the line's, a date outside the round. Every row said; nothing recorded.
+        let july = t.store.distribution_list(&clerk, &other.id).unwrap().1[0].entitlement.clone();
+        let bad = csv(&[
+            format!("{one};GAO-1;5 kits;20/06/2024;Argent mobile;Remis;"),
+            format!("{july};GAO-1;10 000;20/06/2024;;Remis;"),
+            format!("{two};GAO-1;10 000;20/06/2024;;Remis;"),
+            format!("{two};GAO-2;10 000;02/07/2024;;Remis;"),
+        ]);
+        let Err(ReturnsError::Rows(errors)) = t.store.import_returns(&clerk, &cycle.id, &bad, false) else {
+            panic!("refused")
+        };
+        let said: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(
+            said,
+            [(2, "quantite_remise"), (3, "code_droit"), (4, "numero_menage"), (5, "date_remise"), (5, "modalite")],
+            "{errors:?}"
+        );
+        assert_eq!(t.store.cycle(&clerk, &cycle.id).unwrap().progress.unwrap().reached, 0, "nothing recorded");
+        let french = errors[0].expected.render(domain::Lang::Fr);
+        assert!(french.contains("XOF"), "{french}");
+
+        // A dry run checks and keeps nothing; the good list records once, however often imported.
+        let dry = t.store.import_returns(&clerk, &cycle.id, &good, true).unwrap();
+        assert_eq!((dry.recorded, dry.dry_run), (2, true));
+        assert_eq!(t.store.cycle(&clerk, &cycle.id).unwrap().progress.unwrap().reached, 0);
+        let done = t.store.import_returns(&clerk, &cycle.id, &good, false).unwrap();
+        assert_eq!((done.recorded, done.already_recorded), (2, 0));
+        let again = t.store.import_returns(&clerk, &cycle.id, &good, false).unwrap();
+        assert_eq!((again.recorded, again.already_recorded), (0, 2), "safe to import twice");
+        let progress = t.store.cycle(&clerk, &cycle.id).unwrap().progress.unwrap();
+        assert_eq!((progress.reached, progress.delivered_quantity), (1, 10_000.0), "GAO-2 did not come");
+        // Someone of another organisation gets neither the list nor an import.
+        let iom = other_registrar(&t.store);
+        assert!(matches!(t.store.distribution_list(&iom, &cycle.id), Err(StoreError::Forbidden(_))));
+        assert!(matches!(
+            t.store.import_returns(&iom, &cycle.id, &good, false),
+            Err(ReturnsError::Store(StoreError::Forbidden(_)))
+        ));
+        assert!(matches!(read_returned("x.csv", b"a,b\n1,2\n"), Err(ReturnedError::Rows(_))));
+    }
+}

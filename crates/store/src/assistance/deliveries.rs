@@ -127,90 +127,7 @@ impl Store {
                     status: row.cycle.status.as_str().into(),
                 }));
             }
-            let date = delivery.date.to_string();
-            if date < row.cycle.start_date || date > row.cycle.end_date {
-                return Err(StoreError::invalid(
-                    "date",
-                    date,
-                    Message::WithinCycle { from: row.cycle.start_date.clone(), to: row.cycle.end_date.clone() },
-                ));
-            }
-            let (household, location) = tx
-                .select_opt(
-                    &Sql::new(
-                        "SELECT h.id, COALESCE(h.current_location, h.registration_point) FROM households h \
-                         WHERE (h.id = ? OR h.external_id = ?) AND h.organisation_id = ?",
-                        &[
-                            delivery.household.as_str().into(),
-                            delivery.household.as_str().into(),
-                            row.programme.organisation_id.as_str().into(),
-                        ],
-                    )
-                    .and(&Visibility::of(actor).households("h", Access::Change)),
-                )?
-                .map(|r| (r.text(0), r.text(1)))
-                .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
-            // Where it was handed over: as given, or where the household lives today (kept, so
-            // that reach stays where it happened when the household moves on).
-            let place = delivery.place.clone().unwrap_or(location);
-            let person_key = match programme.target_unit {
-                TargetUnit::Household => String::new(),
-                TargetUnit::Person => {
-                    let wanted = delivery
-                        .person
-                        .as_deref()
-                        .ok_or_else(|| StoreError::invalid("person", "", Message::MemberAssisted))?;
-                    let person = tx
-                        .query_opt(
-                            "SELECT id, status, duplicate_of FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)",
-                            params![household.as_str(), wanted],
-                        )?
-                        .ok_or_else(|| StoreError::invalid("person", wanted, Message::MemberAssisted))?;
-                    if person.str(1) == "deceased" {
-                        return Err(StoreError::invalid("person", wanted, Message::LivingMember));
-                    }
-                    if person.opt_text(2).is_some() {
-                        return Err(StoreError::invalid("person", wanted, Message::KeptRecord));
-                    }
-                    person.text(0)
-                }
-            };
-            let entitlement = tx
-                .query_opt(
-                    "SELECT e.id, e.quantity, (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id) \
-                     FROM entitlements e WHERE e.cycle_id = $1 AND e.household_id = $2 AND e.person_key = $3",
-                    params![row.cycle.id.as_str(), household.as_str(), person_key.as_str()],
-                )?
-                .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
-            let remaining = entitlement.real(1) - entitlement.real(2);
-            if delivery.quantity > remaining + 1e-9 {
-                return Err(StoreError::invalid(
-                    "quantity",
-                    delivery.quantity.to_string(),
-                    Message::AtMostEntitled { remaining: remaining.max(0.0).to_string(), unit: programme.unit.as_str().into() },
-                ));
-            }
-            let id = new_id();
-            tx.execute(
-                "INSERT INTO deliveries (id, entitlement_id, date, place, quantity, modality, outcome, reference, \
-                 delivered_by, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                params![
-                    id.as_str(),
-                    entitlement.str(0),
-                    date,
-                    place.as_str(),
-                    delivery.quantity,
-                    delivery.modality.as_str(),
-                    delivery.outcome.as_str(),
-                    delivery.reference.clone(),
-                    delivery.delivered_by.clone(),
-                    delivery.note.clone(),
-                    now,
-                    actor.username.as_str()
-                ],
-            )?;
-            audit::record(tx, actor, now, "deliver", "household", &household, json!({"cycle": row.cycle.id, "delivery": id}))?;
-            Ok(id)
+            self.deliver_in(tx, actor, &row, &delivery, now)
         })?;
         self.db.read(|tx| {
             let r = tx
@@ -235,6 +152,114 @@ impl Store {
                 delivered_by: r.opt_text(10),
             })
         })
+    }
+
+    /// Records one parsed delivery in the round `row`, within the transaction: the checks of
+    /// `record_delivery` after the round's stage. Shared with the returned lists.
+    pub(super) fn deliver_in(
+        &self,
+        tx: &mut crate::db::Tx<'_>,
+        actor: &Actor,
+        row: &super::CycleRow,
+        delivery: &domain::assistance::NewDelivery,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let programme = &row.programme.programme;
+        let date = delivery.date.to_string();
+        if date < row.cycle.start_date || date > row.cycle.end_date {
+            return Err(StoreError::invalid(
+                "date",
+                date,
+                Message::WithinCycle { from: row.cycle.start_date.clone(), to: row.cycle.end_date.clone() },
+            ));
+        }
+        let (household, location) = tx
+            .select_opt(
+                &Sql::new(
+                    "SELECT h.id, COALESCE(h.current_location, h.registration_point) FROM households h \
+                     WHERE (h.id = ? OR h.external_id = ?) AND h.organisation_id = ?",
+                    &[
+                        delivery.household.as_str().into(),
+                        delivery.household.as_str().into(),
+                        row.programme.organisation_id.as_str().into(),
+                    ],
+                )
+                .and(&Visibility::of(actor).households("h", Access::Change)),
+            )?
+            .map(|r| (r.text(0), r.text(1)))
+            .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
+        // Where it was handed over: as given, or where the household lives today (kept, so
+        // that reach stays where it happened when the household moves on).
+        let place = delivery.place.clone().unwrap_or(location);
+        let person_key = match programme.target_unit {
+            TargetUnit::Household => String::new(),
+            TargetUnit::Person => {
+                let wanted = delivery
+                    .person
+                    .as_deref()
+                    .ok_or_else(|| StoreError::invalid("person", "", Message::MemberAssisted))?;
+                let person = tx
+                    .query_opt(
+                        "SELECT id, status, duplicate_of FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)",
+                        params![household.as_str(), wanted],
+                    )?
+                    .ok_or_else(|| StoreError::invalid("person", wanted, Message::MemberAssisted))?;
+                if person.str(1) == "deceased" {
+                    return Err(StoreError::invalid("person", wanted, Message::LivingMember));
+                }
+                if person.opt_text(2).is_some() {
+                    return Err(StoreError::invalid("person", wanted, Message::KeptRecord));
+                }
+                person.text(0)
+            }
+        };
+        let entitlement = tx
+            .query_opt(
+                "SELECT e.id, e.quantity, (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id) \
+                 FROM entitlements e WHERE e.cycle_id = $1 AND e.household_id = $2 AND e.person_key = $3",
+                params![row.cycle.id.as_str(), household.as_str(), person_key.as_str()],
+            )?
+            .ok_or_else(|| StoreError::invalid("household", delivery.household.as_str(), Message::PlannedHousehold))?;
+        let remaining = entitlement.real(1) - entitlement.real(2);
+        if delivery.quantity > remaining + 1e-9 {
+            return Err(StoreError::invalid(
+                "quantity",
+                delivery.quantity.to_string(),
+                Message::AtMostEntitled {
+                    remaining: remaining.max(0.0).to_string(),
+                    unit: programme.unit.as_str().into(),
+                },
+            ));
+        }
+        let id = new_id();
+        tx.execute(
+            "INSERT INTO deliveries (id, entitlement_id, date, place, quantity, modality, outcome, reference, \
+             delivered_by, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            params![
+                id.as_str(),
+                entitlement.str(0),
+                date,
+                place.as_str(),
+                delivery.quantity,
+                delivery.modality.as_str(),
+                delivery.outcome.as_str(),
+                delivery.reference.clone(),
+                delivery.delivered_by.clone(),
+                delivery.note.clone(),
+                now,
+                actor.username.as_str()
+            ],
+        )?;
+        audit::record(
+            tx,
+            actor,
+            now,
+            "deliver",
+            "household",
+            &household,
+            json!({"cycle": row.cycle.id, "delivery": id}),
+        )?;
+        Ok(id)
     }
 
     /// The round's distribution list, or the households in it matching `q` (a household

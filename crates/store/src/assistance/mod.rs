@@ -5,9 +5,11 @@
 //! Entitlements and deliveries are about households: they follow the registry's scope rules.
 
 mod deliveries;
+mod lists;
 mod planning;
 
 pub use deliveries::{Delivery, Planned, Reach, ReachRow};
+pub use lists::{ReturnsError, ReturnsReport};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
 
 use chrono::NaiveDate;

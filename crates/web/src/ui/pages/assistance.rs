@@ -440,12 +440,7 @@ async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, v
             message: c.say(&k.message()),
         })
         .collect();
-    let default_modality = match programme.kind {
-        AssistanceKind::MultipurposeCash | AssistanceKind::SectoralCash => Modality::MobileMoney,
-        AssistanceKind::Voucher => Modality::Voucher,
-        AssistanceKind::ShelterKit | AssistanceKind::NfiKit | AssistanceKind::Food => Modality::InKind,
-        _ => Modality::Service,
-    };
+    let default_modality = programme.kind.usual_modality();
     render(&CyclePage {
         cycle: cycle_row(&c, &cycle, unit),
         programme_id: programme.id.clone(),

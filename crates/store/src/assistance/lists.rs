@@ -1,0 +1,282 @@
+//! Distribution lists: a round's whole list for the field (and the mobile-money payment file
+//! made from it), and the list brought back completed: every row checked as a delivery typed
+//! on the page would be, all or nothing, and safe to import twice.
+
+use std::collections::HashMap;
+
+use domain::assistance::{DeliveryInput, Quantity};
+use domain::{CycleStatus, Lang, Message};
+use exchange::distribution::{header, ListHeading, ListRow, Returned};
+use exchange::import::RowError;
+use serde::Serialize;
+use serde_json::json;
+
+use super::cycle_row;
+use crate::error::StoreError;
+use crate::visibility::{Access, Sql, Visibility};
+use crate::{audit, params, Actor, Store};
+
+/// What importing a returned list did (or, in a dry run, would do).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReturnsReport {
+    /// Deliveries recorded.
+    pub recorded: usize,
+    /// Rows already recorded by an earlier import of the same list (left as they were).
+    pub already_recorded: usize,
+    /// Rows with neither quantity nor outcome: nobody came yet.
+    pub left_blank: usize,
+    pub dry_run: bool,
+}
+
+/// Why a returned list was not imported: its bad rows, or the round itself.
+#[derive(Debug)]
+pub enum ReturnsError {
+    Rows(Vec<RowError>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ReturnsError {
+    fn from(e: StoreError) -> Self {
+        ReturnsError::Store(e)
+    }
+}
+
+/// The column of the list that holds a delivery's field.
+fn column_of(field: &str) -> &'static str {
+    let key = match field {
+        "household" => "entitlement",
+        "person" => "member",
+        "date" => "date",
+        "quantity" => "quantity",
+        "modality" => "modality",
+        "outcome" => "outcome",
+        "reference" => "reference",
+        _ => "entitlement",
+    };
+    header(key, Lang::Fr)
+}
+
+impl Store {
+    /// The round's whole list, for those who deliver (the registry's change scope), with the
+    /// heading its print carries. Audited as an export of a beneficiary list.
+    pub fn distribution_list(&self, actor: &Actor, cycle_id: &str) -> Result<(ListHeading, Vec<ListRow>), StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        let (heading, rows) = self.db.read(|tx| {
+            let row = cycle_row(tx, cycle_id)?;
+            super::require_programme_writer(actor, &row.programme.organisation_id)?;
+            let programme = &row.programme.programme;
+            let heading = ListHeading {
+                programme: format!("{} — {}", programme.code, programme.name),
+                round: row.cycle.name.clone(),
+                period: format!("{} → {}", row.cycle.start_date, row.cycle.end_date),
+                unit: programme.unit.as_str().into(),
+                modality: programme.kind.usual_modality().as_str().into(),
+            };
+            let visible = Visibility::of(actor).households("h", Access::Change);
+            let entitlements = tx.select(
+                &Sql::new(
+                    "SELECT e.id, e.household_id, h.external_id, NULLIF(e.person_key, ''), \
+                     COALESCE(h.current_location, h.registration_point), e.quantity, \
+                     (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id), \
+                     (SELECT COUNT(*) FROM entitlement_people ep WHERE ep.entitlement_id = e.id) \
+                     FROM entitlements e JOIN households h ON h.id = e.household_id WHERE e.cycle_id = ?",
+                    &[row.cycle.id.as_str().into()],
+                )
+                .and(&visible)
+                .push(" ORDER BY h.external_id, e.person_key", &[]),
+            )?;
+            // Every member of the planned households at once: the head (or the member entitled)
+            // names the line and gives the phone.
+            let members = tx.query(
+                "SELECT p.household_id, p.id, p.external_id, p.given_name, p.family_name, p.phone, p.relationship \
+                 FROM people p WHERE p.household_id IN (SELECT e.household_id FROM entitlements e WHERE e.cycle_id = $1) \
+                 AND p.duplicate_of IS NULL ORDER BY p.household_id, p.id",
+                params![row.cycle.id.as_str()],
+            )?;
+            let mut by_household: HashMap<String, Vec<&crate::db::Row>> = HashMap::new();
+            for m in &members {
+                by_household.entry(m.text(0)).or_default().push(m);
+            }
+            let rows = entitlements
+                .iter()
+                .map(|e| {
+                    let household = by_household.get(e.str(1)).map(Vec::as_slice).unwrap_or_default();
+                    let person = e.opt_text(3);
+                    let named = match &person {
+                        Some(id) => household.iter().find(|m| m.str(1) == id),
+                        None => household.iter().find(|m| m.str(6) == "head").or(household.first()),
+                    };
+                    // The head's phone for a household; the member's, or else the head's, for a person.
+                    let phone = named
+                        .and_then(|m| m.opt_text(5))
+                        .or_else(|| household.iter().find(|m| m.str(6) == "head").and_then(|m| m.opt_text(5)));
+                    ListRow {
+                        entitlement: e.text(0),
+                        household: e.text(2),
+                        member: person.as_ref().and(named.and_then(|m| m.opt_text(2).or_else(|| Some(m.text(1))))),
+                        head: named.map(|m| format!("{} {}", m.str(3), m.str(4))).unwrap_or_default(),
+                        people: e.int(7) as usize,
+                        place: self.gazetteer.get(e.str(4)).map_or_else(|| e.text(4), |l| format!("{} ({})", l.name, l.pcode)),
+                        phone,
+                        entitled: e.real(5),
+                        delivered: e.real(6),
+                    }
+                })
+                .collect::<Vec<_>>();
+            Ok((heading, rows))
+        })?;
+        self.audit_read(actor, now, "export", "entitlement", cycle_id, json!({"rows": rows.len()}))?;
+        Ok((heading, rows))
+    }
+
+    /// Imports a returned list into the round: each row a delivery, checked as on the page
+    /// (within the round, never more than what remains, a living kept member…), every bad row
+    /// reported with its column; nothing recorded unless every row is good. A row identical
+    /// to a delivery already recorded (same entitlement, day, quantity, modality, outcome and
+    /// reference) is left as it was: importing the same list twice records it once.
+    pub fn import_returns(
+        &self,
+        actor: &Actor,
+        cycle_id: &str,
+        returned: &Returned,
+        dry_run: bool,
+    ) -> Result<ReturnsReport, ReturnsError> {
+        actor.require_write()?;
+        let (now, today) = (self.now_ms(), self.today());
+        let mut errors: Vec<RowError> = Vec::new();
+        // A dry run's report: everything checked, then rolled back.
+        let mut checked: Option<ReturnsReport> = None;
+        let error = |row: usize, column: &str, value: &str, expected: Message| RowError {
+            file: returned.source.clone(),
+            row,
+            column: returned
+                .headers
+                .iter()
+                .find(|(k, _)| header(k, Lang::Fr) == column)
+                .map_or_else(|| column.to_string(), |(_, h)| h.clone()),
+            value: value.into(),
+            expected,
+        };
+        let outcome = self.db.write(|tx| {
+            let row = cycle_row(tx, cycle_id)?;
+            super::require_programme_writer(actor, &row.programme.organisation_id)?;
+            if row.cycle.status != CycleStatus::Distributing {
+                return Err(StoreError::Conflict(Message::CycleNotDistributing {
+                    status: row.cycle.status.as_str().into(),
+                }));
+            }
+            let programme = &row.programme.programme;
+            let visible = Visibility::of(actor).households("h", Access::Change);
+            // The round's entitlements the user may deliver: code → (household id, number, member).
+            let entitlements: HashMap<String, (String, String, Option<String>)> = tx
+                .select(
+                    &Sql::new(
+                        "SELECT e.id, e.household_id, h.external_id, NULLIF(e.person_key, '') FROM entitlements e \
+                         JOIN households h ON h.id = e.household_id WHERE e.cycle_id = ?",
+                        &[row.cycle.id.as_str().into()],
+                    )
+                    .and(&visible),
+                )?
+                .iter()
+                .map(|r| (r.text(0), (r.text(1), r.text(2), r.opt_text(3))))
+                .collect();
+            let mut report = ReturnsReport { recorded: 0, already_recorded: 0, left_blank: returned.blank, dry_run };
+            for line in &returned.rows {
+                let Some((household_id, number, person)) = entitlements.get(line.entitlement.trim()) else {
+                    errors.push(error(
+                        line.row,
+                        header("entitlement", Lang::Fr),
+                        &line.entitlement,
+                        Message::EntitlementOfRound,
+                    ));
+                    continue;
+                };
+                if !line.household.is_empty() && line.household.trim() != number {
+                    errors.push(error(
+                        line.row,
+                        header("household", Lang::Fr),
+                        &line.household,
+                        Message::HouseholdOfEntitlement { household: number.clone() },
+                    ));
+                    continue;
+                }
+                if line.date.is_empty() {
+                    errors.push(error(line.row, header("date", Lang::Fr), "", Message::DeliveryDate));
+                    continue;
+                }
+                let input = DeliveryInput {
+                    household: household_id.clone(),
+                    person: person.clone(),
+                    date: line.date.clone(),
+                    place: None,
+                    quantity: Quantity::Text(line.quantity.clone()),
+                    // Someone who did not come was handed nothing in any way: the usual one stands.
+                    modality: match line.modality.as_str() {
+                        "" if domain::DeliveryOutcome::parse("outcome", &line.outcome).is_ok_and(|o| !o.reached()) => {
+                            programme.kind.usual_modality().as_str().into()
+                        }
+                        given => given.into(),
+                    },
+                    outcome: if line.outcome.is_empty() { "delivered".into() } else { line.outcome.clone() },
+                    reference: Some(line.reference.clone()).filter(|r| !r.is_empty()),
+                    delivered_by: Some(actor.username.clone()),
+                    note: Some(format!("{}, row {}", returned.source, line.row)),
+                };
+                let parsed = input.parse(self.gazetteer.as_ref(), programme.unit, today).map_err(StoreError::Invalid);
+                let result = parsed.and_then(|delivery| {
+                    let identical = tx.query_opt(
+                        "SELECT 1 FROM deliveries WHERE entitlement_id = $1 AND date = $2 AND quantity = $3 \
+                         AND modality = $4 AND outcome = $5 AND COALESCE(reference, '') = $6",
+                        params![
+                            line.entitlement.trim(),
+                            delivery.date.to_string(),
+                            delivery.quantity,
+                            delivery.modality.as_str(),
+                            delivery.outcome.as_str(),
+                            delivery.reference.clone().unwrap_or_default()
+                        ],
+                    )?;
+                    if identical.is_some() {
+                        return Ok(false);
+                    }
+                    self.deliver_in(tx, actor, &row, &delivery, now).map(|_| true)
+                });
+                match result {
+                    Ok(true) => report.recorded += 1,
+                    Ok(false) => report.already_recorded += 1,
+                    Err(StoreError::Invalid(fields)) => {
+                        for f in fields.0 {
+                            errors.push(error(line.row, column_of(&f.field), &f.value, *f.expected));
+                        }
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(StoreError::Conflict(Message::ImportAborted));
+            }
+            audit::record(
+                tx,
+                actor,
+                now,
+                "import",
+                "cycle",
+                &row.cycle.id,
+                json!({"file": returned.source, "recorded": report.recorded, "already": report.already_recorded}),
+            )?;
+            if dry_run {
+                // Everything checked; nothing kept.
+                checked = Some(report);
+                return Err(StoreError::Conflict(Message::ImportAborted));
+            }
+            Ok(report)
+        });
+        match (outcome, checked) {
+            _ if !errors.is_empty() => Err(ReturnsError::Rows(errors)),
+            (_, Some(report)) => Ok(report),
+            (Ok(report), None) => Ok(report),
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+}
