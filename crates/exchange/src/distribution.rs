@@ -302,7 +302,7 @@ mod tests {
             head: "Aminata Maïga".into(),
             people: 5,
             place: "Gao (ML070303)".into(),
-            phone: (n % 2 == 0).then(|| "+223 76 00 00 0{n}".replace("{n}", &n.to_string())),
+            phone: n.is_multiple_of(2).then(|| format!("+223 76 00 00 0{n}")),
             entitled: 75_000.0,
             delivered: if n == 4 { 75_000.0 } else { 0.0 },
         }

@@ -127,6 +127,8 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::POST, "/cycles/{id}/status", Write, post(assistance::advance_cycle))
         .add(Method::POST, "/cycles/{id}/plan", Write, post(assistance::plan_cycle))
         .add(Method::POST, "/cycles/{id}/deliveries", Write, post(assistance::record_delivery))
+        .add(Method::GET, "/cycles/{id}/list", Write, get(assistance::distribution_list))
+        .add(Method::POST, "/cycles/{id}/returns", Write, post(assistance::import_returns))
         .add(Method::GET, "/assistance/reach", Records, get(assistance::reach))
         .add(Method::GET, "/imports/template", SignedIn, get(files::template))
         .add(Method::POST, "/imports", Write, upload(post(files::import)))

@@ -35,7 +35,7 @@ impl Modify for BearerAuth {
         figures::import_series, figures::list_series, figures::comparison,
         assistance::list_programmes, assistance::create_programme, assistance::get_programme, assistance::list_cycles,
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
-        assistance::record_delivery, assistance::reach,
+        assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,
         duplicates::check, duplicates::run_detection, duplicates::list, duplicates::status, duplicates::accept, duplicates::reject, duplicates::undo,
     )
 )]

@@ -32,6 +32,30 @@ pub enum AssistanceCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// A round's distribution list for the field (XLSX), or with --payments the mobile-money
+    /// payment file (CSV: phone, amount, reference for those still owed).
+    List {
+        /// The round's id (see `djoliba assistance programmes`).
+        #[arg(long)]
+        cycle: String,
+        #[arg(long, short)]
+        output: PathBuf,
+        #[arg(long)]
+        payments: bool,
+        /// Language of the workbook: fr or en.
+        #[arg(long, default_value = "fr")]
+        lang: String,
+    },
+    /// Import a completed distribution list (XLSX or CSV as exported): all or nothing, every
+    /// bad row reported; rows already recorded are left as they were.
+    Returns {
+        #[arg(long)]
+        cycle: String,
+        file: PathBuf,
+        /// Check every row and report, record nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub fn run(cli: &Cli, cmd: &AssistanceCommand) -> anyhow::Result<ExitCode> {
@@ -68,7 +92,8 @@ pub fn run(cli: &Cli, cmd: &AssistanceCommand) -> anyhow::Result<ExitCode> {
                         })
                         .unwrap_or_default();
                     println!(
-                        "  {}\t{} → {}\t{}\t{progress}",
+                        "  {}\t{}\t{} → {}\t{}\t{progress}",
+                        cycle.id,
                         cycle.name,
                         cycle.start_date,
                         cycle.end_date,
@@ -101,6 +126,56 @@ pub fn run(cli: &Cli, cmd: &AssistanceCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        AssistanceCommand::List { cycle, output, payments, lang } => {
+            let lang = match lang.as_str() {
+                "fr" => domain::Lang::Fr,
+                "en" => domain::Lang::En,
+                other => bail!("--lang {other:?}: expected fr or en"),
+            };
+            let (heading, rows) = store.distribution_list(&actor, cycle)?;
+            let bytes = if *payments {
+                exchange::distribution::payment_csv(&rows)?
+            } else {
+                exchange::distribution::list_xlsx(&heading, &rows, lang)?
+            };
+            std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!(
+                "{} line(s) of {} — {} written to {}",
+                rows.len(),
+                heading.programme,
+                heading.round,
+                output.display()
+            );
+        }
+        AssistanceCommand::Returns { cycle, file, dry_run } => {
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let returned = match exchange::distribution::read_returned(&name, &bytes) {
+                Ok(returned) => returned,
+                Err(exchange::distribution::ReturnedError::File(e)) => bail!("{e}"),
+                Err(exchange::distribution::ReturnedError::Rows(rows)) => return Ok(refused(&rows)),
+            };
+            match store.import_returns(&actor, cycle, &returned, *dry_run) {
+                Ok(report) => println!(
+                    "{}{} delivery(ies) recorded, {} already recorded, {} blank line(s)",
+                    if report.dry_run { "checked, nothing recorded: " } else { "" },
+                    report.recorded,
+                    report.already_recorded,
+                    report.left_blank
+                ),
+                Err(store::assistance::ReturnsError::Rows(rows)) => return Ok(refused(&rows)),
+                Err(store::assistance::ReturnsError::Store(e)) => return Err(e.into()),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every bad row, then failure: nothing was recorded.
+fn refused(rows: &[exchange::import::RowError]) -> ExitCode {
+    for row in rows {
+        eprintln!("{row}");
+    }
+    eprintln!("nothing recorded: {} problem(s); correct them and import the whole list again", rows.len());
+    ExitCode::FAILURE
 }

@@ -578,6 +578,30 @@ fn assistance_lists_programmes_and_exports_reach_as_hxl() {
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[2].contains(",ML0701,Ansongo,SHL,multipurpose_cash,5,5,0,1,1,10000,XOF"), "{csv}");
 
+    // The round's list for the field, then the completed list brought back.
+    let cycle_id = text.lines().nth(1).unwrap().trim().split('\t').next().unwrap().to_string();
+    let list = dir.path().join("liste.xlsx");
+    let exported =
+        djoliba(dir.path()).args(["assistance", "list", "--cycle", &cycle_id, "--output"]).arg(&list).output().unwrap();
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let rows = exchange::distribution::read_returned("liste.xlsx", &std::fs::read(&list).unwrap()).unwrap();
+    assert_eq!(rows.blank, 1);
+    let (store, _) = store::Store::open(&store::Target::default_sqlite(dir.path())).unwrap();
+    let code = store.distribution_list(&store::Actor::system(), &cycle_id).unwrap().1[0].entitlement.clone();
+    drop(store);
+    let returned = dir.path().join("retour.csv");
+    let header = "code_droit,quantite_remise,date_remise,modalite,resultat";
+    std::fs::write(&returned, format!("{header}\n{code},10 000 FCFA,2024-06-21,argent mobile,remis\n")).unwrap();
+    let refused =
+        djoliba(dir.path()).args(["assistance", "returns", "--cycle", &cycle_id]).arg(&returned).output().unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("retour.csv, row 2, column quantite_remise"), "{said}");
+    std::fs::write(&returned, format!("{header}\n{code},,2024-06-21,,absent\n")).unwrap();
+    let done =
+        djoliba(dir.path()).args(["assistance", "returns", "--cycle", &cycle_id]).arg(&returned).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("1 delivery(ies) recorded"));
+
     let bad = djoliba(dir.path())
         .args(["assistance", "reach", "--from", "2024-13-01", "--to", "2024-12-31"])
         .output()

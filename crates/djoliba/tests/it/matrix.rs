@@ -164,6 +164,13 @@ fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     let operation = ["/api/v1/programmes/", "/api/v1/cycles/", "/assistance/programmes/", "/assistance/cycles/"]
         .iter()
         .any(|prefix| route.path.starts_with(prefix));
+    // A round's lists are its people: only its organisation has them (the round itself is
+    // readable, so the refusal is a 403, not a 404).
+    let lists =
+        ["/list", "/list.xlsx", "/print", "/payments.csv", "/returns"].iter().any(|end| route.path.ends_with(end));
+    if operation && lists && outside && role != Some(Role::Admin) {
+        return Outcome::Forbidden;
+    }
     if operation && outside && role != Some(Role::Admin) {
         return if route.method == Method::GET { Outcome::Allowed } else { Outcome::Forbidden };
     }
@@ -262,7 +269,14 @@ async fn every_route_every_role_inside_and_outside_scope() {
                         request.header(header::AUTHORIZATION, format!("Bearer {token}"))
                     };
                 }
-                let body = if route.page && route.method == Method::POST {
+                let csrf = token.as_deref().map(web::ui::csrf_for).unwrap_or_default();
+                let body = if route.path.ends_with("/returns") {
+                    // An upload: the form's token, and no file.
+                    request = request.header(header::CONTENT_TYPE, "multipart/form-data; boundary=matrix");
+                    Body::from(format!(
+                        "--matrix\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--matrix--\r\n"
+                    ))
+                } else if route.page && route.method == Method::POST {
                     request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
                     Body::from(format!("csrf={}", token.as_deref().map(web::ui::csrf_for).unwrap_or_default()))
                 } else if let Some(json) = body(route) {

@@ -50,6 +50,40 @@ impl Site {
         Answer { status, location, cookies, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// A file upload as a browser sends it: the CSRF token, optional flags, one file.
+    async fn upload(&self, uri: &str, cookie: &str, fields: &[(&str, &str)], file: (&str, &str)) -> Answer {
+        let boundary = "djolibaboundary";
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
+            file.0, file.1
+        ));
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::ACCEPT_LANGUAGE, "fr")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            location: String::new(),
+            cookies: Vec::new(),
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     async fn get(&self, uri: &str, cookie: &str) -> Answer {
         self.send(Method::GET, uri, Some(cookie), None).await
     }
@@ -732,6 +766,55 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
     let back = site.get(&done.location, &session).await;
     assert!(back.body.contains("id=\"delivery-saved\"") && back.body.contains("✓"), "{}", back.body);
 
+    // The list for the field, to print and as a workbook; the completed list brought back.
+    let workbook = site.get(&format!("{cycle}/list.xlsx"), &session).await;
+    assert_eq!(workbook.status, StatusCode::OK);
+    assert!(workbook.headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("liste-distribution"));
+    let printed = site.get(&format!("{cycle}/print"), &session).await;
+    assert!(printed.body.contains("Signature ou empreinte") && printed.body.contains("GAO-2"), "{}", printed.body);
+    let payments = site.get(&format!("{cycle}/payments.csv"), &session).await;
+    assert!(payments.body.starts_with("phone,amount,reference"), "{}", payments.body);
+    let (_, rows) = site.t.store.distribution_list(&clerk, &id_after(&cycle, "/assistance/cycles/")).unwrap();
+    let two = &rows.iter().find(|r| r.household == "GAO-2").unwrap().entitlement;
+    let returned = |quantity: &str| {
+        format!("code_droit;numero_menage;quantite_remise;date_remise;modalite;resultat;reference\n{two};GAO-2;{quantity};21/06/2024;Argent mobile;Remis;OM-78\n")
+    };
+    let refused = site
+        .upload(&format!("{cycle}/returns"), &session, &[("csrf", &csrf)], ("retour.csv", &returned("25 000 FCFA")))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let said = refused.body.split("id=\"returns-errors\"").nth(1).unwrap().split("</div>").next().unwrap().to_string();
+    assert!(said.contains("quantite_remise") && said.contains("Rien n&#39;a été enregistré"), "{said}");
+    assert!(english_words(&said).is_empty(), "{said}");
+    let checked = site
+        .upload(
+            &format!("{cycle}/returns"),
+            &session,
+            &[("csrf", &csrf), ("dry_run", "1")],
+            ("retour.csv", &returned("25 000")),
+        )
+        .await;
+    assert!(checked.body.contains("Vérifiée, rien enregistré : 1 remise(s)"), "{}", checked.body);
+    for (attempt, expected) in [
+        (1, "Liste importée : 1 remise(s) enregistrée(s) · 0"),
+        (2, "Liste importée : 0 remise(s) enregistrée(s) · 1 déjà"),
+    ] {
+        let done = site
+            .upload(&format!("{cycle}/returns"), &session, &[("csrf", &csrf)], ("retour.csv", &returned("25 000")))
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{attempt}: {}", done.body);
+        assert!(done.body.contains(expected), "{attempt}: {}", done.body);
+    }
+    let forged = site
+        .upload(
+            &format!("{cycle}/returns"),
+            &session,
+            &[("csrf", &"0".repeat(64))],
+            ("retour.csv", &returned("25 000")),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
     // A second cash programme over the same months finds the household already served.
     let saved = site
         .send(
@@ -765,7 +848,7 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
     for uri in ["/assistance", "/"] {
         let page = site.get(uri, &session).await;
         let people = page.body.split("id=\"reach-people\">").nth(1).unwrap_or_else(|| panic!("{uri}: {}", page.body));
-        assert!(people.starts_with("4<"), "{uri}: the four members of GAO-1: {people}");
+        assert!(people.starts_with("6<"), "{uri}: the four members of GAO-1 and the two of GAO-2: {people}");
     }
     // A viewer reads programmes but neither counts of a round nor reach.
     let system = store::Actor::system();

@@ -57,6 +57,16 @@ fn column_of(field: &str) -> &'static str {
 }
 
 impl Store {
+    /// Whether `actor` may deliver the round (its organisation's, or an administrator):
+    /// asked before an upload is read, so that a refusal does not wait for the file.
+    pub fn require_round_writer(&self, actor: &Actor, cycle_id: &str) -> Result<(), StoreError> {
+        actor.require_write()?;
+        self.db.read(|tx| {
+            let row = cycle_row(tx, cycle_id)?;
+            super::require_programme_writer(actor, &row.programme.organisation_id)
+        })
+    }
+
     /// The round's whole list, for those who deliver (the registry's change scope), with the
     /// heading its print carries. Audited as an export of a beneficiary list.
     pub fn distribution_list(&self, actor: &Actor, cycle_id: &str) -> Result<(ListHeading, Vec<ListRow>), StoreError> {

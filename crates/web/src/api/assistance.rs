@@ -1,7 +1,9 @@
 //! Assistance: programmes, distribution rounds, planning, deliveries and reach.
 
+use axum::extract::Multipart;
 use domain::assistance::{CycleInput, DeliveryInput, ProgrammeInput};
-use store::assistance::{Cycle, Delivery, PlanFilter, PlanReport, Programme, Reach};
+use domain::Message;
+use store::assistance::{Cycle, Delivery, PlanFilter, PlanReport, Programme, Reach, ReturnsError, ReturnsReport};
 
 use super::*;
 
@@ -148,4 +150,115 @@ pub async fn reach(
         Format::Csv => download(exchange::figures::csv(&table())?, format, &name),
         Format::Xlsx => download(exchange::figures::xlsx(&[table()])?, format, &name),
     })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `xlsx` (default: the list for the field) or `payments` (the mobile-money CSV: phone,
+    /// amount, reference for those still owed).
+    pub format: Option<String>,
+    /// Language of the workbook's headers and labels: `fr` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+/// A round's whole distribution list, for those who deliver it; audited.
+#[utoipa::path(get, path = "/api/v1/cycles/{id}/list", tag = "assistance", params(("id" = String, Path), ListQuery),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn distribution_list(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let lang = match q.lang.as_deref().unwrap_or("fr") {
+        "fr" => domain::Lang::Fr,
+        "en" => domain::Lang::En,
+        other => return Err(StoreError::invalid("lang", other, Message::OneOf { codes: "fr, en".into() }).into()),
+    };
+    let payments = match q.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => false,
+        "payments" => true,
+        other => {
+            return Err(StoreError::invalid("format", other, Message::OneOf { codes: "xlsx, payments".into() }).into())
+        }
+    };
+    let cycle = id.clone();
+    let (heading, rows) = run(&state, move |store| store.distribution_list(&actor, &cycle)).await?;
+    let (bytes, content_type, name) = if payments {
+        (exchange::distribution::payment_csv(&rows)?, "text/csv; charset=utf-8", format!("payments-{id}.csv"))
+    } else {
+        (
+            exchange::distribution::list_xlsx(&heading, &rows, lang)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("distribution-list-{id}.xlsx"),
+        )
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReturnsQuery {
+    /// Check every row and report, record nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// The bad rows of a returned list: nothing was recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReturnsRefused {
+    pub errors: Vec<exchange::import::RowError>,
+}
+
+/// Imports a completed distribution list (`multipart/form-data`, one `file` part, XLSX or
+/// CSV as exported). All or nothing: with any bad row the answer is 422 with every error; rows
+/// already recorded by an earlier import are left as they were.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/returns", tag = "assistance", params(("id" = String, Path), ReturnsQuery),
+    request_body(content_type = "multipart/form-data", content = String, description = "a file part"),
+    responses((status = 200, body = ReturnsReport), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ReturnsRefused)), security(("bearer" = [])))]
+pub async fn import_returns(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Query(q): Query<ReturnsQuery>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "upload".into());
+        let bytes = field.bytes().await?;
+        if !bytes.is_empty() {
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let (who, cycle) = (actor.clone(), id.clone());
+    run(&state, move |store| store.require_round_writer(&who, &cycle)).await?;
+    let Some((name, bytes)) = file else {
+        return Err(ApiError::from(StoreError::invalid("file", "", Message::FilePart)).as_bad_request());
+    };
+    let dry_run = q.dry_run.unwrap_or(false);
+    let outcome = run(&state, move |store| {
+        Ok(match exchange::distribution::read_returned(&name, &bytes) {
+            Err(exchange::distribution::ReturnedError::File(e)) => Err(Ok(e.to_string())),
+            Err(exchange::distribution::ReturnedError::Rows(rows)) => Err(Err(rows)),
+            Ok(returned) => match store.import_returns(&actor, &id, &returned, dry_run) {
+                Ok(report) => Ok(report),
+                Err(ReturnsError::Rows(rows)) => Err(Err(rows)),
+                Err(ReturnsError::Store(e)) => return Err(e),
+            },
+        })
+    })
+    .await?;
+    match outcome {
+        Ok(report) => Ok(Json(report).into_response()),
+        Err(Err(errors)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(ReturnsRefused { errors })).into_response()),
+        Err(Ok(file_error)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error)),
+    }
 }

@@ -391,13 +391,16 @@ struct CyclePage {
     planned: Vec<PlannedRow>,
     saved: bool,
     form: FormState,
+    returns: Option<ReturnsView>,
 }
 
+#[derive(Default)]
 struct CycleView {
     report: Option<PlanReport>,
     q: String,
     saved: bool,
     form: FormState,
+    returns: Option<ReturnsView>,
 }
 
 async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, view: CycleView) -> Response {
@@ -474,6 +477,7 @@ async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, v
         q: view.q,
         saved: view.saved,
         form: view.form,
+        returns: view.returns,
         c,
     })
 }
@@ -490,8 +494,7 @@ pub async fn cycle(
     Path(id): Path<String>,
     Query(q): Query<CycleQuery>,
 ) -> Response {
-    let view =
-        CycleView { report: None, q: q.q.unwrap_or_default(), saved: q.saved.is_some(), form: FormState::default() };
+    let view = CycleView { q: q.q.unwrap_or_default(), saved: q.saved.is_some(), ..CycleView::default() };
     cycle_page(&state, page.ctx, page.actor, id, view).await
 }
 
@@ -517,6 +520,7 @@ pub async fn advance_round(
                     Ok(form) => form,
                     Err(page) => return *page,
                 },
+                returns: None,
             };
             refused_again(cycle_page(&state, c, actor, id, view).await)
         }
@@ -557,16 +561,13 @@ pub async fn plan_round(
     let (who, cycle) = (actor.clone(), id.clone());
     let planned = blocking(&state, move |store| store.plan_cycle(&who, &cycle, &filter)).await;
     let view = match planned {
-        Ok(report) => CycleView { report: Some(report), q: String::new(), saved: false, form },
+        Ok(report) => CycleView { report: Some(report), form, ..CycleView::default() },
         Err(error) => {
             let form = match form_with(form, &c, error) {
                 Ok(form) => form,
                 Err(page) => return *page,
             };
-            return refused_again(
-                cycle_page(&state, c, actor, id, CycleView { report: None, q: String::new(), saved: false, form })
-                    .await,
-            );
+            return refused_again(cycle_page(&state, c, actor, id, CycleView { form, ..CycleView::default() }).await);
         }
     };
     cycle_page(&state, c, actor, id, view).await
@@ -611,8 +612,205 @@ pub async fn deliver(
                     Ok(form) => form,
                     Err(page) => return *page,
                 },
+                returns: None,
             };
             refused_again(cycle_page(&state, c, actor, id, view).await)
         }
+    }
+}
+
+/// A file to download, named for the round.
+fn attachment(bytes: Vec<u8>, content_type: &str, name: String) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The round's list as a workbook for the field, in the page's language.
+pub async fn list_xlsx(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
+    let SignedIn { ctx: c, actor } = page;
+    let cycle = id.clone();
+    let lang = c.lang;
+    let made = blocking(&state, move |store| {
+        let (heading, rows) = store.distribution_list(&actor, &cycle)?;
+        exchange::distribution::list_xlsx(&heading, &rows, lang).map_err(|e| StoreError::Database(e.to_string()))
+    })
+    .await;
+    match made {
+        Ok(bytes) => attachment(
+            bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("{}-{id}.xlsx", if lang == domain::Lang::Fr { "liste-distribution" } else { "distribution-list" }),
+        ),
+        Err(error) => c.error(error),
+    }
+}
+
+/// The mobile-money payment file: phone, amount, reference for those still owed.
+pub async fn payments_csv(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
+    let SignedIn { ctx: c, actor } = page;
+    let cycle = id.clone();
+    let made = blocking(&state, move |store| {
+        let (_, rows) = store.distribution_list(&actor, &cycle)?;
+        exchange::distribution::payment_csv(&rows).map_err(|e| StoreError::Database(e.to_string()))
+    })
+    .await;
+    match made {
+        Ok(bytes) => attachment(bytes, "text/csv; charset=utf-8", format!("paiements-{id}.csv")),
+        Err(error) => c.error(error),
+    }
+}
+
+struct PrintRow {
+    household: String,
+    member: String,
+    head: String,
+    people: String,
+    place: String,
+    entitled: String,
+    delivered: String,
+}
+
+#[derive(Template)]
+#[template(path = "distribution_list.html")]
+struct PrintPage {
+    c: Ctx,
+    cycle_id: String,
+    programme: String,
+    round: String,
+    period: String,
+    rows: Vec<PrintRow>,
+}
+
+/// The list to print: a line per entitlement with room for a signature or a thumbprint.
+pub async fn print_list(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
+    let SignedIn { ctx: c, actor } = page;
+    let cycle = id.clone();
+    let (heading, rows) = match blocking(&state, move |store| store.distribution_list(&actor, &cycle)).await {
+        Ok(list) => list,
+        Err(error) => return c.error(error),
+    };
+    let unit = heading.unit.clone();
+    render(&PrintPage {
+        cycle_id: id,
+        programme: heading.programme,
+        round: heading.round,
+        period: heading.period,
+        rows: rows
+            .iter()
+            .map(|r| PrintRow {
+                household: r.household.clone(),
+                member: r.member.clone().unwrap_or_default(),
+                head: r.head.clone(),
+                people: c.num(r.people as i64),
+                place: r.place.clone(),
+                entitled: amount(&c, r.entitled, &unit),
+                delivered: amount(&c, r.delivered, &unit),
+            })
+            .collect(),
+        c,
+    })
+}
+
+/// What importing a returned list said, for the round's page.
+pub(super) struct ReturnsView {
+    report: Option<(String, String, String, bool)>,
+    errors: Vec<exchange::import::RowError>,
+    file_error: Option<String>,
+}
+
+/// The completed list brought back: checked (a dry run when asked), then recorded all or nothing.
+pub async fn import_returns(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let (mut csrf, mut dry_run, mut file) = (None, false, None);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                return (StatusCode::BAD_REQUEST, message_page(&page.ctx, page.ctx.t.error_title, &error.body_text()))
+                    .into_response()
+            }
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("dry_run") => dry_run = true,
+            _ => {
+                let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "upload".into());
+                match field.bytes().await {
+                    Ok(bytes) if !bytes.is_empty() => file = Some((name, bytes.to_vec())),
+                    Ok(_) => {}
+                    Err(error) => {
+                        return (
+                            StatusCode::BAD_REQUEST,
+                            message_page(&page.ctx, page.ctx.t.error_title, &error.body_text()),
+                        )
+                            .into_response()
+                    }
+                }
+            }
+        }
+    }
+    if let Some(refused) = page.csrf_refusal(csrf.as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    let (who, cycle) = (actor.clone(), id.clone());
+    if let Err(error) = blocking(&state, move |store| store.require_round_writer(&who, &cycle)).await {
+        return c.error(error);
+    }
+    let mut view = ReturnsView { report: None, errors: Vec::new(), file_error: None };
+    let Some((name, bytes)) = file else {
+        view.file_error = Some(format!("{} — {}", c.t.choose_file, c.say(&domain::Message::Value)));
+        let page = cycle_page(&state, c, actor, id, CycleView { returns: Some(view), ..CycleView::default() }).await;
+        return refused_again(page);
+    };
+    let (who, cycle, lang) = (actor.clone(), id.clone(), c.lang);
+    let outcome = blocking(&state, move |store| {
+        Ok(match exchange::distribution::read_returned(&name, &bytes) {
+            Err(exchange::distribution::ReturnedError::File(e)) => Err(Ok(e.render(lang))),
+            Err(exchange::distribution::ReturnedError::Rows(rows)) => Err(Err(rows)),
+            Ok(returned) => match store.import_returns(&who, &cycle, &returned, dry_run) {
+                Ok(report) => Ok(report),
+                Err(store::assistance::ReturnsError::Rows(rows)) => Err(Err(rows)),
+                Err(store::assistance::ReturnsError::Store(e)) => return Err(e),
+            },
+        })
+    })
+    .await;
+    let failed = match outcome {
+        Err(error) => return c.error(error),
+        Ok(Ok(report)) => {
+            view.report = Some((
+                c.num(report.recorded),
+                c.num(report.already_recorded),
+                c.num(report.left_blank),
+                report.dry_run,
+            ));
+            false
+        }
+        Ok(Err(Ok(file_error))) => {
+            view.file_error = Some(file_error);
+            true
+        }
+        Ok(Err(Err(rows))) => {
+            view.errors = rows;
+            true
+        }
+    };
+    let page = cycle_page(&state, c, actor, id, CycleView { returns: Some(view), ..CycleView::default() }).await;
+    if failed {
+        refused_again(page)
+    } else {
+        page
     }
 }
