@@ -215,7 +215,7 @@ fn code_of(value: &str, codes: &[&str]) -> String {
 }
 
 /// Reads a returned list: the first sheet (or the CSV) with a `code_droit`/`entitlement_id`
-/// column. Headers in French or English; a row with neither quantity nor outcome is blank.
+/// column, or else a household number column. Headers in French or English; a row with neither quantity nor outcome is blank.
 pub fn read_returned(name: &str, bytes: &[u8]) -> Result<Returned, ReturnedError> {
     let tables = read_file(name, bytes, Encoding::Auto).map_err(ReturnedError::File)?;
     let find = |table: &Table, key: &str| {
@@ -225,7 +225,8 @@ pub fn read_returned(name: &str, bytes: &[u8]) -> Result<Returned, ReturnedError
             folded == fr || folded == en
         })
     };
-    let Some(table) = tables.iter().find(|t| find(t, "entitlement").is_some()) else {
+    // The entitlement's code, or the household's number (a partner's own list).
+    let Some(table) = tables.iter().find(|t| find(t, "entitlement").or_else(|| find(t, "household")).is_some()) else {
         let source = tables.first().map_or_else(|| name.to_string(), |t| t.source.clone());
         return Err(ReturnedError::Rows(vec![RowError {
             file: source,
@@ -233,7 +234,13 @@ pub fn read_returned(name: &str, bytes: &[u8]) -> Result<Returned, ReturnedError
             column: header("entitlement", Lang::Fr).into(),
             value: String::new(),
             expected: Message::RequiredColumn {
-                column: format!("{} / {}", header("entitlement", Lang::Fr), header("entitlement", Lang::En)),
+                column: format!(
+                    "{} / {} ({} / {})",
+                    header("entitlement", Lang::Fr),
+                    header("entitlement", Lang::En),
+                    header("household", Lang::Fr),
+                    header("household", Lang::En)
+                ),
                 table: name.into(),
             },
         }]));
@@ -278,7 +285,7 @@ pub fn read_returned(name: &str, bytes: &[u8]) -> Result<Returned, ReturnedError
             outcome: code_of(&get("outcome"), &OUTCOMES),
             reference: get("reference"),
         };
-        if row.entitlement.is_empty() && row.quantity.is_empty() && row.outcome.is_empty() {
+        if row.entitlement.is_empty() && row.household.is_empty() && row.quantity.is_empty() && row.outcome.is_empty() {
             continue;
         }
         if row.quantity.is_empty() && row.outcome.is_empty() {
@@ -335,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_returned_list_without_its_columns_names_them() {
-        let Err(ReturnedError::Rows(errors)) = read_returned("retour.csv", b"numero_menage,quantite_remise\nGAO-1,5\n")
+        let Err(ReturnedError::Rows(errors)) = read_returned("retour.csv", b"nom,quantite_remise\nAwa,5\n")
         else {
             panic!("refused")
         };

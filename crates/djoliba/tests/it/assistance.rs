@@ -255,6 +255,23 @@ fn a_returned_list_is_imported_all_or_nothing_and_once() {
         let french = errors[0].expected.render(domain::Lang::Fr);
         assert!(french.contains("XOF"), "{french}");
 
+        // A partner's own list, by household number only: found; an unknown number is said.
+        let by_number = read_returned(
+            "partenaire.csv",
+            b"numero_menage;quantite_remise;date_remise;modalite;resultat\nGAO-3;10 000;20/06/2024;especes;remis\n",
+        )
+        .unwrap();
+        let Err(ReturnsError::Rows(errors)) = t.store.import_returns(&clerk, &cycle.id, &by_number, true) else {
+            panic!("refused")
+        };
+        assert_eq!((errors[0].row, errors[0].column.as_str(), errors[0].value.as_str()), (2, "numero_menage", "GAO-3"));
+        let by_number = read_returned(
+            "partenaire.csv",
+            b"numero_menage;quantite_remise;date_remise;modalite;resultat\nGAO-1;10 000;20/06/2024;especes;remis\n",
+        )
+        .unwrap();
+        assert_eq!(t.store.import_returns(&clerk, &cycle.id, &by_number, true).unwrap().recorded, 1);
+
         // A dry run checks and keeps nothing; the good list records once, however often imported.
         let dry = t.store.import_returns(&clerk, &cycle.id, &good, true).unwrap();
         assert_eq!((dry.recorded, dry.dry_run), (2, true));

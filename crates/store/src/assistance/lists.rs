@@ -192,14 +192,36 @@ impl Store {
                 .map(|r| (r.text(0), (r.text(1), r.text(2), r.opt_text(3))))
                 .collect();
             let mut report = ReturnsReport { recorded: 0, already_recorded: 0, left_blank: returned.blank, dry_run };
+            // A line without the code is found by its household's number (and member, for a
+            // programme assisting persons).
+            let by_number: HashMap<(&str, Option<&str>), &str> = entitlements
+                .iter()
+                .map(|(code, (_, number, person))| ((number.as_str(), person.as_deref()), code.as_str()))
+                .collect();
+            let member_ids: HashMap<String, String> = tx
+                .query(
+                    "SELECT p.id, p.external_id FROM people p JOIN entitlements e ON e.person_key = p.id WHERE e.cycle_id = $1",
+                    params![row.cycle.id.as_str()],
+                )?
+                .iter()
+                .filter_map(|r| Some((r.opt_text(1)?, r.text(0))))
+                .collect();
             for line in &returned.rows {
-                let Some((household_id, number, person)) = entitlements.get(line.entitlement.trim()) else {
-                    errors.push(error(
-                        line.row,
-                        header("entitlement", Lang::Fr),
-                        &line.entitlement,
-                        Message::EntitlementOfRound,
-                    ));
+                let code = match line.entitlement.trim() {
+                    "" => {
+                        let member = line.member.trim();
+                        let member = (!member.is_empty()).then(|| member_ids.get(member).map_or(member, String::as_str));
+                        by_number.get(&(line.household.trim(), member)).copied().unwrap_or("")
+                    }
+                    code => code,
+                };
+                let Some((household_id, number, person)) = entitlements.get(code) else {
+                    let (column, value, expected) = if line.entitlement.trim().is_empty() {
+                        (header("household", Lang::Fr), &line.household, Message::PlannedHousehold)
+                    } else {
+                        (header("entitlement", Lang::Fr), &line.entitlement, Message::EntitlementOfRound)
+                    };
+                    errors.push(error(line.row, column, value, expected));
                     continue;
                 };
                 if !line.household.is_empty() && line.household.trim() != number {
@@ -239,7 +261,7 @@ impl Store {
                         "SELECT 1 FROM deliveries WHERE entitlement_id = $1 AND date = $2 AND quantity = $3 \
                          AND modality = $4 AND outcome = $5 AND COALESCE(reference, '') = $6",
                         params![
-                            line.entitlement.trim(),
+                            code,
                             delivery.date.to_string(),
                             delivery.quantity,
                             delivery.modality.as_str(),
