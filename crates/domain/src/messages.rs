@@ -154,6 +154,7 @@ catalogue! {
     EntitlementOfRound = "entitlement_of_round",
     HouseholdOfEntitlement { household: String } = "household_of_entitlement",
     DeliveryDate = "delivery_date",
+    CalendarQuarter = "calendar_quarter",
     // Import files: the whole table.
     RecordKind = "record_kind",
     TableHeader = "table_header",
@@ -543,6 +544,11 @@ impl Message {
                 lang,
                 "the household of this entitlement code ({household}), or nothing",
                 "le ménage de ce code de droit ({household}), ou rien"
+            ),
+            Message::CalendarQuarter => tr!(
+                lang,
+                "a calendar quarter, e.g. 2024-01-01 to 2024-03-31: figures from records you do not see are given by quarter, so that no two periods can be subtracted into a small count",
+                "un trimestre civil, p. ex. du 2024-01-01 au 2024-03-31 : les chiffres tirés de fiches que vous ne voyez pas sont donnés par trimestre, pour qu'aucune soustraction de deux périodes ne révèle un petit effectif"
             ),
             Message::DeliveryDate => tr!(
                 lang,

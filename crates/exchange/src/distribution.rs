@@ -342,8 +342,7 @@ mod tests {
 
     #[test]
     fn a_returned_list_without_its_columns_names_them() {
-        let Err(ReturnedError::Rows(errors)) = read_returned("retour.csv", b"nom,quantite_remise\nAwa,5\n")
-        else {
+        let Err(ReturnedError::Rows(errors)) = read_returned("retour.csv", b"nom,quantite_remise\nAwa,5\n") else {
             panic!("refused")
         };
         assert_eq!(errors[0].column, "code_droit");

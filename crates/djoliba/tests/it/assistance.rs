@@ -172,7 +172,16 @@ fn a_person_is_assisted_once_per_kind_and_period_and_counted_once() {
         let donor = t.store.verify_login("donor", "donor password 1").unwrap().unwrap();
         let seen = t.store.cycle(&donor, &first.id).unwrap();
         assert_eq!((seen.name.as_str(), seen.progress.is_none()), ("Novembre", true));
-        assert!(matches!(t.store.reach(&donor, "2024-01-01", "2024-12-31", 2), Err(StoreError::Forbidden(_))));
+        // Their reach: by calendar quarter only (periods could be subtracted), small counts hidden.
+        assert_eq!(field_of(t.store.reach(&donor, "2024-01-01", "2024-12-31", 2).unwrap_err()), "from");
+        let published = t.store.reach(&donor, "2024-04-01", "2024-06-30", 2).unwrap();
+        assert_eq!(published.disclosure_threshold, Some(store::DEFAULT_DISCLOSURE_THRESHOLD));
+        assert!(published.totals_hidden && published.people == 0, "two households are too few: {published:?}");
+        assert!(published.rows.iter().all(|r| r.suppressed && r.people == 0 && r.quantity == 0.0));
+        let full = t.store.reach(&clerk, "2024-04-01", "2024-06-30", 2).unwrap();
+        assert_eq!((full.people, full.disclosure_threshold), (6, None), "the registrar sees what the registry holds");
+        assert!(full.rows.iter().all(|r| r.organisation == "NRC" && r.population_group == "IDP"));
+        assert!(full.rows.iter().all(|r| r.by_age["18-59"] == r.people), "born 1990: adults in 2024: {full:?}");
         // Someone of another organisation can neither plan nor deliver in NRC's round.
         let iom = other_registrar(&t.store);
         assert!(matches!(t.store.plan_cycle(&iom, &first.id, &PlanFilter::default()), Err(StoreError::Forbidden(_))));

@@ -855,7 +855,8 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
     site.t.store.create_user(&system, "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
     let donor = site.sign_in("bailleur", "donor password 1").await;
     let page = site.get("/assistance", &donor).await;
-    assert!(page.body.contains("CASH-GAO") && !page.body.contains("reach-people"), "{}", page.body);
+    assert!(page.body.contains("CASH-GAO") && page.body.contains("id=\"reach-disclosure\""), "{}", page.body);
+    assert!(page.body.contains("id=\"reach-people\">•<"), "two households: too few to publish");
     let page = site.get(&format!("/assistance/programmes/{programme_id}"), &donor).await;
     assert!(page.body.contains("Tour 1") && !page.body.contains("id=\"round-form\""), "{}", page.body);
 }

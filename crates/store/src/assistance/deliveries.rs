@@ -1,9 +1,6 @@
 //! Deliveries against entitlements, and reach: distinct people and households who received
 //! something, never a sum over programmes.
 
-use std::collections::BTreeMap;
-
-use chrono::NaiveDate;
 use domain::assistance::DeliveryInput;
 use domain::{CycleStatus, DeliveryOutcome, Message, Modality, TargetUnit};
 use serde::Serialize;
@@ -11,8 +8,6 @@ use serde_json::json;
 
 use super::cycle_row;
 use crate::error::StoreError;
-use domain::places::Gazetteer;
-use exchange::figures::HxlTable;
 
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{audit, new_id, params, Actor, Store};
@@ -71,36 +66,6 @@ impl std::fmt::Debug for Planned {
             .field("delivered", &self.delivered)
             .finish_non_exhaustive()
     }
-}
-
-/// People and households reached over a period, by sector, kind of assistance and place.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Reach {
-    pub from: String,
-    pub to: String,
-    /// Admin level of `place` (1–3).
-    pub level: i64,
-    /// Distinct people reached by anything, whatever the number of programmes that served them.
-    pub people: i64,
-    pub households: i64,
-    pub deliveries: i64,
-    pub rows: Vec<ReachRow>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReachRow {
-    pub sector: String,
-    pub kind: String,
-    /// P-code at the requested level where the household was assisted.
-    pub place: String,
-    pub people: i64,
-    pub female: i64,
-    pub male: i64,
-    pub households: i64,
-    pub deliveries: i64,
-    /// Amount or quantity delivered, in `unit`.
-    pub quantity: f64,
-    pub unit: String,
 }
 
 impl Store {
@@ -340,161 +305,5 @@ impl Store {
             json!({"searched": q.is_some(), "households": ids}),
         )?;
         Ok(planned)
-    }
-
-    /// The day of the latest delivery that reached someone `actor` may read: where a page's
-    /// "this quarter" starts when nothing was delivered lately.
-    pub fn last_delivery_on(&self, actor: &Actor) -> Result<Option<String>, StoreError> {
-        if !actor.role.sees_records() {
-            return Ok(None);
-        }
-        let visible = Visibility::of(actor).households("h", Access::Read);
-        let sql = Sql::new(
-            "SELECT MAX(d.date) FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
-             JOIN households h ON h.id = e.household_id WHERE d.outcome IN ('delivered', 'partial')",
-            &[],
-        )
-        .and(&visible);
-        let latest = self.db.read(|tx| tx.select_opt(&sql))?;
-        Ok(latest.and_then(|row| row.opt_text(0)))
-    }
-
-    /// People and households reached from `from` to `to`: a person covered by an entitlement
-    /// with a delivery that reached them (delivered or partly), counted once overall and once
-    /// per row however many programmes served them; a record merged as a duplicate counts as
-    /// the person kept. For users who see records, within their scope; viewers see no
-    /// individual-level reach until it has disclosure control.
-    pub fn reach(&self, actor: &Actor, from: &str, to: &str, level: i64) -> Result<Reach, StoreError> {
-        if !actor.role.sees_records() {
-            return Err(StoreError::Forbidden("reach by person (aggregates with disclosure control to come)"));
-        }
-        let parse = |field: &str, text: &str| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map(|d| d.to_string())
-                .map_err(|_| StoreError::invalid(field, text.trim(), Message::IsoDate))
-        };
-        let (from, to) = (parse("from", from)?, parse("to", to)?);
-        if !(1..=3).contains(&level) {
-            return Err(StoreError::invalid("level", level.to_string(), Message::AdminLevel));
-        }
-        // Places are P-codes whose prefix is their parent's (a site's starts with its commune's).
-        let place = format!("substr(d.place, 1, {})", 2 + 2 * level);
-        let joins = "FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
-             JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
-             JOIN households h ON h.id = e.household_id";
-        let people = "JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id";
-        let person = "COALESCE(pe.duplicate_of, pe.id)";
-        let reached = "WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?";
-        let period: [crate::db::Value; 2] = [from.as_str().into(), to.as_str().into()];
-        // Read, not Aggregate: an agreement sharing aggregates only would otherwise show
-        // another organisation's small counts, which these figures do not suppress yet.
-        let visible = Visibility::of(actor).households("h", Access::Read);
-        let query = |select: &str, tail: &str| {
-            Sql::new(&format!("SELECT {select} {joins} {tail} {reached}"), &period).and(&visible)
-        };
-        let (by_people, by_deliveries, totals) = self.db.read(|tx| {
-            let by_people = tx.select(
-                &query(
-                    &format!(
-                        "pr.sector, pr.kind, {place}, pr.unit, COUNT(DISTINCT {person}), \
-                         COUNT(DISTINCT CASE WHEN pe.sex = 'f' THEN {person} END), \
-                         COUNT(DISTINCT CASE WHEN pe.sex = 'm' THEN {person} END), COUNT(DISTINCT e.household_id)"
-                    ),
-                    people,
-                )
-                .push(" GROUP BY pr.sector, pr.kind, 3, pr.unit", &[]),
-            )?;
-            // Deliveries and quantities without the people: a delivery counts once, however
-            // many people it covered.
-            let by_deliveries = tx.select(
-                &query(&format!("pr.sector, pr.kind, {place}, pr.unit, COUNT(*), SUM(d.quantity)"), "")
-                    .push(" GROUP BY pr.sector, pr.kind, 3, pr.unit", &[]),
-            )?;
-            let totals = tx.select_opt(&query(
-                &format!("COUNT(DISTINCT {person}), COUNT(DISTINCT e.household_id), COUNT(DISTINCT d.id)"),
-                people,
-            ))?;
-            Ok((by_people, by_deliveries, totals))
-        })?;
-        let mut rows: BTreeMap<(String, String, String, String), ReachRow> = BTreeMap::new();
-        for r in &by_people {
-            let key = (r.text(0), r.text(1), r.text(2), r.text(3));
-            rows.insert(
-                key.clone(),
-                ReachRow {
-                    sector: key.0,
-                    kind: key.1,
-                    place: key.2,
-                    unit: key.3,
-                    people: r.int(4),
-                    female: r.int(5),
-                    male: r.int(6),
-                    households: r.int(7),
-                    deliveries: 0,
-                    quantity: 0.0,
-                },
-            );
-        }
-        for r in &by_deliveries {
-            if let Some(row) = rows.get_mut(&(r.text(0), r.text(1), r.text(2), r.text(3))) {
-                row.deliveries = r.int(4);
-                row.quantity = r.real(5);
-            }
-        }
-        let totals = totals.map_or([0, 0, 0], |t| [t.int(0), t.int(1), t.int(2)]);
-        Ok(Reach {
-            from,
-            to,
-            level,
-            people: totals[0],
-            households: totals[1],
-            deliveries: totals[2],
-            rows: rows.into_values().collect(),
-        })
-    }
-}
-
-impl Reach {
-    /// The reach as an HXL-tagged table (3W style), a row per sector, kind and place.
-    pub fn hxl_table(&self, gazetteer: &Gazetteer) -> HxlTable {
-        let level = self.level.clamp(1, 3) as u8;
-        let mut headers = vec!["period_start".to_string(), "period_end".to_string()];
-        let mut tags = vec!["#date+start".to_string(), "#date+end".to_string()];
-        exchange::figures::place_columns(level, &mut headers, &mut tags);
-        for (header, tag) in [
-            ("sector_code", "#sector+cluster+code"),
-            ("activity_code", "#activity+code"),
-            ("reached_individuals", "#reached+ind"),
-            ("reached_female", "#reached+ind+f"),
-            ("reached_male", "#reached+ind+m"),
-            ("reached_households", "#reached+hh"),
-            ("deliveries", "#output+deliveries"),
-            ("quantity", "#output+quantity"),
-            ("unit", "#output+unit"),
-        ] {
-            headers.push(header.into());
-            tags.push(tag.into());
-        }
-        let rows = self
-            .rows
-            .iter()
-            .map(|r| {
-                let mut row = vec![self.from.clone(), self.to.clone()];
-                row.extend(exchange::figures::place_cells(gazetteer, &r.place, level));
-                row.extend([
-                    r.sector.clone(),
-                    r.kind.clone(),
-                    r.people.to_string(),
-                    r.female.to_string(),
-                    r.male.to_string(),
-                    r.households.to_string(),
-                    r.deliveries.to_string(),
-                    r.quantity.to_string(),
-                    r.unit.clone(),
-                ]);
-                row
-            })
-            .collect();
-        HxlTable { name: "reach", headers, tags, rows }
     }
 }

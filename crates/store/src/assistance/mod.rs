@@ -7,10 +7,12 @@
 mod deliveries;
 mod lists;
 mod planning;
+mod reach;
 
-pub use deliveries::{Delivery, Planned, Reach, ReachRow};
+pub use deliveries::{Delivery, Planned};
 pub use lists::{ReturnsError, ReturnsReport};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
+pub use reach::{suppress as suppress_reach, Reach, ReachRow};
 
 use chrono::NaiveDate;
 use domain::assistance::{CycleInput, ProgrammeInput};

@@ -229,6 +229,7 @@ messages! {
     without_displacement: "ménage(s) PDI enregistré(s) sans déplacement connu : hors effectif tant qu'un déplacement n'est pas enregistré.", "registered IDP household(s) with no displacement recorded: not counted until one is.";
     stale_note: "Les chiffres sont en cours de mise à jour après les derniers changements : ceux affichés les précèdent. Rechargez la page dans un moment.", "Figures are being updated after the latest changes: those shown come from before them. Reload the page in a moment.";
     disclosure_note: "• : masqué (contrôle de la divulgation statistique). Les effectifs de moins de cette valeur ne sont pas publiés, ni un second effectif qui permettrait de les retrouver ; les totaux marqués ≥ n'en comptent que la partie publiée :", "•: hidden (statistical disclosure control). Counts below this value are not published, nor a second count that would give them away; totals marked ≥ count only what is published:";
+    reach_disclosure_note: "• : masqué (contrôle de la divulgation statistique) : un effectif de moins de personnes ou de ménages que ce seuil n'est pas publié, ni ceux qui permettraient de le retrouver par soustraction ; seuil :", "•: hidden (statistical disclosure control): a count of fewer people or households than this threshold is not published, nor those that would give it away by subtraction; threshold:";
     map_level_note: "Carte disponible aux niveaux région et cercle.", "Map available at région and cercle level.";
     // Duplicates
     nav_duplicates: "Doublons", "Duplicates";

@@ -1,0 +1,457 @@
+//! Reach counted in people: distinct people and households with at least one delivery that
+//! reached them over a period, by sector, kind of assistance, organisation, population group
+//! and place, with sex and age bands: never a sum over programmes. For readers without the
+//! records (viewers, aggregates-only agreements) small counts are suppressed, and periods are
+//! calendar quarters, which cannot be differenced into a small one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, NaiveDate};
+use domain::figures::AGE_BANDS;
+use domain::places::Gazetteer;
+use domain::Message;
+use exchange::figures::HxlTable;
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::visibility::{Access, Sql, Visibility};
+use crate::{Actor, Store};
+
+/// People and households reached over a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Reach {
+    pub from: String,
+    pub to: String,
+    /// Admin level of `place` (1–3).
+    pub level: i64,
+    /// Distinct people reached by anything, whatever the number of programmes that served them.
+    pub people: i64,
+    pub households: i64,
+    pub deliveries: i64,
+    /// Set when small counts were suppressed for this reader (fewer than this many).
+    pub disclosure_threshold: Option<u64>,
+    /// The totals themselves were too small to show (they read 0).
+    pub totals_hidden: bool,
+    pub rows: Vec<ReachRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReachRow {
+    pub sector: String,
+    pub kind: String,
+    /// The programme's organisation (code).
+    pub organisation: String,
+    pub population_group: String,
+    /// P-code at the requested level where the household was assisted.
+    pub place: String,
+    pub people: i64,
+    pub female: i64,
+    pub male: i64,
+    /// People by age band (`0-4`, `5-11`, `12-17`, `18-59`, `60+`, `unknown`) at the period's end.
+    pub by_age: BTreeMap<String, i64>,
+    pub households: i64,
+    pub deliveries: i64,
+    /// Amount or quantity delivered, in `unit`.
+    pub quantity: f64,
+    pub unit: String,
+    /// The whole row was suppressed (its counts read 0).
+    pub suppressed: bool,
+    /// Counts of the row suppressed (`female`, `male`, `age:0-4`…; they read 0).
+    pub hidden: Vec<String>,
+}
+
+impl ReachRow {
+    pub fn is_hidden(&self, field: &str) -> bool {
+        self.suppressed || self.hidden.iter().any(|h| h == field)
+    }
+}
+
+/// The SQL of a person's age band at `on` (a literal date): birth dates are stored as ISO text.
+fn age_band_sql(on: NaiveDate) -> String {
+    let (year, mmdd) = (on.year(), on.format("%m-%d").to_string());
+    let age = format!(
+        "({year} - CAST(substr(pe.birth_date, 1, 4) AS INTEGER) - \
+         CASE WHEN substr(pe.birth_date, 6, 5) > '{mmdd}' THEN 1 ELSE 0 END)"
+    );
+    format!(
+        "CASE WHEN pe.birth_date IS NULL OR pe.birth_date = '' OR pe.birth_date > '{on}' THEN 'unknown' \
+         WHEN {age} <= 4 THEN '0-4' WHEN {age} <= 11 THEN '5-11' WHEN {age} <= 17 THEN '12-17' \
+         WHEN {age} <= 59 THEN '18-59' ELSE '60+' END"
+    )
+}
+
+/// Whether `from`–`to` is one calendar quarter.
+fn is_quarter(from: NaiveDate, to: NaiveDate) -> bool {
+    let starts = from.day() == 1 && from.month0().is_multiple_of(3);
+    let end = from.checked_add_months(chrono::Months::new(3)).and_then(|d| d.pred_opt());
+    starts && end == Some(to)
+}
+
+type Key = (String, String, String, String, String, String);
+
+impl Store {
+    /// The day of the latest delivery that reached someone `actor` may read: where a page's
+    /// "this quarter" starts when nothing was delivered lately.
+    pub fn last_delivery_on(&self, actor: &Actor) -> Result<Option<String>, StoreError> {
+        let access = if self.figures_need_disclosure_control(actor)? { Access::Aggregate } else { Access::Read };
+        let visible = Visibility::of(actor).households("h", access);
+        let sql = Sql::new(
+            "SELECT MAX(d.date) FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
+             JOIN households h ON h.id = e.household_id WHERE d.outcome IN ('delivered', 'partial')",
+            &[],
+        )
+        .and(&visible);
+        let latest = self.db.read(|tx| tx.select_opt(&sql))?;
+        Ok(latest.and_then(|row| row.opt_text(0)))
+    }
+
+    /// People and households reached from `from` to `to`: a person covered by an entitlement
+    /// with a delivery that reached them (delivered or partly) counts once, however many
+    /// programmes, rounds or deliveries served them; a record merged as a duplicate counts as
+    /// the person kept. Readers of records count the households they may read; others (viewers,
+    /// aggregates-only agreements) get every household counted with small counts suppressed,
+    /// over calendar quarters only.
+    pub fn reach(&self, actor: &Actor, from: &str, to: &str, level: i64) -> Result<Reach, StoreError> {
+        let parse = |field: &str, text: &str| {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map_err(|_| StoreError::invalid(field, text.trim(), Message::IsoDate))
+        };
+        let (from_day, to_day) = (parse("from", from)?, parse("to", to)?);
+        if !(1..=3).contains(&level) {
+            return Err(StoreError::invalid("level", level.to_string(), Message::AdminLevel));
+        }
+        let controlled = self.figures_need_disclosure_control(actor)?;
+        if controlled && !is_quarter(from_day, to_day) {
+            return Err(StoreError::invalid("from", format!("{from_day} → {to_day}"), Message::CalendarQuarter));
+        }
+        let (from, to) = (from_day.to_string(), to_day.to_string());
+        // Places are P-codes whose prefix is their parent's (a site's starts with its commune's).
+        let place = format!("substr(d.place, 1, {})", 2 + 2 * level);
+        let joins = "FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
+             JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
+             JOIN organisations o ON o.id = pr.organisation_id JOIN households h ON h.id = e.household_id";
+        let people = "JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id";
+        let person = "COALESCE(pe.duplicate_of, pe.id)";
+        let reached = "WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?";
+        let period: [crate::db::Value; 2] = [from.as_str().into(), to.as_str().into()];
+        let visible = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
+        let query = |select: &str, tail: &str| {
+            Sql::new(&format!("SELECT {select} {joins} {tail} {reached}"), &period).and(&visible)
+        };
+        let dims = "pr.sector, pr.kind, o.code, h.population_group, {place}, pr.unit".replace("{place}", &place);
+        let group = " GROUP BY pr.sector, pr.kind, o.code, h.population_group, 5, pr.unit";
+        let band = age_band_sql(to_day);
+        let by_age = AGE_BANDS
+            .iter()
+            .map(|b| format!("COUNT(DISTINCT CASE WHEN {band} = '{b}' THEN {person} END)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (by_people, by_deliveries, totals) = self.db.read(|tx| {
+            let by_people = tx.select(
+                &query(
+                    &format!(
+                        "{dims}, COUNT(DISTINCT {person}), \
+                         COUNT(DISTINCT CASE WHEN pe.sex = 'f' THEN {person} END), \
+                         COUNT(DISTINCT CASE WHEN pe.sex = 'm' THEN {person} END), COUNT(DISTINCT e.household_id), {by_age}"
+                    ),
+                    people,
+                )
+                .push(group, &[]),
+            )?;
+            // Deliveries and quantities without the people: a delivery counts once, however
+            // many people it covered.
+            let by_deliveries =
+                tx.select(&query(&format!("{dims}, COUNT(*), SUM(d.quantity)"), "").push(group, &[]))?;
+            let totals = tx.select_opt(&query(
+                &format!("COUNT(DISTINCT {person}), COUNT(DISTINCT e.household_id), COUNT(DISTINCT d.id)"),
+                people,
+            ))?;
+            Ok((by_people, by_deliveries, totals))
+        })?;
+        let key = |r: &crate::db::Row| -> Key { (r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)) };
+        let mut rows: BTreeMap<Key, ReachRow> = BTreeMap::new();
+        for r in &by_people {
+            let k = key(r);
+            rows.insert(
+                k.clone(),
+                ReachRow {
+                    sector: k.0,
+                    kind: k.1,
+                    organisation: k.2,
+                    population_group: k.3,
+                    place: k.4,
+                    unit: k.5,
+                    people: r.int(6),
+                    female: r.int(7),
+                    male: r.int(8),
+                    households: r.int(9),
+                    by_age: AGE_BANDS.iter().enumerate().map(|(i, b)| (b.to_string(), r.int(10 + i))).collect(),
+                    deliveries: 0,
+                    quantity: 0.0,
+                    suppressed: false,
+                    hidden: Vec::new(),
+                },
+            );
+        }
+        for r in &by_deliveries {
+            if let Some(row) = rows.get_mut(&key(r)) {
+                row.deliveries = r.int(6);
+                row.quantity = r.real(7);
+            }
+        }
+        let totals = totals.map_or([0, 0, 0], |t| [t.int(0), t.int(1), t.int(2)]);
+        let mut reach = Reach {
+            from,
+            to,
+            level,
+            people: totals[0],
+            households: totals[1],
+            deliveries: totals[2],
+            disclosure_threshold: None,
+            totals_hidden: false,
+            rows: rows.into_values().collect(),
+        };
+        if controlled {
+            suppress(&mut reach, self.disclosure_threshold(), &self.gazetteer);
+        }
+        Ok(reach)
+    }
+}
+
+/// Small counts out of sight for readers without the records: a row of fewer than `k` people
+/// or households is hidden, and within each set of rows whose sum a reader could know (one
+/// sector, kind, organisation, group and unit within one parent place) more are hidden until
+/// what is hidden adds up to `k` at least; within a row, sex and age counts likewise.
+pub fn suppress(reach: &mut Reach, k: u64, gazetteer: &Gazetteer) {
+    reach.disclosure_threshold = Some(k);
+    let k = k as i64;
+    if k <= 1 {
+        return;
+    }
+    let small = |n: i64| n > 0 && n < k;
+    if small(reach.people) || small(reach.households) {
+        reach.totals_hidden = true;
+        reach.people = 0;
+        reach.households = 0;
+        reach.deliveries = 0;
+        for row in &mut reach.rows {
+            row.suppressed = true;
+        }
+    }
+    let parent_level = reach.level - 1;
+    // Rows a reader could add up: same sector, kind, organisation, group, unit and parent.
+    let mut sets: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    for (i, r) in reach.rows.iter().enumerate() {
+        let parent = if parent_level >= 1 {
+            gazetteer.ancestor_at(&r.place, parent_level).map(|l| l.pcode.clone())
+        } else {
+            None
+        };
+        let set =
+            (r.sector.clone(), r.kind.clone(), r.organisation.clone(), r.population_group.clone(), r.unit.clone());
+        sets.entry((set.0, set.1, set.2, set.3, set.4, parent.unwrap_or_default())).or_default().push(i);
+    }
+    for members in sets.values() {
+        let mut hidden: BTreeSet<usize> = members
+            .iter()
+            .copied()
+            .filter(|i| reach.rows[*i].suppressed || small(reach.rows[*i].people) || small(reach.rows[*i].households))
+            .collect();
+        loop {
+            let sum = |f: fn(&ReachRow) -> i64| hidden.iter().map(|i| f(&reach.rows[*i])).sum::<i64>();
+            if hidden.is_empty() || (!small(sum(|r| r.people)) && !small(sum(|r| r.households))) {
+                break;
+            }
+            let next =
+                members.iter().copied().filter(|i| !hidden.contains(i)).min_by_key(|i| (reach.rows[*i].people, *i));
+            match next {
+                Some(i) => hidden.insert(i),
+                None => break,
+            };
+        }
+        for i in hidden {
+            reach.rows[i].suppressed = true;
+        }
+    }
+    for row in &mut reach.rows {
+        if row.suppressed {
+            row.people = 0;
+            row.female = 0;
+            row.male = 0;
+            row.households = 0;
+            row.deliveries = 0;
+            row.quantity = 0.0;
+            row.by_age.values_mut().for_each(|n| *n = 0);
+            continue;
+        }
+        // Sex: female and male add up to the row (sex is required), so one hides the other.
+        let mut parts: Vec<(String, i64)> = vec![("female".into(), row.female), ("male".into(), row.male)];
+        parts.extend(row.by_age.iter().map(|(b, n)| (format!("age:{b}"), *n)));
+        let groups: [Vec<usize>; 2] = [vec![0, 1], (2..parts.len()).collect()];
+        for group in groups {
+            let mut hidden: BTreeSet<usize> = group.iter().copied().filter(|i| small(parts[*i].1)).collect();
+            loop {
+                let sum: i64 = hidden.iter().map(|i| parts[*i].1).sum();
+                if hidden.is_empty() || !small(sum) {
+                    break;
+                }
+                let next = group
+                    .iter()
+                    .copied()
+                    .filter(|i| !hidden.contains(i) && parts[*i].1 > 0)
+                    .min_by_key(|i| parts[*i].1);
+                match next {
+                    Some(i) => hidden.insert(i),
+                    None => break,
+                };
+            }
+            row.hidden.extend(hidden.iter().map(|i| parts[*i].0.clone()));
+        }
+        if row.is_hidden("female") {
+            row.female = 0;
+        }
+        if row.is_hidden("male") {
+            row.male = 0;
+        }
+        for (band, n) in row.by_age.iter_mut() {
+            if row.hidden.contains(&format!("age:{band}")) {
+                *n = 0;
+            }
+        }
+    }
+}
+
+impl Reach {
+    /// The reach as an HXL-tagged table (3W style), a row per sector, kind, organisation,
+    /// group and place; suppressed counts are blank.
+    pub fn hxl_table(&self, gazetteer: &Gazetteer) -> HxlTable {
+        let level = self.level.clamp(1, 3) as u8;
+        let mut headers = vec!["period_start".to_string(), "period_end".to_string()];
+        let mut tags = vec!["#date+start".to_string(), "#date+end".to_string()];
+        exchange::figures::place_columns(level, &mut headers, &mut tags);
+        let mut columns = vec![
+            ("sector_code".to_string(), "#sector+cluster+code".to_string()),
+            ("activity_code".into(), "#activity+code".into()),
+            ("organisation".into(), "#org+code".into()),
+            ("population_group".into(), "#population+code".into()),
+            ("reached_individuals".into(), "#reached+ind".into()),
+            ("reached_female".into(), "#reached+ind+f".into()),
+            ("reached_male".into(), "#reached+ind+m".into()),
+        ];
+        for band in AGE_BANDS {
+            let attribute = band.replace('-', "_").replace('+', "plus");
+            columns.push((format!("reached_age_{attribute}"), format!("#reached+ind+age{attribute}")));
+        }
+        columns.extend([
+            ("reached_households".to_string(), "#reached+hh".to_string()),
+            ("deliveries".into(), "#output+deliveries".into()),
+            ("quantity".into(), "#output+quantity".into()),
+            ("unit".into(), "#output+unit".into()),
+        ]);
+        for (header, tag) in columns {
+            headers.push(header);
+            tags.push(tag);
+        }
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| {
+                let count = |field: &str, n: i64| if r.is_hidden(field) { String::new() } else { n.to_string() };
+                let mut row = vec![self.from.clone(), self.to.clone()];
+                row.extend(exchange::figures::place_cells(gazetteer, &r.place, level));
+                row.extend([
+                    r.sector.clone(),
+                    r.kind.clone(),
+                    r.organisation.clone(),
+                    r.population_group.clone(),
+                    count("people", r.people),
+                    count("female", r.female),
+                    count("male", r.male),
+                ]);
+                for band in AGE_BANDS {
+                    row.push(count(&format!("age:{band}"), r.by_age.get(band).copied().unwrap_or(0)));
+                }
+                row.extend([
+                    count("households", r.households),
+                    count("deliveries", r.deliveries),
+                    if r.suppressed { String::new() } else { r.quantity.to_string() },
+                    r.unit.clone(),
+                ]);
+                row
+            })
+            .collect();
+        HxlTable { name: "reach", headers, tags, rows }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(place: &str, people: i64, female: i64, households: i64) -> ReachRow {
+        ReachRow {
+            sector: "SHL".into(),
+            kind: "shelter_kit".into(),
+            organisation: "NRC".into(),
+            population_group: "IDP".into(),
+            place: place.into(),
+            people,
+            female,
+            male: people - female,
+            by_age: AGE_BANDS.iter().map(|b| (b.to_string(), if *b == "18-59" { people } else { 0 })).collect(),
+            households,
+            deliveries: households,
+            quantity: households as f64,
+            unit: "kit".into(),
+            suppressed: false,
+            hidden: Vec::new(),
+        }
+    }
+
+    fn reach(rows: Vec<ReachRow>) -> Reach {
+        let people = rows.iter().map(|r| r.people).sum();
+        let households = rows.iter().map(|r| r.households).sum();
+        Reach {
+            from: "2024-01-01".into(),
+            to: "2024-03-31".into(),
+            level: 2,
+            people,
+            households,
+            deliveries: households,
+            disclosure_threshold: None,
+            totals_hidden: false,
+            rows,
+        }
+    }
+
+    #[test]
+    fn a_small_row_hides_with_a_partner_of_its_parent_and_small_parts_hide_in_pairs() {
+        let g = Gazetteer::built_in();
+        // Ansongo and Bourem (Gao), Mopti (Mopti): the small Bourem row cannot be had from
+        // Gao's total minus Ansongo, so Ansongo hides too; Mopti's two households are too few.
+        let mut r = reach(vec![row("ML0701", 40, 20, 8), row("ML0702", 3, 1, 1), row("ML0506", 12, 6, 2)]);
+        suppress(&mut r, 5, &g);
+        let hidden: Vec<(&str, bool)> = r.rows.iter().map(|x| (x.place.as_str(), x.suppressed)).collect();
+        assert_eq!(hidden, [("ML0701", true), ("ML0702", true), ("ML0506", true)], "{r:?}");
+        // Mopti alone in its région: its households (2) are small, so it hides as well.
+        let mut r = reach(vec![row("ML0701", 40, 2, 8), row("ML0506", 12, 6, 6)]);
+        suppress(&mut r, 5, &g);
+        assert!(!r.rows[0].suppressed && !r.rows[1].suppressed);
+        assert_eq!((r.rows[0].female, r.rows[0].male), (0, 0), "two women hide, and the men with them: {r:?}");
+        assert!(r.rows[0].is_hidden("female") && r.rows[0].is_hidden("male"));
+        assert_eq!(r.rows[1].female, 6);
+        assert_eq!(r.rows[0].people, 40);
+        // Totals below the threshold: nothing at all.
+        let mut r = reach(vec![row("ML0701", 3, 1, 1)]);
+        suppress(&mut r, 5, &g);
+        assert!(r.totals_hidden && r.people == 0 && r.rows[0].suppressed);
+    }
+
+    #[test]
+    fn quarters_are_whole() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(is_quarter(d("2024-04-01"), d("2024-06-30")));
+        assert!(!is_quarter(d("2024-04-01"), d("2024-06-29")));
+        assert!(!is_quarter(d("2024-02-01"), d("2024-04-30")));
+    }
+}
