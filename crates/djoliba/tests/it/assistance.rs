@@ -301,3 +301,51 @@ fn a_returned_list_is_imported_all_or_nothing_and_once() {
         assert!(matches!(read_returned("x.csv", b"a,b\n1,2\n"), Err(ReturnedError::Rows(_))));
     }
 }
+
+#[test]
+fn a_person_programme_plans_the_members_of_the_age_asked_within_the_cap() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let input = HouseholdInput {
+            external_id: "EDU-1".into(),
+            registration_point: "ML070101".into(),
+            registration_date: "2024-03-01".into(),
+            population_group: "IDP".into(),
+            members: vec![
+                member("P0", "Hawa", "head", "1985"),
+                member("P1", "Moussa", "child", "2012-02-01"),
+                member("P2", "Aïssata", "child", "2016-09-01"),
+                member("P3", "Oumar", "child", "2020-01-15"),
+                member("P4", "Bintou", "child", "2010-05-01"),
+            ],
+            movements: vec![MovementInput {
+                from: Some("ML060101".into()),
+                ..movement("displacement", "2024-02-10", "ML070101")
+            }],
+            ..Default::default()
+        };
+        let household = input.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        t.store.register_household(&clerk, &household).unwrap();
+        displaced(&t.store, &clerk, "ADULTS", 2);
+        let classes = ProgrammeInput {
+            kind: "catch_up_classes".into(),
+            sector: "EDU".into(),
+            target_unit: "person".into(),
+            amount: Quantity::Text("1".into()),
+            per: "person".into(),
+            unit: "enrolment".into(),
+            cap_per_household: Some(2),
+            ..programme("EDU", "catch_up_classes", "person")
+        };
+        let classes = t.store.create_programme(&clerk, &classes).unwrap();
+        let cycle = t.store.create_cycle(&clerk, &classes.id, &round("Rentrée")).unwrap();
+        // Children of school age (6–17 on 2024-06-01): 14, 12 and 7; at most two per household.
+        let school = PlanFilter { min_age: Some(6), max_age: Some(17), ..Default::default() };
+        let report = t.store.plan_cycle(&clerk, &cycle.id, &school).unwrap();
+        assert_eq!(report.planned, 2, "two children of EDU-1; ADULTS has nobody of that age: {report:?}");
+        let (_, list) = t.store.distribution_list(&clerk, &cycle.id).unwrap();
+        assert!(list.iter().all(|l| l.household == "EDU-1" && l.member.is_some() && l.people == 1), "{list:?}");
+        let named: Vec<&str> = list.iter().map(|l| l.head.as_str()).collect();
+        assert!(named.iter().all(|n| !n.starts_with("Hawa") && !n.starts_with("Oumar")), "{named:?}");
+    }
+}

@@ -574,9 +574,15 @@ fn assistance_lists_programmes_and_exports_reach_as_hxl() {
     assert!(String::from_utf8_lossy(&reach.stderr).contains("5 people in 1 household(s)"));
     let csv = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[1].contains("#adm2+code") && lines[1].contains("#org+code,#population+code,#reached+ind,#reached+ind+f"), "{csv}");
+    assert!(
+        lines[1].contains("#adm2+code") && lines[1].contains("#org+code,#population+code,#reached+ind,#reached+ind+f"),
+        "{csv}"
+    );
     assert_eq!(lines.len(), 3, "{csv}");
-    assert!(lines[2].contains(",ML0701,Ansongo,SHL,multipurpose_cash,NRC,IDP,5,5,0,0,0,0,5,0,0,1,1,10000,XOF"), "{csv}");
+    assert!(
+        lines[2].contains(",ML0701,Ansongo,SHL,multipurpose_cash,NRC,IDP,5,5,0,0,0,0,5,0,0,1,1,10000,XOF"),
+        "{csv}"
+    );
 
     // The round's list for the field, then the completed list brought back.
     let cycle_id = text.lines().nth(1).unwrap().trim().split('\t').next().unwrap().to_string();

@@ -257,18 +257,23 @@ impl Store {
                 };
                 let parsed = input.parse(self.gazetteer.as_ref(), programme.unit, today).map_err(StoreError::Invalid);
                 let result = parsed.and_then(|delivery| {
-                    let identical = tx.query_opt(
-                        "SELECT 1 FROM deliveries WHERE entitlement_id = $1 AND date = $2 AND quantity = $3 \
-                         AND modality = $4 AND outcome = $5 AND COALESCE(reference, '') = $6",
-                        params![
-                            code,
-                            delivery.date.to_string(),
-                            delivery.quantity,
-                            delivery.modality.as_str(),
-                            delivery.outcome.as_str(),
-                            delivery.reference.clone().unwrap_or_default()
-                        ],
-                    )?;
+                    // The entitlement's own deliveries (a few), compared here: a query on
+                    // the day would walk every delivery of that day.
+                    let identical = tx
+                        .query(
+                            "SELECT date, quantity, modality, outcome, COALESCE(reference, '') FROM deliveries \
+                             WHERE entitlement_id = $1",
+                            params![code],
+                        )?
+                        .iter()
+                        .any(|d| {
+                            d.str(0) == delivery.date.to_string()
+                                && (d.real(1) - delivery.quantity).abs() < 1e-9
+                                && d.str(2) == delivery.modality.as_str()
+                                && d.str(3) == delivery.outcome.as_str()
+                                && d.str(4) == delivery.reference.as_deref().unwrap_or("")
+                        })
+                        .then_some(());
                     if identical.is_some() {
                         return Ok(false);
                     }

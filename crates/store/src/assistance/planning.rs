@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
 use domain::{CycleStatus, Message, TargetUnit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -27,6 +28,12 @@ pub struct PlanFilter {
     pub min_members: Option<i64>,
     /// Displaced on or after this date (YYYY-MM-DD).
     pub displaced_since: Option<String>,
+    /// Members aged at least this many years on the round's first day (unknown births never
+    /// qualify): for a programme assisting persons, those entitled; for one assisting
+    /// households, households with such a member.
+    pub min_age: Option<i64>,
+    /// Members aged at most this many years on the round's first day.
+    pub max_age: Option<i64>,
     /// Household ids or numbers (an uploaded list): only these.
     #[serde(default)]
     pub households: Vec<String>,
@@ -136,7 +143,7 @@ impl Store {
             let organisation = row.programme.organisation_id.as_str();
             // The chosen households' living, unmerged members.
             let mut sql = Sql::new(
-                "SELECT h.id, h.external_id, p.id FROM households h JOIN people p ON p.household_id = h.id \
+                "SELECT h.id, h.external_id, p.id, p.birth_date FROM households h JOIN people p ON p.household_id = h.id \
                  WHERE h.organisation_id = ? AND p.status <> 'deceased' AND p.duplicate_of IS NULL",
                 &[organisation.into()],
             )
@@ -165,15 +172,33 @@ impl Store {
                 sql = sql.push(&format!(" AND ({})", within.join(" OR ")), &values);
             }
             sql = sql.push(" ORDER BY h.external_id, p.id", &[]);
-            let mut households: Vec<(String, String, Vec<String>)> = Vec::new();
+            // (household id, number, living members, members of the age asked).
+            let mut households: Vec<(String, String, Vec<String>, Vec<String>)> = Vec::new();
+            let start = NaiveDate::parse_from_str(&row.cycle.start_date, "%Y-%m-%d").unwrap_or_default();
+            let aged = |birth: Option<String>| {
+                if filter.min_age.is_none() && filter.max_age.is_none() {
+                    return true;
+                }
+                let Some(age) = birth.and_then(|b| NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok()).and_then(|b| start.years_since(b)) else {
+                    return false;
+                };
+                filter.min_age.is_none_or(|min| i64::from(age) >= min) && filter.max_age.is_none_or(|max| i64::from(age) <= max)
+            };
             for r in tx.select(&sql)? {
+                let person = r.text(2);
+                let of_age = aged(r.opt_text(3));
                 match households.last_mut() {
-                    Some(last) if last.0 == r.str(0) => last.2.push(r.text(2)),
-                    _ => households.push((r.text(0), r.text(1), vec![r.text(2)])),
+                    Some(last) if last.0 == r.str(0) => {
+                        if of_age {
+                            last.3.push(person.clone());
+                        }
+                        last.2.push(person);
+                    }
+                    _ => households.push((r.text(0), r.text(1), vec![person.clone()], if of_age { vec![person] } else { vec![] })),
                 }
             }
             let min = filter.min_members.unwrap_or(1).max(1) as usize;
-            households.retain(|h| h.2.len() >= min);
+            households.retain(|h| h.2.len() >= min && !h.3.is_empty());
             // A list (which may hold a hundred thousand numbers: too many for one statement's
             // parameters) is matched in memory. Each household it names must be one the user
             // may plan: one that is not is an error, naming its line.
@@ -194,7 +219,7 @@ impl Store {
                     return Err(StoreError::invalid(&format!("households[{i}]"), wanted.trim(), Message::HouseholdOfProgramme));
                 }
                 let wanted: HashSet<&str> = filter.households.iter().map(|h| h.trim()).collect();
-                households.retain(|(id, number, _)| wanted.contains(id.as_str()) || wanted.contains(number.as_str()));
+                households.retain(|(id, number, _, _)| wanted.contains(id.as_str()) || wanted.contains(number.as_str()));
             }
             let earlier = earlier_entitlements(tx, actor, &row.cycle.id, programme.kind.as_str(), organisation, (
                 &row.cycle.start_date,
@@ -215,12 +240,20 @@ impl Store {
             };
             let mut report = PlanReport { planned: 0, already_planned: 0, conflicts: Vec::new(), overridden: 0 };
             let (mut entitlements, mut covered) = (Vec::new(), Vec::new());
-            for (household_id, number, members) in &households {
+            for (household_id, number, members, of_age) in &households {
                 if planned.contains(household_id) {
                     report.already_planned += 1;
                     continue;
                 }
-                let found: Vec<&Earlier> = members.iter().filter_map(|m| earlier.get(m)).collect();
+                // Whom the entitlements cover: the household, or the members of the age asked
+                // (no more than the cap per household).
+                let entitled: Vec<&String> = match programme.target_unit {
+                    TargetUnit::Household => members.iter().collect(),
+                    TargetUnit::Person => {
+                        of_age.iter().take(programme.cap_per_household.map_or(usize::MAX, |c| c.max(0) as usize)).collect()
+                    }
+                };
+                let found: Vec<&Earlier> = entitled.iter().filter_map(|m| earlier.get(*m)).collect();
                 let reason = overrides.get(household_id.as_str()).or_else(|| overrides.get(number.as_str())).copied();
                 if let Some(first) = found.first() {
                     if reason.is_none() {
@@ -243,7 +276,7 @@ impl Store {
                     TargetUnit::Household => {
                         vec![(String::new(), members.iter().collect(), rule.for_household(members.len()))]
                     }
-                    TargetUnit::Person => members.iter().map(|m| (m.clone(), vec![m], rule.amount)).collect(),
+                    TargetUnit::Person => entitled.iter().map(|m| ((*m).clone(), vec![*m], rule.amount)).collect(),
                 };
                 for (person_key, people, quantity) in units {
                     let id = new_id();

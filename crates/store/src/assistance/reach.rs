@@ -143,25 +143,33 @@ impl Store {
         let band = age_band_sql(to_day);
         let by_age = AGE_BANDS
             .iter()
-            .map(|b| format!("COUNT(DISTINCT CASE WHEN {band} = '{b}' THEN {person} END)"))
+            .map(|b| format!("SUM(CASE WHEN x.band = '{b}' THEN 1 ELSE 0 END)"))
             .collect::<Vec<_>>()
             .join(", ");
+        // Each person once per row of the table (their kept record's sex and birth date), then
+        // counted: one DISTINCT instead of one per count.
+        let kept = "JOIN people pk ON pk.id = COALESCE(pe.duplicate_of, pe.id)";
+        let distinct_people = Sql::new(
+            &format!(
+                "SELECT x.sector, x.kind, x.org, x.grp, x.place, x.unit, COUNT(*), \
+                 SUM(CASE WHEN x.sex = 'f' THEN 1 ELSE 0 END), SUM(CASE WHEN x.sex = 'm' THEN 1 ELSE 0 END), {by_age} \
+                 FROM (SELECT DISTINCT pr.sector AS sector, pr.kind AS kind, o.code AS org, h.population_group AS grp, \
+                 {place} AS place, pr.unit AS unit, pk.id AS person, pk.sex AS sex, {band} AS band \
+                 {joins} {people} {kept} {reached}",
+                band = band.replace("pe.", "pk.")
+            ),
+            &period,
+        )
+        .and(&visible)
+        .push(") x GROUP BY x.sector, x.kind, x.org, x.grp, x.place, x.unit", &[]);
         let (by_people, by_deliveries, totals) = self.db.read(|tx| {
-            let by_people = tx.select(
-                &query(
-                    &format!(
-                        "{dims}, COUNT(DISTINCT {person}), \
-                         COUNT(DISTINCT CASE WHEN pe.sex = 'f' THEN {person} END), \
-                         COUNT(DISTINCT CASE WHEN pe.sex = 'm' THEN {person} END), COUNT(DISTINCT e.household_id), {by_age}"
-                    ),
-                    people,
-                )
-                .push(group, &[]),
-            )?;
+            let by_people = tx.select(&distinct_people)?;
             // Deliveries and quantities without the people: a delivery counts once, however
             // many people it covered.
-            let by_deliveries =
-                tx.select(&query(&format!("{dims}, COUNT(*), SUM(d.quantity)"), "").push(group, &[]))?;
+            let by_deliveries = tx.select(
+                &query(&format!("{dims}, COUNT(*), SUM(d.quantity), COUNT(DISTINCT e.household_id)"), "")
+                    .push(group, &[]),
+            )?;
             let totals = tx.select_opt(&query(
                 &format!("COUNT(DISTINCT {person}), COUNT(DISTINCT e.household_id), COUNT(DISTINCT d.id)"),
                 people,
@@ -184,8 +192,8 @@ impl Store {
                     people: r.int(6),
                     female: r.int(7),
                     male: r.int(8),
-                    households: r.int(9),
-                    by_age: AGE_BANDS.iter().enumerate().map(|(i, b)| (b.to_string(), r.int(10 + i))).collect(),
+                    households: 0,
+                    by_age: AGE_BANDS.iter().enumerate().map(|(i, b)| (b.to_string(), r.int(9 + i))).collect(),
                     deliveries: 0,
                     quantity: 0.0,
                     suppressed: false,
@@ -197,6 +205,7 @@ impl Store {
             if let Some(row) = rows.get_mut(&key(r)) {
                 row.deliveries = r.int(6);
                 row.quantity = r.real(7);
+                row.households = r.int(8);
             }
         }
         let totals = totals.map_or([0, 0, 0], |t| [t.int(0), t.int(1), t.int(2)]);

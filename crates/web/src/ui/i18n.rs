@@ -266,6 +266,8 @@ messages! {
     plan_title: "Planifier à partir du registre", "Plan from the registry";
     plan_hint: "Les ménages de l'organisation du programme, dans votre périmètre, qui remplissent toutes les conditions données ; une personne déjà assistée de la même façon sur la période n'est pas prévue deux fois.", "Households of the programme's organisation, within your scope, meeting every condition given; a person already assisted the same way over the period is not planned twice.";
     min_members: "Membres au moins", "At least this many members";
+    min_age: "Âge minimum (ans)", "Minimum age (years)";
+    max_age: "Âge maximum (ans)", "Maximum age (years)";
     displaced_from: "Déplacés depuis le", "Displaced since";
     household_list: "Ou une liste de numéros de ménage (un par ligne)", "Or a list of household numbers (one per line)";
     plan: "Planifier", "Plan";

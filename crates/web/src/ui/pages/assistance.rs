@@ -226,9 +226,22 @@ pub async fn create_programme(
         eligibility: form.v("eligibility").into(),
         amount: Quantity::Text(form.v("amount").into()),
         per: form.v("per").into(),
-        cap_per_household: form.opt("cap_per_household").and_then(|v| v.parse().ok()),
+        cap_per_household: None,
         unit: form.v("unit").into(),
         organisation: None,
+    };
+    // A cap typed as a word is said at its field, never dropped.
+    let input = match form.opt("cap_per_household").map(|v| v.trim().parse::<u32>().map_err(|_| v)) {
+        None => input,
+        Some(Ok(cap)) => ProgrammeInput { cap_per_household: Some(cap), ..input },
+        Some(Err(typed)) => {
+            let error = domain::FieldError::new("cap_per_household", typed.trim(), domain::Message::WholeCount);
+            let form = match form_with(form, &c, StoreError::from(error)) {
+                Ok(form) => form,
+                Err(page) => return *page,
+            };
+            return refused_again(assistance_page(&state, c, actor, form, ReachQuery::default()).await);
+        }
     };
     let who = actor.clone();
     match blocking(&state, move |store| store.create_programme(&who, &input)).await {
@@ -555,14 +568,35 @@ pub async fn plan_round(
     if households.is_empty() {
         households = overrides.iter().map(|o| o.household.clone()).collect();
     }
+    // Numbers as typed: a word where a number goes is said at its field, never dropped.
+    let mut mistakes = domain::FieldErrors::default();
+    let mut whole = |field: &str, expected: domain::Message| match form.opt(field) {
+        None => None,
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                mistakes.push(domain::FieldError::new(field, text.trim(), expected));
+                None
+            }
+        },
+    };
     let filter = PlanFilter {
         population_group: form.opt("population_group"),
         location: form.opt("location"),
-        min_members: form.opt("min_members").and_then(|v| v.parse().ok()),
+        min_members: whole("min_members", domain::Message::WholeCount),
         displaced_since: form.opt("displaced_since"),
+        min_age: whole("min_age", domain::Message::AgeInYears),
+        max_age: whole("max_age", domain::Message::AgeInYears),
         households,
         overrides,
     };
+    if !mistakes.is_empty() {
+        let form = match form_with(form, &c, StoreError::Invalid(mistakes)) {
+            Ok(form) => form,
+            Err(page) => return *page,
+        };
+        return refused_again(cycle_page(&state, c, actor, id, CycleView { form, ..CycleView::default() }).await);
+    }
     let (who, cycle) = (actor.clone(), id.clone());
     let planned = blocking(&state, move |store| store.plan_cycle(&who, &cycle, &filter)).await;
     let view = match planned {

@@ -163,6 +163,8 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "per" => t.per,
         "cap_per_household" => t.cap_per_household,
         "min_members" => t.min_members,
+        "min_age" => t.min_age,
+        "max_age" => t.max_age,
         "displaced_since" => t.displaced_from,
         "location" => t.place,
         other if other.starts_with("households[") => t.household_list,
