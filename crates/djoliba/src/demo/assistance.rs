@@ -1,6 +1,7 @@
 //! The demo's year of assistance (October 2023 – June 2024), planned from the demo registry as
 //! a partner would: cash in three monthly rounds in Gao, shelter kits in Mopti, household kits
-//! in Tombouctou, legal counselling on housing, land and property; some absent on the day,
+//! in Tombouctou, catch-up classes for children in Mopti, legal counselling on housing, land and
+//! property; some absent on the day,
 //! some mobile-money transfers failed, a round still being distributed, and a second cash
 //! programme left in draft over the same months, whose planning meets the first
 //! (the duplicate-assistance check). Everything is marked as synthetic.
@@ -31,6 +32,9 @@ struct Programme {
     eligibility: &'static str,
     amount: f64,
     unit: &'static str,
+    /// `household`, or `person` with a cap per household.
+    per: &'static str,
+    cap: Option<u32>,
     modality: &'static str,
     filter: PlanFilter,
     rounds: Vec<Round>,
@@ -54,6 +58,8 @@ fn programmes() -> Vec<Programme> {
             eligibility: "Ménages déplacés internes résidant dans le cercle de Gao (données synthétiques)",
             amount: 75_000.0,
             unit: "XOF",
+            per: "household",
+            cap: None,
             modality: "mobile_money",
             filter: idps_in("ML0703"),
             rounds: vec![
@@ -73,6 +79,8 @@ fn programmes() -> Vec<Programme> {
             eligibility: "Ménages déplacés de trois personnes ou plus (données synthétiques)",
             amount: 1.0,
             unit: "kit",
+            per: "household",
+            cap: None,
             modality: "in_kind",
             filter: PlanFilter { min_members: Some(3), ..idps_in("ML0506") },
             rounds: vec![Round {
@@ -93,6 +101,8 @@ fn programmes() -> Vec<Programme> {
             eligibility: "Ménages déplacés arrivés depuis 2022 (données synthétiques)",
             amount: 1.0,
             unit: "kit",
+            per: "household",
+            cap: None,
             modality: "in_kind",
             filter: PlanFilter { displaced_since: Some("2022-01-01".into()), ..idps_in("ML0605") },
             rounds: vec![Round {
@@ -113,6 +123,8 @@ fn programmes() -> Vec<Programme> {
             eligibility: "Ménages déplacés sans document d'occupation (données synthétiques)",
             amount: 1.0,
             unit: "session",
+            per: "household",
+            cap: None,
             modality: "service",
             filter: idps_in("ML0701"),
             rounds: vec![Round {
@@ -120,6 +132,28 @@ fn programmes() -> Vec<Programme> {
                 start: "2024-04-01",
                 end: "2024-06-30",
                 worked: 0.8,
+            }],
+        },
+        Programme {
+            code: "RATT-MPT-24",
+            name: "Cours de rattrapage pour enfants déplacés — cercle de Mopti",
+            sector: "EDU",
+            kind: "catch_up_classes",
+            period: ("2024-01-01", "2024-06-30"),
+            place: "ML0506",
+            donor: "Education Cannot Wait",
+            eligibility: "Enfants déplacés de 6 à 17 ans, trois au plus par ménage (données synthétiques)",
+            amount: 1.0,
+            unit: "enrolment",
+            per: "person",
+            cap: Some(3),
+            modality: "service",
+            filter: PlanFilter { min_age: Some(6), max_age: Some(17), ..idps_in("ML0506") },
+            rounds: vec![Round {
+                name: "Session de janvier à juin",
+                start: "2024-01-08",
+                end: "2024-06-28",
+                worked: 0.9,
             }],
         },
         Programme {
@@ -133,6 +167,8 @@ fn programmes() -> Vec<Programme> {
             eligibility: "Ménages touchés par les inondations (données synthétiques) : à planifier",
             amount: 50_000.0,
             unit: "XOF",
+            per: "household",
+            cap: None,
             modality: "mobile_money",
             filter: PlanFilter::default(),
             // Left in draft: planning it over the cercle of Gao meets the first programme.
@@ -155,7 +191,7 @@ pub fn load(store: &Store, actor: &Actor) -> anyhow::Result<()> {
             name: p.name.into(),
             sector: p.sector.into(),
             kind: p.kind.into(),
-            target_unit: "household".into(),
+            target_unit: p.per.into(),
             start_date: p.period.0.into(),
             end_date: p.period.1.into(),
             places: vec![p.place.into()],
@@ -163,8 +199,8 @@ pub fn load(store: &Store, actor: &Actor) -> anyhow::Result<()> {
             project: None,
             eligibility: p.eligibility.into(),
             amount: Quantity::Number(p.amount),
-            per: "household".into(),
-            cap_per_household: None,
+            per: p.per.into(),
+            cap_per_household: p.cap,
             unit: p.unit.into(),
             organisation: Some(ORGANISATION.into()),
         };
@@ -214,16 +250,16 @@ fn deliver(
     let end = chrono::NaiveDate::parse_from_str(round.end, "%Y-%m-%d")?;
     let days = (end - start).num_days().max(0) as usize + 1;
     // The whole list (the distribution page shows a screenful at a time).
-    let list: Vec<(String, f64)> = store.db.read(|tx| {
+    let list: Vec<(String, f64, Option<String>)> = store.db.read(|tx| {
         let rows = tx.query(
-            "SELECT household_id, quantity FROM entitlements WHERE cycle_id = $1 ORDER BY id",
+            "SELECT household_id, quantity, NULLIF(person_key, '') FROM entitlements WHERE cycle_id = $1 ORDER BY id",
             store::params![cycle],
         )?;
-        Ok(rows.iter().map(|r| (r.text(0), r.real(1))).collect())
+        Ok(rows.iter().map(|r| (r.text(0), r.real(1), r.opt_text(2))).collect())
     })?;
     let worked = (list.len() as f64 * round.worked).round() as usize;
     let cash = p.unit == "XOF";
-    for (n, (household, entitled)) in list.iter().take(worked).enumerate() {
+    for (n, (household, entitled, person)) in list.iter().take(worked).enumerate() {
         let roll = rng.below(100);
         let (outcome, quantity) = match roll {
             0..=85 => ("delivered", *entitled),
@@ -235,6 +271,7 @@ fn deliver(
         let date = start + chrono::Duration::days(rng.below(days) as i64);
         let input = DeliveryInput {
             household: household.clone(),
+            person: person.clone(),
             date: date.to_string(),
             quantity: if quantity > 0.0 { Quantity::Number(quantity) } else { Quantity::Text(String::new()) },
             modality: p.modality.into(),
