@@ -281,17 +281,25 @@ impl Store {
                     deliveries: r.int(6),
                 })
                 .collect();
-            for p in &mut planned {
-                p.people = tx
-                    .query(
-                        "SELECT pe.given_name, pe.family_name FROM entitlement_people ep \
-                         JOIN people pe ON pe.id = ep.person_id WHERE ep.entitlement_id = $1 \
-                         ORDER BY CASE WHEN pe.relationship = 'head' THEN 0 ELSE 1 END, pe.id",
-                        params![p.entitlement_id.as_str()],
-                    )?
-                    .iter()
-                    .map(|r| format!("{} {}", r.str(0), r.str(1)))
-                    .collect();
+            // Everyone the listed entitlements cover, in one statement (a page holds at most 500).
+            if !planned.is_empty() {
+                let marks = (1..=planned.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                let ids: Vec<crate::db::Value> = planned.iter().map(|p| p.entitlement_id.as_str().into()).collect();
+                let covered = tx.query(
+                    &format!(
+                        "SELECT ep.entitlement_id, pe.given_name, pe.family_name FROM entitlement_people ep \
+                         JOIN people pe ON pe.id = ep.person_id WHERE ep.entitlement_id IN ({marks}) \
+                         ORDER BY ep.entitlement_id, CASE WHEN pe.relationship = 'head' THEN 0 ELSE 1 END, pe.id"
+                    ),
+                    &ids,
+                )?;
+                let mut names: std::collections::HashMap<String, Vec<String>> = Default::default();
+                for r in &covered {
+                    names.entry(r.text(0)).or_default().push(format!("{} {}", r.str(1), r.str(2)));
+                }
+                for p in &mut planned {
+                    p.people = names.remove(&p.entitlement_id).unwrap_or_default();
+                }
             }
             Ok(planned)
         })?;
