@@ -770,35 +770,12 @@ pub async fn import_returns(
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> Response {
-    let (mut csrf, mut dry_run, mut file) = (None, false, None);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => {
-                return (StatusCode::BAD_REQUEST, message_page(&page.ctx, page.ctx.t.error_title, &error.body_text()))
-                    .into_response()
-            }
-        };
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.ok(),
-            Some("dry_run") => dry_run = true,
-            _ => {
-                let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "upload".into());
-                match field.bytes().await {
-                    Ok(bytes) if !bytes.is_empty() => file = Some((name, bytes.to_vec())),
-                    Ok(_) => {}
-                    Err(error) => {
-                        return (
-                            StatusCode::BAD_REQUEST,
-                            message_page(&page.ctx, page.ctx.t.error_title, &error.body_text()),
-                        )
-                            .into_response()
-                    }
-                }
-            }
-        }
-    }
+    let form = match read_upload(&page.ctx, &mut multipart).await {
+        Ok(form) => form,
+        Err(broken) => return *broken,
+    };
+    let (csrf, dry_run) = (form.fields.get("csrf").cloned(), form.fields.contains_key("dry_run"));
+    let file = form.files.into_iter().next().map(|f| (f.name, f.bytes));
     if let Some(refused) = page.csrf_refusal(csrf.as_deref()) {
         return refused;
     }

@@ -341,3 +341,34 @@ pub(super) fn place_of(store: &Store, text: &str) -> Result<String, Message> {
     let near: Vec<String> = found.iter().take(3).map(|m| label(&m.location.pcode)).collect();
     Err(Message::PlaceNameUnknown { name: text.trim().to_string(), suggestions: near.join(", ") })
 }
+
+/// An upload form as sent: its text fields, and its files (empty ones left out).
+pub(super) struct Upload {
+    pub fields: HashMap<String, String>,
+    pub files: Vec<exchange::InputFile>,
+}
+
+/// Reads a `multipart/form-data` form: a part with a file name is a file (the name kept only
+/// as a safe last component), any other a text field. A broken body is a 400 page.
+pub(super) async fn read_upload(c: &Ctx, multipart: &mut Multipart) -> Result<Upload, Box<Response>> {
+    let broken = |error: axum::extract::multipart::MultipartError| {
+        Box::new((StatusCode::BAD_REQUEST, message_page(c, c.t.error_title, &error.body_text())).into_response())
+    };
+    let mut upload = Upload { fields: HashMap::new(), files: Vec::new() };
+    while let Some(field) = multipart.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match field.file_name().map(crate::files::sanitise_file_name) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(broken)?;
+                if !bytes.is_empty() {
+                    upload.files.push(exchange::InputFile { name: file_name, bytes: bytes.to_vec() });
+                }
+            }
+            None => {
+                let text = field.text().await.map_err(broken)?;
+                upload.fields.insert(name, text);
+            }
+        }
+    }
+    Ok(upload)
+}

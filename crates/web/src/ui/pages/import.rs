@@ -55,37 +55,11 @@ pub async fn import_form(page: SignedIn) -> Response {
 /// Step one uploads and checks (a dry run) and keeps the files for this user; step two
 /// (`upload` set) imports the kept files. Nothing is written until the user confirms.
 pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart: Multipart) -> Response {
-    let mut csrf = None;
-    let mut upload = None;
-    let mut files = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => {
-                return (StatusCode::BAD_REQUEST, message_page(&page.ctx, page.ctx.t.error_title, &error.body_text()))
-                    .into_response()
-            }
-        };
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.ok(),
-            Some("upload") => upload = field.text().await.ok(),
-            _ => {
-                let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "upload".into());
-                match field.bytes().await {
-                    Ok(bytes) if !bytes.is_empty() => files.push(exchange::InputFile { name, bytes: bytes.to_vec() }),
-                    Ok(_) => {}
-                    Err(error) => {
-                        return (
-                            StatusCode::BAD_REQUEST,
-                            message_page(&page.ctx, page.ctx.t.error_title, &error.body_text()),
-                        )
-                            .into_response()
-                    }
-                }
-            }
-        }
-    }
+    let form = match read_upload(&page.ctx, &mut multipart).await {
+        Ok(form) => form,
+        Err(broken) => return *broken,
+    };
+    let (csrf, upload, mut files) = (form.fields.get("csrf").cloned(), form.fields.get("upload").cloned(), form.files);
     if let Some(refused) = page.csrf_refusal(csrf.as_deref()) {
         return refused;
     }
