@@ -349,3 +349,46 @@ fn a_person_programme_plans_the_members_of_the_age_asked_within_the_cap() {
         assert!(named.iter().all(|n| !n.starts_with("Hawa") && !n.starts_with("Oumar")), "{named:?}");
     }
 }
+
+#[test]
+fn a_person_served_by_a_sharing_organisation_is_not_planned_again() {
+    for t in stores() {
+        let nrc = registrar(&t.store);
+        let iom = other_registrar(&t.store);
+        let ours = displaced(&t.store, &nrc, "N-1", 2);
+        let theirs = displaced(&t.store, &iom, "I-1", 1);
+        let cash = t.store.create_programme(&iom, &programme("IOM-CASH", "multipurpose_cash", "household")).unwrap();
+        let cycle = t.store.create_cycle(&iom, &cash.id, &round("Juin")).unwrap();
+        assert_eq!(t.store.plan_cycle(&iom, &cycle.id, &PlanFilter::default()).unwrap().planned, 1);
+        // IOM's record of the person is the same person as NRC's head (merged into it).
+        t.store
+            .db
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE people SET duplicate_of = (SELECT id FROM people WHERE household_id = $1 ORDER BY id LIMIT 1) \
+                     WHERE household_id = $2",
+                    store::params![ours.as_str(), theirs.as_str()],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let plan = |code: &str| {
+            let mine = t.store.create_programme(&nrc, &programme(code, "multipurpose_cash", "household")).unwrap();
+            let round = t.store.create_cycle(&nrc, &mine.id, &round("Juin NRC")).unwrap();
+            t.store.plan_cycle(&nrc, &round.id, &PlanFilter::default()).unwrap()
+        };
+        // IOM shares aggregates with NRC: the conflict is found, without saying whose.
+        t.store.set_agreement(&Actor::system(), "IOM", "NRC", "aggregates").unwrap();
+        let report = plan("NRC-1");
+        assert_eq!((report.planned, report.conflicts.len()), (0, 1), "{report:?}");
+        assert_eq!((report.conflicts[0].people, report.conflicts[0].programme.as_deref()), (1, None));
+        // In full: whose entitlement it is, and when.
+        t.store.set_agreement(&Actor::system(), "IOM", "NRC", "full").unwrap();
+        let report = plan("NRC-2");
+        assert_eq!(report.conflicts[0].programme.as_deref(), Some("IOM-CASH"), "{report:?}");
+        assert_eq!(report.conflicts[0].cycle.as_deref(), Some("Juin"));
+        // Without an agreement IOM's programmes are not NRC's to check: planned.
+        t.store.set_agreement(&Actor::system(), "IOM", "NRC", "none").unwrap();
+        assert_eq!((plan("NRC-3").planned, plan("NRC-4").conflicts.len()), (1, 1), "then NRC's own round holds it");
+    }
+}

@@ -315,9 +315,9 @@ impl Store {
 }
 
 /// Everyone already entitled to `kind` over an overlapping period by another round of the
-/// organisation or of one it has an agreement with, by the person kept: a record merged since
-/// it was planned counts as the person it was merged into (the chosen members are never merged
-/// records themselves).
+/// organisation or of one that shares with it (at any level but `none`), by the person kept:
+/// a record merged since it was planned counts as the person it was merged into (the chosen
+/// members are never merged records themselves).
 fn earlier_entitlements(
     tx: &mut crate::db::Tx<'_>,
     actor: &Actor,
@@ -336,9 +336,9 @@ fn earlier_entitlements(
          JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
          JOIN people pe ON pe.id = ep.person_id JOIN households h ON h.id = e.household_id \
          WHERE pr.kind = ? AND c.id <> ? AND c.start_date <= ? AND c.end_date >= ? \
-         AND (pr.organisation_id = ? OR pr.organisation_id IN (SELECT from_org FROM sharing_agreements WHERE to_org = ?) \
-         OR pr.organisation_id IN (SELECT to_org FROM sharing_agreements WHERE from_org = ?))",
-        &[kind.into(), cycle.into(), to.into(), from.into(), organisation.into(), organisation.into(), organisation.into()],
+         AND (pr.organisation_id = ? OR pr.organisation_id IN \
+         (SELECT from_org FROM sharing_agreements WHERE to_org = ? AND level <> 'none'))",
+        &[kind.into(), cycle.into(), to.into(), from.into(), organisation.into(), organisation.into()],
     );
     let mut earlier = HashMap::new();
     for r in tx.select(&sql)? {
