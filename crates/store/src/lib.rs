@@ -93,6 +93,7 @@ pub struct Store {
     clock: Clock,
     figures: Arc<figures::FiguresCache>,
     linkage: Arc<duplicates::LinkageCache>,
+    reach: Arc<assistance::ReachCache>,
     read_audit: Arc<audit::ReadAudit>,
     /// Smallest count published to readers without access to records (disclosure control).
     disclosure: Arc<std::sync::atomic::AtomicU64>,
@@ -132,6 +133,7 @@ impl Store {
             clock,
             figures: Arc::default(),
             linkage: Arc::default(),
+            reach: Arc::default(),
             read_audit: Arc::default(),
             disclosure: Arc::new(std::sync::atomic::AtomicU64::new(DEFAULT_DISCLOSURE_THRESHOLD)),
         };

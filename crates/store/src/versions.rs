@@ -13,12 +13,15 @@ pub enum Capability {
     /// Households, people, movements, solutions decisions and duplicate merges: what the
     /// displacement figures are computed from.
     Registry,
+    /// Entitlements and deliveries: what reach is counted from.
+    Assistance,
 }
 
 impl Capability {
     fn row(self) -> i64 {
         match self {
             Capability::Registry => 1,
+            Capability::Assistance => 2,
         }
     }
 }

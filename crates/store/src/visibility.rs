@@ -39,6 +39,10 @@ impl Cond {
     pub fn always() -> Cond {
         Cond::new("1 = 1", Vec::new())
     }
+    /// Whether the condition selects every row (nothing to filter).
+    pub fn is_always(&self) -> bool {
+        self.sql == "1 = 1" && self.params.is_empty()
+    }
     pub fn never() -> Cond {
         Cond::new("1 = 0", Vec::new())
     }

@@ -215,6 +215,7 @@ impl Store {
                 actor.username.as_str()
             ],
         )?;
+        crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
         audit::record(
             tx,
             actor,

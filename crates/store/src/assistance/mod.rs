@@ -8,11 +8,13 @@ mod deliveries;
 mod lists;
 mod planning;
 mod reach;
+mod reach_index;
 
 pub use deliveries::{Delivery, Planned};
 pub use lists::{ReturnsError, ReturnsReport};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
 pub use reach::{suppress as suppress_reach, Reach, ReachRow};
+pub(crate) use reach_index::ReachCache;
 
 use chrono::NaiveDate;
 use domain::assistance::{CycleInput, ProgrammeInput};

@@ -300,6 +300,7 @@ impl Store {
                 entitlements,
             )?;
             tx.insert_rows("entitlement_people", &["entitlement_id", "person_id"], covered)?;
+            crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
             audit::record(
                 tx,
                 actor,
@@ -326,20 +327,18 @@ fn earlier_entitlements(
     organisation: &str,
     (from, to): (&str, &str),
 ) -> Result<HashMap<String, Earlier>, StoreError> {
-    let sql = Sql::new(
-        "SELECT COALESCE(pe.duplicate_of, pe.id), pr.code, c.name, c.start_date, c.end_date, CASE WHEN ",
-        &[],
-    )
-    .cond(&Visibility::of(actor).households("h", Access::Read))
-    .push(
-        " THEN 1 ELSE 0 END FROM entitlement_people ep JOIN entitlements e ON e.id = ep.entitlement_id \
+    let sql =
+        Sql::new("SELECT COALESCE(pe.duplicate_of, pe.id), pr.code, c.name, c.start_date, c.end_date, CASE WHEN ", &[])
+            .cond(&Visibility::of(actor).households("h", Access::Read))
+            .push(
+                " THEN 1 ELSE 0 END FROM entitlement_people ep JOIN entitlements e ON e.id = ep.entitlement_id \
          JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
          JOIN people pe ON pe.id = ep.person_id JOIN households h ON h.id = e.household_id \
          WHERE pr.kind = ? AND c.id <> ? AND c.start_date <= ? AND c.end_date >= ? \
          AND (pr.organisation_id = ? OR pr.organisation_id IN \
          (SELECT from_org FROM sharing_agreements WHERE to_org = ? AND level <> 'none'))",
-        &[kind.into(), cycle.into(), to.into(), from.into(), organisation.into(), organisation.into()],
-    );
+                &[kind.into(), cycle.into(), to.into(), from.into(), organisation.into(), organisation.into()],
+            );
     let mut earlier = HashMap::new();
     for r in tx.select(&sql)? {
         earlier.entry(r.text(0)).or_insert(Earlier {

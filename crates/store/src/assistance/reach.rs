@@ -66,20 +66,6 @@ impl ReachRow {
     }
 }
 
-/// The SQL of a person's age band at `on` (a literal date): birth dates are stored as ISO text.
-fn age_band_sql(on: NaiveDate) -> String {
-    let (year, mmdd) = (on.year(), on.format("%m-%d").to_string());
-    let age = format!(
-        "({year} - CAST(substr(pe.birth_date, 1, 4) AS INTEGER) - \
-         CASE WHEN substr(pe.birth_date, 6, 5) > '{mmdd}' THEN 1 ELSE 0 END)"
-    );
-    format!(
-        "CASE WHEN pe.birth_date IS NULL OR pe.birth_date = '' OR pe.birth_date > '{on}' THEN 'unknown' \
-         WHEN {age} <= 4 THEN '0-4' WHEN {age} <= 11 THEN '5-11' WHEN {age} <= 17 THEN '12-17' \
-         WHEN {age} <= 59 THEN '18-59' ELSE '60+' END"
-    )
-}
-
 /// Whether `from`–`to` is one calendar quarter.
 fn is_quarter(from: NaiveDate, to: NaiveDate) -> bool {
     let starts = from.day() == 1 && from.month0().is_multiple_of(3);
@@ -125,100 +111,70 @@ impl Store {
             return Err(StoreError::invalid("from", format!("{from_day} → {to_day}"), Message::CalendarQuarter));
         }
         let (from, to) = (from_day.to_string(), to_day.to_string());
-        // Places are P-codes whose prefix is their parent's (a site's starts with its commune's).
-        let place = format!("substr(d.place, 1, {})", 2 + 2 * level);
-        let joins = "FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id \
-             JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
-             JOIN organisations o ON o.id = pr.organisation_id JOIN households h ON h.id = e.household_id";
-        let people = "JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id";
-        let person = "COALESCE(pe.duplicate_of, pe.id)";
-        let reached = "WHERE d.outcome IN ('delivered', 'partial') AND d.date >= ? AND d.date <= ?";
-        let period: [crate::db::Value; 2] = [from.as_str().into(), to.as_str().into()];
-        let visible = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
-        let query = |select: &str, tail: &str| {
-            Sql::new(&format!("SELECT {select} {joins} {tail} {reached}"), &period).and(&visible)
-        };
-        let dims = "pr.sector, pr.kind, o.code, h.population_group, {place}, pr.unit".replace("{place}", &place);
-        let group = " GROUP BY pr.sector, pr.kind, o.code, h.population_group, 5, pr.unit";
-        let band = age_band_sql(to_day);
-        let by_age = AGE_BANDS
-            .iter()
-            .map(|b| format!("SUM(CASE WHEN x.band = '{b}' THEN 1 ELSE 0 END)"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // Each person once per row of the table (their kept record's sex and birth date), then
-        // counted: one DISTINCT instead of one per count.
-        let kept = "JOIN people pk ON pk.id = COALESCE(pe.duplicate_of, pe.id)";
-        let distinct_people = Sql::new(
-            &format!(
-                "SELECT x.sector, x.kind, x.org, x.grp, x.place, x.unit, COUNT(*), \
-                 SUM(CASE WHEN x.sex = 'f' THEN 1 ELSE 0 END), SUM(CASE WHEN x.sex = 'm' THEN 1 ELSE 0 END), {by_age} \
-                 FROM (SELECT DISTINCT pr.sector AS sector, pr.kind AS kind, o.code AS org, h.population_group AS grp, \
-                 {place} AS place, pr.unit AS unit, pk.id AS person, pk.sex AS sex, {band} AS band \
-                 {joins} {people} {kept} {reached}",
-                band = band.replace("pe.", "pk.")
-            ),
-            &period,
-        )
-        .and(&visible)
-        .push(") x GROUP BY x.sector, x.kind, x.org, x.grp, x.place, x.unit", &[]);
-        let (by_people, by_deliveries, totals) = self.db.read(|tx| {
-            let by_people = tx.select(&distinct_people)?;
-            // Deliveries and quantities without the people: a delivery counts once, however
-            // many people it covered.
-            let by_deliveries = tx.select(
-                &query(&format!("{dims}, COUNT(*), SUM(d.quantity), COUNT(DISTINCT e.household_id)"), "")
-                    .push(group, &[]),
-            )?;
-            let totals = tx.select_opt(&query(
-                &format!("COUNT(DISTINCT {person}), COUNT(DISTINCT e.household_id), COUNT(DISTINCT d.id)"),
-                people,
-            ))?;
-            Ok((by_people, by_deliveries, totals))
+        let cond = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
+        let counts = self.db.read(|tx| {
+            let index = self.reach.current(tx)?;
+            // The households this reader counts: all, or those the visibility rules give.
+            let visible = if cond.is_always() {
+                None
+            } else {
+                let mut visible = vec![false; index.household_count()];
+                for r in tx.select(&Sql::new("SELECT h.id FROM households h WHERE 1 = 1", &[]).and(&cond))? {
+                    if let Some(i) = index.household(r.str(0)) {
+                        visible[i] = true;
+                    }
+                }
+                Some(visible)
+            };
+            Ok(index.count(from_day, to_day, level, visible.as_deref()))
         })?;
-        let key = |r: &crate::db::Row| -> Key { (r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)) };
-        let mut rows: BTreeMap<Key, ReachRow> = BTreeMap::new();
-        for r in &by_people {
-            let k = key(r);
-            rows.insert(
-                k.clone(),
+        let mut rows: Vec<ReachRow> = counts
+            .rows
+            .into_iter()
+            .map(|c| {
+                let [sector, kind, organisation, unit] = c.dims;
                 ReachRow {
-                    sector: k.0,
-                    kind: k.1,
-                    organisation: k.2,
-                    population_group: k.3,
-                    place: k.4,
-                    unit: k.5,
-                    people: r.int(6),
-                    female: r.int(7),
-                    male: r.int(8),
-                    households: 0,
-                    by_age: AGE_BANDS.iter().enumerate().map(|(i, b)| (b.to_string(), r.int(9 + i))).collect(),
-                    deliveries: 0,
-                    quantity: 0.0,
+                    sector,
+                    kind,
+                    organisation,
+                    population_group: c.group,
+                    place: c.place,
+                    people: c.people,
+                    female: c.female,
+                    male: c.male,
+                    by_age: AGE_BANDS.iter().zip(&c.by_age).map(|(b, n)| (b.to_string(), *n)).collect(),
+                    households: c.households,
+                    deliveries: c.deliveries,
+                    quantity: c.quantity,
+                    unit,
                     suppressed: false,
                     hidden: Vec::new(),
-                },
-            );
-        }
-        for r in &by_deliveries {
-            if let Some(row) = rows.get_mut(&key(r)) {
-                row.deliveries = r.int(6);
-                row.quantity = r.real(7);
-                row.households = r.int(8);
-            }
-        }
-        let totals = totals.map_or([0, 0, 0], |t| [t.int(0), t.int(1), t.int(2)]);
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            let key = |r: &ReachRow| {
+                (
+                    r.sector.clone(),
+                    r.kind.clone(),
+                    r.organisation.clone(),
+                    r.population_group.clone(),
+                    r.place.clone(),
+                    r.unit.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
         let mut reach = Reach {
             from,
             to,
             level,
-            people: totals[0],
-            households: totals[1],
-            deliveries: totals[2],
+            people: counts.people,
+            households: counts.households,
+            deliveries: counts.deliveries,
             disclosure_threshold: None,
             totals_hidden: false,
-            rows: rows.into_values().collect(),
+            rows,
         };
         if controlled {
             suppress(&mut reach, self.disclosure_threshold(), &self.gazetteer);
