@@ -149,6 +149,8 @@ fn a_person_is_assisted_once_per_kind_and_period_and_counted_once() {
         let progress = t.store.cycle(&clerk, &first.id).unwrap().progress.unwrap();
         assert_eq!((progress.reached, progress.delivered_quantity), (1, 30_000.0));
 
+        // Counted now, then again after more deliveries: the count follows (no stale cache).
+        assert_eq!(t.store.reach(&clerk, "2024-01-01", "2024-12-31", 2).unwrap().people, 5);
         // The second programme reaches the same person again, and the small household.
         for (cycle, household) in [(&second.id, "GAO-1"), (&second.id, "GAO-2")] {
             let state = t.store.cycle(&clerk, cycle).unwrap().status;
