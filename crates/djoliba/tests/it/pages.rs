@@ -850,6 +850,23 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
         let people = page.body.split("id=\"reach-people\">").nth(1).unwrap_or_else(|| panic!("{uri}: {}", page.body));
         assert!(people.starts_with("6<"), "{uri}: the four members of GAO-1 and the two of GAO-2: {people}");
     }
+    // Reach downloads as HXL, with the page's session.
+    let page = site.get("/assistance", &session).await;
+    let href = page
+        .body
+        .split("id=\"reach-downloads\"")
+        .nth(1)
+        .unwrap()
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let csv = site.get(&href, &session).await;
+    assert_eq!(csv.status, StatusCode::OK, "{href}");
+    assert!(csv.body.contains("#reached+ind") && csv.body.contains("multipurpose_cash"), "{}", csv.body);
     // A viewer reads programmes but neither counts of a round nor reach.
     let system = store::Actor::system();
     site.t.store.create_user(&system, "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
