@@ -32,7 +32,7 @@ struct Entitlement {
     len: u32,
 }
 
-/// Sex and birth (days from the common era; `None` unknown) of a kept person record.
+/// Sex and birth date (`None` when unknown) of a kept person record.
 #[derive(Clone, Copy)]
 struct Person {
     female: bool,

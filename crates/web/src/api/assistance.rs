@@ -194,14 +194,7 @@ pub async fn distribution_list(
             format!("distribution-list-{id}.xlsx"),
         )
     };
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::files::file_response(bytes, content_type, &name))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -2,7 +2,7 @@
 //! XLSX; and the solutions decisions that take people out of the IDP stock.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::Message;
 use serde::Deserialize;
@@ -35,14 +35,7 @@ pub(super) fn download(bytes: Vec<u8>, format: Format, name: &str) -> Response {
         Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
         _ => ("text/csv; charset=utf-8", "csv"),
     };
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{extension}\"")),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::files::file_response(bytes, content_type, &format!("{name}.{extension}"))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

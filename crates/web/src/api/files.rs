@@ -95,7 +95,8 @@ pub struct FileQuery {
     pub table: Option<String>,
 }
 
-fn file_response(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+/// A file to download under `file_name`.
+pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),

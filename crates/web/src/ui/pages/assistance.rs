@@ -658,18 +658,6 @@ pub async fn deliver(
     }
 }
 
-/// A file to download, named for the round.
-fn attachment(bytes: Vec<u8>, content_type: &str, name: String) -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 /// The round's list as a workbook for the field, in the page's language.
 pub async fn list_xlsx(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
     let SignedIn { ctx: c, actor } = page;
@@ -681,10 +669,10 @@ pub async fn list_xlsx(State(state): State<AppState>, page: SignedIn, Path(id): 
     })
     .await;
     match made {
-        Ok(bytes) => attachment(
+        Ok(bytes) => crate::files::file_response(
             bytes,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("{}-{id}.xlsx", if lang == domain::Lang::Fr { "liste-distribution" } else { "distribution-list" }),
+            &format!("{}-{id}.xlsx", if lang == domain::Lang::Fr { "liste-distribution" } else { "distribution-list" }),
         ),
         Err(error) => c.error(error),
     }
@@ -700,7 +688,7 @@ pub async fn payments_csv(State(state): State<AppState>, page: SignedIn, Path(id
     })
     .await;
     match made {
-        Ok(bytes) => attachment(bytes, "text/csv; charset=utf-8", format!("paiements-{id}.csv")),
+        Ok(bytes) => crate::files::file_response(bytes, "text/csv; charset=utf-8", &format!("paiements-{id}.csv")),
         Err(error) => c.error(error),
     }
 }
