@@ -216,6 +216,7 @@ pub fn suppress(reach: &mut Reach, k: u64, gazetteer: &Gazetteer) {
             (r.sector.clone(), r.kind.clone(), r.organisation.clone(), r.population_group.clone(), r.unit.clone());
         sets.entry((set.0, set.1, set.2, set.3, set.4, parent.unwrap_or_default())).or_default().push(i);
     }
+    let mut short_sets = false;
     for members in sets.values() {
         let mut hidden: BTreeSet<usize> = members
             .iter()
@@ -231,12 +232,23 @@ pub fn suppress(reach: &mut Reach, k: u64, gazetteer: &Gazetteer) {
                 members.iter().copied().filter(|i| !hidden.contains(i)).min_by_key(|i| (reach.rows[*i].people, *i));
             match next {
                 Some(i) => hidden.insert(i),
-                None => break,
+                None => {
+                    // Nothing left to hide beside it: the totals minus the rows shown would
+                    // give the small count away, so the totals go.
+                    short_sets = true;
+                    break;
+                }
             };
         }
         for i in hidden {
             reach.rows[i].suppressed = true;
         }
+    }
+    if short_sets {
+        reach.totals_hidden = true;
+        reach.people = 0;
+        reach.households = 0;
+        reach.deliveries = 0;
     }
     for row in &mut reach.rows {
         if row.suppressed {
@@ -406,6 +418,14 @@ mod tests {
         assert!(r.rows[0].is_hidden("female") && r.rows[0].is_hidden("male"));
         assert_eq!(r.rows[1].female, 6);
         assert_eq!(r.rows[0].people, 40);
+        // A small row with nothing beside it in its set (shelter in Mopti, cash elsewhere):
+        // hidden, and the totals with it, or totals minus cash would give it away.
+        let mut cash = row("ML0701", 40, 20, 8);
+        cash.kind = "multipurpose_cash".into();
+        let mut r = reach(vec![cash, row("ML0506", 3, 1, 1)]);
+        suppress(&mut r, 5, &g);
+        assert!(!r.rows[0].suppressed && r.rows[1].suppressed);
+        assert!(r.totals_hidden && r.people == 0 && r.households == 0, "{r:?}");
         // Totals below the threshold: nothing at all.
         let mut r = reach(vec![row("ML0701", 3, 1, 1)]);
         suppress(&mut r, 5, &g);
