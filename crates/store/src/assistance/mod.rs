@@ -119,6 +119,15 @@ pub(crate) fn programme_row(tx: &mut Tx<'_>, id: &str) -> Result<ProgrammeRow, S
     Ok(ProgrammeRow { programme: programme_from_row(&row)?, organisation_id: row.text(17) })
 }
 
+impl Store {
+    /// Whether `actor` may change the programme and its rounds (plan, deliver, import lists):
+    /// what pages ask before offering those forms, by the rule the writes themselves apply.
+    pub fn may_change_programme(&self, actor: &Actor, programme_id: &str) -> Result<bool, StoreError> {
+        let row = self.db.read(|tx| programme_row(tx, programme_id))?;
+        Ok(require_programme_writer(actor, &row.organisation_id).is_ok())
+    }
+}
+
 /// Only the programme's own organisation (or an administrator) changes it and its rounds.
 pub(crate) fn require_programme_writer(actor: &Actor, organisation_id: &str) -> Result<(), StoreError> {
     actor.require_write()?;

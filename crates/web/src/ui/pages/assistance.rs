@@ -313,14 +313,14 @@ struct ProgrammePage {
 
 async fn programme_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, form: FormState) -> Response {
     let who = actor.clone();
-    let found = blocking(state, move |store| Ok((store.programme(&id)?, store.list_cycles(&who, &id)?))).await;
-    let (programme, cycles) = match found {
+    let found = blocking(state, move |store| {
+        Ok((store.programme(&id)?, store.list_cycles(&who, &id)?, store.may_change_programme(&who, &id)?))
+    })
+    .await;
+    let (programme, cycles, mine) = match found {
         Ok(found) => found,
         Err(error) => return c.error(error),
     };
-    let mine = c.can_write()
-        && (actor.role == Role::Admin
-            || state.store.organisation(&programme.organisation).ok().flatten().map(|o| o.id) == actor.organisation_id);
     render(&ProgrammePage {
         p: programme_row(&c, &programme),
         target: c.label(programme.target_unit.as_str()),
@@ -427,16 +427,14 @@ async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, v
     let loaded = blocking(state, move |store| {
         let cycle = store.cycle(&who, &cycle_id)?;
         let programme = store.programme(&cycle.programme_id)?;
-        Ok((cycle, programme))
+        let mine = store.may_change_programme(&who, &programme.id)?;
+        Ok((cycle, programme, mine))
     })
     .await;
-    let (cycle, programme) = match loaded {
+    let (cycle, programme, mine) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
-    let mine = c.can_write()
-        && (actor.role == Role::Admin
-            || state.store.organisation(&programme.organisation).ok().flatten().map(|o| o.id) == actor.organisation_id);
     let distributing = cycle.status == CycleStatus::Distributing;
     // The distribution list: for those who deliver, while it is being distributed.
     let planned: Vec<Planned> = if mine && distributing {
