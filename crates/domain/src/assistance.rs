@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{AssistanceKind, CycleStatus, DeliveryOutcome, Modality, TargetUnit, Unit};
+use crate::codes::{AssistanceKind, CycleStatus, DeliveryOutcome, Modality, MonitoringAnswer, TargetUnit, Unit};
 use crate::error::{FieldError, FieldErrors};
 use crate::messages::Message;
 use crate::registry::References;
@@ -375,6 +375,110 @@ impl DeliveryInput {
     }
 }
 
+/// How many households a random monitoring sample asks, out of `population` who received
+/// something: enough to give the share who say they received it within `margin` (0.05 for
+/// ±5 points) with 95 % confidence, the usual rule of post-distribution monitoring (Cochran's
+/// size for a proportion of 0.5, corrected for a finite population).
+pub fn monitoring_sample_size(population: usize, margin: f64) -> usize {
+    if population == 0 {
+        return 0;
+    }
+    let infinite = 1.96_f64.powi(2) * 0.25 / margin.powi(2);
+    let finite = infinite / (1.0 + (infinite - 1.0) / population as f64);
+    (finite.ceil() as usize).clamp(1, population)
+}
+
+/// What a household answered when monitored, as received: by its id or number (and the
+/// member, when the programme assists persons).
+#[derive(Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct MonitoringInput {
+    pub household: String,
+    pub person: Option<String>,
+    pub answer: String,
+    /// The amount or quantity the household says it received, in the programme's unit;
+    /// blank when not asked or when nothing was received.
+    #[serde(default)]
+    pub amount_reported: Quantity,
+    /// What went wrong, when the answer is "received with issues" (required then).
+    pub issue: Option<String>,
+    /// The day it was asked; today when blank.
+    #[serde(default)]
+    pub date: String,
+}
+
+/// Without free text: what a household said may name someone.
+impl std::fmt::Debug for MonitoringInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonitoringInput")
+            .field("household", &self.household)
+            .field("answer", &self.answer)
+            .field("amount_reported", &self.amount_reported)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct NewMonitoringAnswer {
+    pub household: String,
+    pub person: Option<String>,
+    pub answer: MonitoringAnswer,
+    pub amount_reported: Option<f64>,
+    pub issue: Option<String>,
+    pub date: NaiveDate,
+}
+
+/// Without free text: what a household said may name someone.
+impl std::fmt::Debug for NewMonitoringAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMonitoringAnswer")
+            .field("answer", &self.answer)
+            .field("amount_reported", &self.amount_reported)
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MonitoringInput {
+    /// Checked on its own; the store checks that the household was drawn in the sample.
+    pub fn parse(&self, unit: Unit, today: NaiveDate) -> Result<NewMonitoringAnswer, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let household = required(&mut errors, "household", &self.household, 100);
+        let answer = errors.take(MonitoringAnswer::parse("answer", &self.answer));
+        let date = if self.date.trim().is_empty() {
+            Some(today)
+        } else {
+            errors.take(crate::FuzzyDate::parse_day("date", &self.date, today))
+        };
+        let amount_given = !self.amount_reported.as_text().is_empty();
+        let amount_reported = match answer {
+            Some(answer) if amount_given && !answer.received() => {
+                errors.push(FieldError::new("amount_reported", self.amount_reported.as_text(), Message::NothingReported));
+                None
+            }
+            _ if amount_given => errors.take(self.amount_reported.parse("amount_reported", unit)),
+            _ => None,
+        };
+        let issue = optional(&self.issue);
+        if answer == Some(MonitoringAnswer::ReceivedWithIssues) && issue.is_none() {
+            errors.push(FieldError::new("issue", "", Message::IssueDescribed));
+        }
+        if issue.as_deref().is_some_and(|t| t.chars().count() > 500) {
+            errors.push(FieldError::new("issue", "", Message::TextAtMost { max: 500 }));
+        }
+        match (answer, date) {
+            (Some(answer), Some(date)) if errors.is_empty() => Ok(NewMonitoringAnswer {
+                household,
+                person: optional(&self.person),
+                answer,
+                amount_reported,
+                issue,
+                date,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,5 +530,39 @@ mod tests {
         assert_eq!(errors.0[0].field, "end_date");
         let backwards = CycleInput { end_date: "2026-01-15".into(), ..cycle };
         assert_eq!(backwards.parse(programme).unwrap_err().0[0].field, "end_date");
+    }
+
+    #[test]
+    fn a_monitoring_sample_is_large_enough_for_five_points_and_never_larger_than_the_round() {
+        assert_eq!(monitoring_sample_size(0, 0.05), 0);
+        assert_eq!(monitoring_sample_size(20, 0.05), 20);
+        assert_eq!(monitoring_sample_size(300, 0.05), 169);
+        assert_eq!(monitoring_sample_size(1_000, 0.05), 278);
+        assert_eq!(monitoring_sample_size(100_000, 0.05), 383);
+    }
+
+    #[test]
+    fn a_monitoring_answer_says_what_was_received_and_what_went_wrong() {
+        let today = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+        let base = MonitoringInput { household: "GAO-1".into(), answer: "reçu".into(), ..Default::default() };
+        let answer = base.parse(Unit::Xof, today).unwrap();
+        assert_eq!((answer.answer, answer.amount_reported, answer.date), (MonitoringAnswer::Received, None, today));
+        let nothing = MonitoringInput {
+            answer: "non reçu".into(),
+            amount_reported: Quantity::Text("25 000".into()),
+            ..base.clone()
+        };
+        assert_eq!(nothing.parse(Unit::Xof, today).unwrap_err().0[0].field, "amount_reported");
+        let issues = MonitoringInput { answer: "received_with_issues".into(), ..base.clone() };
+        assert_eq!(issues.parse(Unit::Xof, today).unwrap_err().0[0].field, "issue");
+        let typed = MonitoringInput {
+            amount_reported: Quantity::Text("20 000 FCFA".into()),
+            issue: Some("retenue de 5 000 par le chef de site".into()),
+            ..issues
+        };
+        let errors = typed.parse(Unit::Xof, today).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].field, "amount_reported");
+        assert!(!format!("{typed:?}").contains("chef de site"));
     }
 }

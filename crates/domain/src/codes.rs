@@ -294,6 +294,37 @@ code_list! {
     }
 }
 
+code_list! {
+    /// What a household said when asked, after the distribution, whether it received its
+    /// assistance (post-distribution monitoring). `not_reached`: nobody could be asked.
+    MonitoringAnswer {
+        Received = "received" | "recu" | "oui",
+        ReceivedWithIssues = "received_with_issues" | "recu avec problemes" | "recu avec probleme" | "probleme",
+        NotReceived = "not_received" | "non recu" | "non",
+        NotReached = "not_reached" | "injoignable" | "non joint" | "absent",
+    }
+}
+
+code_list! {
+    /// Why someone in a round is to be gone back to: the last visit did not hand everything
+    /// over, or the monitoring answer says something went wrong.
+    FollowUpReason {
+        Partial = "partial",
+        NotCollected = "not_collected",
+        Refused = "refused",
+        Failed = "failed",
+        NotReceived = "not_received",
+        ReceivedWithIssues = "received_with_issues",
+        ReportedLess = "reported_less",
+    }
+}
+
+code_list! {
+    /// How a monitoring sample is drawn: at random among the households who received
+    /// something, or all of them.
+    SampleMethod { Random = "random" | "aleatoire" | "au hasard", Full = "full" | "exhaustif" | "complet" | "tous" }
+}
+
 impl AssistanceKind {
     /// How this kind of assistance is usually handed over: what forms and lists offer first.
     pub fn usual_modality(self) -> Modality {
@@ -310,6 +341,18 @@ impl DeliveryOutcome {
     /// Whether the household or person received something.
     pub fn reached(self) -> bool {
         matches!(self, DeliveryOutcome::Delivered | DeliveryOutcome::Partial)
+    }
+}
+
+impl MonitoringAnswer {
+    /// Whether the household could be asked at all: the rate of answers counts these.
+    pub fn answered(self) -> bool {
+        self != MonitoringAnswer::NotReached
+    }
+
+    /// Whether the household says it received something, so may report an amount.
+    pub fn received(self) -> bool {
+        matches!(self, MonitoringAnswer::Received | MonitoringAnswer::ReceivedWithIssues)
     }
 }
 

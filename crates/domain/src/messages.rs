@@ -148,6 +148,7 @@ catalogue! {
     PlannedHousehold = "planned_household",
     MemberAssisted = "member_assisted",
     LivingMember = "living_member",
+    LivingHousehold = "living_household",
     KeptRecord = "kept_record",
     OverrideReason = "override_reason",
     HouseholdOfProgramme = "household_of_programme",
@@ -155,6 +156,11 @@ catalogue! {
     HouseholdOfEntitlement { household: String } = "household_of_entitlement",
     DeliveryDate = "delivery_date",
     CalendarQuarter = "calendar_quarter",
+    NothingReported = "nothing_reported",
+    IssueDescribed = "issue_described",
+    SampleSize { max: usize } = "sample_size",
+    HouseholdInSample = "household_in_sample",
+    NothingToMonitor = "nothing_to_monitor",
     // Import files: the whole table.
     RecordKind = "record_kind",
     TableHeader = "table_header",
@@ -550,6 +556,31 @@ impl Message {
                 "a calendar quarter, e.g. 2024-01-01 to 2024-03-31: figures from records you do not see are given by quarter, so that no two periods can be subtracted into a small count",
                 "un trimestre civil, p. ex. du 2024-01-01 au 2024-03-31 : les chiffres tirés de fiches que vous ne voyez pas sont donnés par trimestre, pour qu'aucune soustraction de deux périodes ne révèle un petit effectif"
             ),
+            Message::NothingReported => tr!(
+                lang,
+                "no amount: the household says it received nothing (or could not be asked)",
+                "aucun montant : le ménage dit n'avoir rien reçu (ou n'a pas pu être interrogé)"
+            ),
+            Message::IssueDescribed => tr!(
+                lang,
+                "what went wrong, in a few words (the answer is: received with issues)",
+                "ce qui n'a pas été, en quelques mots (la réponse est : reçu avec problèmes)"
+            ),
+            Message::SampleSize { max } => tr!(
+                lang,
+                "a whole number of households from 1 to {max} (those who received something in this round)",
+                "un nombre entier de ménages de 1 à {max} (ceux qui ont reçu quelque chose dans cette distribution)"
+            ),
+            Message::HouseholdInSample => tr!(
+                lang,
+                "a household drawn in this monitoring sample (its id or number)",
+                "un ménage tiré dans cet échantillon de suivi (son identifiant ou son numéro)"
+            ),
+            Message::NothingToMonitor => tr!(
+                lang,
+                "nobody has received anything in this round yet: the sample is drawn among those who did",
+                "personne n'a encore rien reçu dans cette distribution : l'échantillon se tire parmi ceux qui ont reçu"
+            ),
             Message::DeliveryDate => tr!(
                 lang,
                 "the day it was handed over (or the day they did not come), YYYY-MM-DD or DD/MM/YYYY",
@@ -569,6 +600,11 @@ impl Message {
                 lang,
                 "a living member (this person is recorded as deceased)",
                 "un membre en vie (cette personne est enregistrée comme décédée)"
+            ),
+            Message::LivingHousehold => tr!(
+                lang,
+                "a household with a living member (every member of this one is recorded as deceased)",
+                "un ménage dont un membre est en vie (tous les membres de celui-ci sont enregistrés comme décédés)"
             ),
             Message::KeptRecord => tr!(
                 lang,
@@ -1058,6 +1094,13 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "not_collected" => ("Non retiré", "Not collected"),
         "refused" => ("Refusé", "Refused"),
         "failed" => ("Échec", "Failed"),
+        "received" => ("Reçu", "Received"),
+        "received_with_issues" => ("Reçu avec problèmes", "Received with issues"),
+        "not_received" => ("Non reçu", "Not received"),
+        "not_reached" => ("Injoignable", "Could not be asked"),
+        "reported_less" => ("Déclare avoir reçu moins", "Reports receiving less"),
+        "random" => ("Aléatoire", "Random"),
+        "full" => ("Exhaustif", "Full"),
         // Phases of an import.
         "reading" => ("lecture des fichiers", "reading the files"),
         "checking" => ("vérification", "checking"),

@@ -173,6 +173,12 @@ impl Row {
             Value::Null => None,
         }
     }
+    pub fn opt_real(&self, i: usize) -> Option<f64> {
+        match self.value(i) {
+            Value::Null => None,
+            _ => Some(self.real(i)),
+        }
+    }
     pub fn real(&self, i: usize) -> f64 {
         match self.value(i) {
             Value::Int(n) => *n as f64,

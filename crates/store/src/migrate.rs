@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 12, name: "identifiers", sql: include_str!("../migrations/0012_identifiers.sql") },
     Migration { version: 13, name: "household_changes", sql: include_str!("../migrations/0013_household_changes.sql") },
     Migration { version: 14, name: "assistance", sql: include_str!("../migrations/0014_assistance.sql") },
+    Migration { version: 15, name: "monitoring", sql: include_str!("../migrations/0015_monitoring.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -36,6 +36,7 @@ impl Modify for BearerAuth {
         assistance::list_programmes, assistance::create_programme, assistance::get_programme, assistance::list_cycles,
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
         assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,
+        assistance::draw_sample, assistance::list_samples, assistance::get_sample, assistance::record_answer, assistance::follow_ups,
         duplicates::check, duplicates::run_detection, duplicates::list, duplicates::status, duplicates::accept, duplicates::reject, duplicates::undo,
     )
 )]

@@ -72,7 +72,7 @@ impl Store {
     /// Records what was handed over to a household planned in the round (or one of its
     /// members, when the programme assists persons). Refused, naming the field, when the
     /// round is not being distributed, the date lies outside it, the household has no
-    /// entitlement in it, the person died or was merged, or more than the entitlement's
+    /// entitlement in it, the person died or was merged (or every member of the household died), or more than the entitlement's
     /// remainder would be delivered.
     pub fn record_delivery(
         &self,
@@ -157,7 +157,16 @@ impl Store {
         // that reach stays where it happened when the household moves on).
         let place = delivery.place.clone().unwrap_or(location);
         let person_key = match programme.target_unit {
-            TargetUnit::Household => String::new(),
+            TargetUnit::Household => {
+                let living = tx.query_int(
+                    "SELECT COUNT(*) FROM people WHERE household_id = $1 AND status <> 'deceased' AND duplicate_of IS NULL",
+                    params![household.as_str()],
+                )?;
+                if living == 0 {
+                    return Err(StoreError::invalid("household", delivery.household.as_str(), Message::LivingHousehold));
+                }
+                String::new()
+            }
             TargetUnit::Person => {
                 let wanted = delivery
                     .person

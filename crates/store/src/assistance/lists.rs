@@ -56,6 +56,49 @@ fn column_of(field: &str) -> &'static str {
     header(key, Lang::Fr)
 }
 
+/// Every kept member of a round's planned households, read at once: what names each line of
+/// a list and gives the phone to call.
+pub(super) struct Contacts(HashMap<String, Vec<crate::db::Row>>);
+
+/// The line of a list: the member entitled (for a person) or the head, and a phone.
+pub(super) struct Contact {
+    /// The member's number (or id), for a programme assisting persons.
+    pub member: Option<String>,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+impl Contacts {
+    pub(super) fn of_round(tx: &mut crate::db::Tx<'_>, cycle_id: &str) -> Result<Contacts, StoreError> {
+        let members = tx.query(
+            "SELECT p.household_id, p.id, p.external_id, p.given_name, p.family_name, p.phone, p.relationship \
+             FROM people p WHERE p.household_id IN (SELECT e.household_id FROM entitlements e WHERE e.cycle_id = $1) \
+             AND p.duplicate_of IS NULL ORDER BY p.household_id, p.id",
+            params![cycle_id],
+        )?;
+        let mut by_household: HashMap<String, Vec<crate::db::Row>> = HashMap::new();
+        for m in members {
+            by_household.entry(m.text(0)).or_default().push(m);
+        }
+        Ok(Contacts(by_household))
+    }
+
+    /// The head (or the member entitled) names the line; the phone is theirs, or else the head's.
+    pub(super) fn line(&self, household_id: &str, person: Option<&str>) -> Contact {
+        let household = self.0.get(household_id).map(Vec::as_slice).unwrap_or_default();
+        let head = || household.iter().find(|m| m.str(6) == "head");
+        let named = match person {
+            Some(id) => household.iter().find(|m| m.str(1) == id),
+            None => head().or(household.first()),
+        };
+        Contact {
+            member: named.map(|m| m.opt_text(2).unwrap_or_else(|| m.text(1))),
+            name: named.map(|m| format!("{} {}", m.str(3), m.str(4))).unwrap_or_default(),
+            phone: named.and_then(|m| m.opt_text(5)).or_else(|| head().and_then(|m| m.opt_text(5))),
+        }
+    }
+}
+
 impl Store {
     /// Whether `actor` may deliver the round (its organisation's, or an administrator):
     /// asked before an upload is read, so that a refusal does not wait for the file.
@@ -96,39 +139,20 @@ impl Store {
                 .and(&visible)
                 .push(" ORDER BY h.external_id, e.person_key", &[]),
             )?;
-            // Every member of the planned households at once: the head (or the member entitled)
-            // names the line and gives the phone.
-            let members = tx.query(
-                "SELECT p.household_id, p.id, p.external_id, p.given_name, p.family_name, p.phone, p.relationship \
-                 FROM people p WHERE p.household_id IN (SELECT e.household_id FROM entitlements e WHERE e.cycle_id = $1) \
-                 AND p.duplicate_of IS NULL ORDER BY p.household_id, p.id",
-                params![row.cycle.id.as_str()],
-            )?;
-            let mut by_household: HashMap<String, Vec<&crate::db::Row>> = HashMap::new();
-            for m in &members {
-                by_household.entry(m.text(0)).or_default().push(m);
-            }
+            let contacts = Contacts::of_round(tx, &row.cycle.id)?;
             let rows = entitlements
                 .iter()
                 .map(|e| {
-                    let household = by_household.get(e.str(1)).map(Vec::as_slice).unwrap_or_default();
                     let person = e.opt_text(3);
-                    let named = match &person {
-                        Some(id) => household.iter().find(|m| m.str(1) == id),
-                        None => household.iter().find(|m| m.str(6) == "head").or(household.first()),
-                    };
-                    // The head's phone for a household; the member's, or else the head's, for a person.
-                    let phone = named
-                        .and_then(|m| m.opt_text(5))
-                        .or_else(|| household.iter().find(|m| m.str(6) == "head").and_then(|m| m.opt_text(5)));
+                    let contact = contacts.line(e.str(1), person.as_deref());
                     ListRow {
                         entitlement: e.text(0),
                         household: e.text(2),
-                        member: person.as_ref().and(named.and_then(|m| m.opt_text(2).or_else(|| Some(m.text(1))))),
-                        head: named.map(|m| format!("{} {}", m.str(3), m.str(4))).unwrap_or_default(),
+                        member: person.and(contact.member),
+                        head: contact.name,
                         people: e.int(7) as usize,
                         place: self.gazetteer.get(e.str(4)).map_or_else(|| e.text(4), |l| format!("{} ({})", l.name, l.pcode)),
-                        phone,
+                        phone: contact.phone,
                         entitled: e.real(5),
                         delivered: e.real(6),
                     }

@@ -6,12 +6,14 @@
 
 mod deliveries;
 mod lists;
+mod monitoring;
 mod planning;
 mod reach;
 mod reach_index;
 
 pub use deliveries::{Delivery, Planned};
 pub use lists::{ReturnsError, ReturnsReport};
+pub use monitoring::{FollowUp, MonitoringRow, MonitoringSample, MonitoringSummary};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
 pub use reach::{suppress as suppress_reach, Reach, ReachRow};
 pub(crate) use reach_index::ReachCache;

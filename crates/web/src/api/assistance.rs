@@ -1,9 +1,12 @@
 //! Assistance: programmes, distribution rounds, planning, deliveries and reach.
 
 use axum::extract::Multipart;
-use domain::assistance::{CycleInput, DeliveryInput, ProgrammeInput};
+use domain::assistance::{CycleInput, DeliveryInput, MonitoringInput, ProgrammeInput};
 use domain::Message;
-use store::assistance::{Cycle, Delivery, PlanFilter, PlanReport, Programme, Reach, ReturnsError, ReturnsReport};
+use store::assistance::{
+    Cycle, Delivery, FollowUp, MonitoringRow, MonitoringSample, PlanFilter, PlanReport, Programme, Reach, ReturnsError,
+    ReturnsReport,
+};
 
 use super::*;
 
@@ -254,4 +257,83 @@ pub async fn import_returns(
         Err(Err(errors)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(ReturnsRefused { errors })).into_response()),
         Err(Ok(file_error)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error)),
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleRequest {
+    /// `random` (default) or `full`.
+    pub method: Option<String>,
+    /// For a random sample: how many households (or persons) to draw. By default, enough
+    /// for ±5 points at 95 % confidence.
+    pub size: Option<usize>,
+}
+
+/// Draws a post-distribution monitoring sample among the round's households who received
+/// something, for those who deliver it; audited.
+#[utoipa::path(post, path = "/api/v1/cycles/{id}/samples", tag = "assistance", params(("id" = String, Path)), request_body = SampleRequest,
+    responses((status = 201, body = MonitoringSample), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn draw_sample(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<SampleRequest>,
+) -> Result<(StatusCode, Json<MonitoringSample>), ApiError> {
+    let method = domain::SampleMethod::parse("method", body.method.as_deref().unwrap_or("random"))
+        .map_err(|e| ApiError::from(StoreError::Invalid(domain::FieldErrors(vec![e]))))?;
+    let drawn = run(&state, move |store| store.draw_monitoring_sample(&actor, &id, method, body.size)).await?;
+    Ok((StatusCode::CREATED, Json(drawn)))
+}
+
+/// The round's monitoring samples, with their answers counted.
+#[utoipa::path(get, path = "/api/v1/cycles/{id}/samples", tag = "assistance", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<MonitoringSample>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_samples(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<MonitoringSample>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.monitoring_samples(&actor, &id)).await?))
+}
+
+/// A monitoring sample and everyone drawn in it (names and phones to call); audited.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SampleWithRows {
+    pub sample: MonitoringSample,
+    pub rows: Vec<MonitoringRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/samples/{id}", tag = "assistance", params(("id" = String, Path)),
+    responses((status = 200, body = SampleWithRows), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_sample(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<SampleWithRows>, ApiError> {
+    let (sample, rows) = run(&state, move |store| store.monitoring_sample(&actor, &id)).await?;
+    Ok(Json(SampleWithRows { sample, rows }))
+}
+
+/// Records (or corrects) what a household drawn in the sample answered.
+#[utoipa::path(post, path = "/api/v1/samples/{id}/answers", tag = "assistance", params(("id" = String, Path)), request_body = MonitoringInput,
+    responses((status = 200, body = MonitoringRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn record_answer(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<MonitoringInput>,
+) -> Result<Json<MonitoringRow>, ApiError> {
+    Ok(Json(run(&state, move |store| store.record_monitoring_answer(&actor, &id, &body)).await?))
+}
+
+/// Whom to go back to in the round, and why: still owed after a visit that did not hand
+/// everything over, or a monitoring answer saying something went wrong; audited.
+#[utoipa::path(get, path = "/api/v1/cycles/{id}/follow-ups", tag = "assistance", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<FollowUp>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn follow_ups(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<FollowUp>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.follow_ups(&actor, &id)).await?))
 }
