@@ -452,7 +452,11 @@ impl MonitoringInput {
         let amount_given = !self.amount_reported.as_text().is_empty();
         let amount_reported = match answer {
             Some(answer) if amount_given && !answer.received() => {
-                errors.push(FieldError::new("amount_reported", self.amount_reported.as_text(), Message::NothingReported));
+                errors.push(FieldError::new(
+                    "amount_reported",
+                    self.amount_reported.as_text(),
+                    Message::NothingReported,
+                ));
                 None
             }
             _ if amount_given => errors.take(self.amount_reported.parse("amount_reported", unit)),

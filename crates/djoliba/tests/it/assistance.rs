@@ -394,3 +394,153 @@ fn a_person_served_by_a_sharing_organisation_is_not_planned_again() {
         assert_eq!((plan("NRC-3").planned, plan("NRC-4").conflicts.len()), (1, 1), "then NRC's own round holds it");
     }
 }
+
+#[test]
+fn a_round_is_monitored_on_a_sample_and_those_to_go_back_to_are_listed() {
+    use domain::assistance::MonitoringInput;
+    use domain::{FollowUpReason, SampleMethod};
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        for i in 1..=12 {
+            displaced(&t.store, &clerk, &format!("GAO-{i}"), 2);
+        }
+        let cash = t.store.create_programme(&clerk, &programme("CASH-PDM", "multipurpose_cash", "household")).unwrap();
+        let cycle = t.store.create_cycle(&clerk, &cash.id, &round("Juin")).unwrap();
+        assert_eq!(t.store.plan_cycle(&clerk, &cycle.id, &PlanFilter::default()).unwrap().planned, 12);
+        t.store.advance_cycle(&clerk, &cycle.id, "approved").unwrap();
+        t.store.advance_cycle(&clerk, &cycle.id, "distributing").unwrap();
+        let nothing = t.store.draw_monitoring_sample(&clerk, &cycle.id, SampleMethod::Random, None).unwrap_err();
+        assert!(matches!(nothing, StoreError::Conflict(domain::Message::NothingToMonitor)), "{nothing}");
+
+        // Nine households served in full, one in part, one did not come, one not yet visited.
+        for i in 1..=9 {
+            t.store.record_delivery(&clerk, &cycle.id, &delivery(&format!("GAO-{i}"), "10 000")).unwrap();
+        }
+        t.store.record_delivery(&clerk, &cycle.id, &delivery("GAO-10", "4 000")).unwrap();
+        let absent = DeliveryInput {
+            quantity: Quantity::Text(String::new()),
+            outcome: "not_collected".into(),
+            ..delivery("GAO-11", "")
+        };
+        t.store.record_delivery(&clerk, &cycle.id, &absent).unwrap();
+
+        for size in [0, 11] {
+            let refused = t.store.draw_monitoring_sample(&clerk, &cycle.id, SampleMethod::Random, Some(size));
+            assert_eq!(field_of(refused.unwrap_err()), "size", "{size}: only the 10 who received may be drawn");
+        }
+        let full = t.store.draw_monitoring_sample(&clerk, &cycle.id, SampleMethod::Full, None).unwrap();
+        assert_eq!((full.population, full.summary.drawn), (10, 10));
+        let sample = t.store.draw_monitoring_sample(&clerk, &cycle.id, SampleMethod::Random, Some(4)).unwrap();
+        let (_, drawn) = t.store.monitoring_sample(&clerk, &sample.id).unwrap();
+        let numbers: std::collections::BTreeSet<&str> = drawn.iter().map(|r| r.household.as_str()).collect();
+        assert_eq!(numbers.len(), 4);
+        assert!(!numbers.contains("GAO-11") && !numbers.contains("GAO-12"), "only those who received: {numbers:?}");
+        assert!(drawn.iter().all(|r| !r.name.is_empty()), "each line names whom to ask");
+        assert_eq!(t.store.monitoring_samples(&clerk, &cycle.id).unwrap().len(), 2);
+
+        // A tired clerk's mistakes, each refused at its field.
+        let not_drawn = ["GAO-1", "GAO-2", "GAO-3", "GAO-4", "GAO-5", "GAO-6", "GAO-7", "GAO-8", "GAO-9", "GAO-10"]
+            .into_iter()
+            .find(|n| !numbers.contains(n))
+            .unwrap();
+        let answer = |household: &str, answer: &str| MonitoringInput {
+            household: household.into(),
+            answer: answer.into(),
+            date: "2024-06-28".into(),
+            ..Default::default()
+        };
+        let first = drawn[0].household.clone();
+        for (bad, field) in [
+            (answer(not_drawn, "reçu"), "household"),
+            (answer(&first, "peut-être"), "answer"),
+            (
+                MonitoringInput { amount_reported: Quantity::Text("10 000".into()), ..answer(&first, "non reçu") },
+                "amount_reported",
+            ),
+            (
+                MonitoringInput { amount_reported: Quantity::Text("25 000 FCFA".into()), ..answer(&first, "reçu") },
+                "amount_reported",
+            ),
+            (answer(&first, "received_with_issues"), "issue"),
+            (MonitoringInput { date: "2024-05-02".into(), ..answer(&first, "reçu") }, "date"),
+        ] {
+            assert_eq!(
+                field_of(t.store.record_monitoring_answer(&clerk, &sample.id, &bad).unwrap_err()),
+                field,
+                "{bad:?}"
+            );
+        }
+        // GAO-10 received only 4 000: asked last, so that the one reporting less got 10 000.
+        let mut order: Vec<String> = drawn.iter().map(|r| r.household.clone()).collect();
+        order.sort_by_key(|n| n == "GAO-10");
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| order[i].clone());
+        let row = t
+            .store
+            .record_monitoring_answer(
+                &clerk,
+                &sample.id,
+                &MonitoringInput { amount_reported: Quantity::Text("8 000".into()), ..answer(&a, "reçu") },
+            )
+            .unwrap();
+        assert_eq!((row.answer, row.amount_reported), (Some(domain::MonitoringAnswer::Received), Some(8_000.0)));
+        let issue =
+            MonitoringInput { issue: Some("attente de six heures".into()), ..answer(&b, "reçu avec problèmes") };
+        t.store.record_monitoring_answer(&clerk, &sample.id, &issue).unwrap();
+        t.store.record_monitoring_answer(&clerk, &sample.id, &answer(&c, "non reçu")).unwrap();
+        t.store.record_monitoring_answer(&clerk, &sample.id, &answer(&d, "injoignable")).unwrap();
+        // Corrected: asked again the next day, it had received after all.
+        t.store.record_monitoring_answer(&clerk, &sample.id, &answer(&d, "reçu")).unwrap();
+        let (sample, _) = t.store.monitoring_sample(&clerk, &sample.id).unwrap();
+        let s = sample.summary;
+        assert_eq!(
+            (s.drawn, s.asked, s.received, s.received_with_issues, s.not_received, s.not_reached),
+            (4, 4, 2, 1, 1, 0)
+        );
+        assert_eq!(s.share_received, Some(0.75));
+        assert_eq!((s.reported_less, s.reported_quantity), (1, 8_000.0));
+
+        let follow_ups = t.store.follow_ups(&clerk, &cycle.id).unwrap();
+        let mut reasons: Vec<(String, FollowUpReason)> =
+            follow_ups.iter().map(|f| (f.household.clone(), f.reason)).collect();
+        reasons.sort();
+        let mut expected = vec![
+            ("GAO-10".to_string(), FollowUpReason::Partial),
+            ("GAO-11".to_string(), FollowUpReason::NotCollected),
+            (a.clone(), FollowUpReason::ReportedLess),
+            (b.clone(), FollowUpReason::ReceivedWithIssues),
+            (c.clone(), FollowUpReason::NotReceived),
+        ];
+        expected.sort();
+        assert_eq!(reasons, expected, "{}", t.backend);
+        let partial = follow_ups.iter().find(|f| f.reason == FollowUpReason::Partial).unwrap();
+        assert_eq!(partial.remaining, 6_000.0);
+
+        // Outside the organisation, and for a viewer: not theirs to see.
+        let iom = other_registrar(&t.store);
+        assert!(matches!(t.store.monitoring_sample(&iom, &sample.id), Err(StoreError::Forbidden(_))));
+        assert!(matches!(t.store.follow_ups(&iom, &cycle.id), Err(StoreError::Forbidden(_))));
+        let viewer = store::Actor { role: domain::Role::Viewer, ..clerk.clone() };
+        assert!(t.store.draw_monitoring_sample(&viewer, &cycle.id, SampleMethod::Full, None).is_err());
+        assert!(matches!(t.store.monitoring_sample(&clerk, "nope"), Err(StoreError::NotFound(_))));
+    }
+}
+
+#[test]
+fn a_household_whose_members_all_died_receives_nothing() {
+    use domain::registry::MovementInput;
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let id = displaced(&t.store, &clerk, "GAO-1", 1);
+        let cash = t.store.create_programme(&clerk, &programme("CASH-D", "multipurpose_cash", "household")).unwrap();
+        let cycle = t.store.create_cycle(&clerk, &cash.id, &round("Juin")).unwrap();
+        t.store.plan_cycle(&clerk, &cycle.id, &PlanFilter::default()).unwrap();
+        t.store.advance_cycle(&clerk, &cycle.id, "approved").unwrap();
+        t.store.advance_cycle(&clerk, &cycle.id, "distributing").unwrap();
+        let head = t.store.household_detail(&clerk, &id).unwrap().members[0].person.id.clone();
+        let death = MovementInput { kind: "death".into(), date: "2024-06-05".into(), ..Default::default() };
+        let death = death.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        t.store.record_movement(&clerk, &id, Some(&head), &death).unwrap();
+        let refused = t.store.record_delivery(&clerk, &cycle.id, &delivery("GAO-1", "10 000")).unwrap_err();
+        assert_eq!(field_of(refused), "household", "{}", t.backend);
+    }
+}

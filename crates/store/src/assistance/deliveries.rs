@@ -163,7 +163,11 @@ impl Store {
                     params![household.as_str()],
                 )?;
                 if living == 0 {
-                    return Err(StoreError::invalid("household", delivery.household.as_str(), Message::LivingHousehold));
+                    return Err(StoreError::invalid(
+                        "household",
+                        delivery.household.as_str(),
+                        Message::LivingHousehold,
+                    ));
                 }
                 String::new()
             }

@@ -151,7 +151,10 @@ impl Store {
                         member: person.and(contact.member),
                         head: contact.name,
                         people: e.int(7) as usize,
-                        place: self.gazetteer.get(e.str(4)).map_or_else(|| e.text(4), |l| format!("{} ({})", l.name, l.pcode)),
+                        place: self
+                            .gazetteer
+                            .get(e.str(4))
+                            .map_or_else(|| e.text(4), |l| format!("{} ({})", l.name, l.pcode)),
                         phone: contact.phone,
                         entitled: e.real(5),
                         delivered: e.real(6),

@@ -334,9 +334,7 @@ impl Store {
             Ok(entitlement.text(1))
         })?;
         let (_, rows) = self.monitoring_sample(actor, sample_id)?;
-        rows.into_iter()
-            .find(|r| r.household_id == household_id)
-            .ok_or(StoreError::NotFound("monitoring answer"))
+        rows.into_iter().find(|r| r.household_id == household_id).ok_or(StoreError::NotFound("monitoring answer"))
     }
 
     /// Whom to go back to in the round: those still owed after a visit that did not hand
@@ -473,7 +471,8 @@ fn sample_row(tx: &mut Tx<'_>, id: &str) -> Result<(MonitoringSample, CycleRow),
     let answered = summary.asked - summary.not_reached;
     summary.share_received =
         (answered > 0).then(|| (summary.received + summary.received_with_issues) as f64 / answered as f64);
-    let drawn_on = chrono::DateTime::from_timestamp_millis(r.int(4)).map(|t| t.date_naive().to_string()).unwrap_or_default();
+    let drawn_on =
+        chrono::DateTime::from_timestamp_millis(r.int(4)).map(|t| t.date_naive().to_string()).unwrap_or_default();
     let sample = MonitoringSample {
         id: r.text(0),
         cycle_id: r.text(1),
