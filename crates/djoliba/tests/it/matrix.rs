@@ -29,6 +29,8 @@ struct Ids {
     pair: String,
     programme: String,
     cycle: String,
+    /// A monitoring sample, of a second round delivered to the first household.
+    sample: String,
 }
 
 fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
@@ -75,7 +77,34 @@ fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
             },
         )
         .unwrap();
+    let delivered = store
+        .create_cycle(
+            actor,
+            &programme.id,
+            &domain::assistance::CycleInput {
+                name: "Round 0".into(),
+                start_date: "2024-05-01".into(),
+                end_date: "2024-05-31".into(),
+            },
+        )
+        .unwrap();
+    let only_first =
+        store::assistance::PlanFilter { households: vec![input.external_id.clone()], ..Default::default() };
+    store.plan_cycle(actor, &delivered.id, &only_first).unwrap();
+    store.advance_cycle(actor, &delivered.id, "approved").unwrap();
+    store.advance_cycle(actor, &delivered.id, "distributing").unwrap();
+    let handed = domain::assistance::DeliveryInput {
+        household: input.external_id.clone(),
+        date: "2024-05-20".into(),
+        quantity: domain::assistance::Quantity::Number(50_000.0),
+        modality: "cash_in_hand".into(),
+        outcome: "delivered".into(),
+        ..Default::default()
+    };
+    store.record_delivery(actor, &delivered.id, &handed).unwrap();
+    let sample = store.draw_monitoring_sample(actor, &delivered.id, domain::SampleMethod::Full, None).unwrap();
     Ids {
+        sample: sample.id,
         programme: programme.id,
         cycle: cycle.id,
         household: first.household.id.clone(),
@@ -92,6 +121,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.person
     } else if path.contains("/movements/") {
         &ids.movement
+    } else if path.contains("/samples/") {
+        &ids.sample
     } else if path.contains("/programmes/") {
         &ids.programme
     } else if path.contains("/cycles/") {
@@ -124,6 +155,10 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"status": "approved"})
     } else if path.ends_with("/deliveries") {
         json!({"household": "In-1", "date": "2024-06-20", "quantity": 1, "modality": "cash_in_hand", "outcome": "delivered"})
+    } else if path.ends_with("/samples") {
+        json!({"method": "full"})
+    } else if path.ends_with("/answers") {
+        json!({"household": "In-1", "answer": "received", "date": "2024-06-01"})
     } else if path == "/api/v1/tokens" {
         json!({"name": "matrix", "scope": "read", "days": 1})
     } else if path == "/api/v1/households/{id}" {
@@ -161,13 +196,23 @@ fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     }
     // Programmes and their rounds describe an operation, not people: every signed-in user
     // reads them; only their organisation changes them.
-    let operation = ["/api/v1/programmes/", "/api/v1/cycles/", "/assistance/programmes/", "/assistance/cycles/"]
+    let operation = [
+        "/api/v1/programmes/",
+        "/api/v1/cycles/",
+        "/api/v1/samples/",
+        "/assistance/programmes/",
+        "/assistance/cycles/",
+        "/assistance/samples/",
+    ]
+    .iter()
+    .any(|prefix| route.path.starts_with(prefix));
+    // A round's lists are its people (distribution lists, monitoring samples, follow-ups):
+    // only its organisation has them (the round itself is readable, so the refusal is a 403,
+    // not a 404).
+    let lists = ["/list", "/list.xlsx", "/print", "/payments.csv", "/returns", "/samples", "/follow-ups", "/answers"]
         .iter()
-        .any(|prefix| route.path.starts_with(prefix));
-    // A round's lists are its people: only its organisation has them (the round itself is
-    // readable, so the refusal is a 403, not a 404).
-    let lists =
-        ["/list", "/list.xlsx", "/print", "/payments.csv", "/returns"].iter().any(|end| route.path.ends_with(end));
+        .any(|end| route.path.ends_with(end))
+        || route.path.contains("/samples/");
     if operation && lists && outside && role != Some(Role::Admin) {
         return Outcome::Forbidden;
     }

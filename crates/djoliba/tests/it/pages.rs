@@ -815,6 +815,58 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
+    // Monitoring: a sample of those who received, each answer recorded, problems followed up.
+    let word = site
+        .send(
+            Method::POST,
+            &format!("{cycle}/samples"),
+            Some(&session),
+            Some(&form_of(&[("csrf", &csrf), ("method", "random"), ("size", "deux")])),
+        )
+        .await;
+    assert_eq!(word.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", word.body);
+    let errors = form_errors(&word.body);
+    assert!(errors.contains("Taille") && english_words(&errors).is_empty(), "{errors}");
+    let drawn = site
+        .send(
+            Method::POST,
+            &format!("{cycle}/samples"),
+            Some(&session),
+            Some(&form_of(&[("csrf", &csrf), ("method", "full"), ("size", "")])),
+        )
+        .await;
+    assert_eq!(drawn.status, StatusCode::SEE_OTHER, "{}", drawn.body);
+    let sample = site.get(&drawn.location, &session).await;
+    assert!(sample.body.contains("2 sur 2 ayant reçu") && sample.body.contains("GAO-2"), "{}", sample.body);
+    let answer = |issue: &str| {
+        form_of(&[
+            ("csrf", &csrf),
+            ("household", &household),
+            ("answer", "received_with_issues"),
+            ("amount_reported", "20 000"),
+            ("issue", issue),
+            ("date", "29/06/2024"),
+        ])
+    };
+    let refused =
+        site.send(Method::POST, &format!("{}/answers", drawn.location), Some(&session), Some(&answer(""))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let errors = form_errors(&refused.body);
+    assert!(errors.contains("Problème") && english_words(&errors).is_empty(), "{errors}");
+    assert!(refused.body.contains("value=\"20 000\""), "what was typed stays on its row");
+    let saved = site
+        .send(Method::POST, &format!("{}/answers", drawn.location), Some(&session), Some(&answer("5 000 retenus")))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let sample = site.get(&saved.location, &session).await;
+    assert!(sample.body.contains("id=\"answer-saved\"") && sample.body.contains("Interrogés 1"), "{}", sample.body);
+    let round_page = site.get(&cycle, &session).await;
+    let follow_ups = round_page.body.split("id=\"follow-ups\"").nth(1).unwrap_or_else(|| panic!("{}", round_page.body));
+    assert!(follow_ups.contains("GAO-1") && follow_ups.contains("Reçu avec problèmes"), "{follow_ups}");
+    let iom = other_registrar(&site.t.store);
+    let outsider = site.sign_in(&iom.username, OTHER_PASSWORD).await;
+    assert_eq!(site.get(&drawn.location, &outsider).await.status, StatusCode::FORBIDDEN);
+
     // A second cash programme over the same months finds the household already served.
     let saved = site
         .send(

@@ -7,7 +7,7 @@ use store::assistance::{Cycle, PlanFilter, PlanOverride, PlanReport, Planned, Pr
 use super::*;
 
 /// An amount with its unit, as people read it ("30 000 XOF", "1 kit", "2,5 kg").
-fn amount(c: &Ctx, quantity: f64, unit: &str) -> String {
+pub(super) fn amount(c: &Ctx, quantity: f64, unit: &str) -> String {
     let french = c.lang == domain::Lang::Fr;
     let number = if quantity.fract() == 0.0 {
         c.num(quantity as i64)
@@ -257,7 +257,7 @@ pub async fn create_programme(
 }
 
 /// A form shown again with its errors: 422, unless the page itself failed.
-fn refused_again(mut response: Response) -> Response {
+pub(super) fn refused_again(mut response: Response) -> Response {
     if response.status() == StatusCode::OK {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -265,7 +265,7 @@ fn refused_again(mut response: Response) -> Response {
 }
 
 /// The form with the error said at its fields; any other error is its own page (403, 404…).
-fn form_with(mut form: FormState, c: &Ctx, error: StoreError) -> Result<FormState, Box<Response>> {
+pub(super) fn form_with(mut form: FormState, c: &Ctx, error: StoreError) -> Result<FormState, Box<Response>> {
     match form.fail(c, error) {
         Some(page) => Err(Box::new(page)),
         None => Ok(form),
@@ -410,18 +410,19 @@ struct CyclePage {
     saved: bool,
     form: FormState,
     returns: Option<ReturnsView>,
+    monitoring: Option<super::monitoring::MonitoringView>,
 }
 
 #[derive(Default)]
-struct CycleView {
-    report: Option<PlanReport>,
-    q: String,
-    saved: bool,
-    form: FormState,
-    returns: Option<ReturnsView>,
+pub(super) struct CycleView {
+    pub report: Option<PlanReport>,
+    pub q: String,
+    pub saved: bool,
+    pub form: FormState,
+    pub returns: Option<ReturnsView>,
 }
 
-async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, view: CycleView) -> Response {
+pub(super) async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, view: CycleView) -> Response {
     let who = actor.clone();
     let cycle_id = id.clone();
     let loaded = blocking(state, move |store| {
@@ -447,6 +448,16 @@ async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, v
         Vec::new()
     };
     let unit = programme.unit.as_str();
+    // Monitoring and follow-ups: for those who deliver, once distribution began.
+    let monitoring = if mine && matches!(cycle.status, CycleStatus::Distributing | CycleStatus::Closed) {
+        let reached = cycle.progress.map_or(0, |p| p.reached);
+        match super::monitoring::monitoring_view(state, &c, &actor, &id, reached, unit).await {
+            Ok(view) => Some(view),
+            Err(error) => return c.error(error),
+        }
+    } else {
+        None
+    };
     let report = view.report.as_ref().map(|r| (c.num(r.planned), c.num(r.already_planned), c.num(r.overridden)));
     let conflicts = view
         .report
@@ -494,6 +505,7 @@ async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, v
         saved: view.saved,
         form: view.form,
         returns: view.returns,
+        monitoring,
         c,
     })
 }

@@ -176,6 +176,11 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "outcome" => t.outcome,
         "reference" => t.reference,
         "place" => t.place,
+        "answer" => t.answer,
+        "amount_reported" => t.amount_reported,
+        "issue" => t.issue,
+        "size" => t.sample_size,
+        "method" => t.sample_method,
         other if other.starts_with("movements") => t.first_displacement,
         other => other,
     };
