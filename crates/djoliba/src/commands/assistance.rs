@@ -1,5 +1,6 @@
-//! `djoliba assistance`: the programmes with their rounds, and reach over a period (each
-//! person counted once) as HXL-tagged CSV/XLSX or JSON.
+//! `djoliba assistance`: the programmes with their rounds, reach over a period (each person
+//! counted once) as HXL-tagged CSV/XLSX or JSON, a round's lists and returns, and its
+//! post-distribution monitoring.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,26 @@ pub enum AssistanceCommand {
         /// Check every row and report, record nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Draw a post-distribution monitoring sample among the round's households who received
+    /// something: at random (by default enough for ±5 points at 95 % confidence) or --full.
+    /// With --output, the households to ask, in the order of the draw (CSV).
+    Sample {
+        #[arg(long)]
+        cycle: String,
+        /// Every household who received, instead of a random sample.
+        #[arg(long, conflicts_with = "size")]
+        full: bool,
+        /// How many households to draw at random.
+        #[arg(long)]
+        size: Option<usize>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// A round's monitoring samples with their answers counted, and whom to follow up.
+    Monitoring {
+        #[arg(long)]
+        cycle: String,
     },
 }
 
@@ -165,6 +186,61 @@ pub fn run(cli: &Cli, cmd: &AssistanceCommand) -> anyhow::Result<ExitCode> {
                 ),
                 Err(store::assistance::ReturnsError::Rows(rows)) => return Ok(refused(&rows)),
                 Err(store::assistance::ReturnsError::Store(e)) => return Err(e.into()),
+            }
+        }
+        AssistanceCommand::Sample { cycle, full, size, output } => {
+            let method = if *full { domain::SampleMethod::Full } else { domain::SampleMethod::Random };
+            let sample = store.draw_monitoring_sample(&actor, cycle, method, *size)?;
+            println!(
+                "sample {}: {} drawn ({}) of {} who received",
+                sample.id,
+                sample.summary.drawn,
+                sample.method.as_str(),
+                sample.population
+            );
+            if let Some(path) = output {
+                let (_, rows) = store.monitoring_sample(&actor, &sample.id)?;
+                let mut out =
+                    csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+                out.write_record(["position", "household", "person_id", "name", "phone", "delivered"])?;
+                for r in &rows {
+                    out.write_record([
+                        r.position.to_string(),
+                        r.household.clone(),
+                        r.person_id.clone().unwrap_or_default(),
+                        r.name.clone(),
+                        r.phone.clone().unwrap_or_default(),
+                        r.delivered.to_string(),
+                    ])?;
+                }
+                out.flush()?;
+                eprintln!("{} household(s) to ask written to {}", rows.len(), path.display());
+            }
+        }
+        AssistanceCommand::Monitoring { cycle } => {
+            for s in store.monitoring_samples(&actor, cycle)? {
+                let m = s.summary;
+                let share = m.share_received.map_or("—".to_string(), |v| format!("{:.0}%", v * 100.0));
+                println!(
+                    "{}	{}	{}	drawn {} of {}	asked {}	received {}, with issues {}, not received {}, not reached {}	\
+                     say they received {share}	reported less {}",
+                    s.id,
+                    s.drawn_on,
+                    s.method.as_str(),
+                    m.drawn,
+                    s.population,
+                    m.asked,
+                    m.received,
+                    m.received_with_issues,
+                    m.not_received,
+                    m.not_reached,
+                    m.reported_less
+                );
+            }
+            let follow_ups = store.follow_ups(&actor, cycle)?;
+            println!("{} to follow up", follow_ups.len());
+            for f in follow_ups {
+                println!("  {}	{}	{}	remaining {}", f.household, f.reason.as_str(), f.date, f.remaining);
             }
         }
     }

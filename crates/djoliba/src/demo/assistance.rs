@@ -4,9 +4,10 @@
 //! property; some absent on the day,
 //! some mobile-money transfers failed, a round still being distributed, and a second cash
 //! programme left in draft over the same months, whose planning meets the first
-//! (the duplicate-assistance check). Everything is marked as synthetic.
+//! (the duplicate-assistance check). Each round worked through is monitored on a random
+//! sample after it ends, as partners do by phone. Everything is marked as synthetic.
 
-use domain::assistance::{CycleInput, DeliveryInput, ProgrammeInput, Quantity};
+use domain::assistance::{CycleInput, DeliveryInput, MonitoringInput, ProgrammeInput, Quantity};
 use domain::synthetic::Rng;
 use store::assistance::PlanFilter;
 use store::{Actor, Store};
@@ -227,6 +228,7 @@ pub fn load(store: &Store, actor: &Actor) -> anyhow::Result<()> {
             }
             deliver(store, actor, &p, round, &cycle.id, &mut rng)?;
             if round.worked >= 1.0 {
+                monitor(store, actor, &p, round, &cycle.id, &mut rng)?;
                 store
                     .advance_cycle(actor, &cycle.id, "closed")
                     .map_err(|e| anyhow::anyhow!("demo round {}: {e}", round.name))?;
@@ -283,6 +285,55 @@ fn deliver(
         store
             .record_delivery(actor, cycle, &input)
             .map_err(|e| anyhow::anyhow!("demo delivery in {}: {e}", round.name))?;
+    }
+    Ok(())
+}
+
+/// Draws the usual random sample of a round worked through and asks most of it a week after
+/// the round: most received it all, some with issues (a long wait, an incomplete kit, part of
+/// the cash withheld), a few say they received nothing, some cannot be reached.
+fn monitor(
+    store: &Store,
+    actor: &Actor,
+    p: &Programme,
+    round: &Round,
+    cycle: &str,
+    rng: &mut Rng,
+) -> anyhow::Result<()> {
+    let error = |e: store::StoreError| anyhow::anyhow!("demo monitoring of {}: {e}", round.name);
+    let sample = store.draw_monitoring_sample(actor, cycle, domain::SampleMethod::Random, None).map_err(error)?;
+    let (_, drawn) = store.monitoring_sample(actor, &sample.id).map_err(error)?;
+    let end = chrono::NaiveDate::parse_from_str(round.end, "%Y-%m-%d")?;
+    let cash = p.unit == "XOF";
+    for row in &drawn {
+        let roll = rng.below(100);
+        // One in ten of the sample has not been asked yet.
+        if roll >= 90 {
+            continue;
+        }
+        let asked_on = (end + chrono::Duration::days(1 + rng.below(10) as i64)).min(store.today());
+        let (answer, amount, issue) = match roll {
+            0..=69 => ("received", Some(row.delivered), None),
+            70..=74 if cash => (
+                "received_with_issues",
+                Some((row.delivered * 0.8).round()),
+                Some("Une partie retenue par un intermédiaire"),
+            ),
+            70..=74 => ("received_with_issues", Some(row.delivered), Some("Kit incomplet (bâche manquante)")),
+            75..=79 => ("received_with_issues", Some(row.delivered), Some("Attente de plus de quatre heures")),
+            80..=82 => ("not_received", None, None),
+            _ => ("not_reached", None, None),
+        };
+        let amount = amount.filter(|a| *a > 0.0 && answer != "not_received");
+        let input = MonitoringInput {
+            household: row.household_id.clone(),
+            person: row.person_id.clone(),
+            answer: answer.into(),
+            amount_reported: amount.map_or(Quantity::Text(String::new()), Quantity::Number),
+            issue: issue.map(str::to_string),
+            date: asked_on.to_string(),
+        };
+        store.record_monitoring_answer(actor, &sample.id, &input).map_err(error)?;
     }
     Ok(())
 }

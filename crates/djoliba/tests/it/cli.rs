@@ -608,6 +608,25 @@ fn assistance_lists_programmes_and_exports_reach_as_hxl() {
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     assert!(String::from_utf8_lossy(&done.stdout).contains("1 delivery(ies) recorded"));
 
+    // Monitoring: the one household who received, drawn in full, its list written.
+    let asked = dir.path().join("a-appeler.csv");
+    let drawn = djoliba(dir.path())
+        .args(["assistance", "sample", "--cycle", &cycle_id, "--full", "--output"])
+        .arg(&asked)
+        .output()
+        .unwrap();
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    assert!(String::from_utf8_lossy(&drawn.stdout).contains("1 drawn (full) of 1 who received"));
+    let list = std::fs::read_to_string(&asked).unwrap();
+    assert!(list.starts_with("position,household,person_id,name,phone,delivered\n1,GAO-1,"), "{list}");
+    let too_many =
+        djoliba(dir.path()).args(["assistance", "sample", "--cycle", &cycle_id, "--size", "5"]).output().unwrap();
+    assert!(!too_many.status.success());
+    assert!(String::from_utf8_lossy(&too_many.stderr).contains("size"), "the field is named");
+    let report = djoliba(dir.path()).args(["assistance", "monitoring", "--cycle", &cycle_id]).output().unwrap();
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.contains("drawn 1 of 1") && text.contains("0 to follow up"), "{text}");
+
     let bad = djoliba(dir.path())
         .args(["assistance", "reach", "--from", "2024-13-01", "--to", "2024-12-31"])
         .output()

@@ -70,11 +70,24 @@ pub(super) struct Contact {
 
 impl Contacts {
     pub(super) fn of_round(tx: &mut crate::db::Tx<'_>, cycle_id: &str) -> Result<Contacts, StoreError> {
+        Contacts::read(
+            tx,
+            "p.household_id IN (SELECT e.household_id FROM entitlements e WHERE e.cycle_id = $1)",
+            cycle_id,
+        )
+    }
+
+    pub(super) fn of_household(tx: &mut crate::db::Tx<'_>, household_id: &str) -> Result<Contacts, StoreError> {
+        Contacts::read(tx, "p.household_id = $1", household_id)
+    }
+
+    fn read(tx: &mut crate::db::Tx<'_>, condition: &str, value: &str) -> Result<Contacts, StoreError> {
         let members = tx.query(
-            "SELECT p.household_id, p.id, p.external_id, p.given_name, p.family_name, p.phone, p.relationship \
-             FROM people p WHERE p.household_id IN (SELECT e.household_id FROM entitlements e WHERE e.cycle_id = $1) \
-             AND p.duplicate_of IS NULL ORDER BY p.household_id, p.id",
-            params![cycle_id],
+            &format!(
+                "SELECT p.household_id, p.id, p.external_id, p.given_name, p.family_name, p.phone, p.relationship \
+                 FROM people p WHERE {condition} AND p.duplicate_of IS NULL ORDER BY p.household_id, p.id"
+            ),
+            params![value],
         )?;
         let mut by_household: HashMap<String, Vec<crate::db::Row>> = HashMap::new();
         for m in members {

@@ -224,40 +224,7 @@ impl Store {
         let (sample, rows) = self.db.read(|tx| {
             let (sample, cycle) = sample_row(tx, sample_id)?;
             super::require_programme_writer(actor, &cycle.programme.organisation_id)?;
-            let drawn = tx.select(
-                &Sql::new(
-                    "SELECT a.position, e.id, e.household_id, h.external_id, NULLIF(e.person_key, ''), \
-                     (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id), \
-                     a.answer, a.amount_reported, a.issue, a.asked_on \
-                     FROM monitoring_answers a JOIN entitlements e ON e.id = a.entitlement_id \
-                     JOIN households h ON h.id = e.household_id WHERE a.sample_id = ?",
-                    &[sample_id.into()],
-                )
-                .and(&Visibility::of(actor).households("h", Access::Change))
-                .push(" ORDER BY a.position", &[]),
-            )?;
-            let contacts = Contacts::of_round(tx, &cycle.cycle.id)?;
-            let rows = drawn
-                .iter()
-                .map(|r| {
-                    let person = r.opt_text(4);
-                    let contact = contacts.line(r.str(2), person.as_deref());
-                    Ok(MonitoringRow {
-                        position: r.int(0),
-                        entitlement_id: r.text(1),
-                        household_id: r.text(2),
-                        household: r.text(3),
-                        person_id: person,
-                        name: contact.name,
-                        phone: contact.phone,
-                        delivered: r.real(5),
-                        answer: answer_of(r.opt_text(6))?,
-                        amount_reported: r.opt_real(7),
-                        issue: r.opt_text(8),
-                        asked_on: r.opt_text(9),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let rows = drawn_rows(tx, actor, sample_id, &cycle.cycle.id, None)?;
             Ok((sample, rows))
         })?;
         let ids: Vec<&str> = rows.iter().map(|r| r.household_id.as_str()).collect();
@@ -276,7 +243,7 @@ impl Store {
     ) -> Result<MonitoringRow, StoreError> {
         actor.require_write()?;
         let (now, today) = (self.now_ms(), self.today());
-        let household_id = self.db.write(|tx| {
+        let entitlement_id = self.db.write(|tx| {
             let (_, cycle) = sample_row(tx, sample_id)?;
             super::require_programme_writer(actor, &cycle.programme.organisation_id)?;
             let answer = input.parse(cycle.programme.programme.unit, today)?;
@@ -331,10 +298,15 @@ impl Store {
                 entitlement.str(1),
                 json!({"sample": sample_id, "answer": answer.answer.as_str()}),
             )?;
-            Ok(entitlement.text(1))
+            Ok(entitlement.text(0))
         })?;
-        let (_, rows) = self.monitoring_sample(actor, sample_id)?;
-        rows.into_iter().find(|r| r.household_id == household_id).ok_or(StoreError::NotFound("monitoring answer"))
+        // The row just written, read back alone (a whole sample per answer would be quadratic).
+        self.db.read(|tx| {
+            let (_, cycle) = sample_row(tx, sample_id)?;
+            drawn_rows(tx, actor, sample_id, &cycle.cycle.id, Some(&entitlement_id))?
+                .pop()
+                .ok_or(StoreError::NotFound("monitoring answer"))
+        })
     }
 
     /// Whom to go back to in the round: those still owed after a visit that did not hand
@@ -423,6 +395,55 @@ impl Store {
         self.audit_read(actor, now, "list", "follow_up", cycle_id, json!({"households": ids}))?;
         Ok(follow_ups)
     }
+}
+
+/// The households drawn in a sample (or the one of `entitlement`), within the actor's scope,
+/// in the order of the draw, with their contact.
+fn drawn_rows(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    sample_id: &str,
+    cycle_id: &str,
+    entitlement: Option<&str>,
+) -> Result<Vec<MonitoringRow>, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT a.position, e.id, e.household_id, h.external_id, NULLIF(e.person_key, ''), \
+         (SELECT COALESCE(SUM(d.quantity), 0) FROM deliveries d WHERE d.entitlement_id = e.id), \
+         a.answer, a.amount_reported, a.issue, a.asked_on \
+         FROM monitoring_answers a JOIN entitlements e ON e.id = a.entitlement_id \
+         JOIN households h ON h.id = e.household_id WHERE a.sample_id = ?",
+        &[sample_id.into()],
+    );
+    if let Some(entitlement) = entitlement {
+        sql = sql.push(" AND a.entitlement_id = ?", &[entitlement.into()]);
+    }
+    let drawn =
+        tx.select(&sql.and(&Visibility::of(actor).households("h", Access::Change)).push(" ORDER BY a.position", &[]))?;
+    let contacts = match drawn.as_slice() {
+        [one] => Contacts::of_household(tx, one.str(2))?,
+        _ => Contacts::of_round(tx, cycle_id)?,
+    };
+    drawn
+        .iter()
+        .map(|r| {
+            let person = r.opt_text(4);
+            let contact = contacts.line(r.str(2), person.as_deref());
+            Ok(MonitoringRow {
+                position: r.int(0),
+                entitlement_id: r.text(1),
+                household_id: r.text(2),
+                household: r.text(3),
+                person_id: person,
+                name: contact.name,
+                phone: contact.phone,
+                delivered: r.real(5),
+                answer: answer_of(r.opt_text(6))?,
+                amount_reported: r.opt_real(7),
+                issue: r.opt_text(8),
+                asked_on: r.opt_text(9),
+            })
+        })
+        .collect()
 }
 
 fn answer_of(text: Option<String>) -> Result<Option<MonitoringAnswer>, StoreError> {
