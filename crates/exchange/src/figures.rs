@@ -55,7 +55,9 @@ pub fn place_cells(gazetteer: &Gazetteer, place: &str, level: u8) -> Vec<String>
             cells.push(unit.map(|u| u.pcode.clone()).unwrap_or_default());
             cells.push(unit.map(|u| u.name.clone()).unwrap_or_default());
         }
-        cells.push(place.to_string());
+        // A commune's own code (reach off any site) leaves the site blank.
+        let commune = gazetteer.ancestor_at(place, 3).is_some_and(|c| c.pcode == place);
+        cells.push(if commune { String::new() } else { place.to_string() });
         cells.push(gazetteer.site(place).map(|s| s.name).unwrap_or_default());
         return cells;
     }

@@ -23,7 +23,7 @@ pub enum AssistanceCommand {
         /// Last day (YYYY-MM-DD).
         #[arg(long)]
         to: String,
-        /// Level of the places: 1 région, 2 cercle, 3 commune.
+        /// Level of the places: 1 région, 2 cercle, 3 commune, 4 site (a commune holds what was delivered off any site).
         #[arg(long, default_value_t = 2)]
         level: i64,
         /// csv (HXL-tagged), xlsx (HXL-tagged) or json.

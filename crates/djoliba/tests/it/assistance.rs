@@ -544,3 +544,42 @@ fn a_household_whose_members_all_died_receives_nothing() {
         assert_eq!(field_of(refused), "household", "{}", t.backend);
     }
 }
+
+#[test]
+fn reach_is_counted_by_site_and_what_was_delivered_off_any_site_stays_with_its_commune() {
+    for t in stores() {
+        let clerk = registrar(&t.store);
+        let site = t
+            .store
+            .create_site(
+                &clerk,
+                &store::sites::NewSite { name: "Site de Sosso Koira".into(), commune: "ML070101".into(), kind: None },
+            )
+            .unwrap();
+        let on_site = displaced(&t.store, &clerk, "GAO-SITE", 3);
+        let to_site = movement("secondary_displacement", "2024-03-05", &site.code);
+        let to_site = to_site.parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        t.store.record_movement(&clerk, &on_site, None, &to_site).unwrap();
+        displaced(&t.store, &clerk, "GAO-TOWN", 2);
+        let kits = t.store.create_programme(&clerk, &programme("KITS", "shelter_kit", "household")).unwrap();
+        let round = t.store.create_cycle(&clerk, &kits.id, &round("Juin")).unwrap();
+        assert_eq!(t.store.plan_cycle(&clerk, &round.id, &PlanFilter::default()).unwrap().planned, 2);
+        t.store.advance_cycle(&clerk, &round.id, "approved").unwrap();
+        t.store.advance_cycle(&clerk, &round.id, "distributing").unwrap();
+        for household in ["GAO-SITE", "GAO-TOWN"] {
+            t.store.record_delivery(&clerk, &round.id, &delivery(household, "10 000")).unwrap();
+        }
+        let by_site = t.store.reach(&clerk, "2024-06-01", "2024-06-30", 4).unwrap();
+        let rows: Vec<(&str, i64)> = by_site.rows.iter().map(|r| (r.place.as_str(), r.people)).collect();
+        assert_eq!(rows, [("ML070101", 2), ("ML070101S001", 3)], "{}: {by_site:?}", t.backend);
+        assert_eq!(t.store.reach(&clerk, "2024-06-01", "2024-06-30", 3).unwrap().rows[0].people, 5);
+        // In HXL the site has its code under #loc; the commune's own row leaves it blank.
+        let table = by_site.hxl_table(&t.store.gazetteer);
+        let site_column = table.tags.iter().position(|t| t == "#loc+code").expect("a site column");
+        let commune_column = table.tags.iter().position(|t| t == "#adm3+code").unwrap();
+        let cells: Vec<(&str, &str)> =
+            table.rows.iter().map(|r| (r[commune_column].as_str(), r[site_column].as_str())).collect();
+        assert_eq!(cells, [("ML070101", ""), ("ML070101", "ML070101S001")]);
+        assert_eq!(field_of(t.store.reach(&clerk, "2024-06-01", "2024-06-30", 5).unwrap_err()), "level");
+    }
+}

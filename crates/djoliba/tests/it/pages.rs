@@ -919,6 +919,11 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
     let csv = site.get(&href, &session).await;
     assert_eq!(csv.status, StatusCode::OK, "{href}");
     assert!(csv.body.contains("#reached+ind") && csv.body.contains("multipurpose_cash"), "{}", csv.body);
+    // By site: the households live in Gao commune, on no site, and the downloads follow the level.
+    let page = site.get("/assistance?from=2024-04-01&to=2024-06-30&level=4", &session).await;
+    assert!(page.body.contains("<option value=\"4\" selected>4 — Site</option>"), "{}", page.body);
+    assert!(page.body.contains("(ML070101) · Hors site"), "{}", page.body);
+    assert!(page.body.contains("level=4&amp;format=csv"), "{}", page.body);
     // A viewer reads programmes but neither counts of a round nor reach.
     let system = store::Actor::system();
     site.t.store.create_user(&system, "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();

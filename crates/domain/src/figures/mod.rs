@@ -420,6 +420,11 @@ pub const SITE_LEVEL: u8 = 4;
 /// At the site level, people who are not on a site.
 pub const NO_SITE: &str = "no_site";
 
+/// Whether a place code is a site's: its commune's P-code, "S" and a number (ML070101S001).
+pub fn is_site_code(code: &str) -> bool {
+    code.len() > 8 && code.as_bytes().get(8) == Some(&b'S')
+}
+
 /// The unit of admin level `level` that contains a P-code: P-codes nest by prefix (ML, ML07,
 /// ML0701, ML070101), and site codes under their commune (ML070101S001). A code coarser than
 /// the level is kept as it is; at the site level, a place that is not a site is `NO_SITE`.
@@ -427,7 +432,7 @@ pub fn place_at_level(pcode: Option<&str>, level: u8) -> String {
     match pcode {
         None => "unknown".to_string(),
         Some(code) if level >= SITE_LEVEL => {
-            if code.len() > 8 && code.as_bytes().get(8) == Some(&b'S') {
+            if is_site_code(code) {
                 code.to_string()
             } else {
                 NO_SITE.to_string()

@@ -144,10 +144,9 @@ impl Store {
             // The chosen households' living, unmerged members.
             let mut sql = Sql::new(
                 "SELECT h.id, h.external_id, p.id, p.birth_date FROM households h JOIN people p ON p.household_id = h.id \
-                 WHERE h.organisation_id = ? AND p.status <> 'deceased' AND p.duplicate_of IS NULL",
-                &[organisation.into()],
-            )
-            .and(&Visibility::of(actor).households("h", Access::Change));
+                 WHERE p.status <> 'deceased' AND p.duplicate_of IS NULL",
+                &[],
+            );
             if let Some(group) = filter.population_group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
                 sql = sql.push(" AND h.population_group = ?", &[domain::registry::population_group_code(group).into()]);
             }
@@ -171,7 +170,17 @@ impl Store {
                     programme.places.iter().flat_map(|p| [Value::from(p.as_str()), Value::from(format!("{p}Z"))]).collect();
                 sql = sql.push(&format!(" AND ({})", within.join(" OR ")), &values);
             }
-            sql = sql.push(" ORDER BY h.external_id, p.id", &[]);
+            // A list (which may hold a hundred thousand numbers: too many for one statement's
+            // parameters) is resolved, then read, in chunks; each household it names must be
+            // one the user may plan: one that is not is an error, naming its line.
+            let listed = match filter.households.is_empty() {
+                true => Vec::new(),
+                false => listed_households(tx, actor, organisation, &filter.households)?,
+            };
+            let chunks: Vec<Option<&[String]>> = match filter.households.is_empty() {
+                true => vec![None],
+                false => listed.chunks(LIST_CHUNK).map(Some).collect(),
+            };
             // (household id, number, living members, members of the age asked).
             let mut households: Vec<(String, String, Vec<String>, Vec<String>)> = Vec::new();
             let start = NaiveDate::parse_from_str(&row.cycle.start_date, "%Y-%m-%d").unwrap_or_default();
@@ -184,43 +193,36 @@ impl Store {
                 };
                 filter.min_age.is_none_or(|min| i64::from(age) >= min) && filter.max_age.is_none_or(|max| i64::from(age) <= max)
             };
-            for r in tx.select(&sql)? {
-                let person = r.text(2);
-                let of_age = aged(r.opt_text(3));
-                match households.last_mut() {
-                    Some(last) if last.0 == r.str(0) => {
-                        if of_age {
-                            last.3.push(person.clone());
-                        }
-                        last.2.push(person);
+            for chunk in chunks {
+                // A list's households were checked to be the organisation's and the user's:
+                // read by id alone, which SQLite would otherwise scan the organisation for.
+                let sql = match chunk {
+                    Some(ids) => {
+                        let values: Vec<Value> = ids.iter().map(|id| id.as_str().into()).collect();
+                        sql.clone().push(&format!(" AND h.id IN ({})", vec!["?"; ids.len()].join(", ")), &values)
                     }
-                    _ => households.push((r.text(0), r.text(1), vec![person.clone()], if of_age { vec![person] } else { vec![] })),
+                    None => sql
+                        .clone()
+                        .push(" AND h.organisation_id = ?", &[organisation.into()])
+                        .and(&Visibility::of(actor).households("h", Access::Change)),
+                };
+                for r in tx.select(&sql.push(" ORDER BY h.id, p.id", &[]))? {
+                    let person = r.text(2);
+                    let of_age = aged(r.opt_text(3));
+                    match households.last_mut() {
+                        Some(last) if last.0 == r.str(0) => {
+                            if of_age {
+                                last.3.push(person.clone());
+                            }
+                            last.2.push(person);
+                        }
+                        _ => households.push((r.text(0), r.text(1), vec![person.clone()], if of_age { vec![person] } else { vec![] })),
+                    }
                 }
             }
+            households.sort_by(|a, b| a.1.cmp(&b.1));
             let min = filter.min_members.unwrap_or(1).max(1) as usize;
             households.retain(|h| h.2.len() >= min && !h.3.is_empty());
-            // A list (which may hold a hundred thousand numbers: too many for one statement's
-            // parameters) is matched in memory. Each household it names must be one the user
-            // may plan: one that is not is an error, naming its line.
-            if !filter.households.is_empty() {
-                let known: HashSet<String> = tx
-                    .select(
-                        &Sql::new("SELECT h.id, h.external_id FROM households h WHERE h.organisation_id = ?", &[
-                            organisation.into(),
-                        ])
-                        .and(&Visibility::of(actor).households("h", Access::Change)),
-                    )?
-                    .iter()
-                    .flat_map(|r| [r.text(0), r.text(1)])
-                    .collect();
-                if let Some((i, wanted)) =
-                    filter.households.iter().enumerate().find(|(_, h)| !known.contains(h.trim()))
-                {
-                    return Err(StoreError::invalid(&format!("households[{i}]"), wanted.trim(), Message::HouseholdOfProgramme));
-                }
-                let wanted: HashSet<&str> = filter.households.iter().map(|h| h.trim()).collect();
-                households.retain(|(id, number, _, _)| wanted.contains(id.as_str()) || wanted.contains(number.as_str()));
-            }
             let earlier = earlier_entitlements(tx, actor, &row.cycle.id, programme.kind.as_str(), organisation, (
                 &row.cycle.start_date,
                 &row.cycle.end_date,
@@ -313,6 +315,50 @@ impl Store {
             Ok(report)
         })
     }
+}
+
+/// How many households of a list one statement reads.
+const LIST_CHUNK: usize = 500;
+
+/// The ids of the households a list names (by number or id), in its order without repeats;
+/// a line naming no household of `organisation` the actor may change is an error at its line.
+fn listed_households(
+    tx: &mut crate::db::Tx<'_>,
+    actor: &Actor,
+    organisation: &str,
+    lines: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let lines: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
+    let mut found: HashMap<String, String> = HashMap::new();
+    // By number first, then the lines left by id: one column per statement, so each uses its
+    // index (an OR of both scans the organisation's households).
+    for column in ["h.external_id", "h.id"] {
+        let left: Vec<&str> = lines.iter().copied().filter(|l| !found.contains_key(*l)).collect();
+        for chunk in left.chunks(LIST_CHUNK) {
+            let values: Vec<Value> = chunk.iter().map(|l| Value::from(*l)).collect();
+            let sql = Sql::new(
+                "SELECT h.id, h.external_id FROM households h WHERE h.organisation_id = ?",
+                &[organisation.into()],
+            )
+            .push(&format!(" AND {column} IN ({})", vec!["?"; chunk.len()].join(", ")), &values)
+            .and(&Visibility::of(actor).households("h", Access::Change));
+            for r in tx.select(&sql)? {
+                let key = if column == "h.id" { r.text(0) } else { r.text(1) };
+                found.insert(key, r.text(0));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut ids = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let id = found
+            .get(*line)
+            .ok_or_else(|| StoreError::invalid(&format!("households[{i}]"), *line, Message::HouseholdOfProgramme))?;
+        if seen.insert(id.as_str()) {
+            ids.push(id.clone());
+        }
+    }
+    Ok(ids)
 }
 
 /// Everyone already entitled to `kind` over an overlapping period by another round of the

@@ -22,7 +22,8 @@ use crate::{Actor, Store};
 pub struct Reach {
     pub from: String,
     pub to: String,
-    /// Admin level of `place` (1–3).
+    /// Level of `place`: 1 (région), 2 (cercle), 3 (commune) or 4 (site; what was delivered
+    /// off any site counts under its commune).
     pub level: i64,
     /// Distinct people reached by anything, whatever the number of programmes that served them.
     pub people: i64,
@@ -42,7 +43,8 @@ pub struct ReachRow {
     /// The programme's organisation (code).
     pub organisation: String,
     pub population_group: String,
-    /// P-code at the requested level where the household was assisted.
+    /// P-code at the requested level where the household was assisted (at the site level, a
+    /// site's code, or the commune's for what was delivered off any site).
     pub place: String,
     pub people: i64,
     pub female: i64,
@@ -103,8 +105,8 @@ impl Store {
                 .map_err(|_| StoreError::invalid(field, text.trim(), Message::IsoDate))
         };
         let (from_day, to_day) = (parse("from", from)?, parse("to", to)?);
-        if !(1..=3).contains(&level) {
-            return Err(StoreError::invalid("level", level.to_string(), Message::AdminLevel));
+        if !(1..=i64::from(domain::figures::SITE_LEVEL)).contains(&level) {
+            return Err(StoreError::invalid("level", level.to_string(), Message::FiguresLevel));
         }
         let controlled = self.figures_need_disclosure_control(actor)?;
         if controlled && !is_quarter(from_day, to_day) {
@@ -302,7 +304,7 @@ impl Reach {
     /// The reach as an HXL-tagged table (3W style), a row per sector, kind, organisation,
     /// group and place; suppressed counts are blank.
     pub fn hxl_table(&self, gazetteer: &Gazetteer) -> HxlTable {
-        let level = self.level.clamp(1, 3) as u8;
+        let level = self.level.clamp(1, i64::from(domain::figures::SITE_LEVEL)) as u8;
         let mut headers = vec!["period_start".to_string(), "period_end".to_string()];
         let mut tags = vec!["#date+start".to_string(), "#date+end".to_string()];
         exchange::figures::place_columns(level, &mut headers, &mut tags);

@@ -193,8 +193,8 @@ impl ReachIndex {
         self.households.len()
     }
 
-    /// Counts over `from`–`to` (inclusive) at P-code `level`, for the households `visible`
-    /// (all when `None`).
+    /// Counts over `from`–`to` (inclusive) at P-code `level` (4: sites, and communes for
+    /// what was delivered off any site), for the households `visible` (all when `None`).
     pub(crate) fn count(&self, from: NaiveDate, to: NaiveDate, level: i64, visible: Option<&[bool]>) -> Counts {
         let (first, last) = (from.num_days_from_ce(), to.num_days_from_ce());
         let start = self.deliveries.partition_point(|d| d.day < first);
@@ -213,7 +213,11 @@ impl ReachIndex {
             }
             let prefix = *prefix_of.entry(d.place).or_insert_with(|| {
                 let code = &self.places[d.place as usize];
-                interned(&mut prefixes_map, &mut prefixes, code.chars().take(prefix_len).collect())
+                let cut = match level >= i64::from(domain::figures::SITE_LEVEL) && domain::figures::is_site_code(code) {
+                    true => code.clone(),
+                    false => code.chars().take(prefix_len.min(8)).collect(),
+                };
+                interned(&mut prefixes_map, &mut prefixes, cut)
             });
             let key = (e.dims, e.group, prefix);
             let row = *row_of.entry(key).or_insert_with(|| {

@@ -128,7 +128,7 @@ pub struct ReachQuery {
     pub from: String,
     /// Last day (YYYY-MM-DD).
     pub to: String,
-    /// Admin level of places, 1–3 (default 2).
+    /// Level of places: 1 région, 2 cercle (default), 3 commune, 4 site (with each commune's reach off any site).
     pub level: Option<i64>,
     /// json (default), csv or xlsx (both HXL-tagged, a row per sector, kind and place).
     pub format: Option<String>,

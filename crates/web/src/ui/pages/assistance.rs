@@ -65,6 +65,8 @@ fn programme_row(c: &Ctx, p: &Programme) -> ProgrammeRow {
 pub(super) struct ReachView {
     pub(super) from: String,
     pub(super) to: String,
+    /// 1 région … 4 site.
+    pub(super) level: i64,
     pub(super) people: String,
     pub(super) households: String,
     pub(super) deliveries: String,
@@ -91,7 +93,13 @@ fn reach_view(c: &Ctx, gazetteer: &domain::places::Gazetteer, reach: Reach) -> R
                     c.label(&r.kind),
                     r.organisation.clone(),
                     c.label(&r.population_group),
-                    place_name(gazetteer, &r.place),
+                    match reach.level >= i64::from(domain::figures::SITE_LEVEL)
+                        && !domain::figures::is_site_code(&r.place)
+                    {
+                        // At the site level, a commune holds what was delivered off any site.
+                        true => format!("{} · {}", place_name(gazetteer, &r.place), c.label(domain::figures::NO_SITE)),
+                        false => place_name(gazetteer, &r.place),
+                    },
                     count("people", r.people),
                     count("female", r.female),
                     count("male", r.male),
@@ -102,6 +110,7 @@ fn reach_view(c: &Ctx, gazetteer: &domain::places::Gazetteer, reach: Reach) -> R
             .collect(),
         from: reach.from,
         to: reach.to,
+        level: reach.level,
     }
 }
 
@@ -125,6 +134,7 @@ pub(super) async fn quarter_reach(
     c: &Ctx,
     actor: &store::Actor,
     chosen: Option<(String, String)>,
+    level: i64,
 ) -> Result<Option<ReachView>, StoreError> {
     let actor = actor.clone();
     let reach = blocking(state, move |store| {
@@ -137,7 +147,7 @@ pub(super) async fn quarter_reach(
                 quarter(latest.map_or(today, |d| d.min(today)))
             }
         };
-        store.reach(&actor, &from, &to, 2)
+        store.reach(&actor, &from, &to, level)
     })
     .await?;
     Ok(Some(reach_view(c, &state.store.gazetteer, reach)))
@@ -156,11 +166,12 @@ struct AssistancePage {
     targets: Vec<(String, String)>,
 }
 
-/// The period of reach a user chose (both ends), if any.
+/// The period of reach a user chose (both ends), if any, and the level of places.
 #[derive(Deserialize, Default)]
 pub struct ReachQuery {
     from: Option<String>,
     to: Option<String>,
+    level: Option<String>,
 }
 
 async fn assistance_page(
@@ -178,7 +189,9 @@ async fn assistance_page(
         (Some(from), Some(to)) if !from.trim().is_empty() || !to.trim().is_empty() => Some((from, to)),
         _ => None,
     };
-    let reach = match quarter_reach(state, &c, &actor, chosen).await {
+    // A level that is no number is the default one; a number out of range is refused by name.
+    let level = period.level.as_deref().and_then(|l| l.trim().parse().ok()).unwrap_or(2);
+    let reach = match quarter_reach(state, &c, &actor, chosen, level).await {
         Ok(reach) => reach,
         Err(error) => return c.error(error),
     };

@@ -76,7 +76,7 @@ pub struct DashboardQuery {
 
 pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): Query<DashboardQuery>) -> Response {
     let SignedIn { ctx: c, actor } = page;
-    let reach = match super::assistance::quarter_reach(&state, &c, &actor, None).await {
+    let reach = match super::assistance::quarter_reach(&state, &c, &actor, None, 2).await {
         Ok(reach) => reach,
         Err(error) => return c.error(error),
     };
