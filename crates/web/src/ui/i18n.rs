@@ -343,6 +343,8 @@ messages! {
     of_population: "sur", "of";
     who_received: "ayant reçu", "who received";
     follow_ups_title: "À suivre", "Follow-ups";
+    more_conflicts: "autres ménages déjà assistés ne sont pas montrés ici : pour en prévoir malgré tout, planifiez-les par une liste avec un motif (API).", "more households already assisted are not shown here: to plan some anyway, plan them from a list with a reason (API).";
+    more_follow_ups: "autres ménages à suivre ne sont pas montrés ici ; la liste entière :", "more households to follow up are not shown here; the whole list:";
     follow_ups_hint: "Ménages encore dus après un passage manqué, et ceux dont la réponse au suivi signale un problème.", "Households still owed after a missed visit, and those whose monitoring answer reports a problem.";
     no_follow_ups: "Personne à suivre.", "Nobody to follow up.";
     why: "Motif", "Why";

@@ -418,6 +418,8 @@ struct CyclePage {
     default_modality: String,
     report: Option<(String, String, String)>,
     conflicts: Vec<ConflictRow>,
+    /// Conflicts left out of the table (beyond `LONG_TABLE`).
+    more_conflicts: String,
     q: String,
     planned: Vec<PlannedRow>,
     saved: bool,
@@ -472,10 +474,16 @@ pub(super) async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id
         None
     };
     let report = view.report.as_ref().map(|r| (c.num(r.planned), c.num(r.already_planned), c.num(r.overridden)));
+    let all_conflicts = view.report.as_ref().map_or(0, |r| r.conflicts.len());
+    let more_conflicts = match all_conflicts > super::LONG_TABLE {
+        true => c.num(all_conflicts - super::LONG_TABLE),
+        false => String::new(),
+    };
     let conflicts = view
         .report
         .iter()
         .flat_map(|r| &r.conflicts)
+        .take(super::LONG_TABLE)
         .map(|k| ConflictRow {
             household_id: k.household_id.clone(),
             household: k.household.clone(),
@@ -498,6 +506,7 @@ pub(super) async fn cycle_page(state: &AppState, c: Ctx, actor: store::Actor, id
         default_modality: default_modality.as_str().to_string(),
         report,
         conflicts,
+        more_conflicts,
         planned: planned
             .iter()
             .map(|p| {

@@ -23,6 +23,10 @@ use super::i18n::{Lang, LANG_COOKIE};
 use super::{render, Ctx, SignedIn, Visitor, LOGIN_CSRF_COOKIE};
 use crate::AppState;
 
+/// Rows a page table shows at most (conflicts of a plan, follow-ups of a round): the rest is
+/// counted beside it and left to the API, so a round of 100,000 households stays a page.
+pub(super) const LONG_TABLE: usize = 200;
+
 /// Runs store calls on the blocking pool; a panic or a lost task is a 500.
 pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,

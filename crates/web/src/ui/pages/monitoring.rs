@@ -61,6 +61,8 @@ pub(super) fn follow_up_line(c: &Ctx, f: &FollowUp, unit: &str) -> FollowUpLine 
 pub(super) struct MonitoringView {
     pub samples: Vec<SampleLine>,
     pub follow_ups: Vec<FollowUpLine>,
+    /// Follow-ups left out of the table (beyond `LONG_TABLE`).
+    pub more_follow_ups: String,
     pub methods: Vec<(String, String)>,
     /// The size a random sample takes when left blank, out of those who received.
     pub default_size: String,
@@ -79,7 +81,11 @@ pub(super) async fn monitoring_view(
         blocking(state, move |store| Ok((store.monitoring_samples(&who, &id)?, store.follow_ups(&who, &id)?))).await?;
     Ok(MonitoringView {
         samples: samples.iter().map(|s| sample_line(c, s)).collect(),
-        follow_ups: follow_ups.iter().map(|f| follow_up_line(c, f, unit)).collect(),
+        follow_ups: follow_ups.iter().take(super::LONG_TABLE).map(|f| follow_up_line(c, f, unit)).collect(),
+        more_follow_ups: match follow_ups.len() > super::LONG_TABLE {
+            true => c.num(follow_ups.len() - super::LONG_TABLE),
+            false => String::new(),
+        },
         methods: options(c, SampleMethod::ALL, SampleMethod::as_str),
         default_size: c.num(monitoring_sample_size(reached.max(0) as usize, 0.05) as u64),
     })
