@@ -140,16 +140,16 @@ pub fn plan_date(field: &str, input: &str) -> Result<NaiveDate, FieldError> {
         .ok_or_else(|| FieldError::new(field, text, Message::IsoDate))
 }
 
-fn check_place(refs: &dyn References, field: &str, text: &str) -> Result<String, FieldError> {
+pub(crate) fn check_place(refs: &dyn References, field: &str, text: &str) -> Result<String, FieldError> {
     let code = text.trim().to_uppercase();
     refs.check_location(&code).map(|()| code).map_err(|expected| FieldError::new(field, text.trim(), expected))
 }
 
-fn optional(text: &Option<String>) -> Option<String> {
+pub(crate) fn optional(text: &Option<String>) -> Option<String> {
     text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string)
 }
 
-fn required(errors: &mut FieldErrors, field: &str, text: &str, max: usize) -> String {
+pub(crate) fn required(errors: &mut FieldErrors, field: &str, text: &str, max: usize) -> String {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
         errors.push(FieldError::new(field, text, Message::TextLength { max }));
@@ -158,7 +158,7 @@ fn required(errors: &mut FieldErrors, field: &str, text: &str, max: usize) -> St
 }
 
 /// The period's two ends, the second not before the first.
-fn period(errors: &mut FieldErrors, start: &str, end: &str) -> Option<(NaiveDate, NaiveDate)> {
+pub(crate) fn period(errors: &mut FieldErrors, start: &str, end: &str) -> Option<(NaiveDate, NaiveDate)> {
     let start_date = errors.take(plan_date("start_date", start));
     let end_date = errors.take(plan_date("end_date", end));
     let (start_date, end_date) = (start_date?, end_date?);

@@ -432,3 +432,35 @@ mod tests {
         }
     }
 }
+
+code_list! {
+    /// What an indicator of a response plan counts.
+    IndicatorUnit {
+        People = "people" | "personnes" | "individus" | "ind",
+        Households = "households" | "menages" | "hh",
+        Items = "items" | "articles" | "kits",
+        Sessions = "sessions" | "seances",
+        Schools = "schools" | "ecoles",
+        Sites = "sites",
+    }
+}
+
+code_list! {
+    /// How an indicator's values add up across periods or across places (as the partner
+    /// reporting portal stores it): fixed once values are reported.
+    Aggregation {
+        Sum = "sum" | "somme",
+        Maximum = "max" | "maximum",
+        Latest = "latest" | "dernier" | "derniere valeur",
+        Average = "average" | "avg" | "moyenne",
+    }
+}
+
+code_list! {
+    /// How an indicator's values are broken down.
+    Disaggregation {
+        Sex = "sex" | "sexe",
+        Age = "age" | "tranche d age" | "ages",
+        PopulationGroup = "population_group" | "groupe" | "groupe de population",
+    }
+}

@@ -11,6 +11,7 @@ pub mod figures;
 pub mod identifiers;
 pub mod messages;
 pub mod places;
+pub mod plans;
 pub mod registry;
 pub mod synthetic;
 pub mod text;

@@ -197,6 +197,14 @@ catalogue! {
     MovementIdTaken { id: String } = "movement_id_taken",
     AlreadyRecorded = "already_recorded",
     ProgrammeCodeTaken { code: String } = "programme_code_taken",
+    PlanCodeTaken { code: String } = "plan_code_taken",
+    IndicatorCodeTaken { code: String } = "indicator_code_taken",
+    KindsCountPeople = "kinds_count_people",
+    IndicatorOfPlan { codes: String } = "indicator_of_plan",
+    TargetPlace = "target_place",
+    TargetCount = "target_count",
+    HxlTargetColumns = "hxl_target_columns",
+    TargetOnce { row: usize } = "target_once",
     CycleNotDraft { status: String } = "cycle_not_draft",
     CycleNotDistributing { status: String } = "cycle_not_distributing",
     CycleStep { status: String, next: String } = "cycle_step",
@@ -744,6 +752,44 @@ impl Message {
                 "la fiche a été modifiée entre-temps (version {current} et non {expected}) : rechargez-la et refaites la modification"
             ),
             Message::AlreadyVoided => tr!(lang, "the movement is already voided", "le mouvement est déjà annulé"),
+            Message::PlanCodeTaken { code } => {
+                tr!(lang, "the plan code {code} is already used", "le code de plan {code} est déjà utilisé")
+            }
+            Message::IndicatorCodeTaken { code } => tr!(
+                lang,
+                "the indicator code {code} is already used in this plan",
+                "le code d'indicateur {code} est déjà utilisé dans ce plan"
+            ),
+            Message::KindsCountPeople => tr!(
+                lang,
+                "no kinds of assistance: Djoliba counts people or households reached, so only an indicator in people or households is counted from deliveries",
+                "aucun type d'assistance : Djoliba compte des personnes ou des ménages atteints, seul un indicateur en personnes ou en ménages se compte à partir des remises"
+            ),
+            Message::IndicatorOfPlan { codes } => tr!(
+                lang,
+                "the code of one of the plan's indicators ({codes})",
+                "le code d'un indicateur du plan ({codes})"
+            ),
+            Message::TargetPlace => tr!(
+                lang,
+                "the P-code of a région or a cercle (ML07, ML0701)",
+                "le P-code d'une région ou d'un cercle (ML07, ML0701)"
+            ),
+            Message::TargetCount => tr!(
+                lang,
+                "a number of 0 or more (25000, 25 000), or nothing",
+                "un nombre de 0 ou plus (25000, 25 000), ou rien"
+            ),
+            Message::HxlTargetColumns => tr!(
+                lang,
+                "HXL columns #indicator+code, a place (#adm1+code or #adm2+code), #date+start, #date+end and #targeted or #inneed",
+                "des colonnes HXL #indicator+code, un lieu (#adm1+code ou #adm2+code), #date+start, #date+end et #targeted ou #inneed"
+            ),
+            Message::TargetOnce { row } => tr!(
+                lang,
+                "one row per indicator, place and period (row {row} gives the same)",
+                "une ligne par indicateur, lieu et période (la ligne {row} donne la même)"
+            ),
             Message::ProgrammeCodeTaken { code } => tr!(
                 lang,
                 "the programme code {code} is already used by this organisation",
@@ -1100,6 +1146,20 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "not_reached" => ("Injoignable", "Could not be asked"),
         "reported_less" => ("Déclare avoir reçu moins", "Reports receiving less"),
         "random" => ("Aléatoire", "Random"),
+        // Indicators of a response plan.
+        "people" => ("Personnes", "People"),
+        "households" => ("Ménages", "Households"),
+        "items" => ("Articles", "Items"),
+        "sessions" => ("Séances", "Sessions"),
+        "schools" => ("Écoles", "Schools"),
+        "sites" => ("Sites", "Sites"),
+        "sum" => ("Somme", "Sum"),
+        "max" => ("Maximum", "Maximum"),
+        "latest" => ("Dernière valeur", "Latest value"),
+        "average" => ("Moyenne", "Average"),
+        "sex" => ("Sexe", "Sex"),
+        "age" => ("Tranche d'âge", "Age band"),
+        "population_group" => ("Groupe de population", "Population group"),
         "full" => ("Exhaustif", "Full"),
         // Phases of an import.
         "reading" => ("lecture des fichiers", "reading the files"),

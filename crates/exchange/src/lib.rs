@@ -11,6 +11,7 @@ pub mod figures;
 pub mod import;
 pub mod series;
 pub mod tables;
+pub mod targets;
 
 pub use error::WriteError;
 pub use import::{ImportOptions, InputFile};

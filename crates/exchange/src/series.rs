@@ -24,7 +24,7 @@ pub struct SeriesRow {
 
 /// A parsed hashtag specification: `#affected+idps+ind` → (`affected`, [`idps`, `ind`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Tag {
+pub(crate) struct Tag {
     hashtag: String,
     attributes: Vec<String>,
 }
@@ -55,7 +55,7 @@ pub fn has_tag_row(table: &Table) -> bool {
 
 /// The hashtag row: the first of the first rows in which most filled cells are hashtags
 /// (the header row above it is for people).
-fn tag_row(table: &Table) -> Option<(usize, Vec<Option<Tag>>)> {
+pub(crate) fn tag_row(table: &Table) -> Option<(usize, Vec<Option<Tag>>)> {
     let candidates = std::iter::once((1usize, table.raw_headers.clone()))
         .chain(table.rows.iter().take(4).map(|(n, r)| (*n, r.iter().map(str::to_string).collect())));
     for (number, cells) in candidates {
@@ -97,7 +97,7 @@ fn count_column(tags: &[Option<Tag>], unit: &str, sex: Option<&str>, group: &str
     preferred.or_else(|| candidates.first().copied())
 }
 
-fn column(tags: &[Option<Tag>], hashtag: &str, with: &[&str], without: &[&str]) -> Option<usize> {
+pub(crate) fn column(tags: &[Option<Tag>], hashtag: &str, with: &[&str], without: &[&str]) -> Option<usize> {
     tags.iter().position(|t| {
         t.as_ref()
             .is_some_and(|t| t.hashtag == hashtag && with.iter().all(|a| t.has(a)) && !without.iter().any(|a| t.has(a)))

@@ -17,6 +17,7 @@ pub mod export;
 pub mod figures;
 pub mod import;
 pub mod migrate;
+pub mod plans;
 pub mod reference;
 pub mod registry;
 pub mod series;

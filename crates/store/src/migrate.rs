@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "household_changes", sql: include_str!("../migrations/0013_household_changes.sql") },
     Migration { version: 14, name: "assistance", sql: include_str!("../migrations/0014_assistance.sql") },
     Migration { version: 15, name: "monitoring", sql: include_str!("../migrations/0015_monitoring.sql") },
+    Migration { version: 16, name: "plans", sql: include_str!("../migrations/0016_plans.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

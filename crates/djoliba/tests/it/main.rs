@@ -15,5 +15,6 @@ mod figures;
 mod import;
 mod matrix;
 mod pages;
+mod plans;
 mod protection;
 mod support;

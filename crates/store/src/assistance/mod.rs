@@ -15,6 +15,7 @@ pub use deliveries::{Delivery, Planned};
 pub use lists::{ReturnsError, ReturnsReport};
 pub use monitoring::{FollowUp, MonitoringRow, MonitoringSample, MonitoringSummary};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
+pub(crate) use reach::visible_households;
 pub use reach::{suppress as suppress_reach, Reach, ReachRow};
 pub(crate) use reach_index::ReachCache;
 

@@ -116,18 +116,7 @@ impl Store {
         let cond = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
         let counts = self.db.read(|tx| {
             let index = self.reach.current(tx)?;
-            // The households this reader counts: all, or those the visibility rules give.
-            let visible = if cond.is_always() {
-                None
-            } else {
-                let mut visible = vec![false; index.household_count()];
-                for r in tx.select(&Sql::new("SELECT h.id FROM households h WHERE 1 = 1", &[]).and(&cond))? {
-                    if let Some(i) = index.household(r.str(0)) {
-                        visible[i] = true;
-                    }
-                }
-                Some(visible)
-            };
+            let visible = visible_households(tx, &index, &cond)?;
             Ok(index.count(from_day, to_day, level, visible.as_deref()))
         })?;
         let mut rows: Vec<ReachRow> = counts
@@ -183,6 +172,24 @@ impl Store {
         }
         Ok(reach)
     }
+}
+
+/// The households of the index a reader counts: all (`None`), or those the visibility rules give.
+pub(crate) fn visible_households(
+    tx: &mut crate::db::Tx<'_>,
+    index: &super::reach_index::ReachIndex,
+    cond: &crate::visibility::Cond,
+) -> Result<Option<Vec<bool>>, StoreError> {
+    if cond.is_always() {
+        return Ok(None);
+    }
+    let mut visible = vec![false; index.household_count()];
+    for r in tx.select(&Sql::new("SELECT h.id FROM households h WHERE 1 = 1", &[]).and(cond))? {
+        if let Some(i) = index.household(r.str(0)) {
+            visible[i] = true;
+        }
+    }
+    Ok(Some(visible))
 }
 
 /// Small counts out of sight for readers without the records: a row of fewer than `k` people

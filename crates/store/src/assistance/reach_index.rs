@@ -271,4 +271,56 @@ impl ReachIndex {
         }
         Counts { rows: counted, people: all_people.len() as i64, households: all_households.len() as i64, deliveries }
     }
+
+    /// Distinct people and households reached from `from` to `to` by deliveries of `kinds`,
+    /// in each of `places` (each a set of P-code prefixes: a person counts once in each set
+    /// that holds where they were reached), for the households `visible` (all when `None`).
+    pub(crate) fn reached_in(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        kinds: &[&str],
+        places: &[Vec<String>],
+        visible: Option<&[bool]>,
+    ) -> Vec<(i64, i64)> {
+        let (first, last) = (from.num_days_from_ce(), to.num_days_from_ce());
+        let start = self.deliveries.partition_point(|d| d.day < first);
+        let wanted: Vec<bool> = self.dims.iter().map(|d| kinds.contains(&d[1].as_str())).collect();
+        // Which of `places` each delivery place lies in, once per delivery place.
+        let mut within: HashMap<u32, Vec<usize>> = HashMap::new();
+        let (mut people, mut households): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+        for d in self.deliveries[start..].iter().take_while(|d| d.day <= last) {
+            let e = &self.entitlements[d.entitlement as usize];
+            if !wanted[e.dims as usize]
+                || visible.is_some_and(|v| !v.get(e.household as usize).copied().unwrap_or(false))
+            {
+                continue;
+            }
+            let slots = within.entry(d.place).or_insert_with(|| {
+                let code = &self.places[d.place as usize];
+                let holds = |set: &Vec<String>| set.iter().any(|p| code.starts_with(p.as_str()));
+                places.iter().enumerate().filter(|(_, set)| holds(set)).map(|(i, _)| i).collect()
+            });
+            for slot in slots.iter() {
+                households.push((*slot as u64) << 32 | u64::from(e.household));
+                for p in &self.covered[e.first as usize..(e.first + e.len) as usize] {
+                    people.push((*slot as u64) << 32 | u64::from(*p));
+                }
+            }
+        }
+        let mut counts = vec![(0i64, 0i64); places.len()];
+        for (list, people_side) in [(&mut people, true), (&mut households, false)] {
+            list.sort_unstable();
+            list.dedup();
+            for pair in list.iter() {
+                let c = &mut counts[(pair >> 32) as usize];
+                if people_side {
+                    c.0 += 1;
+                } else {
+                    c.1 += 1;
+                }
+            }
+        }
+        counts
+    }
 }

@@ -1,0 +1,179 @@
+//! Response plans: indicators, targets imported from an HXL sheet all or nothing and once,
+//! and targets beside people reached from deliveries and the registry's stock. On both
+//! databases.
+
+use domain::plans::{IndicatorInput, PlanInput};
+use exchange::InputFile;
+use store::assistance::PlanFilter;
+use store::{Actor, Store, StoreError};
+
+use crate::assistance::{delivery, displaced, programme, round};
+use crate::support::*;
+
+pub(crate) fn im_officer(store: &Store) -> Actor {
+    registrar(store);
+    let user = store
+        .create_user(&Actor::system(), "cluster-abris", domain::Role::ImOfficer, Some("NRC"), "cluster password 1")
+        .expect("user");
+    store.verify_login(&user.username, "cluster password 1").unwrap().unwrap()
+}
+
+pub(crate) fn hrp() -> PlanInput {
+    PlanInput {
+        code: "HRP-MLI-2024".into(),
+        name: "Plan de réponse humanitaire 2024".into(),
+        start_date: "2024-01-01".into(),
+        end_date: "2024-12-31".into(),
+        sectors: vec!["SHL, EDU".into()],
+    }
+}
+
+pub(crate) fn shelter_indicator() -> IndicatorInput {
+    IndicatorInput {
+        code: "SHL-01".into(),
+        sector: "SHL".into(),
+        name_fr: "Personnes ayant reçu un abri d'urgence".into(),
+        name_en: "People who received emergency shelter".into(),
+        unit: "people".into(),
+        disaggregations: vec!["sex".into(), "age".into()],
+        kinds: vec!["shelter_kit".into()],
+        ..Default::default()
+    }
+}
+
+fn sheet(text: &str) -> InputFile {
+    InputFile { name: "cibles.csv".into(), bytes: text.as_bytes().to_vec() }
+}
+
+const TARGETS: &str = "Indicateur,Région,Cercle,Début,Fin,Dans le besoin,Ciblés\n\
+     #indicator+code,#adm1+code,#adm2+code,#date+start,#date+end,#inneed,#targeted\n\
+     SHL-01,ML07,ML0701,2024-01-01,2024-12-31,4,10\n\
+     SHL-01,ML06,ML0601,2024-01-01,2024-12-31,\"12 000\",\"8 000\"\n\
+     EDU-01,ML07,ML0701,2024-01-01,2024-12-31,,300\n";
+
+#[test]
+fn targets_are_imported_once_and_set_beside_people_reached_and_the_registry() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let im = im_officer(store);
+        // A registrar does not keep plans; an IM officer does, with known sectors only.
+        assert!(matches!(store.create_plan(&clerk, &hrp()), Err(StoreError::Forbidden(_))));
+        let bad = PlanInput { sectors: vec!["Abris".into()], ..hrp() };
+        assert!(matches!(store.create_plan(&im, &bad), Err(StoreError::Invalid(_))));
+        let plan = store.create_plan(&im, &hrp()).unwrap();
+        assert!(matches!(store.create_plan(&im, &hrp()), Err(StoreError::Conflict(_))));
+        store.create_indicator(&im, &plan.code, &shelter_indicator()).unwrap();
+        let outside = IndicatorInput { code: "FSC-01".into(), sector: "FSC".into(), ..shelter_indicator() };
+        assert!(matches!(store.create_indicator(&im, &plan.id, &outside), Err(StoreError::Invalid(_))));
+        let schools = IndicatorInput {
+            code: "EDU-01".into(),
+            sector: "EDU".into(),
+            name_fr: "Écoles réhabilitées".into(),
+            name_en: "Schools rehabilitated".into(),
+            unit: "schools".into(),
+            kinds: vec![],
+            ..shelter_indicator()
+        };
+        store.create_indicator(&im, &plan.id, &schools).unwrap();
+
+        // Bad rows: all named, nothing written.
+        let bad = sheet(
+            "Indicateur,Cercle,Début,Fin,Ciblés\n\
+             #indicator+code,#adm2+code,#date+start,#date+end,#targeted\n\
+             SHL-99,ML0701,2024-01-01,2024-12-31,10\n\
+             SHL-01,ML070101,2024-01-01,2024-12-31,10\n\
+             SHL-01,ML0701,2023-06-01,2024-12-31,10\n\
+             SHL-01,ML0702,2024-01-01,2024-12-31,10\n\
+             SHL-01,ML0702,2024-01-01,2024-12-31,12\n",
+        );
+        let refused = store.import_targets_file(&im, &plan.id, bad, false).unwrap();
+        let named: Vec<(usize, String)> = refused.errors.iter().map(|e| (e.row, e.column.clone())).collect();
+        assert_eq!(
+            named,
+            [
+                (3, "#indicator+code".to_string()),
+                (4, "Cercle".into()),
+                (5, "#date".into()),
+                (7, "#indicator+code".into())
+            ]
+        );
+        assert!(store.plan_targets(&plan.id).unwrap().is_empty(), "nothing written");
+        // Checked only, then imported, then again: nothing changes the second time.
+        let checked = store.import_targets_file(&im, &plan.id, sheet(TARGETS), true).unwrap().report.unwrap();
+        assert_eq!((checked.added, checked.dry_run), (3, true));
+        assert!(store.plan_targets(&plan.id).unwrap().is_empty());
+        let imported = store.import_targets_file(&im, &plan.id, sheet(TARGETS), false).unwrap().report.unwrap();
+        assert_eq!((imported.added, imported.changed), (3, 0));
+        let again = store.import_targets_file(&im, &plan.id, sheet(TARGETS), false).unwrap().report.unwrap();
+        assert_eq!((again.added, again.changed, again.unchanged), (0, 0, 3));
+        let changed = TARGETS.replace("4,10", "4,12");
+        let changed = store.import_targets_file(&im, &plan.id, sheet(&changed), false).unwrap().report.unwrap();
+        assert_eq!((changed.added, changed.changed), (0, 1));
+        assert!(matches!(
+            store.import_targets_file(&clerk, &plan.id, sheet(TARGETS), false),
+            Err(store::import::ImportError::Store(StoreError::Forbidden(_)))
+        ));
+
+        // Shelter kits to two households of Gao (5 people) through two programmes: counted once.
+        displaced(store, &clerk, "GAO-1", 3);
+        displaced(store, &clerk, "GAO-2", 2);
+        for code in ["KITS-A", "KITS-B"] {
+            let kits = store.create_programme(&clerk, &programme(code, "shelter_kit", "household")).unwrap();
+            let cycle = store.create_cycle(&clerk, &kits.id, &round("Juin")).unwrap();
+            let filter = PlanFilter {
+                households: vec!["GAO-1".into()],
+                overrides: vec![store::assistance::PlanOverride {
+                    household: "GAO-1".into(),
+                    reason: "second kit after the flood".into(),
+                }],
+                ..Default::default()
+            };
+            store.plan_cycle(&clerk, &cycle.id, &filter).unwrap();
+            if code == "KITS-A" {
+                store
+                    .plan_cycle(
+                        &clerk,
+                        &cycle.id,
+                        &PlanFilter { households: vec!["GAO-2".into()], ..Default::default() },
+                    )
+                    .unwrap();
+            }
+            store.advance_cycle(&clerk, &cycle.id, "approved").unwrap();
+            store.advance_cycle(&clerk, &cycle.id, "distributing").unwrap();
+            store.record_delivery(&clerk, &cycle.id, &delivery("GAO-1", "10 000")).unwrap();
+            if code == "KITS-A" {
+                store.record_delivery(&clerk, &cycle.id, &delivery("GAO-2", "10 000")).unwrap();
+            }
+        }
+        let progress = store.plan_progress(&im, &plan.code).unwrap();
+        let row = |indicator: &str, place: &str| {
+            progress
+                .rows
+                .iter()
+                .find(|r| r.indicator == indicator && r.place == place)
+                .unwrap_or_else(|| panic!("{indicator} {place}: {progress:?}"))
+        };
+        let gao = row("SHL-01", "ML0701");
+        assert_eq!((gao.reached, gao.targeted, gao.counted), (Some(5), Some(12.0), true), "{}: {gao:?}", t.backend);
+        assert_eq!(gao.share_of_target.map(|s| (s * 100.0).round()), Some(42.0));
+        // Gao's registry holds 5 displaced people; the plan says 4 are in need there.
+        assert_eq!((gao.displaced, gao.registry_above_need), (Some(5), true), "{gao:?}");
+        let tombouctou = row("SHL-01", "ML0601");
+        assert_eq!((tombouctou.reached, tombouctou.registry_above_need), (Some(0), false));
+        let whole = row("SHL-01", "");
+        assert_eq!((whole.reached, whole.targeted, whole.in_need), (Some(5), Some(8012.0), Some(12004.0)));
+        let schools = row("EDU-01", "ML0701");
+        assert_eq!((schools.counted, schools.reached, schools.displaced), (false, None, None));
+        // A viewer: targets, and reached over the whole plan only, hidden when small.
+        store.create_user(&Actor::system(), "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
+        let donor = store.verify_login("bailleur", "donor password 1").unwrap().unwrap();
+        let seen = store.plan_progress(&donor, &plan.code).unwrap();
+        let by_place = seen.rows.iter().filter(|r| r.counted && !r.place.is_empty());
+        assert!(by_place.clone().count() == 2 && by_place.into_iter().all(|r| r.reached.is_none() && r.reached_hidden));
+        let whole = seen.rows.iter().find(|r| r.indicator == "SHL-01" && r.place.is_empty()).unwrap();
+        assert_eq!(whole.reached, Some(5), "five people: not fewer than the threshold");
+        assert_eq!(seen.disclosure_threshold, Some(store::DEFAULT_DISCLOSURE_THRESHOLD));
+        assert!(matches!(store.plan("HRP-NOPE"), Err(StoreError::NotFound(_))));
+    }
+}
