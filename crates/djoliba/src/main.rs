@@ -44,6 +44,9 @@ pub enum Command {
     /// Assistance: the programmes and their rounds; reach over a period, each person once.
     #[command(subcommand)]
     Assistance(commands::assistance::AssistanceCommand),
+    /// Response plans: create, indicators, targets from an HXL sheet, progress against them.
+    #[command(subcommand)]
+    Plan(commands::plan::PlanCommand),
     /// Displacement sites: add, list (figures count by site at level 4).
     #[command(subcommand)]
     Site(commands::site::SiteCommand),
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Linkage(cmd) => commands::linkage::run(&cli, cmd),
         Command::Token(cmd) => commands::token::run(&cli, cmd),
         Command::Assistance(cmd) => commands::assistance::run(&cli, cmd),
+        Command::Plan(cmd) => commands::plan::run(&cli, cmd),
         Command::Site(cmd) => commands::site::run(&cli, cmd),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),

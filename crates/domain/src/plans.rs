@@ -35,14 +35,10 @@ pub struct NewPlan {
 /// Sector codes as given ("SHL, edu" or a list), checked against the code list, no repeats.
 fn sector_codes(errors: &mut FieldErrors, field: &str, given: &[String], known: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for (i, code) in given.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.trim().is_empty()).enumerate() {
+    for code in given.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.trim().is_empty()) {
         let code = code.trim().to_uppercase();
         if !known.contains(&code) {
-            errors.push(FieldError::new(
-                &format!("{field}[{i}]"),
-                code.as_str(),
-                Message::OneOf { codes: known.join(", ") },
-            ));
+            errors.push(FieldError::new(field, code.as_str(), Message::OneOf { codes: known.join(", ") }));
         } else if !out.contains(&code) {
             out.push(code);
         }
@@ -134,18 +130,16 @@ impl IndicatorInput {
         let across_periods = aggregation(&mut errors, "across_periods", &self.across_periods);
         let across_places = aggregation(&mut errors, "across_places", &self.across_places);
         let mut disaggregations = Vec::new();
-        for (i, d) in
-            self.disaggregations.iter().flat_map(|s| s.split(',')).filter(|s| !s.trim().is_empty()).enumerate()
-        {
-            if let Some(d) = errors.take(Disaggregation::parse(&format!("disaggregations[{i}]"), d)) {
+        for d in self.disaggregations.iter().flat_map(|s| s.split(',')).filter(|s| !s.trim().is_empty()) {
+            if let Some(d) = errors.take(Disaggregation::parse("disaggregations", d)) {
                 if !disaggregations.contains(&d) {
                     disaggregations.push(d);
                 }
             }
         }
         let mut kinds = Vec::new();
-        for (i, k) in self.kinds.iter().flat_map(|s| s.split(',')).filter(|s| !s.trim().is_empty()).enumerate() {
-            if let Some(k) = errors.take(AssistanceKind::parse(&format!("kinds[{i}]"), k)) {
+        for k in self.kinds.iter().flat_map(|s| s.split(',')).filter(|s| !s.trim().is_empty()) {
+            if let Some(k) = errors.take(AssistanceKind::parse("kinds", k)) {
                 if !kinds.contains(&k) {
                     kinds.push(k);
                 }
@@ -193,7 +187,7 @@ mod tests {
         assert_eq!((plan.code.as_str(), plan.sectors.len()), ("HRP-MLI-2024", 2));
         let bad = PlanInput { sectors: vec!["Abris".into()], end_date: "2023-12-31".into(), ..input };
         let fields: Vec<String> = bad.parse(&sectors()).unwrap_err().0.iter().map(|e| e.field.clone()).collect();
-        assert_eq!(fields, ["end_date", "sectors[0]"]);
+        assert_eq!(fields, ["end_date", "sectors"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-pub use api::{assistance, duplicates, figures, files};
+pub use api::{assistance, duplicates, figures, files, plans};
 pub mod error;
 pub mod openapi;
 pub mod server;
@@ -135,6 +135,13 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/samples/{id}", Write, get(assistance::get_sample))
         .add(Method::POST, "/samples/{id}/answers", Write, post(assistance::record_answer))
         .add(Method::GET, "/assistance/reach", Records, get(assistance::reach))
+        .add(Method::GET, "/plans", SignedIn, get(plans::list_plans))
+        .add(Method::POST, "/plans", Write, post(plans::create_plan))
+        .add(Method::GET, "/plans/{id}", SignedIn, get(plans::get_plan))
+        .add(Method::POST, "/plans/{id}/indicators", Write, post(plans::create_indicator))
+        .add(Method::GET, "/plans/{id}/targets", SignedIn, get(plans::list_targets))
+        .add(Method::POST, "/plans/{id}/targets", Write, upload(post(plans::import_targets)))
+        .add(Method::GET, "/plans/{id}/progress", SignedIn, get(plans::progress))
         .add(Method::GET, "/imports/template", SignedIn, get(files::template))
         .add(Method::POST, "/imports", Write, upload(post(files::import)))
         .add(Method::GET, "/exports/registry", Records, get(files::export))

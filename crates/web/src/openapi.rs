@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::*;
-use crate::{assistance, duplicates, figures, files};
+use crate::{assistance, duplicates, figures, files, plans};
 
 struct BearerAuth;
 
@@ -37,6 +37,8 @@ impl Modify for BearerAuth {
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
         assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,
         assistance::draw_sample, assistance::list_samples, assistance::get_sample, assistance::record_answer, assistance::follow_ups,
+        plans::list_plans, plans::create_plan, plans::get_plan, plans::create_indicator, plans::list_targets,
+        plans::import_targets, plans::progress,
         duplicates::check, duplicates::run_detection, duplicates::list, duplicates::status, duplicates::accept, duplicates::reject, duplicates::undo,
     )
 )]

@@ -129,23 +129,12 @@ pub fn run(cli: &Cli, cmd: &AssistanceCommand) -> anyhow::Result<ExitCode> {
                 "{} people in {} household(s) reached by {} delivery(ies), {from} → {to}",
                 reach.people, reach.households, reach.deliveries
             );
-            let table = reach.hxl_table(&store.gazetteer);
-            let bytes = match format.as_str() {
-                "json" => serde_json::to_vec_pretty(&reach)?,
-                "csv" => exchange::figures::csv(&table)?,
-                "xlsx" => exchange::figures::xlsx(&[table])?,
-                other => bail!("--format {other:?}: expected csv, xlsx or json"),
-            };
-            match output {
-                Some(path) => {
-                    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?
-                }
-                None if format == "xlsx" => bail!("an XLSX workbook goes to a file: add --output FILE.xlsx"),
-                None => {
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes)?;
-                }
-            }
+            super::write_table(
+                serde_json::to_value(&reach)?,
+                reach.hxl_table(&store.gazetteer),
+                format,
+                output.as_deref(),
+            )?;
         }
         AssistanceCommand::List { cycle, output, payments, lang } => {
             let lang = match lang.as_str() {
@@ -248,10 +237,10 @@ pub fn run(cli: &Cli, cmd: &AssistanceCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Every bad row, then failure: nothing was recorded.
-fn refused(rows: &[exchange::import::RowError]) -> ExitCode {
+pub(super) fn refused(rows: &[exchange::import::RowError]) -> ExitCode {
     for row in rows {
         eprintln!("{row}");
     }
-    eprintln!("nothing recorded: {} problem(s); correct them and import the whole list again", rows.len());
+    eprintln!("nothing recorded: {} problem(s); correct them and import the whole file again", rows.len());
     ExitCode::FAILURE
 }

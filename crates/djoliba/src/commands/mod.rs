@@ -10,6 +10,7 @@ pub mod import;
 pub mod linkage;
 pub mod migrate;
 pub mod org;
+pub mod plan;
 pub mod series;
 pub mod serve;
 pub mod site;
@@ -70,4 +71,30 @@ pub fn password_from_stdin() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Writes figures as JSON or as an HXL table (CSV or XLSX) to `output`, or CSV and JSON to
+/// stdout.
+pub(crate) fn write_table(
+    value: serde_json::Value,
+    table: exchange::figures::HxlTable,
+    format: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let bytes = match format {
+        "json" => serde_json::to_vec_pretty(&value)?,
+        "csv" => exchange::figures::csv(&table)?,
+        "xlsx" => exchange::figures::xlsx(&[table])?,
+        other => anyhow::bail!("--format {other:?}: expected csv, xlsx or json"),
+    };
+    match output {
+        Some(path) => std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None if format == "xlsx" => anyhow::bail!("an XLSX workbook goes to a file: add --output FILE.xlsx"),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
 }

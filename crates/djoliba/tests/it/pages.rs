@@ -934,3 +934,102 @@ async fn a_round_is_planned_delivered_and_counted_through_the_pages_in_french() 
     let page = site.get(&format!("/assistance/programmes/{programme_id}"), &donor).await;
     assert!(page.body.contains("Tour 1") && !page.body.contains("id=\"round-form\""), "{}", page.body);
 }
+
+#[tokio::test]
+async fn a_plan_is_kept_through_the_pages_in_french_and_its_targets_set_beside_people_reached() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let im = crate::plans::im_officer(store);
+    let session = site.sign_in(&im.username, "cluster password 1").await;
+    let page = site.get("/plans", &session).await;
+    assert!(page.body.contains("Aucun plan pour l&#39;instant") && page.body.contains("id=\"plan-form\""), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let plan = |sectors: &str, end: &str| {
+        form_of(&[
+            ("csrf", csrf.as_str()),
+            ("code", "HRP-MLI-2024"),
+            ("name", "Plan de réponse humanitaire 2024"),
+            ("start_date", "01/01/2024"),
+            ("end_date", end),
+            ("sectors", sectors),
+        ])
+    };
+    // A sector written in words and a period ending before it starts: each said at its field.
+    let bad = site.send(Method::POST, "/plans", Some(&session), Some(&plan("Abris, EDU", "2023-12-31"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("id=\"sectors-err\"") && bad.body.contains("« ABRIS »"), "{}", bad.body);
+    assert!(bad.body.contains("id=\"end_date-err\"") && bad.body.contains("value=\"Abris, EDU\""), "kept as typed");
+    let made = site.send(Method::POST, "/plans", Some(&session), Some(&plan("SHL, EDU", "31/12/2024"))).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let uri = made.location.clone();
+    // An indicator in items cannot be counted from deliveries.
+    let indicator = |unit: &str| {
+        form_of(&[
+            ("csrf", csrf.as_str()),
+            ("code", "SHL-01"),
+            ("sector", "SHL"),
+            ("name_fr", "Personnes ayant reçu un abri d'urgence"),
+            ("name_en", "People who received emergency shelter"),
+            ("unit", unit),
+            ("across_periods", "sum"),
+            ("across_places", "sum"),
+            ("disaggregations", "sex, age"),
+            ("kinds", "kit abri"),
+        ])
+    };
+    let bad = site.send(Method::POST, &format!("{uri}/indicators"), Some(&session), Some(&indicator("items"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"kinds-err\"") && bad.body.contains("Djoliba compte des personnes"), "{}", bad.body);
+    let ok = site.send(Method::POST, &format!("{uri}/indicators"), Some(&session), Some(&indicator("people"))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    // Targets: a bad sheet is refused cell by cell, in French; a good one imported once.
+    let sheet = "Indicateur,Cercle,Début,Fin,Dans le besoin,Ciblés\n\
+                 #indicator+code,#adm2+code,#date+start,#date+end,#inneed,#targeted\n\
+                 SHL-01,ML0701,2024-01-01,2024-12-31,4,10\n";
+    let bad = site
+        .upload(
+            &format!("{uri}/targets"),
+            &session,
+            &[("csrf", &csrf)],
+            ("cibles.csv", &sheet.replace(",10\n", ",dix\n")),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("Rien n&#39;a été importé") && bad.body.contains("un nombre de 0 ou plus"), "{}", bad.body);
+    let done = site.upload(&format!("{uri}/targets"), &session, &[("csrf", &csrf)], ("cibles.csv", sheet)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Importé : 1 ajoutée(s)"), "{}", done.body);
+    // Five people of Gao receive shelter kits: reached 5 of 10, more displaced than in need.
+    let clerk = registrar(store);
+    crate::assistance::displaced(store, &clerk, "GAO-1", 5);
+    let kits =
+        store.create_programme(&clerk, &crate::assistance::programme("KITS", "shelter_kit", "household")).unwrap();
+    let round = store.create_cycle(&clerk, &kits.id, &crate::assistance::round("Juin")).unwrap();
+    store.plan_cycle(&clerk, &round.id, &store::assistance::PlanFilter::default()).unwrap();
+    store.advance_cycle(&clerk, &round.id, "approved").unwrap();
+    store.advance_cycle(&clerk, &round.id, "distributing").unwrap();
+    store.record_delivery(&clerk, &round.id, &crate::assistance::delivery("GAO-1", "10 000")).unwrap();
+    let page = site.get(&uri, &session).await;
+    let table = page.body.split("id=\"progress-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(table.contains("Ansongo (ML0701)") && table.contains("Ensemble du plan"), "{table}");
+    assert!(table.contains("<td class=\"n\">5</td><td class=\"n\">50 %</td>"), "{table}");
+    assert!(table.contains("Le registre compte plus de personnes déplacées"), "{table}");
+    assert!(page.body.contains("<td>Sexe, Tranche d&#39;âge</td><td>Kit d&#39;abri</td>"), "{}", page.body);
+    // In English, the same page speaks English.
+    let english = site.get(&format!("{uri}?lang=en"), &format!("{session}; djoliba_lang=en")).await;
+    assert!(english.body.contains("Targets and reached") && english.body.contains("Whole plan"), "{}", english.body);
+    // A registrar reads plans but keeps none; a viewer sees reached for the whole plan only.
+    let clerk_session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get(&uri, &clerk_session).await;
+    assert!(page.status == StatusCode::OK && !page.body.contains("id=\"indicator-form\""), "{}", page.body);
+    let refused = site.send(Method::POST, "/plans", Some(&clerk_session), Some(&plan("SHL", "2024-12-31"))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    store
+        .create_user(&store::Actor::system(), "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1")
+        .unwrap();
+    let donor = site.sign_in("bailleur", "donor password 1").await;
+    let page = site.get(&uri, &donor).await;
+    assert!(page.body.contains("id=\"progress-disclosure\""), "{}", page.body);
+    let table = page.body.split("id=\"progress-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(table.contains("<td class=\"n\">•</td>") && table.contains("<td class=\"n\">5</td>"), "{table}");
+}

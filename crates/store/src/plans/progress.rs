@@ -174,3 +174,58 @@ impl Store {
         Ok(PlanProgress { plan: plan.code, disclosure_threshold: controlled.then_some(threshold as u64), rows })
     }
 }
+
+impl PlanProgress {
+    /// Targets beside reached as an HXL table, a row per indicator × place × period (the
+    /// plan-wide rows are left to JSON and pages): the targets' columns are those the import
+    /// reads, so the table goes back in as it came out.
+    pub fn hxl_table(&self, gazetteer: &domain::places::Gazetteer) -> exchange::figures::HxlTable {
+        let columns = [
+            ("indicator_code", "#indicator+code"),
+            ("sector_code", "#sector+cluster+code"),
+            ("unit", "#indicator+unit"),
+            ("admin1_pcode", "#adm1+code"),
+            ("admin1_name", "#adm1+name"),
+            ("admin2_pcode", "#adm2+code"),
+            ("admin2_name", "#adm2+name"),
+            ("period_start", "#date+start"),
+            ("period_end", "#date+end"),
+            ("in_need", "#inneed"),
+            ("targeted", "#targeted"),
+            ("reached", "#reached"),
+            ("displaced_in_registry", "#affected+displaced+ind"),
+        ];
+        let number = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let rows = self
+            .rows
+            .iter()
+            .filter(|r| !r.place.is_empty())
+            .map(|r| {
+                let unit = |level: i64| gazetteer.ancestor_at(&r.place, level);
+                let code = |level: i64| unit(level).map(|l| l.pcode.clone()).unwrap_or_default();
+                let name = |level: i64| unit(level).map(|l| l.name.clone()).unwrap_or_default();
+                vec![
+                    r.indicator.clone(),
+                    r.sector.clone(),
+                    r.unit.as_str().to_string(),
+                    code(1),
+                    name(1),
+                    code(2),
+                    name(2),
+                    r.start_date.clone(),
+                    r.end_date.clone(),
+                    number(r.in_need),
+                    number(r.targeted),
+                    r.reached.map(|n| n.to_string()).unwrap_or_default(),
+                    r.displaced.map(|n| n.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        exchange::figures::HxlTable {
+            name: "targets",
+            headers: columns.iter().map(|c| c.0.to_string()).collect(),
+            tags: columns.iter().map(|c| c.1.to_string()).collect(),
+            rows,
+        }
+    }
+}

@@ -26,6 +26,7 @@ pub mod files;
 mod households;
 mod movements;
 mod people;
+pub mod plans;
 mod reference;
 
 pub use admin::*;

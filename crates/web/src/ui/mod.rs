@@ -60,6 +60,11 @@ impl Ctx {
         self.user.as_ref().is_some_and(|u| u.role.sees_records())
     }
 
+    /// Response plans are kept by information-management officers and administrators.
+    pub fn keeps_plans(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| matches!(u.role, domain::Role::Admin | domain::Role::ImOfficer))
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role == domain::Role::Admin)
     }
@@ -231,6 +236,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
         p if p.starts_with("/assistance") => "assistance",
+        p if p.starts_with("/plans") => "plans",
         p if p.starts_with("/admin") => "admin",
         p if p.starts_with("/account") => "account",
         _ => "",
@@ -302,6 +308,11 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/assistance/cycles/{id}/returns", Write, post(import_returns))
         .add(Method::POST, "/assistance/cycles/{id}/samples", Write, post(draw_sample))
         .add(Method::GET, "/assistance/samples/{id}", Write, get(sample))
+        .add(Method::GET, "/plans", SignedIn, get(plans))
+        .add(Method::POST, "/plans", Write, post(create_plan))
+        .add(Method::GET, "/plans/{id}", SignedIn, get(plan))
+        .add(Method::POST, "/plans/{id}/indicators", Write, post(create_indicator))
+        .add(Method::POST, "/plans/{id}/targets", Write, post(import_targets))
         .add(Method::POST, "/assistance/samples/{id}/answers", Write, post(record_answer))
         .add(Method::GET, "/figures", SignedIn, get(figures))
         .add(Method::GET, "/import", Write, get(import_form))

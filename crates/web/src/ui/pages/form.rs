@@ -181,6 +181,13 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "issue" => t.issue,
         "size" => t.sample_size,
         "method" => t.sample_method,
+        "sectors" => t.plan_sectors,
+        "name_fr" => t.name_fr,
+        "name_en" => t.name_en,
+        "across_periods" => t.across_periods,
+        "across_places" => t.across_places,
+        "disaggregations" => t.disaggregations_field,
+        "kinds" => t.counted_kinds,
         other if other.starts_with("movements") => t.first_displacement,
         other => other,
     };

@@ -1,0 +1,172 @@
+//! `djoliba plan`: response plans, their indicators, targets imported from an HXL sheet, and
+//! progress (targets beside people reached and the registry's stock).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use domain::plans::{IndicatorInput, PlanInput};
+use store::Actor;
+
+use crate::Cli;
+
+#[derive(Subcommand)]
+pub enum PlanCommand {
+    /// List the plans with their sectors and indicators.
+    List,
+    /// Create a plan (a humanitarian response plan, an agency appeal).
+    Create {
+        /// Short code, e.g. HRP-MLI-2024.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        to: String,
+        /// Sector codes, comma-separated (SHL,EDU,PRO…).
+        #[arg(long)]
+        sectors: String,
+    },
+    /// Add an indicator to a plan.
+    Indicator {
+        /// The plan's code or id.
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        sector: String,
+        #[arg(long)]
+        name_fr: String,
+        #[arg(long)]
+        name_en: String,
+        /// people, households, items, sessions, schools, sites.
+        #[arg(long)]
+        unit: String,
+        /// sum (default), max, latest, average.
+        #[arg(long, default_value = "sum")]
+        across_periods: String,
+        #[arg(long, default_value = "sum")]
+        across_places: String,
+        /// sex, age, population_group (comma-separated).
+        #[arg(long, default_value = "")]
+        disaggregations: String,
+        /// Kinds of assistance whose deliveries count as reached (comma-separated), e.g. shelter_kit.
+        #[arg(long, default_value = "")]
+        kinds: String,
+    },
+    /// Import targets and people in need from an HXL-tagged CSV or XLSX (all or nothing).
+    Targets {
+        #[arg(long)]
+        plan: String,
+        file: PathBuf,
+        /// Check every row and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Targets beside people reached and the displaced people in the registry.
+    Progress {
+        #[arg(long)]
+        plan: String,
+        /// csv (HXL-tagged), xlsx (HXL-tagged) or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn run(cli: &Cli, cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
+    let store = super::open_existing(cli)?;
+    let actor = Actor::system();
+    match cmd {
+        PlanCommand::List => {
+            for plan in store.list_plans()? {
+                println!(
+                    "{}\t{}\t{} → {}\t{}",
+                    plan.code,
+                    plan.name,
+                    plan.start_date,
+                    plan.end_date,
+                    plan.sectors.join(" ")
+                );
+                for i in plan.indicators {
+                    let kinds: Vec<&str> = i.kinds.iter().map(|k| k.as_str()).collect();
+                    println!("  {}\t{}\t{}\t{}\t{}", i.code, i.sector, i.unit.as_str(), i.name_en, kinds.join(" "));
+                }
+            }
+        }
+        PlanCommand::Create { code, name, from, to, sectors } => {
+            let input = PlanInput {
+                code: code.clone(),
+                name: name.clone(),
+                start_date: from.clone(),
+                end_date: to.clone(),
+                sectors: vec![sectors.clone()],
+            };
+            let plan = store.create_plan(&actor, &input)?;
+            println!("{}\t{}", plan.code, plan.id);
+        }
+        PlanCommand::Indicator {
+            plan,
+            code,
+            sector,
+            name_fr,
+            name_en,
+            unit,
+            across_periods,
+            across_places,
+            disaggregations,
+            kinds,
+        } => {
+            let input = IndicatorInput {
+                code: code.clone(),
+                sector: sector.clone(),
+                name_fr: name_fr.clone(),
+                name_en: name_en.clone(),
+                unit: unit.clone(),
+                across_periods: across_periods.clone(),
+                across_places: across_places.clone(),
+                disaggregations: vec![disaggregations.clone()],
+                kinds: vec![kinds.clone()],
+            };
+            let indicator = store.create_indicator(&actor, plan, &input)?;
+            println!("{}\t{}", indicator.code, indicator.id);
+        }
+        PlanCommand::Targets { plan, file, dry_run } => {
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let outcome = match store.import_targets_file(&actor, plan, exchange::InputFile { name, bytes }, *dry_run) {
+                Ok(outcome) => outcome,
+                Err(store::import::ImportError::File(e)) => anyhow::bail!("{e}"),
+                Err(store::import::ImportError::Store(e)) => return Err(e.into()),
+            };
+            match outcome.report {
+                Some(r) => println!(
+                    "{}{} row(s): {} added, {} changed, {} unchanged",
+                    if r.dry_run { "checked, nothing written: " } else { "" },
+                    r.rows,
+                    r.added,
+                    r.changed,
+                    r.unchanged
+                ),
+                None => return Ok(super::assistance::refused(&outcome.errors)),
+            }
+        }
+        PlanCommand::Progress { plan, format, output } => {
+            let progress = store.plan_progress(&actor, plan)?;
+            super::write_table(
+                serde_json::to_value(&progress)?,
+                progress.hxl_table(&store.gazetteer),
+                format,
+                output.as_deref(),
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

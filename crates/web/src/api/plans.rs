@@ -1,0 +1,135 @@
+//! Response plans: indicators, targets and people in need, and progress against them.
+
+use axum::extract::Multipart;
+use domain::plans::{IndicatorInput, PlanInput};
+use domain::Message;
+use store::plans::{Indicator, Plan, PlanProgress, Target, TargetsImport};
+
+use super::*;
+
+/// Every response plan with its indicators: not personal data.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", responses((status = 200, body = Vec<Plan>)), security(("bearer" = [])))]
+pub async fn list_plans(State(state): State<AppState>, _signed_in: Authenticated) -> Result<Json<Vec<Plan>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.list_plans()).await?))
+}
+
+/// Creates a response plan (information-management officers and administrators).
+#[utoipa::path(post, path = "/api/v1/plans", tag = "plans", request_body = PlanInput,
+    responses((status = 201, body = Plan), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_plan(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(body): Json<PlanInput>,
+) -> Result<(StatusCode, Json<Plan>), ApiError> {
+    Ok((StatusCode::CREATED, Json(run(&state, move |store| store.create_plan(&actor, &body)).await?)))
+}
+
+/// A plan (by id or code) with its indicators.
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = String, Path)),
+    responses((status = 200, body = Plan), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_plan(
+    State(state): State<AppState>,
+    _signed_in: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Plan>, ApiError> {
+    Ok(Json(run(&state, move |store| store.plan(&id)).await?))
+}
+
+/// Adds an indicator to a plan, in one of its sectors.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/indicators", tag = "plans", params(("id" = String, Path)), request_body = IndicatorInput,
+    responses((status = 201, body = Indicator), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_indicator(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<IndicatorInput>,
+) -> Result<(StatusCode, Json<Indicator>), ApiError> {
+    Ok((StatusCode::CREATED, Json(run(&state, move |store| store.create_indicator(&actor, &id, &body)).await?)))
+}
+
+/// The plan's targets and people in need, by indicator, place and period.
+#[utoipa::path(get, path = "/api/v1/plans/{id}/targets", tag = "plans", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Target>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_targets(
+    State(state): State<AppState>,
+    _signed_in: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Target>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.plan_targets(&id)).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetsQuery {
+    /// Check every row and report, write nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Imports targets and people in need (`multipart/form-data`, one `file` part, CSV or XLSX
+/// with HXL hashtags `#indicator+code`, `#adm1+code` or `#adm2+code`, `#date+start`,
+/// `#date+end`, `#targeted`, `#inneed`). All or nothing: with any bad cell the answer is 422
+/// with every one; importing the same sheet again changes nothing.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/targets", tag = "plans", params(("id" = String, Path), TargetsQuery),
+    request_body(content_type = "multipart/form-data", content = String, description = "a file part"),
+    responses((status = 200, body = TargetsImport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = TargetsImport)), security(("bearer" = [])))]
+pub async fn import_targets(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Query(q): Query<TargetsQuery>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "targets".into());
+        let bytes = field.bytes().await?;
+        if !bytes.is_empty() && file.is_none() {
+            file = Some(exchange::InputFile { name, bytes: bytes.to_vec() });
+        }
+    }
+    let file =
+        file.ok_or_else(|| ApiError::from(StoreError::invalid("file", "", Message::FilePart)).as_bad_request())?;
+    let dry_run = q.dry_run.unwrap_or(false);
+    let outcome = run(&state, move |store| match store.import_targets_file(&actor, &id, file, dry_run) {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(store::import::ImportError::Store(e)) => Err(e),
+        Err(store::import::ImportError::File(e)) => Ok(Err(e)),
+    })
+    .await?;
+    match outcome {
+        Ok(outcome) if outcome.errors.is_empty() => Ok(Json(outcome).into_response()),
+        Ok(outcome) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(outcome)).into_response()),
+        Err(file_error) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error.to_string())),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgressQuery {
+    /// json (default), csv or xlsx (HXL-tagged, a row per indicator, place and period; the
+    /// import reads it back).
+    pub format: Option<String>,
+}
+
+/// Targets beside people (or households) reached, counted once from deliveries of each
+/// indicator's kinds of assistance, and the displaced people the registry holds at each
+/// place. Viewers get reached for the whole plan only, small counts hidden.
+#[utoipa::path(get, path = "/api/v1/plans/{id}/progress", tag = "plans", params(("id" = String, Path), ProgressQuery),
+    responses((status = 200, body = PlanProgress), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn progress(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Query(q): Query<ProgressQuery>,
+) -> Result<Response, ApiError> {
+    use super::figures::{download, parse_format, Format};
+    let format = parse_format(q.format.as_deref())?;
+    let progress = run(&state, move |store| store.plan_progress(&actor, &id)).await?;
+    let name = format!("djoliba-targets-{}", progress.plan);
+    let table = || progress.hxl_table(&state.store.gazetteer);
+    Ok(match format {
+        Format::Json => Json(progress).into_response(),
+        Format::Csv => download(exchange::figures::csv(&table())?, format, &name),
+        Format::Xlsx => download(exchange::figures::xlsx(&[table()])?, format, &name),
+    })
+}

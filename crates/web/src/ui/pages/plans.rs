@@ -1,0 +1,299 @@
+//! Response plans: the list (and a new plan), a plan with its indicators, targets imported
+//! from an HXL sheet, and targets beside people reached and the registry's displaced people.
+
+use domain::plans::{IndicatorInput, PlanInput};
+use store::plans::{Plan, PlanProgress, TargetsReport};
+
+use super::assistance::{form_with, refused_again};
+use super::*;
+
+struct PlanLine {
+    id: String,
+    code: String,
+    name: String,
+    period: String,
+    sectors: String,
+    indicators: String,
+}
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct PlansPage {
+    c: Ctx,
+    plans: Vec<PlanLine>,
+    form: FormState,
+}
+
+async fn plans_page(state: &AppState, c: Ctx, form: FormState) -> Response {
+    let plans = match blocking(state, |store| store.list_plans()).await {
+        Ok(plans) => plans,
+        Err(error) => return c.error(error),
+    };
+    let plans = plans
+        .iter()
+        .map(|p| PlanLine {
+            id: p.id.clone(),
+            code: p.code.clone(),
+            name: p.name.clone(),
+            period: format!("{} → {}", p.start_date, p.end_date),
+            sectors: p.sectors.iter().map(|s| c.label(s)).collect::<Vec<_>>().join(", "),
+            indicators: c.num(p.indicators.len()),
+        })
+        .collect();
+    render(&PlansPage { c, plans, form })
+}
+
+pub async fn plans(State(state): State<AppState>, page: SignedIn) -> Response {
+    plans_page(&state, page.ctx, FormState::default()).await
+}
+
+pub async fn create_plan(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = PlanInput {
+        code: form.v("code").into(),
+        name: form.v("name").into(),
+        start_date: form.v("start_date").into(),
+        end_date: form.v("end_date").into(),
+        sectors: vec![form.v("sectors").into()],
+    };
+    match blocking(&state, move |store| store.create_plan(&actor, &input)).await {
+        Ok(plan) => Redirect::to(&format!("/plans/{}", plan.id)).into_response(),
+        Err(error) => match form_with(form, &c, error) {
+            Ok(form) => refused_again(plans_page(&state, c, form).await),
+            Err(page) => *page,
+        },
+    }
+}
+
+struct IndicatorLine {
+    code: String,
+    sector: String,
+    name: String,
+    unit: String,
+    aggregation: String,
+    disaggregations: String,
+    counted: String,
+}
+
+struct ProgressLine {
+    indicator: String,
+    name: String,
+    place: String,
+    whole: bool,
+    period: String,
+    in_need: String,
+    targeted: String,
+    reached: String,
+    share: String,
+    displaced: String,
+    above_need: bool,
+}
+
+/// What an import of targets said: its counts, or the cells to correct.
+#[derive(Default)]
+struct TargetsView {
+    report: Option<TargetsReport>,
+    errors: Vec<exchange::import::RowError>,
+    file_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    c: Ctx,
+    plan: Plan,
+    sectors: String,
+    indicators: Vec<IndicatorLine>,
+    progress: Vec<ProgressLine>,
+    disclosure: Option<u64>,
+    targets: TargetsView,
+    form: FormState,
+    sector_options: Vec<(String, String)>,
+    units: Vec<(String, String)>,
+    aggregations: Vec<(String, String)>,
+}
+
+fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p: &PlanProgress) -> Vec<ProgressLine> {
+    let figure = |n: Option<f64>| n.map(|n| c.num(n.round() as i64)).unwrap_or_else(|| "—".into());
+    p.rows
+        .iter()
+        .map(|r| {
+            let indicator = plan.indicators.iter().find(|i| i.code == r.indicator);
+            let name = indicator.map(|i| if c.lang == Lang::Fr { &i.name_fr } else { &i.name_en });
+            ProgressLine {
+                indicator: r.indicator.clone(),
+                name: name.cloned().unwrap_or_default(),
+                place: match r.place.as_str() {
+                    "" => c.t.whole_plan.to_string(),
+                    code => gazetteer.get(code).map_or_else(|| code.to_string(), |l| format!("{} ({code})", l.name)),
+                },
+                whole: r.place.is_empty(),
+                period: format!("{} → {}", r.start_date, r.end_date),
+                in_need: figure(r.in_need),
+                targeted: figure(r.targeted),
+                reached: match (r.counted, r.reached_hidden, r.reached) {
+                    (false, _, _) => c.t.reported_by_partners.to_string(),
+                    (true, true, _) => "•".into(),
+                    (true, false, n) => n.map(|n| c.num(n)).unwrap_or_else(|| "—".into()),
+                },
+                share: r
+                    .share_of_target
+                    .map(
+                        |s| {
+                            if c.lang == Lang::Fr {
+                                format!("{:.0} %", s * 100.0)
+                            } else {
+                                format!("{:.0}%", s * 100.0)
+                            }
+                        },
+                    )
+                    .unwrap_or_default(),
+                displaced: r.displaced.map(|n| c.num(n)).unwrap_or_default(),
+                above_need: r.registry_above_need,
+            }
+        })
+        .collect()
+}
+
+async fn plan_page(
+    state: &AppState,
+    c: Ctx,
+    actor: store::Actor,
+    id: String,
+    form: FormState,
+    targets: TargetsView,
+) -> Response {
+    let loaded = blocking(state, move |store| {
+        let plan = store.plan(&id)?;
+        let progress = store.plan_progress(&actor, &plan.id)?;
+        Ok((plan, progress))
+    })
+    .await;
+    let (plan, progress) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return c.error(error),
+    };
+    let indicators = plan
+        .indicators
+        .iter()
+        .map(|i| IndicatorLine {
+            code: i.code.clone(),
+            sector: c.label(&i.sector),
+            name: if c.lang == Lang::Fr { i.name_fr.clone() } else { i.name_en.clone() },
+            unit: c.label(i.unit.as_str()),
+            aggregation: format!("{} / {}", c.label(i.across_periods.as_str()), c.label(i.across_places.as_str())),
+            disaggregations: i.disaggregations.iter().map(|d| c.label(d.as_str())).collect::<Vec<_>>().join(", "),
+            counted: match i.kinds.is_empty() {
+                true => c.t.reported_by_partners.to_string(),
+                false => i.kinds.iter().map(|k| c.label(k.as_str())).collect::<Vec<_>>().join(", "),
+            },
+        })
+        .collect();
+    let lines = progress_lines(&c, &state.store.gazetteer, &plan, &progress);
+    let sector_options = plan.sectors.iter().map(|s| (s.clone(), c.label(s))).collect();
+    render(&PlanPage {
+        sectors: plan.sectors.iter().map(|s| c.label(s)).collect::<Vec<_>>().join(", "),
+        indicators,
+        progress: lines,
+        disclosure: progress.disclosure_threshold,
+        targets,
+        form,
+        sector_options,
+        units: options(&c, domain::IndicatorUnit::ALL, domain::IndicatorUnit::as_str),
+        aggregations: options(&c, domain::Aggregation::ALL, domain::Aggregation::as_str),
+        plan,
+        c,
+    })
+}
+
+pub async fn plan(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
+    plan_page(&state, page.ctx, page.actor, id, FormState::default(), TargetsView::default()).await
+}
+
+pub async fn create_indicator(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = IndicatorInput {
+        code: form.v("code").into(),
+        sector: form.v("sector").into(),
+        name_fr: form.v("name_fr").into(),
+        name_en: form.v("name_en").into(),
+        unit: form.v("unit").into(),
+        across_periods: form.v("across_periods").into(),
+        across_places: form.v("across_places").into(),
+        disaggregations: vec![form.v("disaggregations").into()],
+        kinds: vec![form.v("kinds").into()],
+    };
+    let (who, plan) = (actor.clone(), id.clone());
+    match blocking(&state, move |store| store.create_indicator(&who, &plan, &input)).await {
+        Ok(_) => Redirect::to(&format!("/plans/{id}#indicators")).into_response(),
+        Err(error) => match form_with(form, &c, error) {
+            Ok(form) => refused_again(plan_page(&state, c, actor, id, form, TargetsView::default()).await),
+            Err(page) => *page,
+        },
+    }
+}
+
+/// A targets sheet: checked (a dry run when asked), then imported all or nothing.
+pub async fn import_targets(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let upload = match read_upload(&page.ctx, &mut multipart).await {
+        Ok(upload) => upload,
+        Err(broken) => return *broken,
+    };
+    let (csrf, dry_run) = (upload.fields.get("csrf").cloned(), upload.fields.contains_key("dry_run"));
+    if let Some(refused) = page.csrf_refusal(csrf.as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    let mut view = TargetsView::default();
+    let Some(file) = upload.files.into_iter().next() else {
+        view.file_error = Some(format!("{} — {}", c.t.choose_file, c.say(&domain::Message::Value)));
+        return refused_again(plan_page(&state, c, actor, id, FormState::default(), view).await);
+    };
+    let (who, plan, lang) = (actor.clone(), id.clone(), c.lang);
+    let file = exchange::InputFile { name: file.name, bytes: file.bytes };
+    let outcome = blocking(&state, move |store| match store.import_targets_file(&who, &plan, file, dry_run) {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(store::import::ImportError::Store(e)) => Err(e),
+        Err(store::import::ImportError::File(e)) => Ok(Err(e.render(lang))),
+    })
+    .await;
+    let failed = match outcome {
+        Err(error) => return c.error(error),
+        Ok(Ok(outcome)) => {
+            let failed = !outcome.errors.is_empty();
+            view.report = outcome.report;
+            view.errors = outcome.errors;
+            failed
+        }
+        Ok(Err(file_error)) => {
+            view.file_error = Some(file_error);
+            true
+        }
+    };
+    let page = plan_page(&state, c, actor, id, FormState::default(), view).await;
+    if failed {
+        refused_again(page)
+    } else {
+        page
+    }
+}
