@@ -634,3 +634,83 @@ fn assistance_lists_programmes_and_exports_reach_as_hxl() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("2024-13-01"), "the bad date is named");
 }
+
+#[test]
+fn a_plan_is_made_from_the_command_line_and_its_progress_goes_back_in_as_targets() {
+    use crate::assistance::{delivery, displaced, programme, round};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(dir.path())).unwrap();
+        let clerk = crate::support::registrar(&store);
+        displaced(&store, &clerk, "GAO-1", 5);
+        let kits = store.create_programme(&clerk, &programme("KITS", "shelter_kit", "household")).unwrap();
+        let cycle = store.create_cycle(&clerk, &kits.id, &round("Juin")).unwrap();
+        store.plan_cycle(&clerk, &cycle.id, &Default::default()).unwrap();
+        store.advance_cycle(&clerk, &cycle.id, "approved").unwrap();
+        store.advance_cycle(&clerk, &cycle.id, "distributing").unwrap();
+        store.record_delivery(&clerk, &cycle.id, &delivery("GAO-1", "10 000")).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let out = djoliba(dir.path()).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = run(&[
+        "plan",
+        "create",
+        "--code",
+        "HRP-MLI-2024",
+        "--name",
+        "Plan 2024",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-12-31",
+        "--sectors",
+        "SHL,EDU",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&[
+        "plan",
+        "indicator",
+        "--plan",
+        "HRP-MLI-2024",
+        "--code",
+        "SHL-01",
+        "--sector",
+        "SHL",
+        "--name-fr",
+        "Personnes ayant reçu un abri",
+        "--name-en",
+        "People who received shelter",
+        "--unit",
+        "people",
+        "--kinds",
+        "shelter_kit",
+    ]);
+    assert!(ok, "{err}");
+    let sheet = dir.path().join("cibles.csv");
+    std::fs::write(&sheet, "indicateur,cercle,debut,fin,cibles\n#indicator+code,#adm2+code,#date+start,#date+end,#targeted\nSHL-01,ML0701,2024-01-01,2024-12-31,20\nSHL-01,ML9999,2024-01-01,2024-12-31,20\n").unwrap();
+    let (ok, _, err) = run(&["plan", "targets", "--plan", "HRP-MLI-2024", sheet.to_str().unwrap()]);
+    assert!(!ok && err.contains("cibles.csv") && err.contains("row 4") && err.contains("ML9999"), "{err}");
+    std::fs::write(&sheet, "indicateur,cercle,debut,fin,cibles\n#indicator+code,#adm2+code,#date+start,#date+end,#targeted\nSHL-01,ML0701,2024-01-01,2024-12-31,20\n").unwrap();
+    let (ok, out, err) = run(&["plan", "targets", "--plan", "HRP-MLI-2024", sheet.to_str().unwrap()]);
+    assert!(ok && out.contains("1 added"), "{out}{err}");
+    let (ok, csv, err) = run(&["plan", "progress", "--plan", "HRP-MLI-2024"]);
+    assert!(ok, "{err}");
+    assert!(
+        csv.contains("#indicator+code")
+            && csv.contains("SHL-01,SHL,people,ML07,Gao,ML0701,Ansongo,2024-01-01,2024-12-31,,20,5,5"),
+        "{csv}"
+    );
+    // The progress table goes back in as the same targets: nothing changes.
+    let back = dir.path().join("progress.csv");
+    std::fs::write(&back, &csv).unwrap();
+    let (ok, out, err) = run(&["plan", "targets", "--plan", "HRP-MLI-2024", back.to_str().unwrap()]);
+    assert!(ok && out.contains("0 added, 0 changed, 1 unchanged"), "{out}{err}");
+    let (ok, out, _) = run(&["plan", "list"]);
+    assert!(ok && out.contains("HRP-MLI-2024") && out.contains("SHL-01"), "{out}");
+}

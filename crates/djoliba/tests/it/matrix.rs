@@ -31,6 +31,8 @@ struct Ids {
     cycle: String,
     /// A monitoring sample, of a second round delivered to the first household.
     sample: String,
+    /// A response plan (operation-level: the same for every organisation).
+    plan: String,
 }
 
 fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
@@ -103,7 +105,16 @@ fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
     };
     store.record_delivery(actor, &delivered.id, &handed).unwrap();
     let sample = store.draw_monitoring_sample(actor, &delivered.id, domain::SampleMethod::Full, None).unwrap();
+    let plan = domain::plans::PlanInput {
+        code: format!("HRP-{prefix}"),
+        name: "Plan".into(),
+        start_date: "2024-01-01".into(),
+        end_date: "2024-12-31".into(),
+        sectors: vec!["SHL".into()],
+    };
+    let plan = store.create_plan(&Actor::system(), &plan).unwrap();
     Ids {
+        plan: plan.id,
         sample: sample.id,
         programme: programme.id,
         cycle: cycle.id,
@@ -123,6 +134,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.movement
     } else if path.contains("/samples/") {
         &ids.sample
+    } else if path.contains("/plans/") {
+        &ids.plan
     } else if path.contains("/programmes/") {
         &ids.programme
     } else if path.contains("/cycles/") {
@@ -157,6 +170,10 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"household": "In-1", "date": "2024-06-20", "quantity": 1, "modality": "cash_in_hand", "outcome": "delivered"})
     } else if path.ends_with("/samples") {
         json!({"method": "full"})
+    } else if path == "/api/v1/plans" {
+        json!({"code": "HRP-MATRIX", "name": "Plan", "start_date": "2024-01-01", "end_date": "2024-12-31", "sectors": ["SHL"]})
+    } else if path.ends_with("/indicators") {
+        json!({"code": "SHL-01", "sector": "SHL", "name_fr": "Abris", "name_en": "Shelter", "unit": "people"})
     } else if path.ends_with("/answers") {
         json!({"household": "In-1", "answer": "received", "date": "2024-06-01"})
     } else if path == "/api/v1/tokens" {
@@ -193,6 +210,12 @@ impl Outcome {
 fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     if !route.access.allows(role) {
         return if role.is_none() { Outcome::SignIn } else { Outcome::Forbidden };
+    }
+    // Response plans are the operation's: every signed-in user reads them, information-
+    // management officers and administrators keep them, whatever the organisation.
+    if route.path.starts_with("/api/v1/plans") || route.path.starts_with("/plans") {
+        let keeps = matches!(role, Some(Role::Admin | Role::ImOfficer));
+        return if route.method == Method::GET || keeps { Outcome::Allowed } else { Outcome::Forbidden };
     }
     // Programmes and their rounds describe an operation, not people: every signed-in user
     // reads them; only their organisation changes them.
@@ -315,7 +338,9 @@ async fn every_route_every_role_inside_and_outside_scope() {
                     };
                 }
                 let csrf = token.as_deref().map(web::ui::csrf_for).unwrap_or_default();
-                let body = if route.path.ends_with("/returns") {
+                let body = if route.path.ends_with("/returns")
+                    || route.path.ends_with("/targets") && route.method == Method::POST
+                {
                     // An upload: the form's token, and no file.
                     request = request.header(header::CONTENT_TYPE, "multipart/form-data; boundary=matrix");
                     Body::from(format!(

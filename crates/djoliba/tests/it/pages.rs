@@ -942,7 +942,11 @@ async fn a_plan_is_kept_through_the_pages_in_french_and_its_targets_set_beside_p
     let im = crate::plans::im_officer(store);
     let session = site.sign_in(&im.username, "cluster password 1").await;
     let page = site.get("/plans", &session).await;
-    assert!(page.body.contains("Aucun plan pour l&#39;instant") && page.body.contains("id=\"plan-form\""), "{}", page.body);
+    assert!(
+        page.body.contains("Aucun plan pour l&#39;instant") && page.body.contains("id=\"plan-form\""),
+        "{}",
+        page.body
+    );
     let csrf = csrf_of(&page.body);
     let plan = |sectors: &str, end: &str| {
         form_of(&[
@@ -995,7 +999,11 @@ async fn a_plan_is_kept_through_the_pages_in_french_and_its_targets_set_beside_p
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    assert!(bad.body.contains("Rien n&#39;a été importé") && bad.body.contains("un nombre de 0 ou plus"), "{}", bad.body);
+    assert!(
+        bad.body.contains("Rien n&#39;a été importé") && bad.body.contains("un nombre de 0 ou plus"),
+        "{}",
+        bad.body
+    );
     let done = site.upload(&format!("{uri}/targets"), &session, &[("csrf", &csrf)], ("cibles.csv", sheet)).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("Importé : 1 ajoutée(s)"), "{}", done.body);

@@ -75,7 +75,7 @@ pub struct TargetsImport {
 }
 
 /// Plans are kept by information-management officers (cluster coordinators) and administrators.
-fn require_plan_writer(actor: &Actor) -> Result<(), StoreError> {
+pub fn require_plan_writer(actor: &Actor) -> Result<(), StoreError> {
     actor.require_write()?;
     match actor.role {
         Role::Admin | Role::ImOfficer => Ok(()),

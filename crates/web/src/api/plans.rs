@@ -79,6 +79,8 @@ pub async fn import_targets(
     Query(q): Query<TargetsQuery>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
+    // Who may import comes before what was sent.
+    store::plans::require_plan_writer(&actor)?;
     let mut file = None;
     while let Some(field) = multipart.next_field().await? {
         let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "targets".into());

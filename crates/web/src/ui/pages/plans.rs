@@ -264,6 +264,9 @@ pub async fn import_targets(
         return refused;
     }
     let SignedIn { ctx: c, actor } = page;
+    if let Err(error) = store::plans::require_plan_writer(&actor) {
+        return c.error(error);
+    }
     let mut view = TargetsView::default();
     let Some(file) = upload.files.into_iter().next() else {
         view.file_error = Some(format!("{} — {}", c.t.choose_file, c.say(&domain::Message::Value)));
