@@ -10,6 +10,7 @@ use store::import::{ImportItem, RowRef};
 use store::{Actor, Store};
 
 mod assistance;
+mod plans;
 
 pub const HOUSEHOLDS: usize = 20_000;
 pub const SEED: u64 = 2012;
@@ -42,7 +43,8 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     if let Some(org) = store.organisation(ORGANISATION)? {
         // A demo folder from before assistance existed gets its year of assistance.
         let actor = Actor { organisation_id: Some(org.id), ..system };
-        return assistance::load(store, &actor);
+        assistance::load(store, &actor)?;
+        return plans::load(store);
     }
     eprintln!("Loading the demo operation ({households} synthetic households)…");
     let org = store.create_organisation(&system, ORGANISATION, "Opération de démonstration (données synthétiques)")?;
@@ -87,6 +89,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     plant_re_registrations(store, &actor, &generated)?;
     load_dtm_like_series(store, &actor)?;
     assistance::load(store, &actor)?;
+    plans::load(store)?;
     store.create_demo_user(USER, PASSWORD)?;
     Ok(())
 }
