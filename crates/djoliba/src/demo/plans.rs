@@ -84,7 +84,8 @@ pub fn load(store: &Store) -> anyhow::Result<()> {
             name_fr: fr.to_string(),
             name_en: en.to_string(),
             unit: unit.to_string(),
-            disaggregations: vec!["sex, age, population_group".into()],
+            // Water points are counted, not people.
+            disaggregations: vec![if kinds.is_empty() { "" } else { "sex, age, population_group" }.into()],
             kinds: vec![kinds.to_string()],
             ..Default::default()
         };

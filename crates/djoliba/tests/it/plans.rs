@@ -174,6 +174,18 @@ fn targets_are_imported_once_and_set_beside_people_reached_and_the_registry() {
         let whole = seen.rows.iter().find(|r| r.indicator == "SHL-01" && r.place.is_empty()).unwrap();
         assert_eq!(whole.reached, Some(5), "five people: not fewer than the threshold");
         assert_eq!(seen.disclosure_threshold, Some(store::DEFAULT_DISCLOSURE_THRESHOLD));
+        // Two households reached: too few for a viewer even over the whole plan.
+        let households = IndicatorInput { code: "SHL-02".into(), unit: "households".into(), ..shelter_indicator() };
+        store.create_indicator(&im, &plan.id, &households).unwrap();
+        let sheet2 = "i,c,s,e,t\n#indicator+code,#adm2+code,#date+start,#date+end,#targeted\nSHL-02,ML0701,2024-01-01,2024-12-31,3\n";
+        store.import_targets_file(&im, &plan.id, sheet(sheet2), false).unwrap().report.unwrap();
+        let whole = |actor: &Actor| {
+            let p = store.plan_progress(actor, &plan.id).unwrap();
+            p.rows.into_iter().find(|r| r.indicator == "SHL-02" && r.place.is_empty()).unwrap()
+        };
+        assert_eq!(whole(&im).reached, Some(2));
+        let hidden = whole(&donor);
+        assert!(hidden.reached.is_none() && hidden.reached_hidden && hidden.share_of_target.is_none(), "{hidden:?}");
         assert!(matches!(store.plan("HRP-NOPE"), Err(StoreError::NotFound(_))));
     }
 }

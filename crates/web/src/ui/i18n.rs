@@ -350,6 +350,8 @@ messages! {
     plans_intro: "Un plan (plan de réponse humanitaire, appel d'une agence) a des secteurs et des indicateurs ; ses cibles et personnes dans le besoin, par lieu et période, se comparent à ce que Djoliba compte : les personnes atteintes par les remises (chacune une fois) et les personnes déplacées du registre.", "A plan (humanitarian response plan, an agency's appeal) has sectors and indicators; its targets and people in need, by place and period, are set beside what Djoliba counts: people reached by deliveries (each once) and the displaced people in the registry.";
     no_plans: "Aucun plan pour l'instant.", "No plan yet.";
     new_plan: "Nouveau plan", "New plan";
+    disaggregations_h: "Ventilations", "Disaggregations";
+    import_sheet: "Importer la feuille", "Import the sheet";
     plan_sectors: "Secteurs (codes, séparés par des virgules)", "Sectors (codes, comma-separated)";
     indicators_title: "Indicateurs", "Indicators";
     no_indicators: "Aucun indicateur pour l'instant.", "No indicator yet.";
