@@ -351,6 +351,46 @@ try {
     await page.getByRole("link", { name: "Chiffres" }).click();
   });
 
+  await step("a response plan's targets are imported and set beside the people reached", async () => {
+    const year = new Date().getFullYear();
+    await signOut();
+    await signIn("admin", password);
+    await page.getByRole("link", { name: "Plans", exact: true }).click();
+    await page.locator("#code").fill(`HRP-MLI-${year}`);
+    await page.locator("#name").fill(`Plan de réponse humanitaire ${year}`);
+    await page.locator("#start_date").fill(`01/01/${year}`);
+    await page.locator("#end_date").fill(`31/12/${year}`);
+    // A sector written in words: refused at its field, what was typed kept.
+    await page.locator("#sectors").fill("Abris, FSC");
+    await page.locator("#create-plan").click();
+    assert.match(await page.locator("#sectors-err").innerText(), /l'une des valeurs/);
+    assert.equal(await page.locator("#sectors").inputValue(), "Abris, FSC");
+    await page.locator("#sectors").fill("SHL, FSC");
+    await page.locator("#create-plan").click();
+    await page.locator("#indicator-form").waitFor();
+    await page.locator("#code").fill("FSC-01");
+    await page.locator("#sector").selectOption("FSC");
+    await page.locator("#name_fr").fill("Personnes ayant reçu un transfert monétaire");
+    await page.locator("#name_en").fill("People who received cash");
+    await page.locator("#unit").selectOption("people");
+    await page.locator("#kinds").fill("transfert monétaire");
+    await page.locator("#create-indicator").click();
+    await page.locator("#indicator-table").waitFor();
+    const header = "Indicateur,Région,Début,Fin,Dans le besoin,Ciblés\n#indicator+code,#adm1+code,#date+start,#date+end,#inneed,#targeted\n";
+    const sheet = (rows) => ({ name: "cibles.csv", mimeType: "text/csv", buffer: Buffer.from(header + rows) });
+    await page.locator("#targets-file").setInputFiles(sheet(`FSC-01,ML07,${year}-01-01,${year}-12-31,12 000,huit mille\n`));
+    await page.locator("#import-targets").click();
+    assert.match(await page.locator("#targets-errors").innerText(), /un nombre de 0 ou plus/);
+    await page.locator("#targets-file").setInputFiles(sheet(`FSC-01,ML07,${year}-01-01,${year}-12-31,12 000,8 000\n`));
+    await page.locator("#import-targets").click();
+    assert.match(await page.locator("#targets-result").innerText(), /Importé : 1 ajoutée/);
+    const table = await page.locator("#progress-table").innerText();
+    assert.match(table, /Ensemble du plan/);
+    assert.match(table, /8\s000/);
+    await shot("plan");
+    await page.getByRole("link", { name: "Chiffres" }).click();
+  });
+
   await step("the language switches to English and stays", async () => {
     await page.getByRole("link", { name: "English" }).click();
     await page.getByRole("heading", { name: "Figures" }).waitFor();
@@ -366,7 +406,7 @@ try {
   });
 
   await step("pages are small and raise no script errors", async () => {
-    for (const path of ["/", "/households", "/households/new", "/figures", "/import", "/assistance"]) {
+    for (const path of ["/", "/households", "/households/new", "/figures", "/import", "/assistance", "/plans"]) {
       const response = await page.request.get(`${address}${path}`);
       const body = await response.body();
       assert.ok(body.length < 200 * 1024, `${path} is ${body.length} bytes`);

@@ -10,7 +10,10 @@ use store::{Actor, Store};
 const CODE: &str = "HRP-MLI-2024";
 
 /// (code, sector, French, English, unit, kinds counted, cercle, share of displaced in need).
-const INDICATORS: &[(&str, &str, &str, &str, &str, &str, &str, f64)] = &[
+type Indicator =
+    (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, f64);
+
+const INDICATORS: &[Indicator] = &[
     (
         "FSC-01",
         "FSC",

@@ -120,6 +120,15 @@ struct PlanPage {
     aggregations: Vec<(String, String)>,
 }
 
+/// "42 %"; a share that rounds to nothing but is not nothing reads "< 1 %".
+fn percent(c: &Ctx, share: f64) -> String {
+    let space = if c.lang == Lang::Fr { " " } else { "" };
+    if share > 0.0 && share < 0.005 {
+        return format!("< 1{space}%");
+    }
+    format!("{:.0}{space}%", share * 100.0)
+}
+
 fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p: &PlanProgress) -> Vec<ProgressLine> {
     let figure = |n: Option<f64>| n.map(|n| c.num(n.round() as i64)).unwrap_or_else(|| "—".into());
     p.rows
@@ -143,18 +152,7 @@ fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p
                     (true, true, _) => "•".into(),
                     (true, false, n) => n.map(|n| c.num(n)).unwrap_or_else(|| "—".into()),
                 },
-                share: r
-                    .share_of_target
-                    .map(
-                        |s| {
-                            if c.lang == Lang::Fr {
-                                format!("{:.0} %", s * 100.0)
-                            } else {
-                                format!("{:.0}%", s * 100.0)
-                            }
-                        },
-                    )
-                    .unwrap_or_default(),
+                share: r.share_of_target.map(|s| percent(c, s)).unwrap_or_default(),
                 displaced: r.displaced.map(|n| c.num(n)).unwrap_or_default(),
                 above_need: r.registry_above_need,
             }
@@ -214,7 +212,11 @@ async fn plan_page(
 }
 
 pub async fn plan(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
-    plan_page(&state, page.ctx, page.actor, id, FormState::default(), TargetsView::default()).await
+    let mut form = FormState::default();
+    for field in ["across_periods", "across_places"] {
+        form.values.insert(field.into(), "sum".into());
+    }
+    plan_page(&state, page.ctx, page.actor, id, form, TargetsView::default()).await
 }
 
 pub async fn create_indicator(
