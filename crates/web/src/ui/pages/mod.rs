@@ -27,6 +27,15 @@ use crate::AppState;
 /// counted beside it and left to the API, so a round of 100,000 households stays a page.
 pub(super) const LONG_TABLE: usize = 200;
 
+/// "42 %"; a share that rounds to nothing but is not nothing reads "< 1 %".
+pub(super) fn percent(c: &Ctx, share: f64) -> String {
+    let space = if c.lang == Lang::Fr { " " } else { "" };
+    if share > 0.0 && share < 0.005 {
+        return format!("< 1{space}%");
+    }
+    format!("{:.0}{space}%", share * 100.0)
+}
+
 /// Runs store calls on the blocking pool; a panic or a lost task is a 500.
 pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,

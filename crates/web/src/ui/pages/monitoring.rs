@@ -19,11 +19,7 @@ pub(super) struct SampleLine {
 }
 
 fn share(c: &Ctx, share: Option<f64>) -> String {
-    match share {
-        Some(s) if c.lang == Lang::Fr => format!("{:.0} %", s * 100.0),
-        Some(s) => format!("{:.0}%", s * 100.0),
-        None => "—".into(),
-    }
+    share.map_or_else(|| "—".into(), |s| percent(c, s))
 }
 
 pub(super) fn sample_line(c: &Ctx, s: &MonitoringSample) -> SampleLine {

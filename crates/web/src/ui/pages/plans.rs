@@ -120,15 +120,6 @@ struct PlanPage {
     aggregations: Vec<(String, String)>,
 }
 
-/// "42 %"; a share that rounds to nothing but is not nothing reads "< 1 %".
-fn percent(c: &Ctx, share: f64) -> String {
-    let space = if c.lang == Lang::Fr { " " } else { "" };
-    if share > 0.0 && share < 0.005 {
-        return format!("< 1{space}%");
-    }
-    format!("{:.0}{space}%", share * 100.0)
-}
-
 fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p: &PlanProgress) -> Vec<ProgressLine> {
     let figure = |n: Option<f64>| n.map(|n| c.num(n.round() as i64)).unwrap_or_else(|| "—".into());
     p.rows
