@@ -464,3 +464,13 @@ code_list! {
         PopulationGroup = "population_group" | "groupe" | "groupe de population",
     }
 }
+
+code_list! {
+    /// Where a partner's monthly report stands: submitted, sent back with a comment, or
+    /// accepted (then locked).
+    ReportStatus {
+        Submitted = "submitted" | "soumis",
+        SentBack = "sent_back" | "renvoye",
+        Accepted = "accepted" | "accepte" | "valide",
+    }
+}

@@ -205,6 +205,12 @@ catalogue! {
     TargetCount = "target_count",
     HxlTargetColumns = "hxl_target_columns",
     TargetOnce { row: usize } = "target_once",
+    ReportMonth = "report_month",
+    MonthNotOver = "month_not_over",
+    PartsWithinTotal { total: String } = "parts_within_total",
+    ReportLocked = "report_locked",
+    SendBackComment = "send_back_comment",
+    ReportDecision = "report_decision",
     CycleNotDraft { status: String } = "cycle_not_draft",
     CycleNotDistributing { status: String } = "cycle_not_distributing",
     CycleStep { status: String, next: String } = "cycle_step",
@@ -785,6 +791,28 @@ impl Message {
                 "HXL columns #indicator+code, a place (#adm1+code or #adm2+code), #date+start, #date+end and #targeted or #inneed",
                 "des colonnes HXL #indicator+code, un lieu (#adm1+code ou #adm2+code), #date+start, #date+end et #targeted ou #inneed"
             ),
+            Message::ReportMonth => tr!(lang, "a month as YYYY-MM (2024-05)", "un mois au format AAAA-MM (2024-05)"),
+            Message::MonthNotOver => tr!(
+                lang,
+                "a month that is over: a month is reported once it has ended",
+                "un mois terminé : un mois se déclare une fois fini"
+            ),
+            Message::PartsWithinTotal { total } => tr!(
+                lang,
+                "women and men adding up to no more than the total ({total})",
+                "des femmes et des hommes qui ne dépassent pas le total ({total})"
+            ),
+            Message::ReportLocked => tr!(
+                lang,
+                "the report was accepted: it is locked and cannot change",
+                "le rapport a été accepté : il est verrouillé et ne peut plus changer"
+            ),
+            Message::SendBackComment => tr!(
+                lang,
+                "a comment saying what to correct (3 to 1000 characters)",
+                "un commentaire qui dit quoi corriger (3 à 1000 caractères)"
+            ),
+            Message::ReportDecision => tr!(lang, "accept or send_back", "accept ou send_back"),
             Message::TargetOnce { row } => tr!(
                 lang,
                 "one row per indicator, place and period (row {row} gives the same)",
@@ -1160,6 +1188,9 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "sex" => ("Sexe", "Sex"),
         "age" => ("Tranche d'âge", "Age band"),
         "population_group" => ("Groupe de population", "Population group"),
+        "submitted" => ("Soumis", "Submitted"),
+        "sent_back" => ("Renvoyé", "Sent back"),
+        "accepted" => ("Accepté", "Accepted"),
         "full" => ("Exhaustif", "Full"),
         // Phases of an import.
         "reading" => ("lecture des fichiers", "reading the files"),

@@ -2,10 +2,10 @@
 //! targets and people in need per place and period. What the registry and the deliveries
 //! count is compared with them; nothing here is about a person.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::assistance::{period, required};
+use crate::assistance::{period, required, Quantity};
 use crate::error::{FieldError, FieldErrors};
 use crate::messages::Message;
 use crate::{Aggregation, AssistanceKind, Disaggregation, IndicatorUnit};
@@ -166,6 +166,108 @@ impl IndicatorInput {
     }
 }
 
+/// Values combined by an aggregation rule: each value with the day it stands for (`latest`
+/// takes those of the latest day, added up: several places reporting the same month).
+pub fn combine(rule: Aggregation, values: &[(NaiveDate, f64)]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let sum = |v: &mut dyn Iterator<Item = f64>| v.sum::<f64>();
+    Some(match rule {
+        Aggregation::Sum => sum(&mut values.iter().map(|v| v.1)),
+        Aggregation::Maximum => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
+        Aggregation::Average => sum(&mut values.iter().map(|v| v.1)) / values.len() as f64,
+        Aggregation::Latest => {
+            let last = values.iter().map(|v| v.0).max()?;
+            sum(&mut values.iter().filter(|v| v.0 == last).map(|v| v.1))
+        }
+    })
+}
+
+/// A partner's monthly report of one indicator at one place, as received.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReportInput {
+    /// The indicator's code.
+    pub indicator: String,
+    /// P-code of a région or cercle.
+    pub place: String,
+    /// The month reported, `YYYY-MM` (over before it is reported).
+    pub month: String,
+    pub value: Quantity,
+    pub female: Option<Quantity>,
+    pub male: Option<Quantity>,
+    /// For users of no organisation (administrators): the reporting organisation's code.
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub indicator: String,
+    pub place: String,
+    pub month: NaiveDate,
+    pub value: f64,
+    pub female: Option<f64>,
+    pub male: Option<f64>,
+}
+
+/// A count of 0 or more: "1 200", 1200.
+fn count(field: &str, q: &Quantity) -> Result<f64, FieldError> {
+    let expected = || FieldError::new(field, q.as_text(), Message::TargetCount);
+    let value = match q {
+        Quantity::Number(n) => *n,
+        Quantity::Text(t) => {
+            let compact: String = t.chars().filter(|c| !c.is_whitespace() && *c != '\u{202f}').collect();
+            compact.replace(',', ".").parse::<f64>().map_err(|_| expected())?
+        }
+    };
+    if value.is_finite() && value >= 0.0 && value <= 1e12 {
+        Ok(value)
+    } else {
+        Err(expected())
+    }
+}
+
+impl ReportInput {
+    /// Checked against the plan's period and `today`: a month is reported once it is over.
+    pub fn parse(&self, plan: (NaiveDate, NaiveDate), today: NaiveDate) -> Result<NewReport, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let indicator = required(&mut errors, "indicator", &self.indicator, 40).to_uppercase();
+        let place = self.place.trim().to_uppercase();
+        let month = NaiveDate::parse_from_str(&format!("{}-01", self.month.trim()), "%Y-%m-%d").ok();
+        match month {
+            None => errors.push(FieldError::new("month", self.month.trim(), Message::ReportMonth)),
+            Some(m) if m.checked_add_months(chrono::Months::new(1)).is_none_or(|next| next > today) => {
+                errors.push(FieldError::new("month", self.month.trim(), Message::MonthNotOver))
+            }
+            Some(m) if m < plan.0.with_day(1).unwrap_or(plan.0) || m > plan.1 => errors.push(FieldError::new(
+                "month",
+                self.month.trim(),
+                Message::WithinPeriod { from: plan.0.to_string(), to: plan.1.to_string() },
+            )),
+            Some(_) => {}
+        }
+        let value = errors.take(count("value", &self.value));
+        let female = self
+            .female
+            .as_ref()
+            .filter(|q| !q.as_text().trim().is_empty())
+            .and_then(|q| errors.take(count("female", q)));
+        let male =
+            self.male.as_ref().filter(|q| !q.as_text().trim().is_empty()).and_then(|q| errors.take(count("male", q)));
+        if let Some(v) = value {
+            if female.unwrap_or(0.0) + male.unwrap_or(0.0) > v {
+                errors.push(FieldError::new("female", "", Message::PartsWithinTotal { total: v.to_string() }));
+            }
+        }
+        match (month, value) {
+            (Some(month), Some(value)) if errors.is_empty() => {
+                Ok(NewReport { indicator, place, month, value, female, male })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +315,31 @@ mod tests {
         assert_eq!(fields, ["across_places", "kinds"]);
         let elsewhere = IndicatorInput { sector: "EDU".into(), ..input };
         assert_eq!(elsewhere.parse(&plan).unwrap_err().0[0].field, "sector");
+    }
+
+    #[test]
+    fn a_month_is_reported_once_it_is_over_and_its_parts_fit_its_total() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let plan = (d("2024-01-01"), d("2024-12-31"));
+        let input = ReportInput {
+            indicator: "wsh-01".into(),
+            place: "ml0703".into(),
+            month: "2024-05".into(),
+            value: Quantity::Text("1 200".into()),
+            female: Some(Quantity::Number(700.0)),
+            male: Some(Quantity::Text("500".into())),
+            organisation: None,
+        };
+        let report = input.parse(plan, d("2024-06-01")).unwrap();
+        assert_eq!((report.indicator.as_str(), report.month, report.value), ("WSH-01", d("2024-05-01"), 1200.0));
+        let fields = |i: ReportInput, today: &str| -> Vec<String> {
+            i.parse(plan, d(today)).unwrap_err().0.iter().map(|e| e.field.clone()).collect()
+        };
+        assert_eq!(fields(input.clone(), "2024-05-31"), ["month"], "May is not over on the 31st");
+        assert_eq!(fields(ReportInput { month: "mai 2024".into(), ..input.clone() }, "2024-07-01"), ["month"]);
+        assert_eq!(fields(ReportInput { month: "2023-12".into(), ..input.clone() }, "2024-07-01"), ["month"]);
+        let over = ReportInput { female: Some(Quantity::Number(900.0)), ..input.clone() };
+        assert_eq!(fields(over, "2024-07-01"), ["female"]);
+        assert_eq!(fields(ReportInput { value: Quantity::Text("-4".into()), ..input }, "2024-07-01"), ["value"]);
     }
 }

@@ -48,3 +48,24 @@ CREATE TABLE indicator_targets (
     updated_by TEXT NOT NULL,
     PRIMARY KEY (indicator_id, place, start_date, end_date)
 );
+
+-- Partners' monthly activity reports: one per organisation × indicator × place × month,
+-- submitted, sent back with a comment, or accepted (then locked).
+CREATE TABLE activity_reports (
+    id TEXT PRIMARY KEY,
+    indicator_id TEXT NOT NULL REFERENCES indicators (id),
+    organisation_id TEXT NOT NULL REFERENCES organisations (id),
+    place TEXT NOT NULL,
+    -- First day of the month reported.
+    month TEXT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    female DOUBLE PRECISION,
+    male DOUBLE PRECISION,
+    status TEXT NOT NULL,
+    comment TEXT,
+    submitted_at BIGINT NOT NULL,
+    submitted_by TEXT NOT NULL,
+    reviewed_at BIGINT,
+    reviewed_by TEXT,
+    UNIQUE (indicator_id, organisation_id, place, month)
+);

@@ -189,3 +189,83 @@ fn targets_are_imported_once_and_set_beside_people_reached_and_the_registry() {
         assert!(matches!(store.plan("HRP-NOPE"), Err(StoreError::NotFound(_))));
     }
 }
+
+#[test]
+fn a_partner_reports_a_month_once_it_is_over_and_the_coordinator_sends_it_back_then_accepts_it() {
+    use domain::assistance::Quantity;
+    use domain::plans::ReportInput;
+    for t in stores() {
+        let store = &t.store;
+        let im = im_officer(store);
+        let partner = other_registrar(store);
+        let plan = store.create_plan(&im, &hrp()).unwrap();
+        let water = IndicatorInput {
+            code: "WSH-01".into(),
+            sector: "SHL".into(),
+            name_fr: "Points d'eau réhabilités".into(),
+            name_en: "Water points rehabilitated".into(),
+            unit: "items".into(),
+            across_periods: "sum".into(),
+            kinds: vec![],
+            disaggregations: vec![],
+            ..shelter_indicator()
+        };
+        store.create_indicator(&im, &plan.id, &water).unwrap();
+        let sheet = "i,c,s,e,t\n#indicator+code,#adm2+code,#date+start,#date+end,#targeted\nWSH-01,ML0701,2024-01-01,2024-12-31,20\n";
+        store
+            .import_targets_file(&im, &plan.id, InputFile { name: "c.csv".into(), bytes: sheet.into() }, false)
+            .unwrap();
+        let report = |month: &str, value: &str| ReportInput {
+            indicator: "WSH-01".into(),
+            place: "ML0701".into(),
+            month: month.into(),
+            value: Quantity::Text(value.into()),
+            ..Default::default()
+        };
+        // The test clock stands at 2024-06-30: June is not over.
+        let early = store.submit_report(&partner, &plan.id, &report("2024-06", "3")).unwrap_err();
+        assert!(matches!(early, StoreError::Invalid(ref e) if e.0[0].field == "month"), "{early}");
+        let unknown = store.submit_report(
+            &partner,
+            &plan.id,
+            &ReportInput { place: "ML070101".into(), ..report("2024-05", "3") },
+        );
+        assert!(matches!(unknown, Err(StoreError::Invalid(ref e)) if e.0[0].field == "place"));
+        let may = store.submit_report(&partner, &plan.id, &report("2024-05", "4")).unwrap();
+        assert_eq!((may.status, may.organisation.as_str()), (domain::ReportStatus::Submitted, "IOM"));
+        // A partner does not review; the coordinator sends back only with a comment.
+        assert!(matches!(store.review_report(&partner, &may.id, "accept", None), Err(StoreError::Forbidden(_))));
+        assert!(matches!(store.review_report(&im, &may.id, "send_back", Some("")), Err(StoreError::Invalid(_))));
+        let back =
+            store.review_report(&im, &may.id, "send_back", Some("Quatre points à Ansongo ? Joindre la liste")).unwrap();
+        assert_eq!(back.status, domain::ReportStatus::SentBack);
+        // Reported again, corrected: submitted, then accepted and locked.
+        let again = store.submit_report(&partner, &plan.id, &report("2024-05", "3")).unwrap();
+        assert_eq!(
+            (again.id.as_str(), again.status, again.value),
+            (may.id.as_str(), domain::ReportStatus::Submitted, 3.0)
+        );
+        store.review_report(&im, &may.id, "accept", None).unwrap();
+        assert!(matches!(
+            store.submit_report(&partner, &plan.id, &report("2024-05", "9")),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.review_report(&im, &may.id, "send_back", Some("trop tard")),
+            Err(StoreError::Conflict(_))
+        ));
+        let april = store.submit_report(&partner, &plan.id, &report("2024-04", "5")).unwrap();
+        store.review_report(&im, &april.id, "accept", None).unwrap();
+        // A report still submitted does not count; accepted ones add up over the months.
+        store.submit_report(&partner, &plan.id, &report("2024-03", "100")).unwrap();
+        let progress = store.plan_progress(&im, &plan.id).unwrap();
+        let row = progress.rows.iter().find(|r| r.place == "ML0701").unwrap();
+        assert_eq!((row.counted, row.reported, row.reached), (false, Some(8.0), None), "{}: {row:?}", t.backend);
+        assert_eq!(row.share_of_target, Some(0.4));
+        let listed = store.plan_reports(&im, &plan.id).unwrap();
+        assert_eq!(listed.iter().map(|r| r.month.as_str()).collect::<Vec<_>>(), ["2024-05", "2024-04", "2024-03"]);
+        store.create_user(&Actor::system(), "bailleur", domain::Role::Viewer, Some("NRC"), "donor password 1").unwrap();
+        let donor = store.verify_login("bailleur", "donor password 1").unwrap().unwrap();
+        assert!(matches!(store.plan_reports(&donor, &plan.id), Err(StoreError::Forbidden(_))));
+    }
+}

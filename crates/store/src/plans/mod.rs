@@ -5,8 +5,10 @@
 //! and the displaced people the registry holds at each place.
 
 mod progress;
+mod reports;
 
 pub use progress::{PlanProgress, ProgressRow};
+pub use reports::Report;
 
 use domain::plans::{IndicatorInput, PlanInput};
 use domain::{Aggregation, AssistanceKind, Disaggregation, IndicatorUnit, Message, Role};

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use domain::IndicatorUnit;
 use serde::Serialize;
 
@@ -42,6 +42,10 @@ pub struct ProgressRow {
     pub reached: Option<i64>,
     /// Hidden for this reader (disclosure control).
     pub reached_hidden: bool,
+    /// What partners reported (accepted reports), combined over months and places as the
+    /// indicator says; `None` when none was accepted, or hidden.
+    pub reported: Option<f64>,
+    pub reported_hidden: bool,
     /// Reached as a share of targeted (0.42 for 42 %).
     pub share_of_target: Option<f64>,
     /// Displaced people the registry holds at the place (all groups), for a people indicator.
@@ -58,10 +62,11 @@ impl Store {
         let controlled = self.figures_need_disclosure_control(actor)?;
         let threshold = self.disclosure_threshold() as i64;
         let cond = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
-        let (plan, targets) = self.db.read(|tx| {
+        let (plan, targets, reports) = self.db.read(|tx| {
             let plan = plan_in(tx, plan)?;
             let targets = targets_in(tx, &plan)?;
-            Ok((plan, targets))
+            let reports = super::reports::accepted(tx, &plan.id)?;
+            Ok((plan, targets, reports))
         })?;
         let day = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").unwrap_or_default();
         // Targets of one indicator and period are counted in one pass over the deliveries,
@@ -95,6 +100,26 @@ impl Store {
                 IndicatorUnit::Households => households,
                 _ => people,
             };
+            // Partners' accepted reports within the period at (or under) `place`: months
+            // combined per organisation and place, then those combined across places.
+            let reported = |place: &str| -> Option<f64> {
+                let (from, to) = (day(&start), day(&end));
+                let mut by_source: BTreeMap<(&str, &str), Vec<(NaiveDate, f64)>> = BTreeMap::new();
+                for (_, org, at, month, value) in reports.iter().filter(|r| r.0 == code) {
+                    if at.starts_with(place) && *month >= from.with_day(1).unwrap_or(from) && *month <= to {
+                        by_source.entry((org.as_str(), at.as_str())).or_default().push((*month, *value));
+                    }
+                }
+                let per_source: Vec<(NaiveDate, f64)> = by_source
+                    .values()
+                    .filter_map(|months| domain::plans::combine(indicator.across_periods, months).map(|v| (from, v)))
+                    .collect();
+                let across = match indicator.across_places {
+                    domain::Aggregation::Latest => domain::Aggregation::Sum,
+                    rule => rule,
+                };
+                domain::plans::combine(across, &per_source)
+            };
             let as_of = day(&end).min(today).to_string();
             let stock_at = |place: &str| -> Result<Option<i64>, StoreError> {
                 if indicator.unit != IndicatorUnit::People {
@@ -125,6 +150,8 @@ impl Store {
                     counted,
                     reached: if controlled { None } else { reached },
                     reached_hidden: controlled && counted,
+                    reported: if controlled { None } else { reported(&t.place) },
+                    reported_hidden: controlled && reported(&t.place).is_some(),
                     share_of_target: None,
                     displaced,
                     registry_above_need: matches!((displaced, t.in_need), (Some(d), Some(n)) if d as f64 > n),
@@ -148,6 +175,8 @@ impl Store {
                 }
             };
             let hidden = controlled && whole.is_some_and(|n| n > 0 && n < threshold);
+            let whole_reported = reported("");
+            let reported_hidden = controlled && whole_reported.is_some_and(|n| n > 0.0 && n < threshold as f64);
             rows.push(ProgressRow {
                 indicator: code.clone(),
                 sector: indicator.sector.clone(),
@@ -160,14 +189,18 @@ impl Store {
                 counted,
                 reached: if hidden { None } else { whole },
                 reached_hidden: hidden,
+                reported: if reported_hidden { None } else { whole_reported },
+                reported_hidden,
                 share_of_target: None,
                 displaced: None,
                 registry_above_need: false,
             });
         }
         for row in &mut rows {
-            row.share_of_target = match (row.reached, row.targeted) {
-                (Some(r), Some(t)) if t > 0.0 => Some(r as f64 / t),
+            // Against what Djoliba counts when it counts it, else what partners reported.
+            let done = if row.counted { row.reached.map(|r| r as f64) } else { row.reported };
+            row.share_of_target = match (done, row.targeted) {
+                (Some(r), Some(t)) if t > 0.0 => Some(r / t),
                 _ => None,
             };
         }
@@ -193,6 +226,7 @@ impl PlanProgress {
             ("in_need", "#inneed"),
             ("targeted", "#targeted"),
             ("reached", "#reached"),
+            ("reported_by_partners", "#reached+partners"),
             ("displaced_in_registry", "#affected+displaced+ind"),
         ];
         let number = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_default();
@@ -217,6 +251,7 @@ impl PlanProgress {
                     number(r.in_need),
                     number(r.targeted),
                     r.reached.map(|n| n.to_string()).unwrap_or_default(),
+                    number(r.reported),
                     r.displaced.map(|n| n.to_string()).unwrap_or_default(),
                 ]
             })
