@@ -33,6 +33,8 @@ struct Ids {
     sample: String,
     /// A response plan (operation-level: the same for every organisation).
     plan: String,
+    /// A partner's report to it, submitted by the organisation.
+    report: String,
 }
 
 fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
@@ -113,7 +115,25 @@ fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
         sectors: vec!["SHL".into()],
     };
     let plan = store.create_plan(&Actor::system(), &plan).unwrap();
+    let water = domain::plans::IndicatorInput {
+        code: "WSH-01".into(),
+        sector: "SHL".into(),
+        name_fr: "Points d'eau".into(),
+        name_en: "Water points".into(),
+        unit: "items".into(),
+        ..Default::default()
+    };
+    store.create_indicator(&Actor::system(), &plan.id, &water).unwrap();
+    let report = domain::plans::ReportInput {
+        indicator: "WSH-01".into(),
+        place: "ML0701".into(),
+        month: "2024-05".into(),
+        value: domain::assistance::Quantity::Number(1.0),
+        ..Default::default()
+    };
+    let report = store.submit_report(actor, &plan.id, &report).unwrap();
     Ids {
+        report: report.id,
         plan: plan.id,
         sample: sample.id,
         programme: programme.id,
@@ -136,6 +156,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.sample
     } else if path.contains("/plans/") {
         &ids.plan
+    } else if path.contains("/reports/") {
+        &ids.report
     } else if path.contains("/programmes/") {
         &ids.programme
     } else if path.contains("/cycles/") {
@@ -172,6 +194,10 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"method": "full"})
     } else if path == "/api/v1/plans" {
         json!({"code": "HRP-MATRIX", "name": "Plan", "start_date": "2024-01-01", "end_date": "2024-12-31", "sectors": ["SHL"]})
+    } else if path.ends_with("/review") {
+        json!({"decision": "accept"})
+    } else if path.ends_with("/reports") {
+        json!({"indicator": "WSH-01", "place": "ML0701", "month": "2024-04", "value": 2})
     } else if path.ends_with("/indicators") {
         json!({"code": "SHL-01", "sector": "SHL", "name_fr": "Abris", "name_en": "Shelter", "unit": "people"})
     } else if path.ends_with("/answers") {
@@ -213,9 +239,12 @@ fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     }
     // Response plans are the operation's: every signed-in user reads them, information-
     // management officers and administrators keep them, whatever the organisation.
-    if route.path.starts_with("/api/v1/plans") || route.path.starts_with("/plans") {
+    // Partners (any organisation's writers) submit reports to a plan.
+    let plans = ["/api/v1/plans", "/plans", "/api/v1/reports/", "/reports/"];
+    if plans.iter().any(|prefix| route.path.starts_with(prefix)) {
         let keeps = matches!(role, Some(Role::Admin | Role::ImOfficer));
-        return if route.method == Method::GET || keeps { Outcome::Allowed } else { Outcome::Forbidden };
+        let submits = route.path.ends_with("/reports");
+        return if route.method == Method::GET || keeps || submits { Outcome::Allowed } else { Outcome::Forbidden };
     }
     // Programmes and their rounds describe an operation, not people: every signed-in user
     // reads them; only their organisation changes them.

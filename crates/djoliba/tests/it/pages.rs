@@ -1041,3 +1041,98 @@ async fn a_plan_is_kept_through_the_pages_in_french_and_its_targets_set_beside_p
     let table = page.body.split("id=\"progress-table\"").nth(1).unwrap().split("</table>").next().unwrap();
     assert!(table.contains("<td class=\"n\">•</td>") && table.contains("<td class=\"n\">5</td>"), "{table}");
 }
+
+#[tokio::test]
+async fn a_partner_submits_a_monthly_report_and_the_coordinator_sends_it_back_then_accepts_it() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let im = crate::plans::im_officer(store);
+    let plan = store.create_plan(&im, &crate::plans::hrp()).unwrap();
+    let water = domain::plans::IndicatorInput {
+        code: "WSH-01".into(),
+        sector: "SHL".into(),
+        name_fr: "Points d'eau réhabilités".into(),
+        name_en: "Water points rehabilitated".into(),
+        unit: "items".into(),
+        ..Default::default()
+    };
+    store.create_indicator(&im, &plan.id, &water).unwrap();
+    let partner = other_registrar(store);
+    let session = site.sign_in(&partner.username, OTHER_PASSWORD).await;
+    let uri = format!("/plans/{}", plan.id);
+    let page = site.get(&uri, &session).await;
+    assert!(page.body.contains("id=\"report-form\"") && !page.body.contains("id=\"indicator-form\""), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let report = |month: &str, value: &str| {
+        form_of(&[
+            ("csrf", csrf.as_str()),
+            ("indicator", "WSH-01"),
+            ("place", "ML0701"),
+            ("month", month),
+            ("value", value),
+            ("female", ""),
+            ("male", ""),
+        ])
+    };
+    // June is not over (the test clock stands at 2024-06-30); "quatre" is no number.
+    let early =
+        site.send(Method::POST, &format!("{uri}/reports"), Some(&session), Some(&report("2024-06", "quatre"))).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", early.body);
+    assert!(early.body.contains("id=\"month-err\"") && early.body.contains("un mois terminé"), "{}", early.body);
+    assert!(early.body.contains("id=\"value-err\"") && early.body.contains("value=\"quatre\""), "{}", early.body);
+    let sent = site.send(Method::POST, &format!("{uri}/reports"), Some(&session), Some(&report("2024-05", "4"))).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let page = site.get(&sent.location, &session).await;
+    assert!(page.body.contains("id=\"report-submitted\"") && page.body.contains("<td>Soumis</td>"), "{}", page.body);
+    assert!(!page.body.contains("class=\"inline-form review-form\""), "a partner does not review");
+    // The coordinator sends it back, a comment needed, then accepts the corrected one.
+    let coordinator = site.sign_in(&im.username, "cluster password 1").await;
+    let page = site.get(&uri, &coordinator).await;
+    let id = page.body.split("action=\"/reports/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let csrf = csrf_of(&page.body);
+    let review = |decision: &str, comment: &str| {
+        form_of(&[("csrf", csrf.as_str()), ("plan", plan.id.as_str()), ("decision", decision), ("comment", comment)])
+    };
+    let bare = site
+        .send(Method::POST, &format!("/reports/{id}/review"), Some(&coordinator), Some(&review("send_back", "")))
+        .await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.body.contains("un commentaire qui dit quoi corriger"), "{}", bare.body);
+    let back = site
+        .send(
+            Method::POST,
+            &format!("/reports/{id}/review"),
+            Some(&coordinator),
+            Some(&review("send_back", "Joindre la liste des points")),
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let page = site.get(&uri, &session).await;
+    assert!(page.body.contains("<td>Renvoyé</td><td>Joindre la liste des points</td>"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let again = form_of(&[
+        ("csrf", csrf.as_str()),
+        ("indicator", "WSH-01"),
+        ("place", "ML0701"),
+        ("month", "2024-05"),
+        ("value", "3"),
+    ]);
+    assert_eq!(
+        site.send(Method::POST, &format!("{uri}/reports"), Some(&session), Some(&again)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = site.get(&uri, &coordinator).await;
+    let csrf = csrf_of(&page.body);
+    let review =
+        form_of(&[("csrf", csrf.as_str()), ("plan", plan.id.as_str()), ("decision", "accept"), ("comment", "")]);
+    let accepted = site.send(Method::POST, &format!("/reports/{id}/review"), Some(&coordinator), Some(&review)).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let page = site.get(&uri, &coordinator).await;
+    assert!(page.body.contains("<td>Accepté</td>"), "{}", page.body);
+    // Locked: the partner cannot change it.
+    let locked = site
+        .send(Method::POST, &format!("{uri}/reports"), Some(&session), Some(&again.replace("value=3", "value=9")))
+        .await;
+    assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", locked.body);
+    assert!(locked.body.contains("verrouillé"), "{}", locked.body);
+}

@@ -1,9 +1,9 @@
 //! Response plans: indicators, targets and people in need, and progress against them.
 
 use axum::extract::Multipart;
-use domain::plans::{IndicatorInput, PlanInput};
+use domain::plans::{IndicatorInput, PlanInput, ReportInput};
 use domain::Message;
-use store::plans::{Indicator, Plan, PlanProgress, Target, TargetsImport};
+use store::plans::{Indicator, Plan, PlanProgress, Report, Target, TargetsImport};
 
 use super::*;
 
@@ -134,4 +134,48 @@ pub async fn progress(
         Format::Csv => download(exchange::figures::csv(&table())?, format, &name),
         Format::Xlsx => download(exchange::figures::xlsx(&[table()])?, format, &name),
     })
+}
+
+/// A plan's partner reports, the latest month first (readers of records).
+#[utoipa::path(get, path = "/api/v1/plans/{id}/reports", tag = "plans", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Report>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_reports(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Report>>, ApiError> {
+    Ok(Json(run(&state, move |store| store.plan_reports(&actor, &id)).await?))
+}
+
+/// Submits the user's organisation's report of an indicator at a région or cercle for a month
+/// that is over (or replaces its submitted or sent-back one; an accepted one is locked).
+#[utoipa::path(post, path = "/api/v1/plans/{id}/reports", tag = "plans", params(("id" = String, Path)), request_body = ReportInput,
+    responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn submit_report(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<ReportInput>,
+) -> Result<Json<Report>, ApiError> {
+    Ok(Json(run(&state, move |store| store.submit_report(&actor, &id, &body)).await?))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReviewInput {
+    /// `accept` or `send_back`.
+    pub decision: String,
+    /// What to correct (required to send back).
+    pub comment: Option<String>,
+}
+
+/// Accepts a submitted report (it is then locked) or sends it back with a comment.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/review", tag = "plans", params(("id" = String, Path)), request_body = ReviewInput,
+    responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn review_report(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<ReviewInput>,
+) -> Result<Json<Report>, ApiError> {
+    Ok(Json(run(&state, move |store| store.review_report(&actor, &id, &body.decision, body.comment.as_deref())).await?))
 }

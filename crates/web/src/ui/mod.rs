@@ -236,7 +236,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
         p if p.starts_with("/assistance") => "assistance",
-        p if p.starts_with("/plans") => "plans",
+        p if p.starts_with("/plans") || p.starts_with("/reports") => "plans",
         p if p.starts_with("/admin") => "admin",
         p if p.starts_with("/account") => "account",
         _ => "",
@@ -313,6 +313,8 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/plans/{id}", SignedIn, get(plan))
         .add(Method::POST, "/plans/{id}/indicators", Write, post(create_indicator))
         .add(Method::POST, "/plans/{id}/targets", Write, post(import_targets))
+        .add(Method::POST, "/plans/{id}/reports", Write, post(submit_report))
+        .add(Method::POST, "/reports/{id}/review", Write, post(review_report))
         .add(Method::POST, "/assistance/samples/{id}/answers", Write, post(record_answer))
         .add(Method::GET, "/figures", SignedIn, get(figures))
         .add(Method::GET, "/import", Write, get(import_form))

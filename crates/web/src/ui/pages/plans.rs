@@ -1,7 +1,8 @@
 //! Response plans: the list (and a new plan), a plan with its indicators, targets imported
 //! from an HXL sheet, and targets beside people reached and the registry's displaced people.
 
-use domain::plans::{IndicatorInput, PlanInput};
+use domain::assistance::Quantity;
+use domain::plans::{IndicatorInput, PlanInput, ReportInput};
 use store::plans::{Plan, PlanProgress, TargetsReport};
 
 use super::assistance::{form_with, refused_again};
@@ -91,9 +92,24 @@ struct ProgressLine {
     in_need: String,
     targeted: String,
     reached: String,
+    reported: String,
     share: String,
     displaced: String,
     above_need: bool,
+}
+
+struct ReportLine {
+    id: String,
+    month: String,
+    indicator: String,
+    organisation: String,
+    place: String,
+    value: String,
+    female: String,
+    male: String,
+    status: String,
+    submitted: bool,
+    comment: String,
 }
 
 /// What an import of targets said: its counts, or the cells to correct.
@@ -115,6 +131,10 @@ struct PlanPage {
     disclosure: Option<u64>,
     targets: TargetsView,
     form: FormState,
+    /// Partners' reports, for readers of records.
+    reports: Vec<ReportLine>,
+    report_form: FormState,
+    indicator_options: Vec<(String, String)>,
     sector_options: Vec<(String, String)>,
     units: Vec<(String, String)>,
     aggregations: Vec<(String, String)>,
@@ -143,6 +163,10 @@ fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p
                     (true, true, _) => "•".into(),
                     (true, false, n) => n.map(|n| c.num(n)).unwrap_or_else(|| "—".into()),
                 },
+                reported: match (r.reported_hidden, r.reported) {
+                    (true, _) => "•".into(),
+                    (false, n) => n.map(|n| c.num(n.round() as i64)).unwrap_or_else(|| "—".into()),
+                },
                 share: r.share_of_target.map(|s| percent(c, s)).unwrap_or_default(),
                 displaced: r.displaced.map(|n| c.num(n)).unwrap_or_default(),
                 above_need: r.registry_above_need,
@@ -151,21 +175,23 @@ fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p
         .collect()
 }
 
-async fn plan_page(
-    state: &AppState,
-    c: Ctx,
-    actor: store::Actor,
-    id: String,
+/// What a plan's page shows besides the plan: the forms as typed, an import's outcome.
+#[derive(Default)]
+struct PlanView {
     form: FormState,
+    report_form: FormState,
     targets: TargetsView,
-) -> Response {
+}
+
+async fn plan_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, view: PlanView) -> Response {
     let loaded = blocking(state, move |store| {
         let plan = store.plan(&id)?;
         let progress = store.plan_progress(&actor, &plan.id)?;
-        Ok((plan, progress))
+        let reports = if actor.role.sees_records() { store.plan_reports(&actor, &plan.id)? } else { Vec::new() };
+        Ok((plan, progress, reports))
     })
     .await;
-    let (plan, progress) = match loaded {
+    let (plan, progress, reports) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
@@ -187,7 +213,33 @@ async fn plan_page(
         .collect();
     let lines = progress_lines(&c, &state.store.gazetteer, &plan, &progress);
     let sector_options = plan.sectors.iter().map(|s| (s.clone(), c.label(s))).collect();
+    let figure = |n: Option<f64>| n.map(|n| c.num(n.round() as i64)).unwrap_or_default();
+    let reports = reports
+        .iter()
+        .map(|r| ReportLine {
+            id: r.id.clone(),
+            month: r.month.clone(),
+            indicator: r.indicator.clone(),
+            organisation: r.organisation.clone(),
+            place: state.store.gazetteer.label(&r.place),
+            value: figure(Some(r.value)),
+            female: figure(r.female),
+            male: figure(r.male),
+            status: c.label(r.status.as_str()),
+            submitted: r.status == domain::ReportStatus::Submitted,
+            comment: r.comment.clone().unwrap_or_default(),
+        })
+        .collect();
+    let indicator_options = plan
+        .indicators
+        .iter()
+        .map(|i| (i.code.clone(), format!("{} — {}", i.code, if c.lang == Lang::Fr { &i.name_fr } else { &i.name_en })))
+        .collect();
+    let PlanView { form, report_form, targets } = view;
     render(&PlanPage {
+        reports,
+        report_form,
+        indicator_options,
         sectors: plan.sectors.iter().map(|s| c.label(s)).collect::<Vec<_>>().join(", "),
         indicators,
         progress: lines,
@@ -207,7 +259,7 @@ pub async fn plan(State(state): State<AppState>, page: SignedIn, Path(id): Path<
     for field in ["across_periods", "across_places"] {
         form.values.insert(field.into(), "sum".into());
     }
-    plan_page(&state, page.ctx, page.actor, id, form, TargetsView::default()).await
+    plan_page(&state, page.ctx, page.actor, id, PlanView { form, ..PlanView::default() }).await
 }
 
 pub async fn create_indicator(
@@ -235,7 +287,7 @@ pub async fn create_indicator(
     match blocking(&state, move |store| store.create_indicator(&who, &plan, &input)).await {
         Ok(_) => Redirect::to(&format!("/plans/{id}#indicators")).into_response(),
         Err(error) => match form_with(form, &c, error) {
-            Ok(form) => refused_again(plan_page(&state, c, actor, id, form, TargetsView::default()).await),
+            Ok(form) => refused_again(plan_page(&state, c, actor, id, PlanView { form, ..PlanView::default() }).await),
             Err(page) => *page,
         },
     }
@@ -263,7 +315,7 @@ pub async fn import_targets(
     let mut view = TargetsView::default();
     let Some(file) = upload.files.into_iter().next() else {
         view.file_error = Some(format!("{} — {}", c.t.choose_file, c.say(&domain::Message::Value)));
-        return refused_again(plan_page(&state, c, actor, id, FormState::default(), view).await);
+        return refused_again(plan_page(&state, c, actor, id, PlanView { targets: view, ..PlanView::default() }).await);
     };
     let (who, plan, lang) = (actor.clone(), id.clone(), c.lang);
     let file = exchange::InputFile { name: file.name, bytes: file.bytes };
@@ -286,10 +338,75 @@ pub async fn import_targets(
             true
         }
     };
-    let page = plan_page(&state, c, actor, id, FormState::default(), view).await;
+    let page = plan_page(&state, c, actor, id, PlanView { targets: view, ..PlanView::default() }).await;
     if failed {
         refused_again(page)
     } else {
         page
+    }
+}
+
+/// A partner's monthly report, typed on the plan's page.
+pub async fn submit_report(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let part = |name: &str| form.opt(name).map(Quantity::Text);
+    let input = ReportInput {
+        indicator: form.v("indicator").into(),
+        place: form.v("place").into(),
+        month: form.v("month").into(),
+        value: Quantity::Text(form.v("value").into()),
+        female: part("female"),
+        male: part("male"),
+        organisation: form.opt("organisation"),
+    };
+    let (who, plan) = (actor.clone(), id.clone());
+    match blocking(&state, move |store| store.submit_report(&who, &plan, &input)).await {
+        Ok(_) => Redirect::to(&format!("/plans/{id}?submitted=1#reports")).into_response(),
+        Err(error) => match form_with(form, &c, error) {
+            Ok(report_form) => {
+                refused_again(plan_page(&state, c, actor, id, PlanView { report_form, ..PlanView::default() }).await)
+            }
+            Err(page) => *page,
+        },
+    }
+}
+
+/// Accepts or sends back a report from the plan's page, then back to its reports.
+pub async fn review_report(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    if let Err(error) = store::plans::require_plan_writer(&actor) {
+        return c.error(error);
+    }
+    // Back to the plan named by the form (an id: letters, digits and dashes only).
+    let plan = form.v("plan").to_string();
+    let plan_ok = !plan.is_empty() && plan.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+    let (decision, comment) = (form.v("decision").to_string(), form.opt("comment"));
+    let who = actor.clone();
+    match blocking(&state, move |store| store.review_report(&who, &id, &decision, comment.as_deref())).await {
+        Ok(_) if plan_ok => Redirect::to(&format!("/plans/{plan}#reports")).into_response(),
+        Ok(_) => Redirect::to("/plans").into_response(),
+        Err(error) if !plan_ok => c.error(error),
+        Err(error) => match form_with(FormState::default(), &c, error) {
+            Ok(report_form) => {
+                refused_again(plan_page(&state, c, actor, plan, PlanView { report_form, ..PlanView::default() }).await)
+            }
+            Err(page) => *page,
+        },
     }
 }
