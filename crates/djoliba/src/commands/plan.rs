@@ -69,6 +69,44 @@ pub enum PlanCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Submit a partner's monthly report of an indicator at a région or cercle.
+    Report {
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        indicator: String,
+        /// P-code of a région or cercle.
+        #[arg(long)]
+        place: String,
+        /// YYYY-MM (a month that is over).
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        value: String,
+        #[arg(long)]
+        female: Option<String>,
+        #[arg(long)]
+        male: Option<String>,
+        /// The reporting organisation's code.
+        #[arg(long)]
+        organisation: String,
+    },
+    /// A plan's partner reports, the latest month first.
+    Reports {
+        #[arg(long)]
+        plan: String,
+    },
+    /// Accept a submitted report (it is then locked), or send it back with a comment.
+    Review {
+        /// The report's id (from `djoliba plan reports`).
+        #[arg(long)]
+        report: String,
+        #[arg(long, conflicts_with = "send_back")]
+        accept: bool,
+        /// What to correct.
+        #[arg(long, value_name = "COMMENT")]
+        send_back: Option<String>,
+    },
     /// Targets beside people reached and the displaced people in the registry.
     Progress {
         #[arg(long)]
@@ -157,6 +195,44 @@ pub fn run(cli: &Cli, cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
                 ),
                 None => return Ok(super::assistance::refused(&outcome.errors)),
             }
+        }
+        PlanCommand::Report { plan, indicator, place, month, value, female, male, organisation } => {
+            let text = |t: &Option<String>| t.clone().map(domain::assistance::Quantity::Text);
+            let input = domain::plans::ReportInput {
+                indicator: indicator.clone(),
+                place: place.clone(),
+                month: month.clone(),
+                value: domain::assistance::Quantity::Text(value.clone()),
+                female: text(female),
+                male: text(male),
+                organisation: Some(organisation.clone()),
+            };
+            let report = store.submit_report(&actor, plan, &input)?;
+            println!("{}\t{}", report.id, report.status.as_str());
+        }
+        PlanCommand::Reports { plan } => {
+            for r in store.plan_reports(&actor, plan)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.id,
+                    r.month,
+                    r.indicator,
+                    r.organisation,
+                    r.place,
+                    r.value,
+                    r.status.as_str(),
+                    r.comment.unwrap_or_default()
+                );
+            }
+        }
+        PlanCommand::Review { report, accept, send_back } => {
+            let decision = match (accept, send_back) {
+                (true, _) => "accept",
+                (false, Some(_)) => "send_back",
+                (false, None) => anyhow::bail!("say --accept or --send-back COMMENT"),
+            };
+            let report = store.review_report(&actor, report, decision, send_back.as_deref())?;
+            println!("{}\t{}", report.id, report.status.as_str());
         }
         PlanCommand::Progress { plan, format, output } => {
             let progress = store.plan_progress(&actor, plan)?;

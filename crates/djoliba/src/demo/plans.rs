@@ -32,7 +32,7 @@ const INDICATORS: &[Indicator] = &[
         "households",
         "shelter_kit",
         "ML0506",
-        0.35,
+        1.0,
     ),
     (
         "SHL-02",
@@ -52,7 +52,7 @@ const INDICATORS: &[Indicator] = &[
         "people",
         "catch_up_classes",
         "ML0506",
-        0.30,
+        0.45,
     ),
     (
         "HLP-01",
@@ -118,6 +118,46 @@ pub fn load(store: &Store) -> anyhow::Result<()> {
     if !outcome.errors.is_empty() {
         let first = outcome.errors.iter().map(|e| e.to_string()).next().unwrap_or_default();
         return Err(anyhow::anyhow!("the demo's targets were refused: {first}")).context("demo plan");
+    }
+    partner_reports(store, &keeper, &plan.id)
+}
+
+/// Two partners who do not register people here report water points each month; one month
+/// is sent back with a comment and reported again, the last one waits for review.
+fn partner_reports(store: &Store, keeper: &Actor, plan: &str) -> anyhow::Result<()> {
+    use domain::assistance::Quantity;
+    use domain::plans::ReportInput;
+    let partners = [
+        ("AMSS-DEMO", "AMSS (partenaire de démonstration)", [1, 2, 0, 3, 2, 1]),
+        ("IRC-DEMO", "IRC (partenaire de démonstration)", [0, 1, 2, 2, 1, 2]),
+    ];
+    for (code, name, monthly) in partners {
+        if store.organisation(code)?.is_none() {
+            store.create_organisation(keeper, code, name)?;
+        }
+        for (i, value) in monthly.iter().enumerate() {
+            let input = ReportInput {
+                indicator: "WSH-01".into(),
+                place: "ML0703".into(),
+                month: format!("2024-{:02}", i + 1),
+                value: Quantity::Number(f64::from(*value)),
+                organisation: Some(code.into()),
+                ..Default::default()
+            };
+            let report = store.submit_report(keeper, plan, &input)?;
+            match (code, i) {
+                // June waits for the coordinator.
+                (_, 5) => {}
+                ("IRC-DEMO", 3) => {
+                    let comment = "Deux points déclarés en avril et en mars au même endroit : préciser les sites";
+                    store.review_report(keeper, &report.id, "send_back", Some(comment))?;
+                    store.submit_report(keeper, plan, &ReportInput { value: Quantity::Number(1.0), ..input })?;
+                }
+                _ => {
+                    store.review_report(keeper, &report.id, "accept", None)?;
+                }
+            }
+        }
     }
     Ok(())
 }

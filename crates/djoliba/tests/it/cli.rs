@@ -703,7 +703,7 @@ fn a_plan_is_made_from_the_command_line_and_its_progress_goes_back_in_as_targets
     assert!(ok, "{err}");
     assert!(
         csv.contains("#indicator+code")
-            && csv.contains("SHL-01,SHL,people,ML07,Gao,ML0701,Ansongo,2024-01-01,2024-12-31,,20,5,5"),
+            && csv.contains("SHL-01,SHL,people,ML07,Gao,ML0701,Ansongo,2024-01-01,2024-12-31,,20,5,,5"),
         "{csv}"
     );
     // The progress table goes back in as the same targets: nothing changes.
@@ -711,6 +711,48 @@ fn a_plan_is_made_from_the_command_line_and_its_progress_goes_back_in_as_targets
     std::fs::write(&back, &csv).unwrap();
     let (ok, out, err) = run(&["plan", "targets", "--plan", "HRP-MLI-2024", back.to_str().unwrap()]);
     assert!(ok && out.contains("0 added, 0 changed, 1 unchanged"), "{out}{err}");
+    // A partner's report, sent back, then accepted: reported beside the targets.
+    let (ok, out, err) = run(&[
+        "plan",
+        "indicator",
+        "--plan",
+        "HRP-MLI-2024",
+        "--code",
+        "SHL-09",
+        "--sector",
+        "SHL",
+        "--name-fr",
+        "Abris réparés",
+        "--name-en",
+        "Shelters repaired",
+        "--unit",
+        "items",
+    ]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = run(&[
+        "plan",
+        "report",
+        "--plan",
+        "HRP-MLI-2024",
+        "--indicator",
+        "SHL-09",
+        "--place",
+        "ML0701",
+        "--month",
+        "2024-05",
+        "--value",
+        "12",
+        "--organisation",
+        "NRC",
+    ]);
+    assert!(ok && out.contains("submitted"), "{out}{err}");
+    let id = out.split('\t').next().unwrap().to_string();
+    let (ok, _, err) = run(&["plan", "review", "--report", &id, "--send-back", "x"]);
+    assert!(!ok && err.contains("comment"), "{err}");
+    let (ok, out, err) = run(&["plan", "review", "--report", &id, "--accept"]);
+    assert!(ok && out.contains("accepted"), "{out}{err}");
+    let (ok, out, _) = run(&["plan", "reports", "--plan", "HRP-MLI-2024"]);
+    assert!(ok && out.contains("2024-05\tSHL-09\tNRC\tML0701\t12\taccepted"), "{out}");
     let (ok, out, _) = run(&["plan", "list"]);
     assert!(ok && out.contains("HRP-MLI-2024") && out.contains("SHL-01"), "{out}");
 }
