@@ -358,7 +358,8 @@ try {
     await page.getByRole("link", { name: "Plans", exact: true }).click();
     await page.locator("#code").fill(`HRP-MLI-${year}`);
     await page.locator("#name").fill(`Plan de réponse humanitaire ${year}`);
-    await page.locator("#start_date").fill(`01/01/${year}`);
+    // From last year, so that last month is in the plan even in January.
+    await page.locator("#start_date").fill(`01/01/${year - 1}`);
     await page.locator("#end_date").fill(`31/12/${year}`);
     // A sector written in words: refused at its field, what was typed kept.
     await page.locator("#sectors").fill("Abris, FSC");
@@ -388,6 +389,45 @@ try {
     assert.match(table, /Ensemble du plan/);
     assert.match(table, /8\s000/);
     await shot("plan");
+    // The registrar's organisation reports last month; the administrator sends it back (a
+    // comment needed), then accepts what comes back.
+    const planUrl = page.url().split("#")[0].replace(/\/targets$/, "");
+    const now = new Date();
+    const last = new Date(now.getFullYear(), now.getMonth() - 1, 1);
+    const lastMonth = `${last.getFullYear()}-${String(last.getMonth() + 1).padStart(2, "0")}`;
+    await signOut();
+    await signIn("clerk", "clerk-password-2026");
+    await page.goto(planUrl);
+    const report = async (value) => {
+      await page.locator("#indicator").selectOption("FSC-01");
+      await page.locator("#place").fill("ML07");
+      await page.locator("#month").fill(lastMonth);
+      await page.locator("#value").fill(value);
+      await page.locator("#submit-report").click();
+    };
+    await report("trois cents");
+    assert.match(await page.locator("#value-err").innerText(), /un nombre/);
+    await report("300");
+    await page.locator("#report-submitted").waitFor();
+    await signOut();
+    await signIn("admin", password);
+    await page.goto(planUrl);
+    await page.locator(".send-back").first().click();
+    assert.match(await page.locator("#form-errors").innerText(), /un commentaire qui dit quoi corriger/);
+    await page.locator(".review-form input[name=comment]").first().fill("Joindre la liste par commune");
+    await page.locator(".send-back").first().click();
+    assert.match(await page.locator("#report-table").innerText(), /Renvoyé\tJoindre la liste par commune/);
+    await signOut();
+    await signIn("clerk", "clerk-password-2026");
+    await page.goto(planUrl);
+    await report("280");
+    await signOut();
+    await signIn("admin", password);
+    await page.goto(planUrl);
+    await page.locator(".accept").first().click();
+    assert.match(await page.locator("#report-table").innerText(), /Accepté/);
+    assert.match(await page.locator("#progress-table").innerText(), /280/);
+    await shot("plan-reports");
     await page.getByRole("link", { name: "Chiffres" }).click();
   });
 
