@@ -220,7 +220,7 @@ fn count(field: &str, q: &Quantity) -> Result<f64, FieldError> {
             compact.replace(',', ".").parse::<f64>().map_err(|_| expected())?
         }
     };
-    if value.is_finite() && value >= 0.0 && value <= 1e12 {
+    if value.is_finite() && (0.0..=1e12).contains(&value) {
         Ok(value)
     } else {
         Err(expected())

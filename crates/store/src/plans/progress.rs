@@ -105,9 +105,12 @@ impl Store {
             let reported = |place: &str| -> Option<f64> {
                 let (from, to) = (day(&start), day(&end));
                 let mut by_source: BTreeMap<(&str, &str), Vec<(NaiveDate, f64)>> = BTreeMap::new();
-                for (_, org, at, month, value) in reports.iter().filter(|r| r.0 == code) {
-                    if at.starts_with(place) && *month >= from.with_day(1).unwrap_or(from) && *month <= to {
-                        by_source.entry((org.as_str(), at.as_str())).or_default().push((*month, *value));
+                for r in reports.iter().filter(|r| r.indicator == code) {
+                    if r.place.starts_with(place) && r.month >= from.with_day(1).unwrap_or(from) && r.month <= to {
+                        by_source
+                            .entry((r.organisation.as_str(), r.place.as_str()))
+                            .or_default()
+                            .push((r.month, r.value));
                     }
                 }
                 let per_source: Vec<(NaiveDate, f64)> = by_source

@@ -67,11 +67,17 @@ fn report_in(tx: &mut Tx<'_>, id: &str) -> Result<(Report, String), StoreError> 
     Ok((report_from_row(&r)?, r.text(12)))
 }
 
-/// Accepted reports of a plan, for its progress: (indicator code, place, month, value).
-pub(super) fn accepted(
-    tx: &mut Tx<'_>,
-    plan_id: &str,
-) -> Result<Vec<(String, String, String, NaiveDate, f64)>, StoreError> {
+/// An accepted report, as progress counts it.
+pub(super) struct Accepted {
+    pub indicator: String,
+    pub organisation: String,
+    pub place: String,
+    pub month: NaiveDate,
+    pub value: f64,
+}
+
+/// Accepted reports of a plan, for its progress.
+pub(super) fn accepted(tx: &mut Tx<'_>, plan_id: &str) -> Result<Vec<Accepted>, StoreError> {
     Ok(tx
         .query(
             "SELECT i.code, r.organisation_id, r.place, r.month, r.value FROM activity_reports r \
@@ -81,7 +87,7 @@ pub(super) fn accepted(
         .iter()
         .filter_map(|r| {
             let month = NaiveDate::parse_from_str(r.str(3), "%Y-%m-%d").ok()?;
-            Some((r.text(0), r.text(1), r.text(2), month, r.real(4)))
+            Some(Accepted { indicator: r.text(0), organisation: r.text(1), place: r.text(2), month, value: r.real(4) })
         })
         .collect())
 }
