@@ -209,6 +209,7 @@ catalogue! {
     MonthNotOver = "month_not_over",
     PartsWithinTotal { total: String } = "parts_within_total",
     ReportLocked = "report_locked",
+    ReportSentBack = "report_sent_back",
     SendBackComment = "send_back_comment",
     ReportDecision = "report_decision",
     CycleNotDraft { status: String } = "cycle_not_draft",
@@ -806,6 +807,11 @@ impl Message {
                 lang,
                 "the report was accepted: it is locked and cannot change",
                 "le rapport a été accepté : il est verrouillé et ne peut plus changer"
+            ),
+            Message::ReportSentBack => tr!(
+                lang,
+                "the report was sent back: the partner submits it again before it is reviewed",
+                "le rapport a été renvoyé : le partenaire le soumet à nouveau avant qu'il soit examiné"
             ),
             Message::SendBackComment => tr!(
                 lang,

@@ -239,6 +239,8 @@ fn a_partner_reports_a_month_once_it_is_over_and_the_coordinator_sends_it_back_t
         let back =
             store.review_report(&im, &may.id, "send_back", Some("Quatre points à Ansongo ? Joindre la liste")).unwrap();
         assert_eq!(back.status, domain::ReportStatus::SentBack);
+        let waiting = store.review_report(&im, &may.id, "accept", None).unwrap_err();
+        assert!(matches!(waiting, StoreError::Conflict(domain::Message::ReportSentBack)), "the partner corrects first");
         // Reported again, corrected: submitted, then accepted and locked.
         let again = store.submit_report(&partner, &plan.id, &report("2024-05", "3")).unwrap();
         assert_eq!(

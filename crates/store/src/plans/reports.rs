@@ -174,8 +174,11 @@ impl Store {
                 "send_back" => ReportStatus::SentBack,
                 other => return Err(StoreError::invalid("decision", other, Message::ReportDecision)),
             };
-            if report.status == ReportStatus::Accepted {
-                return Err(StoreError::Conflict(Message::ReportLocked));
+            match report.status {
+                ReportStatus::Accepted => return Err(StoreError::Conflict(Message::ReportLocked)),
+                // What was sent back waits for the partner's correction.
+                ReportStatus::SentBack => return Err(StoreError::Conflict(Message::ReportSentBack)),
+                ReportStatus::Submitted => {}
             }
             let comment = comment.map(str::trim).filter(|c| !c.is_empty());
             if to == ReportStatus::SentBack && comment.is_none_or(|c| c.chars().count() < 3 || c.chars().count() > 1000)
