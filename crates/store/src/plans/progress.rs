@@ -77,6 +77,14 @@ impl Store {
         }
         let mut rows = Vec::new();
         let snapshot = self.figures_snapshot(actor)?;
+        // The index and the reader's households once for every indicator.
+        let (index, visible) = self.db.read(|tx| {
+            let index = self.reach.current(tx)?;
+            let visible = crate::assistance::visible_households(tx, &index, &cond)?;
+            Ok((index, visible))
+        })?;
+        // Stock tables by (day, level), each computed once.
+        let mut stocks: std::collections::HashMap<(String, u8), domain::figures::Stock> = Default::default();
         let today = self.today();
         for ((code, start, end), members) in groups {
             let Some(indicator) = plan.indicators.iter().find(|i| i.code == code) else { continue };
@@ -84,15 +92,11 @@ impl Store {
             let kinds: Vec<&str> = indicator.kinds.iter().map(|k| k.as_str()).collect();
             let places: Vec<String> = members.iter().map(|i| targets[*i].place.clone()).collect();
             let counts = if counted {
-                self.db.read(|tx| {
-                    let index = self.reach.current(tx)?;
-                    let visible = crate::assistance::visible_households(tx, &index, &cond)?;
-                    let mut slots: Vec<Vec<String>> = places.iter().map(|p| vec![p.clone()]).collect();
-                    // The plan-wide row: reached anywhere. Counting only the targets' régions
-                    // would let a viewer subtract the reach page's rows into a small count.
-                    slots.push(vec![String::new()]);
-                    Ok(index.reached_in(day(&start), day(&end), &kinds, &slots, visible.as_deref()))
-                })?
+                let mut slots: Vec<Vec<String>> = places.iter().map(|p| vec![p.clone()]).collect();
+                // The plan-wide row: reached anywhere. Counting only the targets' régions
+                // would let a viewer subtract the reach page's rows into a small count.
+                slots.push(vec![String::new()]);
+                index.reached_in(day(&start), day(&end), &kinds, &slots, visible.as_deref())
             } else {
                 Vec::new()
             };
@@ -124,13 +128,18 @@ impl Store {
                 domain::plans::combine(across, &per_source)
             };
             let as_of = day(&end).min(today).to_string();
-            let stock_at = |place: &str| -> Result<Option<i64>, StoreError> {
+            let mut stock_at = |place: &str| -> Result<Option<i64>, StoreError> {
                 if indicator.unit != IndicatorUnit::People {
                     return Ok(None);
                 }
-                let level = (place.len() as u8 - 2) / 2;
-                let stock = snapshot.stock(&as_of, level, None)?;
-                let cells: Vec<_> = stock.stock.cells.iter().filter(|c| c.place == place).collect();
+                let level = (place.len().saturating_sub(2) / 2) as u8;
+                let stock = match stocks.entry((as_of.clone(), level)) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(snapshot.stock(&as_of, level, None)?.stock)
+                    }
+                };
+                let cells: Vec<_> = stock.cells.iter().filter(|c| c.place == place).collect();
                 // A hidden cell leaves the count unknown: nothing is shown rather than a part.
                 if cells.iter().any(|c| c.suppressed) {
                     return Ok(None);
