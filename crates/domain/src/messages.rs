@@ -772,6 +772,10 @@ impl Message {
                 "no kinds of assistance: Djoliba counts people or households reached, so only an indicator in people or households is counted from deliveries",
                 "aucun type d'assistance : Djoliba compte des personnes ou des ménages atteints, seul un indicateur en personnes ou en ménages se compte à partir des remises"
             ),
+            // A sheet's reader knows no plan: an empty cell is asked for a code, no list.
+            Message::IndicatorOfPlan { codes } if codes.is_empty() => {
+                tr!(lang, "the code of one of the plan's indicators", "le code d'un indicateur du plan")
+            }
             Message::IndicatorOfPlan { codes } => tr!(
                 lang,
                 "the code of one of the plan's indicators ({codes})",

@@ -172,14 +172,14 @@ pub fn combine(rule: Aggregation, values: &[(NaiveDate, f64)]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    let sum = |v: &mut dyn Iterator<Item = f64>| v.sum::<f64>();
+    let total: f64 = values.iter().map(|v| v.1).sum();
     Some(match rule {
-        Aggregation::Sum => sum(&mut values.iter().map(|v| v.1)),
+        Aggregation::Sum => total,
         Aggregation::Maximum => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
-        Aggregation::Average => sum(&mut values.iter().map(|v| v.1)) / values.len() as f64,
+        Aggregation::Average => total / values.len() as f64,
         Aggregation::Latest => {
             let last = values.iter().map(|v| v.0).max()?;
-            sum(&mut values.iter().filter(|v| v.0 == last).map(|v| v.1))
+            values.iter().filter(|v| v.0 == last).map(|v| v.1).sum()
         }
     })
 }

@@ -243,7 +243,7 @@ impl Store {
     ) -> Result<MonitoringRow, StoreError> {
         actor.require_write()?;
         let (now, today) = (self.now_ms(), self.today());
-        let entitlement_id = self.db.write(|tx| {
+        self.db.write(|tx| {
             let (_, cycle) = sample_row(tx, sample_id)?;
             super::require_programme_writer(actor, &cycle.programme.organisation_id)?;
             let answer = input.parse(cycle.programme.programme.unit, today)?;
@@ -298,12 +298,8 @@ impl Store {
                 entitlement.str(1),
                 json!({"sample": sample_id, "answer": answer.answer.as_str()}),
             )?;
-            Ok(entitlement.text(0))
-        })?;
-        // The row just written, read back alone (a whole sample per answer would be quadratic).
-        self.db.read(|tx| {
-            let (_, cycle) = sample_row(tx, sample_id)?;
-            drawn_rows(tx, actor, sample_id, &cycle.cycle.id, Some(&entitlement_id))?
+            // The row just written, read back alone (a whole sample per answer would be quadratic).
+            drawn_rows(tx, actor, sample_id, &cycle.cycle.id, Some(entitlement.str(0)))?
                 .pop()
                 .ok_or(StoreError::NotFound("monitoring answer"))
         })

@@ -150,6 +150,7 @@ impl Store {
                 let t = &targets[*i];
                 let reached = counts.get(slot).map(|c| pick(*c));
                 let displaced = stock_at(&t.place)?;
+                let partners = reported(&t.place);
                 rows.push(ProgressRow {
                     indicator: code.clone(),
                     sector: indicator.sector.clone(),
@@ -162,8 +163,8 @@ impl Store {
                     counted,
                     reached: if controlled { None } else { reached },
                     reached_hidden: controlled && counted,
-                    reported: if controlled { None } else { reported(&t.place) },
-                    reported_hidden: controlled && reported(&t.place).is_some(),
+                    reported: if controlled { None } else { partners },
+                    reported_hidden: controlled && partners.is_some(),
                     share_of_target: None,
                     displaced,
                     registry_above_need: matches!((displaced, t.in_need), (Some(d), Some(n)) if d as f64 > n),
