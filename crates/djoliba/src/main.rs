@@ -47,6 +47,12 @@ pub enum Command {
     /// Response plans: create, indicators, targets from an HXL sheet, progress against them.
     #[command(subcommand)]
     Plan(commands::plan::PlanCommand),
+    /// The money: funding sheets imported (FTS flows, requirements, budgets, projects), % funded, cost per person.
+    #[command(subcommand)]
+    Funding(commands::funding::FundingCommand),
+    /// The 4W: who does what where, when, for whom; partners' 3W/5W sheets imported.
+    #[command(subcommand)]
+    WhoWhatWhere(commands::funding::WhoWhatWhereCommand),
     /// Displacement sites: add, list (figures count by site at level 4).
     #[command(subcommand)]
     Site(commands::site::SiteCommand),
@@ -89,6 +95,8 @@ fn main() -> ExitCode {
         Command::Token(cmd) => commands::token::run(&cli, cmd),
         Command::Assistance(cmd) => commands::assistance::run(&cli, cmd),
         Command::Plan(cmd) => commands::plan::run(&cli, cmd),
+        Command::Funding(cmd) => commands::funding::run(&cli, cmd),
+        Command::WhoWhatWhere(cmd) => commands::funding::run_who_what_where(&cli, cmd),
         Command::Site(cmd) => commands::site::run(&cli, cmd),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),

@@ -474,3 +474,33 @@ code_list! {
         Accepted = "accepted" | "accepte" | "valide",
     }
 }
+
+code_list! {
+    /// A contribution's stage, as OCHA FTS records it: pledges are promises and not counted
+    /// as funding until committed.
+    FlowStatus {
+        Pledge = "pledge" | "annonce" | "promesse" | "pledged",
+        Commitment = "commitment" | "engagement" | "committed" | "engage",
+        Paid = "paid" | "verse" | "paye" | "contribution",
+    }
+}
+
+code_list! {
+    /// UNHCR's budget pillars.
+    Pillar {
+        Refugee = "refugee_programme" | "pillar_1" | "pilier 1" | "refugees" | "refugies",
+        Stateless = "stateless_programme" | "pillar_2" | "pilier 2" | "stateless" | "apatrides",
+        Reintegration = "reintegration_projects" | "pillar_3" | "pilier 3" | "reintegration",
+        Idp = "idp_projects" | "pillar_4" | "pilier 4" | "idp" | "pdi",
+    }
+}
+
+code_list! {
+    /// Where a figure of the 4W comes from: counted from Djoliba's deliveries, reported by a
+    /// partner in an accepted monthly report, or imported from a partner's 3W/5W sheet.
+    ReachedBy {
+        Counted = "counted" | "compte",
+        Reported = "reported" | "rapporte",
+        Imported = "imported" | "importe",
+    }
+}

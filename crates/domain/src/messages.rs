@@ -212,6 +212,27 @@ catalogue! {
     ReportSentBack = "report_sent_back",
     SendBackComment = "send_back_comment",
     ReportDecision = "report_decision",
+    HxlActivityColumns = "hxl_activity_columns",
+    ActivityMonth = "activity_month",
+    ActivityRowOnce { row: usize } = "activity_row_once",
+    SectorOfList { codes: String } = "sector_of_list",
+    FundingSheetKind = "funding_sheet_kind",
+    FundingAmount = "funding_amount",
+    FundingYear = "funding_year",
+    CurrencyCode = "currency_code",
+    CurrencyNeedsRate { currency: String } = "currency_needs_rate",
+    FundingText = "funding_text",
+    FlowId = "flow_id",
+    FlowOnce { row: usize } = "flow_once",
+    PlanOfFlow { codes: String } = "plan_of_flow",
+    PlanCode { codes: String } = "plan_code",
+    ParentCommitment = "parent_commitment",
+    PaidAboveCommitment { commitment: String, paid: String } = "paid_above_commitment",
+    SharesAddUp { total: String } = "shares_add_up",
+    SharePerSector { sectors: usize } = "share_per_sector",
+    RegionCodeList = "region_code_list",
+    BudgetDimension = "budget_dimension",
+    RequirementOnce { row: usize } = "requirement_once",
     CycleNotDraft { status: String } = "cycle_not_draft",
     CycleNotDistributing { status: String } = "cycle_not_distributing",
     CycleStep { status: String, next: String } = "cycle_step",
@@ -823,6 +844,107 @@ impl Message {
                 "un commentaire qui dit quoi corriger (3 à 1000 caractères)"
             ),
             Message::ReportDecision => tr!(lang, "accept or send_back", "accept ou send_back"),
+            Message::HxlActivityColumns => tr!(
+                lang,
+                "HXL columns #org, #sector, #activity, a place (#adm1+code or #adm2+code), #date and #reached or #targeted",
+                "des colonnes HXL #org, #sector, #activity, un lieu (#adm1+code ou #adm2+code), #date et #reached ou #targeted"
+            ),
+            Message::ActivityMonth => tr!(
+                lang,
+                "a month (2024-05) or a day of it (2024-05-01, 01/05/2024)",
+                "un mois (2024-05) ou un jour de ce mois (2024-05-01, 01/05/2024)"
+            ),
+            Message::ActivityRowOnce { row } => tr!(
+                lang,
+                "one row per organisation, sector, activity, place, month and population group (row {row} gives the same)",
+                "une ligne par organisation, secteur, activité, lieu, mois et groupe de population (la ligne {row} donne la même)"
+            ),
+            Message::SectorOfList { codes } => tr!(
+                lang,
+                "a sector of the code list, by code or name ({codes})",
+                "un secteur de la liste, par code ou par nom ({codes})"
+            ),
+            Message::FundingSheetKind => tr!(
+                lang,
+                "an HXL sheet of funding flows (#org+name+funder, #status+text), requirements (#value+funding+required+usd), budgets (#value+budget+usd or #value+expenditure+usd) or projects (#activity+project+code with #value+funding+required+usd)",
+                "une feuille HXL de flux de financement (#org+name+funder, #status+text), de besoins (#value+funding+required+usd), de budgets (#value+budget+usd ou #value+expenditure+usd) ou de projets (#activity+project+code avec #value+funding+required+usd)"
+            ),
+            Message::FundingAmount => tr!(
+                lang,
+                "an amount of 0 or more (250000, 250 000, 250000.50)",
+                "un montant de 0 ou plus (250000, 250 000, 250000.50)"
+            ),
+            Message::FundingYear => tr!(
+                lang,
+                "a year between 2000 and 2100 (2024), or a date in it",
+                "une année entre 2000 et 2100 (2024), ou une date de cette année"
+            ),
+            Message::CurrencyCode => tr!(
+                lang,
+                "a currency code of three letters (XOF, USD, EUR, NOK)",
+                "un code de devise de trois lettres (XOF, USD, EUR, NOK)"
+            ),
+            Message::CurrencyNeedsRate { currency } => tr!(
+                lang,
+                "a rate for {currency} (#financial+fx, units of {currency} per US dollar) or the amount in US dollars (#value+funding+total+usd)",
+                "un taux pour {currency} (#financial+fx, unités de {currency} par dollar américain) ou le montant en dollars américains (#value+funding+total+usd)"
+            ),
+            Message::FundingText => tr!(lang, "a name (1 to 200 characters)", "un nom (1 à 200 caractères)"),
+            Message::FlowId => tr!(
+                lang,
+                "the flow's id (#activity+id+fts_internal) or its reference (#activity+code)",
+                "l'identifiant du flux (#activity+id+fts_internal) ou sa référence (#activity+code)"
+            ),
+            Message::FlowOnce { row } => tr!(
+                lang,
+                "one row per flow (row {row} has the same id)",
+                "une ligne par flux (la ligne {row} a le même identifiant)"
+            ),
+            Message::PlanOfFlow { codes } => tr!(
+                lang,
+                "the code of a response plan recorded in Djoliba ({codes}), or nothing for money outside any plan",
+                "le code d'un plan de réponse enregistré dans Djoliba ({codes}), ou rien pour des fonds hors plan"
+            ),
+            Message::PlanCode { codes } => tr!(
+                lang,
+                "the code of a response plan recorded in Djoliba ({codes})",
+                "le code d'un plan de réponse enregistré dans Djoliba ({codes})"
+            ),
+            Message::ParentCommitment => tr!(
+                lang,
+                "the id of a commitment (of this file or already recorded) that this payment pays",
+                "l'identifiant d'un engagement (de ce fichier ou déjà enregistré) que ce versement honore"
+            ),
+            Message::PaidAboveCommitment { commitment, paid } => tr!(
+                lang,
+                "payments within the commitment they pay (committed {commitment} USD, paid {paid} USD with this one)",
+                "des versements qui ne dépassent pas l'engagement qu'ils honorent ({commitment} USD engagés, {paid} USD versés avec celui-ci)"
+            ),
+            Message::SharesAddUp { total } => tr!(
+                lang,
+                "sector shares adding up to 100 (these add up to {total})",
+                "des parts par secteur dont la somme fait 100 (celles-ci font {total})"
+            ),
+            Message::SharePerSector { sectors } => tr!(
+                lang,
+                "one share per sector listed ({sectors} sectors), separated by commas",
+                "une part par secteur cité ({sectors} secteurs), séparées par des virgules"
+            ),
+            Message::RegionCodeList => tr!(
+                lang,
+                "région P-codes separated by commas (ML07, ML06), or nothing",
+                "des P-codes de région séparés par des virgules (ML07, ML06), ou rien"
+            ),
+            Message::BudgetDimension => tr!(
+                lang,
+                "a pillar (#sector+pillar: refugee_programme, stateless_programme, reintegration_projects, idp_projects) or a sector (#sector+cluster)",
+                "un pilier (#sector+pillar : refugee_programme, stateless_programme, reintegration_projects, idp_projects) ou un secteur (#sector+cluster)"
+            ),
+            Message::RequirementOnce { row } => tr!(
+                lang,
+                "one row per key (row {row} gives the same)",
+                "une ligne par clé (la ligne {row} donne la même)"
+            ),
             Message::TargetOnce { row } => tr!(
                 lang,
                 "one row per indicator, place and period (row {row} gives the same)",
@@ -1202,6 +1324,23 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "sent_back" => ("Renvoyé", "Sent back"),
         "accepted" => ("Accepté", "Accepted"),
         "full" => ("Exhaustif", "Full"),
+        // Funding and the 4W.
+        "pledge" => ("Annonce", "Pledge"),
+        "commitment" => ("Engagement", "Commitment"),
+        "paid" => ("Versé", "Paid"),
+        "refugee_programme" => ("Pilier 1 : programme pour les réfugiés", "Pillar 1: refugee programme"),
+        "stateless_programme" => ("Pilier 2 : programme pour les apatrides", "Pillar 2: stateless programme"),
+        "reintegration_projects" => ("Pilier 3 : projets de réintégration", "Pillar 3: reintegration projects"),
+        "idp_projects" => ("Pilier 4 : projets pour les PDI", "Pillar 4: IDP projects"),
+        "counted" => ("Compté dans Djoliba", "Counted in Djoliba"),
+        "reported" => ("Rapport mensuel accepté", "Accepted monthly report"),
+        "imported" => ("Feuille 3W/5W importée", "Imported 3W/5W sheet"),
+        "shared" => ("Partagé selon les parts", "Shared by the shares given"),
+        "sheet_flows" => ("flux de financement", "funding flows"),
+        "sheet_requirements" => ("besoins de financement", "funding requirements"),
+        "sheet_budgets" => ("budgets et dépenses", "budgets and expenditure"),
+        "sheet_projects" => ("projets", "projects"),
+        "overlap" => ("Compté en entier sous chaque secteur", "Counted in full under each sector"),
         // Phases of an import.
         "reading" => ("lecture des fichiers", "reading the files"),
         "checking" => ("vérification", "checking"),
@@ -1230,6 +1369,9 @@ mod tests {
     fn every_code_has_a_label_in_both_languages() {
         let mut codes: Vec<&str> = Vec::new();
         codes.extend(Sex::ALL.iter().map(|c| c.as_str()));
+        codes.extend(FlowStatus::ALL.iter().map(|c| c.as_str()));
+        codes.extend(Pillar::ALL.iter().map(|c| c.as_str()));
+        codes.extend(ReachedBy::ALL.iter().map(|c| c.as_str()));
         codes.extend(Intention::ALL.iter().map(|c| c.as_str()));
         codes.extend(ShelterType::ALL.iter().map(|c| c.as_str()));
         codes.extend(Relationship::ALL.iter().map(|c| c.as_str()));

@@ -21,6 +21,7 @@ const CROSSWALK: &str = include_str!("../../../data/reference/mali-pcode-crosswa
 const ALIASES: &str = include_str!("../../../data/reference/location-aliases.csv");
 const POPULATION_GROUPS: &str = include_str!("../../../data/reference/population-groups.csv");
 const SECTORS: &str = include_str!("../../../data/reference/humanitarian-sectors.csv");
+const SECTOR_SYNONYMS: &str = include_str!("../../../data/reference/humanitarian-sector-synonyms.csv");
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Location {
@@ -87,6 +88,8 @@ pub struct Gazetteer {
     by_name: HashMap<String, Vec<NameEntry>>,
     pub population_groups: Vec<PopulationGroup>,
     pub sectors: Vec<Sector>,
+    /// Folded labels partners use for sectors (HDX HAPI's map) → sector code.
+    sector_synonyms: HashMap<String, String>,
     /// Displacement sites registered in the database (level 4, under their commune).
     sites: std::sync::RwLock<HashMap<String, Location>>,
 }
@@ -109,6 +112,26 @@ fn non_empty(value: String) -> Option<String> {
 }
 
 impl Gazetteer {
+    /// The sector a label names: its code, its name or a synonym partners use ("WASH",
+    /// "Eau, hygiène et assainissement", "Emergency Shelter and NFI"), case and accents folded.
+    pub fn sector_named(&self, label: &str) -> Option<&Sector> {
+        let folded = crate::text::fold(label);
+        if folded.is_empty() {
+            return None;
+        }
+        let code = self.sector_synonyms.get(&folded).map(String::as_str);
+        self.sectors.iter().find(|s| {
+            crate::text::fold(&s.code) == folded
+                || crate::text::fold(&s.name) == folded
+                || code == Some(s.code.as_str())
+        })
+    }
+
+    /// Whether `code` is a population group of the code list (IDP, REF…).
+    pub fn is_population_group(&self, code: &str) -> bool {
+        code != "ALL" && self.population_groups.iter().any(|g| g.kind == "population_group" && g.code == code)
+    }
+
     /// Parses the built-in files. They are part of the binary and checked by tests.
     pub fn built_in() -> Gazetteer {
         let mut current = HashMap::new();
@@ -209,6 +232,9 @@ impl Gazetteer {
             aliases,
             by_name,
             population_groups,
+            sector_synonyms: records(SECTOR_SYNONYMS)
+                .map(|r| (crate::text::fold(&field(&r, "synonym_normalised")), field(&r, "sector_code")))
+                .collect(),
             sectors,
             sites: Default::default(),
         }

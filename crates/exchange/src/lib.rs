@@ -3,15 +3,18 @@
 //! Files only: this crate runs no SQL and does not know the store; the store's use cases call
 //! it to read and write.
 
+pub mod cells;
 pub mod columns;
 pub mod distribution;
 mod error;
 pub mod export;
 pub mod figures;
+pub mod funding;
 pub mod import;
 pub mod series;
 pub mod tables;
 pub mod targets;
+pub mod who_what_where;
 
 pub use error::WriteError;
 pub use import::{ImportOptions, InputFile};

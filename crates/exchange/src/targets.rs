@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use domain::Message;
 
+use crate::cells::{day, decimal as amount};
 use crate::import::RowError;
 use crate::series::{column, tag_row};
 use crate::tables::Table;
@@ -22,22 +23,6 @@ pub struct TargetRow {
     pub end: NaiveDate,
     pub in_need: Option<f64>,
     pub targeted: Option<f64>,
-}
-
-/// "25 000", "25,000" or "25000" (spaces and thousands separators dropped); `None` when
-/// blank, `Some(Err)` when not a number of 0 or more.
-fn amount(text: &str) -> Option<Result<f64, ()>> {
-    let compact: String =
-        text.chars().filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '\u{a0}' && *c != ',').collect();
-    if compact.is_empty() {
-        return None;
-    }
-    Some(compact.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or(()))
-}
-
-fn day(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
 }
 
 /// Every row, or every bad cell of the sheet.

@@ -15,6 +15,7 @@ pub mod duplicates;
 pub mod error;
 pub mod export;
 pub mod figures;
+pub mod funding;
 pub mod import;
 pub mod migrate;
 pub mod plans;
@@ -25,6 +26,7 @@ pub mod sites;
 pub mod tokens;
 pub mod versions;
 pub mod visibility;
+pub mod who_what_where;
 
 use std::sync::Arc;
 

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "assistance", sql: include_str!("../migrations/0014_assistance.sql") },
     Migration { version: 15, name: "monitoring", sql: include_str!("../migrations/0015_monitoring.sql") },
     Migration { version: 16, name: "plans", sql: include_str!("../migrations/0016_plans.sql") },
+    Migration {
+        version: 17,
+        name: "who_what_where_and_funding",
+        sql: include_str!("../migrations/0017_who_what_where_and_funding.sql"),
+    },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -8,7 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-pub use api::{assistance, duplicates, figures, files, plans};
+pub use api::{assistance, duplicates, figures, files, funding, plans};
 pub mod error;
 pub mod openapi;
 pub mod server;
@@ -145,6 +145,10 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/plans/{id}/reports", Records, get(plans::list_reports))
         .add(Method::POST, "/plans/{id}/reports", Write, post(plans::submit_report))
         .add(Method::POST, "/reports/{id}/review", Write, post(plans::review_report))
+        .add(Method::GET, "/who-what-where", SignedIn, get(funding::who_what_where))
+        .add(Method::POST, "/who-what-where", Write, upload(post(funding::import_who_what_where)))
+        .add(Method::GET, "/funding", SignedIn, get(funding::funding))
+        .add(Method::POST, "/funding", Write, upload(post(funding::import_funding)))
         .add(Method::GET, "/imports/template", SignedIn, get(files::template))
         .add(Method::POST, "/imports", Write, upload(post(files::import)))
         .add(Method::GET, "/exports/registry", Records, get(files::export))

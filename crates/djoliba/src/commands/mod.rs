@@ -6,6 +6,7 @@ pub mod backup;
 pub mod doctor;
 pub mod export;
 pub mod figures;
+pub mod funding;
 pub mod import;
 pub mod linkage;
 pub mod migrate;
@@ -75,6 +76,14 @@ pub fn password_from_stdin() -> anyhow::Result<String> {
 
 /// Writes figures as JSON or as an HXL table (CSV or XLSX) to `output`, or CSV and JSON to
 /// stdout.
+/// A file on disk as an import reads it, named by its last component.
+pub(crate) fn input_file(path: &std::path::Path) -> anyhow::Result<exchange::InputFile> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(exchange::InputFile { name, bytes })
+}
+
 pub(crate) fn write_table(
     value: serde_json::Value,
     table: exchange::figures::HxlTable,

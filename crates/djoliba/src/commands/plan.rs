@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 use domain::plans::{IndicatorInput, PlanInput};
 use store::Actor;
@@ -177,9 +176,7 @@ pub fn run(cli: &Cli, cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
             println!("{}\t{}", indicator.code, indicator.id);
         }
         PlanCommand::Targets { plan, file, dry_run } => {
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let outcome = match store.import_targets_file(&actor, plan, exchange::InputFile { name, bytes }, *dry_run) {
+            let outcome = match store.import_targets_file(&actor, plan, super::input_file(file)?, *dry_run) {
                 Ok(outcome) => outcome,
                 Err(store::import::ImportError::File(e)) => anyhow::bail!("{e}"),
                 Err(store::import::ImportError::Store(e)) => return Err(e.into()),

@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod duplicates;
 mod figures;
+mod funding;
 mod import;
 mod matrix;
 mod pages;

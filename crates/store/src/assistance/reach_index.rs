@@ -27,6 +27,10 @@ struct Entitlement {
     dims: u32,
     household: u32,
     group: u32,
+    /// The first day of its round, and where its household lives (index into `places`):
+    /// what the 4W counts as targeted.
+    planned_day: i32,
+    home: u32,
     /// People covered: `covered[first..first + len]`.
     first: u32,
     len: u32,
@@ -115,10 +119,12 @@ impl ReachIndex {
         let household_of = |id: &str| households.binary_search_by(|h| h.as_str().cmp(id)).ok().map(|i| i as u32);
         let (mut dims_map, mut dims, mut groups_map, mut groups) =
             (HashMap::new(), Vec::new(), HashMap::new(), Vec::new());
+        let (mut places_map, mut places) = (HashMap::new(), Vec::new());
         let mut entitlement_of: HashMap<String, u32> = HashMap::new();
         let mut entitlements = Vec::new();
         for r in tx.query(
-            "SELECT e.id, pr.sector, pr.kind, o.code, pr.unit, e.household_id, h.population_group FROM entitlements e \
+            "SELECT e.id, pr.sector, pr.kind, o.code, pr.unit, e.household_id, h.population_group, c.start_date, \
+             COALESCE(h.current_location, '') FROM entitlements e \
              JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
              JOIN organisations o ON o.id = pr.organisation_id JOIN households h ON h.id = e.household_id",
             &[],
@@ -134,8 +140,11 @@ impl ReachIndex {
                 }
             };
             let group = interned(&mut groups_map, &mut groups, r.text(6));
+            let planned_day =
+                NaiveDate::parse_from_str(r.str(7), "%Y-%m-%d").map(|d| d.num_days_from_ce()).unwrap_or_default();
+            let home = interned(&mut places_map, &mut places, r.text(8));
             entitlement_of.insert(r.text(0), entitlements.len() as u32);
-            entitlements.push(Entitlement { dims: dim, household, group, first: 0, len: 0 });
+            entitlements.push(Entitlement { dims: dim, household, group, planned_day, home, first: 0, len: 0 });
         }
         // Whom each entitlement covers, as the kept record (a merged one counts as its person).
         let mut person_of: HashMap<String, u32> = HashMap::new();
@@ -169,7 +178,6 @@ impl ReachIndex {
             e.len += 1;
             covered.push(person);
         }
-        let (mut places_map, mut places) = (HashMap::new(), Vec::new());
         let mut deliveries = Vec::new();
         for r in tx.query(
             "SELECT entitlement_id, date, COALESCE(place, ''), quantity FROM deliveries WHERE outcome IN ('delivered', 'partial')",
@@ -323,4 +331,164 @@ impl ReachIndex {
         }
         counts
     }
+
+    /// Distinct people (women, men) and households over `items` (a key and an entitlement
+    /// each), per key. Items are ordered by key with a counting sort, then each person is
+    /// stamped with the last key that counted them: linear, where sorting (key, person) pairs
+    /// cost seconds on millions of deliveries.
+    fn tally<K: Eq + std::hash::Hash + Clone>(&self, items: impl Iterator<Item = (K, u32)>) -> Vec<(K, Tally)> {
+        let mut row_of: HashMap<K, u32> = HashMap::new();
+        let mut keys: Vec<K> = Vec::new();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for (key, entitlement) in items {
+            let row = *row_of.entry(key.clone()).or_insert_with(|| {
+                keys.push(key);
+                keys.len() as u32 - 1
+            });
+            pairs.push((row, entitlement));
+        }
+        drop(row_of);
+        let mut starts = vec![0u32; keys.len() + 1];
+        for (row, _) in &pairs {
+            starts[*row as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut ordered = vec![0u32; pairs.len()];
+        for (row, entitlement) in &pairs {
+            ordered[next[*row as usize] as usize] = *entitlement;
+            next[*row as usize] += 1;
+        }
+        drop(pairs);
+        let mut person_stamp = vec![u32::MAX; self.people.len()];
+        let mut household_stamp = vec![u32::MAX; self.households.len()];
+        let mut out = Vec::with_capacity(keys.len());
+        for (row, key) in keys.into_iter().enumerate() {
+            let mut t = Tally::default();
+            for entitlement in &ordered[starts[row] as usize..starts[row + 1] as usize] {
+                let e = &self.entitlements[*entitlement as usize];
+                if household_stamp[e.household as usize] != row as u32 {
+                    household_stamp[e.household as usize] = row as u32;
+                    t.households += 1;
+                }
+                for p in &self.covered[e.first as usize..(e.first + e.len) as usize] {
+                    if person_stamp[*p as usize] != row as u32 {
+                        person_stamp[*p as usize] = row as u32;
+                        let person = self.people[*p as usize];
+                        t.people += 1;
+                        t.female += i64::from(person.female);
+                        t.male += i64::from(person.male);
+                    }
+                }
+            }
+            out.push((key, t));
+        }
+        out
+    }
+
+    /// Each place's code cut to `len` characters, as an index into the list of cut codes.
+    fn places_cut_to(&self, len: usize) -> (Vec<u32>, Vec<String>) {
+        let (mut map, mut list) = (HashMap::new(), Vec::new());
+        let of = self.places.iter().map(|p| interned(&mut map, &mut list, p.chars().take(len).collect())).collect();
+        (of, list)
+    }
+
+    fn visible(&self, e: &Entitlement, visible: Option<&[bool]>) -> bool {
+        visible.is_none_or(|v| v.get(e.household as usize).copied().unwrap_or(false))
+    }
+
+    /// The 4W counted here, per organisation × sector × kind × place (cut to `level`: 1
+    /// région, 2 cercle) × month × population group: people reached by deliveries within
+    /// `from`–`to`, and people targeted by rounds that start within it (at their household's
+    /// place).
+    pub(crate) fn who_what_where(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        level: i64,
+        visible: Option<&[bool]>,
+    ) -> Vec<ActivityCount> {
+        let (first, last) = (from.num_days_from_ce(), to.num_days_from_ce());
+        // Places cut to the level before counting: a person reached at two cercles of one
+        // région counts once in it.
+        let (prefix_of, prefixes) = self.places_cut_to((2 + 2 * level.clamp(1, 2)) as usize);
+        let month_of = |day: i32| {
+            NaiveDate::from_num_days_from_ce_opt(day).map(|d| d.year() * 12 + d.month0() as i32).unwrap_or_default()
+        };
+        let start = self.deliveries.partition_point(|d| d.day < first);
+        let reached = self.tally(self.deliveries[start..].iter().take_while(|d| d.day <= last).filter_map(|d| {
+            let e = &self.entitlements[d.entitlement as usize];
+            self.visible(e, visible)
+                .then(|| ((e.dims, e.group, prefix_of[d.place as usize], month_of(d.day)), d.entitlement))
+        }));
+        let targeted = self.tally(self.entitlements.iter().enumerate().filter_map(|(i, e)| {
+            ((first..=last).contains(&e.planned_day) && self.visible(e, visible))
+                .then(|| ((e.dims, e.group, prefix_of[e.home as usize], month_of(e.planned_day)), i as u32))
+        }));
+        let mut rows: HashMap<(u32, u32, u32, i32), ActivityCount> = HashMap::new();
+        for (is_reached, counts) in [(true, reached), (false, targeted)] {
+            for ((dims, group, place, month), t) in counts {
+                let d = &self.dims[dims as usize];
+                let row = rows.entry((dims, group, place, month)).or_insert_with(|| ActivityCount {
+                    organisation: d[2].clone(),
+                    sector: d[0].clone(),
+                    kind: d[1].clone(),
+                    place: prefixes[place as usize].clone(),
+                    month: NaiveDate::from_ymd_opt(month.div_euclid(12), month.rem_euclid(12) as u32 + 1, 1)
+                        .unwrap_or(from),
+                    group: self.groups[group as usize].clone(),
+                    reached: Tally::default(),
+                    targeted: Tally::default(),
+                });
+                *(if is_reached { &mut row.reached } else { &mut row.targeted }) = t;
+            }
+        }
+        rows.into_values().collect()
+    }
+
+    /// Distinct people reached per sector × région (a P-code of 4 characters) × year by
+    /// deliveries within `from`–`to`.
+    pub(crate) fn reached_by_sector_region_year(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        visible: Option<&[bool]>,
+    ) -> Vec<((String, String, i32), Tally)> {
+        let (first, last) = (from.num_days_from_ce(), to.num_days_from_ce());
+        let (regions, region_codes) = self.places_cut_to(4);
+        let sectors: Vec<&str> = self.dims.iter().map(|d| d[0].as_str()).collect();
+        let start = self.deliveries.partition_point(|d| d.day < first);
+        let year_of = |day: i32| NaiveDate::from_num_days_from_ce_opt(day).map(|d| d.year()).unwrap_or_default();
+        self.tally(self.deliveries[start..].iter().take_while(|d| d.day <= last).filter_map(|d| {
+            let e = &self.entitlements[d.entitlement as usize];
+            self.visible(e, visible)
+                .then(|| ((sectors[e.dims as usize], regions[d.place as usize], year_of(d.day)), d.entitlement))
+        }))
+        .into_iter()
+        .map(|((sector, region, year), t)| ((sector.to_string(), region_codes[region as usize].clone(), year), t))
+        .collect()
+    }
+}
+
+/// Distinct people (of them women and men) and households.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub people: i64,
+    pub female: i64,
+    pub male: i64,
+    pub households: i64,
+}
+
+/// One row of the 4W counted from deliveries.
+pub(crate) struct ActivityCount {
+    pub organisation: String,
+    pub sector: String,
+    pub kind: String,
+    pub place: String,
+    pub month: NaiveDate,
+    pub group: String,
+    pub reached: Tally,
+    pub targeted: Tally,
 }

@@ -23,6 +23,7 @@ mod auth;
 pub mod duplicates;
 pub mod figures;
 pub mod files;
+pub mod funding;
 mod households;
 mod movements;
 mod people;
@@ -61,6 +62,42 @@ pub async fn run<T: Send + 'static>(
         .await
         .map_err(|_| ApiError::internal("store task failed"))?
         .map_err(ApiError::from)
+}
+
+/// The first non-empty file part of a `multipart/form-data` upload, named as sent.
+pub async fn file_part(
+    multipart: &mut axum::extract::Multipart,
+    default_name: &str,
+) -> Result<exchange::InputFile, ApiError> {
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| default_name.into());
+        let bytes = field.bytes().await?;
+        if !bytes.is_empty() && file.is_none() {
+            file = Some(exchange::InputFile { name, bytes: bytes.to_vec() });
+        }
+    }
+    file.ok_or_else(|| ApiError::from(StoreError::invalid("file", "", domain::Message::FilePart)).as_bad_request())
+}
+
+/// Runs an all-or-nothing sheet import: 200 with its report, 422 with every bad cell, 400 for
+/// a file that cannot be read.
+pub async fn sheet_import<T: Serialize + Send + 'static>(
+    state: &AppState,
+    import: impl FnOnce(&Store) -> Result<T, store::import::ImportError> + Send + 'static,
+    refused: fn(&T) -> bool,
+) -> Result<Response, ApiError> {
+    let outcome = run(state, move |store| match import(store) {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(store::import::ImportError::Store(e)) => Err(e),
+        Err(store::import::ImportError::File(e)) => Ok(Err(e)),
+    })
+    .await?;
+    match outcome {
+        Ok(outcome) if !refused(&outcome) => Ok(Json(outcome).into_response()),
+        Ok(outcome) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(outcome)).into_response()),
+        Err(file_error) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error.to_string())),
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

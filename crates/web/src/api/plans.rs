@@ -2,7 +2,6 @@
 
 use axum::extract::Multipart;
 use domain::plans::{IndicatorInput, PlanInput, ReportInput};
-use domain::Message;
 use store::plans::{Indicator, Plan, PlanProgress, Report, Target, TargetsImport};
 
 use super::*;
@@ -81,28 +80,14 @@ pub async fn import_targets(
 ) -> Result<Response, ApiError> {
     // Who may import comes before what was sent.
     store::plans::require_plan_writer(&actor)?;
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await? {
-        let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "targets".into());
-        let bytes = field.bytes().await?;
-        if !bytes.is_empty() && file.is_none() {
-            file = Some(exchange::InputFile { name, bytes: bytes.to_vec() });
-        }
-    }
-    let file =
-        file.ok_or_else(|| ApiError::from(StoreError::invalid("file", "", Message::FilePart)).as_bad_request())?;
+    let file = file_part(&mut multipart, "targets").await?;
     let dry_run = q.dry_run.unwrap_or(false);
-    let outcome = run(&state, move |store| match store.import_targets_file(&actor, &id, file, dry_run) {
-        Ok(outcome) => Ok(Ok(outcome)),
-        Err(store::import::ImportError::Store(e)) => Err(e),
-        Err(store::import::ImportError::File(e)) => Ok(Err(e)),
-    })
-    .await?;
-    match outcome {
-        Ok(outcome) if outcome.errors.is_empty() => Ok(Json(outcome).into_response()),
-        Ok(outcome) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(outcome)).into_response()),
-        Err(file_error) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error.to_string())),
-    }
+    sheet_import(
+        &state,
+        move |store| store.import_targets_file(&actor, &id, file, dry_run),
+        |o: &TargetsImport| !o.errors.is_empty(),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -237,6 +237,8 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/figures") => "figures",
         p if p.starts_with("/assistance") => "assistance",
         p if p.starts_with("/plans") || p.starts_with("/reports") => "plans",
+        p if p.starts_with("/who-what-where") => "who_what_where",
+        p if p.starts_with("/funding") => "funding",
         p if p.starts_with("/admin") => "admin",
         p if p.starts_with("/account") => "account",
         _ => "",
@@ -314,6 +316,10 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/plans/{id}/indicators", Write, post(create_indicator))
         .add(Method::POST, "/plans/{id}/targets", Write, post(import_targets))
         .add(Method::POST, "/plans/{id}/reports", Write, post(submit_report))
+        .add(Method::GET, "/who-what-where", SignedIn, get(who_what_where))
+        .add(Method::POST, "/who-what-where", Write, post(import_who_what_where))
+        .add(Method::GET, "/funding", SignedIn, get(funding))
+        .add(Method::POST, "/funding", Write, post(import_funding))
         .add(Method::POST, "/reports/{id}/review", Write, post(review_report))
         .add(Method::POST, "/assistance/samples/{id}/answers", Write, post(record_answer))
         .add(Method::GET, "/figures", SignedIn, get(figures))

@@ -120,7 +120,7 @@ fn place_name(gazetteer: &domain::places::Gazetteer, code: &str) -> String {
 }
 
 /// The quarter that holds `today`.
-fn quarter(today: NaiveDate) -> (String, String) {
+pub(super) fn quarter(today: NaiveDate) -> (String, String) {
     let first_month = (today.month0() / 3) * 3 + 1;
     let start = NaiveDate::from_ymd_opt(today.year(), first_month, 1).unwrap_or(today);
     let end = start.checked_add_months(Months::new(3)).and_then(|d| d.pred_opt()).unwrap_or(today);
