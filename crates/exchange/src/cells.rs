@@ -11,9 +11,8 @@ pub fn decimal(text: &str) -> Option<Result<f64, ()>> {
     if compact.is_empty() {
         return None;
     }
-    let normalised = if compact.contains('.') {
-        compact.replace(',', "")
-    } else if compact.split(',').skip(1).all(|group| group.len() == 3) {
+    let thousands = compact.contains('.') || compact.split(',').skip(1).all(|group| group.len() == 3);
+    let normalised = if thousands {
         compact.replace(',', "")
     } else if compact.matches(',').count() == 1 {
         compact.replace(',', ".")

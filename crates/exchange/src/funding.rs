@@ -226,9 +226,8 @@ pub fn read_funding(table: &Table) -> Result<(FundingSheet, FundingColumns), Vec
             }
             let (usd_value, original_value, rate_value) = (c.amount(usd), c.amount(original), c.amount(rate));
             let currency_text = c.text(currency).to_uppercase();
-            if !currency_text.is_empty()
-                && !(currency_text.len() == 3 && currency_text.chars().all(|ch| ch.is_ascii_uppercase()))
-            {
+            let well_formed = currency_text.len() == 3 && currency_text.chars().all(|ch| ch.is_ascii_uppercase());
+            if !currency_text.is_empty() && !well_formed {
                 c.fail(currency, Message::CurrencyCode);
             }
             // The amount as given, its currency and the rate that turns it into dollars.

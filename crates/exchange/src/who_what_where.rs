@@ -127,7 +127,7 @@ pub fn read_activity_rows(table: &Table) -> Result<(Vec<ActivityRow>, ActivityCo
                 place: place.to_uppercase(),
                 place_column: header(i),
                 month,
-                group: group.map(|i| cell(i)).unwrap_or_default(),
+                group: group.map(cell).unwrap_or_default(),
                 targeted,
                 reached: reached_value.or(female.zip(male).map(|(f, m)| f + m)),
                 female,

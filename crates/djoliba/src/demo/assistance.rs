@@ -197,7 +197,7 @@ pub fn load(store: &Store, actor: &Actor) -> anyhow::Result<()> {
             end_date: p.period.1.into(),
             places: vec![p.place.into()],
             donor: Some(p.donor.into()),
-            project: None,
+            project: Some(format!("PRJ-{}", p.code)),
             eligibility: p.eligibility.into(),
             amount: Quantity::Number(p.amount),
             per: p.per.into(),

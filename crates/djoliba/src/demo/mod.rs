@@ -10,6 +10,7 @@ use store::import::{ImportItem, RowRef};
 use store::{Actor, Store};
 
 mod assistance;
+mod funding;
 mod plans;
 
 pub const HOUSEHOLDS: usize = 20_000;
@@ -44,7 +45,8 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
         // A demo folder from before assistance existed gets its year of assistance.
         let actor = Actor { organisation_id: Some(org.id), ..system };
         assistance::load(store, &actor)?;
-        return plans::load(store);
+        plans::load(store)?;
+        return funding::load(store);
     }
     eprintln!("Loading the demo operation ({households} synthetic households)…");
     let org = store.create_organisation(&system, ORGANISATION, "Opération de démonstration (données synthétiques)")?;
@@ -90,6 +92,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     load_dtm_like_series(store, &actor)?;
     assistance::load(store, &actor)?;
     plans::load(store)?;
+    funding::load(store)?;
     store.create_demo_user(USER, PASSWORD)?;
     Ok(())
 }

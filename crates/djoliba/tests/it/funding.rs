@@ -31,7 +31,7 @@ fn kits_in_gao(store: &Store, clerk: &Actor) {
     }
 }
 
-const FIVE_W: &str = "Organisation,Secteur,Activité,Région,Cercle,Mois,Groupe,Ciblés,Atteints,Femmes,Hommes\n\
+pub(crate) const FIVE_W: &str = "Organisation,Secteur,Activité,Région,Cercle,Mois,Groupe,Ciblés,Atteints,Femmes,Hommes\n\
      #org+acronym,#sector+cluster,#activity+name,#adm1+code,#adm2+code,#date+month,#beneficiary,#targeted,#reached+ind,#reached+ind+f,#reached+ind+m\n\
      AMSS,Eau hygiène et assainissement,Kits d'hygiène,ML07,ML0701,2024-05,IDP,\"1 200\",950,500,450\n\
      AMSS,WASH,Kits d'hygiène,ML07,ML0702,2024-05,PDI,300,250,,\n\
@@ -126,14 +126,14 @@ fn the_4w_sets_deliveries_beside_partners_sheets_and_goes_out_and_back_in_hxl() 
     }
 }
 
-const REQUIREMENTS: &str = "countryCode,id,name,code,year,Cluster,Requirements,Funding,Percent Funded\n\
+pub(crate) const REQUIREMENTS: &str = "countryCode,id,name,code,year,Cluster,Requirements,Funding,Percent Funded\n\
      #country+code,#activity+appeal+id+fts_internal,#activity+appeal+name,#activity+appeal+id+external,#date+year,#sector+cluster+name,#value+funding+required+usd,#value+funding+total+usd,#value+funding+pct\n\
      MLI,1181,Mali 2024,HRP-MLI-2024,2024,Emergency Shelter and NFI,\"2,000,000\",,\n\
      MLI,1181,Mali 2024,HRP-MLI-2024,2024,Education,1000000,,\n\
      MLI,1181,Mali 2024,HRP-MLI-2024,2024,Multi-sector,300000,,\n\
      MLI,1181,Mali 2024,HRP-MLI-2024,2024,Not specified,,-17722,\n";
 
-const FLOWS: &str = "date,description,amountUSD,srcOrganization,destPlanCode,destOrganization,destGlobalClusters,shares,regions,destProjectCode,status,originalAmount,originalCurrency,exchangeRate,id,parent,budgetYear\n\
+pub(crate) const FLOWS: &str = "date,description,amountUSD,srcOrganization,destPlanCode,destOrganization,destGlobalClusters,shares,regions,destProjectCode,status,originalAmount,originalCurrency,exchangeRate,id,parent,budgetYear\n\
      #date,#description+notes,#value+funding+total+usd,#org+name+funder,#activity+appeal+id+external,#org+name+impl,#sector+cluster+name+list,#sector+cluster+pct+list,#adm1+code+list,#activity+project+code,#status+text,#value+funding+total,#value+funding+total+currency,#financial+fx,#activity+id+fts_internal,#activity+id+parent,#date+year+budget\n\
      2024-02-01,Kits abris Gao,,\"European Commission's Humanitarian Aid and Civil Protection Department\",HRP-MLI-2024,Norwegian Refugee Council,Emergency Shelter and NFI,,ML07,MLI-24/SHL/001,commitment,\"460 000\",EUR,0.92,F-1,,2024\n\
      2024-03-01,Premier versement,250000,\"European Commission's Humanitarian Aid and Civil Protection Department\",HRP-MLI-2024,Norwegian Refugee Council,Emergency Shelter and NFI,,ML07,MLI-24/SHL/001,paid,,,,F-2,F-1,2024\n\

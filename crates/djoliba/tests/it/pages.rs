@@ -1136,3 +1136,40 @@ async fn a_partner_submits_a_monthly_report_and_the_coordinator_sends_it_back_th
     assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", locked.body);
     assert!(locked.body.contains("verrouillé"), "{}", locked.body);
 }
+
+#[tokio::test]
+async fn the_4w_and_the_funding_page_take_partners_sheets_in_french() {
+    use crate::funding::{FIVE_W, FLOWS, REQUIREMENTS};
+    let site = Site::new();
+    let store = &site.t.store;
+    let im = crate::plans::im_officer(store);
+    store.create_plan(&im, &crate::plans::hrp()).unwrap();
+    let session = site.sign_in(&im.username, "cluster password 1").await;
+    let page = site.get("/funding", &session).await;
+    assert!(page.body.contains("Aucun besoin ni flux") && page.body.contains("id=\"funding-form\""), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    // A euro amount without its rate: refused, the cell named, in French, nothing written.
+    let bad = FLOWS.replace("0.92,F-1", ",F-1");
+    let refused = site.upload("/funding", &session, &[("csrf", &csrf)], ("fts.csv", &bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("exchangeRate") && refused.body.contains("un taux pour EUR"), "{}", refused.body);
+    for (name, sheet) in [("fts.csv", FLOWS), ("besoins.csv", REQUIREMENTS)] {
+        let done = site.upload("/funding", &session, &[("csrf", &csrf)], (name, sheet)).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.body.contains("id=\"sheet-result\""), "{}", done.body);
+    }
+    let plain = |text: &str| text.replace(['\u{202f}', '\u{a0}'], " ");
+    let page = site.get("/funding?year=2024", &session).await;
+    let body = plain(&page.body);
+    assert!(body.contains("HRP-MLI-2024") && body.contains("3 300 000 USD"), "{body}");
+    assert!(body.contains("900 000 USD") && body.contains("27 %"), "{body}");
+    assert!(body.contains("Non spécifié") && body.contains("id=\"cost-table\""), "{body}");
+
+    let page = site.get("/who-what-where?from=2024-04-01&to=2024-06-30", &session).await;
+    assert!(page.body.contains("id=\"no-activities\""), "{}", page.body);
+    let done = site.upload("/who-what-where", &session, &[("csrf", &csrf)], ("5w.csv", FIVE_W)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let page = site.get("/who-what-where?from=2024-04-01&to=2024-06-30&level=1", &session).await;
+    assert!(page.body.contains("Feuille 3W/5W importée") && page.body.contains("AMSS"), "{}", page.body);
+    assert!(page.body.contains("id=\"presence-table\"") && plain(&page.body).contains("1 200"), "{}", page.body);
+}

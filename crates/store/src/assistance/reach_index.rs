@@ -423,10 +423,13 @@ impl ReachIndex {
             self.visible(e, visible)
                 .then(|| ((e.dims, e.group, prefix_of[d.place as usize], month_of(d.day)), d.entitlement))
         }));
-        let targeted = self.tally(self.entitlements.iter().enumerate().filter_map(|(i, e)| {
-            ((first..=last).contains(&e.planned_day) && self.visible(e, visible))
-                .then(|| ((e.dims, e.group, prefix_of[e.home as usize], month_of(e.planned_day)), i as u32))
-        }));
+        let targeted = self.tally(
+            self.entitlements
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| (first..=last).contains(&e.planned_day) && self.visible(e, visible))
+                .map(|(i, e)| ((e.dims, e.group, prefix_of[e.home as usize], month_of(e.planned_day)), i as u32)),
+        );
         let mut rows: HashMap<(u32, u32, u32, i32), ActivityCount> = HashMap::new();
         for (is_reached, counts) in [(true, reached), (false, targeted)] {
             for ((dims, group, place, month), t) in counts {

@@ -333,7 +333,9 @@ impl Store {
         let plans = plans_in(tx)?;
         let plan_codes = plans.keys().cloned().collect::<Vec<_>>().join(", ");
         // Lines under labels outside the code list add up on the plan's "not specified" line.
-        let mut lines: BTreeMap<(String, String, String, i64), (f64, usize, bool)> = BTreeMap::new();
+        // (plan, sector, place, year) → (amount, first row, from a label outside the list).
+        type Line = (f64, usize, bool);
+        let mut lines: BTreeMap<(String, String, String, i64), Line> = BTreeMap::new();
         report.rows = rows.len();
         for row in rows {
             let Some(plan) = plans.get(&row.plan) else {

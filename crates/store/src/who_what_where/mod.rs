@@ -166,10 +166,8 @@ impl Store {
         })?;
         // Partners' reports at the level: months stay apart, places under one combine as the
         // indicator says.
-        let mut reported: BTreeMap<
-            (String, String, String, String, String),
-            (domain::Aggregation, Vec<[Option<f64>; 3]>),
-        > = BTreeMap::new();
+        type Values = (domain::Aggregation, Vec<[Option<f64>; 3]>);
+        let mut reported: BTreeMap<(String, String, String, String, String), Values> = BTreeMap::new();
         for r in &reports {
             let rule = domain::Aggregation::parse("across_places", r.str(8)).unwrap_or(domain::Aggregation::Sum);
             let month = r.str(4).get(..7).unwrap_or("").to_string();
