@@ -43,6 +43,22 @@ pub struct FundingReport {
     pub dry_run: bool,
 }
 
+impl FundingReport {
+    /// Counts a row by what is recorded under its key (`None`: nothing; `Some(same)`), and
+    /// says whether to write it (not when unchanged, nor in a dry run).
+    fn count(&mut self, recorded: Option<bool>) -> bool {
+        match recorded {
+            Some(true) => {
+                self.unchanged += 1;
+                return false;
+            }
+            Some(false) => self.changed += 1,
+            None => self.added += 1,
+        }
+        !self.dry_run
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FundingImport {
     pub report: Option<FundingReport>,
@@ -267,17 +283,10 @@ impl Store {
                 .iter()
                 .map(|r| (r.text(0), r.text(1), r.real(2)))
                 .collect();
-            match existing.get(&row.id) {
-                Some((before, before_amounts))
-                    if *before == texts && close(before_amounts) && sectors_before == sectors_now =>
-                {
-                    report.unchanged += 1;
-                    continue;
-                }
-                Some(_) => report.changed += 1,
-                None => report.added += 1,
-            }
-            if report.dry_run {
+            let recorded = existing
+                .get(&row.id)
+                .map(|(before, amounts)| *before == texts && close(amounts) && sectors_before == sectors_now);
+            if !report.count(recorded) {
                 continue;
             }
             tx.execute("DELETE FROM funding_flow_sectors WHERE flow_id = $1", params![row.id.as_str()])?;
@@ -368,15 +377,7 @@ impl Store {
                 "SELECT required_usd FROM funding_requirements WHERE plan_id = $1 AND sector = $2 AND place = $3 AND year = $4",
                 key,
             )?;
-            match before {
-                Some(b) if (b.real(0) - amount).abs() < 0.005 => {
-                    report.unchanged += 1;
-                    continue;
-                }
-                Some(_) => report.changed += 1,
-                None => report.added += 1,
-            }
-            if report.dry_run {
+            if !report.count(before.map(|b| (b.real(0) - amount).abs() < 0.005)) {
                 continue;
             }
             tx.execute(
@@ -452,15 +453,8 @@ impl Store {
                  AND code = $4",
                 key,
             )?;
-            match before {
-                Some(b) if b.opt_real(0) == row.budget_usd && b.opt_real(1) == row.expenditure_usd => {
-                    report.unchanged += 1;
-                    continue;
-                }
-                Some(_) => report.changed += 1,
-                None => report.added += 1,
-            }
-            if report.dry_run {
+            let recorded = before.map(|b| b.opt_real(0) == row.budget_usd && b.opt_real(1) == row.expenditure_usd);
+            if !report.count(recorded) {
                 continue;
             }
             tx.execute(
@@ -562,15 +556,7 @@ impl Store {
                     && b.opt_real(6) == row.planned_beneficiaries
                     && b.str(7) == indicators
             });
-            match (before.is_some(), same) {
-                (true, true) => {
-                    report.unchanged += 1;
-                    continue;
-                }
-                (true, false) => report.changed += 1,
-                _ => report.added += 1,
-            }
-            if report.dry_run {
+            if !report.count(before.is_some().then_some(same)) {
                 continue;
             }
             tx.execute("DELETE FROM projects WHERE code = $1", params![row.code.as_str()])?;
