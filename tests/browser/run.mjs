@@ -431,6 +431,77 @@ try {
     await page.getByRole("link", { name: "Chiffres" }).click();
   });
 
+  await step("the 4W opens for a quarter and the funding page sets money beside people reached", async () => {
+    const now = new Date();
+    const year = now.getFullYear();
+    const pad = (n) => String(n).padStart(2, "0");
+    const last = new Date(year, now.getMonth() - 1, 1);
+    const lastMonth = `${last.getFullYear()}-${pad(last.getMonth() + 1)}`;
+    // The quarter of last month's accepted report, typed as a French clerk types dates.
+    const q = Math.floor(last.getMonth() / 3);
+    const qEnd = new Date(last.getFullYear(), q * 3 + 3, 0);
+    const quarterFrom = `01/${pad(q * 3 + 1)}/${last.getFullYear()}`;
+    const quarterTo = `${pad(qEnd.getDate())}/${pad(qEnd.getMonth() + 1)}/${last.getFullYear()}`;
+    await page.getByRole("link", { name: "4W", exact: true }).click();
+    // This quarter by default: the cash delivered today, counted from the deliveries.
+    assert.match(await page.locator("#who-table").innerText(), /Transfert monétaire à usage multiple[\s\S]*Compté dans Djoliba/);
+    await page.locator("#from").fill(quarterFrom);
+    await page.locator("#to").fill(quarterTo);
+    await page.getByRole("button", { name: "Afficher" }).click();
+    const quarterTable = await page.locator("#who-table").innerText();
+    assert.match(quarterTable, new RegExp(`FSC-01[\\s\\S]*${lastMonth}[\\s\\S]*280[\\s\\S]*Rapport mensuel accepté`));
+    await page.locator("#previous-quarter").waitFor();
+    // A partner's 5W sheet: a month that is no month is named with its row and column.
+    const header = "Organisation,Secteur,Activité,Région,Cercle,Mois,Groupe,Ciblés,Atteints\n#org+acronym,#sector+cluster,#activity+name,#adm1+code,#adm2+code,#date+month,#beneficiary,#targeted,#reached+ind\n";
+    const sheet = (rows) => ({ name: "5w-amss.csv", mimeType: "text/csv", buffer: Buffer.from(header + rows) });
+    await page.locator("#who-file").setInputFiles(sheet(`AMSS,Protection,Gestion de cas,ML07,ML0701,mai dernier,PDI,200,150\n`));
+    await page.locator("#import-who").click();
+    const refused = await page.locator("#sheet-errors").innerText();
+    assert.match(refused, /5w-amss\.csv\t3\tMois\tmai dernier/);
+    await page.locator("#who-file").setInputFiles(sheet(`AMSS,Protection,Gestion de cas,ML07,ML0701,${lastMonth},PDI,200,150\n`));
+    await page.locator("#import-who").click();
+    assert.match(await page.locator("#sheet-result").innerText(), /1 ajoutée/);
+    await page.locator("#from").fill(quarterFrom);
+    await page.locator("#to").fill(quarterTo);
+    await page.getByRole("button", { name: "Afficher" }).click();
+    assert.match(await page.locator("#who-table").innerText(), /AMSS[\s\S]*Gestion de cas[\s\S]*150[\s\S]*Feuille 3W\/5W importée/);
+    assert.match(await page.locator("#presence-table").innerText(), /AMSS/);
+    await shot("who-what-where");
+
+    // The plan's requirements per sector, then the contributions as FTS lists them.
+    await page.getByRole("link", { name: "Financement" }).click();
+    const plan = `HRP-MLI-${year}`;
+    const requirements =
+      "Plan,Année,Secteur,Besoins\n#activity+appeal+id+external,#date+year,#sector+cluster+name,#value+funding+required+usd\n" +
+      `${plan},${year},Sécurité alimentaire,"90 000"\n${plan},${year},Abris d'urgence et articles non alimentaires,"60 000"\n`;
+    await page.locator("#funding-file").setInputFiles({ name: "besoins.csv", mimeType: "text/csv", buffer: Buffer.from(requirements) });
+    await page.locator("#import-funding").click();
+    assert.match(await page.locator("#sheet-result").innerText(), /2 ajoutée/);
+    const flowsHeader =
+      "Identifiant,Donateur,Plan,Secteurs,Régions,Statut,Montant,Devise,Taux,Montant USD,Année\n" +
+      "#activity+id+fts_internal,#org+name+funder,#activity+appeal+id+external,#sector+cluster+name+list,#adm1+code+list,#status+text,#value+funding+total,#value+funding+total+currency,#financial+fx,#value+funding+total+usd,#date+year+budget\n";
+    const flows = (rows) => ({ name: "flux-fts.csv", mimeType: "text/csv", buffer: Buffer.from(flowsHeader + rows) });
+    // Euros without the rate used: refused, the row and the column named.
+    await page.locator("#funding-file").setInputFiles(flows(`F-1,ECHO,${plan},Sécurité alimentaire,ML10,paid,"27 000",EUR,,,${year}\n`));
+    await page.locator("#import-funding").click();
+    assert.match(await page.locator("#sheet-errors").innerText(), /flux-fts\.csv\t3\t/);
+    await page.locator("#funding-file").setInputFiles(flows(`F-1,ECHO,${plan},Sécurité alimentaire,ML10,paid,"27 000",EUR,"0,9",,${year}\n`));
+    await page.locator("#import-funding").click();
+    assert.match(await page.locator("#sheet-result").innerText(), /1 ajoutée/);
+    const headline = (await page.locator(`#funding-${plan}-${year} .headline`).innerText()).replace(/\s/g, " ");
+    // 27,000 EUR at 0.9 to the dollar: 30,000 USD of 150,000 requested.
+    assert.match(headline, /150 000 USD/);
+    assert.match(headline, /30 000 USD \(20 %\)/);
+    const sectors = (await page.locator(`#funding-${plan}-${year} .sector-funding`).innerText()).replace(/[\u202f\u00a0]/g, " ");
+    assert.match(sectors, /Sécurité alimentaire\t90 000 USD\t30 000 USD\t33 %/);
+    assert.match(sectors, /Abris d'urgence et articles non alimentaires\t60 000 USD\t0 USD\t0 %/);
+    // The money went to Ménaka, where the cash round reached GAO-0001's 2 people this year.
+    const costs = (await page.locator("#cost-table").innerText()).replace(/[\u202f\u00a0]/g, " ");
+    assert.match(costs, new RegExp(`Sécurité alimentaire\tM[ée]naka[^\t]*\t${year}\t30 000 USD\t2\t15 000 USD`));
+    await shot("funding");
+    await page.getByRole("link", { name: "Chiffres" }).click();
+  });
+
   await step("the language switches to English and stays", async () => {
     await page.getByRole("link", { name: "English" }).click();
     await page.getByRole("heading", { name: "Figures" }).waitFor();
@@ -446,7 +517,7 @@ try {
   });
 
   await step("pages are small and raise no script errors", async () => {
-    for (const path of ["/", "/households", "/households/new", "/figures", "/import", "/assistance", "/plans"]) {
+    for (const path of ["/", "/households", "/households/new", "/figures", "/import", "/assistance", "/plans", "/who-what-where", "/funding"]) {
       const response = await page.request.get(`${address}${path}`);
       const body = await response.body();
       assert.ok(body.length < 200 * 1024, `${path} is ${body.length} bytes`);

@@ -133,9 +133,7 @@ impl EntitlementRule {
 /// A date of a plan (may lie ahead): `YYYY-MM-DD` or `DD/MM/YYYY`.
 pub fn plan_date(field: &str, input: &str) -> Result<NaiveDate, FieldError> {
     let text = input.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
+    crate::dates::calendar_day(text)
         .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
         .ok_or_else(|| FieldError::new(field, text, Message::IsoDate))
 }

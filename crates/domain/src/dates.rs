@@ -110,6 +110,13 @@ pub fn age_in_years(text: &str) -> Option<u32> {
     rest.parse().ok().filter(|y| *y <= 120)
 }
 
+/// A day written `YYYY-MM-DD` or, as French users write it, `DD/MM/YYYY` (the bounds of a
+/// period, a plan's dates, a spreadsheet's date cells).
+pub fn calendar_day(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
+}
+
 /// `YYYY-MM-DD` or `DD/MM/YYYY` in shape, whatever the numbers.
 fn looks_like_a_day(text: &str) -> bool {
     let b = text.as_bytes();

@@ -285,7 +285,7 @@ impl Message {
                 "un nom d'au plus {max} caractères, sans caractères de contrôle"
             ),
             Message::FullDate => tr!(lang, "a full date YYYY-MM-DD", "une date complète AAAA-MM-JJ"),
-            Message::IsoDate => tr!(lang, "a date as YYYY-MM-DD", "une date AAAA-MM-JJ"),
+            Message::IsoDate => tr!(lang, "a date as YYYY-MM-DD or DD/MM/YYYY", "une date AAAA-MM-JJ ou JJ/MM/AAAA"),
             Message::FuzzyDate => tr!(
                 lang,
                 "a date as YYYY-MM-DD, YYYY-MM or YYYY (DD/MM/YYYY also accepted)",

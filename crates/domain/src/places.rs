@@ -120,10 +120,17 @@ impl Gazetteer {
             return None;
         }
         let code = self.sector_synonyms.get(&folded).map(String::as_str);
+        // Djoliba's own French and English labels too: what its pages show, users write back.
+        let labelled = |s: &Sector| {
+            [crate::Lang::Fr, crate::Lang::En]
+                .iter()
+                .any(|lang| crate::text::fold(&crate::messages::code_label(*lang, &s.code)) == folded)
+        };
         self.sectors.iter().find(|s| {
             crate::text::fold(&s.code) == folded
                 || crate::text::fold(&s.name) == folded
                 || code == Some(s.code.as_str())
+                || labelled(s)
         })
     }
 
@@ -448,6 +455,18 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn sectors_are_found_by_code_name_synonym_and_the_labels_djoliba_shows() {
+        let g = Gazetteer::built_in();
+        let code = |label: &str| g.sector_named(label).map(|s| s.code.as_str());
+        assert_eq!(code("shl"), Some("SHL"));
+        assert_eq!(code("Emergency Shelter and NFI"), Some("SHL"));
+        assert_eq!(code("Abris d\u{2019}urgence et articles non alimentaires"), Some("SHL"));
+        assert_eq!(code("Sécurité alimentaire"), Some("FSC"));
+        assert_eq!(code("WASH"), Some("WSH"));
+        assert_eq!(code("Multi-sector"), None);
+    }
 
     #[test]
     fn loads_both_gazetteers_and_crosswalk() {

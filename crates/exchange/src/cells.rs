@@ -24,8 +24,7 @@ pub fn decimal(text: &str) -> Option<Result<f64, ()>> {
 
 /// A day written 2024-05-31 or 31/05/2024.
 pub fn day(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
+    domain::dates::calendar_day(text)
 }
 
 /// The first day of a month written 2024-05, 05/2024 or as any day of it.

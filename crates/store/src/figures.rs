@@ -200,7 +200,7 @@ impl FiguresSnapshot {
 }
 
 fn parse_date(field: &str, value: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| StoreError::invalid(field, value, Message::IsoDate))
+    domain::dates::calendar_day(value).ok_or_else(|| StoreError::invalid(field, value.trim(), Message::IsoDate))
 }
 
 fn check_level(level: u8) -> Result<(), StoreError> {

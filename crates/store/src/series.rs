@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use domain::Message;
 use serde::{Deserialize, Serialize};
 
@@ -305,8 +304,8 @@ impl Store {
     ) -> Result<SeriesImport, ImportError> {
         let default_date = match default_date.map(str::trim).filter(|d| !d.is_empty()) {
             Some(text) => Some(
-                NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map_err(|_| ImportError::Store(StoreError::invalid("date", text, Message::IsoDate)))?,
+                domain::dates::calendar_day(text)
+                    .ok_or_else(|| ImportError::Store(StoreError::invalid("date", text, Message::IsoDate)))?,
             ),
             None => None,
         };

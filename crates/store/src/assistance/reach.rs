@@ -101,8 +101,7 @@ impl Store {
     /// over calendar quarters only.
     pub fn reach(&self, actor: &Actor, from: &str, to: &str, level: i64) -> Result<Reach, StoreError> {
         let parse = |field: &str, text: &str| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| StoreError::invalid(field, text.trim(), Message::IsoDate))
+            domain::dates::calendar_day(text).ok_or_else(|| StoreError::invalid(field, text.trim(), Message::IsoDate))
         };
         let (from_day, to_day) = (parse("from", from)?, parse("to", to)?);
         if !(1..=i64::from(domain::figures::SITE_LEVEL)).contains(&level) {

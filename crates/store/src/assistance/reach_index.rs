@@ -124,7 +124,7 @@ impl ReachIndex {
         let mut entitlements = Vec::new();
         for r in tx.query(
             "SELECT e.id, pr.sector, pr.kind, o.code, pr.unit, e.household_id, h.population_group, c.start_date, \
-             COALESCE(h.current_location, '') FROM entitlements e \
+             COALESCE(h.current_location, h.registration_point, '') FROM entitlements e \
              JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
              JOIN organisations o ON o.id = pr.organisation_id JOIN households h ON h.id = e.household_id",
             &[],

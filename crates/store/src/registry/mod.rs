@@ -337,9 +337,9 @@ fn visible(actor: &Actor, access: Access) -> Cond {
 }
 
 fn parse_filter_date(field: &str, value: &str) -> Result<String, StoreError> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+    domain::dates::calendar_day(value)
         .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| StoreError::invalid(field, value, Message::IsoDate))
+        .ok_or_else(|| StoreError::invalid(field, value.trim(), Message::IsoDate))
 }
 
 /// The bounds of the P-codes inside a unit: ML07 and every code under it (sites included) lie

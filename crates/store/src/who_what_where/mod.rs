@@ -76,8 +76,7 @@ pub struct ActivityImport {
 type ImportedKey = (String, String, String, String, String, String);
 
 fn parse_day(field: &str, text: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| StoreError::invalid(field, text.trim(), Message::IsoDate))
+    domain::dates::calendar_day(text).ok_or_else(|| StoreError::invalid(field, text.trim(), Message::IsoDate))
 }
 
 fn month_text(day: NaiveDate) -> String {

@@ -214,6 +214,10 @@ messages! {
     level: "Niveau", "Level";
     level_1: "Région", "Région";
     level_2: "Cercle", "Cercle";
+    quarter_short: "T", "Q";
+    place_not_recorded: "Lieu non renseigné", "Place not recorded";
+    previous_quarter: "Trimestre précédent", "Previous quarter";
+    next_quarter: "Trimestre suivant", "Next quarter";
     level_3: "Commune", "Commune";
     level_4: "Site", "Site";
     show: "Afficher", "Show";

@@ -73,12 +73,14 @@ pub(super) struct ReachView {
     /// Set for readers under disclosure control: counts below it read •.
     pub(super) disclosure: Option<u64>,
     pub(super) rows: Vec<[String; 10]>,
+    pub(super) quarters: Vec<QuarterLink>,
 }
 
 fn reach_view(c: &Ctx, gazetteer: &domain::places::Gazetteer, reach: Reach) -> ReachView {
     // A hidden count shows as •, never as 0.
     let total = |n: i64| if reach.totals_hidden { "•".to_string() } else { c.num(n) };
     ReachView {
+        quarters: neighbour_quarters(c, "/assistance", &reach.from, reach.level),
         people: total(reach.people),
         households: total(reach.households),
         deliveries: total(reach.deliveries),
@@ -125,6 +127,35 @@ pub(super) fn quarter(today: NaiveDate) -> (String, String) {
     let start = NaiveDate::from_ymd_opt(today.year(), first_month, 1).unwrap_or(today);
     let end = start.checked_add_months(Months::new(3)).and_then(|d| d.pred_opt()).unwrap_or(today);
     (start.to_string(), end.to_string())
+}
+
+/// A link to a calendar quarter next to the one shown ("← Trimestre précédent (T1 2024)").
+pub(super) struct QuarterLink {
+    pub(super) id: &'static str,
+    pub(super) href: String,
+    pub(super) text: String,
+}
+
+/// Links to the quarters before and after the one `from` falls in, on the page at `path`.
+pub(super) fn neighbour_quarters(c: &Ctx, path: &str, from: &str, level: i64) -> Vec<QuarterLink> {
+    let Some(first) = domain::dates::calendar_day(from).and_then(|d| quarter(d).0.parse::<NaiveDate>().ok()) else {
+        return Vec::new();
+    };
+    let link = |id: &'static str, day: NaiveDate| {
+        let (from, to) = quarter(day);
+        let label = format!("{}{} {}", c.t.quarter_short, day.month0() / 3 + 1, day.year());
+        QuarterLink {
+            id,
+            href: format!("{path}?from={from}&to={to}&level={level}"),
+            text: match id {
+                "previous-quarter" => format!("← {} ({label})", c.t.previous_quarter),
+                _ => format!("{} ({label}) →", c.t.next_quarter),
+            },
+        }
+    };
+    let before = first.pred_opt().map(|d| link("previous-quarter", d));
+    let after = first.checked_add_months(Months::new(3)).map(|d| link("next-quarter", d));
+    before.into_iter().chain(after).collect()
 }
 
 /// Reach over the period chosen, or else this quarter, or the last one something was

@@ -4,7 +4,7 @@
 
 use store::who_what_where::{ActivityImport, WhoWhatWhere};
 
-use super::assistance::quarter;
+use super::assistance::{neighbour_quarters, quarter, QuarterLink};
 use super::sheets::{upload_sheet, SheetCounts, SheetView};
 use super::*;
 
@@ -39,6 +39,7 @@ struct WhoWhatWherePage {
     presence: Vec<PresenceLine>,
     map_svg: String,
     disclosure: Option<u64>,
+    quarters: Vec<QuarterLink>,
     sheet: SheetView,
     error: Option<String>,
 }
@@ -59,7 +60,7 @@ fn activity_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, table: &WhoWha
             organisation: r.organisation.clone(),
             sector: c.label(&r.sector),
             activity: c.label(&r.activity),
-            place: gazetteer.label(&r.place),
+            place: place_label(c, gazetteer, &r.place),
             period: r.period.replace('/', " → "),
             group: if r.population_group.is_empty() { "—".into() } else { c.label(&r.population_group) },
             targeted: figure(r.targeted),
@@ -69,6 +70,15 @@ fn activity_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, table: &WhoWha
             source: c.label(r.source.as_str()),
         })
         .collect()
+}
+
+/// A place's name with its code; a row whose household has no place says so.
+fn place_label(c: &Ctx, gazetteer: &domain::places::Gazetteer, place: &str) -> String {
+    if place.is_empty() {
+        c.t.place_not_recorded.to_string()
+    } else {
+        gazetteer.label(place)
+    }
 }
 
 async fn who_what_where_page(
@@ -123,7 +133,7 @@ async fn who_what_where_page(
                 .presence()
                 .into_iter()
                 .map(|(place, orgs)| PresenceLine {
-                    place: gazetteer.label(&place),
+                    place: place_label(&c, gazetteer, &place),
                     count: orgs.len(),
                     organisations: orgs.join(", "),
                 })
@@ -143,7 +153,8 @@ async fn who_what_where_page(
         }
         None => (Vec::new(), Vec::new(), String::new(), None),
     };
-    let page = WhoWhatWherePage { c, from, to, level, rows, presence, map_svg, disclosure, sheet, error };
+    let quarters = neighbour_quarters(&c, "/who-what-where", &from, level);
+    let page = WhoWhatWherePage { c, from, to, level, rows, presence, map_svg, disclosure, quarters, sheet, error };
     let failed = page.sheet.failed() || page.error.is_some();
     let response = render(&page);
     if failed {
