@@ -203,6 +203,7 @@ catalogue! {
     IndicatorOfPlan { codes: String } = "indicator_of_plan",
     TargetPlace = "target_place",
     TargetCount = "target_count",
+    TargetOrInNeed = "target_or_in_need",
     HxlTargetColumns = "hxl_target_columns",
     TargetOnce { row: usize } = "target_once",
     ReportMonth = "report_month",
@@ -806,6 +807,11 @@ impl Message {
                 lang,
                 "the P-code of a région or a cercle (ML07, ML0701)",
                 "le P-code d'une région ou d'un cercle (ML07, ML0701)"
+            ),
+            Message::TargetOrInNeed => tr!(
+                lang,
+                "people targeted, people in need, or both (a number of 0 or more)",
+                "les personnes ciblées, dans le besoin, ou les deux (un nombre de 0 ou plus)"
             ),
             Message::TargetCount => tr!(
                 lang,

@@ -210,6 +210,74 @@ pub struct NewReport {
     pub male: Option<f64>,
 }
 
+/// One target entered by hand (the sheet's row, as a form or the API sends it).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct TargetInput {
+    /// The indicator's code.
+    pub indicator: String,
+    /// P-code of a région or cercle.
+    pub place: String,
+    /// First day of the period, `YYYY-MM-DD` or `DD/MM/YYYY`.
+    pub start_date: String,
+    /// Last day of the period.
+    pub end_date: String,
+    /// People in need (empty: not known).
+    #[serde(default)]
+    pub in_need: Option<Quantity>,
+    /// People targeted (empty: not known).
+    #[serde(default)]
+    pub targeted: Option<Quantity>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTarget {
+    pub indicator: String,
+    pub place: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub in_need: Option<f64>,
+    pub targeted: Option<f64>,
+}
+
+impl TargetInput {
+    /// Each field read on its own; the indicator, place and period are checked against the
+    /// plan by the store, as for a sheet.
+    pub fn parse(&self) -> Result<NewTarget, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let indicator = required(&mut errors, "indicator", &self.indicator, 40).to_uppercase();
+        let place = required(&mut errors, "place", &self.place, 20).to_uppercase();
+        let mut day = |field: &str, text: &str| {
+            let parsed = crate::dates::calendar_day(text);
+            if parsed.is_none() {
+                errors.push(FieldError::new(field, text.trim(), Message::IsoDate));
+            }
+            parsed
+        };
+        let (start, end) = (day("start_date", &self.start_date), day("end_date", &self.end_date));
+        if let (Some(s), Some(e)) = (start, end) {
+            if e < s {
+                errors.push(FieldError::new(
+                    "end_date",
+                    self.end_date.trim(),
+                    Message::DateOnOrAfter { from: s.to_string() },
+                ));
+            }
+        }
+        let given = |q: &Option<Quantity>| q.as_ref().filter(|q| !q.as_text().trim().is_empty()).cloned();
+        let in_need = given(&self.in_need).and_then(|q| errors.take(count("in_need", &q)));
+        let targeted = given(&self.targeted).and_then(|q| errors.take(count("targeted", &q)));
+        if given(&self.in_need).is_none() && given(&self.targeted).is_none() {
+            errors.push(FieldError::new("targeted", "", Message::TargetOrInNeed));
+        }
+        match (start, end) {
+            (Some(start), Some(end)) if errors.is_empty() => {
+                Ok(NewTarget { indicator, place, start, end, in_need, targeted })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
 /// A count of 0 or more: "1 200", 1200.
 fn count(field: &str, q: &Quantity) -> Result<f64, FieldError> {
     let expected = || FieldError::new(field, q.as_text(), Message::TargetCount);

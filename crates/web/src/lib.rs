@@ -141,6 +141,7 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::POST, "/plans/{id}/indicators", Write, post(plans::create_indicator))
         .add(Method::GET, "/plans/{id}/targets", SignedIn, get(plans::list_targets))
         .add(Method::POST, "/plans/{id}/targets", Write, upload(post(plans::import_targets)))
+        .add(Method::PUT, "/plans/{id}/target", Write, put(plans::set_target))
         .add(Method::GET, "/plans/{id}/progress", SignedIn, get(plans::progress))
         .add(Method::GET, "/plans/{id}/reports", Records, get(plans::list_reports))
         .add(Method::POST, "/plans/{id}/reports", Write, post(plans::submit_report))

@@ -68,6 +68,26 @@ pub enum PlanCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Set one target or people-in-need figure of an indicator at a région or cercle.
+    Target {
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        indicator: String,
+        /// P-code of a région or cercle.
+        #[arg(long)]
+        place: String,
+        /// First day of the period (YYYY-MM-DD or DD/MM/YYYY).
+        #[arg(long)]
+        from: String,
+        /// Last day of the period.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        in_need: Option<String>,
+        #[arg(long)]
+        targeted: Option<String>,
+    },
     /// Submit a partner's monthly report of an indicator at a région or cercle.
     Report {
         #[arg(long)]
@@ -192,6 +212,28 @@ pub fn run(cli: &Cli, cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
                 ),
                 None => return Ok(super::assistance::refused(&outcome.errors)),
             }
+        }
+        PlanCommand::Target { plan, indicator, place, from, to, in_need, targeted } => {
+            let text = |t: &Option<String>| t.clone().map(domain::assistance::Quantity::Text);
+            let input = domain::plans::TargetInput {
+                indicator: indicator.clone(),
+                place: place.clone(),
+                start_date: from.clone(),
+                end_date: to.clone(),
+                in_need: text(in_need),
+                targeted: text(targeted),
+            };
+            let r = store.set_target(&actor, plan, &input)?;
+            println!(
+                "{}",
+                if r.unchanged > 0 {
+                    "unchanged"
+                } else if r.changed > 0 {
+                    "changed"
+                } else {
+                    "added"
+                }
+            );
         }
         PlanCommand::Report { plan, indicator, place, month, value, female, male, organisation } => {
             let text = |t: &Option<String>| t.clone().map(domain::assistance::Quantity::Text);

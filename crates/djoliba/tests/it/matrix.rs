@@ -198,6 +198,8 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"decision": "accept"})
     } else if path.ends_with("/reports") {
         json!({"indicator": "WSH-01", "place": "ML0701", "month": "2024-04", "value": 2})
+    } else if path.ends_with("/target") {
+        json!({"indicator": "WSH-01", "place": "ML0701", "start_date": "2024-01-01", "end_date": "2024-12-31", "targeted": "10"})
     } else if path.ends_with("/indicators") {
         json!({"code": "SHL-01", "sector": "SHL", "name_fr": "Abris", "name_en": "Shelter", "unit": "people"})
     } else if path.ends_with("/answers") {

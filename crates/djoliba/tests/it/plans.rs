@@ -191,6 +191,66 @@ fn targets_are_imported_once_and_set_beside_people_reached_and_the_registry() {
 }
 
 #[test]
+fn one_target_is_entered_by_hand_checked_as_a_sheet_row_is() {
+    use domain::assistance::Quantity;
+    use domain::plans::TargetInput;
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let im = im_officer(store);
+        let plan = store.create_plan(&im, &hrp()).unwrap();
+        store.create_indicator(&im, &plan.id, &shelter_indicator()).unwrap();
+        let entered = |place: &str, from: &str, targeted: &str| TargetInput {
+            indicator: "shl-01".into(),
+            place: place.into(),
+            start_date: from.into(),
+            end_date: "31/12/2024".into(),
+            in_need: None,
+            targeted: Some(Quantity::Text(targeted.into())),
+        };
+        let fields = |e: StoreError| match e {
+            StoreError::Invalid(errors) => errors.0.iter().map(|f| f.field.clone()).collect::<Vec<_>>(),
+            other => panic!("{other}"),
+        };
+        // A commune, a period before the plan, words for a number: each named by its field.
+        assert_eq!(
+            fields(store.set_target(&im, &plan.id, &entered("ML070101", "01/01/2024", "10")).unwrap_err()),
+            ["place"]
+        );
+        assert_eq!(
+            fields(store.set_target(&im, &plan.id, &entered("ML0701", "2023-06-01", "10")).unwrap_err()),
+            ["start_date"]
+        );
+        assert_eq!(
+            fields(store.set_target(&im, &plan.id, &entered("ML0701", "01/01/2024", "dix")).unwrap_err()),
+            ["targeted"]
+        );
+        let nothing = TargetInput { targeted: None, ..entered("ML0701", "01/01/2024", "") };
+        assert_eq!(fields(store.set_target(&im, &plan.id, &nothing).unwrap_err()), ["targeted"]);
+        let unknown = TargetInput { indicator: "SHL-99".into(), ..entered("ML0701", "01/01/2024", "10") };
+        assert_eq!(fields(store.set_target(&im, &plan.id, &unknown).unwrap_err()), ["indicator"]);
+        assert!(matches!(
+            store.set_target(&clerk, &plan.id, &entered("ML0701", "01/01/2024", "10")),
+            Err(StoreError::Forbidden(_))
+        ));
+        assert!(store.plan_targets(&plan.id).unwrap().is_empty(), "nothing written");
+        // Entered, then again (unchanged), then corrected; the same key as a sheet's row.
+        let added = store.set_target(&im, &plan.id, &entered("ml0701", "01/01/2024", "1 200")).unwrap();
+        assert_eq!((added.added, added.changed, added.unchanged), (1, 0, 0));
+        let again = store.set_target(&im, &plan.id, &entered("ML0701", "2024-01-01", "1200")).unwrap();
+        assert_eq!(again.unchanged, 1);
+        let corrected = store.set_target(&im, &plan.id, &entered("ML0701", "2024-01-01", "1 500")).unwrap();
+        assert_eq!(corrected.changed, 1);
+        let targets = store.plan_targets(&plan.id).unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(
+            (targets[0].place.as_str(), targets[0].start_date.as_str(), targets[0].targeted),
+            ("ML0701", "2024-01-01", Some(1500.0))
+        );
+    }
+}
+
+#[test]
 fn a_partner_reports_a_month_once_it_is_over_and_the_coordinator_sends_it_back_then_accepts_it() {
     use domain::assistance::Quantity;
     use domain::plans::ReportInput;

@@ -10,7 +10,7 @@ mod reports;
 pub use progress::{PlanProgress, ProgressRow};
 pub use reports::Report;
 
-use domain::plans::{IndicatorInput, PlanInput};
+use domain::plans::{IndicatorInput, PlanInput, TargetInput};
 use domain::{Aggregation, AssistanceKind, Disaggregation, IndicatorUnit, Message, Role};
 use exchange::tables::{read_file, Encoding};
 use exchange::targets::{read_targets, TargetRow};
@@ -256,7 +256,6 @@ impl Store {
             Err(errors) => return Ok(TargetsImport { report: None, errors }),
         };
         let source = table.source.clone();
-        let now = self.now_ms();
         self.db
             .write(|tx| {
                 let plan = plan_in(tx, plan)?;
@@ -264,55 +263,13 @@ impl Store {
                 if !errors.is_empty() {
                     return Ok(TargetsImport { report: None, errors });
                 }
-                let existing = targets_in(tx, &plan)?;
-                let mut report = TargetsReport { rows: rows.len(), dry_run, ..Default::default() };
-                for row in &rows {
-                    let indicator = plan.indicators.iter().find(|i| i.code == row.indicator).map(|i| i.id.as_str());
-                    let (start, end) = (row.start.to_string(), row.end.to_string());
-                    let before = existing.iter().find(|t| {
-                        t.indicator == row.indicator
-                            && t.place == row.place
-                            && t.start_date == start
-                            && t.end_date == end
-                    });
-                    match before {
-                        Some(t) if t.in_need == row.in_need && t.targeted == row.targeted => {
-                            report.unchanged += 1;
-                            continue;
-                        }
-                        Some(_) => report.changed += 1,
-                        None => report.added += 1,
-                    }
-                    if dry_run {
-                        continue;
-                    }
-                    let key = params![indicator.unwrap_or_default(), row.place.as_str(), start.as_str(), end.as_str()];
-                    tx.execute(
-                        "DELETE FROM indicator_targets WHERE indicator_id = $1 AND place = $2 AND start_date = $3 \
-                         AND end_date = $4",
-                        key,
-                    )?;
-                    tx.execute(
-                        "INSERT INTO indicator_targets (indicator_id, place, start_date, end_date, in_need, targeted, \
-                         source, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        params![
-                            indicator.unwrap_or_default(),
-                            row.place.as_str(),
-                            start.as_str(),
-                            end.as_str(),
-                            row.in_need,
-                            row.targeted,
-                            format!("{source}, row {}", row.row),
-                            now,
-                            actor.username.as_str()
-                        ],
-                    )?;
-                }
+                let report =
+                    self.write_targets(tx, actor, &plan, &rows, dry_run, |row| format!("{source}, row {}", row.row))?;
                 if !dry_run && report.added + report.changed > 0 {
                     audit::record(
                         tx,
                         actor,
-                        now,
+                        self.now_ms(),
                         "import_targets",
                         "response_plan",
                         &plan.id,
@@ -324,6 +281,113 @@ impl Store {
                 Ok(TargetsImport { report: Some(report), errors: Vec::new() })
             })
             .map_err(ImportError::Store)
+    }
+
+    /// Sets one target entered by hand (a form, the API): checked as a sheet's row is, and
+    /// recorded with who entered it.
+    pub fn set_target(&self, actor: &Actor, plan: &str, input: &TargetInput) -> Result<TargetsReport, StoreError> {
+        require_plan_writer(actor)?;
+        let new = input.parse()?;
+        let row = TargetRow {
+            row: 1,
+            indicator: new.indicator,
+            place: new.place,
+            place_column: "place".into(),
+            start: new.start,
+            end: new.end,
+            in_need: new.in_need,
+            targeted: new.targeted,
+        };
+        self.db.write(|tx| {
+            let plan = plan_in(tx, plan)?;
+            let errors = self.check_targets(&plan, "", std::slice::from_ref(&row));
+            if !errors.is_empty() {
+                // A sheet's columns are a form's fields.
+                let fields = errors.into_iter().map(|e| {
+                    let field = match e.column.as_str() {
+                        "#indicator+code" => "indicator",
+                        "#date" => "start_date",
+                        _ => "place",
+                    };
+                    domain::FieldError::new(field, e.value, e.expected)
+                });
+                return Err(StoreError::Invalid(domain::FieldErrors(fields.collect())));
+            }
+            let entered_by = format!("entered by {}", actor.username);
+            let report =
+                self.write_targets(tx, actor, &plan, std::slice::from_ref(&row), false, |_| entered_by.clone())?;
+            if report.added + report.changed > 0 {
+                audit::record(
+                    tx,
+                    actor,
+                    self.now_ms(),
+                    "set_target",
+                    "response_plan",
+                    &plan.id,
+                    json!({
+                        "indicator": row.indicator, "place": row.place,
+                        "start": row.start.to_string(), "end": row.end.to_string()
+                    }),
+                )?;
+            }
+            Ok(report)
+        })
+    }
+
+    /// Writes checked rows: a row sets its indicator × place × period (replacing what was
+    /// there); counts what was added, changed and already so.
+    fn write_targets(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        plan: &Plan,
+        rows: &[TargetRow],
+        dry_run: bool,
+        source_of: impl Fn(&TargetRow) -> String,
+    ) -> Result<TargetsReport, StoreError> {
+        let now = self.now_ms();
+        let existing = targets_in(tx, plan)?;
+        let mut report = TargetsReport { rows: rows.len(), dry_run, ..Default::default() };
+        for row in rows {
+            let indicator = plan.indicators.iter().find(|i| i.code == row.indicator).map(|i| i.id.as_str());
+            let (start, end) = (row.start.to_string(), row.end.to_string());
+            let before = existing.iter().find(|t| {
+                t.indicator == row.indicator && t.place == row.place && t.start_date == start && t.end_date == end
+            });
+            match before {
+                Some(t) if t.in_need == row.in_need && t.targeted == row.targeted => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => report.changed += 1,
+                None => report.added += 1,
+            }
+            if dry_run {
+                continue;
+            }
+            let key = params![indicator.unwrap_or_default(), row.place.as_str(), start.as_str(), end.as_str()];
+            tx.execute(
+                "DELETE FROM indicator_targets WHERE indicator_id = $1 AND place = $2 AND start_date = $3 \
+                         AND end_date = $4",
+                key,
+            )?;
+            tx.execute(
+                "INSERT INTO indicator_targets (indicator_id, place, start_date, end_date, in_need, targeted, \
+                         source, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                params![
+                    indicator.unwrap_or_default(),
+                    row.place.as_str(),
+                    start.as_str(),
+                    end.as_str(),
+                    row.in_need,
+                    row.targeted,
+                    source_of(row),
+                    now,
+                    actor.username.as_str()
+                ],
+            )?;
+        }
+        Ok(report)
     }
 
     /// Every row's indicator, place and period, against the plan; repeated keys too.

@@ -1,8 +1,8 @@
 //! Response plans: indicators, targets and people in need, and progress against them.
 
 use axum::extract::Multipart;
-use domain::plans::{IndicatorInput, PlanInput, ReportInput};
-use store::plans::{Indicator, Plan, PlanProgress, Report, Target, TargetsImport};
+use domain::plans::{IndicatorInput, PlanInput, ReportInput, TargetInput};
+use store::plans::{Indicator, Plan, PlanProgress, Report, Target, TargetsImport, TargetsReport};
 
 use super::*;
 
@@ -88,6 +88,20 @@ pub async fn import_targets(
         |o: &TargetsImport| !o.errors.is_empty(),
     )
     .await
+}
+
+/// Sets one target or people-in-need figure by hand, for an indicator × place × period: checked
+/// as a sheet's row is (indicator of the plan, région or cercle, period within the plan);
+/// the same figure again changes nothing.
+#[utoipa::path(put, path = "/api/v1/plans/{id}/target", tag = "plans", params(("id" = String, Path)), request_body = TargetInput,
+    responses((status = 200, body = TargetsReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_target(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<TargetInput>,
+) -> Result<Json<TargetsReport>, ApiError> {
+    Ok(Json(run(&state, move |store| store.set_target(&actor, &id, &body)).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

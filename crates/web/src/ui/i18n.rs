@@ -451,6 +451,9 @@ messages! {
     registry_above_need: "Le registre compte plus de personnes déplacées que de personnes dans le besoin", "The registry counts more displaced people than people in need";
     no_targets: "Aucune cible pour l'instant : importez une feuille HXL.", "No target yet: import an HXL sheet.";
     import_targets: "Importer des cibles (HXL)", "Import targets (HXL)";
+    enter_target: "Ou saisir une cible", "Or enter one target";
+    save_target: "Enregistrer la cible", "Save the target";
+    target_saved: "Cible enregistrée.", "Target saved.";
     targets_hint: "CSV ou XLSX avec les étiquettes HXL #indicator+code, #adm1+code ou #adm2+code, #date+start, #date+end, #targeted et/ou #inneed ; tout ou rien, et la même feuille une seconde fois ne change rien.", "CSV or XLSX with the HXL hashtags #indicator+code, #adm1+code or #adm2+code, #date+start, #date+end, #targeted and/or #inneed; all or nothing, and the same sheet a second time changes nothing.";
     targets_refused: "Rien n'a été importé : corrigez ces cellules et importez la feuille entière à nouveau.", "Nothing was imported: correct these cells and import the whole sheet again.";
     targets_checked: "Vérifié, rien d'importé :", "Checked, nothing imported:";

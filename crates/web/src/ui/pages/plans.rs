@@ -2,7 +2,7 @@
 //! from an HXL sheet, and targets beside people reached and the registry's displaced people.
 
 use domain::assistance::Quantity;
-use domain::plans::{IndicatorInput, PlanInput, ReportInput};
+use domain::plans::{IndicatorInput, PlanInput, ReportInput, TargetInput};
 use store::plans::{Plan, PlanProgress, TargetsReport};
 
 use super::assistance::{form_with, refused_again};
@@ -134,6 +134,7 @@ struct PlanPage {
     /// Partners' reports, for readers of records.
     reports: Vec<ReportLine>,
     report_form: FormState,
+    target_form: FormState,
     indicator_options: Vec<(String, String)>,
     sector_options: Vec<(String, String)>,
     units: Vec<(String, String)>,
@@ -180,6 +181,7 @@ fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p
 struct PlanView {
     form: FormState,
     report_form: FormState,
+    target_form: FormState,
     targets: TargetsView,
 }
 
@@ -235,10 +237,11 @@ async fn plan_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, vi
         .iter()
         .map(|i| (i.code.clone(), format!("{} — {}", i.code, if c.lang == Lang::Fr { &i.name_fr } else { &i.name_en })))
         .collect();
-    let PlanView { form, report_form, targets } = view;
+    let PlanView { form, report_form, target_form, targets } = view;
     render(&PlanPage {
         reports,
         report_form,
+        target_form,
         indicator_options,
         sectors: plan.sectors.iter().map(|s| c.label(s)).collect::<Vec<_>>().join(", "),
         indicators,
@@ -343,6 +346,37 @@ pub async fn import_targets(
         refused_again(page)
     } else {
         page
+    }
+}
+
+/// One target typed on the plan's page; back to the table, where it shows.
+pub async fn set_target(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = TargetInput {
+        indicator: form.v("indicator").into(),
+        place: form.v("place").into(),
+        start_date: form.v("start_date").into(),
+        end_date: form.v("end_date").into(),
+        in_need: form.opt("in_need").map(Quantity::Text),
+        targeted: form.opt("targeted").map(Quantity::Text),
+    };
+    let (who, plan) = (actor.clone(), id.clone());
+    match blocking(&state, move |store| store.set_target(&who, &plan, &input)).await {
+        Ok(_) => Redirect::to(&format!("/plans/{id}?target_saved=1#progress")).into_response(),
+        Err(error) => match form_with(form, &c, error) {
+            Ok(target_form) => {
+                refused_again(plan_page(&state, c, actor, id, PlanView { target_form, ..PlanView::default() }).await)
+            }
+            Err(page) => *page,
+        },
     }
 }
 
