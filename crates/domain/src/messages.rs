@@ -199,6 +199,7 @@ catalogue! {
     ProgrammeCodeTaken { code: String } = "programme_code_taken",
     PlanCodeTaken { code: String } = "plan_code_taken",
     IndicatorCodeTaken { code: String } = "indicator_code_taken",
+    IndicatorRulesFixed { reports: usize } = "indicator_rules_fixed",
     KindsCountPeople = "kinds_count_people",
     IndicatorOfPlan { codes: String } = "indicator_of_plan",
     TargetPlace = "target_place",
@@ -784,6 +785,11 @@ impl Message {
             Message::PlanCodeTaken { code } => {
                 tr!(lang, "the plan code {code} is already used", "le code de plan {code} est déjà utilisé")
             }
+            Message::IndicatorRulesFixed { reports } => tr!(
+                lang,
+                "its unit and how its values add up, unchanged: {reports} report(s) already use them (add a new indicator instead)",
+                "son unité et sa façon d'additionner les valeurs, inchangées : {reports} rapport(s) les utilisent déjà (créez plutôt un nouvel indicateur)"
+            ),
             Message::IndicatorCodeTaken { code } => tr!(
                 lang,
                 "the indicator code {code} is already used in this plan",

@@ -139,6 +139,7 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::POST, "/plans", Write, post(plans::create_plan))
         .add(Method::GET, "/plans/{id}", SignedIn, get(plans::get_plan))
         .add(Method::POST, "/plans/{id}/indicators", Write, post(plans::create_indicator))
+        .add(Method::PUT, "/plans/{id}/indicators/{code}", Write, put(plans::update_indicator))
         .add(Method::GET, "/plans/{id}/targets", SignedIn, get(plans::list_targets))
         .add(Method::POST, "/plans/{id}/targets", Write, upload(post(plans::import_targets)))
         .add(Method::PUT, "/plans/{id}/target", Write, put(plans::set_target))

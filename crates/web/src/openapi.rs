@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
         assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,
         assistance::draw_sample, assistance::list_samples, assistance::get_sample, assistance::record_answer, assistance::follow_ups,
-        plans::list_plans, plans::create_plan, plans::get_plan, plans::create_indicator, plans::list_targets,
+        plans::list_plans, plans::create_plan, plans::get_plan, plans::create_indicator, plans::update_indicator, plans::list_targets,
         plans::import_targets, plans::set_target, plans::progress, plans::list_reports, plans::submit_report, plans::review_report,
         funding::who_what_where, funding::import_who_what_where, funding::funding, funding::import_funding,
         duplicates::check, duplicates::run_detection, duplicates::list, duplicates::status, duplicates::accept, duplicates::reject, duplicates::undo,

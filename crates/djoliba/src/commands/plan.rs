@@ -31,7 +31,8 @@ pub enum PlanCommand {
         #[arg(long)]
         sectors: String,
     },
-    /// Add an indicator to a plan.
+    /// Add an indicator to a plan, or change one (`--change`: its unit and how values add up
+    /// stay as they are once partners have reported it).
     Indicator {
         /// The plan's code or id.
         #[arg(long)]
@@ -58,6 +59,9 @@ pub enum PlanCommand {
         /// Kinds of assistance whose deliveries count as reached (comma-separated), e.g. shelter_kit.
         #[arg(long, default_value = "")]
         kinds: String,
+        /// Change the indicator of this code instead of adding one.
+        #[arg(long)]
+        change: bool,
     },
     /// Import targets and people in need from an HXL-tagged CSV or XLSX (all or nothing).
     Targets {
@@ -180,6 +184,7 @@ pub fn run(cli: &Cli, cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
             across_places,
             disaggregations,
             kinds,
+            change,
         } => {
             let input = IndicatorInput {
                 code: code.clone(),
@@ -192,7 +197,10 @@ pub fn run(cli: &Cli, cmd: &PlanCommand) -> anyhow::Result<ExitCode> {
                 disaggregations: vec![disaggregations.clone()],
                 kinds: vec![kinds.clone()],
             };
-            let indicator = store.create_indicator(&actor, plan, &input)?;
+            let indicator = match change {
+                true => store.update_indicator(&actor, plan, code, &input)?,
+                false => store.create_indicator(&actor, plan, &input)?,
+            };
             println!("{}\t{}", indicator.code, indicator.id);
         }
         PlanCommand::Targets { plan, file, dry_run } => {

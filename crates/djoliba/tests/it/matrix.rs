@@ -165,6 +165,7 @@ fn fill(path: &str, ids: &Ids) -> String {
     } else {
         &ids.pair
     };
+    let path = path.replace("/indicators/{code}", "/indicators/WSH-01");
     path.replace("{id}", id).replace("{pcode}", "ML07").replace("{code}", "en")
 }
 
@@ -200,6 +201,8 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"indicator": "WSH-01", "place": "ML0701", "month": "2024-04", "value": 2})
     } else if path.ends_with("/target") {
         json!({"indicator": "WSH-01", "place": "ML0701", "start_date": "2024-01-01", "end_date": "2024-12-31", "targeted": "10"})
+    } else if path.ends_with("/indicators/{code}") {
+        json!({"code": "WSH-01", "sector": "SHL", "name_fr": "Points d'eau", "name_en": "Water points", "unit": "items"})
     } else if path.ends_with("/indicators") {
         json!({"code": "SHL-01", "sector": "SHL", "name_fr": "Abris", "name_en": "Shelter", "unit": "people"})
     } else if path.ends_with("/answers") {

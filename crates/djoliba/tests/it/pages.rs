@@ -967,12 +967,12 @@ async fn a_plan_is_kept_through_the_pages_in_french_and_its_targets_set_beside_p
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let uri = made.location.clone();
     // An indicator in items cannot be counted from deliveries.
-    let indicator = |unit: &str| {
+    let named = |unit: &str, name_fr: &str| {
         form_of(&[
             ("csrf", csrf.as_str()),
             ("code", "SHL-01"),
             ("sector", "SHL"),
-            ("name_fr", "Personnes ayant reçu un abri d'urgence"),
+            ("name_fr", name_fr),
             ("name_en", "People who received emergency shelter"),
             ("unit", unit),
             ("across_periods", "sum"),
@@ -981,11 +981,31 @@ async fn a_plan_is_kept_through_the_pages_in_french_and_its_targets_set_beside_p
             ("kinds", "kit abri"),
         ])
     };
+    let indicator = |unit: &str| named(unit, "Personnes ayant reçu un abri d'urgence");
     let bad = site.send(Method::POST, &format!("{uri}/indicators"), Some(&session), Some(&indicator("items"))).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("id=\"kinds-err\"") && bad.body.contains("Djoliba compte des personnes"), "{}", bad.body);
     let ok = site.send(Method::POST, &format!("{uri}/indicators"), Some(&session), Some(&indicator("people"))).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    // The indicator opens for change, prefilled; a mistake is said at its field, then kept.
+    let edit = site.get(&format!("{uri}?edit=SHL-01"), &session).await;
+    assert!(
+        edit.body.contains("Modifier l&#39;indicateur") && edit.body.contains("placeholder=\"SHL-01\" readonly"),
+        "{}",
+        edit.body
+    );
+    assert!(edit.body.contains(&format!("action=\"{uri}/indicators/SHL-01\"")), "{}", edit.body);
+    let renamed = |unit: &str| named(unit, "Personnes ayant reçu un kit d'abri d'urgence");
+    let bad =
+        site.send(Method::POST, &format!("{uri}/indicators/SHL-01"), Some(&session), Some(&renamed("tonnes"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("id=\"unit-err\""), "{}", bad.body);
+    let changed =
+        site.send(Method::POST, &format!("{uri}/indicators/SHL-01"), Some(&session), Some(&renamed("people"))).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert!(site.get(&uri, &session).await.body.contains("Personnes ayant reçu un kit d&#39;abri d&#39;urgence"));
+    let stale = site.get(&format!("{uri}?edit=SHL-99"), &session).await;
+    assert!(stale.body.contains("<h3>Nouvel indicateur</h3>"), "a stale link opens the form to add one");
     // Targets: a bad sheet is refused cell by cell, in French; a good one imported once.
     let sheet = "Indicateur,Cercle,Début,Fin,Dans le besoin,Ciblés\n\
                  #indicator+code,#adm2+code,#date+start,#date+end,#inneed,#targeted\n\

@@ -271,6 +271,13 @@ fn a_partner_reports_a_month_once_it_is_over_and_the_coordinator_sends_it_back_t
             ..shelter_indicator()
         };
         store.create_indicator(&im, &plan.id, &water).unwrap();
+        // Before any report, the rules may still change (and back).
+        let by_max = IndicatorInput { across_periods: "max".into(), ..water.clone() };
+        let changed = store.update_indicator(&im, &plan.id, "wsh-01", &by_max).unwrap();
+        assert_eq!(changed.across_periods, domain::Aggregation::Maximum);
+        store.update_indicator(&im, &plan.id, "WSH-01", &water).unwrap();
+        assert!(matches!(store.update_indicator(&partner, &plan.id, "WSH-01", &water), Err(StoreError::Forbidden(_))));
+        assert!(matches!(store.update_indicator(&im, &plan.id, "WSH-99", &water), Err(StoreError::NotFound(_))));
         let sheet = "i,c,s,e,t\n#indicator+code,#adm2+code,#date+start,#date+end,#targeted\nWSH-01,ML0701,2024-01-01,2024-12-31,20\n";
         store
             .import_targets_file(&im, &plan.id, InputFile { name: "c.csv".into(), bytes: sheet.into() }, false)
@@ -318,6 +325,17 @@ fn a_partner_reports_a_month_once_it_is_over_and_the_coordinator_sends_it_back_t
         ));
         let april = store.submit_report(&partner, &plan.id, &report("2024-04", "5")).unwrap();
         store.review_report(&im, &april.id, "accept", None).unwrap();
+        // Reported under its rules: they stay; its names still change.
+        let fixed = store.update_indicator(&im, &plan.id, "WSH-01", &by_max).unwrap_err();
+        assert!(matches!(fixed, StoreError::Conflict(domain::Message::IndicatorRulesFixed { reports: 2 })), "{fixed}");
+        let per_unit = IndicatorInput { unit: "schools".into(), ..water.clone() };
+        assert!(matches!(store.update_indicator(&im, &plan.id, "WSH-01", &per_unit), Err(StoreError::Conflict(_))));
+        let renamed = IndicatorInput { name_fr: "Points d'eau réhabilités ou construits".into(), ..water.clone() };
+        let renamed = store.update_indicator(&im, &plan.id, "WSH-01", &renamed).unwrap();
+        assert_eq!(
+            (renamed.name_fr.as_str(), renamed.across_periods),
+            ("Points d'eau réhabilités ou construits", domain::Aggregation::Sum)
+        );
         // A report still submitted does not count; accepted ones add up over the months.
         store.submit_report(&partner, &plan.id, &report("2024-03", "100")).unwrap();
         let progress = store.plan_progress(&im, &plan.id).unwrap();

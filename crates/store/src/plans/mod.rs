@@ -224,6 +224,63 @@ impl Store {
         })
     }
 
+    /// Changes an indicator (found by its code in the plan): names, sector, disaggregations and
+    /// the kinds counted may change any time; its unit and how values add up are fixed once a
+    /// partner has reported it, since those reports were given under them.
+    pub fn update_indicator(
+        &self,
+        actor: &Actor,
+        plan: &str,
+        code: &str,
+        input: &IndicatorInput,
+    ) -> Result<Indicator, StoreError> {
+        require_plan_writer(actor)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let plan = plan_in(tx, plan)?;
+            let code = code.trim().to_uppercase();
+            let Some(before) = plan.indicators.iter().find(|i| i.code == code) else {
+                return Err(StoreError::NotFound("indicator"));
+            };
+            let new = IndicatorInput { code: code.clone(), ..input.clone() }.parse(&plan.sectors)?;
+            let rules_change = new.unit != before.unit
+                || new.across_periods != before.across_periods
+                || new.across_places != before.across_places;
+            if rules_change {
+                let reports = tx.query_int(
+                    "SELECT COUNT(*) FROM activity_reports WHERE indicator_id = $1",
+                    params![before.id.as_str()],
+                )? as usize;
+                if reports > 0 {
+                    return Err(StoreError::Conflict(Message::IndicatorRulesFixed { reports }));
+                }
+            }
+            let spaced = |codes: Vec<&str>| codes.join(" ");
+            tx.execute(
+                "UPDATE indicators SET sector = $1, name_fr = $2, name_en = $3, unit = $4, across_periods = $5, \
+                 across_places = $6, disaggregations = $7, kinds = $8 WHERE id = $9",
+                params![
+                    new.sector.as_str(),
+                    new.name_fr.as_str(),
+                    new.name_en.as_str(),
+                    new.unit.as_str(),
+                    new.across_periods.as_str(),
+                    new.across_places.as_str(),
+                    spaced(new.disaggregations.iter().map(|d| d.as_str()).collect()),
+                    spaced(new.kinds.iter().map(|k| k.as_str()).collect()),
+                    before.id.as_str()
+                ],
+            )?;
+            // Deliveries counted for it may change: the plan's progress is computed, not kept.
+            audit::record(tx, actor, now, "update", "indicator", &before.id, json!({"plan": plan.code, "code": code}))?;
+            let row = tx.query_opt(
+                &format!("SELECT {INDICATOR_COLUMNS} FROM indicators WHERE id = $1"),
+                params![before.id.as_str()],
+            )?;
+            indicator_from_row(&row.ok_or(StoreError::NotFound("indicator"))?)
+        })
+    }
+
     /// The plan's targets, by indicator, place and period.
     pub fn plan_targets(&self, plan: &str) -> Result<Vec<Target>, StoreError> {
         self.db.read(|tx| {

@@ -46,6 +46,19 @@ pub async fn create_indicator(
     Ok((StatusCode::CREATED, Json(run(&state, move |store| store.create_indicator(&actor, &id, &body)).await?)))
 }
 
+/// Changes an indicator (by its code): names, sector, disaggregations and kinds counted any
+/// time; its unit and aggregation rules only while no partner has reported it (409 after).
+#[utoipa::path(put, path = "/api/v1/plans/{id}/indicators/{code}", tag = "plans", params(("id" = String, Path), ("code" = String, Path)), request_body = IndicatorInput,
+    responses((status = 200, body = Indicator), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_indicator(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path((id, code)): Path<(String, String)>,
+    Json(body): Json<IndicatorInput>,
+) -> Result<Json<Indicator>, ApiError> {
+    Ok(Json(run(&state, move |store| store.update_indicator(&actor, &id, &code, &body)).await?))
+}
+
 /// The plan's targets and people in need, by indicator, place and period.
 #[utoipa::path(get, path = "/api/v1/plans/{id}/targets", tag = "plans", params(("id" = String, Path)),
     responses((status = 200, body = Vec<Target>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]

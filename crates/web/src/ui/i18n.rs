@@ -176,6 +176,9 @@ messages! {
     place_hint: "P-code ou nom, ex. ML0701 ou Gao", "P-code or name, e.g. ML0701 or Gao";
     date_hint: "AAAA-MM-JJ", "YYYY-MM-DD";
     save: "Enregistrer", "Save";
+    change: "Modifier", "Change";
+    change_indicator: "Modifier l'indicateur", "Change the indicator";
+    indicator_rules_note: "L'unité et la façon d'additionner les valeurs ne changent plus une fois qu'un partenaire a rapporté l'indicateur : créez-en alors un nouveau.", "The unit and how values add up no longer change once a partner has reported the indicator: add a new one instead.";
     cancel: "Annuler", "Cancel";
     form_has_errors: "Le formulaire contient des erreurs ; rien n'a été enregistré :", "The form has errors; nothing was saved:";
     expected_label: "attendu :", "expected:";

@@ -316,6 +316,7 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/plans/{id}/indicators", Write, post(create_indicator))
         .add(Method::POST, "/plans/{id}/targets", Write, post(import_targets))
         .add(Method::POST, "/plans/{id}/target", Write, post(set_target))
+        .add(Method::POST, "/plans/{id}/indicators/{code}", Write, post(update_indicator))
         .add(Method::POST, "/plans/{id}/reports", Write, post(submit_report))
         .add(Method::GET, "/who-what-where", SignedIn, get(who_what_where))
         .add(Method::POST, "/who-what-where", Write, post(import_who_what_where))

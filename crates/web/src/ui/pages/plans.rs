@@ -135,6 +135,8 @@ struct PlanPage {
     reports: Vec<ReportLine>,
     report_form: FormState,
     target_form: FormState,
+    /// The code of the indicator the form changes; none when it adds one.
+    editing: Option<String>,
     indicator_options: Vec<(String, String)>,
     sector_options: Vec<(String, String)>,
     units: Vec<(String, String)>,
@@ -180,6 +182,7 @@ fn progress_lines(c: &Ctx, gazetteer: &domain::places::Gazetteer, plan: &Plan, p
 #[derive(Default)]
 struct PlanView {
     form: FormState,
+    editing: Option<String>,
     report_form: FormState,
     target_form: FormState,
     targets: TargetsView,
@@ -237,8 +240,35 @@ async fn plan_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, vi
         .iter()
         .map(|i| (i.code.clone(), format!("{} — {}", i.code, if c.lang == Lang::Fr { &i.name_fr } else { &i.name_en })))
         .collect();
-    let PlanView { form, report_form, target_form, targets } = view;
+    let PlanView { mut form, editing, report_form, target_form, targets } = view;
+    // Changing an indicator: the form starts from what it is (what was typed, after a refusal).
+    if let Some(i) = editing.as_ref().and_then(|code| plan.indicators.iter().find(|i| &i.code == code)) {
+        if form.values.get("code").is_none_or(|c| c.is_empty()) {
+            let join = |codes: Vec<&str>| codes.join(", ");
+            for (field, value) in [
+                ("code", i.code.clone()),
+                ("sector", i.sector.clone()),
+                ("name_fr", i.name_fr.clone()),
+                ("name_en", i.name_en.clone()),
+                ("unit", i.unit.as_str().to_string()),
+                ("across_periods", i.across_periods.as_str().to_string()),
+                ("across_places", i.across_places.as_str().to_string()),
+                ("disaggregations", join(i.disaggregations.iter().map(|d| d.as_str()).collect())),
+                ("kinds", join(i.kinds.iter().map(|k| k.as_str()).collect())),
+            ] {
+                form.values.insert(field.into(), value);
+            }
+        }
+    }
+    // An unknown code (a stale link) opens the form to add one, as the page does without it.
+    let editing = editing.filter(|code| plan.indicators.iter().any(|i| &i.code == code));
+    if editing.is_none() {
+        for field in ["across_periods", "across_places"] {
+            form.values.entry(field.into()).or_insert_with(|| "sum".into());
+        }
+    }
     render(&PlanPage {
+        editing,
         reports,
         report_form,
         target_form,
@@ -257,19 +287,29 @@ async fn plan_page(state: &AppState, c: Ctx, actor: store::Actor, id: String, vi
     })
 }
 
-pub async fn plan(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
-    let mut form = FormState::default();
-    for field in ["across_periods", "across_places"] {
-        form.values.insert(field.into(), "sum".into());
-    }
-    plan_page(&state, page.ctx, page.actor, id, PlanView { form, ..PlanView::default() }).await
+#[derive(Deserialize, Default)]
+pub struct PlanQuery {
+    /// An indicator's code, to change it in the form.
+    edit: Option<String>,
 }
 
-pub async fn create_indicator(
+pub async fn plan(
     State(state): State<AppState>,
     page: SignedIn,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Query(q): Query<PlanQuery>,
+) -> Response {
+    let editing = q.edit.map(|code| code.trim().to_uppercase()).filter(|_| page.ctx.keeps_plans());
+    plan_page(&state, page.ctx, page.actor, id, PlanView { editing, ..PlanView::default() }).await
+}
+
+/// Adds an indicator (`editing` none) or changes one, from the plan's page.
+async fn save_indicator(
+    state: AppState,
+    page: SignedIn,
+    id: String,
+    editing: Option<String>,
+    pairs: Vec<(String, String)>,
 ) -> Response {
     let (form, c, actor) = match checked_form(page, pairs) {
         Ok(checked) => checked,
@@ -287,13 +327,40 @@ pub async fn create_indicator(
         kinds: vec![form.v("kinds").into()],
     };
     let (who, plan) = (actor.clone(), id.clone());
-    match blocking(&state, move |store| store.create_indicator(&who, &plan, &input)).await {
+    let changed = editing.clone();
+    let saved = blocking(&state, move |store| match changed {
+        Some(code) => store.update_indicator(&who, &plan, &code, &input),
+        None => store.create_indicator(&who, &plan, &input),
+    })
+    .await;
+    match saved {
         Ok(_) => Redirect::to(&format!("/plans/{id}#indicators")).into_response(),
         Err(error) => match form_with(form, &c, error) {
-            Ok(form) => refused_again(plan_page(&state, c, actor, id, PlanView { form, ..PlanView::default() }).await),
+            Ok(form) => {
+                refused_again(plan_page(&state, c, actor, id, PlanView { form, editing, ..PlanView::default() }).await)
+            }
             Err(page) => *page,
         },
     }
+}
+
+pub async fn create_indicator(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    save_indicator(state, page, id, None, pairs).await
+}
+
+/// The indicator form, sent to change the indicator of `code`.
+pub async fn update_indicator(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path((id, code)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    save_indicator(state, page, id, Some(code.trim().to_uppercase()), pairs).await
 }
 
 /// A targets sheet: checked (a dry run when asked), then imported all or nothing.
