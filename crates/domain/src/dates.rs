@@ -79,6 +79,40 @@ impl FuzzyDate {
         }
     }
 
+    /// The last day the date covers: the day itself, or the end of its month or year. A stock
+    /// figure published "for 2024" counts people on 31 December 2024, not on 1 January.
+    pub fn last_day(&self) -> NaiveDate {
+        let (year, month) = (self.date.year(), self.date.month());
+        let first_after = match self.precision {
+            DatePrecision::Day => return self.date,
+            DatePrecision::Month if month == 12 => NaiveDate::from_ymd_opt(year + 1, 1, 1),
+            DatePrecision::Month => NaiveDate::from_ymd_opt(year, month + 1, 1),
+            DatePrecision::Year | DatePrecision::Estimated => NaiveDate::from_ymd_opt(year + 1, 1, 1),
+        };
+        first_after.and_then(|d| d.pred_opt()).unwrap_or(self.date)
+    }
+
+    /// The date of a published figure: as [`FuzzyDate::parse`], and also `MM/YYYY` and a month
+    /// by name (`mars 2024`, `déc. 2024`, `March 2024`, `Mar-24`). Refused when the period it
+    /// names is not over on `today`: a figure for this month or year is not yet a stock.
+    pub fn parse_period(field: &str, input: &str, today: NaiveDate) -> Result<FuzzyDate, FieldError> {
+        let text = input.trim();
+        let parsed = match parse_text(text).or_else(|| month_of_year(text)) {
+            Some(parsed) => parsed,
+            None if looks_like_a_day(text) => {
+                return Err(FieldError::new(field, text, Message::NoSuchDate { date: text.to_string() }))
+            }
+            None => return Err(FieldError::new(field, text, Message::PeriodDate)),
+        };
+        if parsed.date.year() < 1900 {
+            return Err(FieldError::new(field, text, Message::DateFrom1900));
+        }
+        if parsed.last_day() > today {
+            return Err(FieldError::new(field, text, Message::PeriodNotOver { end: parsed.last_day().to_string() }));
+        }
+        Ok(parsed)
+    }
+
     /// Reads a stored date back.
     pub fn from_stored(iso: &str, precision: &str) -> Option<FuzzyDate> {
         let date = NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok()?;
@@ -115,6 +149,44 @@ pub fn age_in_years(text: &str) -> Option<u32> {
 pub fn calendar_day(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
+}
+
+/// A month written `MM/YYYY` or by its French or English name, with a year of four digits
+/// (or two, after a name, as spreadsheets shorten `Mar-24`).
+fn month_of_year(text: &str) -> Option<FuzzyDate> {
+    const MONTHS: [&[&str]; 12] = [
+        &["janvier", "janv", "jan", "january"],
+        &["fevrier", "fevr", "fev", "february", "feb"],
+        &["mars", "mar", "march"],
+        &["avril", "avr", "april", "apr"],
+        &["mai", "may"],
+        &["juin", "june", "jun"],
+        &["juillet", "juil", "july", "jul"],
+        &["aout", "august", "aug"],
+        &["septembre", "sept", "sep", "september"],
+        &["octobre", "oct", "october"],
+        &["novembre", "nov", "november"],
+        &["decembre", "dec", "december"],
+    ];
+    let month_of = |month: u32, year: i32| {
+        NaiveDate::from_ymd_opt(year, month, 1).map(|date| FuzzyDate { date, precision: DatePrecision::Month })
+    };
+    if let Some((month, year)) = text.split_once('/') {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(month) && month.len() <= 2 && digits(year) && year.len() == 4 {
+            return month_of(month.parse().ok()?, year.parse().ok()?);
+        }
+        return None;
+    }
+    let folded = crate::text::fold(text);
+    let (name, year) = folded.rsplit_once(' ')?;
+    let month = MONTHS.iter().position(|names| names.contains(&name))? as u32 + 1;
+    let year: i32 = match year.len() {
+        4 => year.parse().ok()?,
+        2 => 2000 + year.parse::<i32>().ok()?,
+        _ => return None,
+    };
+    month_of(month, year)
 }
 
 /// `YYYY-MM-DD` or `DD/MM/YYYY` in shape, whatever the numbers.
@@ -182,6 +254,27 @@ mod tests {
         }
         let err = FuzzyDate::parse("d", "2024-07-01", today()).unwrap_err();
         assert!(matches!(*err.expected, Message::DateNotAfterToday { .. }), "{}", err.expected);
+    }
+
+    #[test]
+    fn a_published_period_means_its_last_day_and_must_be_over() {
+        let end = |text: &str| {
+            FuzzyDate::parse_period("date", text, today()).map(|d| (d.last_day().to_string(), d.precision))
+        };
+        assert_eq!(end("2023"), Ok(("2023-12-31".into(), DatePrecision::Year)));
+        assert_eq!(end("2024-02"), Ok(("2024-02-29".into(), DatePrecision::Month)));
+        assert_eq!(end("12/2023"), Ok(("2023-12-31".into(), DatePrecision::Month)));
+        assert_eq!(end("mars 2024"), Ok(("2024-03-31".into(), DatePrecision::Month)));
+        assert_eq!(end("Déc. 2023"), Ok(("2023-12-31".into(), DatePrecision::Month)));
+        assert_eq!(end("Mar-24"), Ok(("2024-03-31".into(), DatePrecision::Month)));
+        assert_eq!(end("31/03/2024"), Ok(("2024-03-31".into(), DatePrecision::Day)));
+        let not_over = FuzzyDate::parse_period("date", "2024", today()).unwrap_err();
+        assert_eq!(*not_over.expected, Message::PeriodNotOver { end: "2024-12-31".into() });
+        assert!(FuzzyDate::parse_period("date", "2024-06", today()).is_ok(), "a month's stock stands on its last day");
+        assert!(FuzzyDate::parse_period("date", "2024-07", today()).is_err());
+        for bad in ["13/2023", "Brumaire 2023", "2023-02-30", "soon"] {
+            assert!(FuzzyDate::parse_period("date", bad, today()).is_err(), "{bad}");
+        }
     }
 
     #[test]

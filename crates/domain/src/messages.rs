@@ -79,6 +79,8 @@ catalogue! {
     FuzzyDate = "fuzzy_date",
     NoSuchDate { date: String } = "no_such_date",
     DateNotAfterToday { today: String } = "date_not_after_today",
+    PeriodDate = "period_date",
+    PeriodNotOver { end: String } = "period_not_over",
     DateFrom1900 = "date_from_1900",
     DateOnOrAfter { from: String } = "date_on_or_after",
     AgeInYears = "age_in_years",
@@ -168,6 +170,7 @@ catalogue! {
     RequiredColumn { column: String, table: String } = "required_column",
     HouseholdRows = "household_rows",
     HxlTagRow = "hxl_tag_row",
+    HxlUnknownTag { written: String, suggestion: String } = "hxl_unknown_tag",
     HxlPlaceColumn = "hxl_place_column",
     HxlCountColumn = "hxl_count_column",
     HxlDateColumn = "hxl_date_column",
@@ -194,6 +197,7 @@ catalogue! {
     OrganisationCodeTaken { code: String } = "organisation_code_taken",
     UsernameTaken { username: String } = "username_taken",
     SeriesNameTaken { name: String } = "series_name_taken",
+    SeriesFileImported { name: String } = "series_file_imported",
     MovementIdTaken { id: String } = "movement_id_taken",
     AlreadyRecorded = "already_recorded",
     ProgrammeCodeTaken { code: String } = "programme_code_taken",
@@ -297,6 +301,16 @@ impl Message {
                 lang,
                 "a date not after today ({today})",
                 "une date qui n'est pas postérieure à aujourd'hui ({today})"
+            ),
+            Message::PeriodDate => tr!(
+                lang,
+                "a date as YYYY-MM-DD, YYYY-MM, MM/YYYY, YYYY or a month by name (March 2024)",
+                "une date AAAA-MM-JJ, AAAA-MM, MM/AAAA, AAAA ou un mois en lettres (mars 2024)"
+            ),
+            Message::PeriodNotOver { end } => tr!(
+                lang,
+                "a period that is over: this one ends on {end}, after today",
+                "une période terminée : celle-ci finit le {end}, après aujourd'hui"
             ),
             Message::DateFrom1900 => tr!(lang, "a date from 1900 on", "une date à partir de 1900"),
             Message::DateOnOrAfter { from } => {
@@ -685,6 +699,18 @@ impl Message {
                 "at least one household row: people and movements belong to households of the same import",
                 "au moins une ligne de ménage : personnes et mouvements appartiennent aux ménages du même import"
             ),
+            Message::HxlUnknownTag { written, suggestion } => {
+                let (hint_en, hint_fr) = if suggestion.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    (format!(" (did you mean {suggestion}?)"), format!(" (vouliez-vous écrire {suggestion} ?)"))
+                };
+                tr!(
+                    lang,
+                    "a tag of the HXL vocabulary: {written} is not one{hint_en}; correct it, or import again accepting unknown tags to leave this column out",
+                    "un hashtag du vocabulaire HXL : {written} n'en est pas un{hint_fr} ; corrigez-le, ou importez à nouveau en acceptant les hashtags inconnus pour laisser cette colonne de côté"
+                )
+            }
             Message::HxlTagRow => tr!(
                 lang,
                 "a row of HXL hashtags (#adm1+name, #date+reported, #affected+idps+ind…) under the header",
@@ -692,8 +718,8 @@ impl Message {
             ),
             Message::HxlPlaceColumn => tr!(
                 lang,
-                "a place column: #adm1, #adm2 or #adm3, with +code or +name",
-                "une colonne de lieu : #adm1, #adm2 ou #adm3, avec +code ou +name"
+                "a place column: #country (or #adm0), #adm1, #adm2 or #adm3, with +code or +name",
+                "une colonne de lieu : #country (ou #adm0), #adm1, #adm2 ou #adm3, avec +code ou +name"
             ),
             Message::HxlCountColumn => tr!(
                 lang,
@@ -1019,10 +1045,15 @@ impl Message {
             Message::UsernameTaken { username } => {
                 tr!(lang, "the username {username} is taken", "le nom d'utilisateur {username} est déjà pris")
             }
+            Message::SeriesFileImported { name } => tr!(
+                lang,
+                "a file not imported yet: this very file is already the series {name}",
+                "un fichier pas encore importé : ce même fichier est déjà la série {name}"
+            ),
             Message::SeriesNameTaken { name } => tr!(
                 lang,
-                "a series named {name} exists; choose another name",
-                "une série nommée {name} existe déjà ; choisissez un autre nom"
+                "a series named {name} exists; choose another name, or replace it (its figures become a new version)",
+                "une série nommée {name} existe déjà ; choisissez un autre nom, ou remplacez-la (ses chiffres deviennent une nouvelle version)"
             ),
             Message::MovementIdTaken { id } => tr!(
                 lang,

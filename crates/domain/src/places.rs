@@ -22,6 +22,7 @@ const ALIASES: &str = include_str!("../../../data/reference/location-aliases.csv
 const POPULATION_GROUPS: &str = include_str!("../../../data/reference/population-groups.csv");
 const SECTORS: &str = include_str!("../../../data/reference/humanitarian-sectors.csv");
 const SECTOR_SYNONYMS: &str = include_str!("../../../data/reference/humanitarian-sector-synonyms.csv");
+const REGIONS_2023: &str = include_str!("../../../data/reference/mali-regions-2023.csv");
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Location {
@@ -92,7 +93,24 @@ pub struct Gazetteer {
     sector_synonyms: HashMap<String, String>,
     /// Displacement sites registered in the database (level 4, under their commune).
     sites: std::sync::RwLock<HashMap<String, Location>>,
+    /// Régions of the 2023 reform whose 2021 cercles are sourced (`mali-regions-2023.csv`).
+    regions_2023: Vec<Region2023>,
 }
+
+/// A région of the 2023 reform as the 2021 cercles it is made of: a composite place, matched
+/// in published tables and compared with the registry's counts of its cercles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Region2023 {
+    pub name: String,
+    /// `ML23-` and the name: never a P-code, so never mistaken for a 2021 unit.
+    pub code: String,
+    /// COD-AB 2021 cercle P-codes.
+    pub cercles: Vec<String>,
+    pub source: String,
+}
+
+/// Prefix of the codes of [`Region2023`].
+pub const REGION_2023_PREFIX: &str = "ML23-";
 
 fn records(csv_text: &str) -> impl Iterator<Item = HashMap<String, String>> + '_ {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
@@ -244,7 +262,27 @@ impl Gazetteer {
                 .collect(),
             sectors,
             sites: Default::default(),
+            regions_2023: regions_2023(),
         }
+    }
+
+    /// A région of the 2023 reform with a sourced composition, by its code (`ML23-…`).
+    pub fn region_2023(&self, code: &str) -> Option<&Region2023> {
+        self.regions_2023.iter().find(|r| r.code == code)
+    }
+
+    /// A région of the 2023 reform with a sourced composition, by name (accents folded).
+    pub fn region_2023_named(&self, name: &str) -> Option<&Region2023> {
+        let folded = fold(name);
+        self.regions_2023.iter().find(|r| fold(&r.name) == folded || (folded == "nioro du sahel" && r.name == "Nioro"))
+    }
+
+    /// Whether `name` is a région only the 2023 reform has (not a 2021 région's name): a table
+    /// that writes one is in the 2023 division, where the régions that kept their names are
+    /// smaller than in 2021.
+    pub fn names_a_new_region_2023(&self, name: &str) -> bool {
+        REGIONS_OF_2023.iter().any(|r| fold(r) == fold(name))
+            && self.search(name, None, Some(1), 1).iter().all(|m| m.matched_by != "name")
     }
 
     pub fn get(&self, pcode: &str) -> Option<&Location> {
@@ -405,8 +443,8 @@ impl Gazetteer {
     }
 
     /// The built-in files, to know when the database's copy needs seeding again.
-    pub fn built_in_files() -> [&'static str; 6] {
-        [ADMIN_2021, ADMIN_2015, CROSSWALK, ALIASES, POPULATION_GROUPS, SECTORS]
+    pub fn built_in_files() -> [&'static str; 7] {
+        [ADMIN_2021, ADMIN_2015, CROSSWALK, ALIASES, POPULATION_GROUPS, SECTORS, REGIONS_2023]
     }
 
     /// Every unit of both gazetteers.
@@ -533,6 +571,34 @@ pub const REGIONS_OF_2023: &[&str] = &[
     "Bandiagara",
 ];
 
+/// 2021 régions the 2023 reform made smaller, with the régions carved out of each: in a table
+/// of 2023 régions their names mean the smaller extent.
+const SPLIT_BY_2023: &[(&str, &[&str])] = &[
+    ("Kayes", &["Nioro", "Kita"]),
+    ("Koulikoro", &["Dioïla", "Nara"]),
+    ("Sikasso", &["Bougouni", "Koutiala"]),
+    ("Ségou", &["San"]),
+    ("Mopti", &["Bandiagara", "Douentza"]),
+];
+
+fn regions_2023() -> Vec<Region2023> {
+    let mut regions: Vec<Region2023> = Vec::new();
+    for r in records(REGIONS_2023) {
+        let code = field(&r, "code");
+        let cercle = field(&r, "cercle_pcode_2021");
+        match regions.iter_mut().find(|region| region.code == code) {
+            Some(region) => region.cercles.push(cercle),
+            None => regions.push(Region2023 {
+                name: field(&r, "region_2023"),
+                code,
+                cercles: vec![cercle],
+                source: field(&r, "source"),
+            }),
+        }
+    }
+    regions
+}
+
 /// How a place given by others (codes or names) was found in the gazetteer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PlaceMatch {
@@ -542,17 +608,35 @@ pub struct PlaceMatch {
     pub matched_by: String,
 }
 
-/// A place as written in someone else's table: codes and names per admin level (1 to 3).
+/// A place as written in someone else's table: the country (a code or a name), then codes
+/// and names per admin level (1 to 3).
 #[derive(Debug, Clone, Default)]
 pub struct PlaceRef {
+    pub country: Option<String>,
     pub codes: [Option<String>; 3],
     pub names: [Option<String>; 3],
+    /// The table names régions of the 2023 reform: régions that kept their 2021 names are
+    /// smaller there (Sikasso less Bougouni and Koutiala).
+    pub reform_2023: bool,
+}
+
+/// Mali as tables write it: the COD's and ISO's two letters, ISO's three, or its name.
+fn is_mali(text: &str) -> bool {
+    matches!(fold(text).as_str(), "ml" | "mli" | "mali" | "mali le" | "republique du mali" | "republic of mali")
 }
 
 impl Gazetteer {
     /// Finds a place from codes (preferred) or names scoped by their parents. Returns what
     /// could not be matched and why; never picks one of several candidates.
     pub fn match_place(&self, place: &PlaceRef) -> Result<PlaceMatch, String> {
+        let country = place.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        if let Some(country) = country.filter(|c| !is_mali(c)) {
+            return Err(format!("{country:?} is not Mali (ML, MLI): Djoliba's gazetteer is Mali's"));
+        }
+        let below = place.codes.iter().chain(&place.names).flatten().any(|v| !v.trim().is_empty());
+        if country.is_some() && !below {
+            return Ok(PlaceMatch { pcode: "ML".into(), admin_level: 0, matched_by: "code".into() });
+        }
         // The most detailed code given wins.
         for level in (1..=3).rev() {
             let Some(code) =
@@ -560,6 +644,9 @@ impl Gazetteer {
             else {
                 continue;
             };
+            if let Some(region) = self.region_2023(&code).filter(|_| level == 1) {
+                return Ok(PlaceMatch { pcode: region.code.clone(), admin_level: 1, matched_by: "region_2023".into() });
+            }
             if let Some(loc) = self.get(&code) {
                 if loc.admin_level != level as i64 {
                     return Err(format!(
@@ -588,25 +675,66 @@ impl Gazetteer {
         // Names, from the région down, each scoped by the one above.
         let mut parent: Option<String> = None;
         let mut found: Option<PlaceMatch> = None;
+        // A région of the 2023 reform given above the cercle: its cercles, when sourced.
+        let mut within: Option<&Region2023> = None;
+        let mut region_2023_given = false;
+        let lower_given = place.names[1..].iter().flatten().any(|n| !n.trim().is_empty());
         for level in 1..=3usize {
             let Some(name) = place.names[level - 1].as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
                 continue;
             };
-            if level == 1
-                && REGIONS_OF_2023.iter().any(|r| fold(r) == fold(name))
-                && self.search(name, None, Some(1), 1).iter().all(|m| m.matched_by != "name")
-            {
-                // A région of the 2023 reform: its units sit elsewhere in COD-AB 2021; lower
-                // levels are then matched without it.
-                if place.names[1..].iter().all(Option::is_none) {
-                    return Err(format!("{name} is a région created by the 2023 reform, which COD-AB 2021 does not have; give the cercle or commune, or P-codes"));
+            let made_smaller = SPLIT_BY_2023.iter().find(|(mother, _)| fold(mother) == fold(name));
+            if level == 1 && (self.names_a_new_region_2023(name) || (place.reform_2023 && made_smaller.is_some())) {
+                // A région of the 2023 reform (or one it made smaller): COD-AB 2021 has no unit
+                // for it, only the cercles it is made of, when a source gives them.
+                region_2023_given = true;
+                match self.region_2023_named(name) {
+                    Some(region) if !lower_given => {
+                        return Ok(PlaceMatch {
+                            pcode: region.code.clone(),
+                            admin_level: 1,
+                            matched_by: "region_2023".into(),
+                        })
+                    }
+                    Some(region) => within = Some(region),
+                    None if lower_given => {}
+                    None => {
+                        let smaller = made_smaller
+                            .map(|(_, carved)| format!(" (the 2021 région less {})", carved.join(" and ")))
+                            .unwrap_or_default();
+                        return Err(format!("{name} is a région of the 2023 reform{smaller}, which COD-AB 2021 does not have, and no legal or OCHA source of its 2021 cercles is at hand to add its units up (it is not the unit of the same name in 2021): give its figures cercle by cercle, with their P-codes"));
+                    }
                 }
                 continue;
+            }
+            // A 2021 cercle whose name is also a région of the 2023 reform (Bandiagara, San,
+            // Douentza…): a table of 2023 régions tagged #adm2 would match it silently, so the
+            // cercle is taken only with a région above it or its P-code.
+            if level == 2
+                && parent.is_none()
+                && !region_2023_given
+                && REGIONS_OF_2023.iter().any(|r| fold(r) == fold(name))
+            {
+                let cercles: Vec<String> = self
+                    .search(name, None, Some(2), 5)
+                    .into_iter()
+                    .filter(|m| m.matched_by == "name")
+                    .map(|m| self.label(&m.location.pcode))
+                    .collect();
+                let region = match self.region_2023_named(name) {
+                    Some(_) => "; for the région of 2023, tag it #adm1",
+                    None => "",
+                };
+                return Err(format!(
+                    "{name} names both a 2021 cercle ({}) and a région of the 2023 reform made of several cercles; for the cercle, give its région (#adm1) or its P-code (#adm2+code){region}",
+                    cercles.join(", "),
+                ));
             }
             let exact: Vec<LocationMatch> = self
                 .search(name, parent.as_deref(), Some(level as i64), 20)
                 .into_iter()
                 .filter(|m| m.matched_by == "name" || m.matched_by == "alias")
+                .filter(|m| level != 2 || within.is_none_or(|r| r.cercles.contains(&m.location.pcode)))
                 .collect();
             match exact.as_slice() {
                 [one] => {
@@ -637,6 +765,6 @@ impl Gazetteer {
                 }
             }
         }
-        found.ok_or_else(|| "no place: expected #adm1/#adm2/#adm3 codes or names".to_string())
+        found.ok_or_else(|| "no place: expected #country, #adm1, #adm2 or #adm3 codes or names".to_string())
     }
 }

@@ -293,7 +293,8 @@ pub fn xlsx(tables: &[HxlTable]) -> Result<Vec<u8>, WriteError> {
     Ok(workbook.save_to_buffer()?)
 }
 
-/// The comparison, one row per place and series: registered, estimate, coverage.
+/// The comparison, one row per place and series: registered (empty where the registry is
+/// not present), the series' figure of its round with its date and age, and the coverage.
 pub fn comparison_table(c: &Comparison) -> HxlTable {
     let l = c.level;
     let attr = group_attribute(&c.population_group);
@@ -306,20 +307,29 @@ pub fn comparison_table(c: &Comparison) -> HxlTable {
         "series",
         "source",
         "series_date",
+        "series_date_as_given",
+        "series_round",
+        "series_age_days",
+        "series_stale",
         "series_individuals",
         "coverage",
     ]
     .map(String::from)
     .to_vec();
+    let place = if l == 0 { "#country".to_string() } else { format!("#adm{l}") };
     let tags = vec![
         "#date+reported".to_string(),
         "#meta+population_group".to_string(),
-        format!("#adm{l}+code"),
-        format!("#adm{l}+name"),
+        format!("{place}+code"),
+        format!("{place}+name"),
         format!("#affected{attr}+ind+registered"),
         "#meta+series".to_string(),
         "#org+source".to_string(),
         "#date+series".to_string(),
+        "#date+series+text".to_string(),
+        "#round".to_string(),
+        "#meta+age_days".to_string(),
+        "#meta+stale".to_string(),
         format!("#affected{attr}+ind+estimated"),
         "#indicator+coverage".to_string(),
     ];
@@ -331,10 +341,14 @@ pub fn comparison_table(c: &Comparison) -> HxlTable {
                 c.population_group.clone(),
                 row.place.clone(),
                 row.place_name.clone(),
-                row.registered.to_string(),
+                row.registered.map(|v| v.to_string()).unwrap_or_default(),
                 s.series.clone(),
                 s.source.clone(),
                 s.reference_date.clone().unwrap_or_default(),
+                s.date_as_given.clone().unwrap_or_default(),
+                s.round.clone().unwrap_or_default(),
+                s.age_days.map(|d| d.to_string()).unwrap_or_default(),
+                if s.stale { "1".into() } else { String::new() },
                 s.individuals.map(|v| v.to_string()).unwrap_or_default(),
                 s.coverage.map(|v| format!("{v:.3}")).unwrap_or_default(),
             ]);

@@ -10,6 +10,7 @@ mod error;
 pub mod export;
 pub mod figures;
 pub mod funding;
+pub mod hxl;
 pub mod import;
 pub mod series;
 pub mod tables;

@@ -150,10 +150,30 @@ impl FiguresSnapshot {
 
     /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
     pub fn stock(&self, as_of: &str, level: u8, group: Option<&str>) -> Result<StockReport, StoreError> {
+        self.stock_with(as_of, level, group, false)
+    }
+
+    /// The stock as published categories count it: returned IDPs not yet out of the IDP stock
+    /// as their own group (`RDP`), apart from the IDPs not returned; individuals only.
+    pub fn stock_of_concern(&self, as_of: &str, level: u8, group: Option<&str>) -> Result<StockReport, StoreError> {
+        self.stock_with(as_of, level, group, true)
+    }
+
+    fn stock_with(
+        &self,
+        as_of: &str,
+        level: u8,
+        group: Option<&str>,
+        of_concern: bool,
+    ) -> Result<StockReport, StoreError> {
         let as_of = parse_date("as_of", as_of)?;
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let mut stock = self.computed.index.stock(as_of, level, group.as_deref());
+        let mut stock = if of_concern {
+            self.computed.index.stock_of_concern(as_of, level, group.as_deref())
+        } else {
+            self.computed.index.stock(as_of, level, group.as_deref())
+        };
         if let Some(threshold) = self.disclosure_threshold {
             figures::suppress_stock(&mut stock, threshold);
         }

@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "who_what_where_and_funding",
         sql: include_str!("../migrations/0017_who_what_where_and_funding.sql"),
     },
+    Migration { version: 18, name: "series_versions", sql: include_str!("../migrations/0018_series_versions.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -7,7 +7,7 @@ use domain::Message;
 use serde::{Deserialize, Serialize};
 
 pub use domain::figures::{Comparison, ComparisonRow, SeriesFigure};
-use exchange::series::{has_tag_row, read_series, SeriesRow};
+use exchange::series::{has_tag_row, read_series, SeriesReading, SeriesRow};
 use exchange::tables::{read_file, Encoding};
 use exchange::InputFile;
 use sha2::{Digest, Sha256};
@@ -45,6 +45,25 @@ pub struct SeriesReport {
     /// Rows whose place could not be matched, with the reason. Stored series leave them out
     /// only when asked to (`skip_unmatched`), and count them.
     pub unmatched: Vec<RowError>,
+    /// Individuals in the unmatched rows: what leaving them out takes from the series.
+    pub people_skipped: i64,
+    /// Columns left out because their tags are outside the HXL vocabulary (when accepted).
+    pub columns_left_out: Vec<String>,
+    /// The version stored: 1 for a new series, more when it replaced one.
+    pub version: Option<i64>,
+}
+
+/// How to import a series file.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesOptions {
+    /// The date of every figure when the file has no date column (`2023`, `2024-03`, a day).
+    pub date: Option<String>,
+    /// Store the matched rows even if some places could not be matched (counted).
+    pub skip_unmatched: bool,
+    /// The series exists: its figures become a new version, the previous one kept.
+    pub replace: bool,
+    /// Leave out the columns whose tags are outside the HXL vocabulary instead of refusing.
+    pub accept_unknown_tags: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -58,13 +77,61 @@ pub struct Series {
     pub file_name: String,
     pub rows: i64,
     pub rows_skipped: i64,
+    pub people_skipped: i64,
     pub first_date: Option<String>,
     pub last_date: Option<String>,
+    /// The current version's number.
+    pub version: i64,
+    /// When the current version was imported (ms since the epoch).
+    pub imported_at: i64,
+}
+
+/// One import of a series.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SeriesVersion {
+    pub number: i64,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub rows_skipped: i64,
+    pub people_skipped: i64,
+    pub columns_left_out: Vec<String>,
+    pub imported_at: i64,
+    pub current: bool,
+}
+
+/// One figure of a series as stored: its place matched, its date as given and as counted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StoredFigure {
+    pub row: i64,
+    pub pcode: String,
+    pub admin_level: i64,
+    pub place_as_given: String,
+    pub matched_by: String,
+    pub reference_date: String,
+    pub date_as_given: String,
+    pub date_precision: String,
+    pub round: Option<String>,
+    pub individuals: Option<i64>,
+    pub households: Option<i64>,
+    pub females: Option<i64>,
+    pub males: Option<i64>,
+}
+
+/// A series with its versions and the current version's figures.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SeriesDetail {
+    #[serde(flatten)]
+    pub series: Series,
+    pub versions: Vec<SeriesVersion>,
+    pub figures: Vec<StoredFigure>,
 }
 
 impl Store {
     /// Matches every row's place and, when all match (or `skip_unmatched`), stores the series
-    /// in one transaction. A series name is used once.
+    /// in one transaction. A series name is used once: importing under it again is a new
+    /// version, only when asked (`replace`). The very same file twice is refused, whatever
+    /// the name.
+    #[allow(clippy::too_many_arguments)]
     pub fn import_series(
         &self,
         actor: &Actor,
@@ -72,7 +139,8 @@ impl Store {
         file_name: &str,
         file_sha256: &str,
         rows: &[SeriesRow],
-        skip_unmatched: bool,
+        columns_left_out: &[String],
+        options: &SeriesOptions,
     ) -> Result<SeriesReport, StoreError> {
         actor.require_write()?;
         let name = meta.name.trim();
@@ -98,10 +166,19 @@ impl Store {
             matched_by_name: 0,
             matched_by_alias: 0,
             unmatched: Vec::new(),
+            people_skipped: 0,
+            columns_left_out: columns_left_out.to_vec(),
+            version: None,
         };
         let mut matched = Vec::with_capacity(rows.len());
+        // A table that names a région only the 2023 reform has is in the 2023 division
+        // throughout: there, Sikasso is the smaller 2023 région.
+        let reform_2023 = rows
+            .iter()
+            .any(|r| r.place.names[0].as_deref().is_some_and(|name| self.gazetteer.names_a_new_region_2023(name)));
         for row in rows {
-            match self.gazetteer.match_place(&row.place) {
+            let place = domain::places::PlaceRef { reform_2023, ..row.place.clone() };
+            match self.gazetteer.match_place(&place) {
                 Ok(m) => {
                     match m.matched_by.as_str() {
                         "code" => report.matched_by_code += 1,
@@ -111,49 +188,162 @@ impl Store {
                     }
                     matched.push((row, m));
                 }
-                Err(why) => report.unmatched.push(RowError {
-                    file: file_name.into(),
-                    row: row.row,
-                    column: "place".into(),
-                    value: place_text(&row.place),
-                    expected: Message::PlaceUnmatched { detail: why },
-                }),
+                Err(why) => {
+                    report.people_skipped += row.individuals.unwrap_or(0);
+                    report.unmatched.push(RowError {
+                        file: file_name.into(),
+                        row: row.row,
+                        column: "place".into(),
+                        value: place_text(&row.place),
+                        expected: Message::PlaceUnmatched { detail: why },
+                    })
+                }
             }
         }
-        if !report.unmatched.is_empty() && !skip_unmatched {
+        if !report.unmatched.is_empty() && !options.skip_unmatched {
             return Ok(report);
         }
-        let id = new_id();
+        let version_id = new_id();
         let now = self.now_ms();
-        self.db.write(|tx| {
-            if tx.query_opt("SELECT id FROM external_series WHERE name = $1", params![name])?.is_some() {
-                return Err(StoreError::Conflict(Message::SeriesNameTaken { name: name.to_string() }));
-            }
-            tx.execute(
-                "INSERT INTO external_series (id, name, source, method, population_group, published_on, file_name, file_sha256, rows_skipped, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                params![&id, name, meta.source.trim(), meta.method.trim(), &group, meta.published_on.clone(), file_name, file_sha256, report.unmatched.len() as i64, now, &actor.user_id],
+        let (series_id, number) = self.db.write(|tx| {
+            let same_file = tx.query_opt(
+                "SELECT s.name FROM external_series_versions v JOIN external_series s ON s.current_version = v.id WHERE v.file_sha256 = $1",
+                params![file_sha256],
             )?;
-            crate::audit::record(tx, actor, now, "import_series", "series", &id, serde_json::json!({"name": name, "rows": matched.len()}))?;
+            if let Some(row) = same_file {
+                return Err(StoreError::Conflict(Message::SeriesFileImported { name: row.text(0) }));
+            }
+            let existing = tx.query_opt(
+                "SELECT s.id, s.current_version, (SELECT MAX(number) FROM external_series_versions v WHERE v.series_id = s.id) FROM external_series s WHERE s.name = $1",
+                params![name],
+            )?;
+            let (series_id, number) = match existing {
+                // A removed series' name comes back as its next version; a current one only
+                // when replacing.
+                Some(row) if row.opt_text(1).is_none() || options.replace => {
+                    let series_id = row.text(0);
+                    tx.execute(
+                        "UPDATE external_series SET source = $2, method = $3, population_group = $4, published_on = $5, current_version = $6, removed_at = NULL, removed_by = NULL WHERE id = $1",
+                        params![&series_id, meta.source.trim(), meta.method.trim(), &group, meta.published_on.clone(), &version_id],
+                    )?;
+                    (series_id, row.int(2) + 1)
+                }
+                Some(_) => return Err(StoreError::Conflict(Message::SeriesNameTaken { name: name.to_string() })),
+                None => {
+                    let series_id = new_id();
+                    tx.execute(
+                        "INSERT INTO external_series (id, name, source, method, population_group, published_on, file_name, file_sha256, rows_skipped, imported_at, imported_by, current_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        params![&series_id, name, meta.source.trim(), meta.method.trim(), &group, meta.published_on.clone(), file_name, file_sha256, report.unmatched.len() as i64, now, &actor.user_id, &version_id],
+                    )?;
+                    (series_id, 1)
+                }
+            };
+            tx.execute(
+                "INSERT INTO external_series_versions (id, series_id, number, file_name, file_sha256, rows_skipped, people_skipped, columns_left_out, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                params![&version_id, &series_id, number, file_name, file_sha256, report.unmatched.len() as i64, report.people_skipped, columns_left_out.join("\n"), now, &actor.user_id],
+            )?;
+            let action = if number == 1 { "import_series" } else { "replace_series" };
+            crate::audit::record(tx, actor, now, action, "series", &series_id, serde_json::json!({"name": name, "version": number, "rows": matched.len(), "rows_skipped": report.unmatched.len()}))?;
             for (row, m) in &matched {
                 tx.execute(
-                    "INSERT INTO external_figures (series_id, row_number, reference_date, round, pcode, gazetteer, admin_level, matched_by, place_as_given, individuals, households, females, males) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    params![&id, row.row as i64, row.reference_date.to_string(), row.round.clone(), &m.pcode, CURRENT_GAZETTEER, m.admin_level, &m.matched_by, place_text(&row.place), row.individuals, row.households, row.females, row.males],
+                    "INSERT INTO external_series_figures (version_id, row_number, reference_date, date_precision, date_as_given, round, pcode, gazetteer, admin_level, matched_by, place_as_given, individuals, households, females, males) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    params![&version_id, row.row as i64, row.reference_date.to_string(), row.date_precision.as_str(), &row.date_as_given, row.round.clone(), &m.pcode, CURRENT_GAZETTEER, m.admin_level, &m.matched_by, place_text(&row.place), row.individuals, row.households, row.females, row.males],
                 )?;
             }
-            Ok(())
+            Ok((series_id, number))
         })?;
-        report.series_id = Some(id);
+        report.series_id = Some(series_id);
+        report.version = Some(number);
         Ok(report)
     }
 
+    /// Removes a series (by id or name) from every comparison; its versions stay, for the
+    /// audit, and importing under its name again brings it back as its next version.
+    pub fn remove_series(&self, actor: &Actor, id_or_name: &str) -> Result<(), StoreError> {
+        actor.require_write()?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let found = tx.query_opt(
+                "SELECT id, name FROM external_series WHERE (id = $1 OR name = $1) AND current_version IS NOT NULL",
+                params![id_or_name.trim()],
+            )?;
+            let Some(row) = found else { return Err(StoreError::NotFound("series")) };
+            tx.execute(
+                "UPDATE external_series SET current_version = NULL, removed_at = $2, removed_by = $3 WHERE id = $1",
+                params![row.text(0), now, &actor.user_id],
+            )?;
+            crate::audit::record(
+                tx,
+                actor,
+                now,
+                "remove_series",
+                "series",
+                &row.text(0),
+                serde_json::json!({"name": row.text(1)}),
+            )
+        })
+    }
+
+    /// A series (by id or name) with its versions and its current figures.
+    pub fn series_detail(&self, id_or_name: &str) -> Result<SeriesDetail, StoreError> {
+        let key = id_or_name.trim().to_string();
+        let series = self.list_series()?.into_iter().find(|s| s.id == key || s.name == key);
+        let Some(series) = series else { return Err(StoreError::NotFound("series")) };
+        self.db.read(|tx| {
+            let versions = tx
+                .query(
+                    "SELECT v.number, v.file_name, v.file_sha256, v.rows_skipped, v.people_skipped, v.columns_left_out, v.imported_at, CASE WHEN v.id = s.current_version THEN 1 ELSE 0 END
+                     FROM external_series_versions v JOIN external_series s ON s.id = v.series_id WHERE s.id = $1 ORDER BY v.number DESC",
+                    params![&series.id],
+                )?
+                .into_iter()
+                .map(|r| SeriesVersion {
+                    number: r.int(0),
+                    file_name: r.text(1),
+                    file_sha256: r.text(2),
+                    rows_skipped: r.int(3),
+                    people_skipped: r.int(4),
+                    columns_left_out: r.text(5).lines().map(str::to_string).collect(),
+                    imported_at: r.int(6),
+                    current: r.int(7) == 1,
+                })
+                .collect();
+            let figures = tx
+                .query(
+                    "SELECT f.row_number, f.pcode, f.admin_level, f.place_as_given, f.matched_by, f.reference_date, f.date_as_given, f.date_precision, f.round, f.individuals, f.households, f.females, f.males
+                     FROM external_series_figures f JOIN external_series s ON s.current_version = f.version_id WHERE s.id = $1 ORDER BY f.row_number",
+                    params![&series.id],
+                )?
+                .into_iter()
+                .map(|r| StoredFigure {
+                    row: r.int(0),
+                    pcode: r.text(1),
+                    admin_level: r.int(2),
+                    place_as_given: r.text(3),
+                    matched_by: r.text(4),
+                    reference_date: r.text(5),
+                    date_as_given: r.text(6),
+                    date_precision: r.text(7),
+                    round: r.opt_text(8),
+                    individuals: r.opt_int(9),
+                    households: r.opt_int(10),
+                    females: r.opt_int(11),
+                    males: r.opt_int(12),
+                })
+                .collect();
+            Ok(SeriesDetail { series, versions, figures })
+        })
+    }
+
+    /// The series that count (removed ones left out), each with its current version.
     pub fn list_series(&self) -> Result<Vec<Series>, StoreError> {
         self.db.read(|tx| {
             let rows = tx.query(
-                "SELECT s.id, s.name, s.source, s.method, s.population_group, s.published_on, s.file_name, s.rows_skipped,
-                        (SELECT COUNT(*) FROM external_figures f WHERE f.series_id = s.id),
-                        (SELECT MIN(reference_date) FROM external_figures f WHERE f.series_id = s.id),
-                        (SELECT MAX(reference_date) FROM external_figures f WHERE f.series_id = s.id)
-                 FROM external_series s ORDER BY s.name",
+                "SELECT s.id, s.name, s.source, s.method, s.population_group, s.published_on, v.file_name, v.rows_skipped, v.people_skipped, v.number, v.imported_at,
+                        (SELECT COUNT(*) FROM external_series_figures f WHERE f.version_id = v.id),
+                        (SELECT MIN(reference_date) FROM external_series_figures f WHERE f.version_id = v.id),
+                        (SELECT MAX(reference_date) FROM external_series_figures f WHERE f.version_id = v.id)
+                 FROM external_series s JOIN external_series_versions v ON v.id = s.current_version ORDER BY s.name",
                 params![],
             )?;
             Ok(rows
@@ -167,64 +357,106 @@ impl Store {
                     published_on: r.opt_text(5),
                     file_name: r.text(6),
                     rows_skipped: r.int(7),
-                    rows: r.int(8),
-                    first_date: r.opt_text(9),
-                    last_date: r.opt_text(10),
+                    people_skipped: r.int(8),
+                    version: r.int(9),
+                    imported_at: r.int(10),
+                    rows: r.int(11),
+                    first_date: r.opt_text(12),
+                    last_date: r.opt_text(13),
                 })
                 .collect())
         })
     }
 
-    /// The registry's stock of `group` at `as_of` next to each series' latest figure on or
-    /// before that date, per place at admin `level`.
+    /// The registry's stock of `group` at `as_of` next to each series' latest round on or
+    /// before that date, per place at admin `level` (0: Mali as a whole).
     pub fn compare(&self, actor: &Actor, as_of: &str, level: u8, group: &str) -> Result<Comparison, StoreError> {
         let group = group.trim().to_ascii_uppercase();
-        let stock = self.stock_figures(actor, as_of, level, Some(&group))?;
-        let mut registered: BTreeMap<String, u64> = BTreeMap::new();
-        for cell in &stock.stock.cells {
-            *registered.entry(cell.place.clone()).or_default() += cell.individuals;
-        }
-        let as_of_text = stock.as_of.to_string();
+        let as_of_day = domain::dates::calendar_day(as_of)
+            .ok_or_else(|| StoreError::invalid("as_of", as_of.trim(), Message::IsoDate))?;
+        let as_of_text = as_of_day.to_string();
         let figures = self.db.read(|tx| {
             tx.query(
-                "SELECT s.name, s.source, f.pcode, f.admin_level, f.reference_date, f.individuals FROM external_figures f JOIN external_series s ON s.id = f.series_id
+                "SELECT s.name, s.source, f.pcode, f.admin_level, f.reference_date, f.individuals, f.round, f.date_as_given
+                 FROM external_series_figures f JOIN external_series s ON s.current_version = f.version_id
                  WHERE s.population_group = $1 AND f.reference_date <= $2 ORDER BY s.name, f.reference_date",
                 params![&group, &as_of_text],
             )
         })?;
-        // Latest date per series and place; rows of that date for the same place (sites of a
-        // commune, say) add up; then places add up to the level.
-        let mut latest: BTreeMap<(String, String), Latest> = BTreeMap::new();
-        for r in &figures {
-            let (date, value) = (r.text(4), r.opt_int(5));
-            match latest.get_mut(&(r.text(0), r.text(2))) {
-                Some(entry) if entry.date == date => entry.value = entry.value.zip(value).map(|(a, b)| a + b),
-                _ => {
-                    latest.insert(
-                        (r.text(0), r.text(2)),
-                        Latest { source: r.text(1), date, value, admin_level: r.int(3) },
-                    );
-                }
+        // Régions of the 2023 reform in the series: at level 1 the registry's counts of their
+        // 2021 cercles are added up for them, beside the 2021 régions.
+        let mut composites: Vec<&domain::places::Region2023> =
+            figures.iter().filter_map(|r| self.gazetteer.region_2023(&r.text(2))).collect();
+        composites.dedup_by_key(|r| r.code.clone());
+        let with_composites = level == 1 && !composites.is_empty();
+        let counted_at = if with_composites { 2 } else { level.max(1) };
+        let to_places = |place: &str| -> Vec<String> {
+            let mut places = vec![domain::figures::place_at_level(Some(place), level)];
+            if with_composites {
+                let cercle = domain::figures::place_at_level(Some(place), 2);
+                places.extend(composites.iter().filter(|r| r.cercles.contains(&cercle)).map(|r| r.code.clone()));
+            }
+            places
+        };
+        // National figures add up the régions. Like for like: published series count returned
+        // IDPs apart, so IDP compares those not returned and RDP those returned, not yet out of
+        // the stock by a solutions decision (IRIS).
+        let stock = self.figures_snapshot(actor)?.stock_of_concern(&as_of_text, counted_at, Some(&group))?;
+        let mut registered: BTreeMap<String, u64> = BTreeMap::new();
+        for cell in &stock.stock.cells {
+            for place in to_places(&cell.place) {
+                *registered.entry(place).or_default() += cell.individuals;
             }
         }
-        let mut series_names: Vec<(String, String)> =
-            latest.iter().map(|((s, _), v)| (s.clone(), v.source.clone())).collect();
-        series_names.dedup();
-        let mut coarser = 0;
+        let present: std::collections::BTreeSet<String> = self
+            .registry_presence(actor, &group, counted_at, &as_of_text)?
+            .iter()
+            .flat_map(|place| to_places(place))
+            .collect();
+        // One round per series: the latest date on or before the comparison's, and with it
+        // every row of its round (a round's rows may carry the days they were collected), or of
+        // that date when the series has no rounds. Rows of one place add up (sites of a
+        // commune), then places add up to the level.
+        let mut latest_round: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+        for r in &figures {
+            latest_round.insert(r.text(0), (r.text(4), r.opt_text(6)));
+        }
+        let mut series_names: Vec<(String, String)> = Vec::new();
+        let mut coarser: BTreeMap<String, u64> = BTreeMap::new();
         let mut external: BTreeMap<(String, String), Latest> = BTreeMap::new();
-        for ((series, pcode), figure) in latest {
-            if figure.admin_level < level as i64 {
-                coarser += 1;
+        for r in &figures {
+            let (series, date, round) = (r.text(0), r.text(4), r.opt_text(6));
+            let Some((last_date, last_round)) = latest_round.get(&series) else { continue };
+            let in_round = match last_round {
+                Some(last_round) => round.as_ref() == Some(last_round),
+                None => &date == last_date,
+            };
+            if !in_round {
                 continue;
             }
-            let place = domain::figures::place_at_level(Some(&pcode), level);
+            if series_names.last().is_none_or(|(name, _)| name != &series) {
+                series_names.push((series.clone(), r.text(1)));
+            }
+            if r.int(3) < level as i64 {
+                *coarser.entry(series).or_default() += 1;
+                continue;
+            }
+            let pcode = r.text(2);
+            let place = match self.gazetteer.region_2023(&pcode) {
+                Some(region) if level == 1 => region.code.clone(),
+                _ => domain::figures::place_at_level(Some(&pcode), level),
+            };
+            let value = r.opt_int(5);
             match external.get_mut(&(series.clone(), place.clone())) {
                 Some(sum) => {
-                    sum.value = sum.value.zip(figure.value).map(|(a, b)| a + b);
-                    sum.date = sum.date.clone().max(figure.date);
+                    sum.value = sum.value.zip(value).map(|(a, b)| a + b);
+                    if date > sum.date {
+                        (sum.date, sum.date_as_given) = (date, r.text(7));
+                    }
                 }
                 None => {
-                    external.insert((series, place), figure);
+                    let latest = Latest { date, date_as_given: r.text(7), round, value };
+                    external.insert((series, place), latest);
                 }
             }
         }
@@ -235,41 +467,88 @@ impl Store {
         let rows = places
             .into_iter()
             .map(|place| {
-                let reg = registered.get(&place).copied().unwrap_or(0);
+                let covered = present.contains(&place) || registered.contains_key(&place);
+                let reg = covered.then(|| registered.get(&place).copied().unwrap_or(0));
                 let series = series_names
                     .iter()
                     .map(|(name, source)| {
                         let found = external.get(&(name.clone(), place.clone()));
                         let individuals = found.and_then(|f| f.value);
+                        let age_days = found
+                            .and_then(|f| chrono::NaiveDate::parse_from_str(&f.date, "%Y-%m-%d").ok())
+                            .map(|d| (stock.as_of - d).num_days());
                         SeriesFigure {
                             series: name.clone(),
                             source: source.clone(),
                             reference_date: found.map(|f| f.date.clone()),
+                            date_as_given: found.map(|f| f.date_as_given.clone()),
+                            round: found.and_then(|f| f.round.clone()),
+                            age_days,
+                            stale: age_days.is_some_and(|d| d > domain::figures::STALE_AFTER_DAYS),
                             individuals,
-                            coverage: individuals
-                                .filter(|v| *v > 0)
-                                .map(|v| (reg as f64 / v as f64 * 1000.0).round() / 1000.0),
+                            coverage: reg
+                                .zip(individuals.filter(|v| *v > 0))
+                                .map(|(r, v)| (r as f64 / v as f64 * 1000.0).round() / 1000.0),
                         }
                     })
                     .collect();
                 ComparisonRow {
-                    place_name: self.gazetteer.get(&place).map(|l| l.name.clone()).unwrap_or_default(),
+                    place_name: match self.gazetteer.region_2023(&place) {
+                        Some(region) => format!("{} (2023)", region.name),
+                        None => self.gazetteer.get(&place).map(|l| l.name.clone()).unwrap_or_default(),
+                    },
                     place,
                     registered: reg,
                     series,
                 }
             })
             .collect();
-        Ok(Comparison { as_of: stock.as_of, level, population_group: group, rows, coarser_rows_left_out: coarser })
+        Ok(Comparison {
+            as_of: stock.as_of,
+            level,
+            population_group: group,
+            rows,
+            coarser_rows_left_out: coarser.values().sum(),
+            series_with_coarser_rows: coarser.into_keys().collect(),
+        })
+    }
+
+    /// The places (at `level`) where the registry has had a household of `group` the actor's
+    /// figures count, registered by `as_of`: where it registered them or where they live now.
+    /// Elsewhere the registry is not present, and a coverage there would read 0 for want of a
+    /// team, not of registrations.
+    fn registry_presence(
+        &self,
+        actor: &Actor,
+        group: &str,
+        level: u8,
+        as_of: &str,
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        use crate::visibility::{Access, Sql, Visibility};
+        // Returned IDPs are households of the IDP group.
+        let group = if group == domain::figures::RETURNED_IDP { domain::figures::IDP } else { group };
+        let sql = Sql::new(
+            "SELECT DISTINCT h.registration_point, h.current_location FROM households h WHERE h.population_group = ? AND h.registration_date <= ?",
+            params![group, as_of],
+        )
+        .and(&Visibility::of(actor).households("h", Access::Aggregate));
+        let rows = self.db.read(|tx| tx.select(&sql))?;
+        let mut places = std::collections::BTreeSet::new();
+        for row in rows {
+            for pcode in [row.opt_text(0), row.opt_text(1)].into_iter().flatten() {
+                places.insert(domain::figures::place_at_level(Some(&pcode), level));
+            }
+        }
+        Ok(places)
     }
 }
 
-/// A series' figure for one place: the latest on or before the date asked.
+/// A series' figure for one place, in the round compared.
 struct Latest {
-    source: String,
     date: String,
+    date_as_given: String,
+    round: Option<String>,
     value: Option<i64>,
-    admin_level: i64,
 }
 
 /// The place as the file gave it, for reports.
@@ -293,19 +572,19 @@ pub struct SeriesImport {
 }
 
 impl Store {
-    /// Reads a series file (first sheet or CSV), matches its places and stores it.
+    /// Reads a series file (the first sheet with HXL hashtags, or a CSV), matches its places
+    /// and stores it.
     pub fn import_series_file(
         &self,
         actor: &Actor,
         meta: &SeriesMeta,
         file: InputFile,
-        default_date: Option<&str>,
-        skip_unmatched: bool,
+        options: &SeriesOptions,
     ) -> Result<SeriesImport, ImportError> {
-        let default_date = match default_date.map(str::trim).filter(|d| !d.is_empty()) {
+        let default_date = match options.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             Some(text) => Some(
-                domain::dates::calendar_day(text)
-                    .ok_or_else(|| ImportError::Store(StoreError::invalid("date", text, Message::IsoDate)))?,
+                domain::FuzzyDate::parse_period("date", text, self.today())
+                    .map_err(|e| ImportError::Store(StoreError::invalid("date", text, *e.expected)))?,
             ),
             None => None,
         };
@@ -325,11 +604,17 @@ impl Store {
                 }],
             });
         };
-        match read_series(&table, &group, default_date, self.today()) {
+        let reading = SeriesReading {
+            group: &group,
+            default_date,
+            today: self.today(),
+            accept_unknown_tags: options.accept_unknown_tags,
+        };
+        match read_series(&table, reading) {
             Err(errors) => Ok(SeriesImport { report: None, errors }),
-            Ok(rows) => {
+            Ok(read) => {
                 let report = self
-                    .import_series(actor, meta, &file.name, &sha, &rows, skip_unmatched)
+                    .import_series(actor, meta, &file.name, &sha, &read.rows, &read.columns_left_out, options)
                     .map_err(ImportError::Store)?;
                 Ok(SeriesImport { report: Some(report), errors: Vec::new() })
             }

@@ -111,6 +111,8 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/figures/comparison", SignedIn, get(figures::comparison))
         .add(Method::GET, "/series", SignedIn, get(figures::list_series))
         .add(Method::POST, "/series", Write, upload(post(figures::import_series)))
+        .add(Method::GET, "/series/{id}", SignedIn, get(figures::series_detail))
+        .add(Method::DELETE, "/series/{id}", Write, delete(figures::remove_series))
         .add(Method::GET, "/duplicates", Write, get(duplicates::list))
         .add(Method::GET, "/duplicates/status", Write, get(duplicates::status))
         .add(Method::POST, "/duplicates/check", Write, post(duplicates::check))

@@ -74,6 +74,14 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         _ if args.compare => {
             let as_of = args.as_of.clone().unwrap_or_else(|| store.today().to_string());
             let comparison = store.compare(&actor, &as_of, args.level, args.group.as_deref().unwrap_or("IDP"))?;
+            if comparison.coarser_rows_left_out > 0 {
+                eprintln!(
+                    "note: {} figure(s) of {} are for places coarser than level {} and are left out of this table",
+                    comparison.coarser_rows_left_out,
+                    comparison.series_with_coarser_rows.join(", "),
+                    comparison.level
+                );
+            }
             let table = exchange::figures::comparison_table(&comparison);
             match args.format.as_str() {
                 "json" => serde_json::to_vec_pretty(&comparison)?,

@@ -193,7 +193,9 @@ fn load_dtm_like_series(store: &Store, actor: &Actor) -> anyhow::Result<()> {
         published_on: Some("2024-04-30".into()),
     };
     let file = exchange::InputFile { name: "dtm-like-round-1.csv".into(), bytes: csv.into_bytes() };
-    let outcome = store.import_series_file(actor, &meta, file, None, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let outcome = store
+        .import_series_file(actor, &meta, file, &store::series::SeriesOptions::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     match outcome.report {
         Some(report) if report.series_id.is_some() => Ok(()),
         other => anyhow::bail!("the demo series did not load: {:?} {:?}", outcome.errors, other.map(|r| r.unmatched)),

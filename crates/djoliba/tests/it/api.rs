@@ -383,7 +383,8 @@ async fn external_series_upload_and_comparison_over_http() {
             menaka["series"][0]["individuals"].clone(),
             menaka["series"][0]["coverage"].clone()
         ),
-        (json!(0), json!(120), json!(0.0))
+        (json!(null), json!(120), json!(null)),
+        "nobody registered in Ménaka: not covered, which is not a coverage of 0"
     );
 }
 

@@ -133,6 +133,10 @@ fn series_file(csv: &str) -> exchange::InputFile {
     exchange::InputFile { name: "dtm.csv".into(), bytes: csv.as_bytes().to_vec() }
 }
 
+fn skip() -> store::series::SeriesOptions {
+    store::series::SeriesOptions { skip_unmatched: true, ..Default::default() }
+}
+
 fn meta(name: &str) -> store::series::SeriesMeta {
     store::series::SeriesMeta {
         name: name.into(),
@@ -156,7 +160,8 @@ fn external_series_match_places_report_the_rest_and_compare() {
         let csv = "Région,Cercle,Code cercle,Code commune,Date,PDI\n#adm1+name,#adm2+name,#adm2+code,#adm3+code,#date+reported,#affected+idps+ind\n\
                    ,,ML0601,,2024-01-31,8\n,,,ML010114,2024-01-31,40\nSegou,Baroueli,,,2024-01-31,12\nTimbuktu,Dire,,,2024-01-31,3\n\
                    Gao,Tessit,,,2024-01-31,5\nDouentza,,,,2024-01-31,9\n";
-        let outcome = store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), None, false).unwrap();
+        let outcome =
+            store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), &Default::default()).unwrap();
         let report = outcome.report.expect("read");
         assert_eq!(report.series_id, None, "{}: nothing stored while places are unmatched", t.backend);
         let unmatched: Vec<(usize, String)> =
@@ -172,41 +177,45 @@ fn external_series_match_places_report_the_rest_and_compare() {
         );
         assert!(store.list_series().unwrap().is_empty());
 
-        let stored = store
-            .import_series_file(&actor, &meta("DTM round 1"), series_file(csv), None, true)
-            .unwrap()
-            .report
-            .unwrap();
+        let stored =
+            store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), &skip()).unwrap().report.unwrap();
         assert!(stored.series_id.is_some(), "{}", t.backend);
         let listed = store.list_series().unwrap();
         assert_eq!((listed[0].rows, listed[0].rows_skipped), (4, 2));
-        let again = store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), None, true);
+        let again = store.import_series_file(&actor, &meta("DTM round 1"), series_file(csv), &skip());
         assert!(
             matches!(again, Err(store::import::ImportError::Store(store::StoreError::Conflict(_)))),
             "a series name is used once"
+        );
+        let same_file = store.import_series_file(&actor, &meta("Another name"), series_file(csv), &skip());
+        assert!(
+            matches!(same_file, Err(store::import::ImportError::Store(store::StoreError::Conflict(domain::Message::SeriesFileImported { ref name }))) if name == "DTM round 1"),
+            "the same file under another name"
         );
 
         let comparison = store.compare(&actor, "2024-02-01", 2, "IDP").unwrap();
         let tombouctou =
             comparison.rows.iter().find(|r| r.place == "ML0601").expect("the registered household's cercle");
-        assert_eq!(tombouctou.registered, 0, "in Gao on 2024-02-01");
+        assert_eq!(tombouctou.registered, Some(0), "registered there, in Gao on 2024-02-01");
         let ansongo = comparison.rows.iter().find(|r| r.place == "ML0701").unwrap();
-        assert_eq!((ansongo.registered, ansongo.series[0].individuals), (2, None));
+        assert_eq!((ansongo.registered, ansongo.series[0].individuals), (Some(2), None));
         let dire = comparison.rows.iter().find(|r| r.place_name == "Diré").unwrap();
         assert_eq!(dire.series[0].individuals, Some(11), "ML0601 is Diré: by code and by name, the rows add up");
         let by_region = store.compare(&actor, "2024-02-01", 1, "IDP").unwrap();
         let tomb = by_region.rows.iter().find(|r| r.place == "ML06").unwrap();
         assert_eq!(tomb.series[0].individuals, Some(11), "cercle figures add up to the région ({})", t.backend);
         let gao = by_region.rows.iter().find(|r| r.place == "ML07").unwrap();
-        assert_eq!((gao.registered, gao.series[0].coverage), (2, None));
+        assert_eq!((gao.registered, gao.series[0].coverage), (Some(2), None));
         let segou = by_region.rows.iter().find(|r| r.place == "ML04").unwrap();
         assert_eq!(segou.series[0].individuals, Some(12), "Baroueli, the 2015 spelling of Baraouéli");
         let kayes = by_region.rows.iter().find(|r| r.place == "ML01").unwrap();
         assert_eq!(
             (kayes.series[0].individuals, kayes.series[0].coverage),
-            (Some(40), Some(0.0)),
-            "Khouloum's 2015 code, through the crosswalk"
+            (Some(40), None),
+            "Khouloum's 2015 code, through the crosswalk; the registry has never been in Kayes: not covered"
         );
+        assert_eq!(kayes.registered, None);
+        assert_eq!(stored.people_skipped, 14, "Tessit's 5 and Douentza's 9 left out, counted");
     }
 }
 
@@ -322,5 +331,174 @@ fn figures_of_several_scopes_stay_cached_and_a_snapshot_is_one_version() {
         let count = |r: &store::figures::StockReport| r.stock.cells.iter().map(|c| c.individuals).sum::<u64>();
         assert_eq!(count(&first.stock("2024-06-01", 1, Some("IDP")).unwrap()), count(&before));
         assert_eq!(count(&after.stock("2024-06-01", 1, Some("IDP")).unwrap()), 2 * count(&before), "{}", t.backend);
+    }
+}
+
+#[test]
+fn published_series_compare_like_for_like_national_by_round_versioned_and_2023_regions_refused() {
+    use store::import::ImportError;
+    use store::series::SeriesOptions;
+    for t in stores() {
+        let store = &t.store;
+        let actor = registrar(store);
+        let hh = household("HH-N1").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.register_household(&actor, &hh).unwrap();
+        let import = |name: &str, csv: &str, options: &SeriesOptions| {
+            store.import_series_file(&actor, &meta(name), series_file(csv), options)
+        };
+        // A national year-end series: a year means its last day.
+        let idmc =
+            "Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\nMLI,2022,\"412 000\"\nMLI,2023,391961\n";
+        let stored = import("IDMC year-end", idmc, &Default::default()).unwrap().report.unwrap();
+        assert_eq!(stored.version, Some(1), "{}", t.backend);
+        let national = store.compare(&actor, "2024-06-30", 0, "IDP").unwrap();
+        assert_eq!(national.rows.len(), 1, "{:?}", national.rows);
+        let mali = &national.rows[0];
+        let idmc_figure = &mali.series[0];
+        assert_eq!((mali.place.as_str(), mali.registered.is_some()), ("ML", true));
+        assert_eq!(
+            (idmc_figure.individuals, idmc_figure.reference_date.as_deref(), idmc_figure.date_as_given.as_deref()),
+            (Some(391961), Some("2023-12-31"), Some("2023"))
+        );
+        assert_eq!((idmc_figure.age_days, idmc_figure.stale), (Some(182), false));
+        let end_of_2023 = store.compare(&actor, "2023-12-30", 0, "IDP").unwrap();
+        assert_eq!(end_of_2023.rows[0].series[0].individuals, Some(412000), "2023's figure stands on 31 December");
+        assert_eq!(end_of_2023.rows[0].registered, Some(2), "displaced in June 2023, counted since");
+        let before = store.compare(&actor, "2023-01-01", 0, "IDP").unwrap();
+        assert_eq!(before.rows[0].registered, None, "nobody displaced yet: not covered, not 0");
+        assert_eq!(before.rows[0].series[0].coverage, None);
+        // Rounds: the latest one only, never one place's round 1 beside another's round 2.
+        let dtm = "Région,Date,Round,PDI\n#adm1+code,#date+reported,#round,#affected+idps+ind\n\
+                   ML07,2024-01-31,1,100\nML05,2024-01-31,1,50\nML07,2024-04-30,2,120\n";
+        import("DTM rounds", dtm, &Default::default()).unwrap().report.unwrap();
+        let by_region = store.compare(&actor, "2024-06-30", 1, "IDP").unwrap();
+        let figure = |c: &store::series::Comparison, place: &str, series: &str| {
+            c.rows
+                .iter()
+                .find(|r| r.place == place)
+                .and_then(|r| r.series.iter().find(|s| s.series == series).cloned())
+                .unwrap_or_else(|| panic!("{place} {series}: {:?}", c.rows))
+        };
+        let gao = figure(&by_region, "ML07", "DTM rounds");
+        assert_eq!((gao.individuals, gao.round.as_deref()), (Some(120), Some("2")));
+        let mopti = by_region.rows.iter().find(|r| r.place == "ML05");
+        assert!(mopti.is_none_or(|r| r.series.iter().all(|s| s.individuals.is_none())), "Mopti was not in round 2");
+        assert_eq!(
+            (by_region.coarser_rows_left_out, by_region.series_with_coarser_rows.clone()),
+            (1, vec!["IDMC year-end".to_string()])
+        );
+        let earlier = store.compare(&actor, "2024-03-01", 1, "IDP").unwrap();
+        assert_eq!(figure(&earlier, "ML05", "DTM rounds").individuals, Some(50));
+        let mopti = earlier.rows.iter().find(|r| r.place == "ML05").unwrap();
+        assert_eq!((mopti.registered, mopti.series[0].coverage), (None, None), "not covered is not 0");
+        // A series two years old is shown, flagged.
+        let old = store.compare(&actor, "2026-06-30", 1, "IDP").unwrap();
+        assert!(figure(&old, "ML07", "DTM rounds").stale);
+        // Replaced: a new version counts, the previous one kept; removed, it counts nowhere.
+        let corrected = dtm.replace(",120\n", ",130\n");
+        let taken = import("DTM rounds", &corrected, &Default::default());
+        assert!(
+            matches!(taken, Err(ImportError::Store(store::StoreError::Conflict(_)))),
+            "a name once, unless replacing"
+        );
+        let replace = SeriesOptions { replace: true, ..Default::default() };
+        let v2 = import("DTM rounds", &corrected, &replace).unwrap().report.unwrap();
+        assert_eq!(v2.version, Some(2));
+        let now = store.compare(&actor, "2024-06-30", 1, "IDP").unwrap();
+        assert_eq!(figure(&now, "ML07", "DTM rounds").individuals, Some(130));
+        let detail = store.series_detail("DTM rounds").unwrap();
+        assert_eq!(
+            detail.versions.iter().map(|v| (v.number, v.current)).collect::<Vec<_>>(),
+            vec![(2, true), (1, false)]
+        );
+        assert_eq!(detail.figures.len(), 3);
+        store.remove_series(&actor, "DTM rounds").unwrap();
+        assert!(matches!(store.remove_series(&actor, "DTM rounds"), Err(store::StoreError::NotFound(_))));
+        assert_eq!(store.list_series().unwrap().len(), 1);
+        let without = store.compare(&actor, "2024-06-30", 1, "IDP").unwrap();
+        assert!(without.rows.iter().all(|r| r.series.iter().all(|s| s.series != "DTM rounds")));
+        let back = import("DTM rounds", dtm, &Default::default()).unwrap().report.unwrap();
+        assert_eq!(back.version, Some(3), "a removed series' name comes back as its next version");
+        // 2023 régions: no sourced composition, so never matched to the cercle of that name.
+        let regions = "Région,Date,PDI\n#adm2+name,#date+reported,#affected+idps+ind\nBandiagara,2024-03-31,10\n";
+        let refused = import("Régions 2023", regions, &Default::default()).unwrap().report.unwrap();
+        assert_eq!(refused.series_id, None);
+        assert!(
+            refused.unmatched[0].expected.to_string().contains("both a 2021 cercle (Bandiagara (ML05"),
+            "{}",
+            refused.unmatched[0]
+        );
+        let as_regions = regions.replace("#adm2", "#adm1");
+        let refused = import("Régions 2023", &as_regions, &Default::default()).unwrap().report.unwrap();
+        assert!(
+            refused.unmatched[0].expected.to_string().contains("no legal or OCHA source"),
+            "{}",
+            refused.unmatched[0]
+        );
+        // A sourced 2023 région is the 2021 cercles it is made of; in a table of 2023 régions,
+        // Sikasso is the smaller région, and a région without a sourced composition is refused.
+        let mut kolondieba = household("HH-B1");
+        kolondieba.registration_point = "ML030301".into();
+        kolondieba.origin = Some("ML060101".into());
+        kolondieba.movements =
+            vec![MovementInput { from: Some("ML060101".into()), ..movement("displacement", "2023-06-10", "ML030301") }];
+        store.register_household(&actor, &kolondieba.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let reform = "Région,Date,PDI\n#adm1+name,#date+reported,#affected+idps+ind\n\
+                      Bougouni,2024-03-31,40\nKoutiala,2024-03-31,30\nSikasso,2024-03-31,20\nGao,2024-03-31,10\n";
+        let stored = import("CMP régions 2023", reform, &Default::default()).unwrap().report.unwrap();
+        assert!(stored.series_id.is_some(), "{:?}", stored.unmatched);
+        let detail = store.series_detail("CMP régions 2023").unwrap();
+        let codes: Vec<&str> = detail.figures.iter().map(|f| f.pcode.as_str()).collect();
+        assert_eq!(codes, ["ML23-BOUGOUNI", "ML23-KOUTIALA", "ML23-SIKASSO", "ML07"]);
+        let regions_2023 = store.compare(&actor, "2024-06-30", 1, "IDP").unwrap();
+        let row = |place: &str| regions_2023.rows.iter().find(|r| r.place == place).unwrap().clone();
+        let bougouni = row("ML23-BOUGOUNI");
+        let cmp = bougouni.series.iter().find(|s| s.series == "CMP régions 2023").unwrap();
+        assert_eq!(
+            (bougouni.place_name.as_str(), bougouni.registered, cmp.individuals, cmp.coverage),
+            ("Bougouni (2023)", Some(2), Some(40), Some(0.05)),
+            "the registry's two people of Kolondiéba count in Bougouni"
+        );
+        assert_eq!(row("ML23-SIKASSO").registered, None, "nobody registered in Sikasso's 2023 extent");
+        assert_eq!(row("ML03").registered, Some(2), "the 2021 région still counts them");
+        let cercles = store.compare(&actor, "2024-06-30", 2, "IDP").unwrap();
+        assert!(cercles.rows.iter().all(|r| !r.place.starts_with("ML23-")));
+        assert!(cercles.series_with_coarser_rows.contains(&"CMP régions 2023".to_string()));
+        for (name, expected) in [("Kita", "no legal or OCHA source"), ("Kayes", "the 2021 région less Nioro and Kita")]
+        {
+            let csv = format!("Région,Date,PDI\n#adm1+name,#date+reported,#affected+idps+ind\nNioro,2024-03-31,5\n{name},2024-03-31,7\n");
+            let refused = import("Refused", &csv, &Default::default()).unwrap().report.unwrap();
+            assert_eq!(refused.series_id, None);
+            assert_eq!((refused.unmatched.len(), refused.people_skipped), (1, 7));
+            assert!(refused.unmatched[0].expected.to_string().contains(expected), "{}", refused.unmatched[0]);
+        }
+        let within = "Région,Cercle,Date,PDI\n#adm1+name,#adm2+name,#date+reported,#affected+idps+ind\nBougouni,Kolondiéba,2024-03-31,12\n";
+        let stored = import("Cercles of Bougouni", within, &Default::default()).unwrap().report.unwrap();
+        assert!(stored.series_id.is_some(), "{:?}", stored.unmatched);
+        assert_eq!(store.series_detail("Cercles of Bougouni").unwrap().figures[0].pcode, "ML0303");
+        // Like for like: the IDPs of HH-N1 returned to Tombouctou on 1 March 2024 count as
+        // returned IDPs (RDP), not as IDPs, in every comparison.
+        let returned = store.compare(&actor, "2024-06-30", 1, "RDP").unwrap();
+        let tombouctou = returned.rows.iter().find(|r| r.place == "ML06").unwrap();
+        assert_eq!(tombouctou.registered, Some(2));
+        let idps = store.compare(&actor, "2024-06-30", 1, "IDP").unwrap();
+        let tombouctou = idps.rows.iter().find(|r| r.place == "ML06");
+        assert!(tombouctou.is_none_or(|r| r.registered == Some(0)), "{tombouctou:?}");
+        let cercle = "Région,Cercle,Date,PDI\n#adm1+name,#adm2+name,#date+reported,#affected+idps+ind\nMopti,Bandiagara,03/2024,10\n";
+        let stored = import("Cercle de Bandiagara", cercle, &Default::default()).unwrap().report.unwrap();
+        assert!(stored.series_id.is_some(), "the cercle, with its 2021 région");
+        let detail = store.series_detail("Cercle de Bandiagara").unwrap();
+        assert_eq!(
+            (detail.figures[0].reference_date.as_str(), detail.figures[0].date_precision.as_str()),
+            ("2024-03-31", "month")
+        );
+        // A mistyped tag is named, nothing stored.
+        let typo = "Cercle,Date,PDI,Femmes\n#adm2+code,#date+reported,#affected+idps+ind,#affected+idps+female\nML0701,2024-03-31,10,6\n";
+        let read = import("Typo", typo, &Default::default()).unwrap();
+        assert_eq!(
+            read.errors[0].expected,
+            domain::Message::HxlUnknownTag { written: "+female".into(), suggestion: "+f".into() }
+        );
+        assert!(read.report.is_none());
     }
 }

@@ -35,6 +35,26 @@ struct Ids {
     plan: String,
     /// A partner's report to it, submitted by the organisation.
     report: String,
+    /// An external series (operation-level).
+    series: String,
+}
+
+/// Imports a published series under a name of its own (each file different: the same file
+/// twice is refused).
+fn series(store: &Store, name: &str) -> String {
+    let meta = store::series::SeriesMeta {
+        name: name.into(),
+        source: "DTM".into(),
+        method: "KI".into(),
+        population_group: None,
+        published_on: None,
+    };
+    static IMPORTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(100);
+    let figure = IMPORTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let csv = format!("Region,Date,IDP\n#adm1+code,#date+reported,#affected+idps+ind\nML07,2024-03-31,{figure}\n");
+    let file = exchange::InputFile { name: format!("{name}.csv"), bytes: csv.into_bytes() };
+    let outcome = store.import_series_file(&Actor::system(), &meta, file, &Default::default()).unwrap();
+    outcome.report.unwrap().series_id.unwrap()
 }
 
 fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
@@ -133,6 +153,7 @@ fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
     };
     let report = store.submit_report(actor, &plan.id, &report).unwrap();
     Ids {
+        series: series(store, &format!("Series {prefix}")),
         report: report.id,
         plan: plan.id,
         sample: sample.id,
@@ -158,6 +179,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.plan
     } else if path.contains("/reports/") {
         &ids.report
+    } else if path.contains("/series/") {
+        &ids.series
     } else if path.contains("/programmes/") {
         &ids.programme
     } else if path.contains("/cycles/") {
@@ -241,6 +264,11 @@ impl Outcome {
 fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     if !route.access.allows(role) {
         return if role.is_none() { Outcome::SignIn } else { Outcome::Forbidden };
+    }
+    // Published series are the operation's: any organisation's writer imports, replaces or
+    // removes one, every signed-in user reads them.
+    if route.path.starts_with("/api/v1/series/") {
+        return Outcome::Allowed;
     }
     // Response plans are the operation's: every signed-in user reads them, information-
     // management officers and administrators keep them, whatever the organisation.
@@ -357,6 +385,11 @@ async fn every_route_every_role_inside_and_outside_scope() {
                         .create_token(&system, &owner.username, "matrix", store::tokens::TokenScope::Read, 1)
                         .unwrap();
                     uri = route.path.replace("{id}", &token.info.id);
+                }
+                if route.path.contains("/series/") && route.method == Method::DELETE {
+                    // Each removal its own series: a removed one is gone for the next role.
+                    let name = format!("Matrix {} {} {}", role_name(role), outside_scope, failures.len());
+                    uri = route.path.replace("{id}", &series(store, &name));
                 }
                 let mut request = Request::builder().method(route.method.clone()).uri(&uri);
                 // A fresh session each time: some routes end theirs.

@@ -75,8 +75,9 @@ pub struct FigureIndex {
 
 const UNKNOWN_PLACE: u32 = 0;
 
-/// Interned group and place, with sex and age band.
-type CellKey = (u16, u32, &'static str, &'static str);
+/// Interned group and place, with sex, age band and whether the person has returned (an IDP
+/// still in the stock after a return).
+type CellKey = (u16, u32, &'static str, &'static str, bool);
 /// Interned group and place.
 type GroupPlace = (u16, u32);
 /// Changes of a count: (day number, +n or −n).
@@ -132,7 +133,8 @@ impl FigureIndex {
                 cuts.push(end);
                 for pair in cuts.windows(2) {
                     let band = age_band(birth, NaiveDate::from_num_days_from_ce_opt(pair[0]).unwrap_or(NaiveDate::MIN));
-                    let deltas = people.entry((group, place, sex_label(sex), band)).or_default();
+                    let returned = spell.status == Status::Returned;
+                    let deltas = people.entry((group, place, sex_label(sex), band, returned)).or_default();
                     deltas.push((pair[0], 1));
                     if pair[1] != i32::MAX {
                         deltas.push((pair[1], -1));
@@ -211,16 +213,33 @@ impl FigureIndex {
 
     /// The same as [`stock`], from the index.
     pub fn stock(&self, as_of: NaiveDate, level: u8, group: Option<&str>) -> Stock {
+        self.stock_by(as_of, level, group, false)
+    }
+
+    /// Stock as published categories count it: returned IDPs still in the IDP stock form
+    /// their own group ([`RETURNED_IDP`]), apart from the IDPs not returned. Individuals only:
+    /// a household may hold both.
+    pub fn stock_of_concern(&self, as_of: NaiveDate, level: u8, group: Option<&str>) -> Stock {
+        let mut stock = self.stock_by(as_of, level, group, true);
+        stock.households.clear();
+        stock
+    }
+
+    fn stock_by(&self, as_of: NaiveDate, level: u8, group: Option<&str>, split_returned: bool) -> Stock {
         let t = day_number(as_of);
         let mut cells: BTreeMap<(String, String, &str, &str), u64> = BTreeMap::new();
         let mut individuals: BTreeMap<(String, String), u64> = BTreeMap::new();
-        for ((g, place, sex, band), steps) in &self.people {
-            if !self.group_wanted(*g, group) {
+        for ((g, place, sex, band, returned), steps) in &self.people {
+            let name = match self.groups[*g as usize].as_str() {
+                IDP if split_returned && *returned => RETURNED_IDP,
+                name => name,
+            };
+            if group.is_some_and(|wanted| wanted != name) {
                 continue;
             }
             let n = steps.at(t);
             if n > 0 {
-                let key = (self.groups[*g as usize].clone(), self.place(*place, level));
+                let key = (name.to_string(), self.place(*place, level));
                 *individuals.entry(key.clone()).or_default() += n as u64;
                 *cells.entry((key.0, key.1, sex, band)).or_default() += n as u64;
             }

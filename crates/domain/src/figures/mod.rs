@@ -24,6 +24,11 @@ use crate::timeline::{person_events, sort_events, Event};
 /// The population group whose stock follows IRIS accounting.
 pub const IDP: &str = "IDP";
 
+/// Returned IDPs (HDX HAPI's `RDP`): IDPs whose last movement is a return and who have no
+/// solutions decision yet. IRIS keeps them in the IDP stock; published series count them
+/// apart, so comparisons and the population of concern split them out.
+pub const RETURNED_IDP: &str = "RDP";
+
 /// Everything the figures need about one household.
 #[derive(Debug, Clone)]
 pub struct HouseholdFacts {

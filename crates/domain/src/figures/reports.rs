@@ -36,21 +36,36 @@ pub struct FlowsReport {
     pub stale: bool,
 }
 
-/// One place in a comparison: the registry's figure and each series' latest figure on or
-/// before the date.
+/// One place in a comparison: the registry's figure and each series' figure of its latest
+/// round on or before the date.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ComparisonRow {
     pub place: String,
     pub place_name: String,
-    pub registered: u64,
+    /// The registry's stock there; none when the registry has never had anyone of the group
+    /// there ("not covered": no coverage to compute, which is not a coverage of 0).
+    pub registered: Option<u64>,
     pub series: Vec<SeriesFigure>,
 }
+
+/// A series' figure is stale when its date is more than this many days before the date of
+/// the comparison: a year, one annual cycle of the slowest publishers (IDMC, UNHCR).
+pub const STALE_AFTER_DAYS: i64 = 365;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SeriesFigure {
     pub series: String,
     pub source: String,
+    /// The last day the figure's date covers (31 December for a figure "for 2023").
     pub reference_date: Option<String>,
+    /// The date as the file wrote it.
+    pub date_as_given: Option<String>,
+    /// The round compared, when the series has rounds.
+    pub round: Option<String>,
+    /// Days from the figure's date to the comparison's.
+    pub age_days: Option<i64>,
+    /// Older than [`STALE_AFTER_DAYS`]: shown, but not a like-for-like comparison.
+    pub stale: bool,
     pub individuals: Option<i64>,
     /// registered ÷ the series' figure: below 1, registration lags behind the estimate.
     pub coverage: Option<f64>,
@@ -64,4 +79,6 @@ pub struct Comparison {
     pub rows: Vec<ComparisonRow>,
     /// Figures of a series given for units coarser than the level, left out of the rows.
     pub coarser_rows_left_out: u64,
+    /// The series those figures belong to, so that a table can say so.
+    pub series_with_coarser_rows: Vec<String>,
 }

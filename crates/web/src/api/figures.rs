@@ -172,16 +172,22 @@ pub struct SeriesQuery {
     /// Population group counted (default IDP).
     pub population_group: Option<String>,
     pub published_on: Option<String>,
-    /// The date figures refer to, when the file has no #date column.
+    /// The date figures refer to, when the file has no #date column (`2023` means its last
+    /// day, as does a month).
     pub date: Option<String>,
     /// Store the matched rows even if some places could not be matched (they are counted).
     pub skip_unmatched: Option<bool>,
+    /// The series exists: store the file as its new version (the previous one is kept).
+    pub replace: Option<bool>,
+    /// Leave out the columns whose tags are outside the HXL vocabulary instead of refusing.
+    pub accept_unknown_tags: Option<bool>,
 }
 
 /// Imports an external series from an HXL-tagged CSV or XLSX (multipart `file`). Places are
 /// matched by code or, without codes, by name through the gazetteer; the answer lists every
 /// place that could not be matched. Nothing is stored while any is unmatched, unless
-/// `skip_unmatched`.
+/// `skip_unmatched`. The same file twice is refused (409), whatever the name; a name already
+/// used only with `replace` (a new version).
 #[utoipa::path(post, path = "/api/v1/series", tag = "figures", params(SeriesQuery),
     request_body(content_type = "multipart/form-data", content = String, description = "one file part"),
     responses((status = 201, body = store::series::SeriesImport), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = store::series::SeriesImport)), security(("bearer" = [])))]
@@ -208,15 +214,19 @@ pub async fn import_series(
         population_group: q.population_group,
         published_on: q.published_on,
     };
-    let (date, skip) = (q.date, q.skip_unmatched.unwrap_or(false));
-    let outcome =
-        run(&state, move |store| match store.import_series_file(&actor, &meta, file, date.as_deref(), skip) {
-            Ok(outcome) => Ok(Ok(outcome)),
-            Err(store::import::ImportError::Store(e)) => Err(e),
-            Err(store::import::ImportError::File(e)) => Ok(Err(e)),
-        })
-        .await
-        .map_err(|e| if e.status == StatusCode::UNPROCESSABLE_ENTITY { e.as_bad_request() } else { e })?;
+    let options = store::series::SeriesOptions {
+        date: q.date,
+        skip_unmatched: q.skip_unmatched.unwrap_or(false),
+        replace: q.replace.unwrap_or(false),
+        accept_unknown_tags: q.accept_unknown_tags.unwrap_or(false),
+    };
+    let outcome = run(&state, move |store| match store.import_series_file(&actor, &meta, file, &options) {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(store::import::ImportError::Store(e)) => Err(e),
+        Err(store::import::ImportError::File(e)) => Ok(Err(e)),
+    })
+    .await
+    .map_err(|e| if e.status == StatusCode::UNPROCESSABLE_ENTITY { e.as_bad_request() } else { e })?;
     match outcome {
         Ok(outcome) if outcome.report.as_ref().is_some_and(|r| r.series_id.is_some()) => {
             Ok((StatusCode::CREATED, Json(outcome)).into_response())
@@ -224,6 +234,31 @@ pub async fn import_series(
         Ok(outcome) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(outcome)).into_response()),
         Err(file_error) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", file_error.to_string())),
     }
+}
+
+/// One series (id or name): its versions and its current figures, each with its place as
+/// given and as matched, and its date as given and as counted.
+#[utoipa::path(get, path = "/api/v1/series/{id}", tag = "figures", params(("id" = String, Path, description = "id or name")),
+    responses((status = 200, body = store::series::SeriesDetail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn series_detail(
+    State(state): State<AppState>,
+    Authenticated(_user): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<store::series::SeriesDetail>, ApiError> {
+    Ok(Json(run(&state, move |store| store.series_detail(&id)).await?))
+}
+
+/// Removes a series from every comparison; its versions are kept for the audit, and a new
+/// import under its name brings it back as its next version.
+#[utoipa::path(delete, path = "/api/v1/series/{id}", tag = "figures", params(("id" = String, Path, description = "id or name")),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove_series(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    run(&state, move |store| store.remove_series(&actor, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The external series imported so far, each with its source, method and dates.
