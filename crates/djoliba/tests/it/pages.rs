@@ -1193,3 +1193,51 @@ async fn the_4w_and_the_funding_page_take_partners_sheets_in_french() {
     assert!(page.body.contains("Feuille 3W/5W importée") && page.body.contains("AMSS"), "{}", page.body);
     assert!(page.body.contains("id=\"presence-table\"") && plain(&page.body).contains("1 200"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn published_series_are_imported_compared_inspected_and_removed_through_the_pages_in_french() {
+    fn national_typo() -> &'static str {
+        "Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\nMLI,2021,380000\n"
+    }
+    let site = Site::new();
+    let store = &site.t.store;
+    let im = crate::plans::im_officer(store);
+    let session = site.sign_in(&im.username, "cluster password 1").await;
+    let page = site.get("/series", &session).await;
+    assert!(page.body.contains("Aucune série importée") && page.body.contains("id=\"series-form\""), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let fields = |name: &'static str| {
+        vec![("csrf", csrf.clone()), ("name", name.to_string()), ("source", "IDMC".into()), ("method", "GRID".into())]
+    };
+    let as_pairs = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    // A mistyped attribute: refused at its column, in French, with what it most likely meant.
+    let typo = "Pays,Année,PDI,Femmes\n#country+code,#date+year,#affected+idps+ind,#affected+idps+female\nMLI,2023,391961,200000\n";
+    let pairs = as_pairs(&fields("IDMC"));
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let without_method: Vec<(&str, &str)> = refs.iter().filter(|(k, _)| *k != "method").copied().collect();
+    let refused = site.upload("/series", &session, &without_method, ("idmc.csv", national_typo())).await;
+    assert!(refused.body.contains("Méthode : un texte"), "{}", refused.body);
+    let refused = site.upload("/series", &session, &refs, ("idmc.csv", typo)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("vouliez-vous écrire +f"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"IDMC\""), "what was typed is kept");
+    let national = "Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\nMLI,2022,412000\nMLI,2023,391961\n";
+    let done = site.upload("/series", &session, &refs, ("idmc.csv", national)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Série enregistrée : « IDMC » · Version 1"), "{}", done.body);
+    let plain = |text: &str| text.replace(['\u{202f}', '\u{a0}'], " ");
+    let page = site.get("/series?as_of=2024-06-30&level=0&group=IDP", &session).await;
+    let body = plain(&page.body);
+    assert!(body.contains("id=\"comparison-table\"") && body.contains("391 961"), "{body}");
+    assert!(body.contains("non couvert"), "nobody registered: not covered, not 0 — {body}");
+    let id = store.list_series().unwrap()[0].id.clone();
+    let detail = site.get(&format!("/series/{id}"), &session).await;
+    assert!(detail.body.contains("2023-12-31") && detail.body.contains("Mali (ML)"), "{}", detail.body);
+    assert!(detail.body.contains("en vigueur"), "{}", detail.body);
+    let removed =
+        site.send(Method::POST, &format!("/series/{id}/remove"), Some(&session), Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    assert!(store.list_series().unwrap().is_empty());
+    let audit = store.audit_entries(&store::Actor::system(), 50, 0).unwrap();
+    assert!(audit.iter().any(|e| e.action == "remove_series"), "removal is audited");
+}

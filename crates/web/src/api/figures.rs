@@ -275,10 +275,12 @@ pub async fn list_series(
 pub struct ComparisonQuery {
     /// YYYY-MM-DD; default today.
     pub as_of: Option<String>,
-    /// 1 to 3; default 1.
+    /// 0 (Mali) to 3; default 1.
     pub level: Option<u8>,
-    /// Default IDP.
+    /// Default IDP (IDPs not returned); RDP for returned IDPs still in the IRIS stock.
     pub group: Option<String>,
+    /// json (default), csv or xlsx (both HXL-tagged).
+    pub format: Option<String>,
 }
 
 /// Registered figures next to each external series per place, with the coverage ratio
@@ -289,9 +291,20 @@ pub async fn comparison(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Query(q): Query<ComparisonQuery>,
-) -> Result<Json<store::series::Comparison>, ApiError> {
+) -> Result<Response, ApiError> {
+    let format = parse_format(q.format.as_deref())?;
     let as_of = q.as_of.unwrap_or_else(|| state.store.today().to_string());
     let level = q.level.unwrap_or(1);
     let group = q.group.unwrap_or_else(|| "IDP".into());
-    Ok(Json(run(&state, move |store| store.compare(&actor, &as_of, level, &group)).await?))
+    let comparison = run(&state, move |store| store.compare(&actor, &as_of, level, &group)).await?;
+    let name = format!("djoliba-comparison-{}-adm{}", comparison.as_of, comparison.level);
+    Ok(match format {
+        Format::Json => Json(comparison).into_response(),
+        Format::Csv => {
+            download(exchange::figures::csv(&exchange::figures::comparison_table(&comparison))?, format, &name)
+        }
+        Format::Xlsx => {
+            download(exchange::figures::xlsx(&[exchange::figures::comparison_table(&comparison)])?, format, &name)
+        }
+    })
 }

@@ -235,6 +235,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/import") => "import",
         p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
+        p if p.starts_with("/series") => "series",
         p if p.starts_with("/assistance") => "assistance",
         p if p.starts_with("/plans") || p.starts_with("/reports") => "plans",
         p if p.starts_with("/who-what-where") => "who_what_where",
@@ -325,6 +326,10 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/reports/{id}/review", Write, post(review_report))
         .add(Method::POST, "/assistance/samples/{id}/answers", Write, post(record_answer))
         .add(Method::GET, "/figures", SignedIn, get(figures))
+        .add(Method::GET, "/series", SignedIn, get(series))
+        .add(Method::POST, "/series", Write, post(import_series))
+        .add(Method::GET, "/series/{id}", SignedIn, get(series_detail))
+        .add(Method::POST, "/series/{id}/remove", Write, post(remove_series))
         .add(Method::GET, "/import", Write, get(import_form))
         .add(Method::POST, "/import", Write, post(import))
         .add(Method::GET, "/import/progress", Write, get(import_progress))
