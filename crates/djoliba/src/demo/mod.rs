@@ -90,6 +90,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
     plant_re_registrations(store, &actor, &generated)?;
     load_dtm_like_series(store, &actor)?;
+    load_published_like_series(store, &actor)?;
     assistance::load(store, &actor)?;
     plans::load(store)?;
     funding::load(store)?;
@@ -156,6 +157,64 @@ fn plant_re_registrations(
     Ok(())
 }
 
+/// Two series as UNHCR, IDMC and the government's commission publish them: a national
+/// year-end IDP series (a year means its 31 December), and returned IDPs by région, which
+/// published series count apart from IDPs. Both derived from the registry with an offset, so
+/// the comparison shows coverage below and above 100 %.
+fn load_published_like_series(store: &Store, actor: &Actor) -> anyhow::Result<()> {
+    let snapshot = store.figures_snapshot(actor)?;
+    let national = |as_of: &str, group: &str| -> anyhow::Result<u64> {
+        Ok(snapshot.stock_of_concern(as_of, 1, Some(group))?.stock.cells.iter().map(|c| c.individuals).sum())
+    };
+    let mut csv = String::from("Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\n");
+    for (year, factor) in [(2022, 1.35), (2023, 1.18)] {
+        let idps = national(&format!("{year}-12-31"), "IDP")?;
+        csv.push_str(&format!("MLI,{year},{}\n", (idps as f64 * factor).round() as u64));
+    }
+    let meta = store::series::SeriesMeta {
+        name: "IDMC-like year-end IDPs (synthetic)".into(),
+        source: "IDMC (synthetic)".into(),
+        method: "Year-end stock from government and DTM figures (synthetic)".into(),
+        population_group: Some("IDP".into()),
+        published_on: Some("2024-05-14".into()),
+    };
+    import_demo_series(store, actor, meta, "idmc-like-year-end.csv", csv)?;
+    let returned = snapshot.stock_of_concern("2024-06-30", 1, Some(domain::figures::RETURNED_IDP))?;
+    let mut by_region: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for cell in &returned.stock.cells {
+        *by_region.entry(cell.place.clone()).or_default() += cell.individuals;
+    }
+    let mut csv = String::from("Région,Mois,PDI retournées\n#adm1+code,#date+month,#affected+returnees+ind\n");
+    for (region, people) in by_region.iter().filter(|(place, _)| place.starts_with("ML")) {
+        csv.push_str(&format!("{region},juin 2024,{}\n", (*people as f64 * 1.1).round() as u64));
+    }
+    let meta = store::series::SeriesMeta {
+        name: "CMP-like returned IDPs, June 2024 (synthetic)".into(),
+        source: "Commission des mouvements de populations (synthetic)".into(),
+        method: "Key informants by région (synthetic)".into(),
+        population_group: Some(domain::figures::RETURNED_IDP.into()),
+        published_on: Some("2024-07-15".into()),
+    };
+    import_demo_series(store, actor, meta, "cmp-like-returned-2024-06.csv", csv)
+}
+
+fn import_demo_series(
+    store: &Store,
+    actor: &Actor,
+    meta: store::series::SeriesMeta,
+    file_name: &str,
+    csv: String,
+) -> anyhow::Result<()> {
+    let file = exchange::InputFile { name: file_name.into(), bytes: csv.into_bytes() };
+    let outcome = store
+        .import_series_file(actor, &meta, file, &store::series::SeriesOptions::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match outcome.report {
+        Some(report) if report.series_id.is_some() => Ok(()),
+        other => anyhow::bail!("the demo series did not load: {:?} {:?}", outcome.errors, other.map(|r| r.unmatched)),
+    }
+}
+
 /// A DTM-like series of the demo's IDPs by cercle, as a partner would publish it: names without
 /// P-codes (some without accents), and estimates that disagree with the registry: higher in
 /// most places (people not registered yet), lower in a few.
@@ -192,12 +251,5 @@ fn load_dtm_like_series(store: &Store, actor: &Actor) -> anyhow::Result<()> {
         population_group: Some("IDP".into()),
         published_on: Some("2024-04-30".into()),
     };
-    let file = exchange::InputFile { name: "dtm-like-round-1.csv".into(), bytes: csv.into_bytes() };
-    let outcome = store
-        .import_series_file(actor, &meta, file, &store::series::SeriesOptions::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    match outcome.report {
-        Some(report) if report.series_id.is_some() => Ok(()),
-        other => anyhow::bail!("the demo series did not load: {:?} {:?}", outcome.errors, other.map(|r| r.unmatched)),
-    }
+    import_demo_series(store, actor, meta, "dtm-like-round-1.csv", csv)
 }
