@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::figures::{Comparison, FlowsReport, StockReport, AGE_BANDS};
+use domain::figures::{Comparison, FlowsReport, PopulationOfConcern, StockReport, AGE_BANDS};
 use domain::places::Gazetteer;
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -24,6 +24,9 @@ fn group_attribute(group: &str) -> &'static str {
         "REF" => "+refugees",
         "RET" => "+returnees+refugees",
         "RDP" => "+returnees+idps",
+        // Outside HXL's core attributes: its open extensions.
+        "ASY" => "+x_asylum_seekers",
+        "OOC" => "+x_others_of_concern",
         _ => "",
     }
 }
@@ -355,4 +358,84 @@ pub fn comparison_table(c: &Comparison) -> HxlTable {
         }
     }
     HxlTable { name: "comparison", headers, tags, rows }
+}
+
+/// The population of concern as two tables: the registry's count of each group per place
+/// (a column per group, tagged as DTM and HDX tag them), and each series' figure beside it.
+pub fn concern_tables(p: &PopulationOfConcern) -> Vec<HxlTable> {
+    let place = if p.level == 0 { "#country".to_string() } else { format!("#adm{}", p.level) };
+    let mut headers = vec!["date".to_string(), "pcode".to_string(), "name".to_string()];
+    let mut tags = vec!["#date+reported".to_string(), format!("{place}+code"), format!("{place}+name")];
+    for group in &p.groups {
+        headers.push(format!("registered_{}", group.population_group.to_ascii_lowercase()));
+        tags.push(format!("#affected{}+ind+registered", group_attribute(&group.population_group)));
+    }
+    // Place → (name, each group's count: blank where the registry has nobody of the group).
+    let mut places: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    for (i, group) in p.groups.iter().enumerate() {
+        for row in &group.rows {
+            let entry = places
+                .entry(row.place.clone())
+                .or_insert_with(|| (row.place_name.clone(), vec![String::new(); p.groups.len()]));
+            entry.1[i] = row.registered.map(|n| n.to_string()).unwrap_or_default();
+        }
+    }
+    let rows = places
+        .into_iter()
+        .map(|(pcode, (name, counts))| {
+            let mut row = vec![p.as_of.to_string(), pcode, name];
+            row.extend(counts);
+            row
+        })
+        .collect();
+    let registry = HxlTable { name: "registry", headers, tags, rows };
+    let headers = [
+        "date",
+        "population_group",
+        "pcode",
+        "name",
+        "registered",
+        "series",
+        "source",
+        "method",
+        "series_date",
+        "series_date_as_given",
+        "series_individuals",
+    ]
+    .map(String::from)
+    .to_vec();
+    let tags = vec![
+        "#date+reported".to_string(),
+        "#meta+population_group".to_string(),
+        format!("{place}+code"),
+        format!("{place}+name"),
+        "#affected+ind+registered".to_string(),
+        "#meta+series".to_string(),
+        "#org+source".to_string(),
+        "#meta+method".to_string(),
+        "#date+series".to_string(),
+        "#date+series+text".to_string(),
+        "#affected+ind+estimated".to_string(),
+    ];
+    let mut rows = Vec::new();
+    for group in &p.groups {
+        for row in &group.rows {
+            for figure in row.series.iter().filter(|f| f.individuals.is_some()) {
+                rows.push(vec![
+                    p.as_of.to_string(),
+                    group.population_group.clone(),
+                    row.place.clone(),
+                    row.place_name.clone(),
+                    row.registered.map(|n| n.to_string()).unwrap_or_default(),
+                    figure.series.clone(),
+                    figure.source.clone(),
+                    figure.method.clone(),
+                    figure.reference_date.clone().unwrap_or_default(),
+                    figure.date_as_given.clone().unwrap_or_default(),
+                    figure.individuals.map(|n| n.to_string()).unwrap_or_default(),
+                ]);
+            }
+        }
+    }
+    vec![registry, HxlTable { name: "series", headers, tags, rows }]
 }

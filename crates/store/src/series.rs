@@ -377,7 +377,7 @@ impl Store {
         let as_of_text = as_of_day.to_string();
         let figures = self.db.read(|tx| {
             tx.query(
-                "SELECT s.name, s.source, f.pcode, f.admin_level, f.reference_date, f.individuals, f.round, f.date_as_given
+                "SELECT s.name, s.source, f.pcode, f.admin_level, f.reference_date, f.individuals, f.round, f.date_as_given, s.method
                  FROM external_series_figures f JOIN external_series s ON s.current_version = f.version_id
                  WHERE s.population_group = $1 AND f.reference_date <= $2 ORDER BY s.name, f.reference_date",
                 params![&group, &as_of_text],
@@ -421,7 +421,7 @@ impl Store {
         for r in &figures {
             latest_round.insert(r.text(0), (r.text(4), r.opt_text(6)));
         }
-        let mut series_names: Vec<(String, String)> = Vec::new();
+        let mut series_names: Vec<(String, String, String)> = Vec::new();
         let mut coarser: BTreeMap<String, u64> = BTreeMap::new();
         let mut external: BTreeMap<(String, String), Latest> = BTreeMap::new();
         for r in &figures {
@@ -434,8 +434,8 @@ impl Store {
             if !in_round {
                 continue;
             }
-            if series_names.last().is_none_or(|(name, _)| name != &series) {
-                series_names.push((series.clone(), r.text(1)));
+            if series_names.last().is_none_or(|(name, _, _)| name != &series) {
+                series_names.push((series.clone(), r.text(1), r.text(8)));
             }
             if r.int(3) < level as i64 {
                 *coarser.entry(series).or_default() += 1;
@@ -471,7 +471,7 @@ impl Store {
                 let reg = covered.then(|| registered.get(&place).copied().unwrap_or(0));
                 let series = series_names
                     .iter()
-                    .map(|(name, source)| {
+                    .map(|(name, source, method)| {
                         let found = external.get(&(name.clone(), place.clone()));
                         let individuals = found.and_then(|f| f.value);
                         let age_days = found
@@ -480,6 +480,7 @@ impl Store {
                         SeriesFigure {
                             series: name.clone(),
                             source: source.clone(),
+                            method: method.clone(),
                             reference_date: found.map(|f| f.date.clone()),
                             date_as_given: found.map(|f| f.date_as_given.clone()),
                             round: found.and_then(|f| f.round.clone()),
@@ -511,6 +512,30 @@ impl Store {
             coarser_rows_left_out: coarser.values().sum(),
             series_with_coarser_rows: coarser.into_keys().collect(),
         })
+    }
+
+    /// Every group of concern at `as_of`, national (level 0) or by place: the registry's count
+    /// (IDPs apart from returned IDPs, as published) beside each series' latest figure.
+    pub fn population_of_concern(
+        &self,
+        actor: &Actor,
+        as_of: &str,
+        level: u8,
+    ) -> Result<domain::figures::PopulationOfConcern, StoreError> {
+        if level > 3 {
+            return Err(StoreError::invalid("level", level.to_string(), Message::FiguresLevel));
+        }
+        let mapping = domain::figures::concern_mapping();
+        let mut groups = Vec::new();
+        for line in &mapping {
+            let comparison = self.compare(actor, as_of, level, &line.population_group)?;
+            if !comparison.rows.is_empty() {
+                groups.push(comparison);
+            }
+        }
+        let as_of = domain::dates::calendar_day(as_of)
+            .ok_or_else(|| StoreError::invalid("as_of", as_of.trim(), Message::IsoDate))?;
+        Ok(domain::figures::PopulationOfConcern { as_of, level, groups, mapping })
     }
 
     /// The places (at `level`) where the registry has had a household of `group` the actor's

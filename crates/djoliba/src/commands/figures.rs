@@ -19,7 +19,15 @@ pub struct Args {
     /// With --as-of: the registry next to each external series, per place, with coverage.
     #[arg(long)]
     pub compare: bool,
-    /// Level: 1 région, 2 cercle, 3 commune, 4 site.
+    /// With --as-of: every population group of concern (IDPs, returned IDPs, refugees,
+    /// asylum seekers, returnees, others of concern), the registry beside each series' figure.
+    #[arg(long, conflicts_with = "compare")]
+    pub population: bool,
+    /// With csv, the table of several: flows, origin_destination or stock_and_flow (flows);
+    /// registry or series (--population). One table a file; an XLSX holds them all.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Level: 1 région, 2 cercle, 3 commune, 4 site (0, Mali, with --compare or --population).
     #[arg(long, default_value_t = 1)]
     pub level: u8,
     /// Population group code (IDP, REF, RET…); all when absent.
@@ -52,21 +60,18 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
             let tables = exchange::figures::flow_tables(&report, &gazetteer);
             match args.format.as_str() {
                 "json" => serde_json::to_vec_pretty(&report)?,
-                "csv" => {
-                    let mut out = Vec::new();
-                    for (i, table) in tables.iter().enumerate() {
-                        if i > 0 {
-                            out.extend_from_slice(b"\n");
-                        }
-                        let csv = exchange::figures::csv(table)?;
-                        out.extend_from_slice(if i > 0 {
-                            csv.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&csv)
-                        } else {
-                            &csv
-                        });
-                    }
-                    out
-                }
+                "csv" => one_table(tables, args.table.as_deref().unwrap_or("flows"))?,
+                "xlsx" => exchange::figures::xlsx(&tables)?,
+                other => bail!("--format {other:?}: expected csv, xlsx or json"),
+            }
+        }
+        _ if args.population => {
+            let as_of = args.as_of.clone().unwrap_or_else(|| store.today().to_string());
+            let report = store.population_of_concern(&actor, &as_of, args.level)?;
+            let tables = exchange::figures::concern_tables(&report);
+            match args.format.as_str() {
+                "json" => serde_json::to_vec_pretty(&report)?,
+                "csv" => one_table(tables, args.table.as_deref().unwrap_or("registry"))?,
                 "xlsx" => exchange::figures::xlsx(&tables)?,
                 other => bail!("--format {other:?}: expected csv, xlsx or json"),
             }
@@ -117,4 +122,14 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One of several tables as a CSV file: HXL tools read one header and one tag row a file.
+fn one_table(tables: Vec<exchange::figures::HxlTable>, wanted: &str) -> anyhow::Result<Vec<u8>> {
+    let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
+    let names = names.join(", ");
+    match tables.into_iter().find(|t| t.name == wanted) {
+        Some(table) => Ok(exchange::figures::csv(&table)?),
+        None => bail!("--table {wanted:?}: expected one of {names} (an XLSX holds them all)"),
+    }
 }

@@ -156,6 +156,18 @@ fn users_import_backup_and_doctor_from_the_command_line() {
     let (code, out, err) = run(&["figures", "--as-of", "2024-06-30", "--level", "2", "--group", "REF"], None);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("#affected+refugees+hh"), "{out}");
+    // One table a CSV file; the population of concern, national by default.
+    let (code, out, err) =
+        run(&["figures", "--from", "2023-12-31", "--to", "2024-06-30", "--table", "stock_and_flow"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.lines().filter(|l| l.starts_with('#')).count(), 1, "one tag row: {out}");
+    let (code, _, err) = run(&["figures", "--from", "2023-12-31", "--to", "2024-06-30", "--table", "all"], None);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("expected one of flows, origin_destination, stock_and_flow"), "{err}");
+    let (code, out, err) =
+        run(&["figures", "--population", "--as-of", "2024-06-30", "--level", "0", "--format", "json"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\"mapping\"") && out.contains("\"RDP\""), "{out}");
     let (code, _, err) = run(&["figures", "--from", "2024-01-01", "--to", "2023-01-01"], None);
     assert_eq!(code, Some(1));
     assert!(err.contains("to: \"2023-01-01\" is not valid; expected a date on or after from (2024-01-01)"), "{err}");

@@ -94,7 +94,7 @@ fn places() -> Places {
     }
 }
 
-fn load_synthetic(store: &Store, count: usize) {
+pub(crate) fn load_synthetic(store: &Store, count: usize) {
     let actor = registrar(store);
     let items: Vec<ImportItem> = synthetic::generate(5, count, &places())
         .into_iter()
@@ -484,6 +484,19 @@ fn published_series_compare_like_for_like_national_by_round_versioned_and_2023_r
         let idps = store.compare(&actor, "2024-06-30", 1, "IDP").unwrap();
         let tombouctou = idps.rows.iter().find(|r| r.place == "ML06");
         assert!(tombouctou.is_none_or(|r| r.registered == Some(0)), "{tombouctou:?}");
+        // The population of concern: IDPs and returned IDPs apart, each beside its series.
+        let concern = store.population_of_concern(&actor, "2024-06-30", 0).unwrap();
+        let national = |group: &str| {
+            let g = concern.groups.iter().find(|g| g.population_group == group).unwrap();
+            (g.rows[0].registered, g.rows[0].series.iter().filter_map(|s| s.individuals).collect::<Vec<_>>())
+        };
+        assert_eq!(national("IDP").0, Some(2), "Kolondiéba's two, not the returned");
+        assert!(national("IDP").1.contains(&391961), "IDMC's 2023 figure beside them");
+        assert_eq!(national("RDP"), (Some(2), vec![]));
+        assert!(concern.groups.iter().all(|g| g.population_group != "REF"), "no refugee anywhere: left out");
+        let tables = exchange::figures::concern_tables(&concern);
+        assert_eq!(tables[0].tags[3..], ["#affected+idps+ind+registered", "#affected+returnees+idps+ind+registered"]);
+        assert_eq!(tables[0].rows, vec![vec!["2024-06-30", "ML", "Mali (le)", "2", "2"]]);
         let cercle = "Région,Cercle,Date,PDI\n#adm1+name,#adm2+name,#date+reported,#affected+idps+ind\nMopti,Bandiagara,03/2024,10\n";
         let stored = import("Cercle de Bandiagara", cercle, &Default::default()).unwrap().report.unwrap();
         assert!(stored.series_id.is_some(), "the cercle, with its 2021 région");

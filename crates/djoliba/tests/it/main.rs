@@ -13,6 +13,7 @@ mod conformance;
 mod duplicates;
 mod figures;
 mod funding;
+mod hxl;
 mod import;
 mod matrix;
 mod pages;

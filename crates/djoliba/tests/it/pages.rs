@@ -1230,6 +1230,8 @@ async fn published_series_are_imported_compared_inspected_and_removed_through_th
     let body = plain(&page.body);
     assert!(body.contains("id=\"comparison-table\"") && body.contains("391 961"), "{body}");
     assert!(body.contains("non couvert"), "nobody registered: not covered, not 0 — {body}");
+    assert!(body.contains("Population concernée, Mali") && !body.contains("412 000 — IDMC (2022)"), "{body}");
+    assert!(body.contains("391 961 — IDMC (2023)") && body.contains("PDI retournées (DTM, HCR)"), "{body}");
     let id = store.list_series().unwrap()[0].id.clone();
     let detail = site.get(&format!("/series/{id}"), &session).await;
     assert!(detail.body.contains("2023-12-31") && detail.body.contains("Mali (ML)"), "{}", detail.body);

@@ -56,6 +56,8 @@ pub const STALE_AFTER_DAYS: i64 = 365;
 pub struct SeriesFigure {
     pub series: String,
     pub source: String,
+    /// How the publisher produced it (key informants, registration, modelling…).
+    pub method: String,
     /// The last day the figure's date covers (31 December for a figure "for 2023").
     pub reference_date: Option<String>,
     /// The date as the file wrote it.
@@ -81,4 +83,52 @@ pub struct Comparison {
     pub coarser_rows_left_out: u64,
     /// The series those figures belong to, so that a table can say so.
     pub series_with_coarser_rows: Vec<String>,
+}
+
+/// How a published category reads against the registry's IRIS stock.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CategoryMapping {
+    /// The population group code (HDX HAPI's list).
+    pub population_group: String,
+    /// What the registry counts under it.
+    pub registry: String,
+    /// What published series (DTM, the commission, UNHCR, IDMC) count under it.
+    pub published: String,
+}
+
+/// Every population group of concern at one date, national and by place: the registry's
+/// count next to each sourced series' latest figure, with the IRIS mapping written out.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PopulationOfConcern {
+    pub as_of: NaiveDate,
+    pub level: u8,
+    /// One comparison per group, in the order factsheets list them; groups with neither a
+    /// registered person nor a published figure are left out.
+    pub groups: Vec<Comparison>,
+    pub mapping: Vec<CategoryMapping>,
+}
+
+/// The groups of concern, in factsheet order, with how each is counted here and published.
+pub fn concern_mapping() -> Vec<CategoryMapping> {
+    let line = |group: &str, registry: &str, published: &str| CategoryMapping {
+        population_group: group.into(),
+        registry: registry.into(),
+        published: published.into(),
+    };
+    vec![
+        line(
+            "IDP",
+            "IDPs in the IRIS stock whose last movement is not a return: displaced, displaced again, or on a pendular visit",
+            "IDPs (DTM, the government's commission, IDMC, UNHCR's IDPs of concern), returned IDPs excluded",
+        ),
+        line(
+            "RDP",
+            "IDPs who returned and have no solutions decision yet: still in the IRIS stock",
+            "IDP returnees (DTM's and UNHCR's returned IDPs)",
+        ),
+        line("REF", "Households registered as refugees, from registration until departure or death", "Refugees (UNHCR)"),
+        line("ASY", "Households registered as asylum seekers", "Asylum seekers (UNHCR)"),
+        line("RET", "Households registered as returned refugees", "Returnees: refugees back in the country (UNHCR)"),
+        line("OOC", "Households registered as others of concern", "Others of concern (UNHCR)"),
+    ]
 }

@@ -308,3 +308,46 @@ pub async fn comparison(
         }
     })
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PopulationQuery {
+    /// YYYY-MM-DD; default today.
+    pub as_of: Option<String>,
+    /// 0 (Mali, the default) to 3.
+    pub level: Option<u8>,
+    /// json (default), csv or xlsx (both HXL-tagged; the XLSX holds both tables).
+    pub format: Option<String>,
+    /// With csv: `registry` (default: a column per group) or `series` (each published figure).
+    pub table: Option<String>,
+}
+
+/// The population of concern at a date: every group (IDPs, returned IDPs, refugees, asylum
+/// seekers, returnees, others of concern), national or by place, the registry's count beside
+/// each sourced series' latest figure, and how the registry's IRIS categories map onto the
+/// published ones.
+#[utoipa::path(get, path = "/api/v1/figures/population", tag = "figures", params(PopulationQuery),
+    responses((status = 200, body = domain::figures::PopulationOfConcern), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn population(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<PopulationQuery>,
+) -> Result<Response, ApiError> {
+    let format = parse_format(q.format.as_deref())?;
+    let as_of = q.as_of.unwrap_or_else(|| state.store.today().to_string());
+    let level = q.level.unwrap_or(0);
+    let report = run(&state, move |store| store.population_of_concern(&actor, &as_of, level)).await?;
+    let name = format!("djoliba-population-of-concern-{}-adm{}", report.as_of, report.level);
+    Ok(match format {
+        Format::Json => Json(report).into_response(),
+        Format::Csv => {
+            let wanted = q.table.as_deref().unwrap_or("registry");
+            let table =
+                exchange::figures::concern_tables(&report).into_iter().find(|t| t.name == wanted).ok_or_else(|| {
+                    StoreError::invalid("table", wanted, Message::OneOf { codes: "registry, series".into() })
+                })?;
+            download(exchange::figures::csv(&table)?, format, &format!("{name}-{wanted}"))
+        }
+        Format::Xlsx => download(exchange::figures::xlsx(&exchange::figures::concern_tables(&report))?, format, &name),
+    })
+}

@@ -21,6 +21,14 @@ struct FigureCell {
     coverage: String,
 }
 
+/// One group of the population of concern, for Mali as a whole.
+struct ConcernLine {
+    group: String,
+    registered: String,
+    /// "412 000 — IDMC (2023)" per series with a figure.
+    published: Vec<String>,
+}
+
 struct ComparisonLine {
     place: String,
     registered: String,
@@ -50,6 +58,9 @@ struct SeriesPage {
     coarser: String,
     error: Option<String>,
     series: Vec<Series>,
+    concern: Vec<ConcernLine>,
+    /// (group, the registry's category, the published one).
+    mapping: Vec<(String, String, String)>,
     outcome: ImportOutcome,
     /// What the import form had, to show it again after a refusal.
     typed: HashMap<String, String>,
@@ -105,9 +116,12 @@ async fn series_page(
     let level = q.level.unwrap_or(1).min(2);
     let group = q.group.filter(|g| !g.trim().is_empty()).unwrap_or_else(|| "IDP".into());
     let (date, grp) = (as_of.clone(), group.clone());
-    let loaded =
-        blocking(state, move |store| Ok((store.compare(&actor, &date, level, &grp), store.list_series()?))).await;
-    let (comparison, series) = match loaded {
+    let loaded = blocking(state, move |store| {
+        let concern = store.population_of_concern(&actor, &date, 0).ok();
+        Ok((store.compare(&actor, &date, level, &grp), store.list_series()?, concern))
+    })
+    .await;
+    let (comparison, series, concern) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
@@ -121,10 +135,57 @@ async fn series_page(
         coarser: String::new(),
         error: None,
         series,
+        concern: Vec::new(),
+        mapping: Vec::new(),
         outcome,
         typed,
         c,
     };
+    if let Some(concern) = concern {
+        let c = &page.c;
+        page.concern = concern
+            .groups
+            .iter()
+            .map(|g| {
+                let row = g.rows.first();
+                ConcernLine {
+                    group: c.label(&g.population_group),
+                    registered: row
+                        .and_then(|r| r.registered)
+                        .map(|n| c.num(n))
+                        .unwrap_or_else(|| c.t.not_covered.to_string()),
+                    published: row
+                        .map(|r| {
+                            r.series
+                                .iter()
+                                .filter_map(|f| {
+                                    let n = f.individuals?;
+                                    let date = f.date_as_given.clone().unwrap_or_default();
+                                    Some(format!("{} — {} ({date})", c.num(n), f.source))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        page.mapping = concern
+            .mapping
+            .iter()
+            .filter_map(|m| {
+                let (registry, published) = match m.population_group.as_str() {
+                    "IDP" => (c.t.map_idp_registry, c.t.map_idp_published),
+                    "RDP" => (c.t.map_rdp_registry, c.t.map_rdp_published),
+                    "REF" => (c.t.map_ref_registry, c.t.map_ref_published),
+                    "ASY" => (c.t.map_asy_registry, c.t.map_asy_published),
+                    "RET" => (c.t.map_ret_registry, c.t.map_ret_published),
+                    "OOC" => (c.t.map_ooc_registry, c.t.map_ooc_published),
+                    _ => return None,
+                };
+                Some((c.label(&m.population_group), registry.to_string(), published.to_string()))
+            })
+            .collect();
+    }
     match comparison {
         Ok(comparison) => {
             (page.series_names, page.lines) = comparison_lines(&page.c, &comparison);
