@@ -32,6 +32,8 @@ pub enum Command {
     Export(commands::export::Args),
     /// Figures: IDP stock at a date (IRIS), or flows over a period, as HXL-tagged CSV/XLSX or JSON.
     Figures(commands::figures::Args),
+    /// The operation factsheet (two pages, PDF) at a date, in French or English.
+    Factsheet(commands::factsheet::Args),
     /// External series (DTM, CMP, UNHCR, IDMC figures): import and list.
     #[command(subcommand)]
     Series(commands::series::SeriesCommand),
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(&cli, args),
         Command::Figures(args) => commands::figures::run(&cli, args),
         Command::Series(cmd) => commands::series::run(&cli, cmd),
+        Command::Factsheet(args) => commands::factsheet::run(&cli, args),
         Command::Audit(cmd) => commands::audit::run(&cli, cmd),
         Command::Linkage(cmd) => commands::linkage::run(&cli, cmd),
         Command::Token(cmd) => commands::token::run(&cli, cmd),

@@ -7,6 +7,7 @@ pub mod assistance;
 pub mod codes;
 pub mod dates;
 pub mod error;
+pub mod factsheet;
 pub mod figures;
 pub mod identifiers;
 pub mod messages;

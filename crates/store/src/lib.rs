@@ -14,6 +14,7 @@ pub mod db;
 pub mod duplicates;
 pub mod error;
 pub mod export;
+pub mod factsheet;
 pub mod figures;
 pub mod funding;
 pub mod import;

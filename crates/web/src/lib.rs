@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub use api::{assistance, duplicates, figures, files, funding, plans};
 pub mod error;
+pub mod factsheet;
 pub mod openapi;
 pub mod server;
 pub mod ui;

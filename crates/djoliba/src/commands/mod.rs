@@ -5,6 +5,7 @@ pub mod audit;
 pub mod backup;
 pub mod doctor;
 pub mod export;
+pub mod factsheet;
 pub mod figures;
 pub mod funding;
 pub mod import;
