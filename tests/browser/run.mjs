@@ -515,6 +515,36 @@ try {
     await page.getByRole("link", { name: "Chiffres" }).click();
   });
 
+  await step("a national series is imported and compared, and the factsheet is read and downloaded", async () => {
+    await page.getByRole("link", { name: "Séries publiées" }).click();
+    const idmc = "Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\nMLI,2023,\"391 961\"\n";
+    const file = (text) => ({ name: "idmc.csv", mimeType: "text/csv", buffer: Buffer.from(text) });
+    await page.locator("#series-name").fill("IDMC fin d'année");
+    await page.locator("#series-source").fill("IDMC");
+    await page.locator("#series-method").fill("GRID");
+    // A mistyped attribute is named with what it most likely meant, and nothing is stored.
+    await page.locator("#series-file").setInputFiles(file(idmc.replace("+idps+ind", "+idps+individuals")));
+    await page.locator("#import-series").click();
+    assert.match(await page.locator("#series-errors").innerText(), /\+individuals[\s\S]*vouliez-vous écrire \+ind/);
+    await page.locator("#series-file").setInputFiles(file(idmc));
+    await page.locator("#import-series").click();
+    assert.match(await page.locator("#series-result").innerText(), /Série enregistrée : « IDMC fin d'année » · Version 1/);
+    await page.locator("#level").selectOption("0");
+    await page.getByRole("button", { name: "Afficher" }).click();
+    const table = (await page.locator("#comparison-table").innerText()).replace(/[\u202f\u00a0]/g, " ");
+    assert.match(table, /Mali[\s\S]*391 961[\s\S]*2023/);
+    assert.match(await page.locator("#concern-table").innerText(), /Personnes déplacées internes/);
+    await shot("series");
+    await page.getByRole("link", { name: "Fiche d'information" }).click();
+    await page.getByRole("heading", { name: "Fiche d'information de l'opération — Mali" }).waitFor();
+    assert.match(await page.locator("#factsheet-population").innerText(), /IDMC \(2023\)/);
+    await shot("factsheet");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#factsheet-pdf").click()]);
+    const pdf = readFileSync(await download.path());
+    assert.equal(pdf.subarray(0, 4).toString(), "%PDF");
+    assert.ok(pdf.length > 10_000, `the PDF is ${pdf.length} bytes`);
+  });
+
   await step("the language switches to English and stays", async () => {
     await page.getByRole("link", { name: "English" }).click();
     await page.getByRole("heading", { name: "Figures" }).waitFor();
@@ -530,7 +560,7 @@ try {
   });
 
   await step("pages are small and raise no script errors", async () => {
-    for (const path of ["/", "/households", "/households/new", "/figures", "/import", "/assistance", "/plans", "/who-what-where", "/funding"]) {
+    for (const path of ["/", "/households", "/households/new", "/figures", "/import", "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet"]) {
       const response = await page.request.get(`${address}${path}`);
       const body = await response.body();
       assert.ok(body.length < 200 * 1024, `${path} is ${body.length} bytes`);

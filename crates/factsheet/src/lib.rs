@@ -12,7 +12,7 @@ pub use words::Words;
 
 use domain::factsheet::Factsheet;
 use domain::messages::{code_label, Lang};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// Pictures the factsheet embeds, made by the caller (the web crate draws them for its pages).
 #[derive(Debug, Clone, Default)]
@@ -66,129 +66,221 @@ fn usd(lang: Lang, n: Option<f64>) -> String {
     n.map(|n| format!("{} USD", number(lang, n))).unwrap_or_else(|| "—".into())
 }
 
-/// Everything the template shows, in `lang`, as JSON.
-pub fn document_data(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Value {
+/// A figure in a box at the top.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyFigure {
+    pub label: String,
+    pub value: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub value: String,
+    pub source: String,
+    pub method: String,
+    pub date: String,
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PopulationLine {
+    pub group: String,
+    pub registered: String,
+    pub published: Vec<Published>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectorLine {
+    pub sector: String,
+    pub requested: String,
+    pub funded: String,
+    pub share: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanLine {
+    pub plan: String,
+    pub requested: String,
+    pub funded: String,
+    pub share: String,
+    pub gap: String,
+    pub sectors: Vec<SectorLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetLine {
+    pub year: String,
+    pub budget: String,
+    pub expenditure: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultRow {
+    pub label: String,
+    pub people: String,
+    pub households: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetRow {
+    pub indicator: String,
+    pub target: String,
+    pub achieved: String,
+    pub share: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PresenceRow {
+    pub place: String,
+    pub organisations: String,
+}
+
+/// Everything the factsheet shows, in one language, ready to print: the PDF template reads it
+/// as JSON, the HTML page as it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub lang: &'static str,
+    pub title: String,
+    pub subtitle: String,
+    pub disclosure: String,
+    pub words: &'static Words,
+    pub key_figures: Vec<KeyFigure>,
+    pub population: Vec<PopulationLine>,
+    pub has_map: bool,
+    pub has_trend: bool,
+    pub funding: Vec<PlanLine>,
+    pub budgets: Vec<BudgetLine>,
+    pub results_period: String,
+    pub results: Vec<ResultRow>,
+    pub targets: Vec<TargetRow>,
+    pub presence: Vec<PresenceRow>,
+    pub sources: Vec<String>,
+    pub footer: String,
+}
+
+/// The factsheet's contents in `lang`.
+pub fn document(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Document {
     let w = Words::of(lang);
     let label = |code: &str| code_label(lang, code);
     let as_of = day(lang, f.as_of);
-    let population: Vec<Value> = f
+    let group_row =
+        |group: &str| f.population.groups.iter().find(|g| g.population_group == group).and_then(|g| g.rows.first());
+    let population = f
         .population
         .groups
         .iter()
         .map(|g| {
             let row = g.rows.first();
-            let published: Vec<Value> = row
-                .map(|r| {
-                    r.series
-                        .iter()
-                        .filter_map(|s| {
-                            Some(json!({
-                                "value": number(lang, s.individuals? as f64),
-                                "source": s.source,
-                                "method": s.method,
-                                "date": s.date_as_given.clone().unwrap_or_default(),
-                                "stale": s.stale,
-                            }))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            json!({
-                "group": label(&g.population_group),
-                "registered": row.and_then(|r| r.registered).map(|n| number(lang, n as f64)).unwrap_or_else(|| w.not_covered.into()),
-                "published": published,
-            })
+            PopulationLine {
+                group: label(&g.population_group),
+                registered: row
+                    .and_then(|r| r.registered)
+                    .map(|n| number(lang, n as f64))
+                    .unwrap_or_else(|| w.not_covered.into()),
+                published: row
+                    .map(|r| {
+                        r.series
+                            .iter()
+                            .filter_map(|s| {
+                                Some(Published {
+                                    value: number(lang, s.individuals? as f64),
+                                    source: s.source.clone(),
+                                    method: s.method.clone(),
+                                    date: s.date_as_given.clone().unwrap_or_default(),
+                                    stale: s.stale,
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
         })
         .collect();
-    let idps = f
-        .population
-        .groups
-        .iter()
-        .find(|g| g.population_group == domain::figures::IDP)
-        .and_then(|g| g.rows.first())
-        .and_then(|r| r.registered);
-    let returned = f
-        .population
-        .groups
-        .iter()
-        .find(|g| g.population_group == domain::figures::RETURNED_IDP)
-        .and_then(|g| g.rows.first())
-        .and_then(|r| r.registered);
-    let plan = f.funding.first();
     let mut key_figures = vec![
-        json!({"label": w.idps_registered, "value": count(lang, idps), "note": format!("{} {as_of}", w.on)}),
-        json!({"label": w.returned_idps, "value": count(lang, returned), "note": w.iris_note}),
-        json!({
-            "label": w.people_reached,
-            "value": f.people_reached.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into()),
-            "note": format!("{} – {}", day(lang, f.results_from), day(lang, f.results_to)),
-        }),
+        KeyFigure {
+            label: w.idps_registered.into(),
+            value: count(lang, group_row(domain::figures::IDP).and_then(|r| r.registered)),
+            note: format!("{} {as_of}", w.on),
+        },
+        KeyFigure {
+            label: w.returned_idps.into(),
+            value: count(lang, group_row(domain::figures::RETURNED_IDP).and_then(|r| r.registered)),
+            note: w.iris_note.into(),
+        },
+        KeyFigure {
+            label: w.people_reached.into(),
+            value: f.people_reached.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into()),
+            note: format!("{} – {}", day(lang, f.results_from), day(lang, f.results_to)),
+        },
     ];
-    if let Some(plan) = plan {
-        key_figures.push(json!({
-            "label": w.funded,
-            "value": plan.share_funded.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
-            "note": format!("{} {}", plan.plan, plan.year),
-        }));
+    if let Some(plan) = f.funding.first() {
+        key_figures.push(KeyFigure {
+            label: w.funded.into(),
+            value: plan.share_funded.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
+            note: format!("{} {}", plan.plan, plan.year),
+        });
     }
-    let funding: Vec<Value> = f
+    let funding = f
         .funding
         .iter()
-        .map(|p| {
-            json!({
-                "plan": format!("{} — {} ({})", p.plan, p.name, p.year),
-                "requested": usd(lang, p.required_usd),
-                "funded": usd(lang, Some(p.funded_usd)),
-                "share": p.share_funded.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
-                "gap": usd(lang, p.required_usd.map(|r| (r - p.funded_usd).max(0.0))),
-                "sectors": p.sectors.iter().take(8).map(|(sector, required, funded, share)| json!({
-                    "sector": if sector.is_empty() { w.not_specified.to_string() } else { label(sector) },
-                    "requested": usd(lang, *required),
-                    "funded": usd(lang, Some(*funded)),
-                    "share": share.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
-                })).collect::<Vec<_>>(),
-            })
+        .map(|p| PlanLine {
+            plan: format!("{} — {} ({})", p.plan, p.name, p.year),
+            requested: usd(lang, p.required_usd),
+            funded: usd(lang, Some(p.funded_usd)),
+            share: p.share_funded.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
+            gap: usd(lang, p.required_usd.map(|r| (r - p.funded_usd).max(0.0))),
+            sectors: p
+                .sectors
+                .iter()
+                .take(8)
+                .map(|(sector, required, funded, share)| SectorLine {
+                    sector: if sector.is_empty() { w.not_specified.to_string() } else { label(sector) },
+                    requested: usd(lang, *required),
+                    funded: usd(lang, Some(*funded)),
+                    share: share.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
+                })
+                .collect(),
         })
         .collect();
-    let budgets: Vec<Value> = f
+    let skip = f.budgets.len().saturating_sub(6);
+    let budgets = f
         .budgets
         .iter()
-        .rev()
-        .take(6)
-        .rev()
-        .map(|(year, budget, spent)| json!({"year": year.to_string(), "budget": usd(lang, *budget), "expenditure": usd(lang, *spent)}))
+        .skip(skip)
+        .map(|(year, budget, spent)| BudgetLine {
+            year: year.to_string(),
+            budget: usd(lang, *budget),
+            expenditure: usd(lang, *spent),
+        })
         .collect();
     let mut results: Vec<&domain::factsheet::ResultLine> = f.results.iter().collect();
     results.sort_by_key(|r| std::cmp::Reverse(r.people.unwrap_or(0)));
-    let results: Vec<Value> = results
+    let results = results
         .iter()
         .take(8)
-        .map(|r| {
-            json!({
-                "label": format!("{} · {}", label(&r.kind), label(&r.sector)),
-                "people": r.people.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into()),
-                "households": r.households.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into()),
-            })
+        .map(|r| ResultRow {
+            label: format!("{} · {}", label(&r.kind), label(&r.sector)),
+            people: r.people.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into()),
+            households: r.households.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into()),
         })
         .collect();
-    let targets: Vec<Value> = f
+    let targets = f
         .targets
         .iter()
         .take(8)
-        .map(|t| {
-            json!({
-                "indicator": format!("{} {}", t.indicator, if lang == Lang::Fr { &t.name_fr } else { &t.name_en }),
-                "target": t.targeted.map(|n| number(lang, n)).unwrap_or_else(|| "—".into()),
-                "achieved": t.achieved.map(|n| number(lang, n)).unwrap_or_else(|| "•".into()),
-                "share": t.share.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
-            })
+        .map(|t| TargetRow {
+            indicator: format!("{} {}", t.indicator, if lang == Lang::Fr { &t.name_fr } else { &t.name_en }),
+            target: t.targeted.map(|n| number(lang, n)).unwrap_or_else(|| "—".into()),
+            achieved: t.achieved.map(|n| number(lang, n)).unwrap_or_else(|| "•".into()),
+            share: t.share.map(|s| percent(lang, s)).unwrap_or_else(|| "—".into()),
         })
         .collect();
-    let presence: Vec<Value> = f
+    let presence = f
         .presence
         .iter()
         .take(12)
-        .map(|(place, orgs)| json!({"place": place, "organisations": orgs.join(", ")}))
+        .map(|(place, orgs)| PresenceRow { place: place.clone(), organisations: orgs.join(", ") })
         .collect();
     let mut sources: Vec<String> = vec![w.source_registry.to_string()];
     for g in &f.population.groups {
@@ -210,31 +302,31 @@ pub fn document_data(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Value {
         (true, Some(k)) => format!("{} {k}.", w.public_note),
         _ => w.internal_note.to_string(),
     };
-    json!({
-        "lang": lang.code(),
-        "title": w.title,
-        "subtitle": format!("{scope} · {} {as_of}", w.data_as_of),
-        "disclosure": disclosure,
-        "words": w,
-        "key_figures": key_figures,
-        "population": population,
-        "has_map": pictures.map_svg.is_some(),
-        "has_trend": pictures.trend_svg.is_some(),
-        "funding": funding,
-        "budgets": budgets,
-        "results_period": format!("{} – {}", day(lang, f.results_from), day(lang, f.results_to)),
-        "results": results,
-        "targets": targets,
-        "presence": presence,
-        "sources": sources,
-        "footer": format!("Djoliba {} · {} {as_of}", env!("CARGO_PKG_VERSION"), w.generated_for),
-    })
+    Document {
+        lang: lang.code(),
+        title: w.title.into(),
+        subtitle: format!("{scope} · {} {as_of}", w.data_as_of),
+        disclosure,
+        words: w,
+        key_figures,
+        population,
+        has_map: pictures.map_svg.is_some(),
+        has_trend: pictures.trend_svg.is_some(),
+        funding,
+        budgets,
+        results_period: format!("{} – {}", day(lang, f.results_from), day(lang, f.results_to)),
+        results,
+        targets,
+        presence,
+        sources,
+        footer: format!("Djoliba {} · {} {as_of}", env!("CARGO_PKG_VERSION"), w.generated_for),
+    }
 }
 
 /// The factsheet as a PDF (A4, two pages), typeset in process.
 pub fn pdf(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Result<Vec<u8>, String> {
-    let data = document_data(f, lang, pictures);
-    let world = world::FactsheetWorld::new(TEMPLATE, data.to_string(), pictures, f.as_of);
+    let data = serde_json::to_string(&document(f, lang, pictures)).map_err(|e| e.to_string())?;
+    let world = world::FactsheetWorld::new(TEMPLATE, data, pictures, f.as_of);
     world.pdf()
 }
 

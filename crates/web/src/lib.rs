@@ -111,6 +111,7 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/figures/flows", SignedIn, get(figures::flows))
         .add(Method::GET, "/figures/comparison", SignedIn, get(figures::comparison))
         .add(Method::GET, "/figures/population", SignedIn, get(figures::population))
+        .add(Method::GET, "/factsheet", SignedIn, get(figures::factsheet))
         .add(Method::GET, "/series", SignedIn, get(figures::list_series))
         .add(Method::POST, "/series", Write, upload(post(figures::import_series)))
         .add(Method::GET, "/series/{id}", SignedIn, get(figures::series_detail))

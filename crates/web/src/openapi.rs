@@ -32,7 +32,7 @@ impl Modify for BearerAuth {
         list_movements, get_movement, void_movement,
         files::import, files::template, files::export,
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,
-        figures::import_series, figures::list_series, figures::series_detail, figures::remove_series, figures::comparison, figures::population,
+        figures::import_series, figures::list_series, figures::series_detail, figures::remove_series, figures::comparison, figures::population, figures::factsheet,
         assistance::list_programmes, assistance::create_programme, assistance::get_programme, assistance::list_cycles,
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
         assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,

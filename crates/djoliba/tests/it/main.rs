@@ -11,6 +11,7 @@ mod attacks;
 mod cli;
 mod conformance;
 mod duplicates;
+mod factsheet;
 mod figures;
 mod funding;
 mod hxl;

@@ -351,3 +351,51 @@ pub async fn population(
         Format::Xlsx => download(exchange::figures::xlsx(&exchange::figures::concern_tables(&report))?, format, &name),
     })
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FactsheetQuery {
+    /// YYYY-MM-DD; default today.
+    pub as_of: Option<String>,
+    /// fr (default) or en.
+    pub lang: Option<String>,
+    /// An organisation's code: its results, budgets and presence.
+    pub organisation: Option<String>,
+    /// For publication: small counts hidden, results over a whole quarter.
+    pub public: Option<bool>,
+    /// pdf (default) or json (the figures it shows).
+    pub format: Option<String>,
+}
+
+/// The operation factsheet: two A4 pages in French or English (population of concern with
+/// sources, trend, map, funding, results, targets, presence), typeset by Djoliba itself.
+#[utoipa::path(get, path = "/api/v1/factsheet", tag = "figures", params(FactsheetQuery),
+    responses((status = 200, description = "application/pdf, or the figures as JSON", body = domain::factsheet::Factsheet), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn factsheet(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<FactsheetQuery>,
+) -> Result<Response, ApiError> {
+    let lang = match q.lang.as_deref() {
+        None => domain::messages::Lang::Fr,
+        Some(code) => domain::messages::Lang::parse(code)
+            .ok_or_else(|| StoreError::invalid("lang", code, Message::OneOf { codes: "fr, en".into() }))?,
+    };
+    let as_of = q.as_of.unwrap_or_else(|| state.store.today().to_string());
+    let pdf = match q.format.as_deref().unwrap_or("pdf") {
+        "pdf" => true,
+        "json" => false,
+        other => return Err(StoreError::invalid("format", other, Message::OneOf { codes: "pdf, json".into() }).into()),
+    };
+    let public = q.public.unwrap_or(false);
+    let (organisation, as_of_text) = (q.organisation, as_of.clone());
+    let sheet = run(&state, move |store| store.factsheet(&actor, &as_of_text, organisation.as_deref(), public)).await?;
+    if !pdf {
+        return Ok(Json(sheet).into_response());
+    }
+    let bytes = tokio::task::spawn_blocking(move || crate::factsheet::pdf(&sheet, lang))
+        .await
+        .map_err(|_| StoreError::Database("factsheet task failed".into()))?
+        .map_err(StoreError::Database)?;
+    Ok(crate::files::file_response(bytes, "application/pdf", &format!("djoliba-factsheet-{as_of}-{}.pdf", lang.code())))
+}

@@ -393,6 +393,9 @@ messages! {
     nav_4w: "4W", "4W";
     nav_funding: "Financement", "Funding";
     nav_series: "Séries publiées", "Published series";
+    nav_factsheet: "Fiche d'information", "Factsheet";
+    for_publication: "Pour publication (petits effectifs masqués)", "For publication (small counts hidden)";
+    factsheet_pdf: "Télécharger la fiche (PDF, 2 pages)", "Download the factsheet (PDF, 2 pages)";
     series_title: "Séries publiées et registre", "Published series and the registry";
     series_note: "Chiffres publiés par d'autres (DTM, Commission des mouvements de populations, HCR, IDMC), gardés avec leur source, leur méthode et leur date, à côté du stock du registre. Une année ou un mois désigne son dernier jour.", "Figures published by others (DTM, the population movement commission, UNHCR, IDMC), kept with their source, method and date, beside the registry's stock. A year or a month means its last day.";
     comparison_title: "Comparaison", "Comparison";

@@ -236,6 +236,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/duplicates") => "duplicates",
         p if p.starts_with("/figures") => "figures",
         p if p.starts_with("/series") => "series",
+        p if p.starts_with("/factsheet") => "factsheet",
         p if p.starts_with("/assistance") => "assistance",
         p if p.starts_with("/plans") || p.starts_with("/reports") => "plans",
         p if p.starts_with("/who-what-where") => "who_what_where",
@@ -326,6 +327,8 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/reports/{id}/review", Write, post(review_report))
         .add(Method::POST, "/assistance/samples/{id}/answers", Write, post(record_answer))
         .add(Method::GET, "/figures", SignedIn, get(figures))
+        .add(Method::GET, "/factsheet", SignedIn, get(factsheet_page))
+        .add(Method::GET, "/factsheet/pdf", SignedIn, get(factsheet_pdf))
         .add(Method::GET, "/series", SignedIn, get(series))
         .add(Method::POST, "/series", Write, post(import_series))
         .add(Method::GET, "/series/{id}", SignedIn, get(series_detail))
