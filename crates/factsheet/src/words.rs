@@ -41,7 +41,8 @@ words! {
     not_covered: "non couvert", "not covered";
     stale: "plus d'un an", "over a year old";
     trend: "Stock IRIS de PDI du registre (PDI retournées comprises), fin de mois", "The registry's IRIS IDP stock (returned IDPs included), month ends";
-    map: "Zones d'opération : PDI par région", "Areas of operation: IDPs by région";
+    map: "Zones d'opération : stock IRIS de PDI par région", "Areas of operation: the IRIS IDP stock by région";
+    iris_stock: "Stock IRIS de PDI", "IRIS IDP stock";
     funding: "Financement", "Funding";
     plan: "Plan", "Plan";
     requested: "Demandé", "Requested";

@@ -77,7 +77,7 @@ async fn the_factsheet_is_two_pages_in_french_and_english_with_every_section() {
         "Fiche d'information de l'opération",
         "Chiffres clés",
         "Population concernée",
-        "Zones d'opération",
+        "Zones d'opération : stock IRIS",
         "Stock IRIS de PDI",
         "Résultats de la période",
         "Cibles du plan",

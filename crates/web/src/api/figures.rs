@@ -370,7 +370,9 @@ pub struct FactsheetQuery {
 /// The operation factsheet: two A4 pages in French or English (population of concern with
 /// sources, trend, map, funding, results, targets, presence), typeset by Djoliba itself.
 #[utoipa::path(get, path = "/api/v1/factsheet", tag = "figures", params(FactsheetQuery),
-    responses((status = 200, description = "application/pdf, or the figures as JSON", body = domain::factsheet::Factsheet), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "the PDF (format=pdf), or the figures it shows (format=json)", content(
+        (domain::factsheet::Factsheet = "application/json"),
+        (String = "application/pdf"))), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn factsheet(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
