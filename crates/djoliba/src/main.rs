@@ -32,6 +32,9 @@ pub enum Command {
     Export(commands::export::Args),
     /// Figures: IDP stock at a date (IRIS), or flows over a period, as HXL-tagged CSV/XLSX or JSON.
     Figures(commands::figures::Args),
+    /// Presence: each organisation's offices and staff, and its implementing partners.
+    #[command(subcommand)]
+    Office(commands::office::OfficeCommand),
     /// The operation factsheet (two pages, PDF) at a date, in French or English.
     Factsheet(commands::factsheet::Args),
     /// External series (DTM, CMP, UNHCR, IDMC figures): import and list.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Figures(args) => commands::figures::run(&cli, args),
         Command::Series(cmd) => commands::series::run(&cli, cmd),
         Command::Factsheet(args) => commands::factsheet::run(&cli, args),
+        Command::Office(cmd) => commands::office::run(&cli, cmd),
         Command::Audit(cmd) => commands::audit::run(&cli, cmd),
         Command::Linkage(cmd) => commands::linkage::run(&cli, cmd),
         Command::Token(cmd) => commands::token::run(&cli, cmd),

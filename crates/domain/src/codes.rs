@@ -320,6 +320,16 @@ code_list! {
 }
 
 code_list! {
+    /// What an organisation's office in the operation is, as agencies' factsheets list them.
+    OfficeKind {
+        CountryOffice = "country_office" | "bureau pays" | "bureau de pays" | "country office",
+        SubOffice = "sub_office" | "sous-bureau" | "sous bureau" | "bureau regional" | "sub-office",
+        FieldOffice = "field_office" | "bureau de terrain" | "field office",
+        FieldUnit = "field_unit" | "antenne" | "unite de terrain" | "field unit",
+    }
+}
+
+code_list! {
     /// How a monitoring sample is drawn: at random among the households who received
     /// something, or all of them.
     SampleMethod { Random = "random" | "aleatoire" | "au hasard", Full = "full" | "exhaustif" | "complet" | "tous" }

@@ -33,6 +33,22 @@ pub struct Factsheet {
     pub targets: Vec<TargetLine>,
     /// Organisations active per région (from the 4W of the results' period).
     pub presence: Vec<(String, Vec<String>)>,
+    /// Offices of the operation's organisations (or the one it is about).
+    pub offices: Vec<OfficeLine>,
+    /// (organisation, implementing partner) codes.
+    pub partners: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OfficeLine {
+    pub organisation: String,
+    /// An `OfficeKind` code.
+    pub kind: String,
+    pub name: String,
+    /// "Gao (ML0701)".
+    pub place: String,
+    pub national_staff: i64,
+    pub international_staff: i64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

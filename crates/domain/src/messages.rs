@@ -141,6 +141,7 @@ catalogue! {
     ReadScopeOnly = "read_scope_only",
     FilePart = "file_part",
     WholeCount = "whole_count",
+    StaffCount { max: i64 } = "staff_count",
     ReferenceDate = "reference_date",
     // Assistance.
     QuantityWithoutUnit { unit: String } = "quantity_without_unit",
@@ -568,6 +569,9 @@ impl Message {
                 "a non-empty file in the multipart body",
                 "un fichier non vide dans le corps multipart"
             ),
+            Message::StaffCount { max } => {
+                tr!(lang, "a number of staff from 0 to {max}", "un effectif de 0 à {max}")
+            }
             Message::WholeCount => tr!(
                 lang,
                 "a whole number of people or households",
@@ -1349,6 +1353,11 @@ pub fn code_label(lang: Lang, code: &str) -> String {
         "not_reached" => ("Injoignable", "Could not be asked"),
         "reported_less" => ("Déclare avoir reçu moins", "Reports receiving less"),
         "random" => ("Aléatoire", "Random"),
+        // Offices of an organisation.
+        "country_office" => ("Bureau pays", "Country office"),
+        "sub_office" => ("Sous-bureau", "Sub-office"),
+        "field_office" => ("Bureau de terrain", "Field office"),
+        "field_unit" => ("Antenne", "Field unit"),
         // Indicators of a response plan.
         "people" => ("Personnes", "People"),
         "households" => ("Ménages", "Households"),

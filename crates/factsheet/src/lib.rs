@@ -58,6 +58,22 @@ pub fn day(lang: Lang, date: chrono::NaiveDate) -> String {
     }
 }
 
+/// "7 bureaux · 153 personnel national · 16 personnel international"; empty without offices.
+pub fn staff_summary(lang: Lang, offices: usize, national: i64, international: i64) -> String {
+    let w = Words::of(lang);
+    if offices == 0 {
+        return String::new();
+    }
+    let noun = if offices == 1 { w.office_word } else { w.offices_word };
+    format!(
+        "{offices} {noun} · {} {} · {} {}",
+        number(lang, national as f64),
+        w.national_staff,
+        number(lang, international as f64),
+        w.international_staff
+    )
+}
+
 fn count(lang: Lang, n: Option<u64>) -> String {
     n.map(|n| number(lang, n as f64)).unwrap_or_else(|| "•".into())
 }
@@ -131,6 +147,15 @@ pub struct TargetRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct OfficeRow {
+    pub organisation: String,
+    pub office: String,
+    pub place: String,
+    pub national: String,
+    pub international: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct PresenceRow {
     pub place: String,
     pub organisations: String,
@@ -155,6 +180,11 @@ pub struct Document {
     pub results: Vec<ResultRow>,
     pub targets: Vec<TargetRow>,
     pub presence: Vec<PresenceRow>,
+    pub offices: Vec<OfficeRow>,
+    /// "12 offices · 240 national staff · 18 international staff".
+    pub staff: String,
+    /// "NRC: AMSS, ADR · UNHCR: …".
+    pub partners: String,
     pub sources: Vec<String>,
     pub footer: String,
 }
@@ -282,6 +312,35 @@ pub fn document(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Document {
         .take(12)
         .map(|(place, orgs)| PresenceRow { place: place.clone(), organisations: orgs.join(", ") })
         .collect();
+    let offices: Vec<OfficeRow> = f
+        .offices
+        .iter()
+        .map(|o| OfficeRow {
+            organisation: o.organisation.clone(),
+            office: format!("{} — {}", label(&o.kind), o.name),
+            place: o.place.clone(),
+            national: number(lang, o.national_staff as f64),
+            international: number(lang, o.international_staff as f64),
+        })
+        .collect();
+    let staff = staff_summary(
+        lang,
+        f.offices.len(),
+        f.offices.iter().map(|o| o.national_staff).sum(),
+        f.offices.iter().map(|o| o.international_staff).sum(),
+    );
+    let mut by_organisation: Vec<(String, Vec<String>)> = Vec::new();
+    for (org, partner) in &f.partners {
+        match by_organisation.iter_mut().find(|(o, _)| o == org) {
+            Some((_, list)) => list.push(partner.clone()),
+            None => by_organisation.push((org.clone(), vec![partner.clone()])),
+        }
+    }
+    let partners = by_organisation
+        .iter()
+        .map(|(org, list)| format!("{org} : {}", list.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" · ");
     let mut sources: Vec<String> = vec![w.source_registry.to_string()];
     for g in &f.population.groups {
         for s in g.rows.iter().flat_map(|r| &r.series).filter(|s| s.individuals.is_some()) {
@@ -318,6 +377,9 @@ pub fn document(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Document {
         results,
         targets,
         presence,
+        offices,
+        staff,
+        partners,
         sources,
         footer: format!("Djoliba {} · {} {as_of}", env!("CARGO_PKG_VERSION"), w.generated_for),
     }

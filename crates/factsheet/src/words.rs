@@ -64,6 +64,15 @@ words! {
     target: "Cible", "Target";
     achieved: "Atteint", "Achieved";
     presence: "Présence : organisations actives par région", "Presence: organisations active by région";
+    offices: "Bureaux et personnel", "Offices and staff";
+    office: "Bureau", "Office";
+    offices_word: "bureaux", "offices";
+    office_word: "bureau", "office";
+    national_staff: "personnel national", "national staff";
+    international_staff: "personnel international", "international staff";
+    national: "National", "National";
+    international: "International", "International";
+    partners: "Partenaires de mise en œuvre", "Implementing partners";
     place: "Lieu", "Place";
     organisations: "Organisations", "Organisations";
     sources: "Sources", "Sources";

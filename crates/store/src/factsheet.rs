@@ -137,7 +137,30 @@ impl Store {
             .filter(|(_, orgs)| org_code.as_ref().is_none_or(|code| orgs.contains(code)))
             .map(|(place, orgs)| (self.gazetteer.label(&place), orgs))
             .collect();
+        let presence_of = self.presence()?;
+        let concerns = |org: &str| org_code.as_ref().is_none_or(|code| code == org);
+        let offices = presence_of
+            .offices
+            .iter()
+            .filter(|o| concerns(&o.organisation))
+            .map(|o| domain::factsheet::OfficeLine {
+                organisation: o.organisation.clone(),
+                kind: o.kind.as_str().to_string(),
+                name: o.name.clone(),
+                place: self.gazetteer.label(&o.place),
+                national_staff: o.national_staff,
+                international_staff: o.international_staff,
+            })
+            .collect();
+        let partners = presence_of
+            .partners
+            .iter()
+            .filter(|p| concerns(&p.organisation) || org_code.as_ref() == Some(&p.partner))
+            .map(|p| (p.organisation.clone(), p.partner.clone()))
+            .collect();
         Ok(Factsheet {
+            offices,
+            partners,
             as_of: as_of_day,
             organisation,
             public,

@@ -20,6 +20,7 @@ pub mod funding;
 pub mod import;
 pub mod migrate;
 pub mod plans;
+pub mod presence;
 pub mod reference;
 pub mod registry;
 pub mod series;

@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0017_who_what_where_and_funding.sql"),
     },
     Migration { version: 18, name: "series_versions", sql: include_str!("../migrations/0018_series_versions.sql") },
+    Migration { version: 19, name: "presence", sql: include_str!("../migrations/0019_presence.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

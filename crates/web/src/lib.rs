@@ -8,7 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-pub use api::{assistance, duplicates, figures, files, funding, plans};
+pub use api::{assistance, duplicates, figures, files, funding, plans, presence};
 pub mod error;
 pub mod factsheet;
 pub mod openapi;
@@ -140,6 +140,10 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/samples/{id}", Write, get(assistance::get_sample))
         .add(Method::POST, "/samples/{id}/answers", Write, post(assistance::record_answer))
         .add(Method::GET, "/assistance/reach", Records, get(assistance::reach))
+        .add(Method::GET, "/presence", SignedIn, get(presence::presence))
+        .add(Method::POST, "/offices", Write, post(presence::set_office))
+        .add(Method::DELETE, "/offices/{id}", Write, delete(presence::remove_office))
+        .add(Method::POST, "/partners", Write, post(presence::set_partner))
         .add(Method::GET, "/plans", SignedIn, get(plans::list_plans))
         .add(Method::POST, "/plans", Write, post(plans::create_plan))
         .add(Method::GET, "/plans/{id}", SignedIn, get(plans::get_plan))

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::*;
-use crate::{assistance, duplicates, figures, files, funding, plans};
+use crate::{assistance, duplicates, figures, files, funding, plans, presence};
 
 struct BearerAuth;
 
@@ -33,6 +33,7 @@ impl Modify for BearerAuth {
         files::import, files::template, files::export,
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,
         figures::import_series, figures::list_series, figures::series_detail, figures::remove_series, figures::comparison, figures::population, figures::factsheet,
+        presence::presence, presence::set_office, presence::remove_office, presence::set_partner,
         assistance::list_programmes, assistance::create_programme, assistance::get_programme, assistance::list_cycles,
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
         assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,

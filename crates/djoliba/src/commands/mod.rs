@@ -11,6 +11,7 @@ pub mod funding;
 pub mod import;
 pub mod linkage;
 pub mod migrate;
+pub mod office;
 pub mod org;
 pub mod plan;
 pub mod series;

@@ -46,7 +46,8 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
         let actor = Actor { organisation_id: Some(org.id), ..system };
         assistance::load(store, &actor)?;
         plans::load(store)?;
-        return funding::load(store);
+        funding::load(store)?;
+        return load_presence(store);
     }
     eprintln!("Loading the demo operation ({households} synthetic households)…");
     let org = store.create_organisation(&system, ORGANISATION, "Opération de démonstration (données synthétiques)")?;
@@ -94,6 +95,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     assistance::load(store, &actor)?;
     plans::load(store)?;
     funding::load(store)?;
+    load_presence(store)?;
     store.create_demo_user(USER, PASSWORD)?;
     Ok(())
 }
@@ -154,6 +156,37 @@ fn plant_re_registrations(
         .import(actor, &items, "demo re-registrations", "synthetic", &mut |_| {})
         .map_err(|e| anyhow::anyhow!("the demo's re-registrations did not load: {e:?}"))?;
     store.run_duplicate_detection(actor).context("cannot run the demo's duplicate detection")?;
+    Ok(())
+}
+
+/// The organisations' offices and staff, and who implements for whom, as factsheets list them.
+fn load_presence(store: &Store) -> anyhow::Result<()> {
+    if !store.presence()?.offices.is_empty() {
+        return Ok(());
+    }
+    let keeper = Actor::system();
+    let offices = [
+        (ORGANISATION, "country_office", "Bamako", "ML0901", 46, 9),
+        (ORGANISATION, "sub_office", "Gao", "ML0703", 31, 3),
+        (ORGANISATION, "sub_office", "Mopti", "ML0506", 24, 2),
+        (ORGANISATION, "field_office", "Tombouctou", "ML0605", 18, 1),
+        (ORGANISATION, "field_unit", "Ménaka", "ML1001", 9, 0),
+        ("AMSS-DEMO", "field_office", "Gao", "ML0703", 14, 0),
+        ("IRC-DEMO", "field_office", "Ansongo", "ML0701", 11, 1),
+    ];
+    for (organisation, kind, name, place, national, international) in offices {
+        let input = store::presence::OfficeInput {
+            organisation: organisation.into(),
+            kind: kind.into(),
+            name: name.into(),
+            place: place.into(),
+            national_staff: national,
+            international_staff: international,
+        };
+        store.set_office(&keeper, &input).with_context(|| format!("the demo's office {organisation} {name}"))?;
+    }
+    store.set_partner(&keeper, ORGANISATION, "AMSS-DEMO", false)?;
+    store.set_partner(&keeper, ORGANISATION, "IRC-DEMO", false)?;
     Ok(())
 }
 

@@ -19,5 +19,6 @@ mod import;
 mod matrix;
 mod pages;
 mod plans;
+mod presence;
 mod protection;
 mod support;

@@ -216,6 +216,10 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"household": "In-1", "date": "2024-06-20", "quantity": 1, "modality": "cash_in_hand", "outcome": "delivered"})
     } else if path.ends_with("/samples") {
         json!({"method": "full"})
+    } else if path == "/api/v1/offices" {
+        json!({"organisation": "NRC", "kind": "field_office", "name": "Matrix office", "place": "ML0703", "national_staff": 3, "international_staff": 0})
+    } else if path == "/api/v1/partners" {
+        json!({"organisation": "NRC", "partner": "IOM"})
     } else if path == "/api/v1/plans" {
         json!({"code": "HRP-MATRIX", "name": "Plan", "start_date": "2024-01-01", "end_date": "2024-12-31", "sectors": ["SHL"]})
     } else if path.ends_with("/review") {
@@ -273,7 +277,18 @@ fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     // Response plans are the operation's: every signed-in user reads them, information-
     // management officers and administrators keep them, whatever the organisation.
     // Partners (any organisation's writers) submit reports to a plan.
-    let plans = ["/api/v1/plans", "/plans", "/api/v1/reports/", "/reports/"];
+    let plans = [
+        "/api/v1/plans",
+        "/plans",
+        "/api/v1/reports/",
+        "/reports/",
+        // Presence is the operation's too, kept by the same people.
+        "/api/v1/presence",
+        "/api/v1/offices",
+        "/api/v1/partners",
+        "/who-what-where/offices",
+        "/who-what-where/partners",
+    ];
     if plans.iter().any(|prefix| route.path.starts_with(prefix)) {
         let keeps = matches!(role, Some(Role::Admin | Role::ImOfficer));
         let submits = route.path.ends_with("/reports");
@@ -385,6 +400,17 @@ async fn every_route_every_role_inside_and_outside_scope() {
                         .create_token(&system, &owner.username, "matrix", store::tokens::TokenScope::Read, 1)
                         .unwrap();
                     uri = route.path.replace("{id}", &token.info.id);
+                }
+                if route.path.contains("/offices/{id}") {
+                    // Each removal its own office: a removed one is gone for the next role.
+                    let input = store::presence::OfficeInput {
+                        organisation: "NRC".into(),
+                        kind: "field_office".into(),
+                        name: format!("Matrix {} {} {}", route.method, role_name(role), outside_scope),
+                        place: "ML0703".into(),
+                        ..Default::default()
+                    };
+                    uri = route.path.replace("{id}", &store.set_office(&system, &input).unwrap().id);
                 }
                 if route.path.contains("/series/") && route.method != Method::GET {
                     // Each removal its own series: a removed one is gone for the next role.

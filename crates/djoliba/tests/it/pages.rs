@@ -1192,6 +1192,23 @@ async fn the_4w_and_the_funding_page_take_partners_sheets_in_french() {
     let page = site.get("/who-what-where?from=2024-04-01&to=2024-06-30&level=1", &session).await;
     assert!(page.body.contains("Feuille 3W/5W importée") && page.body.contains("AMSS"), "{}", page.body);
     assert!(page.body.contains("id=\"presence-table\"") && plain(&page.body).contains("1 200"), "{}", page.body);
+    // An office with its staff: a word where a number goes is named at its field, in French.
+    let office = |national: &str| {
+        format!("csrf={csrf}&organisation=NRC&kind=sub_office&name=Gao&place=Gao&national_staff={national}&international_staff=2")
+    };
+    let refused = site.send(Method::POST, "/who-what-where/offices", Some(&session), Some(&office("vingt"))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("Personnel national : « vingt » — un effectif de 0 à 100"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"vingt\""), "what was typed is kept");
+    let done = site.send(Method::POST, "/who-what-where/offices", Some(&session), Some(&office("20"))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = site.get("/who-what-where", &session).await;
+    assert!(page.body.contains("id=\"offices-table\"") && page.body.contains("Sous-bureau"), "{}", page.body);
+    assert!(
+        plain(&page.body).contains("1 bureau · 20 personnel national · 2 personnel international"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

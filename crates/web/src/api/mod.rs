@@ -28,6 +28,7 @@ mod households;
 mod movements;
 mod people;
 pub mod plans;
+pub mod presence;
 mod reference;
 
 pub use admin::*;

@@ -394,6 +394,17 @@ messages! {
     nav_funding: "Financement", "Funding";
     nav_series: "Séries publiées", "Published series";
     nav_factsheet: "Fiche d'information", "Factsheet";
+    offices_title: "Bureaux, personnel et partenaires", "Offices, staff and partners";
+    no_offices: "Aucun bureau enregistré.", "No office recorded.";
+    office_kind: "Type de bureau", "Kind of office";
+    national_staff_h: "Personnel national", "National staff";
+    international_staff_h: "Personnel international", "International staff";
+    record_office: "Enregistrer le bureau (le même nom le modifie)", "Record the office (the same name changes it)";
+    remove: "Retirer", "Remove";
+    partner_h: "Partenaire de mise en œuvre", "Implementing partner";
+    partners_h: "Partenaires de mise en œuvre", "Implementing partners";
+    record_partner: "Enregistrer le partenariat", "Record the partnership";
+    end_partnership: "mettre fin au partenariat", "end the partnership";
     for_publication: "Pour publication (petits effectifs masqués)", "For publication (small counts hidden)";
     factsheet_pdf: "Télécharger la fiche (PDF, 2 pages)", "Download the factsheet (PDF, 2 pages)";
     series_title: "Séries publiées et registre", "Published series and the registry";

@@ -28,6 +28,23 @@ struct PresenceLine {
     count: usize,
 }
 
+struct OfficeLine {
+    id: String,
+    organisation: String,
+    kind: String,
+    name: String,
+    place: String,
+    national: String,
+    international: String,
+}
+
+/// What the office and partner forms had when refused, and why.
+#[derive(Default)]
+pub(super) struct OfficeForm {
+    typed: HashMap<String, String>,
+    error: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "who_what_where.html")]
 struct WhoWhatWherePage {
@@ -42,6 +59,19 @@ struct WhoWhatWherePage {
     quarters: Vec<QuarterLink>,
     sheet: SheetView,
     error: Option<String>,
+    offices: Vec<OfficeLine>,
+    /// "12 bureaux · 240 … ".
+    staff: String,
+    partners: Vec<(String, String)>,
+    organisations: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    office_form: OfficeForm,
+}
+
+impl WhoWhatWherePage {
+    fn typed(&self, name: &str) -> &str {
+        self.office_form.typed.get(name).map(String::as_str).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -87,6 +117,7 @@ async fn who_what_where_page(
     actor: store::Actor,
     period: PeriodQuery,
     sheet: SheetView,
+    office_form: OfficeForm,
 ) -> Response {
     let level = period.level.as_deref().and_then(|l| l.trim().parse().ok()).unwrap_or(2);
     let chosen = match (period.from, period.to) {
@@ -104,10 +135,12 @@ async fn who_what_where_page(
             }
         };
         let table = store.who_what_where(&who, &from, &to, level);
-        Ok((from, to, table))
+        let organisations: Vec<(String, String)> =
+            store.list_organisations()?.into_iter().map(|o| (o.code, o.name)).collect();
+        Ok((from, to, table, store.presence()?, organisations))
     })
     .await;
-    let (from, to, table) = match loaded {
+    let (from, to, table, presence_of, organisations) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
@@ -154,8 +187,45 @@ async fn who_what_where_page(
         None => (Vec::new(), Vec::new(), String::new(), None),
     };
     let quarters = neighbour_quarters(&c, "/who-what-where", &from, level);
-    let page = WhoWhatWherePage { c, from, to, level, rows, presence, map_svg, disclosure, quarters, sheet, error };
-    let failed = page.sheet.failed() || page.error.is_some();
+    let offices: Vec<OfficeLine> = presence_of
+        .offices
+        .iter()
+        .map(|o| OfficeLine {
+            id: o.id.clone(),
+            organisation: o.organisation.clone(),
+            kind: c.label(o.kind.as_str()),
+            name: o.name.clone(),
+            place: gazetteer.label(&o.place),
+            national: c.num(o.national_staff),
+            international: c.num(o.international_staff),
+        })
+        .collect();
+    let staff = ::factsheet::staff_summary(
+        c.lang,
+        offices.len(),
+        presence_of.offices.iter().map(|o| o.national_staff).sum(),
+        presence_of.offices.iter().map(|o| o.international_staff).sum(),
+    );
+    let page = WhoWhatWherePage {
+        kinds: domain::codes::OfficeKind::ALL.iter().map(|k| (k.as_str().to_string(), c.label(k.as_str()))).collect(),
+        partners: presence_of.partners.iter().map(|p| (p.organisation.clone(), p.partner.clone())).collect(),
+        offices,
+        staff,
+        organisations,
+        office_form,
+        c,
+        from,
+        to,
+        level,
+        rows,
+        presence,
+        map_svg,
+        disclosure,
+        quarters,
+        sheet,
+        error,
+    };
+    let failed = page.sheet.failed() || page.error.is_some() || page.office_form.error.is_some();
     let response = render(&page);
     if failed {
         super::assistance::refused_again(response)
@@ -169,7 +239,7 @@ pub async fn who_what_where(
     page: SignedIn,
     Query(period): Query<PeriodQuery>,
 ) -> Response {
-    who_what_where_page(&state, page.ctx, page.actor, period, SheetView::default()).await
+    who_what_where_page(&state, page.ctx, page.actor, period, SheetView::default(), OfficeForm::default()).await
 }
 
 /// A partner's 3W/5W sheet, checked (or only checked) and imported all or nothing.
@@ -196,7 +266,127 @@ pub async fn import_who_what_where(
     )
     .await;
     match outcome {
-        Ok((c, actor, sheet)) => who_what_where_page(&state, c, actor, PeriodQuery::default(), sheet).await,
+        Ok((c, actor, sheet)) => {
+            who_what_where_page(&state, c, actor, PeriodQuery::default(), sheet, OfficeForm::default()).await
+        }
         Err(page) => page,
+    }
+}
+
+/// The office form: an office recorded (or changed, by its name) for an organisation.
+pub async fn set_office_page(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = page.csrf_refusal(form.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    if let Err(error) = store::plans::require_plan_writer(&actor) {
+        return c.error(error);
+    }
+    let field = |name: &str| form.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
+    let staff = |name: &str| -> Result<i64, String> {
+        let text = field(name);
+        if text.is_empty() {
+            return Ok(0);
+        }
+        text.replace([' ', '\u{202f}', '\u{a0}'], "").parse::<i64>().map_err(|_| text)
+    };
+    // A place by P-code or by name, as every form takes it.
+    let place = match place_of(&state.store, &field("place")) {
+        Ok(pcode) => Ok(pcode),
+        Err(message) => Err(format!("{} : {}", c.t.place, c.say(&message))),
+    };
+    let mut problems = Vec::new();
+    let (national, international) = (staff("national_staff"), staff("international_staff"));
+    for (label, value) in [(c.t.national_staff_h, &national), (c.t.international_staff_h, &international)] {
+        if let Err(text) = value {
+            problems.push(format!("{label} : « {text} » — {}", c.say(&Message::StaffCount { max: 100_000 })));
+        }
+    }
+    if let Err(problem) = &place {
+        problems.push(problem.clone());
+    }
+    let typed: HashMap<String, String> =
+        form.iter().filter(|(k, _)| *k != "csrf").map(|(k, v)| (k.clone(), v.clone())).collect();
+    if problems.is_empty() {
+        let input = store::presence::OfficeInput {
+            organisation: field("organisation"),
+            kind: field("kind"),
+            name: field("name"),
+            place: place.clone().unwrap_or_default(),
+            national_staff: national.clone().unwrap_or(0),
+            international_staff: international.clone().unwrap_or(0),
+        };
+        let who = actor.clone();
+        match blocking(&state, move |store| store.set_office(&who, &input)).await {
+            Ok(_) => return Redirect::to("/who-what-where#offices").into_response(),
+            Err(StoreError::Invalid(errors)) => {
+                for e in errors.0 {
+                    let label = match e.field.as_str() {
+                        "kind" => c.t.office_kind.to_string(),
+                        "name" => c.t.name.to_string(),
+                        "organisation" => c.t.organisation.to_string(),
+                        other => field_label(&c, other),
+                    };
+                    problems.push(format!("{label} : {}", c.say(&e.expected)));
+                }
+            }
+            Err(error) => return c.error(error),
+        }
+    }
+    let office_form = OfficeForm { typed, error: Some(problems.join(" ; ")) };
+    who_what_where_page(&state, c, actor, PeriodQuery::default(), SheetView::default(), office_form).await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+/// Removes an office.
+pub async fn remove_office_page(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Some(refused) = page.csrf_refusal(form.csrf.as_deref()) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    match blocking(&state, move |store| store.remove_office(&actor, &id)).await {
+        Ok(()) => Redirect::to("/who-what-where#offices").into_response(),
+        Err(error) => c.error(error),
+    }
+}
+
+/// Records (or ends) an implementing partnership.
+pub async fn set_partner_page(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = page.csrf_refusal(form.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    let field = |name: &str| form.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
+    let (organisation, partner, remove) = (field("organisation"), field("partner"), form.contains_key("remove"));
+    let who = actor.clone();
+    match blocking(&state, move |store| store.set_partner(&who, &organisation, &partner, remove)).await {
+        Ok(()) => Redirect::to("/who-what-where#offices").into_response(),
+        Err(StoreError::Invalid(errors)) => {
+            let text = errors
+                .0
+                .iter()
+                .map(|e| format!("{} : {}", field_label(&c, &e.field), c.say(&e.expected)))
+                .collect::<Vec<_>>();
+            let office_form = OfficeForm { typed: HashMap::new(), error: Some(text.join(" ; ")) };
+            who_what_where_page(&state, c, actor, PeriodQuery::default(), SheetView::default(), office_form).await
+        }
+        Err(error) => c.error(error),
     }
 }
