@@ -250,7 +250,13 @@ catalogue! {
     ChronologyAlone { kind: String, problem: Box<Message> } = "chronology",
     ChronologyInFile { kind: String, problem: Box<Message>, other: String, date: String, row: usize, file: String } = "chronology_in_file",
     ChronologyWithRecorded { kind: String, problem: Box<Message>, other: String, date: String, event: String } = "chronology_with_recorded",
-    PlaceUnmatched { detail: String } = "place_unmatched",
+    PlaceNotMali { country: String } = "place_not_mali",
+    PlaceLevelMismatch { code: String, name: String, found: i64, given: i64 } = "place_level_mismatch",
+    Region2023Unsourced { name: String, smaller: String } = "region_2023_unsourced",
+    CercleOrRegion2023 { name: String, cercles: String, composite: bool } = "cercle_or_region_2023",
+    TableUnitUnknown { name: String, level: i64, within: String, closest: String } = "table_unit_unknown",
+    PlaceNameAmbiguous { name: String, level: i64, count: usize, options: String } = "place_name_ambiguous",
+    PlaceMissing = "place_missing",
     // Duplicate detection: what the model could not learn.
     ModelNoCandidates = "model_no_candidates",
     ModelTooFewInTraining { matches: u64, pairs: u64 } = "model_too_few_in_training",
@@ -1090,9 +1096,67 @@ impl Message {
                     "une chronologie cohérente : cet événement « {kind} » {problem} ; il est en conflit avec l'événement « {other} » du {date} (événement enregistré {event})"
                 )
             }
-            Message::PlaceUnmatched { detail } => {
-                tr!(lang, "a place of the gazetteer: {detail}", "un lieu du répertoire géographique (détail : {detail})")
+            Message::PlaceNotMali { country } => tr!(
+                lang,
+                "a place in Mali: {country:?} is not Mali (ML, MLI), and Djoliba's gazetteer is Mali's",
+                "un lieu du Mali : « {country} » n'est pas le Mali (ML, MLI), et le répertoire de Djoliba est celui du Mali"
+            ),
+            Message::PlaceLevelMismatch { code, name, found, given } => tr!(
+                lang,
+                "a unit of the level given: {code} is a level-{found} unit ({name}), given as admin {given}",
+                "une unité du niveau indiqué : {code} est une unité de niveau {found} ({name}), donnée comme admin {given}"
+            ),
+            Message::Region2023Unsourced { name, smaller } => {
+                let (en, fr) = if smaller.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    (format!(" (the 2021 région less {smaller})"), format!(" (la région de 2021 moins {smaller})"))
+                };
+                tr!(
+                    lang,
+                    "figures cercle by cercle, with their P-codes: {name} is a région of the 2023 reform{en}, which COD-AB 2021 does not have, and no legal or OCHA source of its 2021 cercles is at hand to add its units up (it is not the unit of the same name in 2021)",
+                    "des chiffres cercle par cercle, avec leurs P-codes : {name} est une région de la réforme de 2023{fr}, absente du COD-AB 2021, et aucune source légale ou d'OCHA sur ses cercles de 2021 n'est disponible pour additionner ses unités (ce n'est pas l'unité du même nom en 2021)"
+                )
             }
+            Message::CercleOrRegion2023 { name, cercles, composite } => {
+                let (en, fr) = if *composite {
+                    ("; for the région of 2023, tag it #adm1", " ; pour la région de 2023, marquez-la #adm1")
+                } else {
+                    ("", "")
+                };
+                tr!(
+                    lang,
+                    "the cercle's région (#adm1) or its P-code (#adm2+code): {name} names both a 2021 cercle ({cercles}) and a région of the 2023 reform made of several cercles{en}",
+                    "la région du cercle (#adm1) ou son P-code (#adm2+code) : {name} désigne à la fois un cercle de 2021 ({cercles}) et une région de la réforme de 2023 faite de plusieurs cercles{fr}"
+                )
+            }
+            Message::TableUnitUnknown { name, level, within, closest } => {
+                let (in_en, in_fr) = if within.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    (format!(" in {within}"), format!(" dans {within}"))
+                };
+                let (near_en, near_fr) = if closest.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    (format!("; closest: {closest}"), format!(" ; les plus proches : {closest}"))
+                };
+                tr!(
+                    lang,
+                    "a place of the gazetteer: no admin {level} unit named {name:?}{in_en}{near_en}",
+                    "un lieu du répertoire : aucune unité admin {level} nommée « {name} »{in_fr}{near_fr}"
+                )
+            }
+            Message::PlaceNameAmbiguous { name, level, count, options } => tr!(
+                lang,
+                "the parent unit or the P-code: {name:?} names {count} admin {level} units ({options})",
+                "l'unité parente ou le P-code : « {name} » désigne {count} unités admin {level} ({options})"
+            ),
+            Message::PlaceMissing => tr!(
+                lang,
+                "a place: #country, #adm1, #adm2 or #adm3 codes or names",
+                "un lieu : codes ou noms #country, #adm1, #adm2 ou #adm3"
+            ),
             Message::ModelNoCandidates => tr!(
                 lang,
                 "no two records share a blocking key: nothing to learn from; the starting values are used",

@@ -628,10 +628,10 @@ fn is_mali(text: &str) -> bool {
 impl Gazetteer {
     /// Finds a place from codes (preferred) or names scoped by their parents. Returns what
     /// could not be matched and why; never picks one of several candidates.
-    pub fn match_place(&self, place: &PlaceRef) -> Result<PlaceMatch, String> {
+    pub fn match_place(&self, place: &PlaceRef) -> Result<PlaceMatch, Message> {
         let country = place.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
         if let Some(country) = country.filter(|c| !is_mali(c)) {
-            return Err(format!("{country:?} is not Mali (ML, MLI): Djoliba's gazetteer is Mali's"));
+            return Err(Message::PlaceNotMali { country: country.to_string() });
         }
         let below = place.codes.iter().chain(&place.names).flatten().any(|v| !v.trim().is_empty());
         if country.is_some() && !below {
@@ -649,10 +649,12 @@ impl Gazetteer {
             }
             if let Some(loc) = self.get(&code) {
                 if loc.admin_level != level as i64 {
-                    return Err(format!(
-                        "{code} is a level-{} unit ({}), given as admin {level}",
-                        loc.admin_level, loc.name
-                    ));
+                    return Err(Message::PlaceLevelMismatch {
+                        code,
+                        name: loc.name.clone(),
+                        found: loc.admin_level,
+                        given: level as i64,
+                    });
                 }
                 return Ok(PlaceMatch { pcode: code, admin_level: level as i64, matched_by: "code".into() });
             }
@@ -665,11 +667,8 @@ impl Gazetteer {
                         matched_by: "crosswalk".into(),
                     })
                 }
-                Some(_) => Err(format!(
-                    "{code} is a retired 2015 code whose territory is split in 2021: {}",
-                    self.explain_unknown(&code)
-                )),
-                None => Err(self.explain_unknown(&code).to_string()),
+                // A retired code split in 2021: the message names its largest successor.
+                Some(_) | None => Err(self.explain_unknown(&code)),
             };
         }
         // Names, from the région down, each scoped by the one above.
@@ -699,10 +698,8 @@ impl Gazetteer {
                     Some(region) => within = Some(region),
                     None if lower_given => {}
                     None => {
-                        let smaller = made_smaller
-                            .map(|(_, carved)| format!(" (the 2021 région less {})", carved.join(" and ")))
-                            .unwrap_or_default();
-                        return Err(format!("{name} is a région of the 2023 reform{smaller}, which COD-AB 2021 does not have, and no legal or OCHA source of its 2021 cercles is at hand to add its units up (it is not the unit of the same name in 2021): give its figures cercle by cercle, with their P-codes"));
+                        let smaller = made_smaller.map(|(_, carved)| carved.join(", ")).unwrap_or_default();
+                        return Err(Message::Region2023Unsourced { name: name.to_string(), smaller });
                     }
                 }
                 continue;
@@ -721,14 +718,11 @@ impl Gazetteer {
                     .filter(|m| m.matched_by == "name")
                     .map(|m| self.label(&m.location.pcode))
                     .collect();
-                let region = match self.region_2023_named(name) {
-                    Some(_) => "; for the région of 2023, tag it #adm1",
-                    None => "",
-                };
-                return Err(format!(
-                    "{name} names both a 2021 cercle ({}) and a région of the 2023 reform made of several cercles; for the cercle, give its région (#adm1) or its P-code (#adm2+code){region}",
-                    cercles.join(", "),
-                ));
+                return Err(Message::CercleOrRegion2023 {
+                    name: name.to_string(),
+                    cercles: cercles.join(", "),
+                    composite: self.region_2023_named(name).is_some(),
+                });
             }
             let exact: Vec<LocationMatch> = self
                 .search(name, parent.as_deref(), Some(level as i64), 20)
@@ -751,20 +745,24 @@ impl Gazetteer {
                         .into_iter()
                         .map(|m| format!("{} ({})", m.location.name, m.location.pcode))
                         .collect();
-                    let within = parent.as_deref().map(|p| format!(" in {}", self.label(p))).unwrap_or_default();
-                    let hint = if near.is_empty() { String::new() } else { format!("; closest: {}", near.join(", ")) };
-                    return Err(format!("no admin {level} unit named {name:?}{within}{hint}"));
+                    return Err(Message::TableUnitUnknown {
+                        name: name.to_string(),
+                        level: level as i64,
+                        within: parent.as_deref().map(|p| self.label(p)).unwrap_or_default(),
+                        closest: near.join(", "),
+                    });
                 }
                 several => {
                     let options: Vec<String> = several.iter().map(|m| self.label(&m.location.pcode)).collect();
-                    return Err(format!(
-                        "{name:?} names {} admin {level} units ({}): give the parent unit or the P-code",
-                        several.len(),
-                        options.join(", ")
-                    ));
+                    return Err(Message::PlaceNameAmbiguous {
+                        name: name.to_string(),
+                        level: level as i64,
+                        count: several.len(),
+                        options: options.join(", "),
+                    });
                 }
             }
         }
-        found.ok_or_else(|| "no place: expected #country, #adm1, #adm2 or #adm3 codes or names".to_string())
+        found.ok_or(Message::PlaceMissing)
     }
 }

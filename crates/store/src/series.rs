@@ -195,7 +195,7 @@ impl Store {
                         row: row.row,
                         column: "place".into(),
                         value: place_text(&row.place),
-                        expected: Message::PlaceUnmatched { detail: why },
+                        expected: why,
                     })
                 }
             }

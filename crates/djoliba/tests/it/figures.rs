@@ -464,8 +464,7 @@ fn published_series_compare_like_for_like_national_by_round_versioned_and_2023_r
         let cercles = store.compare(&actor, "2024-06-30", 2, "IDP").unwrap();
         assert!(cercles.rows.iter().all(|r| !r.place.starts_with("ML23-")));
         assert!(cercles.series_with_coarser_rows.contains(&"CMP régions 2023".to_string()));
-        for (name, expected) in [("Kita", "no legal or OCHA source"), ("Kayes", "the 2021 région less Nioro and Kita")]
-        {
+        for (name, expected) in [("Kita", "no legal or OCHA source"), ("Kayes", "the 2021 région less Nioro, Kita")] {
             let csv = format!("Région,Date,PDI\n#adm1+name,#date+reported,#affected+idps+ind\nNioro,2024-03-31,5\n{name},2024-03-31,7\n");
             let refused = import("Refused", &csv, &Default::default()).unwrap().report.unwrap();
             assert_eq!(refused.series_id, None);

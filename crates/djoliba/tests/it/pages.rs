@@ -1238,6 +1238,11 @@ async fn published_series_are_imported_compared_inspected_and_removed_through_th
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(refused.body.contains("vouliez-vous écrire +f"), "{}", refused.body);
     assert!(refused.body.contains("value=\"IDMC\""), "what was typed is kept");
+    // A place that is not in the gazetteer: named in French with the closest names.
+    let unknown = "Région,Date,PDI\n#adm1+name,#date+reported,#affected+idps+ind\nKidall,2024-03-31,4\n";
+    let refused = site.upload("/series", &session, &refs, ("cmp.csv", unknown)).await;
+    assert!(refused.body.contains("aucune unité admin 1 nommée « Kidall »"), "{}", refused.body);
+    assert!(refused.body.contains("les plus proches : Kidal (ML08)"), "{}", refused.body);
     let national = "Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\nMLI,2022,412000\nMLI,2023,391961\n";
     let done = site.upload("/series", &session, &refs, ("idmc.csv", national)).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
