@@ -105,14 +105,8 @@ pub async fn admin_revoke_token(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some(refused) = page.csrf_refusal(form.csrf.as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
-    match blocking(&state, move |store| store.revoke_token(&actor, &id)).await {
-        Ok(_) => Redirect::to("/admin").into_response(),
-        Err(error) => c.error(error),
-    }
+    change_and_return(&state, page, form.csrf.as_deref(), "/admin", move |store, actor| store.revoke_token(actor, &id))
+        .await
 }
 
 pub async fn admin(State(state): State<AppState>, page: SignedIn) -> Response {

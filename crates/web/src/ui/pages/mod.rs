@@ -47,6 +47,25 @@ pub(super) async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|_| Err(StoreError::Database("page task failed".into())))
 }
 
+/// A button that changes one thing and comes back: the CSRF check, the change on the blocking
+/// pool, then a redirect to `back`; a refusal is its own page.
+pub(super) async fn change_and_return<T: Send + 'static>(
+    state: &AppState,
+    page: SignedIn,
+    csrf: Option<&str>,
+    back: &str,
+    change: impl FnOnce(&Store, &store::Actor) -> Result<T, StoreError> + Send + 'static,
+) -> Response {
+    if let Some(refused) = page.csrf_refusal(csrf) {
+        return refused;
+    }
+    let SignedIn { ctx: c, actor } = page;
+    match blocking(state, move |store| change(store, &actor)).await {
+        Ok(_) => Redirect::to(back).into_response(),
+        Err(error) => c.error(error),
+    }
+}
+
 mod admin;
 mod assistance;
 mod correction;

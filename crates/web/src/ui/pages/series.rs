@@ -342,24 +342,15 @@ pub async fn series_detail(State(state): State<AppState>, page: SignedIn, Path(i
     render(&SeriesDetailPage { c, detail, places })
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: Option<String>,
-}
-
 /// Removes a series from every comparison (its versions stay, for the audit).
 pub async fn remove_series(
     State(state): State<AppState>,
     page: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<super::session::CsrfForm>,
 ) -> Response {
-    if let Some(refused) = page.csrf_refusal(form.csrf.as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
-    match blocking(&state, move |store| store.remove_series(&actor, &id)).await {
-        Ok(()) => Redirect::to("/series").into_response(),
-        Err(error) => c.error(error),
-    }
+    change_and_return(&state, page, form.csrf.as_deref(), "/series", move |store, actor| {
+        store.remove_series(actor, &id)
+    })
+    .await
 }

@@ -341,26 +341,16 @@ pub async fn set_office_page(
     who_what_where_page(&state, c, actor, PeriodQuery::default(), SheetView::default(), office_form).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: Option<String>,
-}
-
 /// Removes an office.
 pub async fn remove_office_page(
     State(state): State<AppState>,
     page: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::session::CsrfForm>,
 ) -> Response {
-    if let Some(refused) = page.csrf_refusal(form.csrf.as_deref()) {
-        return refused;
-    }
-    let SignedIn { ctx: c, actor } = page;
-    match blocking(&state, move |store| store.remove_office(&actor, &id)).await {
-        Ok(()) => Redirect::to("/who-what-where#offices").into_response(),
-        Err(error) => c.error(error),
-    }
+    let back = "/who-what-where#offices";
+    change_and_return(&state, page, form.csrf.as_deref(), back, move |store, actor| store.remove_office(actor, &id))
+        .await
 }
 
 /// Records (or ends) an implementing partnership.
