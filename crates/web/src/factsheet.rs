@@ -19,7 +19,7 @@ pub fn pictures(f: &Factsheet, lang: Lang) -> factsheet::Pictures {
     let trend_svg = (shown.len() >= 2).then(|| {
         let labels: Vec<String> = shown.iter().map(|(d, _)| d.format("%m/%Y").to_string()).collect();
         let series = [charts::Series {
-            label: w.idps_registered.to_string(),
+            label: w.iris_stock.to_string(),
             values: shown.iter().filter_map(|(_, n)| *n).collect(),
         }];
         charts::line_chart("factsheet-trend", w.trend, w.trend, &labels, &series)

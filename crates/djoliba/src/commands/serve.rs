@@ -15,6 +15,10 @@ pub struct Args {
     /// Run the demo operation: synthetic data in its own folder (DATA_DIR-demo), marked as demo.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo, the first time: how many households the demo registers (a smaller demo
+    /// loads in seconds, for tests and slow laptops).
+    #[arg(long, requires = "demo", default_value_t = crate::demo::HOUSEHOLDS)]
+    pub demo_households: usize,
     /// Figures for viewers (donors, government) hide counts of fewer people than this, and a
     /// second count that would give them away. 1 turns it off.
     #[arg(long, env = "DJOLIBA_DISCLOSURE_THRESHOLD", default_value_t = store::DEFAULT_DISCLOSURE_THRESHOLD)]
@@ -55,7 +59,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         let dir = cli.data_dir.with_file_name(format!("{name}-demo"));
         let (store, _) =
             store::Store::open(&store::Target::default_sqlite(&dir)).context("cannot open the demo database")?;
-        crate::demo::load(&store, crate::demo::HOUSEHOLDS)?;
+        crate::demo::load(&store, args.demo_households)?;
         println!(
             "DEMO: synthetic data in {} (not a real operation). Sign in as {} / {}",
             dir.display(),

@@ -768,3 +768,64 @@ fn a_plan_is_made_from_the_command_line_and_its_progress_goes_back_in_as_targets
     let (ok, out, _) = run(&["plan", "list"]);
     assert!(ok && out.contains("HRP-MLI-2024") && out.contains("SHL-01"), "{out}");
 }
+
+/// `djoliba factsheet` on the demo (a small one): a French and an English PDF of at most two
+/// pages with every section, read back by poppler when it is installed (CI installs it).
+#[test]
+fn the_factsheet_of_the_demo_in_french_and_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = djoliba(&data)
+        .args(["serve", "--demo", "--demo-households", "300", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let started = lines.map_while(Result::ok).any(|line| line.starts_with("Djoliba listening on"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(started, "the demo loads and the server starts");
+    let demo = dir.path().join("data-demo");
+    for (lang, headings) in [
+        (
+            "fr",
+            [
+                "Chiffres clés",
+                "Population concernée",
+                "Financement",
+                "Bureaux et personnel",
+                "Partenaires de mise en œuvre",
+            ],
+        ),
+        ("en", ["Key figures", "Population of concern", "Funding", "Offices and staff", "Implementing partners"]),
+    ] {
+        let pdf = dir.path().join(format!("fiche-{lang}.pdf"));
+        let output = djoliba(&demo)
+            .args(["factsheet", "--as-of", "2024-06-30", "--lang", lang, "--output"])
+            .arg(&pdf)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF"));
+        let text = match Command::new("pdftotext").arg(&pdf).arg("-").output() {
+            Ok(text) if text.status.success() => String::from_utf8_lossy(&text.stdout).into_owned(),
+            other if std::env::var_os("CI").is_none() => {
+                eprintln!("pdftotext unavailable, the factsheet's text is not checked: {other:?}");
+                return;
+            }
+            other => panic!("CI installs poppler-utils: {other:?}"),
+        };
+        for heading in headings {
+            assert!(text.contains(heading), "{lang}: {heading} missing from\n{text}");
+        }
+        assert!(text.matches('\u{c}').count() <= 2, "at most two pages");
+    }
+    let (code, _, err) = {
+        let output = djoliba(&demo).args(["factsheet", "--lang", "de", "--output", "x.pdf"]).output().unwrap();
+        (output.status.code(), (), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--lang \"de\": expected fr or en"), "{err}");
+}
