@@ -204,10 +204,11 @@ pub fn document(f: &Factsheet, lang: Lang, pictures: &Pictures) -> Document {
             let row = g.rows.first();
             PopulationLine {
                 group: label(&g.population_group),
-                registered: row
-                    .and_then(|r| r.registered)
-                    .map(|n| number(lang, n as f64))
-                    .unwrap_or_else(|| w.not_covered.into()),
+                registered: match row.map(|r| (r.registered_hidden, r.registered)) {
+                    Some((true, _)) => "•".into(),
+                    Some((false, Some(n))) => number(lang, n as f64),
+                    _ => w.not_covered.into(),
+                },
                 published: row
                     .map(|r| {
                         r.series

@@ -159,6 +159,25 @@ impl FiguresSnapshot {
         self.stock_with(as_of, level, group, true)
     }
 
+    /// Individuals per place of `stock_of_concern`, before disclosure control: the caller
+    /// publishes a place's total only when it reaches [`FiguresSnapshot::disclosure_threshold`],
+    /// as the figures pages publish place totals.
+    pub fn concern_totals(
+        &self,
+        as_of: &str,
+        level: u8,
+        group: Option<&str>,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let as_of = parse_date("as_of", as_of)?;
+        check_level(level)?;
+        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
+        let mut totals = std::collections::BTreeMap::new();
+        for cell in self.computed.index.stock_of_concern(as_of, level, group.as_deref()).cells {
+            *totals.entry(cell.place).or_default() += cell.individuals;
+        }
+        Ok(totals)
+    }
+
     fn stock_with(
         &self,
         as_of: &str,

@@ -401,11 +401,24 @@ impl Store {
         // National figures add up the régions. Like for like: published series count returned
         // IDPs apart, so IDP compares those not returned and RDP those returned, not yet out of
         // the stock by a solutions decision (IRIS).
-        let stock = self.figures_snapshot(actor)?.stock_of_concern(&as_of_text, counted_at, Some(&group))?;
+        let snapshot = self.figures_snapshot(actor)?;
+        let totals = snapshot.concern_totals(&as_of_text, counted_at, Some(&group))?;
         let mut registered: BTreeMap<String, u64> = BTreeMap::new();
-        for cell in &stock.stock.cells {
-            for place in to_places(&cell.place) {
-                *registered.entry(place).or_default() += cell.individuals;
+        for (place, n) in &totals {
+            for place in to_places(place) {
+                *registered.entry(place).or_default() += n;
+            }
+        }
+        // Disclosure control, as the figures pages publish place totals: a place of fewer
+        // people than the threshold is hidden; so is a 2023 région one of whose cercles is
+        // (it and its shown cercles would give the hidden one back).
+        let small = |n: u64| snapshot.disclosure_threshold.is_some_and(|k| n > 0 && n < k);
+        let mut hidden: std::collections::BTreeSet<String> =
+            registered.iter().filter(|(_, n)| small(**n)).map(|(place, _)| place.clone()).collect();
+        for (place, n) in &totals {
+            if with_composites && small(*n) {
+                let cercle = domain::figures::place_at_level(Some(place), 2);
+                hidden.extend(composites.iter().filter(|r| r.cercles.contains(&cercle)).map(|r| r.code.clone()));
             }
         }
         let present: std::collections::BTreeSet<String> = self
@@ -468,7 +481,8 @@ impl Store {
             .into_iter()
             .map(|place| {
                 let covered = present.contains(&place) || registered.contains_key(&place);
-                let reg = covered.then(|| registered.get(&place).copied().unwrap_or(0));
+                let registered_hidden = hidden.contains(&place);
+                let reg = (covered && !registered_hidden).then(|| registered.get(&place).copied().unwrap_or(0));
                 let series = series_names
                     .iter()
                     .map(|(name, source, method)| {
@@ -476,7 +490,7 @@ impl Store {
                         let individuals = found.and_then(|f| f.value);
                         let age_days = found
                             .and_then(|f| chrono::NaiveDate::parse_from_str(&f.date, "%Y-%m-%d").ok())
-                            .map(|d| (stock.as_of - d).num_days());
+                            .map(|d| (as_of_day - d).num_days());
                         SeriesFigure {
                             series: name.clone(),
                             source: source.clone(),
@@ -500,12 +514,13 @@ impl Store {
                     },
                     place,
                     registered: reg,
+                    registered_hidden,
                     series,
                 }
             })
             .collect();
         Ok(Comparison {
-            as_of: stock.as_of,
+            as_of: as_of_day,
             level,
             population_group: group,
             rows,

@@ -461,6 +461,15 @@ fn published_series_compare_like_for_like_national_by_round_versioned_and_2023_r
         );
         assert_eq!(row("ML23-SIKASSO").registered, None, "nobody registered in Sikasso's 2023 extent");
         assert_eq!(row("ML03").registered, Some(2), "the 2021 région still counts them");
+        // A viewer (a donor) sees no count under the threshold: not Kolondiéba's two, nor the
+        // 2023 région that holds them, nor the 2021 région they alone make up.
+        let viewer = store::Actor { role: domain::Role::Viewer, ..store::Actor::system() };
+        let donor = store.compare(&viewer, "2024-06-30", 1, "IDP").unwrap();
+        for place in ["ML23-BOUGOUNI", "ML03"] {
+            let row = donor.rows.iter().find(|r| r.place == place).unwrap();
+            assert_eq!((row.registered, row.registered_hidden), (None, true), "{place}");
+            assert!(row.series.iter().all(|s| s.coverage.is_none()), "no coverage gives it back");
+        }
         let cercles = store.compare(&actor, "2024-06-30", 2, "IDP").unwrap();
         assert!(cercles.rows.iter().all(|r| !r.place.starts_with("ML23-")));
         assert!(cercles.series_with_coarser_rows.contains(&"CMP régions 2023".to_string()));

@@ -45,6 +45,10 @@ pub struct ComparisonRow {
     /// The registry's stock there; none when the registry has never had anyone of the group
     /// there ("not covered": no coverage to compute, which is not a coverage of 0).
     pub registered: Option<u64>,
+    /// The registry's count is too small to publish for this reader (disclosure control):
+    /// `registered` and the coverage are then empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_hidden: bool,
     pub series: Vec<SeriesFigure>,
 }
 

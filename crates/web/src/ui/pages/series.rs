@@ -84,7 +84,11 @@ fn comparison_lines(c: &Ctx, comparison: &Comparison) -> (Vec<String>, Vec<Compa
             } else {
                 format!("{} ({})", row.place_name, row.place)
             },
-            registered: row.registered.map(|n| c.num(n)).unwrap_or_else(|| c.t.not_covered.to_string()),
+            registered: match (row.registered_hidden, row.registered) {
+                (true, _) => "•".to_string(),
+                (false, Some(n)) => c.num(n),
+                (false, None) => c.t.not_covered.to_string(),
+            },
             figures: row
                 .series
                 .iter()
@@ -150,10 +154,11 @@ async fn series_page(
                 let row = g.rows.first();
                 ConcernLine {
                     group: c.label(&g.population_group),
-                    registered: row
-                        .and_then(|r| r.registered)
-                        .map(|n| c.num(n))
-                        .unwrap_or_else(|| c.t.not_covered.to_string()),
+                    registered: match row.map(|r| (r.registered_hidden, r.registered)) {
+                        Some((true, _)) => "•".to_string(),
+                        Some((false, Some(n))) => c.num(n),
+                        _ => c.t.not_covered.to_string(),
+                    },
                     published: row
                         .map(|r| {
                             r.series
