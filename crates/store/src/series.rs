@@ -142,7 +142,7 @@ impl Store {
         columns_left_out: &[String],
         options: &SeriesOptions,
     ) -> Result<SeriesReport, StoreError> {
-        actor.require_write()?;
+        crate::plans::require_plan_writer(actor)?;
         let name = meta.name.trim();
         for (field, value) in [("name", name), ("source", meta.source.trim()), ("method", meta.method.trim())] {
             if value.is_empty() || value.len() > 300 {
@@ -260,7 +260,7 @@ impl Store {
     /// Removes a series (by id or name) from every comparison; its versions stay, for the
     /// audit, and importing under its name again brings it back as its next version.
     pub fn remove_series(&self, actor: &Actor, id_or_name: &str) -> Result<(), StoreError> {
-        actor.require_write()?;
+        crate::plans::require_plan_writer(actor)?;
         let now = self.now_ms();
         self.db.write(|tx| {
             let found = tx.query_opt(
@@ -621,6 +621,9 @@ impl Store {
         file: InputFile,
         options: &SeriesOptions,
     ) -> Result<SeriesImport, ImportError> {
+        // Published series are the operation's reference, kept as response plans are: the
+        // role is checked before the file is read.
+        crate::plans::require_plan_writer(actor).map_err(ImportError::Store)?;
         let default_date = match options.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             Some(text) => Some(
                 domain::FuzzyDate::parse_period("date", text, self.today())

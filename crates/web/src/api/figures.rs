@@ -197,6 +197,8 @@ pub async fn import_series(
     Query(q): Query<SeriesQuery>,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
+    // The role before the file: published series are kept by IM officers and administrators.
+    store::plans::require_plan_writer(&actor)?;
     let mut file = None;
     while let Some(field) = multipart.next_field().await? {
         let name = field.file_name().map(crate::files::sanitise_file_name).unwrap_or_else(|| "series".into());

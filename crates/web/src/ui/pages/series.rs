@@ -233,6 +233,9 @@ pub async fn import_series(State(state): State<AppState>, page: SignedIn, mut mu
         return refused;
     }
     let SignedIn { ctx: c, actor } = page;
+    if let Err(error) = store::plans::require_plan_writer(&actor) {
+        return c.error(error);
+    }
     let field = |name: &str| upload.fields.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
     let typed: HashMap<String, String> = ["name", "source", "method", "group", "date", "published_on"]
         .iter()
