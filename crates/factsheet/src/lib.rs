@@ -1,8 +1,8 @@
 //! The operation factsheet in French or English: the same figures as printable HTML (through
 //! the web pages, with [`Words`]) and as a two-page A4 PDF typeset by Typst inside the
 //! process. The template (`factsheet.typ`) reads everything from one JSON file built here, so
-//! no text of the registry is ever parsed as Typst markup; the fonts are Typst's own
-//! (Libertinus Serif), embedded in the binary. The same inputs give the same bytes: no clock
+//! no text of the registry is ever parsed as Typst markup; the fonts (Libertinus Serif,
+//! data/fonts) are embedded in the binary. The same inputs give the same bytes: no clock
 //! is read (the document's date is the factsheet's).
 
 mod words;

@@ -1,5 +1,5 @@
-//! The smallest Typst world: the template, the data as JSON, the pictures, and Typst's own
-//! fonts; no file system, no packages, no clock.
+//! The smallest Typst world: the template, the data as JSON, the pictures, and the embedded
+//! Libertinus fonts; no file system, no packages, no clock.
 
 use chrono::Datelike;
 use typst::diag::{FileError, FileResult};
@@ -27,9 +27,16 @@ fn file_id(path: &str) -> Result<FileId, String> {
     Ok(FileId::new(RootedPath::new(VirtualRoot::Project, vpath)))
 }
 
+/// Libertinus Serif, the template's one family (SIL Open Font License, data/fonts/OFL.txt).
+const FONT_FILES: [&[u8]; 3] = [
+    include_bytes!("../../../data/fonts/LibertinusSerif-Regular.otf"),
+    include_bytes!("../../../data/fonts/LibertinusSerif-Bold.otf"),
+    include_bytes!("../../../data/fonts/LibertinusSerif-Italic.otf"),
+];
+
 fn fonts() -> &'static [Font] {
     static FONTS: std::sync::OnceLock<Vec<Font>> = std::sync::OnceLock::new();
-    FONTS.get_or_init(|| typst_assets::fonts().filter_map(|data| Font::new(Bytes::new(data), 0)).collect())
+    FONTS.get_or_init(|| FONT_FILES.iter().filter_map(|data| Font::new(Bytes::new(*data), 0)).collect())
 }
 
 impl FactsheetWorld {
