@@ -43,28 +43,21 @@ impl Store {
             month_end = as_of_day;
         }
         for _ in 0..12 {
-            let stock = snapshot.stock(&month_end.to_string(), 1, Some(domain::figures::IDP))?;
-            let total: u64 = stock.stock.cells.iter().map(|c| c.individuals).sum();
-            let hidden = stock.stock.cells.iter().any(|c| c.suppressed);
-            trend.push((month_end, if hidden { None } else { shown(total) }));
+            let totals = snapshot.place_totals(&month_end.to_string(), 1, Some(domain::figures::IDP))?;
+            trend.push((month_end, shown(totals.values().sum())));
             month_end = first_of_month(month_end).pred_opt().unwrap_or(month_end);
         }
         trend.reverse();
-        let stock = snapshot.stock(&day, 1, Some(domain::figures::IDP))?;
-        let mut by_region: Vec<RegionCount> = Vec::new();
-        for cell in &stock.stock.cells {
-            match by_region.iter_mut().find(|r| r.pcode == cell.place) {
-                Some(region) => {
-                    region.individuals =
-                        region.individuals.zip((!cell.suppressed).then_some(cell.individuals)).map(|(a, b)| a + b)
-                }
-                None => by_region.push(RegionCount {
-                    name: self.gazetteer.name_of(&cell.place).unwrap_or_else(|| cell.place.clone()),
-                    pcode: cell.place.clone(),
-                    individuals: (!cell.suppressed).then_some(cell.individuals),
-                }),
-            }
-        }
+        // The map: each région's total, hidden under the threshold as on the figures pages.
+        let by_region = snapshot
+            .place_totals(&day, 1, Some(domain::figures::IDP))?
+            .into_iter()
+            .map(|(pcode, n)| RegionCount {
+                name: self.gazetteer.name_of(&pcode).unwrap_or_else(|| pcode.clone()),
+                individuals: shown(n),
+                pcode,
+            })
+            .collect();
         let funding = self.funding_overview(&reader, Some(as_of_day.year()))?;
         let org_code = organisation.as_ref().map(|(code, _)| code.clone());
         let mut budgets: Vec<(i32, Option<f64>, Option<f64>)> = Vec::new();

@@ -159,6 +159,24 @@ impl FiguresSnapshot {
         self.stock_with(as_of, level, group, true)
     }
 
+    /// Individuals per place (IRIS stock), before disclosure control: the caller publishes a
+    /// place's total only when it reaches [`FiguresSnapshot::disclosure_threshold`], as the
+    /// figures pages publish place totals.
+    pub fn place_totals(
+        &self,
+        as_of: &str,
+        level: u8,
+        group: Option<&str>,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let as_of = parse_date("as_of", as_of)?;
+        check_level(level)?;
+        let mut totals = std::collections::BTreeMap::new();
+        for cell in self.computed.index.stock(as_of, level, group).cells {
+            *totals.entry(cell.place).or_default() += cell.individuals;
+        }
+        Ok(totals)
+    }
+
     /// Individuals per place of `stock_of_concern`, before disclosure control: the caller
     /// publishes a place's total only when it reaches [`FiguresSnapshot::disclosure_threshold`],
     /// as the figures pages publish place totals.

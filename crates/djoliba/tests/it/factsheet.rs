@@ -65,6 +65,10 @@ async fn the_factsheet_is_two_pages_in_french_and_english_with_every_section() {
     let english = web::factsheet::pdf(&sheet, domain::messages::Lang::En).unwrap();
     let public = store.factsheet(&actor, "2024-06-30", None, true).unwrap();
     assert_eq!(public.disclosure_threshold, Some(store::DEFAULT_DISCLOSURE_THRESHOLD));
+    // A small cell hidden somewhere never hides the national trend nor a large région.
+    assert!(public.trend.iter().all(|(_, n)| n.is_some()), "{:?}", public.trend);
+    assert_eq!(public.trend, sheet.trend);
+    assert!(public.by_region.iter().all(|r| r.individuals.is_none_or(|n| n >= store::DEFAULT_DISCLOSURE_THRESHOLD)));
     assert_eq!(
         (public.results_from.to_string(), public.results_to.to_string()),
         ("2024-04-01".into(), "2024-06-30".into())
