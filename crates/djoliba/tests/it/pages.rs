@@ -1256,7 +1256,7 @@ async fn published_series_are_imported_compared_inspected_and_removed_through_th
     assert!(body.contains("391 961 — IDMC (2023)") && body.contains("PDI retournées (DTM, HCR)"), "{body}");
     let id = store.list_series().unwrap()[0].id.clone();
     let detail = site.get(&format!("/series/{id}"), &session).await;
-    assert!(detail.body.contains("2023-12-31") && detail.body.contains("Mali (ML)"), "{}", detail.body);
+    assert!(detail.body.contains("31/12/2023") && detail.body.contains("Mali (ML)"), "{}", detail.body);
     assert!(detail.body.contains("en vigueur"), "{}", detail.body);
     let removed =
         site.send(Method::POST, &format!("/series/{id}/remove"), Some(&session), Some(&format!("csrf={csrf}"))).await;

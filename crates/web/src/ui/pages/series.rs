@@ -58,6 +58,10 @@ struct SeriesPage {
     coarser: String,
     error: Option<String>,
     series: Vec<Series>,
+    /// Each series' first and last dates in the reader's convention ("31/12/2023 → …").
+    periods: Vec<String>,
+    /// The date of the figures in the reader's convention.
+    as_of_shown: String,
     concern: Vec<ConcernLine>,
     /// (group, the registry's category, the published one).
     mapping: Vec<(String, String, String)>,
@@ -129,7 +133,21 @@ async fn series_page(
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
+    let shown = |date: &str| match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+        Ok(day) => ::factsheet::day(c.lang, day),
+        Err(_) => date.to_string(),
+    };
+    let periods = series
+        .iter()
+        .map(|s| {
+            let (first, last) = (s.first_date.clone().unwrap_or_default(), s.last_date.clone().unwrap_or_default());
+            format!("{} → {}", shown(&first), shown(&last))
+        })
+        .collect();
+    let as_of_shown = domain::dates::calendar_day(&as_of).map(|d| ::factsheet::day(c.lang, d)).unwrap_or_default();
     let mut page = SeriesPage {
+        periods,
+        as_of_shown,
         groups: population_groups(&state.store, &c),
         as_of,
         level,
@@ -324,8 +342,9 @@ pub async fn import_series(State(state): State<AppState>, page: SignedIn, mut mu
 struct SeriesDetailPage {
     c: Ctx,
     detail: SeriesDetail,
-    /// Each figure's place as matched, named.
-    places: Vec<String>,
+    /// Each figure's place as matched, named, and the day it is counted on, in the reader's
+    /// convention.
+    places: Vec<(String, String)>,
 }
 
 pub async fn series_detail(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
@@ -338,13 +357,19 @@ pub async fn series_detail(State(state): State<AppState>, page: SignedIn, Path(i
     let places = detail
         .figures
         .iter()
-        .map(|f| match gazetteer.region_2023(&f.pcode) {
-            Some(region) => {
-                let cercles: Vec<String> = region.cercles.iter().map(|p| gazetteer.label(p)).collect();
-                format!("{} (2023) = {}", region.name, cercles.join(", "))
-            }
-            None if f.pcode == "ML" => "Mali (ML)".to_string(),
-            None => gazetteer.label(&f.pcode),
+        .map(|f| {
+            let place = match gazetteer.region_2023(&f.pcode) {
+                Some(region) => {
+                    let cercles: Vec<String> = region.cercles.iter().map(|p| gazetteer.label(p)).collect();
+                    format!("{} (2023) = {}", region.name, cercles.join(", "))
+                }
+                None if f.pcode == "ML" => "Mali (ML)".to_string(),
+                None => gazetteer.label(&f.pcode),
+            };
+            let counted_on = NaiveDate::parse_from_str(&f.reference_date, "%Y-%m-%d")
+                .map(|d| ::factsheet::day(c.lang, d))
+                .unwrap_or_else(|_| f.reference_date.clone());
+            (place, counted_on)
         })
         .collect();
     render(&SeriesDetailPage { c, detail, places })
