@@ -1,8 +1,9 @@
 //! The HXL vocabulary Djoliba knows: the core schema's hashtags and attributes (data/reference/
-//! hxl-core.csv), the conventions HXL allows everyone (`#x_…`, `+x_…`, `+v_…`, age ranges),
-//! and the few tags and attributes published Mali datasets and Djoliba's own exports use
-//! beyond the core. A tag outside it is most often a typo (`#admn1`, `+female`), which would
-//! otherwise drop a column without a word: it is named, with the tag it most likely meant.
+//! hxl-core.csv), the conventions HXL allows everyone (`#x_…`, `+x_…`, `+v_…`, `+i_fr`, age
+//! ranges), and the few tags and attributes published Mali datasets and Djoliba's own exports
+//! use beyond the core. An unknown hashtag, or an attribute that most likely means a known one
+//! (`#admn1`, `+female`), would drop or misread a column without a word: it is named, with
+//! what it most likely meant. Publishers' own attributes far from any known one pass.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -36,6 +37,7 @@ const EXTRA_ATTRIBUTES: &[&str] = &[
     "population_group",
     "quantity",
     "registered",
+    "returned",
     "required",
     "series",
     "stale",
@@ -64,6 +66,10 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("returnee", "returnees"),
     ("pcode", "code"),
     ("nom", "name"),
+    ("femme", "f"),
+    ("femmes", "f"),
+    ("homme", "m"),
+    ("hommes", "m"),
 ];
 
 struct Vocabulary {
@@ -93,7 +99,8 @@ fn vocabulary() -> &'static Vocabulary {
 /// Whether HXL lets anyone write this attribute: an extension (`+x_…`), a vocabulary
 /// (`+v_…`) or an age range (`+age0_4`, `+age18_59`, `+age60plus`).
 fn open_attribute(attribute: &str) -> bool {
-    if attribute.starts_with("x_") || attribute.starts_with("v_") {
+    // `+i_fr`, `+i_en`: the language of a text column, as HDX datasets write it.
+    if attribute.starts_with("x_") || attribute.starts_with("v_") || attribute.starts_with("i_") {
         return true;
     }
     attribute.strip_prefix("age").is_some_and(|range| {
@@ -120,15 +127,17 @@ pub fn unknown_parts(hashtag: &str, attributes: &[String]) -> Vec<Unknown> {
             suggestion: closest(hashtag, &vocabulary.hashtags).map(|h| format!("#{h}")),
         });
     }
+    // Publishers add attributes of their own (IDMC's `+stock`, `+conflict`, `+disaster`…),
+    // which HXL allows: an attribute is refused only when it most likely means a known one
+    // (`+female` for `+f`, `+idsp` for `+idps`), since its column would then be misread.
     for attribute in attributes {
         if open_attribute(attribute) || vocabulary.attributes.contains(attribute) {
             continue;
         }
         let synonym = SYNONYMS.iter().find(|(word, _)| word == attribute).map(|(_, a)| a.to_string());
-        unknown.push(Unknown {
-            written: format!("+{attribute}"),
-            suggestion: synonym.or_else(|| closest(attribute, &vocabulary.attributes)).map(|a| format!("+{a}")),
-        });
+        if let Some(meant) = synonym.or_else(|| closest(attribute, &vocabulary.attributes)) {
+            unknown.push(Unknown { written: format!("+{attribute}"), suggestion: Some(format!("+{meant}")) });
+        }
     }
     unknown
 }
@@ -176,6 +185,9 @@ mod tests {
             "#adm0+code",
             "#value+funding+required+usd",
             "#date+reported",
+            // Publishers' own attributes and languages, as IDMC and HDX datasets write them.
+            "#affected+idps+ind+stock+conflict",
+            "#adm1+name+i_fr",
         ] {
             assert_eq!(parts(tag), vec![], "{tag}");
         }

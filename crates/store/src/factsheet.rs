@@ -43,21 +43,30 @@ impl Store {
             month_end = as_of_day;
         }
         for _ in 0..12 {
-            let totals = snapshot.place_totals(&month_end.to_string(), 1, Some(domain::figures::IDP))?;
+            let totals = snapshot.place_totals(&month_end.to_string(), 1, Some(domain::figures::IDP), false)?;
             trend.push((month_end, shown(totals.values().sum())));
             month_end = first_of_month(month_end).pred_opt().unwrap_or(month_end);
         }
         trend.reverse();
         // The map: each région's total, hidden under the threshold as on the figures pages.
-        let by_region = snapshot
-            .place_totals(&day, 1, Some(domain::figures::IDP))?
+        // The trend gives the national total, so a single hidden région takes the smallest
+        // shown one with it (else the total minus the others would give it back).
+        let mut by_region: Vec<RegionCount> = snapshot
+            .place_totals(&day, 1, Some(domain::figures::IDP), false)?
             .into_iter()
             .map(|(pcode, n)| RegionCount {
                 name: self.gazetteer.name_of(&pcode).unwrap_or_else(|| pcode.clone()),
-                individuals: shown(n),
+                individuals: if n == 0 { Some(0) } else { shown(n) },
                 pcode,
             })
             .collect();
+        if by_region.iter().filter(|r| r.individuals.is_none()).count() == 1 {
+            let partner =
+                by_region.iter_mut().filter(|r| r.individuals.is_some_and(|n| n > 0)).min_by_key(|r| r.individuals);
+            if let Some(partner) = partner {
+                partner.individuals = None;
+            }
+        }
         let funding = self.funding_overview(&reader, Some(as_of_day.year()))?;
         let org_code = organisation.as_ref().map(|(code, _)| code.clone());
         let mut budgets: Vec<(i32, Option<f64>, Option<f64>)> = Vec::new();

@@ -148,69 +148,38 @@ impl FiguresSnapshot {
         self.computed.latest_event
     }
 
-    /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
-    pub fn stock(&self, as_of: &str, level: u8, group: Option<&str>) -> Result<StockReport, StoreError> {
-        self.stock_with(as_of, level, group, false)
-    }
-
-    /// The stock as published categories count it: returned IDPs not yet out of the IDP stock
-    /// as their own group (`RDP`), apart from the IDPs not returned; individuals only.
-    pub fn stock_of_concern(&self, as_of: &str, level: u8, group: Option<&str>) -> Result<StockReport, StoreError> {
-        self.stock_with(as_of, level, group, true)
-    }
-
-    /// Individuals per place (IRIS stock), before disclosure control: the caller publishes a
-    /// place's total only when it reaches [`FiguresSnapshot::disclosure_threshold`], as the
-    /// figures pages publish place totals.
+    /// Individuals per place at the end of `as_of`, before disclosure control: the caller
+    /// publishes a place's total only when it reaches [`FiguresSnapshot::disclosure_threshold`],
+    /// as the figures pages publish place totals. `returned_apart`: as published categories
+    /// count, returned IDPs still in the IRIS stock are the group `RDP`, apart from `IDP`.
     pub fn place_totals(
         &self,
         as_of: &str,
         level: u8,
         group: Option<&str>,
-    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
-        let as_of = parse_date("as_of", as_of)?;
-        check_level(level)?;
-        let mut totals = std::collections::BTreeMap::new();
-        for cell in self.computed.index.stock(as_of, level, group).cells {
-            *totals.entry(cell.place).or_default() += cell.individuals;
-        }
-        Ok(totals)
-    }
-
-    /// Individuals per place of `stock_of_concern`, before disclosure control: the caller
-    /// publishes a place's total only when it reaches [`FiguresSnapshot::disclosure_threshold`],
-    /// as the figures pages publish place totals.
-    pub fn concern_totals(
-        &self,
-        as_of: &str,
-        level: u8,
-        group: Option<&str>,
+        returned_apart: bool,
     ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
         let as_of = parse_date("as_of", as_of)?;
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let mut totals = std::collections::BTreeMap::new();
-        for cell in self.computed.index.stock_of_concern(as_of, level, group.as_deref()).cells {
-            *totals.entry(cell.place).or_default() += cell.individuals;
-        }
-        Ok(totals)
-    }
-
-    fn stock_with(
-        &self,
-        as_of: &str,
-        level: u8,
-        group: Option<&str>,
-        of_concern: bool,
-    ) -> Result<StockReport, StoreError> {
-        let as_of = parse_date("as_of", as_of)?;
-        check_level(level)?;
-        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let mut stock = if of_concern {
+        let stock = if returned_apart {
             self.computed.index.stock_of_concern(as_of, level, group.as_deref())
         } else {
             self.computed.index.stock(as_of, level, group.as_deref())
         };
+        let mut totals = std::collections::BTreeMap::new();
+        for cell in stock.cells {
+            *totals.entry(cell.place).or_default() += cell.individuals;
+        }
+        Ok(totals)
+    }
+
+    /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.
+    pub fn stock(&self, as_of: &str, level: u8, group: Option<&str>) -> Result<StockReport, StoreError> {
+        let as_of = parse_date("as_of", as_of)?;
+        check_level(level)?;
+        let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
+        let mut stock = self.computed.index.stock(as_of, level, group.as_deref());
         if let Some(threshold) = self.disclosure_threshold {
             figures::suppress_stock(&mut stock, threshold);
         }

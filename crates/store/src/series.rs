@@ -387,7 +387,8 @@ impl Store {
         // 2021 cercles are added up for them, beside the 2021 régions.
         let mut composites: Vec<&domain::places::Region2023> =
             figures.iter().filter_map(|r| self.gazetteer.region_2023(&r.text(2))).collect();
-        composites.dedup_by_key(|r| r.code.clone());
+        composites.sort_by(|a, b| a.code.cmp(&b.code));
+        composites.dedup_by(|a, b| a.code == b.code);
         let with_composites = level == 1 && !composites.is_empty();
         let counted_at = if with_composites { 2 } else { level.max(1) };
         let to_places = |place: &str| -> Vec<String> {
@@ -402,7 +403,7 @@ impl Store {
         // IDPs apart, so IDP compares those not returned and RDP those returned, not yet out of
         // the stock by a solutions decision (IRIS).
         let snapshot = self.figures_snapshot(actor)?;
-        let totals = snapshot.concern_totals(&as_of_text, counted_at, Some(&group))?;
+        let totals = snapshot.place_totals(&as_of_text, counted_at, Some(&group), true)?;
         let mut registered: BTreeMap<String, u64> = BTreeMap::new();
         for (place, n) in &totals {
             for place in to_places(place) {
@@ -410,15 +411,37 @@ impl Store {
             }
         }
         // Disclosure control, as the figures pages publish place totals: a place of fewer
-        // people than the threshold is hidden; so is a 2023 région one of whose cercles is
-        // (it and its shown cercles would give the hidden one back).
+        // people than the threshold is hidden. A 2023 région is a sum of cercles carved out of
+        // a 2021 région whose total is published: it is shown only when every cercle of that
+        // 2021 région is publishable, else the région minus it and the shown cercles would give
+        // a hidden cercle back.
         let small = |n: u64| snapshot.disclosure_threshold.is_some_and(|k| n > 0 && n < k);
         let mut hidden: std::collections::BTreeSet<String> =
             registered.iter().filter(|(_, n)| small(**n)).map(|(place, _)| place.clone()).collect();
-        for (place, n) in &totals {
-            if with_composites && small(*n) {
-                let cercle = domain::figures::place_at_level(Some(place), 2);
-                hidden.extend(composites.iter().filter(|r| r.cercles.contains(&cercle)).map(|r| r.code.clone()));
+        // The level above is published too (Mali as a whole): a single hidden place takes the
+        // smallest shown one with it, as `suppress_stock` does within a place.
+        let is_unit = |place: &String| self.gazetteer.region_2023(place).is_none();
+        if hidden.iter().filter(|place| is_unit(place)).count() == 1 {
+            let partner = registered
+                .iter()
+                .filter(|(place, n)| is_unit(place) && **n > 0 && !hidden.contains(*place))
+                .min_by_key(|(_, n)| **n)
+                .map(|(place, _)| place.clone());
+            hidden.extend(partner);
+        }
+        if with_composites {
+            let regions_with_small_cercles: std::collections::BTreeSet<String> = totals
+                .iter()
+                .filter(|(_, n)| small(**n))
+                .map(|(place, _)| domain::figures::place_at_level(Some(place), 1))
+                .collect();
+            for region in &composites {
+                let mother_hides = region.cercles.iter().any(|cercle| {
+                    regions_with_small_cercles.contains(&domain::figures::place_at_level(Some(cercle), 1))
+                });
+                if mother_hides {
+                    hidden.insert(region.code.clone());
+                }
             }
         }
         let present: std::collections::BTreeSet<String> = self

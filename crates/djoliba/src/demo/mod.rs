@@ -197,7 +197,7 @@ fn load_presence(store: &Store) -> anyhow::Result<()> {
 fn load_published_like_series(store: &Store, actor: &Actor) -> anyhow::Result<()> {
     let snapshot = store.figures_snapshot(actor)?;
     let national = |as_of: &str, group: &str| -> anyhow::Result<u64> {
-        Ok(snapshot.stock_of_concern(as_of, 1, Some(group))?.stock.cells.iter().map(|c| c.individuals).sum())
+        Ok(snapshot.place_totals(as_of, 1, Some(group), true)?.values().sum())
     };
     let mut csv = String::from("Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\n");
     for (year, factor) in [(2022, 1.35), (2023, 1.18)] {
@@ -212,11 +212,7 @@ fn load_published_like_series(store: &Store, actor: &Actor) -> anyhow::Result<()
         published_on: Some("2024-05-14".into()),
     };
     import_demo_series(store, actor, meta, "idmc-like-year-end.csv", csv)?;
-    let returned = snapshot.stock_of_concern("2024-06-30", 1, Some(domain::figures::RETURNED_IDP))?;
-    let mut by_region: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for cell in &returned.stock.cells {
-        *by_region.entry(cell.place.clone()).or_default() += cell.individuals;
-    }
+    let by_region = snapshot.place_totals("2024-06-30", 1, Some(domain::figures::RETURNED_IDP), true)?;
     let mut csv = String::from("Région,Mois,PDI retournées\n#adm1+code,#date+month,#affected+returnees+ind\n");
     for (region, people) in by_region.iter().filter(|(place, _)| place.starts_with("ML")) {
         csv.push_str(&format!("{region},juin 2024,{}\n", (*people as f64 * 1.1).round() as u64));

@@ -195,6 +195,11 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "across_places" => t.across_places,
         "disaggregations" => t.disaggregations_field,
         "kinds" => t.counted_kinds,
+        "partner" => t.partner_h,
+        "national_staff" => t.national_staff_h,
+        "international_staff" => t.international_staff_h,
+        "as_of" => t.as_of,
+        "level" => t.level,
         other if other.starts_with("movements") => t.first_displacement,
         other => other,
     };
