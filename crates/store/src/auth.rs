@@ -676,6 +676,7 @@ impl Store {
                 params![&from_org.id, &to_org.id, &level, now, &actor.user_id],
             )?;
             crate::versions::bump(tx, crate::versions::Capability::Registry)?;
+            crate::versions::bump(tx, crate::versions::Capability::Sharing)?;
             audit::record(tx, actor, now, "share", "organisation", &from_org.id, serde_json::json!({"to": to_org.code, "level": level}))
         })?;
         Ok(Agreement { from: from_org.code, to: to_org.code, level })

@@ -1,8 +1,11 @@
 //! Figures: solutions decisions, and stock and flows computed from the registry's movements
-//! (`domain::figures`). The computation runs over every household in memory and is cached
-//! per scope until the registry changes (`versions::Capability::Registry`, bumped in every
-//! transaction that writes the registry). A page or an API call takes one `FiguresSnapshot`
-//! and answers every figure from it, so all come from one registry version.
+//! (`domain::figures`). The computation runs over every household in memory once per scope;
+//! after that, each registry change (`versions::Capability::Registry`) is caught up through
+//! the households it touched (the change feed, `household_changes`): they are read again and
+//! their contributions replaced in the index, in milliseconds. A change of who may see what
+//! (sharing agreements) or a very large change (an import of many households) counts again
+//! in full. A page or an API call takes one `FiguresSnapshot` and answers every figure from
+//! it, so all come from one registry version.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,6 +48,10 @@ pub struct SolutionInput {
 /// How many scopes' figures stay in memory; the least recently used goes first. Users of a
 /// few organisations alternating keep theirs; a million-household scope is a few hundred MB.
 const CACHED_SCOPES: usize = 4;
+
+/// Changes to this many households (or a tenth of the scope, if more) are caught up one by
+/// one; beyond, counting again in full is about as quick.
+const CATCH_UP_AT_MOST: usize = 10_000;
 
 /// Computed figures per scope, each for one registry version. Computing happens outside the
 /// lock; one computation per scope runs at a time and the others wait for it.
@@ -118,9 +125,45 @@ impl Drop for ComputingDone<'_> {
 
 pub struct Computed {
     pub index: FigureIndex,
-    pub idp_without_displacement: u64,
-    /// The latest movement date in the scope (dashboards default to it).
-    pub latest_event: Option<NaiveDate>,
+    /// Each household's number in the index.
+    numbers: HouseholdNumbers,
+    /// The sharing agreements' counter the figures were computed under: when it moves, what
+    /// the scope covers may have changed, and the figures are counted again in full.
+    sharing: i64,
+}
+
+/// Household id → its number in a [`FigureIndex`]. The numbers of a full count are shared by
+/// every later snapshot; households new since then sit in a small map that is copied per
+/// change and folded into the shared one when it grows.
+#[derive(Clone, Default)]
+struct HouseholdNumbers {
+    counted: Arc<HashMap<String, u32>>,
+    since: HashMap<String, u32>,
+}
+
+impl HouseholdNumbers {
+    /// Folded into the shared map beyond this many.
+    const FOLD_AFTER: usize = 20_000;
+
+    fn get(&self, id: &str) -> Option<u32> {
+        self.since.get(id).or_else(|| self.counted.get(id)).copied()
+    }
+
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.get(id) {
+            return n;
+        }
+        let n = (self.counted.len() + self.since.len()) as u32;
+        self.since.insert(id.to_string(), n);
+        if self.since.len() > Self::FOLD_AFTER {
+            Arc::make_mut(&mut self.counted).extend(self.since.drain());
+        }
+        n
+    }
+
+    fn len(&self) -> usize {
+        self.counted.len() + self.since.len()
+    }
 }
 
 /// One registry version's figures as one reader may see them. Every figure of a page or an
@@ -145,7 +188,7 @@ impl FiguresSnapshot {
     /// or year when imprecise): dashboards default to it, so the figures of a registry fed in
     /// arrears are not shown as of a day nothing is known about.
     pub fn latest_event_date(&self) -> Option<NaiveDate> {
-        self.computed.latest_event
+        self.computed.index.latest_event()
     }
 
     /// Individuals per place at the end of `as_of`, before disclosure control: the caller
@@ -185,7 +228,7 @@ impl FiguresSnapshot {
         }
         // The note's count is a published count too: below the threshold, it reads 0 for
         // readers under disclosure control.
-        let without = self.computed.idp_without_displacement;
+        let without = self.computed.index.idp_without_displacement();
         let without = match self.disclosure_threshold {
             Some(threshold) if without < threshold => 0,
             _ => without,
@@ -340,6 +383,12 @@ impl Store {
         *self.figures.stale_after.lock().unwrap_or_else(|p| p.into_inner()) = wait;
     }
 
+    /// Forgets every computed figure: the next request counts its scope in full again (tests
+    /// and benchmarks compare the two ways of counting).
+    pub fn recount_figures(&self) {
+        self.figures.state.lock().unwrap_or_else(|p| p.into_inner()).entries.clear();
+    }
+
     /// The actor's figures of the current registry version, computed once per version and
     /// scope (or, while they are computed, the previous version's, marked stale).
     pub fn figures_snapshot(&self, actor: &Actor) -> Result<FiguresSnapshot, StoreError> {
@@ -403,48 +452,96 @@ impl Store {
         }
     }
 
-    /// Computes the figures of `actor`'s scope and stores them; wakes whoever waits.
+    /// Computes the figures of `actor`'s scope and stores them; wakes whoever waits. Figures
+    /// already in the cache are brought up to date through the households changed since.
     fn compute_into_cache(&self, actor: &Actor, version: i64) {
         let scope = figures_scope(actor);
         // Even if computing panics, the scope stops being "computing" and waiters wake (they
         // then get the previous figures or an error, never a wait without end).
         let _done = ComputingDone { cache: &self.figures, scope: scope.clone() };
-        let computed = self.compute(actor);
+        let previous = {
+            let state = self.figures.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.entry(&scope).map(|e| (e.computed.clone(), e.version))
+        };
+        let computed = match previous {
+            Some((previous, since)) => match self.catch_up(actor, &previous, since) {
+                Ok(Some(caught_up)) => Ok(caught_up),
+                Ok(None) => self.compute(actor).map(|c| (c, version)),
+                Err(error) => Err(error),
+            },
+            None => self.compute(actor).map(|c| (c, version)),
+        };
         let mut state = self.figures.state.lock().unwrap_or_else(|p| p.into_inner());
         match computed {
-            Ok(computed) => state.store(scope, version, Arc::new(computed)),
+            Ok((computed, at)) => state.store(scope, at, Arc::new(computed)),
             Err(error) => tracing::error!(%error, "figures could not be computed"),
         }
     }
 
+    /// Counts the actor's scope in full.
     fn compute(&self, actor: &Actor) -> Result<Computed, StoreError> {
-        let facts = self.figure_facts(actor)?;
-        let idp_without_displacement = facts
-            .iter()
-            .filter(|h| h.population_group == figures::IDP)
-            .filter(|h| {
-                let displaced = |e: &Event| matches!(e.kind, MovementKind::Displacement);
-                !h.events.iter().any(displaced) && !h.members.iter().any(|m| m.events.iter().any(displaced))
-            })
-            .count() as u64;
-        let latest_event = facts
-            .iter()
-            .flat_map(|h| h.events.iter().chain(h.members.iter().flat_map(|m| m.events.iter())))
-            .map(|e| e.date)
-            .max();
+        let sharing = self.db.read(|tx| crate::versions::current(tx, crate::versions::Capability::Sharing))?;
+        let facts = self.figure_facts(actor, None)?;
+        let mut numbers = HouseholdNumbers::default();
+        let counted = Arc::make_mut(&mut numbers.counted);
+        counted.reserve(facts.len());
+        for (i, (id, _)) in facts.iter().enumerate() {
+            counted.insert(id.clone(), i as u32);
+        }
         // Every household's timeline on its own: in parallel.
         let computed: Vec<_> = {
             use rayon::prelude::*;
-            facts.par_iter().enumerate().map(|(i, f)| figures::compute_one(i, f)).collect()
+            facts.par_iter().enumerate().map(|(i, (_, f))| figures::compute_one(i, f)).collect()
         };
         drop(facts);
         let index = FigureIndex::build(computed);
-        Ok(Computed { index, idp_without_displacement, latest_event })
+        Ok(Computed { index, numbers, sharing })
     }
 
-    /// Loads what the figures need, in five queries over the whole registry, rows streamed.
-    fn figure_facts(&self, actor: &Actor) -> Result<Vec<HouseholdFacts>, StoreError> {
-        let scope = figures_scope(actor);
+    /// `previous` (counted at registry version `since`) brought up to date through the
+    /// households changed since, with the version it now stands at; `None` when it must be
+    /// counted again in full (who may see what changed, or too much changed to be quicker).
+    fn catch_up(&self, actor: &Actor, previous: &Computed, since: i64) -> Result<Option<(Computed, i64)>, StoreError> {
+        let (changed, now, sharing) = self.db.read(|tx| {
+            let sharing = crate::versions::current(tx, crate::versions::Capability::Sharing)?;
+            let (changed, now) = crate::versions::households_changed_since(tx, since)?;
+            Ok((changed, now, sharing))
+        })?;
+        if sharing != previous.sharing || changed.len() > CATCH_UP_AT_MOST.max(previous.numbers.len() / 10) {
+            return Ok(None);
+        }
+        let mut facts: HashMap<String, HouseholdFacts> = HashMap::new();
+        for ids in changed.chunks(500) {
+            facts.extend(self.figure_facts(actor, Some(ids))?);
+        }
+        let mut numbers = previous.numbers.clone();
+        let mut changes = Vec::with_capacity(changed.len());
+        for id in &changed {
+            // A household no longer in sight (or gone) is taken out; one never counted stays out.
+            let number = match facts.get(id) {
+                Some(_) => numbers.number(id),
+                None => match numbers.get(id) {
+                    Some(number) => number,
+                    None => continue,
+                },
+            };
+            changes.push((number, facts.get(id).map(|f| figures::compute_one(number as usize, f))));
+        }
+        let index = previous.index.update(changes);
+        Ok(Some((Computed { index, numbers, sharing }, now)))
+    }
+
+    /// Loads what the figures need about the households in the actor's scope (or only those of
+    /// `only` among them), in five queries, rows streamed; each with its id.
+    fn figure_facts(
+        &self,
+        actor: &Actor,
+        only: Option<&[String]>,
+    ) -> Result<Vec<(String, HouseholdFacts)>, StoreError> {
+        let scope = match only {
+            Some(ids) => figures_scope(actor).and(Cond::one_of("h.id", ids)),
+            None => figures_scope(actor),
+        };
         let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d");
         self.db.read(|tx| {
             let mut index: HashMap<String, usize> = HashMap::new();
@@ -452,39 +549,47 @@ impl Store {
             let sql = Sql::new("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE ", params![]).cond(&scope).push("", params![]);
             tx.query_each(sql.text(), sql.params(), |r| {
                 index.insert(r.text(0), households.len());
-                households.push(HouseholdFacts {
-                    population_group: r.text(1),
-                    registration_date: date(r.str(2)).unwrap_or_default(),
-                    registered_location: r.opt_text(3),
-                    events: Vec::new(),
-                    decisions: Vec::new(),
-                    members: Vec::new(),
-                });
+                households.push((
+                    r.text(0),
+                    HouseholdFacts {
+                        population_group: r.text(1),
+                        registration_date: date(r.str(2)).unwrap_or_default(),
+                        registered_location: r.opt_text(3),
+                        events: Vec::new(),
+                        decisions: Vec::new(),
+                        members: Vec::new(),
+                    },
+                ));
                 Ok(())
             })?;
-            // Only people with events or decisions of their own need finding by id.
-            let mut own: std::collections::HashSet<String> = std::collections::HashSet::new();
-            for sql in [
-                "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
-                "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
-            ] {
-                tx.query_each(sql, params![], |r| {
-                    own.insert(r.text(0));
-                    Ok(())
-                })?;
+            // Over the whole registry, only people with events or decisions of their own need
+            // finding by id; for a few households, everyone.
+            let mut own: Option<std::collections::HashSet<String>> = None;
+            if only.is_none() {
+                let mut people = std::collections::HashSet::new();
+                for sql in [
+                    "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
+                    "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
+                ] {
+                    tx.query_each(sql, params![], |r| {
+                        people.insert(r.text(0));
+                        Ok(())
+                    })?;
+                }
+                own = Some(people);
             }
             let mut members: HashMap<String, (usize, usize)> = HashMap::new();
             let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND ", params![]).cond(&scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
             tx.query_each(sql.text(), sql.params(), |r| {
                 let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
-                let member = households[h].members.len();
-                households[h].members.push(MemberFacts {
+                let member = households[h].1.members.len();
+                households[h].1.members.push(MemberFacts {
                     sex: Sex::parse("", r.str(2)).ok(),
                     birth_date: date(r.str(3)).ok(),
                     events: Vec::new(),
                     decisions: Vec::new(),
                 });
-                if own.contains(r.str(0)) {
+                if own.as_ref().is_none_or(|own| own.contains(r.str(0))) {
                     members.insert(r.text(0), (h, member));
                 }
                 Ok(())
@@ -498,12 +603,12 @@ impl Store {
                 match person {
                     Some(person) => {
                         if let Some(&(h, m)) = members.get(&person) {
-                            households[h].members[m].events.push(event);
+                            households[h].1.members[m].events.push(event);
                         }
                     }
                     None => {
                         if let Some(&h) = index.get(r.str(1)) {
-                            households[h].events.push(event);
+                            households[h].1.events.push(event);
                         }
                     }
                 }
@@ -515,12 +620,12 @@ impl Store {
                 match r.opt_text(1) {
                     Some(person) => {
                         if let Some(&(h, m)) = members.get(&person) {
-                            households[h].members[m].decisions.push(date);
+                            households[h].1.members[m].decisions.push(date);
                         }
                     }
                     None => {
                         if let Some(&h) = index.get(r.str(0)) {
-                            households[h].decisions.push(date);
+                            households[h].1.decisions.push(date);
                         }
                     }
                 }

@@ -15,6 +15,8 @@ pub enum Capability {
     Registry,
     /// Entitlements and deliveries: what reach is counted from.
     Assistance,
+    /// Sharing agreements: which organisations' households each reader's figures cover.
+    Sharing,
 }
 
 impl Capability {
@@ -22,6 +24,7 @@ impl Capability {
         match self {
             Capability::Registry => 1,
             Capability::Assistance => 2,
+            Capability::Sharing => 3,
         }
     }
 }

@@ -59,7 +59,16 @@ impl Cond {
         Cond { sql, params }
     }
 
-    fn and(self, other: Cond) -> Cond {
+    /// `column` is one of `values`.
+    pub fn one_of(column: &str, values: &[String]) -> Cond {
+        if values.is_empty() {
+            return Cond::never();
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        Cond::new(format!("{column} IN ({marks})"), values.iter().map(Value::from).collect())
+    }
+
+    pub fn and(self, other: Cond) -> Cond {
         let mut params = self.params;
         params.extend(other.params);
         Cond { sql: format!("({}) AND ({})", self.sql, other.sql), params }

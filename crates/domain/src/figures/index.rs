@@ -1,5 +1,14 @@
-//! The computed registry indexed for answering any date, place level and group quickly, built
-//! once per registry version.
+//! The computed registry indexed for answering any date, place level and group quickly. Built
+//! once in full, then kept current by [`FigureIndex::update`]: a change takes out what its
+//! households added and adds what they add now, so a registration costs milliseconds, not a
+//! recount of the registry.
+//!
+//! Snapshots share structure: every large part sits behind an `Arc` in small pieces (a cell's
+//! steps, a month of effects, a chunk of households' contributions), and an update copies only
+//! the pieces it touches. A reader holding the previous index keeps it whole.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use super::*;
 
@@ -12,7 +21,14 @@ struct Steps {
 }
 
 impl Steps {
-    fn from_deltas(mut deltas: Vec<(i32, i64)>) -> Steps {
+    /// These steps with more changes folded in. A date whose total no longer changes anything
+    /// is dropped, so changes that cancel leave nothing behind.
+    fn with(&self, mut deltas: Vec<(i32, i64)>) -> Steps {
+        let mut previous = 0;
+        for (date, total) in self.dates.iter().zip(&self.totals) {
+            deltas.push((*date, total - previous));
+            previous = *total;
+        }
         deltas.sort_unstable_by_key(|d| d.0);
         let mut steps = Steps::default();
         let mut total = 0;
@@ -27,7 +43,17 @@ impl Steps {
                 steps.totals.push(total);
             }
         }
-        steps
+        // Drop steps that change nothing (a total equal to the one before it).
+        let mut kept = Steps::default();
+        let mut before = 0;
+        for (date, total) in steps.dates.into_iter().zip(steps.totals) {
+            if total != before {
+                kept.dates.push(date);
+                kept.totals.push(total);
+                before = total;
+            }
+        }
+        kept
     }
 
     fn at(&self, date: i32) -> i64 {
@@ -35,6 +61,10 @@ impl Steps {
             0 => 0,
             i => self.totals[i - 1],
         }
+    }
+
+    fn bytes(&self) -> usize {
+        self.dates.capacity() * 4 + self.totals.capacity() * 8
     }
 }
 
@@ -49,7 +79,12 @@ fn day_number(date: NaiveDate) -> i32 {
     date.num_days_from_ce()
 }
 
-/// An effect with its strings interned, ordered by date in the index.
+/// Effects are kept in buckets of 32 days, so a change rewrites a bucket, not the whole list.
+fn bucket(day: i32) -> i32 {
+    day.div_euclid(32)
+}
+
+/// An effect with its strings interned.
 #[derive(Debug, Clone, Copy)]
 struct IndexedEffect {
     date: i32,
@@ -61,19 +96,11 @@ struct IndexedEffect {
     to: u32,
 }
 
-/// Figures ready for any date: per cell (group × finest place × sex × age band) the dated
-/// changes of its count, per group × place × level those of households, and every effect in
-/// date order. Stock at a date costs a binary search per cell; flows a slice of effects.
-/// `stock` and `flows` above give the same answers by plain scans (a property test checks).
-pub struct FigureIndex {
-    groups: Vec<String>,
-    places: Vec<String>,
-    people: Vec<(CellKey, Steps)>,
-    households: [Vec<(GroupPlace, Steps)>; SITE_LEVEL as usize],
-    effects: Vec<IndexedEffect>,
-}
-
 const UNKNOWN_PLACE: u32 = 0;
+const LEVELS: usize = SITE_LEVEL as usize;
+/// Households' contributions are kept in chunks of this many.
+const CHUNK: usize = 1024;
+const OPEN: i32 = i32::MAX;
 
 /// Interned group and place, with sex, age band and whether the person has returned (an IDP
 /// still in the stock after a return).
@@ -83,134 +110,429 @@ type GroupPlace = (u16, u32);
 /// Changes of a count: (day number, +n or −n).
 type Deltas = Vec<(i32, i64)>;
 
-impl FigureIndex {
-    /// Builds from households one at a time, so a large registry's timelines need not all be
-    /// in memory at once.
-    pub fn build(computed: impl IntoIterator<Item = ComputedHousehold>) -> FigureIndex {
-        let mut groups: Vec<String> = Vec::new();
-        let mut places: Vec<String> = vec!["unknown".into()];
-        let mut place_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-        let mut intern = |place: Option<&str>, places: &mut Vec<String>| -> u32 {
-            let Some(place) = place else { return UNKNOWN_PLACE };
-            if let Some(id) = place_ids.get(place) {
-                return *id;
-            }
-            places.push(place.to_string());
-            let id = (places.len() - 1) as u32;
-            place_ids.insert(place.to_string(), id);
-            id
-        };
-        let mut people: std::collections::HashMap<CellKey, Deltas> = std::collections::HashMap::new();
-        let mut households: [std::collections::HashMap<GroupPlace, Deltas>; SITE_LEVEL as usize] = Default::default();
-        let mut effects = Vec::new();
-        for h in computed {
-            let h = &h;
-            let group = match groups.iter().position(|g| *g == h.population_group) {
-                Some(i) => i as u16,
-                None => {
-                    groups.push(h.population_group.clone());
-                    (groups.len() - 1) as u16
-                }
-            };
-            let mut household_intervals: [std::collections::HashMap<u32, Vec<(i32, i32)>>; SITE_LEVEL as usize] =
-                Default::default();
-            for spell in &h.spells {
-                let (sex, birth) = h.members[spell.member];
-                let place = intern(spell.location.as_deref(), &mut places);
-                let start = day_number(spell.start);
-                let end = spell.end.map(day_number).unwrap_or(i32::MAX);
-                // The person's age band changes on birthdays inside the spell.
-                let mut cuts = vec![start];
-                if let Some(b) = birth {
-                    for years in [0, 5, 12, 18, 60] {
-                        let d = day_number(birthday(b, years));
-                        if d > start && d < end {
-                            cuts.push(d);
-                        }
-                    }
-                }
-                cuts.sort_unstable();
-                cuts.push(end);
-                for pair in cuts.windows(2) {
-                    let band = age_band(birth, NaiveDate::from_num_days_from_ce_opt(pair[0]).unwrap_or(NaiveDate::MIN));
-                    let returned = spell.status == Status::Returned;
-                    let deltas = people.entry((group, place, sex_label(sex), band, returned)).or_default();
-                    deltas.push((pair[0], 1));
-                    if pair[1] != i32::MAX {
-                        deltas.push((pair[1], -1));
-                    }
-                }
-                for level in 1..=SITE_LEVEL {
-                    let at_level = intern(
-                        Some(&place_at_level(spell.location.as_deref(), level))
-                            .filter(|_| spell.location.is_some())
-                            .map(String::as_str),
-                        &mut places,
-                    );
-                    household_intervals[level as usize - 1].entry(at_level).or_default().push((start, end));
-                }
-            }
-            // A household counts once per place while any member is there: union of intervals.
-            for (level, by_place) in household_intervals.iter_mut().enumerate() {
-                for (place, intervals) in by_place.iter_mut() {
-                    intervals.sort_unstable();
-                    let deltas = households[level].entry((group, *place)).or_default();
-                    let mut current: Option<(i32, i32)> = None;
-                    for &(s, e) in intervals.iter() {
-                        current = match current {
-                            Some((cs, ce)) if s <= ce => Some((cs, ce.max(e))),
-                            Some((cs, ce)) => {
-                                deltas.push((cs, 1));
-                                if ce != i32::MAX {
-                                    deltas.push((ce, -1));
-                                }
-                                Some((s, e))
-                            }
-                            None => Some((s, e)),
-                        };
-                    }
-                    if let Some((cs, ce)) = current {
-                        deltas.push((cs, 1));
-                        if ce != i32::MAX {
-                            deltas.push((ce, -1));
-                        }
-                    }
-                }
-            }
-            for e in &h.effects {
-                effects.push(IndexedEffect {
-                    date: day_number(e.date),
-                    kind: e.kind,
-                    stock_change: e.stock_change,
-                    group,
-                    household: h.id as u32,
-                    from: intern(e.from.as_deref(), &mut places),
-                    to: intern(e.to.as_deref(), &mut places),
-                });
+/// What one household adds to the index, kept so that a change can take it out again:
+/// its group, whether it is an IDP household with no displacement, its latest event, the
+/// people cells it is in (cell, from, to) and the buckets holding its effects. Stored as words.
+struct Contribution {
+    group: u16,
+    idp_without_displacement: bool,
+    latest_event: Option<i32>,
+    cells: Vec<(u32, i32, i32)>,
+    buckets: Vec<i32>,
+}
+
+impl Contribution {
+    fn encode(&self) -> Box<[u32]> {
+        let mut words = Vec::with_capacity(4 + 3 * self.cells.len() + self.buckets.len());
+        words.push(self.group as u32 | (self.idp_without_displacement as u32) << 16);
+        words.push(self.latest_event.unwrap_or(i32::MIN) as u32);
+        words.push(self.cells.len() as u32);
+        for (cell, from, to) in &self.cells {
+            words.extend([*cell, *from as u32, *to as u32]);
+        }
+        words.extend(self.buckets.iter().map(|b| *b as u32));
+        words.into_boxed_slice()
+    }
+
+    fn decode(words: &[u32]) -> Contribution {
+        let cells = words[2] as usize;
+        Contribution {
+            group: (words[0] & 0xffff) as u16,
+            idp_without_displacement: words[0] >> 16 == 1,
+            latest_event: Some(words[1] as i32).filter(|d| *d != i32::MIN),
+            cells: words[3..3 + 3 * cells].chunks(3).map(|c| (c[0], c[1] as i32, c[2] as i32)).collect(),
+            buckets: words[3 + 3 * cells..].iter().map(|b| *b as i32).collect(),
+        }
+    }
+}
+
+/// Interned names: groups, places and cells. Grows only; shared between snapshots until an
+/// update meets a new name.
+#[derive(Clone, Default)]
+struct Names {
+    groups: Vec<String>,
+    places: Vec<String>,
+    place_ids: HashMap<String, u32>,
+    /// Each place's unit at levels 1..=SITE_LEVEL, once asked for.
+    place_levels: HashMap<u32, [u32; LEVELS]>,
+    cell_ids: HashMap<CellKey, u32>,
+    household_cell_ids: [HashMap<GroupPlace, u32>; LEVELS],
+}
+
+impl Names {
+    fn new() -> Names {
+        let mut names = Names::default();
+        names.places.push("unknown".into());
+        names
+    }
+
+    fn group(&mut self, name: &str) -> u16 {
+        match self.groups.iter().position(|g| g == name) {
+            Some(i) => i as u16,
+            None => {
+                self.groups.push(name.to_string());
+                (self.groups.len() - 1) as u16
             }
         }
-        effects.sort_by_key(|e| e.date);
+    }
+
+    fn place(&mut self, place: Option<&str>) -> u32 {
+        let Some(place) = place else { return UNKNOWN_PLACE };
+        if let Some(id) = self.place_ids.get(place) {
+            return *id;
+        }
+        self.places.push(place.to_string());
+        let id = (self.places.len() - 1) as u32;
+        self.place_ids.insert(place.to_string(), id);
+        id
+    }
+
+    /// The units a place counts in at each level (households are counted once per unit).
+    fn levels(&mut self, place: u32) -> [u32; LEVELS] {
+        if let Some(levels) = self.place_levels.get(&place) {
+            return *levels;
+        }
+        let mut levels = [UNKNOWN_PLACE; LEVELS];
+        if place != UNKNOWN_PLACE {
+            let code = self.places[place as usize].clone();
+            for (i, level) in (1..=SITE_LEVEL).enumerate() {
+                levels[i] = self.place(Some(&place_at_level(Some(&code), level)));
+            }
+        }
+        self.place_levels.insert(place, levels);
+        levels
+    }
+}
+
+/// Figures ready for any date: per cell (group × finest place × sex × age band) the dated
+/// changes of its count, per group × place × level those of households, and every effect by
+/// date. Stock at a date costs a binary search per cell; flows a range of effects.
+/// `stock` and `flows` above give the same answers by plain scans (a property test checks).
+#[derive(Clone)]
+pub struct FigureIndex {
+    names: Arc<Names>,
+    people: Vec<(CellKey, Arc<Steps>)>,
+    households: [Vec<(GroupPlace, Arc<Steps>)>; LEVELS],
+    /// Effects by bucket of 32 days, each in date order.
+    effects: BTreeMap<i32, Arc<Vec<IndexedEffect>>>,
+    /// Each household's contribution, by its number, in chunks of [`CHUNK`].
+    contributions: Vec<Arc<Vec<Option<Box<[u32]>>>>>,
+    /// Households per group (a group with none has no account in flows).
+    group_households: Vec<u64>,
+    idp_without_displacement: u64,
+    /// How many households have their latest event on each day.
+    latest_events: BTreeMap<i32, u64>,
+}
+
+/// Changes gathered from many households, applied to the index at once.
+#[derive(Default)]
+struct Pending {
+    people: HashMap<u32, Deltas>,
+    households: [HashMap<u32, Deltas>; LEVELS],
+    /// Households whose previous effects go.
+    removed: HashSet<u32>,
+    /// Households added in this batch (their effects are in `effects`).
+    added: HashSet<u32>,
+    buckets: BTreeSet<i32>,
+    effects: Vec<IndexedEffect>,
+}
+
+impl FigureIndex {
+    fn empty() -> FigureIndex {
         FigureIndex {
-            groups,
-            places,
-            people: people.into_iter().map(|(k, d)| (k, Steps::from_deltas(d))).collect(),
-            households: households.map(|h| h.into_iter().map(|(k, d)| (k, Steps::from_deltas(d))).collect()),
-            effects,
+            names: Arc::new(Names::new()),
+            people: Vec::new(),
+            households: Default::default(),
+            effects: BTreeMap::new(),
+            contributions: Vec::new(),
+            group_households: Vec::new(),
+            idp_without_displacement: 0,
+            latest_events: BTreeMap::new(),
+        }
+    }
+
+    /// Builds from households one at a time, so a large registry's timelines need not all be
+    /// in memory at once. Each household's `id` is its number in the index, used again by
+    /// [`FigureIndex::update`].
+    pub fn build(computed: impl IntoIterator<Item = ComputedHousehold>) -> FigureIndex {
+        let mut index = FigureIndex::empty();
+        let mut pending = Pending::default();
+        for h in computed {
+            index.add(h.id as u32, &h, &mut pending);
+        }
+        index.apply(pending);
+        index
+    }
+
+    /// The index after some households changed: each `(number, household)` replaces what that
+    /// household added before (if anything) with what it adds now; `None` takes it out (deleted,
+    /// or out of the reader's sight). The answer is what [`FigureIndex::build`] gives on the
+    /// households as they now stand; `self` is left as it was, for readers still holding it.
+    pub fn update(&self, changes: impl IntoIterator<Item = (u32, Option<ComputedHousehold>)>) -> FigureIndex {
+        let mut index = self.clone();
+        let mut pending = Pending::default();
+        for (number, household) in changes {
+            index.remove(number, &mut pending);
+            if let Some(h) = household {
+                index.add(number, &h, &mut pending);
+            }
+        }
+        index.apply(pending);
+        index
+    }
+
+    /// How many households the index counts.
+    pub fn household_count(&self) -> u64 {
+        self.group_households.iter().sum()
+    }
+
+    /// IDP households with no displacement recorded (they cannot be in the IDP stock).
+    pub fn idp_without_displacement(&self) -> u64 {
+        self.idp_without_displacement
+    }
+
+    /// The latest movement date (dashboards default to it).
+    pub fn latest_event(&self) -> Option<NaiveDate> {
+        self.latest_events.keys().next_back().and_then(|d| NaiveDate::from_num_days_from_ce_opt(*d))
+    }
+
+    /// Bytes held, about (what one snapshot costs when nothing is shared).
+    pub fn memory_bytes(&self) -> usize {
+        let names = &self.names;
+        let strings: usize = names.places.iter().map(|p| p.capacity() + 48).sum();
+        let maps = names.cell_ids.capacity() * 56
+            + names.household_cell_ids.iter().map(|m| m.capacity() * 16).sum::<usize>()
+            + names.place_levels.capacity() * 24;
+        let people: usize = self.people.iter().map(|(_, s)| 64 + s.bytes()).sum();
+        let households: usize = self.households.iter().flatten().map(|(_, s)| 32 + s.bytes()).sum();
+        let effects: usize = self.effects.values().map(|e| e.capacity() * std::mem::size_of::<IndexedEffect>()).sum();
+        let contributions: usize = self
+            .contributions
+            .iter()
+            .map(|chunk| chunk.iter().map(|c| 16 + c.as_ref().map_or(0, |w| 16 + w.len() * 4)).sum::<usize>())
+            .sum();
+        strings + maps + people + households + effects + contributions
+    }
+
+    /// A place's interned number, interning it if new.
+    fn place_id(&mut self, place: Option<&str>) -> u32 {
+        match place.map(|p| self.names.place_ids.get(p)) {
+            None => UNKNOWN_PLACE,
+            Some(Some(id)) => *id,
+            Some(None) => Arc::make_mut(&mut self.names).place(place),
+        }
+    }
+
+    fn contribution(&self, number: u32) -> Option<&[u32]> {
+        let chunk = self.contributions.get(number as usize / CHUNK)?;
+        chunk[number as usize % CHUNK].as_deref()
+    }
+
+    fn set_contribution(&mut self, number: u32, words: Option<Box<[u32]>>) {
+        let chunk = number as usize / CHUNK;
+        while self.contributions.len() <= chunk {
+            self.contributions.push(Arc::new(vec![None; CHUNK]));
+        }
+        Arc::make_mut(&mut self.contributions[chunk])[number as usize % CHUNK] = words;
+    }
+
+    /// Takes out what household `number` added, if anything.
+    fn remove(&mut self, number: u32, pending: &mut Pending) {
+        let Some(words) = self.contribution(number) else { return };
+        let old = Contribution::decode(words);
+        self.set_contribution(number, None);
+        self.count(&old, -1, pending);
+        pending.removed.insert(number);
+        pending.buckets.extend(old.buckets.iter().copied());
+        // Added earlier in this same batch: its effects are not in the index yet.
+        if pending.added.remove(&number) {
+            pending.effects.retain(|e| e.household != number);
+        }
+    }
+
+    /// Adds household `number` as computed now.
+    fn add(&mut self, number: u32, h: &ComputedHousehold, pending: &mut Pending) {
+        let group = match self.names.groups.iter().position(|g| *g == h.population_group) {
+            Some(g) => g as u16,
+            None => Arc::make_mut(&mut self.names).group(&h.population_group),
+        };
+        let mut cells = Vec::new();
+        for spell in &h.spells {
+            let (sex, birth) = h.members[spell.member];
+            let place = self.place_id(spell.location.as_deref());
+            let start = day_number(spell.start);
+            let end = spell.end.map(day_number).unwrap_or(OPEN);
+            // The person's age band changes on birthdays inside the spell.
+            let mut cuts = vec![start];
+            if let Some(b) = birth {
+                for years in [0, 5, 12, 18, 60] {
+                    let d = day_number(birthday(b, years));
+                    if d > start && d < end {
+                        cuts.push(d);
+                    }
+                }
+            }
+            cuts.sort_unstable();
+            cuts.push(end);
+            for pair in cuts.windows(2) {
+                let band = age_band(birth, NaiveDate::from_num_days_from_ce_opt(pair[0]).unwrap_or(NaiveDate::MIN));
+                let returned = spell.status == Status::Returned;
+                let key = (group, place, sex_label(sex), band, returned);
+                let cell = match self.names.cell_ids.get(&key) {
+                    Some(cell) => *cell,
+                    None => {
+                        let cell = self.people.len() as u32;
+                        Arc::make_mut(&mut self.names).cell_ids.insert(key, cell);
+                        self.people.push((key, Arc::default()));
+                        cell
+                    }
+                };
+                cells.push((cell, pair[0], pair[1]));
+            }
+        }
+        let mut buckets = BTreeSet::new();
+        for e in &h.effects {
+            let date = day_number(e.date);
+            buckets.insert(bucket(date));
+            pending.effects.push(IndexedEffect {
+                date,
+                kind: e.kind,
+                stock_change: e.stock_change,
+                group,
+                household: number,
+                from: self.place_id(e.from.as_deref()),
+                to: self.place_id(e.to.as_deref()),
+            });
+        }
+        let contribution = Contribution {
+            group,
+            idp_without_displacement: h.idp_without_displacement,
+            latest_event: h.latest_event.map(day_number),
+            cells,
+            buckets: buckets.into_iter().collect(),
+        };
+        self.count(&contribution, 1, pending);
+        pending.added.insert(number);
+        pending.buckets.extend(contribution.buckets.iter().copied());
+        self.set_contribution(number, Some(contribution.encode()));
+    }
+
+    /// Counts a contribution in (`sign` 1) or out (−1).
+    fn count(&mut self, c: &Contribution, sign: i64, pending: &mut Pending) {
+        let group = c.group as usize;
+        if self.group_households.len() <= group {
+            self.group_households.resize(group + 1, 0);
+        }
+        self.group_households[group] = self.group_households[group].saturating_add_signed(sign);
+        if c.idp_without_displacement {
+            self.idp_without_displacement = self.idp_without_displacement.saturating_add_signed(sign);
+        }
+        if let Some(day) = c.latest_event {
+            let n = self.latest_events.entry(day).or_default();
+            *n = n.saturating_add_signed(sign);
+            if *n == 0 {
+                self.latest_events.remove(&day);
+            }
+        }
+        // A household counts once per place while any member is there: union of intervals.
+        let mut intervals: [BTreeMap<u32, Vec<(i32, i32)>>; LEVELS] = Default::default();
+        for &(cell, start, end) in &c.cells {
+            let deltas = pending.people.entry(cell).or_default();
+            deltas.push((start, sign));
+            if end != OPEN {
+                deltas.push((end, -sign));
+            }
+            let place = self.people[cell as usize].0 .1;
+            let levels = match self.names.place_levels.get(&place) {
+                Some(levels) => *levels,
+                None => Arc::make_mut(&mut self.names).levels(place),
+            };
+            for (level, unit) in levels.into_iter().enumerate() {
+                intervals[level].entry(unit).or_default().push((start, end));
+            }
+        }
+        for (level, by_place) in intervals.iter_mut().enumerate() {
+            for (place, spans) in by_place.iter_mut() {
+                let key = (c.group, *place);
+                let slot = match self.names.household_cell_ids[level].get(&key) {
+                    Some(slot) => *slot,
+                    None => {
+                        let slot = self.households[level].len() as u32;
+                        Arc::make_mut(&mut self.names).household_cell_ids[level].insert(key, slot);
+                        self.households[level].push((key, Arc::default()));
+                        slot
+                    }
+                };
+                let deltas = pending.households[level].entry(slot).or_default();
+                spans.sort_unstable();
+                let mut current: Option<(i32, i32)> = None;
+                let close = |(s, e): (i32, i32), deltas: &mut Deltas| {
+                    deltas.push((s, sign));
+                    if e != OPEN {
+                        deltas.push((e, -sign));
+                    }
+                };
+                for &(s, e) in spans.iter() {
+                    current = match current {
+                        Some((cs, ce)) if s <= ce => Some((cs, ce.max(e))),
+                        Some(done) => {
+                            close(done, deltas);
+                            Some((s, e))
+                        }
+                        None => Some((s, e)),
+                    };
+                }
+                if let Some(done) = current {
+                    close(done, deltas);
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, pending: Pending) {
+        for (cell, deltas) in pending.people {
+            let steps = &mut self.people[cell as usize].1;
+            *steps = Arc::new(steps.with(deltas));
+        }
+        for (level, changes) in pending.households.into_iter().enumerate() {
+            for (slot, deltas) in changes {
+                let steps = &mut self.households[level][slot as usize].1;
+                *steps = Arc::new(steps.with(deltas));
+            }
+        }
+        let mut added: BTreeMap<i32, Vec<IndexedEffect>> = BTreeMap::new();
+        for e in pending.effects {
+            added.entry(bucket(e.date)).or_default().push(e);
+        }
+        for b in pending.buckets {
+            let mut effects: Vec<IndexedEffect> = match self.effects.get(&b) {
+                Some(kept) if !pending.removed.is_empty() => {
+                    kept.iter().filter(|e| !pending.removed.contains(&e.household)).copied().collect()
+                }
+                Some(kept) => kept.to_vec(),
+                None => Vec::new(),
+            };
+            effects.extend(added.remove(&b).unwrap_or_default());
+            effects.sort_by_key(|e| e.date);
+            if effects.is_empty() {
+                self.effects.remove(&b);
+            } else {
+                self.effects.insert(b, Arc::new(effects));
+            }
         }
     }
 
     fn group_wanted(&self, group: u16, wanted: Option<&str>) -> bool {
-        wanted.is_none_or(|w| self.groups[group as usize] == w)
+        wanted.is_none_or(|w| self.names.groups[group as usize] == w)
     }
 
     fn place(&self, id: u32, level: u8) -> String {
         if id == UNKNOWN_PLACE {
             "unknown".into()
         } else {
-            place_at_level(Some(&self.places[id as usize]), level)
+            place_at_level(Some(&self.names.places[id as usize]), level)
         }
     }
-
     /// The same as [`stock`], from the index.
     pub fn stock(&self, as_of: NaiveDate, level: u8, group: Option<&str>) -> Stock {
         self.stock_by(as_of, level, group, false)
@@ -230,7 +552,7 @@ impl FigureIndex {
         let mut cells: BTreeMap<(String, String, &str, &str), u64> = BTreeMap::new();
         let mut individuals: BTreeMap<(String, String), u64> = BTreeMap::new();
         for ((g, place, sex, band, returned), steps) in &self.people {
-            let name = match self.groups[*g as usize].as_str() {
+            let name = match self.names.groups[*g as usize].as_str() {
                 IDP if split_returned && *returned => RETURNED_IDP,
                 name => name,
             };
@@ -251,7 +573,7 @@ impl FigureIndex {
             }
             let n = steps.at(t);
             if n > 0 {
-                *households.entry((self.groups[*g as usize].clone(), self.place(*place, level))).or_default() +=
+                *households.entry((self.names.groups[*g as usize].clone(), self.place(*place, level))).or_default() +=
                     n as u64;
             }
         }
@@ -287,21 +609,21 @@ impl FigureIndex {
     /// The same as [`flows`], from the index.
     pub fn flows(&self, from: NaiveDate, to: NaiveDate, level: u8, group: Option<&str>) -> Flows {
         let (f, t) = (day_number(from), day_number(to));
-        let start = self.effects.partition_point(|e| e.date <= f);
-        let end = self.effects.partition_point(|e| e.date <= t);
         let mut tally = FlowTally::default();
-        for (g, name) in self.groups.iter().enumerate() {
-            if self.group_wanted(g as u16, group) {
+        for (g, name) in self.names.groups.iter().enumerate() {
+            if self.group_households.get(g).is_some_and(|n| *n > 0) && self.group_wanted(g as u16, group) {
                 tally.group(name);
             }
         }
-        for e in &self.effects[start..end] {
+        let buckets = (f < t).then(|| self.effects.range(bucket(f)..=bucket(t)));
+        let in_period = buckets.into_iter().flatten().flat_map(|(_, effects)| effects.iter());
+        for e in in_period.filter(|e| e.date > f && e.date <= t) {
             if self.group_wanted(e.group, group) {
                 let places = || (self.place(e.from, level), self.place(e.to, level));
-                tally.add(&self.groups[e.group as usize], e.household as u64, e.kind, places, e.stock_change);
+                tally.add(&self.names.groups[e.group as usize], e.household as u64, e.kind, places, e.stock_change);
             }
         }
-        tally.finish(from, to, |name, on| match self.groups.iter().position(|g| g == name) {
+        tally.finish(from, to, |name, on| match self.names.groups.iter().position(|g| g == name) {
             Some(g) => self.total(g as u16, day_number(on)),
             None => 0,
         })

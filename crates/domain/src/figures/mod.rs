@@ -42,6 +42,18 @@ pub struct HouseholdFacts {
     pub members: Vec<MemberFacts>,
 }
 
+impl HouseholdFacts {
+    /// The household's and its members' events.
+    pub fn all_events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().chain(self.members.iter().flat_map(|m| m.events.iter()))
+    }
+
+    /// Whether a displacement of the household or of any member is recorded.
+    pub fn displaced(&self) -> bool {
+        self.all_events().any(|e| matches!(e.kind, MovementKind::Displacement))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MemberFacts {
     pub sex: Option<Sex>,
@@ -640,6 +652,11 @@ pub struct ComputedHousehold {
     pub members: Vec<(Option<Sex>, Option<NaiveDate>)>,
     pub spells: Vec<Spell>,
     pub effects: Vec<Effect>,
+    /// An IDP household with no displacement recorded: it cannot be in the IDP stock, and
+    /// the figures say how many such households there are.
+    pub idp_without_displacement: bool,
+    /// The household's latest movement date.
+    pub latest_event: Option<NaiveDate>,
 }
 
 pub fn compute(households: &[HouseholdFacts]) -> Vec<ComputedHousehold> {
@@ -654,6 +671,8 @@ pub fn compute_one(id: usize, facts: &HouseholdFacts) -> ComputedHousehold {
         members: facts.members.iter().map(|m| (m.sex, m.birth_date)).collect(),
         spells,
         effects,
+        idp_without_displacement: facts.population_group == IDP && !facts.displaced(),
+        latest_event: facts.all_events().map(|e| e.date).max(),
     }
 }
 

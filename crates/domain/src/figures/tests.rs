@@ -297,6 +297,51 @@ mod index_agrees {
             let to = date + chrono::Duration::days(length);
             prop_assert_eq!(index.flows(date, to, level, None), flows(&computed, date, to, level, None));
         }
+
+        // An index kept current change by change answers what one built afresh answers, and
+        // what the scans answer, after any sequence of registrations, edits and removals; an
+        // earlier snapshot is left as it was.
+        #[test]
+        fn an_index_updated_change_by_change_is_the_index_built_afresh(
+            first in proptest::collection::vec(super::identity::history(), 0..6),
+            changes in proptest::collection::vec((0u32..9, proptest::option::weighted(0.8, super::identity::history())), 1..12),
+            day in 0i64..3500,
+            length in 0i64..800,
+            level in 1u8..=4,
+        ) {
+            let date = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap() + chrono::Duration::days(day);
+            let to = date + chrono::Duration::days(length);
+            let mut standing: BTreeMap<u32, HouseholdFacts> = first.into_iter().enumerate().map(|(i, h)| (i as u32, h)).collect();
+            let computed_of = |standing: &BTreeMap<u32, HouseholdFacts>| -> Vec<ComputedHousehold> {
+                standing.iter().map(|(n, facts)| compute_one(*n as usize, facts)).collect()
+            };
+            let mut index = FigureIndex::build(computed_of(&standing));
+            let before = index.clone();
+            let stock_before = before.stock(date, level, None);
+            for batch in changes.chunks(3) {
+                let mut step = Vec::new();
+                for (number, facts) in batch {
+                    match facts {
+                        Some(facts) => { standing.insert(*number, facts.clone()); }
+                        None => { standing.remove(number); }
+                    }
+                    step.push((*number, facts.as_ref().map(|f| compute_one(*number as usize, f))));
+                }
+                index = index.update(step);
+            }
+            let computed = computed_of(&standing);
+            let fresh = FigureIndex::build(computed.clone());
+            for group in [None, Some("IDP")] {
+                prop_assert_eq!(index.stock(date, level, group), fresh.stock(date, level, group));
+                prop_assert_eq!(index.stock(date, level, group), stock(&computed, date, level, group));
+            }
+            prop_assert_eq!(index.flows(date, to, level, None), flows(&computed, date, to, level, None));
+            prop_assert_eq!(index.flows(date, to, level, Some("IDP")), fresh.flows(date, to, level, Some("IDP")));
+            prop_assert_eq!(index.latest_event(), fresh.latest_event());
+            prop_assert_eq!(index.idp_without_displacement(), fresh.idp_without_displacement());
+            prop_assert_eq!(index.household_count(), standing.len() as u64);
+            prop_assert_eq!(before.stock(date, level, None), stock_before);
+        }
     }
 }
 
