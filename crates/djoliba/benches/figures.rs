@@ -2,7 +2,10 @@
 //! `DJOLIBA_BENCH_HOUSEHOLDS=1000000` for the scale) loaded into SQLite (and PostgreSQL
 //! when `DJOLIBA_TEST_POSTGRES_URL` names a server, e.g. under `scripts/with-postgres`), then:
 //! the first stock query (loading and computing every timeline), stock at admin 2 for
-//! arbitrary dates, and flows for a quarter, on the computed (cached) registry.
+//! arbitrary dates, and flows for a quarter, on the computed (cached) registry; then 20
+//! registrations, each followed by the stock that includes it (the index caught up through the
+//! change feed), and a full count again with the index's memory. Name search (p50/p99) on the
+//! loaded registry.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
 
 use std::time::Instant;
@@ -20,6 +23,7 @@ fn run(label: &str, store: &Store, households: usize) {
     if label == "sqlite" && std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {
         export_for_duckdb(&generated);
     }
+    name_search(label, store, &actor, &generated);
     drop(generated);
     println!(
         "[{label}] {households} households, {people} people, {events} movement events loaded in {:.1} s",
@@ -41,6 +45,9 @@ fn run(label: &str, store: &Store, households: usize) {
         "[{label}] stock at admin 2, 5 dates (cached): {} ms; {in_stock} people in a stock on 2024-06-30",
         times.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ")
     );
+    let idps: u64 = first.stock.cells.iter().filter(|c| c.population_group == "IDP").map(|c| c.individuals).sum();
+    println!("[{label}] of whom IDPs (the IRIS stock, returned IDPs included): {idps}");
+    IDPS.store(idps, std::sync::atomic::Ordering::Relaxed);
     let start = Instant::now();
     let flows = store.flow_figures(&actor, "2023-12-31", "2024-03-31", 2, None).unwrap();
     println!(
@@ -48,6 +55,130 @@ fn run(label: &str, store: &Store, households: usize) {
         start.elapsed().as_secs_f64() * 1000.0,
         flows.flows.matrix.len()
     );
+    fresh_after_writes(label, store, &actor, idps);
+
+    // The first full count again, the store and database warm.
+    store.recount_figures();
+    let start = Instant::now();
+    let snapshot = store.figures_snapshot(&actor).unwrap();
+    println!(
+        "[{label}] full count (load + compute + index, both cores): {:.2} s; index {:.0} MiB; peak resident {} MiB",
+        start.elapsed().as_secs_f64(),
+        snapshot.index_bytes() as f64 / 1048576.0,
+        peak_resident_mib()
+    );
+}
+
+/// The IDP stock on 2024-06-30 as counted on SQLite, for the comparison with DuckDB.
+static IDPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A household of five displaced twice, as a clerk registers it.
+fn household_of_five(store: &Store, n: usize) -> domain::registry::NewHousehold {
+    use domain::registry::{HouseholdInput, MovementInput, PersonInput};
+    let person = |i: usize, given: &str, relationship: &str, sex: &str, birth: &str| PersonInput {
+        external_id: Some(format!("P{i}")),
+        given_name: given.into(),
+        family_name: "Touré".into(),
+        sex: Some(sex.into()),
+        birth_date: Some(birth.into()),
+        relationship: Some(relationship.into()),
+        ..Default::default()
+    };
+    let movement = |kind: &str, date: &str, from: &str, to: &str| MovementInput {
+        kind: kind.into(),
+        date: date.into(),
+        from: Some(from.into()),
+        to: Some(to.into()),
+        cause: Some("armed_conflict".into()),
+        ..Default::default()
+    };
+    HouseholdInput {
+        external_id: format!("FRESH-{n}"),
+        registration_point: "ML090101".into(),
+        registration_date: "2024-05-02".into(),
+        population_group: "IDP".into(),
+        origin: Some("ML070101".into()),
+        members: vec![
+            person(1, "Oumar", "head", "m", "1980"),
+            person(2, "Aminata", "spouse", "f", "1986-03-12"),
+            person(3, "Moussa", "child", "m", "2010"),
+            person(4, "Fatoumata", "child", "f", "2014-09-01"),
+            person(5, "Awa", "child", "f", "2019"),
+        ],
+        movements: vec![
+            movement("displacement", "2023-02-14", "ML070101", "ML050101"),
+            movement("secondary_displacement", "2024-04-20", "ML050101", "ML090101"),
+        ],
+        ..Default::default()
+    }
+    .parse(store.gazetteer.as_ref(), store.today())
+    .unwrap()
+}
+
+/// Registrations committed one after another, each followed by the stock that must include
+/// it: the time from commit to figures, which the index's catch-up makes independent of the
+/// registry's size.
+fn fresh_after_writes(label: &str, store: &Store, actor: &store::Actor, idps: u64) {
+    let mut times = Vec::new();
+    let mut expected = idps;
+    for n in 0..20 {
+        store.register_household(actor, &household_of_five(store, n)).unwrap();
+        expected += 5;
+        let start = Instant::now();
+        let report = store.stock_figures(actor, "2024-06-30", 2, Some("IDP")).unwrap();
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        let now: u64 = report.stock.cells.iter().map(|c| c.individuals).sum();
+        assert_eq!(now, expected, "the registration is in the figures");
+        assert!(!report.stale);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "[{label}] registration (5 people, 2 movements) committed -> stock including it: p50 {:.1} ms, max {:.1} ms (20 registrations)",
+        common::percentile(&times, 0.5),
+        times.last().copied().unwrap_or(f64::NAN)
+    );
+}
+
+/// Name searches as a clerk types them, through the people list (a page of 50 and the total):
+/// a given and a family name, a family name alone, the beginning of a given name, a name
+/// spelt another way, the end of a name.
+fn name_search(label: &str, store: &Store, actor: &store::Actor, generated: &[synthetic::SyntheticHousehold]) {
+    let mut rng = synthetic::Rng::new(5);
+    let mut times = Vec::new();
+    let mut found = 0;
+    for i in 0..300 {
+        let g = &generated[rng.below(generated.len())];
+        let p = &g.household.members[rng.below(g.household.members.len())];
+        let given: String = p.given_name.clone();
+        let q = match i % 5 {
+            0 => format!("{} {}", given, p.family_name),
+            1 => p.family_name.clone(),
+            2 => given.chars().take(4).collect(),
+            3 => given.replacen("ou", "u", 1).replacen('a', "e", 1),
+            _ => given.chars().skip(given.chars().count().saturating_sub(4)).collect(),
+        };
+        let filter = store::registry::PersonFilter { q: Some(q), ..Default::default() };
+        let start = Instant::now();
+        let page = store.list_people(actor, &filter).unwrap();
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        found += usize::from(page.total > 0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "[{label}] name search (300 queries, page of 50 and total): p50 {:.1} ms, p99 {:.1} ms; {found} found someone",
+        common::percentile(&times, 0.5),
+        common::percentile(&times, 0.99)
+    );
+}
+
+/// The process's peak resident memory (Linux), in MiB.
+fn peak_resident_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 /// Where the DuckDB comparison reads the same registry.
@@ -97,9 +228,20 @@ fn main() {
     if std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {
         // The same registry in DuckDB (from PyPI), the equivalent SQL: see the script.
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/duckdb-figures.py");
-        let status = std::process::Command::new("python3").arg(script).arg(DUCKDB_DIR).status();
-        if !status.is_ok_and(|s| s.success()) {
-            println!("[duckdb] not run: `pip install duckdb` first");
+        let output = std::process::Command::new("python3").arg(script).arg(DUCKDB_DIR).output();
+        match output {
+            Ok(output) if output.status.success() => {
+                let text = String::from_utf8_lossy(&output.stdout);
+                print!("{text}");
+                // The same people in the same stock: the IRIS IDP stock and DuckDB's query.
+                let theirs = text
+                    .lines()
+                    .find_map(|l| l.strip_suffix(" IDPs on 2024-06-30")?.rsplit(' ').next()?.parse::<u64>().ok());
+                let ours = IDPS.load(std::sync::atomic::Ordering::Relaxed);
+                println!("[duckdb] IDPs on 2024-06-30: Djoliba {ours}, DuckDB {theirs:?}");
+                assert_eq!(Some(ours), theirs, "both count the IDP stock the same way");
+            }
+            _ => println!("[duckdb] not run: `pip install duckdb` first"),
         }
     }
     if let Some(url) =

@@ -179,6 +179,11 @@ pub struct FiguresSnapshot {
 }
 
 impl FiguresSnapshot {
+    /// About how many bytes the figures' index holds (shared with other snapshots in part).
+    pub fn index_bytes(&self) -> usize {
+        self.computed.index.memory_bytes()
+    }
+
     /// Whether two snapshots share one computation (the cache served it again).
     pub fn same_computation(&self, other: &FiguresSnapshot) -> bool {
         Arc::ptr_eq(&self.computed, &other.computed)

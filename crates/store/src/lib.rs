@@ -157,6 +157,7 @@ impl Store {
         })?;
         store.load_sites()?;
         store.backfill_name_keys()?;
+        store.backfill_name_terms()?;
         Ok((store, OpenReport { migrations_applied, backup, reference_data_loaded }))
     }
 

@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 18, name: "series_versions", sql: include_str!("../migrations/0018_series_versions.sql") },
     Migration { version: 19, name: "presence", sql: include_str!("../migrations/0019_presence.sql") },
+    Migration { version: 20, name: "person_name_terms", sql: include_str!("../migrations/0020_person_name_terms.sql") },
 ];
 
 fn checksum(sql: &str) -> String {

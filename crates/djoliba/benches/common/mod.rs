@@ -33,6 +33,30 @@ pub fn load(store: &Store, households: usize, seed: u64) -> (Actor, Vec<syntheti
         })
         .collect();
     store.import(&actor, &items, "bench", "-", &mut |_| {}).expect("import");
+    // The generator's solutions decisions, as the demo records them (one transaction).
+    let ids: std::collections::HashMap<String, String> = store
+        .db
+        .read(|tx| {
+            let rows = tx.query(
+                "SELECT external_id, id FROM households WHERE organisation_id = $1",
+                store::params![actor.organisation_id.as_deref()],
+            )?;
+            Ok(rows.into_iter().map(|r| (r.text(0), r.text(1))).collect())
+        })
+        .unwrap();
+    let decisions: Vec<_> = generated
+        .iter()
+        .filter_map(|g| Some((ids.get(&g.household.external_id)?.clone(), g.solution?)))
+        .map(|(id, date)| {
+            let input = store::figures::SolutionInput {
+                decided_on: date.to_string(),
+                basis: "Synthetic: durable solutions assessment".into(),
+                decided_by: "Benchmark".into(),
+            };
+            (id, None, input)
+        })
+        .collect();
+    store.record_solutions(&actor, &decisions).unwrap();
     (actor, generated)
 }
 

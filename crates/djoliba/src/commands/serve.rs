@@ -89,6 +89,15 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     // A page never waits a minute for figures being recounted after a change on a large
     // registry: after 3 s it shows the previous figures, marked as such.
     store.set_stale_figures_after(Some(std::time::Duration::from_secs(3)));
+    // The registry-wide figures (administrators', viewers' and donors') are counted in the
+    // background from the start, so the first dashboard after a restart does not wait for the
+    // count of a large registry; from then on each change is caught up in milliseconds.
+    let warming = store.clone();
+    std::thread::spawn(move || {
+        if let Err(error) = warming.figures_snapshot(&Actor::system()) {
+            tracing::warn!(%error, "figures could not be counted at start");
+        }
+    });
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let state = web::AppState::new(store, args.demo);

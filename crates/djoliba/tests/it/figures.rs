@@ -574,14 +574,10 @@ fn figures_kept_current_write_by_write_are_the_figures_counted_afresh() {
                     }
                 }
                 (2, Some(id)) => {
-                    let input = MovementInput {
-                        from: None,
-                        ..movement(
-                            *rng.pick(&["secondary_displacement", "return", "displacement"][..]),
-                            &format!("20{}-0{}-1{}", 19 + rng.below(6), 1 + rng.below(9), rng.below(10)),
-                            *rng.pick(&places[..]),
-                        )
-                    };
+                    let kind = *rng.pick::<&str>(&["secondary_displacement", "return", "displacement"]);
+                    let to = *rng.pick::<&str>(&places);
+                    let date = format!("20{}-0{}-1{}", 19 + rng.below(6), 1 + rng.below(9), rng.below(10));
+                    let input = MovementInput { from: None, ..movement(kind, &date, to) };
                     // A movement the timeline refuses changes nothing.
                     let _ = store.record_movement(
                         &clerk,

@@ -838,18 +838,34 @@ impl FlowTally {
         places: impl FnOnce() -> (String, String),
         stock_change: i8,
     ) {
-        let entry = self.counts.entry((group.to_string(), kind)).or_default();
-        entry.0 += 1;
-        entry.1.insert(household);
+        self.count(group, kind, 1, [household]);
         if kind.moves_people() {
             let (origin, destination) = places();
-            *self.matrix.entry((group.to_string(), kind, origin, destination)).or_default() += 1;
+            self.route(group, kind, origin, destination, 1);
         }
+        self.account(group, kind, stock_change, 1);
+    }
+
+    /// `individuals` effects of one kind on people of these households.
+    fn count(&mut self, group: &str, kind: FlowKind, individuals: u64, households: impl IntoIterator<Item = u64>) {
+        let entry = self.counts.entry((group.to_string(), kind)).or_default();
+        entry.0 += individuals;
+        entry.1.extend(households);
+        self.group(group);
+    }
+
+    /// `individuals` moved from `origin` to `destination`.
+    fn route(&mut self, group: &str, kind: FlowKind, origin: String, destination: String, individuals: u64) {
+        *self.matrix.entry((group.to_string(), kind, origin, destination)).or_default() += individuals;
+    }
+
+    /// `individuals` entering (`stock_change` 1) or leaving (−1) the group's stock by `kind`.
+    fn account(&mut self, group: &str, kind: FlowKind, stock_change: i8, individuals: u64) {
         self.group(group);
         if let Some(account) = self.accounts.get_mut(group) {
             match stock_change {
-                1 => *account.0.entry(kind.as_str().to_string()).or_default() += 1,
-                -1 => *account.1.entry(kind.as_str().to_string()).or_default() += 1,
+                1 => *account.0.entry(kind.as_str().to_string()).or_default() += individuals,
+                -1 => *account.1.entry(kind.as_str().to_string()).or_default() += individuals,
                 _ => {}
             }
         }

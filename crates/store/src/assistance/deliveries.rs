@@ -265,12 +265,12 @@ impl Store {
             )
             .and(&Visibility::of(actor).households("h", Access::Change));
             if let Some(q) = q {
-                let by_name = crate::registry::name_condition("p.name_folded", q);
+                let by_name = crate::registry::name_condition("p.id", q);
                 let (condition, mut values) = by_name.unwrap_or_else(|| ("1 = 0".into(), Vec::new()));
                 values.insert(0, q.into());
                 sql = sql.push(
                     &format!(
-                        " AND (h.external_id = ? OR EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND {condition}))"
+                        " AND (h.external_id = ? OR h.id IN (SELECT p.household_id FROM people p WHERE {condition}))"
                     ),
                     &values,
                 );

@@ -148,8 +148,8 @@ impl Store {
         if let Some(v) = filter.registered_to.as_deref().filter(|v| !v.is_empty()) {
             q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
         }
-        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.name_folded", v)) {
-            q.and(&format!("EXISTS (SELECT 1 FROM people p WHERE p.household_id = h.id AND {condition})"), params);
+        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.id", v)) {
+            q.and(&format!("h.id IN (SELECT p.household_id FROM people p WHERE {condition})"), params);
         }
         if let Some(v) = filter.back_and_forth {
             q.and("h.back_and_forth = ?", vec![v.into()]);

@@ -7,6 +7,7 @@
 mod history;
 mod households;
 mod movements;
+mod names;
 mod people;
 mod registration;
 mod writes;
@@ -166,7 +167,7 @@ pub struct HouseholdFilter {
     pub registered_from: Option<String>,
     /// Registered on or before (YYYY-MM-DD).
     pub registered_to: Option<String>,
-    /// Households with a member whose name contains this text (case and accents ignored).
+    /// Households with a member found by this name search (see `PersonFilter::q`).
     pub q: Option<String>,
     pub back_and_forth: Option<bool>,
     pub limit: Option<i64>,
@@ -176,7 +177,8 @@ pub struct HouseholdFilter {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PersonFilter {
-    /// Name contains (case and accents ignored), any of given, family, father's name or other spellings.
+    /// Name search: each word begins or ends one of the person's names (given, family, father's,
+    /// other spellings; case and accents ignored) or is spelt like one (Mahamadou finds Mohamed).
     pub q: Option<String>,
     pub sex: Option<String>,
     pub status: Option<String>,
@@ -269,27 +271,12 @@ pub(crate) fn searchable_name(parts: &[&str]) -> String {
 }
 
 /// The consonant keys of a name's tokens, particles and transliteration folded.
-fn name_keys(name: &str) -> Vec<String> {
+pub(crate) fn name_keys(name: &str) -> Vec<String> {
     let standard = linkage::standardise::standardise(name);
     standard.split(' ').filter(|t| !t.is_empty()).map(linkage::standardise::key).filter(|k| k.len() >= 2).collect()
 }
 
-/// A name search: the text as typed (folded) anywhere in the recorded names, or every word's
-/// spelling key among the name's keys.
-pub(crate) fn name_condition(column: &str, query: &str) -> Option<(String, Vec<Value>)> {
-    let folded = domain::text::fold(query);
-    if folded.is_empty() {
-        return None;
-    }
-    let keys = name_keys(query);
-    let mut params: Vec<Value> = vec![format!("%{folded}%").into()];
-    if keys.is_empty() {
-        return Some((format!("{column} LIKE ?"), params));
-    }
-    let all_keys = keys.iter().map(|_| format!("{column} LIKE ?")).collect::<Vec<_>>().join(" AND ");
-    params.extend(keys.iter().map(|k| Value::from(format!("%#{k}#%"))));
-    Some((format!("({column} LIKE ? OR ({all_keys}))"), params))
-}
+pub(crate) use names::name_condition;
 
 /// Filters of a list: conditions with `?` placeholders, joined by `AND`.
 struct Query {
@@ -450,10 +437,9 @@ impl Store {
                     parts.push(&father);
                 }
                 parts.extend(others.iter().map(String::as_str));
-                tx.execute(
-                    "UPDATE people SET name_folded = $1 WHERE id = $2",
-                    params![searchable_name(&parts), r.text(0)],
-                )?;
+                let name = searchable_name(&parts);
+                tx.execute("UPDATE people SET name_folded = $1 WHERE id = $2", params![&name, r.text(0)])?;
+                names::write_terms(tx, &[(r.str(0), &name)], true)?;
             }
             Ok(rows.len())
         })

@@ -58,7 +58,11 @@ pub(crate) fn apply_changes(
         ),
         &params,
     )?;
+    let renamed = table == "people" && diff.contains_key("name_folded");
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
+    if let Some((_, Value::Text(name))) = changes.iter().find(|(field, _)| renamed && *field == "name_folded") {
+        super::names::write_terms(tx, &[(id, name)], true)?;
+    }
     let household = match table {
         "people" => household_of_person(tx, id)?,
         _ => Some(id.to_string()),
@@ -238,7 +242,8 @@ pub(crate) fn insert_person(
     derived: &Summary,
     now: i64,
 ) -> Result<(), StoreError> {
-    tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![person_row(actor, id, household_id, p, derived, now)])
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![person_row(actor, id, household_id, p, derived, now)])?;
+    super::names::write_terms(tx, &[(id, &person_name_key(p))], false)
 }
 
 const MOVEMENT_INSERT_COLUMNS: &[&str] = &[
@@ -472,6 +477,10 @@ pub(crate) fn insert_household(
         people.push(person_row(actor, pid, &id, p, &s, now));
     }
     tx.insert_rows("people", PERSON_INSERT_COLUMNS, people)?;
+    let names: Vec<String> = h.members.iter().map(person_name_key).collect();
+    let terms: Vec<(&str, &str)> =
+        person_ids.iter().map(String::as_str).zip(names.iter().map(String::as_str)).collect();
+    super::names::write_terms(tx, &terms, false)?;
     let movements = h
         .movements
         .iter()
