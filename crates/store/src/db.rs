@@ -453,10 +453,15 @@ impl Db {
                     rusqlite::TransactionBehavior::Deferred
                 };
                 let tx = conn.transaction_with_behavior(behavior).map_err(db_error)?;
-                let mut wrapped = Tx::Sqlite(tx);
+                let mut wrapped = Tx::Sqlite(tx, Vec::new());
                 let out = f(&mut wrapped)?;
-                if let Tx::Sqlite(tx) = wrapped {
+                if let Tx::Sqlite(tx, last) = wrapped {
                     if write {
+                        for (sql, params) in last {
+                            tx.prepare_cached(&sql)
+                                .and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter())))
+                                .map_err(db_error)?;
+                        }
                         tx.commit().map_err(db_error)?;
                     }
                 }
@@ -527,7 +532,8 @@ pub fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
 
 /// A transaction on either database.
 pub enum Tx<'c> {
-    Sqlite(rusqlite::Transaction<'c>),
+    /// With the statements to run last, just before the commit ([`Tx::last`]).
+    Sqlite(rusqlite::Transaction<'c>, Vec<(String, Vec<Value>)>),
     /// With the statements prepared in this transaction: a bulk import runs the same few
     /// statements many times, and preparing costs a round trip to the server.
     Postgres(postgres::Transaction<'c>, std::collections::HashMap<String, postgres::Statement>),
@@ -669,7 +675,7 @@ fn pg_row(row: &postgres::Row, columns: &Arc<[Box<str>]>) -> Result<Row, StoreEr
 impl Tx<'_> {
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(..) => Backend::Postgres,
         }
     }
@@ -677,7 +683,7 @@ impl Tx<'_> {
     /// Executes one statement; returns the number of rows changed.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
                 Ok(n as u64)
@@ -691,10 +697,24 @@ impl Tx<'_> {
         }
     }
 
+    /// SQLite: runs a statement last, just before the commit, in the order given (nothing on a
+    /// rollback). For a full-text index: FTS5 writes its pending terms to disk at every
+    /// statement savepoint, so its rows written amid an import's other statements cost a flush
+    /// each; written last, they cost one. PostgreSQL: runs it now.
+    pub fn last(&mut self, sql: &str, params: Vec<Value>) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(_, last) => {
+                last.push((sqlite_sql(sql).into_owned(), params));
+                Ok(())
+            }
+            Tx::Postgres(..) => self.execute(sql, &params).map(|_| ()),
+        }
+    }
+
     /// Runs a script of statements without parameters (migrations).
     pub fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => tx.execute_batch(sql).map_err(db_error),
+            Tx::Sqlite(tx, _) => tx.execute_batch(sql).map_err(db_error),
             Tx::Postgres(tx, _) => tx.batch_execute(sql).map_err(pg_error),
         }
     }
@@ -708,7 +728,7 @@ impl Tx<'_> {
         mut f: impl FnMut(&Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
@@ -733,7 +753,7 @@ impl Tx<'_> {
 
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;

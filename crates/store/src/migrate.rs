@@ -40,8 +40,37 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 18, name: "series_versions", sql: include_str!("../migrations/0018_series_versions.sql") },
     Migration { version: 19, name: "presence", sql: include_str!("../migrations/0019_presence.sql") },
-    Migration { version: 20, name: "person_name_terms", sql: include_str!("../migrations/0020_person_name_terms.sql") },
+    Migration {
+        version: 20,
+        name: "person_name_search",
+        sql: include_str!("../migrations/0020_person_name_search.sql"),
+    },
 ];
+
+/// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and
+/// `/*postgres: …*/` only on PostgreSQL (each a comment to the other). The checksum is of the
+/// text as written.
+fn for_backend(sql: &str, backend: Backend) -> String {
+    let (keep, drop) = match backend {
+        Backend::Sqlite => ("/*sqlite:", "/*postgres:"),
+        Backend::Postgres => ("/*postgres:", "/*sqlite:"),
+    };
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    loop {
+        let next = [keep, drop].into_iter().filter_map(|m| rest.find(m).map(|at| (at, m))).min();
+        let Some((at, marker)) = next else { break };
+        out.push_str(&rest[..at]);
+        let after = &rest[at + marker.len()..];
+        let end = after.find("*/").unwrap_or(after.len());
+        if marker == keep {
+            out.push_str(&after[..end]);
+        }
+        rest = after.get(end + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
 
 fn checksum(sql: &str) -> String {
     let digest = Sha256::digest(sql.as_bytes());
@@ -102,7 +131,7 @@ pub fn migrate(db: &Db, now_ms: i64) -> Result<(Vec<i64>, Option<PathBuf>), Stor
     for version in &state.pending {
         let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) else { continue };
         db.write(|tx| {
-            tx.execute_batch(m.sql)?;
+            tx.execute_batch(&for_backend(m.sql, db.backend()))?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
                 params![m.version, m.name, checksum(m.sql), now_ms],

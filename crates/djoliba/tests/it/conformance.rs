@@ -254,6 +254,18 @@ fn names_are_found_whatever_their_spelling() {
         assert_eq!(find("DJÉN"), vec!["Djénéba"], "the beginning of a name as typed");
         assert_eq!(find("alhou mohamed"), vec!["Mohamed"], "every word, in any order");
         assert!(find("ham").is_empty(), "the middle of a name is not a search");
+        // A corrected name is found under the new spelling only.
+        let person = store
+            .list_people(&clerk, &store::registry::PersonFilter { q: Some("Djeneba".into()), ..Default::default() })
+            .unwrap()
+            .items
+            .remove(0);
+        let mut renamed = crate::support::member("P2", "Kadiatou", "child", "2015-03-02");
+        renamed.family_name = person.family_name.clone();
+        let renamed = renamed.parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.update_person(&clerk, &person.id, &renamed, "spelling on the birth certificate").unwrap();
+        assert!(find("Djeneba").is_empty(), "{}", t.backend);
+        assert_eq!(find("kadia"), vec!["Kadiatou"]);
         assert!(find("Moussa").is_empty());
         let households = store
             .list_households(

@@ -265,7 +265,7 @@ impl Store {
             )
             .and(&Visibility::of(actor).households("h", Access::Change));
             if let Some(q) = q {
-                let by_name = crate::registry::name_condition("p.id", q);
+                let by_name = crate::registry::name_condition(self.db.backend(), "p.id", q);
                 let (condition, mut values) = by_name.unwrap_or_else(|| ("1 = 0".into(), Vec::new()));
                 values.insert(0, q.into());
                 sql = sql.push(

@@ -148,7 +148,9 @@ impl Store {
         if let Some(v) = filter.registered_to.as_deref().filter(|v| !v.is_empty()) {
             q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
         }
-        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.id", v)) {
+        if let Some((condition, params)) =
+            filter.q.as_deref().and_then(|v| name_condition(self.db.backend(), "p.id", v))
+        {
             q.and(&format!("h.id IN (SELECT p.household_id FROM people p WHERE {condition})"), params);
         }
         if let Some(v) = filter.back_and_forth {

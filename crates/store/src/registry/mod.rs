@@ -439,7 +439,6 @@ impl Store {
                 parts.extend(others.iter().map(String::as_str));
                 let name = searchable_name(&parts);
                 tx.execute("UPDATE people SET name_folded = $1 WHERE id = $2", params![&name, r.text(0)])?;
-                names::write_terms(tx, &[(r.str(0), &name)], true)?;
             }
             Ok(rows.len())
         })

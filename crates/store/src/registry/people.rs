@@ -8,7 +8,9 @@ impl Store {
         // A name search never reaches pseudonymised records: it would tell who is in them.
         let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
         let mut q = Query::new(visible(actor, if by_name { Access::Change } else { Access::Read }));
-        if let Some((condition, params)) = filter.q.as_deref().and_then(|v| name_condition("p.id", v)) {
+        if let Some((condition, params)) =
+            filter.q.as_deref().and_then(|v| name_condition(self.db.backend(), "p.id", v))
+        {
             q.and(&condition, params);
         }
         if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {

@@ -61,7 +61,11 @@ pub(crate) fn apply_changes(
     let renamed = table == "people" && diff.contains_key("name_folded");
     write_version(tx, entity, id, version + 1, now, &actor.user_id, reason, &serde_json::Value::Object(diff))?;
     if let Some((_, Value::Text(name))) = changes.iter().find(|(field, _)| renamed && *field == "name_folded") {
-        super::names::write_terms(tx, &[(id, name)], true)?;
+        let old_name = match old.get("name_folded") {
+            Some(Value::Text(old_name)) => old_name.as_str(),
+            _ => "",
+        };
+        super::names::rename(tx, id, old_name, name)?;
     }
     let household = match table {
         "people" => household_of_person(tx, id)?,
@@ -243,7 +247,7 @@ pub(crate) fn insert_person(
     now: i64,
 ) -> Result<(), StoreError> {
     tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![person_row(actor, id, household_id, p, derived, now)])?;
-    super::names::write_terms(tx, &[(id, &person_name_key(p))], false)
+    super::names::write_terms(tx, &[(id, &person_name_key(p))])
 }
 
 const MOVEMENT_INSERT_COLUMNS: &[&str] = &[
@@ -480,7 +484,7 @@ pub(crate) fn insert_household(
     let names: Vec<String> = h.members.iter().map(person_name_key).collect();
     let terms: Vec<(&str, &str)> =
         person_ids.iter().map(String::as_str).zip(names.iter().map(String::as_str)).collect();
-    super::names::write_terms(tx, &terms, false)?;
+    super::names::write_terms(tx, &terms)?;
     let movements = h
         .movements
         .iter()
