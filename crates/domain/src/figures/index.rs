@@ -234,8 +234,10 @@ struct Pending {
     households: [HashMap<u32, Deltas>; LEVELS],
     /// Households whose previous effects go.
     removed: HashSet<u32>,
-    /// Households added in this batch (their effects are in `effects`).
+    /// Households added in this batch (their effects are in `effects`), kept by an update
+    /// (a full build never takes a household out).
     added: HashSet<u32>,
+    updating: bool,
     buckets: BTreeSet<i32>,
     effects: Vec<IndexedEffect>,
 }
@@ -273,7 +275,7 @@ impl FigureIndex {
     /// households as they now stand; `self` is left as it was, for readers still holding it.
     pub fn update(&self, changes: impl IntoIterator<Item = (u32, Option<ComputedHousehold>)>) -> FigureIndex {
         let mut index = self.clone();
-        let mut pending = Pending::default();
+        let mut pending = Pending { updating: true, ..Default::default() };
         for (number, household) in changes {
             index.remove(number, &mut pending);
             if let Some(h) = household {
@@ -415,7 +417,9 @@ impl FigureIndex {
             buckets: buckets.into_iter().collect(),
         };
         self.count(&contribution, 1, pending);
-        pending.added.insert(number);
+        if pending.updating {
+            pending.added.insert(number);
+        }
         pending.buckets.extend(contribution.buckets.iter().copied());
         self.set_contribution(number, Some(contribution.encode()));
     }
@@ -437,8 +441,9 @@ impl FigureIndex {
                 self.latest_events.remove(&day);
             }
         }
-        // A household counts once per place while any member is there: union of intervals.
-        let mut intervals: [BTreeMap<u32, Vec<(i32, i32)>>; LEVELS] = Default::default();
+        // A household counts once per place while any member is there: union of intervals,
+        // gathered as (level, unit, start, end) and merged in order.
+        let mut spans: Vec<(usize, u32, i32, i32)> = Vec::with_capacity(c.cells.len() * LEVELS);
         for &(cell, start, end) in &c.cells {
             let deltas = pending.people.entry(cell).or_default();
             deltas.push((start, sign));
@@ -451,43 +456,40 @@ impl FigureIndex {
                 None => Arc::make_mut(&mut self.names).levels(place),
             };
             for (level, unit) in levels.into_iter().enumerate() {
-                intervals[level].entry(unit).or_default().push((start, end));
+                spans.push((level, unit, start, end));
             }
         }
-        for (level, by_place) in intervals.iter_mut().enumerate() {
-            for (place, spans) in by_place.iter_mut() {
-                let key = (c.group, *place);
-                let slot = match self.names.household_cell_ids[level].get(&key) {
-                    Some(slot) => *slot,
-                    None => {
-                        let slot = self.households[level].len() as u32;
-                        Arc::make_mut(&mut self.names).household_cell_ids[level].insert(key, slot);
-                        self.households[level].push((key, Arc::default()));
-                        slot
-                    }
-                };
-                let deltas = pending.households[level].entry(slot).or_default();
-                spans.sort_unstable();
-                let mut current: Option<(i32, i32)> = None;
-                let close = |(s, e): (i32, i32), deltas: &mut Deltas| {
-                    deltas.push((s, sign));
-                    if e != OPEN {
-                        deltas.push((e, -sign));
-                    }
-                };
-                for &(s, e) in spans.iter() {
-                    current = match current {
-                        Some((cs, ce)) if s <= ce => Some((cs, ce.max(e))),
-                        Some(done) => {
-                            close(done, deltas);
-                            Some((s, e))
+        spans.sort_unstable();
+        let mut current: Option<(usize, u32, i32, i32)> = None;
+        for span in spans.into_iter().map(Some).chain([None]) {
+            current = match (current, span) {
+                (Some((l, u, cs, ce)), Some((level, unit, s, e))) if (l, u) == (level, unit) && s <= ce => {
+                    Some((l, u, cs, ce.max(e)))
+                }
+                (done, next) => {
+                    if let Some((level, unit, s, e)) = done {
+                        let slot = self.household_slot(level, (c.group, unit));
+                        let deltas = pending.households[level].entry(slot).or_default();
+                        deltas.push((s, sign));
+                        if e != OPEN {
+                            deltas.push((e, -sign));
                         }
-                        None => Some((s, e)),
-                    };
+                    }
+                    next
                 }
-                if let Some(done) = current {
-                    close(done, deltas);
-                }
+            };
+        }
+    }
+
+    /// The household count's slot of a group and place at a level, made if new.
+    fn household_slot(&mut self, level: usize, key: GroupPlace) -> u32 {
+        match self.names.household_cell_ids[level].get(&key) {
+            Some(slot) => *slot,
+            None => {
+                let slot = self.households[level].len() as u32;
+                Arc::make_mut(&mut self.names).household_cell_ids[level].insert(key, slot);
+                self.households[level].push((key, Arc::default()));
+                slot
             }
         }
     }
