@@ -458,7 +458,7 @@ impl Db {
                 if let Tx::Sqlite(tx, last) = wrapped {
                     if write {
                         for (sql, params) in last {
-                            tx.prepare_cached(&sql)
+                            tx.prepare_cached(&sqlite_sql(sql))
                                 .and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter())))
                                 .map_err(db_error)?;
                         }
@@ -533,7 +533,7 @@ pub fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
 /// A transaction on either database.
 pub enum Tx<'c> {
     /// With the statements to run last, just before the commit ([`Tx::last`]).
-    Sqlite(rusqlite::Transaction<'c>, Vec<(String, Vec<Value>)>),
+    Sqlite(rusqlite::Transaction<'c>, Vec<(&'static str, Vec<Value>)>),
     /// With the statements prepared in this transaction: a bulk import runs the same few
     /// statements many times, and preparing costs a round trip to the server.
     Postgres(postgres::Transaction<'c>, std::collections::HashMap<String, postgres::Statement>),
@@ -701,10 +701,10 @@ impl Tx<'_> {
     /// rollback). For a full-text index: FTS5 writes its pending terms to disk at every
     /// statement savepoint, so its rows written amid an import's other statements cost a flush
     /// each; written last, they cost one. PostgreSQL: runs it now.
-    pub fn last(&mut self, sql: &str, params: Vec<Value>) -> Result<(), StoreError> {
+    pub fn last(&mut self, sql: &'static str, params: Vec<Value>) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(_, last) => {
-                last.push((sqlite_sql(sql).into_owned(), params));
+                last.push((sql, params));
                 Ok(())
             }
             Tx::Postgres(..) => self.execute(sql, &params).map(|_| ()),

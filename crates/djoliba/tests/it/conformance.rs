@@ -266,6 +266,25 @@ fn names_are_found_whatever_their_spelling() {
         store.update_person(&clerk, &person.id, &renamed, "spelling on the birth certificate").unwrap();
         assert!(find("Djeneba").is_empty(), "{}", t.backend);
         assert_eq!(find("kadia"), vec!["Kadiatou"]);
+
+        // A database from before the name index gets it on its next start.
+        if t.backend == "sqlite" {
+            store
+                .db
+                .write(|tx| {
+                    tx.execute_batch(
+                        "DELETE FROM meta WHERE key = 'name_terms'; DELETE FROM person_search_ids; \
+                         INSERT INTO person_search (person_search) VALUES ('delete-all');",
+                    )
+                })
+                .unwrap();
+            assert!(find("kadia").is_empty(), "the index was emptied");
+            let restarted = t.reopen().unwrap();
+            let filter = store::registry::PersonFilter { q: Some("kadia alhou".into()), ..Default::default() };
+            assert_eq!(restarted.list_people(&clerk, &filter).unwrap().total, 0, "two people, not one");
+            let filter = store::registry::PersonFilter { q: Some("kadia".into()), ..Default::default() };
+            assert_eq!(restarted.list_people(&clerk, &filter).unwrap().items[0].given_name, "Kadiatou");
+        }
         assert!(find("Moussa").is_empty());
         let households = store
             .list_households(

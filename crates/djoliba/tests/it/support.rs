@@ -21,6 +21,13 @@ fn open(target: &Target) -> Store {
     Store::open_with_clock(target, Arc::new(now)).expect("open store").0
 }
 
+impl TestStore {
+    /// The same SQLite database opened again, as after a restart (`None` on PostgreSQL).
+    pub fn reopen(&self) -> Option<Store> {
+        self._dir.as_ref().map(|dir| open(&Target::default_sqlite(dir.path())))
+    }
+}
+
 pub fn sqlite() -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&Target::default_sqlite(dir.path()));

@@ -90,15 +90,28 @@ pub(crate) fn rename(tx: &mut Tx<'_>, id: &str, old_name_folded: &str, name_fold
 
 /// Indexes the searchable names of people just recorded.
 pub(crate) fn write_terms(tx: &mut Tx<'_>, people: &[(&str, &str)]) -> Result<(), StoreError> {
+    write(tx, people, true)
+}
+
+/// On SQLite, `last`: the documents are written at the end of the transaction (see
+/// [`Tx::last`]); otherwise right after the batch's numbers (one flush per batch).
+fn write(tx: &mut Tx<'_>, people: &[(&str, &str)], last: bool) -> Result<(), StoreError> {
     match tx.backend() {
         Backend::Sqlite => {
-            for (id, name_folded) in people {
-                let n =
-                    tx.query_int("INSERT INTO person_search_ids (person_id) VALUES ($1) RETURNING n", params![*id])?;
-                tx.last(
-                    "INSERT INTO person_search (rowid, terms) VALUES ($1, $2)",
-                    vec![n.into(), document(name_folded).into()],
-                )?;
+            let mut numbers = Vec::with_capacity(people.len());
+            for (id, _) in people {
+                numbers.push(
+                    tx.query_int("INSERT INTO person_search_ids (person_id) VALUES ($1) RETURNING n", params![*id])?,
+                );
+            }
+            const INSERT: &str = "INSERT INTO person_search (rowid, terms) VALUES ($1, $2)";
+            for (n, (_, name_folded)) in numbers.into_iter().zip(people) {
+                let values = vec![Value::from(n), document(name_folded).into()];
+                if last {
+                    tx.last(INSERT, values)?;
+                } else {
+                    tx.execute(INSERT, &values)?;
+                }
             }
             Ok(())
         }
@@ -230,7 +243,9 @@ impl Store {
             })?;
             for chunk in people.chunks(2_000) {
                 let pairs: Vec<(&str, &str)> = chunk.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
-                write_terms(tx, &pairs)?;
+                // Each batch's documents right after its numbers: deferred to the commit, a
+                // large registry's would all wait in memory.
+                write(tx, &pairs, false)?;
             }
             Ok(())
         })
