@@ -215,9 +215,14 @@ pub(crate) fn name_condition(backend: Backend, person_id: &str, query: &str) -> 
                         }
                     }
                 }
-                conditions.push(format!("{person_id} IN ({})", lookups.join(" UNION ")));
+                conditions.push(format!("({})", lookups.join(" UNION ")));
             }
-            Some((conditions.join(" AND "), params))
+            // One set of people, the words' sets intersected, for the planner to look people up
+            // by it rather than join every person to each word's set.
+            Some((
+                format!("{person_id} IN (SELECT person_id FROM ({}) AS found)", conditions.join(" INTERSECT ")),
+                params,
+            ))
         }
     }
 }
