@@ -7,7 +7,8 @@
 //!
 //! One interface, an index made for each database:
 //! - SQLite: a contentless FTS5 index (`person_search`, keyed by `person_search_ids.n`): a
-//!   registration adds a document per person, at a fraction of the cost of rows in a B-tree.
+//!   registration adds a document per person, at a fraction of the cost of rows in a B-tree;
+//!   a corrected name gets a new number and document.
 //!   Its writes run last in their transaction ([`Tx::last`]), so a search inside the writing
 //!   transaction does not see them yet (none does).
 //! - PostgreSQL: a row per term (`person_name_terms`) looked up in its primary key, by equality
@@ -61,19 +62,11 @@ fn document(name_folded: &str) -> String {
 pub(crate) fn rename(tx: &mut Tx<'_>, id: &str, old_name_folded: &str, name_folded: &str) -> Result<(), StoreError> {
     match tx.backend() {
         Backend::Sqlite => {
-            let Some(row) = tx.query_opt("SELECT n FROM person_search_ids WHERE person_id = $1", params![id])? else {
-                return write_terms(tx, &[(id, name_folded)]);
-            };
-            let n = row.int(0);
-            // A contentless index forgets a document by being told its terms again.
-            tx.last(
-                "INSERT INTO person_search (person_search, rowid, terms) VALUES ('delete', $1, $2)",
-                vec![n.into(), document(old_name_folded).into()],
-            )?;
-            tx.last(
-                "INSERT INTO person_search (rowid, terms) VALUES ($1, $2)",
-                vec![n.into(), document(name_folded).into()],
-            )?;
+            // A new number and document; the old document stays behind under a number no
+            // person has, which searches never reach. (Forgetting it would need its exact old
+            // terms, and wrong ones would damage the index.)
+            tx.execute("DELETE FROM person_search_ids WHERE person_id = $1", params![id])?;
+            write_terms(tx, &[(id, name_folded)])?;
         }
         Backend::Postgres => {
             for (kind, term) in terms(old_name_folded) {
