@@ -341,6 +341,9 @@ async fn the_dashboard_and_figures_show_registered_people() {
     // Without a date, the dashboard shows the day of the last movement (2024-03-01 here).
     let dashboard = site.get("/", &session).await;
     assert!(dashboard.body.contains("value=\"2024-03-01\""), "defaults to the last event");
+    // Dates as a French reader writes them; the three months' flows from their first day.
+    assert!(dashboard.body.contains("Chiffres clés au 01/03/2024"), "the date in the French convention");
+    assert!(dashboard.body.contains("02/12/2023 → 01/03/2024"), "the period's first and last days");
     assert!(dashboard.body.contains("data-group=\"IDP\""));
     assert!(dashboard.body.contains("<svg") && dashboard.body.contains("role=\"img\""));
     let figures = site.get("/figures?as_of=2023-12-31&level=2&group=IDP", &session).await;

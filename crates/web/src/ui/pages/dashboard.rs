@@ -39,7 +39,10 @@ struct DashboardPage {
     groups: Vec<GroupFigure>,
     trend_svg: String,
     map_svg: String,
+    /// The period of the flows in the reader's convention, its first and last days included.
     period: String,
+    /// The date of the figures in the reader's convention (`as_of` fills the date field).
+    as_of_shown: String,
     flows: Vec<FlowRow>,
     accounts: Vec<AccountRow>,
     pairs: Vec<PairRow>,
@@ -192,7 +195,13 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         disclosure: current.disclosure_threshold,
         stale: current.stale,
         as_of: today.to_string(),
-        period: format!("{from} → {today}"),
+        as_of_shown: ::factsheet::day(c.lang, today),
+        // Flows count what happened after `from`: the period shown starts the day after.
+        period: format!(
+            "{} → {}",
+            ::factsheet::day(c.lang, from.succ_opt().unwrap_or(from)),
+            ::factsheet::day(c.lang, today)
+        ),
         groups,
         trend_svg,
         map_svg,
