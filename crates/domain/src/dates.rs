@@ -144,6 +144,14 @@ pub fn age_in_years(text: &str) -> Option<u32> {
     rest.parse().ok().filter(|y| *y <= 120)
 }
 
+/// A day as a reader writes it: 30/06/2024 in French, 30 Jun 2024 in English.
+pub fn shown(lang: crate::Lang, date: NaiveDate) -> String {
+    match lang {
+        crate::Lang::Fr => date.format("%d/%m/%Y").to_string(),
+        crate::Lang::En => date.format("%-d %b %Y").to_string(),
+    }
+}
+
 /// A day written `YYYY-MM-DD` or, as French users write it, `DD/MM/YYYY` (the bounds of a
 /// period, a plan's dates, a spreadsheet's date cells).
 pub fn calendar_day(text: &str) -> Option<NaiveDate> {

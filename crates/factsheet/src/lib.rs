@@ -50,12 +50,9 @@ pub fn percent(lang: Lang, share: f64) -> String {
     format!("{:.0}{space}%", share * 100.0)
 }
 
-/// 30/06/2024 in French, 30 Jun 2024 in English.
+/// 30/06/2024 in French, 30 Jun 2024 in English (`domain::dates::shown`).
 pub fn day(lang: Lang, date: chrono::NaiveDate) -> String {
-    match lang {
-        Lang::Fr => date.format("%d/%m/%Y").to_string(),
-        Lang::En => date.format("%-d %b %Y").to_string(),
-    }
+    domain::dates::shown(lang, date)
 }
 
 /// "7 bureaux · 153 personnel national · 16 personnel international"; empty without offices.

@@ -47,6 +47,16 @@ impl Ctx {
         charts::thousands(n.count())
     }
 
+    /// A day in the reader's convention: 30/06/2024 in French, 30 Jun 2024 in English.
+    pub fn day(&self, date: chrono::NaiveDate) -> String {
+        domain::dates::shown(self.lang, date)
+    }
+
+    /// A day written YYYY-MM-DD, in the reader's convention; any other text as it is.
+    pub fn day_text(&self, text: &str) -> String {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_or_else(|_| text.to_string(), |d| self.day(d))
+    }
+
     /// A message of the domain's catalogue in the page's language.
     pub fn say(&self, message: &domain::Message) -> String {
         message.render(self.lang)

@@ -195,13 +195,9 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         disclosure: current.disclosure_threshold,
         stale: current.stale,
         as_of: today.to_string(),
-        as_of_shown: ::factsheet::day(c.lang, today),
+        as_of_shown: c.day(today),
         // Flows count what happened after `from`: the period shown starts the day after.
-        period: format!(
-            "{} → {}",
-            ::factsheet::day(c.lang, from.succ_opt().unwrap_or(from)),
-            ::factsheet::day(c.lang, today)
-        ),
+        period: format!("{} → {}", c.day(from.succ_opt().unwrap_or(from)), c.day(today)),
         groups,
         trend_svg,
         map_svg,

@@ -133,18 +133,14 @@ async fn series_page(
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
-    let shown = |date: &str| match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-        Ok(day) => ::factsheet::day(c.lang, day),
-        Err(_) => date.to_string(),
-    };
     let periods = series
         .iter()
         .map(|s| {
             let (first, last) = (s.first_date.clone().unwrap_or_default(), s.last_date.clone().unwrap_or_default());
-            format!("{} → {}", shown(&first), shown(&last))
+            format!("{} → {}", c.day_text(&first), c.day_text(&last))
         })
         .collect();
-    let as_of_shown = domain::dates::calendar_day(&as_of).map(|d| ::factsheet::day(c.lang, d)).unwrap_or_default();
+    let as_of_shown = domain::dates::calendar_day(&as_of).map(|d| c.day(d)).unwrap_or_default();
     let mut page = SeriesPage {
         periods,
         as_of_shown,
@@ -366,9 +362,7 @@ pub async fn series_detail(State(state): State<AppState>, page: SignedIn, Path(i
                 None if f.pcode == "ML" => "Mali (ML)".to_string(),
                 None => gazetteer.label(&f.pcode),
             };
-            let counted_on = NaiveDate::parse_from_str(&f.reference_date, "%Y-%m-%d")
-                .map(|d| ::factsheet::day(c.lang, d))
-                .unwrap_or_else(|_| f.reference_date.clone());
+            let counted_on = c.day_text(&f.reference_date);
             (place, counted_on)
         })
         .collect();
