@@ -18,6 +18,8 @@ pub enum Value {
     Int(i64),
     Real(f64),
     Text(String),
+    /// Binary content (an uploaded file kept for confirmation): BLOB / BYTEA.
+    Bytes(Vec<u8>),
 }
 
 impl std::fmt::Debug for Value {
@@ -27,6 +29,7 @@ impl std::fmt::Debug for Value {
             Value::Int(i) => write!(f, "Int({i})"),
             Value::Real(r) => write!(f, "Real({r})"),
             Value::Text(_) => f.write_str("Text(..)"),
+            Value::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
         }
     }
 }
@@ -61,6 +64,11 @@ impl From<&String> for Value {
         Value::Text(v.clone())
     }
 }
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Self {
         v.map(Into::into).unwrap_or(Value::Null)
@@ -89,6 +97,7 @@ fn decoding(column: &str, wanted: &str, found: &Value) -> StoreError {
         Value::Int(_) => "an integer",
         Value::Real(_) => "a real number",
         Value::Text(_) => "text",
+        Value::Bytes(_) => "binary content",
     };
     StoreError::Database(format!("column {column}: expected {wanted}, found {found}"))
 }
@@ -141,12 +150,19 @@ impl Row {
             other => Err(decoding(column, "an integer or NULL", other)),
         }
     }
+    /// A binary column that may not be NULL.
+    pub fn bytes_of(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        match self.get(column)? {
+            Value::Bytes(b) => Ok(b.clone()),
+            other => Err(decoding(column, "binary content", other)),
+        }
+    }
     pub fn text(&self, i: usize) -> String {
         match self.value(i) {
             Value::Text(s) => s.clone(),
             Value::Int(n) => n.to_string(),
             Value::Real(r) => r.to_string(),
-            Value::Null => String::new(),
+            Value::Null | Value::Bytes(_) => String::new(),
         }
     }
     /// A text column without copying it (empty for other types and NULL).
@@ -170,7 +186,7 @@ impl Row {
             Value::Int(n) => Some(*n),
             Value::Real(r) => Some(*r as i64),
             Value::Text(s) => s.parse().ok(),
-            Value::Null => None,
+            Value::Null | Value::Bytes(_) => None,
         }
     }
     pub fn opt_real(&self, i: usize) -> Option<f64> {
@@ -184,7 +200,7 @@ impl Row {
             Value::Int(n) => *n as f64,
             Value::Real(r) => *r,
             Value::Text(s) => s.parse().unwrap_or(0.0),
-            Value::Null => 0.0,
+            Value::Null | Value::Bytes(_) => 0.0,
         }
     }
 }
@@ -592,6 +608,7 @@ impl rusqlite::ToSql for Value {
             Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Value::Real(r) => ToSqlOutput::Borrowed(ValueRef::Real(*r)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -618,6 +635,7 @@ impl postgres::types::ToSql for Value {
                 _ => r.to_sql(ty, out),
             },
             Value::Text(s) => s.to_sql(ty, out),
+            Value::Bytes(b) => b.to_sql(ty, out),
         }
     }
 
@@ -638,7 +656,7 @@ fn pg_columns(statement: &postgres::Statement) -> Arc<[Box<str>]> {
     statement.columns().iter().map(|c| Box::from(c.name())).collect()
 }
 
-/// A SQLite row as values (blobs read as text).
+/// A SQLite row as values.
 fn sqlite_row(row: &rusqlite::Row<'_>, columns: &Arc<[Box<str>]>) -> Result<Row, StoreError> {
     use rusqlite::types::ValueRef;
     let mut values = Vec::with_capacity(columns.len());
@@ -647,7 +665,8 @@ fn sqlite_row(row: &rusqlite::Row<'_>, columns: &Arc<[Box<str>]>) -> Result<Row,
             ValueRef::Null => Value::Null,
             ValueRef::Integer(n) => Value::Int(n),
             ValueRef::Real(r) => Value::Real(r),
-            ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
         });
     }
     Ok(Row { values, columns: columns.clone() })
@@ -665,6 +684,7 @@ fn pg_row(row: &postgres::Row, columns: &Arc<[Box<str>]>) -> Result<Row, StoreEr
             Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(conv)?.map(Value::from),
             Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(conv)?.map(Value::Real),
             Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(conv)?.map(|v| Value::Real(v.into())),
+            Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map_err(conv)?.map(Value::Bytes),
             _ => row.try_get::<_, Option<String>>(i).map_err(conv)?.map(Value::Text),
         };
         values.push(value.unwrap_or(Value::Null));

@@ -19,14 +19,14 @@ use crate::registry::{
 use crate::visibility::{Access, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Counts {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub households: Counts,
     pub people: Counts,

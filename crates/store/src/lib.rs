@@ -18,6 +18,7 @@ pub mod factsheet;
 pub mod figures;
 pub mod funding;
 pub mod import;
+pub mod import_work;
 pub mod migrate;
 pub mod plans;
 pub mod presence;

@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "person_name_search",
         sql: include_str!("../migrations/0020_person_name_search.sql"),
     },
+    Migration { version: 21, name: "import_work", sql: include_str!("../migrations/0021_import_work.sql") },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

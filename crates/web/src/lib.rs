@@ -34,15 +34,14 @@ pub struct AppState {
     pub store: Store,
     /// A demo operation with synthetic data: shown everywhere it matters.
     pub demo: bool,
-    /// Import previews waiting for confirmation in the web interface.
-    pub uploads: ui::Uploads,
-    /// Imports running in the background for the web interface.
+    /// Imports of the web interface running in this process (every server sees them all
+    /// through the database).
     pub imports: ui::Jobs,
 }
 
 impl AppState {
     pub fn new(store: Store, demo: bool) -> AppState {
-        AppState { store, demo, uploads: ui::Uploads::default(), imports: ui::Jobs::default() }
+        AppState { store, demo, imports: ui::Jobs::default() }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::support::*;
 const COMMUNES: [&str; 5] = ["ML070101", "ML060101", "ML050101", "ML090101", "ML100101"];
 
 /// 200 households, 500 people, 300 movements: 1,000 data rows in three files.
-fn three_files(bad: bool) -> Vec<InputFile> {
+pub(crate) fn three_files(bad: bool) -> Vec<InputFile> {
     let mut households =
         String::from("household_id,registration_point,registration_date,population_group,origin,shelter_type\n");
     let mut people =

@@ -21,4 +21,5 @@ mod pages;
 mod plans;
 mod presence;
 mod protection;
+mod servers;
 mod support;

@@ -9,26 +9,30 @@ use tower::ServiceExt;
 
 use crate::support::*;
 
-struct Site {
+pub(crate) struct Site {
     router: axum::Router,
-    t: TestStore,
+    pub(crate) t: TestStore,
 }
 
-struct Answer {
-    status: StatusCode,
-    location: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) location: String,
     cookies: Vec<String>,
     headers: axum::http::HeaderMap,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Site {
     fn new() -> Site {
-        let t = sqlite();
+        Site::on(sqlite())
+    }
+
+    /// A server on the database of `t`.
+    pub(crate) fn on(t: TestStore) -> Site {
         Site { router: web::router(web::AppState::new(t.store.clone(), false)), t }
     }
 
-    async fn send(&self, method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Answer {
+    pub(crate) async fn send(&self, method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Answer {
         let mut request = Request::builder().method(method).uri(uri).header(header::ACCEPT_LANGUAGE, "fr-ML,fr;q=0.9");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -52,6 +56,17 @@ impl Site {
 
     /// A file upload as a browser sends it: the CSRF token, optional flags, one file.
     async fn upload(&self, uri: &str, cookie: &str, fields: &[(&str, &str)], file: (&str, &str)) -> Answer {
+        self.upload_files(uri, cookie, fields, &[file]).await
+    }
+
+    /// A form with fields and any number of files (none: a confirmation).
+    pub(crate) async fn upload_files(
+        &self,
+        uri: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str)],
+    ) -> Answer {
         let boundary = "djolibaboundary";
         let mut body = String::new();
         for (name, value) in fields {
@@ -59,10 +74,12 @@ impl Site {
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
             ));
         }
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
-            file.0, file.1
-        ));
+        for (name, content) in files {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
         let request = Request::builder()
             .method(Method::POST)
             .uri(uri)
@@ -74,22 +91,17 @@ impl Site {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
+        let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            location: String::new(),
-            cookies: Vec::new(),
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        Answer { status, location, cookies: Vec::new(), headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
-    async fn get(&self, uri: &str, cookie: &str) -> Answer {
+    pub(crate) async fn get(&self, uri: &str, cookie: &str) -> Answer {
         self.send(Method::GET, uri, Some(cookie), None).await
     }
 
     /// Signs in through the form, as a browser does; returns the session cookie.
-    async fn sign_in(&self, username: &str, password: &str) -> String {
+    pub(crate) async fn sign_in(&self, username: &str, password: &str) -> String {
         let form = self.send(Method::GET, "/login", None, None).await;
         let login_cookie = form.cookies[0].split(';').next().unwrap().to_string();
         let csrf = csrf_of(&form.body);
@@ -108,7 +120,7 @@ impl Site {
     }
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
     html[start..start + 64].to_string()
 }

@@ -14,6 +14,7 @@ pub fn now() -> chrono::DateTime<Utc> {
 pub struct TestStore {
     pub store: Store,
     pub backend: &'static str,
+    target: Target,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -24,14 +25,20 @@ fn open(target: &Target) -> Store {
 impl TestStore {
     /// The same SQLite database opened again, as after a restart (`None` on PostgreSQL).
     pub fn reopen(&self) -> Option<Store> {
-        self._dir.as_ref().map(|dir| open(&Target::default_sqlite(dir.path())))
+        self._dir.as_ref().map(|_| open(&self.target))
+    }
+
+    /// The same database opened by a second server: its own caches, connections and memory
+    /// (the first keeps the database's folder).
+    pub fn second_server(&self) -> TestStore {
+        TestStore { store: open(&self.target), backend: self.backend, target: self.target.clone(), _dir: None }
     }
 }
 
 pub fn sqlite() -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(&Target::default_sqlite(dir.path()));
-    TestStore { store, backend: "sqlite", _dir: Some(dir) }
+    let target = Target::default_sqlite(dir.path());
+    TestStore { store: open(&target), backend: "sqlite", target, _dir: Some(dir) }
 }
 
 /// A new, empty database on the PostgreSQL server named by `DJOLIBA_TEST_POSTGRES_URL`.
@@ -44,7 +51,7 @@ pub fn postgres() -> Option<TestStore> {
     let mut config: postgres::Config = admin_url.parse().expect("test URL parses");
     config.dbname(&name);
     let target = Target::Postgres { config: Box::new(config), display: format!("test database {name}") };
-    Some(TestStore { store: open(&target), backend: "postgresql", _dir: None })
+    Some(TestStore { store: open(&target), backend: "postgresql", target, _dir: None })
 }
 
 fn uuid_like() -> String {

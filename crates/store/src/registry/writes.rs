@@ -119,6 +119,7 @@ fn value_json(v: &Value) -> serde_json::Value {
         Value::Int(i) => json!(i),
         Value::Real(r) => json!(r),
         Value::Text(t) => json!(t),
+        Value::Bytes(b) => json!(b.len()),
     }
 }
 

@@ -202,6 +202,7 @@ messages! {
     import_done: "Import terminé.", "Import finished.";
     import_running: "Import en cours…", "Import running…";
     import_gone: "Cet import n'existe pas ou plus.", "This import does not exist, or no longer.";
+    import_interrupted: "Cet import a été interrompu par l'arrêt du serveur qui le faisait : rien n'a été importé. Veuillez envoyer les fichiers de nouveau.", "This import was cut off when the server running it stopped: nothing was imported. Please send the files again.";
     file: "Fichier", "File";
     row: "Ligne", "Row";
     column: "Colonne", "Column";

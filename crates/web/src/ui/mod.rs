@@ -377,44 +377,9 @@ pub fn random_token() -> String {
     store::auth::random_hex(32).expect("the operating system provides randomness")
 }
 
-/// Files checked by an import preview, kept for the user who sent them until they confirm
-/// (or for 30 minutes), so the confirmation imports exactly what was checked.
-#[derive(Clone, Default)]
-pub struct Uploads(std::sync::Arc<std::sync::Mutex<HashMap<String, KeptUpload>>>);
-
-struct KeptUpload {
-    user_id: String,
-    files: Vec<exchange::InputFile>,
-    kept_at: std::time::Instant,
-}
-
-const UPLOAD_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
-/// At most this many previews wait for confirmation; the oldest goes first.
-const UPLOADS_KEPT: usize = 16;
-
-impl Uploads {
-    pub fn keep(&self, user_id: &str, files: Vec<exchange::InputFile>) -> String {
-        let id = random_token();
-        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        kept.retain(|_, upload| upload.kept_at.elapsed() < UPLOAD_TTL);
-        while kept.len() >= UPLOADS_KEPT {
-            let Some(oldest) = kept.iter().min_by_key(|(_, u)| u.kept_at).map(|(id, _)| id.clone()) else { break };
-            kept.remove(&oldest);
-        }
-        kept.insert(id.clone(), KeptUpload { user_id: user_id.to_string(), files, kept_at: std::time::Instant::now() });
-        id
-    }
-
-    /// The files, once, and only for the user who uploaded them.
-    pub fn take(&self, id: &str, user_id: &str) -> Option<Vec<exchange::InputFile>> {
-        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        kept.get(id).filter(|u| u.user_id == user_id && u.kept_at.elapsed() < UPLOAD_TTL)?;
-        kept.remove(id).map(|u| u.files)
-    }
-}
-
-/// Imports running in the background, so a long one shows its progress instead of a page that
-/// never answers. Kept for an hour after they finish.
+/// Imports running in this process. Every server sees every import through the database
+/// (`store::import_work`); the one running it answers from here, with progress by the row
+/// (and on SQLite, where the import holds the only writer, only from here).
 #[derive(Clone, Default)]
 pub struct Jobs(std::sync::Arc<std::sync::Mutex<HashMap<String, Job>>>);
 
@@ -425,44 +390,70 @@ pub struct Job {
     pub phase: String,
     pub done: usize,
     pub total: usize,
-    pub outcome: Option<Result<store::import::ImportReport, String>>,
-    started: std::time::Instant,
+    /// When progress was last written to the database.
+    written: Option<std::time::Instant>,
+    /// The outcome, when the database would not take it: shown from here instead.
+    pub outcome: Option<String>,
 }
 
+/// Progress is written to the database at most this often.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Jobs {
-    pub fn start(&self, user_id: &str, file_names: String) -> String {
-        let id = random_token();
-        let mut jobs = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        jobs.retain(|_, job| job.outcome.is_none() || job.started.elapsed() < std::time::Duration::from_secs(3600));
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Job>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn start(&self, id: &str, user_id: &str, file_names: String) {
         let job = Job {
             user_id: user_id.to_string(),
             file_names,
             phase: String::new(),
             done: 0,
             total: 0,
+            written: None,
             outcome: None,
-            started: std::time::Instant::now(),
         };
-        jobs.insert(id.clone(), job);
-        id
+        self.lock().insert(id.to_string(), job);
     }
 
-    pub fn progress(&self, id: &str, phase: &str, done: usize, total: usize) {
-        if let Some(job) = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(id) {
+    pub fn progress(&self, store: &store::Store, id: &str, phase: &str, done: usize, total: usize) {
+        let write = {
+            let mut jobs = self.lock();
+            let Some(job) = jobs.get_mut(id) else { return };
             job.phase = phase.to_string();
             job.done = done;
             job.total = total;
+            let due = job.written.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
+            if due {
+                job.written = Some(std::time::Instant::now());
+            }
+            due && store.shares_import_progress()
+        };
+        if write {
+            if let Err(error) = store.import_job_progress(id, phase, done as u64, total as u64) {
+                tracing::warn!(%error, "the progress of an import could not be written");
+            }
         }
     }
 
-    pub fn finish(&self, id: &str, outcome: Result<store::import::ImportReport, String>) {
-        if let Some(job) = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(id) {
-            job.outcome = Some(outcome);
+    /// Stores the outcome for every server; kept here if the database would not take it.
+    pub fn finish(&self, store: &store::Store, id: &str, outcome: String) {
+        match store.finish_import_job(id, &outcome) {
+            Ok(()) => {
+                self.lock().remove(id);
+            }
+            Err(error) => {
+                tracing::error!(%error, "the outcome of an import could not be stored");
+                if let Some(job) = self.lock().get_mut(id) {
+                    job.outcome = Some(outcome);
+                }
+            }
         }
     }
 
-    /// The job, only for the user who started it.
+    /// The job, if it runs here, only for the user who started it.
     pub fn get(&self, id: &str, user_id: &str) -> Option<Job> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(id).filter(|j| j.user_id == user_id).cloned()
+        self.lock().get(id).filter(|j| j.user_id == user_id).cloned()
     }
 }

@@ -1,17 +1,71 @@
-//! Import: upload, preview, confirmation and progress.
+//! Import: upload, preview, confirmation and progress. The checked files and the running
+//! imports live in the database (`store::import_work`), so the confirmation and the progress
+//! may reach any server behind a load balancer.
 
 use super::*;
+use serde::Serialize;
+use store::import_work::JobState;
 
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportPage {
     c: Ctx,
-    report: Option<store::import::ImportReport>,
+    report: Option<ShownReport>,
     file_error: Option<String>,
     upload: Option<String>,
     file_names: String,
     /// A background import still running: (phase, done, total).
     running: Option<(String, usize, usize)>,
+}
+
+/// An import's report as the page shows it, in the language of the user who ran it: what a
+/// finished background import stores for whichever server shows it.
+#[derive(Serialize, Deserialize)]
+struct ShownReport {
+    households: usize,
+    people: usize,
+    movements: usize,
+    summary: Option<store::import::ImportSummary>,
+    errors: Vec<ShownError>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ShownError {
+    file: String,
+    row: usize,
+    column: String,
+    value: String,
+    expected: String,
+}
+
+impl ShownReport {
+    fn new(report: store::import::ImportReport, lang: Lang) -> ShownReport {
+        let errors = report
+            .errors
+            .into_iter()
+            .map(|e| ShownError {
+                file: e.file,
+                row: e.row,
+                column: e.column,
+                value: e.value,
+                expected: e.expected.render(lang),
+            })
+            .collect();
+        ShownReport {
+            households: report.households,
+            people: report.people,
+            movements: report.movements,
+            summary: report.summary,
+            errors,
+        }
+    }
+}
+
+/// How a background import ended, stored as JSON for any server to show.
+#[derive(Serialize, Deserialize)]
+enum Finished {
+    Report(ShownReport),
+    Failed(String),
 }
 
 #[derive(Deserialize)]
@@ -20,24 +74,43 @@ pub struct ProgressQuery {
 }
 
 /// A background import: its progress while it runs (the page refreshes itself), then its
-/// report. Another user's import, or one long gone, is simply not there.
+/// report, from whichever server ran it. Another user's import, or one long gone, is simply
+/// not there.
 pub async fn import_progress(
     State(state): State<AppState>,
     page: SignedIn,
     Query(q): Query<ProgressQuery>,
 ) -> Response {
     let SignedIn { ctx: c, actor } = page;
-    let job = q.job.as_deref().and_then(|id| state.imports.get(id, &actor.user_id));
+    let id = q.job.unwrap_or_default();
     let mut page =
         ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None };
+    let finished = |page: &mut ImportPage, outcome: &str| match serde_json::from_str(outcome) {
+        Ok(Finished::Report(report)) => page.report = Some(report),
+        Ok(Finished::Failed(error)) => page.file_error = Some(error),
+        Err(_) => page.file_error = Some(page.c.t.error_text.to_string()),
+    };
+    if let Some(job) = state.imports.get(&id, &actor.user_id) {
+        page.file_names = job.file_names;
+        match &job.outcome {
+            None => page.running = Some((job.phase, job.done, job.total)),
+            Some(outcome) => finished(&mut page, outcome),
+        }
+        return render(&page);
+    }
+    let user_id = actor.user_id.clone();
+    let job = match blocking(&state, move |store| store.import_job(&id, &user_id)).await {
+        Ok(job) => job,
+        Err(error) => return page.c.error(error),
+    };
     match job {
         None => page.file_error = Some(page.c.t.import_gone.to_string()),
         Some(job) => {
             page.file_names = job.file_names;
-            match job.outcome {
-                None => page.running = Some((job.phase, job.done, job.total)),
-                Some(Ok(report)) => page.report = Some(report),
-                Some(Err(error)) => page.file_error = Some(error),
+            match job.state {
+                JobState::Running { phase, done, total } => page.running = Some((phase, done as usize, total as usize)),
+                JobState::Finished(outcome) => finished(&mut page, &outcome),
+                JobState::Interrupted => page.file_error = Some(page.c.t.import_interrupted.to_string()),
             }
         }
     }
@@ -65,10 +138,16 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
     }
     let SignedIn { ctx: c, actor } = page;
     let confirming = upload.is_some();
-    if let Some(id) = &upload {
-        match state.uploads.take(id, &actor.user_id) {
-            Some(kept) => files = kept,
-            None => return (StatusCode::GONE, message_page(&c, c.t.error_title, c.t.session_expired)).into_response(),
+    if let Some(id) = upload {
+        let user_id = actor.user_id.clone();
+        match blocking(&state, move |store| store.take_upload(&id, &user_id)).await {
+            Ok(Some(kept)) => {
+                files = kept.into_iter().map(|f| exchange::InputFile { name: f.name, bytes: f.bytes }).collect()
+            }
+            Ok(None) => {
+                return (StatusCode::GONE, message_page(&c, c.t.error_title, c.t.session_expired)).into_response()
+            }
+            Err(error) => return c.error(error),
         }
     }
     if files.is_empty() {
@@ -80,21 +159,29 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
     let file_names = files.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ");
     if confirming {
         // Writing can take a while: it runs in the background and the page follows it.
-        let job = state.imports.start(&actor.user_id, file_names);
+        let (user_id, names) = (actor.user_id.clone(), file_names.clone());
+        let job = match blocking(&state, move |store| store.start_import_job(&user_id, &names)).await {
+            Ok(job) => job,
+            Err(error) => return c.error(error),
+        };
+        state.imports.start(&job, &actor.user_id, file_names);
         let (jobs, id, store) = (state.imports.clone(), job.clone(), state.store.clone());
         let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: false };
         let lang = c.lang;
         tokio::task::spawn_blocking(move || {
-            let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&id, phase, done, total);
+            let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&store, &id, phase, done, total);
             let outcome = match store.import_files(&actor, files, options, &mut progress) {
-                Ok(report) => Ok(report),
-                Err(store::import::ImportError::File(e)) => Err(e.render(lang)),
+                Ok(report) => Finished::Report(ShownReport::new(report, lang)),
+                Err(store::import::ImportError::File(e)) => Finished::Failed(e.render(lang)),
                 Err(store::import::ImportError::Store(e)) => {
                     tracing::error!(error = %e, "import failed");
-                    Err(c.t.error_text.to_string())
+                    Finished::Failed(c.t.error_text.to_string())
                 }
             };
-            jobs.finish(&id, outcome);
+            match serde_json::to_string(&outcome) {
+                Ok(outcome) => jobs.finish(&store, &id, outcome),
+                Err(error) => tracing::error!(%error, "the outcome of an import could not be written as JSON"),
+            }
         });
         return Redirect::to(&format!("/import/progress?job={job}")).into_response();
     }
@@ -113,9 +200,15 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
         Ok(Ok(report)) => {
             let failed = !report.errors.is_empty();
             if !failed && !confirming {
-                page.upload = Some(state.uploads.keep(&actor.user_id, files));
+                let kept =
+                    files.into_iter().map(|f| store::import_work::KeptFile { name: f.name, bytes: f.bytes }).collect();
+                let user_id = actor.user_id.clone();
+                match blocking(&state, move |store| store.keep_upload(&user_id, kept)).await {
+                    Ok(id) => page.upload = Some(id),
+                    Err(error) => return page.c.error(error),
+                }
             }
-            page.report = Some(report);
+            page.report = Some(ShownReport::new(report, page.c.lang));
             let status = if failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
             (status, render(&page)).into_response()
         }
