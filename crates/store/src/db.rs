@@ -354,6 +354,9 @@ enum Pool {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// A PostgreSQL read replica (streaming replication) for reads that may lag the primary:
+    /// figures and exports (`read_lagging`).
+    replica: Option<Pool>,
     target: Target,
     /// SQLite has one writer at a time; writers of this process queue here rather than in
     /// SQLite's busy handler, which sleeps and retries and so starves a writer behind a
@@ -431,7 +434,41 @@ impl Db {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Db { pool, target: target.clone(), sqlite_writer: Arc::default() })
+        Ok(Db { pool, replica: None, target: target.clone(), sqlite_writer: Arc::default() })
+    }
+
+    /// Sends the reads that may lag (figures, exports) to a PostgreSQL read replica of this
+    /// database. It must be a standby in recovery, at the schema this server migrated to.
+    pub fn with_read_replica(mut self, replica: &Target) -> Result<Db, StoreError> {
+        let (Pool::Postgres(_), Target::Postgres { config, display }) = (&self.pool, replica) else {
+            return Err(StoreError::Config("a read replica serves a PostgreSQL database only".into()));
+        };
+        let manager = PostgresManager { config: (**config).clone() };
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| StoreError::Config(format!("cannot connect to the read replica at {display}: {e}")))?;
+        let pool = Pool::Postgres(pool);
+        let schema = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+        let primary = self.read(|tx| tx.query_int(schema, &[]))?;
+        let (standby, schema_there) = self.run_on(&pool, false, |tx| {
+            let standby = tx.query_int("SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END", &[])? == 1;
+            Ok((standby, tx.query_int(schema, &[])?))
+        })?;
+        if !standby {
+            return Err(StoreError::Config(format!(
+                "{display} is not a read replica (not in recovery): writes there would be lost"
+            )));
+        }
+        if schema_there != primary {
+            return Err(StoreError::Config(format!(
+                "the read replica at {display} is at schema version {schema_there}, the database at {primary}"
+            )));
+        }
+        self.replica = Some(pool);
+        Ok(self)
     }
 
     pub fn backend(&self) -> Backend {
@@ -455,8 +492,24 @@ impl Db {
         self.run(true, f)
     }
 
+    /// Runs `f` in a read transaction on the read replica if there is one: what it reads may
+    /// be some moments behind the latest writes, but is one consistent snapshot. Figures and
+    /// exports read here; what a user expects to see right after saving it does not.
+    pub fn read_lagging<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.run_on(self.replica.as_ref().unwrap_or(&self.pool), false, f)
+    }
+
     fn run<T>(&self, write: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        match &self.pool {
+        self.run_on(&self.pool, write, f)
+    }
+
+    fn run_on<T>(
+        &self,
+        pool: &Pool,
+        write: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match pool {
             Pool::Sqlite(pool) => {
                 let _writing =
                     if write { Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())) } else { None };

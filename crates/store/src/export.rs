@@ -78,7 +78,7 @@ pub fn registry_tables(store: &Store, actor: &Actor) -> Result<RegistryTables, S
     let scope = Visibility::of(actor).households("h", Access::Change);
     let now = store.now_ms();
     // An export is a read of everyone's records: audited before it is handed over.
-    let tables = store.db.read(|tx| {
+    let tables = store.db.read_lagging(|tx| {
         let households = tx
             .select(
                 &Sql::new("SELECT h.external_id AS household_id, o.code AS organisation, h.registration_point, h.registration_date, h.population_group, h.origin, h.registered_location AS current_location, h.shelter_type, h.intention FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE ", params![]).cond(&scope).push(" ORDER BY o.code, h.external_id", params![]),

@@ -407,7 +407,7 @@ impl Store {
     /// current one is computed.
     fn computed(&self, actor: &Actor) -> Result<(Arc<Computed>, i64, bool), StoreError> {
         use crate::versions::{current, Capability};
-        let version = self.db.read(|tx| current(tx, Capability::Registry))?;
+        let version = self.db.read_lagging(|tx| current(tx, Capability::Registry))?;
         // Figures depend on what the actor may see: cached per scope.
         let scope = figures_scope(actor);
         let stale_after = *self.figures.stale_after.lock().unwrap_or_else(|p| p.into_inner());
@@ -486,7 +486,7 @@ impl Store {
     /// Counts the actor's scope in full.
     fn compute(&self, actor: &Actor) -> Result<Computed, StoreError> {
         let started = std::time::Instant::now();
-        let sharing = self.db.read(|tx| crate::versions::current(tx, crate::versions::Capability::Sharing))?;
+        let sharing = self.db.read_lagging(|tx| crate::versions::current(tx, crate::versions::Capability::Sharing))?;
         let facts = self.figure_facts(actor, None)?;
         let read = started.elapsed();
         let mut numbers = HouseholdNumbers::default();
@@ -518,7 +518,7 @@ impl Store {
     /// households changed since, with the version it now stands at; `None` when it must be
     /// counted again in full (who may see what changed, or too much changed to be quicker).
     fn catch_up(&self, actor: &Actor, previous: &Computed, since: i64) -> Result<Option<(Computed, i64)>, StoreError> {
-        let (changed, now, sharing) = self.db.read(|tx| {
+        let (changed, now, sharing) = self.db.read_lagging(|tx| {
             let sharing = crate::versions::current(tx, crate::versions::Capability::Sharing)?;
             let (changed, now) = crate::versions::households_changed_since(tx, since)?;
             Ok((changed, now, sharing))
@@ -559,7 +559,7 @@ impl Store {
             None => figures_scope(actor),
         };
         let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d");
-        self.db.read(|tx| {
+        self.db.read_lagging(|tx| {
             let mut index: HashMap<String, usize> = HashMap::new();
             let mut households = Vec::new();
             let sql = Sql::new("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE ", params![]).cond(&scope).push("", params![]);

@@ -162,6 +162,13 @@ impl Store {
         Ok((store, OpenReport { migrations_applied, backup, reference_data_loaded }))
     }
 
+    /// Sends figures and exports to a PostgreSQL read replica of the database
+    /// (`Db::with_read_replica`); everything else stays on the primary.
+    pub fn with_read_replica(mut self, replica: &Target) -> Result<Store, StoreError> {
+        self.db = self.db.clone().with_read_replica(replica)?;
+        Ok(self)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
     }

@@ -23,6 +23,11 @@ pub struct Args {
     /// second count that would give them away. 1 turns it off.
     #[arg(long, env = "DJOLIBA_DISCLOSURE_THRESHOLD", default_value_t = store::DEFAULT_DISCLOSURE_THRESHOLD)]
     pub disclosure_threshold: u64,
+    /// A PostgreSQL read replica of the database (a standby fed by streaming replication):
+    /// figures and exports are read there, some moments behind the latest writes; everything
+    /// else stays on the database. Same URL form as --database-url.
+    #[arg(long, env = "DJOLIBA_READ_REPLICA_URL")]
+    pub read_replica_url: Option<String>,
 }
 
 /// `8081` means 127.0.0.1:8081: the address stays local unless one is named.
@@ -69,6 +74,11 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         store
     } else {
         super::open(cli)?
+    };
+    let store = match &args.read_replica_url {
+        Some(_) if args.demo => anyhow::bail!("the demo runs on its own SQLite database: leave out --read-replica-url"),
+        Some(url) => store.with_read_replica(&store::Target::parse_url(url)?).context("cannot use the read replica")?,
+        None => store,
     };
     // A fresh install has nobody to sign in as: create the first administrator, with its
     // password in a file only this account reads (a service's output often lands in a log).

@@ -3,6 +3,8 @@
 
 use axum::http::StatusCode;
 
+use store::Target;
+
 use crate::pages::{csrf_of, Site};
 use crate::support::*;
 
@@ -88,4 +90,68 @@ async fn two_servers(a: &Site, b: &Site, clerk: &store::Actor, other: &store::Ac
     let (after_a, after_b) = (stock(a, &cookie).await, stock(b, &cookie).await);
     assert_eq!(after_a, after_b, "{backend}: both servers count the same figures");
     assert_eq!(idps(&after_a) - idps(&before_a), 500, "{backend}: the 500 people imported are IDPs");
+}
+
+/// The replica's replay has reached everything the primary wrote so far.
+fn caught_up(primary: &Target, replica: &Target) {
+    let connect = |target: &Target| {
+        let Target::Postgres { config, .. } = target else { unreachable!() };
+        config.connect(postgres::NoTls).unwrap()
+    };
+    let written: String = connect(primary).query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+    let mut standby = connect(replica);
+    for _ in 0..600 {
+        let replayed: bool =
+            standby.query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[&written]).unwrap().get(0);
+        if replayed {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the replica did not catch up in 30 s");
+}
+
+fn set_replay(replica: &Target, paused: bool) {
+    let Target::Postgres { config, .. } = replica else { unreachable!() };
+    let call = if paused { "SELECT pg_wal_replay_pause()" } else { "SELECT pg_wal_replay_resume()" };
+    config.connect(postgres::NoTls).unwrap().execute(call, &[]).unwrap();
+}
+
+/// Figures and exports read on a read replica: behind it while its replay lags, the same as
+/// the database's once it caught up; the replica is checked to be one.
+#[test]
+fn figures_read_on_a_replica_follow_the_database_once_it_has_replayed() {
+    let Some(t) = postgres() else { return };
+    let Some(replica) = t.replica() else { return };
+    let primary = t.target();
+    let refused = t.second_server().store.with_read_replica(primary).err().expect("the database is no replica");
+    assert!(refused.to_string().contains("not a read replica"), "{refused}");
+
+    let clerk = registrar(&t.store);
+    let register = |id: &str| {
+        let input = household(id).parse(t.store.gazetteer.as_ref(), t.store.today()).unwrap();
+        t.store.register_household(&clerk, &input).unwrap();
+    };
+    register("HH-R1");
+    caught_up(primary, &replica);
+    let reading = t.second_server().store.with_read_replica(&replica).unwrap();
+    let stock = |store: &store::Store| {
+        serde_json::to_value(store.stock_figures(&clerk, "2024-06-01", 2, Some("IDP")).unwrap()).unwrap()
+    };
+    let before = stock(&t.store);
+    assert_eq!(stock(&reading), before);
+
+    // Replay paused: the replica, and figures read there, stay where they were.
+    set_replay(&replica, true);
+    register("HH-R2");
+    let after = stock(&t.store);
+    assert_ne!(after, before, "the database counts the new household");
+    assert_eq!(stock(&reading), before, "figures are read on the replica");
+    let exported = |store: &store::Store| store::export::registry_tables(store, &clerk).unwrap().households.len();
+    assert_eq!(exported(&reading), 1, "the export read the replica too");
+
+    set_replay(&replica, false);
+    caught_up(primary, &replica);
+    assert_eq!(stock(&reading), after);
+    assert_eq!(exported(&reading), 2);
 }

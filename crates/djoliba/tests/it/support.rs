@@ -28,6 +28,24 @@ impl TestStore {
         self._dir.as_ref().map(|_| open(&self.target))
     }
 
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The read replica of this PostgreSQL test database (`DJOLIBA_TEST_POSTGRES_REPLICA_URL`,
+    /// started by `scripts/with-postgres`); `None` on SQLite or without one, except under CI
+    /// where a PostgreSQL run without its replica fails.
+    pub fn replica(&self) -> Option<Target> {
+        let Target::Postgres { config, .. } = &self.target else { return None };
+        let Some(url) = std::env::var("DJOLIBA_TEST_POSTGRES_REPLICA_URL").ok().filter(|u| !u.is_empty()) else {
+            assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL with a read replica (scripts/with-postgres)");
+            return None;
+        };
+        let mut replica: postgres::Config = url.parse().expect("replica URL parses");
+        replica.dbname(config.get_dbname().expect("a test database"));
+        Some(Target::Postgres { config: Box::new(replica), display: "the test database's read replica".into() })
+    }
+
     /// The same database opened by a second server: its own caches, connections and memory
     /// (the first keeps the database's folder).
     pub fn second_server(&self) -> TestStore {

@@ -89,7 +89,7 @@ impl Store {
             &[],
         )
         .and(&visible);
-        let latest = self.db.read(|tx| tx.select_opt(&sql))?;
+        let latest = self.db.read_lagging(|tx| tx.select_opt(&sql))?;
         Ok(latest.and_then(|row| row.opt_text(0)))
     }
 
@@ -113,7 +113,7 @@ impl Store {
         }
         let (from, to) = (from_day.to_string(), to_day.to_string());
         let cond = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
-        let counts = self.db.read(|tx| {
+        let counts = self.db.read_lagging(|tx| {
             let index = self.reach.current(tx)?;
             let visible = visible_households(tx, &index, &cond)?;
             Ok(index.count(from_day, to_day, level, visible.as_deref()))
