@@ -1,6 +1,8 @@
 //! Registry benchmark: bulk import of synthetic households, people and movements from CSV into
 //! SQLite, next to SQLite's own `.import` of the same rows into the same tables, and the latency
-//! of registering one household through the API on a registry of that size.
+//! of registering one household through the API on a registry of that size. Under
+//! `scripts/with-postgres`, also Djoliba's import into PostgreSQL next to psql's `\copy` of the
+//! same rows (`DJOLIBA_BENCH_ONLY=sqlite|postgresql` runs one of the two).
 //!
 //! `cargo bench -p djoliba --bench registry` (100,000 households, 500,000 people, 300,000
 //! movements). `DJOLIBA_BENCH_HOUSEHOLDS=10000` for a quicker run. Needs `sqlite3` on the PATH
@@ -157,8 +159,20 @@ fn main() {
     let rows = h + p + m;
     println!("synthetic registry: {h} households, {p} people, {m} movements ({rows} rows)");
 
+    let only = std::env::var("DJOLIBA_BENCH_ONLY").unwrap_or_default();
+    if only != "postgresql" {
+        sqlite(work.path(), &files, rows);
+    }
+    match std::env::var("DJOLIBA_TEST_POSTGRES_URL") {
+        Ok(admin) if only != "sqlite" => postgresql(work.path(), &files, rows, &admin),
+        _ => println!("(PostgreSQL: run under scripts/with-postgres for its import next to psql \\copy)"),
+    }
+}
+
+/// Djoliba's import into SQLite next to `sqlite3 .import`, then API latencies on that registry.
+fn sqlite(work: &Path, files: &Path, rows: usize) {
     // Djoliba's import.
-    let data = work.path().join("djoliba");
+    let data = work.join("djoliba");
     let mut org = djoliba(&data);
     org.args(["org", "add", "BENCH", "Benchmark"]);
     measure(org);
@@ -178,7 +192,7 @@ fn main() {
     // SQLite's own .import of the same rows into the same tables (schema and indexes from
     // djoliba migrate), in one transaction, foreign keys off as the sqlite3 shell has them.
     let db = data.join("djoliba.sqlite");
-    let raw = work.path().join("raw");
+    let raw = work.join("raw");
     std::fs::create_dir_all(&raw).unwrap();
     // The shell's .import cannot write NULL (it writes ''), and movements without an id of
     // their own would then collide on UNIQUE (household_id, external_id): give them their row
@@ -197,14 +211,14 @@ fn main() {
             .expect("sqlite3 on the PATH");
         std::fs::write(raw.join(format!("{table}.csv")), out.stdout).unwrap();
     }
-    let fresh = work.path().join("sqlite-cli");
+    let fresh = work.join("sqlite-cli");
     let mut migrate = djoliba(&fresh);
     migrate.arg("migrate");
     measure(migrate);
     let script = ["households", "people", "movements"]
         .map(|t| format!(".import --csv {} {t}\n", raw.join(format!("{t}.csv")).display()))
         .concat();
-    let script_file = work.path().join("import.sql");
+    let script_file = work.join("import.sql");
     std::fs::write(&script_file, format!("BEGIN;\n{script}COMMIT;\n")).unwrap();
     let mut cli = Command::new("sqlite3");
     cli.arg(fresh.join("djoliba.sqlite")).stdin(std::fs::File::open(&script_file).unwrap());
@@ -275,4 +289,68 @@ fn main() {
         percentile(&list_latencies, 0.5),
         percentile(&list_latencies, 0.99)
     );
+}
+
+/// A new database on the server of `admin` (a URL whose database is `postgres`); its URL.
+fn new_database(admin: &str, name: &str) -> String {
+    psql(admin, &["-c", &format!("CREATE DATABASE {name}")]);
+    admin.replacen("/postgres", &format!("/{name}"), 1)
+}
+
+fn psql(url: &str, args: &[&str]) {
+    let status = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url])
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("psql on the PATH");
+    assert!(status.success(), "psql {args:?}");
+}
+
+/// Djoliba's import into PostgreSQL next to psql's `\copy` of the same rows into the same
+/// tables (schema and indexes from djoliba migrate), in one transaction.
+fn postgresql(work: &Path, files: &Path, rows: usize, admin: &str) {
+    let url = new_database(admin, "bench_import");
+    let with_url = |args: &[&str]| {
+        let mut c = djoliba(&work.join("pg-data"));
+        c.args(["--database-url", &url]).args(args);
+        c
+    };
+    measure(with_url(&["org", "add", "BENCH", "Benchmark"]));
+    let mut import = with_url(&["import"]);
+    import
+        .args(["households.csv", "people.csv", "movements.csv"].map(|f| files.join(f)))
+        .args(["--organisation", "BENCH"]);
+    let (import_time, import_peak) = measure(import);
+    println!(
+        "djoliba import (PostgreSQL): {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
+        import_time.as_secs_f64(),
+        rows as f64 / import_time.as_secs_f64(),
+        import_peak
+    );
+    let raw = work.join("pg-raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    let tables = ["households", "people", "movements"];
+    for table in tables {
+        let file = raw.join(format!("{table}.tsv"));
+        psql(&url, &["-c", &format!("\\copy {table} TO '{}'", file.display())]);
+    }
+    let fresh = new_database(admin, "bench_copy");
+    let mut migrate = djoliba(&work.join("pg-copy"));
+    migrate.args(["--database-url", &fresh, "migrate"]);
+    measure(migrate);
+    let script: String =
+        tables.map(|t| format!("\\copy {t} FROM '{}'\n", raw.join(format!("{t}.tsv")).display())).concat();
+    let script_file = work.join("copy.sql");
+    std::fs::write(&script_file, format!("BEGIN;\n{script}COMMIT;\n")).unwrap();
+    let mut copy = Command::new("psql");
+    copy.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &fresh, "-f"]).arg(&script_file);
+    let (copy_time, copy_peak) = measure(copy);
+    println!(
+        "psql \\copy:                {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
+        copy_time.as_secs_f64(),
+        rows as f64 / copy_time.as_secs_f64(),
+        copy_peak
+    );
+    println!("ratio djoliba / psql \\copy: {:.2}x", import_time.as_secs_f64() / copy_time.as_secs_f64());
 }
