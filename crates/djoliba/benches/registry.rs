@@ -330,8 +330,10 @@ fn postgresql(work: &Path, files: &Path, rows: usize, admin: &str) {
     );
     let raw = work.join("pg-raw");
     std::fs::create_dir_all(&raw).unwrap();
+    // The organisation and the user the rows refer to go in first, untimed.
+    let referred = ["organisations", "users"];
     let tables = ["households", "people", "movements"];
-    for table in tables {
+    for table in referred.into_iter().chain(tables) {
         let file = raw.join(format!("{table}.tsv"));
         psql(&url, &["-c", &format!("\\copy {table} TO '{}'", file.display())]);
     }
@@ -339,6 +341,9 @@ fn postgresql(work: &Path, files: &Path, rows: usize, admin: &str) {
     let mut migrate = djoliba(&work.join("pg-copy"));
     migrate.args(["--database-url", &fresh, "migrate"]);
     measure(migrate);
+    for table in referred {
+        psql(&fresh, &["-c", &format!("\\copy {table} FROM '{}'", raw.join(format!("{table}.tsv")).display())]);
+    }
     let script: String =
         tables.map(|t| format!("\\copy {t} FROM '{}'\n", raw.join(format!("{t}.tsv")).display())).concat();
     let script_file = work.join("copy.sql");

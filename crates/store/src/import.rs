@@ -14,9 +14,10 @@ use exchange::tables::FileError;
 use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::registry::{
-    apply_changes, insert_household, insert_movement, insert_person, person_changes, refresh_derived, PERSON_FIELDS,
+    apply_changes, insert_movement, insert_person, new_household_rows, person_changes, refresh_derived,
+    write_new_households, PERSON_FIELDS,
 };
-use crate::visibility::{Access, Sql, Visibility};
+use crate::visibility::{Access, Cond, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -153,67 +154,101 @@ impl Store {
         progress: &mut dyn FnMut(usize),
     ) -> Result<ImportSummary, ImportFailure> {
         actor.require_write()?;
+        // New households are written in batches (a statement, or on PostgreSQL a COPY, per
+        // table). A batch that fails on a constraint aborts it all: the file is then imported
+        // again one household at a time, which names the row at fault.
+        match self.import_in(actor, items, file_name, file_sha256, progress, IMPORT_BATCH) {
+            Err(ImportFailure::Store(error)) => {
+                tracing::info!(%error, "a batch of the import failed: importing household by household");
+                self.import_in(actor, items, file_name, file_sha256, progress, 1)
+            }
+            other => other,
+        }
+    }
+
+    fn import_in(
+        &self,
+        actor: &Actor,
+        items: &[ImportItem],
+        file_name: &str,
+        file_sha256: &str,
+        progress: &mut dyn FnMut(usize),
+        batch: usize,
+    ) -> Result<ImportSummary, ImportFailure> {
         let now = self.now_ms();
         let today = self.today();
         let reason = format!("import of {file_name}");
         // A bad row aborts the transaction; the failure, located in the file, is kept here.
         let mut located: Option<ImportFailure> = None;
+        let mut abort = |item: &ImportItem, error: StoreError| match locate(item, error) {
+            ImportFailure::Store(e) => e,
+            rows => {
+                located = Some(rows);
+                StoreError::Conflict(Message::ImportAborted)
+            }
+        };
         let result = self.db.write(|tx| {
             let mut summary = ImportSummary::default();
             let mut organisations: HashMap<Option<String>, String> = HashMap::new();
-            for (done, item) in items.iter().enumerate() {
-                if done % 1000 == 0 {
-                    progress(done);
+            for (number, chunk) in items.chunks(batch).enumerate() {
+                if (number * batch) % 1000 < batch {
+                    progress(number * batch);
                 }
-                let outcome = (|| -> Result<(), StoreError> {
+                let mut orgs = Vec::with_capacity(chunk.len());
+                for item in chunk {
                     let h = &item.household;
-                    crate::registry::check_in_regions(actor, h.current_location.as_deref().unwrap_or(&h.registration_point))?;
-                    let org = match organisations.get(&h.organisation) {
-                        Some(id) => id.clone(),
-                        None => {
-                            let id = self.registering_organisation(tx, actor, h.organisation.as_deref())?;
-                            organisations.insert(h.organisation.clone(), id.clone());
-                            id
+                    let org = (|| -> Result<String, StoreError> {
+                        crate::registry::check_in_regions(actor, h.current_location.as_deref().unwrap_or(&h.registration_point))?;
+                        if let Some(id) = organisations.get(&h.organisation) {
+                            return Ok(id.clone());
                         }
-                    };
-                    let existing = tx.query_opt("SELECT id FROM households WHERE organisation_id = $1 AND external_id = $2", params![&org, &h.external_id])?;
-                    let id = match existing {
-                        None => {
-                            let (id, _) = insert_household(tx, actor, &org, h, now, today)?;
-                            summary.households.created += 1;
-                            summary.people.created += h.members.len() as u64;
-                            summary.movements.created += h.movements.len() as u64;
-                            id
-                        }
-                        Some(row) => {
-                            let id = row.text(0);
-                            // Writes see what reads see: a household the user may not change
-                            // (another office's région) is never updated by a file naming it.
-                            let changeable = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![&id])
-                                .and(&Visibility::of(actor).households("h", Access::Change));
-                            if !actor.regions.is_empty() && tx.select_opt(&changeable)?.is_none() {
-                                return Err(StoreError::invalid(
-                                    "external_id",
-                                    h.external_id.clone(),
-                                    Message::HouseholdNumberFree,
-                                ));
+                        let id = self.registering_organisation(tx, actor, h.organisation.as_deref())?;
+                        organisations.insert(h.organisation.clone(), id.clone());
+                        Ok(id)
+                    })();
+                    orgs.push(org.map_err(|e| abort(item, e))?);
+                }
+                let registered = registered(tx, chunk, &orgs)?;
+                let (mut new_rows, mut new_items) = (Vec::new(), Vec::new());
+                for (item, org) in chunk.iter().zip(&orgs) {
+                    let h = &item.household;
+                    let outcome = (|| -> Result<(), StoreError> {
+                        match registered.get(&(org.as_str(), h.external_id.as_str())) {
+                            None => {
+                                new_rows.push(new_household_rows(actor, org, h, now, today)?);
+                                new_items.push(item);
+                                summary.households.created += 1;
+                                summary.people.created += h.members.len() as u64;
+                                summary.movements.created += h.movements.len() as u64;
                             }
-                            merge_household(tx, actor, &id, h, now, &reason, &mut summary)?;
-                            refresh_derived(tx, &id, today)?;
-                            id
+                            Some(id) => {
+                                // Writes see what reads see: a household the user may not change
+                                // (another office's région) is never updated by a file naming it.
+                                let changeable = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
+                                    .and(&Visibility::of(actor).households("h", Access::Change));
+                                if !actor.regions.is_empty() && tx.select_opt(&changeable)?.is_none() {
+                                    return Err(StoreError::invalid(
+                                        "external_id",
+                                        h.external_id.clone(),
+                                        Message::HouseholdNumberFree,
+                                    ));
+                                }
+                                merge_household(tx, actor, id, h, now, &reason, &mut summary)?;
+                                refresh_derived(tx, id, today)?;
+                                crate::registry::keep_in_sight(tx, actor, id)?;
+                            }
                         }
-                    };
-                    crate::registry::keep_in_sight(tx, actor, &id)?;
-                    Ok(())
-                })();
-                if let Err(e) = outcome {
-                    return match locate(item, e) {
-                        ImportFailure::Store(e) => Err(e),
-                        rows => {
-                            located = Some(rows);
-                            Err(StoreError::Conflict(Message::ImportAborted))
-                        }
-                    };
+                        Ok(())
+                    })();
+                    outcome.map_err(|e| abort(item, e))?;
+                }
+                if !new_rows.is_empty() {
+                    let ids: Vec<String> = new_rows.iter().map(|r| r.id.clone()).collect();
+                    crate::versions::new_households_recorded(tx, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+                    write_new_households(tx, new_rows)?;
+                    if let Some((index, error)) = crate::registry::keep_all_in_sight(tx, actor, &ids)? {
+                        return Err(abort(new_items[index], error));
+                    }
                 }
             }
             crate::versions::bump(tx, crate::versions::Capability::Registry)?;
@@ -231,6 +266,34 @@ impl Store {
             (Err(e), None) => Err(ImportFailure::Store(e)),
         }
     }
+}
+
+/// Households written per batch by an import.
+const IMPORT_BATCH: usize = 1000;
+
+/// The households of `items` already registered by their organisation (`orgs`, one per item),
+/// by (organisation id, external id): one query per organisation.
+fn registered<'a>(
+    tx: &mut Tx<'_>,
+    items: &'a [ImportItem],
+    orgs: &'a [String],
+) -> Result<HashMap<(&'a str, &'a str), String>, StoreError> {
+    let mut by_org: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
+    for (item, org) in items.iter().zip(orgs) {
+        by_org.entry(org).or_default().insert(&item.household.external_id);
+    }
+    let mut found = HashMap::new();
+    for (org, external_ids) in by_org {
+        let asked: Vec<String> = external_ids.iter().map(|e| e.to_string()).collect();
+        let sql = Sql::new("SELECT external_id, id FROM households WHERE organisation_id = ? AND ", params![org])
+            .cond(&Cond::one_of("external_id", &asked));
+        for row in tx.select(&sql)? {
+            if let Some(external) = external_ids.get(row.str(0)) {
+                found.insert((org, *external), row.text(1));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Brings an already registered household in line with an imported one.

@@ -3,7 +3,7 @@
 //! cached against that counter alone, so a write elsewhere (a delivery, a funding record) does
 //! not throw it away.
 
-use crate::db::Tx;
+use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::params;
 
@@ -52,6 +52,15 @@ pub(crate) fn households_changed(tx: &mut Tx<'_>, households: &[&str]) -> Result
         )?;
     }
     Ok(())
+}
+
+/// Records households created in this transaction in the change feed: one counter step for
+/// all, one row each (new ids: nothing to update).
+pub(crate) fn new_households_recorded(tx: &mut Tx<'_>, households: &[&str]) -> Result<(), StoreError> {
+    bump(tx, Capability::Registry)?;
+    let version = current(tx, Capability::Registry)?;
+    let rows = households.iter().map(|id| vec![Value::from(*id), Value::from(version)]).collect();
+    tx.insert_rows("household_changes", &["household_id", "version"], rows)
 }
 
 /// The households changed after counter `since`, and the counter now. The counter is read

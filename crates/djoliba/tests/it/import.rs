@@ -222,3 +222,38 @@ fn an_xlsx_export_imports_again_unchanged() {
         assert!(csv.starts_with(b"\xEF\xBB\xBF"));
     }
 }
+
+/// On PostgreSQL another server may register a household of the file while the import runs:
+/// the batch that loads it by COPY fails on the unique key, and the import, done again household
+/// by household, updates that one instead. Nothing is lost or doubled.
+#[test]
+fn a_household_registered_elsewhere_during_an_import_is_updated_not_doubled() {
+    let Some(t) = postgres() else { return };
+    let store = &t.store;
+    let clerk = registrar(store);
+    let (mut starts, mut registered_meanwhile) = (0, false);
+    let options = ImportOptions { encoding: Encoding::Auto, dry_run: false };
+    let report = store
+        .import_files(&clerk, three_files(false), options, &mut |phase, done, _| {
+            // "writing 0" is said before the transaction begins, then inside it.
+            starts += usize::from(phase == "writing" && done == 0);
+            if starts == 2 && !registered_meanwhile {
+                registered_meanwhile = true;
+                // As the file has it, but for its pendular visit and members.
+                let mut other = household("HH-0005");
+                let mut displacement = movement("displacement", "2023-06-01", "ML070101");
+                displacement.from = Some("ML060101".into());
+                other.movements = vec![displacement];
+                store
+                    .register_household(&clerk, &other.parse(store.gazetteer.as_ref(), store.today()).unwrap())
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    assert!(registered_meanwhile, "the import reported its progress");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let summary = report.summary.unwrap();
+    assert_eq!((summary.households.created, summary.households.updated), (199, 1));
+    assert_eq!(count(store, "households"), 200);
+    assert_eq!(count(store, "household_changes"), 200);
+}

@@ -159,6 +159,26 @@ pub(crate) fn keep_in_sight(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<
     Err(StoreError::invalid("current_location", place, Message::StaysInRegions { regions: actor.regions.join(", ") }))
 }
 
+/// [`keep_in_sight`] for households written together: the error of the first one (by its
+/// place in `ids`) that left the user's sight.
+pub(crate) fn keep_all_in_sight(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<Option<(usize, StoreError)>, StoreError> {
+    if actor.regions.is_empty() {
+        return Ok(None);
+    }
+    let in_sight = Sql::new("SELECT h.id FROM households h WHERE ", params![])
+        .cond(&Cond::one_of("h.id", ids))
+        .and(&visible(actor, Access::Change));
+    let seen: std::collections::HashSet<String> = tx.select(&in_sight)?.iter().map(|r| r.text(0)).collect();
+    match ids.iter().position(|id| !seen.contains(id)) {
+        None => Ok(None),
+        Some(index) => Ok(keep_in_sight(tx, actor, &ids[index]).err().map(|e| (index, e))),
+    }
+}
+
 /// Takes the household's row lock (PostgreSQL) so concurrent movements are checked in turn;
 /// SQLite's write transaction is already exclusive.
 pub(super) fn lock_household(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), StoreError> {
@@ -395,9 +415,7 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
     Ok(())
 }
 
-/// Inserts a new household with members and movements, its derived state computed in memory
-/// (no read-back), so registration and bulk import share one fast path. A chronology error
-/// names new events by their place in the input (`movements[2]`).
+/// Inserts a new household with members and movements (see [`new_household_rows`]).
 pub(crate) fn insert_household(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -406,8 +424,81 @@ pub(crate) fn insert_household(
     now: i64,
     today: NaiveDate,
 ) -> Result<(String, Vec<String>), StoreError> {
+    let rows = new_household_rows(actor, org_id, h, now, today)?;
+    let ids = (rows.id.clone(), rows.person_ids.clone());
+    crate::versions::new_households_recorded(tx, &[&rows.id])?;
+    write_new_households(tx, vec![rows])?;
+    Ok(ids)
+}
+
+/// A new household's rows, its derived state computed in memory (no read-back): registration
+/// writes one at once, an import loads them in batches.
+pub(crate) struct NewHouseholdRows {
+    pub id: String,
+    pub person_ids: Vec<String>,
+    household: Vec<Value>,
+    people: Vec<Vec<Value>>,
+    movements: Vec<Vec<Value>>,
+    /// Each member's searchable name, for the name index.
+    names: Vec<String>,
+}
+
+const HOUSEHOLD_INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "organisation_id",
+    "external_id",
+    "registration_point",
+    "registration_point_gazetteer",
+    "registration_date",
+    "population_group",
+    "origin",
+    "origin_gazetteer",
+    "registered_location",
+    "registered_location_gazetteer",
+    "current_location",
+    "current_location_gazetteer",
+    "shelter_type",
+    "intention",
+    "head_person_id",
+    "status",
+    "displacement_count",
+    "back_and_forth",
+    "displaced_since",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+];
+
+/// Writes new households with a statement (or, on PostgreSQL for many rows, a COPY) per table.
+/// The caller records them in the change feed.
+pub(crate) fn write_new_households(tx: &mut Tx<'_>, batch: Vec<NewHouseholdRows>) -> Result<(), StoreError> {
+    let (mut households, mut people, mut movements) = (Vec::new(), Vec::new(), Vec::new());
+    let mut names = Vec::new();
+    for rows in batch {
+        households.push(rows.household);
+        people.extend(rows.people);
+        movements.extend(rows.movements);
+        names.extend(rows.person_ids.into_iter().zip(rows.names));
+    }
+    tx.insert_rows("households", HOUSEHOLD_INSERT_COLUMNS, households)?;
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, people)?;
+    let terms: Vec<(&str, &str)> = names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
+    super::names::write_terms(tx, &terms)?;
+    tx.insert_rows("movements", MOVEMENT_INSERT_COLUMNS, movements)
+}
+
+/// The rows of a new household with its members and movements. A chronology error names new
+/// events by their place in the input (`movements[2]`).
+pub(crate) fn new_household_rows(
+    actor: &Actor,
+    org_id: &str,
+    h: &NewHousehold,
+    now: i64,
+    today: NaiveDate,
+) -> Result<NewHouseholdRows, StoreError> {
     let id = new_id();
-    crate::versions::households_changed(tx, &[&id])?;
     let person_ids: Vec<String> = h.members.iter().map(|_| new_id()).collect();
     let movement_ids: Vec<String> = h.movements.iter().map(|_| new_id()).collect();
     let mut by_external: HashMap<&str, &str> = HashMap::new();
@@ -462,30 +553,39 @@ pub(crate) fn insert_household(
         .zip(&person_ids)
         .find(|(p, _)| p.relationship == Some(Relationship::Head))
         .map(|(_, pid)| pid.clone());
-    tx.execute(
-        "INSERT INTO households (id, organisation_id, external_id, registration_point, registration_point_gazetteer, registration_date, population_group, origin, origin_gazetteer, registered_location, registered_location_gazetteer, current_location, current_location_gazetteer, shelter_type, intention, head_person_id, status, displacement_count, back_and_forth, displaced_since, version, created_at, created_by, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $22, $21, $22)",
-        params![
-            &id, org_id, &h.external_id, &h.registration_point, CURRENT_GAZETTEER, h.registration_date.format("%Y-%m-%d").to_string(),
-            &h.population_group, h.origin.clone(), gaz(&h.origin), h.current_location.clone(), gaz(&h.current_location),
-            summary.current_location.clone(), gaz(&summary.current_location),
-            h.shelter_type.map(|s| s.as_str()), h.intention.map(|i| i.as_str()), head,
-            summary.status.as_str(), summary.displacements as i64, summary.moves_back_and_forth,
-            summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()), now, &actor.user_id
-        ],
-    )?;
-    // Members and movements go in one statement each.
+    let household = vec![
+        Value::from(&id),
+        org_id.into(),
+        (&h.external_id).into(),
+        (&h.registration_point).into(),
+        CURRENT_GAZETTEER.into(),
+        h.registration_date.format("%Y-%m-%d").to_string().into(),
+        (&h.population_group).into(),
+        h.origin.clone().into(),
+        gaz(&h.origin).into(),
+        h.current_location.clone().into(),
+        gaz(&h.current_location).into(),
+        summary.current_location.clone().into(),
+        gaz(&summary.current_location).into(),
+        h.shelter_type.map(|s| s.as_str()).into(),
+        h.intention.map(|i| i.as_str()).into(),
+        head.into(),
+        summary.status.as_str().into(),
+        (summary.displacements as i64).into(),
+        summary.moves_back_and_forth.into(),
+        summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()).into(),
+        1i64.into(),
+        now.into(),
+        (&actor.user_id).into(),
+        now.into(),
+        (&actor.user_id).into(),
+    ];
     let mut people = Vec::with_capacity(h.members.len());
     for (p, pid) in h.members.iter().zip(&person_ids) {
         let own = person_events.get(pid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let s = timeline::replay_person(&household_events, own, h.current_location.clone(), today).map_err(relabel)?;
         people.push(person_row(actor, pid, &id, p, &s, now));
     }
-    tx.insert_rows("people", PERSON_INSERT_COLUMNS, people)?;
-    let names: Vec<String> = h.members.iter().map(person_name_key).collect();
-    let terms: Vec<(&str, &str)> =
-        person_ids.iter().map(String::as_str).zip(names.iter().map(String::as_str)).collect();
-    super::names::write_terms(tx, &terms)?;
     let movements = h
         .movements
         .iter()
@@ -493,6 +593,6 @@ pub(crate) fn insert_household(
         .enumerate()
         .map(|(i, (m, mid))| movement_row(actor, mid, &id, movement_people[i], m, i as i64 + 1, now))
         .collect();
-    tx.insert_rows("movements", MOVEMENT_INSERT_COLUMNS, movements)?;
-    Ok((id, person_ids))
+    let names = h.members.iter().map(person_name_key).collect();
+    Ok(NewHouseholdRows { id, person_ids, household, people, movements, names })
 }
