@@ -11,7 +11,7 @@ use exchange::import::{assemble, read_files};
 pub use exchange::import::{ImportItem, ImportOptions, InputFile, RowError, RowRef};
 use exchange::tables::FileError;
 
-use crate::db::{Tx, Value};
+use crate::db::{Backend, Tx, Value};
 use crate::error::StoreError;
 use crate::registry::{
     apply_changes, insert_movement, insert_person, new_household_rows, person_changes, refresh_derived,
@@ -188,6 +188,11 @@ impl Store {
             }
         };
         let result = self.db.write(|tx| {
+            if tx.backend() == Backend::Postgres {
+                // The tables grow from the first batch to the last: a plan made for the
+                // lookups while they were small (scans) must not serve them large.
+                tx.execute_batch("SET LOCAL plan_cache_mode = force_custom_plan")?;
+            }
             let mut summary = ImportSummary::default();
             let mut organisations: HashMap<Option<String>, String> = HashMap::new();
             for (number, chunk) in items.chunks(batch).enumerate() {
