@@ -152,6 +152,21 @@ pub fn shown(lang: crate::Lang, date: NaiveDate) -> String {
     }
 }
 
+/// A day as the database stores it, `YYYY-MM-DD`, read without chrono's format machinery
+/// (figures read millions); any other text is read by that machinery as before.
+pub fn stored_day(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d);
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 /// A day written `YYYY-MM-DD` or, as French users write it, `DD/MM/YYYY` (the bounds of a
 /// period, a plan's dates, a spreadsheet's date cells).
 pub fn calendar_day(text: &str) -> Option<NaiveDate> {
@@ -307,5 +322,27 @@ mod tests {
             assert!(err.expected.render(crate::Lang::Fr).contains(&format!("le {text} n'existe pas")));
         }
         assert_eq!(*FuzzyDate::parse("d", "2/3/2024", today()).unwrap_err().expected, Message::FuzzyDate);
+    }
+
+    #[test]
+    fn a_stored_day_is_read_as_chrono_reads_it() {
+        for text in [
+            "2024-06-30",
+            "2024-02-29",
+            "2023-02-29",
+            "1900-01-01",
+            "0999-12-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-6-3",
+            "2024-06-3x",
+            "24-06-30",
+            "",
+            "2024/06/30",
+            "+2024-06-3",
+            "２０２４-06-30",
+        ] {
+            assert_eq!(stored_day(text), NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(), "{text}");
+        }
     }
 }

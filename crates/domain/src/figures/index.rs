@@ -7,7 +7,10 @@
 //! steps, a month of effects, a chunk of households' contributions), and an update copies only
 //! the pieces it touches. A reader holding the previous index keeps it whole.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Keys here are interned numbers and short codes: a fast hash, not a DoS-resistant one.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use super::*;
@@ -624,9 +627,9 @@ impl FigureIndex {
         let in_period = buckets.into_iter().flatten().flat_map(|(_, effects)| effects.iter());
         // Counted on interned numbers, named once at the end: a quarter at a million households
         // is hundreds of thousands of effects.
-        let mut counts: HashMap<(u16, FlowKind), (u64, HashSet<u32>)> = HashMap::new();
-        let mut routes: HashMap<(u16, FlowKind, u32, u32), u64> = HashMap::new();
-        let mut accounts: HashMap<(u16, FlowKind, i8), u64> = HashMap::new();
+        let mut counts: HashMap<(u16, FlowKind), (u64, HashSet<u32>)> = HashMap::default();
+        let mut routes: HashMap<(u16, FlowKind, u32, u32), u64> = HashMap::default();
+        let mut accounts: HashMap<(u16, FlowKind, i8), u64> = HashMap::default();
         for e in in_period.filter(|e| e.date > f && e.date <= t && self.group_wanted(e.group, group)) {
             let entry = counts.entry((e.group, e.kind)).or_default();
             entry.0 += 1;
@@ -640,7 +643,7 @@ impl FigureIndex {
         for ((g, kind), (individuals, households)) in counts {
             tally.count(name(g), kind, individuals, households.into_iter().map(u64::from));
         }
-        let mut places: HashMap<u32, String> = HashMap::new();
+        let mut places: HashMap<u32, String> = HashMap::default();
         let mut place = |id: u32| places.entry(id).or_insert_with(|| self.place(id, level)).clone();
         for ((g, kind, from, to), individuals) in routes {
             tally.route(name(g), kind, place(from), place(to), individuals);
