@@ -358,6 +358,17 @@ async fn the_dashboard_and_figures_show_registered_people() {
     assert!(dashboard.body.contains("02/12/2023 → 01/03/2024"), "the period's first and last days");
     assert!(dashboard.body.contains("data-group=\"IDP\""));
     assert!(dashboard.body.contains("<svg") && dashboard.body.contains("role=\"img\""));
+    // One household: "1 ménage", not "1 ménages"; a title that is text only.
+    let card = dashboard.body.split("data-group=\"IDP\"").nth(1).unwrap().split("</li>").next().unwrap();
+    assert!(card.contains(">1 ménage</span>") && card.contains("2</span> personnes"), "{card}");
+    assert!(dashboard.body.contains("<title>Tableau de bord · Djoliba</title>"), "the title holds no section");
+    // The account: a change with its sign, no sign on 0 ("+0", "−0" read as changes).
+    let account = dashboard.body.split("<caption>").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(!account.contains(">+0<") && !account.contains(">−0<"), "{account}");
+    // The registry: "1 résultat", the registration day as a French reader writes it.
+    let registry = site.get("/households", &session).await;
+    assert!(registry.body.contains("1</span> résultat</p>"), "{}", registry.body);
+    assert!(registry.body.contains("<td>15/01/2024</td>"), "{}", registry.body);
     let figures = site.get("/figures?as_of=2023-12-31&level=2&group=IDP", &session).await;
     assert_eq!(figures.status, StatusCode::OK);
     assert!(figures.body.contains("id=\"stock-total\">2<"), "two IDPs at the end of 2023");

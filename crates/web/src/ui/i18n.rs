@@ -121,6 +121,9 @@ messages! {
     registered_on: "Enregistré le", "Registered on";
     members: "Membres", "Members";
     results: "résultats", "results";
+    result_one: "résultat", "result";
+    household_one: "ménage", "household";
+    person_one: "personne", "person";
     previous: "Précédent", "Previous";
     next: "Suivant", "Next";
     head: "Chef de ménage", "Head of household";

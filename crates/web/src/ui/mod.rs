@@ -47,6 +47,21 @@ impl Ctx {
         charts::thousands(n.count())
     }
 
+    /// The noun agreeing with a count: French takes the singular for 0 and 1 ("0 ménage",
+    /// "1 résultat"), English for 1 only.
+    pub fn noun<'a>(&self, n: impl Count, one: &'a str, many: &'a str) -> &'a str {
+        let n = n.count();
+        let singular = match self.lang {
+            Lang::Fr => n < 2,
+            Lang::En => n == 1,
+        };
+        if singular {
+            one
+        } else {
+            many
+        }
+    }
+
     /// A day in the reader's convention: 30/06/2024 in French, 30 Jun 2024 in English.
     pub fn day(&self, date: chrono::NaiveDate) -> String {
         domain::dates::shown(self.lang, date)

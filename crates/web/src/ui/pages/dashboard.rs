@@ -7,6 +7,9 @@ struct GroupFigure {
     label: String,
     individuals: String,
     households: String,
+    /// For the nouns' agreement ("1 ménage").
+    individual_count: u64,
+    household_count: u64,
 }
 
 struct FlowRow {
@@ -79,10 +82,7 @@ pub struct DashboardQuery {
 
 pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): Query<DashboardQuery>) -> Response {
     let SignedIn { ctx: c, actor } = page;
-    let reach = match super::assistance::quarter_reach(&state, &c, &actor, None, 2).await {
-        Ok(reach) => reach,
-        Err(error) => return c.error(error),
-    };
+    let reader = actor.clone();
     let chosen = q.as_of.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
     let figures = blocking(&state, move |store| {
         // Every figure of the page from one registry version.
@@ -107,6 +107,13 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         Ok(figures) => figures,
         Err(error) => return c.error(error),
     };
+    // Assistance of the quarter holding the date the reader chose; without one, of the quarter
+    // of the latest delivery (deliveries go on when movements are no longer recorded).
+    let quarter = chosen.map(|_| super::assistance::quarter(today));
+    let reach = match super::assistance::quarter_reach(&state, &c, &reader, quarter, 2).await {
+        Ok(reach) => reach,
+        Err(error) => return c.error(error),
+    };
     let gazetteer = &state.store.gazetteer;
     let Some((_, current)) = stocks.last() else {
         return c.error(store::StoreError::Database("no figures were computed for the dashboard".into()));
@@ -121,6 +128,8 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
             label: c.label(code),
             individuals: c.num(individuals[*code]),
             households: c.num(households.get(*code).copied().unwrap_or(0)),
+            individual_count: individuals[*code],
+            household_count: households.get(*code).copied().unwrap_or(0),
         })
         .collect();
     let x_labels: Vec<String> = stocks.iter().map(|(date, _)| date.format("%m/%y").to_string()).collect();
@@ -166,14 +175,18 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         .accounts
         .iter()
         .map(|a| {
-            // A hidden figure shows as •, never as 0.
-            let shown = |field: &str, n: u64| if a.is_hidden(field) { "•".to_string() } else { c.num(n) };
+            // A hidden figure shows as •, never as 0; a change carries its sign, none when 0.
+            let shown = |field: &str, n: u64, sign: &str| match (a.is_hidden(field), n) {
+                (true, _) => "•".to_string(),
+                (false, 0) => "0".to_string(),
+                (false, n) => format!("{sign}{}", c.num(n)),
+            };
             AccountRow {
                 group: c.label(&a.population_group),
-                start: shown("stock_start", a.stock_start),
-                inflows: shown("inflows", a.inflows),
-                outflows: shown("outflows", a.outflows),
-                end: shown("stock_end", a.stock_end),
+                start: shown("stock_start", a.stock_start, ""),
+                inflows: shown("inflows", a.inflows, "+"),
+                outflows: shown("outflows", a.outflows, "−"),
+                end: shown("stock_end", a.stock_end, ""),
             }
         })
         .collect();

@@ -147,7 +147,7 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
                     location: place_name(h.current_location.as_ref().map(|l| l.pcode.as_str())),
                     group: h.population_group.clone(),
                     status: c.label(h.status.as_str()),
-                    registered: h.registration_date.to_string(),
+                    registered: c.day(h.registration_date),
                     members: h.member_count,
                     displacements: h.displacement_count,
                     back_and_forth: h.moves_back_and_forth,
