@@ -350,6 +350,14 @@ enum Pool {
     Postgres(r2d2::Pool<PostgresManager>),
 }
 
+/// What a transaction may do: read, write and commit, or write and roll back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Read,
+    Write,
+    Rehearse,
+}
+
 /// A connection pool to one of the two databases.
 #[derive(Clone)]
 pub struct Db {
@@ -453,7 +461,7 @@ impl Db {
         let pool = Pool::Postgres(pool);
         let schema = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
         let primary = self.read(|tx| tx.query_int(schema, &[]))?;
-        let (standby, schema_there) = self.run_on(&pool, false, |tx| {
+        let (standby, schema_there) = self.run_on(&pool, Mode::Read, |tx| {
             let standby = tx.query_int("SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END", &[])? == 1;
             Ok((standby, tx.query_int(schema, &[])?))
         })?;
@@ -484,31 +492,34 @@ impl Db {
 
     /// Runs `f` in a read transaction.
     pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.run(false, f)
+        self.run_on(&self.pool, Mode::Read, f)
     }
 
     /// Runs `f` in a write transaction, committed if `f` succeeds and rolled back otherwise.
     pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.run(true, f)
+        self.run_on(&self.pool, Mode::Write, f)
+    }
+
+    /// Runs `f` in a write transaction and rolls it back whatever happens: what a write would
+    /// do, found out without doing it (an import's preview).
+    pub fn rehearse<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.run_on(&self.pool, Mode::Rehearse, f)
     }
 
     /// Runs `f` in a read transaction on the read replica if there is one: what it reads may
     /// be some moments behind the latest writes, but is one consistent snapshot. Figures and
     /// exports read here; what a user expects to see right after saving it does not.
     pub fn read_lagging<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.run_on(self.replica.as_ref().unwrap_or(&self.pool), false, f)
-    }
-
-    fn run<T>(&self, write: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.run_on(&self.pool, write, f)
+        self.run_on(self.replica.as_ref().unwrap_or(&self.pool), Mode::Read, f)
     }
 
     fn run_on<T>(
         &self,
         pool: &Pool,
-        write: bool,
+        mode: Mode,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let write = mode != Mode::Read;
         match pool {
             Pool::Sqlite(pool) => {
                 let _writing =
@@ -525,7 +536,7 @@ impl Db {
                 let mut wrapped = Tx::Sqlite(tx, Vec::new());
                 let out = f(&mut wrapped)?;
                 if let Tx::Sqlite(tx, last) = wrapped {
-                    if write {
+                    if mode == Mode::Write {
                         for (sql, params) in last {
                             tx.prepare_cached(&sqlite_sql(sql))
                                 .and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter())))
@@ -552,7 +563,7 @@ impl Db {
                 let mut wrapped = Tx::Postgres(tx, std::collections::HashMap::new());
                 let out = f(&mut wrapped)?;
                 if let Tx::Postgres(tx, _) = wrapped {
-                    if write {
+                    if mode == Mode::Write {
                         tx.commit().map_err(pg_error)?;
                     }
                 }

@@ -153,14 +153,27 @@ impl Store {
         file_sha256: &str,
         progress: &mut dyn FnMut(usize),
     ) -> Result<ImportSummary, ImportFailure> {
+        self.import_or_rehearse(actor, items, (file_name, file_sha256), progress, true)
+    }
+
+    /// Imports (`commit`), or does everything an import would and rolls it back: a preview
+    /// that finds every error the import would and says what it would change.
+    fn import_or_rehearse(
+        &self,
+        actor: &Actor,
+        items: &[ImportItem],
+        file: (&str, &str),
+        progress: &mut dyn FnMut(usize),
+        commit: bool,
+    ) -> Result<ImportSummary, ImportFailure> {
         actor.require_write()?;
         // New households are written in batches (a statement, or on PostgreSQL a COPY, per
         // table). A batch that fails on a constraint aborts it all: the file is then imported
         // again one household at a time, which names the row at fault.
-        match self.import_in(actor, items, file_name, file_sha256, progress, IMPORT_BATCH) {
+        match self.import_in(actor, items, file, progress, IMPORT_BATCH, commit) {
             Err(ImportFailure::Store(error)) => {
                 tracing::info!(%error, "a batch of the import failed: importing household by household");
-                self.import_in(actor, items, file_name, file_sha256, progress, 1)
+                self.import_in(actor, items, file, progress, 1, commit)
             }
             other => other,
         }
@@ -170,10 +183,10 @@ impl Store {
         &self,
         actor: &Actor,
         items: &[ImportItem],
-        file_name: &str,
-        file_sha256: &str,
+        (file_name, file_sha256): (&str, &str),
         progress: &mut dyn FnMut(usize),
         batch: usize,
+        commit: bool,
     ) -> Result<ImportSummary, ImportFailure> {
         let now = self.now_ms();
         let today = self.today();
@@ -187,7 +200,7 @@ impl Store {
                 StoreError::Conflict(Message::ImportAborted)
             }
         };
-        let result = self.db.write(|tx| {
+        let body = |tx: &mut Tx<'_>| {
             if tx.backend() == Backend::Postgres {
                 // The tables grow from the first batch to the last: a plan made for the
                 // lookups while they were small (scans) must not serve them large.
@@ -203,7 +216,10 @@ impl Store {
                 for item in chunk {
                     let h = &item.household;
                     let org = (|| -> Result<String, StoreError> {
-                        crate::registry::check_in_regions(actor, h.current_location.as_deref().unwrap_or(&h.registration_point))?;
+                        crate::registry::check_in_regions(
+                            actor,
+                            h.current_location.as_deref().unwrap_or(&h.registration_point),
+                        )?;
                         if let Some(id) = organisations.get(&h.organisation) {
                             return Ok(id.clone());
                         }
@@ -257,14 +273,23 @@ impl Store {
                 }
             }
             crate::versions::bump(tx, crate::versions::Capability::Registry)?;
-            crate::audit::record(tx, actor, now, "import", "registry", file_sha256, serde_json::json!({"file": file_name, "summary": &summary}))?;
+            crate::audit::record(
+                tx,
+                actor,
+                now,
+                "import",
+                "registry",
+                file_sha256,
+                serde_json::json!({"file": file_name, "summary": &summary}),
+            )?;
             let summary_json = serde_json::to_string(&summary).unwrap_or_default();
             tx.execute(
                 "INSERT INTO import_batches (id, file_name, file_sha256, imported_at, imported_by, summary) VALUES ($1, $2, $3, $4, $5, $6)",
                 params![new_id(), file_name, file_sha256, now, &actor.user_id, summary_json],
             )?;
             Ok(summary)
-        });
+        };
+        let result = if commit { self.db.write(body) } else { self.db.rehearse(body) };
         match (result, located) {
             (_, Some(failure)) => Err(failure),
             (Ok(summary), None) => Ok(summary),
@@ -495,11 +520,14 @@ impl Store {
             errors: Vec::new(),
             ignored_columns,
         };
-        if options.dry_run {
-            return Ok(report);
-        }
-        progress("writing", 0, households);
-        match self.import(actor, &items, &names.join(", "), &sha, &mut |done| progress("writing", done, households)) {
+        // A dry run does all the import does, then rolls it back: it finds every error the
+        // import would (a chronology against recorded movements, a household out of the
+        // user's régions) and says what would change.
+        let phase = if options.dry_run { "checking" } else { "writing" };
+        progress(phase, 0, households);
+        let file = (names.join(", "), sha);
+        let mut told = |done| progress(phase, done, households);
+        match self.import_or_rehearse(actor, &items, (&file.0, &file.1), &mut told, !options.dry_run) {
             Ok(summary) => report.summary = Some(summary),
             Err(ImportFailure::Rows(errors)) => {
                 report.dry_run = true;

@@ -12,7 +12,8 @@ use crate::Cli;
 pub struct Args {
     /// One combined CSV, three CSVs (households, people, movements), or an XLSX workbook.
     pub files: Vec<PathBuf>,
-    /// Check everything and report, write nothing.
+    /// Do everything the import would, then roll it back: every error it would meet, and
+    /// what it would create, update or leave unchanged.
     #[arg(long)]
     pub dry_run: bool,
     /// Text encoding of CSV files: auto (UTF-8, else Windows-1252), utf-8 or windows-1252.
@@ -112,9 +113,10 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     if !report.ignored_columns.is_empty() {
         eprintln!("Ignored columns: {}", report.ignored_columns.join(", "));
     }
+    let done = if report.dry_run { "Checked, nothing written (dry run); the import would make" } else { "Imported" };
     match &report.summary {
         Some(s) => println!(
-            "Imported: households {} new, {} updated, {} unchanged; people {} new, {} updated, {} unchanged; movements {} new, {} unchanged.",
+            "{done}: households {} new, {} updated, {} unchanged; people {} new, {} updated, {} unchanged; movements {} new, {} unchanged.",
             s.households.created, s.households.updated, s.households.unchanged, s.people.created, s.people.updated, s.people.unchanged,
             s.movements.created, s.movements.unchanged
         ),

@@ -257,3 +257,48 @@ fn a_household_registered_elsewhere_during_an_import_is_updated_not_doubled() {
     assert_eq!(count(store, "households"), 200);
     assert_eq!(count(store, "household_changes"), 200);
 }
+
+/// A dry run does what the import would and rolls it back: it says what would change, and
+/// finds what only the registry can tell (a movement that contradicts recorded ones), on both
+/// databases, writing nothing.
+#[test]
+fn a_dry_run_says_what_would_change_and_finds_what_only_the_registry_tells() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let dry = ImportOptions { encoding: Encoding::Auto, dry_run: true };
+        let first = store.import_files(&clerk, three_files(false), dry, &mut |_, _, _| {}).unwrap();
+        let would = first.summary.expect("a dry run says what would change");
+        assert_eq!((would.households.created, would.people.created, would.movements.created), (200, 500, 300));
+        assert!(first.dry_run);
+        assert_eq!(count(store, "households"), 0, "{}: nothing written", t.backend);
+        assert_eq!(count(store, "people") + count(store, "import_batches") + count(store, "household_changes"), 0);
+
+        store
+            .import_files(&clerk, three_files(false), ImportOptions { dry_run: false, ..dry }, &mut |_, _, _| {})
+            .unwrap();
+        let again = store.import_files(&clerk, three_files(false), dry, &mut |_, _, _| {}).unwrap().summary.unwrap();
+        assert_eq!((again.households.unchanged, again.households.created, again.households.updated), (200, 0, 0));
+
+        // HH-0005 was displaced on 2023-06-01 and is still: a second displacement to the same
+        // place while displaced contradicts the record. Only the registry knows it.
+        // The file alone holds no contradiction: HH-0005 and that one movement.
+        let mut files = three_files(false);
+        for file in &mut files[..2] {
+            let text = String::from_utf8(file.bytes.clone()).unwrap();
+            let kept: Vec<&str> = text
+                .lines()
+                .enumerate()
+                .filter(|(i, l)| *i == 0 || l.starts_with("HH-0005,"))
+                .map(|(_, l)| l)
+                .collect();
+            file.bytes = format!("{}\n", kept.join("\n")).into_bytes();
+        }
+        files[2].bytes = b"household_id,person_id,kind,date,from,to,cause\nHH-0005,,displacement,2023-07-10,ML050101,ML070101,armed_conflict\n".to_vec();
+        let before = count(store, "movements");
+        let report = store.import_files(&clerk, files, dry, &mut |_, _, _| {}).unwrap();
+        assert!(!report.errors.is_empty(), "{}: the preview finds the contradiction", t.backend);
+        assert!(report.errors[0].expected.to_string().contains("displace"), "{:?}", report.errors);
+        assert_eq!(count(store, "movements"), before);
+    }
+}

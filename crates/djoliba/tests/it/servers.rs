@@ -83,6 +83,14 @@ async fn two_servers(a: &Site, b: &Site, clerk: &store::Actor, other: &store::Ac
     }
     let finished = finished.unwrap_or_else(|| panic!("{backend}: the import never finished"));
     assert!(finished.contains("200 ménages") && finished.contains("500 personnes"), "{backend}: {finished}");
+    assert!(finished.contains("Personnes : 500 créées") && finished.contains("Ménages : 200 créés"), "{finished}");
+    // The same files again: the preview says nothing will change.
+    let again = b.upload_files("/import", &cookie, &[("csrf", &csrf)], &files).await;
+    assert!(
+        again.body.contains("Rien ne changera") && again.body.contains("Ménages : 200 inchangés"),
+        "{}",
+        again.body
+    );
     // Someone else's import is not there.
     let hidden = a.get(&progress, &other_cookie).await;
     assert!(hidden.body.contains("n&#39;existe pas"), "{backend}: {}", hidden.body);

@@ -18,7 +18,8 @@ use crate::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// Check everything and report, write nothing.
+    /// Do everything the import would, against the registry as it is, then roll it back:
+    /// every error it would meet, and in `summary` what it would create, update or leave.
     pub dry_run: Option<bool>,
     /// `auto` (UTF-8, else Windows-1252), `utf-8` or `windows-1252`, for CSV files.
     pub encoding: Option<String>,

@@ -203,6 +203,9 @@ messages! {
     import_ok_preview: "Le fichier est valide. Confirmez pour l'importer.", "The file is valid. Confirm to import it.";
     import_errors: "Erreurs : rien n'a été importé.", "Errors: nothing was imported.";
     import_done: "Import terminé.", "Import finished.";
+    import_nothing_will_change: "Rien ne changera : tout ce que disent les fichiers est déjà enregistré tel quel.", "Nothing will change: everything the files say is already recorded as it is.";
+    import_nothing_changes: "Rien n'a changé : tout ce que disaient les fichiers était déjà enregistré tel quel.", "Nothing changed: everything the files said was already recorded as it was.";
+    movement_one: "mouvement", "movement";
     import_running: "Import en cours…", "Import running…";
     import_gone: "Cet import n'existe pas ou plus.", "This import does not exist, or no longer.";
     import_interrupted: "Cet import a été interrompu par l'arrêt du serveur qui le faisait : rien n'a été importé. Veuillez envoyer les fichiers de nouveau.", "This import was cut off when the server running it stopped: nothing was imported. Please send the files again.";
@@ -210,9 +213,6 @@ messages! {
     row: "Ligne", "Row";
     column: "Colonne", "Column";
     value: "Valeur", "Value";
-    created: "créés", "created";
-    updated: "mis à jour", "updated";
-    unchanged: "inchangés", "unchanged";
     people: "personnes", "people";
     movements: "mouvements", "movements";
     // Figures

@@ -61,6 +61,92 @@ impl ShownReport {
     }
 }
 
+impl ShownReport {
+    /// What the import changes (`preview`) or changed, a line per kind of record, in words
+    /// that agree with each count ("1 personne créée", "3 ménages mis à jour").
+    fn changes(&self, c: &Ctx, preview: bool) -> Vec<String> {
+        let Some(summary) = &self.summary else { return Vec::new() };
+        let kinds = [
+            (Record::Households, summary.households),
+            (Record::People, summary.people),
+            (Record::Movements, summary.movements),
+        ];
+        let mut lines = Vec::new();
+        if kinds.iter().all(|(_, n)| n.created == 0 && n.updated == 0) {
+            lines.push(if preview { c.t.import_nothing_will_change } else { c.t.import_nothing_changes }.to_string());
+        }
+        for (record, n) in kinds {
+            let parts: Vec<String> =
+                [(n.created, Change::Created), (n.updated, Change::Updated), (n.unchanged, Change::Unchanged)]
+                    .into_iter()
+                    .filter(|(count, _)| *count > 0)
+                    .map(|(count, change)| format!("{} {}", c.num(count), change.word(c.lang, record, count)))
+                    .collect();
+            if !parts.is_empty() {
+                lines.push(format!(
+                    "{}{} {}",
+                    record.heading(c.lang),
+                    if c.lang == Lang::Fr { " :" } else { ":" },
+                    parts.join(", ")
+                ));
+            }
+        }
+        lines
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Record {
+    Households,
+    People,
+    Movements,
+}
+
+impl Record {
+    fn heading(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Record::Households, Lang::Fr) => "Ménages",
+            (Record::People, Lang::Fr) => "Personnes",
+            (Record::Movements, Lang::Fr) => "Mouvements",
+            (Record::Households, Lang::En) => "Households",
+            (Record::People, Lang::En) => "People",
+            (Record::Movements, Lang::En) => "Movements",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Change {
+    /// The participle agreeing with the record's gender and the count (French: singular for
+    /// 0 and 1; "personne" is feminine).
+    fn word(self, lang: Lang, record: Record, count: u64) -> String {
+        match lang {
+            Lang::En => match self {
+                Change::Created => "created",
+                Change::Updated => "updated",
+                Change::Unchanged => "unchanged",
+            }
+            .to_string(),
+            Lang::Fr => {
+                let stem = match self {
+                    Change::Created => "créé",
+                    Change::Updated => return "mis à jour".to_string(),
+                    Change::Unchanged => "inchangé",
+                };
+                let feminine = if matches!(record, Record::People) { "e" } else { "" };
+                let plural = if count >= 2 { "s" } else { "" };
+                format!("{stem}{feminine}{plural}")
+            }
+        }
+    }
+}
+
 /// How a background import ended, stored as JSON for any server to show.
 #[derive(Serialize, Deserialize)]
 enum Finished {
