@@ -302,3 +302,51 @@ fn a_dry_run_says_what_would_change_and_finds_what_only_the_registry_tells() {
         assert_eq!(count(store, "movements"), before);
     }
 }
+
+/// A name borne by more people than a search lists: the first 1,000 found, sorted by name,
+/// and `more`; a narrower search lists all it finds. Both databases.
+#[test]
+fn a_common_name_lists_the_first_thousand_found_and_says_there_are_more() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        let mut households = String::from("household_id,registration_point,registration_date,population_group\n");
+        let mut people = String::from("household_id,person_id,given_name,family_name,sex,birth_date,relationship\n");
+        for h in 0..600 {
+            households.push_str(&format!("T-{h:04},ML070101,2024-01-15,HST\n"));
+            for p in 0..2 {
+                people.push_str(&format!(
+                    "T-{h:04},{p},Awa{h},Touré,f,1980,{}\n",
+                    if p == 0 { "head" } else { "spouse" }
+                ));
+            }
+        }
+        let files = vec![
+            InputFile { name: "households.csv".into(), bytes: households.into_bytes() },
+            InputFile { name: "people.csv".into(), bytes: people.into_bytes() },
+        ];
+        let report = import(store, files);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let search = |q: &str, offset: i64| {
+            let filter = store::registry::PersonFilter {
+                q: Some(q.into()),
+                limit: Some(500),
+                offset: Some(offset),
+                ..Default::default()
+            };
+            store.list_people(&clerk, &filter).unwrap()
+        };
+        let common = search("toure", 0);
+        assert!(common.more, "{}: 1,200 Touré", t.backend);
+        assert_eq!(common.total, 1000);
+        let names: Vec<String> = common.items.iter().map(|p| p.given_name.clone()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "the page is sorted by name");
+        assert_eq!(search("toure", 500).items.len(), 500, "a second page of the first 1,000");
+        let narrow = search("toure awa59", 0);
+        assert!(!narrow.more);
+        // Awa59 and Awa590…Awa599: 11 households of 2.
+        assert_eq!(narrow.total, 22, "{}", t.backend);
+    }
+}

@@ -210,7 +210,14 @@ pub struct Page<T> {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
+    /// A name search found more than the first 1,000 people it lists (and `total` counts):
+    /// add words (a family name) or a place to narrow it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
+
+/// A name search lists at most this many people, the first it finds, sorted by name.
+pub const SEARCH_FOUND_AT_MOST: usize = 1000;
 
 /// Changes to a household's registration fields; absent fields stay as they are.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -314,7 +321,7 @@ impl Query {
             .cond_text(order)
             .push(" LIMIT ? OFFSET ?", params![limit, offset]);
         let items = tx.select(&sql)?.iter().map(item).collect::<Result<_, _>>()?;
-        Ok(Page { items, total, limit, offset })
+        Ok(Page { items, total, limit, offset, more: false })
     }
 }
 

@@ -17,6 +17,7 @@
 
 use crate::db::{Backend, Tx, Value};
 use crate::error::StoreError;
+use crate::visibility::Cond;
 use crate::{params, Store};
 
 /// The alphabet of word terms that prefix ranges cover, in collation order.
@@ -153,40 +154,20 @@ fn alternatives(word: &str) -> Vec<(&'static str, String, bool)> {
 /// begins or ends one of their name words or shares a spelling key with one of their names.
 /// `None` when the query has no word.
 pub(crate) fn name_condition(backend: Backend, person_id: &str, query: &str) -> Option<(String, Vec<Value>)> {
-    let folded = domain::text::fold(query);
-    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let words = search_words(query);
     if words.is_empty() {
         return None;
     }
     match backend {
-        Backend::Sqlite => {
-            // Folded words are letters and digits: nothing in them needs quoting for FTS5.
-            let expression: Vec<String> = words
-                .iter()
-                .map(|word| {
-                    let any: Vec<String> = alternatives(word)
-                        .into_iter()
-                        .map(|(kind, term, prefix)| {
-                            let mark = match kind {
-                                "r" => BACKWARDS,
-                                "k" => KEY,
-                                _ => "",
-                            };
-                            format!("\"{mark}{term}\"{}", if prefix { "*" } else { "" })
-                        })
-                        .collect();
-                    format!("({})", any.join(" OR "))
-                })
-                .collect();
-            Some((
-                format!(
-                    "{person_id} IN (SELECT i.person_id FROM person_search s JOIN person_search_ids i ON i.n = s.rowid \
-                     WHERE person_search MATCH ?)"
-                ),
-                vec![expression.join(" AND ").into()],
-            ))
-        }
+        Backend::Sqlite => Some((
+            format!(
+                "{person_id} IN (SELECT i.person_id FROM person_search s JOIN person_search_ids i ON i.n = s.rowid \
+                 WHERE person_search MATCH ?)"
+            ),
+            vec![fts_expression(&words).into()],
+        )),
         Backend::Postgres => {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
             let mut conditions = Vec::new();
             let mut params: Vec<Value> = Vec::new();
             for word in words {
@@ -216,6 +197,55 @@ pub(crate) fn name_condition(backend: Backend, person_id: &str, query: &str) -> 
                 format!("{person_id} IN (SELECT person_id FROM ({}) AS found)", conditions.join(" INTERSECT ")),
                 params,
             ))
+        }
+    }
+}
+
+/// The folded words of a search.
+fn search_words(query: &str) -> Vec<String> {
+    domain::text::fold(query).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
+
+/// The FTS5 query of a search: every word, each through any of its alternatives. Folded words
+/// are letters and digits: nothing in them needs quoting.
+fn fts_expression(words: &[String]) -> String {
+    let expression: Vec<String> = words
+        .iter()
+        .map(|word| {
+            let any: Vec<String> = alternatives(word)
+                .into_iter()
+                .map(|(kind, term, prefix)| {
+                    let mark = match kind {
+                        "r" => BACKWARDS,
+                        "k" => KEY,
+                        _ => "",
+                    };
+                    format!("\"{mark}{term}\"{}", if prefix { "*" } else { "" })
+                })
+                .collect();
+            format!("({})", any.join(" OR "))
+        })
+        .collect();
+    expression.join(" AND ")
+}
+
+/// The people a search finds as a `FROM` producing `p` and the condition to add, for a query
+/// that stops after the first ones found: on SQLite the index drives (people come in its
+/// order, and a `LIMIT` ends the search early); on PostgreSQL the words' sets, as in
+/// [`name_condition`].
+pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<(&'static str, Cond)> {
+    let words = search_words(query);
+    if words.is_empty() {
+        return None;
+    }
+    match backend {
+        Backend::Sqlite => Some((
+            "person_search s CROSS JOIN person_search_ids i ON i.n = s.rowid CROSS JOIN people p ON p.id = i.person_id",
+            Cond::new("person_search MATCH ?", vec![fts_expression(&words).into()]),
+        )),
+        Backend::Postgres => {
+            let (sql, params) = name_condition(backend, "p.id", query)?;
+            Some(("people p", Cond::new(sql, params)))
         }
     }
 }

@@ -8,11 +8,7 @@ impl Store {
         // A name search never reaches pseudonymised records: it would tell who is in them.
         let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
         let mut q = Query::new(visible(actor, if by_name { Access::Change } else { Access::Read }));
-        if let Some((condition, params)) =
-            filter.q.as_deref().and_then(|v| name_condition(self.db.backend(), "p.id", v))
-        {
-            q.and(&condition, params);
-        }
+        let search = filter.q.as_deref().and_then(|v| names::name_search_from(self.db.backend(), v));
         if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {
             q.and(
                 "p.sex = ?",
@@ -38,16 +34,32 @@ impl Store {
         let from = "FROM people p JOIN households h ON h.id = p.household_id";
         let now = self.now_ms();
         let read = self.db.read(|tx| {
+            // A name search takes the first people found (in the index's order, a query that
+            // stops there) and pages them by name: its time follows the page, not how many
+            // people share a common name.
+            let mut more = false;
+            if let Some((found_from, matched)) = &search {
+                let first = q
+                    .filtered(&format!("SELECT p.id FROM {found_from} JOIN households h ON h.id = p.household_id"))
+                    .and(matched)
+                    .push(" LIMIT ?", params![SEARCH_FOUND_AT_MOST as i64 + 1]);
+                let mut ids: Vec<String> = tx.select(&first)?.iter().map(|r| r.text(0)).collect();
+                more = ids.len() > SEARCH_FOUND_AT_MOST;
+                ids.truncate(SEARCH_FOUND_AT_MOST);
+                q.conditions.push(Cond::one_of("p.id", &ids));
+            }
             let shared = self.pseudonymised_ids(tx, actor)?;
             let order = people_order(actor);
-            q.page(tx, (PERSON_COLUMNS, from, &order), (limit, offset), |r| {
+            let mut page = q.page(tx, (PERSON_COLUMNS, from, &order), (limit, offset), |r| {
                 let mut person = self.person_from_row(r)?;
                 redact(actor, &mut person);
                 if shared.contains(r.str(20)) {
                     pseudonymise(&mut person);
                 }
                 Ok(person)
-            })
+            })?;
+            page.more = more;
+            Ok(page)
         })?;
         // The search text may be a name: only the number of filters is logged.
         self.audit_read(actor, now, "list", "person", "", json!({"filters": q.filters()}))?;

@@ -43,6 +43,8 @@ struct RegistryPage {
     households: Vec<HouseholdRow>,
     people: Vec<PersonRow>,
     total: i64,
+    /// A name search found more people than it lists.
+    more: bool,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -139,6 +141,7 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
             .unwrap_or_default()
     };
     let total = households.as_ref().map(|p| p.total).or(people.as_ref().map(|p| p.total)).unwrap_or(0);
+    let more = people.as_ref().is_some_and(|p| p.more);
     let household_rows = households
         .map(|page| {
             page.items
@@ -193,6 +196,7 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
         households: household_rows,
         people: person_rows,
         total,
+        more,
         prev,
         next,
         c,
