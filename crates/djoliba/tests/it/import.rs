@@ -348,5 +348,9 @@ fn a_common_name_lists_the_first_thousand_found_and_says_there_are_more() {
         assert!(!narrow.more);
         // Awa59 and Awa590…Awa599: 11 households of 2.
         assert_eq!(narrow.total, 22, "{}", t.backend);
+        // Their households: 600, each once, under the 1,000 a search lists.
+        let filter = store::registry::HouseholdFilter { q: Some("toure".into()), ..Default::default() };
+        let households = store.list_households(&clerk, &filter).unwrap();
+        assert_eq!((households.total, households.more), (600, false), "{}", t.backend);
     }
 }

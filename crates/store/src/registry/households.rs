@@ -148,20 +148,32 @@ impl Store {
         if let Some(v) = filter.registered_to.as_deref().filter(|v| !v.is_empty()) {
             q.and("h.registration_date <= ?", vec![parse_filter_date("registered_to", v)?.into()]);
         }
-        if let Some((condition, params)) =
-            filter.q.as_deref().and_then(|v| name_condition(self.db.backend(), "p.id", v))
-        {
-            q.and(&format!("h.id IN (SELECT p.household_id FROM people p WHERE {condition})"), params);
-        }
+        let search = filter.q.as_deref().and_then(|v| names::name_search_from(self.db.backend(), v));
         if let Some(v) = filter.back_and_forth {
             q.and("h.back_and_forth = ?", vec![v.into()]);
         }
         let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
         let now = self.now_ms();
         let read = self.db.read(|tx| {
+            // As for people: the households of the first people found, at most 1,000.
+            let mut more = false;
+            if let Some((found_from, matched)) = &search {
+                let first = q
+                    .filtered(&format!(
+                        "SELECT DISTINCT h.id FROM {found_from} JOIN households h ON h.id = p.household_id \
+                         JOIN organisations o ON o.id = h.organisation_id"
+                    ))
+                    .and(matched)
+                    .push(" LIMIT ?", params![SEARCH_FOUND_AT_MOST as i64 + 1]);
+                let mut ids: Vec<String> = tx.select(&first)?.iter().map(|r| r.text(0)).collect();
+                more = ids.len() > SEARCH_FOUND_AT_MOST;
+                ids.truncate(SEARCH_FOUND_AT_MOST);
+                q.conditions.push(Cond::one_of("h.id", &ids));
+            }
             let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
             let mut page =
                 q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;
+            page.more = more;
             let shared = self.pseudonymised_codes(tx, actor)?;
             for household in page.items.iter_mut().filter(|h| shared.contains(&h.organisation)) {
                 household.external_id = "—".into();
