@@ -21,6 +21,32 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A CSV written by Djoliba (commas, decimal points: what HXL tools and most software read)
+/// rewritten as a spreadsheet in French opens it in columns: `;` between cells and a decimal
+/// comma in numbers. The byte-order mark stays, so the spreadsheet reads UTF-8.
+pub fn for_french_spreadsheets(csv: &[u8]) -> Result<Vec<u8>, crate::WriteError> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let body = csv.strip_prefix(BOM).unwrap_or(csv);
+    let mut out = if body.len() < csv.len() { BOM.to_vec() } else { Vec::new() };
+    {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
+        let mut writer = csv::WriterBuilder::new().delimiter(b';').flexible(true).from_writer(&mut out);
+        for record in reader.records() {
+            let record = record?;
+            writer.write_record(record.iter().map(|cell| {
+                let decimal = cell.contains('.') && !cell.contains('e') && cell.parse::<f64>().is_ok();
+                if decimal {
+                    cell.replace('.', ",")
+                } else {
+                    cell.to_string()
+                }
+            }))?;
+        }
+        writer.flush()?;
+    }
+    Ok(out)
+}
+
 /// The reverse, on reading CSV: Djoliba's own exports import again unchanged.
 fn unquote_formula(cell: &str) -> Option<String> {
     let rest = cell.strip_prefix('\'')?;
@@ -499,5 +525,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.headers, ["household_id", "registration_date"]);
+    }
+
+    #[test]
+    fn csv_for_french_spreadsheets_uses_semicolons_and_decimal_commas() {
+        let csv =
+            "\u{feff}place,#adm2+code,value,share\nGao; Ansongo,ML0701,1200,0.52\n\"Kidal, Tessalit\",ML0802,7,-1.5\n";
+        let out = String::from_utf8(for_french_spreadsheets(csv.as_bytes()).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "\u{feff}place;#adm2+code;value;share\n\"Gao; Ansongo\";ML0701;1200;0,52\nKidal, Tessalit;ML0802;7;-1,5\n"
+        );
     }
 }

@@ -165,7 +165,10 @@ fn api_routes(state: &AppState) -> access::Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = api_routes(&state).router.layer(DefaultBodyLimit::max(JSON_LIMIT));
+    let api = api_routes(&state)
+        .router
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(axum::middleware::from_fn(api::files::semicolons_on_request));
     let demo = state.demo;
     Router::new()
         .route("/healthz", get(api::healthz))

@@ -372,6 +372,15 @@ async fn the_dashboard_and_figures_show_registered_people() {
     let figures = site.get("/figures?as_of=2023-12-31&level=2&group=IDP", &session).await;
     assert_eq!(figures.status, StatusCode::OK);
     assert!(figures.body.contains("id=\"stock-total\">2<"), "two IDPs at the end of 2023");
+    // A CSV that French Excel opens in columns, beside the HXL one with commas.
+    let href = figures.body.split("<a href=\"").find(|a| a.contains("delimiter=semicolon")).unwrap();
+    let href = href.split('"').next().unwrap().replace("&#38;", "&").replace("&amp;", "&");
+    assert!(figures.body.contains("CSV pour Excel en français (;)"));
+    let csv = site.get(&href, &session).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let mut lines = csv.body.trim_start_matches('\u{feff}').lines();
+    let (header, tags) = (lines.next().unwrap(), lines.next().unwrap());
+    assert!(header.contains(';') && !header.contains(',') && tags.starts_with('#'), "{header}\n{tags}");
     assert!(figures.body.contains("Ansongo (ML0701)"), "{}", &figures.body[figures.body.find("<table").unwrap_or(0)..]);
     let bad = site.get("/figures?as_of=31-12-2023", &session).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

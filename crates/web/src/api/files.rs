@@ -108,6 +108,30 @@ pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, file_name: &str)
         .into_response()
 }
 
+/// Any CSV download asked with `delimiter=semicolon`, rewritten as a spreadsheet in French
+/// opens it in columns (`;` and decimal commas; see `exchange::tables::for_french_spreadsheets`).
+/// The default stays commas: what HXL tools read.
+pub(crate) async fn semicolons_on_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let wanted = request.uri().query().is_some_and(|q| q.split('&').any(|pair| pair == "delimiter=semicolon"));
+    let response = next.run(request).await;
+    let csv = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/csv"));
+    if !wanted || !csv || !response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let rewritten = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => exchange::tables::for_french_spreadsheets(&bytes).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match rewritten {
+        Ok(bytes) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(bytes))
+        }
+        Err(error) => ApiError::internal(&error).into_response(),
+    }
+}
+
 fn parse_file_query(query: &FileQuery) -> Result<(bool, TableKind), ApiError> {
     let xlsx = match query.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => true,

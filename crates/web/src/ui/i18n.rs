@@ -123,6 +123,7 @@ messages! {
     results: "résultats", "results";
     result_one: "résultat", "result";
     more_than: "Plus de", "More than";
+    csv_semicolons: "CSV pour Excel en français (;)", "CSV for Excel in French (;)";
     search_more: "Ces noms sont portés par plus de personnes que la liste n'en montre : seules les 1 000 premières trouvées y sont, par nom. Ajoutez un nom de famille, un prénom ou un lieu pour préciser.", "More people bear these names than the list shows: it holds the first 1,000 found, by name. Add a family name, a given name or a place to narrow it.";
     household_one: "ménage", "household";
     person_one: "personne", "person";

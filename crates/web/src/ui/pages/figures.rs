@@ -200,6 +200,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     };
     page.downloads = vec![
         ("CSV (HXL)".into(), format!("/api/v1/figures/stock?{}", query("csv"))),
+        (c.t.csv_semicolons.into(), format!("/api/v1/figures/stock?{}&delimiter=semicolon", query("csv"))),
         ("XLSX (HXL)".into(), format!("/api/v1/figures/stock?{}", query("xlsx"))),
         ("JSON".into(), format!("/api/v1/figures/stock?{}", query("json"))),
     ];
