@@ -2,10 +2,10 @@
 //! may confirm, on whichever server the load balancer sends the confirmation to, and the
 //! imports running or finished, whose progress any server can show.
 //!
-//! Kept files hold personal data: they are deleted when confirmed, and any user's next upload
-//! deletes those older than [`UPLOAD_TTL_MS`].
+//! Kept files hold personal data: they are deleted when confirmed, and any upload or
+//! confirmation deletes those older than [`UPLOAD_TTL_MS`].
 
-use crate::db::Backend;
+use crate::db::{Backend, Tx};
 use crate::error::StoreError;
 use crate::{new_id, params, Store};
 
@@ -45,18 +45,26 @@ pub enum JobState {
     Interrupted,
 }
 
+/// Deletes the files of every upload older than [`UPLOAD_TTL_MS`].
+fn forget_expired_uploads(tx: &mut Tx<'_>, now: i64) -> Result<(), StoreError> {
+    let expired = "SELECT id FROM kept_uploads WHERE kept_at <= $1";
+    tx.execute(&format!("DELETE FROM kept_upload_files WHERE upload_id IN ({expired})"), params![now - UPLOAD_TTL_MS])?;
+    tx.execute("DELETE FROM kept_uploads WHERE kept_at <= $1", params![now - UPLOAD_TTL_MS])?;
+    Ok(())
+}
+
 impl Store {
     /// Keeps checked files for `user_id` until confirmed (once) or for 30 minutes; returns the
     /// key the confirmation names.
     pub fn keep_upload(&self, user_id: &str, files: Vec<KeptFile>) -> Result<String, StoreError> {
         let (id, now) = (new_id(), self.now_ms());
         self.db.write(|tx| {
-            let expired = tx.query("SELECT id FROM kept_uploads WHERE kept_at <= $1", params![now - UPLOAD_TTL_MS])?;
+            forget_expired_uploads(tx, now)?;
             let over = tx.query(
                 "SELECT id FROM kept_uploads WHERE user_id = $1 ORDER BY kept_at DESC, id DESC LIMIT 100 OFFSET $2",
                 params![user_id, UPLOADS_PER_USER - 1],
             )?;
-            for row in expired.iter().chain(&over) {
+            for row in &over {
                 tx.execute("DELETE FROM kept_upload_files WHERE upload_id = $1", params![row.str(0)])?;
                 tx.execute("DELETE FROM kept_uploads WHERE id = $1", params![row.str(0)])?;
             }
@@ -80,6 +88,7 @@ impl Store {
     pub fn take_upload(&self, id: &str, user_id: &str) -> Result<Option<Vec<KeptFile>>, StoreError> {
         let now = self.now_ms();
         self.db.write(|tx| {
+            forget_expired_uploads(tx, now)?;
             let taken = tx.execute(
                 "DELETE FROM kept_uploads WHERE id = $1 AND user_id = $2 AND kept_at > $3",
                 params![id, user_id, now - UPLOAD_TTL_MS],
