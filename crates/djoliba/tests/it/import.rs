@@ -354,3 +354,31 @@ fn a_common_name_lists_the_first_thousand_found_and_says_there_are_more() {
         assert_eq!((households.total, households.more), (600, false), "{}", t.backend);
     }
 }
+
+/// Checked files wait 30 minutes for their confirmation, for their uploader only, are taken
+/// once, and a user keeps at most four waiting.
+#[test]
+fn a_checked_upload_waits_half_an_hour_for_its_uploader_and_is_taken_once() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use store::import_work::KeptFile;
+    let dir = tempfile::tempdir().unwrap();
+    let minutes = std::sync::Arc::new(AtomicI64::new(0));
+    let later = minutes.clone();
+    let clock = std::sync::Arc::new(move || now() + chrono::Duration::minutes(later.load(Ordering::SeqCst)));
+    let (store, _) = Store::open_with_clock(&store::Target::default_sqlite(dir.path()), clock).unwrap();
+    let file = || vec![KeptFile { name: "people.csv".into(), bytes: b"\xEF\xBB\xBFa,b\r\n\x00\xff".to_vec() }];
+    let key = store.keep_upload("u1", file()).unwrap();
+    assert!(store.take_upload(&key, "u2").unwrap().is_none(), "another user's");
+    minutes.store(29, Ordering::SeqCst);
+    let taken = store.take_upload(&key, "u1").unwrap().expect("within 30 minutes");
+    assert_eq!((taken[0].name.as_str(), taken[0].bytes.as_slice()), ("people.csv", file()[0].bytes.as_slice()));
+    assert!(store.take_upload(&key, "u1").unwrap().is_none(), "once");
+    let late = store.keep_upload("u1", file()).unwrap();
+    minutes.store(60, Ordering::SeqCst);
+    assert!(store.take_upload(&late, "u1").unwrap().is_none(), "gone after 30 minutes");
+    let keys: Vec<String> = (0..5).map(|_| store.keep_upload("u1", file()).unwrap()).collect();
+    assert!(store.take_upload(&keys[0], "u1").unwrap().is_none(), "the oldest of five goes");
+    assert!(store.take_upload(&keys[4], "u1").unwrap().is_some());
+    let waiting = store.db.read(|tx| tx.query_int("SELECT COUNT(*) FROM kept_upload_files", store::params![])).unwrap();
+    assert_eq!(waiting, 3, "files of taken, expired and dropped uploads are deleted");
+}
