@@ -9,6 +9,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub use api::{assistance, duplicates, figures, files, funding, plans, presence};
+mod compression;
 pub mod error;
 pub mod factsheet;
 pub mod openapi;
@@ -192,6 +193,7 @@ pub fn router(state: AppState) -> Router {
             }
             response
         }))
+        .layer(axum::middleware::from_fn(compression::gzip))
 }
 
 /// Unknown paths: a page for browsers, the API's JSON error for API clients.

@@ -165,6 +165,40 @@ fn utf8_percent(text: &str) -> String {
         .collect()
 }
 
+/// Over a slow link, pages and API answers come compressed to clients that accept gzip; the
+/// same bytes once inflated.
+#[tokio::test]
+async fn answers_come_gzipped_to_clients_that_accept_it() {
+    use std::io::Read;
+    let site = Site::new();
+    let clerk = registrar(&site.t.store);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    for uri in ["/", "/api/v1/reference/population-groups", "/assets/style.css"] {
+        let plain = site.get(uri, &session).await;
+        let request = Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, &session)
+            .header(header::ACCEPT_LANGUAGE, "fr")
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+            .body(Body::empty())
+            .unwrap();
+        let response = site.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(
+            response.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+            Some("gzip"),
+            "{uri}"
+        );
+        assert!(response.headers().get(header::VARY).is_some_and(|v| v.to_str().unwrap().contains("accept-encoding")));
+        let compressed = response.into_body().collect().await.unwrap().to_bytes();
+        let mut inflated = String::new();
+        flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut inflated).unwrap();
+        // Pages carry a fresh CSRF token: compare what does not change.
+        let strip = |page: &str| page.split("name=\"csrf\"").next().unwrap().to_string();
+        assert_eq!(strip(&inflated), strip(&plain.body), "{uri}");
+        assert!(compressed.len() * 2 < plain.body.len(), "{uri}: {} → {}", plain.body.len(), compressed.len());
+    }
+}
+
 #[tokio::test]
 async fn anonymous_visitors_are_sent_to_sign_in_and_come_back() {
     let site = Site::new();
