@@ -151,6 +151,10 @@ try {
     assert.match(await page.locator("#form-errors").innerText(), /Membre 2 · Date de naissance/);
     assert.match(await page.locator("#form-errors").innerText(), /attendu : une date/);
     assert.equal(await member(0, "given_name").inputValue(), "Aminata");
+    // The error is tied to its field for screen readers, and focus is on the list of errors.
+    assert.equal(await member(1, "birth_date").getAttribute("aria-invalid"), "true");
+    assert.match(await member(1, "birth_date").getAttribute("aria-describedby"), /-err$/);
+    assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), "form-errors");
     await shot("register-errors");
     await member(1, "birth_date").fill("2015-03-12");
     await page.getByRole("button", { name: "Enregistrer", exact: true }).click();

@@ -1,5 +1,22 @@
-// Djoliba works without this file; it only makes the registration form quicker: "Add a member"
-// adds a blank member row in place instead of reloading the form with one more row.
+// Djoliba works without this file. It ties each field's error to its field for screen readers
+// (aria-invalid, aria-describedby) and moves focus to the list of a form's errors; and it makes
+// the registration form quicker: "Add a member" adds a blank member row in place instead of
+// reloading the form with one more row.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".field-error[id$='-err']").forEach(function (error) {
+    var field = document.getElementById(error.id.slice(0, -4));
+    if (!field) return;
+    field.setAttribute("aria-invalid", "true");
+    var described = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", described ? described + " " + error.id : error.id);
+  });
+  var summary = document.getElementById("form-errors");
+  if (summary) {
+    summary.setAttribute("tabindex", "-1");
+    summary.focus();
+  }
+});
+
 document.addEventListener("DOMContentLoaded", function () {
   var add = document.getElementById("add-member");
   var members = document.getElementById("members");
@@ -22,6 +39,10 @@ document.addEventListener("DOMContentLoaded", function () {
       if (el.tagName === "SELECT") el.selectedIndex = 0;
     });
     copy.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    copy.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
     var legend = copy.querySelector("legend");
     if (legend) legend.textContent = legend.textContent.replace(/\d+\s*$/, String(index + 1));
     members.appendChild(copy);
