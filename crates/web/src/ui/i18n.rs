@@ -306,9 +306,8 @@ messages! {
     delivery_saved: "Remise enregistrée.", "Delivery recorded.";
     reach_title: "Personnes atteintes", "People reached";
     reach_note: "Chaque personne comptée une fois, quel que soit le nombre de programmes qui l'ont assistée.", "Each person counted once, whatever the number of programmes that assisted them.";
-    people_reached: "personne(s)", "people";
-    households_reached: "ménage(s)", "household(s)";
-    deliveries: "remise(s)", "deliveries";
+    deliveries: "remises", "deliveries";
+    delivery_one: "remise", "delivery";
     women: "Femmes", "Women";
     men: "Hommes", "Men";
     quantity: "Quantité", "Quantity";

@@ -70,6 +70,8 @@ pub(super) struct ReachView {
     pub(super) people: String,
     pub(super) households: String,
     pub(super) deliveries: String,
+    /// People, households and deliveries as numbers, for the nouns' agreement (hidden: many).
+    pub(super) counts: [i64; 3],
     /// Set for readers under disclosure control: counts below it read •.
     pub(super) disclosure: Option<u64>,
     pub(super) rows: Vec<[String; 10]>,
@@ -84,6 +86,7 @@ fn reach_view(c: &Ctx, gazetteer: &domain::places::Gazetteer, reach: Reach) -> R
         people: total(reach.people),
         households: total(reach.households),
         deliveries: total(reach.deliveries),
+        counts: if reach.totals_hidden { [2; 3] } else { [reach.people, reach.households, reach.deliveries] },
         disclosure: reach.disclosure_threshold,
         rows: reach
             .rows
