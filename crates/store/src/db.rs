@@ -350,6 +350,17 @@ enum Pool {
     Postgres(r2d2::Pool<PostgresManager>),
 }
 
+/// A pool of connections to a PostgreSQL server.
+fn postgres_pool(config: &postgres::Config) -> Result<Pool, r2d2::Error> {
+    let manager = PostgresManager { config: config.clone() };
+    let pool = r2d2::Pool::builder()
+        .max_size(8)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?;
+    Ok(Pool::Postgres(pool))
+}
+
 /// What a transaction may do: read, write and commit, or write and roll back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -431,16 +442,8 @@ impl Db {
                     .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
                 Pool::Sqlite(pool)
             }
-            Target::Postgres { config, display } => {
-                let manager = PostgresManager { config: (**config).clone() };
-                let pool = r2d2::Pool::builder()
-                    .max_size(8)
-                    .min_idle(Some(1))
-                    .connection_timeout(Duration::from_secs(10))
-                    .build(manager)
-                    .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL at {display}: {e}")))?;
-                Pool::Postgres(pool)
-            }
+            Target::Postgres { config, display } => postgres_pool(config)
+                .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL at {display}: {e}")))?,
         };
         Ok(Db { pool, replica: None, target: target.clone(), sqlite_writer: Arc::default() })
     }
@@ -451,14 +454,8 @@ impl Db {
         let (Pool::Postgres(_), Target::Postgres { config, display }) = (&self.pool, replica) else {
             return Err(StoreError::Config("a read replica serves a PostgreSQL database only".into()));
         };
-        let manager = PostgresManager { config: (**config).clone() };
-        let pool = r2d2::Pool::builder()
-            .max_size(8)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)
+        let pool = postgres_pool(config)
             .map_err(|e| StoreError::Config(format!("cannot connect to the read replica at {display}: {e}")))?;
-        let pool = Pool::Postgres(pool);
         let schema = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
         let primary = self.read(|tx| tx.query_int(schema, &[]))?;
         let (standby, schema_there) = self.run_on(&pool, Mode::Read, |tx| {

@@ -156,20 +156,11 @@ impl Store {
         let now = self.now_ms();
         let read = self.db.read(|tx| {
             // As for people: the households of the first people found, at most 1,000.
-            let mut more = false;
-            if let Some((found_from, matched)) = &search {
-                let first = q
-                    .filtered(&format!(
-                        "SELECT DISTINCT h.id FROM {found_from} JOIN households h ON h.id = p.household_id \
-                         JOIN organisations o ON o.id = h.organisation_id"
-                    ))
-                    .and(matched)
-                    .push(" LIMIT ?", params![SEARCH_FOUND_AT_MOST as i64 + 1]);
-                let mut ids: Vec<String> = tx.select(&first)?.iter().map(|r| r.text(0)).collect();
-                more = ids.len() > SEARCH_FOUND_AT_MOST;
-                ids.truncate(SEARCH_FOUND_AT_MOST);
-                q.conditions.push(Cond::one_of("h.id", &ids));
-            }
+            let joins = "JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id";
+            let more = match &search {
+                Some(search) => q.keep_first_found(tx, search, "DISTINCT h.id", joins)?,
+                None => false,
+            };
             let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
             let mut page =
                 q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;

@@ -305,6 +305,28 @@ impl Query {
         self.conditions.iter().fold(Sql::new(head, params![]).push(" WHERE 1 = 1", params![]), |sql, c| sql.and(c))
     }
 
+    /// For a name search (`names::name_search_from`): keeps to the first people found (their
+    /// `id`, e.g. `p.id` or `DISTINCT h.id`, through `joins` to the filters' tables), at most
+    /// [`SEARCH_FOUND_AT_MOST`]; says whether more were there.
+    fn keep_first_found(
+        &mut self,
+        tx: &mut Tx<'_>,
+        (found_from, matched): &(&str, Cond),
+        id: &str,
+        joins: &str,
+    ) -> Result<bool, StoreError> {
+        let first = self
+            .filtered(&format!("SELECT {id} FROM {found_from} {joins}"))
+            .and(matched)
+            .push(" LIMIT ?", params![SEARCH_FOUND_AT_MOST as i64 + 1]);
+        let mut ids: Vec<String> = tx.select(&first)?.iter().map(|r| r.text(0)).collect();
+        let more = ids.len() > SEARCH_FOUND_AT_MOST;
+        ids.truncate(SEARCH_FOUND_AT_MOST);
+        let column = id.trim_start_matches("DISTINCT ");
+        self.conditions.push(Cond::one_of(column, &ids));
+        Ok(more)
+    }
+
     /// One page of `SELECT {columns} {from} WHERE … ORDER BY {order}`, with the total count.
     fn page<T>(
         &self,

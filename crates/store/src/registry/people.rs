@@ -37,17 +37,10 @@ impl Store {
             // A name search takes the first people found (in the index's order, a query that
             // stops there) and pages them by name: its time follows the page, not how many
             // people share a common name.
-            let mut more = false;
-            if let Some((found_from, matched)) = &search {
-                let first = q
-                    .filtered(&format!("SELECT p.id FROM {found_from} JOIN households h ON h.id = p.household_id"))
-                    .and(matched)
-                    .push(" LIMIT ?", params![SEARCH_FOUND_AT_MOST as i64 + 1]);
-                let mut ids: Vec<String> = tx.select(&first)?.iter().map(|r| r.text(0)).collect();
-                more = ids.len() > SEARCH_FOUND_AT_MOST;
-                ids.truncate(SEARCH_FOUND_AT_MOST);
-                q.conditions.push(Cond::one_of("p.id", &ids));
-            }
+            let more = match &search {
+                Some(search) => q.keep_first_found(tx, search, "p.id", "JOIN households h ON h.id = p.household_id")?,
+                None => false,
+            };
             let shared = self.pseudonymised_ids(tx, actor)?;
             let order = people_order(actor);
             let mut page = q.page(tx, (PERSON_COLUMNS, from, &order), (limit, offset), |r| {
