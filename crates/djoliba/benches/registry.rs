@@ -85,6 +85,17 @@ fn djoliba(data: &Path) -> Command {
     c
 }
 
+/// One line of the comparison: time, rows per second, peak memory.
+fn print_rate(label: &str, time: Duration, rows: usize, peak_mib: f64) {
+    println!(
+        "{:<28} {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
+        format!("{label}:"),
+        time.as_secs_f64(),
+        rows as f64 / time.as_secs_f64(),
+        peak_mib
+    );
+}
+
 /// Runs a command to the end; returns wall time and peak resident memory (MiB).
 fn measure(mut command: Command) -> (Duration, f64) {
     let start = Instant::now();
@@ -182,12 +193,7 @@ fn sqlite(work: &Path, files: &Path, rows: usize) {
         .args(["households.csv", "people.csv", "movements.csv"].map(|f| files.join(f)))
         .args(["--organisation", "BENCH"]);
     let (import_time, import_peak) = measure(import);
-    println!(
-        "djoliba import:   {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
-        import_time.as_secs_f64(),
-        rows as f64 / import_time.as_secs_f64(),
-        import_peak
-    );
+    print_rate("djoliba import", import_time, rows, import_peak);
 
     // SQLite's own .import of the same rows into the same tables (schema and indexes from
     // djoliba migrate), in one transaction, foreign keys off as the sqlite3 shell has them.
@@ -223,12 +229,7 @@ fn sqlite(work: &Path, files: &Path, rows: usize) {
     let mut cli = Command::new("sqlite3");
     cli.arg(fresh.join("djoliba.sqlite")).stdin(std::fs::File::open(&script_file).unwrap());
     let (cli_time, cli_peak) = measure(cli);
-    println!(
-        "sqlite3 .import:  {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
-        cli_time.as_secs_f64(),
-        rows as f64 / cli_time.as_secs_f64(),
-        cli_peak
-    );
+    print_rate("sqlite3 .import", cli_time, rows, cli_peak);
     println!("ratio djoliba / sqlite3: {:.2}x", import_time.as_secs_f64() / cli_time.as_secs_f64());
 
     // API latency of one registration on this registry.
@@ -322,12 +323,7 @@ fn postgresql(work: &Path, files: &Path, rows: usize, admin: &str) {
         .args(["households.csv", "people.csv", "movements.csv"].map(|f| files.join(f)))
         .args(["--organisation", "BENCH"]);
     let (import_time, import_peak) = measure(import);
-    println!(
-        "djoliba import (PostgreSQL): {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
-        import_time.as_secs_f64(),
-        rows as f64 / import_time.as_secs_f64(),
-        import_peak
-    );
+    print_rate("djoliba import (PostgreSQL)", import_time, rows, import_peak);
     let raw = work.join("pg-raw");
     std::fs::create_dir_all(&raw).unwrap();
     // The organisation and the user the rows refer to go in first, untimed.
@@ -351,11 +347,6 @@ fn postgresql(work: &Path, files: &Path, rows: usize, admin: &str) {
     let mut copy = Command::new("psql");
     copy.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &fresh, "-f"]).arg(&script_file);
     let (copy_time, copy_peak) = measure(copy);
-    println!(
-        "psql \\copy:                {:>7.2} s  {:>9.0} rows/s  peak {:>6.0} MiB",
-        copy_time.as_secs_f64(),
-        rows as f64 / copy_time.as_secs_f64(),
-        copy_peak
-    );
+    print_rate("psql \\copy", copy_time, rows, copy_peak);
     println!("ratio djoliba / psql \\copy: {:.2}x", import_time.as_secs_f64() / copy_time.as_secs_f64());
 }
