@@ -62,6 +62,18 @@ impl Ctx {
         }
     }
 
+    /// A text written with "(s)" ("remise(s) enregistrée(s)", "delivery(ies)") agreeing with a
+    /// count, written as a number or as shown ("1 234"; "•", hidden, reads as many).
+    pub fn agree(&self, n: impl std::fmt::Display, text: &str) -> String {
+        let digits: String = n.to_string().chars().filter(char::is_ascii_digit).collect();
+        let one = digits.parse::<u64>().ok().is_some_and(|n| self.noun(n, "1", "") == "1");
+        if one {
+            text.replace("(s)", "").replace("(ies)", "")
+        } else {
+            text.replace("(s)", "s").replace("y(ies)", "ies")
+        }
+    }
+
     /// A day in the reader's convention: 30/06/2024 in French, 30 Jun 2024 in English.
     pub fn day(&self, date: chrono::NaiveDate) -> String {
         domain::dates::shown(self.lang, date)

@@ -303,7 +303,7 @@ pub async fn import_funding(State(state): State<AppState>, page: SignedIn, mut m
                     notes.push(format!("{} {}", c.t.labels_not_specified, labels.join(", ")));
                 }
                 if r.without_amount > 0 {
-                    notes.push(format!("{} {}", r.without_amount, c.t.lines_without_amount));
+                    notes.push(format!("{} {}", r.without_amount, c.agree(r.without_amount, c.t.lines_without_amount)));
                 }
             }
             SheetView {

@@ -212,7 +212,7 @@ async fn series_page(
                 page.coarser = format!(
                     "{} {} ({})",
                     comparison.coarser_rows_left_out,
-                    page.c.t.coarser_left_out,
+                    page.c.agree(comparison.coarser_rows_left_out, page.c.t.coarser_left_out),
                     comparison.series_with_coarser_rows.join(", ")
                 );
             }
@@ -290,9 +290,9 @@ pub async fn import_series(State(state): State<AppState>, page: SignedIn, mut mu
                     outcome.notes.push(format!(
                         "{} {} · {} {}",
                         c.num(report.unmatched.len()),
-                        c.t.rows_unmatched,
+                        c.agree(report.unmatched.len(), c.t.rows_unmatched),
                         c.num(report.people_skipped.max(0)),
-                        c.t.people_in_them
+                        c.noun(report.people_skipped.max(0), c.t.person_one, c.t.people_in_them)
                     ));
                 }
                 for column in &report.columns_left_out {
