@@ -303,7 +303,10 @@ impl r2d2::ManageConnection for SqliteManager {
         // Field laptops lose power: WAL with full sync keeps committed work; foreign keys on.
         conn.busy_timeout(Duration::from_secs(10))?;
         // WAL is set once when the pool opens (it is a property of the file).
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // Pages read through a memory map rather than copied by a system call each (a
+        // registry is larger than SQLite's own cache): reads of the whole registry (figures,
+        // an import's lookups) spent a fifth of their time copying pages.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824;")?;
         conn.set_prepared_statement_cache_capacity(256);
         Ok(conn)
     }
