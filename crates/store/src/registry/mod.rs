@@ -307,20 +307,26 @@ impl Query {
 
     /// For a name search (`names::name_search_from`): keeps to the first people found (their
     /// `id`, e.g. `p.id` or `DISTINCT h.id`, through `joins` to the filters' tables), at most
-    /// [`SEARCH_FOUND_AT_MOST`]; says whether more were there.
+    /// [`SEARCH_FOUND_AT_MOST`]; says whether more were (or, when the query gave as many rows as
+    /// it was allowed, may be) there.
     fn keep_first_found(
         &mut self,
         tx: &mut Tx<'_>,
-        (found_from, matched): &(&str, Cond),
+        search: &names::NameSearch,
         id: &str,
         joins: &str,
     ) -> Result<bool, StoreError> {
+        // A person (or household) may come once per way it matches: ask for enough rows.
+        let per_hit = if id.starts_with("DISTINCT ") { 1 } else { search.rows_per_person };
+        let rows = (SEARCH_FOUND_AT_MOST + 1) * per_hit;
         let first = self
-            .filtered(&format!("SELECT {id} FROM {found_from} {joins}"))
-            .and(matched)
-            .push(" LIMIT ?", params![SEARCH_FOUND_AT_MOST as i64 + 1]);
-        let mut ids: Vec<String> = tx.select(&first)?.iter().map(|r| r.text(0)).collect();
-        let more = ids.len() > SEARCH_FOUND_AT_MOST;
+            .filtered(&format!("SELECT {id} FROM {} {joins}", search.from))
+            .and(&search.matched)
+            .push(" LIMIT ?", params![rows as i64]);
+        let found = tx.select(&first)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut ids: Vec<String> = found.iter().map(|r| r.text(0)).filter(|id| seen.insert(id.clone())).collect();
+        let more = ids.len() > SEARCH_FOUND_AT_MOST || (per_hit > 1 && found.len() == rows);
         ids.truncate(SEARCH_FOUND_AT_MOST);
         let column = id.trim_start_matches("DISTINCT ");
         self.conditions.push(Cond::one_of(column, &ids));

@@ -229,24 +229,83 @@ fn fts_expression(words: &[String]) -> String {
     expression.join(" AND ")
 }
 
-/// The people a search finds as a `FROM` producing `p` and the condition to add, for a query
-/// that stops after the first ones found: on SQLite the index drives (people come in its
-/// order, and a `LIMIT` ends the search early); on PostgreSQL the words' sets, as in
-/// [`name_condition`].
-pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<(&'static str, Cond)> {
+/// A search as a query that stops after the first people found.
+pub(crate) struct NameSearch {
+    /// A `FROM` producing the people found as `p`.
+    pub from: &'static str,
+    /// The condition to add.
+    pub matched: Cond,
+    /// Rows the query may give for one person (each way a person matches the driving word).
+    pub rows_per_person: usize,
+}
+
+/// The people a search finds, the index driving the query (people come in its order, and a
+/// `LIMIT` ends the search early). SQLite: FTS5, a row per person. PostgreSQL: the longest
+/// word through the term table's key (a row per term it matches: the caller keeps each person
+/// once), the other words checked on each person's searchable name with the same meaning.
+pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<NameSearch> {
     let words = search_words(query);
     if words.is_empty() {
         return None;
     }
     match backend {
-        Backend::Sqlite => Some((
-            "person_search s CROSS JOIN person_search_ids i ON i.n = s.rowid CROSS JOIN people p ON p.id = i.person_id",
-            Cond::new("person_search MATCH ?", vec![fts_expression(&words).into()]),
-        )),
+        Backend::Sqlite => Some(NameSearch {
+            from: "person_search s CROSS JOIN person_search_ids i ON i.n = s.rowid CROSS JOIN people p ON p.id = i.person_id",
+            matched: Cond::new("person_search MATCH ?", vec![fts_expression(&words).into()]),
+            rows_per_person: 1,
+        }),
         Backend::Postgres => {
-            let (sql, params) = name_condition(backend, "p.id", query)?;
-            Some(("people p", Cond::new(sql, params)))
+            let driving = words.iter().enumerate().max_by_key(|(_, w)| w.chars().count()).map_or(0, |(i, _)| i);
+            let mut params: Vec<Value> = Vec::new();
+            let ways = alternatives(&words[driving]);
+            let mut drive = Vec::new();
+            for (kind, term, prefix) in &ways {
+                match prefix_end(term).filter(|_| *prefix) {
+                    Some(Some(end)) => {
+                        drive.push(format!("(t.kind = '{kind}' AND t.term >= ? AND t.term < ?)"));
+                        params.extend([Value::from(term.as_str()), end.into()]);
+                    }
+                    Some(None) => {
+                        drive.push(format!("(t.kind = '{kind}' AND t.term >= ?)"));
+                        params.push(term.as_str().into());
+                    }
+                    None => {
+                        drive.push(format!("(t.kind = '{kind}' AND t.term = ?)"));
+                        params.push(term.as_str().into());
+                    }
+                }
+            }
+            let mut conditions = vec![format!("({})", drive.join(" OR "))];
+            for (_, word) in words.iter().enumerate().filter(|(i, _)| *i != driving) {
+                let any: Vec<&str> = alternatives(word)
+                    .into_iter()
+                    .map(|(kind, term, prefix)| {
+                        params.push(like_pattern(kind, &term, prefix).into());
+                        "(' ' || p.name_folded || ' ') LIKE ?"
+                    })
+                    .collect();
+                conditions.push(format!("({})", any.join(" OR ")));
+            }
+            Some(NameSearch {
+                from: "person_name_terms t JOIN people p ON p.id = t.person_id",
+                matched: Cond::new(conditions.join(" AND "), params),
+                rows_per_person: ways.len(),
+            })
         }
+    }
+}
+
+/// The `LIKE` pattern on `' ' || name_folded || ' '` that means what the term means: a word
+/// beginning with it (or equal), a word ending with it (`r` holds it backwards), a key.
+fn like_pattern(kind: &str, term: &str, prefix: bool) -> String {
+    let word: String = if kind == "r" { term.chars().rev().collect() } else { term.to_string() };
+    let escaped: String =
+        word.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    match (kind, prefix) {
+        ("r", _) => format!("%{escaped} %"),
+        ("k", _) => format!("% #{escaped}# %"),
+        (_, true) => format!("% {escaped}%"),
+        (_, false) => format!("% {escaped} %"),
     }
 }
 
