@@ -4,7 +4,7 @@
 
 use super::*;
 use serde::Serialize;
-use store::import_work::JobState;
+use store::import_work::{JobState, KeptFile};
 
 #[derive(Template)]
 #[template(path = "import.html")]
@@ -27,6 +27,9 @@ struct ShownReport {
     movements: usize,
     summary: Option<store::import::ImportSummary>,
     errors: Vec<ShownError>,
+    /// After a preview without errors: the kept files' key, for the confirmation.
+    #[serde(default)]
+    upload: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -57,6 +60,7 @@ impl ShownReport {
             movements: report.movements,
             summary: report.summary,
             errors,
+            upload: None,
         }
     }
 }
@@ -172,7 +176,10 @@ pub async fn import_progress(
     let mut page =
         ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None };
     let finished = |page: &mut ImportPage, outcome: &str| match serde_json::from_str(outcome) {
-        Ok(Finished::Report(report)) => page.report = Some(report),
+        Ok(Finished::Report(report)) => {
+            page.upload = report.upload.clone();
+            page.report = Some(report);
+        }
         Ok(Finished::Failed(error)) => page.file_error = Some(error),
         Err(_) => page.file_error = Some(page.c.t.error_text.to_string()),
     };
@@ -211,8 +218,9 @@ pub async fn import_form(page: SignedIn) -> Response {
     render(&ImportPage { c, report: None, file_error: None, upload: None, file_names: String::new(), running: None })
 }
 
-/// Step one uploads and checks (a dry run) and keeps the files for this user; step two
-/// (`upload` set) imports the kept files. Nothing is written until the user confirms.
+/// Step one uploads and checks (a dry run: the whole import, rolled back) and keeps the files
+/// for this user; step two (`upload` set) imports the kept files. Nothing is written until the
+/// user confirms. Both run as background jobs; a preview done within 3 s is shown at once.
 pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart: Multipart) -> Response {
     let form = match read_upload(&page.ctx, &mut multipart).await {
         Ok(form) => form,
@@ -243,65 +251,80 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
     let file_names = files.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ");
-    if confirming {
-        // Writing can take a while: it runs in the background and the page follows it.
-        let (user_id, names) = (actor.user_id.clone(), file_names.clone());
-        let job = match blocking(&state, move |store| store.start_import_job(&user_id, &names)).await {
-            Ok(job) => job,
+    // A preview keeps the files first: the confirmation imports exactly what was checked.
+    let kept = if confirming {
+        None
+    } else {
+        let copies = files.iter().map(|f| KeptFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
+        let user_id = actor.user_id.clone();
+        match blocking(&state, move |store| store.keep_upload(&user_id, copies)).await {
+            Ok(key) => Some(key),
             Err(error) => return c.error(error),
-        };
-        state.imports.start(&job, &actor.user_id, file_names);
-        let (jobs, id, store) = (state.imports.clone(), job.clone(), state.store.clone());
-        let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: false };
-        let lang = c.lang;
-        tokio::task::spawn_blocking(move || {
-            let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&store, &id, phase, done, total);
-            let outcome = match store.import_files(&actor, files, options, &mut progress) {
-                Ok(report) => Finished::Report(ShownReport::new(report, lang)),
-                Err(store::import::ImportError::File(e)) => Finished::Failed(e.render(lang)),
-                Err(store::import::ImportError::Store(e)) => {
-                    tracing::error!(error = %e, "import failed");
-                    Finished::Failed(c.t.error_text.to_string())
-                }
-            };
-            match serde_json::to_string(&outcome) {
-                Ok(outcome) => jobs.finish(&store, &id, outcome),
-                Err(error) => tracing::error!(%error, "the outcome of an import could not be written as JSON"),
-            }
-        });
-        return Redirect::to(&format!("/import/progress?job={job}")).into_response();
-    }
-    let copies: Vec<exchange::InputFile> =
-        files.iter().map(|f| exchange::InputFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
+        }
+    };
+    // Checking and writing both run in the background (a preview does the whole import and
+    // rolls it back), and the progress page follows them from any server.
+    let (user_id, names) = (actor.user_id.clone(), file_names.clone());
+    let job = match blocking(&state, move |store| store.start_import_job(&user_id, &names)).await {
+        Ok(job) => job,
+        Err(error) => return c.error(error),
+    };
+    state.imports.start(&job, &actor.user_id, file_names.clone());
+    let (jobs, id, store) = (state.imports.clone(), job.clone(), state.store.clone());
     let options = exchange::ImportOptions { encoding: exchange::Encoding::Auto, dry_run: !confirming };
-    let (who, lang) = (actor.clone(), c.lang);
-    let outcome = blocking(&state, move |store| match store.import_files(&who, copies, options, &mut |_, _, _| {}) {
-        Ok(report) => Ok(Ok(report)),
-        Err(store::import::ImportError::Store(e)) => Err(e),
-        Err(store::import::ImportError::File(e)) => Ok(Err(e.render(lang))),
-    })
-    .await;
-    let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names, running: None };
-    match outcome {
-        Ok(Ok(report)) => {
-            let failed = !report.errors.is_empty();
-            if !failed && !confirming {
-                let kept =
-                    files.into_iter().map(|f| store::import_work::KeptFile { name: f.name, bytes: f.bytes }).collect();
-                let user_id = actor.user_id.clone();
-                match blocking(&state, move |store| store.keep_upload(&user_id, kept)).await {
-                    Ok(id) => page.upload = Some(id),
-                    Err(error) => return page.c.error(error),
-                }
+    let (lang, error_text) = (c.lang, c.t.error_text);
+    let running = tokio::task::spawn_blocking(move || {
+        let mut progress = |phase: &str, done: usize, total: usize| jobs.progress(&store, &id, phase, done, total);
+        let outcome = match store.import_files(&actor, files, options, &mut progress) {
+            Ok(report) => {
+                let clean = report.errors.is_empty();
+                let mut shown = ShownReport::new(report, lang);
+                shown.upload = kept.clone().filter(|_| clean);
+                Finished::Report(shown)
             }
-            page.report = Some(ShownReport::new(report, page.c.lang));
-            let status = if failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            (status, render(&page)).into_response()
+            Err(store::import::ImportError::File(e)) => Finished::Failed(e.render(lang)),
+            Err(store::import::ImportError::Store(e)) => {
+                tracing::error!(error = %e, "import failed");
+                Finished::Failed(error_text.to_string())
+            }
+        };
+        let keep = matches!(&outcome, Finished::Report(r) if r.upload.is_some());
+        if let (Some(key), false) = (&kept, keep) {
+            // Files that cannot be confirmed are not kept (they hold personal data).
+            if let Err(error) = store.take_upload(key, &actor.user_id) {
+                tracing::warn!(%error, "checked files could not be forgotten");
+            }
         }
-        Ok(Err(file_error)) => {
-            page.file_error = Some(file_error);
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        match serde_json::to_string(&outcome) {
+            Ok(json) => jobs.finish(&store, &id, json),
+            Err(error) => tracing::error!(%error, "the outcome of an import could not be written as JSON"),
         }
-        Err(error) => page.c.error(error),
+        outcome
+    });
+    let progress = Redirect::to(&format!("/import/progress?job={job}")).into_response();
+    if confirming {
+        return progress;
     }
+    // A preview of a small file is shown at once; a long one is followed on the progress page.
+    let Ok(Ok(outcome)) = tokio::time::timeout(std::time::Duration::from_secs(3), running).await else {
+        return progress;
+    };
+    let mut page = ImportPage { c, report: None, file_error: None, upload: None, file_names, running: None };
+    let status = match outcome {
+        Finished::Report(report) => {
+            let failed = !report.errors.is_empty();
+            page.upload = report.upload.clone();
+            page.report = Some(report);
+            if failed {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            }
+        }
+        Finished::Failed(error) => {
+            page.file_error = Some(error);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    (status, render(&page)).into_response()
 }
