@@ -209,7 +209,7 @@ messages! {
     import_nothing_will_change: "Rien ne changera : tout ce que disent les fichiers est déjà enregistré tel quel.", "Nothing will change: everything the files say is already recorded as it is.";
     import_nothing_changes: "Rien n'a changé : tout ce que disaient les fichiers était déjà enregistré tel quel.", "Nothing changed: everything the files said was already recorded as it was.";
     movement_one: "mouvement", "movement";
-    import_running: "Import en cours…", "Import running…";
+    import_running: "Fichiers en cours de traitement…", "Files being processed…";
     import_gone: "Cet import n'existe pas ou plus.", "This import does not exist, or no longer.";
     import_interrupted: "Cet import a été interrompu par l'arrêt du serveur qui le faisait : rien n'a été importé. Veuillez envoyer les fichiers de nouveau.", "This import was cut off when the server running it stopped: nothing was imported. Please send the files again.";
     file: "Fichier", "File";
