@@ -5,6 +5,8 @@
 //! Kept files hold personal data: they are deleted when confirmed, and any upload or
 //! confirmation deletes those older than [`UPLOAD_TTL_MS`].
 
+use exchange::InputFile;
+
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
 use crate::{new_id, params, Store};
@@ -18,12 +20,6 @@ const FINISHED_KEPT_MS: i64 = 60 * 60 * 1000;
 /// An import whose progress was not written for this long ran on a server that stopped: an
 /// import is all or nothing, so nothing of it was written.
 const SILENT_MS: i64 = 10 * 60 * 1000;
-
-/// A file as uploaded.
-pub struct KeptFile {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
 
 /// An import as the user who started it sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +52,7 @@ fn forget_expired_uploads(tx: &mut Tx<'_>, now: i64) -> Result<(), StoreError> {
 impl Store {
     /// Keeps checked files for `user_id` until confirmed (once) or for 30 minutes; returns the
     /// key the confirmation names.
-    pub fn keep_upload(&self, user_id: &str, files: Vec<KeptFile>) -> Result<String, StoreError> {
+    pub fn keep_upload(&self, user_id: &str, files: Vec<InputFile>) -> Result<String, StoreError> {
         let (id, now) = (new_id(), self.now_ms());
         self.db.write(|tx| {
             forget_expired_uploads(tx, now)?;
@@ -85,7 +81,7 @@ impl Store {
 
     /// The files kept under `id`, once, and only for the user who uploaded them within 30
     /// minutes. Two servers confirming at once: one gets them.
-    pub fn take_upload(&self, id: &str, user_id: &str) -> Result<Option<Vec<KeptFile>>, StoreError> {
+    pub fn take_upload(&self, id: &str, user_id: &str) -> Result<Option<Vec<InputFile>>, StoreError> {
         let now = self.now_ms();
         self.db.write(|tx| {
             forget_expired_uploads(tx, now)?;
@@ -103,7 +99,7 @@ impl Store {
             tx.execute("DELETE FROM kept_upload_files WHERE upload_id = $1", params![id])?;
             let files = rows
                 .iter()
-                .map(|row| Ok(KeptFile { name: row.text_of("name")?, bytes: row.bytes_of("content")? }))
+                .map(|row| Ok(InputFile { name: row.text_of("name")?, bytes: row.bytes_of("content")? }))
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Some(files))
         })

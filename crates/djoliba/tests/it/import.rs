@@ -360,13 +360,12 @@ fn a_common_name_lists_the_first_thousand_found_and_says_there_are_more() {
 #[test]
 fn a_checked_upload_waits_half_an_hour_for_its_uploader_and_is_taken_once() {
     use std::sync::atomic::{AtomicI64, Ordering};
-    use store::import_work::KeptFile;
     let dir = tempfile::tempdir().unwrap();
     let minutes = std::sync::Arc::new(AtomicI64::new(0));
     let later = minutes.clone();
     let clock = std::sync::Arc::new(move || now() + chrono::Duration::minutes(later.load(Ordering::SeqCst)));
     let (store, _) = Store::open_with_clock(&store::Target::default_sqlite(dir.path()), clock).unwrap();
-    let file = || vec![KeptFile { name: "people.csv".into(), bytes: b"\xEF\xBB\xBFa,b\r\n\x00\xff".to_vec() }];
+    let file = || vec![InputFile { name: "people.csv".into(), bytes: b"\xEF\xBB\xBFa,b\r\n\x00\xff".to_vec() }];
     let key = store.keep_upload("u1", file()).unwrap();
     assert!(store.take_upload(&key, "u2").unwrap().is_none(), "another user's");
     minutes.store(29, Ordering::SeqCst);

@@ -276,7 +276,7 @@ pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<NameSear
                 }
             }
             let mut conditions = vec![format!("({})", drive.join(" OR "))];
-            for (_, word) in words.iter().enumerate().filter(|(i, _)| *i != driving) {
+            for word in words.iter().enumerate().filter(|(i, _)| *i != driving).map(|(_, w)| w) {
                 let any: Vec<&str> = alternatives(word)
                     .into_iter()
                     .map(|(kind, term, prefix)| {
@@ -299,8 +299,13 @@ pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<NameSear
 /// beginning with it (or equal), a word ending with it (`r` holds it backwards), a key.
 fn like_pattern(kind: &str, term: &str, prefix: bool) -> String {
     let word: String = if kind == "r" { term.chars().rev().collect() } else { term.to_string() };
-    let escaped: String =
-        word.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    let mut escaped = String::with_capacity(word.len());
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
     match (kind, prefix) {
         ("r", _) => format!("%{escaped} %"),
         ("k", _) => format!("% #{escaped}# %"),

@@ -93,6 +93,8 @@ messages! {
     households: "ménages", "households";
     individuals_h: "Personnes", "Individuals";
     households_h: "Ménages", "Households";
+    people_h: "Personnes", "People";
+    movements_h: "Mouvements", "Movements";
     trend_title: "Évolution sur 12 mois (personnes, fin de mois)", "Trend over 12 months (individuals, month end)";
     map_title: "PDI par région", "IDPs by région";
     map_desc: "Carte des régions du Mali colorées selon le nombre de personnes déplacées internes enregistrées.", "Map of Mali's régions shaded by the number of registered internally displaced persons.";

@@ -81,7 +81,7 @@ impl Ctx {
 
     /// A day written YYYY-MM-DD, in the reader's convention; any other text as it is.
     pub fn day_text(&self, text: &str) -> String {
-        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_or_else(|_| text.to_string(), |d| self.day(d))
+        domain::dates::stored_day(text).map_or_else(|| text.to_string(), |d| self.day(d))
     }
 
     /// A message of the domain's catalogue in the page's language.

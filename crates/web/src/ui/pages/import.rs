@@ -4,7 +4,7 @@
 
 use super::*;
 use serde::Serialize;
-use store::import_work::{JobState, KeptFile};
+use store::import_work::JobState;
 
 #[derive(Template)]
 #[template(path = "import.html")]
@@ -89,7 +89,7 @@ impl ShownReport {
             if !parts.is_empty() {
                 lines.push(format!(
                     "{}{} {}",
-                    record.heading(c.lang),
+                    record.heading(c),
                     if c.lang == Lang::Fr { " :" } else { ":" },
                     parts.join(", ")
                 ));
@@ -107,14 +107,11 @@ enum Record {
 }
 
 impl Record {
-    fn heading(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Record::Households, Lang::Fr) => "Ménages",
-            (Record::People, Lang::Fr) => "Personnes",
-            (Record::Movements, Lang::Fr) => "Mouvements",
-            (Record::Households, Lang::En) => "Households",
-            (Record::People, Lang::En) => "People",
-            (Record::Movements, Lang::En) => "Movements",
+    fn heading(self, c: &Ctx) -> &'static str {
+        match self {
+            Record::Households => c.t.households_h,
+            Record::People => c.t.people_h,
+            Record::Movements => c.t.movements_h,
         }
     }
 }
@@ -235,9 +232,7 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
     if let Some(id) = upload {
         let user_id = actor.user_id.clone();
         match blocking(&state, move |store| store.take_upload(&id, &user_id)).await {
-            Ok(Some(kept)) => {
-                files = kept.into_iter().map(|f| exchange::InputFile { name: f.name, bytes: f.bytes }).collect()
-            }
+            Ok(Some(kept)) => files = kept,
             Ok(None) => {
                 return (StatusCode::GONE, message_page(&c, c.t.error_title, c.t.session_expired)).into_response()
             }
@@ -255,7 +250,8 @@ pub async fn import(State(state): State<AppState>, page: SignedIn, mut multipart
     let kept = if confirming {
         None
     } else {
-        let copies = files.iter().map(|f| KeptFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
+        let copies =
+            files.iter().map(|f| exchange::InputFile { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
         let user_id = actor.user_id.clone();
         match blocking(&state, move |store| store.keep_upload(&user_id, copies)).await {
             Ok(key) => Some(key),
