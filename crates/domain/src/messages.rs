@@ -262,6 +262,12 @@ catalogue! {
     ModelTooFewInTraining { matches: u64, pairs: u64 } = "model_too_few_in_training",
     ModelDefault = "model_default",
     MergeReason = "merge_reason",
+    // Sync between offices.
+    SyncNodeName = "sync_node_name",
+    SyncAlreadyNode = "sync_already_node",
+    SyncPublicKey = "sync_public_key",
+    SyncSameNode = "sync_same_node",
+    SyncValue = "sync_value",
     ModelTooFewDuplicates { pairs: u64 } = "model_too_few_duplicates",
     ModelFieldBarelyCounts { field: String } = "model_field_barely_counts",
     // Chronology: what an event may not do (the event and the one it conflicts with are named
@@ -1172,6 +1178,31 @@ impl Message {
                 lang,
                 "why these two records are one person (e.g. the same national number, the same parents), 1 to 500 characters",
                 "pourquoi ces deux fiches sont une seule personne (p. ex. même numéro NINA, mêmes parents), de 1 à 500 caractères"
+            ),
+            Message::SyncNodeName => tr!(
+                lang,
+                "a name for this office (e.g. Gao field office), 1 to 100 characters",
+                "un nom pour ce bureau (p. ex. Bureau de Gao), de 1 à 100 caractères"
+            ),
+            Message::SyncAlreadyNode => tr!(
+                lang,
+                "this installation is a sync node already",
+                "cette installation est déjà un nœud de synchronisation"
+            ),
+            Message::SyncPublicKey => tr!(
+                lang,
+                "the node's public key: 64 hexadecimal characters, as `djoliba sync init` printed it",
+                "la clé publique du nœud : 64 caractères hexadécimaux, comme `djoliba sync init` l'a affichée"
+            ),
+            Message::SyncSameNode => tr!(
+                lang,
+                "another node than this one",
+                "un autre nœud que celui-ci"
+            ),
+            Message::SyncValue => tr!(
+                lang,
+                "one of the values kept, or a new value",
+                "l'une des valeurs conservées, ou une nouvelle valeur"
             ),
             Message::ModelTooFewDuplicates { pairs } => tr!(
                 lang,

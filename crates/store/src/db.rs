@@ -103,6 +103,11 @@ fn decoding(column: &str, wanted: &str, found: &Value) -> StoreError {
 }
 
 impl Row {
+    /// The names of the row's columns, in order.
+    pub fn columns(&self) -> &[Box<str>] {
+        &self.columns
+    }
+
     fn value(&self, i: usize) -> &Value {
         self.values.get(i).unwrap_or(&Value::Null)
     }
@@ -384,6 +389,9 @@ pub struct Db {
     /// SQLite's busy handler, which sleeps and retries and so starves a writer behind a
     /// stream of short ones (the audit rows of reads). Other processes still wait in it.
     sqlite_writer: Arc<Mutex<()>>,
+    /// This installation is a sync node: every write transaction records what it changed in
+    /// the registry in the change feed (`sync::capture`) before it commits.
+    sync_capture: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -448,7 +456,13 @@ impl Db {
             Target::Postgres { config, display } => postgres_pool(config)
                 .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL at {display}: {e}")))?,
         };
-        Ok(Db { pool, replica: None, target: target.clone(), sqlite_writer: Arc::default() })
+        Ok(Db {
+            pool,
+            replica: None,
+            target: target.clone(),
+            sqlite_writer: Arc::default(),
+            sync_capture: Arc::default(),
+        })
     }
 
     /// Sends the reads that may lag (figures, exports) to a PostgreSQL read replica of this
@@ -513,6 +527,11 @@ impl Db {
         self.run_on(self.replica.as_ref().unwrap_or(&self.pool), Mode::Read, f)
     }
 
+    /// Turns the change feed's capture on (this installation became a sync node).
+    pub(crate) fn capture_changes(&self, on: bool) {
+        self.sync_capture.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn run_on<T>(
         &self,
         pool: &Pool,
@@ -520,6 +539,15 @@ impl Db {
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let write = mode != Mode::Read;
+        let f = |tx: &mut Tx<'_>| {
+            if !write || !self.sync_capture.load(std::sync::atomic::Ordering::Relaxed) {
+                return f(tx);
+            }
+            let since = crate::versions::current(tx, crate::versions::Capability::Registry)?;
+            let out = f(tx)?;
+            crate::sync::capture::since(tx, since)?;
+            Ok(out)
+        };
         match pool {
             Pool::Sqlite(pool) => {
                 let _writing =

@@ -26,6 +26,7 @@ pub mod reference;
 pub mod registry;
 pub mod series;
 pub mod sites;
+pub mod sync;
 pub mod tokens;
 pub mod versions;
 pub mod visibility;
@@ -159,6 +160,7 @@ impl Store {
         store.load_sites()?;
         store.backfill_name_keys()?;
         store.backfill_name_terms()?;
+        store.start_sync_capture()?;
         Ok((store, OpenReport { migrations_applied, backup, reference_data_loaded }))
     }
 

@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0020_person_name_search.sql"),
     },
     Migration { version: 21, name: "import_work", sql: include_str!("../migrations/0021_import_work.sql") },
+    Migration { version: 22, name: "sync", sql: include_str!("../migrations/0022_sync.sql") },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

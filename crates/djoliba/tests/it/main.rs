@@ -23,3 +23,4 @@ mod presence;
 mod protection;
 mod servers;
 mod support;
+mod sync;

@@ -596,3 +596,13 @@ pub(crate) fn new_household_rows(
     let names = h.members.iter().map(person_name_key).collect();
     Ok(NewHouseholdRows { id, person_ids, household, people, movements, names })
 }
+
+/// Adds a person who arrived by sync to the name index.
+pub(crate) fn write_name_terms(tx: &mut Tx<'_>, person: &str, name_folded: &str) -> Result<(), StoreError> {
+    super::names::write_terms(tx, &[(person, name_folded)])
+}
+
+/// Follows a person's name changed by sync in the name index.
+pub(crate) fn rename_terms(tx: &mut Tx<'_>, person: &str, old: &str, new: &str) -> Result<(), StoreError> {
+    super::names::rename(tx, person, old, new)
+}

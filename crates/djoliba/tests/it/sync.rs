@@ -1,0 +1,188 @@
+//! Offline sync between a country office and a field office: bundles carried by hand, edits
+//! made on both sides, replays and batches out of order.
+
+use store::registry::HouseholdPatch;
+use store::sync::{Batch, NodeInfo};
+use store::{Actor, Store};
+
+use crate::support::*;
+
+/// Two nodes: the office (each backend in turn) and a field laptop on SQLite, enrolled with it.
+struct Pair {
+    office: TestStore,
+    field: TestStore,
+    office_node: NodeInfo,
+    field_node: NodeInfo,
+}
+
+fn pair(office: TestStore) -> Pair {
+    let admin = Actor::system();
+    registrar(&office.store); // NRC and a clerk at the office, before it becomes a node
+    let office_node = office.store.sync_init(&admin, "Bamako").unwrap();
+    let field = sqlite();
+    let field_node = field.store.sync_init(&admin, "Gao").unwrap();
+    let enrolment = office.store.sync_enrol(&admin, &field_node, &["NRC".to_string()], &["ML07".to_string()]).unwrap();
+    field.store.sync_connect(&admin, &enrolment.node, "http://office.invalid", &enrolment.token).unwrap();
+    Pair { office, field, office_node, field_node }
+}
+
+/// Everything `from` holds that `to` lacks, carried as a sealed bundle.
+fn carry(from: &Store, to: &Store, to_node: &NodeInfo) -> store::sync::Received {
+    let sealed = from.sync_bundle_out(&Actor::system(), Some(&to_node.node_id)).unwrap();
+    let batch = to.sync_open(&sealed).unwrap();
+    let received = to.sync_receive(batch).unwrap();
+    from.sync_contact(&to.sync_node().unwrap().unwrap().node_id, &received.vector).unwrap();
+    received
+}
+
+fn phone_of(store: &Store, actor: &Actor, household: &str) -> Option<String> {
+    let detail = store.household_detail(actor, household).unwrap();
+    detail.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.phone.clone()
+}
+
+#[test]
+fn two_offices_register_and_edit_offline_and_end_with_the_same_registry_and_every_clash_kept() {
+    for office in stores() {
+        let backend = office.backend;
+        let p = pair(office);
+        let (office, field) = (&p.office.store, &p.field.store);
+
+        // The field laptop receives its organisation, then registers a household offline.
+        let first = carry(office, field, &p.field_node);
+        assert!(first.applied >= 1 && first.refused.is_empty(), "{backend}: {first:?}");
+        let field_clerk = registrar(field);
+        let office_clerk = registrar(office);
+        let input = household("GAO-001").parse(field.gazetteer.as_ref(), field.today()).unwrap();
+        let registered = field.register_household(&field_clerk, &input).unwrap();
+        let id = registered.household.id.clone();
+
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        assert_eq!(received.applied, 1 + 2 + 3, "{backend}: a household, its two members, three movements");
+        let at_office = office.household_detail(&office_clerk, &id).unwrap();
+        assert_eq!(at_office.members.len(), 2, "{backend}");
+        assert_eq!(at_office.movements.len(), 3, "{backend}");
+        assert_eq!(at_office.household.status, registered.household.status, "{backend}: derived again on arrival");
+        assert_eq!(at_office.household.current_location, registered.household.current_location, "{backend}");
+
+        // A replayed bundle changes nothing.
+        let sealed = field.sync_bundle_out(&Actor::system(), None).unwrap();
+        let again = office.sync_receive(office.sync_open(&sealed).unwrap()).unwrap();
+        assert_eq!((again.applied, again.refused.len()), (0, 0), "{backend}: {again:?}");
+        assert!(again.already_here >= 6, "{backend}: {again:?}");
+
+        // Both edit offline: the same field (the head's phone) and different fields.
+        let head = |store: &Store, actor: &Actor| {
+            store.household_detail(actor, &id).unwrap().members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.id.clone()
+        };
+        let person = head(office, &office_clerk);
+        let edit = |store: &Store, actor: &Actor, phone: &str, father: Option<&str>| {
+            let mut input = member("P1", "Aminata", "head", "1985");
+            input.phone = Some(phone.into());
+            input.father_name = father.map(str::to_string);
+            let parsed = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
+            store.update_person(actor, &person, &parsed, "phone given at distribution").unwrap();
+        };
+        edit(office, &office_clerk, "70111111", None);
+        edit(field, &field_clerk, "76222222", Some("Oumar"));
+        let patch = |shelter: Option<&str>, intention: Option<&str>| HouseholdPatch {
+            shelter_type: shelter.map(str::to_string),
+            intention: intention.map(str::to_string),
+            reason: "visit".into(),
+            ..Default::default()
+        };
+        office.update_household(&office_clerk, &id, &patch(Some("host_family"), None)).unwrap();
+        field.update_household(&field_clerk, &id, &patch(None, Some("return"))).unwrap();
+
+        let to_office = carry(field, office, &p.office_node);
+        let to_field = carry(office, field, &p.field_node);
+        assert_eq!(to_office.conflicts_opened, 1, "{backend}: {to_office:?}");
+        assert_eq!(to_field.conflicts_opened, 1, "{backend}: {to_field:?}");
+        for (store, actor) in [(office, &office_clerk), (field, &field_clerk)] {
+            let conflicts = store.sync_conflicts(actor).unwrap();
+            assert_eq!(conflicts.len(), 1, "{backend}: only the phone clashes: {conflicts:?}");
+            assert_eq!(conflicts[0].field, "phone");
+            let mut values: Vec<_> = conflicts[0].values.iter().map(|v| v.value.clone().unwrap()).collect();
+            values.sort();
+            assert_eq!(values, ["70111111", "76222222"], "{backend}: both values kept");
+            assert!(conflicts[0].values.iter().all(|v| v.author_name.is_some() || !v.author.is_empty()));
+            let detail = store.household_detail(actor, &id).unwrap();
+            assert_eq!(detail.household.shelter_type.map(|s| s.as_str()), Some("host_family"), "{backend}");
+            assert_eq!(detail.household.intention.map(|s| s.as_str()), Some("return"), "{backend}");
+            let head = detail.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap();
+            assert_eq!(head.person.father_name.as_deref(), Some("Oumar"), "{backend}");
+        }
+        assert_eq!(phone_of(office, &office_clerk, &id), phone_of(field, &field_clerk, &id), "{backend}: the same value shown");
+
+        // Someone at the office decides; the field follows, and nothing clashes any more.
+        office.sync_resolve(&office_clerk, "person", &person, "phone", Some("76222222")).unwrap();
+        assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty());
+        let resolved = carry(office, field, &p.field_node);
+        assert_eq!(resolved.refused.len(), 0, "{backend}: {resolved:?}");
+        assert!(field.sync_conflicts(&field_clerk).unwrap().is_empty(), "{backend}");
+        assert_eq!(phone_of(field, &field_clerk, &id).as_deref(), Some("76222222"), "{backend}");
+        // The edits arrived with their history.
+        let history = field.history(&field_clerk, "person", &person).unwrap();
+        assert!(history.len() >= 3, "{backend}: {}", history.len());
+    }
+}
+
+#[test]
+fn batches_out_of_order_wait_for_what_they_build_on_and_none_is_lost() {
+    let p = pair(sqlite());
+    let (office, field) = (&p.office.store, &p.field.store);
+    carry(office, field, &p.field_node);
+    let clerk = registrar(field);
+    let office_clerk = registrar(office);
+    let first = field.sync_bundle_out(&Actor::system(), Some(&p.office_node.node_id)).unwrap();
+    let input = household("GAO-002").parse(field.gazetteer.as_ref(), field.today()).unwrap();
+    let id = field.register_household(&clerk, &input).unwrap().household.id;
+    // Two bundles: the registration, then a correction made on it.
+    let registration = field.sync_bundle_out(&Actor::system(), Some(&p.office_node.node_id)).unwrap();
+    field.sync_contact(&p.office_node.node_id, &field.sync_vector().unwrap()).unwrap();
+    let patch = HouseholdPatch { shelter_type: Some("collective_centre".into()), reason: "moved".into(), ..Default::default() };
+    field.update_household(&clerk, &id, &patch).unwrap();
+    let correction = field.sync_bundle_out(&Actor::system(), Some(&p.office_node.node_id)).unwrap();
+    assert_ne!(first, registration);
+
+    // The correction arrives first: it waits, nothing is applied, nothing refused.
+    let early = office.sync_receive(office.sync_open(&correction).unwrap()).unwrap();
+    assert_eq!((early.applied, early.waiting, early.refused.len()), (0, 1, 0), "{early:?}");
+    assert!(office.household_detail(&office_clerk, &id).is_err());
+    let late = office.sync_receive(office.sync_open(&registration).unwrap()).unwrap();
+    assert_eq!((late.applied, late.waiting, late.refused.len()), (7, 0, 0), "{late:?}");
+    let detail = office.household_detail(&office_clerk, &id).unwrap();
+    assert_eq!(detail.household.shelter_type.map(|s| s.as_str()), Some("collective_centre"));
+}
+
+#[test]
+fn a_bundle_from_an_unknown_or_forged_node_is_refused_and_changes_outside_its_scope_are_kept_with_the_reason() {
+    let p = pair(sqlite());
+    let (office, field) = (&p.office.store, &p.field.store);
+    carry(office, field, &p.field_node);
+    let clerk = registrar(field);
+    // A household in Mopti (ML05), outside the Gao laptop's régions.
+    let mut input = household("MOP-001");
+    input.registration_point = "ML050101".into();
+    input.movements = vec![crate::support::movement("displacement", "2023-06-10", "ML050101")];
+    let parsed = input.parse(field.gazetteer.as_ref(), field.today()).unwrap();
+    field.register_household(&clerk, &parsed).unwrap();
+    let received = carry(field, office, &p.office_node);
+    assert_eq!(received.applied, 0, "{received:?}");
+    assert!(!received.refused.is_empty());
+    assert!(received.refused.iter().any(|r| r.refusal == store::sync::Refusal::OutsideScope), "{received:?}");
+    let status = office.sync_status(&Actor::system()).unwrap();
+    assert_eq!(status.refused as usize, received.refused.len());
+
+    // A stranger's bundle, and an altered one.
+    let stranger = sqlite();
+    stranger.store.sync_init(&Actor::system(), "Unknown").unwrap();
+    let theirs = stranger.store.sync_seal(&Batch { from: stranger.store.sync_node().unwrap().unwrap().node_id, changes: vec![] }).unwrap();
+    let refused = office.sync_open(&theirs).unwrap_err().to_string();
+    assert!(refused.contains("does not know"), "{refused}");
+    let mut altered = field.sync_bundle_out(&Actor::system(), None).unwrap();
+    let last = altered.len() - 1;
+    altered[last] ^= 0x55;
+    let refused = office.sync_open(&altered).unwrap_err().to_string();
+    assert!(refused.contains("signature"), "{refused}");
+}

@@ -1,0 +1,448 @@
+//! Receiving changes. A change is applied once the previous change of its origin and every
+//! change it depends on are here (until then it waits in `sync_pending`), so each node applies
+//! them in an order consistent with how they were made, whatever order they arrive in. Each
+//! field is merged by [`EntityState::set`]; a field left with two values opens a conflict.
+//! After a batch, the touched households' movements are replayed: an inconsistent chronology
+//! opens a conflict on the household, it is never a failure of the batch.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use domain::Lang;
+use serde::{Deserialize, Serialize};
+
+use super::change::{to_field, to_value, Change, ChangeBody, ChangeId, Entity, Vector};
+use super::node::Node;
+use super::state::{self, EntityState};
+use super::{origin_vector, store_changes, Scope};
+use crate::db::{Tx, Value};
+use crate::error::StoreError;
+use crate::params;
+
+/// Why a change was not applied. Kept with the change and returned to its sender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Refusal {
+    /// The sender may not change this organisation's or région's records.
+    OutsideScope,
+    /// It builds on a change that was refused here.
+    DependsOnRefused { change: String },
+    /// The change names a record this node does not have, or breaks a rule of the database.
+    Invalid { detail: String },
+    /// A change of this identifier arrived before with other content.
+    ContentDiffers,
+}
+
+/// A change not applied, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Refused {
+    pub change: String,
+    #[serde(flatten)]
+    pub refusal: Refusal,
+}
+
+/// What receiving a batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Received {
+    /// Changes applied now (from this batch or waiting from earlier ones).
+    pub applied: usize,
+    /// Changes of this batch that were here already (a replay).
+    pub already_here: usize,
+    /// Changes waiting for an earlier one of their origin or a change they build on.
+    pub waiting: usize,
+    pub refused: Vec<Refused>,
+    /// Fields now disputed by two values, and households whose chronology no longer holds.
+    pub conflicts_opened: usize,
+    /// What this node holds now: the sender may forget what this covers.
+    #[schema(value_type = Object)]
+    pub vector: Vector,
+}
+
+/// Receives changes sent by a node whose scope is `scope`.
+pub(crate) fn receive(
+    tx: &mut Tx<'_>,
+    node: &mut Node,
+    sender: &str,
+    scope: &Scope,
+    incoming: Vec<Change>,
+    now: i64,
+    today: NaiveDate,
+) -> Result<Received, StoreError> {
+    let mut received = Received::default();
+    for change in incoming {
+        let hash = change.hash();
+        if let Some(row) = tx.query_opt(
+            "SELECT hash FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3",
+            params![change.id.node.as_str(), change.id.epoch, change.id.seq],
+        )? {
+            if row.text(0) == hash {
+                received.already_here += 1;
+            } else {
+                received.refused.push(Refused { change: change.id.to_string(), refusal: Refusal::ContentDiffers });
+            }
+            continue;
+        }
+        if change.id.node == node.node_id && change.id.epoch == node.epoch && change.id.seq >= node.next_seq {
+            // This node made it and does not remember it: the database was restored from an
+            // older copy. Its numbers start again in a new epoch; the change comes back.
+            node.new_epoch();
+        }
+        tx.execute(
+            "INSERT INTO sync_pending (node_id, epoch, seq, body, hash, sent_by, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (node_id, epoch, seq) DO NOTHING",
+            params![
+                change.id.node.as_str(),
+                change.id.epoch,
+                change.id.seq,
+                serde_json::to_string(&change).unwrap_or_default(),
+                hash,
+                sender,
+                now
+            ],
+        )?;
+    }
+    let mut applier = Applier { node, vector: origin_vector(tx)?, touched: BTreeSet::new(), scopes: HashMap::new() };
+    applier.scopes.insert(sender.to_string(), scope.clone());
+    loop {
+        let pending = tx.query("SELECT body, sent_by FROM sync_pending ORDER BY node_id, epoch, seq", params![])?;
+        let mut progress = false;
+        for row in pending {
+            let change: Change = serde_json::from_str(row.str(0))
+                .map_err(|e| StoreError::Database(format!("a waiting sync change is damaged: {e}")))?;
+            if !applier.ready(&change) {
+                continue;
+            }
+            let scope = applier.scope_of(tx, &row.text(1))?;
+            let outcome = applier.apply(tx, &change, &scope, now)?;
+            tx.execute(
+                "DELETE FROM sync_pending WHERE node_id = $1 AND epoch = $2 AND seq = $3",
+                params![change.id.node.as_str(), change.id.epoch, change.id.seq],
+            )?;
+            match outcome {
+                Ok(opened) => {
+                    received.applied += 1;
+                    received.conflicts_opened += opened;
+                }
+                Err(refusal) => received.refused.push(Refused { change: change.id.to_string(), refusal }),
+            }
+            progress = true;
+        }
+        if !progress {
+            break;
+        }
+    }
+    received.conflicts_opened += applier.replay_households(tx, today, now)?;
+    received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
+    received.vector = applier.vector.clone();
+    node.save(tx)?;
+    Ok(received)
+}
+
+struct Applier<'n> {
+    node: &'n mut Node,
+    vector: Vector,
+    touched: BTreeSet<String>,
+    scopes: HashMap<String, Scope>,
+}
+
+impl Applier<'_> {
+    /// Whether the change's origin continues from what is here and every change it builds
+    /// on is here (applied or refused).
+    fn ready(&self, change: &Change) -> bool {
+        let has = |id: &ChangeId| self.vector.get(&super::change::origin_key(&id.node, id.epoch)).copied().unwrap_or(0) >= id.seq;
+        let previous = ChangeId { seq: change.id.seq - 1, ..change.id.clone() };
+        (change.id.seq == 1 || has(&previous)) && change.dependencies().all(has)
+    }
+
+    fn scope_of(&mut self, tx: &mut Tx<'_>, sender: &str) -> Result<Scope, StoreError> {
+        if let Some(scope) = self.scopes.get(sender) {
+            return Ok(scope.clone());
+        }
+        let scope = Scope::of_peer(tx, sender)?.unwrap_or_else(Scope::nothing);
+        self.scopes.insert(sender.to_string(), scope.clone());
+        Ok(scope)
+    }
+
+    /// Applies one change, or refuses it; either way it is recorded, so its origin's next
+    /// change may follow. Returns the conflicts it opened.
+    fn apply(
+        &mut self,
+        tx: &mut Tx<'_>,
+        change: &Change,
+        scope: &Scope,
+        now: i64,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
+        let outcome = match self.refused_dependency(tx, change)? {
+            _ if change.body.withheld => Ok(0),
+            Some(refusal) => Err(refusal),
+            None => {
+                tx.execute_batch("SAVEPOINT sync_change")?;
+                match self.merge(tx, change, scope, now) {
+                    Ok(Ok(opened)) => {
+                        tx.execute_batch("RELEASE SAVEPOINT sync_change")?;
+                        Ok(opened)
+                    }
+                    Ok(Err(refusal)) => {
+                        tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?;
+                        Err(refusal)
+                    }
+                    Err(StoreError::Database(detail)) => {
+                        tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?;
+                        Err(Refusal::Invalid { detail })
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        };
+        let (status, rejection) = match &outcome {
+            Ok(_) => ("applied", None),
+            Err(refusal) => ("rejected", Some(serde_json::to_string(refusal).unwrap_or_default())),
+        };
+        store_changes(tx, self.node, std::slice::from_ref(change), status, rejection.as_deref(), now)?;
+        let key = super::change::origin_key(&change.id.node, change.id.epoch);
+        self.vector.insert(key, change.id.seq);
+        Ok(outcome)
+    }
+
+    fn refused_dependency(&self, tx: &mut Tx<'_>, change: &Change) -> Result<Option<Refusal>, StoreError> {
+        for dep in change.dependencies() {
+            let refused = tx.query_opt(
+                "SELECT 1 FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3 AND outcome <> 'applied'",
+                params![dep.node.as_str(), dep.epoch, dep.seq],
+            )?;
+            if refused.is_some() {
+                return Ok(Some(Refusal::DependsOnRefused { change: dep.to_string() }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Merges the change into the record's state and writes the fields it shows.
+    fn merge(
+        &mut self,
+        tx: &mut Tx<'_>,
+        change: &Change,
+        scope: &Scope,
+        now: i64,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
+        let entity = change.entity;
+        let table = entity.table();
+        let body = &change.body;
+        if let Err(refusal) = check_scope(tx, change, scope)? {
+            return Ok(Err(refusal));
+        }
+        let mut states = state::load(tx, entity, std::slice::from_ref(&change.entity_id))?;
+        let mut state = states.remove(&change.entity_id).unwrap_or_default();
+        let row = tx.query_opt(&format!("SELECT * FROM {table} WHERE id = $1"), params![change.entity_id.as_str()])?;
+        if row.is_none() && !body.creates {
+            return Ok(Err(Refusal::Invalid { detail: format!("no {} {} here", entity.as_str(), change.entity_id) }));
+        }
+        if state.created_by.is_empty() {
+            state.created_by = change.id.to_string();
+        }
+        for (field, value) in &body.fields {
+            let seen = body.deps.get(field).cloned().unwrap_or_default();
+            state.set(field, &change.id, &seen, value.clone());
+        }
+        let mut opened = 0;
+        for field in body.fields.keys() {
+            if state.disputed(field) {
+                let detail = serde_json::to_string(&state.fields[field]).unwrap_or_default();
+                let existed = tx.execute(
+                    "UPDATE sync_conflicts SET detail = $1 WHERE entity = $2 AND entity_id = $3 AND field = $4",
+                    params![detail.as_str(), entity.as_str(), change.entity_id.as_str(), field.as_str()],
+                )?;
+                if existed == 0 {
+                    opened += 1;
+                    tx.execute(
+                        "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                        params![entity.as_str(), change.entity_id.as_str(), field.as_str(), body.household.clone(), detail, now],
+                    )?;
+                }
+            } else {
+                tx.execute(
+                    "DELETE FROM sync_conflicts WHERE entity = $1 AND entity_id = $2 AND field = $3",
+                    params![entity.as_str(), change.entity_id.as_str(), field.as_str()],
+                )?;
+            }
+        }
+        match row {
+            None => insert(tx, change, &state)?,
+            Some(row) => write_fields(tx, change, &state, &row)?,
+        }
+        state::save(tx, entity, &[(&change.entity_id, &state)])?;
+        if let Some(household) = &body.household {
+            self.touched.insert(household.clone());
+        }
+        Ok(Ok(opened))
+    }
+
+    /// Replays the touched households' movements and stores what they imply; a chronology
+    /// that no longer holds becomes a conflict on the household. Returns the conflicts opened.
+    fn replay_households(&mut self, tx: &mut Tx<'_>, today: NaiveDate, now: i64) -> Result<usize, StoreError> {
+        let households: Vec<String> = std::mem::take(&mut self.touched).into_iter().collect();
+        let mut opened = 0;
+        for household in &households {
+            if tx.query_opt("SELECT 1 FROM households WHERE id = $1", params![household.as_str()])?.is_none() {
+                continue;
+            }
+            match crate::registry::refresh_derived(tx, household, today) {
+                Ok(()) => {
+                    tx.execute(
+                        "DELETE FROM sync_conflicts WHERE entity = 'household' AND entity_id = $1 AND field = '_timeline'",
+                        params![household.as_str()],
+                    )?;
+                }
+                Err(StoreError::Chronology(error)) => {
+                    let detail = serde_json::json!({
+                        "fr": error.render(Lang::Fr),
+                        "en": error.render(Lang::En),
+                    })
+                    .to_string();
+                    let existed = tx.execute(
+                        "UPDATE sync_conflicts SET detail = $1 WHERE entity = 'household' AND entity_id = $2 AND field = '_timeline'",
+                        params![detail.as_str(), household.as_str()],
+                    )?;
+                    if existed == 0 {
+                        opened += 1;
+                        tx.execute(
+                            "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ('household', $1, '_timeline', $1, $2, $3)",
+                            params![household.as_str(), detail, now],
+                        )?;
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let ids: Vec<&str> = households.iter().map(String::as_str).collect();
+        if !ids.is_empty() {
+            crate::versions::households_changed(tx, &ids)?;
+        }
+        Ok(opened)
+    }
+}
+
+/// Whether the sender may change this record: its organisation and région in the sender's
+/// scope.
+fn check_scope(tx: &mut Tx<'_>, change: &Change, scope: &Scope) -> Result<Result<(), Refusal>, StoreError> {
+    if scope.is_everything() {
+        return Ok(Ok(()));
+    }
+    let body = &change.body;
+    let (organisation, place) = match change.entity {
+        Entity::Organisation => (Some(change.entity_id.clone()), None),
+        Entity::Household if body.creates => (
+            body.fields.get("organisation_id").and_then(|v| v.as_str()).map(str::to_string),
+            body.fields.get("registration_point").and_then(|v| v.as_str()).map(str::to_string),
+        ),
+        _ => {
+            let household = body.household.clone().unwrap_or_default();
+            match tx.query_opt(
+                "SELECT organisation_id, COALESCE(current_location, registration_point) FROM households WHERE id = $1",
+                params![household],
+            )? {
+                Some(r) => (Some(r.text(0)), r.opt_text(1)),
+                None => return Ok(Err(Refusal::Invalid { detail: "its household is not here".into() })),
+            }
+        }
+    };
+    let organisation_ok =
+        scope.organisations.is_empty() || organisation.is_some_and(|o| scope.organisations.contains(&o));
+    let place_ok = scope.regions.is_empty()
+        || change.entity == Entity::Organisation
+        || place.is_some_and(|p| scope.regions.iter().any(|r| p.starts_with(r.as_str())));
+    Ok(if organisation_ok && place_ok { Ok(()) } else { Err(Refusal::OutsideScope) })
+}
+
+/// Columns a node fills for itself when a record arrives (then derives again).
+fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value)> {
+    let mut defaults = match entity {
+        Entity::Household => vec![
+            ("status", Value::from("not_displaced")),
+            ("displacement_count", Value::Int(0)),
+            ("back_and_forth", Value::Int(0)),
+        ],
+        Entity::Person => vec![("status", Value::from("not_displaced"))],
+        Entity::Organisation | Entity::Movement => Vec::new(),
+    };
+    if entity.versioned() {
+        defaults.extend([
+            ("version", Value::Int(1)),
+            ("updated_at", Value::Int(body.at)),
+            ("updated_by", Value::from(body.author.as_str())),
+        ]);
+    }
+    defaults
+}
+
+fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), StoreError> {
+    let mut columns = vec!["id".to_string()];
+    let mut values = vec![Value::from(change.entity_id.as_str())];
+    for field in state.fields.keys() {
+        columns.push(field.clone());
+        values.push(to_value(&state.shown(field)));
+    }
+    for (column, value) in local_defaults(change.entity, &change.body) {
+        columns.push(column.to_string());
+        values.push(value);
+    }
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    tx.insert_rows(change.entity.table(), &columns, vec![values])?;
+    if change.entity == Entity::Person {
+        let name = state.shown("name_folded");
+        crate::registry::write_name_terms(tx, &change.entity_id, name.as_str().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// Writes the fields a change touched as the merged state now shows them, with a version
+/// and a history entry on households and people.
+pub(crate) fn write_fields(tx: &mut Tx<'_>, change: &Change, state: &EntityState, row: &crate::db::Row) -> Result<(), StoreError> {
+    let entity = change.entity;
+    let mut sets = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let mut diff = serde_json::Map::new();
+    for field in change.body.fields.keys() {
+        let before = to_field(row.get(field)?);
+        let shown = state.shown(field);
+        if before != shown {
+            diff.insert(field.clone(), serde_json::json!({"from": before, "to": shown}));
+            params.push(to_value(&shown));
+            sets.push(format!("{field} = ${}", params.len()));
+        }
+    }
+    if sets.is_empty() {
+        return Ok(());
+    }
+    let id = change.entity_id.as_str();
+    if entity.versioned() {
+        let version = row.int_of("version")? + 1;
+        for (column, value) in
+            [("version", Value::Int(version)), ("updated_at", Value::Int(change.body.at)), ("updated_by", Value::from(change.body.author.as_str()))]
+        {
+            params.push(value);
+            sets.push(format!("{column} = ${}", params.len()));
+        }
+        let reason = if change.body.reason.is_empty() { "sync" } else { change.body.reason.as_str() };
+        crate::registry::write_version(
+            tx,
+            entity.as_str(),
+            id,
+            version,
+            change.body.at,
+            &change.body.author,
+            reason,
+            &serde_json::Value::Object(diff.clone()),
+        )?;
+    }
+    params.push(Value::from(id));
+    tx.execute(&format!("UPDATE {} SET {} WHERE id = ${}", entity.table(), sets.join(", "), params.len()), &params)?;
+    if entity == Entity::Person {
+        if let Some(renamed) = diff.get("name_folded") {
+            let old = renamed["from"].as_str().unwrap_or_default();
+            let new = renamed["to"].as_str().unwrap_or_default();
+            crate::registry::rename_terms(tx, id, old, new)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The change feed's writer. At the end of every write transaction of a sync node, the
+//! records the transaction touched (the households in the registry's change feed, and the
+//! organisations) are compared field by field with their merged state: what differs becomes a
+//! change of this node, numbered in its feed, in the same transaction. Every use case is
+//! covered without each having to describe its changes, and a received change (already in the
+//! merged state) is never taken for a local one.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::change::{to_field, Change, ChangeBody, ChangeId, Entity};
+use super::node::Node;
+use super::state::{self, EntityState};
+use super::store_changes;
+use crate::db::{Row, Tx};
+use crate::error::StoreError;
+use crate::{params, Cond, Sql};
+
+/// Records as changes what this transaction changed in the registry after counter `since`.
+pub(crate) fn since(tx: &mut Tx<'_>, since: i64) -> Result<(), StoreError> {
+    let households: Vec<String> = tx
+        .query("SELECT household_id FROM household_changes WHERE version > $1 ORDER BY household_id", params![since])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    let Some(mut node) = Node::lock(tx)? else {
+        return Ok(());
+    };
+    let mut capture = Capture { node: &mut node, changes: Vec::new(), states: HashMap::new() };
+    let organisations = tx.query("SELECT * FROM organisations ORDER BY id", params![])?;
+    capture.rows(tx, Entity::Organisation, &organisations)?;
+    for chunk in households.chunks(500) {
+        let in_chunk = |column: &str, table: &str| {
+            Sql::new(&format!("SELECT * FROM {table} WHERE "), params![])
+                .cond(&Cond::one_of(column, chunk))
+                .push(" ORDER BY id", params![])
+        };
+        let households = tx.select(&in_chunk("id", "households"))?;
+        let people = tx.select(&in_chunk("household_id", "people"))?;
+        let movements = tx.select(&in_chunk("household_id", "movements"))?;
+        capture.rows(tx, Entity::Household, &households)?;
+        capture.rows(tx, Entity::Person, &people)?;
+        capture.rows(tx, Entity::Movement, &movements)?;
+    }
+    capture.timelines_resolved(tx)?;
+    let Capture { changes, states, .. } = capture;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    for entity in Entity::ALL {
+        let mut touched: Vec<(&str, &EntityState)> =
+            states.iter().filter(|((e, _), _)| *e == entity).map(|((_, id), s)| (id.as_str(), s)).collect();
+        touched.sort_by_key(|(id, _)| *id);
+        state::save(tx, entity, &touched)?;
+    }
+    store_changes(tx, &mut node, &changes, "applied", None, 0)?;
+    node.save(tx)
+}
+
+struct Capture<'n> {
+    node: &'n mut Node,
+    changes: Vec<Change>,
+    /// States read or changed in this capture (a person's creation depends on its household's).
+    states: HashMap<(Entity, String), EntityState>,
+}
+
+impl Capture<'_> {
+    fn rows(&mut self, tx: &mut Tx<'_>, entity: Entity, rows: &[Row]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.text_of("id")).collect::<Result<_, _>>()?;
+        let missing: Vec<String> =
+            ids.iter().filter(|id| !self.states.contains_key(&(entity, (*id).clone()))).cloned().collect();
+        for (id, state) in state::load(tx, entity, &missing)? {
+            self.states.insert((entity, id), state);
+        }
+        for (row, id) in rows.iter().zip(ids) {
+            self.row(tx, entity, row, id)?;
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, tx: &mut Tx<'_>, entity: Entity, row: &Row, id: String) -> Result<(), StoreError> {
+        let local = entity.local_columns();
+        let existing = self.states.get(&(entity, id.clone()));
+        let creates = existing.is_none();
+        let mut fields = BTreeMap::new();
+        let mut deps = BTreeMap::new();
+        for (column, value) in row.columns().iter().zip(&row.values) {
+            if local.contains(&column.as_ref()) {
+                continue;
+            }
+            let value = to_field(value);
+            match existing {
+                None if value.is_null() => {}
+                None => {
+                    fields.insert(column.to_string(), value);
+                }
+                Some(state) if state.shown(column) != value => {
+                    deps.insert(column.to_string(), state.head_ids(column));
+                    fields.insert(column.to_string(), value);
+                }
+                Some(_) => {}
+            }
+        }
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let household = match entity {
+            Entity::Organisation => None,
+            Entity::Household => Some(id.clone()),
+            Entity::Person | Entity::Movement => Some(row.text_of("household_id")?),
+        };
+        if creates {
+            let mut parents = Vec::new();
+            if let Some(household) = household.as_ref().filter(|_| entity != Entity::Household) {
+                parents.extend(self.created_by(Entity::Household, household));
+            }
+            if entity == Entity::Movement {
+                if let Some(person) = row.opt_text_of("person_id")? {
+                    parents.extend(self.created_by(Entity::Person, &person));
+                }
+            }
+            if !parents.is_empty() {
+                deps.insert(String::new(), parents);
+            }
+        }
+        let (author, at, reason) = authorship(tx, entity, row, &id, &fields)?;
+        let change_id = self.node.next_id();
+        let state = self.states.entry((entity, id.clone())).or_default();
+        if creates {
+            state.created_by = change_id.to_string();
+        }
+        for (field, value) in &fields {
+            let seen = deps.get(field).cloned().unwrap_or_default();
+            state.set(field, &change_id, &seen, value.clone());
+        }
+        // An edit of a disputed field settles it.
+        for field in fields.keys() {
+            tx.execute(
+                "DELETE FROM sync_conflicts WHERE entity = $1 AND entity_id = $2 AND field = $3",
+                params![entity.as_str(), id.as_str(), field.as_str()],
+            )?;
+        }
+        self.changes.push(Change {
+            id: change_id,
+            entity,
+            entity_id: id,
+            body: ChangeBody { household, creates, fields, deps, author, at, reason, withheld: false },
+        });
+        Ok(())
+    }
+
+    /// The change that created a record, read from this capture or the stored state.
+    fn created_by(&self, entity: Entity, id: &str) -> Option<ChangeId> {
+        self.states.get(&(entity, id.to_string())).and_then(|s| s.created_by.parse().ok())
+    }
+
+    /// A household whose merged movements were inconsistent and whose movements were then
+    /// changed here (a movement recorded or voided): local movement writes replay the
+    /// chronology and refuse an inconsistent one, so it holds again.
+    fn timelines_resolved(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+        let mut households: Vec<String> = self
+            .changes
+            .iter()
+            .filter(|c| c.entity == Entity::Movement)
+            .filter_map(|c| c.body.household.clone())
+            .collect();
+        households.sort();
+        households.dedup();
+        for chunk in households.chunks(500) {
+            let sql = Sql::new("DELETE FROM sync_conflicts WHERE field = '_timeline' AND ", params![])
+                .cond(&Cond::one_of("household_id", chunk));
+            tx.run(&sql)?;
+        }
+        Ok(())
+    }
+}
+
+/// Who made a local change, when and why, read from the row (and its history).
+fn authorship(
+    tx: &mut Tx<'_>,
+    entity: Entity,
+    row: &Row,
+    id: &str,
+    fields: &BTreeMap<String, serde_json::Value>,
+) -> Result<(String, i64, String), StoreError> {
+    Ok(match entity {
+        Entity::Organisation => (row.text_of("created_by")?, row.int_of("created_at")?, String::new()),
+        Entity::Household | Entity::Person => {
+            let version = row.int_of("version")?;
+            let reason = tx
+                .query_opt(
+                    "SELECT reason FROM record_versions WHERE entity = $1 AND entity_id = $2 AND version = $3",
+                    params![entity.as_str(), id, version],
+                )?
+                .map(|r| r.text(0))
+                .unwrap_or_default();
+            (row.text_of("updated_by")?, row.int_of("updated_at")?, reason)
+        }
+        Entity::Movement if fields.contains_key("voided_at") => (
+            row.opt_text_of("voided_by")?.unwrap_or_default(),
+            row.opt_int_of("voided_at")?.unwrap_or_default(),
+            row.opt_text_of("void_reason")?.unwrap_or_default(),
+        ),
+        Entity::Movement => (row.text_of("recorded_by")?, row.int_of("recorded_at")?, String::new()),
+    })
+}

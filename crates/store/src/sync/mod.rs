@@ -1,0 +1,792 @@
+//! Offline sync between installations. Each node (a field office's laptop on SQLite, the
+//! country office on PostgreSQL) numbers its changes in its own feed; nodes exchange what the
+//! other lacks (each says what it holds as a vector: the highest sequence number per origin);
+//! fields are merged one by one and two edits of one field made without seeing each other
+//! are both kept, as a conflict a person resolves. See ARCHITECTURE.md, "Sync".
+
+pub mod apply;
+pub mod bundle;
+pub mod capture;
+pub mod change;
+mod node;
+mod state;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use apply::{Received, Refusal, Refused};
+pub use bundle::{Batch, BundleError};
+pub use change::{Change, ChangeId, Entity, Vector};
+use change::origin_key;
+use node::Node;
+
+use crate::db::{Tx, Value};
+use crate::error::StoreError;
+use crate::visibility::{Access, Visibility};
+use crate::{audit, new_id, params, Actor, Sql, Store};
+
+/// What a node receives from this one and may change here: organisations (ids) and régions
+/// (admin 1 P-codes); an empty list is all of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Scope {
+    pub organisations: Vec<String>,
+    pub regions: Vec<String>,
+    /// A node that is unknown here or revoked: nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nothing: bool,
+}
+
+impl Scope {
+    pub fn everything() -> Scope {
+        Scope::default()
+    }
+
+    pub fn nothing() -> Scope {
+        Scope { nothing: true, ..Scope::default() }
+    }
+
+    pub fn is_everything(&self) -> bool {
+        !self.nothing && self.organisations.is_empty() && self.regions.is_empty()
+    }
+
+    /// Whether a household of this organisation at this place is in scope.
+    pub fn holds(&self, organisation: &str, place: Option<&str>) -> bool {
+        !self.nothing
+            && (self.organisations.is_empty() || self.organisations.iter().any(|o| o == organisation))
+            && (self.regions.is_empty() || place.is_some_and(|p| self.regions.iter().any(|r| p.starts_with(r.as_str()))))
+    }
+
+    /// The scope of an enrolled, unrevoked peer.
+    pub(crate) fn of_peer(tx: &mut Tx<'_>, node: &str) -> Result<Option<Scope>, StoreError> {
+        let Some(row) = tx.query_opt(
+            "SELECT organisations, regions FROM sync_peers WHERE node_id = $1 AND revoked_at IS NULL",
+            params![node],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Scope {
+            organisations: serde_json::from_str(row.str(0)).unwrap_or_default(),
+            regions: serde_json::from_str(row.str(1)).unwrap_or_default(),
+            nothing: false,
+        }))
+    }
+}
+
+/// This installation as a node, as others see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NodeInfo {
+    pub node_id: String,
+    pub name: String,
+    pub epoch: i64,
+    /// Ed25519 public key (hex) that checks this node's bundles.
+    pub public_key: String,
+}
+
+/// A node this one exchanges with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Peer {
+    pub node_id: String,
+    pub name: String,
+    /// Where this node calls it (the office it enrolled with).
+    pub url: Option<String>,
+    pub scope: Scope,
+    pub enrolled_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_contact_at: Option<i64>,
+    /// Changes here that it has not acknowledged.
+    pub pending: i64,
+}
+
+/// The sync page's summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SyncStatus {
+    pub node: NodeInfo,
+    pub peers: Vec<Peer>,
+    /// Changes received before what they build on.
+    pub waiting: i64,
+    /// Changes received and refused (kept with their reason).
+    pub refused: i64,
+    /// Disputed fields and inconsistent chronologies the user may see.
+    pub conflicts: i64,
+    /// Changes in this node's feed (its own and received).
+    pub changes: i64,
+}
+
+/// A field with two values (or a household whose chronology no longer holds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Conflict {
+    pub entity: String,
+    pub entity_id: String,
+    /// The field, or `_timeline` for a household's chronology.
+    pub field: String,
+    pub household_id: Option<String>,
+    pub opened_at: i64,
+    /// The values kept, each with the change, its author and time (none for a chronology).
+    pub values: Vec<ConflictValue>,
+    /// For a chronology: what no longer holds, in French and English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<HashMap<String, String>>,
+}
+
+/// One of a disputed field's values. Its `Debug` hides the value (it may be a name).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConflictValue {
+    pub change: String,
+    pub value: Option<String>,
+    pub author: String,
+    pub author_name: Option<String>,
+    pub at: i64,
+    /// The value the record shows until someone decides.
+    pub shown: bool,
+}
+
+impl std::fmt::Debug for ConflictValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConflictValue").field("change", &self.change).field("shown", &self.shown).finish()
+    }
+}
+
+/// What enrolling a field node gives: the token it presents (shown once).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Enrolment {
+    pub node: NodeInfo,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrolment").field("node", &self.node).finish()
+    }
+}
+
+/// Records changes in this node's feed (one `local_order` each) and moves each origin's mark.
+pub(crate) fn store_changes(
+    tx: &mut Tx<'_>,
+    node: &mut Node,
+    changes: &[Change],
+    outcome: &str,
+    rejection: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(changes.len());
+    let mut marks: HashMap<(String, i64), i64> = HashMap::new();
+    for change in changes {
+        let outcome = if change.body.withheld { "withheld" } else { outcome };
+        rows.push(vec![
+            Value::from(change.id.node.as_str()),
+            Value::Int(change.id.epoch),
+            Value::Int(change.id.seq),
+            Value::Int(node.next_order()),
+            Value::from(change.entity.as_str()),
+            Value::from(change.entity_id.as_str()),
+            Value::from(change.body.household.clone()),
+            Value::from(change.body_json()),
+            Value::from(change.hash()),
+            Value::from(outcome),
+            Value::from(rejection),
+            Value::Int(now),
+        ]);
+        let mark = marks.entry((change.id.node.clone(), change.id.epoch)).or_default();
+        *mark = (*mark).max(change.id.seq);
+    }
+    tx.insert_rows(
+        "sync_changes",
+        &[
+            "node_id",
+            "epoch",
+            "seq",
+            "local_order",
+            "entity",
+            "entity_id",
+            "household_id",
+            "body",
+            "hash",
+            "outcome",
+            "rejection",
+            "received_at",
+        ],
+        rows,
+    )?;
+    for ((origin, epoch), seq) in marks {
+        tx.execute(
+            "INSERT INTO sync_origins (node_id, epoch, seq) VALUES ($1, $2, $3) \
+             ON CONFLICT (node_id, epoch) DO UPDATE SET seq = excluded.seq",
+            params![origin, epoch, seq],
+        )?;
+    }
+    Ok(())
+}
+
+/// What this node holds: the highest sequence number per origin.
+pub(crate) fn origin_vector(tx: &mut Tx<'_>) -> Result<Vector, StoreError> {
+    Ok(tx
+        .query("SELECT node_id, epoch, seq FROM sync_origins", params![])?
+        .iter()
+        .map(|r| (origin_key(r.str(0), r.int(1)), r.int(2)))
+        .collect())
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| StoreError::Database(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+fn node_info(node: &Node) -> Result<NodeInfo, StoreError> {
+    Ok(NodeInfo { node_id: node.node_id.clone(), name: node.name.clone(), epoch: node.epoch, public_key: node.public_key()? })
+}
+
+fn not_a_node() -> StoreError {
+    StoreError::Config("this installation is not a sync node yet: run `djoliba sync init --name <office>`".into())
+}
+
+/// Changes of `origin` this node holds beyond `after`, up to `limit`.
+fn changes_of_origin(
+    tx: &mut Tx<'_>,
+    node: &str,
+    epoch: i64,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<(i64, String, Change)>, StoreError> {
+    let limit = limit.min(i64::MAX as usize / 2);
+    let rows = tx.query(
+        &format!(
+            "SELECT local_order, outcome, node_id, epoch, seq, entity, entity_id, body FROM sync_changes \
+             WHERE node_id = $1 AND epoch = $2 AND seq > $3 ORDER BY seq LIMIT {limit}"
+        ),
+        params![node, epoch, after],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let entity = change::Entity::parse(r.str(5))
+                .ok_or_else(|| StoreError::Database(format!("unknown sync entity {}", r.str(5))))?;
+            let body = serde_json::from_str(r.str(7))
+                .map_err(|e| StoreError::Database(format!("a sync change is damaged: {e}")))?;
+            Ok((
+                r.int(0),
+                r.text(1),
+                Change {
+                    id: ChangeId { node: r.text(2), epoch: r.int(3), seq: r.int(4) },
+                    entity,
+                    entity_id: r.text(6),
+                    body,
+                },
+            ))
+        })
+        .collect()
+}
+
+impl Store {
+    /// This installation as a node, if it is one.
+    pub fn sync_node(&self) -> Result<Option<NodeInfo>, StoreError> {
+        self.db.read(|tx| Node::read(tx)?.as_ref().map(node_info).transpose())
+    }
+
+    /// Turns the change feed on if this installation is a node (at start).
+    pub(crate) fn start_sync_capture(&self) -> Result<(), StoreError> {
+        let node = self.db.read(Node::read)?;
+        self.db.capture_changes(node.is_some());
+        Ok(())
+    }
+
+    /// Makes this installation a sync node named `name`: a new identity and key, and every
+    /// record already here recorded as this node's changes (what it will ship first).
+    pub fn sync_init(&self, actor: &Actor, name: &str) -> Result<NodeInfo, StoreError> {
+        actor.require_admin()?;
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(StoreError::invalid("name", name, domain::Message::SyncNodeName));
+        }
+        let now = self.now_ms();
+        let info = self.db.write(|tx| {
+            if Node::read(tx)?.is_some() {
+                return Err(StoreError::Conflict(domain::Message::SyncAlreadyNode));
+            }
+            tx.execute(
+                "INSERT INTO sync_node (id, node_id, name, epoch, next_seq, next_order, signing_key, created_at) VALUES (1, $1, $2, 1, 1, 1, $3, $4)",
+                params![new_id(), name, random_hex(32)?, now],
+            )?;
+            capture::since(tx, -1)?;
+            let node = Node::read(tx)?.ok_or_else(not_a_node)?;
+            audit::record(tx, actor, now, "sync.init", "sync_node", &node.node_id, serde_json::json!({}))?;
+            node_info(&node)
+        })?;
+        self.db.capture_changes(true);
+        Ok(info)
+    }
+
+    /// A restored copy of this node's database: its sequence numbers start again in a new
+    /// epoch (the copy may lack changes it already shipped under the old numbers).
+    pub fn sync_new_epoch(&self, actor: &Actor) -> Result<NodeInfo, StoreError> {
+        actor.require_admin()?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
+            node.new_epoch();
+            node.save(tx)?;
+            audit::record(tx, actor, now, "sync.new_epoch", "sync_node", &node.node_id, serde_json::json!({"epoch": node.epoch}))?;
+            node_info(&node)
+        })
+    }
+
+    /// Enrols a field node: what it receives and may change here, and the token it presents
+    /// (returned once; only its hash is kept).
+    pub fn sync_enrol(
+        &self,
+        actor: &Actor,
+        node: &NodeInfo,
+        organisation_codes: &[String],
+        regions: &[String],
+    ) -> Result<Enrolment, StoreError> {
+        actor.require_admin()?;
+        let now = self.now_ms();
+        let token = random_hex(32)?;
+        let regions = &self.check_regions(regions)?;
+        let here = self.db.write(|tx| {
+            let here = Node::read(tx)?.ok_or_else(not_a_node)?;
+            if node.node_id == here.node_id {
+                return Err(StoreError::invalid("node_id", &node.node_id, domain::Message::SyncSameNode));
+            }
+            let key_ok = hex::decode(&node.public_key).ok().and_then(|k| <[u8; 32]>::try_from(k).ok()).is_some_and(|k| {
+                ed25519_dalek::VerifyingKey::from_bytes(&k).is_ok()
+            });
+            if !key_ok {
+                return Err(StoreError::invalid("public_key", "", domain::Message::SyncPublicKey));
+            }
+            let mut organisations = Vec::new();
+            for code in organisation_codes {
+                let row = tx.query_opt("SELECT id FROM organisations WHERE code = $1", params![code.as_str()])?;
+                organisations.push(row.map(|r| r.text(0)).ok_or(StoreError::NotFound("organisation"))?);
+            }
+            tx.execute("DELETE FROM sync_peers WHERE node_id = $1", params![node.node_id.as_str()])?;
+            tx.execute(
+                "INSERT INTO sync_peers (node_id, name, public_key, token_hash, organisations, regions, enrolled_at, known_vector) VALUES ($1, $2, $3, $4, $5, $6, $7, '{}')",
+                params![
+                    node.node_id.as_str(),
+                    node.name.as_str(),
+                    node.public_key.as_str(),
+                    token_hash(&token),
+                    serde_json::to_string(&organisations).unwrap_or_default(),
+                    serde_json::to_string(regions).unwrap_or_default(),
+                    now
+                ],
+            )?;
+            audit::record(tx, actor, now, "sync.enrol", "sync_peer", &node.node_id, serde_json::json!({"regions": regions}))?;
+            node_info(&here)
+        })?;
+        Ok(Enrolment { node: here, token })
+    }
+
+    /// Stops exchanging with a node: its token and bundles are refused from now on.
+    pub fn sync_revoke(&self, actor: &Actor, node_id: &str) -> Result<(), StoreError> {
+        actor.require_admin()?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let n = tx.execute(
+                "UPDATE sync_peers SET revoked_at = $1 WHERE node_id = $2 AND revoked_at IS NULL",
+                params![now, node_id],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound("node"));
+            }
+            audit::record(tx, actor, now, "sync.revoke", "sync_peer", node_id, serde_json::json!({}))
+        })
+    }
+
+    /// Records the office this node enrolled with: where to call it, with which token. It may
+    /// send this node anything (it decides what this node receives).
+    pub fn sync_connect(&self, actor: &Actor, office: &NodeInfo, url: &str, token: &str) -> Result<(), StoreError> {
+        actor.require_admin()?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            Node::read(tx)?.ok_or_else(not_a_node)?;
+            tx.execute("DELETE FROM sync_peers WHERE node_id = $1", params![office.node_id.as_str()])?;
+            tx.execute(
+                "INSERT INTO sync_peers (node_id, name, public_key, url, token, organisations, regions, enrolled_at, known_vector) VALUES ($1, $2, $3, $4, $5, '[]', '[]', $6, '{}')",
+                params![office.node_id.as_str(), office.name.as_str(), office.public_key.as_str(), url, token, now],
+            )?;
+            audit::record(tx, actor, now, "sync.connect", "sync_peer", &office.node_id, serde_json::json!({}))
+        })
+    }
+
+    /// The enrolled node presenting this token, if it is not revoked.
+    pub fn sync_peer_by_token(&self, token: &str) -> Result<Option<String>, StoreError> {
+        let hash = token_hash(token);
+        self.db.read(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT node_id FROM sync_peers WHERE token_hash = $1 AND revoked_at IS NULL",
+                    params![hash.as_str()],
+                )?
+                .map(|r| r.text(0)))
+        })
+    }
+
+    /// Where and how this node calls the office it enrolled with.
+    pub fn sync_office(&self) -> Result<Option<(NodeInfo, String, String)>, StoreError> {
+        self.db.read(|tx| {
+            let row = tx.query_opt(
+                "SELECT node_id, name, public_key, url, token FROM sync_peers WHERE url IS NOT NULL AND revoked_at IS NULL ORDER BY enrolled_at DESC LIMIT 1",
+                params![],
+            )?;
+            Ok(row.map(|r| {
+                (
+                    NodeInfo { node_id: r.text(0), name: r.text(1), epoch: 0, public_key: r.text(2) },
+                    r.text(3),
+                    r.text(4),
+                )
+            }))
+        })
+    }
+
+    /// What this node holds.
+    pub fn sync_vector(&self) -> Result<Vector, StoreError> {
+        self.db.read(origin_vector)
+    }
+
+    /// A peer's vector as it last told it (what it acknowledged), and the time of contact.
+    pub fn sync_contact(&self, peer: &str, vector: &Vector) -> Result<(), StoreError> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
+            // A peer holding numbers of this node's epoch that this node has not reached: this
+            // database was restored from an older copy.
+            let mine = vector.get(&origin_key(&node.node_id, node.epoch)).copied().unwrap_or(0);
+            if mine >= node.next_seq {
+                node.new_epoch();
+                node.save(tx)?;
+            }
+            tx.execute(
+                "UPDATE sync_peers SET known_vector = $1, last_contact_at = $2 WHERE node_id = $3",
+                params![serde_json::to_string(vector).unwrap_or_default(), now, peer],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The changes this node holds that a peer holding `theirs` lacks, oldest first, up to
+    /// `limit`; and whether more remain. Changes outside the peer's scope go as withheld
+    /// (their number only).
+    pub fn sync_changes_for(&self, peer: &str, theirs: &Vector, limit: usize) -> Result<(Batch, bool), StoreError> {
+        self.db.read(|tx| {
+            let node = Node::read(tx)?.ok_or_else(not_a_node)?;
+            let scope = Scope::of_peer(tx, peer)?.unwrap_or_else(Scope::nothing);
+            let ours = origin_vector(tx)?;
+            let mut found = Vec::new();
+            for (key, seq) in &ours {
+                let after = theirs.get(key).copied().unwrap_or(0);
+                if *seq > after {
+                    let (origin, epoch) = key.rsplit_once(':').unwrap_or((key, "0"));
+                    found.extend(changes_of_origin(tx, origin, epoch.parse().unwrap_or(0), after, limit + 1)?);
+                }
+            }
+            found.sort_by_key(|(order, _, _)| *order);
+            let more = found.len() > limit;
+            found.truncate(limit);
+            let mut places: HashMap<String, Option<(String, Option<String>)>> = HashMap::new();
+            let mut changes = Vec::with_capacity(found.len());
+            for (_, outcome, mut change) in found {
+                let in_scope = outcome == "applied"
+                    && match (&change.body.household, scope.is_everything()) {
+                        (_, true) => true,
+                        (None, false) => !scope.nothing,
+                        (Some(household), false) => {
+                            if !places.contains_key(household) {
+                                let row = tx.query_opt(
+                                    "SELECT organisation_id, COALESCE(current_location, registration_point) FROM households WHERE id = $1",
+                                    params![household.as_str()],
+                                )?;
+                                places.insert(household.clone(), row.map(|r| (r.text(0), r.opt_text(1))));
+                            }
+                            places[household].as_ref().is_some_and(|(o, p)| scope.holds(o, p.as_deref()))
+                        }
+                    };
+                if !in_scope {
+                    change.body = change::ChangeBody { withheld: true, ..change::ChangeBody::default() };
+                    change.entity_id = String::new();
+                }
+                changes.push(change);
+            }
+            Ok((Batch { from: node.node_id, changes }, more))
+        })
+    }
+
+    /// Receives a batch from a peer (checked by the caller: its token or its bundle's
+    /// signature), all or nothing.
+    pub fn sync_receive(&self, batch: Batch) -> Result<Received, StoreError> {
+        let now = self.now_ms();
+        let today = self.today();
+        let received = self.db.write(|tx| {
+            let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
+            let scope = Scope::of_peer(tx, &batch.from)?.ok_or(StoreError::Forbidden("this node is not enrolled here"))?;
+            let received = apply::receive(tx, &mut node, &batch.from, &scope, batch.changes, now, today)?;
+            tx.execute(
+                "UPDATE sync_peers SET last_contact_at = $1 WHERE node_id = $2",
+                params![now, batch.from.as_str()],
+            )?;
+            Ok(received)
+        })?;
+        Ok(received)
+    }
+
+    /// This node's changes a peer lacks (by its last known vector, or all), sealed for a USB
+    /// key.
+    pub fn sync_bundle_out(&self, actor: &Actor, peer: Option<&str>) -> Result<Vec<u8>, StoreError> {
+        actor.require_admin()?;
+        let (peer_id, known) = self.db.read(|tx| {
+            let row = match peer {
+                Some(p) => tx
+                    .query_opt(
+                        "SELECT node_id, known_vector FROM sync_peers WHERE (node_id = $1 OR name = $1) AND revoked_at IS NULL",
+                        params![p],
+                    )?
+                    .ok_or(StoreError::NotFound("node"))
+                    .map(Some)?,
+                None => None,
+            };
+            Ok(row.map_or((None, Vector::new()), |r| (Some(r.text(0)), serde_json::from_str(r.str(1)).unwrap_or_default())))
+        })?;
+        let (batch, _) = match &peer_id {
+            Some(peer) => self.sync_changes_for(peer, &known, usize::MAX / 2)?,
+            None => self.sync_all_changes()?,
+        };
+        let key = self.db.read(|tx| Node::read(tx)?.ok_or_else(not_a_node)?.signing_key())?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            audit::record(tx, actor, now, "sync.bundle_out", "sync_peer", peer_id.as_deref().unwrap_or("*"), serde_json::json!({"changes": batch.changes.len()}))
+        })?;
+        bundle::seal(&batch, &key)
+    }
+
+    fn sync_all_changes(&self) -> Result<(Batch, bool), StoreError> {
+        self.db.read(|tx| {
+            let node = Node::read(tx)?.ok_or_else(not_a_node)?;
+            let ours = origin_vector(tx)?;
+            let mut found = Vec::new();
+            for key in ours.keys() {
+                let (origin, epoch) = key.rsplit_once(':').unwrap_or((key, "0"));
+                found.extend(changes_of_origin(tx, origin, epoch.parse().unwrap_or(0), 0, usize::MAX / 2)?);
+            }
+            found.sort_by_key(|(order, _, _)| *order);
+            let changes = found.into_iter().filter(|(_, outcome, _)| outcome == "applied").map(|(_, _, c)| c).collect();
+            Ok((Batch { from: node.node_id, changes }, false))
+        })
+    }
+
+    /// Reads a sealed bundle (a file carried by hand, or a pushed batch): its sender must be a
+    /// node known here and its signature must hold.
+    pub fn sync_open(&self, bytes: &[u8]) -> Result<Batch, StoreError> {
+        let sender = bundle::sender(bytes).map_err(|e| StoreError::Config(e.to_string()))?;
+        let key = self.db.read(|tx| {
+            Ok(tx
+                .query_opt("SELECT public_key FROM sync_peers WHERE node_id = $1 AND revoked_at IS NULL", params![
+                    sender.as_str()
+                ])?
+                .map(|r| r.text(0)))
+        })?;
+        let key = key.ok_or_else(|| StoreError::Config(BundleError::UnknownSender(sender.clone()).to_string()))?;
+        bundle::open(bytes, &key).map_err(|e| StoreError::Config(e.to_string()))
+    }
+
+    /// Seals a batch with this node's key.
+    pub fn sync_seal(&self, batch: &Batch) -> Result<Vec<u8>, StoreError> {
+        let key = self.db.read(|tx| Node::read(tx)?.ok_or_else(not_a_node)?.signing_key())?;
+        bundle::seal(batch, &key)
+    }
+
+    /// The node's state: peers, what waits, what was refused, conflicts the user may see.
+    pub fn sync_status(&self, actor: &Actor) -> Result<SyncStatus, StoreError> {
+        actor.require_admin()?;
+        let conflicts = self.sync_conflicts(actor)?.len() as i64;
+        self.db.read(|tx| {
+            let node = Node::read(tx)?.ok_or_else(not_a_node)?;
+            let ours = origin_vector(tx)?;
+            let rows = tx.query(
+                "SELECT node_id, name, url, organisations, regions, enrolled_at, revoked_at, last_contact_at, known_vector FROM sync_peers ORDER BY name",
+                params![],
+            )?;
+            let peers = rows
+                .iter()
+                .map(|r| {
+                    let known: Vector = serde_json::from_str(r.str(8)).unwrap_or_default();
+                    let pending = ours
+                        .iter()
+                        .filter(|(key, _)| !key.starts_with(&format!("{}:", r.str(0))))
+                        .map(|(key, seq)| (seq - known.get(key).copied().unwrap_or(0)).max(0))
+                        .sum();
+                    Peer {
+                        node_id: r.text(0),
+                        name: r.text(1),
+                        url: r.opt_text(2),
+                        scope: Scope {
+                            organisations: serde_json::from_str(r.str(3)).unwrap_or_default(),
+                            regions: serde_json::from_str(r.str(4)).unwrap_or_default(),
+                            nothing: false,
+                        },
+                        enrolled_at: r.int(5),
+                        revoked_at: r.opt_int(6),
+                        last_contact_at: r.opt_int(7),
+                        pending,
+                    }
+                })
+                .collect();
+            Ok(SyncStatus {
+                node: node_info(&node)?,
+                peers,
+                waiting: tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])?,
+                refused: tx.query_int("SELECT COUNT(*) FROM sync_changes WHERE outcome = 'rejected'", params![])?,
+                conflicts,
+                changes: tx.query_int("SELECT COUNT(*) FROM sync_changes", params![])?,
+            })
+        })
+    }
+
+    /// Open conflicts on households the user may see.
+    pub fn sync_conflicts(&self, actor: &Actor) -> Result<Vec<Conflict>, StoreError> {
+        let visible = Visibility::of(actor).households("h", Access::Read);
+        self.db.read(|tx| {
+            let sql = Sql::new(
+                "SELECT c.entity, c.entity_id, c.field, c.household_id, c.detail, c.opened_at FROM sync_conflicts c \
+                 JOIN households h ON h.id = c.household_id WHERE ",
+                params![],
+            )
+            .cond(&visible)
+            .push(" ORDER BY c.opened_at, c.entity_id, c.field", params![]);
+            let rows = tx.select(&sql)?;
+            let mut conflicts = Vec::with_capacity(rows.len());
+            for r in rows {
+                let field = r.text(2);
+                let (values, problem) = if field == "_timeline" {
+                    (Vec::new(), serde_json::from_str(r.str(4)).ok())
+                } else {
+                    let heads: Vec<state::Head> = serde_json::from_str(r.str(4)).unwrap_or_default();
+                    let shown = state::shown(&heads);
+                    let mut values = Vec::new();
+                    for head in heads {
+                        let (author, at) = change_authorship(tx, &head.change)?;
+                        let author_name = tx
+                            .query_opt("SELECT username FROM users WHERE id = $1", params![author.as_str()])?
+                            .map(|u| u.text(0));
+                        values.push(ConflictValue {
+                            shown: head.value == shown,
+                            value: match &head.value {
+                                serde_json::Value::Null => None,
+                                serde_json::Value::String(s) => Some(s.clone()),
+                                other => Some(other.to_string()),
+                            },
+                            change: head.change,
+                            author,
+                            author_name,
+                            at,
+                        });
+                    }
+                    (values, None)
+                };
+                conflicts.push(Conflict {
+                    entity: r.text(0),
+                    entity_id: r.text(1),
+                    field,
+                    household_id: r.opt_text(3),
+                    opened_at: r.int(5),
+                    values,
+                    problem,
+                });
+            }
+            Ok(conflicts)
+        })
+    }
+
+    /// Settles a disputed field with one value (one of those kept, or another): an edit
+    /// that replaces every value kept, shipped like any other.
+    pub fn sync_resolve(
+        &self,
+        actor: &Actor,
+        entity: &str,
+        entity_id: &str,
+        field: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        actor.require_write()?;
+        let entity = Entity::parse(entity).ok_or(StoreError::NotFound("conflict"))?;
+        let visible = Visibility::of(actor).households("h", Access::Change);
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let sql = Sql::new(
+                "SELECT c.household_id, c.detail FROM sync_conflicts c JOIN households h ON h.id = c.household_id \
+                 WHERE c.entity = ? AND c.entity_id = ? AND c.field = ? AND ",
+                params![entity.as_str(), entity_id, field],
+            )
+            .cond(&visible);
+            let conflict = tx.select_opt(&sql)?.ok_or(StoreError::NotFound("conflict"))?;
+            let heads: Vec<state::Head> = serde_json::from_str(conflict.str(1)).unwrap_or_default();
+            let chosen = heads
+                .iter()
+                .find(|h| match (&h.value, value) {
+                    (serde_json::Value::String(s), Some(v)) => s == v,
+                    (serde_json::Value::Null, None) => true,
+                    (other, Some(v)) => other.to_string() == v,
+                    _ => false,
+                })
+                .map(|h| h.value.clone())
+                .unwrap_or_else(|| value.map_or(serde_json::Value::Null, |v| v.into()));
+            let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
+            let mut states = state::load(tx, entity, &[entity_id.to_string()])?;
+            let mut st = states.remove(entity_id).ok_or(StoreError::NotFound("conflict"))?;
+            let seen = st.head_ids(field);
+            let id = node.next_id();
+            st.set(field, &id, &seen, chosen.clone());
+            let household = conflict.opt_text(0);
+            let change = Change {
+                id,
+                entity,
+                entity_id: entity_id.to_string(),
+                body: change::ChangeBody {
+                    household,
+                    fields: std::collections::BTreeMap::from([(field.to_string(), chosen.clone())]),
+                    deps: std::collections::BTreeMap::from([(field.to_string(), seen)]),
+                    author: actor.user_id.clone(),
+                    at: now,
+                    reason: "conflict resolved".into(),
+                    ..change::ChangeBody::default()
+                },
+            };
+            let row = tx
+                .query_opt(&format!("SELECT * FROM {} WHERE id = $1", entity.table()), params![entity_id])?
+                .ok_or(StoreError::NotFound("conflict"))?;
+            apply::write_fields(tx, &change, &st, &row)?;
+            state::save(tx, entity, &[(entity_id, &st)])?;
+            tx.execute(
+                "DELETE FROM sync_conflicts WHERE entity = $1 AND entity_id = $2 AND field = $3",
+                params![entity.as_str(), entity_id, field],
+            )?;
+            store_changes(tx, &mut node, std::slice::from_ref(&change), "applied", None, now)?;
+            node.save(tx)?;
+            if let Some(household) = &change.body.household {
+                crate::registry::refresh_derived(tx, household, self.today())?;
+            }
+            audit::record(tx, actor, now, "sync.resolve", entity.as_str(), entity_id, serde_json::json!({"field": field}))
+        })
+    }
+}
+
+/// Who made a change and when (by its node's clock), from this node's feed.
+fn change_authorship(tx: &mut Tx<'_>, change: &str) -> Result<(String, i64), StoreError> {
+    let Ok(id) = change.parse::<ChangeId>() else {
+        return Ok((String::new(), 0));
+    };
+    let row = tx.query_opt("SELECT body FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3", params![
+        id.node.as_str(),
+        id.epoch,
+        id.seq
+    ])?;
+    Ok(row
+        .and_then(|r| serde_json::from_str::<change::ChangeBody>(r.str(0)).ok())
+        .map_or((String::new(), 0), |b| (b.author, b.at)))
+}
