@@ -329,29 +329,24 @@ fn check_scope(tx: &mut Tx<'_>, change: &Change, scope: &Scope) -> Result<Result
         return Ok(Ok(()));
     }
     let body = &change.body;
-    let (organisation, place) = match change.entity {
-        Entity::Organisation => (Some(change.entity_id.clone()), None),
-        Entity::Household if body.creates => (
-            body.fields.get("organisation_id").and_then(|v| v.as_str()).map(str::to_string),
-            body.fields.get("registration_point").and_then(|v| v.as_str()).map(str::to_string),
-        ),
+    let text = |field: &str| body.fields.get(field).and_then(|v| v.as_str()).map(str::to_string);
+    let allowed = match change.entity {
+        Entity::Organisation => scope.organisations.is_empty() || scope.organisations.contains(&change.entity_id),
+        Entity::Household if body.creates => {
+            scope.holds(&text("organisation_id").unwrap_or_default(), &[text("registration_point")])
+        }
         _ => {
             let household = body.household.clone().unwrap_or_default();
             match tx.query_opt(
-                "SELECT organisation_id, COALESCE(current_location, registration_point) FROM households WHERE id = $1",
+                "SELECT organisation_id, registration_point, current_location FROM households WHERE id = $1",
                 params![household],
             )? {
-                Some(r) => (Some(r.text(0)), r.opt_text(1)),
+                Some(r) => scope.holds(r.str(0), &[r.opt_text(1), r.opt_text(2)]),
                 None => return Ok(Err(Refusal::Invalid { detail: "its household is not here".into() })),
             }
         }
     };
-    let organisation_ok =
-        scope.organisations.is_empty() || organisation.is_some_and(|o| scope.organisations.contains(&o));
-    let place_ok = scope.regions.is_empty()
-        || change.entity == Entity::Organisation
-        || place.is_some_and(|p| scope.regions.iter().any(|r| p.starts_with(r.as_str())));
-    Ok(if organisation_ok && place_ok { Ok(()) } else { Err(Refusal::OutsideScope) })
+    Ok(if allowed { Ok(()) } else { Err(Refusal::OutsideScope) })
 }
 
 /// Columns a node fills for itself when a record arrives (then derives again).

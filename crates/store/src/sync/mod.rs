@@ -51,11 +51,13 @@ impl Scope {
         !self.nothing && self.organisations.is_empty() && self.regions.is_empty()
     }
 
-    /// Whether a household of this organisation at this place is in scope.
-    pub fn holds(&self, organisation: &str, place: Option<&str>) -> bool {
+    /// Whether a household of this organisation is in scope: registered or living now in
+    /// one of its régions (a field office keeps the households it registered).
+    pub fn holds(&self, organisation: &str, places: &[Option<String>]) -> bool {
         !self.nothing
             && (self.organisations.is_empty() || self.organisations.iter().any(|o| o == organisation))
-            && (self.regions.is_empty() || place.is_some_and(|p| self.regions.iter().any(|r| p.starts_with(r.as_str()))))
+            && (self.regions.is_empty()
+                || places.iter().flatten().any(|p| self.regions.iter().any(|r| p.starts_with(r.as_str()))))
     }
 
     /// The scope of an enrolled, unrevoked peer.
@@ -490,7 +492,7 @@ impl Store {
             found.sort_by_key(|(order, _, _)| *order);
             let more = found.len() > limit;
             found.truncate(limit);
-            let mut places: HashMap<String, Option<(String, Option<String>)>> = HashMap::new();
+            let mut places: HashMap<String, Option<(String, Vec<Option<String>>)>> = HashMap::new();
             let mut changes = Vec::with_capacity(found.len());
             for (_, outcome, mut change) in found {
                 let in_scope = outcome == "applied"
@@ -500,12 +502,12 @@ impl Store {
                         (Some(household), false) => {
                             if !places.contains_key(household) {
                                 let row = tx.query_opt(
-                                    "SELECT organisation_id, COALESCE(current_location, registration_point) FROM households WHERE id = $1",
+                                    "SELECT organisation_id, registration_point, current_location FROM households WHERE id = $1",
                                     params![household.as_str()],
                                 )?;
-                                places.insert(household.clone(), row.map(|r| (r.text(0), r.opt_text(1))));
+                                places.insert(household.clone(), row.map(|r| (r.text(0), vec![r.opt_text(1), r.opt_text(2)])));
                             }
-                            places[household].as_ref().is_some_and(|(o, p)| scope.holds(o, p.as_deref()))
+                            places[household].as_ref().is_some_and(|(o, p)| scope.holds(o, p))
                         }
                     };
                 if !in_scope {
