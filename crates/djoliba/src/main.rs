@@ -64,6 +64,8 @@ pub enum Command {
     /// API tokens for programs: create (read or write, with an expiry), list, revoke.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Offline sync with the office this node enrolled with: init, enrol, connect, push, pull, status; bundle files.
+    Sync(commands::sync::Args),
     /// Manage users.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
         Command::Funding(cmd) => commands::funding::run(&cli, cmd),
         Command::WhoWhatWhere(cmd) => commands::funding::run_who_what_where(&cli, cmd),
         Command::Site(cmd) => commands::site::run(&cli, cmd),
+        Command::Sync(args) => commands::sync::run(&cli, args),
         Command::User(cmd) => commands::user::run(&cli, cmd),
         Command::Org(cmd) => commands::org::run(&cli, cmd),
         Command::Backup(args) => commands::backup::run(&cli, args),

@@ -30,6 +30,8 @@ pub enum Access {
     Write,
     /// Administrators only.
     Admin,
+    /// Sync nodes enrolled here, by their token (never a user).
+    Node,
 }
 
 impl Access {
@@ -42,6 +44,7 @@ impl Access {
             (Access::Records, Some(role)) => role.sees_records(),
             (Access::Write, Some(role)) => role.can_write_registry(),
             (Access::Admin, Some(role)) => role == Role::Admin,
+            (Access::Node, Some(_)) => false,
         }
     }
 
@@ -52,6 +55,7 @@ impl Access {
             Access::Records => "roles that see records",
             Access::Write => "roles that change the registry",
             Access::Admin => "administrators",
+            Access::Node => "enrolled sync nodes",
         }
     }
 }
@@ -121,9 +125,51 @@ fn csrf_header_matches(headers: &axum::http::HeaderMap) -> bool {
     crate::ui::same(&crate::ui::csrf_for(&session), sent)
 }
 
+/// The enrolled node calling a sync route (set by the gate from its token).
+#[derive(Clone, Debug)]
+pub struct NodeCaller(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for NodeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<NodeCaller>().cloned().ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// A sync route: the bearer token must be an enrolled, unrevoked node's.
+async fn node_gate(state: AppState, mut request: Request, next: Next) -> Response {
+    let token = crate::auth::token_from_headers(request.headers()).filter(|t| t.len() == 64);
+    let node = match token {
+        Some(token) => {
+            let store = state.store.clone();
+            match tokio::task::spawn_blocking(move || store.sync_peer_by_token(&token)).await {
+                Ok(Ok(node)) => node,
+                Ok(Err(error)) => return ApiError::from(error).into_response(),
+                Err(_) => return ApiError::internal("node lookup task failed").into_response(),
+            }
+        }
+        None => None,
+    };
+    match node {
+        Some(node) => {
+            request.extensions_mut().insert(NodeCaller(node));
+            next.run(request).await
+        }
+        None => match actor_of(&state, request.headers()).await {
+            Ok(Some(_)) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this route is for enrolled sync nodes")
+                .into_response(),
+            _ => ApiError::unauthenticated().into_response(),
+        },
+    }
+}
+
 async fn gate(state: AppState, access: Access, page: bool, mut request: Request, next: Next) -> Response {
     if access == Access::Public {
         return next.run(request).await;
+    }
+    if access == Access::Node {
+        return node_gate(state, request, next).await;
     }
     let actor = match actor_of(&state, request.headers()).await {
         Ok(actor) => actor,

@@ -8,7 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
-pub use api::{assistance, duplicates, figures, files, funding, plans, presence};
+pub use api::{assistance, duplicates, figures, files, funding, plans, presence, sync};
 mod compression;
 pub mod error;
 pub mod factsheet;
@@ -163,6 +163,14 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::GET, "/imports/template", SignedIn, get(files::template))
         .add(Method::POST, "/imports", Write, upload(post(files::import)))
         .add(Method::GET, "/exports/registry", Records, get(files::export))
+        .add(Method::GET, "/sync/status", Admin, get(sync::status))
+        .add(Method::POST, "/sync/nodes", Admin, post(sync::enrol))
+        .add(Method::POST, "/sync/nodes/{id}/revoke", Admin, post(sync::revoke))
+        .add(Method::GET, "/sync/conflicts", Write, get(sync::conflicts))
+        .add(Method::POST, "/sync/conflicts/resolve", Write, post(sync::resolve))
+        .add(Method::GET, "/sync/vector", Node, get(sync::vector))
+        .add(Method::POST, "/sync/pull", Node, post(sync::pull))
+        .add(Method::POST, "/sync/changes", Node, upload(post(sync::receive)))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::*;
-use crate::{assistance, duplicates, figures, files, funding, plans, presence};
+use crate::{assistance, duplicates, figures, files, funding, plans, presence, sync};
 
 struct BearerAuth;
 
@@ -14,6 +14,11 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Sync nodes present the token they were given when enrolled (`djoliba sync enrol`).
+        components.add_security_scheme(
+            "node",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
@@ -34,6 +39,7 @@ impl Modify for BearerAuth {
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,
         figures::import_series, figures::list_series, figures::series_detail, figures::remove_series, figures::comparison, figures::population, figures::factsheet,
         presence::presence, presence::set_office, presence::remove_office, presence::set_partner,
+        sync::vector, sync::receive, sync::pull, sync::status, sync::enrol, sync::revoke, sync::conflicts, sync::resolve,
         assistance::list_programmes, assistance::create_programme, assistance::get_programme, assistance::list_cycles,
         assistance::create_cycle, assistance::get_cycle, assistance::advance_cycle, assistance::plan_cycle,
         assistance::record_delivery, assistance::reach, assistance::distribution_list, assistance::import_returns,

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod series;
 pub mod serve;
 pub mod site;
+pub mod sync;
 pub mod token;
 pub mod user;
 

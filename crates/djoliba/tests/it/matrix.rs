@@ -192,6 +192,9 @@ fn fill(path: &str, ids: &Ids) -> String {
     path.replace("{id}", id).replace("{pcode}", "ML07").replace("{code}", "en")
 }
 
+/// A valid Ed25519 public key (RFC 8032, test 1), for nodes enrolled by the matrix.
+const NODE_KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
 /// A body a handler accepts, so that what the matrix sees is the access decision.
 fn body(route: &RouteAccess) -> Option<String> {
     if route.page || route.method == Method::GET {
@@ -234,6 +237,12 @@ fn body(route: &RouteAccess) -> Option<String> {
         json!({"code": "SHL-01", "sector": "SHL", "name_fr": "Abris", "name_en": "Shelter", "unit": "people"})
     } else if path.ends_with("/answers") {
         json!({"household": "In-1", "answer": "received", "date": "2024-06-01"})
+    } else if path == "/api/v1/sync/nodes" {
+        json!({"node_id": store::new_id(), "name": "Matrix field", "public_key": NODE_KEY, "regions": ["ML07"]})
+    } else if path == "/api/v1/sync/conflicts/resolve" {
+        json!({"entity": "person", "entity_id": "none", "field": "phone", "value": "70000000"})
+    } else if path == "/api/v1/sync/pull" {
+        json!({"vector": {}})
     } else if path == "/api/v1/tokens" {
         json!({"name": "matrix", "scope": "read", "days": 1})
     } else if path == "/api/v1/households/{id}" {
@@ -316,6 +325,10 @@ fn expected(route: &RouteAccess, role: Option<Role>, outside: bool) -> Outcome {
     if operation && outside && role != Some(Role::Admin) {
         return if route.method == Method::GET { Outcome::Allowed } else { Outcome::Forbidden };
     }
+    // The matrix's registry has no sync conflict to resolve.
+    if route.path == "/api/v1/sync/conflicts/resolve" {
+        return Outcome::NotFound;
+    }
     if outside && role != Some(Role::Admin) && route.access != Access::Public {
         return Outcome::NotFound;
     }
@@ -349,6 +362,8 @@ async fn every_route_every_role_inside_and_outside_scope() {
     let store = &t.store;
     let clerk = registrar(store);
     let inside = fixtures(store, &clerk, "In");
+    // A sync node, so its routes answer; every later write is recorded in its change feed.
+    store.sync_init(&Actor::system(), "Matrix office").unwrap();
     let system = Actor::system();
     let iom = other_registrar(store);
     let outside = fixtures(store, &iom, "Out");
@@ -411,6 +426,17 @@ async fn every_route_every_role_inside_and_outside_scope() {
                         ..Default::default()
                     };
                     uri = route.path.replace("{id}", &store.set_office(&system, &input).unwrap().id);
+                }
+                if route.path.contains("/sync/nodes/{id}") {
+                    // Each revocation its own enrolled node.
+                    let node = store::sync::NodeInfo {
+                        node_id: store::new_id(),
+                        name: "Matrix node".into(),
+                        epoch: 0,
+                        public_key: NODE_KEY.into(),
+                    };
+                    store.sync_enrol(&system, &node, &[], &[]).unwrap();
+                    uri = route.path.replace("{id}", &node.node_id);
                 }
                 if route.path.contains("/series/") && route.method != Method::GET {
                     // Each removal its own series: a removed one is gone for the next role.

@@ -73,7 +73,16 @@ fn two_offices_register_and_edit_offline_and_end_with_the_same_registry_and_ever
 
         // Both edit offline: the same field (the head's phone) and different fields.
         let head = |store: &Store, actor: &Actor| {
-            store.household_detail(actor, &id).unwrap().members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.id.clone()
+            store
+                .household_detail(actor, &id)
+                .unwrap()
+                .members
+                .iter()
+                .find(|m| m.person.external_id.as_deref() == Some("P1"))
+                .unwrap()
+                .person
+                .id
+                .clone()
         };
         let person = head(office, &office_clerk);
         let edit = |store: &Store, actor: &Actor, phone: &str, father: Option<&str>| {
@@ -112,7 +121,11 @@ fn two_offices_register_and_edit_offline_and_end_with_the_same_registry_and_ever
             let head = detail.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap();
             assert_eq!(head.person.father_name.as_deref(), Some("Oumar"), "{backend}");
         }
-        assert_eq!(phone_of(office, &office_clerk, &id), phone_of(field, &field_clerk, &id), "{backend}: the same value shown");
+        assert_eq!(
+            phone_of(office, &office_clerk, &id),
+            phone_of(field, &field_clerk, &id),
+            "{backend}: the same value shown"
+        );
 
         // Someone at the office decides; the field follows, and nothing clashes any more.
         office.sync_resolve(&office_clerk, "person", &person, "phone", Some("76222222")).unwrap();
@@ -142,7 +155,8 @@ fn batches_out_of_order_wait_for_what_they_build_on_and_none_is_lost() {
     // Two bundles: the registration, then a correction made on it.
     let registration = field.sync_bundle_out(&Actor::system(), Some(&p.office_node.node_id)).unwrap();
     field.sync_contact(&p.office_node.node_id, &field.sync_vector().unwrap()).unwrap();
-    let patch = HouseholdPatch { shelter_type: Some("collective_centre".into()), reason: "moved".into(), ..Default::default() };
+    let patch =
+        HouseholdPatch { shelter_type: Some("collective_centre".into()), reason: "moved".into(), ..Default::default() };
     field.update_household(&clerk, &id, &patch).unwrap();
     let correction = field.sync_bundle_out(&Actor::system(), Some(&p.office_node.node_id)).unwrap();
     assert_ne!(first, registration);
@@ -179,7 +193,10 @@ fn a_bundle_from_an_unknown_or_forged_node_is_refused_and_changes_outside_its_sc
     // A stranger's bundle, and an altered one.
     let stranger = sqlite();
     stranger.store.sync_init(&Actor::system(), "Unknown").unwrap();
-    let theirs = stranger.store.sync_seal(&Batch { from: stranger.store.sync_node().unwrap().unwrap().node_id, changes: vec![] }).unwrap();
+    let theirs = stranger
+        .store
+        .sync_seal(&Batch { from: stranger.store.sync_node().unwrap().unwrap().node_id, changes: vec![] })
+        .unwrap();
     let refused = office.sync_open(&theirs).unwrap_err().to_string();
     assert!(refused.contains("does not know"), "{refused}");
     let mut altered = field.sync_bundle_out(&Actor::system(), None).unwrap();

@@ -149,7 +149,9 @@ impl Applier<'_> {
     /// Whether the change's origin continues from what is here and every change it builds
     /// on is here (applied or refused).
     fn ready(&self, change: &Change) -> bool {
-        let has = |id: &ChangeId| self.vector.get(&super::change::origin_key(&id.node, id.epoch)).copied().unwrap_or(0) >= id.seq;
+        let has = |id: &ChangeId| {
+            self.vector.get(&super::change::origin_key(&id.node, id.epoch)).copied().unwrap_or(0) >= id.seq
+        };
         let previous = ChangeId { seq: change.id.seq - 1, ..change.id.clone() };
         (change.id.seq == 1 || has(&previous)) && change.dependencies().all(has)
     }
@@ -392,7 +394,12 @@ fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), S
 
 /// Writes the fields a change touched as the merged state now shows them, with a version
 /// and a history entry on households and people.
-pub(crate) fn write_fields(tx: &mut Tx<'_>, change: &Change, state: &EntityState, row: &crate::db::Row) -> Result<(), StoreError> {
+pub(crate) fn write_fields(
+    tx: &mut Tx<'_>,
+    change: &Change,
+    state: &EntityState,
+    row: &crate::db::Row,
+) -> Result<(), StoreError> {
     let entity = change.entity;
     let mut sets = Vec::new();
     let mut params: Vec<Value> = Vec::new();
@@ -412,9 +419,11 @@ pub(crate) fn write_fields(tx: &mut Tx<'_>, change: &Change, state: &EntityState
     let id = change.entity_id.as_str();
     if entity.versioned() {
         let version = row.int_of("version")? + 1;
-        for (column, value) in
-            [("version", Value::Int(version)), ("updated_at", Value::Int(change.body.at)), ("updated_by", Value::from(change.body.author.as_str()))]
-        {
+        for (column, value) in [
+            ("version", Value::Int(version)),
+            ("updated_at", Value::Int(change.body.at)),
+            ("updated_by", Value::from(change.body.author.as_str())),
+        ] {
             params.push(value);
             sets.push(format!("{column} = ${}", params.len()));
         }

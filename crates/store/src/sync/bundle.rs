@@ -37,7 +37,9 @@ impl std::fmt::Display for BundleError {
         match self {
             BundleError::NotABundle => f.write_str("this is not a Djoliba sync bundle"),
             BundleError::Damaged => f.write_str("the bundle is damaged (cut or altered): ask for it again"),
-            BundleError::UnknownSender(node) => write!(f, "the bundle comes from node {node}, which this node does not know"),
+            BundleError::UnknownSender(node) => {
+                write!(f, "the bundle comes from node {node}, which this node does not know")
+            }
             BundleError::BadSignature(node) => {
                 write!(f, "the bundle's signature does not match node {node}'s key: it was altered or forged")
             }
@@ -112,7 +114,10 @@ mod tests {
                 household: Some("h1".into()),
                 creates: false,
                 fields: BTreeMap::from([("phone".to_string(), "70000000".into())]),
-                deps: BTreeMap::from([("phone".to_string(), vec![ChangeId { node: "node-b".into(), epoch: 2, seq: 9 }])]),
+                deps: BTreeMap::from([(
+                    "phone".to_string(),
+                    vec![ChangeId { node: "node-b".into(), epoch: 2, seq: 9 }],
+                )]),
                 author: "u1".into(),
                 at: 1_700_000_000_000,
                 reason: "correction".into(),

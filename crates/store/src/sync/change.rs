@@ -120,9 +120,15 @@ impl Entity {
                 "updated_at",
                 "updated_by",
             ],
-            Entity::Person => {
-                &["id", "status", "current_location", "current_location_gazetteer", "version", "updated_at", "updated_by"]
-            }
+            Entity::Person => &[
+                "id",
+                "status",
+                "current_location",
+                "current_location_gazetteer",
+                "version",
+                "updated_at",
+                "updated_by",
+            ],
         }
     }
 

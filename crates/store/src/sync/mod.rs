@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 pub use apply::{Received, Refusal, Refused};
 pub use bundle::{Batch, BundleError};
-pub use change::{Change, ChangeId, Entity, Vector};
 use change::origin_key;
+pub use change::{Change, ChangeId, Entity, Vector};
 use node::Node;
 
 use crate::db::{Tx, Value};
@@ -222,6 +222,9 @@ pub(crate) fn store_changes(
     Ok(())
 }
 
+/// A batch on the wire: small enough that a link cut mid-way costs little to send again.
+pub const BATCH_BYTES: usize = 64 * 1024;
+
 /// What this node holds: the highest sequence number per origin.
 pub(crate) fn origin_vector(tx: &mut Tx<'_>) -> Result<Vector, StoreError> {
     Ok(tx
@@ -242,11 +245,17 @@ fn random_hex(bytes: usize) -> Result<String, StoreError> {
 }
 
 fn node_info(node: &Node) -> Result<NodeInfo, StoreError> {
-    Ok(NodeInfo { node_id: node.node_id.clone(), name: node.name.clone(), epoch: node.epoch, public_key: node.public_key()? })
+    Ok(NodeInfo {
+        node_id: node.node_id.clone(),
+        name: node.name.clone(),
+        epoch: node.epoch,
+        public_key: node.public_key()?,
+    })
 }
 
+/// This installation is not a sync node (`djoliba sync init` makes it one).
 fn not_a_node() -> StoreError {
-    StoreError::Config("this installation is not a sync node yet: run `djoliba sync init --name <office>`".into())
+    StoreError::NotFound("sync node")
 }
 
 /// Changes of `origin` this node holds beyond `after`, up to `limit`.
@@ -333,7 +342,15 @@ impl Store {
             let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
             node.new_epoch();
             node.save(tx)?;
-            audit::record(tx, actor, now, "sync.new_epoch", "sync_node", &node.node_id, serde_json::json!({"epoch": node.epoch}))?;
+            audit::record(
+                tx,
+                actor,
+                now,
+                "sync.new_epoch",
+                "sync_node",
+                &node.node_id,
+                serde_json::json!({"epoch": node.epoch}),
+            )?;
             node_info(&node)
         })
     }
@@ -527,7 +544,8 @@ impl Store {
         let today = self.today();
         let received = self.db.write(|tx| {
             let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
-            let scope = Scope::of_peer(tx, &batch.from)?.ok_or(StoreError::Forbidden("this node is not enrolled here"))?;
+            let scope =
+                Scope::of_peer(tx, &batch.from)?.ok_or(StoreError::Forbidden("this node is not enrolled here"))?;
             let received = apply::receive(tx, &mut node, &batch.from, &scope, batch.changes, now, today)?;
             tx.execute(
                 "UPDATE sync_peers SET last_contact_at = $1 WHERE node_id = $2",
@@ -562,7 +580,15 @@ impl Store {
         let key = self.db.read(|tx| Node::read(tx)?.ok_or_else(not_a_node)?.signing_key())?;
         let now = self.now_ms();
         self.db.write(|tx| {
-            audit::record(tx, actor, now, "sync.bundle_out", "sync_peer", peer_id.as_deref().unwrap_or("*"), serde_json::json!({"changes": batch.changes.len()}))
+            audit::record(
+                tx,
+                actor,
+                now,
+                "sync.bundle_out",
+                "sync_peer",
+                peer_id.as_deref().unwrap_or("*"),
+                serde_json::json!({"changes": batch.changes.len()}),
+            )
         })?;
         bundle::seal(&batch, &key)
     }
@@ -588,13 +614,34 @@ impl Store {
         let sender = bundle::sender(bytes).map_err(|e| StoreError::Config(e.to_string()))?;
         let key = self.db.read(|tx| {
             Ok(tx
-                .query_opt("SELECT public_key FROM sync_peers WHERE node_id = $1 AND revoked_at IS NULL", params![
-                    sender.as_str()
-                ])?
+                .query_opt(
+                    "SELECT public_key FROM sync_peers WHERE node_id = $1 AND revoked_at IS NULL",
+                    params![sender.as_str()],
+                )?
                 .map(|r| r.text(0)))
         })?;
         let key = key.ok_or_else(|| StoreError::Config(BundleError::UnknownSender(sender.clone()).to_string()))?;
         bundle::open(bytes, &key).map_err(|e| StoreError::Config(e.to_string()))
+    }
+
+    /// The changes a peer holding `theirs` lacks, sealed, in a batch of at most `max_bytes`
+    /// (a cut link then costs one batch); how many it holds and whether more remain.
+    pub fn sync_sealed_for(
+        &self,
+        peer: &str,
+        theirs: &Vector,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, usize, bool), StoreError> {
+        let mut limit = 2_000;
+        loop {
+            let (batch, more) = self.sync_changes_for(peer, theirs, limit)?;
+            let count = batch.changes.len();
+            let sealed = self.sync_seal(&batch)?;
+            if sealed.len() <= max_bytes || count <= 1 {
+                return Ok((sealed, count, more));
+            }
+            limit = (count * max_bytes * 9 / 10 / sealed.len()).clamp(1, count - 1);
+        }
     }
 
     /// Seals a batch with this node's key.
@@ -773,7 +820,15 @@ impl Store {
             if let Some(household) = &change.body.household {
                 crate::registry::refresh_derived(tx, household, self.today())?;
             }
-            audit::record(tx, actor, now, "sync.resolve", entity.as_str(), entity_id, serde_json::json!({"field": field}))
+            audit::record(
+                tx,
+                actor,
+                now,
+                "sync.resolve",
+                entity.as_str(),
+                entity_id,
+                serde_json::json!({"field": field}),
+            )
         })
     }
 }
@@ -783,11 +838,10 @@ fn change_authorship(tx: &mut Tx<'_>, change: &str) -> Result<(String, i64), Sto
     let Ok(id) = change.parse::<ChangeId>() else {
         return Ok((String::new(), 0));
     };
-    let row = tx.query_opt("SELECT body FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3", params![
-        id.node.as_str(),
-        id.epoch,
-        id.seq
-    ])?;
+    let row = tx.query_opt(
+        "SELECT body FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3",
+        params![id.node.as_str(), id.epoch, id.seq],
+    )?;
     Ok(row
         .and_then(|r| serde_json::from_str::<change::ChangeBody>(r.str(0)).ok())
         .map_or((String::new(), 0), |b| (b.author, b.at)))

@@ -40,13 +40,18 @@ impl Node {
     /// not a sync node.
     pub fn lock(tx: &mut Tx<'_>) -> Result<Option<Node>, StoreError> {
         Ok(tx
-            .query_opt(&format!("UPDATE sync_node SET next_seq = next_seq WHERE id = 1 RETURNING {COLUMNS}"), params![])?
+            .query_opt(
+                &format!("UPDATE sync_node SET next_seq = next_seq WHERE id = 1 RETURNING {COLUMNS}"),
+                params![],
+            )?
             .map(|r| Node::from_row(&r)))
     }
 
     /// The node as it stands, without locking it.
     pub fn read(tx: &mut Tx<'_>) -> Result<Option<Node>, StoreError> {
-        Ok(tx.query_opt(&format!("SELECT {COLUMNS} FROM sync_node WHERE id = 1"), params![])?.map(|r| Node::from_row(&r)))
+        Ok(tx
+            .query_opt(&format!("SELECT {COLUMNS} FROM sync_node WHERE id = 1"), params![])?
+            .map(|r| Node::from_row(&r)))
     }
 
     /// The identifier of this node's next change.

@@ -39,12 +39,7 @@ impl EntityState {
 
     /// The heads of a field, as change ids (what an edit of it replaces).
     pub fn head_ids(&self, field: &str) -> Vec<ChangeId> {
-        self.fields
-            .get(field)
-            .into_iter()
-            .flatten()
-            .filter_map(|h| h.change.parse().ok())
-            .collect()
+        self.fields.get(field).into_iter().flatten().filter_map(|h| h.change.parse().ok()).collect()
     }
 
     /// Records that `change` set `field` to `value`, replacing the heads it saw (`seen`).
@@ -75,12 +70,17 @@ pub(crate) fn shown(heads: &[Head]) -> FieldValue {
 }
 
 /// The states of these records (missing ones are not synced yet).
-pub(crate) fn load(tx: &mut Tx<'_>, entity: Entity, ids: &[String]) -> Result<HashMap<String, EntityState>, StoreError> {
+pub(crate) fn load(
+    tx: &mut Tx<'_>,
+    entity: Entity,
+    ids: &[String],
+) -> Result<HashMap<String, EntityState>, StoreError> {
     let mut states = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let sql = Sql::new("SELECT entity_id, created_by_change, state FROM sync_entities WHERE entity = ? AND ", params![
-            entity.as_str()
-        ])
+        let sql = Sql::new(
+            "SELECT entity_id, created_by_change, state FROM sync_entities WHERE entity = ? AND ",
+            params![entity.as_str()],
+        )
         .cond(&Cond::one_of("entity_id", chunk));
         for row in tx.select(&sql)? {
             let mut state: EntityState = serde_json::from_str(row.str(2))

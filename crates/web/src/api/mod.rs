@@ -30,6 +30,7 @@ mod people;
 pub mod plans;
 pub mod presence;
 mod reference;
+pub mod sync;
 
 pub use admin::*;
 pub use auth::*;
