@@ -829,3 +829,109 @@ fn the_factsheet_of_the_demo_in_french_and_english() {
     assert_eq!(code, Some(1));
     assert!(err.contains("--lang \"de\": expected fr or en"), "{err}");
 }
+
+/// Runs `djoliba` in a data folder and returns its standard output; fails with its error.
+fn run_ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = djoliba(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "djoliba {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The word after `label` in `text`.
+fn after<'t>(text: &'t str, label: &str) -> &'t str {
+    let start = text.find(label).unwrap_or_else(|| panic!("{label} in {text}")) + label.len();
+    text[start..].split_whitespace().next().unwrap().trim_matches('\'')
+}
+
+/// Two field laptops and the country office's server, three processes: registered and edited
+/// offline, synced by HTTP and by a bundle file, they end with the same registry and the one
+/// same-field clash kept on all three; every audit chain holds.
+#[test]
+fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
+    let (office, gao, ansongo) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(office.path())).unwrap();
+        crate::support::registrar(&store);
+    }
+    let office_init = run_ok(office.path(), &["sync", "init", "--name", "Bamako"]);
+    let mut server = djoliba(office.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .find_map(|l| l.unwrap().strip_prefix("Djoliba listening on http://").map(str::to_string))
+        .expect("the office listens");
+    let url = format!("http://{address}");
+    for (laptop, name) in [(gao.path(), "Gao"), (ansongo.path(), "Ansongo")] {
+        let init = run_ok(laptop, &["sync", "init", "--name", name]);
+        let enrolled = run_ok(office.path(), &[
+            "sync", "enrol", "--node-id", after(&init, "Node id:"), "--public-key", after(&init, "Public key:"),
+            "--name", name, "--organisation", "NRC", "--region", "ML07",
+        ]);
+        run_ok(laptop, &[
+            "sync", "connect", "--url", &url, "--token", after(&enrolled, "--token "),
+            "--office-node", after(&enrolled, "--office-node "), "--office-key", after(&enrolled, "--office-key "),
+        ]);
+        let pulled = run_ok(laptop, &["sync", "pull"]);
+        assert!(pulled.contains("Applied 1,"), "the organisation arrives: {pulled}");
+    }
+    assert!(office_init.contains("Node id:"));
+
+    // Gao registers offline, then syncs; Ansongo receives it from the office.
+    let household = {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(gao.path())).unwrap();
+        let clerk = crate::support::registrar(&store);
+        let input = crate::support::household("GAO-7").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.register_household(&clerk, &input).unwrap().household.id
+    };
+    let pushed = run_ok(gao.path(), &["sync", "now"]);
+    assert!(pushed.contains("Pushed 6 changes"), "{pushed}");
+    let pulled = run_ok(ansongo.path(), &["sync", "now"]);
+    assert!(pulled.contains("Applied 6,"), "{pulled}");
+
+    // Both laptops correct the head's phone offline; Ansongo also records a father's name.
+    for (laptop, phone, father) in [(gao.path(), "70111111", None), (ansongo.path(), "76222222", Some("Oumar"))] {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(laptop)).unwrap();
+        let clerk = crate::support::registrar(&store);
+        let detail = store.household_detail(&clerk, &household).unwrap();
+        let head = detail.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap();
+        let mut input = crate::support::member("P1", "Aminata", "head", "1985");
+        input.phone = Some(phone.into());
+        input.father_name = father.map(str::to_string);
+        let parsed = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.update_person(&clerk, &head.person.id, &parsed, "phone seen at distribution").unwrap();
+    }
+    // Gao syncs by HTTP; Ansongo's link is down: its changes go by USB key to the office.
+    run_ok(gao.path(), &["sync", "now"]);
+    let bundle = ansongo.path().join("to-bamako.djsync");
+    run_ok(ansongo.path(), &["sync", "--bundle-out", bundle.to_str().unwrap()]);
+    let carried = run_ok(office.path(), &["sync", "--bundle-in", bundle.to_str().unwrap()]);
+    assert!(carried.contains("conflicts opened 1"), "{carried}");
+    let again = run_ok(office.path(), &["sync", "--bundle-in", bundle.to_str().unwrap()]);
+    assert!(again.contains("Applied 0,"), "a bundle read twice changes nothing: {again}");
+    run_ok(ansongo.path(), &["sync", "now"]);
+    run_ok(gao.path(), &["sync", "now"]);
+
+    let status = run_ok(office.path(), &["sync", "status"]);
+    assert!(status.contains("conflicts open 1"), "{status}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut seen = Vec::new();
+    for dir in [office.path(), gao.path(), ansongo.path()] {
+        let conflicts = run_ok(dir, &["sync", "conflicts"]);
+        assert!(conflicts.contains("phone") && conflicts.contains("70111111") && conflicts.contains("76222222"), "{conflicts}");
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(dir)).unwrap();
+        let detail = store.household_detail(&store::Actor::system(), &household).unwrap();
+        let mut people: Vec<_> = detail
+            .members
+            .iter()
+            .map(|m| (m.person.id.clone(), m.person.phone.clone(), m.person.father_name.clone()))
+            .collect();
+        people.sort();
+        seen.push((people, detail.movements.len(), detail.household.status));
+        let verified = run_ok(dir, &["audit", "verify"]);
+        assert!(verified.contains("intact"), "{verified}");
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "the three registries agree: {seen:?}");
+    assert!(seen[0].0.iter().any(|(_, _, father)| father.as_deref() == Some("Oumar")));
+}
