@@ -24,3 +24,4 @@ mod protection;
 mod servers;
 mod support;
 mod sync;
+mod sync_simulation;

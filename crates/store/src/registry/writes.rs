@@ -606,3 +606,13 @@ pub(crate) fn write_name_terms(tx: &mut Tx<'_>, person: &str, name_folded: &str)
 pub(crate) fn rename_terms(tx: &mut Tx<'_>, person: &str, old: &str, new: &str) -> Result<(), StoreError> {
     super::names::rename(tx, person, old, new)
 }
+
+/// The searchable name of a person as stored (given, family and father's names, other
+/// spellings as a JSON list): what sync derives again when names arrive.
+pub(crate) fn stored_name_key(given: &str, family: &str, father: Option<&str>, other_spellings: &str) -> String {
+    let others: Vec<String> = serde_json::from_str(other_spellings).unwrap_or_default();
+    let mut parts = vec![given, family];
+    parts.extend(father);
+    parts.extend(others.iter().map(String::as_str));
+    super::searchable_name(&parts)
+}

@@ -383,11 +383,40 @@ fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), S
         columns.push(column.to_string());
         values.push(value);
     }
+    let name = (change.entity == Entity::Person).then(|| {
+        let text = |field: &str| state.shown(field).as_str().map(str::to_string);
+        crate::registry::stored_name_key(
+            &text("given_name").unwrap_or_default(),
+            &text("family_name").unwrap_or_default(),
+            text("father_name").as_deref(),
+            &text("other_spellings").unwrap_or_else(|| "[]".into()),
+        )
+    });
+    if let Some(name) = &name {
+        columns.push("name_folded".into());
+        values.push(Value::from(name.as_str()));
+    }
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     tx.insert_rows(change.entity.table(), &columns, vec![values])?;
-    if change.entity == Entity::Person {
-        let name = state.shown("name_folded");
-        crate::registry::write_name_terms(tx, &change.entity_id, name.as_str().unwrap_or_default())?;
+    if let Some(name) = name {
+        crate::registry::write_name_terms(tx, &change.entity_id, &name)?;
+    }
+    Ok(())
+}
+
+/// A person whose names changed by sync: their searchable name and its index follow.
+fn rename(tx: &mut Tx<'_>, person: &str) -> Result<(), StoreError> {
+    let Some(r) = tx.query_opt(
+        "SELECT given_name, family_name, father_name, other_spellings, name_folded FROM people WHERE id = $1",
+        params![person],
+    )?
+    else {
+        return Ok(());
+    };
+    let name = crate::registry::stored_name_key(r.str(0), r.str(1), r.opt_text(2).as_deref(), r.str(3));
+    if name != r.str(4) {
+        tx.execute("UPDATE people SET name_folded = $1 WHERE id = $2", params![name.as_str(), person])?;
+        crate::registry::rename_terms(tx, person, r.str(4), &name)?;
     }
     Ok(())
 }
@@ -441,12 +470,9 @@ pub(crate) fn write_fields(
     }
     params.push(Value::from(id));
     tx.execute(&format!("UPDATE {} SET {} WHERE id = ${}", entity.table(), sets.join(", "), params.len()), &params)?;
-    if entity == Entity::Person {
-        if let Some(renamed) = diff.get("name_folded") {
-            let old = renamed["from"].as_str().unwrap_or_default();
-            let new = renamed["to"].as_str().unwrap_or_default();
-            crate::registry::rename_terms(tx, id, old, new)?;
-        }
+    let names = ["given_name", "family_name", "father_name", "other_spellings"];
+    if entity == Entity::Person && names.iter().any(|n| diff.contains_key(*n)) {
+        rename(tx, id)?;
     }
     Ok(())
 }

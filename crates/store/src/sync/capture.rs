@@ -111,6 +111,11 @@ impl Capture<'_> {
             Entity::Household => Some(id.clone()),
             Entity::Person | Entity::Movement => Some(row.text_of("household_id")?),
         };
+        if !creates {
+            // An edit needs its record: a field never set before has no value to depend on.
+            let created = self.created_by(entity, &id);
+            deps.insert(String::new(), created.into_iter().collect());
+        }
         if creates {
             let mut parents = Vec::new();
             if let Some(household) = household.as_ref().filter(|_| entity != Entity::Household) {

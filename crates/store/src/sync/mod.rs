@@ -833,6 +833,46 @@ impl Store {
     }
 }
 
+/// Every synced record's synced fields, in a stable order: what two nodes that have exchanged
+/// everything hold alike.
+pub type Projection = std::collections::BTreeMap<(Entity, String), std::collections::BTreeMap<String, serde_json::Value>>;
+
+impl Store {
+    /// The registry as sync merges it (see [`Projection`]).
+    pub fn sync_projection(&self) -> Result<Projection, StoreError> {
+        self.db.read(|tx| {
+            let mut out = Projection::new();
+            for entity in Entity::ALL {
+                let rows = tx.query(&format!("SELECT * FROM {} ORDER BY id", entity.table()), params![])?;
+                for row in rows {
+                    let fields = row
+                        .columns()
+                        .iter()
+                        .zip(&row.values)
+                        .filter(|(c, _)| !entity.local_columns().contains(&c.as_ref()))
+                        .map(|(c, v)| (c.to_string(), change::to_field(v)))
+                        .collect();
+                    out.insert((entity, row.text_of("id")?), fields);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// A short fingerprint of [`Store::sync_projection`]: two offices read it to each other
+    /// to know that they hold the same registry.
+    pub fn sync_fingerprint(&self) -> Result<String, StoreError> {
+        let projection = self.sync_projection()?;
+        let mut hasher = Sha256::new();
+        for ((entity, id), fields) in &projection {
+            hasher.update(entity.as_str().as_bytes());
+            hasher.update(id.as_bytes());
+            hasher.update(serde_json::to_string(fields).unwrap_or_default().as_bytes());
+        }
+        Ok(hex::encode(&hasher.finalize()[..8]))
+    }
+}
+
 /// Who made a change and when (by its node's clock), from this node's feed.
 fn change_authorship(tx: &mut Tx<'_>, change: &str) -> Result<(String, i64), StoreError> {
     let Ok(id) = change.parse::<ChangeId>() else {

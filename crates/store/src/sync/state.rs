@@ -55,8 +55,10 @@ impl EntityState {
         }
     }
 
+    /// Whether the field holds two different values (two edits that set the same value
+    /// without seeing each other agree: both stay heads, nothing is to decide).
     pub fn disputed(&self, field: &str) -> bool {
-        self.fields.get(field).is_some_and(|h| h.len() > 1)
+        self.fields.get(field).is_some_and(|heads| heads.iter().any(|h| h.value != heads[0].value))
     }
 }
 
@@ -137,5 +139,11 @@ mod tests {
         assert_eq!(on_b, once);
         assert!(!on_b.disputed("phone"));
         assert_eq!(on_b.shown("phone"), FieldValue::from("3"));
+        // Two edits to the same value agree: nothing to decide, and the next edit replaces both.
+        on_b.set("phone", &id("a", 3), &[id("b", 2)], "5".into());
+        on_b.set("phone", &id("c", 2), &[id("b", 2)], "5".into());
+        assert!(!on_b.disputed("phone"));
+        on_b.set("phone", &id("a", 4), &on_b.head_ids("phone"), "6".into());
+        assert_eq!(on_b.fields["phone"].len(), 1);
     }
 }
