@@ -848,13 +848,15 @@ fn after<'t>(text: &'t str, label: &str) -> &'t str {
 /// same-field clash kept on all three; every audit chain holds.
 #[test]
 fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
-    let (office, gao, ansongo) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (office, gao, ansongo) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     {
         let (store, _) = store::Store::open(&store::Target::default_sqlite(office.path())).unwrap();
         crate::support::registrar(&store);
     }
     let office_init = run_ok(office.path(), &["sync", "init", "--name", "Bamako"]);
-    let mut server = djoliba(office.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut server =
+        djoliba(office.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
     let address = lines
         .by_ref()
@@ -863,14 +865,38 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
     let url = format!("http://{address}");
     for (laptop, name) in [(gao.path(), "Gao"), (ansongo.path(), "Ansongo")] {
         let init = run_ok(laptop, &["sync", "init", "--name", name]);
-        let enrolled = run_ok(office.path(), &[
-            "sync", "enrol", "--node-id", after(&init, "Node id:"), "--public-key", after(&init, "Public key:"),
-            "--name", name, "--organisation", "NRC", "--region", "ML07",
-        ]);
-        run_ok(laptop, &[
-            "sync", "connect", "--url", &url, "--token", after(&enrolled, "--token "),
-            "--office-node", after(&enrolled, "--office-node "), "--office-key", after(&enrolled, "--office-key "),
-        ]);
+        let enrolled = run_ok(
+            office.path(),
+            &[
+                "sync",
+                "enrol",
+                "--node-id",
+                after(&init, "Node id:"),
+                "--public-key",
+                after(&init, "Public key:"),
+                "--name",
+                name,
+                "--organisation",
+                "NRC",
+                "--region",
+                "ML07",
+            ],
+        );
+        run_ok(
+            laptop,
+            &[
+                "sync",
+                "connect",
+                "--url",
+                &url,
+                "--token",
+                after(&enrolled, "--token "),
+                "--office-node",
+                after(&enrolled, "--office-node "),
+                "--office-key",
+                after(&enrolled, "--office-key "),
+            ],
+        );
         let pulled = run_ok(laptop, &["sync", "pull"]);
         assert!(pulled.contains("Applied 1,"), "the organisation arrives: {pulled}");
     }
@@ -919,7 +945,10 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
     let mut seen = Vec::new();
     for dir in [office.path(), gao.path(), ansongo.path()] {
         let conflicts = run_ok(dir, &["sync", "conflicts"]);
-        assert!(conflicts.contains("phone") && conflicts.contains("70111111") && conflicts.contains("76222222"), "{conflicts}");
+        assert!(
+            conflicts.contains("phone") && conflicts.contains("70111111") && conflicts.contains("76222222"),
+            "{conflicts}"
+        );
         let (store, _) = store::Store::open(&store::Target::default_sqlite(dir)).unwrap();
         let detail = store.household_detail(&store::Actor::system(), &household).unwrap();
         let mut people: Vec<_> = detail

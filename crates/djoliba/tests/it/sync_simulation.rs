@@ -138,9 +138,23 @@ impl Scenario {
         let office = &nodes[0].store;
         for field in &nodes[1..] {
             let enrolment = office.sync_enrol(&Actor::system(), &field.info, &[], &[]).unwrap();
-            field.store.sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token).unwrap();
+            field
+                .store
+                .sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token)
+                .unwrap();
         }
-        Scenario { seed, rng, nodes, people: Vec::new(), edits: Vec::new(), kept: Vec::new(), counter: 0, cuts: 0, resent: 0, restored: false }
+        Scenario {
+            seed,
+            rng,
+            nodes,
+            people: Vec::new(),
+            edits: Vec::new(),
+            kept: Vec::new(),
+            counter: 0,
+            cuts: 0,
+            resent: 0,
+            restored: false,
+        }
     }
 
     fn clerk(&self) -> &'static Actor {
@@ -167,8 +181,23 @@ impl Scenario {
         let parsed = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
         let detail = store.register_household(self.clerk(), &parsed).unwrap();
         for (external, given, relationship, birth) in members {
-            let id = detail.members.iter().find(|m| m.person.external_id.as_deref() == Some(&external)).unwrap().person.id.clone();
-            self.people.push(Person { household: detail.household.id.clone(), id, external, given, relationship, birth, lost: false });
+            let id = detail
+                .members
+                .iter()
+                .find(|m| m.person.external_id.as_deref() == Some(&external))
+                .unwrap()
+                .person
+                .id
+                .clone();
+            self.people.push(Person {
+                household: detail.household.id.clone(),
+                id,
+                external,
+                given,
+                relationship,
+                birth,
+                lost: false,
+            });
         }
     }
 
@@ -291,7 +320,12 @@ impl Scenario {
         let at_office = |value: &str| {
             office
                 .db
-                .read(|tx| tx.query_int("SELECT COUNT(*) FROM sync_changes WHERE body LIKE $1", store::params![format!("%{value}%")]))
+                .read(|tx| {
+                    tx.query_int(
+                        "SELECT COUNT(*) FROM sync_changes WHERE body LIKE $1",
+                        store::params![format!("%{value}%")],
+                    )
+                })
                 .unwrap()
                 > 0
         };
@@ -302,7 +336,9 @@ impl Scenario {
         }
         for p in people..self.people.len() {
             let person = &self.people[p];
-            if office.person(self.clerk(), &person.id).is_err() && self.nodes[node].store.person(self.clerk(), &person.id).is_ok() {
+            if office.person(self.clerk(), &person.id).is_err()
+                && self.nodes[node].store.person(self.clerk(), &person.id).is_ok()
+            {
                 self.people[p].lost = true;
             }
         }
@@ -321,7 +357,8 @@ impl Scenario {
 
     fn run(&mut self) {
         let steps = 12 + self.rng.below(24);
-        let restore_at = self.rng.percent(10).then(|| (1 + self.rng.below(self.nodes.len() - 1), steps / 3, 2 * steps / 3));
+        let restore_at =
+            self.rng.percent(10).then(|| (1 + self.rng.below(self.nodes.len() - 1), steps / 3, 2 * steps / 3));
         for step in 0..steps {
             let node = self.rng.below(self.nodes.len());
             match self.rng.below(100) {
@@ -389,7 +426,9 @@ impl Scenario {
                         .into_iter()
                         .flatten()
                         .filter(|(f, v)| theirs.get(*key).and_then(|t| t.get(*f)) != Some(*v))
-                        .map(|(f, v)| (f.clone(), v.is_null(), theirs.get(*key).and_then(|t| t.get(f)).map(|t| t.is_null())))
+                        .map(|(f, v)| {
+                            (f.clone(), v.is_null(), theirs.get(*key).and_then(|t| t.get(f)).map(|t| t.is_null()))
+                        })
                         .collect();
                     panic!(
                         "seed {seed}: node {i} holds another registry: {} records differ, first {key:?}: {diff:?}; vectors {:?} / {:?}; restored {}",

@@ -835,7 +835,8 @@ impl Store {
 
 /// Every synced record's synced fields, in a stable order: what two nodes that have exchanged
 /// everything hold alike.
-pub type Projection = std::collections::BTreeMap<(Entity, String), std::collections::BTreeMap<String, serde_json::Value>>;
+pub type Projection =
+    std::collections::BTreeMap<(Entity, String), std::collections::BTreeMap<String, serde_json::Value>>;
 
 impl Store {
     /// The registry as sync merges it (see [`Projection`]).

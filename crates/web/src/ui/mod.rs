@@ -279,6 +279,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/who-what-where") => "who_what_where",
         p if p.starts_with("/funding") => "funding",
         p if p.starts_with("/admin") => "admin",
+        p if p.starts_with("/sync") => "sync",
         p if p.starts_with("/account") => "account",
         _ => "",
     }
@@ -376,6 +377,10 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/import", Write, get(import_form))
         .add(Method::POST, "/import", Write, post(import))
         .add(Method::GET, "/import/progress", Write, get(import_progress))
+        .add(Method::GET, "/sync", Write, get(sync))
+        .add(Method::POST, "/sync/nodes", Admin, post(sync_enrol))
+        .add(Method::POST, "/sync/nodes/{id}/revoke", Admin, post(sync_revoke))
+        .add(Method::POST, "/sync/conflicts/resolve", Write, post(sync_resolve))
         .add(Method::GET, "/admin", Admin, get(admin))
         .add(Method::POST, "/admin/users", Admin, post(admin_add_user))
         .add(Method::POST, "/admin/organisations", Admin, post(admin_add_organisation))

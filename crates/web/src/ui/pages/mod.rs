@@ -86,6 +86,7 @@ mod search;
 mod series;
 mod session;
 mod sheets;
+mod sync;
 mod who_what_where;
 
 pub use admin::*;
@@ -106,4 +107,5 @@ pub use registration::*;
 pub use search::*;
 pub use series::{import_series, remove_series, series, series_detail};
 pub use session::*;
+pub use sync::{sync, sync_enrol, sync_resolve, sync_revoke};
 pub use who_what_where::*;

@@ -1,0 +1,185 @@
+//! Sync: this node, the nodes it exchanges with (administrators enrol and revoke them), and the
+//! conflicts a person resolves: both values of a field edited in two offices, with their
+//! authors, or a household whose merged movements no longer hold together.
+
+use store::sync::{Conflict, Enrolment, SyncStatus};
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "sync.html")]
+struct SyncPage {
+    c: Ctx,
+    /// `None` when this installation is not a sync node.
+    status: Option<SyncStatus>,
+    fingerprint: String,
+    conflicts: Vec<ShownConflict>,
+    form: FormState,
+    /// A node just enrolled: the command its operator runs, with its token, shown once.
+    enrolled: Option<Enrolment>,
+}
+
+/// A conflict as the page shows it.
+struct ShownConflict {
+    conflict: Conflict,
+    /// What kind of record, and which field, in the reader's words.
+    record: &'static str,
+    field: String,
+    problem: Option<String>,
+    values: Vec<ShownValue>,
+}
+
+/// One value kept: as stored, as shown, who set it and when (by their office's clock).
+struct ShownValue {
+    raw: Option<String>,
+    text: String,
+    author: String,
+    at: String,
+    shown: bool,
+}
+
+fn instant(c: &Ctx, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| format!("{} {}", c.day(t.date_naive()), t.format("%H:%M")))
+        .unwrap_or_default()
+}
+
+impl SyncPage {
+    fn contact(&self, ms: &Option<i64>) -> String {
+        ms.map_or_else(|| self.c.t.sync_never.to_string(), |ms| instant(&self.c, ms))
+    }
+
+    fn scope(&self, scope: &store::sync::Scope) -> String {
+        let all = self.c.t.sync_all;
+        let organisations =
+            if scope.organisations.is_empty() { all.to_string() } else { scope.organisations.len().to_string() };
+        let regions = if scope.regions.is_empty() { all.to_string() } else { scope.regions.join(", ") };
+        format!("{} : {organisations} · {} : {regions}", self.c.t.organisations, self.c.t.regions)
+    }
+}
+
+async fn sync_page(
+    state: &AppState,
+    c: Ctx,
+    actor: store::Actor,
+    form: FormState,
+    enrolled: Option<Enrolment>,
+) -> Response {
+    let admin = c.is_admin();
+    let loaded = blocking(state, move |store| {
+        let node = store.sync_node()?;
+        let (status, fingerprint) = match (&node, admin) {
+            (Some(_), true) => (Some(store.sync_status(&actor)?), store.sync_fingerprint()?),
+            _ => (None, String::new()),
+        };
+        let conflicts = if node.is_some() { store.sync_conflicts(&actor)? } else { Vec::new() };
+        Ok((node.is_some(), status, fingerprint, conflicts))
+    })
+    .await;
+    let (is_node, status, fingerprint, conflicts) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return c.error(error),
+    };
+    let conflicts = conflicts
+        .into_iter()
+        .map(|conflict| ShownConflict {
+            record: match conflict.entity.as_str() {
+                "person" => c.t.person,
+                "movement" => c.t.movement_one,
+                _ => c.t.household,
+            },
+            field: if conflict.field == "_timeline" {
+                c.t.sync_timeline.to_string()
+            } else {
+                field_label(&c, &conflict.field)
+            },
+            problem: conflict.problem.as_ref().and_then(|p| p.get(c.lang.code()).cloned()),
+            values: conflict
+                .values
+                .iter()
+                .map(|v| ShownValue {
+                    raw: v.value.clone(),
+                    text: v.value.clone().unwrap_or_else(|| c.t.sync_empty.to_string()),
+                    author: v.author_name.clone().unwrap_or_else(|| c.t.sync_other_office.to_string()),
+                    at: instant(&c, v.at),
+                    shown: v.shown,
+                })
+                .collect(),
+            conflict,
+        })
+        .collect();
+    let status_code = if form.errors.is_empty() && form.general.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = SyncPage { status, fingerprint, conflicts, form, enrolled, c };
+    let _ = is_node;
+    (status_code, render(&page)).into_response()
+}
+
+pub async fn sync(State(state): State<AppState>, page: SignedIn) -> Response {
+    sync_page(&state, page.ctx, page.actor, FormState::default(), None).await
+}
+
+/// Enrols a field node (administrators): its token is shown once, in the command to run there.
+pub async fn sync_enrol(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let node = store::sync::NodeInfo {
+        node_id: form.v("node_id").trim().to_string(),
+        name: form.v("name").trim().to_string(),
+        epoch: 0,
+        public_key: form.v("public_key").trim().to_string(),
+    };
+    let organisations = form.list("organisations");
+    let regions = form.list("regions");
+    let who = actor.clone();
+    match blocking(&state, move |store| store.sync_enrol(&who, &node, &organisations, &regions)).await {
+        Ok(enrolment) => sync_page(&state, c, actor, FormState::default(), Some(enrolment)).await,
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => sync_page(&state, c, actor, form, None).await,
+        },
+    }
+}
+
+pub async fn sync_revoke(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    change_and_return(&state, page, form.csrf.as_deref(), "/sync", move |store, actor| store.sync_revoke(actor, &id))
+        .await
+}
+
+/// Settles a disputed field with the value chosen (one kept, or another typed).
+pub async fn sync_resolve(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let (entity, entity_id, field) =
+        (form.v("entity").to_string(), form.v("entity_id").to_string(), form.v("field").to_string());
+    let value = match form.v("choice") {
+        "" | "_other" => form.opt("other").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        "_empty" => None,
+        chosen => Some(chosen.to_string()),
+    };
+    let who = actor.clone();
+    match blocking(&state, move |store| store.sync_resolve(&who, &entity, &entity_id, &field, value.as_deref())).await {
+        Ok(()) => Redirect::to("/sync#conflicts").into_response(),
+        Err(error) => c.error(error),
+    }
+}
