@@ -205,3 +205,47 @@ fn a_bundle_from_an_unknown_or_forged_node_is_refused_and_changes_outside_its_sc
     let refused = office.sync_open(&altered).unwrap_err().to_string();
     assert!(refused.contains("signature"), "{refused}");
 }
+
+/// The sync page in French: the clash with both values and their authors, settled by choosing
+/// one; the field follows on the other side.
+#[test]
+fn a_registrar_resolves_a_clash_on_the_sync_page_in_french() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let p = pair(sqlite());
+    let (office, field) = (&p.office.store, &p.field.store);
+    carry(office, field, &p.field_node);
+    let field_clerk = registrar(field);
+    let office_clerk = registrar(office);
+    let input = household("GAO-003").parse(field.gazetteer.as_ref(), field.today()).unwrap();
+    let id = field.register_household(&field_clerk, &input).unwrap().household.id;
+    carry(field, office, &p.office_node);
+    let person = office.household_detail(&office_clerk, &id).unwrap().members[0].person.clone();
+    for (store, clerk, phone) in [(office, &office_clerk, "70111111"), (field, &field_clerk, "76222222")] {
+        let mut input = member(person.external_id.as_deref().unwrap(), &person.given_name, "head", "1985");
+        input.phone = Some(phone.into());
+        let parsed = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.update_person(clerk, &person.id, &parsed, "phone").unwrap();
+    }
+    carry(field, office, &p.office_node);
+    let office_node = p.office_node.clone();
+    let (field_store, field_node) = (p.field.store.clone(), p.field_node.clone());
+    let site = crate::pages::Site::on(p.office);
+    runtime.block_on(async {
+        let cookie = site.sign_in(&office_clerk.username, "correct horse battery").await;
+        let page = site.get("/sync", &cookie).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK);
+        for text in ["Conflits à résoudre", "Téléphone", "70111111", "76222222", "affichée en attendant", "Garder cette valeur"] {
+            assert!(page.body.contains(text), "{text} in {}", page.body);
+        }
+        assert!(!page.body.contains("Enrol"), "French only");
+        let csrf = crate::pages::csrf_of(&page.body);
+        let form = format!("csrf={csrf}&entity=person&entity_id={}&field=phone&choice=76222222", person.id);
+        let done = site.send(axum::http::Method::POST, "/sync/conflicts/resolve", Some(&cookie), Some(&form)).await;
+        assert_eq!(done.status, axum::http::StatusCode::SEE_OTHER, "{}", done.body);
+        let after = site.get("/sync", &cookie).await;
+        assert!(after.body.contains("Aucun conflit."), "{}", after.body);
+    });
+    carry(&site.t.store, &field_store, &field_node);
+    assert!(field_store.sync_conflicts(&field_clerk).unwrap().is_empty());
+    let _ = office_node;
+}
