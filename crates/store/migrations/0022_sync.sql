@@ -38,6 +38,8 @@ CREATE TABLE sync_changes (
 );
 CREATE INDEX sync_changes_order ON sync_changes (local_order);
 CREATE INDEX sync_changes_entity ON sync_changes (entity_id);
+-- The few changes refused or withheld: what a dependency is checked against.
+CREATE INDEX sync_changes_not_applied ON sync_changes (node_id, epoch, seq) WHERE outcome <> 'applied';
 
 -- For each origin (a node in one epoch), the highest sequence number recorded: this node's
 -- vector, what it tells a peer it holds.

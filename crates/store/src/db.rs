@@ -373,6 +373,8 @@ fn postgres_pool(config: &postgres::Config) -> Result<Pool, r2d2::Error> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Read,
+    /// A write of changes another sync node made (see `write_received`).
+    Received,
     Write,
     Rehearse,
 }
@@ -520,6 +522,12 @@ impl Db {
         self.run_on(&self.pool, Mode::Rehearse, f)
     }
 
+    /// A write of changes received from another sync node: they are in the change feed
+    /// already, so the capture of local changes does not look for them.
+    pub(crate) fn write_received<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.run_on(&self.pool, Mode::Received, f)
+    }
+
     /// Runs `f` in a read transaction on the read replica if there is one: what it reads may
     /// be some moments behind the latest writes, but is one consistent snapshot. Figures and
     /// exports read here; what a user expects to see right after saving it does not.
@@ -540,7 +548,7 @@ impl Db {
     ) -> Result<T, StoreError> {
         let write = mode != Mode::Read;
         let f = |tx: &mut Tx<'_>| {
-            if !write || !self.sync_capture.load(std::sync::atomic::Ordering::Relaxed) {
+            if !write || mode == Mode::Received || !self.sync_capture.load(std::sync::atomic::Ordering::Relaxed) {
                 return f(tx);
             }
             let since = crate::versions::current(tx, crate::versions::Capability::Registry)?;
@@ -564,7 +572,7 @@ impl Db {
                 let mut wrapped = Tx::Sqlite(tx, Vec::new());
                 let out = f(&mut wrapped)?;
                 if let Tx::Sqlite(tx, last) = wrapped {
-                    if mode == Mode::Write {
+                    if matches!(mode, Mode::Write | Mode::Received) {
                         for (sql, params) in last {
                             tx.prepare_cached(&sqlite_sql(sql))
                                 .and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter())))
@@ -591,7 +599,7 @@ impl Db {
                 let mut wrapped = Tx::Postgres(tx, std::collections::HashMap::new());
                 let out = f(&mut wrapped)?;
                 if let Tx::Postgres(tx, _) = wrapped {
-                    if mode == Mode::Write {
+                    if matches!(mode, Mode::Write | Mode::Received) {
                         tx.commit().map_err(pg_error)?;
                     }
                 }

@@ -5,7 +5,7 @@
 //! After a batch, the touched households' movements are replayed: an inconsistent chronology
 //! opens a conflict on the household, it is never a failure of the batch.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use domain::Lang;
@@ -69,24 +69,41 @@ pub(crate) fn receive(
     today: NaiveDate,
 ) -> Result<Received, StoreError> {
     let mut received = Received::default();
+    let had_waiting = tx.query_opt("SELECT 1 FROM sync_pending LIMIT 1", params![])?.is_some();
+    let mut applier = Applier {
+        vector: origin_vector(tx)?,
+        touched: BTreeSet::new(),
+        scopes: HashMap::from([(sender.to_string(), scope.clone())]),
+        conflicts: open_conflicts(tx)?,
+        any_refused: tx.query_opt("SELECT 1 FROM sync_changes WHERE outcome <> 'applied' LIMIT 1", params![])?.is_some(),
+        outcomes: HashMap::new(),
+        recorded: Vec::new(),
+        node,
+    };
+    let mut now_waiting = false;
     for change in incoming {
-        let hash = change.hash();
-        if let Some(row) = tx.query_opt(
-            "SELECT hash FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3",
-            params![change.id.node.as_str(), change.id.epoch, change.id.seq],
-        )? {
-            if row.text(0) == hash {
+        if applier.has(&change.id) {
+            // A replay: the same content changes nothing; other content under a used
+            // identifier is refused.
+            if applier.hash_of(tx, &change.id)?.is_some_and(|stored| stored == change.hash()) {
                 received.already_here += 1;
             } else {
                 received.refused.push(Refused { change: change.id.to_string(), refusal: Refusal::ContentDiffers });
             }
             continue;
         }
+        let node = &mut *applier.node;
         if change.id.node == node.node_id && change.id.epoch == node.epoch && change.id.seq >= node.next_seq {
             // This node made it and does not remember it: the database was restored from an
             // older copy. Its numbers start again in a new epoch; the change comes back.
             node.new_epoch();
         }
+        if applier.ready(&change) {
+            let outcome = applier.apply(tx, &change, scope, now)?;
+            received.count(&change, outcome);
+            continue;
+        }
+        now_waiting = true;
         tx.execute(
             "INSERT INTO sync_pending (node_id, epoch, seq, body, hash, sent_by, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (node_id, epoch, seq) DO NOTHING",
@@ -95,42 +112,39 @@ pub(crate) fn receive(
                 change.id.epoch,
                 change.id.seq,
                 serde_json::to_string(&change).unwrap_or_default(),
-                hash,
+                change.hash(),
                 sender,
                 now
             ],
         )?;
     }
-    let mut applier = Applier { node, vector: origin_vector(tx)?, touched: BTreeSet::new(), scopes: HashMap::new() };
-    applier.scopes.insert(sender.to_string(), scope.clone());
-    loop {
+    // What waited may now follow, and what follows it.
+    while had_waiting || now_waiting {
         let pending = tx.query("SELECT body, sent_by FROM sync_pending ORDER BY node_id, epoch, seq", params![])?;
         let mut progress = false;
         for row in pending {
             let change: Change = serde_json::from_str(row.str(0))
                 .map_err(|e| StoreError::Database(format!("a waiting sync change is damaged: {e}")))?;
-            if !applier.ready(&change) {
+            let here = applier.has(&change.id);
+            if !here && !applier.ready(&change) {
                 continue;
             }
-            let scope = applier.scope_of(tx, &row.text(1))?;
-            let outcome = applier.apply(tx, &change, &scope, now)?;
+            if !here {
+                let scope = applier.scope_of(tx, &row.text(1))?;
+                let outcome = applier.apply(tx, &change, &scope, now)?;
+                received.count(&change, outcome);
+            }
             tx.execute(
                 "DELETE FROM sync_pending WHERE node_id = $1 AND epoch = $2 AND seq = $3",
                 params![change.id.node.as_str(), change.id.epoch, change.id.seq],
             )?;
-            match outcome {
-                Ok(opened) => {
-                    received.applied += 1;
-                    received.conflicts_opened += opened;
-                }
-                Err(refusal) => received.refused.push(Refused { change: change.id.to_string(), refusal }),
-            }
             progress = true;
         }
         if !progress {
             break;
         }
     }
+    applier.record(tx, now)?;
     received.conflicts_opened += applier.replay_households(tx, today, now)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
     received.vector = applier.vector.clone();
@@ -138,14 +152,72 @@ pub(crate) fn receive(
     Ok(received)
 }
 
+impl Received {
+    fn count(&mut self, change: &Change, outcome: Result<usize, Refusal>) {
+        match outcome {
+            Ok(opened) => {
+                self.applied += 1;
+                self.conflicts_opened += opened;
+            }
+            Err(refusal) => self.refused.push(Refused { change: change.id.to_string(), refusal }),
+        }
+    }
+}
+
+/// The fields with a conflict open (few): an edit deletes a conflict only where there is one.
+fn open_conflicts(tx: &mut Tx<'_>) -> Result<HashSet<(String, String)>, StoreError> {
+    Ok(tx
+        .query("SELECT entity_id, field FROM sync_conflicts", params![])?
+        .iter()
+        .map(|r| (r.text(0), r.text(1)))
+        .collect())
+}
+
 struct Applier<'n> {
     node: &'n mut Node,
     vector: Vector,
     touched: BTreeSet<String>,
     scopes: HashMap<String, Scope>,
+    conflicts: HashSet<(String, String)>,
+    /// Whether this node refused or withheld any change before: if not, no dependency can
+    /// have been refused and none is looked up.
+    any_refused: bool,
+    /// Changes recorded in this batch: whether each was applied, and its content hash.
+    outcomes: HashMap<String, (bool, String)>,
+    /// Changes to record in the feed once the batch is through, in the order applied.
+    recorded: Vec<(Change, Option<String>)>,
 }
 
 impl Applier<'_> {
+    /// Whether the change is here already (applied, refused or withheld).
+    fn has(&self, id: &ChangeId) -> bool {
+        self.vector.get(&super::change::origin_key(&id.node, id.epoch)).is_some_and(|seq| *seq >= id.seq)
+    }
+
+    fn hash_of(&self, tx: &mut Tx<'_>, id: &ChangeId) -> Result<Option<String>, StoreError> {
+        if let Some((_, hash)) = self.outcomes.get(&id.to_string()) {
+            return Ok(Some(hash.clone()));
+        }
+        Ok(tx
+            .query_opt(
+                "SELECT hash FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3",
+                params![id.node.as_str(), id.epoch, id.seq],
+            )?
+            .map(|r| r.text(0)))
+    }
+
+    /// Records the batch's changes in the feed, with their outcome.
+    fn record(&mut self, tx: &mut Tx<'_>, now: i64) -> Result<(), StoreError> {
+        let recorded = std::mem::take(&mut self.recorded);
+        let (applied, refused): (Vec<_>, Vec<_>) = recorded.into_iter().partition(|(_, rejection)| rejection.is_none());
+        let applied: Vec<Change> = applied.into_iter().map(|(c, _)| c).collect();
+        store_changes(tx, self.node, &applied, "applied", None, now)?;
+        for (change, rejection) in refused {
+            store_changes(tx, self.node, std::slice::from_ref(&change), "rejected", rejection.as_deref(), now)?;
+        }
+        Ok(())
+    }
+
     /// Whether the change's origin continues from what is here and every change it builds
     /// on is here (applied or refused).
     fn ready(&self, change: &Change) -> bool {
@@ -196,11 +268,10 @@ impl Applier<'_> {
                 }
             }
         };
-        let (status, rejection) = match &outcome {
-            Ok(_) => ("applied", None),
-            Err(refusal) => ("rejected", Some(serde_json::to_string(refusal).unwrap_or_default())),
-        };
-        store_changes(tx, self.node, std::slice::from_ref(change), status, rejection.as_deref(), now)?;
+        let rejection = outcome.as_ref().err().map(|refusal| serde_json::to_string(refusal).unwrap_or_default());
+        let applied = outcome.is_ok() && !change.body.withheld;
+        self.outcomes.insert(change.id.to_string(), (applied, change.hash()));
+        self.recorded.push((change.clone(), rejection));
         let key = super::change::origin_key(&change.id.node, change.id.epoch);
         self.vector.insert(key, change.id.seq);
         Ok(outcome)
@@ -208,6 +279,15 @@ impl Applier<'_> {
 
     fn refused_dependency(&self, tx: &mut Tx<'_>, change: &Change) -> Result<Option<Refusal>, StoreError> {
         for dep in change.dependencies() {
+            if let Some((applied, _)) = self.outcomes.get(&dep.to_string()) {
+                if !applied {
+                    return Ok(Some(Refusal::DependsOnRefused { change: dep.to_string() }));
+                }
+                continue;
+            }
+            if !self.any_refused {
+                continue;
+            }
             let refused = tx.query_opt(
                 "SELECT 1 FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3 AND outcome <> 'applied'",
                 params![dep.node.as_str(), dep.epoch, dep.seq],
@@ -229,13 +309,26 @@ impl Applier<'_> {
     ) -> Result<Result<usize, Refusal>, StoreError> {
         let entity = change.entity;
         let table = entity.table();
+        let mut change = change.clone();
+        change.body.put_back_implied(entity);
+        let change = &change;
         let body = &change.body;
         if let Err(refusal) = check_scope(tx, change, scope)? {
             return Ok(Err(refusal));
         }
-        let mut states = state::load(tx, entity, std::slice::from_ref(&change.entity_id))?;
-        let mut state = states.remove(&change.entity_id).unwrap_or_default();
-        let row = tx.query_opt(&format!("SELECT * FROM {table} WHERE id = $1"), params![change.entity_id.as_str()])?;
+        // A new household, person or movement has a new identifier: nothing to look up (were
+        // it there, inserting it again fails and the change is refused).
+        let fresh = body.creates && entity != Entity::Organisation;
+        let mut state = if fresh {
+            EntityState::default()
+        } else {
+            state::load(tx, entity, std::slice::from_ref(&change.entity_id))?.remove(&change.entity_id).unwrap_or_default()
+        };
+        let row = if fresh {
+            None
+        } else {
+            tx.query_opt(&format!("SELECT * FROM {table} WHERE id = $1"), params![change.entity_id.as_str()])?
+        };
         if row.is_none() && !body.creates {
             return Ok(Err(Refusal::Invalid { detail: format!("no {} {} here", entity.as_str(), change.entity_id) }));
         }
@@ -261,7 +354,8 @@ impl Applier<'_> {
                         params![entity.as_str(), change.entity_id.as_str(), field.as_str(), body.household.clone(), detail, now],
                     )?;
                 }
-            } else {
+                self.conflicts.insert((change.entity_id.clone(), field.clone()));
+            } else if self.conflicts.remove(&(change.entity_id.clone(), field.clone())) {
                 tx.execute(
                     "DELETE FROM sync_conflicts WHERE entity = $1 AND entity_id = $2 AND field = $3",
                     params![entity.as_str(), change.entity_id.as_str(), field.as_str()],

@@ -147,12 +147,9 @@ impl Capture<'_> {
                 params![entity.as_str(), id.as_str(), field.as_str()],
             )?;
         }
-        self.changes.push(Change {
-            id: change_id,
-            entity,
-            entity_id: id,
-            body: ChangeBody { household, creates, fields, deps, author, at, reason, withheld: false },
-        });
+        let mut body = ChangeBody { household, creates, fields, deps, author, at, reason, withheld: false };
+        body.leave_out_implied();
+        self.changes.push(Change { id: change_id, entity, entity_id: id, body });
         Ok(())
     }
 

@@ -120,11 +120,13 @@ impl Entity {
                 "updated_at",
                 "updated_by",
             ],
+            // The searchable name is derived from the names: merged names give it again.
             Entity::Person => &[
                 "id",
                 "status",
                 "current_location",
                 "current_location_gazetteer",
+                "name_folded",
                 "version",
                 "updated_at",
                 "updated_by",
@@ -190,6 +192,64 @@ impl fmt::Debug for Change {
             .field("entity_id", &self.entity_id)
             .field("fields", &self.body.fields.keys().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+/// Fields a record's creation implies: they equal the change's time, author or household, so
+/// they are left out of the change and put back on arrival.
+const IMPLIED: [(&str, Implied); 5] = [
+    ("created_at", Implied::At),
+    ("recorded_at", Implied::At),
+    ("created_by", Implied::Author),
+    ("recorded_by", Implied::Author),
+    ("household_id", Implied::Household),
+];
+
+#[derive(Clone, Copy)]
+enum Implied {
+    At,
+    Author,
+    Household,
+}
+
+impl ChangeBody {
+    fn implied(&self, what: Implied) -> FieldValue {
+        match what {
+            Implied::At => self.at.into(),
+            Implied::Author => self.author.clone().into(),
+            Implied::Household => self.household.clone().map_or(FieldValue::Null, FieldValue::from),
+        }
+    }
+
+    /// Leaves out of a creation the fields it implies (see [`IMPLIED`]).
+    pub(crate) fn leave_out_implied(&mut self) {
+        if !self.creates {
+            return;
+        }
+        for (field, what) in IMPLIED {
+            if self.fields.get(field).is_some_and(|v| *v == self.implied(what)) {
+                self.fields.remove(field);
+            }
+        }
+    }
+
+    /// Puts back into a creation of `entity` the fields it implies.
+    pub(crate) fn put_back_implied(&mut self, entity: Entity) {
+        if !self.creates {
+            return;
+        }
+        let columns: &[&str] = match entity {
+            Entity::Organisation => &["created_at", "created_by"],
+            Entity::Household => &["created_at", "created_by"],
+            Entity::Person => &["created_at", "created_by", "household_id"],
+            Entity::Movement => &["recorded_at", "recorded_by", "household_id"],
+        };
+        for (field, what) in IMPLIED {
+            if columns.contains(&field) && !self.fields.contains_key(field) {
+                let value = self.implied(what);
+                self.fields.insert(field.to_string(), value);
+            }
+        }
     }
 }
 

@@ -18,8 +18,7 @@ use sha2::{Digest, Sha256};
 
 pub use apply::{Received, Refusal, Refused};
 pub use bundle::{Batch, BundleError};
-use change::origin_key;
-pub use change::{Change, ChangeId, Entity, Vector};
+pub use change::{origin_key, Change, ChangeId, Entity, Vector};
 use node::Node;
 
 use crate::db::{Tx, Value};
@@ -542,7 +541,7 @@ impl Store {
     pub fn sync_receive(&self, batch: Batch) -> Result<Received, StoreError> {
         let now = self.now_ms();
         let today = self.today();
-        let received = self.db.write(|tx| {
+        let received = self.db.write_received(|tx| {
             let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
             let scope =
                 Scope::of_peer(tx, &batch.from)?.ok_or(StoreError::Forbidden("this node is not enrolled here"))?;
@@ -593,7 +592,9 @@ impl Store {
         bundle::seal(&batch, &key)
     }
 
-    fn sync_all_changes(&self) -> Result<(Batch, bool), StoreError> {
+    /// Every applied change this node holds, in the order it recorded them (a bundle for a
+    /// node not enrolled here yet; benchmarks).
+    pub fn sync_all_changes(&self) -> Result<(Batch, bool), StoreError> {
         self.db.read(|tx| {
             let node = Node::read(tx)?.ok_or_else(not_a_node)?;
             let ours = origin_vector(tx)?;
@@ -626,21 +627,23 @@ impl Store {
 
     /// The changes a peer holding `theirs` lacks, sealed, in a batch of at most `max_bytes`
     /// (a cut link then costs one batch); how many it holds and whether more remain.
-    pub fn sync_sealed_for(
-        &self,
-        peer: &str,
-        theirs: &Vector,
-        max_bytes: usize,
-    ) -> Result<(Vec<u8>, usize, bool), StoreError> {
-        let mut limit = 2_000;
+    pub fn sync_sealed_for(&self, peer: &str, theirs: &Vector, max_bytes: usize) -> Result<(Vec<u8>, usize, bool), StoreError> {
+        // Sizes are estimated with zstd's fastest level (its output is some 25 % larger than
+        // the final level's), and checked once sealed.
+        let mut limit = 4_000;
         loop {
             let (batch, more) = self.sync_changes_for(peer, theirs, limit)?;
             let count = batch.changes.len();
+            let estimate = bundle::compress_at(&batch, 1)?.len() * 4 / 5 + 120;
+            if estimate > max_bytes && count > 1 {
+                limit = (count * max_bytes * 9 / 10 / estimate).clamp(1, count - 1);
+                continue;
+            }
             let sealed = self.sync_seal(&batch)?;
             if sealed.len() <= max_bytes || count <= 1 {
                 return Ok((sealed, count, more));
             }
-            limit = (count * max_bytes * 9 / 10 / sealed.len()).clamp(1, count - 1);
+            limit = (count * 9 / 10).clamp(1, count - 1);
         }
     }
 
