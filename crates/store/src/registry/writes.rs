@@ -375,6 +375,13 @@ pub(super) fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>
 /// Replays the household's movements and stores what they imply: status, current location,
 /// displacement count, back-and-forth, for the household and each member.
 pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate) -> Result<(), StoreError> {
+    derive_state(tx, household_id, today)?;
+    crate::versions::households_changed(tx, &[household_id])
+}
+
+/// [`refresh_derived`] without recording the household in the change feed (the caller records
+/// many at once).
+pub(crate) fn derive_state(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate) -> Result<(), StoreError> {
     let registered = tx
         .query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?
         .and_then(|r| r.opt_text(0));
@@ -396,7 +403,6 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
             household_id
         ],
     )?;
-    crate::versions::households_changed(tx, &[household_id])?;
     let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
     for person in people {
         let pid = person.text(0);
@@ -597,9 +603,9 @@ pub(crate) fn new_household_rows(
     Ok(NewHouseholdRows { id, person_ids, household, people, movements, names })
 }
 
-/// Adds a person who arrived by sync to the name index.
-pub(crate) fn write_name_terms(tx: &mut Tx<'_>, person: &str, name_folded: &str) -> Result<(), StoreError> {
-    super::names::write_terms(tx, &[(person, name_folded)])
+/// Adds people who arrived by sync to the name index.
+pub(crate) fn write_name_terms(tx: &mut Tx<'_>, people: &[(&str, &str)]) -> Result<(), StoreError> {
+    super::names::write_terms(tx, people)
 }
 
 /// Follows a person's name changed by sync in the name index.

@@ -5,7 +5,7 @@
 //! After a batch, the touched households' movements are replayed: an inconsistent chronology
 //! opens a conflict on the household, it is never a failure of the batch.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use domain::Lang;
@@ -78,6 +78,8 @@ pub(crate) fn receive(
         any_refused: tx.query_opt("SELECT 1 FROM sync_changes WHERE outcome <> 'applied' LIMIT 1", params![])?.is_some(),
         outcomes: HashMap::new(),
         recorded: Vec::new(),
+        created: Created::default(),
+        refused_late: Vec::new(),
         node,
     };
     let mut now_waiting = false;
@@ -144,6 +146,11 @@ pub(crate) fn receive(
             break;
         }
     }
+    applier.write_created(tx, now)?;
+    for refused in std::mem::take(&mut applier.refused_late) {
+        received.applied -= 1;
+        received.refused.push(refused);
+    }
     applier.record(tx, now)?;
     received.conflicts_opened += applier.replay_households(tx, today, now)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
@@ -186,6 +193,25 @@ struct Applier<'n> {
     outcomes: HashMap<String, (bool, String)>,
     /// Changes to record in the feed once the batch is through, in the order applied.
     recorded: Vec<(Change, Option<String>)>,
+    /// New records written together (see [`Created`]).
+    created: Created,
+    /// New records counted as applied, then refused when written one by one.
+    refused_late: Vec<Refused>,
+}
+
+/// New households, people and movements received in a row, written together (several rows
+/// per statement, `COPY` on PostgreSQL) rather than one by one: the bulk of a first sync.
+#[derive(Default)]
+struct Created {
+    /// Rows by table (in the order parents come first) and by their columns.
+    rows: BTreeMap<(Entity, Vec<String>), Vec<Vec<Value>>>,
+    states: Vec<Vec<Value>>,
+    names: Vec<(String, String)>,
+    /// The changes, and the scope they were checked against, to apply one by one if writing
+    /// them together fails.
+    changes: Vec<(Change, Scope)>,
+    /// Households among them: organisation and registration point (their scope).
+    households: HashMap<String, (String, Option<String>)>,
 }
 
 impl Applier<'_> {
@@ -246,10 +272,13 @@ impl Applier<'_> {
         scope: &Scope,
         now: i64,
     ) -> Result<Result<usize, Refusal>, StoreError> {
+        let fresh = change.body.creates && change.entity != Entity::Organisation && !change.body.withheld;
         let outcome = match self.refused_dependency(tx, change)? {
             _ if change.body.withheld => Ok(0),
             Some(refusal) => Err(refusal),
+            None if fresh => self.create(tx, change, scope)?,
             None => {
+                self.write_created(tx, now)?;
                 tx.execute_batch("SAVEPOINT sync_change")?;
                 match self.merge(tx, change, scope, now) {
                     Ok(Ok(opened)) => {
@@ -275,6 +304,90 @@ impl Applier<'_> {
         let key = super::change::origin_key(&change.id.node, change.id.epoch);
         self.vector.insert(key, change.id.seq);
         Ok(outcome)
+    }
+
+    /// A new household, person or movement: checked now, written with the others of the
+    /// batch (see [`Created`]).
+    fn create(&mut self, tx: &mut Tx<'_>, change: &Change, scope: &Scope) -> Result<Result<usize, Refusal>, StoreError> {
+        let mut change = change.clone();
+        change.body.put_back_implied(change.entity);
+        if let Err(refusal) = check_scope(tx, &change, scope, &self.created.households)? {
+            return Ok(Err(refusal));
+        }
+        let mut state = EntityState { created_by: change.id.to_string(), ..EntityState::default() };
+        for (field, value) in &change.body.fields {
+            state.set(field, &change.id, &[], value.clone());
+        }
+        let (columns, values, name) = creation_row(&change, &state);
+        self.created.rows.entry((change.entity, columns)).or_default().push(values);
+        self.created.states.push(vec![
+            Value::from(change.entity.as_str()),
+            Value::from(change.entity_id.as_str()),
+            Value::from(&state.created_by),
+            Value::from(serde_json::to_string(&state).unwrap_or_default()),
+        ]);
+        if let Some(name) = name {
+            self.created.names.push((change.entity_id.clone(), name));
+        }
+        if change.entity == Entity::Household {
+            let text = |f: &str| change.body.fields.get(f).and_then(|v| v.as_str()).map(str::to_string);
+            self.created.households.insert(change.entity_id.clone(), (text("organisation_id").unwrap_or_default(), text("registration_point")));
+        }
+        if let Some(household) = &change.body.household {
+            self.touched.insert(household.clone());
+        }
+        self.created.changes.push((change, scope.clone()));
+        Ok(Ok(0))
+    }
+
+    /// Writes the new records gathered so far. Should the database refuse them together, they
+    /// are applied again one by one, and the one it refuses is refused alone.
+    fn write_created(&mut self, tx: &mut Tx<'_>, now: i64) -> Result<(), StoreError> {
+        if self.created.changes.is_empty() {
+            return Ok(());
+        }
+        let created = std::mem::take(&mut self.created);
+        tx.execute_batch("SAVEPOINT sync_created")?;
+        let written = (|| {
+            for ((entity, columns), rows) in created.rows {
+                let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+                tx.insert_rows(entity.table(), &columns, rows)?;
+            }
+            tx.insert_rows("sync_entities", &["entity", "entity_id", "created_by_change", "state"], created.states)?;
+            let names: Vec<(&str, &str)> = created.names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
+            crate::registry::write_name_terms(tx, &names)
+        })();
+        match written {
+            Ok(()) => tx.execute_batch("RELEASE SAVEPOINT sync_created"),
+            Err(StoreError::Database(_)) => {
+                tx.execute_batch("ROLLBACK TO SAVEPOINT sync_created; RELEASE SAVEPOINT sync_created")?;
+                for (change, scope) in created.changes {
+                    tx.execute_batch("SAVEPOINT sync_change")?;
+                    let outcome = match self.merge(tx, &change, &scope, now) {
+                        Ok(Ok(_)) => None,
+                        Ok(Err(refusal)) => Some(refusal),
+                        Err(StoreError::Database(detail)) => Some(Refusal::Invalid { detail }),
+                        Err(other) => return Err(other),
+                    };
+                    match outcome {
+                        None => tx.execute_batch("RELEASE SAVEPOINT sync_change")?,
+                        Some(refusal) => {
+                            tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?;
+                            let id = change.id.to_string();
+                            if let Some(entry) = self.outcomes.get_mut(&id) {
+                                entry.0 = false;
+                            }
+                            if let Some(recorded) = self.recorded.iter_mut().find(|(c, _)| c.id == change.id) {
+                                recorded.1 = Some(serde_json::to_string(&refusal).unwrap_or_default());
+                            }
+                            self.refused_late.push(Refused { change: id, refusal });
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
     }
 
     fn refused_dependency(&self, tx: &mut Tx<'_>, change: &Change) -> Result<Option<Refusal>, StoreError> {
@@ -313,7 +426,7 @@ impl Applier<'_> {
         change.body.put_back_implied(entity);
         let change = &change;
         let body = &change.body;
-        if let Err(refusal) = check_scope(tx, change, scope)? {
+        if let Err(refusal) = check_scope(tx, change, scope, &self.created.households)? {
             return Ok(Err(refusal));
         }
         // A new household, person or movement has a new identifier: nothing to look up (were
@@ -382,7 +495,7 @@ impl Applier<'_> {
             if tx.query_opt("SELECT 1 FROM households WHERE id = $1", params![household.as_str()])?.is_none() {
                 continue;
             }
-            match crate::registry::refresh_derived(tx, household, today) {
+            match crate::registry::derive_state(tx, household, today) {
                 Ok(()) => {
                     tx.execute(
                         "DELETE FROM sync_conflicts WHERE entity = 'household' AND entity_id = $1 AND field = '_timeline'",
@@ -420,7 +533,12 @@ impl Applier<'_> {
 
 /// Whether the sender may change this record: its organisation and région in the sender's
 /// scope.
-fn check_scope(tx: &mut Tx<'_>, change: &Change, scope: &Scope) -> Result<Result<(), Refusal>, StoreError> {
+fn check_scope(
+    tx: &mut Tx<'_>,
+    change: &Change,
+    scope: &Scope,
+    new_households: &HashMap<String, (String, Option<String>)>,
+) -> Result<Result<(), Refusal>, StoreError> {
     if scope.is_everything() {
         return Ok(Ok(()));
     }
@@ -433,6 +551,10 @@ fn check_scope(tx: &mut Tx<'_>, change: &Change, scope: &Scope) -> Result<Result
         }
         _ => {
             let household = body.household.clone().unwrap_or_default();
+            if let Some((organisation, place)) = new_households.get(&household) {
+                let allowed = scope.holds(organisation, std::slice::from_ref(place));
+                return Ok(if allowed { Ok(()) } else { Err(Refusal::OutsideScope) });
+            }
             match tx.query_opt(
                 "SELECT organisation_id, registration_point, current_location FROM households WHERE id = $1",
                 params![household],
@@ -466,7 +588,9 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
     defaults
 }
 
-fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), StoreError> {
+/// A new record's row (columns and values) as the merged state shows it, with the columns its
+/// node fills itself, and a person's searchable name.
+fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value>, Option<String>) {
     let mut columns = vec!["id".to_string()];
     let mut values = vec![Value::from(change.entity_id.as_str())];
     for field in state.fields.keys() {
@@ -490,10 +614,15 @@ fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), S
         columns.push("name_folded".into());
         values.push(Value::from(name.as_str()));
     }
+    (columns, values, name)
+}
+
+fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), StoreError> {
+    let (columns, values, name) = creation_row(change, state);
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     tx.insert_rows(change.entity.table(), &columns, vec![values])?;
     if let Some(name) = name {
-        crate::registry::write_name_terms(tx, &change.entity_id, &name)?;
+        crate::registry::write_name_terms(tx, &[(&change.entity_id, &name)])?;
     }
     Ok(())
 }
