@@ -12,6 +12,8 @@ CREATE TABLE sync_node (
     next_order BIGINT NOT NULL,
     -- Ed25519 secret key (hex) that signs this node's bundles.
     signing_key TEXT NOT NULL,
+    -- The last row of this node's audit log put in its feed (the chain travels).
+    audit_seq BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
 
@@ -106,3 +108,22 @@ CREATE TABLE sync_peers (
     -- JSON: the peer's last known vector (highest seq per origin), for pending counts.
     known_vector TEXT NOT NULL
 );
+
+-- Other nodes' audit logs, as shipped: each node's hash chain, verified on arrival and by
+-- `djoliba audit verify`. A restored node's chain continues in a new epoch.
+CREATE TABLE sync_audit (
+    id TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX sync_audit_chain ON sync_audit (node_id, seq);

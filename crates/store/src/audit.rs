@@ -22,6 +22,17 @@ fn chain_hash(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// Whether an audit row shipped by another node (its columns as fields) matches its own hash.
+pub(crate) fn row_holds(fields: &std::collections::BTreeMap<String, serde_json::Value>) -> bool {
+    let text = |f: &str| match fields.get(f) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let parts = ["prev_hash", "seq", "at", "actor_id", "actor_name", "action", "entity", "entity_id", "detail"].map(text);
+    chain_hash(&parts.each_ref().map(String::as_str)) == text("hash")
+}
+
 /// Appends one audit row in the caller's transaction.
 pub fn record(
     tx: &mut Tx<'_>,

@@ -298,5 +298,14 @@ pub fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
         target.display(),
         check.problem.unwrap_or_else(|| format!("intact, {} rows", check.rows))
     );
+    // A sync node restored from a copy may lack changes it already shipped: it numbers its
+    // next ones in a new epoch, so none reuses a number the other offices hold.
+    if store.sync_node()?.is_some() {
+        let node = store.sync_new_epoch(&store::Actor::system())?;
+        println!(
+            "This sync node now numbers its changes in epoch {}; run `djoliba sync now` to get back what it had sent.",
+            node.epoch
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -910,9 +910,13 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
         store.register_household(&clerk, &input).unwrap().household.id
     };
     let pushed = run_ok(gao.path(), &["sync", "now"]);
-    assert!(pushed.contains("Pushed 6 changes"), "{pushed}");
+    assert!(pushed.contains("Pushed ") && !pushed.contains("Pushed 0 "), "{pushed}");
     let pulled = run_ok(ansongo.path(), &["sync", "now"]);
-    assert!(pulled.contains("Applied 6,"), "{pulled}");
+    assert!(pulled.contains("Applied 6,") && pulled.contains("refused 0"), "a household, two members, three movements: {pulled}");
+
+    // Gao's disk is copied now; it will die after its next edit is sent.
+    let copy = gao.path().join("gao-copy.sqlite");
+    run_ok(gao.path(), &["backup", "--output", copy.to_str().unwrap()]);
 
     // Both laptops correct the head's phone offline; Ansongo also records a father's name.
     for (laptop, phone, father) in [(gao.path(), "70111111", None), (ansongo.path(), "76222222", Some("Oumar"))] {
@@ -926,8 +930,12 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
         let parsed = input.parse(store.gazetteer.as_ref(), store.today()).unwrap();
         store.update_person(&clerk, &head.person.id, &parsed, "phone seen at distribution").unwrap();
     }
-    // Gao syncs by HTTP; Ansongo's link is down: its changes go by USB key to the office.
+    // Gao syncs by HTTP, then its disk dies and the copy is restored: a new epoch, and what it
+    // had sent comes back from the office.
     run_ok(gao.path(), &["sync", "now"]);
+    let restored = run_ok(gao.path(), &["restore", copy.to_str().unwrap(), "--force"]);
+    assert!(restored.contains("epoch 2"), "{restored}");
+    // Ansongo's link is down: its changes go by USB key to the office.
     let bundle = ansongo.path().join("to-bamako.djsync");
     run_ok(ansongo.path(), &["sync", "--bundle-out", bundle.to_str().unwrap()]);
     let carried = run_ok(office.path(), &["sync", "--bundle-in", bundle.to_str().unwrap()]);
@@ -959,7 +967,12 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
         people.sort();
         seen.push((people, detail.movements.len(), detail.household.status));
         let verified = run_ok(dir, &["audit", "verify"]);
-        assert!(verified.contains("intact"), "{verified}");
+        assert!(verified.contains("intact") && !verified.contains("tampered"), "{verified}");
+        if dir == office.path() {
+            // The laptops' chains travelled: Gao's in two epochs (its restore).
+            assert!(verified.contains("The audit log of node Gao is intact") && verified.contains("in 2 epoch(s)"), "{verified}");
+            assert!(verified.contains("The audit log of node Ansongo is intact"), "{verified}");
+        }
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "the three registries agree: {seen:?}");
     assert!(seen[0].0.iter().any(|(_, _, father)| father.as_deref() == Some("Oumar")));

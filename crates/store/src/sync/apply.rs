@@ -87,7 +87,9 @@ pub(crate) fn receive(
         if applier.has(&change.id) {
             // A replay: the same content changes nothing; other content under a used
             // identifier is refused.
-            if applier.hash_of(tx, &change.id)?.is_some_and(|stored| stored == change.hash()) {
+            // A number kept in line by a node that may not see the change (withheld) says
+            // nothing about its content.
+            if change.body.withheld || applier.hash_of(tx, &change.id)?.is_some_and(|stored| stored == change.hash()) {
                 received.already_here += 1;
             } else {
                 received.refused.push(Refused { change: change.id.to_string(), refusal: Refusal::ContentDiffers });
@@ -161,6 +163,9 @@ pub(crate) fn receive(
 
 impl Received {
     fn count(&mut self, change: &Change, outcome: Result<usize, Refusal>) {
+        if change.body.withheld {
+            return; // a number kept in line, nothing applied
+        }
         match outcome {
             Ok(opened) => {
                 self.applied += 1;
@@ -314,12 +319,20 @@ impl Applier<'_> {
         if let Err(refusal) = check_scope(tx, &change, scope, &self.created.households)? {
             return Ok(Err(refusal));
         }
+        if change.entity == Entity::AuditEntry && !crate::audit::row_holds(&change.body.fields) {
+            return Ok(Err(Refusal::Invalid { detail: "an audit row whose content does not match its hash".into() }));
+        }
         let mut state = EntityState { created_by: change.id.to_string(), ..EntityState::default() };
         for (field, value) in &change.body.fields {
             state.set(field, &change.id, &[], value.clone());
         }
         let (columns, values, name) = creation_row(&change, &state);
         self.created.rows.entry((change.entity, columns)).or_default().push(values);
+        if change.entity == Entity::AuditEntry {
+            // Written once, never merged: no state to keep.
+            self.created.changes.push((change, scope.clone()));
+            return Ok(Ok(0));
+        }
         self.created.states.push(vec![
             Value::from(change.entity.as_str()),
             Value::from(change.entity_id.as_str()),
@@ -545,6 +558,9 @@ fn check_scope(
     let body = &change.body;
     let text = |field: &str| body.fields.get(field).and_then(|v| v.as_str()).map(str::to_string);
     let allowed = match change.entity {
+        // A node's audit log is its own: any enrolled node may pass it on (its chain of hashes
+        // shows any alteration).
+        Entity::AuditEntry => true,
         Entity::Organisation => scope.organisations.is_empty() || scope.organisations.contains(&change.entity_id),
         Entity::Household if body.creates => {
             scope.holds(&text("organisation_id").unwrap_or_default(), &[text("registration_point")])
@@ -576,7 +592,7 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
             ("back_and_forth", Value::Int(0)),
         ],
         Entity::Person => vec![("status", Value::from("not_displaced"))],
-        Entity::Organisation | Entity::Movement => Vec::new(),
+        Entity::Organisation | Entity::Movement | Entity::AuditEntry => Vec::new(),
     };
     if entity.versioned() {
         defaults.extend([

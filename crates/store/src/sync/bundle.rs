@@ -106,6 +106,17 @@ pub const FIELDS: &[&str] = &[
     "void_reason",
     "recorded_at",
     "recorded_by",
+    "node_id",
+    "epoch",
+    "at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "entity",
+    "entity_id",
+    "detail",
+    "prev_hash",
+    "hash",
 ];
 
 /// Changes sent together, by the node that sends them (not necessarily their author).

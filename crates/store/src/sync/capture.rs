@@ -42,11 +42,12 @@ pub(crate) fn since(tx: &mut Tx<'_>, since: i64) -> Result<(), StoreError> {
         capture.rows(tx, Entity::Movement, &movements)?;
     }
     capture.timelines_resolved(tx)?;
+    capture.audit(tx)?;
     let Capture { changes, states, .. } = capture;
     if changes.is_empty() {
         return Ok(());
     }
-    for entity in Entity::ALL {
+    for entity in Entity::REGISTRY {
         let mut touched: Vec<(&str, &EntityState)> =
             states.iter().filter(|((e, _), _)| *e == entity).map(|((_, id), s)| (id.as_str(), s)).collect();
         touched.sort_by_key(|(id, _)| *id);
@@ -107,7 +108,7 @@ impl Capture<'_> {
             return Ok(());
         }
         let household = match entity {
-            Entity::Organisation => None,
+            Entity::Organisation | Entity::AuditEntry => None,
             Entity::Household => Some(id.clone()),
             Entity::Person | Entity::Movement => Some(row.text_of("household_id")?),
         };
@@ -153,6 +154,39 @@ impl Capture<'_> {
         Ok(())
     }
 
+    /// This node's audit rows written since the last capture: its chain travels with its
+    /// changes.
+    fn audit(&mut self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+        let rows = tx.query(
+            "SELECT seq, at, actor_id, actor_name, action, entity, entity_id, detail, prev_hash, hash FROM audit_log \
+             WHERE seq > $1 ORDER BY seq",
+            params![self.node.audit_seq],
+        )?;
+        for row in rows {
+            let seq = row.int(0);
+            let mut fields: BTreeMap<String, serde_json::Value> =
+                row.columns().iter().zip(&row.values).map(|(c, v)| (c.to_string(), to_field(v))).collect();
+            fields.insert("node_id".into(), self.node.node_id.clone().into());
+            fields.insert("epoch".into(), self.node.epoch.into());
+            let id = self.node.next_id();
+            let entity_id = format!("{}:{}:{seq}", self.node.node_id, self.node.epoch);
+            self.changes.push(Change {
+                id,
+                entity: Entity::AuditEntry,
+                entity_id,
+                body: ChangeBody {
+                    creates: true,
+                    fields,
+                    author: row.text(2),
+                    at: row.int(1),
+                    ..ChangeBody::default()
+                },
+            });
+            self.node.audit_seq = seq;
+        }
+        Ok(())
+    }
+
     /// The change that created a record, read from this capture or the stored state.
     fn created_by(&self, entity: Entity, id: &str) -> Option<ChangeId> {
         self.states.get(&(entity, id.to_string())).and_then(|s| s.created_by.parse().ok())
@@ -189,6 +223,7 @@ fn authorship(
 ) -> Result<(String, i64, String), StoreError> {
     Ok(match entity {
         Entity::Organisation => (row.text_of("created_by")?, row.int_of("created_at")?, String::new()),
+        Entity::AuditEntry => (row.text_of("actor_id")?, row.int_of("at")?, String::new()),
         Entity::Household | Entity::Person => {
             let version = row.int_of("version")?;
             let reason = tx

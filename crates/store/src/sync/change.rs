@@ -76,10 +76,16 @@ pub enum Entity {
     Household,
     Person,
     Movement,
+    /// A row of a node's audit log (never changed once written).
+    AuditEntry,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 4] = [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement];
+    pub const ALL: [Entity; 5] =
+        [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement, Entity::AuditEntry];
+
+    /// The records of the registry (what every node that has exchanged everything holds alike).
+    pub const REGISTRY: [Entity; 4] = [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,6 +93,7 @@ impl Entity {
             Entity::Household => "household",
             Entity::Person => "person",
             Entity::Movement => "movement",
+            Entity::AuditEntry => "audit_entry",
         }
     }
 
@@ -100,6 +107,7 @@ impl Entity {
             Entity::Household => "households",
             Entity::Person => "people",
             Entity::Movement => "movements",
+            Entity::AuditEntry => "sync_audit",
         }
     }
 
@@ -107,7 +115,7 @@ impl Entity {
     /// (status and places from the movements, versions and the last local writer).
     pub(crate) fn local_columns(self) -> &'static [&'static str] {
         match self {
-            Entity::Organisation | Entity::Movement => &["id"],
+            Entity::Organisation | Entity::Movement | Entity::AuditEntry => &["id"],
             Entity::Household => &[
                 "id",
                 "status",
@@ -243,6 +251,7 @@ impl ChangeBody {
             Entity::Household => &["created_at", "created_by"],
             Entity::Person => &["created_at", "created_by", "household_id"],
             Entity::Movement => &["recorded_at", "recorded_by", "household_id"],
+            Entity::AuditEntry => &[],
         };
         for (field, what) in IMPLIED {
             if columns.contains(&field) && !self.fields.contains_key(field) {

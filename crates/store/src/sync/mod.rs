@@ -320,7 +320,7 @@ impl Store {
                 return Err(StoreError::Conflict(domain::Message::SyncAlreadyNode));
             }
             tx.execute(
-                "INSERT INTO sync_node (id, node_id, name, epoch, next_seq, next_order, signing_key, created_at) VALUES (1, $1, $2, 1, 1, 1, $3, $4)",
+                "INSERT INTO sync_node (id, node_id, name, epoch, next_seq, next_order, signing_key, audit_seq, created_at) VALUES (1, $1, $2, 1, 1, 1, $3, 0, $4)",
                 params![new_id(), name, random_hex(32)?, now],
             )?;
             capture::since(tx, -1)?;
@@ -514,6 +514,8 @@ impl Store {
                 let in_scope = outcome == "applied"
                     && match (&change.body.household, scope.is_everything()) {
                         (_, true) => true,
+                        // Audit logs go to the offices that receive everything.
+                        _ if change.entity == Entity::AuditEntry => false,
                         (None, false) => !scope.nothing,
                         (Some(household), false) => {
                             if !places.contains_key(household) {
@@ -846,7 +848,7 @@ impl Store {
     pub fn sync_projection(&self) -> Result<Projection, StoreError> {
         self.db.read(|tx| {
             let mut out = Projection::new();
-            for entity in Entity::ALL {
+            for entity in Entity::REGISTRY {
                 let rows = tx.query(&format!("SELECT * FROM {} ORDER BY id", entity.table()), params![])?;
                 for row in rows {
                     let fields = row
@@ -874,6 +876,82 @@ impl Store {
             hasher.update(serde_json::to_string(fields).unwrap_or_default().as_bytes());
         }
         Ok(hex::encode(&hasher.finalize()[..8]))
+    }
+}
+
+/// The check of one other node's audit log, as shipped here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct NodeAuditCheck {
+    pub node_id: String,
+    pub name: Option<String>,
+    pub rows: i64,
+    /// Epochs the chain went through (each restore of that node from a copy starts one).
+    pub epochs: i64,
+    /// The first problem found.
+    pub problem: Option<String>,
+}
+
+impl Store {
+    /// Checks every other node's audit log shipped here: each row's hash, and that it follows
+    /// the row before it (after a restore, the row before it in an earlier epoch).
+    pub fn verify_node_audits(&self) -> Result<Vec<NodeAuditCheck>, StoreError> {
+        self.db.read(|tx| {
+            let names: HashMap<String, String> =
+                tx.query("SELECT node_id, name FROM sync_peers", params![])?.iter().map(|r| (r.text(0), r.text(1))).collect();
+            let rows = tx.query(
+                "SELECT node_id, epoch, seq, at, actor_id, actor_name, action, entity, entity_id, detail, prev_hash, hash \
+                 FROM sync_audit ORDER BY node_id, epoch, seq",
+                params![],
+            )?;
+            let mut checks: Vec<NodeAuditCheck> = Vec::new();
+            // Per node: the hash of each (epoch, seq) accepted so far.
+            let mut hashes: std::collections::BTreeMap<(i64, i64), String> = std::collections::BTreeMap::new();
+            for r in &rows {
+                let node = r.text(0);
+                if checks.last().is_none_or(|c| c.node_id != node) {
+                    hashes.clear();
+                    checks.push(NodeAuditCheck {
+                        name: names.get(&node).cloned(),
+                        node_id: node.clone(),
+                        rows: 0,
+                        epochs: 0,
+                        problem: None,
+                    });
+                }
+                let check = checks.last_mut().expect("pushed above");
+                check.rows += 1;
+                if check.problem.is_some() {
+                    continue;
+                }
+                let (epoch, seq) = (r.int(1), r.int(2));
+                if !hashes.keys().any(|(e, _)| *e == epoch) {
+                    check.epochs += 1;
+                }
+                let fields: std::collections::BTreeMap<String, serde_json::Value> = r
+                    .columns()
+                    .iter()
+                    .zip(&r.values)
+                    .map(|(c, v)| (c.to_string(), change::to_field(v)))
+                    .collect();
+                // The row before: in this epoch, or the latest earlier epoch that has it.
+                let before = if seq == 1 {
+                    Some("genesis".to_string())
+                } else {
+                    hashes.range(..=(epoch, seq - 1)).rev().find(|((_, s), _)| *s == seq - 1).map(|(_, h)| h.clone())
+                };
+                check.problem = if !crate::audit::row_holds(&fields) {
+                    Some(format!("row {seq} (epoch {epoch}) was altered: its content does not match its hash"))
+                } else if before.is_none() {
+                    Some(format!("row {} (epoch {epoch}) is missing", seq - 1))
+                } else if before.as_deref() != Some(r.str(10)) {
+                    Some(format!("row {seq} (epoch {epoch}) does not follow row {}", seq - 1))
+                } else {
+                    None
+                };
+                hashes.insert((epoch, seq), r.text(11));
+            }
+            Ok(checks)
+        })
     }
 }
 

@@ -13,6 +13,8 @@ pub(crate) struct Node {
     pub next_seq: i64,
     pub next_order: i64,
     pub signing_key: String,
+    /// The last row of this node's audit log put in its feed.
+    pub audit_seq: i64,
 }
 
 /// Key material is never shown.
@@ -22,7 +24,7 @@ impl std::fmt::Debug for Node {
     }
 }
 
-const COLUMNS: &str = "node_id, name, epoch, next_seq, next_order, signing_key";
+const COLUMNS: &str = "node_id, name, epoch, next_seq, next_order, signing_key, audit_seq";
 
 impl Node {
     fn from_row(r: &crate::db::Row) -> Node {
@@ -33,6 +35,7 @@ impl Node {
             next_seq: r.int(3),
             next_order: r.int(4),
             signing_key: r.text(5),
+            audit_seq: r.int(6),
         }
     }
 
@@ -77,8 +80,8 @@ impl Node {
 
     pub fn save(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
         tx.execute(
-            "UPDATE sync_node SET epoch = $1, next_seq = $2, next_order = $3 WHERE id = 1",
-            params![self.epoch, self.next_seq, self.next_order],
+            "UPDATE sync_node SET epoch = $1, next_seq = $2, next_order = $3, audit_seq = $4 WHERE id = 1",
+            params![self.epoch, self.next_seq, self.next_order, self.audit_seq],
         )?;
         Ok(())
     }
