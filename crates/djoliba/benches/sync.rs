@@ -42,7 +42,10 @@ fn main() {
     let (field, field_info) = node(&Target::default_sqlite(&dir.path().join("field")), "Gao");
     let started = Instant::now();
     let (actor, _) = common::load(&field, households, 7);
-    println!("[field] {households} households registered with the change feed on: {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "[field] {households} households registered with the change feed on: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // Everything the field holds, in its feed's order, grouped by household.
     let (all, _) = field.sync_all_changes().unwrap();
@@ -63,7 +66,12 @@ fn main() {
     println!("[feed] {} changes, {per_household:.1} per household", changes.len());
     if std::env::var("DJOLIBA_BENCH_SHOW").is_ok() {
         for c in &by_household[0] {
-            println!("{} {} {}", c.entity.as_str(), serde_json::to_string(&c.body).unwrap().len(), serde_json::to_string(&c.body).unwrap());
+            println!(
+                "{} {} {}",
+                c.entity.as_str(),
+                serde_json::to_string(&c.body).unwrap().len(),
+                serde_json::to_string(&c.body).unwrap()
+            );
         }
     }
     let sample: Vec<&Vec<Change>> = by_household.iter().step_by((by_household.len() / 100).max(1)).take(100).collect();
@@ -91,7 +99,13 @@ fn main() {
     // A one-field edit (the phone of a person), alone and 1,000 of them.
     let people: Vec<String> = field
         .db
-        .read(|tx| Ok(tx.query("SELECT id FROM people ORDER BY id LIMIT 1000", store::params![])?.iter().map(|r| r.text(0)).collect()))
+        .read(|tx| {
+            Ok(tx
+                .query("SELECT id FROM people ORDER BY id LIMIT 1000", store::params![])?
+                .iter()
+                .map(|r| r.text(0))
+                .collect())
+        })
         .unwrap();
     let before = field.sync_vector().unwrap();
     for (i, person) in people.iter().enumerate() {
@@ -121,7 +135,11 @@ fn main() {
     let (s, p) = sizes(&field, &from, edits.changes[..1].to_vec());
     println!("[bytes] one-field edit alone: {s} B sealed, {p} B payload");
     let (s, p) = sizes(&field, &from, edits.changes.clone());
-    println!("[bytes] 1,000 one-field edits batched: {} B sealed, {} B payload per edit", s / people.len(), p / people.len());
+    println!(
+        "[bytes] 1,000 one-field edits batched: {} B sealed, {} B payload per edit",
+        s / people.len(),
+        p / people.len()
+    );
 
     for backend in ["sqlite", "postgresql"] {
         if !only.is_empty() && only != backend {
@@ -175,7 +193,11 @@ fn main() {
             link / 60.0,
             applying / 60.0
         );
-        assert_eq!(office.sync_fingerprint().unwrap(), field.sync_fingerprint().unwrap(), "both hold the same registry");
+        assert_eq!(
+            office.sync_fingerprint().unwrap(),
+            field.sync_fingerprint().unwrap(),
+            "both hold the same registry"
+        );
         let _ = &actor;
     }
 }

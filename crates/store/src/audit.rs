@@ -29,7 +29,8 @@ pub(crate) fn row_holds(fields: &std::collections::BTreeMap<String, serde_json::
         Some(serde_json::Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    let parts = ["prev_hash", "seq", "at", "actor_id", "actor_name", "action", "entity", "entity_id", "detail"].map(text);
+    let parts =
+        ["prev_hash", "seq", "at", "actor_id", "actor_name", "action", "entity", "entity_id", "detail"].map(text);
     chain_hash(&parts.each_ref().map(String::as_str)) == text("hash")
 }
 

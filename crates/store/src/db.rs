@@ -524,7 +524,10 @@ impl Db {
 
     /// A write of changes received from another sync node: they are in the change feed
     /// already, so the capture of local changes does not look for them.
-    pub(crate) fn write_received<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub(crate) fn write_received<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.run_on(&self.pool, Mode::Received, f)
     }
 

@@ -912,7 +912,10 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
     let pushed = run_ok(gao.path(), &["sync", "now"]);
     assert!(pushed.contains("Pushed ") && !pushed.contains("Pushed 0 "), "{pushed}");
     let pulled = run_ok(ansongo.path(), &["sync", "now"]);
-    assert!(pulled.contains("Applied 6,") && pulled.contains("refused 0"), "a household, two members, three movements: {pulled}");
+    assert!(
+        pulled.contains("Applied 6,") && pulled.contains("refused 0"),
+        "a household, two members, three movements: {pulled}"
+    );
 
     // Gao's disk is copied now; it will die after its next edit is sent.
     let copy = gao.path().join("gao-copy.sqlite");
@@ -970,7 +973,10 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
         assert!(verified.contains("intact") && !verified.contains("tampered"), "{verified}");
         if dir == office.path() {
             // The laptops' chains travelled: Gao's in two epochs (its restore).
-            assert!(verified.contains("The audit log of node Gao is intact") && verified.contains("in 2 epoch(s)"), "{verified}");
+            assert!(
+                verified.contains("The audit log of node Gao is intact") && verified.contains("in 2 epoch(s)"),
+                "{verified}"
+            );
             assert!(verified.contains("The audit log of node Ansongo is intact"), "{verified}");
         }
     }

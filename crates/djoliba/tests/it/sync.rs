@@ -240,7 +240,9 @@ fn a_registrar_resolves_a_clash_on_the_sync_page_in_french() {
         let cookie = site.sign_in(&office_clerk.username, "correct horse battery").await;
         let page = site.get("/sync", &cookie).await;
         assert_eq!(page.status, axum::http::StatusCode::OK);
-        for text in ["Conflits à résoudre", "Téléphone", "70111111", "76222222", "affichée en attendant", "Garder cette valeur"] {
+        for text in
+            ["Conflits à résoudre", "Téléphone", "70111111", "76222222", "affichée en attendant", "Garder cette valeur"]
+        {
             assert!(page.body.contains(text), "{text} in {}", page.body);
         }
         assert!(!page.body.contains("Enrol"), "French only");

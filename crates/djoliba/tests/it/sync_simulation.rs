@@ -131,9 +131,21 @@ impl Scenario {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let fields = 1 + rng.below(3);
         let mut nodes = Vec::new();
+        // One scenario in twenty has its office on PostgreSQL (when a server is configured).
+        let on_postgres = seed % 20 == 0;
         for i in 0..=fields {
             let skew = rng.below(145) as i64 - 72;
-            nodes.push(sqlite_node(if i == 0 { "Bamako" } else { "Field" }, skew));
+            let node = match (i, if on_postgres && i == 0 { postgres() } else { None }) {
+                (0, Some(t)) => {
+                    let store = open_with_skew(t.target(), skew);
+                    let info = store.sync_init(&Actor::system(), "Bamako").unwrap();
+                    let dir = tempfile::tempdir().unwrap();
+                    Node { dir, target: t.target().clone(), store, info, skew_hours: skew, backup: None }
+                }
+                (0, None) => sqlite_node("Bamako", skew),
+                _ => sqlite_node("Field", skew),
+            };
+            nodes.push(node);
         }
         let office = &nodes[0].store;
         for field in &nodes[1..] {
@@ -143,7 +155,7 @@ impl Scenario {
                 .sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token)
                 .unwrap();
         }
-        Scenario {
+        let mut scenario = Scenario {
             seed,
             rng,
             nodes,
@@ -154,7 +166,12 @@ impl Scenario {
             cuts: 0,
             resent: 0,
             restored: false,
+        };
+        // A new office on PostgreSQL learns the organisation from its first laptop.
+        if scenario.nodes[0].store.organisation("NRC").unwrap().is_none() {
+            scenario.exchange_one_way(1, true, false);
         }
+        scenario
     }
 
     fn clerk(&self) -> &'static Actor {

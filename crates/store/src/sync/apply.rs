@@ -75,7 +75,9 @@ pub(crate) fn receive(
         touched: BTreeSet::new(),
         scopes: HashMap::from([(sender.to_string(), scope.clone())]),
         conflicts: open_conflicts(tx)?,
-        any_refused: tx.query_opt("SELECT 1 FROM sync_changes WHERE outcome <> 'applied' LIMIT 1", params![])?.is_some(),
+        any_refused: tx
+            .query_opt("SELECT 1 FROM sync_changes WHERE outcome <> 'applied' LIMIT 1", params![])?
+            .is_some(),
         outcomes: HashMap::new(),
         recorded: Vec::new(),
         created: Created::default(),
@@ -313,7 +315,12 @@ impl Applier<'_> {
 
     /// A new household, person or movement: checked now, written with the others of the
     /// batch (see [`Created`]).
-    fn create(&mut self, tx: &mut Tx<'_>, change: &Change, scope: &Scope) -> Result<Result<usize, Refusal>, StoreError> {
+    fn create(
+        &mut self,
+        tx: &mut Tx<'_>,
+        change: &Change,
+        scope: &Scope,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
         let mut change = change.clone();
         change.body.put_back_implied(change.entity);
         if let Err(refusal) = check_scope(tx, &change, scope, &self.created.households)? {
@@ -344,7 +351,10 @@ impl Applier<'_> {
         }
         if change.entity == Entity::Household {
             let text = |f: &str| change.body.fields.get(f).and_then(|v| v.as_str()).map(str::to_string);
-            self.created.households.insert(change.entity_id.clone(), (text("organisation_id").unwrap_or_default(), text("registration_point")));
+            self.created.households.insert(
+                change.entity_id.clone(),
+                (text("organisation_id").unwrap_or_default(), text("registration_point")),
+            );
         }
         if let Some(household) = &change.body.household {
             self.touched.insert(household.clone());
@@ -367,7 +377,8 @@ impl Applier<'_> {
                 tx.insert_rows(entity.table(), &columns, rows)?;
             }
             tx.insert_rows("sync_entities", &["entity", "entity_id", "created_by_change", "state"], created.states)?;
-            let names: Vec<(&str, &str)> = created.names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
+            let names: Vec<(&str, &str)> =
+                created.names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
             crate::registry::write_name_terms(tx, &names)
         })();
         match written {
@@ -448,7 +459,9 @@ impl Applier<'_> {
         let mut state = if fresh {
             EntityState::default()
         } else {
-            state::load(tx, entity, std::slice::from_ref(&change.entity_id))?.remove(&change.entity_id).unwrap_or_default()
+            state::load(tx, entity, std::slice::from_ref(&change.entity_id))?
+                .remove(&change.entity_id)
+                .unwrap_or_default()
         };
         let row = if fresh {
             None

@@ -140,7 +140,9 @@ impl std::fmt::Display for BundleError {
         match self {
             BundleError::NotABundle => f.write_str("this is not a Djoliba sync bundle"),
             BundleError::Damaged => f.write_str("the bundle is damaged (cut or altered): ask for it again"),
-            BundleError::UnknownSender(node) => write!(f, "the bundle comes from node {node}, which this node does not know"),
+            BundleError::UnknownSender(node) => {
+                write!(f, "the bundle comes from node {node}, which this node does not know")
+            }
             BundleError::BadSignature(node) => {
                 write!(f, "the bundle's signature does not match node {node}'s key: it was altered or forged")
             }
@@ -277,7 +279,9 @@ fn to_wire(batch: &Batch) -> WireBatch {
                     let value = match value {
                         FieldValue::Null => WireValue::Null,
                         FieldValue::Bool(b) => WireValue::Bool(*b),
-                        FieldValue::Number(n) => n.as_i64().map_or(WireValue::Real(n.as_f64().unwrap_or(0.0)), WireValue::Int),
+                        FieldValue::Number(n) => {
+                            n.as_i64().map_or(WireValue::Real(n.as_f64().unwrap_or(0.0)), WireValue::Int)
+                        }
                         FieldValue::String(s) if matches!(Text::of(s), Text::Uuid(_)) => WireValue::Id(table.place(s)),
                         FieldValue::String(s) => WireValue::Text(s.clone()),
                         other => WireValue::Json(other.to_string()),
@@ -378,7 +382,8 @@ pub fn compress(batch: &Batch) -> Result<Vec<u8>, StoreError> {
 
 /// As [`compress`] at a given zstd level (a fast one estimates a batch's size).
 pub fn compress_at(batch: &Batch, level: i32) -> Result<Vec<u8>, StoreError> {
-    let bytes = postcard::to_allocvec(&to_wire(batch)).map_err(|e| StoreError::Database(format!("encoding a sync batch: {e}")))?;
+    let bytes = postcard::to_allocvec(&to_wire(batch))
+        .map_err(|e| StoreError::Database(format!("encoding a sync batch: {e}")))?;
     compressor(level)?.compress(&bytes).map_err(|e| StoreError::Database(format!("compressing a sync batch: {e}")))
 }
 

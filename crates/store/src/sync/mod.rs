@@ -629,7 +629,12 @@ impl Store {
 
     /// The changes a peer holding `theirs` lacks, sealed, in a batch of at most `max_bytes`
     /// (a cut link then costs one batch); how many it holds and whether more remain.
-    pub fn sync_sealed_for(&self, peer: &str, theirs: &Vector, max_bytes: usize) -> Result<(Vec<u8>, usize, bool), StoreError> {
+    pub fn sync_sealed_for(
+        &self,
+        peer: &str,
+        theirs: &Vector,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, usize, bool), StoreError> {
         // Sizes are estimated with zstd's fastest level (its output is some 25 % larger than
         // the final level's), and checked once sealed.
         let mut limit = 4_000;
