@@ -125,7 +125,8 @@ pub(crate) fn receive(
         )?;
     }
     // What waited may now follow, and what follows it.
-    while had_waiting || now_waiting {
+    let mut look = had_waiting || now_waiting;
+    while look {
         let pending = tx.query("SELECT body, sent_by FROM sync_pending ORDER BY node_id, epoch, seq", params![])?;
         let mut progress = false;
         for row in pending {
@@ -146,9 +147,7 @@ pub(crate) fn receive(
             )?;
             progress = true;
         }
-        if !progress {
-            break;
-        }
+        look = progress;
     }
     applier.write_created(tx, now)?;
     for refused in std::mem::take(&mut applier.refused_late) {

@@ -76,6 +76,9 @@ impl Scope {
     }
 }
 
+/// A household's organisation and places (registration point, where it lives now).
+type HouseholdScope = (String, Vec<Option<String>>);
+
 /// This installation as a node, as others see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NodeInfo {
@@ -508,7 +511,8 @@ impl Store {
             found.sort_by_key(|(order, _, _)| *order);
             let more = found.len() > limit;
             found.truncate(limit);
-            let mut places: HashMap<String, Option<(String, Vec<Option<String>>)>> = HashMap::new();
+            // Each household's organisation and places, read once.
+            let mut places: HashMap<String, Option<HouseholdScope>> = HashMap::new();
             let mut changes = Vec::with_capacity(found.len());
             for (_, outcome, mut change) in found {
                 let in_scope = outcome == "applied"
@@ -790,7 +794,7 @@ impl Store {
                 .find(|h| match (&h.value, value) {
                     (serde_json::Value::String(s), Some(v)) => s == v,
                     (serde_json::Value::Null, None) => true,
-                    (other, Some(v)) => other.to_string() == v,
+                    (other, Some(v)) => format!("{other}") == v,
                     _ => false,
                 })
                 .map(|h| h.value.clone())
@@ -923,7 +927,7 @@ impl Store {
                         problem: None,
                     });
                 }
-                let check = checks.last_mut().expect("pushed above");
+                let Some(check) = checks.last_mut() else { continue };
                 check.rows += 1;
                 if check.problem.is_some() {
                     continue;

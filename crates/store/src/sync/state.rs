@@ -51,7 +51,7 @@ impl EntityState {
         let id = change.to_string();
         if !heads.iter().any(|h| h.change == id) {
             heads.push(Head { change: id, value });
-            heads.sort_by(|a, b| order(&a.change).cmp(&order(&b.change)));
+            heads.sort_by_key(|h| order(&h.change));
         }
     }
 
