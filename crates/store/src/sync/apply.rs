@@ -285,22 +285,7 @@ impl Applier<'_> {
             None if fresh => self.create(tx, change, scope)?,
             None => {
                 self.write_created(tx, now)?;
-                tx.execute_batch("SAVEPOINT sync_change")?;
-                match self.merge(tx, change, scope, now) {
-                    Ok(Ok(opened)) => {
-                        tx.execute_batch("RELEASE SAVEPOINT sync_change")?;
-                        Ok(opened)
-                    }
-                    Ok(Err(refusal)) => {
-                        tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?;
-                        Err(refusal)
-                    }
-                    Err(StoreError::Database(detail)) => {
-                        tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?;
-                        Err(Refusal::Invalid { detail })
-                    }
-                    Err(other) => return Err(other),
-                }
+                self.merge_alone(tx, change, scope, now)?
             }
         };
         let rejection = outcome.as_ref().err().map(|refusal| serde_json::to_string(refusal).unwrap_or_default());
@@ -385,26 +370,15 @@ impl Applier<'_> {
             Err(StoreError::Database(_)) => {
                 tx.execute_batch("ROLLBACK TO SAVEPOINT sync_created; RELEASE SAVEPOINT sync_created")?;
                 for (change, scope) in created.changes {
-                    tx.execute_batch("SAVEPOINT sync_change")?;
-                    let outcome = match self.merge(tx, &change, &scope, now) {
-                        Ok(Ok(_)) => None,
-                        Ok(Err(refusal)) => Some(refusal),
-                        Err(StoreError::Database(detail)) => Some(Refusal::Invalid { detail }),
-                        Err(other) => return Err(other),
-                    };
-                    match outcome {
-                        None => tx.execute_batch("RELEASE SAVEPOINT sync_change")?,
-                        Some(refusal) => {
-                            tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?;
-                            let id = change.id.to_string();
-                            if let Some(entry) = self.outcomes.get_mut(&id) {
-                                entry.0 = false;
-                            }
-                            if let Some(recorded) = self.recorded.iter_mut().find(|(c, _)| c.id == change.id) {
-                                recorded.1 = Some(serde_json::to_string(&refusal).unwrap_or_default());
-                            }
-                            self.refused_late.push(Refused { change: id, refusal });
+                    if let Err(refusal) = self.merge_alone(tx, &change, &scope, now)? {
+                        let id = change.id.to_string();
+                        if let Some(entry) = self.outcomes.get_mut(&id) {
+                            entry.0 = false;
                         }
+                        if let Some(recorded) = self.recorded.iter_mut().find(|(c, _)| c.id == change.id) {
+                            recorded.1 = Some(serde_json::to_string(&refusal).unwrap_or_default());
+                        }
+                        self.refused_late.push(Refused { change: id, refusal });
                     }
                 }
                 Ok(())
@@ -433,6 +407,32 @@ impl Applier<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// [`Applier::merge`] in a savepoint: what the database refuses is undone and refused
+    /// alone, the batch goes on.
+    fn merge_alone(
+        &mut self,
+        tx: &mut Tx<'_>,
+        change: &Change,
+        scope: &Scope,
+        now: i64,
+    ) -> Result<Result<usize, Refusal>, StoreError> {
+        tx.execute_batch("SAVEPOINT sync_change")?;
+        let outcome = match self.merge(tx, change, scope, now) {
+            Ok(outcome) => outcome,
+            // The database's own words may quote values: the refusal says what kind of fault.
+            Err(StoreError::Database(_)) => Err(Refusal::Invalid {
+                detail: "the database refused it: a record it names is missing, or it repeats an identifier in use"
+                    .into(),
+            }),
+            Err(other) => return Err(other),
+        };
+        match outcome {
+            Ok(_) => tx.execute_batch("RELEASE SAVEPOINT sync_change")?,
+            Err(_) => tx.execute_batch("ROLLBACK TO SAVEPOINT sync_change; RELEASE SAVEPOINT sync_change")?,
+        }
+        Ok(outcome)
     }
 
     /// Merges the change into the record's state and writes the fields it shows.
