@@ -66,6 +66,18 @@ fn two_offices_register_and_edit_offline_and_end_with_the_same_registry_and_ever
         assert_eq!(at_office.household.status, registered.household.status, "{backend}: derived again on arrival");
         assert_eq!(at_office.household.current_location, registered.household.current_location, "{backend}");
 
+        // A solutions decision recorded in the field counts at the office too.
+        let decision = store::figures::SolutionInput {
+            decided_on: "2024-05-01".into(),
+            basis: "returned and settled".into(),
+            decided_by: "Gao durable solutions group".into(),
+        };
+        field.record_solutions(&field_clerk, &[(id.clone(), None, decision)]).unwrap();
+        carry(field, office, &p.office_node);
+        let solutions = office.household_detail(&office_clerk, &id).unwrap().solutions;
+        assert_eq!(solutions.len(), 1, "{backend}");
+        assert_eq!(solutions[0].decided_on.to_string(), "2024-05-01", "{backend}");
+
         // A bundle read again changes nothing.
         let sealed = field.sync_bundle_out(&Actor::system(), None).unwrap();
         office.sync_receive(office.sync_open(&sealed).unwrap()).unwrap();

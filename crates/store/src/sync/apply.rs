@@ -604,7 +604,7 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
             ("back_and_forth", Value::Int(0)),
         ],
         Entity::Person => vec![("status", Value::from("not_displaced"))],
-        Entity::Organisation | Entity::Movement | Entity::AuditEntry => Vec::new(),
+        Entity::Organisation | Entity::Movement | Entity::Solution | Entity::AuditEntry => Vec::new(),
     };
     if entity.versioned() {
         defaults.extend([

@@ -117,6 +117,9 @@ pub const FIELDS: &[&str] = &[
     "detail",
     "prev_hash",
     "hash",
+    "decided_on",
+    "basis",
+    "decided_by",
 ];
 
 /// Changes sent together, by the node that sends them (not necessarily their author).

@@ -40,6 +40,8 @@ pub(crate) fn since(tx: &mut Tx<'_>, since: i64) -> Result<(), StoreError> {
         capture.rows(tx, Entity::Household, &households)?;
         capture.rows(tx, Entity::Person, &people)?;
         capture.rows(tx, Entity::Movement, &movements)?;
+        let solutions = tx.select(&in_chunk("household_id", "solutions"))?;
+        capture.rows(tx, Entity::Solution, &solutions)?;
     }
     capture.timelines_resolved(tx)?;
     capture.audit(tx)?;
@@ -110,7 +112,7 @@ impl Capture<'_> {
         let household = match entity {
             Entity::Organisation | Entity::AuditEntry => None,
             Entity::Household => Some(id.clone()),
-            Entity::Person | Entity::Movement => Some(row.text_of("household_id")?),
+            Entity::Person | Entity::Movement | Entity::Solution => Some(row.text_of("household_id")?),
         };
         if !creates {
             // An edit needs its record: a field never set before has no value to depend on.
@@ -122,7 +124,7 @@ impl Capture<'_> {
             if let Some(household) = household.as_ref().filter(|_| entity != Entity::Household) {
                 parents.extend(self.created_by(Entity::Household, household));
             }
-            if entity == Entity::Movement {
+            if matches!(entity, Entity::Movement | Entity::Solution) {
                 if let Some(person) = row.opt_text_of("person_id")? {
                     parents.extend(self.created_by(Entity::Person, &person));
                 }
@@ -235,11 +237,11 @@ fn authorship(
                 .unwrap_or_default();
             (row.text_of("updated_by")?, row.int_of("updated_at")?, reason)
         }
-        Entity::Movement if fields.contains_key("voided_at") => (
+        Entity::Movement | Entity::Solution if fields.contains_key("voided_at") => (
             row.opt_text_of("voided_by")?.unwrap_or_default(),
             row.opt_int_of("voided_at")?.unwrap_or_default(),
             row.opt_text_of("void_reason")?.unwrap_or_default(),
         ),
-        Entity::Movement => (row.text_of("recorded_by")?, row.int_of("recorded_at")?, String::new()),
+        Entity::Movement | Entity::Solution => (row.text_of("recorded_by")?, row.int_of("recorded_at")?, String::new()),
     })
 }

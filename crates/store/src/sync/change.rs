@@ -76,16 +76,26 @@ pub enum Entity {
     Household,
     Person,
     Movement,
+    /// A solutions decision (an exit from the IDP stock), voided rather than deleted.
+    Solution,
     /// A row of a node's audit log (never changed once written).
     AuditEntry,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 5] =
-        [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement, Entity::AuditEntry];
+    /// Every kind, in the order of their numbers on the wire (append only).
+    pub const ALL: [Entity; 6] = [
+        Entity::Organisation,
+        Entity::Household,
+        Entity::Person,
+        Entity::Movement,
+        Entity::AuditEntry,
+        Entity::Solution,
+    ];
 
     /// The records of the registry (what every node that has exchanged everything holds alike).
-    pub const REGISTRY: [Entity; 4] = [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement];
+    pub const REGISTRY: [Entity; 5] =
+        [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement, Entity::Solution];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,6 +103,7 @@ impl Entity {
             Entity::Household => "household",
             Entity::Person => "person",
             Entity::Movement => "movement",
+            Entity::Solution => "solution",
             Entity::AuditEntry => "audit_entry",
         }
     }
@@ -107,6 +118,7 @@ impl Entity {
             Entity::Household => "households",
             Entity::Person => "people",
             Entity::Movement => "movements",
+            Entity::Solution => "solutions",
             Entity::AuditEntry => "sync_audit",
         }
     }
@@ -115,7 +127,7 @@ impl Entity {
     /// (status and places from the movements, versions and the last local writer).
     pub(crate) fn local_columns(self) -> &'static [&'static str] {
         match self {
-            Entity::Organisation | Entity::Movement | Entity::AuditEntry => &["id"],
+            Entity::Organisation | Entity::Movement | Entity::Solution | Entity::AuditEntry => &["id"],
             Entity::Household => &[
                 "id",
                 "status",
@@ -250,7 +262,7 @@ impl ChangeBody {
             Entity::Organisation => &["created_at", "created_by"],
             Entity::Household => &["created_at", "created_by"],
             Entity::Person => &["created_at", "created_by", "household_id"],
-            Entity::Movement => &["recorded_at", "recorded_by", "household_id"],
+            Entity::Movement | Entity::Solution => &["recorded_at", "recorded_by", "household_id"],
             Entity::AuditEntry => &[],
         };
         for (field, what) in IMPLIED {

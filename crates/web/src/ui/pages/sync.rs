@@ -86,6 +86,7 @@ async fn sync_page(
             record: match conflict.entity.as_str() {
                 "person" => c.t.person,
                 "movement" => c.t.movement_one,
+                "solution" => c.t.solutions,
                 _ => c.t.household,
             },
             field: if conflict.field == "_timeline" {
