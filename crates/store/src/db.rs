@@ -554,9 +554,9 @@ impl Db {
             if !write || mode == Mode::Received || !self.sync_capture.load(std::sync::atomic::Ordering::Relaxed) {
                 return f(tx);
             }
-            let since = crate::versions::current(tx, crate::versions::Capability::Registry)?;
+            let start = crate::sync::capture::Counters::read(tx)?;
             let out = f(tx)?;
-            crate::sync::capture::since(tx, since)?;
+            crate::sync::capture::since(tx, start)?;
             Ok(out)
         };
         match pool {

@@ -269,3 +269,36 @@ fn a_registrar_resolves_a_clash_on_the_sync_page_in_french() {
     assert!(field_store.sync_conflicts(&field_clerk).unwrap().is_empty());
     let _ = office_node;
 }
+
+/// A field office plans a round and delivers offline; the office sees the programme, the
+/// round, who is entitled and what was delivered (on both databases).
+#[test]
+fn a_distribution_made_offline_counts_at_the_office() {
+    for office in stores() {
+        let backend = office.backend;
+        let p = pair(office);
+        let (office, field) = (&p.office.store, &p.field.store);
+        carry(office, field, &p.field_node);
+        let clerk = registrar(field);
+        let office_clerk = registrar(office);
+        crate::assistance::displaced(field, &clerk, "GAO-9", 3);
+        let programme = field
+            .create_programme(&clerk, &crate::assistance::programme("CASH-G", "multipurpose_cash", "household"))
+            .unwrap();
+        let round = field.create_cycle(&clerk, &programme.id, &crate::assistance::round("Juin")).unwrap();
+        let planned = field.plan_cycle(&clerk, &round.id, &Default::default()).unwrap();
+        assert_eq!(planned.planned, 1, "{backend}");
+        field.advance_cycle(&clerk, &round.id, "approved").unwrap();
+        field.advance_cycle(&clerk, &round.id, "distributing").unwrap();
+        field.record_delivery(&clerk, &round.id, &crate::assistance::delivery("GAO-9", "10 000")).unwrap();
+
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        let at_office = office.cycle(&office_clerk, &round.id).unwrap();
+        assert_eq!(at_office.status.as_str(), "distributing", "{backend}");
+        let progress = at_office.progress.unwrap();
+        assert_eq!((progress.entitlements, progress.reached), (1, 1), "{backend}");
+        assert_eq!(progress.delivered_quantity, 10_000.0, "{backend}");
+        assert_eq!(office.sync_fingerprint().unwrap(), field.sync_fingerprint().unwrap(), "{backend}");
+    }
+}

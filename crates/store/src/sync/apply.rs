@@ -82,6 +82,7 @@ pub(crate) fn receive(
         recorded: Vec::new(),
         created: Created::default(),
         refused_late: Vec::new(),
+        assistance_changed: false,
         node,
     };
     let mut now_waiting = false;
@@ -155,6 +156,9 @@ pub(crate) fn receive(
         received.refused.push(refused);
     }
     applier.record(tx, now)?;
+    if applier.assistance_changed {
+        crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
+    }
     received.conflicts_opened += applier.replay_households(tx, today, now)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
     received.vector = applier.vector.clone();
@@ -203,6 +207,8 @@ struct Applier<'n> {
     created: Created,
     /// New records counted as applied, then refused when written one by one.
     refused_late: Vec<Refused>,
+    /// Assistance records arrived: reach is counted again.
+    assistance_changed: bool,
 }
 
 /// New households, people and movements received in a row, written together (several rows
@@ -213,6 +219,7 @@ struct Created {
     rows: BTreeMap<(Entity, Vec<String>), Vec<Vec<Value>>>,
     states: Vec<Vec<Value>>,
     names: Vec<(String, String)>,
+    entitlement_people: Vec<Vec<Value>>,
     /// The changes, and the scope they were checked against, to apply one by one if writing
     /// them together fails.
     changes: Vec<(Change, Scope)>,
@@ -305,6 +312,10 @@ impl Applier<'_> {
         change: &Change,
         scope: &Scope,
     ) -> Result<Result<usize, Refusal>, StoreError> {
+        if change.entity == Entity::Cycle && !scope.is_everything() {
+            // Its scope is its programme's organisation: the programme must be written.
+            self.write_created(tx, change.body.at)?;
+        }
         let mut change = change.clone();
         change.body.put_back_implied(change.entity);
         if let Err(refusal) = check_scope(tx, &change, scope, &self.created.households)? {
@@ -319,6 +330,8 @@ impl Applier<'_> {
         }
         let (columns, values, name) = creation_row(&change, &state);
         self.created.rows.entry((change.entity, columns)).or_default().push(values);
+        self.created.entitlement_people.extend(entitlement_rows(&change));
+        self.assistance_changed |= change.entity.assistance();
         if change.entity == Entity::AuditEntry {
             // Written once, never merged: no state to keep.
             self.created.changes.push((change, scope.clone()));
@@ -360,6 +373,7 @@ impl Applier<'_> {
                 let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
                 tx.insert_rows(entity.table(), &columns, rows)?;
             }
+            tx.insert_rows("entitlement_people", &["entitlement_id", "person_id"], created.entitlement_people)?;
             tx.insert_rows("sync_entities", &["entity", "entity_id", "created_by_change", "state"], created.states)?;
             let names: Vec<(&str, &str)> =
                 created.names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
@@ -505,6 +519,7 @@ impl Applier<'_> {
             Some(row) => write_fields(tx, change, &state, &row)?,
         }
         state::save(tx, entity, &[(&change.entity_id, &state)])?;
+        self.assistance_changed |= entity.assistance();
         if let Some(household) = &body.household {
             self.touched.insert(household.clone());
         }
@@ -574,6 +589,30 @@ fn check_scope(
         // shows any alteration).
         Entity::AuditEntry => true,
         Entity::Organisation => scope.organisations.is_empty() || scope.organisations.contains(&change.entity_id),
+        // A programme and its rounds are their organisation's.
+        Entity::Programme | Entity::Cycle => {
+            let organisation = match change.entity {
+                // A new programme names it; an edit's programme is here.
+                Entity::Programme => text("organisation_id"),
+                _ => None,
+            };
+            let organisation = match organisation {
+                Some(organisation) => organisation,
+                None => {
+                    let sql = match change.entity {
+                        Entity::Programme => "SELECT organisation_id FROM programmes WHERE id = $1",
+                        _ if body.creates => "SELECT organisation_id FROM programmes WHERE id = $1",
+                        _ => "SELECT p.organisation_id FROM cycles c JOIN programmes p ON p.id = c.programme_id WHERE c.id = $1",
+                    };
+                    let key = match change.entity {
+                        Entity::Cycle if body.creates => text("programme_id").unwrap_or_default(),
+                        _ => change.entity_id.clone(),
+                    };
+                    tx.query_opt(sql, params![key]).map(|r| r.map(|r| r.text(0)).unwrap_or_default())?
+                }
+            };
+            scope.organisations.is_empty() || scope.organisations.contains(&organisation)
+        }
         Entity::Household if body.creates => {
             scope.holds(&text("organisation_id").unwrap_or_default(), &[text("registration_point")])
         }
@@ -604,7 +643,14 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
             ("back_and_forth", Value::Int(0)),
         ],
         Entity::Person => vec![("status", Value::from("not_displaced"))],
-        Entity::Organisation | Entity::Movement | Entity::Solution | Entity::AuditEntry => Vec::new(),
+        Entity::Cycle => vec![("updated_at", Value::Int(body.at)), ("updated_by", Value::from(body.author.as_str()))],
+        Entity::Organisation
+        | Entity::Movement
+        | Entity::Solution
+        | Entity::Programme
+        | Entity::Entitlement
+        | Entity::Delivery
+        | Entity::AuditEntry => Vec::new(),
     };
     if entity.versioned() {
         defaults.extend([
@@ -621,7 +667,8 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
 fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value>, Option<String>) {
     let mut columns = vec!["id".to_string()];
     let mut values = vec![Value::from(change.entity_id.as_str())];
-    for field in state.fields.keys() {
+    // An entitlement's people are rows of their own (`entitlement_rows`).
+    for field in state.fields.keys().filter(|f| !(change.entity == Entity::Entitlement && *f == "people")) {
         columns.push(field.clone());
         values.push(to_value(&state.shown(field)));
     }
@@ -645,10 +692,24 @@ fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value
     (columns, values, name)
 }
 
+/// The people an entitlement covers, as `entitlement_people` rows.
+fn entitlement_rows(change: &Change) -> Vec<Vec<Value>> {
+    if change.entity != Entity::Entitlement {
+        return Vec::new();
+    }
+    let people = change.body.fields.get("people").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+    people
+        .iter()
+        .filter_map(|p| p.as_str())
+        .map(|person| vec![Value::from(change.entity_id.as_str()), Value::from(person)])
+        .collect()
+}
+
 fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), StoreError> {
     let (columns, values, name) = creation_row(change, state);
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     tx.insert_rows(change.entity.table(), &columns, vec![values])?;
+    tx.insert_rows("entitlement_people", &["entitlement_id", "person_id"], entitlement_rows(change))?;
     if let Some(name) = name {
         crate::registry::write_name_terms(tx, &[(&change.entity_id, &name)])?;
     }

@@ -15,8 +15,30 @@ use crate::db::{Row, Tx};
 use crate::error::StoreError;
 use crate::{params, Cond, Sql};
 
-/// Records as changes what this transaction changed in the registry after counter `since`.
-pub(crate) fn since(tx: &mut Tx<'_>, since: i64) -> Result<(), StoreError> {
+/// The counters a write transaction started at: what it changed is found after them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Counters {
+    pub registry: i64,
+    pub assistance: i64,
+}
+
+impl Counters {
+    pub(crate) fn read(tx: &mut Tx<'_>) -> Result<Counters, StoreError> {
+        Ok(Counters {
+            registry: crate::versions::current(tx, crate::versions::Capability::Registry)?,
+            assistance: crate::versions::current(tx, crate::versions::Capability::Assistance)?,
+        })
+    }
+
+    /// Everything, as a node's first capture sees it.
+    pub(crate) fn origin() -> Counters {
+        Counters { registry: -1, assistance: -1 }
+    }
+}
+
+/// Records as changes what this transaction changed after the counters it started at.
+pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> {
+    let since = start.registry;
     let households: Vec<String> = tx
         .query("SELECT household_id FROM household_changes WHERE version > $1 ORDER BY household_id", params![since])?
         .iter()
@@ -44,6 +66,9 @@ pub(crate) fn since(tx: &mut Tx<'_>, since: i64) -> Result<(), StoreError> {
         capture.rows(tx, Entity::Solution, &solutions)?;
     }
     capture.timelines_resolved(tx)?;
+    if crate::versions::current(tx, crate::versions::Capability::Assistance)? > start.assistance {
+        capture.assistance(tx)?;
+    }
     capture.audit(tx)?;
     let Capture { changes, states, .. } = capture;
     if changes.is_empty() {
@@ -110,28 +135,26 @@ impl Capture<'_> {
             return Ok(());
         }
         let household = match entity {
-            Entity::Organisation | Entity::AuditEntry => None,
+            Entity::Organisation | Entity::AuditEntry | Entity::Programme | Entity::Cycle => None,
             Entity::Household => Some(id.clone()),
-            Entity::Person | Entity::Movement | Entity::Solution => Some(row.text_of("household_id")?),
+            Entity::Person | Entity::Movement | Entity::Solution | Entity::Entitlement | Entity::Delivery => {
+                Some(row.text_of("household_id")?)
+            }
         };
-        if !creates {
-            // An edit needs its record: a field never set before has no value to depend on.
-            let created = self.created_by(entity, &id);
-            deps.insert(String::new(), created.into_iter().collect());
-        }
         if creates {
             let mut parents = Vec::new();
-            if let Some(household) = household.as_ref().filter(|_| entity != Entity::Household) {
-                parents.extend(self.created_by(Entity::Household, household));
-            }
-            if matches!(entity, Entity::Movement | Entity::Solution) {
-                if let Some(person) = row.opt_text_of("person_id")? {
-                    parents.extend(self.created_by(Entity::Person, &person));
+            for (column, parent) in entity.parents() {
+                if let Some(parent_id) = row.opt_text_of(column)? {
+                    parents.extend(self.created_by(tx, *parent, &parent_id)?);
                 }
             }
             if !parents.is_empty() {
                 deps.insert(String::new(), parents);
             }
+        } else {
+            // An edit needs its record: a field never set before has no value to depend on.
+            let created = self.created_by(tx, entity, &id)?;
+            deps.insert(String::new(), created.into_iter().collect());
         }
         let (author, at, reason) = authorship(tx, entity, row, &id, &fields)?;
         let change_id = self.node.next_id();
@@ -144,7 +167,7 @@ impl Capture<'_> {
             state.set(field, &change_id, &seen, value.clone());
         }
         // An edit of a disputed field settles it.
-        for field in fields.keys() {
+        for field in fields.keys().filter(|_| !creates) {
             tx.execute(
                 "DELETE FROM sync_conflicts WHERE entity = $1 AND entity_id = $2 AND field = $3",
                 params![entity.as_str(), id.as_str(), field.as_str()],
@@ -190,8 +213,62 @@ impl Capture<'_> {
     }
 
     /// The change that created a record, read from this capture or the stored state.
-    fn created_by(&self, entity: Entity, id: &str) -> Option<ChangeId> {
-        self.states.get(&(entity, id.to_string())).and_then(|s| s.created_by.parse().ok())
+    fn created_by(&mut self, tx: &mut Tx<'_>, entity: Entity, id: &str) -> Result<Option<ChangeId>, StoreError> {
+        let key = (entity, id.to_string());
+        if !self.states.contains_key(&key) {
+            for (id, state) in state::load(tx, entity, &[id.to_string()])? {
+                self.states.insert((entity, id), state);
+            }
+        }
+        Ok(self.states.get(&key).and_then(|s| s.created_by.parse().ok()))
+    }
+
+    /// Assistance changed in this transaction: programmes and rounds (few) compared whole,
+    /// entitlements and deliveries (written once, never changed) captured when new.
+    fn assistance(&mut self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+        let programmes = tx.query("SELECT * FROM programmes ORDER BY id", params![])?;
+        self.rows(tx, Entity::Programme, &programmes)?;
+        let cycles = tx.query("SELECT * FROM cycles ORDER BY id", params![])?;
+        self.rows(tx, Entity::Cycle, &cycles)?;
+        let new = |alias: &str, entity: Entity| {
+            format!(
+                "NOT EXISTS (SELECT 1 FROM sync_entities s WHERE s.entity = '{}' AND s.entity_id = {alias}.id)",
+                entity.as_str()
+            )
+        };
+        let entitlements = tx.query(
+            &format!("SELECT * FROM entitlements e WHERE {} ORDER BY id", new("e", Entity::Entitlement)),
+            params![],
+        )?;
+        let first = self.changes.len();
+        self.rows(tx, Entity::Entitlement, &entitlements)?;
+        // The people an entitlement covers travel with it.
+        for i in first..self.changes.len() {
+            let entitlement = self.changes[i].entity_id.clone();
+            let people: Vec<String> = tx
+                .query(
+                    "SELECT person_id FROM entitlement_people WHERE entitlement_id = $1 ORDER BY person_id",
+                    params![entitlement.as_str()],
+                )?
+                .iter()
+                .map(|r| r.text(0))
+                .collect();
+            let mut parents = Vec::new();
+            for person in &people {
+                parents.extend(self.created_by(tx, Entity::Person, person)?);
+            }
+            let change = &mut self.changes[i];
+            change.body.fields.insert("people".into(), people.into());
+            change.body.deps.entry(String::new()).or_default().extend(parents);
+        }
+        let deliveries = tx.query(
+            &format!(
+                "SELECT d.*, e.household_id FROM deliveries d JOIN entitlements e ON e.id = d.entitlement_id WHERE {} ORDER BY d.id",
+                new("d", Entity::Delivery)
+            ),
+            params![],
+        )?;
+        self.rows(tx, Entity::Delivery, &deliveries)
     }
 
     /// A household whose merged movements were inconsistent and whose movements were then
@@ -226,6 +303,10 @@ fn authorship(
     Ok(match entity {
         Entity::Organisation => (row.text_of("created_by")?, row.int_of("created_at")?, String::new()),
         Entity::AuditEntry => (row.text_of("actor_id")?, row.int_of("at")?, String::new()),
+        Entity::Programme | Entity::Entitlement | Entity::Delivery => {
+            (row.text_of("created_by")?, row.int_of("created_at")?, String::new())
+        }
+        Entity::Cycle => (row.text_of("updated_by")?, row.int_of("updated_at")?, String::new()),
         Entity::Household | Entity::Person => {
             let version = row.int_of("version")?;
             let reason = tx

@@ -78,24 +78,64 @@ pub enum Entity {
     Movement,
     /// A solutions decision (an exit from the IDP stock), voided rather than deleted.
     Solution,
+    /// Assistance: a programme, its rounds, what each household is entitled to in a round
+    /// (with the people it covers), and what was delivered.
+    Programme,
+    Cycle,
+    Entitlement,
+    Delivery,
     /// A row of a node's audit log (never changed once written).
     AuditEntry,
 }
 
 impl Entity {
     /// Every kind, in the order of their numbers on the wire (append only).
-    pub const ALL: [Entity; 6] = [
+    pub const ALL: [Entity; 10] = [
         Entity::Organisation,
         Entity::Household,
         Entity::Person,
         Entity::Movement,
         Entity::AuditEntry,
         Entity::Solution,
+        Entity::Programme,
+        Entity::Cycle,
+        Entity::Entitlement,
+        Entity::Delivery,
     ];
 
-    /// The records of the registry (what every node that has exchanged everything holds alike).
-    pub const REGISTRY: [Entity; 5] =
-        [Entity::Organisation, Entity::Household, Entity::Person, Entity::Movement, Entity::Solution];
+    /// The records merged (what every node that has exchanged everything holds alike).
+    pub const REGISTRY: [Entity; 9] = [
+        Entity::Organisation,
+        Entity::Household,
+        Entity::Person,
+        Entity::Movement,
+        Entity::Solution,
+        Entity::Programme,
+        Entity::Cycle,
+        Entity::Entitlement,
+        Entity::Delivery,
+    ];
+
+    /// Columns naming the record each one belongs to: its creation waits for theirs.
+    pub(crate) fn parents(self) -> &'static [(&'static str, Entity)] {
+        match self {
+            Entity::Organisation | Entity::AuditEntry => &[],
+            Entity::Household => &[("organisation_id", Entity::Organisation)],
+            Entity::Person => &[("household_id", Entity::Household)],
+            Entity::Movement | Entity::Solution => {
+                &[("household_id", Entity::Household), ("person_id", Entity::Person)]
+            }
+            Entity::Programme => &[("organisation_id", Entity::Organisation)],
+            Entity::Cycle => &[("programme_id", Entity::Programme)],
+            Entity::Entitlement => &[("cycle_id", Entity::Cycle), ("household_id", Entity::Household)],
+            Entity::Delivery => &[("entitlement_id", Entity::Entitlement)],
+        }
+    }
+
+    /// Assistance records: applying them changes what reach counts.
+    pub(crate) fn assistance(self) -> bool {
+        matches!(self, Entity::Programme | Entity::Cycle | Entity::Entitlement | Entity::Delivery)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -104,6 +144,10 @@ impl Entity {
             Entity::Person => "person",
             Entity::Movement => "movement",
             Entity::Solution => "solution",
+            Entity::Programme => "programme",
+            Entity::Cycle => "cycle",
+            Entity::Entitlement => "entitlement",
+            Entity::Delivery => "delivery",
             Entity::AuditEntry => "audit_entry",
         }
     }
@@ -119,6 +163,10 @@ impl Entity {
             Entity::Person => "people",
             Entity::Movement => "movements",
             Entity::Solution => "solutions",
+            Entity::Programme => "programmes",
+            Entity::Cycle => "cycles",
+            Entity::Entitlement => "entitlements",
+            Entity::Delivery => "deliveries",
             Entity::AuditEntry => "sync_audit",
         }
     }
@@ -127,7 +175,16 @@ impl Entity {
     /// (status and places from the movements, versions and the last local writer).
     pub(crate) fn local_columns(self) -> &'static [&'static str] {
         match self {
-            Entity::Organisation | Entity::Movement | Entity::Solution | Entity::AuditEntry => &["id"],
+            Entity::Organisation
+            | Entity::Movement
+            | Entity::Solution
+            | Entity::Programme
+            | Entity::Entitlement
+            | Entity::AuditEntry => &["id"],
+            // Who touched a round last and when: each node's own (its status is what merges).
+            Entity::Cycle => &["id", "updated_at", "updated_by"],
+            // A delivery is read with its household (the scope it is sent in).
+            Entity::Delivery => &["id", "household_id"],
             Entity::Household => &[
                 "id",
                 "status",
@@ -263,6 +320,8 @@ impl ChangeBody {
             Entity::Household => &["created_at", "created_by"],
             Entity::Person => &["created_at", "created_by", "household_id"],
             Entity::Movement | Entity::Solution => &["recorded_at", "recorded_by", "household_id"],
+            Entity::Entitlement => &["created_at", "created_by", "household_id"],
+            Entity::Programme | Entity::Cycle | Entity::Delivery => &["created_at", "created_by"],
             Entity::AuditEntry => &[],
         };
         for (field, what) in IMPLIED {

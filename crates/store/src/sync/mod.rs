@@ -326,7 +326,7 @@ impl Store {
                 "INSERT INTO sync_node (id, node_id, name, epoch, next_seq, next_order, signing_key, audit_seq, created_at) VALUES (1, $1, $2, 1, 1, 1, $3, 0, $4)",
                 params![new_id(), name, random_hex(32)?, now],
             )?;
-            capture::since(tx, -1)?;
+            capture::since(tx, capture::Counters::origin())?;
             let node = Node::read(tx)?.ok_or_else(not_a_node)?;
             audit::record(tx, actor, now, "sync.init", "sync_node", &node.node_id, serde_json::json!({}))?;
             node_info(&node)
