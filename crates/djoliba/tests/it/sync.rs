@@ -281,7 +281,15 @@ fn a_distribution_made_offline_counts_at_the_office() {
         carry(office, field, &p.field_node);
         let clerk = registrar(field);
         let office_clerk = registrar(office);
-        crate::assistance::displaced(field, &clerk, "GAO-9", 3);
+        let household = crate::assistance::displaced(field, &clerk, "GAO-9", 3);
+        // The household reaches the office, which plans its own cash round for it.
+        carry(field, office, &p.office_node);
+        let theirs = office
+            .create_programme(&office_clerk, &crate::assistance::programme("CASH-B", "multipurpose_cash", "household"))
+            .unwrap();
+        let their_round =
+            office.create_cycle(&office_clerk, &theirs.id, &crate::assistance::round("Juin Bamako")).unwrap();
+        assert_eq!(office.plan_cycle(&office_clerk, &their_round.id, &Default::default()).unwrap().planned, 1);
         let programme = field
             .create_programme(&clerk, &crate::assistance::programme("CASH-G", "multipurpose_cash", "household"))
             .unwrap();
@@ -299,6 +307,30 @@ fn a_distribution_made_offline_counts_at_the_office() {
         let progress = at_office.progress.unwrap();
         assert_eq!((progress.entitlements, progress.reached), (1, 1), "{backend}");
         assert_eq!(progress.delivered_quantity, 10_000.0, "{backend}");
+        // The same cash twice over one period: a conflict on the household, reviewed with a reason.
+        assert_eq!(received.conflicts_opened, 1, "{backend}: {received:?}");
+        let conflicts = office.sync_conflicts(&office_clerk).unwrap();
+        assert_eq!(conflicts.len(), 1, "{backend}");
+        assert_eq!(
+            (conflicts[0].field.as_str(), conflicts[0].household_id.as_deref()),
+            ("_assistance", Some(household.as_str()))
+        );
+        let problem = &conflicts[0].problem.as_ref().unwrap()["fr"];
+        assert!(problem.contains("CASH-B") && problem.contains("Juin Bamako"), "{problem}");
+        let refused =
+            office.sync_resolve(&office_clerk, "household", &household, "_assistance", Some("  ")).unwrap_err();
+        assert!(matches!(refused, store::StoreError::Invalid(_)), "a reason is required");
+        office
+            .sync_resolve(
+                &office_clerk,
+                "household",
+                &household,
+                "_assistance",
+                Some("second round approved by the cluster"),
+            )
+            .unwrap();
+        assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
+        carry(office, field, &p.field_node);
         assert_eq!(office.sync_fingerprint().unwrap(), field.sync_fingerprint().unwrap(), "{backend}");
     }
 }

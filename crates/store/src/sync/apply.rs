@@ -83,6 +83,7 @@ pub(crate) fn receive(
         created: Created::default(),
         refused_late: Vec::new(),
         assistance_changed: false,
+        entitlements: Vec::new(),
         node,
     };
     let mut now_waiting = false;
@@ -160,6 +161,7 @@ pub(crate) fn receive(
         crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
     }
     received.conflicts_opened += applier.replay_households(tx, today, now)?;
+    received.conflicts_opened += applier.check_assistance(tx, now)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
     received.vector = applier.vector.clone();
     node.save(tx)?;
@@ -209,6 +211,8 @@ struct Applier<'n> {
     refused_late: Vec<Refused>,
     /// Assistance records arrived: reach is counted again.
     assistance_changed: bool,
+    /// Entitlements arrived: each is checked against the assistance already recorded here.
+    entitlements: Vec<String>,
 }
 
 /// New households, people and movements received in a row, written together (several rows
@@ -331,6 +335,9 @@ impl Applier<'_> {
         let (columns, values, name) = creation_row(&change, &state);
         self.created.rows.entry((change.entity, columns)).or_default().push(values);
         self.created.entitlement_people.extend(entitlement_rows(&change));
+        if change.entity == Entity::Entitlement {
+            self.entitlements.push(change.entity_id.clone());
+        }
         self.assistance_changed |= change.entity.assistance();
         if change.entity == Entity::AuditEntry {
             // Written once, never merged: no state to keep.
@@ -524,6 +531,64 @@ impl Applier<'_> {
             self.touched.insert(household.clone());
         }
         Ok(Ok(opened))
+    }
+
+    /// The duplicate-assistance check on arrival: an entitlement planned in another office
+    /// for people already entitled here to the same kind of assistance over an overlapping
+    /// period (by the same organisation or one sharing with it), neither with a reason given,
+    /// is a conflict on its household for a person to review. Returns the conflicts opened.
+    fn check_assistance(&mut self, tx: &mut Tx<'_>, now: i64) -> Result<usize, StoreError> {
+        let mut opened = 0;
+        for entitlement in std::mem::take(&mut self.entitlements) {
+            let found = tx.query_opt(
+                "SELECT e.household_id, pr.kind, pr2.code, c2.name, c2.start_date, c2.end_date, e2.id \
+                 FROM entitlements e JOIN cycles c ON c.id = e.cycle_id JOIN programmes pr ON pr.id = c.programme_id \
+                 JOIN entitlement_people ep ON ep.entitlement_id = e.id JOIN people pe ON pe.id = ep.person_id \
+                 JOIN people pe2 ON COALESCE(pe2.duplicate_of, pe2.id) = COALESCE(pe.duplicate_of, pe.id) \
+                 JOIN entitlement_people ep2 ON ep2.person_id = pe2.id JOIN entitlements e2 ON e2.id = ep2.entitlement_id \
+                 JOIN cycles c2 ON c2.id = e2.cycle_id JOIN programmes pr2 ON pr2.id = c2.programme_id \
+                 WHERE e.id = $1 AND c2.id <> c.id AND pr2.kind = pr.kind \
+                 AND c2.start_date <= c.end_date AND c2.end_date >= c.start_date \
+                 AND e.override_reason IS NULL AND e2.override_reason IS NULL \
+                 AND (pr2.organisation_id = pr.organisation_id OR pr2.organisation_id IN \
+                 (SELECT from_org FROM sharing_agreements WHERE to_org = pr.organisation_id AND level <> 'none')) \
+                 ORDER BY e2.id LIMIT 1",
+                params![entitlement.as_str()],
+            )?;
+            let Some(r) = found else { continue };
+            let household = r.text(0);
+            let (from, to) = (r.text(4), r.text(5));
+            let say = |lang: Lang| {
+                let kind = domain::messages::code_label(lang, r.str(1));
+                let (programme, round) = (r.str(2), r.str(3));
+                match lang {
+                    Lang::Fr => format!(
+                        "déjà prévu pour « {kind} » par le programme {programme}, tour « {round} » (du {} au {}) : une autre distribution l'a reçu ailleurs",
+                        domain::dates::stored_day(&from).map_or(from.clone(), |d| domain::dates::shown(lang, d)),
+                        domain::dates::stored_day(&to).map_or(to.clone(), |d| domain::dates::shown(lang, d)),
+                    ),
+                    Lang::En => format!(
+                        "already planned for \"{kind}\" by programme {programme}, round \"{round}\" ({} to {}): another distribution received elsewhere",
+                        domain::dates::stored_day(&from).map_or(from.clone(), |d| domain::dates::shown(lang, d)),
+                        domain::dates::stored_day(&to).map_or(to.clone(), |d| domain::dates::shown(lang, d)),
+                    ),
+                }
+            };
+            let detail = serde_json::json!({"fr": say(Lang::Fr), "en": say(Lang::En), "entitlement": entitlement, "other": r.text(6)})
+                .to_string();
+            let existed = tx.execute(
+                "UPDATE sync_conflicts SET detail = $1 WHERE entity = 'household' AND entity_id = $2 AND field = '_assistance'",
+                params![detail.as_str(), household.as_str()],
+            )?;
+            if existed == 0 {
+                opened += 1;
+                tx.execute(
+                    "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ('household', $1, '_assistance', $1, $2, $3)",
+                    params![household.as_str(), detail, now],
+                )?;
+            }
+        }
+        Ok(opened)
     }
 
     /// Replays the touched households' movements and stores what they imply; a chronology

@@ -726,7 +726,7 @@ impl Store {
             let mut conflicts = Vec::with_capacity(rows.len());
             for r in rows {
                 let field = r.text(2);
-                let (values, problem) = if field == "_timeline" {
+                let (values, problem) = if field.starts_with('_') {
                     (Vec::new(), serde_json::from_str(r.str(4)).ok())
                 } else {
                     let heads: Vec<state::Head> = serde_json::from_str(r.str(4)).unwrap_or_default();
@@ -788,6 +788,65 @@ impl Store {
             )
             .cond(&visible);
             let conflict = tx.select_opt(&sql)?.ok_or(StoreError::NotFound("conflict"))?;
+            if field == "_assistance" {
+                // Assistance twice, reviewed: a person says why both stand, kept as the
+                // entitlement's reason (as when a round is planned over the check).
+                let reason = value.map(str::trim).filter(|r| !r.is_empty() && r.len() <= 500);
+                let reason =
+                    reason.ok_or_else(|| StoreError::invalid("reason", "", domain::Message::OverrideReason))?;
+                let detail: HashMap<String, String> = serde_json::from_str(conflict.str(1)).unwrap_or_default();
+                if let Some(entitlement) = detail.get("entitlement") {
+                    // An edit of the entitlement, shipped like any other: every office then
+                    // knows both stand.
+                    let mut node = Node::lock(tx)?.ok_or_else(not_a_node)?;
+                    let mut st = state::load(tx, Entity::Entitlement, std::slice::from_ref(entitlement))?
+                        .remove(entitlement)
+                        .ok_or(StoreError::NotFound("conflict"))?;
+                    let seen = st.head_ids("override_reason");
+                    let id = node.next_id();
+                    st.set("override_reason", &id, &seen, reason.into());
+                    let mut deps = std::collections::BTreeMap::from([("override_reason".to_string(), seen)]);
+                    deps.insert(String::new(), st.created_by.parse().ok().into_iter().collect());
+                    let change = Change {
+                        id,
+                        entity: Entity::Entitlement,
+                        entity_id: entitlement.clone(),
+                        body: change::ChangeBody {
+                            household: Some(entity_id.to_string()),
+                            fields: std::collections::BTreeMap::from([("override_reason".to_string(), reason.into())]),
+                            deps,
+                            author: actor.user_id.clone(),
+                            at: now,
+                            reason: "assistance reviewed".into(),
+                            ..change::ChangeBody::default()
+                        },
+                    };
+                    tx.execute(
+                        "UPDATE entitlements SET override_reason = $1 WHERE id = $2",
+                        params![reason, entitlement.as_str()],
+                    )?;
+                    state::save(tx, Entity::Entitlement, &[(entitlement, &st)])?;
+                    store_changes(tx, &mut node, std::slice::from_ref(&change), "applied", None, now)?;
+                    node.save(tx)?;
+                }
+                tx.execute(
+                    "DELETE FROM sync_conflicts WHERE entity = $1 AND entity_id = $2 AND field = $3",
+                    params![entity.as_str(), entity_id, field],
+                )?;
+                return audit::record(
+                    tx,
+                    actor,
+                    now,
+                    "sync.assistance_reviewed",
+                    "household",
+                    entity_id,
+                    serde_json::json!({"conflict": "_assistance"}),
+                );
+            }
+            if field.starts_with('_') {
+                // A chronology is resolved by voiding the wrong movement, not by a choice here.
+                return Err(StoreError::NotFound("conflict"));
+            }
             let heads: Vec<state::Head> = serde_json::from_str(conflict.str(1)).unwrap_or_default();
             let chosen = heads
                 .iter()

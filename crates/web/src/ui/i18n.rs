@@ -601,6 +601,10 @@ messages! {
     sync_conflicts_hint: "Deux bureaux ont modifié le même champ sans voir la modification de l'autre : les deux valeurs sont gardées. Le registre montre l'une d'elles en attendant ; choisissez la bonne.", "Two offices changed the same field without seeing each other's change: both values are kept. The registry shows one of them meanwhile; choose the right one.";
     sync_timeline: "Chronologie des mouvements", "Chronology of the movements";
     sync_timeline_hint: "Les mouvements reçus de deux bureaux ne tiennent plus ensemble : annulez celui qui est faux depuis la fiche du ménage.", "The movements received from two offices no longer hold together: void the wrong one from the household's record.";
+    sync_assistance: "Assistance reçue deux fois", "Assistance received twice";
+    sync_assistance_reason: "Pourquoi les deux distributions sont justes (obligatoire)", "Why both distributions stand (required)";
+    sync_assistance_keep: "Examiné : garder les deux", "Reviewed: keep both";
+    sync_assistance_hint: "Si l'une est une erreur, signalez-la au programme concerné ; le motif est gardé avec l'assistance reçue.", "If one is a mistake, tell the programme concerned; the reason is kept with the assistance received.";
     sync_choose: "Valeur à garder", "Value to keep";
     sync_shown: "affichée en attendant", "shown meanwhile";
     sync_other_value: "Une autre valeur :", "Another value:";

@@ -89,10 +89,10 @@ async fn sync_page(
                 "solution" => c.t.solutions,
                 _ => c.t.household,
             },
-            field: if conflict.field == "_timeline" {
-                c.t.sync_timeline.to_string()
-            } else {
-                field_label(&c, &conflict.field)
+            field: match conflict.field.as_str() {
+                "_timeline" => c.t.sync_timeline.to_string(),
+                "_assistance" => c.t.sync_assistance.to_string(),
+                field => field_label(&c, field),
             },
             problem: conflict.problem.as_ref().and_then(|p| p.get(c.lang.code()).cloned()),
             values: conflict
