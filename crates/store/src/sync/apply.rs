@@ -576,17 +576,7 @@ impl Applier<'_> {
             };
             let detail = serde_json::json!({"fr": say(Lang::Fr), "en": say(Lang::En), "entitlement": entitlement, "other": r.text(6)})
                 .to_string();
-            let existed = tx.execute(
-                "UPDATE sync_conflicts SET detail = $1 WHERE entity = 'household' AND entity_id = $2 AND field = '_assistance'",
-                params![detail.as_str(), household.as_str()],
-            )?;
-            if existed == 0 {
-                opened += 1;
-                tx.execute(
-                    "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ('household', $1, '_assistance', $1, $2, $3)",
-                    params![household.as_str(), detail, now],
-                )?;
-            }
+            opened += usize::from(household_conflict(tx, &household, "_assistance", &detail, now)?);
         }
         Ok(opened)
     }
@@ -613,17 +603,7 @@ impl Applier<'_> {
                         "en": error.render(Lang::En),
                     })
                     .to_string();
-                    let existed = tx.execute(
-                        "UPDATE sync_conflicts SET detail = $1 WHERE entity = 'household' AND entity_id = $2 AND field = '_timeline'",
-                        params![detail.as_str(), household.as_str()],
-                    )?;
-                    if existed == 0 {
-                        opened += 1;
-                        tx.execute(
-                            "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ('household', $1, '_timeline', $1, $2, $3)",
-                            params![household.as_str(), detail, now],
-                        )?;
-                    }
+                    opened += usize::from(household_conflict(tx, household, "_timeline", &detail, now)?);
                 }
                 Err(other) => return Err(other),
             }
@@ -634,6 +614,28 @@ impl Applier<'_> {
         }
         Ok(opened)
     }
+}
+
+/// Opens a conflict on a household (`_timeline`, `_assistance`), or brings its detail up to
+/// date; whether it is a new one.
+fn household_conflict(
+    tx: &mut Tx<'_>,
+    household: &str,
+    field: &str,
+    detail: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let existed = tx.execute(
+        "UPDATE sync_conflicts SET detail = $1 WHERE entity = 'household' AND entity_id = $2 AND field = $3",
+        params![detail, household, field],
+    )?;
+    if existed == 0 {
+        tx.execute(
+            "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ('household', $1, $2, $1, $3, $4)",
+            params![household, field, detail, now],
+        )?;
+    }
+    Ok(existed == 0)
 }
 
 /// Whether the sender may change this record: its organisation and région in the sender's
