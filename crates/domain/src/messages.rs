@@ -268,6 +268,7 @@ catalogue! {
     SyncPublicKey = "sync_public_key",
     SyncSameNode = "sync_same_node",
     SyncValue = "sync_value",
+    SyncBundleFor = "sync_bundle_for",
     ModelTooFewDuplicates { pairs: u64 } = "model_too_few_duplicates",
     ModelFieldBarelyCounts { field: String } = "model_field_barely_counts",
     // Chronology: what an event may not do (the event and the one it conflicts with are named
@@ -1198,6 +1199,11 @@ impl Message {
                 lang,
                 "another node than this one",
                 "un autre nœud que celui-ci"
+            ),
+            Message::SyncBundleFor => tr!(
+                lang,
+                "the node the bundle is for (--for NODE): each node receives only its own organisations' and régions' households",
+                "le nœud à qui le paquet est destiné (--for NŒUD) : chaque nœud ne reçoit que les ménages de ses organisations et régions"
             ),
             Message::SyncValue => tr!(
                 lang,

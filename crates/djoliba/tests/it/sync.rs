@@ -217,6 +217,10 @@ fn a_bundle_from_an_unknown_or_forged_node_is_refused_and_changes_outside_its_sc
         .unwrap();
     let refused = office.sync_open(&theirs).unwrap_err().to_string();
     assert!(refused.contains("does not know"), "{refused}");
+    // An office with two nodes says which one a bundle is for: each sees only its scope.
+    let second = stranger.store.sync_node().unwrap().unwrap();
+    office.sync_enrol(&Actor::system(), &second, &[], &["ML05".to_string()]).unwrap();
+    assert!(matches!(office.sync_bundle_out(&Actor::system(), None), Err(store::StoreError::Invalid(_))));
     let mut altered = field.sync_bundle_out(&Actor::system(), None).unwrap();
     let last = altered.len() - 1;
     altered[last] ^= 0x55;

@@ -576,12 +576,19 @@ impl Store {
                     .map(Some)?,
                 None => None,
             };
-            Ok(row.map_or((None, Vector::new()), |r| (Some(r.text(0)), serde_json::from_str(r.str(1)).unwrap_or_default())))
+            if let Some(r) = row {
+                return Ok((r.text(0), serde_json::from_str(r.str(1)).unwrap_or_default()));
+            }
+            // Without a node named: everything this node holds, as its only peer may see it
+            // (a field laptop's office). A node with several peers must say which: each
+            // receives its own organisations' and régions' households only.
+            let peers = tx.query("SELECT node_id FROM sync_peers WHERE revoked_at IS NULL", params![])?;
+            match peers.as_slice() {
+                [only] => Ok((only.text(0), Vector::new())),
+                _ => Err(StoreError::invalid("for", "", domain::Message::SyncBundleFor)),
+            }
         })?;
-        let (batch, _) = match &peer_id {
-            Some(peer) => self.sync_changes_for(peer, &known, usize::MAX / 2)?,
-            None => self.sync_all_changes()?,
-        };
+        let (batch, _) = self.sync_changes_for(&peer_id, &known, usize::MAX / 2)?;
         let key = self.db.read(|tx| Node::read(tx)?.ok_or_else(not_a_node)?.signing_key())?;
         let now = self.now_ms();
         self.db.write(|tx| {
@@ -591,7 +598,7 @@ impl Store {
                 now,
                 "sync.bundle_out",
                 "sync_peer",
-                peer_id.as_deref().unwrap_or("*"),
+                &peer_id,
                 serde_json::json!({"changes": batch.changes.len()}),
             )
         })?;
