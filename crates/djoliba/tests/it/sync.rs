@@ -336,5 +336,9 @@ fn a_distribution_made_offline_counts_at_the_office() {
         assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
         carry(office, field, &p.field_node);
         assert_eq!(office.sync_fingerprint().unwrap(), field.sync_fingerprint().unwrap(), "{backend}");
+        // Closing the round alone travels too.
+        field.advance_cycle(&clerk, &round.id, "closed").unwrap();
+        carry(field, office, &p.office_node);
+        assert_eq!(office.cycle(&office_clerk, &round.id).unwrap().status.as_str(), "closed", "{backend}");
     }
 }

@@ -194,6 +194,8 @@ impl Store {
                 ],
             )?;
             audit::record(tx, actor, now, "create", "programme", &id, json!({"code": new.code, "kind": new.kind}))?;
+            // Assistance changed: what is counted from it, and a sync node's feed, follow.
+            crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
             Ok(id)
         })?;
         self.programme(&id)
@@ -242,6 +244,8 @@ impl Store {
                 ],
             )?;
             audit::record(tx, actor, now, "create", "cycle", &id, json!({"programme": p.id}))?;
+            // Assistance changed: what is counted from it, and a sync node's feed, follow.
+            crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
             Ok(id)
         })?;
         self.cycle(actor, &id)
@@ -292,6 +296,8 @@ impl Store {
                 params![to.as_str(), now, actor.username.as_str(), row.cycle.id.as_str()],
             )?;
             audit::record(tx, actor, now, "advance", "cycle", &row.cycle.id, json!({"from": status, "to": to}))?;
+            // Assistance changed: what is counted from it, and a sync node's feed, follow.
+            crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
             Ok(())
         })?;
         self.cycle(actor, id)
