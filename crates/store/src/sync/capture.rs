@@ -301,21 +301,25 @@ fn authorship(
     fields: &BTreeMap<String, serde_json::Value>,
 ) -> Result<(String, i64, String), StoreError> {
     Ok(match entity {
-        Entity::Organisation => (row.text_of("created_by")?, row.int_of("created_at")?, String::new()),
-        Entity::AuditEntry => (row.text_of("actor_id")?, row.int_of("at")?, String::new()),
-        Entity::Programme | Entity::Entitlement | Entity::Delivery => {
+        Entity::Organisation | Entity::Programme | Entity::Entitlement | Entity::Delivery => {
             (row.text_of("created_by")?, row.int_of("created_at")?, String::new())
         }
+        Entity::AuditEntry => (row.text_of("actor_id")?, row.int_of("at")?, String::new()),
         Entity::Cycle => (row.text_of("updated_by")?, row.int_of("updated_at")?, String::new()),
         Entity::Household | Entity::Person => {
             let version = row.int_of("version")?;
-            let reason = tx
-                .query_opt(
+            // Version 1 is the creation: it has no history row (an import of a node would
+            // otherwise ask once per new person).
+            let reason = if version <= 1 {
+                None
+            } else {
+                tx.query_opt(
                     "SELECT reason FROM record_versions WHERE entity = $1 AND entity_id = $2 AND version = $3",
                     params![entity.as_str(), id, version],
                 )?
-                .map(|r| r.text(0))
-                .unwrap_or_default();
+            }
+            .map(|r| r.text(0))
+            .unwrap_or_default();
             (row.text_of("updated_by")?, row.int_of("updated_at")?, reason)
         }
         Entity::Movement | Entity::Solution if fields.contains_key("voided_at") => (
