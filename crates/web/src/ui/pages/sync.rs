@@ -73,10 +73,10 @@ async fn sync_page(
             _ => (None, String::new()),
         };
         let conflicts = if node.is_some() { store.sync_conflicts(&actor)? } else { Vec::new() };
-        Ok((node.is_some(), status, fingerprint, conflicts))
+        Ok((status, fingerprint, conflicts))
     })
     .await;
-    let (is_node, status, fingerprint, conflicts) = match loaded {
+    let (status, fingerprint, conflicts) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
@@ -115,7 +115,6 @@ async fn sync_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = SyncPage { status, fingerprint, conflicts, form, enrolled, c };
-    let _ = is_node;
     (status_code, render(&page)).into_response()
 }
 
