@@ -554,6 +554,7 @@ impl Db {
             if !write || mode == Mode::Received || !self.sync_capture.load(std::sync::atomic::Ordering::Relaxed) {
                 return f(tx);
             }
+            tx.note_written_tables();
             let start = crate::sync::capture::Counters::read(tx)?;
             let out = f(tx)?;
             crate::sync::capture::since(tx, start)?;
@@ -572,9 +573,9 @@ impl Db {
                     rusqlite::TransactionBehavior::Deferred
                 };
                 let tx = conn.transaction_with_behavior(behavior).map_err(db_error)?;
-                let mut wrapped = Tx::Sqlite(tx, Vec::new());
+                let mut wrapped = Tx::Sqlite(tx, Vec::new(), Written::default());
                 let out = f(&mut wrapped)?;
-                if let Tx::Sqlite(tx, last) = wrapped {
+                if let Tx::Sqlite(tx, last, _) = wrapped {
                     if matches!(mode, Mode::Write | Mode::Received) {
                         for (sql, params) in last {
                             tx.prepare_cached(&sqlite_sql(sql))
@@ -599,9 +600,9 @@ impl Db {
                         .start()
                 }
                 .map_err(pg_error)?;
-                let mut wrapped = Tx::Postgres(tx, std::collections::HashMap::new());
+                let mut wrapped = Tx::Postgres(tx, std::collections::HashMap::new(), Written::default());
                 let out = f(&mut wrapped)?;
-                if let Tx::Postgres(tx, _) = wrapped {
+                if let Tx::Postgres(tx, _, _) = wrapped {
                     if matches!(mode, Mode::Write | Mode::Received) {
                         tx.commit().map_err(pg_error)?;
                     }
@@ -652,10 +653,36 @@ pub fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
 /// A transaction on either database.
 pub enum Tx<'c> {
     /// With the statements to run last, just before the commit ([`Tx::last`]).
-    Sqlite(rusqlite::Transaction<'c>, Vec<(&'static str, Vec<Value>)>),
+    Sqlite(rusqlite::Transaction<'c>, Vec<(&'static str, Vec<Value>)>, Written),
     /// With the statements prepared in this transaction: a bulk import runs the same few
     /// statements many times, and preparing costs a round trip to the server.
-    Postgres(postgres::Transaction<'c>, std::collections::HashMap<String, postgres::Statement>),
+    Postgres(postgres::Transaction<'c>, std::collections::HashMap<String, postgres::Statement>, Written),
+}
+
+/// The tables a transaction wrote, noted only when asked (a sync node's capture compares the
+/// records of those tables with what it shipped).
+#[derive(Default)]
+pub struct Written(Option<std::collections::BTreeSet<String>>);
+
+impl Written {
+    /// Notes the table a statement writes (`INSERT INTO t`, `UPDATE t`, `DELETE FROM t`).
+    fn note(&mut self, sql: &str) {
+        let Some(tables) = &mut self.0 else {
+            return;
+        };
+        let mut words = sql.split_whitespace();
+        let table = match words.next().map(str::to_ascii_uppercase).as_deref() {
+            Some("INSERT") | Some("DELETE") => words.nth(1),
+            Some("UPDATE") => words.next(),
+            _ => None,
+        };
+        if let Some(table) = table {
+            let table = table.split('(').next().unwrap_or(table).to_ascii_lowercase();
+            if !tables.contains(&table) {
+                tables.insert(table);
+            }
+        }
+    }
 }
 
 fn pg_statement(
@@ -833,15 +860,36 @@ impl Tx<'_> {
         }
     }
 
+    fn written_mut(&mut self) -> &mut Written {
+        match self {
+            Tx::Sqlite(_, _, written) | Tx::Postgres(_, _, written) => written,
+        }
+    }
+
+    /// From now on, notes the tables this transaction writes.
+    pub(crate) fn note_written_tables(&mut self) {
+        self.written_mut().0.get_or_insert_with(Default::default);
+    }
+
+    /// Whether this transaction wrote the table (since [`Tx::note_written_tables`]).
+    pub(crate) fn wrote(&self, table: &str) -> bool {
+        match self {
+            Tx::Sqlite(_, _, written) | Tx::Postgres(_, _, written) => {
+                written.0.as_ref().is_some_and(|tables| tables.contains(table))
+            }
+        }
+    }
+
     /// Executes one statement; returns the number of rows changed.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.written_mut().note(sql);
         match self {
-            Tx::Sqlite(tx, _) => {
+            Tx::Sqlite(tx, _, _) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
                 Ok(n as u64)
             }
-            Tx::Postgres(tx, cache) => {
+            Tx::Postgres(tx, cache, _) => {
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
@@ -856,7 +904,7 @@ impl Tx<'_> {
     /// each; written last, they cost one. PostgreSQL: runs it now.
     pub fn last(&mut self, sql: &'static str, params: Vec<Value>) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(_, last) => {
+            Tx::Sqlite(_, last, _) => {
                 last.push((sql, params));
                 Ok(())
             }
@@ -867,8 +915,8 @@ impl Tx<'_> {
     /// Runs a script of statements without parameters (migrations).
     pub fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx, _) => tx.execute_batch(sql).map_err(db_error),
-            Tx::Postgres(tx, _) => tx.batch_execute(sql).map_err(pg_error),
+            Tx::Sqlite(tx, _, _) => tx.execute_batch(sql).map_err(db_error),
+            Tx::Postgres(tx, _, _) => tx.batch_execute(sql).map_err(pg_error),
         }
     }
 
@@ -881,7 +929,7 @@ impl Tx<'_> {
         mut f: impl FnMut(&Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx, _) => {
+            Tx::Sqlite(tx, _, _) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
@@ -890,7 +938,7 @@ impl Tx<'_> {
                 }
                 Ok(())
             }
-            Tx::Postgres(tx, cache) => {
+            Tx::Postgres(tx, cache, _) => {
                 use postgres::fallible_iterator::FallibleIterator;
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs = params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync));
@@ -906,7 +954,7 @@ impl Tx<'_> {
 
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         match self {
-            Tx::Sqlite(tx, _) => {
+            Tx::Sqlite(tx, _, _) => {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
@@ -916,7 +964,7 @@ impl Tx<'_> {
                 }
                 Ok(out)
             }
-            Tx::Postgres(tx, cache) => {
+            Tx::Postgres(tx, cache, _) => {
                 let statement = pg_statement(tx, cache, sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
@@ -960,7 +1008,8 @@ impl Tx<'_> {
     /// no statement to parse or parameters to bind per row. Constraints hold as for INSERT.
     fn copy_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> Result<(), StoreError> {
         use std::io::Write;
-        let Tx::Postgres(tx, _) = self else {
+        self.written_mut().note(&format!("INSERT INTO {table}"));
+        let Tx::Postgres(tx, _, _) = self else {
             return Err(StoreError::Database("COPY is PostgreSQL's".into()));
         };
         let mut writer = tx.copy_in(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).map_err(pg_error)?;

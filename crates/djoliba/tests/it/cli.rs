@@ -861,10 +861,10 @@ fn after<'t>(text: &'t str, label: &str) -> &'t str {
 fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
     let (office, gao, ansongo) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    {
+    let office_clerk = {
         let (store, _) = store::Store::open(&store::Target::default_sqlite(office.path())).unwrap();
-        crate::support::registrar(&store);
-    }
+        crate::support::registrar(&store)
+    };
     let office_init = run_ok(office.path(), &["sync", "init", "--name", "Bamako"]);
     let mut server = Stopped(
         djoliba(office.path()).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap(),
@@ -910,7 +910,11 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
             ],
         );
         let pulled = run_ok(laptop, &["sync", "pull"]);
-        assert!(pulled.contains("Applied 1,"), "the organisation arrives: {pulled}");
+        assert!(pulled.contains("Applied 2,"), "the organisation and its clerk arrive: {pulled}");
+        // The clerk created at the office signs in on the laptop with the same password.
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(laptop)).unwrap();
+        let signed_in = store.verify_login(&office_clerk.username, "correct horse battery").unwrap();
+        assert_eq!(signed_in.map(|a| a.user_id), Some(office_clerk.user_id.clone()));
     }
     assert!(office_init.contains("Node id:"));
 

@@ -342,3 +342,126 @@ fn a_distribution_made_offline_counts_at_the_office() {
         assert_eq!(office.cycle(&office_clerk, &round.id).unwrap().status.as_str(), "closed", "{backend}");
     }
 }
+
+/// The records of the office's kinds that every node receives alike.
+fn office_wide(store: &Store) -> store::sync::Projection {
+    use store::sync::Entity;
+    let kinds = [
+        Entity::ResponsePlan,
+        Entity::Indicator,
+        Entity::Project,
+        Entity::FundingFlow,
+        Entity::FundingRequirement,
+        Entity::ActivityRow,
+        Entity::Series,
+        Entity::SeriesVersion,
+        Entity::Agreement,
+        Entity::Office,
+    ];
+    store.sync_projection().unwrap().into_iter().filter(|((kind, _), _)| kinds.contains(kind)).collect()
+}
+
+#[test]
+fn accounts_agreements_plans_money_series_and_reviewed_pairs_travel_with_the_registry() {
+    use crate::funding::{FIVE_W, FLOWS, REQUIREMENTS};
+    use store::duplicates::Decision;
+    use store::sync::Entity;
+    for office in stores() {
+        let backend = office.backend;
+        let p = pair(office);
+        let (office, field) = (&p.office.store, &p.field.store);
+        let admin = Actor::system();
+        let sheet = |name: &str, text: &str| exchange::InputFile { name: name.into(), bytes: text.as_bytes().to_vec() };
+
+        // The office: an account of NRC and one of another organisation, an agreement, a plan
+        // with its indicators, the 4W, the money, an external series.
+        let im = crate::plans::im_officer(office);
+        office.create_organisation(&admin, "IRC", "International Rescue Committee").unwrap();
+        let irc =
+            office.create_user(&admin, "irc-clerk", domain::Role::Registrar, Some("IRC"), "irc password 12").unwrap();
+        office.set_agreement(&admin, "NRC", "IRC", "aggregates").unwrap();
+        office.create_plan(&im, &crate::plans::hrp()).unwrap();
+        office.import_activity_file(&im, sheet("5w.csv", FIVE_W), false).unwrap().report.unwrap();
+        office.import_funding_file(&im, sheet("fts.csv", FLOWS), false).unwrap().report.unwrap();
+        office.import_funding_file(&im, sheet("besoins.csv", REQUIREMENTS), false).unwrap().report.unwrap();
+        let meta = store::series::SeriesMeta {
+            name: "IDMC year-end".into(),
+            source: "IDMC".into(),
+            method: "GRID".into(),
+            population_group: None,
+            published_on: None,
+        };
+        let idmc = "Pays,Année,PDI\n#country+code,#date+year,#affected+idps+ind\nMLI,2023,391961\n";
+        office.import_series_file(&admin, &meta, sheet("idmc.csv", idmc), &Default::default()).unwrap();
+
+        let received = carry(office, field, &p.field_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        assert_eq!(office_wide(field), office_wide(office), "{backend}: the office's records, alike");
+        assert!(!office_wide(field).is_empty(), "{backend}");
+        // The cluster's account signs in on the laptop; IRC's never reaches an NRC laptop.
+        assert!(field.verify_login(&im.username, "cluster password 1").unwrap().is_some(), "{backend}");
+        assert!(field.list_users().unwrap().iter().all(|u| u.id != irc.id), "{backend}: withheld");
+        let series = field.list_series().unwrap();
+        assert_eq!(series.len(), 1, "{backend}");
+        let figures = |store: &Store| serde_json::to_value(store.series_detail("IDMC year-end").unwrap()).unwrap();
+        assert_eq!(figures(field), figures(office), "{backend}: the series, its versions and figures");
+
+        // The field: two registrations of one person, reviewed as the same; a new office of
+        // NRC; a new password for the cluster's account.
+        let clerk = registrar(field);
+        let first = field
+            .register_household(&clerk, &household("GAO-10").parse(field.gazetteer.as_ref(), field.today()).unwrap())
+            .unwrap();
+        let second = field
+            .register_household(&clerk, &household("GAO-11").parse(field.gazetteer.as_ref(), field.today()).unwrap())
+            .unwrap();
+        field.queue_duplicate(&clerk, &first.members[0].person.id, &second.members[0].person.id, 0.93).unwrap();
+        let queued = field.duplicate_pairs(&clerk, None, 10).unwrap();
+        let decided = field.decide_duplicate(&clerk, &queued[0].id, Decision::Accept, "same NINA card").unwrap();
+        let gao = store::presence::OfficeInput {
+            organisation: "NRC".into(),
+            kind: "field_office".into(),
+            name: "Gao".into(),
+            place: "ML07".into(),
+            national_staff: 12,
+            international_staff: 1,
+        };
+        let gao = field.set_office(&im, &gao).unwrap();
+        field.set_password(&admin, &im.username, "new cluster password 2", false).unwrap();
+        // A plan is the office's: a laptop's change of it is refused there, and said why.
+        let mut plan = crate::plans::hrp();
+        plan.code = "HRP-GAO".into();
+        field.create_plan(&im, &plan).unwrap_or_else(|e| panic!("{backend}: {e:?}"));
+
+        let received = carry(field, office, &p.office_node);
+        assert_eq!(received.refused.len(), 1, "{backend}: {received:?}");
+        assert!(matches!(received.refused[0].refusal, store::sync::Refusal::OutsideScope), "{backend}");
+        assert!(office.plan("HRP-GAO").is_err(), "{backend}");
+        let at_office = office.duplicate_pairs(&im, Some("accepted"), 10).unwrap();
+        assert_eq!(at_office.len(), 1, "{backend}");
+        assert_eq!(
+            (at_office[0].id.as_str(), at_office[0].reason.as_deref()),
+            (decided.id.as_str(), Some("same NINA card"))
+        );
+        assert_eq!(at_office[0].b.duplicate_of.as_deref(), Some(first.members[0].person.id.as_str()), "{backend}");
+        assert!(office.verify_login(&im.username, "new cluster password 2").unwrap().is_some(), "{backend}");
+        assert!(office.verify_login(&im.username, "cluster password 1").unwrap().is_none(), "{backend}");
+        assert!(office.presence().unwrap().offices.iter().any(|o| o.id == gao.id), "{backend}");
+
+        // The office removes the office and changes the agreement: both reach the laptop.
+        office.remove_office(&admin, &gao.id).unwrap();
+        office.set_agreement(&admin, "NRC", "IRC", "pseudonymised").unwrap();
+        let received = carry(office, field, &p.field_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        assert!(field.presence().unwrap().offices.is_empty(), "{backend}: removed there too");
+        assert_eq!(field.agreements().unwrap()[0].level, "pseudonymised", "{backend}");
+        // The laptop keeps its refused plan (and the refusal) until someone deals with it.
+        let mut at_field = office_wide(field);
+        let refused_plan =
+            at_field.iter().find(|(_, f)| f.get("code") == Some(&"HRP-GAO".into())).map(|(k, _)| k.clone());
+        at_field.remove(&refused_plan.expect("kept where it was made"));
+        assert_eq!(at_field, office_wide(office), "{backend}");
+        let projection = office.sync_projection().unwrap();
+        assert!(projection.keys().any(|(kind, _)| *kind == Entity::DuplicatePair), "{backend}");
+    }
+}

@@ -11,7 +11,9 @@ use chrono::NaiveDate;
 use domain::Lang;
 use serde::{Deserialize, Serialize};
 
-use super::change::{to_field, to_value, Change, ChangeBody, ChangeId, Entity, Vector};
+use super::change::{
+    to_field, to_value, Change, ChangeBody, ChangeId, Entity, FieldValue, Vector, BOOKKEEPING, REMOVED,
+};
 use super::node::Node;
 use super::state::{self, EntityState};
 use super::{origin_vector, store_changes, Scope};
@@ -83,6 +85,7 @@ pub(crate) fn receive(
         created: Created::default(),
         refused_late: Vec::new(),
         assistance_changed: false,
+        sharing_changed: false,
         entitlements: Vec::new(),
         node,
     };
@@ -160,6 +163,9 @@ pub(crate) fn receive(
     if applier.assistance_changed {
         crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
     }
+    if applier.sharing_changed {
+        crate::versions::bump(tx, crate::versions::Capability::Sharing)?;
+    }
     received.conflicts_opened += applier.replay_households(tx, today, now)?;
     received.conflicts_opened += applier.check_assistance(tx, now)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
@@ -211,6 +217,8 @@ struct Applier<'n> {
     refused_late: Vec<Refused>,
     /// Assistance records arrived: reach is counted again.
     assistance_changed: bool,
+    /// Sharing agreements arrived: what each reader's figures cover is computed again.
+    sharing_changed: bool,
     /// Entitlements arrived: each is checked against the assistance already recorded here.
     entitlements: Vec<String>,
 }
@@ -223,7 +231,8 @@ struct Created {
     rows: BTreeMap<(Entity, Vec<String>), Vec<Vec<Value>>>,
     states: Vec<Vec<Value>>,
     names: Vec<(String, String)>,
-    entitlement_people: Vec<Vec<Value>>,
+    /// Rows of the tables that travel inside their records (see [`Entity::children`]).
+    children: BTreeMap<Entity, Vec<Vec<Value>>>,
     /// The changes, and the scope they were checked against, to apply one by one if writing
     /// them together fails.
     changes: Vec<(Change, Scope)>,
@@ -289,7 +298,7 @@ impl Applier<'_> {
         scope: &Scope,
         now: i64,
     ) -> Result<Result<usize, Refusal>, StoreError> {
-        let fresh = change.body.creates && change.entity != Entity::Organisation && !change.body.withheld;
+        let fresh = change.body.creates && !change.entity.natural_key() && !change.body.withheld;
         let outcome = match self.refused_dependency(tx, change)? {
             _ if change.body.withheld => Ok(0),
             Some(refusal) => Err(refusal),
@@ -332,9 +341,15 @@ impl Applier<'_> {
         for (field, value) in &change.body.fields {
             state.set(field, &change.id, &[], value.clone());
         }
+        if change.entity == Entity::DuplicatePair {
+            forget_pending_pair(tx, &change)?;
+        }
         let (columns, values, name) = creation_row(&change, &state);
         self.created.rows.entry((change.entity, columns)).or_default().push(values);
-        self.created.entitlement_people.extend(entitlement_rows(&change));
+        let children = children_rows(change.entity, &change.entity_id, &state);
+        if !children.is_empty() {
+            self.created.children.entry(change.entity).or_default().extend(children);
+        }
         if change.entity == Entity::Entitlement {
             self.entitlements.push(change.entity_id.clone());
         }
@@ -380,7 +395,11 @@ impl Applier<'_> {
                 let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
                 tx.insert_rows(entity.table(), &columns, rows)?;
             }
-            tx.insert_rows("entitlement_people", &["entitlement_id", "person_id"], created.entitlement_people)?;
+            for (entity, rows) in created.children {
+                if let Some(children) = entity.children() {
+                    tx.insert_rows(children.table, &children.row_columns(), rows)?;
+                }
+            }
             tx.insert_rows("sync_entities", &["entity", "entity_id", "created_by_change", "state"], created.states)?;
             let names: Vec<(&str, &str)> =
                 created.names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
@@ -388,7 +407,7 @@ impl Applier<'_> {
         })();
         match written {
             Ok(()) => tx.execute_batch("RELEASE SAVEPOINT sync_created"),
-            Err(StoreError::Database(_)) => {
+            Err(StoreError::Database(_) | StoreError::Conflict(_)) => {
                 tx.execute_batch("ROLLBACK TO SAVEPOINT sync_created; RELEASE SAVEPOINT sync_created")?;
                 for (change, scope) in created.changes {
                     if let Err(refusal) = self.merge_alone(tx, &change, &scope, now)? {
@@ -443,7 +462,7 @@ impl Applier<'_> {
         let outcome = match self.merge(tx, change, scope, now) {
             Ok(outcome) => outcome,
             // The database's own words may quote values: the refusal says what kind of fault.
-            Err(StoreError::Database(_)) => Err(Refusal::Invalid {
+            Err(StoreError::Database(_) | StoreError::Conflict(_)) => Err(Refusal::Invalid {
                 detail: "the database refused it: a record it names is missing, or it repeats an identifier in use"
                     .into(),
             }),
@@ -473,22 +492,16 @@ impl Applier<'_> {
         if let Err(refusal) = check_scope(tx, change, scope, &self.created.households)? {
             return Ok(Err(refusal));
         }
-        // A new household, person or movement has a new identifier: nothing to look up (were
-        // it there, inserting it again fails and the change is refused).
-        let fresh = body.creates && entity != Entity::Organisation;
-        let mut state = if fresh {
-            EntityState::default()
-        } else {
-            state::load(tx, entity, std::slice::from_ref(&change.entity_id))?
-                .remove(&change.entity_id)
-                .unwrap_or_default()
-        };
-        let row = if fresh {
-            None
-        } else {
-            tx.query_opt(&format!("SELECT * FROM {table} WHERE id = $1"), params![change.entity_id.as_str()])?
-        };
-        if row.is_none() && !body.creates {
+        // A creation of a record that is here already (two offices started from one copy of
+        // the database, or created one code each) merges with it.
+        let mut state = state::load(tx, entity, std::slice::from_ref(&change.entity_id))?
+            .remove(&change.entity_id)
+            .unwrap_or_default();
+        let row = tx.query_opt(
+            &format!("SELECT * FROM {table} WHERE {}", entity.key_condition(1)),
+            &entity.key_values(&change.entity_id),
+        )?;
+        if row.is_none() && !body.creates && state.fields.is_empty() {
             return Ok(Err(Refusal::Invalid { detail: format!("no {} {} here", entity.as_str(), change.entity_id) }));
         }
         if state.created_by.is_empty() {
@@ -500,7 +513,9 @@ impl Applier<'_> {
         }
         let mut opened = 0;
         for field in body.fields.keys() {
-            if state.disputed(field) {
+            // Who wrote last, and a removal, are no dispute: the latest change's shows.
+            let disputable = !BOOKKEEPING.contains(&field.as_str()) && field != REMOVED;
+            if disputable && state.disputed(field) {
                 let detail = serde_json::to_string(&state.fields[field]).unwrap_or_default();
                 let existed = tx.execute(
                     "UPDATE sync_conflicts SET detail = $1 WHERE entity = $2 AND entity_id = $3 AND field = $4",
@@ -521,12 +536,20 @@ impl Applier<'_> {
                 )?;
             }
         }
+        let removed = state.shown(REMOVED) == FieldValue::Bool(true);
         match row {
+            None if removed => {}
             None => insert(tx, change, &state)?,
+            Some(_) if removed => remove(tx, entity, &change.entity_id)?,
             Some(row) => write_fields(tx, change, &state, &row)?,
+        }
+        if entity == Entity::User && ["disabled", "password_hash"].iter().any(|f| body.fields.contains_key(*f)) {
+            // Disabled or given a new password elsewhere: signed out here too.
+            tx.execute("DELETE FROM sessions WHERE user_id = $1", params![change.entity_id.as_str()])?;
         }
         state::save(tx, entity, &[(&change.entity_id, &state)])?;
         self.assistance_changed |= entity.assistance();
+        self.sharing_changed |= entity == Entity::Agreement;
         if let Some(household) = &body.household {
             self.touched.insert(household.clone());
         }
@@ -680,6 +703,14 @@ fn check_scope(
             };
             scope.organisations.is_empty() || scope.organisations.contains(&organisation)
         }
+        // Plans, the 4W, money, external figures, sites: the country office's.
+        entity if entity.office_wide() => false,
+        // An account arriving as an administrator: each installation names its own.
+        Entity::User if text("role").as_deref() == Some("admin") => false,
+        entity if entity.organisation_column().is_some() => {
+            let organisation = record_organisation(tx, change)?;
+            scope.organisations.is_empty() || organisation.is_some_and(|o| scope.organisations.contains(&o))
+        }
         Entity::Household if body.creates => {
             scope.holds(&text("organisation_id").unwrap_or_default(), &[text("registration_point")])
         }
@@ -701,6 +732,30 @@ fn check_scope(
     Ok(if allowed { Ok(()) } else { Err(Refusal::OutsideScope) })
 }
 
+/// The organisation whose record a change touches (see [`Entity::organisation_column`]): named
+/// by a creation, else read from the record here.
+pub(crate) fn record_organisation(tx: &mut Tx<'_>, change: &Change) -> Result<Option<String>, StoreError> {
+    let entity = change.entity;
+    let Some(column) = entity.organisation_column() else {
+        return Ok(None);
+    };
+    if let Some(organisation) = change.body.fields.get(column).and_then(|v| v.as_str()) {
+        return Ok(Some(organisation.to_string()));
+    }
+    if let Some(i) = entity.key().iter().position(|c| *c == column) {
+        return Ok(match entity.key_values(&change.entity_id).into_iter().nth(i) {
+            Some(Value::Text(organisation)) => Some(organisation),
+            _ => None,
+        });
+    }
+    Ok(tx
+        .query_opt(
+            &format!("SELECT {column} FROM {} WHERE {}", entity.table(), entity.key_condition(1)),
+            &entity.key_values(&change.entity_id),
+        )?
+        .and_then(|r| r.opt_text(0)))
+}
+
 /// Columns a node fills for itself when a record arrives (then derives again).
 fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value)> {
     let mut defaults = match entity {
@@ -711,13 +766,7 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
         ],
         Entity::Person => vec![("status", Value::from("not_displaced"))],
         Entity::Cycle => vec![("updated_at", Value::Int(body.at)), ("updated_by", Value::from(body.author.as_str()))],
-        Entity::Organisation
-        | Entity::Movement
-        | Entity::Solution
-        | Entity::Programme
-        | Entity::Entitlement
-        | Entity::Delivery
-        | Entity::AuditEntry => Vec::new(),
+        _ => Vec::new(),
     };
     if entity.versioned() {
         defaults.extend([
@@ -732,10 +781,12 @@ fn local_defaults(entity: Entity, body: &ChangeBody) -> Vec<(&'static str, Value
 /// A new record's row (columns and values) as the merged state shows it, with the columns its
 /// node fills itself, and a person's searchable name.
 fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value>, Option<String>) {
-    let mut columns = vec!["id".to_string()];
-    let mut values = vec![Value::from(change.entity_id.as_str())];
-    // An entitlement's people are rows of their own (`entitlement_rows`).
-    for field in state.fields.keys().filter(|f| !(change.entity == Entity::Entitlement && *f == "people")) {
+    let entity = change.entity;
+    let mut columns: Vec<String> = entity.key().iter().map(|c| c.to_string()).collect();
+    let mut values = entity.key_values(&change.entity_id);
+    // Rows travelling inside the record are rows of their own table (`children_rows`).
+    let children = entity.children().map(|c| c.field);
+    for field in state.fields.keys().filter(|f| Some(f.as_str()) != children && *f != REMOVED) {
         columns.push(field.clone());
         values.push(to_value(&state.shown(field)));
     }
@@ -759,24 +810,65 @@ fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value
     (columns, values, name)
 }
 
-/// The people an entitlement covers, as `entitlement_people` rows.
-fn entitlement_rows(change: &Change) -> Vec<Vec<Value>> {
-    if change.entity != Entity::Entitlement {
+/// The rows travelling inside a record (an entitlement's people, a flow's sectors, a
+/// series version's figures) as rows of their table.
+fn children_rows(entity: Entity, id: &str, state: &EntityState) -> Vec<Vec<Value>> {
+    let Some(children) = entity.children() else {
         return Vec::new();
-    }
-    let people = change.body.fields.get("people").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-    people
+    };
+    let list = state.shown(children.field);
+    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    items
         .iter()
-        .filter_map(|p| p.as_str())
-        .map(|person| vec![Value::from(change.entity_id.as_str()), Value::from(person)])
+        .map(|item| {
+            let mut row = vec![Value::from(id)];
+            match item.as_array() {
+                Some(values) if children.columns.len() > 1 => row.extend(values.iter().map(to_value)),
+                _ => row.push(to_value(item)),
+            }
+            row
+        })
         .collect()
+}
+
+/// Writes again the rows travelling inside a record, as its merged state now lists them.
+fn replace_children(tx: &mut Tx<'_>, entity: Entity, id: &str, state: &EntityState) -> Result<(), StoreError> {
+    if let Some(children) = entity.children() {
+        tx.execute(&format!("DELETE FROM {} WHERE {} = $1", children.table, children.parent), params![id])?;
+        tx.insert_rows(children.table, &children.row_columns(), children_rows(entity, id, state))?;
+    }
+    Ok(())
+}
+
+/// A record deleted where the change was made (its rows inside it first).
+fn remove(tx: &mut Tx<'_>, entity: Entity, id: &str) -> Result<(), StoreError> {
+    if let Some(children) = entity.children() {
+        tx.execute(&format!("DELETE FROM {} WHERE {} = $1", children.table, children.parent), params![id])?;
+    }
+    tx.execute(&format!("DELETE FROM {} WHERE {}", entity.table(), entity.key_condition(1)), &entity.key_values(id))?;
+    Ok(())
+}
+
+/// A reviewed pair arrives for two people this node had queued as a pair itself: the pending
+/// pair (never shipped) gives way to the decision.
+fn forget_pending_pair(tx: &mut Tx<'_>, change: &Change) -> Result<(), StoreError> {
+    let person = |f: &str| change.body.fields.get(f).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let (a, b) = (person("person_a"), person("person_b"));
+    tx.execute(
+        "DELETE FROM duplicate_pairs WHERE status = 'pending' AND ((person_a = $1 AND person_b = $2) OR (person_a = $2 AND person_b = $1))",
+        params![a, b],
+    )?;
+    Ok(())
 }
 
 fn insert(tx: &mut Tx<'_>, change: &Change, state: &EntityState) -> Result<(), StoreError> {
     let (columns, values, name) = creation_row(change, state);
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     tx.insert_rows(change.entity.table(), &columns, vec![values])?;
-    tx.insert_rows("entitlement_people", &["entitlement_id", "person_id"], entitlement_rows(change))?;
+    if let Some(children) = change.entity.children() {
+        let rows = children_rows(change.entity, &change.entity_id, state);
+        tx.insert_rows(children.table, &children.row_columns(), rows)?;
+    }
     if let Some(name) = name {
         crate::registry::write_name_terms(tx, &[(&change.entity_id, &name)])?;
     }
@@ -812,7 +904,15 @@ pub(crate) fn write_fields(
     let mut sets = Vec::new();
     let mut params: Vec<Value> = Vec::new();
     let mut diff = serde_json::Map::new();
+    let children = entity.children().map(|c| c.field);
     for field in change.body.fields.keys() {
+        if field == REMOVED {
+            continue;
+        }
+        if Some(field.as_str()) == children {
+            replace_children(tx, entity, &change.entity_id, state)?;
+            continue;
+        }
         let before = to_field(row.get(field)?);
         let shown = state.shown(field);
         if before != shown {
@@ -847,8 +947,9 @@ pub(crate) fn write_fields(
             &serde_json::Value::Object(diff.clone()),
         )?;
     }
-    params.push(Value::from(id));
-    tx.execute(&format!("UPDATE {} SET {} WHERE id = ${}", entity.table(), sets.join(", "), params.len()), &params)?;
+    let condition = entity.key_condition(params.len() + 1);
+    params.extend(entity.key_values(id));
+    tx.execute(&format!("UPDATE {} SET {} WHERE {condition}", entity.table(), sets.join(", ")), &params)?;
     let names = ["given_name", "family_name", "father_name", "other_spellings"];
     if entity == Entity::Person && names.iter().any(|n| diff.contains_key(*n)) {
         rename(tx, id)?;

@@ -1,13 +1,14 @@
 //! The change feed's writer. At the end of every write transaction of a sync node, the
-//! records the transaction touched (the households in the registry's change feed, and the
-//! organisations) are compared field by field with their merged state: what differs becomes a
-//! change of this node, numbered in its feed, in the same transaction. Every use case is
+//! records the transaction touched (the households in the registry's change feed, new
+//! assistance, and every record of the other tables it wrote) are compared field by field with
+//! their merged state: what differs becomes a change of this node, numbered in its feed, in
+//! the same transaction. Every use case is
 //! covered without each having to describe its changes, and a received change (already in the
 //! merged state) is never taken for a local one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::change::{to_field, Change, ChangeBody, ChangeId, Entity};
+use super::change::{to_field, Change, ChangeBody, ChangeId, Entity, FieldValue, REMOVED};
 use super::node::Node;
 use super::state::{self, EntityState};
 use super::store_changes;
@@ -20,6 +21,8 @@ use crate::{params, Cond, Sql};
 pub(crate) struct Counters {
     pub registry: i64,
     pub assistance: i64,
+    /// Every table, whether written or not (a node's first capture).
+    pub everything: bool,
 }
 
 impl Counters {
@@ -27,12 +30,13 @@ impl Counters {
         Ok(Counters {
             registry: crate::versions::current(tx, crate::versions::Capability::Registry)?,
             assistance: crate::versions::current(tx, crate::versions::Capability::Assistance)?,
+            everything: false,
         })
     }
 
     /// Everything, as a node's first capture sees it.
     pub(crate) fn origin() -> Counters {
-        Counters { registry: -1, assistance: -1 }
+        Counters { registry: -1, assistance: -1, everything: true }
     }
 }
 
@@ -48,8 +52,14 @@ pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> 
         return Ok(());
     };
     let mut capture = Capture { node: &mut node, changes: Vec::new(), states: HashMap::new() };
-    let organisations = tx.query("SELECT * FROM organisations ORDER BY id", params![])?;
-    capture.rows(tx, Entity::Organisation, &organisations)?;
+    let wrote = |tx: &Tx<'_>, entity: Entity| {
+        start.everything || tx.wrote(entity.table()) || entity.children().is_some_and(|c| tx.wrote(c.table))
+    };
+    for entity in Entity::COMPARED_WHOLE {
+        if wrote(tx, entity) {
+            capture.whole(tx, entity)?;
+        }
+    }
     for chunk in households.chunks(500) {
         let in_chunk = |column: &str, table: &str| {
             Sql::new(&format!("SELECT * FROM {table} WHERE "), params![])
@@ -66,8 +76,17 @@ pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> 
         capture.rows(tx, Entity::Solution, &solutions)?;
     }
     capture.timelines_resolved(tx)?;
+    if wrote(tx, Entity::DuplicatePair) {
+        // A pair travels once decided (and then each change of its decision); pending pairs
+        // stay where they were found.
+        capture.rows_where(tx, Entity::DuplicatePair, &format!("r.status <> 'pending' OR {}", SHIPPED))?;
+    }
     if crate::versions::current(tx, crate::versions::Capability::Assistance)? > start.assistance {
         capture.assistance(tx)?;
+    }
+    if wrote(tx, Entity::SeriesVersion) {
+        // A version of a series is written once, with its figures.
+        capture.rows_where(tx, Entity::SeriesVersion, &format!("NOT {}", SHIPPED))?;
     }
     capture.audit(tx)?;
     let Capture { changes, states, .. } = capture;
@@ -84,6 +103,9 @@ pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> 
     node.save(tx)
 }
 
+/// A condition on a record `r` of the kind named `$1`: it was shipped before.
+const SHIPPED: &str = "EXISTS (SELECT 1 FROM sync_entities s WHERE s.entity = $1 AND s.entity_id = r.id)";
+
 struct Capture<'n> {
     node: &'n mut Node,
     changes: Vec<Change>,
@@ -96,29 +118,101 @@ impl Capture<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let ids: Vec<String> = rows.iter().map(|r| r.text_of("id")).collect::<Result<_, _>>()?;
+        let ids: Vec<String> = rows.iter().map(|r| entity.key_of(r)).collect::<Result<_, _>>()?;
         let missing: Vec<String> =
             ids.iter().filter(|id| !self.states.contains_key(&(entity, (*id).clone()))).cloned().collect();
         for (id, state) in state::load(tx, entity, &missing)? {
             self.states.insert((entity, id), state);
         }
+        let mut children = children_of(tx, entity, Some(&ids))?;
         for (row, id) in rows.iter().zip(ids) {
-            self.row(tx, entity, row, id)?;
+            let inside = children.remove(&id);
+            self.row(tx, entity, row, id, inside)?;
         }
         Ok(())
     }
 
-    fn row(&mut self, tx: &mut Tx<'_>, entity: Entity, row: &Row, id: String) -> Result<(), StoreError> {
+    /// Every record of a kind, compared with what was shipped: a record no longer there was
+    /// removed.
+    fn whole(&mut self, tx: &mut Tx<'_>, entity: Entity) -> Result<(), StoreError> {
+        let rows =
+            tx.query(&format!("SELECT * FROM {} ORDER BY {}", entity.table(), entity.key().join(", ")), params![])?;
+        for (id, state) in state::load_all(tx, entity)? {
+            self.states.entry((entity, id)).or_insert(state);
+        }
+        let mut present = HashSet::with_capacity(rows.len());
+        let mut shipped = Vec::with_capacity(rows.len());
+        for row in rows {
+            present.insert(entity.key_of(&row)?);
+            // Administrators are each installation's own.
+            if entity == Entity::User && row.text_of("role")? == "admin" {
+                continue;
+            }
+            shipped.push(row);
+        }
+        self.rows(tx, entity, &shipped)?;
+        let mut gone: Vec<String> = self
+            .states
+            .iter()
+            .filter(|((e, id), state)| {
+                *e == entity && !present.contains(id) && state.shown(REMOVED) != FieldValue::Bool(true)
+            })
+            .map(|((_, id), _)| id.clone())
+            .collect();
+        gone.sort();
+        for id in gone {
+            self.removed(entity, id);
+        }
+        Ok(())
+    }
+
+    /// The records of a kind (aliased `r`) that meet `condition` ($1 is the kind's name).
+    fn rows_where(&mut self, tx: &mut Tx<'_>, entity: Entity, condition: &str) -> Result<(), StoreError> {
+        let rows = tx.query(
+            &format!("SELECT * FROM {} r WHERE {condition} ORDER BY r.id", entity.table()),
+            params![entity.as_str()],
+        )?;
+        self.rows(tx, entity, &rows)
+    }
+
+    /// A record deleted here: shipped as removed.
+    fn removed(&mut self, entity: Entity, id: String) {
+        let Some(state) = self.states.get_mut(&(entity, id.clone())) else {
+            return;
+        };
+        let change_id = self.node.next_id();
+        let seen = state.head_ids(REMOVED);
+        let created = state.created_by.parse().ok();
+        state.set(REMOVED, &change_id, &seen, FieldValue::Bool(true));
+        let deps = BTreeMap::from([(REMOVED.to_string(), seen), (String::new(), created.into_iter().collect())]);
+        let fields = BTreeMap::from([(REMOVED.to_string(), FieldValue::Bool(true))]);
+        let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let body = ChangeBody { fields, deps, at, ..ChangeBody::default() };
+        self.changes.push(Change { id: change_id, entity, entity_id: id, body });
+    }
+
+    fn row(
+        &mut self,
+        tx: &mut Tx<'_>,
+        entity: Entity,
+        row: &Row,
+        id: String,
+        inside: Option<FieldValue>,
+    ) -> Result<(), StoreError> {
         let local = entity.local_columns();
         let existing = self.states.get(&(entity, id.clone()));
         let creates = existing.is_none();
         let mut fields = BTreeMap::new();
         let mut deps = BTreeMap::new();
-        for (column, value) in row.columns().iter().zip(&row.values) {
-            if local.contains(&column.as_ref()) {
-                continue;
-            }
-            let value = to_field(value);
+        // Removed before and here again.
+        let back = existing.is_some_and(|s| s.shown(REMOVED) == FieldValue::Bool(true));
+        let removal = back.then(|| (REMOVED.into(), FieldValue::Bool(false)));
+        let children =
+            entity.children().map(|c| (c.field.into(), inside.unwrap_or_else(|| FieldValue::Array(Vec::new()))));
+        let columns = row.columns().iter().zip(&row.values).filter(|(c, _)| !local.contains(&c.as_ref()));
+        let values = columns.map(|(c, v)| (c.to_string(), to_field(v))).chain(children).chain(removal);
+        for (column, value) in values {
+            let column = column.as_str();
             match existing {
                 None if value.is_null() => {}
                 None => {
@@ -135,11 +229,15 @@ impl Capture<'_> {
             return Ok(());
         }
         let household = match entity {
-            Entity::Organisation | Entity::AuditEntry | Entity::Programme | Entity::Cycle => None,
             Entity::Household => Some(id.clone()),
             Entity::Person | Entity::Movement | Entity::Solution | Entity::Entitlement | Entity::Delivery => {
                 Some(row.text_of("household_id")?)
             }
+            // A pair is decided where the later registration is: its household.
+            Entity::DuplicatePair => tx
+                .query_opt("SELECT household_id FROM people WHERE id = $1", params![row.text_of("person_b")?])?
+                .map(|r| r.text(0)),
+            _ => None,
         };
         if creates {
             let mut parents = Vec::new();
@@ -242,24 +340,22 @@ impl Capture<'_> {
         )?;
         let first = self.changes.len();
         self.rows(tx, Entity::Entitlement, &entitlements)?;
-        // The people an entitlement covers travel with it.
+        // The people an entitlement covers travel with it: it waits for their creation.
         for i in first..self.changes.len() {
-            let entitlement = self.changes[i].entity_id.clone();
-            let people: Vec<String> = tx
-                .query(
-                    "SELECT person_id FROM entitlement_people WHERE entitlement_id = $1 ORDER BY person_id",
-                    params![entitlement.as_str()],
-                )?
-                .iter()
-                .map(|r| r.text(0))
+            let people: Vec<String> = self.changes[i]
+                .body
+                .fields
+                .get("people")
+                .and_then(|p| p.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_string))
                 .collect();
             let mut parents = Vec::new();
             for person in &people {
                 parents.extend(self.created_by(tx, Entity::Person, person)?);
             }
-            let change = &mut self.changes[i];
-            change.body.fields.insert("people".into(), people.into());
-            change.body.deps.entry(String::new()).or_default().extend(parents);
+            self.changes[i].body.deps.entry(String::new()).or_default().extend(parents);
         }
         let deliveries = tx.query(
             &format!(
@@ -301,11 +397,7 @@ fn authorship(
     fields: &BTreeMap<String, serde_json::Value>,
 ) -> Result<(String, i64, String), StoreError> {
     Ok(match entity {
-        Entity::Organisation | Entity::Programme | Entity::Entitlement | Entity::Delivery => {
-            (row.text_of("created_by")?, row.int_of("created_at")?, String::new())
-        }
         Entity::AuditEntry => (row.text_of("actor_id")?, row.int_of("at")?, String::new()),
-        Entity::Cycle => (row.text_of("updated_by")?, row.int_of("updated_at")?, String::new()),
         Entity::Household | Entity::Person => {
             let version = row.int_of("version")?;
             // Version 1 is the creation: it has no history row (an import of a node would
@@ -328,5 +420,77 @@ fn authorship(
             row.opt_text_of("void_reason")?.unwrap_or_default(),
         ),
         Entity::Movement | Entity::Solution => (row.text_of("recorded_by")?, row.int_of("recorded_at")?, String::new()),
+        _ => {
+            let (author, at) = latest_writer(row);
+            (author, at, String::new())
+        }
     })
+}
+
+/// The latest "who and when" a row keeps (created, updated, decided, reviewed…). An account
+/// keeps only when it was created: its changes are shipped without an author.
+fn latest_writer(row: &Row) -> (String, i64) {
+    const WRITERS: [(&str, &str); 8] = [
+        ("created_by", "created_at"),
+        ("updated_by", "updated_at"),
+        ("recorded_by", "recorded_at"),
+        ("submitted_by", "submitted_at"),
+        ("reviewed_by", "reviewed_at"),
+        ("decided_by", "decided_at"),
+        ("imported_by", "imported_at"),
+        ("removed_by", "removed_at"),
+    ];
+    WRITERS
+        .iter()
+        .filter_map(|(by, at)| {
+            let at = match row.get(at) {
+                Ok(crate::db::Value::Int(at)) => *at,
+                _ => return None,
+            };
+            let by = row.get(by).ok().and_then(|v| match v {
+                crate::db::Value::Text(t) => Some(t.clone()),
+                _ => None,
+            });
+            Some((by.unwrap_or_default(), at))
+        })
+        .max_by_key(|(_, at)| *at)
+        .unwrap_or_default()
+}
+
+/// The rows that travel inside these records (see [`Entity::children`]), by record: a list of
+/// values, or of lists.
+/// `None`: of every record.
+pub(crate) fn children_of(
+    tx: &mut Tx<'_>,
+    entity: Entity,
+    ids: Option<&[String]>,
+) -> Result<HashMap<String, FieldValue>, StoreError> {
+    let mut out: HashMap<String, Vec<FieldValue>> = HashMap::new();
+    let Some(children) = entity.children() else {
+        return Ok(HashMap::new());
+    };
+    let select = format!("SELECT {}, {} FROM {} WHERE ", children.parent, children.columns.join(", "), children.table);
+    let order = format!(" ORDER BY {}, {}", children.parent, children.order);
+    let queries: Vec<Sql> = match ids {
+        None => vec![Sql::new(&format!("{select}1 = 1"), params![]).push(&order, params![])],
+        Some(ids) => ids
+            .chunks(500)
+            .map(|chunk| {
+                Sql::new(&select, params![]).cond(&Cond::one_of(children.parent, chunk)).push(&order, params![])
+            })
+            .collect(),
+    };
+    for sql in queries {
+        for row in tx.select(&sql)? {
+            let mut values = row.values.iter().map(to_field);
+            let parent = values.next().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let item = if children.columns.len() == 1 {
+                values.next().unwrap_or_default()
+            } else {
+                FieldValue::Array(values.collect())
+            };
+            out.entry(parent).or_default().push(item);
+        }
+    }
+    Ok(out.into_iter().map(|(k, v)| (k, FieldValue::Array(v))).collect())
 }

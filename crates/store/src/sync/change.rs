@@ -69,28 +69,75 @@ pub fn origin_key(node: &str, epoch: i64) -> String {
 }
 
 /// The kinds of record that sync carries, each a table whose rows are merged field by field.
+/// Declared parents first: new records of a batch are written in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     Organisation,
+    /// An account other than an administrator (each installation keeps its own).
+    User,
+    /// What one organisation shares with another (`sharing_agreements`).
+    Agreement,
+    ImplementingPartner,
+    /// The offices of the operational presence.
+    Office,
+    Site,
     Household,
     Person,
     Movement,
     /// A solutions decision (an exit from the IDP stock), voided rather than deleted.
     Solution,
+    /// A reviewed pair of the duplicates queue (pending pairs stay where they were found).
+    DuplicatePair,
     /// Assistance: a programme, its rounds, what each household is entitled to in a round
     /// (with the people it covers), and what was delivered.
     Programme,
     Cycle,
     Entitlement,
     Delivery,
+    /// Response plans, their indicators and targets, and partners' monthly reports on them.
+    ResponsePlan,
+    Indicator,
+    IndicatorTarget,
+    ActivityReport,
+    /// The 4W and the money: projects, funding flows (with their sectors), requirements,
+    /// organisations' budgets and the 4W's rows.
+    Project,
+    FundingFlow,
+    FundingRequirement,
+    Budget,
+    ActivityRow,
+    /// External figures: a series and each version imported (with its figures).
+    Series,
+    SeriesVersion,
     /// A row of a node's audit log (never changed once written).
     AuditEntry,
 }
 
+/// Rows of another table that travel as one field of their record: a list of values (one
+/// column) or of lists (several), in `order`.
+pub(crate) struct Children {
+    pub table: &'static str,
+    pub parent: &'static str,
+    pub field: &'static str,
+    pub columns: &'static [&'static str],
+    pub order: &'static str,
+}
+
+impl Children {
+    /// The columns of a row of the children's table: the parent's identifier first.
+    pub(crate) fn row_columns(&self) -> Vec<&'static str> {
+        std::iter::once(self.parent).chain(self.columns.iter().copied()).collect()
+    }
+}
+
+/// The field that says a record was deleted where it was made (a revoked agreement, a row a
+/// new file replaced); a later change may bring it back.
+pub(crate) const REMOVED: &str = "_removed";
+
 impl Entity {
     /// Every kind, in the order of their numbers on the wire (append only).
-    pub const ALL: [Entity; 10] = [
+    pub const ALL: [Entity; 27] = [
         Entity::Organisation,
         Entity::Household,
         Entity::Person,
@@ -101,35 +148,232 @@ impl Entity {
         Entity::Cycle,
         Entity::Entitlement,
         Entity::Delivery,
+        Entity::User,
+        Entity::Agreement,
+        Entity::ImplementingPartner,
+        Entity::Office,
+        Entity::Site,
+        Entity::DuplicatePair,
+        Entity::ResponsePlan,
+        Entity::Indicator,
+        Entity::IndicatorTarget,
+        Entity::ActivityReport,
+        Entity::Project,
+        Entity::FundingFlow,
+        Entity::FundingRequirement,
+        Entity::Budget,
+        Entity::ActivityRow,
+        Entity::Series,
+        Entity::SeriesVersion,
     ];
 
-    /// The records merged (what every node that has exchanged everything holds alike).
-    pub const REGISTRY: [Entity; 9] = [
+    /// The records merged (what every node that has exchanged everything holds alike), parents
+    /// first.
+    pub const REGISTRY: [Entity; 26] = [
         Entity::Organisation,
+        Entity::User,
+        Entity::Agreement,
+        Entity::ImplementingPartner,
+        Entity::Office,
+        Entity::Site,
         Entity::Household,
         Entity::Person,
         Entity::Movement,
         Entity::Solution,
+        Entity::DuplicatePair,
         Entity::Programme,
         Entity::Cycle,
         Entity::Entitlement,
         Entity::Delivery,
+        Entity::ResponsePlan,
+        Entity::Indicator,
+        Entity::IndicatorTarget,
+        Entity::ActivityReport,
+        Entity::Project,
+        Entity::FundingFlow,
+        Entity::FundingRequirement,
+        Entity::Budget,
+        Entity::ActivityRow,
+        Entity::Series,
+        Entity::SeriesVersion,
     ];
+
+    /// Records compared whole with what was shipped whenever a transaction writes their table
+    /// (few, or written by whole files): a row gone is shipped as removed.
+    pub(crate) const COMPARED_WHOLE: [Entity; 16] = [
+        Entity::Organisation,
+        Entity::User,
+        Entity::Agreement,
+        Entity::ImplementingPartner,
+        Entity::Office,
+        Entity::Site,
+        Entity::ResponsePlan,
+        Entity::Indicator,
+        Entity::IndicatorTarget,
+        Entity::ActivityReport,
+        Entity::Project,
+        Entity::FundingFlow,
+        Entity::FundingRequirement,
+        Entity::Budget,
+        Entity::ActivityRow,
+        Entity::Series,
+    ];
+
+    /// The columns that identify a record. One column is its identifier as is; several are
+    /// written as a JSON list (see [`Entity::key_of`]).
+    pub(crate) fn key(self) -> &'static [&'static str] {
+        match self {
+            Entity::Agreement => &["from_org", "to_org"],
+            Entity::ImplementingPartner => &["organisation_id", "partner_id"],
+            Entity::Site | Entity::Project => &["code"],
+            Entity::IndicatorTarget => &["indicator_id", "place", "start_date", "end_date"],
+            Entity::FundingRequirement => &["plan_id", "sector", "place", "year"],
+            Entity::Budget => &["organisation", "year", "dimension", "code"],
+            _ => &["id"],
+        }
+    }
+
+    /// Whether the identifier is a fact of the record (a code, a pair of organisations) that
+    /// two offices may create each on its own, rather than a new random identifier.
+    pub(crate) fn natural_key(self) -> bool {
+        self == Entity::Organisation || self.key() != ["id"]
+    }
+
+    /// A record's identifier as shipped, from its row.
+    pub(crate) fn key_of(self, row: &crate::db::Row) -> Result<String, StoreError> {
+        match self.key() {
+            [one] => row.text_of(one),
+            several => {
+                let values: Result<Vec<FieldValue>, StoreError> =
+                    several.iter().map(|c| row.get(c).map(to_field)).collect();
+                Ok(FieldValue::Array(values?).to_string())
+            }
+        }
+    }
+
+    /// The key columns' values of a shipped identifier.
+    pub(crate) fn key_values(self, entity_id: &str) -> Vec<Value> {
+        match self.key() {
+            [_] => vec![Value::from(entity_id)],
+            several => {
+                let values: Vec<FieldValue> = serde_json::from_str(entity_id).unwrap_or_default();
+                let mut values: Vec<Value> = values.iter().map(to_value).collect();
+                values.resize(several.len(), Value::Null);
+                values
+            }
+        }
+    }
+
+    /// `a = $n AND b = $n+1 …` over the key columns, the first parameter numbered `first`.
+    pub(crate) fn key_condition(self, first: usize) -> String {
+        self.key().iter().enumerate().map(|(i, c)| format!("{c} = ${}", first + i)).collect::<Vec<_>>().join(" AND ")
+    }
 
     /// Columns naming the record each one belongs to: its creation waits for theirs.
     pub(crate) fn parents(self) -> &'static [(&'static str, Entity)] {
         match self {
-            Entity::Organisation | Entity::AuditEntry => &[],
-            Entity::Household => &[("organisation_id", Entity::Organisation)],
+            Entity::Organisation
+            | Entity::AuditEntry
+            | Entity::Site
+            | Entity::ResponsePlan
+            | Entity::Project
+            | Entity::Budget
+            | Entity::ActivityRow
+            | Entity::Series => &[],
+            Entity::Household | Entity::User | Entity::Office => &[("organisation_id", Entity::Organisation)],
+            Entity::Agreement => &[("from_org", Entity::Organisation), ("to_org", Entity::Organisation)],
+            Entity::ImplementingPartner => {
+                &[("organisation_id", Entity::Organisation), ("partner_id", Entity::Organisation)]
+            }
             Entity::Person => &[("household_id", Entity::Household)],
             Entity::Movement | Entity::Solution => {
                 &[("household_id", Entity::Household), ("person_id", Entity::Person)]
             }
+            Entity::DuplicatePair => &[("person_a", Entity::Person), ("person_b", Entity::Person)],
             Entity::Programme => &[("organisation_id", Entity::Organisation)],
             Entity::Cycle => &[("programme_id", Entity::Programme)],
             Entity::Entitlement => &[("cycle_id", Entity::Cycle), ("household_id", Entity::Household)],
             Entity::Delivery => &[("entitlement_id", Entity::Entitlement)],
+            Entity::Indicator | Entity::FundingRequirement => &[("plan_id", Entity::ResponsePlan)],
+            Entity::IndicatorTarget => &[("indicator_id", Entity::Indicator)],
+            Entity::ActivityReport => &[("indicator_id", Entity::Indicator), ("organisation_id", Entity::Organisation)],
+            Entity::FundingFlow => &[("plan_id", Entity::ResponsePlan)],
+            Entity::SeriesVersion => &[("series_id", Entity::Series)],
         }
+    }
+
+    /// Rows of another table that travel inside this record.
+    pub(crate) fn children(self) -> Option<Children> {
+        match self {
+            Entity::Entitlement => Some(Children {
+                table: "entitlement_people",
+                parent: "entitlement_id",
+                field: "people",
+                columns: &["person_id"],
+                order: "person_id",
+            }),
+            Entity::FundingFlow => Some(Children {
+                table: "funding_flow_sectors",
+                parent: "flow_id",
+                field: "sectors",
+                columns: &["position", "sector", "label", "share"],
+                order: "position",
+            }),
+            Entity::SeriesVersion => Some(Children {
+                table: "external_series_figures",
+                parent: "version_id",
+                field: "figures",
+                columns: &[
+                    "row_number",
+                    "reference_date",
+                    "date_precision",
+                    "date_as_given",
+                    "round",
+                    "pcode",
+                    "gazetteer",
+                    "admin_level",
+                    "matched_by",
+                    "place_as_given",
+                    "individuals",
+                    "households",
+                    "females",
+                    "males",
+                ],
+                order: "row_number",
+            }),
+            _ => None,
+        }
+    }
+
+    /// The column naming the organisation whose record it is, for records that are an
+    /// organisation's rather than a household's: a node receives and changes those of its
+    /// organisations.
+    pub(crate) fn organisation_column(self) -> Option<&'static str> {
+        match self {
+            Entity::User | Entity::ActivityReport | Entity::Office | Entity::Programme => Some("organisation_id"),
+            Entity::Agreement => Some("from_org"),
+            _ => None,
+        }
+    }
+
+    /// Records the country office keeps for everyone (plans, the 4W, money, external figures,
+    /// sites): every node receives them; only a node enrolled for everything changes them.
+    pub(crate) fn office_wide(self) -> bool {
+        matches!(
+            self,
+            Entity::ImplementingPartner
+                | Entity::Site
+                | Entity::ResponsePlan
+                | Entity::Indicator
+                | Entity::IndicatorTarget
+                | Entity::Project
+                | Entity::FundingFlow
+                | Entity::FundingRequirement
+                | Entity::Budget
+                | Entity::ActivityRow
+                | Entity::Series
+                | Entity::SeriesVersion
+        )
     }
 
     /// Assistance records: applying them changes what reach counts.
@@ -140,14 +384,31 @@ impl Entity {
     pub fn as_str(self) -> &'static str {
         match self {
             Entity::Organisation => "organisation",
+            Entity::User => "user",
+            Entity::Agreement => "agreement",
+            Entity::ImplementingPartner => "implementing_partner",
+            Entity::Office => "office",
+            Entity::Site => "site",
             Entity::Household => "household",
             Entity::Person => "person",
             Entity::Movement => "movement",
             Entity::Solution => "solution",
+            Entity::DuplicatePair => "duplicate_pair",
             Entity::Programme => "programme",
             Entity::Cycle => "cycle",
             Entity::Entitlement => "entitlement",
             Entity::Delivery => "delivery",
+            Entity::ResponsePlan => "response_plan",
+            Entity::Indicator => "indicator",
+            Entity::IndicatorTarget => "indicator_target",
+            Entity::ActivityReport => "activity_report",
+            Entity::Project => "project",
+            Entity::FundingFlow => "funding_flow",
+            Entity::FundingRequirement => "funding_requirement",
+            Entity::Budget => "budget",
+            Entity::ActivityRow => "activity_row",
+            Entity::Series => "series",
+            Entity::SeriesVersion => "series_version",
             Entity::AuditEntry => "audit_entry",
         }
     }
@@ -159,28 +420,40 @@ impl Entity {
     pub(crate) fn table(self) -> &'static str {
         match self {
             Entity::Organisation => "organisations",
+            Entity::User => "users",
+            Entity::Agreement => "sharing_agreements",
+            Entity::ImplementingPartner => "implementing_partners",
+            Entity::Office => "offices",
+            Entity::Site => "sites",
             Entity::Household => "households",
             Entity::Person => "people",
             Entity::Movement => "movements",
             Entity::Solution => "solutions",
+            Entity::DuplicatePair => "duplicate_pairs",
             Entity::Programme => "programmes",
             Entity::Cycle => "cycles",
             Entity::Entitlement => "entitlements",
             Entity::Delivery => "deliveries",
+            Entity::ResponsePlan => "response_plans",
+            Entity::Indicator => "indicators",
+            Entity::IndicatorTarget => "indicator_targets",
+            Entity::ActivityReport => "activity_reports",
+            Entity::Project => "projects",
+            Entity::FundingFlow => "funding_flows",
+            Entity::FundingRequirement => "funding_requirements",
+            Entity::Budget => "budgets",
+            Entity::ActivityRow => "activity_rows",
+            Entity::Series => "external_series",
+            Entity::SeriesVersion => "external_series_versions",
             Entity::AuditEntry => "sync_audit",
         }
     }
 
     /// Columns each node derives or keeps for itself: never shipped, recomputed on arrival
-    /// (status and places from the movements, versions and the last local writer).
+    /// (status and places from the movements, versions and the last local writer). The key
+    /// columns travel as the record's identifier.
     pub(crate) fn local_columns(self) -> &'static [&'static str] {
         match self {
-            Entity::Organisation
-            | Entity::Movement
-            | Entity::Solution
-            | Entity::Programme
-            | Entity::Entitlement
-            | Entity::AuditEntry => &["id"],
             // Who touched a round last and when: each node's own (its status is what merges).
             Entity::Cycle => &["id", "updated_at", "updated_by"],
             // A delivery is read with its household (the scope it is sent in).
@@ -208,6 +481,7 @@ impl Entity {
                 "updated_at",
                 "updated_by",
             ],
+            other => other.key(),
         }
     }
 
@@ -216,6 +490,25 @@ impl Entity {
         matches!(self, Entity::Household | Entity::Person)
     }
 }
+
+/// Fields that say who wrote a record and when: two offices writing the same record each put
+/// their own, which is no dispute (every node shows the same one, the latest change's).
+pub(crate) const BOOKKEEPING: [&str; 14] = [
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "recorded_at",
+    "recorded_by",
+    "submitted_at",
+    "submitted_by",
+    "imported_at",
+    "imported_by",
+    "found_at",
+    "found_by",
+    "source",
+    "probability",
+];
 
 /// A field's value as shipped.
 pub type FieldValue = serde_json::Value;
@@ -316,13 +609,32 @@ impl ChangeBody {
             return;
         }
         let columns: &[&str] = match entity {
-            Entity::Organisation => &["created_at", "created_by"],
-            Entity::Household => &["created_at", "created_by"],
             Entity::Person => &["created_at", "created_by", "household_id"],
             Entity::Movement | Entity::Solution => &["recorded_at", "recorded_by", "household_id"],
             Entity::Entitlement => &["created_at", "created_by", "household_id"],
-            Entity::Programme | Entity::Cycle | Entity::Delivery => &["created_at", "created_by"],
-            Entity::AuditEntry => &[],
+            Entity::ImplementingPartner => &["recorded_at", "recorded_by"],
+            Entity::User => &["created_at"],
+            Entity::Organisation
+            | Entity::Household
+            | Entity::Programme
+            | Entity::Cycle
+            | Entity::Delivery
+            | Entity::Agreement
+            | Entity::Site
+            | Entity::ResponsePlan
+            | Entity::Indicator => &["created_at", "created_by"],
+            Entity::AuditEntry
+            | Entity::Office
+            | Entity::DuplicatePair
+            | Entity::IndicatorTarget
+            | Entity::ActivityReport
+            | Entity::Project
+            | Entity::FundingFlow
+            | Entity::FundingRequirement
+            | Entity::Budget
+            | Entity::ActivityRow
+            | Entity::Series
+            | Entity::SeriesVersion => &[],
         };
         for (field, what) in IMPLIED {
             if columns.contains(&field) && !self.fields.contains_key(field) {

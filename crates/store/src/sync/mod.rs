@@ -520,6 +520,14 @@ impl Store {
                         (_, true) => true,
                         // Audit logs go to the offices that receive everything.
                         _ if change.entity == Entity::AuditEntry => false,
+                        // Accounts (with their password hashes) go only where their
+                        // organisation works.
+                        (None, false) if change.entity == Entity::User => {
+                            let organisation = apply::record_organisation(tx, &change)?;
+                            !scope.nothing
+                                && (scope.organisations.is_empty()
+                                    || organisation.is_some_and(|o| scope.organisations.contains(&o)))
+                        }
                         (None, false) => !scope.nothing,
                         (Some(household), false) => {
                             if !places.contains_key(household) {
@@ -924,16 +932,29 @@ impl Store {
         self.db.read(|tx| {
             let mut out = Projection::new();
             for entity in Entity::REGISTRY {
-                let rows = tx.query(&format!("SELECT * FROM {} ORDER BY id", entity.table()), params![])?;
+                let order = entity.key().join(", ");
+                let rows = tx.query(&format!("SELECT * FROM {} ORDER BY {order}", entity.table()), params![])?;
+                let mut children = capture::children_of(tx, entity, None)?;
                 for row in rows {
+                    if entity == Entity::User && row.text_of("role")? == "admin" {
+                        continue; // each installation's own
+                    }
+                    let id = entity.key_of(&row)?;
+                    let inside = entity.children().map(|c| {
+                        (
+                            c.field.to_string(),
+                            children.remove(&id).unwrap_or_else(|| serde_json::Value::Array(Vec::new())),
+                        )
+                    });
                     let fields = row
                         .columns()
                         .iter()
                         .zip(&row.values)
                         .filter(|(c, _)| !entity.local_columns().contains(&c.as_ref()))
                         .map(|(c, v)| (c.to_string(), change::to_field(v)))
+                        .chain(inside)
                         .collect();
-                    out.insert((entity, row.text_of("id")?), fields);
+                    out.insert((entity, id), fields);
                 }
             }
             Ok(out)

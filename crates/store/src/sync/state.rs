@@ -94,6 +94,22 @@ pub(crate) fn load(
     Ok(states)
 }
 
+/// The states of every record of a kind.
+pub(crate) fn load_all(tx: &mut Tx<'_>, entity: Entity) -> Result<HashMap<String, EntityState>, StoreError> {
+    let mut states = HashMap::new();
+    let rows = tx.query(
+        "SELECT entity_id, created_by_change, state FROM sync_entities WHERE entity = $1",
+        params![entity.as_str()],
+    )?;
+    for row in rows {
+        let mut state: EntityState = serde_json::from_str(row.str(2))
+            .map_err(|e| StoreError::Database(format!("sync state of a {}: {e}", entity.as_str())))?;
+        state.created_by = row.text(1);
+        states.insert(row.text(0), state);
+    }
+    Ok(states)
+}
+
 /// Writes these records' states.
 pub(crate) fn save(tx: &mut Tx<'_>, entity: Entity, states: &[(&str, &EntityState)]) -> Result<(), StoreError> {
     for (id, state) in states {
