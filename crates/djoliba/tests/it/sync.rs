@@ -463,5 +463,31 @@ fn accounts_agreements_plans_money_series_and_reviewed_pairs_travel_with_the_reg
         assert_eq!(at_field, office_wide(office), "{backend}");
         let projection = office.sync_projection().unwrap();
         assert!(projection.keys().any(|(kind, _)| *kind == Entity::DuplicatePair), "{backend}");
+
+        // Both change the agreement offline: a clash on a record that is no household's, in
+        // the queue of those who manage agreements, settled once for both.
+        office.set_agreement(&admin, "NRC", "IRC", "full").unwrap();
+        field.set_agreement(&admin, "NRC", "IRC", "none").unwrap();
+        // (The plan refused above must not hold back what the laptop sent after it.)
+        let received = carry(field, office, &p.office_node);
+        assert_eq!((received.waiting, received.conflicts_opened), (0, 1), "{backend}: {received:?}");
+        carry(office, field, &p.field_node);
+        for store in [office, field] {
+            let conflicts = store.sync_conflicts(&admin).unwrap();
+            assert_eq!(conflicts.len(), 1, "{backend}: {conflicts:?}");
+            assert_eq!((conflicts[0].entity.as_str(), conflicts[0].field.as_str()), ("agreement", "level"));
+            let mut values: Vec<_> = conflicts[0].values.iter().filter_map(|v| v.value.clone()).collect();
+            values.sort();
+            assert_eq!(values, ["full", "none"], "{backend}");
+            assert!(store.sync_conflicts(&clerk).unwrap().is_empty(), "{backend}: not a registrar's");
+        }
+        let agreement = &office.sync_conflicts(&admin).unwrap()[0];
+        assert!(office.sync_resolve(&clerk, "agreement", &agreement.entity_id, "level", Some("none")).is_err());
+        office.sync_resolve(&admin, "agreement", &agreement.entity_id, "level", Some("none")).unwrap();
+        carry(office, field, &p.field_node);
+        for store in [office, field] {
+            assert!(store.sync_conflicts(&admin).unwrap().is_empty(), "{backend}");
+            assert_eq!(store.agreements().unwrap()[0].level, "none", "{backend}");
+        }
     }
 }

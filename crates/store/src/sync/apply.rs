@@ -12,7 +12,7 @@ use domain::Lang;
 use serde::{Deserialize, Serialize};
 
 use super::change::{
-    to_field, to_value, Change, ChangeBody, ChangeId, Entity, FieldValue, Vector, BOOKKEEPING, REMOVED,
+    to_field, to_value, Change, ChangeBody, ChangeId, Entity, FieldValue, Vector, NEVER_DISPUTED, REMOVED,
 };
 use super::node::Node;
 use super::state::{self, EntityState};
@@ -514,7 +514,7 @@ impl Applier<'_> {
         let mut opened = 0;
         for field in body.fields.keys() {
             // Who wrote last, and a removal, are no dispute: the latest change's shows.
-            let disputable = !BOOKKEEPING.contains(&field.as_str()) && field != REMOVED;
+            let disputable = !NEVER_DISPUTED.contains(&field.as_str()) && field != REMOVED;
             if disputable && state.disputed(field) {
                 let detail = serde_json::to_string(&state.fields[field]).unwrap_or_default();
                 let existed = tx.execute(

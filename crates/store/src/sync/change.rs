@@ -491,9 +491,11 @@ impl Entity {
     }
 }
 
-/// Fields that say who wrote a record and when: two offices writing the same record each put
-/// their own, which is no dispute (every node shows the same one, the latest change's).
-pub(crate) const BOOKKEEPING: [&str; 14] = [
+/// Fields never disputed: every node shows the latest change's value. Who wrote a record and
+/// when (two offices writing the same record each put their own), and a password's hash (two
+/// new passwords are not a choice to show anyone).
+pub(crate) const NEVER_DISPUTED: [&str; 15] = [
+    "password_hash",
     "created_at",
     "created_by",
     "updated_at",

@@ -217,7 +217,7 @@ pub(crate) fn store_changes(
     for ((origin, epoch), seq) in marks {
         tx.execute(
             "INSERT INTO sync_origins (node_id, epoch, seq) VALUES ($1, $2, $3) \
-             ON CONFLICT (node_id, epoch) DO UPDATE SET seq = excluded.seq",
+             ON CONFLICT (node_id, epoch) DO UPDATE SET seq = excluded.seq WHERE sync_origins.seq < excluded.seq",
             params![origin, epoch, seq],
         )?;
     }
@@ -731,12 +731,15 @@ impl Store {
         let visible = Visibility::of(actor).households("h", Access::Read);
         self.db.read(|tx| {
             let sql = Sql::new(
-                "SELECT c.entity, c.entity_id, c.field, c.household_id, c.detail, c.opened_at FROM sync_conflicts c \
-                 JOIN households h ON h.id = c.household_id WHERE ",
+                &format!(
+                    "SELECT c.entity, c.entity_id, c.field, c.household_id, c.detail, c.opened_at FROM sync_conflicts c \
+                     LEFT JOIN households h ON h.id = c.household_id WHERE ({}) OR (h.id IS NOT NULL AND ",
+                    records_managed_by(actor)
+                ),
                 params![],
             )
             .cond(&visible)
-            .push(" ORDER BY c.opened_at, c.entity_id, c.field", params![]);
+            .push(") ORDER BY c.opened_at, c.entity_id, c.field", params![]);
             let rows = tx.select(&sql)?;
             let mut conflicts = Vec::with_capacity(rows.len());
             for r in rows {
@@ -797,11 +800,15 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let sql = Sql::new(
-                "SELECT c.household_id, c.detail FROM sync_conflicts c JOIN households h ON h.id = c.household_id \
-                 WHERE c.entity = ? AND c.entity_id = ? AND c.field = ? AND ",
+                &format!(
+                    "SELECT c.household_id, c.detail FROM sync_conflicts c LEFT JOIN households h ON h.id = c.household_id \
+                     WHERE c.entity = ? AND c.entity_id = ? AND c.field = ? AND (({}) OR (h.id IS NOT NULL AND ",
+                    records_managed_by(actor)
+                ),
                 params![entity.as_str(), entity_id, field],
             )
-            .cond(&visible);
+            .cond(&visible)
+            .push("))", params![]);
             let conflict = tx.select_opt(&sql)?.ok_or(StoreError::NotFound("conflict"))?;
             if field == "_assistance" {
                 // Assistance twice, reviewed: a person says why both stand, kept as the
@@ -895,7 +902,10 @@ impl Store {
                 },
             };
             let row = tx
-                .query_opt(&format!("SELECT * FROM {} WHERE id = $1", entity.table()), params![entity_id])?
+                .query_opt(
+                    &format!("SELECT * FROM {} WHERE {}", entity.table(), entity.key_condition(1)),
+                    &entity.key_values(entity_id),
+                )?
                 .ok_or(StoreError::NotFound("conflict"))?;
             apply::write_fields(tx, &change, &st, &row)?;
             state::save(tx, entity, &[(entity_id, &st)])?;
@@ -908,6 +918,13 @@ impl Store {
             if let Some(household) = &change.body.household {
                 crate::registry::refresh_derived(tx, household, self.today())?;
             }
+            // What is computed from these records is computed again.
+            if entity.assistance() {
+                crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
+            }
+            if entity == Entity::Agreement {
+                crate::versions::bump(tx, crate::versions::Capability::Sharing)?;
+            }
             audit::record(
                 tx,
                 actor,
@@ -918,6 +935,17 @@ impl Store {
                 serde_json::json!({"field": field}),
             )
         })
+    }
+}
+
+/// Which conflicts on records other than a household's (`c`) the actor sees and settles:
+/// administrators all; information-management officers those of plans, money, assistance and
+/// the like, not accounts nor agreements.
+fn records_managed_by(actor: &Actor) -> &'static str {
+    match actor.role {
+        domain::Role::Admin => "c.household_id IS NULL",
+        domain::Role::ImOfficer => "c.household_id IS NULL AND c.entity NOT IN ('user', 'agreement')",
+        _ => "1 = 0",
     }
 }
 

@@ -611,6 +611,20 @@ messages! {
     sync_empty: "(vide)", "(empty)";
     sync_other_office: "un utilisateur d'un autre bureau", "a user of another office";
     sync_resolve: "Garder cette valeur", "Keep this value";
+    sync_kind_user: "Compte", "Account";
+    sync_kind_agreement: "Accord de partage", "Sharing agreement";
+    sync_kind_office: "Bureau", "Office";
+    sync_kind_site: "Site", "Site";
+    sync_kind_pair: "Paire de doublons examinée", "Reviewed pair of duplicates";
+    sync_kind_round: "Distribution", "Distribution round";
+    sync_kind_entitlement: "Droit à l'assistance", "Entitlement";
+    sync_kind_delivery: "Remise", "Delivery";
+    sync_kind_target: "Cible d'un indicateur", "Indicator target";
+    sync_kind_report: "Rapport mensuel d'un partenaire", "Partner's monthly report";
+    sync_kind_flow: "Flux de financement", "Funding flow";
+    sync_kind_requirement: "Besoin de financement", "Funding requirement";
+    sync_kind_activity: "Ligne du 4W", "4W row";
+    sync_kind_series: "Série publiée", "Published series";
     // Administration
     admin_title: "Administration", "Administration";
     users: "Utilisateurs", "Users";

@@ -83,12 +83,7 @@ async fn sync_page(
     let conflicts = conflicts
         .into_iter()
         .map(|conflict| ShownConflict {
-            record: match conflict.entity.as_str() {
-                "person" => c.t.person,
-                "movement" => c.t.movement_one,
-                "solution" => c.t.solutions,
-                _ => c.t.household,
-            },
+            record: record_kind(&c, &conflict.entity),
             field: match conflict.field.as_str() {
                 "_timeline" => c.t.sync_timeline.to_string(),
                 "_assistance" => c.t.sync_assistance.to_string(),
@@ -116,6 +111,38 @@ async fn sync_page(
     };
     let page = SyncPage { status, fingerprint, conflicts, form, enrolled, c };
     (status_code, render(&page)).into_response()
+}
+
+/// The kind of record a conflict is on, in the reader's language.
+fn record_kind(c: &Ctx, entity: &str) -> &'static str {
+    let t = c.t;
+    match entity {
+        "person" => t.person,
+        "movement" => t.movement_one,
+        "solution" => t.solutions,
+        "organisation" => t.organisation,
+        "user" => t.sync_kind_user,
+        "agreement" => t.sync_kind_agreement,
+        "implementing_partner" => t.partner_h,
+        "office" => t.sync_kind_office,
+        "site" => t.sync_kind_site,
+        "duplicate_pair" => t.sync_kind_pair,
+        "programme" => t.programme,
+        "cycle" => t.sync_kind_round,
+        "entitlement" => t.sync_kind_entitlement,
+        "delivery" => t.sync_kind_delivery,
+        "response_plan" => t.plan_noun,
+        "indicator" => t.indicator,
+        "indicator_target" => t.sync_kind_target,
+        "activity_report" => t.sync_kind_report,
+        "project" => t.project,
+        "funding_flow" => t.sync_kind_flow,
+        "funding_requirement" => t.sync_kind_requirement,
+        "budget" => t.budget,
+        "activity_row" => t.sync_kind_activity,
+        "series" | "series_version" => t.sync_kind_series,
+        _ => t.household,
+    }
 }
 
 pub async fn sync(State(state): State<AppState>, page: SignedIn) -> Response {
