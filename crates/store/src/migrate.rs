@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 21, name: "import_work", sql: include_str!("../migrations/0021_import_work.sql") },
     Migration { version: 22, name: "sync", sql: include_str!("../migrations/0022_sync.sql") },
+    Migration {
+        version: 23,
+        name: "sync household history",
+        sql: include_str!("../migrations/0023_sync_household_history.sql"),
+    },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

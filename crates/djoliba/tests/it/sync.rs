@@ -491,3 +491,55 @@ fn accounts_agreements_plans_money_series_and_reviewed_pairs_travel_with_the_reg
         }
     }
 }
+
+fn registered_at_office(store: &Store, id: &str) -> Option<store::registry::LocationRef> {
+    store.household_detail(&Actor::system(), id).unwrap().household.current_location
+}
+
+#[test]
+fn a_household_that_moves_into_a_field_offices_regions_reaches_it_whole() {
+    for office in stores() {
+        let backend = office.backend;
+        let p = pair(office);
+        let (office, field) = (&p.office.store, &p.field.store);
+        carry(office, field, &p.field_node);
+        let clerk = registrar(office);
+
+        // Registered in Tombouctou, displaced to Mopti: outside Gao's régions.
+        let mut input = household("TBK-1");
+        input.registration_point = "ML060101".into();
+        input.movements.truncate(1);
+        input.movements[0].to = Some("ML050101".into());
+        let registered = office
+            .register_household(&clerk, &input.parse(office.gazetteer.as_ref(), office.today()).unwrap())
+            .unwrap();
+        let id = registered.household.id.clone();
+        let received = carry(office, field, &p.field_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        assert!(field.household_detail(&Actor::system(), &id).is_err(), "{backend}: not Gao's yet");
+
+        // Then the household comes to Gao: the laptop receives it whole, with its past.
+        let to_gao = movement("secondary_displacement", "2024-04-01", "ML070101")
+            .parse(office.gazetteer.as_ref(), office.today())
+            .unwrap();
+        office.record_movement(&clerk, &id, None, &to_gao).unwrap();
+        let received = carry(office, field, &p.field_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        let at_field = field.household_detail(&Actor::system(), &id).unwrap();
+        assert_eq!(at_field.members.len(), 2, "{backend}");
+        assert_eq!(at_field.movements.len(), 2, "{backend}");
+        assert_eq!(at_field.household.current_location, registered_at_office(office, &id), "{backend}");
+
+        // Edited in Gao, it goes back to the office; nothing is sent twice once both hold it.
+        let field_clerk = registrar(field);
+        let patch =
+            HouseholdPatch { shelter_type: Some("host_family".into()), reason: "visit".into(), ..Default::default() };
+        field.update_household(&field_clerk, &id, &patch).unwrap();
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty() && received.applied >= 1, "{backend}: {received:?}");
+        let shelter = office.household_detail(&clerk, &id).unwrap().household.shelter_type;
+        assert_eq!(shelter.map(|s| s.to_string()).as_deref(), Some("host_family"), "{backend}");
+        let again = carry(office, field, &p.field_node);
+        assert_eq!((again.applied, again.refused.len()), (0, 0), "{backend}: {again:?}");
+    }
+}

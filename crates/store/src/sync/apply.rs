@@ -92,6 +92,17 @@ pub(crate) fn receive(
     let mut now_waiting = false;
     for change in incoming {
         if applier.has(&change.id) {
+            if !change.body.withheld && applier.any_refused && applier.held_as_withheld(tx, &change.id)? {
+                // The content of a number that came withheld: its household has come into
+                // this node's scope since.
+                tx.execute(
+                    "DELETE FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3",
+                    params![change.id.node.as_str(), change.id.epoch, change.id.seq],
+                )?;
+                let outcome = applier.apply(tx, &change, scope, now)?;
+                received.count(&change, outcome);
+                continue;
+            }
             // A replay: the same content changes nothing; other content under a used
             // identifier is refused.
             // A number kept in line by a node that may not see the change (withheld) says
@@ -246,6 +257,19 @@ impl Applier<'_> {
         self.vector.get(&super::change::origin_key(&id.node, id.epoch)).is_some_and(|seq| *seq >= id.seq)
     }
 
+    /// Whether the change is here only as a number kept in line (withheld).
+    fn held_as_withheld(&self, tx: &mut Tx<'_>, id: &ChangeId) -> Result<bool, StoreError> {
+        if self.outcomes.contains_key(&id.to_string()) {
+            return Ok(false);
+        }
+        Ok(tx
+            .query_opt(
+                "SELECT 1 FROM sync_changes WHERE node_id = $1 AND epoch = $2 AND seq = $3 AND outcome = 'withheld'",
+                params![id.node.as_str(), id.epoch, id.seq],
+            )?
+            .is_some())
+    }
+
     fn hash_of(&self, tx: &mut Tx<'_>, id: &ChangeId) -> Result<Option<String>, StoreError> {
         if let Some((_, hash)) = self.outcomes.get(&id.to_string()) {
             return Ok(Some(hash.clone()));
@@ -313,7 +337,9 @@ impl Applier<'_> {
         self.outcomes.insert(change.id.to_string(), (applied, change.hash()));
         self.recorded.push((change.clone(), rejection));
         let key = super::change::origin_key(&change.id.node, change.id.epoch);
-        self.vector.insert(key, change.id.seq);
+        // (A withheld number filled in later is behind the mark.)
+        let mark = self.vector.entry(key).or_default();
+        *mark = (*mark).max(change.id.seq);
         Ok(outcome)
     }
 

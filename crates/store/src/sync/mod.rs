@@ -11,7 +11,7 @@ pub mod change;
 mod node;
 mod state;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -296,6 +296,25 @@ fn changes_of_origin(
         .collect()
 }
 
+/// A household's changes applied here before `before` (a local order), oldest first.
+fn household_history(tx: &mut Tx<'_>, household: &str, before: i64) -> Result<Vec<(i64, Change)>, StoreError> {
+    let rows = tx.query(
+        "SELECT local_order, node_id, epoch, seq, entity, entity_id, body FROM sync_changes \
+         WHERE household_id = $1 AND outcome = 'applied' AND local_order < $2 ORDER BY local_order",
+        params![household, before],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let entity = change::Entity::parse(r.str(4))
+                .ok_or_else(|| StoreError::Database(format!("unknown sync entity {}", r.str(4))))?;
+            let body = serde_json::from_str(r.str(6))
+                .map_err(|e| StoreError::Database(format!("a sync change is damaged: {e}")))?;
+            let id = ChangeId { node: r.text(1), epoch: r.int(2), seq: r.int(3) };
+            Ok((r.int(0), Change { id, entity, entity_id: r.text(5), body }))
+        })
+        .collect()
+}
+
 impl Store {
     /// This installation as a node, if it is one.
     pub fn sync_node(&self) -> Result<Option<NodeInfo>, StoreError> {
@@ -514,7 +533,9 @@ impl Store {
             // Each household's organisation and places, read once.
             let mut places: HashMap<String, Option<HouseholdScope>> = HashMap::new();
             let mut changes = Vec::with_capacity(found.len());
-            for (_, outcome, mut change) in found {
+            let mut sent: HashSet<ChangeId> = found.iter().map(|(_, _, c)| c.id.clone()).collect();
+            let mut histories: HashSet<String> = HashSet::new();
+            for (order, outcome, mut change) in found {
                 let in_scope = outcome == "applied"
                     && match (&change.body.household, scope.is_everything()) {
                         (_, true) => true,
@@ -543,6 +564,19 @@ impl Store {
                 if !in_scope {
                     change.body = change::ChangeBody { withheld: true, ..change::ChangeBody::default() };
                     change.entity_id = String::new();
+                } else if let Some(household) = change.body.household.clone().filter(|_| !scope.is_everything()) {
+                    // A household in scope only where it lives now (registered elsewhere) may
+                    // have come in after its earlier changes went as withheld: they go again,
+                    // whole, before its first change of the batch (a node that has them
+                    // finds them already here).
+                    let moved_in = places[&household].as_ref().is_some_and(|(o, p)| !scope.holds(o, &p[..1]));
+                    if moved_in && histories.insert(household.clone()) {
+                        for (_, earlier) in household_history(tx, &household, order)? {
+                            if sent.insert(earlier.id.clone()) {
+                                changes.push(earlier);
+                            }
+                        }
+                    }
                 }
                 changes.push(change);
             }
