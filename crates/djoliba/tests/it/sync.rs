@@ -336,6 +336,21 @@ fn a_distribution_made_offline_counts_at_the_office() {
         assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
         carry(office, field, &p.field_node);
         assert_eq!(office.sync_fingerprint().unwrap(), field.sync_fingerprint().unwrap(), "{backend}");
+        // The office draws a monitoring sample of the round; the field asks the household.
+        let sample = office.draw_monitoring_sample(&office_clerk, &round.id, domain::SampleMethod::Full, None).unwrap();
+        let received = carry(office, field, &p.field_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        let asked = domain::assistance::MonitoringInput {
+            household: "GAO-9".into(),
+            answer: "reçu".into(),
+            date: "2024-06-28".into(),
+            ..Default::default()
+        };
+        field.record_monitoring_answer(&clerk, &sample.id, &asked).unwrap();
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        let (at_office, _) = office.monitoring_sample(&office_clerk, &sample.id).unwrap();
+        assert_eq!((at_office.summary.drawn, at_office.summary.received), (1, 1), "{backend}");
         // Closing the round alone travels too.
         field.advance_cycle(&clerk, &round.id, "closed").unwrap();
         carry(field, office, &p.office_node);

@@ -351,7 +351,7 @@ impl Applier<'_> {
         change: &Change,
         scope: &Scope,
     ) -> Result<Result<usize, Refusal>, StoreError> {
-        if change.entity == Entity::Cycle && !scope.is_everything() {
+        if matches!(change.entity, Entity::Cycle | Entity::MonitoringSample) && !scope.is_everything() {
             // Its scope is its programme's organisation: the programme must be written.
             self.write_created(tx, change.body.at)?;
         }
@@ -705,26 +705,30 @@ fn check_scope(
         // shows any alteration).
         Entity::AuditEntry => true,
         Entity::Organisation => scope.organisations.is_empty() || scope.organisations.contains(&change.entity_id),
-        // A programme and its rounds are their organisation's.
-        Entity::Programme | Entity::Cycle => {
-            let organisation = match change.entity {
-                // A new programme names it; an edit's programme is here.
-                Entity::Programme => text("organisation_id"),
-                _ => None,
+        // A programme, its rounds and their monitoring samples are its organisation's.
+        Entity::Programme | Entity::Cycle | Entity::MonitoringSample => {
+            const PROGRAMME: &str = "SELECT organisation_id FROM programmes WHERE id = $1";
+            const CYCLE: &str =
+                "SELECT p.organisation_id FROM cycles c JOIN programmes p ON p.id = c.programme_id WHERE c.id = $1";
+            // A creation names the record above it; an edit's record is here.
+            let (sql, key) = match change.entity {
+                Entity::Programme if body.creates => (None, text("organisation_id")),
+                Entity::Programme => (Some(PROGRAMME), Some(change.entity_id.clone())),
+                Entity::Cycle if body.creates => (Some(PROGRAMME), text("programme_id")),
+                Entity::Cycle => (Some(CYCLE), Some(change.entity_id.clone())),
+                _ if body.creates => (Some(CYCLE), text("cycle_id")),
+                _ => (
+                    Some(
+                        "SELECT p.organisation_id FROM monitoring_samples s JOIN cycles c ON c.id = s.cycle_id \
+                         JOIN programmes p ON p.id = c.programme_id WHERE s.id = $1",
+                    ),
+                    Some(change.entity_id.clone()),
+                ),
             };
-            let organisation = match organisation {
-                Some(organisation) => organisation,
-                None => {
-                    let sql = match change.entity {
-                        Entity::Programme => "SELECT organisation_id FROM programmes WHERE id = $1",
-                        _ if body.creates => "SELECT organisation_id FROM programmes WHERE id = $1",
-                        _ => "SELECT p.organisation_id FROM cycles c JOIN programmes p ON p.id = c.programme_id WHERE c.id = $1",
-                    };
-                    let key = match change.entity {
-                        Entity::Cycle if body.creates => text("programme_id").unwrap_or_default(),
-                        _ => change.entity_id.clone(),
-                    };
-                    tx.query_opt(sql, params![key]).map(|r| r.map(|r| r.text(0)).unwrap_or_default())?
+            let organisation = match (sql, key) {
+                (None, organisation) => organisation.unwrap_or_default(),
+                (Some(sql), key) => {
+                    tx.query_opt(sql, params![key.unwrap_or_default()])?.map(|r| r.text(0)).unwrap_or_default()
                 }
             };
             scope.organisations.is_empty() || scope.organisations.contains(&organisation)

@@ -135,8 +135,7 @@ impl Capture<'_> {
     /// Every record of a kind, compared with what was shipped: a record no longer there was
     /// removed.
     fn whole(&mut self, tx: &mut Tx<'_>, entity: Entity) -> Result<(), StoreError> {
-        let rows =
-            tx.query(&format!("SELECT * FROM {} ORDER BY {}", entity.table(), entity.key().join(", ")), params![])?;
+        let rows = tx.query(&entity.read_all(), params![])?;
         for (id, state) in state::load_all(tx, entity)? {
             self.states.entry((entity, id)).or_insert(state);
         }
@@ -230,9 +229,12 @@ impl Capture<'_> {
         }
         let household = match entity {
             Entity::Household => Some(id.clone()),
-            Entity::Person | Entity::Movement | Entity::Solution | Entity::Entitlement | Entity::Delivery => {
-                Some(row.text_of("household_id")?)
-            }
+            Entity::Person
+            | Entity::Movement
+            | Entity::Solution
+            | Entity::Entitlement
+            | Entity::Delivery
+            | Entity::MonitoringAnswer => Some(row.text_of("household_id")?),
             // A pair is decided where the later registration is: its household.
             Entity::DuplicatePair => tx
                 .query_opt("SELECT household_id FROM people WHERE id = $1", params![row.text_of("person_b")?])?

@@ -95,6 +95,10 @@ pub enum Entity {
     Cycle,
     Entitlement,
     Delivery,
+    /// A sample of a round's households drawn for post-distribution monitoring, and each
+    /// household's answers.
+    MonitoringSample,
+    MonitoringAnswer,
     /// Response plans, their indicators and targets, and partners' monthly reports on them.
     ResponsePlan,
     Indicator,
@@ -137,7 +141,7 @@ pub(crate) const REMOVED: &str = "_removed";
 
 impl Entity {
     /// Every kind, in the order of their numbers on the wire (append only).
-    pub const ALL: [Entity; 27] = [
+    pub const ALL: [Entity; 29] = [
         Entity::Organisation,
         Entity::Household,
         Entity::Person,
@@ -165,11 +169,13 @@ impl Entity {
         Entity::ActivityRow,
         Entity::Series,
         Entity::SeriesVersion,
+        Entity::MonitoringSample,
+        Entity::MonitoringAnswer,
     ];
 
     /// The records merged (what every node that has exchanged everything holds alike), parents
     /// first.
-    pub const REGISTRY: [Entity; 26] = [
+    pub const REGISTRY: [Entity; 28] = [
         Entity::Organisation,
         Entity::User,
         Entity::Agreement,
@@ -185,6 +191,8 @@ impl Entity {
         Entity::Cycle,
         Entity::Entitlement,
         Entity::Delivery,
+        Entity::MonitoringSample,
+        Entity::MonitoringAnswer,
         Entity::ResponsePlan,
         Entity::Indicator,
         Entity::IndicatorTarget,
@@ -200,13 +208,15 @@ impl Entity {
 
     /// Records compared whole with what was shipped whenever a transaction writes their table
     /// (few, or written by whole files): a row gone is shipped as removed.
-    pub(crate) const COMPARED_WHOLE: [Entity; 16] = [
+    pub(crate) const COMPARED_WHOLE: [Entity; 18] = [
         Entity::Organisation,
         Entity::User,
         Entity::Agreement,
         Entity::ImplementingPartner,
         Entity::Office,
         Entity::Site,
+        Entity::MonitoringSample,
+        Entity::MonitoringAnswer,
         Entity::ResponsePlan,
         Entity::Indicator,
         Entity::IndicatorTarget,
@@ -229,6 +239,7 @@ impl Entity {
             Entity::IndicatorTarget => &["indicator_id", "place", "start_date", "end_date"],
             Entity::FundingRequirement => &["plan_id", "sector", "place", "year"],
             Entity::Budget => &["organisation", "year", "dimension", "code"],
+            Entity::MonitoringAnswer => &["sample_id", "entitlement_id"],
             _ => &["id"],
         }
     }
@@ -269,6 +280,18 @@ impl Entity {
         self.key().iter().enumerate().map(|(i, c)| format!("{c} = ${}", first + i)).collect::<Vec<_>>().join(" AND ")
     }
 
+    /// The query reading every record of the kind, aliased `r`, with the household of those
+    /// that belong to one through another record.
+    pub(crate) fn read_all(self) -> String {
+        let order = self.key().iter().map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        match self {
+            Entity::MonitoringAnswer => format!(
+                "SELECT r.*, e.household_id FROM monitoring_answers r JOIN entitlements e ON e.id = r.entitlement_id ORDER BY {order}"
+            ),
+            _ => format!("SELECT * FROM {} r ORDER BY {order}", self.table()),
+        }
+    }
+
     /// Columns naming the record each one belongs to: its creation waits for theirs.
     pub(crate) fn parents(self) -> &'static [(&'static str, Entity)] {
         match self {
@@ -294,6 +317,10 @@ impl Entity {
             Entity::Cycle => &[("programme_id", Entity::Programme)],
             Entity::Entitlement => &[("cycle_id", Entity::Cycle), ("household_id", Entity::Household)],
             Entity::Delivery => &[("entitlement_id", Entity::Entitlement)],
+            Entity::MonitoringSample => &[("cycle_id", Entity::Cycle)],
+            Entity::MonitoringAnswer => {
+                &[("sample_id", Entity::MonitoringSample), ("entitlement_id", Entity::Entitlement)]
+            }
             Entity::Indicator | Entity::FundingRequirement => &[("plan_id", Entity::ResponsePlan)],
             Entity::IndicatorTarget => &[("indicator_id", Entity::Indicator)],
             Entity::ActivityReport => &[("indicator_id", Entity::Indicator), ("organisation_id", Entity::Organisation)],
@@ -398,6 +425,8 @@ impl Entity {
             Entity::Cycle => "cycle",
             Entity::Entitlement => "entitlement",
             Entity::Delivery => "delivery",
+            Entity::MonitoringSample => "monitoring_sample",
+            Entity::MonitoringAnswer => "monitoring_answer",
             Entity::ResponsePlan => "response_plan",
             Entity::Indicator => "indicator",
             Entity::IndicatorTarget => "indicator_target",
@@ -434,6 +463,8 @@ impl Entity {
             Entity::Cycle => "cycles",
             Entity::Entitlement => "entitlements",
             Entity::Delivery => "deliveries",
+            Entity::MonitoringSample => "monitoring_samples",
+            Entity::MonitoringAnswer => "monitoring_answers",
             Entity::ResponsePlan => "response_plans",
             Entity::Indicator => "indicators",
             Entity::IndicatorTarget => "indicator_targets",
@@ -456,8 +487,10 @@ impl Entity {
         match self {
             // Who touched a round last and when: each node's own (its status is what merges).
             Entity::Cycle => &["id", "updated_at", "updated_by"],
-            // A delivery is read with its household (the scope it is sent in).
+            // A delivery and an answer are read with their household (the scope they are sent
+            // in).
             Entity::Delivery => &["id", "household_id"],
+            Entity::MonitoringAnswer => &["sample_id", "entitlement_id", "household_id"],
             Entity::Household => &[
                 "id",
                 "status",
@@ -624,6 +657,7 @@ impl ChangeBody {
             | Entity::Agreement
             | Entity::Site
             | Entity::ResponsePlan
+            | Entity::MonitoringSample
             | Entity::Indicator => &["created_at", "created_by"],
             Entity::AuditEntry
             | Entity::Office
@@ -636,6 +670,7 @@ impl ChangeBody {
             | Entity::Budget
             | Entity::ActivityRow
             | Entity::Series
+            | Entity::MonitoringAnswer
             | Entity::SeriesVersion => &[],
         };
         for (field, what) in IMPLIED {

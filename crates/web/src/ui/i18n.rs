@@ -619,6 +619,7 @@ messages! {
     sync_kind_round: "Distribution", "Distribution round";
     sync_kind_entitlement: "Droit à l'assistance", "Entitlement";
     sync_kind_delivery: "Remise", "Delivery";
+    sync_kind_monitoring: "Suivi post-distribution", "Post-distribution monitoring";
     sync_kind_target: "Cible d'un indicateur", "Indicator target";
     sync_kind_report: "Rapport mensuel d'un partenaire", "Partner's monthly report";
     sync_kind_flow: "Flux de financement", "Funding flow";

@@ -131,6 +131,7 @@ fn record_kind(c: &Ctx, entity: &str) -> &'static str {
         "cycle" => t.sync_kind_round,
         "entitlement" => t.sync_kind_entitlement,
         "delivery" => t.sync_kind_delivery,
+        "monitoring_sample" | "monitoring_answer" => t.sync_kind_monitoring,
         "response_plan" => t.plan_noun,
         "indicator" => t.indicator,
         "indicator_target" => t.sync_kind_target,
