@@ -1004,6 +1004,58 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Updates rows by their key: each row is the key's value then the columns' new values.
+    /// SQLite: one cached statement per row (in process, cheap). PostgreSQL: one
+    /// `UPDATE … FROM (VALUES …)` per few thousand rows instead of a round trip each; a column's
+    /// parameters are cast to the type of its first value that is not null (text otherwise).
+    pub fn update_rows(
+        &mut self,
+        table: &str,
+        key: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
+        if self.backend() == Backend::Sqlite || rows.len() < 2 {
+            let sets: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 2)).collect();
+            let sql = format!("UPDATE {table} SET {} WHERE {key} = $1", sets.join(", "));
+            for row in rows {
+                self.execute(&sql, &row)?;
+            }
+            return Ok(());
+        }
+        let width = columns.len() + 1;
+        let casts: Vec<&str> = (0..width)
+            .map(|i| match rows.iter().map(|r| &r[i]).find(|v| !matches!(v, Value::Null)) {
+                Some(Value::Int(_)) => "bigint",
+                Some(Value::Real(_)) => "double precision",
+                Some(Value::Bytes(_)) => "bytea",
+                _ => "text",
+            })
+            .collect();
+        let sets: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
+        let names = std::iter::once(key).chain(columns.iter().copied()).collect::<Vec<_>>().join(", ");
+        let max_rows = (30_000 / width).max(1);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(max_rows).collect();
+            let groups: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let cells: Vec<String> =
+                        casts.iter().enumerate().map(|(i, t)| format!("${}::{t}", 1 + r * width + i)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let params: Vec<Value> = chunk.into_iter().flatten().collect();
+            let sql = format!(
+                "UPDATE {table} AS t SET {} FROM (VALUES {}) AS v({names}) WHERE t.{key} = v.{key}",
+                sets.join(", "),
+                groups.join(", ")
+            );
+            self.execute(&sql, &params)?;
+        }
+        Ok(())
+    }
+
     /// PostgreSQL: rows streamed by one `COPY … FROM STDIN` (text format) in this transaction:
     /// no statement to parse or parameters to bind per row. Constraints hold as for INSERT.
     fn copy_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> Result<(), StoreError> {

@@ -44,11 +44,18 @@ pub(crate) fn bump(tx: &mut Tx<'_>, capability: Capability) -> Result<(), StoreE
 pub(crate) fn households_changed(tx: &mut Tx<'_>, households: &[&str]) -> Result<(), StoreError> {
     bump(tx, Capability::Registry)?;
     let version = current(tx, Capability::Registry)?;
-    for household in households {
+    // Many rows per statement: a sync batch touches thousands of households.
+    for chunk in households.chunks(1_000) {
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, $1)", i + 2)).collect();
+        let mut values = vec![Value::Int(version)];
+        values.extend(chunk.iter().map(|h| Value::from(*h)));
         tx.execute(
-            "INSERT INTO household_changes (household_id, version) VALUES ($1, $2) \
-             ON CONFLICT (household_id) DO UPDATE SET version = excluded.version",
-            params![*household, version],
+            &format!(
+                "INSERT INTO household_changes (household_id, version) VALUES {} \
+                 ON CONFLICT (household_id) DO UPDATE SET version = excluded.version",
+                rows.join(", ")
+            ),
+            &values,
         )?;
     }
     Ok(())

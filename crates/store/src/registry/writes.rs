@@ -382,43 +382,93 @@ pub(crate) fn refresh_derived(tx: &mut Tx<'_>, household_id: &str, today: NaiveD
 /// [`refresh_derived`] without recording the household in the change feed (the caller records
 /// many at once).
 pub(crate) fn derive_state(tx: &mut Tx<'_>, household_id: &str, today: NaiveDate) -> Result<(), StoreError> {
-    let registered = tx
-        .query_opt("SELECT registered_location FROM households WHERE id = $1", params![household_id])?
-        .and_then(|r| r.opt_text(0));
-    let rows = tx.query(
-        &format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE m.household_id = $1"),
-        params![household_id],
-    )?;
-    let (household_events, person_events) = events_of(&rows);
-    let summary = timeline::replay(&household_events, registered.clone(), today)?;
-    tx.execute(
-        "UPDATE households SET status = $1, current_location = $2, current_location_gazetteer = $3, displacement_count = $4, back_and_forth = $5, displaced_since = $6 WHERE id = $7",
-        params![
-            summary.status.as_str(),
-            summary.current_location.clone(),
-            summary.current_location.as_ref().map(|_| CURRENT_GAZETTEER),
-            summary.displacements as i64,
-            summary.moves_back_and_forth,
-            summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string()),
-            household_id
-        ],
-    )?;
-    let people = tx.query("SELECT id FROM people WHERE household_id = $1", params![household_id])?;
-    for person in people {
-        let pid = person.text(0);
-        let own = person_events.get(&pid).cloned().unwrap_or_default();
-        let s = timeline::replay_person(&household_events, &own, registered.clone(), today)?;
-        tx.execute(
-            "UPDATE people SET status = $1, current_location = $2, current_location_gazetteer = $3 WHERE id = $4",
-            params![
-                s.status.as_str(),
-                s.current_location.clone(),
-                s.current_location.as_ref().map(|_| CURRENT_GAZETTEER),
-                &pid
-            ],
-        )?;
+    match derive_states(tx, &[household_id.to_string()], today)?.into_iter().next() {
+        Some((_, error)) => Err(StoreError::Chronology(error)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// What [`derive_state`] does, for many households at once (a few queries per 500 households
+/// rather than a few per household). A household whose movements no longer hold together is
+/// left as it was and returned with the fault; missing households are passed over.
+pub(crate) fn derive_states(
+    tx: &mut Tx<'_>,
+    households: &[String],
+    today: NaiveDate,
+) -> Result<Vec<(String, ChronologyError)>, StoreError> {
+    let mut faults = Vec::new();
+    for chunk in households.chunks(500) {
+        let registered: HashMap<String, Option<String>> = tx
+            .select(&Sql::new("SELECT id, registered_location FROM households WHERE ", params![]).cond(&Cond::one_of("id", chunk)))?
+            .iter()
+            .map(|r| (r.text(0), r.opt_text(1)))
+            .collect();
+        let mut movements: HashMap<String, Vec<Row>> = HashMap::new();
+        let sql = Sql::new(&format!("SELECT {MOVEMENT_COLUMNS} FROM movements m WHERE "), params![])
+            .cond(&Cond::one_of("m.household_id", chunk));
+        for row in tx.select(&sql)? {
+            movements.entry(row.text(1)).or_default().push(row);
+        }
+        let mut people: HashMap<String, Vec<String>> = HashMap::new();
+        let sql = Sql::new("SELECT id, household_id FROM people WHERE ", params![])
+            .cond(&Cond::one_of("household_id", chunk))
+            .push(" ORDER BY id", params![]);
+        for row in tx.select(&sql)? {
+            people.entry(row.text(1)).or_default().push(row.text(0));
+        }
+        let (mut household_rows, mut person_rows) = (Vec::new(), Vec::new());
+        for household in chunk {
+            let Some(registered) = registered.get(household) else {
+                continue;
+            };
+            let (household_events, person_events) = events_of(movements.get(household).map_or(&[][..], Vec::as_slice));
+            let derived = (|| {
+                let summary = timeline::replay(&household_events, registered.clone(), today)?;
+                let mut members = Vec::new();
+                for person in people.get(household).into_iter().flatten() {
+                    let own = person_events.get(person).map_or(&[][..], Vec::as_slice);
+                    let s = timeline::replay_person(&household_events, own, registered.clone(), today)?;
+                    members.push(vec![
+                        Value::from(person.as_str()),
+                        Value::from(s.status.as_str()),
+                        Value::from(s.current_location.clone()),
+                        Value::from(s.current_location.as_ref().map(|_| CURRENT_GAZETTEER)),
+                    ]);
+                }
+                Ok::<_, ChronologyError>((summary, members))
+            })();
+            match derived {
+                Ok((summary, members)) => {
+                    household_rows.push(vec![
+                        Value::from(household.as_str()),
+                        Value::from(summary.status.as_str()),
+                        Value::from(summary.current_location.clone()),
+                        Value::from(summary.current_location.as_ref().map(|_| CURRENT_GAZETTEER)),
+                        Value::Int(summary.displacements as i64),
+                        Value::from(summary.moves_back_and_forth),
+                        Value::from(summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string())),
+                    ]);
+                    person_rows.extend(members);
+                }
+                Err(error) => faults.push((household.clone(), error)),
+            }
+        }
+        tx.update_rows(
+            "households",
+            "id",
+            &[
+                "status",
+                "current_location",
+                "current_location_gazetteer",
+                "displacement_count",
+                "back_and_forth",
+                "displaced_since",
+            ],
+            household_rows,
+        )?;
+        tx.update_rows("people", "id", &["status", "current_location", "current_location_gazetteer"], person_rows)?;
+    }
+    Ok(faults)
 }
 
 /// Inserts a new household with members and movements (see [`new_household_rows`]).

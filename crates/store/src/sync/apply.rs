@@ -16,7 +16,7 @@ use super::change::{
 };
 use super::node::Node;
 use super::state::{self, EntityState};
-use super::{origin_vector, store_changes, Scope};
+use super::{origin_vector, store_encoded, Scope};
 use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::params;
@@ -209,6 +209,14 @@ fn open_conflicts(tx: &mut Tx<'_>) -> Result<HashSet<(String, String)>, StoreErr
         .collect())
 }
 
+/// A change to record, with why it was refused, its body as stored and its hash.
+struct Recorded {
+    change: Change,
+    rejection: Option<String>,
+    body: String,
+    hash: String,
+}
+
 struct Applier<'n> {
     node: &'n mut Node,
     vector: Vector,
@@ -221,7 +229,7 @@ struct Applier<'n> {
     /// Changes recorded in this batch: whether each was applied, and its content hash.
     outcomes: HashMap<String, (bool, String)>,
     /// Changes to record in the feed once the batch is through, in the order applied.
-    recorded: Vec<(Change, Option<String>)>,
+    recorded: Vec<Recorded>,
     /// New records written together (see [`Created`]).
     created: Created,
     /// New records counted as applied, then refused when written one by one.
@@ -285,11 +293,12 @@ impl Applier<'_> {
     /// Records the batch's changes in the feed, with their outcome.
     fn record(&mut self, tx: &mut Tx<'_>, now: i64) -> Result<(), StoreError> {
         let recorded = std::mem::take(&mut self.recorded);
-        let (applied, refused): (Vec<_>, Vec<_>) = recorded.into_iter().partition(|(_, rejection)| rejection.is_none());
-        let applied: Vec<Change> = applied.into_iter().map(|(c, _)| c).collect();
-        store_changes(tx, self.node, &applied, "applied", None, now)?;
-        for (change, rejection) in refused {
-            store_changes(tx, self.node, std::slice::from_ref(&change), "rejected", rejection.as_deref(), now)?;
+        let (applied, refused): (Vec<_>, Vec<_>) = recorded.iter().partition(|r| r.rejection.is_none());
+        let applied = applied.into_iter().map(|r| (&r.change, r.body.clone(), r.hash.clone())).collect();
+        store_encoded(tx, self.node, applied, "applied", None, now)?;
+        for r in refused {
+            let one = vec![(&r.change, r.body.clone(), r.hash.clone())];
+            store_encoded(tx, self.node, one, "rejected", r.rejection.as_deref(), now)?;
         }
         Ok(())
     }
@@ -334,8 +343,9 @@ impl Applier<'_> {
         };
         let rejection = outcome.as_ref().err().map(|refusal| serde_json::to_string(refusal).unwrap_or_default());
         let applied = outcome.is_ok() && !change.body.withheld;
-        self.outcomes.insert(change.id.to_string(), (applied, change.hash()));
-        self.recorded.push((change.clone(), rejection));
+        let (body, hash) = change.encoded();
+        self.outcomes.insert(change.id.to_string(), (applied, hash.clone()));
+        self.recorded.push(Recorded { change: change.clone(), rejection, body, hash });
         let key = super::change::origin_key(&change.id.node, change.id.epoch);
         // (A withheld number filled in later is behind the mark.)
         let mark = self.vector.entry(key).or_default();
@@ -441,8 +451,8 @@ impl Applier<'_> {
                         if let Some(entry) = self.outcomes.get_mut(&id) {
                             entry.0 = false;
                         }
-                        if let Some(recorded) = self.recorded.iter_mut().find(|(c, _)| c.id == change.id) {
-                            recorded.1 = Some(serde_json::to_string(&refusal).unwrap_or_default());
+                        if let Some(recorded) = self.recorded.iter_mut().find(|r| r.change.id == change.id) {
+                            recorded.rejection = Some(serde_json::to_string(&refusal).unwrap_or_default());
                         }
                         self.refused_late.push(Refused { change: id, refusal });
                     }
@@ -635,27 +645,24 @@ impl Applier<'_> {
     fn replay_households(&mut self, tx: &mut Tx<'_>, today: NaiveDate, now: i64) -> Result<usize, StoreError> {
         let households: Vec<String> = std::mem::take(&mut self.touched).into_iter().collect();
         let mut opened = 0;
-        for household in &households {
-            if tx.query_opt("SELECT 1 FROM households WHERE id = $1", params![household.as_str()])?.is_none() {
-                continue;
+        let faults = crate::registry::derive_states(tx, &households, today)?;
+        // A chronology that holds again closes its conflict.
+        let faulty: HashSet<&str> = faults.iter().map(|(h, _)| h.as_str()).collect();
+        for household in households.iter().filter(|h| !faulty.contains(h.as_str())) {
+            if self.conflicts.remove(&(household.clone(), "_timeline".to_string())) {
+                tx.execute(
+                    "DELETE FROM sync_conflicts WHERE entity = 'household' AND entity_id = $1 AND field = '_timeline'",
+                    params![household.as_str()],
+                )?;
             }
-            match crate::registry::derive_state(tx, household, today) {
-                Ok(()) => {
-                    tx.execute(
-                        "DELETE FROM sync_conflicts WHERE entity = 'household' AND entity_id = $1 AND field = '_timeline'",
-                        params![household.as_str()],
-                    )?;
-                }
-                Err(StoreError::Chronology(error)) => {
-                    let detail = serde_json::json!({
-                        "fr": error.render(Lang::Fr),
-                        "en": error.render(Lang::En),
-                    })
-                    .to_string();
-                    opened += usize::from(household_conflict(tx, household, "_timeline", &detail, now)?);
-                }
-                Err(other) => return Err(other),
-            }
+        }
+        for (household, error) in &faults {
+            let detail = serde_json::json!({
+                "fr": error.render(Lang::Fr),
+                "en": error.render(Lang::En),
+            })
+            .to_string();
+            opened += usize::from(household_conflict(tx, household, "_timeline", &detail, now)?);
         }
         let ids: Vec<&str> = households.iter().map(String::as_str).collect();
         if !ids.is_empty() {

@@ -691,12 +691,19 @@ impl Change {
     /// The content hash that tells a replay (same content) from a clash (same id, other
     /// content).
     pub(crate) fn hash(&self) -> String {
+        self.encoded().1
+    }
+
+    /// The body as stored and the content hash, the body serialised once.
+    pub(crate) fn encoded(&self) -> (String, String) {
+        let body = self.body_json();
         let mut hasher = Sha256::new();
-        for part in [self.id.to_string().as_str(), self.entity.as_str(), &self.entity_id, &self.body_json()] {
+        for part in [self.id.to_string().as_str(), self.entity.as_str(), &self.entity_id, &body] {
             hasher.update(part.as_bytes());
             hasher.update([0u8]);
         }
-        hex::encode(&hasher.finalize()[..16])
+        let hash = hex::encode(&hasher.finalize()[..16]);
+        (body, hash)
     }
 
     /// Every change this one needs applied first.

@@ -175,9 +175,28 @@ pub(crate) fn store_changes(
     rejection: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
+    let encoded: Vec<(&Change, String, String)> = changes
+        .iter()
+        .map(|c| {
+            let (body, hash) = c.encoded();
+            (c, body, hash)
+        })
+        .collect();
+    store_encoded(tx, node, encoded, outcome, rejection, now)
+}
+
+/// [`store_changes`] of changes whose body and hash are at hand.
+pub(crate) fn store_encoded(
+    tx: &mut Tx<'_>,
+    node: &mut Node,
+    changes: Vec<(&Change, String, String)>,
+    outcome: &str,
+    rejection: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
     let mut rows = Vec::with_capacity(changes.len());
     let mut marks: HashMap<(String, i64), i64> = HashMap::new();
-    for change in changes {
+    for (change, body, hash) in changes {
         let outcome = if change.body.withheld { "withheld" } else { outcome };
         rows.push(vec![
             Value::from(change.id.node.as_str()),
@@ -187,8 +206,8 @@ pub(crate) fn store_changes(
             Value::from(change.entity.as_str()),
             Value::from(change.entity_id.as_str()),
             Value::from(change.body.household.clone()),
-            Value::from(change.body_json()),
-            Value::from(change.hash()),
+            Value::from(body),
+            Value::from(hash),
             Value::from(outcome),
             Value::from(rejection),
             Value::Int(now),
