@@ -399,7 +399,10 @@ pub(crate) fn derive_states(
     let mut faults = Vec::new();
     for chunk in households.chunks(500) {
         let registered: HashMap<String, Option<String>> = tx
-            .select(&Sql::new("SELECT id, registered_location FROM households WHERE ", params![]).cond(&Cond::one_of("id", chunk)))?
+            .select(
+                &Sql::new("SELECT id, registered_location FROM households WHERE ", params![])
+                    .cond(&Cond::one_of("id", chunk)),
+            )?
             .iter()
             .map(|r| (r.text(0), r.opt_text(1)))
             .collect();

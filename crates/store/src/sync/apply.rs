@@ -16,7 +16,7 @@ use super::change::{
 };
 use super::node::Node;
 use super::state::{self, EntityState};
-use super::{origin_vector, store_encoded, Scope};
+use super::{origin_vector, store_feed, FeedRow, Scope};
 use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::params;
@@ -209,14 +209,6 @@ fn open_conflicts(tx: &mut Tx<'_>) -> Result<HashSet<(String, String)>, StoreErr
         .collect())
 }
 
-/// A change to record, with why it was refused, its body as stored and its hash.
-struct Recorded {
-    change: Change,
-    rejection: Option<String>,
-    body: String,
-    hash: String,
-}
-
 struct Applier<'n> {
     node: &'n mut Node,
     vector: Vector,
@@ -229,7 +221,7 @@ struct Applier<'n> {
     /// Changes recorded in this batch: whether each was applied, and its content hash.
     outcomes: HashMap<String, (bool, String)>,
     /// Changes to record in the feed once the batch is through, in the order applied.
-    recorded: Vec<Recorded>,
+    recorded: Vec<FeedRow>,
     /// New records written together (see [`Created`]).
     created: Created,
     /// New records counted as applied, then refused when written one by one.
@@ -293,14 +285,7 @@ impl Applier<'_> {
     /// Records the batch's changes in the feed, with their outcome.
     fn record(&mut self, tx: &mut Tx<'_>, now: i64) -> Result<(), StoreError> {
         let recorded = std::mem::take(&mut self.recorded);
-        let (applied, refused): (Vec<_>, Vec<_>) = recorded.iter().partition(|r| r.rejection.is_none());
-        let applied = applied.into_iter().map(|r| (&r.change, r.body.clone(), r.hash.clone())).collect();
-        store_encoded(tx, self.node, applied, "applied", None, now)?;
-        for r in refused {
-            let one = vec![(&r.change, r.body.clone(), r.hash.clone())];
-            store_encoded(tx, self.node, one, "rejected", r.rejection.as_deref(), now)?;
-        }
-        Ok(())
+        store_feed(tx, self.node, &recorded, "applied", now)
     }
 
     /// Whether the change's origin continues from what is here and every change it builds
@@ -343,9 +328,9 @@ impl Applier<'_> {
         };
         let rejection = outcome.as_ref().err().map(|refusal| serde_json::to_string(refusal).unwrap_or_default());
         let applied = outcome.is_ok() && !change.body.withheld;
-        let (body, hash) = change.encoded();
-        self.outcomes.insert(change.id.to_string(), (applied, hash.clone()));
-        self.recorded.push(Recorded { change: change.clone(), rejection, body, hash });
+        let row = FeedRow::of(change, rejection);
+        self.outcomes.insert(change.id.to_string(), (applied, row.hash.clone()));
+        self.recorded.push(row);
         let key = super::change::origin_key(&change.id.node, change.id.epoch);
         // (A withheld number filled in later is behind the mark.)
         let mark = self.vector.entry(key).or_default();
@@ -373,10 +358,7 @@ impl Applier<'_> {
         if change.entity == Entity::AuditEntry && !crate::audit::row_holds(&change.body.fields) {
             return Ok(Err(Refusal::Invalid { detail: "an audit row whose content does not match its hash".into() }));
         }
-        let mut state = EntityState { created_by: change.id.to_string(), ..EntityState::default() };
-        for (field, value) in &change.body.fields {
-            state.set(field, &change.id, &[], value.clone());
-        }
+        let state = EntityState::created(&change.id, &change.body.fields);
         if change.entity == Entity::DuplicatePair {
             forget_pending_pair(tx, &change)?;
         }
@@ -451,7 +433,7 @@ impl Applier<'_> {
                         if let Some(entry) = self.outcomes.get_mut(&id) {
                             entry.0 = false;
                         }
-                        if let Some(recorded) = self.recorded.iter_mut().find(|r| r.change.id == change.id) {
+                        if let Some(recorded) = self.recorded.iter_mut().find(|r| r.id == change.id) {
                             recorded.rejection = Some(serde_json::to_string(&refusal).unwrap_or_default());
                         }
                         self.refused_late.push(Refused { change: id, refusal });
@@ -825,14 +807,14 @@ fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value
     let children = entity.children().map(|c| c.field);
     for field in state.fields.keys().filter(|f| Some(f.as_str()) != children && *f != REMOVED) {
         columns.push(field.clone());
-        values.push(to_value(&state.shown(field)));
+        values.push(state.shown_ref(field).map_or(Value::Null, to_value));
     }
     for (column, value) in local_defaults(change.entity, &change.body) {
         columns.push(column.to_string());
         values.push(value);
     }
     let name = (change.entity == Entity::Person).then(|| {
-        let text = |field: &str| state.shown(field).as_str().map(str::to_string);
+        let text = |field: &str| state.shown_ref(field).and_then(|v| v.as_str()).map(str::to_string);
         crate::registry::stored_name_key(
             &text("given_name").unwrap_or_default(),
             &text("family_name").unwrap_or_default(),

@@ -166,7 +166,8 @@ impl std::fmt::Debug for Enrolment {
     }
 }
 
-/// Records changes in this node's feed (one `local_order` each) and moves each origin's mark.
+/// Records changes in this node's feed, all with one outcome (`applied` on the node that made
+/// them), and moves each origin's mark.
 pub(crate) fn store_changes(
     tx: &mut Tx<'_>,
     node: &mut Node,
@@ -175,29 +176,56 @@ pub(crate) fn store_changes(
     rejection: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
-    let encoded: Vec<(&Change, String, String)> = changes
-        .iter()
-        .map(|c| {
-            let (body, hash) = c.encoded();
-            (c, body, hash)
-        })
-        .collect();
-    store_encoded(tx, node, encoded, outcome, rejection, now)
+    let rows: Vec<FeedRow> = changes.iter().map(|c| FeedRow::of(c, rejection.map(str::to_string))).collect();
+    store_feed(tx, node, &rows, outcome, now)
 }
 
-/// [`store_changes`] of changes whose body and hash are at hand.
-pub(crate) fn store_encoded(
+/// A change as the feed keeps it: its identity, its body as stored and its hash, and why it
+/// was refused.
+pub(crate) struct FeedRow {
+    pub id: ChangeId,
+    pub entity: Entity,
+    pub entity_id: String,
+    pub household: Option<String>,
+    pub withheld: bool,
+    pub body: String,
+    pub hash: String,
+    pub rejection: Option<String>,
+}
+
+impl FeedRow {
+    pub(crate) fn of(change: &Change, rejection: Option<String>) -> FeedRow {
+        let (body, hash) = change.encoded();
+        FeedRow {
+            id: change.id.clone(),
+            entity: change.entity,
+            entity_id: change.entity_id.clone(),
+            household: change.body.household.clone(),
+            withheld: change.body.withheld,
+            body,
+            hash,
+            rejection,
+        }
+    }
+}
+
+/// Records changes in the feed: `outcome` for those not refused or withheld, and moves each
+/// origin's mark (never back).
+pub(crate) fn store_feed(
     tx: &mut Tx<'_>,
     node: &mut Node,
-    changes: Vec<(&Change, String, String)>,
+    changes: &[FeedRow],
     outcome: &str,
-    rejection: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
     let mut rows = Vec::with_capacity(changes.len());
     let mut marks: HashMap<(String, i64), i64> = HashMap::new();
-    for (change, body, hash) in changes {
-        let outcome = if change.body.withheld { "withheld" } else { outcome };
+    for change in changes {
+        let outcome = match (change.withheld, &change.rejection) {
+            (true, _) => "withheld",
+            (false, Some(_)) => "rejected",
+            (false, None) => outcome,
+        };
         rows.push(vec![
             Value::from(change.id.node.as_str()),
             Value::Int(change.id.epoch),
@@ -205,11 +233,11 @@ pub(crate) fn store_encoded(
             Value::Int(node.next_order()),
             Value::from(change.entity.as_str()),
             Value::from(change.entity_id.as_str()),
-            Value::from(change.body.household.clone()),
-            Value::from(body),
-            Value::from(hash),
+            Value::from(change.household.clone()),
+            Value::from(change.body.as_str()),
+            Value::from(change.hash.as_str()),
             Value::from(outcome),
-            Value::from(rejection),
+            Value::from(change.rejection.clone()),
             Value::Int(now),
         ]);
         let mark = marks.entry((change.id.node.clone(), change.id.epoch)).or_default();

@@ -37,6 +37,25 @@ impl EntityState {
         shown(self.fields.get(field).map(Vec::as_slice).unwrap_or_default())
     }
 
+    /// The state of a record just created by `change` with these fields.
+    pub fn created(change: &ChangeId, fields: &BTreeMap<String, FieldValue>) -> EntityState {
+        let id = change.to_string();
+        let fields = fields
+            .iter()
+            .map(|(field, value)| (field.clone(), vec![Head { change: id.clone(), value: value.clone() }]))
+            .collect();
+        EntityState { created_by: id, fields }
+    }
+
+    /// The value a field shows, borrowed (see [`EntityState::shown`]).
+    pub fn shown_ref(&self, field: &str) -> Option<&FieldValue> {
+        let heads = self.fields.get(field)?;
+        match heads.as_slice() {
+            [one] => Some(&one.value),
+            _ => heads.iter().max_by(|a, b| order(&a.change).cmp(&order(&b.change))).map(|h| &h.value),
+        }
+    }
+
     /// The heads of a field, as change ids (what an edit of it replaces).
     pub fn head_ids(&self, field: &str) -> Vec<ChangeId> {
         self.fields.get(field).into_iter().flatten().filter_map(|h| h.change.parse().ok()).collect()
