@@ -381,7 +381,7 @@ impl Applier<'_> {
             Value::from(change.entity.as_str()),
             Value::from(change.entity_id.as_str()),
             Value::from(&state.created_by),
-            Value::from(serde_json::to_string(&state).unwrap_or_default()),
+            Value::from(state.to_json()),
         ]);
         if let Some(name) = name {
             self.created.names.push((change.entity_id.clone(), name));

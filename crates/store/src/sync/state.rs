@@ -12,10 +12,11 @@ use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::{params, Cond, Sql};
 
-/// One current value of a field and the change that wrote it.
+/// One current value of a field and the change that wrote it. Stored without the change when
+/// it is the record's creation (most heads are): see [`EntityState::to_json`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Head {
-    #[serde(rename = "c")]
+    #[serde(rename = "c", default, skip_serializing_if = "String::is_empty")]
     pub change: String,
     #[serde(rename = "v")]
     pub value: FieldValue,
@@ -54,6 +55,51 @@ impl EntityState {
             [one] => Some(&one.value),
             _ => heads.iter().max_by(|a, b| order(&a.change).cmp(&order(&b.change))).map(|h| &h.value),
         }
+    }
+
+    /// The state as stored: heads written by the record's creation leave out its id.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct HeadRef<'a> {
+            #[serde(rename = "c", skip_serializing_if = "str::is_empty")]
+            change: &'a str,
+            #[serde(rename = "v")]
+            value: &'a FieldValue,
+        }
+        struct Heads<'a>(&'a [Head], &'a str);
+        impl Serialize for Heads<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for head in self.0 {
+                    let change = if head.change == self.1 { "" } else { head.change.as_str() };
+                    seq.serialize_element(&HeadRef { change, value: &head.value })?;
+                }
+                seq.end()
+            }
+        }
+        struct Fields<'a>(&'a EntityState);
+        impl Serialize for Fields<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(self.0.fields.len()))?;
+                for (field, heads) in &self.0.fields {
+                    map.serialize_entry(field, &Heads(heads, &self.0.created_by))?;
+                }
+                map.end()
+            }
+        }
+        serde_json::to_string(&Fields(self)).unwrap_or_default()
+    }
+
+    /// The state stored by [`EntityState::to_json`], created by `created_by`.
+    pub fn from_json(json: &str, created_by: String) -> Result<EntityState, serde_json::Error> {
+        let mut state: EntityState = serde_json::from_str(json)?;
+        for head in state.fields.values_mut().flatten().filter(|h| h.change.is_empty()) {
+            head.change.clone_from(&created_by);
+        }
+        state.created_by = created_by;
+        Ok(state)
     }
 
     /// The heads of a field, as change ids (what an edit of it replaces).
@@ -104,9 +150,8 @@ pub(crate) fn load(
         )
         .cond(&Cond::one_of("entity_id", chunk));
         for row in tx.select(&sql)? {
-            let mut state: EntityState = serde_json::from_str(row.str(2))
+            let state = EntityState::from_json(row.str(2), row.text(1))
                 .map_err(|e| StoreError::Database(format!("sync state of a {}: {e}", entity.as_str())))?;
-            state.created_by = row.text(1);
             states.insert(row.text(0), state);
         }
     }
@@ -121,9 +166,8 @@ pub(crate) fn load_all(tx: &mut Tx<'_>, entity: Entity) -> Result<HashMap<String
         params![entity.as_str()],
     )?;
     for row in rows {
-        let mut state: EntityState = serde_json::from_str(row.str(2))
+        let state = EntityState::from_json(row.str(2), row.text(1))
             .map_err(|e| StoreError::Database(format!("sync state of a {}: {e}", entity.as_str())))?;
-        state.created_by = row.text(1);
         states.insert(row.text(0), state);
     }
     Ok(states)
@@ -132,7 +176,7 @@ pub(crate) fn load_all(tx: &mut Tx<'_>, entity: Entity) -> Result<HashMap<String
 /// Writes these records' states.
 pub(crate) fn save(tx: &mut Tx<'_>, entity: Entity, states: &[(&str, &EntityState)]) -> Result<(), StoreError> {
     for (id, state) in states {
-        let json = serde_json::to_string(state).unwrap_or_default();
+        let json = state.to_json();
         tx.execute(
             "INSERT INTO sync_entities (entity, entity_id, created_by_change, state) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (entity, entity_id) DO UPDATE SET state = excluded.state",
@@ -180,5 +224,17 @@ mod tests {
         assert!(!on_b.disputed("phone"));
         on_b.set("phone", &id("a", 4), &on_b.head_ids("phone"), "6".into());
         assert_eq!(on_b.fields["phone"].len(), 1);
+    }
+
+    #[test]
+    fn a_state_stored_without_its_creations_id_reads_back_the_same() {
+        let fields = BTreeMap::from([("phone".to_string(), "1".into()), ("sex".to_string(), "f".into())]);
+        let mut state = EntityState::created(&id("a", 7), &fields);
+        state.set("phone", &id("b", 1), &[], "2".into());
+        let json = state.to_json();
+        assert_eq!(json.matches("a:1:7").count(), 0, "{json}");
+        assert_eq!(json.matches("b:1:1").count(), 1, "{json}");
+        assert_eq!(EntityState::from_json(&json, "a:1:7".into()).unwrap(), state);
+        assert!(state.disputed("phone"));
     }
 }
