@@ -103,6 +103,11 @@ fn decoding(column: &str, wanted: &str, found: &Value) -> StoreError {
 }
 
 impl Row {
+    /// A row made in memory (read back as if from the database).
+    pub(crate) fn new(columns: Arc<[Box<str>]>, values: Vec<Value>) -> Row {
+        Row { values, columns }
+    }
+
     /// The names of the row's columns, in order.
     pub fn columns(&self) -> &[Box<str>] {
         &self.columns

@@ -417,7 +417,26 @@ impl Scenario {
                 .collect()
         };
         let office_conflicts = conflicts(office);
+        // What each node derives from the movements (never shipped) agrees too.
+        let derived = |store: &Store| -> Vec<Vec<String>> {
+            store
+                .db
+                .read(|tx| {
+                    let mut rows = tx.query(
+                        "SELECT id, status, current_location, displacement_count, back_and_forth, displaced_since \
+                         FROM households ORDER BY id",
+                        store::params![],
+                    )?;
+                    rows.extend(
+                        tx.query("SELECT id, status, current_location FROM people ORDER BY id", store::params![])?,
+                    );
+                    Ok(rows.iter().map(|r| r.values.iter().map(|v| format!("{v:?}")).collect()).collect())
+                })
+                .unwrap()
+        };
+        let office_derived = derived(office);
         for (i, node) in self.nodes.iter().enumerate() {
+            assert_eq!(derived(&node.store), office_derived, "seed {seed}: node {i} derives the same");
             let status = node.store.sync_status(&Actor::system()).unwrap();
             assert_eq!((status.waiting, status.refused), (0, 0), "seed {seed}: node {i}");
             if i > 0 {

@@ -424,54 +424,79 @@ pub(crate) fn derive_states(
             let Some(registered) = registered.get(household) else {
                 continue;
             };
-            let (household_events, person_events) = events_of(movements.get(household).map_or(&[][..], Vec::as_slice));
-            let derived = (|| {
-                let summary = timeline::replay(&household_events, registered.clone(), today)?;
-                let mut members = Vec::new();
-                for person in people.get(household).into_iter().flatten() {
-                    let own = person_events.get(person).map_or(&[][..], Vec::as_slice);
-                    let s = timeline::replay_person(&household_events, own, registered.clone(), today)?;
-                    members.push(vec![
-                        Value::from(person.as_str()),
-                        Value::from(s.status.as_str()),
-                        Value::from(s.current_location.clone()),
-                        Value::from(s.current_location.as_ref().map(|_| CURRENT_GAZETTEER)),
-                    ]);
-                }
-                Ok::<_, ChronologyError>((summary, members))
-            })();
-            match derived {
-                Ok((summary, members)) => {
-                    household_rows.push(vec![
-                        Value::from(household.as_str()),
-                        Value::from(summary.status.as_str()),
-                        Value::from(summary.current_location.clone()),
-                        Value::from(summary.current_location.as_ref().map(|_| CURRENT_GAZETTEER)),
-                        Value::Int(summary.displacements as i64),
-                        Value::from(summary.moves_back_and_forth),
-                        Value::from(summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string())),
-                    ]);
-                    person_rows.extend(members);
+            let movements = movements.get(household).map_or(&[][..], Vec::as_slice);
+            let members = people.get(household).map_or(&[][..], Vec::as_slice);
+            match derived_state(registered.clone(), movements, members, today) {
+                Ok(derived) => {
+                    household_rows
+                        .push(std::iter::once(Value::from(household.as_str())).chain(derived.household).collect());
+                    for (person, values) in members.iter().zip(derived.people) {
+                        person_rows.push(std::iter::once(Value::from(person.as_str())).chain(values).collect());
+                    }
                 }
                 Err(error) => faults.push((household.clone(), error)),
             }
         }
-        tx.update_rows(
-            "households",
-            "id",
-            &[
-                "status",
-                "current_location",
-                "current_location_gazetteer",
-                "displacement_count",
-                "back_and_forth",
-                "displaced_since",
-            ],
-            household_rows,
-        )?;
-        tx.update_rows("people", "id", &["status", "current_location", "current_location_gazetteer"], person_rows)?;
+        tx.update_rows("households", "id", &DerivedState::HOUSEHOLD, household_rows)?;
+        tx.update_rows("people", "id", &DerivedState::PERSON, person_rows)?;
     }
     Ok(faults)
+}
+
+/// What a household's movements imply, as the values of [`DerivedState::HOUSEHOLD`] and, for
+/// each member in the order given, of [`DerivedState::PERSON`].
+pub(crate) struct DerivedState {
+    pub household: Vec<Value>,
+    pub people: Vec<Vec<Value>>,
+}
+
+impl DerivedState {
+    pub(crate) const HOUSEHOLD: [&'static str; 6] = [
+        "status",
+        "current_location",
+        "current_location_gazetteer",
+        "displacement_count",
+        "back_and_forth",
+        "displaced_since",
+    ];
+    pub(crate) const PERSON: [&'static str; 3] = ["status", "current_location", "current_location_gazetteer"];
+}
+
+/// Replays a household's movements (rows of `MOVEMENT_COLUMNS`) from where it was registered.
+pub(crate) fn derived_state(
+    registered: Option<String>,
+    movements: &[Row],
+    people: &[String],
+    today: NaiveDate,
+) -> Result<DerivedState, ChronologyError> {
+    let (household_events, person_events) = events_of(movements);
+    let summary = timeline::replay(&household_events, registered.clone(), today)?;
+    let mut members = Vec::with_capacity(people.len());
+    for person in people {
+        let own = person_events.get(person).map_or(&[][..], Vec::as_slice);
+        let s = timeline::replay_person(&household_events, own, registered.clone(), today)?;
+        members.push(vec![
+            Value::from(s.status.as_str()),
+            Value::from(s.current_location.clone()),
+            Value::from(s.current_location.as_ref().map(|_| CURRENT_GAZETTEER)),
+        ]);
+    }
+    Ok(DerivedState {
+        household: vec![
+            Value::from(summary.status.as_str()),
+            Value::from(summary.current_location.clone()),
+            Value::from(summary.current_location.as_ref().map(|_| CURRENT_GAZETTEER)),
+            Value::Int(summary.displacements as i64),
+            Value::from(summary.moves_back_and_forth),
+            Value::from(summary.displaced_since.map(|d| d.format("%Y-%m-%d").to_string())),
+        ],
+        people: members,
+    })
+}
+
+/// The columns of a movement row as [`derived_state`] reads them.
+pub(crate) fn movement_columns() -> Vec<&'static str> {
+    MOVEMENT_COLUMNS.split(',').map(|c| c.trim().trim_start_matches("m.")).collect()
 }
 
 /// Inserts a new household with members and movements (see [`new_household_rows`]).

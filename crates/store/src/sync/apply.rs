@@ -17,7 +17,7 @@ use super::change::{
 use super::node::Node;
 use super::state::{self, EntityState};
 use super::{origin_vector, store_feed, FeedRow, Scope};
-use crate::db::{Tx, Value};
+use crate::db::{Row, Tx, Value};
 use crate::error::StoreError;
 use crate::params;
 
@@ -86,6 +86,8 @@ pub(crate) fn receive(
         refused_late: Vec::new(),
         assistance_changed: false,
         sharing_changed: false,
+        derived: HashSet::new(),
+        today,
         entitlements: Vec::new(),
         node,
     };
@@ -230,6 +232,10 @@ struct Applier<'n> {
     assistance_changed: bool,
     /// Sharing agreements arrived: what each reader's figures cover is computed again.
     sharing_changed: bool,
+    /// New households whose status and places were derived before they were written, from
+    /// their movements written with them: not replayed again unless changed after.
+    derived: HashSet<String>,
+    today: NaiveDate,
     /// Entitlements arrived: each is checked against the assistance already recorded here.
     entitlements: Vec<String>,
 }
@@ -394,6 +400,9 @@ impl Applier<'_> {
             );
         }
         if let Some(household) = &change.body.household {
+            if change.entity != Entity::Household {
+                self.derived.remove(household);
+            }
             self.touched.insert(household.clone());
         }
         self.created.changes.push((change, scope.clone()));
@@ -407,9 +416,11 @@ impl Applier<'_> {
             return Ok(());
         }
         let created = std::mem::take(&mut self.created);
+        let mut tables = one_statement_per_table(created.rows);
+        let derived = derive_new_households(&mut tables, self.today);
         tx.execute_batch("SAVEPOINT sync_created")?;
         let written = (|| {
-            for ((entity, columns), rows) in created.rows {
+            for (entity, columns, rows) in tables {
                 let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
                 tx.insert_rows(entity.table(), &columns, rows)?;
             }
@@ -424,7 +435,10 @@ impl Applier<'_> {
             crate::registry::write_name_terms(tx, &names)
         })();
         match written {
-            Ok(()) => tx.execute_batch("RELEASE SAVEPOINT sync_created"),
+            Ok(()) => {
+                self.derived.extend(derived);
+                tx.execute_batch("RELEASE SAVEPOINT sync_created")
+            }
             Err(StoreError::Database(_) | StoreError::Conflict(_)) => {
                 tx.execute_batch("ROLLBACK TO SAVEPOINT sync_created; RELEASE SAVEPOINT sync_created")?;
                 for (change, scope) in created.changes {
@@ -569,6 +583,7 @@ impl Applier<'_> {
         self.assistance_changed |= entity.assistance();
         self.sharing_changed |= entity == Entity::Agreement;
         if let Some(household) = &body.household {
+            self.derived.remove(household);
             self.touched.insert(household.clone());
         }
         Ok(Ok(opened))
@@ -627,10 +642,11 @@ impl Applier<'_> {
     fn replay_households(&mut self, tx: &mut Tx<'_>, today: NaiveDate, now: i64) -> Result<usize, StoreError> {
         let households: Vec<String> = std::mem::take(&mut self.touched).into_iter().collect();
         let mut opened = 0;
-        let faults = crate::registry::derive_states(tx, &households, today)?;
+        let replayed: Vec<String> = households.iter().filter(|h| !self.derived.contains(*h)).cloned().collect();
+        let faults = crate::registry::derive_states(tx, &replayed, today)?;
         // A chronology that holds again closes its conflict.
         let faulty: HashSet<&str> = faults.iter().map(|(h, _)| h.as_str()).collect();
-        for household in households.iter().filter(|h| !faulty.contains(h.as_str())) {
+        for household in replayed.iter().filter(|h| !faulty.contains(h.as_str())) {
             if self.conflicts.remove(&(household.clone(), "_timeline".to_string())) {
                 tx.execute(
                     "DELETE FROM sync_conflicts WHERE entity = 'household' AND entity_id = $1 AND field = '_timeline'",
@@ -827,6 +843,127 @@ fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value
         values.push(Value::from(name.as_str()));
     }
     (columns, values, name)
+}
+
+/// New rows of one table with different columns (a field left empty is not shipped) as rows
+/// of every column, empty ones null: one statement (one `COPY` on PostgreSQL) per table.
+fn one_statement_per_table(
+    groups: BTreeMap<(Entity, Vec<String>), Vec<Vec<Value>>>,
+) -> Vec<(Entity, Vec<String>, Vec<Vec<Value>>)> {
+    let mut tables: Vec<(Entity, Vec<String>, Vec<Vec<Value>>)> = Vec::new();
+    let mut groups = groups.into_iter().peekable();
+    while let Some(((entity, _), _)) = groups.peek() {
+        let entity = *entity;
+        let mut of_table = Vec::new();
+        while let Some(group) = groups.next_if(|((e, _), _)| *e == entity) {
+            of_table.push(group);
+        }
+        let mut columns: Vec<String> = Vec::new();
+        for ((_, group_columns), _) in &of_table {
+            for column in group_columns {
+                if !columns.contains(column) {
+                    columns.push(column.clone());
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        for ((_, group_columns), group_rows) in of_table {
+            let places: Vec<usize> =
+                group_columns.iter().map(|c| columns.iter().position(|x| x == c).unwrap_or(0)).collect();
+            for row in group_rows {
+                let mut full = vec![Value::Null; columns.len()];
+                for (value, place) in row.into_iter().zip(&places) {
+                    full[*place] = value;
+                }
+                rows.push(full);
+            }
+        }
+        tables.push((entity, columns, rows));
+    }
+    tables
+}
+
+/// Derives, before they are written, the status and places of the new households among
+/// `tables` from their movements among them (as [`crate::registry::derive_states`] would after:
+/// updating rows just written costs as much again). Returns the households derived; one whose
+/// movements do not hold together is left to the replay, which opens its conflict.
+fn derive_new_households(tables: &mut [(Entity, Vec<String>, Vec<Vec<Value>>)], today: NaiveDate) -> HashSet<String> {
+    use crate::registry::{derived_state, movement_columns, DerivedState};
+    let mut derived = HashSet::new();
+    let place =
+        |tables: &[(Entity, Vec<String>, Vec<Vec<Value>>)], entity| tables.iter().position(|(e, _, _)| *e == entity);
+    let Some(households) = place(tables, Entity::Household) else {
+        return derived;
+    };
+    let household_at = with_columns(&mut tables[households], &DerivedState::HOUSEHOLD);
+    let people = place(tables, Entity::Person);
+    let person_at = people.map(|i| with_columns(&mut tables[i], &DerivedState::PERSON));
+    let column = |i: usize, name: &str| tables[i].1.iter().position(|c| c == name);
+    // Movements as rows of `MOVEMENT_COLUMNS`, by household.
+    let mut movements: HashMap<String, Vec<Row>> = HashMap::new();
+    if let Some(m) = place(tables, Entity::Movement) {
+        let names = movement_columns();
+        let columns: std::sync::Arc<[Box<str>]> = names.iter().map(|n| Box::from(*n)).collect();
+        let at: Vec<Option<usize>> = names.iter().map(|n| column(m, n)).collect();
+        let household = column(m, "household_id");
+        for row in &tables[m].2 {
+            let values: Vec<Value> = at.iter().map(|a| a.map_or(Value::Null, |a| row[a].clone())).collect();
+            let Some(Value::Text(h)) = household.map(|h| &row[h]) else { continue };
+            movements.entry(h.clone()).or_default().push(Row::new(columns.clone(), values));
+        }
+    }
+    // Members by household, with their rows.
+    let mut members: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+    if let Some(p) = people {
+        let (id, household) = (column(p, "id"), column(p, "household_id"));
+        for (r, row) in tables[p].2.iter().enumerate() {
+            if let (Some(Value::Text(person)), Some(Value::Text(h))) = (id.map(|i| &row[i]), household.map(|i| &row[i]))
+            {
+                members.entry(h.clone()).or_default().push((person.clone(), r));
+            }
+        }
+    }
+    let (id, registered) = (column(households, "id"), column(households, "registered_location"));
+    for r in 0..tables[households].2.len() {
+        let row = &tables[households].2[r];
+        let Some(Value::Text(household)) = id.map(|i| row[i].clone()) else { continue };
+        let registered = match registered.map(|i| &row[i]) {
+            Some(Value::Text(place)) => Some(place.clone()),
+            _ => None,
+        };
+        let of_household = members.get(&household).map_or(&[][..], Vec::as_slice);
+        let ids: Vec<String> = of_household.iter().map(|(p, _)| p.clone()).collect();
+        let rows = movements.get(&household).map_or(&[][..], Vec::as_slice);
+        let Ok(state) = derived_state(registered, rows, &ids, today) else { continue };
+        for (value, at) in state.household.into_iter().zip(&household_at) {
+            tables[households].2[r][*at] = value;
+        }
+        if let (Some(p), Some(person_at)) = (people, &person_at) {
+            for ((_, pr), values) in of_household.iter().zip(state.people) {
+                for (value, at) in values.into_iter().zip(person_at) {
+                    tables[p].2[*pr][*at] = value;
+                }
+            }
+        }
+        derived.insert(household);
+    }
+    derived
+}
+
+/// Where each of `wanted` is among a table's columns, added (null in every row) if missing.
+fn with_columns(table: &mut (Entity, Vec<String>, Vec<Vec<Value>>), wanted: &[&str]) -> Vec<usize> {
+    let (_, columns, rows) = table;
+    wanted
+        .iter()
+        .map(|w| match columns.iter().position(|c| c == w) {
+            Some(at) => at,
+            None => {
+                columns.push(w.to_string());
+                rows.iter_mut().for_each(|r| r.push(Value::Null));
+                columns.len() - 1
+            }
+        })
+        .collect()
 }
 
 /// The rows travelling inside a record (an entitlement's people, a flow's sectors, a
