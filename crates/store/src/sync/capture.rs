@@ -248,13 +248,17 @@ impl Capture<'_> {
                     parents.extend(self.created_by(tx, *parent, &parent_id)?);
                 }
             }
+            let parents = self.made_elsewhere(parents);
             if !parents.is_empty() {
                 deps.insert(String::new(), parents);
             }
         } else {
             // An edit needs its record: a field never set before has no value to depend on.
-            let created = self.created_by(tx, entity, &id)?;
-            deps.insert(String::new(), created.into_iter().collect());
+            let created = self.created_by(tx, entity, &id)?.into_iter().collect();
+            let created = self.made_elsewhere(created);
+            if !created.is_empty() {
+                deps.insert(String::new(), created);
+            }
         }
         let (author, at, reason) = authorship(tx, entity, row, &id, &fields)?;
         let change_id = self.node.next_id();
@@ -312,6 +316,12 @@ impl Capture<'_> {
         Ok(())
     }
 
+    /// Of the records a change needs first, those made by other origins: what this node made
+    /// in this epoch comes before in its own numbering, which every node applies in order.
+    fn made_elsewhere(&self, ids: Vec<ChangeId>) -> Vec<ChangeId> {
+        ids.into_iter().filter(|id| id.node != self.node.node_id || id.epoch != self.node.epoch).collect()
+    }
+
     /// The change that created a record, read from this capture or the stored state.
     fn created_by(&mut self, tx: &mut Tx<'_>, entity: Entity, id: &str) -> Result<Option<ChangeId>, StoreError> {
         let key = (entity, id.to_string());
@@ -357,7 +367,10 @@ impl Capture<'_> {
             for person in &people {
                 parents.extend(self.created_by(tx, Entity::Person, person)?);
             }
-            self.changes[i].body.deps.entry(String::new()).or_default().extend(parents);
+            let parents = self.made_elsewhere(parents);
+            if !parents.is_empty() {
+                self.changes[i].body.deps.entry(String::new()).or_default().extend(parents);
+            }
         }
         let deliveries = tx.query(
             &format!(
