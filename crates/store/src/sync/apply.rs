@@ -845,12 +845,13 @@ fn creation_row(change: &Change, state: &EntityState) -> (Vec<String>, Vec<Value
     (columns, values, name)
 }
 
+/// New rows of a table: its kind, the columns, the rows.
+type NewRows = (Entity, Vec<String>, Vec<Vec<Value>>);
+
 /// New rows of one table with different columns (a field left empty is not shipped) as rows
 /// of every column, empty ones null: one statement (one `COPY` on PostgreSQL) per table.
-fn one_statement_per_table(
-    groups: BTreeMap<(Entity, Vec<String>), Vec<Vec<Value>>>,
-) -> Vec<(Entity, Vec<String>, Vec<Vec<Value>>)> {
-    let mut tables: Vec<(Entity, Vec<String>, Vec<Vec<Value>>)> = Vec::new();
+fn one_statement_per_table(groups: BTreeMap<(Entity, Vec<String>), Vec<Vec<Value>>>) -> Vec<NewRows> {
+    let mut tables: Vec<NewRows> = Vec::new();
     let mut groups = groups.into_iter().peekable();
     while let Some(((entity, _), _)) = groups.peek() {
         let entity = *entity;
@@ -887,11 +888,10 @@ fn one_statement_per_table(
 /// `tables` from their movements among them (as [`crate::registry::derive_states`] would after:
 /// updating rows just written costs as much again). Returns the households derived; one whose
 /// movements do not hold together is left to the replay, which opens its conflict.
-fn derive_new_households(tables: &mut [(Entity, Vec<String>, Vec<Vec<Value>>)], today: NaiveDate) -> HashSet<String> {
+fn derive_new_households(tables: &mut [NewRows], today: NaiveDate) -> HashSet<String> {
     use crate::registry::{derived_state, movement_columns, DerivedState};
     let mut derived = HashSet::new();
-    let place =
-        |tables: &[(Entity, Vec<String>, Vec<Vec<Value>>)], entity| tables.iter().position(|(e, _, _)| *e == entity);
+    let place = |tables: &[NewRows], entity| tables.iter().position(|(e, _, _)| *e == entity);
     let Some(households) = place(tables, Entity::Household) else {
         return derived;
     };
@@ -951,7 +951,7 @@ fn derive_new_households(tables: &mut [(Entity, Vec<String>, Vec<Vec<Value>>)], 
 }
 
 /// Where each of `wanted` is among a table's columns, added (null in every row) if missing.
-fn with_columns(table: &mut (Entity, Vec<String>, Vec<Vec<Value>>), wanted: &[&str]) -> Vec<usize> {
+fn with_columns(table: &mut NewRows, wanted: &[&str]) -> Vec<usize> {
     let (_, columns, rows) = table;
     wanted
         .iter()

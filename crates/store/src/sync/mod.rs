@@ -763,8 +763,9 @@ impl Store {
     /// The node's state: peers, what waits, what was refused, conflicts the user may see.
     pub fn sync_status(&self, actor: &Actor) -> Result<SyncStatus, StoreError> {
         actor.require_admin()?;
-        let conflicts = self.sync_conflicts(actor)?.len() as i64;
         self.db.read(|tx| {
+            // An administrator sees every conflict.
+            let conflicts = tx.query_int("SELECT COUNT(*) FROM sync_conflicts", params![])?;
             let node = Node::read(tx)?.ok_or_else(not_a_node)?;
             let ours = origin_vector(tx)?;
             let rows = tx.query(

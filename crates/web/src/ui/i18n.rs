@@ -581,6 +581,7 @@ messages! {
     sync_public_key: "Clé publique", "Public key";
     sync_epoch: "Époque (augmente à chaque restauration)", "Epoch (goes up at each restore)";
     sync_fingerprint: "Empreinte du registre", "Registry fingerprint";
+    sync_fingerprint_compute: "Calculer (lit tout le registre)", "Compute (reads the whole registry)";
     sync_fingerprint_hint: "Deux bureaux qui ont tout échangé ont la même empreinte : comparez-la au téléphone.", "Two offices that have exchanged everything show the same fingerprint: compare it over the phone.";
     sync_changes: "Modifications dans le journal", "Changes in the feed";
     sync_waiting: "En attente de ce dont elles dépendent", "Waiting for what they build on";

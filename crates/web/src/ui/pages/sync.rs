@@ -12,7 +12,8 @@ struct SyncPage {
     c: Ctx,
     /// `None` when this installation is not a sync node.
     status: Option<SyncStatus>,
-    fingerprint: String,
+    /// Computed on request only: it reads every synced record.
+    fingerprint: Option<String>,
     conflicts: Vec<ShownConflict>,
     form: FormState,
     /// A node just enrolled: the command its operator runs, with its token, shown once.
@@ -64,13 +65,16 @@ async fn sync_page(
     actor: store::Actor,
     form: FormState,
     enrolled: Option<Enrolment>,
+    fingerprint: bool,
 ) -> Response {
     let admin = c.is_admin();
     let loaded = blocking(state, move |store| {
         let node = store.sync_node()?;
         let (status, fingerprint) = match (&node, admin) {
-            (Some(_), true) => (Some(store.sync_status(&actor)?), store.sync_fingerprint()?),
-            _ => (None, String::new()),
+            (Some(_), true) => {
+                (Some(store.sync_status(&actor)?), if fingerprint { Some(store.sync_fingerprint()?) } else { None })
+            }
+            _ => (None, None),
         };
         let conflicts = if node.is_some() { store.sync_conflicts(&actor)? } else { Vec::new() };
         Ok((status, fingerprint, conflicts))
@@ -146,8 +150,15 @@ fn record_kind(c: &Ctx, entity: &str) -> &'static str {
     }
 }
 
-pub async fn sync(State(state): State<AppState>, page: SignedIn) -> Response {
-    sync_page(&state, page.ctx, page.actor, FormState::default(), None).await
+/// `?fingerprint=1` computes the registry's fingerprint.
+#[derive(Debug, Deserialize)]
+pub struct SyncQuery {
+    #[serde(default)]
+    fingerprint: Option<String>,
+}
+
+pub async fn sync(State(state): State<AppState>, page: SignedIn, Query(q): Query<SyncQuery>) -> Response {
+    sync_page(&state, page.ctx, page.actor, FormState::default(), None, q.fingerprint.is_some()).await
 }
 
 /// Enrols a field node (administrators): its token is shown once, in the command to run there.
@@ -170,10 +181,10 @@ pub async fn sync_enrol(
     let regions = form.list("regions");
     let who = actor.clone();
     match blocking(&state, move |store| store.sync_enrol(&who, &node, &organisations, &regions)).await {
-        Ok(enrolment) => sync_page(&state, c, actor, FormState::default(), Some(enrolment)).await,
+        Ok(enrolment) => sync_page(&state, c, actor, FormState::default(), Some(enrolment), false).await,
         Err(error) => match form.fail(&c, error) {
             Some(response) => response,
-            None => sync_page(&state, c, actor, form, None).await,
+            None => sync_page(&state, c, actor, form, None, false).await,
         },
     }
 }
