@@ -65,6 +65,7 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         let (store, _) =
             store::Store::open(&store::Target::default_sqlite(&dir)).context("cannot open the demo database")?;
         crate::demo::load(&store, args.demo_households)?;
+        crate::demo::sync::load(&store, &dir)?;
         println!(
             "DEMO: synthetic data in {} (not a real operation). Sign in as {} / {}",
             dir.display(),

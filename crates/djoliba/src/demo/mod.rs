@@ -12,6 +12,7 @@ use store::{Actor, Store};
 mod assistance;
 mod funding;
 mod plans;
+pub mod sync;
 
 pub const HOUSEHOLDS: usize = 20_000;
 pub const SEED: u64 = 2012;

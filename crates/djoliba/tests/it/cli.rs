@@ -787,6 +787,35 @@ fn the_factsheet_of_the_demo_in_french_and_english() {
     server.wait().unwrap();
     assert!(started, "the demo loads and the server starts");
     let demo = dir.path().join("data-demo");
+    {
+        // The demo office is a sync node with a laptop in Gao and a clash to settle.
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(&demo)).unwrap();
+        let status = store.sync_status(&store::Actor::system()).unwrap();
+        assert_eq!(status.peers.len(), 1);
+        assert!(status.peers[0].last_contact_at.is_some());
+        assert_eq!(status.conflicts, 1);
+        let conflict = &store.sync_conflicts(&store::Actor::system()).unwrap()[0];
+        let values: std::collections::BTreeSet<_> = conflict.values.iter().filter_map(|v| v.value.clone()).collect();
+        assert_eq!((conflict.field.as_str(), values.len()), ("intention", 2), "{values:?}");
+        let authors: Vec<_> = conflict.values.iter().filter_map(|v| v.author_name.clone()).collect();
+        assert_eq!(authors.len(), 2, "both authors named: {authors:?}");
+        // The family registered on the laptop reached the office; the laptop holds Gao only.
+        let family = |store: &store::Store, place: &str| {
+            store
+                .db
+                .read(|tx| {
+                    tx.query_int(
+                        "SELECT COUNT(*) FROM households WHERE external_id = 'GAO-TERRAIN-0001' OR registration_point NOT LIKE $1",
+                        store::params![place],
+                    )
+                })
+                .unwrap()
+        };
+        assert_eq!(family(&store, "%"), 1);
+        let (laptop, _) = store::Store::open(&store::Target::default_sqlite(&demo.join("terrain-gao"))).unwrap();
+        assert_eq!(family(&laptop, "ML07%"), 1, "only Gao's households, and the family");
+        assert_eq!(laptop.sync_conflicts(&store::Actor::system()).unwrap().len(), 1, "the clash is on the laptop too");
+    }
     for (lang, headings) in [
         (
             "fr",

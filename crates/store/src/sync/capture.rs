@@ -55,7 +55,12 @@ pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> 
     let wrote = |tx: &Tx<'_>, entity: Entity| {
         start.everything || tx.wrote(entity.table()) || entity.children().is_some_and(|c| tx.wrote(c.table))
     };
-    for entity in Entity::COMPARED_WHOLE {
+    // Parents are captured before their records (a creation names the creations it needs, and a
+    // node's own changes are applied in their order).
+    let (after_assistance, before): (Vec<Entity>, Vec<Entity>) = Entity::COMPARED_WHOLE
+        .into_iter()
+        .partition(|e| matches!(e, Entity::MonitoringSample | Entity::MonitoringAnswer));
+    for entity in before {
         if wrote(tx, entity) {
             capture.whole(tx, entity)?;
         }
@@ -83,6 +88,11 @@ pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> 
     }
     if crate::versions::current(tx, crate::versions::Capability::Assistance)? > start.assistance {
         capture.assistance(tx)?;
+    }
+    for entity in after_assistance {
+        if wrote(tx, entity) {
+            capture.whole(tx, entity)?;
+        }
     }
     if wrote(tx, Entity::SeriesVersion) {
         // A version of a series is written once, with its figures.
