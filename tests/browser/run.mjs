@@ -5,7 +5,7 @@
 //
 //   node tests/browser/run.mjs            (DJOLIBA_BIN picks the binary; CHROMIUM the browser)
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,7 +19,15 @@ const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const shots = join(root, "target/screenshots");
 mkdirSync(shots, { recursive: true });
 
-function startDjoliba(dataDir) {
+/// Runs a djoliba command in a data folder and returns what it printed; throws with its error.
+function djoliba(dataDir, args) {
+  const result = spawnSync(binary, ["--data-dir", dataDir, ...args], { encoding: "utf8", env: { ...process.env, RUST_LOG: "warn" } });
+  if (result.status !== 0) throw new Error(`djoliba ${args.join(" ")}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/// `admin`: whether the folder is new, so that the server creates the administrator.
+function startDjoliba(dataDir, { admin = true } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(binary, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
       env: { ...process.env, RUST_LOG: "warn" },
@@ -33,7 +41,7 @@ function startDjoliba(dataDir) {
       const file = output.match(/its password is in (\S+)/)?.[1];
       if (file && !password) password = readFileSync(file, "utf8").trim();
       const address = output.match(/listening on (http:\/\/\S+)/)?.[1];
-      if (address && password) {
+      if (address && (password || !admin)) {
         clearTimeout(timer);
         resolvePromise({ child, address, password });
       }
@@ -59,7 +67,11 @@ async function step(name, body) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "djoliba-browser-"));
+// The country office is a sync node from the start: every change it records is in its feed.
+djoliba(dataDir, ["sync", "init", "--name", "Bamako"]);
 const { child, address, password } = await startDjoliba(dataDir);
+const laptopDir = mkdtempSync(join(tmpdir(), "djoliba-laptop-"));
+let laptop;
 const browser = await chromium.launch({
   executablePath: browserPath,
   args: [
@@ -571,12 +583,84 @@ try {
     }
     assert.deepEqual(pageErrors, []);
   });
+
+  await step("a field laptop is enrolled on the Synchronisation page, and a clash is settled there in French", async () => {
+    // The laptop becomes a node; the administrator enrols it with NRC's households in Gao.
+    const init = djoliba(laptopDir, ["sync", "init", "--name", "Gao"]);
+    await page.context().clearCookies();
+    await signIn("admin", password);
+    await page.getByRole("link", { name: "Synchronisation" }).click();
+    await page.locator("#node-name").fill("Gao");
+    await page.locator("#node_id").fill(init.match(/Node id:\s*(\S+)/)[1]);
+    await page.locator("#public_key").fill(init.match(/Public key:\s*(\S+)/)[1]);
+    await page.locator("#node-organisations").fill("NRC");
+    await page.locator("#node-regions").fill("ML07");
+    await page.getByRole("button", { name: "Inscrire un bureau de terrain" }).click();
+    const command = await page.locator("#enrolled code").innerText();
+    const arg = (flag) => command.match(new RegExp(`${flag} '?([^' ]+)'?`))[1];
+    djoliba(laptopDir, ["sync", "connect", "--url", address, "--token", arg("--token"), "--office-node", arg("--office-node"), "--office-key", arg("--office-key"), "--office-name", "Bamako"]);
+    djoliba(laptopDir, ["sync", "pull"]);
+    // The office's page now shows the laptop's last contact and nothing left to send it.
+    await page.goto(`${address}/sync`);
+    const peers = await page.locator("#peers").innerText();
+    assert.doesNotMatch(peers, /jamais/, peers);
+    assert.match(peers, /Organisations : NRC · Régions : ML07/, peers);
+    assert.match(peers, /Gao\s+\S+ \S+\s+0\s/, `nothing left to send it: ${peers}`);
+    await shot("sync-enrol");
+    // The laptop's own server: the clerk created at the office signs in there with the same password.
+    laptop = await startDjoliba(laptopDir, { admin: false });
+    const id = household.split("/").pop();
+    const field = await browser.newContext({ locale: "fr-FR", viewport: { width: 1366, height: 768 } });
+    const inGao = await field.newPage();
+    const editIntention = async (on, base, intention) => {
+      await on.goto(`${base}/households/${id}/edit`);
+      await on.locator("#intention").selectOption(intention);
+      await on.locator("#reason").fill("visite à domicile");
+      await on.locator("#save").click();
+      await on.waitForURL(/\/households\/[0-9a-f-]{36}/);
+    };
+    await inGao.goto(`${laptop.address}/`);
+    await inGao.getByLabel("Identifiant").fill("clerk");
+    await inGao.getByLabel("Mot de passe").fill("clerk-password-2026");
+    await inGao.getByRole("button", { name: "Se connecter" }).click();
+    await inGao.waitForURL(`${laptop.address}/`);
+    // Both offices change the household's intention without seeing each other's change.
+    await editIntention(inGao, laptop.address, "integrate_locally");
+    await page.context().clearCookies();
+    await signIn("clerk", "clerk-password-2026");
+    await editIntention(page, address, "return");
+    djoliba(laptopDir, ["sync", "now"]);
+    // The registrar finds the clash on the office's page, both values named in French.
+    await page.goto(`${address}/sync`);
+    const conflict = page.locator("#conflicts article.conflict");
+    await conflict.waitFor();
+    const text = await conflict.innerText();
+    assert.match(text, /Intention/, text);
+    assert.match(text, /Retour/, text);
+    assert.match(text, /Rester \(intégration locale\)/, text);
+    assert.doesNotMatch(text, /integrate_locally|return\b/, text);
+    assert.match(text, /clerk \(Gao\)/, text);
+    assert.match(text, /clerk \(Bamako\)/, text);
+    await shot("sync");
+    await conflict.getByLabel(/intégration locale/).check();
+    await conflict.getByRole("button", { name: "Garder cette valeur" }).click();
+    await page.locator("#conflicts").getByText("Aucun conflit.").waitFor();
+    // The choice travels: the laptop shows it too, with no conflict left.
+    djoliba(laptopDir, ["sync", "pull"]);
+    await inGao.goto(`${laptop.address}/sync`);
+    await inGao.locator("#conflicts").getByText("Aucun conflit.").waitFor();
+    await inGao.goto(`${laptop.address}/households/${id}`);
+    assert.match(await inGao.locator("body").innerText(), /intégration locale/);
+    await field.close();
+  });
 } catch {
   failed = true;
 } finally {
   await browser.close();
   child.kill("SIGINT");
+  laptop?.child.kill("SIGINT");
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(laptopDir, { recursive: true, force: true });
 }
 const passed = steps.filter((s) => s.ok).length;
 console.log(`browser tests: ${passed} passed, ${steps.length - passed} failed; screenshots in ${shots}`);

@@ -309,7 +309,6 @@ pub fn pull(store: &Store) -> anyhow::Result<()> {
         if response.status() != 200 {
             return Err(failed("receiving changes", response));
         }
-        let more = response.headers().get("x-djoliba-more").is_some_and(|v| v == "true");
         let bytes = response.body_mut().with_config().limit(BATCH_BYTES as u64 * 4).read_to_vec()?;
         let batch = store.sync_open(&bytes)?;
         if batch.from != office.node_id {
@@ -326,7 +325,9 @@ pub fn pull(store: &Store) -> anyhow::Result<()> {
         total.refused.extend(received.refused);
         total.waiting = received.waiting;
         total.vector = received.vector;
-        if !more || !progressed {
+        // After the last batch one more request tells the office what this node now holds
+        // (its answer is empty): the office's count of what is not acknowledged is right.
+        if !progressed {
             break;
         }
     }

@@ -142,6 +142,8 @@ pub struct ConflictValue {
     pub value: Option<String>,
     pub author: String,
     pub author_name: Option<String>,
+    /// The office (node) where the value was set, by the name it was enrolled or made with.
+    pub office: Option<String>,
     pub at: i64,
     /// The value the record shows until someone decides.
     pub shown: bool,
@@ -823,6 +825,14 @@ impl Store {
             .cond(&visible)
             .push(") ORDER BY c.opened_at, c.entity_id, c.field", params![]);
             let rows = tx.select(&sql)?;
+            let mut offices: HashMap<String, String> = tx
+                .query("SELECT node_id, name FROM sync_peers", params![])?
+                .iter()
+                .map(|r| (r.text(0), r.text(1)))
+                .collect();
+            if let Some(node) = Node::read(tx)? {
+                offices.insert(node.node_id.clone(), node.name.clone());
+            }
             let mut conflicts = Vec::with_capacity(rows.len());
             for r in rows {
                 let field = r.text(2);
@@ -837,7 +847,9 @@ impl Store {
                         let author_name = tx
                             .query_opt("SELECT username FROM users WHERE id = $1", params![author.as_str()])?
                             .map(|u| u.text(0));
+                        let office = head.change.parse::<ChangeId>().ok().and_then(|id| offices.get(&id.node).cloned());
                         values.push(ConflictValue {
+                            office,
                             shown: head.value == shown,
                             value: match &head.value {
                                 serde_json::Value::Null => None,

@@ -612,6 +612,7 @@ messages! {
     sync_empty: "(vide)", "(empty)";
     sync_other_office: "un utilisateur d'un autre bureau", "a user of another office";
     sync_resolve: "Garder cette valeur", "Keep this value";
+    sync_regions: "Régions", "Régions";
     sync_kind_user: "Compte", "Account";
     sync_kind_agreement: "Accord de partage", "Sharing agreement";
     sync_kind_office: "Bureau", "Office";

@@ -14,6 +14,8 @@ struct SyncPage {
     status: Option<SyncStatus>,
     /// Computed on request only: it reads every synced record.
     fingerprint: Option<String>,
+    /// Organisations' codes by id (a node's scope names them by id).
+    organisation_codes: std::collections::HashMap<String, String>,
     conflicts: Vec<ShownConflict>,
     form: FormState,
     /// A node just enrolled: the command its operator runs, with its token, shown once.
@@ -52,10 +54,14 @@ impl SyncPage {
 
     fn scope(&self, scope: &store::sync::Scope) -> String {
         let all = self.c.t.sync_all;
-        let organisations =
-            if scope.organisations.is_empty() { all.to_string() } else { scope.organisations.len().to_string() };
+        let codes: Vec<&str> = scope
+            .organisations
+            .iter()
+            .map(|id| self.organisation_codes.get(id).map_or(id.as_str(), String::as_str))
+            .collect();
+        let organisations = if codes.is_empty() { all.to_string() } else { codes.join(", ") };
         let regions = if scope.regions.is_empty() { all.to_string() } else { scope.regions.join(", ") };
-        format!("{} : {organisations} · {} : {regions}", self.c.t.organisations, self.c.t.regions)
+        format!("{} : {organisations} · {} : {regions}", self.c.t.organisations, self.c.t.sync_regions)
     }
 }
 
@@ -77,10 +83,11 @@ async fn sync_page(
             _ => (None, None),
         };
         let conflicts = if node.is_some() { store.sync_conflicts(&actor)? } else { Vec::new() };
-        Ok((status, fingerprint, conflicts))
+        let codes = store.list_organisations()?.into_iter().map(|o| (o.id, o.code)).collect();
+        Ok((status, fingerprint, conflicts, codes))
     })
     .await;
-    let (status, fingerprint, conflicts) = match loaded {
+    let (status, fingerprint, conflicts, organisation_codes) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return c.error(error),
     };
@@ -99,8 +106,18 @@ async fn sync_page(
                 .iter()
                 .map(|v| ShownValue {
                     raw: v.value.clone(),
-                    text: v.value.clone().unwrap_or_else(|| c.t.sync_empty.to_string()),
-                    author: v.author_name.clone().unwrap_or_else(|| c.t.sync_other_office.to_string()),
+                    text: match &v.value {
+                        // A code is shown by its name in the reader's language.
+                        Some(value) if CODE_FIELDS.contains(&conflict.field.as_str()) => c.label(value),
+                        Some(value) => value.clone(),
+                        None => c.t.sync_empty.to_string(),
+                    },
+                    author: match (&v.author_name, &v.office) {
+                        (Some(name), Some(office)) => format!("{name} ({office})"),
+                        (Some(name), None) => name.clone(),
+                        (None, Some(office)) => format!("{} ({office})", c.t.sync_other_office),
+                        (None, None) => c.t.sync_other_office.to_string(),
+                    },
                     at: instant(&c, v.at),
                     shown: v.shown,
                 })
@@ -113,9 +130,25 @@ async fn sync_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let page = SyncPage { status, fingerprint, conflicts, form, enrolled, c };
+    let page = SyncPage { status, fingerprint, organisation_codes, conflicts, form, enrolled, c };
     (status_code, render(&page)).into_response()
 }
+
+/// Fields whose values are codes of a list.
+const CODE_FIELDS: [&str; 12] = [
+    "intention",
+    "shelter_type",
+    "population_group",
+    "sex",
+    "relationship",
+    "kind",
+    "cause",
+    "status",
+    "level",
+    "role",
+    "modality",
+    "outcome",
+];
 
 /// The kind of record a conflict is on, in the reader's language.
 fn record_kind(c: &Ctx, entity: &str) -> &'static str {
