@@ -103,7 +103,7 @@ pub(crate) fn since(tx: &mut Tx<'_>, start: Counters) -> Result<(), StoreError> 
     if changes.is_empty() {
         return Ok(());
     }
-    for entity in Entity::REGISTRY {
+    for entity in Entity::registry() {
         let mut touched: Vec<(&str, &EntityState)> =
             states.iter().filter(|((e, _), _)| *e == entity).map(|((_, id), s)| (id.as_str(), s)).collect();
         touched.sort_by_key(|(id, _)| *id);

@@ -1053,7 +1053,7 @@ impl Store {
     pub fn sync_projection(&self) -> Result<Projection, StoreError> {
         self.db.read(|tx| {
             let mut out = Projection::new();
-            for entity in Entity::REGISTRY {
+            for entity in Entity::registry() {
                 let order = entity.key().join(", ");
                 let rows = tx.query(&format!("SELECT * FROM {} ORDER BY {order}", entity.table()), params![])?;
                 let mut children = capture::children_of(tx, entity, None)?;
