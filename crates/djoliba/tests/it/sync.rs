@@ -558,3 +558,52 @@ fn a_household_that_moves_into_a_field_offices_regions_reaches_it_whole() {
         assert_eq!((again.applied, again.refused.len()), (0, 0), "{backend}: {again:?}");
     }
 }
+
+#[test]
+fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conflict() {
+    for office in stores() {
+        let backend = office.backend;
+        let p = pair(office);
+        let (office, field) = (&p.office.store, &p.field.store);
+        carry(office, field, &p.field_node);
+        let (office_clerk, field_clerk) = (registrar(office), registrar(field));
+        // A registry of other families, for the check to learn from.
+        for i in 0..30 {
+            let mut other = household(&format!("OTHER-{i}"));
+            for (j, m) in other.members.iter_mut().enumerate() {
+                m.given_name = ["Awa", "Mariam", "Hawa", "Oumar", "Moussa"][(i + j) % 5].into();
+                m.family_name = format!("Famille{i}");
+                m.birth_date = Some(format!("{}", 1950 + i + 20 * j));
+            }
+            office
+                .register_household(&office_clerk, &other.parse(office.gazetteer.as_ref(), office.today()).unwrap())
+                .unwrap();
+        }
+        let at_office = office
+            .register_household(
+                &office_clerk,
+                &household("GAO-21").parse(office.gazetteer.as_ref(), office.today()).unwrap(),
+            )
+            .unwrap();
+        // The same family registered again in the field, under another number.
+        let in_the_field = field
+            .register_household(
+                &field_clerk,
+                &household("GAO-77").parse(field.gazetteer.as_ref(), field.today()).unwrap(),
+            )
+            .unwrap();
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty() && received.conflicts_opened == 0, "{backend}: {received:?}");
+        office.arrivals_checked();
+        let queue = office.duplicate_pairs(&office_clerk, None, 10).unwrap();
+        let head = |d: &store::registry::HouseholdDetail| {
+            d.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.id.clone()
+        };
+        assert!(
+            queue.iter().any(|q| q.a.id == head(&at_office) && q.b.id == head(&in_the_field)),
+            "{backend}: the two heads are a pair to review: {:?}",
+            queue.iter().map(|q| (&q.a.id, &q.b.id)).collect::<Vec<_>>()
+        );
+        assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
+    }
+}
