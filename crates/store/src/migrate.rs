@@ -49,7 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "sync", sql: include_str!("../migrations/0022_sync.sql") },
     Migration {
         version: 23,
-        name: "sync household history",
+        name: "sync_household_history",
         sql: include_str!("../migrations/0023_sync_household_history.sql"),
     },
 ];
