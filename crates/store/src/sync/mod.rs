@@ -1060,8 +1060,12 @@ impl Store {
                 let rows = tx.query(&format!("SELECT * FROM {} ORDER BY {order}", entity.table()), params![])?;
                 let mut children = capture::children_of(tx, entity, None)?;
                 for row in rows {
-                    if entity == Entity::User && row.text_of("role")? == "admin" {
-                        continue; // each installation's own
+                    // Each installation's own: its administrators, the pairs it found and
+                    // nobody has reviewed yet.
+                    if entity == Entity::User && row.text_of("role")? == "admin"
+                        || entity == Entity::DuplicatePair && row.text_of("status")? == "pending"
+                    {
+                        continue;
                     }
                     let id = entity.key_of(&row)?;
                     let inside = entity.children().map(|c| {
