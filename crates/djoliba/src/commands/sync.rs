@@ -110,8 +110,6 @@ fn run_on(store: &Store, args: &Args) -> anyhow::Result<ExitCode> {
         let received = store.sync_receive(batch)?;
         store.sync_contact(&from, &received.vector)?;
         report(&received);
-        // The households received are checked for duplicates before the command ends.
-        store.arrivals_checked();
         return Ok(ExitCode::SUCCESS);
     }
     let Some(command) = &args.command else {
@@ -335,7 +333,5 @@ pub fn pull(store: &Store) -> anyhow::Result<()> {
     }
     print!("From {}: ", office.name);
     report(&total);
-    // The households received are checked for duplicates before the command ends.
-    store.arrivals_checked();
     Ok(())
 }
