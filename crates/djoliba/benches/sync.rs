@@ -178,15 +178,6 @@ fn main() {
                 break;
             }
         }
-        // Received households are checked for duplicates after the batches, in the background.
-        let t = Instant::now();
-        office.arrivals_checked();
-        let queued: i64 =
-            office.db.read(|tx| tx.query_int("SELECT COUNT(*) FROM duplicate_pairs", store::params![])).unwrap();
-        println!(
-            "[{backend}] received households checked for duplicates {:.1} s after the last batch ({queued} pairs queued)",
-            t.elapsed().as_secs_f64()
-        );
         let registration_bytes: usize = wire;
         println!(
             "[{backend}] applied {applied} changes in {batches} batches of ≤64 KiB: {:.1} s, {:.0} changes/s (sealing on the field {:.1} s)",

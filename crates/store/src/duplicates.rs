@@ -4,7 +4,7 @@
 //! `duplicate_of` the earlier one: both records and their histories stay, figures count the
 //! person once, and an undo restores them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use domain::registry::NewHousehold;
@@ -26,21 +26,7 @@ use crate::{audit, new_id, params, Actor, Store};
 pub struct LinkageCache {
     inner: Mutex<Option<CachedIndex>>,
     relearning: Mutex<Relearning>,
-    /// Households received by sync waiting to be checked.
-    arrivals: Mutex<Arrivals>,
 }
-
-#[derive(Default)]
-struct Arrivals {
-    households: Vec<String>,
-    /// Whether a thread checks them.
-    running: bool,
-    /// When the last ones came: the check waits for a pause in the batches.
-    last: Option<std::time::Instant>,
-}
-
-/// A pause this long in what sync receives starts the check of what it received.
-const ARRIVALS_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A new index learning from people's latest decisions, built beside the one in use.
 #[derive(Default)]
@@ -373,9 +359,12 @@ impl Store {
         Ok(likely)
     }
 
-    /// Runs `f` on the in-memory index of the whole registry, brought up to date with the
-    /// people changed since it was built (no transaction held meanwhile).
-    fn with_current_index<T>(&self, f: impl FnOnce(&mut Index) -> T) -> Result<T, StoreError> {
+    /// Probes the in-memory index of the whole registry with each member of `household` (no
+    /// transaction: the index is brought up to date with people added since it was built).
+    pub(crate) fn probe_duplicates(
+        &self,
+        household: &NewHousehold,
+    ) -> Result<Vec<(usize, linkage::index::Likely)>, StoreError> {
         let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.is_none() {
@@ -400,23 +389,6 @@ impl Store {
             }
         }
         cached.version = version;
-        let out = f(&mut cached.index);
-        // Replaced records stay in memory and in the blocks until a rebuild: one is started
-        // when they outnumber a tenth of the standing ones (and a hundred).
-        let worn = cached.index.replaced() > (cached.index.len() / 10).max(100);
-        drop(cache);
-        if worn {
-            self.relearn_in_background();
-        }
-        Ok(out)
-    }
-
-    /// Probes the in-memory index of the whole registry with each member of `household` (no
-    /// transaction: the index is brought up to date with people added since it was built).
-    pub(crate) fn probe_duplicates(
-        &self,
-        household: &NewHousehold,
-    ) -> Result<Vec<(usize, linkage::index::Likely)>, StoreError> {
         let place = household.current_location.as_deref().unwrap_or(&household.registration_point);
         let level = |n: i64| self.gazetteer.ancestor_at(place, n).map(|l| l.pcode.clone()).unwrap_or_default();
         let probes: Vec<Input> = household
@@ -438,99 +410,21 @@ impl Store {
             })
             .collect();
         // The members are probed together: a household registered again brings its people back.
-        self.with_current_index(|index| {
-            index
-                .probe_household(&probes, POSSIBLE, PROBE_CANDIDATES)
-                .into_iter()
-                .enumerate()
-                .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
-                .collect()
-        })
-    }
-
-    /// Households that arrived from another office (sync): their people are checked against
-    /// the registry as a registration is, and the likely duplicates queued for review (two
-    /// offices registering one person are a duplicates case, not a sync conflict). Returns
-    /// how many pairs were queued.
-    pub fn check_arrivals(&self, households: &[String]) -> Result<usize, StoreError> {
-        let everyone = Actor::system();
-        let finder = Actor { username: "sync".into(), ..everyone.clone() };
-        let now = self.now_ms();
-        let mut queued = 0;
-        for chunk in households.chunks(CATCH_UP_BATCH) {
-            let people = self.db.read(|tx| self.people_for_linkage(tx, &everyone, Some(chunk)))?;
-            let mut by_household: BTreeMap<&str, Vec<Input>> = BTreeMap::new();
-            for person in &people {
-                by_household.entry(person.household.as_str()).or_default().push(person.clone());
-            }
-            let pairs: Vec<(String, String, f64)> = self.with_current_index(|index| {
-                let mut pairs = Vec::new();
-                for members in by_household.values() {
-                    let ours: HashSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
-                    for (member, likely) in
-                        index.probe_household(members, LIKELY, PROBE_CANDIDATES).into_iter().enumerate()
-                    {
-                        for l in likely.into_iter().filter(|l| !ours.contains(l.id.as_str())) {
-                            pairs.push((l.id, members[member].id.clone(), l.probability));
-                        }
-                    }
-                }
-                pairs
-            })?;
-            self.db.write(|tx| {
-                for (earlier, later, probability) in &pairs {
-                    queue_pair(tx, &finder, earlier, later, *probability, now)?;
-                }
-                Ok(())
-            })?;
-            queued += pairs.len();
+        let found = cached
+            .index
+            .probe_household(&probes, POSSIBLE, PROBE_CANDIDATES)
+            .into_iter()
+            .enumerate()
+            .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
+            .collect();
+        // Replaced records stay in memory and in the blocks until a rebuild: one is started
+        // when they outnumber a tenth of the standing ones (and a hundred).
+        let worn = cached.index.replaced() > (cached.index.len() / 10).max(100);
+        drop(cache);
+        if worn {
+            self.relearn_in_background();
         }
-        Ok(queued)
-    }
-
-    /// [`Store::check_arrivals`] in one thread beside the server: checking a person costs about
-    /// a third of a millisecond, too much to hold a sync batch's transaction for. Households
-    /// arriving while it runs are checked after.
-    pub(crate) fn check_arrivals_in_background(&self, households: Vec<String>) {
-        {
-            let Ok(mut arrivals) = self.linkage.arrivals.lock() else { return };
-            if households.is_empty() {
-                return;
-            }
-            arrivals.households.extend(households);
-            arrivals.last = Some(std::time::Instant::now());
-            if arrivals.running {
-                return;
-            }
-            arrivals.running = true;
-        }
-        let store = self.clone();
-        // It waits for a pause in the batches: a first sync is not slowed by it.
-        std::thread::spawn(move || loop {
-            let households = match store.linkage.arrivals.lock() {
-                Ok(mut arrivals) if arrivals.households.is_empty() => {
-                    arrivals.running = false;
-                    return;
-                }
-                Ok(arrivals) if arrivals.last.is_some_and(|t| t.elapsed() < ARRIVALS_PAUSE) => {
-                    drop(arrivals);
-                    std::thread::sleep(ARRIVALS_PAUSE / 5);
-                    continue;
-                }
-                Ok(mut arrivals) => std::mem::take(&mut arrivals.households),
-                Err(_) => return,
-            };
-            if let Err(error) = store.check_arrivals(&households) {
-                tracing::warn!(%error, "households received by sync were not checked for duplicates");
-            }
-        });
-    }
-
-    /// Waits for the households received so far to be checked (tests, benchmarks).
-    pub fn arrivals_checked(&self) {
-        while self.linkage.arrivals.lock().is_ok_and(|a| a.running) {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        Ok(found)
     }
 
     /// The whole registry indexed for the check, with the model learnt from it and from

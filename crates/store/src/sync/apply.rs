@@ -58,9 +58,6 @@ pub struct Received {
     /// What this node holds now: the sender may forget what this covers.
     #[schema(value_type = Object)]
     pub vector: Vector,
-    /// Households created here by this batch: checked for duplicates after it.
-    #[serde(skip)]
-    pub(crate) arrived: Vec<String>,
 }
 
 /// Receives changes sent by a node whose scope is `scope`.
@@ -89,7 +86,6 @@ pub(crate) fn receive(
         refused_late: Vec::new(),
         assistance_changed: false,
         sharing_changed: false,
-        arrived: Vec::new(),
         derived: HashSet::new(),
         today,
         entitlements: Vec::new(),
@@ -187,7 +183,6 @@ pub(crate) fn receive(
     received.conflicts_opened += applier.check_assistance(tx, now)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
     received.vector = applier.vector.clone();
-    received.arrived = std::mem::take(&mut applier.arrived);
     node.save(tx)?;
     Ok(received)
 }
@@ -237,8 +232,6 @@ struct Applier<'n> {
     assistance_changed: bool,
     /// Sharing agreements arrived: what each reader's figures cover is computed again.
     sharing_changed: bool,
-    /// Households created by this batch.
-    arrived: Vec<String>,
     /// New households whose status and places were derived before they were written, from
     /// their movements written with them: not replayed again unless changed after.
     derived: HashSet<String>,
@@ -400,7 +393,6 @@ impl Applier<'_> {
             self.created.names.push((change.entity_id.clone(), name));
         }
         if change.entity == Entity::Household {
-            self.arrived.push(change.entity_id.clone());
             let text = |f: &str| change.body.fields.get(f).and_then(|v| v.as_str()).map(str::to_string);
             self.created.households.insert(
                 change.entity_id.clone(),

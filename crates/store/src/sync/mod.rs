@@ -649,8 +649,6 @@ impl Store {
             )?;
             Ok(received)
         })?;
-        // Two offices registering one person: a pair in the duplicates queue.
-        self.check_arrivals_in_background(received.arrived.clone());
         Ok(received)
     }
 
