@@ -404,7 +404,11 @@ impl Store {
         let attempt = new_id();
         let (row, throttled) = self.db.write(|tx| {
             // Takes the account's row lock on PostgreSQL; SQLite's write transaction is exclusive.
-            tx.execute("UPDATE users SET username = username WHERE username = $1", params![&username])?;
+            // A read that locks, not a write: a sync node compares the tables a transaction
+            // writes, and a sign-in changes no account.
+            if tx.backend() == crate::db::Backend::Postgres {
+                tx.query("SELECT 1 FROM users WHERE username = $1 FOR UPDATE", params![&username])?;
+            }
             let row = tx.query_opt(
                 "SELECT id, username, password_hash, role, organisation_id, disabled, regions FROM users WHERE username = $1",
                 params![&username],

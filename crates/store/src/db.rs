@@ -683,9 +683,7 @@ impl Written {
         };
         if let Some(table) = table {
             let table = table.split('(').next().unwrap_or(table).to_ascii_lowercase();
-            if !tables.contains(&table) {
-                tables.insert(table);
-            }
+            tables.insert(table);
         }
     }
 }
