@@ -4,7 +4,7 @@
 //! `duplicate_of` the earlier one: both records and their histories stay, figures count the
 //! person once, and an undo restores them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use domain::registry::NewHousehold;
@@ -26,7 +26,12 @@ use crate::{audit, new_id, params, Actor, Store};
 pub struct LinkageCache {
     inner: Mutex<Option<CachedIndex>>,
     relearning: Mutex<Relearning>,
+    /// Held while the households received by sync are checked (see [`Store::check_arrivals`]).
+    arrivals: Mutex<()>,
 }
+
+/// Who found the pairs of households received by sync, in the queue.
+pub const ARRIVALS_FINDER: &str = "sync";
 
 /// A new index learning from people's latest decisions, built beside the one in use.
 #[derive(Default)]
@@ -365,6 +370,40 @@ impl Store {
         &self,
         household: &NewHousehold,
     ) -> Result<Vec<(usize, linkage::index::Likely)>, StoreError> {
+        let place = household.current_location.as_deref().unwrap_or(&household.registration_point);
+        let level = |n: i64| self.gazetteer.ancestor_at(place, n).map(|l| l.pcode.clone()).unwrap_or_default();
+        let probes: Vec<Input> = household
+            .members
+            .iter()
+            .map(|person| Input {
+                id: String::new(),
+                given_name: person.given_name.clone(),
+                family_name: person.family_name.clone(),
+                father_name: person.father_name.clone().unwrap_or_default(),
+                sex: person.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                birth_date: person.birth_date.map(linkage_birth).unwrap_or_default(),
+                phone: person.phone.clone().unwrap_or_default(),
+                identifiers: linkage_identifiers(&person.identifiers),
+                admin1: level(1),
+                admin2: level(2),
+                admin3: level(3),
+                household: String::new(),
+            })
+            .collect();
+        // The members are probed together: a household registered again brings its people back.
+        self.with_current_index(|index| {
+            index
+                .probe_household(&probes, POSSIBLE, PROBE_CANDIDATES)
+                .into_iter()
+                .enumerate()
+                .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
+                .collect()
+        })
+    }
+
+    /// Runs `f` on the in-memory index of the whole registry, brought up to date with the
+    /// people changed since it was built (no transaction held meanwhile).
+    fn with_current_index<T>(&self, f: impl FnOnce(&mut Index) -> T) -> Result<T, StoreError> {
         let everyone = Actor::system();
         let mut cache = self.linkage.inner.lock().map_err(|_| StoreError::Database("linkage cache poisoned".into()))?;
         if cache.is_none() {
@@ -389,34 +428,7 @@ impl Store {
             }
         }
         cached.version = version;
-        let place = household.current_location.as_deref().unwrap_or(&household.registration_point);
-        let level = |n: i64| self.gazetteer.ancestor_at(place, n).map(|l| l.pcode.clone()).unwrap_or_default();
-        let probes: Vec<Input> = household
-            .members
-            .iter()
-            .map(|person| Input {
-                id: String::new(),
-                given_name: person.given_name.clone(),
-                family_name: person.family_name.clone(),
-                father_name: person.father_name.clone().unwrap_or_default(),
-                sex: person.sex.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                birth_date: person.birth_date.map(linkage_birth).unwrap_or_default(),
-                phone: person.phone.clone().unwrap_or_default(),
-                identifiers: linkage_identifiers(&person.identifiers),
-                admin1: level(1),
-                admin2: level(2),
-                admin3: level(3),
-                household: String::new(),
-            })
-            .collect();
-        // The members are probed together: a household registered again brings its people back.
-        let found = cached
-            .index
-            .probe_household(&probes, POSSIBLE, PROBE_CANDIDATES)
-            .into_iter()
-            .enumerate()
-            .flat_map(|(member, likely)| likely.into_iter().map(move |l| (member, l)))
-            .collect();
+        let out = f(&mut cached.index);
         // Replaced records stay in memory and in the blocks until a rebuild: one is started
         // when they outnumber a tenth of the standing ones (and a hundred).
         let worn = cached.index.replaced() > (cached.index.len() / 10).max(100);
@@ -424,7 +436,71 @@ impl Store {
         if worn {
             self.relearn_in_background();
         }
-        Ok(found)
+        Ok(out)
+    }
+
+    /// Checks the households received by sync since the last check, as a registration is
+    /// checked, and queues their likely duplicates for review: two offices registering one
+    /// family meet in the duplicates queue, not in a sync conflict. Returns the pairs queued.
+    /// Cheap when nothing arrived; callers serialise on a lock, so a household is checked once.
+    pub fn check_arrivals(&self) -> Result<usize, StoreError> {
+        let _one_at_a_time =
+            self.linkage.arrivals.lock().map_err(|_| StoreError::Database("linkage arrivals poisoned".into()))?;
+        let everyone = Actor::system();
+        let finder = Actor { username: ARRIVALS_FINDER.into(), ..everyone.clone() };
+        let mut queued = 0;
+        loop {
+            let (households, people) = self.db.read(|tx| {
+                let households: Vec<String> = tx
+                    .query(
+                        "SELECT household_id FROM linkage_arrivals ORDER BY household_id LIMIT $1",
+                        params![CATCH_UP_BATCH as i64],
+                    )?
+                    .iter()
+                    .map(|r| r.text(0))
+                    .collect();
+                let people = if households.is_empty() {
+                    Vec::new()
+                } else {
+                    self.people_for_linkage(tx, &everyone, Some(&households))?
+                };
+                Ok((households, people))
+            })?;
+            if households.is_empty() {
+                return Ok(queued);
+            }
+            let mut by_household: BTreeMap<&str, Vec<Input>> = BTreeMap::new();
+            for person in &people {
+                by_household.entry(person.household.as_str()).or_default().push(person.clone());
+            }
+            let pairs: Vec<(String, String, f64)> = self.with_current_index(|index| {
+                let mut pairs = Vec::new();
+                for members in by_household.values() {
+                    // The members are probed together, as at registration; a household does
+                    // not find its own people.
+                    let ours: HashSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
+                    for (member, likely) in
+                        index.probe_household(members, LIKELY, PROBE_CANDIDATES).into_iter().enumerate()
+                    {
+                        for l in likely.into_iter().filter(|l| !ours.contains(l.id.as_str())) {
+                            pairs.push((l.id, members[member].id.clone(), l.probability));
+                        }
+                    }
+                }
+                pairs
+            })?;
+            let now = self.now_ms();
+            self.db.write(|tx| {
+                for (earlier, later, probability) in &pairs {
+                    queue_pair(tx, &finder, earlier, later, *probability, now)?;
+                }
+                let marks = (1..=households.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+                let ids: Vec<crate::db::Value> = households.iter().map(|h| h.as_str().into()).collect();
+                tx.execute(&format!("DELETE FROM linkage_arrivals WHERE household_id IN ({marks})"), &ids)?;
+                Ok(())
+            })?;
+            queued += pairs.len();
+        }
     }
 
     /// The whole registry indexed for the check, with the model learnt from it and from
@@ -456,7 +532,8 @@ impl Store {
             relearning.running = true;
         }
         let store = self.clone();
-        std::thread::spawn(move || loop {
+        // A whole registry's build: a roomier stack than a thread's default 2 MiB.
+        let relearn = move || loop {
             match store.build_index() {
                 Ok(fresh) => {
                     let learnt = fresh.index.decisions_used;
@@ -473,7 +550,14 @@ impl Store {
             }
             relearning.running = false;
             return;
-        });
+        };
+        let spawned = std::thread::Builder::new().name("linkage-relearn".into()).stack_size(16 << 20).spawn(relearn);
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "the duplicate check could not start relearning");
+            if let Ok(mut relearning) = self.linkage.relearning.lock() {
+                relearning.running = false;
+            }
+        }
     }
 
     /// What the check stands on; `None` before its first use (it is built then).
@@ -629,6 +713,8 @@ impl Store {
                 Message::OneOf { codes: "pending, accepted, rejected".into() },
             ));
         }
+        // The queue holds the households received by sync: those not checked yet are now.
+        self.check_arrivals()?;
         let now = self.now_ms();
         let read = self.db.read(|tx| {
             let rows = tx.query(
@@ -798,6 +884,19 @@ pub(crate) fn check_detail(household: &NewHousehold, likely: &[LikelyDuplicate])
 }
 
 /// Puts a pair in the review queue unless it is there already.
+/// Households created by a sync batch, queued for [`Store::check_arrivals`] in its transaction.
+pub(crate) fn queue_arrivals(tx: &mut Tx<'_>, households: &[String]) -> Result<(), StoreError> {
+    for chunk in households.chunks(CATCH_UP_BATCH) {
+        let marks = (1..=chunk.len()).map(|n| format!("(${n})")).collect::<Vec<_>>().join(", ");
+        let ids: Vec<crate::db::Value> = chunk.iter().map(|h| h.as_str().into()).collect();
+        tx.execute(
+            &format!("INSERT INTO linkage_arrivals (household_id) VALUES {marks} ON CONFLICT DO NOTHING"),
+            &ids,
+        )?;
+    }
+    Ok(())
+}
+
 pub(crate) fn queue_pair(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -806,8 +905,10 @@ pub(crate) fn queue_pair(
     probability: f64,
     now: i64,
 ) -> Result<(), StoreError> {
-    let queued =
-        tx.query_opt("SELECT id FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2", params![earlier, later])?;
+    let queued = tx.query_opt(
+        "SELECT id FROM duplicate_pairs WHERE (person_a = $1 AND person_b = $2) OR (person_a = $2 AND person_b = $1)",
+        params![earlier, later],
+    )?;
     if queued.is_none() {
         tx.execute(
             "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \

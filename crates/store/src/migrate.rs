@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_household_history",
         sql: include_str!("../migrations/0023_sync_household_history.sql"),
     },
+    Migration { version: 24, name: "linkage_arrivals", sql: include_str!("../migrations/0024_linkage_arrivals.sql") },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

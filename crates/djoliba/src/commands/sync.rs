@@ -110,6 +110,7 @@ fn run_on(store: &Store, args: &Args) -> anyhow::Result<ExitCode> {
         let received = store.sync_receive(batch)?;
         store.sync_contact(&from, &received.vector)?;
         report(&received);
+        check_arrivals(store)?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(command) = &args.command else {
@@ -333,5 +334,15 @@ pub fn pull(store: &Store) -> anyhow::Result<()> {
     }
     print!("From {}: ", office.name);
     report(&total);
+    check_arrivals(store)
+}
+
+/// Checks the households received for duplicates of those registered here, and says how many
+/// pairs wait in the review queue.
+fn check_arrivals(store: &Store) -> anyhow::Result<()> {
+    let queued = store.check_arrivals()?;
+    if queued > 0 {
+        println!("{queued} possible duplicates of people registered here wait for review on the Duplicates page (/duplicates).");
+    }
     Ok(())
 }

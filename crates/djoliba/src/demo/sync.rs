@@ -1,6 +1,7 @@
 //! The demo office as a sync node, with a field laptop in Gao that worked offline: the laptop
 //! received Gao's households, registered a family, and changed a household's intention that
-//! the office had changed too. The *Synchronisation* page then shows the laptop (last
+//! the office had changed too; the office typed the laptop's family from a paper list, so both
+//! find the pair in their duplicates queue. The *Synchronisation* page then shows the laptop (last
 //! contact, what it has not acknowledged) and the clash to settle, with both values and who
 //! set them. The laptop's own database sits in the demo folder (`terrain-gao/`): it can be
 //! served too (`djoliba --data-dir djoliba-data-demo/terrain-gao serve --listen 127.0.0.1:8081`).
@@ -69,9 +70,23 @@ pub fn load(office: &Store, demo_dir: &Path) -> anyhow::Result<()> {
         )
     })?;
     laptop.register_household(&in_the_field, &family)?;
+    // Meanwhile the office typed the same family from a partner's paper list, the head's name
+    // spelled otherwise: once exchanged, each side finds the pair in its duplicates queue.
+    let mut from_the_list = arrived_in_gao();
+    from_the_list.external_id = "BKO-LISTE-0457".into();
+    from_the_list.members[0].given_name = "Fatimatou".into();
+    let from_the_list = from_the_list.parse(office.gazetteer.as_ref(), office.today()).map_err(|e| {
+        anyhow::anyhow!(
+            "the demo's listed family does not parse: {:?}",
+            e.0.iter().map(|f| &f.field).collect::<Vec<_>>()
+        )
+    })?;
+    office.register_household(&at_office, &from_the_list)?;
 
     exchange(&laptop, office)?;
     exchange(office, &laptop)?;
+    office.check_arrivals()?;
+    laptop.check_arrivals()?;
     Ok(())
 }
 

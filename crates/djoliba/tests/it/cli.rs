@@ -815,6 +815,12 @@ fn the_factsheet_of_the_demo_in_french_and_english() {
         let (laptop, _) = store::Store::open(&store::Target::default_sqlite(&demo.join("terrain-gao"))).unwrap();
         assert_eq!(family(&laptop, "ML07%"), 1, "only Gao's households, and the family");
         assert_eq!(laptop.sync_conflicts(&store::Actor::system()).unwrap().len(), 1, "the clash is on the laptop too");
+        // The family typed at the office from a paper list meets the laptop's in both queues.
+        for (node, store) in [("office", &store), ("laptop", &laptop)] {
+            let queue = store.duplicate_pairs(&store::Actor::system(), None, 500).unwrap();
+            let found = queue.iter().filter(|p| p.found_by == store::duplicates::ARRIVALS_FINDER).count();
+            assert!(found >= 3, "{node}: the family's three people are pairs to review ({found})");
+        }
     }
     for (lang, headings) in [
         (

@@ -558,3 +558,82 @@ fn a_household_that_moves_into_a_field_offices_regions_reaches_it_whole() {
         assert_eq!((again.applied, again.refused.len()), (0, 0), "{backend}: {again:?}");
     }
 }
+
+#[test]
+fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conflict() {
+    for office in stores() {
+        let backend = office.backend;
+        let p = pair(office);
+        let (office, field) = (&p.office.store, &p.field.store);
+        carry(office, field, &p.field_node);
+        let (office_clerk, field_clerk) = (registrar(office), registrar(field));
+        // A registry of other families, for the check to tell them apart.
+        for i in 0..30 {
+            let mut other = household(&format!("OTHER-{i}"));
+            for (j, m) in other.members.iter_mut().enumerate() {
+                m.given_name = ["Awa", "Mariam", "Hawa", "Oumar", "Moussa"][(i + j) % 5].into();
+                m.family_name = format!("Famille{i}");
+                m.birth_date = Some(format!("{}", 1950 + i + 20 * j));
+            }
+            office
+                .register_household(&office_clerk, &other.parse(office.gazetteer.as_ref(), office.today()).unwrap())
+                .unwrap();
+        }
+        let at_office = office
+            .register_household(
+                &office_clerk,
+                &household("GAO-21").parse(office.gazetteer.as_ref(), office.today()).unwrap(),
+            )
+            .unwrap();
+        // The same family registered again in the field, under another number, before the
+        // laptop heard of the first registration.
+        let in_the_field = field
+            .register_household(
+                &field_clerk,
+                &household("GAO-77").parse(field.gazetteer.as_ref(), field.today()).unwrap(),
+            )
+            .unwrap();
+        let head = |d: &store::registry::HouseholdDetail| {
+            d.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.id.clone()
+        };
+        let (office_head, field_head) = (head(&at_office), head(&in_the_field));
+        let pair_of = |store: &Store, clerk: &Actor, status: &str| {
+            store.duplicate_pairs(clerk, Some(status), 50).unwrap().into_iter().find(|q| {
+                [&q.a.id, &q.b.id] == [&office_head, &field_head] || [&q.a.id, &q.b.id] == [&field_head, &office_head]
+            })
+        };
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty() && received.conflicts_opened == 0, "{backend}: {received:?}");
+        let at_office_queue = pair_of(office, &office_clerk, "pending").expect("the heads are a pair at the office");
+        // The laptop finds the same pair when the office's registration reaches it.
+        carry(office, field, &p.field_node);
+        assert!(pair_of(field, &field_clerk, "pending").is_some(), "{backend}: the laptop finds it too");
+        assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
+        assert!(field.sync_conflicts(&field_clerk).unwrap().is_empty(), "{backend}");
+        // Decided at the office, the decision replaces the laptop's pending pair.
+        office
+            .decide_duplicate(
+                &office_clerk,
+                &at_office_queue.id,
+                store::duplicates::Decision::Accept,
+                "same family, same card",
+            )
+            .unwrap();
+        carry(office, field, &p.field_node);
+        assert!(pair_of(field, &field_clerk, "pending").is_none(), "{backend}");
+        assert!(pair_of(field, &field_clerk, "accepted").is_some(), "{backend}");
+        let (here, there) = (office.sync_projection().unwrap(), field.sync_projection().unwrap());
+        let differ: Vec<_> = here.iter().filter(|(k, v)| there.get(*k) != Some(*v)).map(|(k, _)| k).collect();
+        let missing: Vec<_> = there.keys().filter(|k| !here.contains_key(*k)).collect();
+        let show: Vec<_> = differ.iter().map(|k| (here.get(*k), there.get(*k))).collect();
+        assert!(differ.is_empty() && missing.is_empty(), "{backend}: {show:?} {missing:?}");
+        // The queue says where the pair comes from, in French.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let site = crate::pages::Site::on(p.office);
+        runtime.block_on(async {
+            let cookie = site.sign_in(&office_clerk.username, "correct horse battery").await;
+            let page = site.get("/duplicates?status=accepted", &cookie).await;
+            assert!(page.body.contains("Trouvée à l") && page.body.contains("GAO-77"), "{backend}: {}", page.body);
+        });
+    }
+}

@@ -86,6 +86,7 @@ pub(crate) fn receive(
         refused_late: Vec::new(),
         assistance_changed: false,
         sharing_changed: false,
+        arrived: Vec::new(),
         derived: HashSet::new(),
         today,
         entitlements: Vec::new(),
@@ -181,6 +182,7 @@ pub(crate) fn receive(
     }
     received.conflicts_opened += applier.replay_households(tx, today, now)?;
     received.conflicts_opened += applier.check_assistance(tx, now)?;
+    crate::duplicates::queue_arrivals(tx, &applier.arrived)?;
     received.waiting = tx.query_int("SELECT COUNT(*) FROM sync_pending", params![])? as usize;
     received.vector = applier.vector.clone();
     node.save(tx)?;
@@ -232,6 +234,8 @@ struct Applier<'n> {
     assistance_changed: bool,
     /// Sharing agreements arrived: what each reader's figures cover is computed again.
     sharing_changed: bool,
+    /// Households created by this batch: queued for the duplicates check.
+    arrived: Vec<String>,
     /// New households whose status and places were derived before they were written, from
     /// their movements written with them: not replayed again unless changed after.
     derived: HashSet<String>,
@@ -393,6 +397,7 @@ impl Applier<'_> {
             self.created.names.push((change.entity_id.clone(), name));
         }
         if change.entity == Entity::Household {
+            self.arrived.push(change.entity_id.clone());
             let text = |f: &str| change.body.fields.get(f).and_then(|v| v.as_str()).map(str::to_string);
             self.created.households.insert(
                 change.entity_id.clone(),

@@ -51,6 +51,16 @@ pub async fn receive(
         store.sync_receive(batch)
     })
     .await?;
+    if received.applied > 0 {
+        // The households received are checked for duplicates beside the exchange, which does
+        // not wait for it; the queue is complete when read (it checks what is left).
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = store.check_arrivals() {
+                tracing::warn!(%error, "households received by sync were not checked for duplicates");
+            }
+        });
+    }
     Ok(Json(received))
 }
 

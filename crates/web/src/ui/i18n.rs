@@ -572,6 +572,7 @@ messages! {
     check_relearning: "elle apprend les plus récentes (quelques secondes).", "it is learning the latest (a few seconds).";
     merge_reason_hint: "Motif (obligatoire pour fusionner : p. ex. même numéro NINA, mêmes parents)", "Reason (required to merge: e.g. the same national number, the same parents)";
     decided_by: "Décidé par", "Decided by";
+    found_on_arrival: "Trouvée à l'arrivée du ménage par synchronisation", "Found when the household arrived by sync";
     no_pairs: "Aucune paire.", "No pairs.";
     // Sync between offices
     nav_sync: "Synchronisation", "Sync";

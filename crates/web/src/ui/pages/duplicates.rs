@@ -29,6 +29,8 @@ struct PairView {
     rows: Vec<FieldRow>,
     a_household: Vec<String>,
     b_household: Vec<String>,
+    /// Found when the later record arrived from another office.
+    received: bool,
 }
 
 fn member_line(c: &Ctx, m: &store::duplicates::MemberBrief) -> String {
@@ -69,6 +71,7 @@ fn pair_view(c: &Ctx, gazetteer: &store::Gazetteer, pair: store::duplicates::Dup
         a_household: pair.a_household.iter().map(|m| member_line(c, m)).collect(),
         b_household: pair.b_household.iter().map(|m| member_line(c, m)).collect(),
         rows,
+        received: pair.found_by == store::duplicates::ARRIVALS_FINDER,
         pair,
     }
 }
