@@ -154,7 +154,7 @@ fn main() {
         };
         let (office, office_info) = node(&target, "Bamako");
         let enrolment = office.sync_enrol(&Actor::system(), &field_info, &[], &[]).unwrap();
-        field.sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token).unwrap();
+        field.sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token, None).unwrap();
         // As `sync push` does: batches of at most 64 KiB, each acknowledged.
         let (mut wire, mut batches, mut applied, mut applying) = (0usize, 0, 0, 0.0);
         let mut sealing = 0.0;

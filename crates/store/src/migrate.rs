@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0023_sync_household_history.sql"),
     },
     Migration { version: 24, name: "linkage_arrivals", sql: include_str!("../migrations/0024_linkage_arrivals.sql") },
+    Migration {
+        version: 25,
+        name: "sync_office_certificate",
+        sql: include_str!("../migrations/0025_sync_office_certificate.sql"),
+    },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

@@ -53,6 +53,57 @@ pub async fn serve_on(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_tls_on(listener, app, limits, None, shutdown).await
+}
+
+/// Reads the certificate chain and private key (PEM files) of `serve --tls-cert/--tls-key`: the
+/// server then speaks HTTPS itself, for an office without a TLS proxy in front. The error names
+/// the file and what was expected.
+pub fn tls_acceptor(
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
+        .and_then(|certificates| certificates.collect())
+        .map_err(|e| format!("{}: cannot read the certificate ({e})", certificate.display()))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "{}: no certificate in it (expected a PEM file with -----BEGIN CERTIFICATE-----)",
+            certificate.display()
+        ));
+    }
+    let secret = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        format!("{}: cannot read the private key ({e}; expected a PEM file with -----BEGIN PRIVATE KEY-----)", key.display())
+    })?;
+    // ring, as the sync client (ureq) uses: aws-lc-rs would add post-quantum key exchange but a
+    // C and cmake build on every machine.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, secret)
+        .map_err(|e| {
+            format!("{} and {}: the key does not go with the certificate ({e})", certificate.display(), key.display())
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// As [`serve_on`], over TLS when `tls` is given. Requests then carry
+/// `x-forwarded-proto: https` as they would behind a TLS proxy (session cookies are `Secure`),
+/// whatever the client sent.
+pub async fn serve_tls_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -75,8 +126,12 @@ pub async fn serve_on(
         };
         let app = app.clone();
         let request_timeout = limits.request_timeout;
+        let over_tls = tls.is_some();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            if over_tls {
+                request.headers_mut().insert("x-forwarded-proto", axum::http::HeaderValue::from_static("https"));
+            }
             let app = app.clone();
             async move {
                 let answer = app.oneshot(request.map(axum::body::Body::new));
@@ -86,13 +141,25 @@ pub async fn serve_on(
                 }
             }
         });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let watched = graceful.watch(connection);
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+        let watcher = graceful.watcher();
+        let (tls, handshake_timeout) = (tls.clone(), limits.header_timeout);
         tokio::spawn(async move {
-            let _ = watched.await;
+            match tls {
+                None => {
+                    let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await;
+                }
+                // The handshake in the connection's own task, within the header timeout: a
+                // client that stalls it holds nothing else.
+                Some(tls) => match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await;
+                    }
+                    Ok(Err(error)) => tracing::debug!(%error, "a TLS handshake failed"),
+                    Err(_) => tracing::debug!("a TLS handshake timed out"),
+                },
+            }
             drop(permit);
         });
     }

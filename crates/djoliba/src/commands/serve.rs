@@ -28,6 +28,13 @@ pub struct Args {
     /// else stays on the database. Same URL form as --database-url.
     #[arg(long, env = "DJOLIBA_READ_REPLICA_URL")]
     pub read_replica_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM), for an office without a TLS proxy in
+    /// front; with --tls-key.
+    #[arg(long, env = "DJOLIBA_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM); with --tls-cert.
+    #[arg(long, env = "DJOLIBA_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// `8081` means 127.0.0.1:8081: the address stays local unless one is named.
@@ -48,6 +55,11 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
             args.listen
         )
     })?;
+    // The certificate before anything is created: a wrong file fails at once, named.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => Some(web::server::tls_acceptor(certificate, key).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
     listener.set_nonblocking(true)?;
     let store = if args.demo {
         if let Some(url) = &cli.database_url {
@@ -112,12 +124,19 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let state = web::AppState::new(store, args.demo);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     runtime
         .block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            println!("Djoliba listening on http://{}", listener.local_addr()?);
-            web::server::serve_on(listener, web::router(state), Default::default(), web::server::shutdown_signal())
-                .await
+            println!("Djoliba listening on {scheme}://{}", listener.local_addr()?);
+            web::server::serve_tls_on(
+                listener,
+                web::router(state),
+                Default::default(),
+                tls,
+                web::server::shutdown_signal(),
+            )
+            .await
         })
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)

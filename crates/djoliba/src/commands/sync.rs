@@ -68,6 +68,10 @@ pub enum SyncCommand {
         office_key: String,
         #[arg(long, default_value = "office")]
         office_name: String,
+        /// The certificate (PEM) to trust for the office's HTTPS address when it is not signed
+        /// by a public authority: the office's self-signed certificate or its agency's CA.
+        #[arg(long)]
+        ca_cert: Option<std::path::PathBuf>,
     },
     /// Stop exchanging with a node (its token and bundles are refused).
     Revoke { node: String },
@@ -138,14 +142,15 @@ fn run_on(store: &Store, args: &Args) -> anyhow::Result<ExitCode> {
                 enrolment.token, enrolment.node.node_id, enrolment.node.public_key, enrolment.node.name
             );
         }
-        SyncCommand::Connect { url, token, office_node, office_key, office_name } => {
+        SyncCommand::Connect { url, token, office_node, office_key, office_name, ca_cert } => {
             let office = NodeInfo {
                 node_id: office_node.clone(),
                 name: office_name.clone(),
                 epoch: 0,
                 public_key: office_key.clone(),
             };
-            store.sync_connect(&operator, &office, url.trim_end_matches('/'), token)?;
+            let ca_cert = ca_cert.as_deref().map(read_certificate).transpose()?;
+            store.sync_connect(&operator, &office, url.trim_end_matches('/'), token, ca_cert.as_deref())?;
             println!("Connected to {} at {url}. Run `djoliba sync now` when the link is up.", office.name);
         }
         SyncCommand::Revoke { node } => {
@@ -229,14 +234,60 @@ fn status(store: &Store) -> anyhow::Result<()> {
 
 /// The office this node enrolled with, and a client for it.
 fn office(store: &Store) -> anyhow::Result<(NodeInfo, String, String, ureq::Agent)> {
-    let (office, url, token) =
-        store.sync_office()?.context("this node has no office: run `djoliba sync connect` first")?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(300)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    Ok((office, url, token, agent))
+    let link = store.sync_office()?.context("this node has no office: run `djoliba sync connect` first")?;
+    let mut config = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(300))).http_status_as_error(false);
+    if let Some(pem) = &link.ca_certificate {
+        // Only this certificate is trusted for the office, not the public authorities.
+        let certificates = certificates_in(pem.as_bytes()).context("the office's certificate kept by `sync connect`")?;
+        config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(certificates.into()).build());
+    }
+    Ok((link.office, link.url, link.token, config.build().into()))
+}
+
+/// The certificates of a PEM text.
+fn certificates_in(pem: &[u8]) -> anyhow::Result<Vec<ureq::tls::Certificate<'static>>> {
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        if let ureq::tls::PemItem::Certificate(certificate) = item? {
+            certificates.push(certificate);
+        }
+    }
+    anyhow::ensure!(!certificates.is_empty(), "no certificate in it (expected a PEM file with -----BEGIN CERTIFICATE-----)");
+    Ok(certificates)
+}
+
+/// A certificate file given to `sync connect --ca-cert`, checked before it is kept.
+fn read_certificate(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    certificates_in(text.as_bytes()).with_context(|| path.display().to_string())?;
+    Ok(text)
+}
+
+/// A request that failed midway: the link was cut (say what to do), or the office's certificate
+/// is not trusted.
+fn cut(error: ureq::Error, then: &str) -> anyhow::Error {
+    if untrusted(&error) {
+        return unreachable(error);
+    }
+    anyhow::anyhow!("the link to the office was cut ({error}): {then}")
+}
+
+/// A TLS failure over the office's certificate (rustls' errors come wrapped in `Io`).
+fn untrusted(error: &ureq::Error) -> bool {
+    let text = error.to_string();
+    text.contains("certificate") || text.contains("UnknownIssuer")
+}
+
+/// Why the office could not be reached, with what to do when its certificate is not trusted.
+fn unreachable(error: ureq::Error) -> anyhow::Error {
+    let text = error.to_string();
+    if untrusted(&error) {
+        anyhow::anyhow!(
+            "cannot reach the office: its HTTPS certificate is not trusted ({text}); if it is the office's own, connect again with `djoliba sync connect ... --ca-cert FILE`"
+        )
+    } else {
+        anyhow::anyhow!("cannot reach the office: {text}")
+    }
 }
 
 fn failed(what: &str, mut response: ureq::http::Response<ureq::Body>) -> anyhow::Error {
@@ -253,7 +304,7 @@ pub fn push(store: &Store) -> anyhow::Result<()> {
         .get(format!("{url}/api/v1/sync/vector"))
         .header("Authorization", &auth)
         .call()
-        .context("cannot reach the office")?;
+        .map_err(unreachable)?;
     if response.status() != 200 {
         return Err(failed("asking what the office holds", response));
     }
@@ -274,7 +325,7 @@ pub fn push(store: &Store) -> anyhow::Result<()> {
             .header("Authorization", &auth)
             .content_type("application/octet-stream")
             .send(&sealed[..])
-            .context("the link to the office was cut: run push again (what the office acknowledged is kept)")?;
+            .map_err(|e| cut(e, "run push again (what the office acknowledged is kept)"))?;
         if response.status() != 200 {
             return Err(failed("sending changes", response));
         }
@@ -306,7 +357,7 @@ pub fn pull(store: &Store) -> anyhow::Result<()> {
             .header("Authorization", &auth)
             .content_type("application/json")
             .send(&serde_json::to_vec(&serde_json::json!({ "vector": ours }))?[..])
-            .context("the link to the office was cut: run pull again (what was applied is kept)")?;
+            .map_err(|e| cut(e, "run pull again (what was applied is kept)"))?;
         if response.status() != 200 {
             return Err(failed("receiving changes", response));
         }

@@ -39,7 +39,7 @@ pub fn load(office: &Store, demo_dir: &Path) -> anyhow::Result<()> {
     let (laptop, _) = Store::open(&Target::default_sqlite(&laptop_dir)).context("cannot open the demo laptop")?;
     let field = laptop.sync_init(&system, "Gao (démo, terrain)")?;
     let enrolment = office.sync_enrol(&system, &field, &[ORGANISATION.into()], &[REGION.into()])?;
-    laptop.sync_connect(&system, &enrolment.node, "http://127.0.0.1:8080", &enrolment.token)?;
+    laptop.sync_connect(&system, &enrolment.node, "http://127.0.0.1:8080", &enrolment.token, None)?;
     exchange(office, &laptop)?;
     let in_the_field = laptop.verify_login("gao-terrain", "gao-terrain-demo")?.context("the clerk on the laptop")?;
 

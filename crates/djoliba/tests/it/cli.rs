@@ -1049,3 +1049,108 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
     assert!(fingerprints.windows(2).all(|w| w[0] == w[1]), "{fingerprints:?}");
     assert!(seen[0].0.iter().any(|(_, _, father)| father.as_deref() == Some("Oumar")));
 }
+
+/// The office serves HTTPS itself (`serve --tls-cert/--tls-key`) with its own certificate: a
+/// laptop that does not trust it is told what to do and sends nothing; once connected with
+/// `--ca-cert` it pulls and pushes over TLS; plain HTTP to that port gets no answer.
+#[test]
+fn a_field_laptop_syncs_over_https_with_the_offices_own_certificate() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures");
+    let (certificate, key) = (fixtures.join("office-tls-cert.pem"), fixtures.join("office-tls-key.pem"));
+    let (office, gao) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(office.path())).unwrap();
+        crate::support::registrar(&store);
+    }
+    // A key that is not the certificate's is refused before anything starts, both files named.
+    let wrong = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(wrong.path(), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+    let refused = djoliba(office.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&certificate)
+        .arg("--tls-key")
+        .arg(wrong.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains(&wrong.path().display().to_string()), "{said}");
+
+    run_ok(office.path(), &["sync", "init", "--name", "Bamako"]);
+    let mut server = Stopped(
+        djoliba(office.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(&certificate)
+            .arg("--tls-key")
+            .arg(&key)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .find_map(|l| l.unwrap().strip_prefix("Djoliba listening on https://").map(str::to_string))
+        .expect("the office listens over HTTPS");
+    // Plain HTTP to the TLS port: no HTTP answer.
+    let mut plain = std::net::TcpStream::connect(&address).unwrap();
+    plain.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(!answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+
+    let url = format!("https://localhost:{}", address.rsplit(':').next().unwrap());
+    let init = run_ok(gao.path(), &["sync", "init", "--name", "Gao"]);
+    let enrolled = run_ok(
+        office.path(),
+        &[
+            "sync",
+            "enrol",
+            "--node-id",
+            after(&init, "Node id:"),
+            "--public-key",
+            after(&init, "Public key:"),
+            "--name",
+            "Gao",
+        ],
+    );
+    let connect = |extra: &[&str]| {
+        let mut args = vec![
+            "sync",
+            "connect",
+            "--url",
+            &url,
+            "--token",
+            after(&enrolled, "--token "),
+            "--office-node",
+            after(&enrolled, "--office-node "),
+            "--office-key",
+            after(&enrolled, "--office-key "),
+        ];
+        args.extend_from_slice(extra);
+        run_ok(gao.path(), &args)
+    };
+    connect(&[]);
+    let untrusted = djoliba(gao.path()).args(["sync", "pull"]).output().unwrap();
+    let said = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(!untrusted.status.success() && said.contains("--ca-cert"), "{said}");
+    let cert = certificate.display().to_string();
+    connect(&["--ca-cert", &cert]);
+    let pulled = run_ok(gao.path(), &["sync", "pull"]);
+    assert!(pulled.contains("Applied ") && !pulled.contains("Applied 0,"), "the office's records arrive: {pulled}");
+    {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(gao.path())).unwrap();
+        let clerk = crate::support::registrar(&store);
+        let input = crate::support::household("GAO-9").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+        store.register_household(&clerk, &input).unwrap();
+    }
+    let pushed = run_ok(gao.path(), &["sync", "push"]);
+    assert!(pushed.contains("Pushed ") && !pushed.contains("Pushed 0 "), "{pushed}");
+    drop(server);
+    let (store, _) = store::Store::open(&store::Target::default_sqlite(office.path())).unwrap();
+    let arrived = store
+        .db
+        .read(|tx| tx.query_int("SELECT COUNT(*) FROM households WHERE external_id = 'GAO-9'", store::params![]))
+        .unwrap();
+    assert_eq!(arrived, 1, "the laptop's registration reached the office over HTTPS");
+}

@@ -22,7 +22,7 @@ fn pair(office: TestStore) -> Pair {
     let field = sqlite();
     let field_node = field.store.sync_init(&admin, "Gao").unwrap();
     let enrolment = office.store.sync_enrol(&admin, &field_node, &["NRC".to_string()], &["ML07".to_string()]).unwrap();
-    field.store.sync_connect(&admin, &enrolment.node, "http://office.invalid", &enrolment.token).unwrap();
+    field.store.sync_connect(&admin, &enrolment.node, "http://office.invalid", &enrolment.token, None).unwrap();
     Pair { office, field, office_node, field_node }
 }
 

@@ -151,7 +151,7 @@ impl Scenario {
             let enrolment = office.sync_enrol(&Actor::system(), &field.info, &[], &[]).unwrap();
             field
                 .store
-                .sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token)
+                .sync_connect(&Actor::system(), &enrolment.node, "http://office.invalid", &enrolment.token, None)
                 .unwrap();
         }
         let mut scenario = Scenario {

@@ -89,6 +89,16 @@ pub struct NodeInfo {
     pub public_key: String,
 }
 
+/// How a field node calls its office (`djoliba sync connect`).
+pub struct OfficeLink {
+    pub office: NodeInfo,
+    pub url: String,
+    /// The bearer token the office gave at enrolment (never printed).
+    pub token: String,
+    /// The certificate (PEM) trusted for the office's HTTPS address, if not a public one.
+    pub ca_certificate: Option<String>,
+}
+
 /// A node this one exchanges with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Peer {
@@ -491,15 +501,22 @@ impl Store {
 
     /// Records the office this node enrolled with: where to call it, with which token. It may
     /// send this node anything (it decides what this node receives).
-    pub fn sync_connect(&self, actor: &Actor, office: &NodeInfo, url: &str, token: &str) -> Result<(), StoreError> {
+    pub fn sync_connect(
+        &self,
+        actor: &Actor,
+        office: &NodeInfo,
+        url: &str,
+        token: &str,
+        ca_certificate: Option<&str>,
+    ) -> Result<(), StoreError> {
         actor.require_admin()?;
         let now = self.now_ms();
         self.db.write(|tx| {
             Node::read(tx)?.ok_or_else(not_a_node)?;
             tx.execute("DELETE FROM sync_peers WHERE node_id = $1", params![office.node_id.as_str()])?;
             tx.execute(
-                "INSERT INTO sync_peers (node_id, name, public_key, url, token, organisations, regions, enrolled_at, known_vector) VALUES ($1, $2, $3, $4, $5, '[]', '[]', $6, '{}')",
-                params![office.node_id.as_str(), office.name.as_str(), office.public_key.as_str(), url, token, now],
+                "INSERT INTO sync_peers (node_id, name, public_key, url, token, organisations, regions, enrolled_at, known_vector, ca_certificate) VALUES ($1, $2, $3, $4, $5, '[]', '[]', $6, '{}', $7)",
+                params![office.node_id.as_str(), office.name.as_str(), office.public_key.as_str(), url, token, now, ca_certificate],
             )?;
             audit::record(tx, actor, now, "sync.connect", "sync_peer", &office.node_id, serde_json::json!({}))
         })
@@ -519,18 +536,17 @@ impl Store {
     }
 
     /// Where and how this node calls the office it enrolled with.
-    pub fn sync_office(&self) -> Result<Option<(NodeInfo, String, String)>, StoreError> {
+    pub fn sync_office(&self) -> Result<Option<OfficeLink>, StoreError> {
         self.db.read(|tx| {
             let row = tx.query_opt(
-                "SELECT node_id, name, public_key, url, token FROM sync_peers WHERE url IS NOT NULL AND revoked_at IS NULL ORDER BY enrolled_at DESC LIMIT 1",
+                "SELECT node_id, name, public_key, url, token, ca_certificate FROM sync_peers WHERE url IS NOT NULL AND revoked_at IS NULL ORDER BY enrolled_at DESC LIMIT 1",
                 params![],
             )?;
-            Ok(row.map(|r| {
-                (
-                    NodeInfo { node_id: r.text(0), name: r.text(1), epoch: 0, public_key: r.text(2) },
-                    r.text(3),
-                    r.text(4),
-                )
+            Ok(row.map(|r| OfficeLink {
+                office: NodeInfo { node_id: r.text(0), name: r.text(1), epoch: 0, public_key: r.text(2) },
+                url: r.text(3),
+                token: r.text(4),
+                ca_certificate: r.opt_text(5),
             }))
         })
     }
