@@ -637,3 +637,110 @@ fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conf
         });
     }
 }
+
+/// Batches as a node sends them, to train the sync dictionary on and to measure it with:
+/// synthetic registrations from every région (each alone), then one-field edits (intention,
+/// shelter, phone: each alone), and a round's deliveries. Another seed gives other people.
+fn dictionary_samples(households: usize, seed: u64) -> (Vec<Batch>, Vec<Batch>) {
+    use store::import::{ImportItem, RowRef};
+    let t = sqlite();
+    let store = &t.store;
+    store.sync_init(&Actor::system(), "Échantillon").unwrap();
+    let clerk = registrar(store);
+    let communes = |region: &str| -> Vec<String> {
+        store.gazetteer.search("", Some(region), Some(3), 1000).into_iter().map(|m| m.location.pcode).collect()
+    };
+    let regions: Vec<String> = (1..=10).map(|n| format!("ML{n:02}")).collect();
+    let places = domain::synthetic::Places {
+        origins: regions.iter().map(|r| communes(r)).filter(|c| !c.is_empty()).collect(),
+        destinations: regions.iter().flat_map(|r| communes(r)).collect(),
+    };
+    let generated = domain::synthetic::generate(seed, households, &places);
+    let items: Vec<ImportItem> = generated
+        .iter()
+        .enumerate()
+        .map(|(i, g)| ImportItem {
+            household: g.household.clone(),
+            household_row: RowRef { file: "samples".into(), row: i },
+            member_rows: vec![],
+            movement_rows: vec![],
+        })
+        .collect();
+    store.import(&clerk, &items, "samples", "-", &mut |_| {}).unwrap();
+    let feed_so_far = |store: &Store| store.sync_all_changes().unwrap().0;
+    let registrations = feed_so_far(store);
+    let mut by_household: std::collections::BTreeMap<String, Vec<store::sync::Change>> = Default::default();
+    for change in &registrations.changes {
+        if let Some(h) = &change.body.household {
+            by_household.entry(h.clone()).or_default().push(change.clone());
+        }
+    }
+    let seen = registrations.changes.len();
+    let ids: Vec<String> = by_household.keys().cloned().collect();
+    for (i, id) in ids.iter().enumerate().take(households / 4) {
+        let patch = |p: HouseholdPatch| HouseholdPatch { reason: "visite à domicile".into(), ..p };
+        let edit = match i % 3 {
+            0 => patch(HouseholdPatch { intention: Some("return".into()), ..Default::default() }),
+            1 => patch(HouseholdPatch { shelter_type: Some("rented".into()), ..Default::default() }),
+            _ => patch(HouseholdPatch { intention: Some("integrate_locally".into()), ..Default::default() }),
+        };
+        store.update_household(&clerk, id, &edit).unwrap();
+        store
+            .db
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE people SET phone = $1 WHERE id = (SELECT head_person_id FROM households WHERE id = $2)",
+                    store::params![format!("7{:07}", (seed as usize * 7919 + i * 104_729) % 10_000_000), id.as_str()],
+                )?;
+                // As a registry write does: the household's change is noted for the feed.
+                tx.execute(
+                    "UPDATE household_changes SET version = (SELECT version FROM registry_version WHERE id = 1) + 1 WHERE household_id = $1",
+                    store::params![id.as_str()],
+                )?;
+                tx.execute("UPDATE registry_version SET version = version + 1 WHERE id = 1", store::params![])?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    // A round of household kits in Gao, delivered.
+    let programme = store.create_programme(&clerk, &crate::assistance::programme("KITS", "shelter_kit", "household")).unwrap();
+    let in_gao: Vec<String> = (0..20).map(|i| crate::assistance::displaced(store, &clerk, &format!("GAO-K{i}"), 3)).collect();
+    let round = store.create_cycle(&clerk, &programme.id, &crate::assistance::round("Juin")).unwrap();
+    store.plan_cycle(&clerk, &round.id, &Default::default()).unwrap();
+    store.advance_cycle(&clerk, &round.id, "approved").unwrap();
+    store.advance_cycle(&clerk, &round.id, "distributing").unwrap();
+    for i in 0..in_gao.len() {
+        store.record_delivery(&clerk, &round.id, &crate::assistance::delivery(&format!("GAO-K{i}"), "1")).unwrap();
+    }
+    let everything = feed_so_far(store);
+    let from = everything.from.clone();
+    let alone = |changes: Vec<store::sync::Change>| Batch { from: from.clone(), changes };
+    let registrations = by_household.into_values().map(&alone).collect();
+    let others = everything.changes[seen..].iter().map(|c| alone(vec![c.clone()])).collect();
+    (registrations, others)
+}
+
+/// The sync format's dictionary is frozen: a registration and an edit sent alone compress to
+/// well under what zstd alone makes of them, on people the dictionary was not trained with.
+/// `DJOLIBA_UPDATE_SYNC_DICTIONARY=1` trains it again (a new format: change its magic line).
+#[test]
+fn the_sync_dictionary_compresses_one_registration_sent_alone() {
+    if std::env::var("DJOLIBA_UPDATE_SYNC_DICTIONARY").is_ok() {
+        let (mut samples, others) = dictionary_samples(3_000, 2026);
+        samples.extend(others);
+        let dictionary = store::sync::bundle::train_dictionary(&samples, 16 * 1024, 2026).unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src/sync/dictionary-3.zdict");
+        std::fs::write(path, dictionary).unwrap();
+        return;
+    }
+    let (registrations, edits) = dictionary_samples(200, 41);
+    let mean = |batches: &[Batch], f: &dyn Fn(&Batch) -> usize| {
+        batches.iter().map(f).sum::<usize>() as f64 / batches.len() as f64
+    };
+    let with = |b: &Batch| store::sync::bundle::compress(b).unwrap().len();
+    let without = |b: &Batch| store::sync::bundle::compress_without_dictionary(b).unwrap().len();
+    let (registration, plain) = (mean(&registrations, &with), mean(&registrations, &without));
+    assert!(registration < plain * 0.7, "a registration alone: {registration:.0} B, {plain:.0} B without the dictionary");
+    let (edit, plain) = (mean(&edits, &with), mean(&edits, &without));
+    assert!(edit < plain * 0.8, "an edit or delivery alone: {edit:.0} B, {plain:.0} B without the dictionary");
+}

@@ -2,15 +2,18 @@
 //! changes in a compact binary form (postcard) compressed with zstd.
 //!
 //! ```text
-//! djoliba-sync 2\n
-//! <sending node id>\n
+//! djoliba-sync 3\n
+//! <sending node id: postcard `Text`, 17 bytes for a UUID>
 //! <Ed25519 signature of the payload: 64 bytes>
-//! <payload: zstd(postcard(WireBatch))>
+//! <payload: zstd(postcard(WireBatch)) with the format's dictionary>
 //! ```
 //!
 //! The wire form writes each identifier (UUID) once per batch as 16 bytes and refers to it by
 //! its place; field names by their number in [`FIELDS`]; times as the difference from the
-//! previous change's. A batch of one registration is a few hundred bytes.
+//! previous change's. zstd starts from a dictionary trained on registrations, edits and
+//! distributions whose names and numbers were replaced by random letters
+//! ([`train_dictionary`]): it knows the wire form's shapes and the code lists, not anyone's
+//! name, so that one registration sent alone compresses almost as a batch does.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,15 +22,19 @@ use serde::{Deserialize, Serialize};
 use super::change::{Change, ChangeBody, ChangeId, Entity, FieldValue};
 use crate::error::StoreError;
 
-const MAGIC: &[u8] = b"djoliba-sync 2\n";
+const MAGIC: &[u8] = b"djoliba-sync 3\n";
+/// The earlier formats' first line, to say what a bundle from an older version is.
+const MAGIC_EARLIER: &[u8] = b"djoliba-sync ";
 /// zstd's level: the batches are small and the links slow, so a high level pays.
 const LEVEL: i32 = 19;
 
-/// zstd's raw-content dictionary, version 1: the registry's vocabulary (code lists, the
-/// gazetteers' names, the shapes of listed fields), so that one registration sent alone
-/// compresses almost as well as a thousand. Frozen: every node must hold the same bytes; a
-/// new vocabulary is a new version of the envelope.
-const DICTIONARY: &str = concat!(
+/// zstd's dictionary of format 3 (`train_dictionary`, then frozen: every node must hold the
+/// same bytes, and a new one is a new format). Its SHA-256 is checked by a test.
+const DICTIONARY: &[u8] = include_bytes!("dictionary-3.zdict");
+
+/// The registry's vocabulary, appended to the trained dictionary's content: code lists and the
+/// gazetteers' names, so that a code the training samples lacked still compresses.
+const VOCABULARY: &str = concat!(
     "[]",
     "[{\"kind\":\"national_id\",\"number\":\"",
     "[{\"kind\":\"birth_certificate\",\"number\":\"",
@@ -49,8 +56,75 @@ const DICTIONARY: &str = concat!(
 );
 
 fn compressor(level: i32) -> Result<zstd::bulk::Compressor<'static>, StoreError> {
-    zstd::bulk::Compressor::with_dictionary(level, DICTIONARY.as_bytes())
-        .map_err(|e| StoreError::Database(format!("compressing a sync batch: {e}")))
+    let failed = |e: std::io::Error| StoreError::Database(format!("compressing a sync batch: {e}"));
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(level, DICTIONARY).map_err(failed)?;
+    // Both ends know the dictionary: its id need not travel.
+    compressor.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false)).map_err(failed)?;
+    Ok(compressor)
+}
+
+/// Fields whose values are people's or the operation's own words and numbers: replaced by
+/// random letters and digits of the same length before training, so that the dictionary holds
+/// no one's data and does not favour the training set's names.
+const FREE_TEXT: &[&str] = &[
+    "given_name",
+    "family_name",
+    "father_name",
+    "other_spellings",
+    "phone",
+    "external_id",
+    "identifiers",
+    "name",
+    "note",
+    "reason",
+    "reference",
+    "source",
+    "override_reason",
+    "void_reason",
+    "detail",
+];
+
+/// Trains format 3's dictionary on sample batches (registrations, edits, distributions as a
+/// node sends them): their free text is scrambled first (`FREE_TEXT`), then the registry's
+/// vocabulary is appended. Run by `DJOLIBA_UPDATE_SYNC_DICTIONARY=1 cargo test -p djoliba --test
+/// it -- sync_dictionary`; a new dictionary is a new format (the magic line changes).
+pub fn train_dictionary(samples: &[Batch], size: usize, seed: u64) -> Result<Vec<u8>, StoreError> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as u32
+    };
+    let mut scramble = |text: &str| -> String {
+        text.chars()
+            .map(|c| match c {
+                '0'..='9' => char::from(b'0' + (next() % 10) as u8),
+                c if c.is_alphabetic() => char::from(b'a' + (next() % 26) as u8),
+                c => c,
+            })
+            .collect()
+    };
+    let mut encoded = Vec::with_capacity(samples.len());
+    for batch in samples {
+        let mut batch = batch.clone();
+        for change in &mut batch.changes {
+            change.body.reason = scramble(&change.body.reason);
+            for (name, value) in change.body.fields.iter_mut() {
+                if FREE_TEXT.contains(&name.as_str()) {
+                    if let Some(text) = value.as_str() {
+                        *value = scramble(text).into();
+                    }
+                }
+            }
+        }
+        encoded.push(
+            postcard::to_allocvec(&to_wire(&batch))
+                .map_err(|e| StoreError::Database(format!("encoding a sync batch: {e}")))?,
+        );
+    }
+    let mut dictionary = zstd::dict::from_samples(&encoded, size)
+        .map_err(|e| StoreError::Database(format!("training the sync dictionary: {e}")))?;
+    dictionary.extend_from_slice(VOCABULARY.as_bytes());
+    Ok(dictionary)
 }
 
 /// Field names shipped as their number. Append only: a name keeps its number in every version
@@ -159,6 +233,8 @@ pub struct Batch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleError {
     NotABundle,
+    /// Written in another version of the format (by another version of Djoliba).
+    OtherFormat,
     Damaged,
     UnknownSender(String),
     BadSignature(String),
@@ -168,6 +244,9 @@ impl std::fmt::Display for BundleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BundleError::NotABundle => f.write_str("this is not a Djoliba sync bundle"),
+            BundleError::OtherFormat => f.write_str(
+                "this bundle was written by another version of Djoliba (another sync format): bring both nodes to the same version",
+            ),
             BundleError::Damaged => f.write_str("the bundle is damaged (cut or altered): ask for it again"),
             BundleError::UnknownSender(node) => {
                 write!(f, "the bundle comes from node {node}, which this node does not know")
@@ -395,10 +474,9 @@ pub fn seal(batch: &Batch, key: &ed25519_dalek::SigningKey) -> Result<Vec<u8>, S
     use ed25519_dalek::Signer;
     let payload = compress(batch)?;
     let signature = key.sign(&payload);
-    let mut out = Vec::with_capacity(payload.len() + 120);
+    let mut out = Vec::with_capacity(payload.len() + 100);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(batch.from.as_bytes());
-    out.push(b'\n');
+    out.extend_from_slice(&postcard::to_allocvec(&Text::of(&batch.from)).map_err(|e| StoreError::Database(e.to_string()))?);
     out.extend_from_slice(&signature.to_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
@@ -416,33 +494,40 @@ pub fn compress_at(batch: &Batch, level: i32) -> Result<Vec<u8>, StoreError> {
     compressor(level)?.compress(&bytes).map_err(|e| StoreError::Database(format!("compressing a sync batch: {e}")))
 }
 
+/// As [`compress`] with no dictionary: what the dictionary saves (its test).
+pub fn compress_without_dictionary(batch: &Batch) -> Result<Vec<u8>, StoreError> {
+    let bytes = postcard::to_allocvec(&to_wire(batch))
+        .map_err(|e| StoreError::Database(format!("encoding a sync batch: {e}")))?;
+    zstd::bulk::compress(&bytes, LEVEL).map_err(|e| StoreError::Database(format!("compressing a sync batch: {e}")))
+}
+
 /// The envelope's parts: sending node, signature, payload.
-fn parts(bytes: &[u8]) -> Result<(&str, &[u8], &[u8]), BundleError> {
-    let rest = bytes.strip_prefix(MAGIC).ok_or(BundleError::NotABundle)?;
-    let line_end = rest.iter().take(200).position(|b| *b == b'\n').ok_or(BundleError::Damaged)?;
-    let node = std::str::from_utf8(&rest[..line_end]).map_err(|_| BundleError::Damaged)?;
-    let rest = &rest[line_end + 1..];
+fn parts(bytes: &[u8]) -> Result<(String, &[u8], &[u8]), BundleError> {
+    let Some(rest) = bytes.strip_prefix(MAGIC) else {
+        return Err(if bytes.starts_with(MAGIC_EARLIER) { BundleError::OtherFormat } else { BundleError::NotABundle });
+    };
+    let (node, rest) = postcard::take_from_bytes::<Text>(rest).map_err(|_| BundleError::Damaged)?;
     if rest.len() < 64 {
         return Err(BundleError::Damaged);
     }
-    Ok((node, &rest[..64], &rest[64..]))
+    Ok((node.text(), &rest[..64], &rest[64..]))
 }
 
 /// The sending node named by an envelope, before its signature is checked.
 pub fn sender(bytes: &[u8]) -> Result<String, BundleError> {
-    parts(bytes).map(|(node, _, _)| node.to_string())
+    parts(bytes).map(|(node, _, _)| node)
 }
 
 /// Checks an envelope's signature with its sender's public key (hex) and decodes the batch.
 pub fn open(bytes: &[u8], public_key: &str) -> Result<Batch, BundleError> {
     use ed25519_dalek::Verifier;
     let (node, signature, payload) = parts(bytes)?;
-    let forged = || BundleError::BadSignature(node.to_string());
+    let forged = || BundleError::BadSignature(node.clone());
     let key: [u8; 32] = hex::decode(public_key).ok().and_then(|k| k.try_into().ok()).ok_or_else(forged)?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| forged())?;
     let signature: [u8; 64] = signature.try_into().map_err(|_| forged())?;
     key.verify(payload, &ed25519_dalek::Signature::from_bytes(&signature)).map_err(|_| forged())?;
-    let bytes = zstd::bulk::Decompressor::with_dictionary(DICTIONARY.as_bytes())
+    let bytes = zstd::bulk::Decompressor::with_dictionary(DICTIONARY)
         .and_then(|mut d| d.decompress(payload, 256 << 20))
         .map_err(|_| BundleError::Damaged)?;
     let wire: WireBatch = postcard::from_bytes(&bytes).map_err(|_| BundleError::Damaged)?;
