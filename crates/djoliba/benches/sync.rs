@@ -2,7 +2,7 @@
 //!
 //! A field node registers `DJOLIBA_BENCH_HOUSEHOLDS` synthetic households (10,000 by default;
 //! 5.5 people and about 2 movements each); then:
-//! - bytes per household registration, sealed (envelope, signature, zstd of CBOR) and as the
+//! - bytes per household registration, sealed (envelope, signature, zstd of postcard) and as the
 //!   compressed payload alone: one household alone, in batches of 100 and of 1,000;
 //! - bytes of a one-field edit, alone and 1,000 batched;
 //! - apply rate: the office receives everything in batches of at most 64 KiB, as `sync pull`

@@ -59,10 +59,7 @@ pub async fn serve_on(
 /// Reads the certificate chain and private key (PEM files) of `serve --tls-cert/--tls-key`: the
 /// server then speaks HTTPS itself, for an office without a TLS proxy in front. The error names
 /// the file and what was expected.
-pub fn tls_acceptor(
-    certificate: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<tokio_rustls::TlsAcceptor, String> {
+pub fn tls_acceptor(certificate: &std::path::Path, key: &std::path::Path) -> Result<tokio_rustls::TlsAcceptor, String> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     use tokio_rustls::rustls;
@@ -76,7 +73,10 @@ pub fn tls_acceptor(
         ));
     }
     let secret = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-        format!("{}: cannot read the private key ({e}; expected a PEM file with -----BEGIN PRIVATE KEY-----)", key.display())
+        format!(
+            "{}: cannot read the private key ({e}; expected a PEM file with -----BEGIN PRIVATE KEY-----)",
+            key.display()
+        )
     })?;
     // ring, as the sync client (ureq) uses: aws-lc-rs would add post-quantum key exchange but a
     // C and cmake build on every machine.

@@ -57,7 +57,9 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     })?;
     // The certificate before anything is created: a wrong file fails at once, named.
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(certificate), Some(key)) => Some(web::server::tls_acceptor(certificate, key).map_err(anyhow::Error::msg)?),
+        (Some(certificate), Some(key)) => {
+            Some(web::server::tls_acceptor(certificate, key).map_err(anyhow::Error::msg)?)
+        }
         _ => None,
     };
     listener.set_nonblocking(true)?;

@@ -235,10 +235,12 @@ fn status(store: &Store) -> anyhow::Result<()> {
 /// The office this node enrolled with, and a client for it.
 fn office(store: &Store) -> anyhow::Result<(NodeInfo, String, String, ureq::Agent)> {
     let link = store.sync_office()?.context("this node has no office: run `djoliba sync connect` first")?;
-    let mut config = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(300))).http_status_as_error(false);
+    let mut config =
+        ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(300))).http_status_as_error(false);
     if let Some(pem) = &link.ca_certificate {
         // Only this certificate is trusted for the office, not the public authorities.
-        let certificates = certificates_in(pem.as_bytes()).context("the office's certificate kept by `sync connect`")?;
+        let certificates =
+            certificates_in(pem.as_bytes()).context("the office's certificate kept by `sync connect`")?;
         config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(certificates.into()).build());
     }
     Ok((link.office, link.url, link.token, config.build().into()))
@@ -252,7 +254,10 @@ fn certificates_in(pem: &[u8]) -> anyhow::Result<Vec<ureq::tls::Certificate<'sta
             certificates.push(certificate);
         }
     }
-    anyhow::ensure!(!certificates.is_empty(), "no certificate in it (expected a PEM file with -----BEGIN CERTIFICATE-----)");
+    anyhow::ensure!(
+        !certificates.is_empty(),
+        "no certificate in it (expected a PEM file with -----BEGIN CERTIFICATE-----)"
+    );
     Ok(certificates)
 }
 
@@ -300,11 +305,8 @@ fn failed(what: &str, mut response: ureq::http::Response<ureq::Body>) -> anyhow:
 pub fn push(store: &Store) -> anyhow::Result<()> {
     let (office, url, token, agent) = office(store)?;
     let auth = format!("Bearer {token}");
-    let mut response = agent
-        .get(format!("{url}/api/v1/sync/vector"))
-        .header("Authorization", &auth)
-        .call()
-        .map_err(unreachable)?;
+    let mut response =
+        agent.get(format!("{url}/api/v1/sync/vector")).header("Authorization", &auth).call().map_err(unreachable)?;
     if response.status() != 200 {
         return Err(failed("asking what the office holds", response));
     }

@@ -703,8 +703,10 @@ fn dictionary_samples(households: usize, seed: u64) -> (Vec<Batch>, Vec<Batch>) 
             .unwrap();
     }
     // A round of household kits in Gao, delivered.
-    let programme = store.create_programme(&clerk, &crate::assistance::programme("KITS", "shelter_kit", "household")).unwrap();
-    let in_gao: Vec<String> = (0..20).map(|i| crate::assistance::displaced(store, &clerk, &format!("GAO-K{i}"), 3)).collect();
+    let programme =
+        store.create_programme(&clerk, &crate::assistance::programme("KITS", "shelter_kit", "household")).unwrap();
+    let in_gao: Vec<String> =
+        (0..20).map(|i| crate::assistance::displaced(store, &clerk, &format!("GAO-K{i}"), 3)).collect();
     let round = store.create_cycle(&clerk, &programme.id, &crate::assistance::round("Juin")).unwrap();
     store.plan_cycle(&clerk, &round.id, &Default::default()).unwrap();
     store.advance_cycle(&clerk, &round.id, "approved").unwrap();
@@ -740,7 +742,10 @@ fn the_sync_dictionary_compresses_one_registration_sent_alone() {
     let with = |b: &Batch| store::sync::bundle::compress(b).unwrap().len();
     let without = |b: &Batch| store::sync::bundle::compress_without_dictionary(b).unwrap().len();
     let (registration, plain) = (mean(&registrations, &with), mean(&registrations, &without));
-    assert!(registration < plain * 0.7, "a registration alone: {registration:.0} B, {plain:.0} B without the dictionary");
+    assert!(
+        registration < plain * 0.7,
+        "a registration alone: {registration:.0} B, {plain:.0} B without the dictionary"
+    );
     let (edit, plain) = (mean(&edits, &with), mean(&edits, &without));
     assert!(edit < plain * 0.8, "an edit or delivery alone: {edit:.0} B, {plain:.0} B without the dictionary");
 }

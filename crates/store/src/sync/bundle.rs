@@ -31,6 +31,8 @@ const LEVEL: i32 = 19;
 /// zstd's dictionary of format 3 (`train_dictionary`, then frozen: every node must hold the
 /// same bytes, and a new one is a new format). Its SHA-256 is checked by a test.
 const DICTIONARY: &[u8] = include_bytes!("dictionary-3.zdict");
+#[cfg(test)]
+const DICTIONARY_SHA256: &str = "5c9b5ec7f5a835dba794a2788f99654afb7255d96e79101afd40d9b7dfebde11";
 
 /// The registry's vocabulary, appended to the trained dictionary's content: code lists and the
 /// gazetteers' names, so that a code the training samples lacked still compresses.
@@ -258,11 +260,18 @@ impl std::fmt::Display for BundleError {
     }
 }
 
-/// A text that is usually a UUID: 16 bytes then.
+/// A text that is usually a UUID: 16 bytes then, or fewer after another made in the same
+/// millisecond (the records of one registration).
 #[derive(Serialize, Deserialize)]
 enum Text {
     Uuid([u8; 16]),
     Plain(String),
+    /// A version-7 UUID after the previous UUID of the table: same millisecond, its counter
+    /// that many steps on, and its last four (random) bytes.
+    Next {
+        step: u64,
+        tail: [u8; 4],
+    },
 }
 
 impl Text {
@@ -273,12 +282,62 @@ impl Text {
         }
     }
 
-    fn text(&self) -> String {
+    /// The text, given the UUID before it in its table; and the UUID it is, if one.
+    fn text(&self, previous: Option<&[u8; 16]>) -> Option<(String, Option<[u8; 16]>)> {
+        let uuid = |bytes: [u8; 16]| (uuid::Uuid::from_bytes(bytes).hyphenated().to_string(), Some(bytes));
         match self {
-            Text::Uuid(bytes) => uuid::Uuid::from_bytes(*bytes).hyphenated().to_string(),
-            Text::Plain(s) => s.clone(),
+            Text::Uuid(bytes) => Some(uuid(*bytes)),
+            Text::Plain(s) => Some((s.clone(), None)),
+            Text::Next { step, tail } => v7_after(previous?, *step, *tail).map(uuid),
         }
     }
+}
+
+/// The 42-bit counter of a version-7 UUID made by the `uuid` crate (drawn at random each
+/// millisecond, one more for each identifier made within it); `None` for other UUIDs.
+fn v7_counter(u: &[u8; 16]) -> Option<u64> {
+    (u[6] >> 4 == 7 && u[8] >> 6 == 0b10).then(|| {
+        (u64::from(u[6] & 0x0f) << 38)
+            | (u64::from(u[7]) << 30)
+            | (u64::from(u[8] & 0x3f) << 24)
+            | (u64::from(u[9]) << 16)
+            | (u64::from(u[10]) << 8)
+            | u64::from(u[11])
+    })
+}
+
+/// How many counter steps `next` is after `previous`, when both are version 7 of one millisecond.
+fn v7_step(previous: &[u8; 16], next: &[u8; 16]) -> Option<u64> {
+    if previous[..6] != next[..6] {
+        return None;
+    }
+    v7_counter(next)?.checked_sub(v7_counter(previous)?).filter(|step| *step > 0)
+}
+
+fn v7_after(previous: &[u8; 16], step: u64, tail: [u8; 4]) -> Option<[u8; 16]> {
+    let counter = v7_counter(previous)?.checked_add(step).filter(|c| *c < 1 << 42)?;
+    let mut u = *previous;
+    u[6] = 0x70 | ((counter >> 38) & 0x0f) as u8;
+    u[7] = (counter >> 30) as u8;
+    u[8] = 0x80 | ((counter >> 24) & 0x3f) as u8;
+    u[9] = (counter >> 16) as u8;
+    u[10] = (counter >> 8) as u8;
+    u[11] = counter as u8;
+    u[12..].copy_from_slice(&tail);
+    Some(u)
+}
+
+/// Days since 2000-01-01 of a text that is exactly a date written `YYYY-MM-DD`.
+fn wire_date(s: &str) -> Option<i32> {
+    if s.len() != 10 {
+        return None;
+    }
+    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    (date.format("%Y-%m-%d").to_string() == s).then(|| (date - date_epoch()).num_days() as i32)
+}
+
+fn date_epoch() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -298,6 +357,8 @@ enum WireValue {
     Bool(bool),
     /// Anything else (lists, objects), as JSON.
     Json(String),
+    /// A text that is a date (`YYYY-MM-DD`): days since 2000-01-01.
+    Date(i32),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -325,8 +386,8 @@ struct WireChange {
 
 #[derive(Serialize, Deserialize)]
 struct WireBatch {
-    from: u32,
-    /// Every identifier of the batch (nodes, records, authors), once.
+    /// Every identifier of the batch (nodes, records, authors), once, after the sending node's
+    /// (place 0, not written: the envelope names it).
     ids: Vec<Text>,
     changes: Vec<WireChange>,
 }
@@ -335,6 +396,8 @@ struct WireBatch {
 struct Table {
     ids: Vec<Text>,
     places: HashMap<String, u32>,
+    /// The last UUID placed: the next one may be written after it.
+    last_uuid: Option<[u8; 16]>,
 }
 
 impl Table {
@@ -343,10 +406,35 @@ impl Table {
             return *place;
         }
         let place = self.ids.len() as u32;
-        self.ids.push(Text::of(s));
+        let text = match Text::of(s) {
+            Text::Uuid(u) => {
+                let after = self.last_uuid.as_ref().and_then(|previous| v7_step(previous, &u));
+                self.last_uuid = Some(u);
+                match after {
+                    Some(step) => Text::Next { step, tail: [u[12], u[13], u[14], u[15]] },
+                    None => Text::Uuid(u),
+                }
+            }
+            other => other,
+        };
+        self.ids.push(text);
         self.places.insert(s.to_string(), place);
         place
     }
+}
+
+/// A table's texts, in order (a UUID may be written after the one before it).
+fn table_texts(ids: &[Text]) -> Option<Vec<String>> {
+    let mut previous = None;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let (text, uuid) = id.text(previous.as_ref())?;
+        if uuid.is_some() {
+            previous = uuid;
+        }
+        out.push(text);
+    }
+    Some(out)
 }
 
 fn key(name: &str) -> Key {
@@ -373,7 +461,7 @@ fn wire_id(table: &mut Table, id: &ChangeId) -> WireId {
 
 fn to_wire(batch: &Batch) -> WireBatch {
     let mut table = Table::default();
-    let from = table.place(&batch.from);
+    table.place(&batch.from);
     let mut previous_at = 0i64;
     let changes = batch
         .changes
@@ -391,7 +479,9 @@ fn to_wire(batch: &Batch) -> WireBatch {
                             n.as_i64().map_or(WireValue::Real(n.as_f64().unwrap_or(0.0)), WireValue::Int)
                         }
                         FieldValue::String(s) if matches!(Text::of(s), Text::Uuid(_)) => WireValue::Id(table.place(s)),
-                        FieldValue::String(s) => WireValue::Text(s.clone()),
+                        FieldValue::String(s) => {
+                            wire_date(s).map_or_else(|| WireValue::Text(s.clone()), WireValue::Date)
+                        }
                         other => WireValue::Json(other.to_string()),
                     };
                     (key(name), value)
@@ -418,11 +508,15 @@ fn to_wire(batch: &Batch) -> WireBatch {
             }
         })
         .collect();
-    WireBatch { from, ids: table.ids, changes }
+    table.ids.remove(0);
+    WireBatch { ids: table.ids, changes }
 }
 
-fn from_wire(wire: WireBatch) -> Option<Batch> {
-    let ids: Vec<String> = wire.ids.iter().map(Text::text).collect();
+/// The batch `from` sent (the envelope says who).
+fn from_wire(wire: WireBatch, from: &str) -> Option<Batch> {
+    let mut texts = vec![Text::of(from)];
+    texts.extend(wire.ids);
+    let ids: Vec<String> = table_texts(&texts)?;
     let id = |place: u32| ids.get(place as usize).cloned();
     let change_id = |w: &WireId| Some(ChangeId { node: id(w.node)?, epoch: w.epoch, seq: w.seq });
     let mut previous_at = 0i64;
@@ -438,6 +532,9 @@ fn from_wire(wire: WireBatch) -> Option<Batch> {
                 WireValue::Id(place) => id(place)?.into(),
                 WireValue::Bool(b) => b.into(),
                 WireValue::Json(s) => serde_json::from_str(&s).ok()?,
+                WireValue::Date(days) => {
+                    (date_epoch() + chrono::Duration::days(i64::from(days))).format("%Y-%m-%d").to_string().into()
+                }
             };
             fields.insert(key_name(&k)?, value);
         }
@@ -466,7 +563,7 @@ fn from_wire(wire: WireBatch) -> Option<Batch> {
             },
         });
     }
-    Some(Batch { from: id(wire.from)?, changes })
+    Some(Batch { from: from.to_string(), changes })
 }
 
 /// Encodes and signs a batch.
@@ -476,7 +573,9 @@ pub fn seal(batch: &Batch, key: &ed25519_dalek::SigningKey) -> Result<Vec<u8>, S
     let signature = key.sign(&payload);
     let mut out = Vec::with_capacity(payload.len() + 100);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&postcard::to_allocvec(&Text::of(&batch.from)).map_err(|e| StoreError::Database(e.to_string()))?);
+    out.extend_from_slice(
+        &postcard::to_allocvec(&Text::of(&batch.from)).map_err(|e| StoreError::Database(e.to_string()))?,
+    );
     out.extend_from_slice(&signature.to_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
@@ -510,7 +609,8 @@ fn parts(bytes: &[u8]) -> Result<(String, &[u8], &[u8]), BundleError> {
     if rest.len() < 64 {
         return Err(BundleError::Damaged);
     }
-    Ok((node.text(), &rest[..64], &rest[64..]))
+    let (node, _) = node.text(None).ok_or(BundleError::Damaged)?;
+    Ok((node, &rest[..64], &rest[64..]))
 }
 
 /// The sending node named by an envelope, before its signature is checked.
@@ -531,11 +631,7 @@ pub fn open(bytes: &[u8], public_key: &str) -> Result<Batch, BundleError> {
         .and_then(|mut d| d.decompress(payload, 256 << 20))
         .map_err(|_| BundleError::Damaged)?;
     let wire: WireBatch = postcard::from_bytes(&bytes).map_err(|_| BundleError::Damaged)?;
-    let batch = from_wire(wire).ok_or(BundleError::Damaged)?;
-    if batch.from != node {
-        return Err(forged());
-    }
-    Ok(batch)
+    from_wire(wire, &node).ok_or(BundleError::Damaged)
 }
 
 #[cfg(test)]
@@ -591,5 +687,42 @@ mod tests {
         body.fields.insert("share".into(), serde_json::json!(0.25));
         body.fields.insert("not_a_uuid".into(), "01A24E03-7D20-779F-B6E6-71937F8FB99A".into());
         assert_eq!(open(&seal(&odd, &key).unwrap(), &public).unwrap(), odd);
+    }
+
+    #[test]
+    fn identifiers_made_together_and_dates_come_back_exactly() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let public = hex::encode(key.verifying_key().to_bytes());
+        let mut ids: Vec<String> = (0..50).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        // Other UUIDs, one repeated, one made in another millisecond, and a counter that goes back.
+        ids.push("9b2e4f1c-8a3d-4c6e-b1f2-0d9e8c7b6a54".into()); // version 4
+        ids.push(ids[3].clone());
+        ids.push("01a24e03-7d20-779f-b6e6-71937f8fb99a".into());
+        ids.push("01a24e03-7d20-779f-b6e6-71937f8fb99b".into());
+        ids.push("01a24e03-7d20-7000-8000-000000000000".into());
+        let mut batch = batch();
+        let body = &mut batch.changes[0].body;
+        for (i, id) in ids.iter().enumerate() {
+            body.fields.insert(format!("id_{i}"), id.as_str().into());
+        }
+        for (i, date) in
+            ["2024-02-29", "1899-12-31", "2024-02-30", "2024-1-05", "0001-01-01", "2000-01-01T00:00"].iter().enumerate()
+        {
+            body.fields.insert(format!("date_{i}"), (*date).into());
+        }
+        assert_eq!(open(&seal(&batch, &key).unwrap(), &public).unwrap(), batch);
+        let wire = to_wire(&batch);
+        let written_after = wire.ids.iter().filter(|t| matches!(t, Text::Next { .. })).count();
+        assert!(written_after >= 40, "identifiers made in one millisecond follow each other: {written_after}");
+    }
+
+    #[test]
+    fn the_dictionary_is_the_one_of_format_3() {
+        use sha2::Digest;
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(DICTIONARY)),
+            DICTIONARY_SHA256,
+            "the sync dictionary changed: every node must hold the same one; a new one is a new format (MAGIC)"
+        );
     }
 }
