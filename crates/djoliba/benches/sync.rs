@@ -7,7 +7,8 @@
 //! - bytes of a one-field edit, alone and 1,000 batched;
 //! - apply rate: the office receives everything in batches of at most 64 KiB, as `sync pull`
 //!   sends them (SQLite; PostgreSQL too under `scripts/with-postgres`);
-//! - the time to send the registrations over a 64 kbit/s link (bytes only), plus applying them.
+//! - the time to send the registrations over a 64 kbit/s link (bytes only), plus applying them;
+//! - the duplicates check of the households received (index built, every person probed).
 //!
 //! `cargo bench -p djoliba --bench sync`; `DJOLIBA_BENCH_ONLY=sqlite|postgresql`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops at its first surprise
@@ -197,6 +198,13 @@ fn main() {
             office.sync_fingerprint().unwrap(),
             field.sync_fingerprint().unwrap(),
             "both hold the same registry"
+        );
+        // The duplicates check of what arrived, as the server runs it beside the exchange.
+        let t = Instant::now();
+        let queued = office.check_arrivals().unwrap();
+        println!(
+            "[{backend}] duplicates check of the {households} households received: {:.1} s, {queued} pairs queued",
+            t.elapsed().as_secs_f64()
         );
         let _ = &actor;
     }

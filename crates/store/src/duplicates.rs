@@ -491,7 +491,10 @@ impl Store {
             })?;
             let now = self.now_ms();
             self.db.write(|tx| {
-                for (earlier, later, probability) in &pairs {
+                for (found, arrived, probability) in &pairs {
+                    // The earlier registration first, whichever office found the pair: two
+                    // offices accepting it then mark the same record the duplicate.
+                    let (earlier, later) = registration_order(tx, found, arrived)?;
                     queue_pair(tx, &finder, earlier, later, *probability, now)?;
                 }
                 let marks = (1..=households.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
@@ -884,6 +887,16 @@ pub(crate) fn check_detail(household: &NewHousehold, likely: &[LikelyDuplicate])
 }
 
 /// Puts a pair in the review queue unless it is there already.
+/// Two people in the order they were registered (then by identifier): the same everywhere,
+/// since a record's creation time travels with it.
+fn registration_order<'p>(tx: &mut Tx<'_>, one: &'p str, other: &'p str) -> Result<(&'p str, &'p str), StoreError> {
+    let created = |tx: &mut Tx<'_>, id: &str| {
+        tx.query_opt("SELECT created_at FROM people WHERE id = $1", params![id]).map(|r| r.map(|r| r.int(0)))
+    };
+    let (a, b) = (created(tx, one)?, created(tx, other)?);
+    Ok(if (a, one) <= (b, other) { (one, other) } else { (other, one) })
+}
+
 /// Households created by a sync batch, queued for [`Store::check_arrivals`] in its transaction.
 pub(crate) fn queue_arrivals(tx: &mut Tx<'_>, households: &[String]) -> Result<(), StoreError> {
     for chunk in households.chunks(CATCH_UP_BATCH) {
