@@ -607,7 +607,14 @@ fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conf
         let at_office_queue = pair_of(office, &office_clerk, "pending").expect("the heads are a pair at the office");
         // The laptop finds the same pair when the office's registration reaches it.
         carry(office, field, &p.field_node);
-        assert!(pair_of(field, &field_clerk, "pending").is_some(), "{backend}: the laptop finds it too");
+        let at_laptop_queue = pair_of(field, &field_clerk, "pending").expect("the laptop finds it too");
+        // In the same order (the earlier registration first): accepted in both offices, the
+        // same record becomes the duplicate, never each the other's.
+        assert_eq!(
+            (&at_laptop_queue.a.id, &at_laptop_queue.b.id),
+            (&at_office_queue.a.id, &at_office_queue.b.id),
+            "{backend}"
+        );
         assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
         assert!(field.sync_conflicts(&field_clerk).unwrap().is_empty(), "{backend}");
         // Decided at the office, the decision replaces the laptop's pending pair.
