@@ -561,6 +561,41 @@ try {
     assert.ok(pdf.length > 10_000, `the PDF is ${pdf.length} bytes`);
   });
 
+  await step("every page reads on a 390-px phone without scrolling sideways", async () => {
+    const narrow = await page.context().newPage();
+    await narrow.setViewportSize({ width: 390, height: 844 });
+    const paths = ["/", "/households", household.replace(address, ""), "/households/new", "/figures", "/import", "/duplicates",
+      "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account"];
+    const overflowing = [];
+    for (const path of paths) {
+      await narrow.goto(`${address}${path}`);
+      const seen = await narrow.evaluate(() => {
+        const width = document.documentElement.clientWidth;
+        // The elements that reach past the screen, outside a box that scrolls on its own.
+        const wide = [...document.querySelectorAll("body *")]
+          .filter((e) => e.getBoundingClientRect().right > width + 1)
+          .filter((e) => {
+            for (let up = e.parentElement; up; up = up.parentElement) {
+              if (["auto", "scroll"].includes(getComputedStyle(up).overflowX)) return false;
+            }
+            return true;
+          })
+          .slice(0, 4)
+          .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${typeof e.className === "string" && e.className ? "." + e.className.split(" ")[0] : ""}`);
+        // Chart labels a reader can still read.
+        const tiny = [...document.querySelectorAll("svg text")].filter((t) => t.getBoundingClientRect().height > 0 && t.getBoundingClientRect().height < 8).length;
+        return { scroll: document.documentElement.scrollWidth, width, wide, tiny };
+      });
+      if (seen.scroll > seen.width + 1 || seen.tiny > 0) overflowing.push(`${path}: ${JSON.stringify(seen)}`);
+    }
+    await narrow.goto(`${address}${household.replace(address, "")}`);
+    await narrow.screenshot({ path: join(shots, "phone-household.png"), fullPage: true });
+    await narrow.goto(`${address}/figures`);
+    await narrow.screenshot({ path: join(shots, "phone-figures.png"), fullPage: true });
+    await narrow.close();
+    assert.deepEqual(overflowing, []);
+  });
+
   await step("the language switches to English and stays", async () => {
     await page.getByRole("link", { name: "English" }).click();
     await page.getByRole("heading", { name: "Figures" }).waitFor();

@@ -271,6 +271,7 @@ messages! {
     per: "Par", "Per";
     cap_per_household: "Plafond de personnes par ménage", "Most people counted per household";
     create: "Créer", "Create";
+    version_created: "Enregistrement", "Registered";
     rounds: "Distributions", "Distribution rounds";
     no_rounds: "Aucune distribution pour l'instant.", "No round yet.";
     new_round: "Nouvelle distribution", "New round";

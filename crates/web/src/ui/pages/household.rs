@@ -211,7 +211,8 @@ fn household_page(
             version: v.version,
             at: v.changed_at.chars().take(16).collect::<String>().replace('T', " "),
             by: v.changed_by.clone(),
-            reason: v.reason.clone(),
+            // The store names a record's first version by the code "created".
+            reason: if v.version == 1 && v.reason == "created" { c.t.version_created.into() } else { v.reason.clone() },
             changes: describe_changes(&c, &v.changes),
         })
         .collect();
