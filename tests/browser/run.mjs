@@ -565,7 +565,7 @@ try {
     const narrow = await page.context().newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
     const paths = ["/", "/households", household.replace(address, ""), "/households/new", "/figures", "/import", "/duplicates",
-      "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account"];
+      "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account", "/sync", "/admin"];
     const overflowing = [];
     for (const path of paths) {
       await narrow.goto(`${address}${path}`);
