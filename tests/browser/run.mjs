@@ -561,12 +561,13 @@ try {
     assert.ok(pdf.length > 10_000, `the PDF is ${pdf.length} bytes`);
   });
 
-  await step("every page reads on a 390-px phone without scrolling sideways", async () => {
+  await step("every page reads on a 390-px phone without scrolling sideways, all in French", async () => {
     const narrow = await page.context().newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
     const paths = ["/", "/households", household.replace(address, ""), "/households/new", "/figures", "/import", "/duplicates",
       "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account", "/sync", "/admin"];
     const overflowing = [];
+    const untranslated = [];
     for (const path of paths) {
       await narrow.goto(`${address}${path}`);
       const seen = await narrow.evaluate(() => {
@@ -584,8 +585,13 @@ try {
           .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${typeof e.className === "string" && e.className ? "." + e.className.split(" ")[0] : ""}`);
         // Chart labels a reader can still read.
         const tiny = [...document.querySelectorAll("svg text")].filter((t) => t.getBoundingClientRect().height > 0 && t.getBoundingClientRect().height < 8).length;
-        return { scroll: document.documentElement.scrollWidth, width, wide, tiny };
+        // A French page shows neither English sentences nor raw codes.
+        const text = document.body.innerText;
+        const english = (text.match(/\b(the|of|and|with|must|not|your|this|is|are|expected|created|none|unknown|yes|no)\b/gi) || []);
+        const codes = (text.match(/\b[a-z]+(_[a-z0-9]+)+\b/g) || []);
+        return { scroll: document.documentElement.scrollWidth, width, wide, tiny, english, codes };
       });
+      if (seen.english.length || seen.codes.length) untranslated.push(`${path}: ${[...seen.english, ...seen.codes].join(" ")}`);
       if (seen.scroll > seen.width + 1 || seen.tiny > 0) overflowing.push(`${path}: ${JSON.stringify(seen)}`);
     }
     await narrow.goto(`${address}${household.replace(address, "")}`);
@@ -594,6 +600,7 @@ try {
     await narrow.screenshot({ path: join(shots, "phone-figures.png"), fullPage: true });
     await narrow.close();
     assert.deepEqual(overflowing, []);
+    assert.deepEqual(untranslated, []);
   });
 
   await step("the language switches to English and stays", async () => {

@@ -11,7 +11,7 @@ struct AdminPage {
     agreements: Vec<store::auth::Agreement>,
     audit_ok: bool,
     audit_detail: String,
-    audit: Vec<store::audit::AuditEntry>,
+    audit: Vec<AuditRow>,
     roles: Vec<(String, String)>,
     form: FormState,
     tokens: Vec<store::tokens::ApiToken>,
@@ -63,7 +63,7 @@ async fn admin_page_with(
         users,
         organisations,
         agreements,
-        audit,
+        audit: audit.into_iter().map(|e| audit_row(&c, e)).collect(),
         form,
         tokens,
         new_token,
@@ -171,5 +171,28 @@ pub async fn admin_add_organisation(
             Some(response) => response,
             None => admin_page(&state, c, actor, form).await,
         },
+    }
+}
+
+/// An audit row as the log shows it: what was done and on what, in the reader's language.
+struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+}
+
+fn audit_row(c: &Ctx, e: store::audit::AuditEntry) -> AuditRow {
+    let label =
+        |code: &str| domain::messages::audit_label(c.lang, code).map_or_else(|| code.to_string(), str::to_string);
+    AuditRow {
+        seq: e.seq,
+        at: e.at,
+        actor: e.actor,
+        action: label(&e.action),
+        entity: label(&e.entity),
+        entity_id: e.entity_id,
     }
 }
