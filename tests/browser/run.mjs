@@ -565,7 +565,7 @@ try {
     const narrow = await page.context().newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
     const paths = ["/", "/households", household.replace(address, ""), "/households/new", "/figures", "/import", "/duplicates",
-      "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account", "/sync", "/admin"];
+      "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account", "/sync", "/admin", "/audit"];
     const overflowing = [];
     const untranslated = [];
     for (const path of paths) {
@@ -601,6 +601,28 @@ try {
     await narrow.close();
     assert.deepEqual(overflowing, []);
     assert.deepEqual(untranslated, []);
+  });
+
+  await step("the administrator finds a clerk's sign-ins in the audit log, in French", async () => {
+    const before = page.url();
+    await page.goto(`${address}/admin`);
+    await page.locator("#audit-search").click();
+    await page.locator("#audit-user").selectOption("clerk");
+    await page.locator("#audit-action").selectOption({ label: "Connexion" });
+    await page.locator("#audit-from").fill("2020-01-01");
+    await page.getByRole("button", { name: "Afficher" }).click();
+    const rows = await page.locator("#audit-rows tbody tr").allInnerTexts();
+    assert.ok(rows.length >= 1, "the clerk signed in");
+    for (const row of rows) {
+      assert.match(row, /clerk/, row);
+      assert.match(row, /Connexion/, row);
+    }
+    // A day after today: nothing yet.
+    await page.locator("#audit-from").fill("2999-01-01");
+    await page.getByRole("button", { name: "Afficher" }).click();
+    await page.locator("#audit-none").waitFor();
+    await shot("audit");
+    await page.goto(before);
   });
 
   await step("the language switches to English and stays", async () => {

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::db::Tx;
@@ -184,6 +184,20 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// Which audit rows to show: by who acted, what they did, and the days (UTC) between `from`
+/// and `to`, both included; empty fields do not filter.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditFilter {
+    /// The username that acted.
+    pub user: Option<String>,
+    /// The action's code (`sign_in`, `register`, `duplicates.accept`…).
+    pub action: Option<String>,
+    /// From this day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// To this day (YYYY-MM-DD), included.
+    pub to: Option<String>,
+}
+
 /// The outcome of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditCheck {
@@ -291,10 +305,47 @@ impl Store {
 
     /// The latest audit rows, newest first (administrators).
     pub fn audit_entries(&self, actor: &Actor, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_search(actor, &AuditFilter::default(), limit, offset)
+    }
+
+    /// The audit rows that match `filter`, newest first (administrators).
+    pub fn audit_search(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         actor.require_admin()?;
+        let day = |field: &str, text: &Option<String>, end: bool| -> Result<Option<i64>, StoreError> {
+            let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+            let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| StoreError::invalid(field, text, domain::Message::IsoDate))?;
+            let date = if end { date.succ_opt().unwrap_or(date) } else { date };
+            Ok(Some(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_millis()))
+        };
+        let (from, until) = (day("from", &filter.from, false)?, day("to", &filter.to, true)?);
+        let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        let mut sql = crate::visibility::Sql::new(
+            "SELECT seq, at, actor_name, action, entity, entity_id, detail FROM audit_log WHERE 1 = 1",
+            params![],
+        );
+        if let Some(user) = text(&filter.user) {
+            sql = sql.push(" AND actor_name = ?", params![user]);
+        }
+        if let Some(action) = text(&filter.action) {
+            sql = sql.push(" AND action = ?", params![action]);
+        }
+        if let Some(from) = from {
+            sql = sql.push(" AND at >= ?", params![from]);
+        }
+        if let Some(until) = until {
+            sql = sql.push(" AND at < ?", params![until]);
+        }
+        let sql = sql.push(" ORDER BY seq DESC LIMIT ? OFFSET ?", params![limit.clamp(1, 10_000), offset.max(0)]);
         self.db.read(|tx| {
             Ok(tx
-                .query("SELECT seq, at, actor_name, action, entity, entity_id, detail FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2", params![limit.clamp(1, 10_000), offset.max(0)])?
+                .select(&sql)?
                 .into_iter()
                 .map(|r| AuditEntry {
                     seq: r.int(0),

@@ -22,10 +22,22 @@ pub enum AuditCommand {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
-    /// Print the latest audit rows.
+    /// Print the latest audit rows, filtered by user, action and days.
     List {
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Only what this username did.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this action (sign_in, register, duplicates.accept…).
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// To this day (YYYY-MM-DD, UTC), included.
+        #[arg(long)]
+        to: Option<String>,
     },
 }
 
@@ -96,8 +108,14 @@ pub fn run(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        AuditCommand::List { limit } => {
-            for e in store.audit_entries(&Actor::system(), *limit, 0)? {
+        AuditCommand::List { limit, user, action, from, to } => {
+            let filter = store::audit::AuditFilter {
+                user: user.clone(),
+                action: action.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            };
+            for e in store.audit_search(&Actor::system(), &filter, *limit, 0)? {
                 println!("{}\t{}\t{}\t{}\t{} {}\t{}", e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.detail);
             }
             Ok(ExitCode::SUCCESS)

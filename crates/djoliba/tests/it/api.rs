@@ -549,3 +549,28 @@ async fn injection_in_every_filter_and_traversal_in_uploads_get_nowhere() {
     assert!(named.iter().all(|f| *f == "evil.csv"), "{named:?}");
     assert!(!std::path::Path::new("/tmp/evil.csv").exists());
 }
+
+/// The audit log filtered by user, action and days; a date that is not one is named.
+#[tokio::test]
+async fn the_audit_log_is_filtered_by_user_action_and_days() {
+    let api = Api::new();
+    let token = api.login_admin().await;
+    let clerk = registrar(&api._store.store);
+    let household =
+        household("GAO-AUDIT").parse(api._store.store.gazetteer.as_ref(), api._store.store.today()).unwrap();
+    api._store.store.register_household(&clerk, &household).unwrap();
+    let (status, rows) = api.call(Method::GET, "/api/v1/audit?user=root&action=sign_in", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["action"] == "sign_in" && r["actor"] == "root"), "{rows:?}");
+    let uri = format!("/api/v1/audit?user={}&action=register", clerk.username);
+    let (_, rows) = api.call(Method::GET, &uri, Some(&token), None).await;
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    let (_, rows) = api.call(Method::GET, &format!("{uri}&from=2999-01-01"), Some(&token), None).await;
+    assert_eq!(rows.as_array().map(Vec::len), Some(0), "{rows}");
+    let (_, rows) = api.call(Method::GET, &format!("{uri}&from=1999-01-01&to=2999-12-31"), Some(&token), None).await;
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    let (status, error) = api.call(Method::GET, "/api/v1/audit?from=31/02/2024", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error.to_string().contains("from"), "{error}");
+}

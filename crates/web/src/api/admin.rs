@@ -84,9 +84,17 @@ pub async fn create_user(
 pub struct AuditQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// Only what this username did.
+    pub user: Option<String>,
+    /// Only this action (`sign_in`, `register`, `duplicates.accept`…).
+    pub action: Option<String>,
+    /// From this day (YYYY-MM-DD, UTC).
+    pub from: Option<String>,
+    /// To this day (YYYY-MM-DD, UTC), included.
+    pub to: Option<String>,
 }
 
-/// The audit log, newest first (administrators).
+/// The audit log, newest first, filtered by user, action and days (administrators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "administration", params(AuditQuery), responses((status = 200, body = Vec<store::audit::AuditEntry>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn audit_log(
     State(state): State<AppState>,
@@ -94,7 +102,11 @@ pub async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<store::audit::AuditEntry>>, ApiError> {
     Ok(Json(
-        run(&state, move |store| store.audit_entries(&actor, q.limit.unwrap_or(100), q.offset.unwrap_or(0))).await?,
+        run(&state, move |store| {
+            let filter = store::audit::AuditFilter { user: q.user, action: q.action, from: q.from, to: q.to };
+            store.audit_search(&actor, &filter, q.limit.unwrap_or(100), q.offset.unwrap_or(0))
+        })
+        .await?,
     ))
 }
 

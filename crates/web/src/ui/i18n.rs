@@ -651,6 +651,13 @@ messages! {
     revoked: "révoqué", "revoked";
     regions: "Régions (P-codes, ex. ML07,ML10 ; vide : toutes)", "Régions (P-codes, e.g. ML07,ML10; empty: all)";
     audit: "Journal d'audit", "Audit log";
+    audit_user: "Utilisateur", "User";
+    audit_action: "Action", "Action";
+    audit_all_users: "Tous les utilisateurs", "All users";
+    audit_all_actions: "Toutes les actions", "All actions";
+    audit_search: "Rechercher dans le journal", "Search the log";
+    audit_none: "Aucune ligne du journal ne correspond.", "No row of the log matches.";
+    audit_on: "Sur", "On";
     audit_ok: "Chaîne d'audit intacte", "Audit chain intact";
     audit_broken: "Chaîne d'audit rompue", "Audit chain broken";
     none: "aucune", "none";

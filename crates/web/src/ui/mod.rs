@@ -278,7 +278,7 @@ fn nav_of(path: &str) -> &'static str {
         p if p.starts_with("/plans") || p.starts_with("/reports") => "plans",
         p if p.starts_with("/who-what-where") => "who_what_where",
         p if p.starts_with("/funding") => "funding",
-        p if p.starts_with("/admin") => "admin",
+        p if p.starts_with("/admin") || p.starts_with("/audit") => "admin",
         p if p.starts_with("/sync") => "sync",
         p if p.starts_with("/account") => "account",
         _ => "",
@@ -382,6 +382,7 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/sync/nodes/{id}/revoke", Admin, post(sync_revoke))
         .add(Method::POST, "/sync/conflicts/resolve", Write, post(sync_resolve))
         .add(Method::GET, "/admin", Admin, get(admin))
+        .add(Method::GET, "/audit", Admin, get(audit_page))
         .add(Method::POST, "/admin/users", Admin, post(admin_add_user))
         .add(Method::POST, "/admin/organisations", Admin, post(admin_add_organisation))
         .add(Method::POST, "/admin/tokens", Admin, post(admin_add_token))

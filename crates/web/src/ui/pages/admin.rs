@@ -196,3 +196,95 @@ fn audit_row(c: &Ctx, e: store::audit::AuditEntry) -> AuditRow {
         entity_id: e.entity_id,
     }
 }
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Ctx,
+    users: Vec<String>,
+    /// Action codes and their labels, in the reader's language.
+    actions: Vec<(String, String)>,
+    user: String,
+    action: String,
+    from: String,
+    to: String,
+    rows: Vec<AuditRow>,
+    /// Query strings of the previous and next pages.
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+/// The audit log's filter, as the page's form sends it.
+#[derive(Deserialize, Default)]
+pub struct AuditPageQuery {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    offset: i64,
+}
+
+/// Rows of the log per page.
+const AUDIT_PAGE: i64 = 100;
+
+/// The audit log, filtered by user, action and days, a hundred rows at a time (administrators).
+pub async fn audit_page(State(state): State<AppState>, page: SignedIn, Query(q): Query<AuditPageQuery>) -> Response {
+    let c = page.ctx;
+    if !c.is_admin() {
+        return c.error(StoreError::Forbidden("administration"));
+    }
+    let filter = store::audit::AuditFilter {
+        user: Some(q.user.clone()),
+        action: Some(q.action.clone()),
+        from: Some(q.from.clone()),
+        to: Some(q.to.clone()),
+    };
+    let actor = page.actor;
+    let offset = q.offset.max(0);
+    let loaded = blocking(&state, move |store| {
+        let mut users: Vec<String> = store.list_users()?.into_iter().map(|u| u.username).collect();
+        users.push("system".into());
+        users.sort();
+        // One more row than shown says whether an older page exists.
+        Ok((users, store.audit_search(&actor, &filter, AUDIT_PAGE + 1, offset)?))
+    })
+    .await;
+    let (users, mut rows) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return c.error(error),
+    };
+    let more = rows.len() as i64 > AUDIT_PAGE;
+    rows.truncate(AUDIT_PAGE as usize);
+    let at = |offset: i64| {
+        serde_urlencoded::to_string([
+            ("user", q.user.as_str()),
+            ("action", q.action.as_str()),
+            ("from", q.from.as_str()),
+            ("to", q.to.as_str()),
+            ("offset", &offset.to_string()),
+        ])
+        .ok()
+    };
+    let actions = domain::messages::AUDIT_ACTIONS
+        .iter()
+        .map(|(code, fr, en)| (code.to_string(), if c.lang == domain::Lang::Fr { fr } else { en }.to_string()))
+        .collect();
+    render(&AuditPage {
+        rows: rows.into_iter().map(|e| audit_row(&c, e)).collect(),
+        users,
+        actions,
+        newer: (offset > 0).then(|| at((offset - AUDIT_PAGE).max(0))).flatten(),
+        older: more.then(|| at(offset + AUDIT_PAGE)).flatten(),
+        user: q.user,
+        action: q.action,
+        from: q.from,
+        to: q.to,
+        c,
+    })
+    .into_response()
+}
