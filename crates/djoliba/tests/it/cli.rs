@@ -889,6 +889,42 @@ fn after<'t>(text: &'t str, label: &str) -> &'t str {
     text[start..].split_whitespace().next().unwrap().trim_matches('\'')
 }
 
+/// Makes `laptop` a sync node named `name` and enrols it at `office` with `scope` (e.g.
+/// `--region ML07`); returns what `enrol` printed (the token and the office's identity).
+fn enrol(office: &std::path::Path, laptop: &std::path::Path, name: &str, scope: &[&str]) -> String {
+    let init = run_ok(laptop, &["sync", "init", "--name", name]);
+    let mut args = vec![
+        "sync",
+        "enrol",
+        "--node-id",
+        after(&init, "Node id:"),
+        "--public-key",
+        after(&init, "Public key:"),
+        "--name",
+        name,
+    ];
+    args.extend_from_slice(scope);
+    run_ok(office, &args)
+}
+
+/// `sync connect` on `laptop` with what `enrol` printed, and `extra` options.
+fn connect(laptop: &std::path::Path, url: &str, enrolled: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "sync",
+        "connect",
+        "--url",
+        url,
+        "--token",
+        after(enrolled, "--token "),
+        "--office-node",
+        after(enrolled, "--office-node "),
+        "--office-key",
+        after(enrolled, "--office-key "),
+    ];
+    args.extend_from_slice(extra);
+    run_ok(laptop, &args)
+}
+
 /// Two field laptops and the country office's server, three processes: registered and edited
 /// offline, synced by HTTP and by a bundle file, they end with the same registry and the one
 /// same-field clash kept on all three; every audit chain holds.
@@ -911,39 +947,8 @@ fn two_field_laptops_and_the_office_sync_by_http_and_by_bundle() {
         .expect("the office listens");
     let url = format!("http://{address}");
     for (laptop, name) in [(gao.path(), "Gao"), (ansongo.path(), "Ansongo")] {
-        let init = run_ok(laptop, &["sync", "init", "--name", name]);
-        let enrolled = run_ok(
-            office.path(),
-            &[
-                "sync",
-                "enrol",
-                "--node-id",
-                after(&init, "Node id:"),
-                "--public-key",
-                after(&init, "Public key:"),
-                "--name",
-                name,
-                "--organisation",
-                "NRC",
-                "--region",
-                "ML07",
-            ],
-        );
-        run_ok(
-            laptop,
-            &[
-                "sync",
-                "connect",
-                "--url",
-                &url,
-                "--token",
-                after(&enrolled, "--token "),
-                "--office-node",
-                after(&enrolled, "--office-node "),
-                "--office-key",
-                after(&enrolled, "--office-key "),
-            ],
-        );
+        let enrolled = enrol(office.path(), laptop, name, &["--organisation", "NRC", "--region", "ML07"]);
+        connect(laptop, &url, &enrolled, &[]);
         let pulled = run_ok(laptop, &["sync", "pull"]);
         assert!(pulled.contains("Applied 2,"), "the organisation and its clerk arrive: {pulled}");
         // The clerk created at the office signs in on the laptop with the same password.
@@ -1100,42 +1105,13 @@ fn a_field_laptop_syncs_over_https_with_the_offices_own_certificate() {
     assert!(!answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
 
     let url = format!("https://localhost:{}", address.rsplit(':').next().unwrap());
-    let init = run_ok(gao.path(), &["sync", "init", "--name", "Gao"]);
-    let enrolled = run_ok(
-        office.path(),
-        &[
-            "sync",
-            "enrol",
-            "--node-id",
-            after(&init, "Node id:"),
-            "--public-key",
-            after(&init, "Public key:"),
-            "--name",
-            "Gao",
-        ],
-    );
-    let connect = |extra: &[&str]| {
-        let mut args = vec![
-            "sync",
-            "connect",
-            "--url",
-            &url,
-            "--token",
-            after(&enrolled, "--token "),
-            "--office-node",
-            after(&enrolled, "--office-node "),
-            "--office-key",
-            after(&enrolled, "--office-key "),
-        ];
-        args.extend_from_slice(extra);
-        run_ok(gao.path(), &args)
-    };
-    connect(&[]);
+    let enrolled = enrol(office.path(), gao.path(), "Gao", &[]);
+    connect(gao.path(), &url, &enrolled, &[]);
     let untrusted = djoliba(gao.path()).args(["sync", "pull"]).output().unwrap();
     let said = String::from_utf8_lossy(&untrusted.stderr);
     assert!(!untrusted.status.success() && said.contains("--ca-cert"), "{said}");
     let cert = certificate.display().to_string();
-    connect(&["--ca-cert", &cert]);
+    connect(gao.path(), &url, &enrolled, &["--ca-cert", &cert]);
     let pulled = run_ok(gao.path(), &["sync", "pull"]);
     assert!(pulled.contains("Applied ") && !pulled.contains("Applied 0,"), "the office's records arrive: {pulled}");
     {
