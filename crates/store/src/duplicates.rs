@@ -669,7 +669,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by, decided_at, decided_by, reason) \
                      VALUES ($1, $2, $3, $4, 'accepted', $5, 'linkage', $5, 'linkage', 'sure match')",
-                    params![new_id(), a.as_str(), b.as_str(), 1.0f64, now],
+                    params![pair_id(a, b), a.as_str(), b.as_str(), 1.0f64, now],
                 )?;
                 tx.execute("UPDATE people SET duplicate_of = $1 WHERE id = $2 AND duplicate_of IS NULL", params![a.as_str(), b.as_str()])?;
                 merged_households.extend(household_of_person(tx, b)?);
@@ -683,7 +683,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \
                      VALUES ($1, $2, $3, $4, 'pending', $5, 'linkage')",
-                    params![new_id(), a.as_str(), b.as_str(), *probability, now],
+                    params![pair_id(a, b), a.as_str(), b.as_str(), *probability, now],
                 )?;
                 report.queued += 1;
             }
@@ -887,6 +887,43 @@ pub(crate) fn check_detail(household: &NewHousehold, likely: &[LikelyDuplicate])
 }
 
 /// Puts a pair in the review queue unless it is there already.
+/// The later record of a pair marked a duplicate of the earlier when the pair's status is
+/// accepted, and standing on its own again (if this pair merged it) otherwise: after a sync
+/// conflict on the decision is settled.
+pub(crate) fn follow_decision(tx: &mut Tx<'_>, pair: &str) -> Result<(), StoreError> {
+    let Some(row) =
+        tx.query_opt("SELECT person_a, person_b, status FROM duplicate_pairs WHERE id = $1", params![pair])?
+    else {
+        return Ok(());
+    };
+    let (a, b, status) = (row.text(0), row.text(1), row.text(2));
+    if status == "accepted" {
+        tx.execute("UPDATE people SET duplicate_of = $1 WHERE id = $2", params![a.as_str(), b.as_str()])?;
+    } else {
+        tx.execute(
+            "UPDATE people SET duplicate_of = NULL WHERE id = $1 AND duplicate_of = $2",
+            params![b.as_str(), a.as_str()],
+        )?;
+    }
+    let household = household_of_person(tx, &b)?;
+    crate::versions::households_changed(tx, &household.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// A pair's identifier, made from its two people (in either order): two offices that find
+/// the same pair each on their own give it the same identifier, so that their decisions meet
+/// in one record when they sync (agreeing, or a conflict on its status) instead of colliding.
+pub(crate) fn pair_id(one: &str, other: &str) -> String {
+    use sha2::Digest;
+    let (a, b) = if one <= other { (one, other) } else { (other, one) };
+    let digest = sha2::Sha256::digest(format!("djoliba duplicate pair\0{a}\0{b}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    // A version-8 (custom) UUID: like the registry's other identifiers in form.
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+}
+
 /// Two people in the order they were registered (then by identifier): the same everywhere,
 /// since a record's creation time travels with it.
 fn registration_order<'p>(tx: &mut Tx<'_>, one: &'p str, other: &'p str) -> Result<(&'p str, &'p str), StoreError> {
@@ -926,7 +963,7 @@ pub(crate) fn queue_pair(
         tx.execute(
             "INSERT INTO duplicate_pairs (id, person_a, person_b, probability, status, found_at, found_by) \
              VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
-            params![new_id(), earlier, later, probability, now, actor.username.as_str()],
+            params![pair_id(earlier, later), earlier, later, probability, now, actor.username.as_str()],
         )?;
     }
     Ok(())

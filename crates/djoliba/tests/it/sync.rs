@@ -559,30 +559,49 @@ fn a_household_that_moves_into_a_field_offices_regions_reaches_it_whole() {
     }
 }
 
-#[test]
-fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conflict() {
-    for office in stores() {
-        let backend = office.backend;
-        let p = pair(office);
-        let (office, field) = (&p.office.store, &p.field.store);
-        carry(office, field, &p.field_node);
-        let (office_clerk, field_clerk) = (registrar(office), registrar(field));
-        // A registry of other families, for the check to tell them apart.
-        for i in 0..30 {
-            let mut other = household(&format!("OTHER-{i}"));
-            for (j, m) in other.members.iter_mut().enumerate() {
-                m.given_name = ["Awa", "Mariam", "Hawa", "Oumar", "Moussa"][(i + j) % 5].into();
-                m.family_name = format!("Famille{i}");
-                m.birth_date = Some(format!("{}", 1950 + i + 20 * j));
-            }
-            office
-                .register_household(&office_clerk, &other.parse(office.gazetteer.as_ref(), office.today()).unwrap())
-                .unwrap();
+/// An office and its laptop that each registered the same families offline (among 30 others
+/// at the office, for the check to tell them apart), then exchanged everything; with each
+/// family's two heads (the office's, the laptop's).
+struct SameFamilies {
+    p: Pair,
+    office_clerk: Actor,
+    field_clerk: Actor,
+    heads: Vec<(String, String)>,
+}
+
+fn same_families_in_two_offices(office: TestStore, families: &[(&str, &str)]) -> SameFamilies {
+    let p = pair(office);
+    let (office, field) = (&p.office.store, &p.field.store);
+    carry(office, field, &p.field_node);
+    let (office_clerk, field_clerk) = (registrar(office), registrar(field));
+    for i in 0..30 {
+        let mut other = household(&format!("OTHER-{i}"));
+        for (j, m) in other.members.iter_mut().enumerate() {
+            m.given_name = ["Awa", "Mariam", "Hawa", "Oumar", "Moussa"][(i + j) % 5].into();
+            m.family_name = format!("Famille{i}");
+            m.birth_date = Some(format!("{}", 1950 + i + 20 * j));
         }
+        office
+            .register_household(&office_clerk, &other.parse(office.gazetteer.as_ref(), office.today()).unwrap())
+            .unwrap();
+    }
+    let head = |d: &store::registry::HouseholdDetail| {
+        d.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.id.clone()
+    };
+    let mut heads = Vec::new();
+    for (n, (head_name, family_name)) in families.iter().enumerate() {
+        let family = |number: String| {
+            let mut h = household(&number);
+            h.members[0].given_name = head_name.to_string();
+            for m in &mut h.members {
+                m.family_name = family_name.to_string();
+            }
+            h
+        };
         let at_office = office
             .register_household(
                 &office_clerk,
-                &household("GAO-21").parse(office.gazetteer.as_ref(), office.today()).unwrap(),
+                &family(format!("GAO-2{n}")).parse(office.gazetteer.as_ref(), office.today()).unwrap(),
             )
             .unwrap();
         // The same family registered again in the field, under another number, before the
@@ -590,29 +609,55 @@ fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conf
         let in_the_field = field
             .register_household(
                 &field_clerk,
-                &household("GAO-77").parse(field.gazetteer.as_ref(), field.today()).unwrap(),
+                &family(format!("GAO-7{n}")).parse(field.gazetteer.as_ref(), field.today()).unwrap(),
             )
             .unwrap();
-        let head = |d: &store::registry::HouseholdDetail| {
-            d.members.iter().find(|m| m.person.external_id.as_deref() == Some("P1")).unwrap().person.id.clone()
-        };
-        let (office_head, field_head) = (head(&at_office), head(&in_the_field));
-        let pair_of = |store: &Store, clerk: &Actor, status: &str| {
-            store.duplicate_pairs(clerk, Some(status), 50).unwrap().into_iter().find(|q| {
-                [&q.a.id, &q.b.id] == [&office_head, &field_head] || [&q.a.id, &q.b.id] == [&field_head, &office_head]
-            })
-        };
-        let received = carry(field, office, &p.office_node);
-        assert!(received.refused.is_empty() && received.conflicts_opened == 0, "{backend}: {received:?}");
-        let at_office_queue = pair_of(office, &office_clerk, "pending").expect("the heads are a pair at the office");
-        // The laptop finds the same pair when the office's registration reaches it.
-        carry(office, field, &p.field_node);
-        let at_laptop_queue = pair_of(field, &field_clerk, "pending").expect("the laptop finds it too");
-        // In the same order (the earlier registration first): accepted in both offices, the
+        heads.push((head(&at_office), head(&in_the_field)));
+    }
+    let received = carry(field, office, &p.office_node);
+    assert!(received.refused.is_empty() && received.conflicts_opened == 0, "{received:?}");
+    carry(office, field, &p.field_node);
+    SameFamilies { p, office_clerk, field_clerk, heads }
+}
+
+/// The pair of these two people in `store`'s queue with this status.
+fn pair_in_queue(
+    store: &Store,
+    clerk: &Actor,
+    status: &str,
+    heads: &(String, String),
+) -> Option<store::duplicates::DuplicatePair> {
+    store
+        .duplicate_pairs(clerk, Some(status), 50)
+        .unwrap()
+        .into_iter()
+        .find(|q| (&q.a.id, &q.b.id) == (&heads.0, &heads.1) || (&q.a.id, &q.b.id) == (&heads.1, &heads.0))
+}
+
+/// Every record both offices hold is the same in both.
+fn assert_same_projection(one: &Store, other: &Store, backend: &str) {
+    let (here, there) = (one.sync_projection().unwrap(), other.sync_projection().unwrap());
+    let differ: Vec<_> = here.iter().filter(|(k, v)| there.get(*k) != Some(*v)).map(|(k, _)| k).collect();
+    let missing: Vec<_> = there.keys().filter(|k| !here.contains_key(*k)).collect();
+    let show: Vec<_> = differ.iter().map(|k| (here.get(*k), there.get(*k))).collect();
+    assert!(differ.is_empty() && missing.is_empty(), "{backend}: {show:?} {missing:?}");
+}
+
+#[test]
+fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conflict() {
+    for office in stores() {
+        let backend = office.backend;
+        let SameFamilies { p, office_clerk, field_clerk, heads } =
+            same_families_in_two_offices(office, &[("Aminata", "Maïga")]);
+        let (office, field) = (&p.office.store, &p.field.store);
+        let heads = &heads[0];
+        let at_office_queue = pair_in_queue(office, &office_clerk, "pending", heads).expect("a pair at the office");
+        let at_laptop_queue = pair_in_queue(field, &field_clerk, "pending", heads).expect("the laptop finds it too");
+        // The same pair in both, earlier registration first: accepted in both offices, the
         // same record becomes the duplicate, never each the other's.
         assert_eq!(
-            (&at_laptop_queue.a.id, &at_laptop_queue.b.id),
-            (&at_office_queue.a.id, &at_office_queue.b.id),
+            (&at_laptop_queue.id, &at_laptop_queue.a.id, &at_laptop_queue.b.id),
+            (&at_office_queue.id, &at_office_queue.a.id, &at_office_queue.b.id),
             "{backend}"
         );
         assert!(office.sync_conflicts(&office_clerk).unwrap().is_empty(), "{backend}");
@@ -627,21 +672,70 @@ fn two_offices_registering_one_family_meet_in_the_duplicates_queue_not_in_a_conf
             )
             .unwrap();
         carry(office, field, &p.field_node);
-        assert!(pair_of(field, &field_clerk, "pending").is_none(), "{backend}");
-        assert!(pair_of(field, &field_clerk, "accepted").is_some(), "{backend}");
-        let (here, there) = (office.sync_projection().unwrap(), field.sync_projection().unwrap());
-        let differ: Vec<_> = here.iter().filter(|(k, v)| there.get(*k) != Some(*v)).map(|(k, _)| k).collect();
-        let missing: Vec<_> = there.keys().filter(|k| !here.contains_key(*k)).collect();
-        let show: Vec<_> = differ.iter().map(|k| (here.get(*k), there.get(*k))).collect();
-        assert!(differ.is_empty() && missing.is_empty(), "{backend}: {show:?} {missing:?}");
+        assert!(pair_in_queue(field, &field_clerk, "pending", heads).is_none(), "{backend}");
+        assert!(pair_in_queue(field, &field_clerk, "accepted", heads).is_some(), "{backend}");
+        assert_same_projection(office, field, backend);
         // The queue says where the pair comes from, in French.
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let site = crate::pages::Site::on(p.office);
         runtime.block_on(async {
             let cookie = site.sign_in(&office_clerk.username, "correct horse battery").await;
             let page = site.get("/duplicates?status=accepted", &cookie).await;
-            assert!(page.body.contains("Trouvée à l") && page.body.contains("GAO-77"), "{backend}: {}", page.body);
+            assert!(page.body.contains("Trouvée à l") && page.body.contains("GAO-70"), "{backend}: {}", page.body);
         });
+    }
+}
+
+/// Both offices decide the same pair before they sync: the same decision is one record, with
+/// no conflict; different decisions are a conflict on the decision, for a person to settle.
+#[test]
+fn a_pair_decided_in_both_offices_is_one_record_and_a_disagreement_is_a_conflict() {
+    use store::duplicates::Decision;
+    for office in stores() {
+        let backend = office.backend;
+        let SameFamilies { p, office_clerk, field_clerk, heads } =
+            same_families_in_two_offices(office, &[("Aminata", "Maïga"), ("Kadidia", "Traoré")]);
+        let (office, field) = (&p.office.store, &p.field.store);
+        let decide = |store: &Store, clerk: &Actor, heads: &(String, String), decision: Decision, reason: &str| {
+            let pair = pair_in_queue(store, clerk, "pending", heads).expect("a pair to decide");
+            store.decide_duplicate(clerk, &pair.id, decision, reason).unwrap();
+        };
+        decide(office, &office_clerk, &heads[0], Decision::Accept, "même carte NINA");
+        decide(field, &field_clerk, &heads[0], Decision::Accept, "même famille, vue à Gao");
+        decide(office, &office_clerk, &heads[1], Decision::Accept, "même chef de ménage");
+        decide(field, &field_clerk, &heads[1], Decision::Reject, "deux sœurs");
+        let received = carry(field, office, &p.office_node);
+        assert!(received.refused.is_empty(), "{backend}: {received:?}");
+        let back = carry(office, field, &p.field_node);
+        assert!(back.refused.is_empty(), "{backend}: {back:?}");
+        for (store, clerk) in [(office, &office_clerk), (field, &field_clerk)] {
+            assert!(pair_in_queue(store, clerk, "accepted", &heads[0]).is_some(), "{backend}");
+            // The disagreement, for the registrars who review duplicates.
+            let conflicts = store.sync_conflicts(clerk).unwrap();
+            let fields: Vec<(&str, &str)> = conflicts.iter().map(|c| (c.entity.as_str(), c.field.as_str())).collect();
+            assert_eq!(fields, [("duplicate_pair", "status")], "{backend}: only the disagreement");
+        }
+        assert_same_projection(office, field, backend);
+        // Settled at the office as two people: the later record stands on its own again, there
+        // and on the laptop.
+        let conflict = office.sync_conflicts(&office_clerk).unwrap().remove(0);
+        office.sync_resolve(&office_clerk, "duplicate_pair", &conflict.entity_id, "status", Some("rejected")).unwrap();
+        carry(office, field, &p.field_node);
+        let merged_into = |store: &Store, person: &str| {
+            store
+                .db
+                .read(|tx| tx.query_opt("SELECT duplicate_of FROM people WHERE id = $1", store::params![person]))
+                .unwrap()
+                .and_then(|r| r.opt_text(0))
+        };
+        for (store, clerk) in [(office, &office_clerk), (field, &field_clerk)] {
+            assert!(store.sync_conflicts(clerk).unwrap().is_empty(), "{backend}");
+            let pair = pair_in_queue(store, clerk, "rejected", &heads[1]).expect("rejected in both");
+            assert_eq!(merged_into(store, &pair.b.id), None, "{backend}");
+            let kept = pair_in_queue(store, clerk, "accepted", &heads[0]).expect("accepted in both");
+            assert_eq!(merged_into(store, &kept.b.id), Some(kept.a.id.clone()), "{backend}");
+        }
+        assert_same_projection(office, field, backend);
     }
 }
 

@@ -20,6 +20,7 @@ use super::{origin_vector, store_feed, FeedRow, Scope};
 use crate::db::{Row, Tx, Value};
 use crate::error::StoreError;
 use crate::params;
+use crate::registry::household_of_person;
 
 /// Why a change was not applied. Kept with the change and returned to its sender.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -326,7 +327,11 @@ impl Applier<'_> {
         scope: &Scope,
         now: i64,
     ) -> Result<Result<usize, Refusal>, StoreError> {
-        let fresh = change.body.creates && !change.entity.natural_key() && !change.body.withheld;
+        // A pair of duplicates is named by its two people: two offices may decide it each.
+        let fresh = change.body.creates
+            && !change.entity.natural_key()
+            && change.entity != Entity::DuplicatePair
+            && !change.body.withheld;
         let outcome = match self.refused_dependency(tx, change)? {
             _ if change.body.withheld => Ok(0),
             Some(refusal) => Err(refusal),
@@ -529,6 +534,10 @@ impl Applier<'_> {
         if let Err(refusal) = check_scope(tx, change, scope, &self.created.households)? {
             return Ok(Err(refusal));
         }
+        if entity == Entity::DuplicatePair && body.creates {
+            // A decision replaces the pair this office found and has not decided.
+            forget_pending_pair(tx, change)?;
+        }
         // A creation of a record that is here already (two offices started from one copy of
         // the database, or created one code each) merges with it.
         let mut state = state::load(tx, entity, std::slice::from_ref(&change.entity_id))?
@@ -549,9 +558,18 @@ impl Applier<'_> {
             state.set(field, &change.id, &seen, value.clone());
         }
         let mut opened = 0;
+        // A pair's conflict is filed under the later record's household: whoever reviews its
+        // duplicates sees it.
+        let conflict_household = match (entity, state.shown("person_b")) {
+            (Entity::DuplicatePair, FieldValue::String(person)) => household_of_person(tx, &person)?,
+            _ => body.household.clone(),
+        };
         for field in body.fields.keys() {
             // Who wrote last, and a removal, are no dispute: the latest change's shows.
-            let disputable = !NEVER_DISPUTED.contains(&field.as_str()) && field != REMOVED;
+            // Of a pair, only the decision is: who took it and why follow the latest.
+            let disputable = !NEVER_DISPUTED.contains(&field.as_str())
+                && field != REMOVED
+                && (entity != Entity::DuplicatePair || field == "status");
             if disputable && state.disputed(field) {
                 let detail = serde_json::to_string(&state.fields[field]).unwrap_or_default();
                 let existed = tx.execute(
@@ -562,7 +580,7 @@ impl Applier<'_> {
                     opened += 1;
                     tx.execute(
                         "INSERT INTO sync_conflicts (entity, entity_id, field, household_id, detail, opened_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                        params![entity.as_str(), change.entity_id.as_str(), field.as_str(), body.household.clone(), detail, now],
+                        params![entity.as_str(), change.entity_id.as_str(), field.as_str(), conflict_household.clone(), detail, now],
                     )?;
                 }
                 self.conflicts.insert((change.entity_id.clone(), field.clone()));

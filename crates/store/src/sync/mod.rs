@@ -1028,6 +1028,10 @@ impl Store {
             if let Some(household) = &change.body.household {
                 crate::registry::refresh_derived(tx, household, self.today())?;
             }
+            if entity == Entity::DuplicatePair && field == "status" {
+                // The people follow the decision kept, as when a reviewer decides.
+                crate::duplicates::follow_decision(tx, entity_id)?;
+            }
             // What is computed from these records is computed again.
             if entity.assistance() {
                 crate::versions::bump(tx, crate::versions::Capability::Assistance)?;
