@@ -658,8 +658,12 @@ impl Store {
         };
         self.db.write(|tx| {
             let mut merged_households = Vec::new();
+            // In either order: a pair's identifier is made from its two people.
             let existing = |tx: &mut Tx<'_>, a: &str, b: &str| {
-                tx.query_opt("SELECT status FROM duplicate_pairs WHERE person_a = $1 AND person_b = $2", params![a, b])
+                tx.query_opt(
+                    "SELECT status FROM duplicate_pairs WHERE (person_a = $1 AND person_b = $2) OR (person_a = $2 AND person_b = $1)",
+                    params![a, b],
+                )
             };
             for (a, b) in &sure {
                 if existing(tx, a, b)?.is_some() {
