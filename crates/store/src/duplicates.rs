@@ -17,7 +17,7 @@ use crate::db::{Row, Tx};
 use crate::error::StoreError;
 use crate::registry::household_of_person;
 use crate::visibility::{Access, Sql, Visibility};
-use crate::{audit, new_id, params, Actor, Store};
+use crate::{audit, params, Actor, Store};
 
 /// The whole registry's people prepared for probing, extended as people are added. One index
 /// serves every scope: what a probe finds is filtered by the reader's scope when answering,
@@ -490,19 +490,19 @@ impl Store {
                 pairs
             })?;
             let now = self.now_ms();
-            self.db.write(|tx| {
+            queued += self.db.write(|tx| {
+                let mut queued = 0;
                 for (found, arrived, probability) in &pairs {
                     // The earlier registration first, whichever office found the pair: two
                     // offices accepting it then mark the same record the duplicate.
                     let (earlier, later) = registration_order(tx, found, arrived)?;
-                    queue_pair(tx, &finder, earlier, later, *probability, now)?;
+                    queued += usize::from(queue_pair(tx, &finder, earlier, later, *probability, now)?);
                 }
                 let marks = (1..=households.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
                 let ids: Vec<crate::db::Value> = households.iter().map(|h| h.as_str().into()).collect();
                 tx.execute(&format!("DELETE FROM linkage_arrivals WHERE household_id IN ({marks})"), &ids)?;
-                Ok(())
+                Ok(queued)
             })?;
-            queued += pairs.len();
         }
     }
 
@@ -856,7 +856,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         actor.require_write()?;
         let now = self.now_ms();
-        self.db.write(|tx| queue_pair(tx, actor, earlier, later, probability, now))
+        self.db.write(|tx| queue_pair(tx, actor, earlier, later, probability, now).map(|_| ()))
     }
 }
 
@@ -951,6 +951,8 @@ pub(crate) fn queue_arrivals(tx: &mut Tx<'_>, households: &[String]) -> Result<(
     Ok(())
 }
 
+/// Queues a pair for review unless it is queued or decided already (in either order); says
+/// whether it was.
 pub(crate) fn queue_pair(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -958,7 +960,7 @@ pub(crate) fn queue_pair(
     later: &str,
     probability: f64,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let queued = tx.query_opt(
         "SELECT id FROM duplicate_pairs WHERE (person_a = $1 AND person_b = $2) OR (person_a = $2 AND person_b = $1)",
         params![earlier, later],
@@ -970,7 +972,7 @@ pub(crate) fn queue_pair(
             params![pair_id(earlier, later), earlier, later, probability, now, actor.username.as_str()],
         )?;
     }
-    Ok(())
+    Ok(queued.is_none())
 }
 
 /// One person's summary row, if the actor may change their record (the scope of duplicates work).
