@@ -272,7 +272,7 @@ fn read_certificate(path: &std::path::Path) -> anyhow::Result<String> {
 /// is not trusted.
 fn cut(error: ureq::Error, then: &str) -> anyhow::Error {
     if untrusted(&error) {
-        return unreachable(error);
+        return office_unreachable(error);
     }
     anyhow::anyhow!("the link to the office was cut ({error}): {then}")
 }
@@ -284,7 +284,7 @@ fn untrusted(error: &ureq::Error) -> bool {
 }
 
 /// Why the office could not be reached, with what to do when its certificate is not trusted.
-fn unreachable(error: ureq::Error) -> anyhow::Error {
+fn office_unreachable(error: ureq::Error) -> anyhow::Error {
     let text = error.to_string();
     if untrusted(&error) {
         anyhow::anyhow!(
@@ -305,8 +305,11 @@ fn failed(what: &str, mut response: ureq::http::Response<ureq::Body>) -> anyhow:
 pub fn push(store: &Store) -> anyhow::Result<()> {
     let (office, url, token, agent) = office(store)?;
     let auth = format!("Bearer {token}");
-    let mut response =
-        agent.get(format!("{url}/api/v1/sync/vector")).header("Authorization", &auth).call().map_err(unreachable)?;
+    let mut response = agent
+        .get(format!("{url}/api/v1/sync/vector"))
+        .header("Authorization", &auth)
+        .call()
+        .map_err(office_unreachable)?;
     if response.status() != 200 {
         return Err(failed("asking what the office holds", response));
     }
