@@ -1538,6 +1538,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ("change_password", "Mot de passe changé", "Password changed"),
     ("set_password", "Mot de passe réinitialisé", "Password reset"),
     ("set_regions", "Régions modifiées", "Régions changed"),
+    ("set_role", "Rôle modifié", "Role changed"),
     ("disable", "Compte désactivé", "Account disabled"),
     ("enable", "Compte réactivé", "Account enabled"),
     ("share", "Accord de partage", "Sharing agreement"),

@@ -363,6 +363,29 @@ impl Store {
         })
     }
 
+    /// Gives a user another role; their sessions end (they carried the old one). An
+    /// administrator cannot take their own role away (someone must remain to administer).
+    pub fn set_user_role(&self, actor: &Actor, username: &str, role: Role) -> Result<(), StoreError> {
+        actor.require_admin()?;
+        let username = username.trim().to_lowercase();
+        if username == actor.username && role != Role::Admin {
+            return Err(StoreError::Forbidden("an administrator's own role"));
+        }
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let n = tx
+                .execute("UPDATE users SET role = $1 WHERE username = $2", params![role.as_str(), username.as_str()])?;
+            if n == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+                params![username.as_str()],
+            )?;
+            audit::record(tx, actor, now, "set_role", "user", &username, serde_json::json!({"role": role.as_str()}))
+        })
+    }
+
     pub fn set_user_disabled(&self, actor: &Actor, username: &str, disabled: bool) -> Result<(), StoreError> {
         actor.require_admin()?;
         self.db.write(|tx| {

@@ -28,6 +28,12 @@ pub enum UserCommand {
     },
     /// Limit a user to some régions (admin 1 P-codes, comma separated), or `all`.
     Regions { username: String, regions: String },
+    /// Give a user another role (their sessions end).
+    Role {
+        username: String,
+        #[arg(value_parser = ["admin", "im_officer", "registrar", "protection", "viewer"])]
+        role: String,
+    },
     /// List users.
     List,
     /// Set a new password (from standard input with --password-stdin, otherwise generated).
@@ -113,6 +119,11 @@ pub fn run(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
             if generated {
                 println!("New password (shown once): {password}");
             }
+        }
+        UserCommand::Role { username, role } => {
+            let role = Role::parse("role", role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.set_user_role(&system, username, role)?;
+            println!("{username} is now {}; their sessions are closed.", role.as_str());
         }
         UserCommand::Disable { username } => {
             store.set_user_disabled(&system, username, true)?;

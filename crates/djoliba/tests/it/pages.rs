@@ -1334,3 +1334,53 @@ async fn published_series_are_imported_compared_inspected_and_removed_through_th
     let audit = store.audit_entries(&store::Actor::system(), 50, 0).unwrap();
     assert!(audit.iter().any(|e| e.action == "remove_series"), "removal is audited");
 }
+
+/// An administrator changes a clerk's account from the Administration page: role, régions,
+/// status and password at once; a weak password is refused at its field in French and
+/// nothing else changes; every change is in the audit log, in French.
+#[tokio::test]
+async fn an_administrator_changes_an_account_on_the_administration_page() {
+    let site = Site::new();
+    let store = &site.t.store;
+    store.create_user(&store::Actor::system(), "chef", domain::Role::Admin, None, "chef password 2026").unwrap();
+    let clerk = registrar(store);
+    let session = site.sign_in("chef", "chef password 2026").await;
+    let csrf = csrf_of(&site.get("/admin", &session).await.body);
+    let form = |extra: &str| format!("csrf={csrf}&username={}{extra}", clerk.username);
+    let refused = site
+        .send(Method::POST, "/admin/users/change", Some(&session), Some(&form("&role=viewer&password=court")))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(english_words(&form_errors(&refused.body)).is_empty(), "{}", form_errors(&refused.body));
+    let user =
+        |store: &store::Store| store.list_users().unwrap().into_iter().find(|u| u.username == clerk.username).unwrap();
+    assert_eq!(user(store).role, domain::Role::Registrar, "nothing changed");
+    let done = site
+        .send(
+            Method::POST,
+            "/admin/users/change",
+            Some(&session),
+            Some(&form("&role=viewer&regions=ML07&status=disabled&password=une+phrase+assez+longue")),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let changed = user(store);
+    assert_eq!(
+        (changed.role, changed.regions.clone(), changed.disabled),
+        (domain::Role::Viewer, vec!["ML07".to_string()], true)
+    );
+    let page = site.get(&format!("/admin?changed={}", clerk.username), &session).await;
+    assert!(page.body.contains("id=\"account-changed\""), "{}", page.body);
+    let log = site.get("/audit", &session).await;
+    for action in ["Rôle modifié", "Régions modifiées", "Compte désactivé", "Mot de passe réinitialisé"] {
+        assert!(log.body.contains(action), "{action} in {}", log.body);
+    }
+    // Enabled again, with all régions.
+    site.send(Method::POST, "/admin/users/change", Some(&session), Some(&form("&status=active&all_regions=1"))).await;
+    let changed = user(store);
+    assert!(!changed.disabled && changed.regions.is_empty(), "{changed:?}");
+    // An administrator cannot take their own role away.
+    let own = format!("csrf={csrf}&username=chef&role=viewer");
+    let refused = site.send(Method::POST, "/admin/users/change", Some(&session), Some(&own)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+}

@@ -636,6 +636,16 @@ messages! {
     organisations: "Organisations", "Organisations";
     role: "Rôle", "Role";
     add_user: "Ajouter un utilisateur", "Add a user";
+    change_user: "Modifier un compte", "Change an account";
+    unchanged: "inchangé", "unchanged";
+    account_status: "État du compte", "Account status";
+    account_active: "Actif", "Active";
+    account_disabled: "Désactivé", "Disabled";
+    all_regions: "Toutes les régions", "All régions";
+    new_password_optional: "Nouveau mot de passe (facultatif ; ses sessions se ferment)", "New password (optional; their sessions end)";
+    revoke_tokens: "Révoquer aussi ses jetons d'API", "Also revoke their API tokens";
+    account_changed: "Compte modifié", "Account changed";
+    save_changes: "Enregistrer les modifications", "Save the changes";
     add_organisation: "Ajouter une organisation", "Add an organisation";
     agreements: "Accords de partage", "Sharing agreements";
     tokens: "Jetons d'API", "API tokens";

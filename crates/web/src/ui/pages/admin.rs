@@ -12,6 +12,8 @@ struct AdminPage {
     audit_ok: bool,
     audit_detail: String,
     audit: Vec<AuditRow>,
+    /// The account just changed (after the change form).
+    changed: Option<String>,
     roles: Vec<(String, String)>,
     form: FormState,
     tokens: Vec<store::tokens::ApiToken>,
@@ -20,7 +22,7 @@ struct AdminPage {
 }
 
 async fn admin_page(state: &AppState, c: Ctx, actor: store::Actor, form: FormState) -> Response {
-    admin_page_with(state, c, actor, form, None).await
+    admin_page_with(state, c, actor, form, None, None).await
 }
 
 async fn admin_page_with(
@@ -29,6 +31,7 @@ async fn admin_page_with(
     actor: store::Actor,
     form: FormState,
     new_token: Option<String>,
+    changed: Option<String>,
 ) -> Response {
     if !c.is_admin() {
         return c.error(StoreError::Forbidden("administration"));
@@ -67,6 +70,7 @@ async fn admin_page_with(
         form,
         tokens,
         new_token,
+        changed,
         c,
     };
     (status, render(&page)).into_response()
@@ -91,7 +95,7 @@ pub async fn admin_add_token(
     let days = form.opt("token_days").and_then(|d| d.parse().ok()).unwrap_or(90);
     let who = actor.clone();
     match blocking(&state, move |store| store.create_token(&who, &user, &name, scope, days)).await {
-        Ok(token) => admin_page_with(&state, c, actor, FormState::default(), Some(token.token)).await,
+        Ok(token) => admin_page_with(&state, c, actor, FormState::default(), Some(token.token), None).await,
         Err(error) => match form.fail(&c, error) {
             Some(response) => response,
             None => admin_page(&state, c, actor, form).await,
@@ -109,8 +113,91 @@ pub async fn admin_revoke_token(
         .await
 }
 
-pub async fn admin(State(state): State<AppState>, page: SignedIn) -> Response {
-    admin_page(&state, page.ctx, page.actor, FormState::default()).await
+/// `?changed=USERNAME` after the change form.
+#[derive(Deserialize, Default)]
+pub struct AdminQuery {
+    changed: Option<String>,
+}
+
+pub async fn admin(State(state): State<AppState>, page: SignedIn, Query(q): Query<AdminQuery>) -> Response {
+    admin_page_with(&state, page.ctx, page.actor, FormState::default(), None, q.changed).await
+}
+
+/// Changes an account: its role, régions, status and password, each when given (the form's
+/// blank choices leave it as it is). All or nothing, each change audited.
+pub async fn admin_change_user(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let username = form.v("username").trim().to_lowercase();
+    let role = match form.opt("role").map(|r| Role::parse("role", &r)).transpose() {
+        Ok(role) => role,
+        Err(error) => {
+            form.errors.push(shown(&c, error));
+            return admin_page(&state, c, actor, form).await;
+        }
+    };
+    let regions: Option<Vec<String>> = if form.v("all_regions") == "1" {
+        Some(Vec::new())
+    } else {
+        Some(form.list("regions")).filter(|r| !r.is_empty())
+    };
+    let status = form.opt("status");
+    let password = form.opt("password");
+    let revoke_tokens = form.v("revoke_tokens") == "1";
+    let (who, name) = (actor.clone(), username.clone());
+    let changed = blocking(&state, move |store| {
+        // What can be refused is checked before anything is changed.
+        if let Some(regions) = &regions {
+            store.check_regions(regions)?;
+        }
+        if let Some(password) = &password {
+            store::auth::check_password_strength(password, &name)?;
+        }
+        // An account to change is chosen in the list: another name is a mistake in the form.
+        let names: Vec<String> = store.list_users()?.into_iter().map(|u| u.username).collect();
+        if !names.contains(&name) {
+            return Err(StoreError::invalid(
+                "username",
+                name.as_str(),
+                domain::Message::OneOf { codes: names.join(", ") },
+            ));
+        }
+        if let Some(role) = role {
+            store.set_user_role(&who, &name, role)?;
+        }
+        if let Some(regions) = &regions {
+            store.set_user_regions(&who, &name, regions)?;
+        }
+        match status.as_deref() {
+            Some("active") => store.set_user_disabled(&who, &name, false)?,
+            Some("disabled") => store.set_user_disabled(&who, &name, true)?,
+            _ => {}
+        }
+        if let Some(password) = &password {
+            store.set_password(&who, &name, password, revoke_tokens)?;
+        }
+        Ok(())
+    })
+    .await;
+    match changed {
+        Ok(()) => {
+            let query = serde_urlencoded::to_string([("changed", username.as_str())]).unwrap_or_default();
+            Redirect::to(&format!("/admin?{query}")).into_response()
+        }
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => {
+                form.values.remove("password");
+                admin_page(&state, c, actor, form).await
+            }
+        },
+    }
 }
 
 pub async fn admin_add_user(
