@@ -1383,4 +1383,15 @@ async fn an_administrator_changes_an_account_on_the_administration_page() {
     let own = format!("csrf={csrf}&username=chef&role=viewer");
     let refused = site.send(Method::POST, "/admin/users/change", Some(&session), Some(&own)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    // A sharing agreement set on the page, its level in French; one with itself is refused.
+    store.create_organisation(&store::Actor::system(), "IOM", "International Organization for Migration").unwrap();
+    let agreement = |from: &str, to: &str| format!("csrf={csrf}&from={from}&to={to}&level=aggregates");
+    let refused = site.send(Method::POST, "/admin/agreements", Some(&session), Some(&agreement("NRC", "NRC"))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(english_words(&form_errors(&refused.body)).is_empty(), "{}", form_errors(&refused.body));
+    let set = site.send(Method::POST, "/admin/agreements", Some(&session), Some(&agreement("NRC", "IOM"))).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    assert_eq!(store.agreements().unwrap().len(), 1);
+    let page = site.get("/admin", &session).await;
+    assert!(page.body.contains("Chiffres agrégés seulement"), "{}", page.body);
 }

@@ -637,6 +637,13 @@ messages! {
     role: "Rôle", "Role";
     add_user: "Ajouter un utilisateur", "Add a user";
     change_user: "Modifier un compte", "Change an account";
+    set_agreement: "Fixer un accord de partage", "Set a sharing agreement";
+    shared_by: "Organisation qui partage", "Organisation that shares";
+    shared_with: "Organisation qui voit", "Organisation that sees";
+    sharing_none: "Aucun partage", "No sharing";
+    sharing_aggregates: "Chiffres agrégés seulement", "Aggregate figures only";
+    sharing_pseudonymised: "Dossiers pseudonymisés", "Pseudonymised records";
+    sharing_full: "Dossiers complets", "Full records";
     unchanged: "inchangé", "unchanged";
     account_status: "État du compte", "Account status";
     account_active: "Actif", "Active";

@@ -385,6 +385,7 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::GET, "/audit", Admin, get(audit_page))
         .add(Method::POST, "/admin/users", Admin, post(admin_add_user))
         .add(Method::POST, "/admin/users/change", Admin, post(admin_change_user))
+        .add(Method::POST, "/admin/agreements", Admin, post(admin_set_agreement))
         .add(Method::POST, "/admin/organisations", Admin, post(admin_add_organisation))
         .add(Method::POST, "/admin/tokens", Admin, post(admin_add_token))
         .add(Method::POST, "/admin/tokens/{id}/revoke", Admin, post(admin_revoke_token))

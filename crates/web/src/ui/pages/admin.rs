@@ -8,7 +8,10 @@ struct AdminPage {
     c: Ctx,
     users: Vec<store::auth::User>,
     organisations: Vec<store::auth::Organisation>,
-    agreements: Vec<store::auth::Agreement>,
+    /// Each agreement: from, to, and its level in the reader's language.
+    agreements: Vec<(String, String, String)>,
+    /// The sharing levels, code and label.
+    levels: Vec<(String, String)>,
     audit_ok: bool,
     audit_detail: String,
     audit: Vec<AuditRow>,
@@ -65,7 +68,8 @@ async fn admin_page_with(
         },
         users,
         organisations,
-        agreements,
+        agreements: agreements.into_iter().map(|a| (a.from, a.to, sharing_label(&c, &a.level).to_string())).collect(),
+        levels: store::auth::SHARING_LEVELS.iter().map(|l| (l.to_string(), sharing_label(&c, l).to_string())).collect(),
         audit: audit.into_iter().map(|e| audit_row(&c, e)).collect(),
         form,
         tokens,
@@ -374,4 +378,35 @@ pub async fn audit_page(State(state): State<AppState>, page: SignedIn, Query(q):
         c,
     })
     .into_response()
+}
+
+/// A sharing level in the reader's language.
+fn sharing_label(c: &Ctx, level: &str) -> &'static str {
+    match level {
+        "aggregates" => c.t.sharing_aggregates,
+        "pseudonymised" => c.t.sharing_pseudonymised,
+        "full" => c.t.sharing_full,
+        _ => c.t.sharing_none,
+    }
+}
+
+/// Records (or changes) what one organisation may see of another's records.
+pub async fn admin_set_agreement(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let (from, to, level) = (form.v("from").to_string(), form.v("to").to_string(), form.v("level").to_string());
+    let who = actor.clone();
+    match blocking(&state, move |store| store.set_agreement(&who, &from, &to, &level)).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(error) => match form.fail(&c, error) {
+            Some(response) => response,
+            None => admin_page(&state, c, actor, form).await,
+        },
+    }
 }
