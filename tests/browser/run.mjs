@@ -564,7 +564,7 @@ try {
   await step("every page reads on a 390-px phone without scrolling sideways, all in French", async () => {
     const narrow = await page.context().newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
-    const paths = ["/", "/households", household.replace(address, ""), "/households/new", "/figures", "/import", "/duplicates",
+    const paths = ["/", "/households", household.replace(address, ""), `${household.replace(address, "")}/receipt`, "/households/new", "/figures", "/import", "/duplicates",
       "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account", "/sync", "/admin", "/audit"];
     const overflowing = [];
     const untranslated = [];
@@ -598,6 +598,8 @@ try {
     await narrow.screenshot({ path: join(shots, "phone-household.png"), fullPage: true });
     await narrow.goto(`${address}/figures`);
     await narrow.screenshot({ path: join(shots, "phone-figures.png"), fullPage: true });
+    await narrow.goto(`${household}/receipt`);
+    await narrow.screenshot({ path: join(shots, "phone-receipt.png"), fullPage: true });
     await narrow.close();
     assert.deepEqual(overflowing, []);
     assert.deepEqual(untranslated, []);

@@ -50,3 +50,12 @@ document.addEventListener("DOMContentLoaded", function () {
     if (first) first.focus();
   });
 });
+
+// A "Print" button (the registration receipt) shows only where it works: with this file (the
+// page's policy forbids inline scripts).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+});

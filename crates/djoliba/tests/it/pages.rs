@@ -1395,3 +1395,38 @@ async fn an_administrator_changes_an_account_on_the_administration_page() {
     let page = site.get("/admin", &session).await;
     assert!(page.body.contains("Chiffres agrégés seulement"), "{}", page.body);
 }
+
+/// The registration receipt a clerk prints for the family: its number, where and when it was
+/// registered, its members; no phone, document number or protection need; in French.
+#[tokio::test]
+async fn a_household_gets_a_printable_registration_receipt_without_protection_data() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let clerk = registrar(store);
+    let mut input = household("GAO-RECU");
+    input.members[0].phone = Some("76123456".into());
+    input.members[0].specific_needs = vec!["woman_at_risk".into()];
+    input.members[0].identifiers =
+        vec![domain::identifiers::IdentifierInput { kind: "national_id".into(), number: "98765432101234".into() }];
+    let id = store
+        .register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap())
+        .unwrap()
+        .household
+        .id;
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get(&format!("/households/{id}"), &session).await;
+    assert!(page.body.contains(&format!("/households/{id}/receipt")), "the household page links to it");
+    let receipt = site.get(&format!("/households/{id}/receipt"), &session).await;
+    assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
+    for text in
+        ["Reçu d&#39;enregistrement", "GAO-RECU", "Aminata Maïga", "Fatoumata Maïga", "Chef de ménage", "Délivré par"]
+    {
+        assert!(receipt.body.contains(text), "{text} in {}", receipt.body);
+    }
+    for hidden in ["76123456", "98765432101234", "risque", "woman_at_risk"] {
+        assert!(!receipt.body.contains(hidden), "{hidden} on the receipt");
+    }
+    // Outside the reader's scope: not found.
+    let other = site.get("/households/00000000-0000-7000-8000-000000000000/receipt", &session).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+}

@@ -637,6 +637,12 @@ messages! {
     role: "Rôle", "Role";
     add_user: "Ajouter un utilisateur", "Add a user";
     change_user: "Modifier un compte", "Change an account";
+    receipt: "Reçu d'enregistrement", "Registration receipt";
+    born: "Date de naissance", "Birth date";
+    print_receipt: "Imprimer le reçu d'enregistrement", "Print the registration receipt";
+    receipt_note: "Gardez ce reçu : il porte le numéro de votre ménage, à donner à chaque visite. Il ne remplace pas une pièce d'identité.", "Keep this receipt: it carries your household's number, to give at each visit. It is not an identity document.";
+    receipt_issued: "Délivré par", "Issued by";
+    print: "Imprimer", "Print";
     set_agreement: "Fixer un accord de partage", "Set a sharing agreement";
     shared_by: "Organisation qui partage", "Organisation that shares";
     shared_with: "Organisation qui voit", "Organisation that sees";

@@ -228,3 +228,58 @@ fn household_page(
         c,
     }
 }
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    c: Ctx,
+    id: String,
+    number: String,
+    point: String,
+    registered_on: String,
+    group: String,
+    organisation: String,
+    /// Name, sex, birth date and relationship of each member: what a family may carry. No
+    /// phone, document number or protection need.
+    members: Vec<(String, String, String, String)>,
+}
+
+/// A registration receipt to print and hand to the household, in the reader's language.
+pub async fn household_receipt(State(state): State<AppState>, page: SignedIn, Path(id): Path<String>) -> Response {
+    let SignedIn { ctx: c, actor } = page;
+    let detail = match blocking(&state, move |store| store.household_detail(&actor, &id)).await {
+        Ok(detail) => detail,
+        Err(error) => return c.error(error),
+    };
+    let h = &detail.household;
+    let label = |code: Option<&str>| code.map(|v| c.label(v)).unwrap_or_else(|| "—".into());
+    let members = detail
+        .members
+        .iter()
+        .filter(|m| m.person.duplicate_of.is_none())
+        .map(|m| {
+            let p = &m.person;
+            let name = [Some(p.given_name.as_str()), Some(p.family_name.as_str())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (
+                name,
+                label(p.sex.map(|s| s.as_str())),
+                p.birth_date.clone().unwrap_or_else(|| "—".into()),
+                label(p.relationship.map(|r| r.as_str())),
+            )
+        })
+        .collect();
+    render(&ReceiptPage {
+        id: h.id.clone(),
+        number: h.external_id.clone(),
+        point: state.store.gazetteer.label(&h.registration_point.pcode),
+        registered_on: c.day(h.registration_date),
+        group: c.label(&h.population_group),
+        organisation: h.organisation.clone(),
+        members,
+        c,
+    })
+}
