@@ -1430,3 +1430,55 @@ async fn a_household_gets_a_printable_registration_receipt_without_protection_da
     let other = site.get("/households/00000000-0000-7000-8000-000000000000/receipt", &session).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
 }
+
+/// From a household's page, a registrar voids a movement recorded by mistake (with its reason)
+/// and records a solutions decision; mistakes are said in French and change nothing.
+#[tokio::test]
+async fn a_registrar_voids_a_movement_and_records_a_solution_on_the_household_page() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let clerk = registrar(store);
+    let input = household("GAO-VOID").parse(store.gazetteer.as_ref(), store.today()).unwrap();
+    let detail = store.register_household(&clerk, &input).unwrap();
+    let id = detail.household.id.clone();
+    let movement = detail.movements.iter().find(|m| m.kind.as_str() == "return").unwrap().id.clone();
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get(&format!("/households/{id}"), &session).await;
+    let csrf = csrf_of(&page.body);
+    assert!(page.body.contains(&format!("/households/{id}/movements/{movement}/void")), "{}", page.body);
+    let void = |reason: &str| format!("csrf={csrf}&reason={reason}");
+    let refused = site
+        .send(Method::POST, &format!("/households/{id}/movements/{movement}/void"), Some(&session), Some(&void("")))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(english_words(&refused.body).is_empty(), "{}", refused.body);
+    let done = site
+        .send(
+            Method::POST,
+            &format!("/households/{id}/movements/{movement}/void"),
+            Some(&session),
+            Some(&void("saisi+deux+fois")),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let after = store.household_detail(&clerk, &id).unwrap();
+    assert!(after.movements.iter().find(|m| m.id == movement).unwrap().voided);
+    let page = site.get(&format!("/households/{id}"), &session).await;
+    assert!(page.body.contains("class=\"voided\""), "{}", page.body);
+    // A solutions decision: a wrong date is named, then the decision is recorded.
+    let solution = |date: &str| {
+        format!("csrf={csrf}&person=&decided_on={date}&basis=enqu%C3%AAte+d%27intentions&decided_by=CMP+Gao")
+    };
+    let refused = site
+        .send(Method::POST, &format!("/households/{id}/solutions"), Some(&session), Some(&solution("31/02/2024")))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(english_words(&refused.body).is_empty(), "{}", refused.body);
+    assert!(store.household_detail(&clerk, &id).unwrap().solutions.is_empty());
+    let done = site
+        .send(Method::POST, &format!("/households/{id}/solutions"), Some(&session), Some(&solution("2024-05-02")))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = site.get(&format!("/households/{id}"), &session).await;
+    assert!(page.body.contains("CMP Gao") && page.body.contains("enquête d&#39;intentions"), "{}", page.body);
+}

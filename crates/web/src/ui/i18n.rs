@@ -638,6 +638,12 @@ messages! {
     add_user: "Ajouter un utilisateur", "Add a user";
     change_user: "Modifier un compte", "Change an account";
     receipt: "Reçu d'enregistrement", "Registration receipt";
+    void_movement: "Annuler ce mouvement", "Void this movement";
+    void_reason: "Pourquoi il est annulé (obligatoire)", "Why it is voided (required)";
+    record_solution: "Enregistrer une décision de solution durable", "Record a solutions decision";
+    decided_on: "Date de la décision", "Decided on";
+    solution_basis: "Fondement (enquête d'intentions, déclaration, vérification…)", "Basis (intentions survey, statement, verification…)";
+    solution_for: "Pour", "For";
     born: "Date de naissance", "Birth date";
     print_receipt: "Imprimer le reçu d'enregistrement", "Print the registration receipt";
     receipt_note: "Gardez ce reçu : il porte le numéro de votre ménage, à donner à chaque visite. Il ne remplace pas une pièce d'identité.", "Keep this receipt: it carries your household's number, to give at each visit. It is not an identity document.";

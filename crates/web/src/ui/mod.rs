@@ -330,6 +330,8 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/households/new", Write, post(register))
         .add(Method::GET, "/households/{id}", Records, get(household))
         .add(Method::GET, "/households/{id}/receipt", Records, get(household_receipt))
+        .add(Method::POST, "/households/{id}/movements/{movement}/void", Write, post(household_void_movement))
+        .add(Method::POST, "/households/{id}/solutions", Write, post(household_record_solution))
         .add(Method::GET, "/households/{id}/movements", Write, get(movement_form))
         .add(Method::POST, "/households/{id}/movements", Write, post(record_movement))
         .add(Method::GET, "/households/{id}/edit", Write, get(edit_form))

@@ -18,6 +18,8 @@ struct MemberRow {
 }
 
 struct EventRow {
+    /// The movement's identifier (to void it).
+    id: String,
     date: String,
     kind: String,
     who: String,
@@ -49,6 +51,8 @@ struct HouseholdPage {
     solutions: Vec<String>,
     versions: Vec<VersionRow>,
     saved: bool,
+    /// The members a solutions decision may be for: identifier and name.
+    people: Vec<(String, String)>,
 }
 
 /// A version's changes in the reader's language: fields by their label, codes by theirs.
@@ -167,6 +171,7 @@ fn household_page(
         .movements
         .iter()
         .map(|m| EventRow {
+            id: m.id.clone(),
             date: m.date.clone(),
             kind: c.label(m.kind.as_str()),
             who: m
@@ -225,6 +230,12 @@ fn household_page(
         solutions,
         versions,
         saved,
+        people: detail
+            .members
+            .iter()
+            .filter(|m| m.person.duplicate_of.is_none())
+            .map(|m| (m.person.id.clone(), format!("{} {}", m.person.given_name, m.person.family_name)))
+            .collect(),
         c,
     }
 }
@@ -282,4 +293,47 @@ pub async fn household_receipt(State(state): State<AppState>, page: SignedIn, Pa
         members,
         c,
     })
+}
+
+/// Voids a movement recorded by mistake, with the reason (kept in its history), from the
+/// household's page.
+pub async fn household_void_movement(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path((household, movement)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let reason = form.v("reason").to_string();
+    match blocking(&state, move |store| store.void_movement(&actor, &movement, &reason)).await {
+        Ok(_) => Redirect::to(&format!("/households/{household}?saved=1")).into_response(),
+        Err(error) => c.error(error),
+    }
+}
+
+/// Records a solutions decision for the household, or for one member, from its page.
+pub async fn household_record_solution(
+    State(state): State<AppState>,
+    page: SignedIn,
+    Path(household): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let input = store::figures::SolutionInput {
+        decided_on: form.v("decided_on").to_string(),
+        basis: form.v("basis").to_string(),
+        decided_by: form.v("decided_by").to_string(),
+    };
+    let person = form.opt("person");
+    let id = household.clone();
+    match blocking(&state, move |store| store.record_solution(&actor, &id, person.as_deref(), &input)).await {
+        Ok(_) => Redirect::to(&format!("/households/{household}?saved=1")).into_response(),
+        Err(error) => c.error(error),
+    }
 }
