@@ -1482,3 +1482,34 @@ async fn a_registrar_voids_a_movement_and_records_a_solution_on_the_household_pa
     let page = site.get(&format!("/households/{id}"), &session).await;
     assert!(page.body.contains("CMP Gao") && page.body.contains("enquête d&#39;intentions"), "{}", page.body);
 }
+
+/// The figures page counts the flows of any period, with their stock-and-flow account and
+/// downloads; a period that ends before it starts is said in French.
+#[tokio::test]
+async fn the_figures_page_counts_the_flows_of_any_period_with_downloads() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let clerk = registrar(store);
+    store
+        .register_household(&clerk, &household("GAO-FLUX").parse(store.gazetteer.as_ref(), store.today()).unwrap())
+        .unwrap();
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get("/figures?level=1&group=IDP&from=2023-06-01&to=2023-06-30", &session).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"period-flows-table\"") && page.body.contains("Déplacement"), "{}", page.body);
+    assert!(page.body.contains("id=\"period-account\""), "{}", page.body);
+    // The period starts on its first day: the displacement of 10 June counts.
+    let start = page.body.find("id=\"period-flows-table\"").unwrap();
+    assert!(page.body[start..].contains(">2<"), "two people displaced: {}", &page.body[start..]);
+    let link = page.body[start.saturating_sub(2000)..]
+        .split("href=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().replace("&amp;", "&").replace("&#38;", "&"))
+        .find(|href| href.contains("table=flows"))
+        .expect("a CSV of the flows");
+    let csv = site.get(&link, &session).await;
+    assert_eq!(csv.status, StatusCode::OK, "{link}: {}", csv.body);
+    assert!(csv.body.contains("#affected"), "{}", csv.body);
+    let refused = site.get("/figures?level=1&group=IDP&from=2024-06-30&to=2024-01-01", &session).await;
+    assert!(refused.body.contains("id=\"flows-error\"") && refused.body.contains("postérieure"), "{}", refused.body);
+}

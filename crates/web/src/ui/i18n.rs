@@ -638,6 +638,10 @@ messages! {
     add_user: "Ajouter un utilisateur", "Add a user";
     change_user: "Modifier un compte", "Change an account";
     receipt: "Reçu d'enregistrement", "Registration receipt";
+    period_flows: "Flux sur une période", "Flows over a period";
+    count_flows: "Compter les flux", "Count the flows";
+    origin_destination: "Origine → destination", "Origin → destination";
+    stock_and_flow: "Effectif et flux", "Stock and flow";
     void_movement: "Annuler ce mouvement", "Void this movement";
     void_reason: "Pourquoi il est annulé (obligatoire)", "Why it is voided (required)";
     record_solution: "Enregistrer une décision de solution durable", "Record a solutions decision";

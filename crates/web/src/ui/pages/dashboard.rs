@@ -12,11 +12,11 @@ struct GroupFigure {
     household_count: u64,
 }
 
-struct FlowRow {
-    group: String,
-    kind: String,
-    individuals: String,
-    households: String,
+pub(super) struct FlowRow {
+    pub(super) group: String,
+    pub(super) kind: String,
+    pub(super) individuals: String,
+    pub(super) households: String,
 }
 
 struct PairRow {
@@ -26,12 +26,49 @@ struct PairRow {
     individuals: String,
 }
 
-struct AccountRow {
-    group: String,
-    start: String,
-    inflows: String,
-    outflows: String,
-    end: String,
+pub(super) struct AccountRow {
+    pub(super) group: String,
+    pub(super) start: String,
+    pub(super) inflows: String,
+    pub(super) outflows: String,
+    pub(super) end: String,
+}
+
+/// A period's flows by kind and its stock-and-flow account as pages show them: a hidden count
+/// is •, never 0; a change carries its sign.
+pub(super) fn flow_view(c: &Ctx, flows: &store::figures::FlowsReport) -> (Vec<FlowRow>, Vec<AccountRow>) {
+    let rows = flows
+        .flows
+        .counts
+        .iter()
+        .filter(|f| f.individuals > 0 || f.suppressed)
+        .map(|f| FlowRow {
+            group: f.population_group.clone(),
+            kind: c.label(f.kind.as_str()),
+            individuals: if f.suppressed { "•".into() } else { c.num(f.individuals) },
+            households: if f.suppressed { "•".into() } else { c.num(f.households) },
+        })
+        .collect();
+    let accounts = flows
+        .flows
+        .accounts
+        .iter()
+        .map(|a| {
+            let shown = |field: &str, n: u64, sign: &str| match (a.is_hidden(field), n) {
+                (true, _) => "•".to_string(),
+                (false, 0) => "0".to_string(),
+                (false, n) => format!("{sign}{}", c.num(n)),
+            };
+            AccountRow {
+                group: c.label(&a.population_group),
+                start: shown("stock_start", a.stock_start, ""),
+                inflows: shown("inflows", a.inflows, "+"),
+                outflows: shown("outflows", a.outflows, "−"),
+                end: shown("stock_end", a.stock_end, ""),
+            }
+        })
+        .collect();
+    (rows, accounts)
 }
 
 #[derive(Template)]
@@ -158,38 +195,7 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         *by_region.entry(cell.place.clone()).or_insert(0) += cell.individuals;
     }
     let map_svg = charts::choropleth("map", c.t.map_title, c.t.map_desc, 1, &by_region, c.t.none).unwrap_or_default();
-    let flow_rows = flows
-        .flows
-        .counts
-        .iter()
-        .filter(|f| f.individuals > 0 || f.suppressed)
-        .map(|f| FlowRow {
-            group: f.population_group.clone(),
-            kind: c.label(f.kind.as_str()),
-            individuals: if f.suppressed { "•".into() } else { c.num(f.individuals) },
-            households: if f.suppressed { "•".into() } else { c.num(f.households) },
-        })
-        .collect();
-    let accounts = flows
-        .flows
-        .accounts
-        .iter()
-        .map(|a| {
-            // A hidden figure shows as •, never as 0; a change carries its sign, none when 0.
-            let shown = |field: &str, n: u64, sign: &str| match (a.is_hidden(field), n) {
-                (true, _) => "•".to_string(),
-                (false, 0) => "0".to_string(),
-                (false, n) => format!("{sign}{}", c.num(n)),
-            };
-            AccountRow {
-                group: c.label(&a.population_group),
-                start: shown("stock_start", a.stock_start, ""),
-                inflows: shown("inflows", a.inflows, "+"),
-                outflows: shown("outflows", a.outflows, "−"),
-                end: shown("stock_end", a.stock_end, ""),
-            }
-        })
-        .collect();
+    let (flow_rows, accounts) = flow_view(&c, &flows);
     let mut matrix = flows.flows.matrix.clone();
     matrix.sort_by_key(|m| std::cmp::Reverse(m.individuals));
     let pairs = matrix

@@ -7,6 +7,16 @@ pub struct FiguresQuery {
     as_of: Option<String>,
     level: Option<u8>,
     group: Option<String>,
+    /// Flows over a period, its first and last days included (`YYYY-MM-DD`).
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Flows over the period asked for, with their downloads.
+struct PeriodFlows {
+    rows: Vec<super::dashboard::FlowRow>,
+    accounts: Vec<super::dashboard::AccountRow>,
+    downloads: Vec<(String, String)>,
 }
 
 struct PlaceRow {
@@ -36,6 +46,11 @@ struct FiguresPage {
     /// Set for readers who get suppressed figures: the smallest count shown.
     disclosure: Option<u64>,
     stale: bool,
+    from: String,
+    to: String,
+    period_flows: Option<PeriodFlows>,
+    /// What is wrong with the period asked for.
+    period_error: Option<String>,
 }
 
 pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Query<FiguresQuery>) -> Response {
@@ -44,6 +59,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     let level = q.level.unwrap_or(1);
     let group = q.group.clone().unwrap_or_else(|| "IDP".into());
     let (date, grp) = (as_of.clone(), group.clone());
+    let actor_for_flows = actor.clone();
     let report = blocking(&state, move |store| {
         store.stock_figures(&actor, &date, level, Some(grp.as_str()).filter(|g| !g.is_empty()))
     })
@@ -69,6 +85,10 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         without_displacement: 0,
         disclosure: None,
         stale: false,
+        from: q.from.clone().unwrap_or_default(),
+        to: q.to.clone().unwrap_or_default(),
+        period_flows: None,
+        period_error: None,
         c,
     };
     let report = match report {
@@ -204,5 +224,65 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         ("XLSX (HXL)".into(), format!("/api/v1/figures/stock?{}", query("xlsx"))),
         ("JSON".into(), format!("/api/v1/figures/stock?{}", query("json"))),
     ];
+    let (from, to) = (page.from.trim().to_string(), page.to.trim().to_string());
+    if !from.is_empty() || !to.is_empty() {
+        match period_flows(&state, &page.c, actor_for_flows, &from, &to, level, &group).await {
+            Ok(flows) => page.period_flows = Some(flows),
+            Err(error) => page.period_error = Some(error),
+        }
+    }
     render(&page)
+}
+
+/// The flows between `from` and `to` (both included) as the reader may see them.
+async fn period_flows(
+    state: &AppState,
+    c: &Ctx,
+    actor: store::Actor,
+    from: &str,
+    to: &str,
+    level: u8,
+    group: &str,
+) -> Result<PeriodFlows, String> {
+    // The figures count a period from the day after its start: the day before the first asked.
+    let first = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d")
+        .map_err(|_| format!("{} « {from} » — {}", c.t.from_date, c.say(&domain::Message::IsoDate)))?;
+    let last = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d")
+        .map_err(|_| format!("{} « {to} » — {}", c.t.to_date, c.say(&domain::Message::IsoDate)))?;
+    if last < first {
+        let expected = domain::Message::DateOnOrAfter { from: c.day(first) };
+        return Err(format!("{} « {to} » — {}", c.t.to_date, c.say(&expected)));
+    }
+    let start = first.pred_opt().unwrap_or(first).to_string();
+    let (until, wanted, grp) = (to.to_string(), start.clone(), group.to_string());
+    let report = blocking(state, move |store| {
+        store.flow_figures(&actor, &wanted, &until, level, Some(grp.as_str()).filter(|g| !g.is_empty()))
+    })
+    .await
+    .map_err(|error| match error {
+        StoreError::Invalid(errors) => errors
+            .0
+            .iter()
+            .map(|e| format!("{} « {} » — {}", field_label(c, &e.field), e.value, c.say(&e.expected)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    let (rows, accounts) = super::dashboard::flow_view(c, &report);
+    let query = |format: &str, table: Option<&str>| {
+        let mut pairs = vec![("from", start.clone()), ("to", to.to_string()), ("level", level.to_string())];
+        pairs.push(("group", group.to_string()));
+        pairs.push(("format", format.to_string()));
+        if let Some(table) = table {
+            pairs.push(("table", table.to_string()));
+        }
+        format!("/api/v1/figures/flows?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    };
+    let downloads = vec![
+        (format!("CSV (HXL) — {}", c.t.flows_title), query("csv", Some("flows"))),
+        (format!("CSV (HXL) — {}", c.t.origin_destination), query("csv", Some("origin_destination"))),
+        (format!("CSV (HXL) — {}", c.t.stock_and_flow), query("csv", Some("stock_and_flow"))),
+        ("XLSX (HXL)".into(), query("xlsx", None)),
+    ];
+    Ok(PeriodFlows { rows, accounts, downloads })
 }
