@@ -6,7 +6,8 @@ pub use exchange::export::RegistryTables;
 use exchange::columns::TableKind;
 
 use crate::db::Row;
-use crate::visibility::{Access, Sql, Visibility};
+use crate::registry::HouseholdFilter;
+use crate::visibility::Access;
 use crate::{params, Actor, Store, StoreError};
 
 fn display_date(r: &Row, date: &str, precision: &str) -> Result<String, StoreError> {
@@ -75,33 +76,51 @@ fn movement_cells(r: &Row) -> Result<Vec<String>, StoreError> {
 
 /// Reads what the actor may see, in the import format.
 pub fn registry_tables(store: &Store, actor: &Actor) -> Result<RegistryTables, StoreError> {
-    let scope = Visibility::of(actor).households("h", Access::Change);
+    registry_tables_filtered(store, actor, &HouseholdFilter::default())
+}
+
+/// The households `filter` finds (as the registry list does: by organisation, group, status,
+/// place, number, registration dates, a member's name), with their people and movements, in
+/// the import format. Only what the actor may change: an export is personal data.
+pub fn registry_tables_filtered(
+    store: &Store,
+    actor: &Actor,
+    filter: &HouseholdFilter,
+) -> Result<RegistryTables, StoreError> {
+    let (mut q, search) = store.household_query(actor, filter, Access::Change)?;
     let now = store.now_ms();
     // An export is a read of everyone's records: audited before it is handed over.
     let tables = store.db.read_lagging(|tx| {
+        if let Some(search) = &search {
+            let joins = "JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id";
+            q.keep_first_found(tx, search, "DISTINCT h.id", joins)?;
+        }
         let households = tx
             .select(
-                &Sql::new("SELECT h.external_id AS household_id, o.code AS organisation, h.registration_point, h.registration_date, h.population_group, h.origin, h.registered_location AS current_location, h.shelter_type, h.intention FROM households h JOIN organisations o ON o.id = h.organisation_id WHERE ", params![]).cond(&scope).push(" ORDER BY o.code, h.external_id", params![]),
+                &q.filtered("SELECT h.external_id AS household_id, o.code AS organisation, h.registration_point, h.registration_date, h.population_group, h.origin, h.registered_location AS current_location, h.shelter_type, h.intention FROM households h JOIN organisations o ON o.id = h.organisation_id")
+                    .push(" ORDER BY o.code, h.external_id", params![]),
             )?
             .iter()
             .map(household_cells)
             .collect::<Result<_, _>>()?;
         let people = tx
             .select(
-                &Sql::new("SELECT h.external_id AS household_id, p.external_id AS person_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.identifiers FROM people p JOIN households h ON h.id = p.household_id WHERE ", params![]).cond(&scope).push(" ORDER BY h.external_id, p.created_at, p.id", params![]),
+                &q.filtered("SELECT h.external_id AS household_id, p.external_id AS person_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.identifiers FROM people p JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id")
+                    .push(" ORDER BY h.external_id, p.created_at, p.id", params![]),
             )?
             .iter()
             .map(|r| person_cells(actor, r))
             .collect::<Result<_, _>>()?;
         let movements = tx
             .select(
-                &Sql::new("SELECT h.external_id AS household_id, p.external_id AS person_id, m.external_id AS movement_id, m.kind, m.date, m.date_precision, m.from_location AS \"from\", m.to_location AS \"to\", m.country, m.cause, m.source FROM movements m JOIN households h ON h.id = m.household_id LEFT JOIN people p ON p.id = m.person_id WHERE m.voided_at IS NULL AND ", params![]).cond(&scope).push(" ORDER BY h.external_id, m.date, m.seq", params![]),
+                &q.filtered("SELECT h.external_id AS household_id, p.external_id AS person_id, m.external_id AS movement_id, m.kind, m.date, m.date_precision, m.from_location AS \"from\", m.to_location AS \"to\", m.country, m.cause, m.source FROM movements m JOIN households h ON h.id = m.household_id JOIN organisations o ON o.id = h.organisation_id LEFT JOIN people p ON p.id = m.person_id")
+                    .push(" AND m.voided_at IS NULL ORDER BY h.external_id, m.date, m.seq", params![]),
             )?
             .iter()
             .map(movement_cells)
             .collect::<Result<_, _>>()?;
         Ok(RegistryTables { households, people, movements })
     })?;
-    store.audit_read(actor, now, "export", "registry", "", serde_json::json!({}))?;
+    store.audit_read(actor, now, "export", "registry", "", serde_json::json!({"filters": q.filters()}))?;
     Ok(tables)
 }

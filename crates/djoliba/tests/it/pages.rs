@@ -1513,3 +1513,44 @@ async fn the_figures_page_counts_the_flows_of_any_period_with_downloads() {
     let refused = site.get("/figures?level=1&group=IDP&from=2024-06-30&to=2024-01-01", &session).await;
     assert!(refused.body.contains("id=\"flows-error\"") && refused.body.contains("postérieure"), "{}", refused.body);
 }
+
+/// The registry list downloads as shown: the households a place or a name finds, with their
+/// people and movements, in the import format; not the whole registry.
+#[tokio::test]
+async fn the_registry_list_downloads_as_filtered() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let clerk = registrar(store);
+    // Two households back in Tombouctou (ML06) after their displacement, one still in Mopti.
+    let register = |number: &str, given: &str, to_mopti: bool| {
+        let mut input = household(number);
+        input.members[0].given_name = given.into();
+        if to_mopti {
+            input.movements.truncate(1);
+            input.movements[0].to = Some("ML050101".into());
+        }
+        store.register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+    };
+    register("GAO-EXP-1", "Assétou", false);
+    register("GAO-EXP-2", "Kadiatou", false);
+    register("MOP-EXP-3", "Assétou", true);
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let downloads = |page: &str| -> Vec<String> {
+        let start = page.find("id=\"list-downloads\"").unwrap_or_else(|| panic!("downloads of the list: {page}"));
+        page[start..page[start..].find("</p>").unwrap() + start]
+            .split("href=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().replace("&amp;", "&").replace("&#38;", "&"))
+            .collect()
+    };
+    let by_place = site.get("/households?place=ML06", &session).await;
+    let csv = downloads(&by_place.body).into_iter().find(|h| h.contains("table=households")).unwrap();
+    let file = site.get(&csv, &session).await;
+    assert_eq!(file.status, StatusCode::OK, "{csv}: {}", file.body);
+    assert!(file.body.contains("GAO-EXP-1") && file.body.contains("GAO-EXP-2"), "{}", file.body);
+    assert!(!file.body.contains("MOP-EXP-3"), "the list's place only: {}", file.body);
+    let by_name = site.get("/households?q=Assetou", &session).await;
+    let csv = downloads(&by_name.body).into_iter().find(|h| h.contains("table=people")).unwrap();
+    let file = site.get(&csv, &session).await;
+    assert!(file.body.contains("Assétou") && !file.body.contains("Kadiatou"), "{}", file.body);
+}

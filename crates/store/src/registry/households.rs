@@ -119,7 +119,41 @@ impl Store {
         // records: it would tell who, or which case, is in them.
         let by_identity =
             [&filter.q, &filter.external_id].iter().any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
-        let mut q = Query::new(visible(actor, if by_identity { Access::Change } else { Access::Read }));
+        let (mut q, search) =
+            self.household_query(actor, filter, if by_identity { Access::Change } else { Access::Read })?;
+        let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
+        let now = self.now_ms();
+        let read = self.db.read(|tx| {
+            // As for people: the households of the first people found, at most 1,000.
+            let joins = "JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id";
+            let more = match &search {
+                Some(search) => q.keep_first_found(tx, search, "DISTINCT h.id", joins)?,
+                None => false,
+            };
+            let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
+            let mut page =
+                q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;
+            page.more = more;
+            let shared = self.pseudonymised_codes(tx, actor)?;
+            for household in page.items.iter_mut().filter(|h| shared.contains(&h.organisation)) {
+                household.external_id = "—".into();
+            }
+            Ok(page)
+        })?;
+        self.audit_read(actor, now, "list", "household", "", json!({"filters": q.filters()}))?;
+        Ok(read)
+    }
+
+    /// The conditions of `filter` on households `h` and their organisation `o`, after the
+    /// reader's (for `access`); and the name search it asks for, to narrow in a transaction
+    /// (`Query::keep_first_found`).
+    pub(crate) fn household_query(
+        &self,
+        actor: &Actor,
+        filter: &HouseholdFilter,
+        access: Access,
+    ) -> Result<(Query, Option<names::NameSearch>), StoreError> {
+        let mut q = Query::new(visible(actor, access));
         if let Some(v) = filter.organisation.as_deref().filter(|v| !v.is_empty()) {
             q.and("o.code = ?", vec![v.trim().to_ascii_uppercase().into()]);
         }
@@ -152,27 +186,7 @@ impl Store {
         if let Some(v) = filter.back_and_forth {
             q.and("h.back_and_forth = ?", vec![v.into()]);
         }
-        let from = "FROM households h JOIN organisations o ON o.id = h.organisation_id";
-        let now = self.now_ms();
-        let read = self.db.read(|tx| {
-            // As for people: the households of the first people found, at most 1,000.
-            let joins = "JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id";
-            let more = match &search {
-                Some(search) => q.keep_first_found(tx, search, "DISTINCT h.id", joins)?,
-                None => false,
-            };
-            let order = Cond::new("h.registration_date DESC, h.id DESC", vec![]);
-            let mut page =
-                q.page(tx, (HOUSEHOLD_COLUMNS, from, &order), (limit, offset), |r| self.household_from_row(r))?;
-            page.more = more;
-            let shared = self.pseudonymised_codes(tx, actor)?;
-            for household in page.items.iter_mut().filter(|h| shared.contains(&h.organisation)) {
-                household.external_id = "—".into();
-            }
-            Ok(page)
-        })?;
-        self.audit_read(actor, now, "list", "household", "", json!({"filters": q.filters()}))?;
-        Ok(read)
+        Ok((q, search))
     }
 
     /// Changes a household's registration fields, keeping the old values in its history.

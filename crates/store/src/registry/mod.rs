@@ -286,7 +286,7 @@ pub(crate) fn name_keys(name: &str) -> Vec<String> {
 pub(crate) use names::name_condition;
 
 /// Filters of a list: conditions with `?` placeholders, joined by `AND`.
-struct Query {
+pub(crate) struct Query {
     conditions: Vec<Cond>,
 }
 
@@ -298,10 +298,10 @@ impl Query {
         self.conditions.push(Cond::new(condition, values));
     }
     /// How many filters the user gave (the visibility rule is not one).
-    fn filters(&self) -> usize {
+    pub(crate) fn filters(&self) -> usize {
         self.conditions.len() - 1
     }
-    fn filtered(&self, head: &str) -> Sql {
+    pub(crate) fn filtered(&self, head: &str) -> Sql {
         self.conditions.iter().fold(Sql::new(head, params![]).push(" WHERE 1 = 1", params![]), |sql, c| sql.and(c))
     }
 
@@ -309,7 +309,7 @@ impl Query {
     /// `id`, e.g. `p.id` or `DISTINCT h.id`, through `joins` to the filters' tables), at most
     /// [`SEARCH_FOUND_AT_MOST`]; says whether more were (or, when the query gave as many rows as
     /// it was allowed, may be) there.
-    fn keep_first_found(
+    pub(crate) fn keep_first_found(
         &mut self,
         tx: &mut Tx<'_>,
         search: &names::NameSearch,

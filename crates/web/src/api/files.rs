@@ -168,16 +168,19 @@ pub async fn template(
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV_TYPE: &str = "text/csv; charset=utf-8";
 
-/// Exports the registry the user may see, in the import format.
-#[utoipa::path(get, path = "/api/v1/exports/registry", tag = "files", params(FileQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
+/// Exports the registry the user may change, in the import format: all of it, or the
+/// households the list's filters find (organisation, group, status, place, number,
+/// registration dates, a member's name; `limit` and `offset` are not used).
+#[utoipa::path(get, path = "/api/v1/exports/registry", tag = "files", params(FileQuery, store::registry::HouseholdFilter), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
 pub async fn export(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Query(query): Query<FileQuery>,
+    Query(filter): Query<store::registry::HouseholdFilter>,
 ) -> Result<Response, ApiError> {
     let (xlsx, table) = parse_file_query(&query)?;
     let bytes = run(&state, move |store| {
-        let tables = store::export::registry_tables(store, &actor)?;
+        let tables = store::export::registry_tables_filtered(store, &actor, &filter)?;
         Ok(if xlsx {
             exchange::export::xlsx(Some(&tables))?
         } else {

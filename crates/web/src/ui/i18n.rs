@@ -639,6 +639,7 @@ messages! {
     change_user: "Modifier un compte", "Change an account";
     receipt: "Reçu d'enregistrement", "Registration receipt";
     period_flows: "Flux sur une période", "Flows over a period";
+    download_list: "Télécharger cette liste (ménages, personnes, mouvements ; format d'import)", "Download this list (households, people, movements; the import format)";
     count_flows: "Compter les flux", "Count the flows";
     origin_destination: "Origine → destination", "Origin → destination";
     stock_and_flow: "Effectif et flux", "Stock and flow";

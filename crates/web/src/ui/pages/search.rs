@@ -47,6 +47,8 @@ struct RegistryPage {
     more: bool,
     prev: Option<String>,
     next: Option<String>,
+    /// The list as files (its households, their people and movements): label and address.
+    exports: Vec<(String, String)>,
 }
 
 const PAGE: i64 = 50;
@@ -141,6 +143,7 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
             .unwrap_or_default()
     };
     let total = households.as_ref().map(|p| p.total).or(people.as_ref().map(|p| p.total)).unwrap_or(0);
+    let (listing_households, listing_people) = (households.is_some(), people.is_some());
     let more = people.as_ref().is_some_and(|p| p.more);
     let household_rows = households
         .map(|page| {
@@ -185,6 +188,34 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
         .unwrap_or_default();
         format!("/households?{query}")
     };
+    // The list as shown, as files: the households a name finds (or the one a number finds),
+    // in the place and group asked for.
+    let mut filters: Vec<(&str, String)> = Vec::new();
+    match (listing_households, listing_people) {
+        (true, _) if !text.is_empty() => filters.push(("external_id", text.clone())),
+        (_, true) => filters.push(("q", text.clone())),
+        _ => {}
+    }
+    filters.extend(location.clone().map(|l| ("location", l)));
+    if !listing_people && !group.is_empty() {
+        filters.push(("population_group", group.clone()));
+    }
+    let export = |format: &str, table: Option<&str>| {
+        let mut pairs = filters.clone();
+        pairs.push(("format", format.to_string()));
+        pairs.extend(table.map(|t| ("table", t.to_string())));
+        format!("/api/v1/exports/registry?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    };
+    let exports = if total > 0 && place_error.is_none() {
+        vec![
+            ("XLSX".to_string(), export("xlsx", None)),
+            (format!("CSV — {}", c.t.households_h), export("csv", Some("households"))),
+            (format!("CSV — {}", c.t.people), export("csv", Some("people"))),
+            (format!("CSV — {}", c.t.movements), export("csv", Some("movements"))),
+        ]
+    } else {
+        Vec::new()
+    };
     let prev = (offset > 0).then(|| link((offset - PAGE).max(0)));
     let next = (offset + PAGE < total).then(|| link(offset + PAGE));
     render(&RegistryPage {
@@ -197,6 +228,7 @@ pub async fn registry(State(state): State<AppState>, page: SignedIn, Query(q): Q
         people: person_rows,
         total,
         more,
+        exports,
         prev,
         next,
         c,
