@@ -7,6 +7,7 @@ use domain::{Message, Role};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::{Tx, Value};
 use crate::error::StoreError;
 use crate::{audit, new_id, params, Actor, Store};
 
@@ -327,16 +328,8 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let value = Some(codes.join(",")).filter(|v| !v.is_empty());
-            let n =
-                tx.execute("UPDATE users SET regions = $1 WHERE username = $2", params![value, username.as_str()])?;
-            if n == 0 {
-                return Err(StoreError::NotFound("user"));
-            }
             // Sessions carry the old scope: they end.
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
-                params![username.as_str()],
-            )?;
+            change_account(tx, &username, "regions", value.into())?;
             audit::record(tx, actor, now, "set_regions", "user", &username, serde_json::json!({"regions": codes}))
         })?;
         Ok(codes)
@@ -373,15 +366,7 @@ impl Store {
         }
         let now = self.now_ms();
         self.db.write(|tx| {
-            let n = tx
-                .execute("UPDATE users SET role = $1 WHERE username = $2", params![role.as_str(), username.as_str()])?;
-            if n == 0 {
-                return Err(StoreError::NotFound("user"));
-            }
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
-                params![username.as_str()],
-            )?;
+            change_account(tx, &username, "role", role.as_str().into())?;
             audit::record(tx, actor, now, "set_role", "user", &username, serde_json::json!({"role": role.as_str()}))
         })
     }
@@ -661,6 +646,17 @@ mod tests {
     fn dummy_hash_parses() {
         assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
     }
+}
+
+/// Sets one column (`regions`, `role`) of the account `username` (`NotFound` if none) and ends
+/// its sessions, which carried the old value.
+fn change_account(tx: &mut Tx<'_>, username: &str, column: &str, value: Value) -> Result<(), StoreError> {
+    let n = tx.execute(&format!("UPDATE users SET {column} = $1 WHERE username = $2"), &[value, username.into()])?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    tx.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)", params![username])?;
+    Ok(())
 }
 
 /// How much of one organisation's records another may see.
