@@ -605,6 +605,34 @@ try {
     assert.deepEqual(untranslated, []);
   });
 
+  await step("a household's receipt is printed, a solutions decision recorded and a mistaken movement voided, in French", async () => {
+    const before = page.url();
+    await page.goto(household);
+    await page.locator("#receipt-link").click();
+    await page.locator("#receipt").waitFor();
+    const receipt = await page.locator("#receipt").innerText();
+    assert.match(receipt, /Reçu d'enregistrement/);
+    assert.match(receipt, /GAO-0001/);
+    assert.match(receipt, /Aminata Maïga/);
+    await page.getByRole("link", { name: "← GAO-0001" }).click();
+    await page.locator("#solution-form summary").click();
+    await page.locator("#decided_on").fill("2024-06-01");
+    await page.locator("#basis").fill("enquête d'intentions");
+    await page.locator("#decided_by").fill("CMP Gao");
+    await page.locator("#solution-form").getByRole("button", { name: "Enregistrer une décision de solution durable" }).click();
+    await page.waitForURL(/saved=1/);
+    assert.match(await page.locator("#solutions").innerText(), /CMP Gao/);
+    // The return was recorded by mistake: voided with why, it stays in the timeline, struck.
+    const event = page.locator("#timeline li", { hasText: "Retour" });
+    await event.locator("summary").click();
+    await event.getByLabel("Pourquoi il est annulé (obligatoire)").fill("saisi par erreur");
+    await event.getByRole("button", { name: "Annuler ce mouvement" }).click();
+    await page.waitForURL(/saved=1/);
+    assert.match(await page.locator("#timeline li.voided").innerText(), /Retour/);
+    await shot("household-voided");
+    await page.goto(before);
+  });
+
   await step("the administrator finds a clerk's sign-ins in the audit log, in French", async () => {
     const before = page.url();
     await page.goto(`${address}/admin`);
