@@ -1465,6 +1465,7 @@ async fn a_registrar_voids_a_movement_and_records_a_solution_on_the_household_pa
     assert!(after.movements.iter().find(|m| m.id == movement).unwrap().voided);
     let page = site.get(&format!("/households/{id}"), &session).await;
     assert!(page.body.contains("class=\"voided\""), "{}", page.body);
+    assert!(page.body.contains("annulé : <span class=\"void-reason\">saisi deux fois</span>"), "why it was voided");
     // A solutions decision: a wrong date is named, then the decision is recorded.
     let solution = |date: &str| {
         format!("csrf={csrf}&person=&decided_on={date}&basis=enqu%C3%AAte+d%27intentions&decided_by=CMP+Gao")

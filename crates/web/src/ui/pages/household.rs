@@ -28,6 +28,8 @@ struct EventRow {
     cause: String,
     source: String,
     voided: bool,
+    /// Why it was voided, as its author said.
+    void_reason: String,
 }
 
 struct VersionRow {
@@ -190,6 +192,7 @@ fn household_page(
             cause: m.cause.map(|x| c.label(x.as_str())).unwrap_or_default(),
             source: m.source.clone().unwrap_or_default(),
             voided: m.voided,
+            void_reason: m.void_reason.clone().unwrap_or_default(),
         })
         .collect();
     let solutions = detail
