@@ -56,7 +56,7 @@ pub async fn receive(
         // not wait for it; the queue is complete when read (it checks what is left).
         let store = state.store.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(error) = store.check_arrivals() {
+            if let Err(error) = store.check_arrivals_unless_running() {
                 tracing::warn!(%error, "households received by sync were not checked for duplicates");
             }
         });

@@ -266,7 +266,11 @@ async fn period_flows(
             .map(|e| format!("{} « {} » — {}", field_label(c, &e.field), e.value, c.say(&e.expected)))
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.to_string(),
+        // Anything else is ours to fix, not the reader's: said in their language, logged.
+        other => {
+            tracing::error!(error = %other, "flows of a period failed");
+            c.t.error_text.to_string()
+        }
     })?;
     let (rows, accounts) = super::dashboard::flow_view(c, &report);
     let query = |format: &str, table: Option<&str>| {

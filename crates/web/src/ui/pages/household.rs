@@ -273,11 +273,7 @@ pub async fn household_receipt(State(state): State<AppState>, page: SignedIn, Pa
         .filter(|m| m.person.duplicate_of.is_none())
         .map(|m| {
             let p = &m.person;
-            let name = [Some(p.given_name.as_str()), Some(p.family_name.as_str())]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let name = format!("{} {}", p.given_name, p.family_name);
             (
                 name,
                 label(p.sex.map(|s| s.as_str())),
