@@ -132,7 +132,7 @@ fn figures_read_on_a_replica_follow_the_database_once_it_has_replayed() {
     let Some(t) = postgres() else { return };
     let Some(replica) = t.replica() else { return };
     let primary = t.target();
-    let refused = t.second_server().store.with_read_replica(primary).err().expect("the database is no replica");
+    let refused = t.second_store().with_read_replica(primary).err().expect("the database is no replica");
     assert!(refused.to_string().contains("not a read replica"), "{refused}");
 
     let clerk = registrar(&t.store);
@@ -142,7 +142,7 @@ fn figures_read_on_a_replica_follow_the_database_once_it_has_replayed() {
     };
     register("HH-R1");
     caught_up(primary, &replica);
-    let reading = t.second_server().store.with_read_replica(&replica).unwrap();
+    let reading = t.second_store().with_read_replica(&replica).unwrap();
     let stock = |store: &store::Store| {
         serde_json::to_value(store.stock_figures(&clerk, "2024-06-01", 2, Some("IDP")).unwrap()).unwrap()
     };

@@ -16,6 +16,20 @@ pub struct TestStore {
     pub backend: &'static str,
     target: Target,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database this value created, dropped with it: a run makes hundreds, and
+    /// kept they fill the disk of the machine that runs the tests (a replica doubles them).
+    created_database: Option<String>,
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        let Some(name) = self.created_database.take() else { return };
+        let Some(admin_url) = std::env::var("DJOLIBA_TEST_POSTGRES_URL").ok() else { return };
+        // FORCE closes this store's own pooled connections, which are dropped after this.
+        if let Ok(mut client) = postgres::Client::connect(&admin_url, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
 }
 
 fn open(target: &Target) -> Store {
@@ -46,17 +60,28 @@ impl TestStore {
         Some(Target::Postgres { config: Box::new(replica), display: "the test database's read replica".into() })
     }
 
+    /// The same database opened again, by a second server's store.
+    pub fn second_store(&self) -> Store {
+        open(&self.target)
+    }
+
     /// The same database opened by a second server: its own caches, connections and memory
     /// (the first keeps the database's folder).
     pub fn second_server(&self) -> TestStore {
-        TestStore { store: open(&self.target), backend: self.backend, target: self.target.clone(), _dir: None }
+        TestStore {
+            store: self.second_store(),
+            backend: self.backend,
+            target: self.target.clone(),
+            _dir: None,
+            created_database: None,
+        }
     }
 }
 
 pub fn sqlite() -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = Target::default_sqlite(dir.path());
-    TestStore { store: open(&target), backend: "sqlite", target, _dir: Some(dir) }
+    TestStore { store: open(&target), backend: "sqlite", target, _dir: Some(dir), created_database: None }
 }
 
 /// A new, empty database on the PostgreSQL server named by `DJOLIBA_TEST_POSTGRES_URL`.
@@ -69,7 +94,7 @@ pub fn postgres() -> Option<TestStore> {
     let mut config: postgres::Config = admin_url.parse().expect("test URL parses");
     config.dbname(&name);
     let target = Target::Postgres { config: Box::new(config), display: format!("test database {name}") };
-    Some(TestStore { store: open(&target), backend: "postgresql", target, _dir: None })
+    Some(TestStore { store: open(&target), backend: "postgresql", target, _dir: None, created_database: Some(name) })
 }
 
 fn uuid_like() -> String {

@@ -70,6 +70,8 @@ struct Node {
     skew_hours: i64,
     /// A copy of the laptop's database, and how many edits had been made when it was taken.
     backup: Option<(PathBuf, usize, usize)>,
+    /// The office's PostgreSQL database, dropped after its store (fields drop in order).
+    _database: Option<TestStore>,
 }
 
 fn open_with_skew(target: &Target, skew_hours: i64) -> Store {
@@ -84,7 +86,7 @@ fn sqlite_node(name: &str, skew_hours: i64) -> Node {
     }
     let store = open_with_skew(&target, skew_hours);
     let info = store.sync_init(&Actor::system(), name).unwrap();
-    Node { dir, target, store, info, skew_hours, backup: None }
+    Node { dir, target, store, info, skew_hours, backup: None, _database: None }
 }
 
 /// A person as registered: what rebuilds their record for an edit.
@@ -139,7 +141,15 @@ impl Scenario {
                     let store = open_with_skew(t.target(), skew);
                     let info = store.sync_init(&Actor::system(), "Bamako").unwrap();
                     let dir = tempfile::tempdir().unwrap();
-                    Node { dir, target: t.target().clone(), store, info, skew_hours: skew, backup: None }
+                    Node {
+                        dir,
+                        target: t.target().clone(),
+                        store,
+                        info,
+                        skew_hours: skew,
+                        backup: None,
+                        _database: Some(t),
+                    }
                 }
                 (0, None) => sqlite_node("Bamako", skew),
                 _ => sqlite_node("Field", skew),
