@@ -7,7 +7,7 @@
 //! in full. A page or an API call takes one `FiguresSnapshot` and answers every figure from
 //! it, so all come from one registry version.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -179,6 +179,13 @@ pub struct FiguresSnapshot {
     pub disclosure_threshold: Option<u64>,
 }
 
+/// A group's country total at a date; `None`: below the reader's disclosure threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupTotal {
+    pub individuals: Option<u64>,
+    pub households: Option<u64>,
+}
+
 impl FiguresSnapshot {
     /// About how many bytes the figures' index holds (shared with other snapshots in part).
     pub fn index_bytes(&self) -> usize {
@@ -221,6 +228,30 @@ impl FiguresSnapshot {
             *totals.entry(cell.place).or_default() += cell.individuals;
         }
         Ok(totals)
+    }
+
+    /// Each group's individuals and households in the country at the end of `as_of`, counted
+    /// before disclosure control (a hidden place still counts): `None` where a count is below
+    /// the reader's threshold. The accounts publish the same totals.
+    pub fn group_totals(&self, as_of: &str) -> Result<BTreeMap<String, GroupTotal>, StoreError> {
+        let as_of = parse_date("as_of", as_of)?;
+        let stock = self.computed.index.stock(as_of, 1, None);
+        let mut totals: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for cell in &stock.households {
+            let entry = totals.entry(cell.population_group.clone()).or_default();
+            entry.0 += cell.individuals;
+            entry.1 += cell.households;
+        }
+        let published = |n: u64| match self.disclosure_threshold {
+            Some(threshold) if n > 0 && n < threshold => None,
+            _ => Some(n),
+        };
+        Ok(totals
+            .into_iter()
+            .map(|(group, (people, households))| {
+                (group, GroupTotal { individuals: published(people), households: published(households) })
+            })
+            .collect())
     }
 
     /// Stock at the end of `as_of` by group × place (admin `level`) × sex × age band.

@@ -10,6 +10,7 @@ mod assistance;
 mod attacks;
 mod cli;
 mod conformance;
+mod disclosure;
 mod duplicates;
 mod factsheet;
 mod figures;

@@ -499,6 +499,10 @@ pub struct HouseholdCell {
 /// suppressed; when that leaves a single suppressed cell, the smallest other non-zero cell is
 /// suppressed too (secondary suppression), so the place's published total cannot give it
 /// back; a place of fewer than `threshold` people is suppressed whole, household count too.
+/// Across places: when a group has a single place whose total is hidden, a second one is
+/// hidden with it (else the country's total, published in the flows' account, minus the shown
+/// places gives it back): the smallest place with hidden cells, whose total is then unknown,
+/// or else the smallest place, whole.
 /// Suppressed counts read 0 and carry `suppressed`.
 pub fn suppress_stock(stock: &mut Stock, threshold: u64) {
     if threshold <= 1 {
@@ -509,11 +513,13 @@ pub fn suppress_stock(stock: &mut Stock, threshold: u64) {
         places.entry((cell.population_group.clone(), cell.place.clone())).or_default().push(i);
     }
     let mut whole_places = std::collections::BTreeSet::new();
-    for (key, cells) in places {
+    // Places with a hidden cell, whose total is therefore unknown.
+    let mut partly_hidden = std::collections::BTreeSet::new();
+    for (key, cells) in &places {
         let total: u64 = cells.iter().map(|i| stock.cells[*i].individuals).sum();
         let small = |n: u64| n > 0 && n < threshold;
         let mut hidden: Vec<usize> = if small(total) {
-            whole_places.insert(key);
+            whole_places.insert(key.clone());
             cells.clone()
         } else {
             cells.iter().copied().filter(|i| small(stock.cells[*i].individuals)).collect()
@@ -526,14 +532,53 @@ pub fn suppress_stock(stock: &mut Stock, threshold: u64) {
                 .min_by_key(|i| (stock.cells[*i].individuals, *i));
             hidden.extend(partner);
         }
+        if !hidden.is_empty() {
+            partly_hidden.insert(key.clone());
+        }
         for i in hidden {
             stock.cells[i].individuals = 0;
             stock.cells[i].suppressed = true;
         }
     }
+    // A place's total is hidden with the place, or when its households are few.
+    let mut totals_hidden = whole_places;
+    for cell in &stock.households {
+        if cell.households > 0 && cell.households < threshold {
+            totals_hidden.insert((cell.population_group.clone(), cell.place.clone()));
+        }
+    }
+    let mut hidden_totals: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, cell) in stock.households.iter().enumerate() {
+        if totals_hidden.contains(&(cell.population_group.clone(), cell.place.clone())) {
+            hidden_totals.entry(cell.population_group.clone()).or_default().push(i);
+        }
+    }
+    for (group, hidden) in &hidden_totals {
+        if hidden.len() != 1 {
+            continue;
+        }
+        let partner = stock
+            .households
+            .iter()
+            .enumerate()
+            .filter(|(i, cell)| &cell.population_group == group && *i != hidden[0] && cell.individuals > 0)
+            .min_by_key(|(i, cell)| {
+                let unknown = partly_hidden.contains(&(cell.population_group.clone(), cell.place.clone()));
+                (!unknown, cell.individuals, *i)
+            })
+            .map(|(_, cell)| (cell.population_group.clone(), cell.place.clone()));
+        if let Some(key) = partner {
+            if !partly_hidden.contains(&key) {
+                for i in &places[&key] {
+                    stock.cells[*i].individuals = 0;
+                    stock.cells[*i].suppressed = true;
+                }
+            }
+            totals_hidden.insert(key);
+        }
+    }
     for cell in &mut stock.households {
-        let whole = whole_places.contains(&(cell.population_group.clone(), cell.place.clone()));
-        if whole || (cell.households > 0 && cell.households < threshold) {
+        if totals_hidden.contains(&(cell.population_group.clone(), cell.place.clone())) {
             cell.households = 0;
             cell.individuals = 0;
             cell.suppressed = true;
@@ -545,7 +590,8 @@ pub fn suppress_stock(stock: &mut Stock, threshold: u64) {
 /// people (but not zero) are suppressed, and the tables of one page are kept consistent so
 /// that no hidden count can be recomputed from the others:
 /// - a kind hidden in the counts is hidden in the group's account too, and the other way round;
-/// - in an account, a small stock is hidden; when any entry by kind is hidden, the inflow and
+/// - a group with a small stock at either end of the period has its whole account hidden;
+/// - in an account, when any entry by kind is hidden, the inflow and
 ///   outflow totals are hidden (else a total minus the shown entries gives it back), and at
 ///   least two entries are (else stock(end) − stock(start) + outflows − inflows does);
 /// - within a group and kind, a single hidden origin–destination cell takes a second one
@@ -589,11 +635,13 @@ pub fn suppress_flows(flows: &mut Flows, threshold: u64) {
         if hidden_entries > 0 {
             account.hidden.extend(["inflows".to_string(), "outflows".to_string()]);
         }
-        if small(account.stock_start) {
-            account.hidden.insert("stock_start".into());
-        }
-        if small(account.stock_end) {
-            account.hidden.insert("stock_end".into());
+        if small(account.stock_start) || small(account.stock_end) {
+            // A group this small at either end of the period has no account: any entry or
+            // total shown beside the other stock would give the small one back.
+            account.hidden.extend(["stock_start", "stock_end", "inflows", "outflows"].map(String::from));
+            for (side, entries) in [("inflows", &account.inflows_by_kind), ("outflows", &account.outflows_by_kind)] {
+                account.hidden.extend(entries.keys().map(|kind| format!("{side}.{kind}")));
+            }
         }
         for key in account.hidden.clone() {
             match key.split_once('.') {

@@ -28,8 +28,10 @@ mod accounting {
                 cell("ML07", "m", "18-59", 30),
                 cell("ML06", "f", "18-59", 3),
                 cell("ML06", "m", "18-59", 1),
+                cell("ML09", "f", "18-59", 25),
+                cell("ML09", "m", "18-59", 25),
             ],
-            households: vec![household("ML07", 20, 84), household("ML06", 2, 4)],
+            households: vec![household("ML07", 20, 84), household("ML06", 2, 4), household("ML09", 10, 50)],
         };
         suppress_stock(&mut stock, 5);
         let hidden: Vec<(&str, &str, &str)> = stock
@@ -44,8 +46,11 @@ mod accounting {
             vec![("ML07", "f", "0-4"), ("ML07", "m", "0-4"), ("ML06", "f", "18-59"), ("ML06", "m", "18-59")]
         );
         assert!(stock.cells.iter().filter(|c| c.suppressed).all(|c| c.individuals == 0));
-        assert_eq!(stock.households.iter().map(|h| h.suppressed).collect::<Vec<_>>(), vec![false, true]);
-        assert_eq!(stock.households[0].individuals, 84, "large totals stay");
+        // ML06's total alone hidden, the country's total minus the others would give it back:
+        // ML07's goes with it (its cells already hide part of it), ML09's stays.
+        assert_eq!(stock.households.iter().map(|h| h.suppressed).collect::<Vec<_>>(), vec![true, true, false]);
+        assert_eq!(stock.households[2].individuals, 50, "large totals stay");
+        assert!(stock.cells.iter().filter(|c| c.place == "ML09").all(|c| !c.suppressed));
         let json = serde_json::to_string(&stock.cells[1]).unwrap();
         assert!(!json.contains("suppressed"), "published cells carry no flag: {json}");
     }
@@ -406,6 +411,32 @@ mod disclosure {
                 assert!(a.hidden.is_empty());
             }
         }
+    }
+
+    /// With a stock of 3 at the start, 300 arrivals and 300 at the end tell it: a group this
+    /// small at either end has no account, and its kinds are hidden in the counts too.
+    #[test]
+    fn a_group_small_at_either_end_of_the_period_has_no_account() {
+        let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let mut flows = Flows {
+            from: day,
+            to: day,
+            counts: vec![FlowCount {
+                population_group: "IDP".into(),
+                kind: FlowKind::Displacement,
+                individuals: 300,
+                households: 60,
+                suppressed: false,
+            }],
+            matrix: Vec::new(),
+            accounts: vec![account(&[("displacement", 300)], &[], 3)],
+        };
+        suppress_flows(&mut flows, 5);
+        let a = &flows.accounts[0];
+        for field in ["stock_start", "stock_end", "inflows", "outflows", "inflows.displacement"] {
+            assert!(a.is_hidden(field), "{field} shown: {a:?}");
+        }
+        assert!(flows.counts[0].suppressed);
     }
 
     #[test]

@@ -102,16 +102,6 @@ fn month_ends(today: NaiveDate, count: u32) -> Vec<NaiveDate> {
     dates
 }
 
-fn totals_by_group(stock: &domain::figures::Stock) -> (HashMap<String, u64>, HashMap<String, u64>) {
-    let mut individuals = HashMap::new();
-    let mut households = HashMap::new();
-    for cell in &stock.households {
-        *individuals.entry(cell.population_group.clone()).or_insert(0) += cell.individuals;
-        *households.entry(cell.population_group.clone()).or_insert(0) += cell.households;
-    }
-    (individuals, households)
-}
-
 #[derive(Deserialize)]
 pub struct DashboardQuery {
     as_of: Option<String>,
@@ -134,7 +124,8 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         let from = today.checked_sub_months(Months::new(3)).unwrap_or(today);
         let mut stocks = Vec::new();
         for date in &dates {
-            stocks.push((*date, snapshot.stock(&date.to_string(), 1, None)?));
+            let day = date.to_string();
+            stocks.push((*date, snapshot.stock(&day, 1, None)?, snapshot.group_totals(&day)?));
         }
         let flows = snapshot.flows(&from.to_string(), &today.to_string(), 1, None)?;
         Ok((today, from, stocks, flows))
@@ -152,40 +143,46 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         Err(error) => return c.error(error),
     };
     let gazetteer = &state.store.gazetteer;
-    let Some((_, current)) = stocks.last() else {
+    let Some((_, current, totals)) = stocks.last() else {
         return c.error(store::StoreError::Database("no figures were computed for the dashboard".into()));
     };
-    let (individuals, households) = totals_by_group(&current.stock);
-    let mut codes: Vec<&String> = individuals.keys().collect();
-    codes.sort_by_key(|code| (std::cmp::Reverse(individuals[*code]), (*code).clone()));
+    // A group's figures are its country totals (hidden places included, as in the accounts);
+    // a total below the threshold is •.
+    let shown = |n: Option<u64>| n.map_or_else(|| "•".to_string(), |n| c.num(n));
+    let mut codes: Vec<&String> = totals.keys().collect();
+    codes.sort_by_key(|code| (std::cmp::Reverse(totals[*code].individuals.unwrap_or(0)), (*code).clone()));
     let groups: Vec<GroupFigure> = codes
         .iter()
-        .map(|code| GroupFigure {
-            code: (*code).clone(),
-            label: c.label(code),
-            individuals: c.num(individuals[*code]),
-            households: c.num(households.get(*code).copied().unwrap_or(0)),
-            individual_count: individuals[*code],
-            household_count: households.get(*code).copied().unwrap_or(0),
+        .map(|code| {
+            let store::figures::GroupTotal { individuals, households } = totals[*code];
+            GroupFigure {
+                code: (*code).clone(),
+                label: c.label(code),
+                individuals: shown(individuals),
+                households: shown(households),
+                // A hidden count is several: the plural.
+                individual_count: individuals.unwrap_or(2),
+                household_count: households.unwrap_or(2),
+            }
         })
         .collect();
-    let x_labels: Vec<String> = stocks.iter().map(|(date, _)| date.format("%m/%y").to_string()).collect();
+    let x_labels: Vec<String> = stocks.iter().map(|(date, _, _)| date.format("%m/%y").to_string()).collect();
+    let in_trend = |code: &str| -> Vec<Option<u64>> {
+        stocks.iter().map(|(_, _, totals)| totals.get(code).map_or(Some(0), |total| total.individuals)).collect()
+    };
     let series: Vec<Series> = codes
         .iter()
         .map(|code| Series {
             label: c.label(code),
-            values: stocks.iter().map(|(_, s)| totals_by_group(&s.stock).0.get(*code).copied().unwrap_or(0)).collect(),
+            values: in_trend(code).into_iter().map(|n| n.unwrap_or(0)).collect(),
         })
         .collect();
-    let trend_desc = series
+    let trend_desc = codes
         .iter()
-        .map(|s| {
-            format!(
-                "{}: {} → {}",
-                s.label,
-                c.num(*s.values.first().unwrap_or(&0)),
-                c.num(*s.values.last().unwrap_or(&0))
-            )
+        .map(|code| {
+            let values = in_trend(code);
+            let (first, last) = (values.first().copied().flatten(), values.last().copied().flatten());
+            format!("{}: {} → {}", c.label(code), shown(first), shown(last))
         })
         .collect::<Vec<_>>()
         .join("; ");
