@@ -633,6 +633,169 @@ try {
     await page.goto(before);
   });
 
+  await step("a tired clerk's mistakes are said at their field in French, nothing is guessed, and no form is lost", async () => {
+    // A clerk of their own, in a browser of their own.
+    const tired = await browser.newContext({ locale: "fr-FR", viewport: { width: 1366, height: 768 } });
+    const clerk = await tired.newPage();
+    clerk.on("pageerror", (error) => pageErrors.push(String(error)));
+    const signInAs = async (p) => {
+      await p.getByLabel("Identifiant").fill("clerk");
+      await p.getByLabel("Mot de passe").fill("clerk-password-2026");
+      await p.getByRole("button", { name: "Se connecter" }).click();
+    };
+    await clerk.goto(`${address}/households/new`);
+    await signInAs(clerk);
+    await clerk.waitForURL(/\/households\/new/);
+    const member = (i, field) => clerk.locator(`[id="members[${i}].${field}"]`);
+    const errorOf = (id) => clerk.locator(`[id="${id}-err"]`).innerText();
+    const save = () => clerk.getByRole("button", { name: "Enregistrer", exact: true }).click();
+
+    // Nobody in the household and no displacement: refused, nothing saved.
+    await clerk.getByLabel("Identifiant du ménage").fill("GAO-0777");
+    await clerk.getByLabel("Point d'enregistrement (commune)").fill("Gao");
+    await save();
+    await clerk.locator("#form-errors").waitFor();
+    assert.match(await clerk.locator("#form-errors").innerText(), /au moins un membre/);
+
+    // Each mistake at its field, all at once: an ambiguous place, a cercle for a commune is
+    // below; an age in words, a day the calendar lacks, a misspelt place.
+    await clerk.getByLabel("Point d'enregistrement (commune)").fill("Bamba");
+    await member(0, "given_name").fill("Hawa");
+    await member(0, "family_name").fill("Tembély");
+    await member(0, "estimated_age").fill("sept");
+    await clerk.locator('[id="d.date"]').fill("31/02/2024");
+    await clerk.locator('[id="d.from"]').fill("Tombouctu");
+    await clerk.locator('[id="d.to"]').fill("ML070101");
+    await save();
+    await clerk.locator("#form-errors").waitFor();
+    assert.match(await errorOf("registration_point"), /« Bamba » en désigne plusieurs/);
+    assert.match(await errorOf("registration_point"), /ML050501/);
+    assert.match(await errorOf("registration_point"), /ML070201/);
+    assert.match(await errorOf("members[0].estimated_age"), /un âge en années entières/);
+    assert.match(await errorOf("d.date"), /le 31\/02\/2024 n'existe pas/);
+    assert.match(await errorOf("d.from"), /Vouliez-vous dire/i);
+    assert.match(await errorOf("d.from"), /Tombouctou/);
+    // What was typed is still there.
+    assert.equal(await member(0, "given_name").inputValue(), "Hawa");
+    assert.equal(await member(0, "estimated_age").inputValue(), "sept");
+    await clerk.screenshot({ path: join(shots, "tired-clerk-errors.png"), fullPage: true });
+
+    // A cercle where a commune is asked, and a displacement from a place to itself.
+    await clerk.getByLabel("Point d'enregistrement (commune)").fill("ML0701");
+    await member(0, "estimated_age").fill("7 ans");
+    await clerk.locator('[id="d.date"]').fill("2024-01-05");
+    await clerk.locator('[id="d.from"]').fill("ML070101");
+    await save();
+    await clerk.locator("#form-errors").waitFor();
+    assert.match(await errorOf("registration_point"), /ML0701 est une région ou un cercle/);
+    assert.match(await clerk.locator("#form-errors").innerText(), /un autre lieu que celui du départ \(ML070101\)/);
+
+    // The session lapses while the form is corrected: signing in again brings it back.
+    await clerk.getByLabel("Point d'enregistrement (commune)").fill("ML070201");
+    await clerk.locator('[id="d.from"]').fill("ML060101");
+    const cookies = await tired.cookies();
+    await tired.clearCookies();
+    await tired.addCookies(cookies.filter((c) => !c.name.includes("session")));
+    await save();
+    await clerk.waitForURL(/\/login/);
+    await signInAs(clerk);
+    await clerk.waitForURL(/\/households\/new/);
+    await clerk.locator("#draft-restored").waitFor();
+    assert.match(await clerk.locator("#draft-restored").innerText(), /est revenu dans le formulaire/);
+    assert.equal(await member(0, "given_name").inputValue(), "Hawa");
+    assert.equal(await member(0, "estimated_age").inputValue(), "7 ans");
+    assert.equal(await clerk.getByLabel("Point d'enregistrement (commune)").inputValue(), "ML070201");
+    // Her sex was not asked: she is recorded so, and said so.
+    await save();
+    await clerk.waitForURL(/\/households\/[0-9a-f-]{36}\?saved=1/);
+    const saved = await clerk.locator("#members").innerText();
+    assert.match(saved, /Hawa Tembély/);
+    assert.match(saved, /Sexe non précisé/);
+    await clerk.screenshot({ path: join(shots, "tired-clerk-saved.png"), fullPage: true });
+    await tired.close();
+
+    // Without JavaScript, "add a member" keeps what was typed.
+    const plain = await browser.newContext({ locale: "fr-FR", javaScriptEnabled: false });
+    const bare = await plain.newPage();
+    await bare.goto(`${address}/households/new`);
+    await signInAs(bare);
+    await bare.waitForURL(/\/households\/new/);
+    await bare.getByLabel("Identifiant du ménage").fill("GAO-0778");
+    await bare.locator('[id="members[0].given_name"]').fill("Sékou");
+    const rows = await bare.locator("fieldset.member").count();
+    await bare.getByRole("button", { name: "Ajouter un membre" }).click();
+    await bare.waitForLoadState();
+    assert.equal(await bare.locator("fieldset.member").count(), rows + 1);
+    assert.equal(await bare.locator('[id="members[0].given_name"]').inputValue(), "Sékou");
+    assert.equal(await bare.getByLabel("Identifiant du ménage").inputValue(), "GAO-0778");
+    await plain.close();
+  });
+
+  await step("files as field teams make them import in French: CRLF rows, French codes and headers, place names, a Kobo repeat group", async () => {
+    const field = await browser.newContext({ locale: "fr-FR", viewport: { width: 1366, height: 768 } });
+    const clerk = await field.newPage();
+    clerk.on("pageerror", (error) => pageErrors.push(String(error)));
+    await clerk.goto(`${address}/import`);
+    await clerk.getByLabel("Identifiant").fill("clerk");
+    await clerk.getByLabel("Mot de passe").fill("clerk-password-2026");
+    await clerk.getByRole("button", { name: "Se connecter" }).click();
+    await clerk.waitForURL(/\/import/);
+    // The template, in French.
+    const template = await clerk.locator("#template-link").getAttribute("href");
+    assert.match(template, /lang=fr/);
+    const answer = await clerk.request.get(`${address}${template}`);
+    assert.equal(answer.status(), 200);
+    assert.match(answer.headers()["content-disposition"], /djoliba-modele\.xlsx/);
+    // A Kobo export saved from Excel: CRLF lines, French headers and codes, places by name,
+    // the members in a repeat group linked by _parent_index, without a person id.
+    const households =
+      "_index,id_menage,point_enregistrement,date_enregistrement,groupe_population\r\n" +
+      "1,KOB-01,Gao,2024-03-01,PDI\r\n" +
+      "2,KOB-02,Bamba,2024-03-02,PDI\r\n";
+    const members =
+      "_index,_parent_index,prenom,nom,sexe,age_estime,lien_de_parente\r\n" +
+      "1,1,Fanta,Cissé,F,environ 35,chef_menage\r\n" +
+      "2,1,Issa,Cissé,H,8 ans,enfant\r\n" +
+      "3,2,Mariam,Kanté,F,40,chef\r\n";
+    const write = (name, text) => {
+      const file = join(dataDir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    await clerk.setInputFiles("#file", [write("menages.csv", households), write("membres.csv", members)]);
+    await clerk.getByRole("button", { name: "Vérifier" }).click();
+    await clerk.locator("#import-errors").waitFor();
+    // Row 3 as the spreadsheet numbers it: Bamba is two communes, a choice.
+    const errors = await clerk.locator("#import-errors tbody tr").allInnerTexts();
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.match(errors[0], /menages\.csv\s+3\s+/);
+    assert.match(errors[0], /en désigne plusieurs/);
+    assert.match(errors[0], /ML070201/);
+    await clerk.screenshot({ path: join(shots, "import-field-errors.png"), fullPage: true });
+    await clerk.setInputFiles("#file", [
+      write("menages.csv", households.replace("Bamba", "ML070201")),
+      write("membres.csv", members),
+    ]);
+    await clerk.getByRole("button", { name: "Vérifier" }).click();
+    await clerk.locator("#import-result").waitFor();
+    const preview = await clerk.locator("#import-result").innerText();
+    assert.match(preview, /Ménages : 2 créés/);
+    assert.match(preview, /Personnes : 3 créées/);
+    await clerk.getByRole("button", { name: "Confirmer l'import" }).click();
+    await clerk.waitForURL(/\/import\/progress\?job=/);
+    await clerk.locator("#import-result").getByText("Import terminé").waitFor({ timeout: 20_000 });
+    // The same files again: the preview says nothing will change.
+    await clerk.goto(`${address}/import`);
+    await clerk.setInputFiles("#file", [
+      write("menages.csv", households.replace("Bamba", "ML070201")),
+      write("membres.csv", members),
+    ]);
+    await clerk.getByRole("button", { name: "Vérifier" }).click();
+    await clerk.locator("#import-result").waitFor();
+    assert.match(await clerk.locator("#import-result").innerText(), /Rien ne changera/);
+    await field.close();
+  });
+
   await step("the administrator finds a clerk's sign-ins in the audit log, in French", async () => {
     const before = page.url();
     await page.goto(`${address}/admin`);

@@ -93,6 +93,8 @@ catalogue! {
     DocumentsNotHeld = "documents_not_held",
     OneHead = "one_head",
     AtLeastOneMember = "at_least_one_member",
+    CommuneOrSite { code: String } = "commune_or_site",
+    DifferentPlaces { code: String } = "different_places",
     PlaceAmbiguous { name: String, options: String } = "place_ambiguous",
     PlaceNameUnknown { name: String, suggestions: String } = "place_name_unknown",
     AnotherRelationship = "another_relationship",
@@ -336,6 +338,16 @@ impl Message {
             Message::NoSuchDate { date } => {
                 tr!(lang, "a date that exists: {date} does not", "une date qui existe : le {date} n'existe pas")
             }
+            Message::CommuneOrSite { code } => tr!(
+                lang,
+                "a commune or a site: {code} is a région or a cercle (a commune's P-code has 8 characters, e.g. ML070101)",
+                "une commune ou un site : {code} est une région ou un cercle (le P-code d'une commune a 8 caractères, ex. ML070101)"
+            ),
+            Message::DifferentPlaces { code } => tr!(
+                lang,
+                "a place other than the one it left ({code}): a movement goes from one place to another",
+                "un autre lieu que celui du départ ({code}) : un mouvement va d'un lieu à un autre"
+            ),
             Message::AtLeastOneMember => tr!(
                 lang,
                 "at least one member, with a given and a family name",

@@ -458,7 +458,68 @@ impl Gazetteer {
     }
 }
 
+impl Gazetteer {
+    /// The population groups' codes, in the reference list's order.
+    pub fn population_group_codes(&self) -> Vec<String> {
+        self.population_groups
+            .iter()
+            .filter(|g| g.kind == "population_group" && g.code != "all")
+            .map(|g| g.code.clone())
+            .collect()
+    }
+
+    /// A place by P-code or by name, as clerks type it in forms and files. Of several places
+    /// of one name, the most precise level is meant (a registration happens in a commune);
+    /// several at that level are a question for the user, never a guess; a name found nowhere
+    /// comes back with its closest spellings.
+    pub fn place_of(&self, text: &str) -> Result<String, Message> {
+        let upper = text.trim().to_ascii_uppercase();
+        if self.get(&upper).is_some() || self.site(&upper).is_some() {
+            return Ok(upper);
+        }
+        // A code: `check_location` explains retired and unknown codes with their successors.
+        if upper.len() >= 4 && upper.starts_with("ML") && upper[2..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Ok(upper);
+        }
+        let found = self.search(text, None, None, 50);
+        let folded = fold(text);
+        let named: Vec<&LocationMatch> =
+            found.iter().filter(|m| fold(&m.location.name) == folded || m.matched_by == "alias").collect();
+        let label = |pcode: &str| {
+            // The unit above, to tell two of one name apart (not the country, above a région).
+            let parent = self
+                .get(pcode)
+                .and_then(|l| l.parent_pcode.as_deref())
+                .filter(|p| self.get(p).is_some_and(|l| l.admin_level >= 1))
+                .and_then(|p| self.name_of(p));
+            match (self.name_of(pcode), parent) {
+                (Some(name), Some(parent)) => format!("{name} ({pcode}, {parent})"),
+                _ => self.label(pcode),
+            }
+        };
+        if let Some(deepest) = named.iter().map(|m| m.location.admin_level).max() {
+            let mut at: Vec<&str> =
+                named.iter().filter(|m| m.location.admin_level == deepest).map(|m| m.location.pcode.as_str()).collect();
+            at.sort_unstable();
+            at.dedup();
+            return match at.as_slice() {
+                [one] => Ok(one.to_string()),
+                several => Err(Message::PlaceAmbiguous {
+                    name: text.trim().to_string(),
+                    options: several.iter().map(|p| label(p)).collect::<Vec<_>>().join(", "),
+                }),
+            };
+        }
+        let near: Vec<String> = found.iter().take(3).map(|m| label(&m.location.pcode)).collect();
+        Err(Message::PlaceNameUnknown { name: text.trim().to_string(), suggestions: near.join(", ") })
+    }
+}
+
 impl References for Gazetteer {
+    fn place_of(&self, text: &str) -> Result<String, Message> {
+        Gazetteer::place_of(self, text)
+    }
+
     fn check_location(&self, pcode: &str) -> Result<(), Message> {
         if self.current.contains_key(pcode) || self.site(pcode).is_some() {
             Ok(())

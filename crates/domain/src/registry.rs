@@ -14,6 +14,11 @@ use crate::messages::Message;
 
 /// What the registry must know to check references without this crate doing IO.
 pub trait References {
+    /// The P-code a place cell or field means: a code as written, or a place's name (the
+    /// gazetteer's rules: `Gazetteer::place_of`).
+    fn place_of(&self, text: &str) -> Result<String, Message> {
+        Ok(text.trim().to_ascii_uppercase())
+    }
     /// `Ok(())` for a P-code of the current gazetteer; otherwise what was expected, with the
     /// successor of a retired code or the closest spelling when there is one.
     fn check_location(&self, pcode: &str) -> Result<(), Message>;
@@ -34,7 +39,7 @@ pub struct HouseholdInput {
     /// Organisation code; defaults to the signed-in user's organisation.
     #[serde(default)]
     pub organisation: Option<String>,
-    /// P-code of the registration point (a commune or cercle).
+    /// P-code of the registration point: a commune or a displacement site.
     pub registration_point: String,
     /// `YYYY-MM-DD`.
     pub registration_date: String,
@@ -200,8 +205,9 @@ fn parse_name(field: &str, value: &str, required: bool) -> Result<Option<String>
 }
 
 fn parse_location(field: &str, value: &str, refs: &dyn References) -> Result<String, FieldError> {
-    let code = value.trim().to_ascii_uppercase();
-    refs.check_location(&code).map_err(|expected| FieldError::new(field, value.trim(), expected))?;
+    let refused = |expected| FieldError::new(field, value.trim(), expected);
+    let code = refs.place_of(value).map_err(refused)?;
+    refs.check_location(&code).map_err(refused)?;
     Ok(code)
 }
 
@@ -239,7 +245,17 @@ impl HouseholdInput {
     pub fn parse(&self, refs: &dyn References, today: NaiveDate) -> Result<NewHousehold, FieldErrors> {
         let mut errors = FieldErrors::default();
         let external_id = errors.take(parse_id("external_id", &self.external_id));
-        let registration_point = errors.take(parse_location("registration_point", &self.registration_point, refs));
+        let registration_point = errors
+            .take(parse_location("registration_point", &self.registration_point, refs))
+            .and_then(|code| match code.len() {
+                // Régions (ML07) and cercles (ML0701) are areas, not places where people register.
+                0..8 => {
+                    let expected = Message::CommuneOrSite { code: code.clone() };
+                    errors.push(FieldError::new("registration_point", self.registration_point.trim(), expected));
+                    None
+                }
+                _ => Some(code),
+            });
         let registration_date = errors.take(FuzzyDate::parse_day("registration_date", &self.registration_date, today));
         let group = population_group_code(&self.population_group);
         if !refs.has_population_group(&group) {
@@ -427,6 +443,11 @@ impl MovementInput {
             }
         });
         let cause = blank_to_none(&self.cause).and_then(|v| errors.take(Cause::parse("cause", v)));
+        if let (Some(from), Some(to)) = (&from, &to) {
+            if from == to {
+                errors.push(FieldError::new("to", to, Message::DifferentPlaces { code: from.clone() }));
+            }
+        }
         if let Some(kind) = kind {
             if kind.needs_destination() && to.is_none() && blank_to_none(&self.to).is_none() {
                 errors.push(FieldError::new("to", "", Message::PlaceOfEvent { kind: kind.as_str().into() }));

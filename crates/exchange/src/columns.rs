@@ -172,3 +172,43 @@ pub fn normalise_header(header: &str) -> String {
     }
     folded
 }
+
+/// A column's header and description in French, for the French template: headers the import
+/// reads back as the column (`normalise_header` folds accents), descriptions as a clerk reads them.
+pub fn french(kind: TableKind, column: &str) -> (&'static str, &'static str) {
+    match column {
+        "household_id" if kind != TableKind::Households => ("id_ménage", "L'id_ménage du ménage (feuille « ménages »)."),
+        "household_id" => ("id_ménage", "Identifiant du ménage dans votre organisation ; unique dans l'organisation. Réimporter le même identifiant met le ménage à jour au lieu de l'ajouter une seconde fois."),
+        "organisation" => ("organisation", "Code de l'organisation qui enregistre ; par défaut celle de la personne qui importe."),
+        "registration_point" => ("point_enregistrement", "P-code (COD-AB du 2021-12-20) ou nom de la commune ou du site d'enregistrement, ex. ML070101 ou Gao."),
+        "registration_date" => ("date_enregistrement", "Date d'enregistrement, AAAA-MM-JJ (JJ/MM/AAAA accepté)."),
+        "population_group" => ("groupe_population", "Groupe de population : choisir dans la liste (PDI, Réfugiés…)."),
+        "origin" => ("origine", "P-code ou nom du lieu d'origine."),
+        "current_location" => ("lieu_actuel", "P-code ou nom du lieu où vit le ménage à l'enregistrement."),
+        "shelter_type" => ("type_abri", "Type d'abri : choisir dans la liste."),
+        "intention" => ("intention", "Intention du ménage : choisir dans la liste."),
+        "person_id" => ("id_personne", "Identifiant de la personne ; unique dans le ménage (1, 2, 3…). Dans les mouvements : seulement pour le mouvement d'un membre seul, une naissance ou un décès."),
+        "given_name" => ("prénom", "Prénom tel qu'enregistré."),
+        "family_name" => ("nom", "Nom de famille tel qu'enregistré."),
+        "father_name" => ("nom_du_père", "Nom du père tel qu'enregistré."),
+        "other_spellings" => ("autres_orthographes", "Autres orthographes du nom, séparées par |."),
+        "sex" => ("sexe", "Sexe : choisir dans la liste."),
+        "birth_date" => ("date_de_naissance", "AAAA-MM-JJ, AAAA-MM ou AAAA selon ce qui est connu ; sinon laisser vide et remplir âge_estimé."),
+        "estimated_age" => ("âge_estimé", "Âge en années entières, quand la date de naissance n'est pas connue."),
+        "relationship" => ("lien_de_parenté", "Lien avec le chef de ménage : choisir dans la liste."),
+        "documents_held" => ("documents_détenus", "Codes des documents détenus, séparés par des espaces ou | : national_id, birth_certificate, passport, consular_card, other."),
+        "documents_missing" => ("documents_manquants", "Documents qui manquent à la personne, mêmes codes."),
+        "specific_needs" => ("besoins_spécifiques", "Codes des besoins spécifiques séparés par des espaces ou |, ex. disability separated_child."),
+        "phone" => ("téléphone", "Numéro de téléphone."),
+        "identifiers" => ("numéros_documents", "Numéros de pièces sous la forme type:numéro séparés par |, ex. national_id:12345678901234|unhcr:123-45678901."),
+        "movement_id" => ("id_mouvement", "Identifiant de l'événement dans votre organisation, s'il y en a un."),
+        "kind" => ("type_mouvement", "Type de mouvement : choisir dans la liste."),
+        "date" => ("date_mouvement", "AAAA-MM-JJ, AAAA-MM ou AAAA selon ce qui est connu."),
+        "from" => ("lieu_départ", "P-code ou nom du lieu quitté."),
+        "to" => ("lieu_arrivée", "P-code ou nom du lieu atteint (obligatoire pour les déplacements, retours et visites)."),
+        "country" => ("pays", "Code ISO 3166-1 alpha-3 du pays étranger, pour les départs vers l'étranger et les arrivées de l'étranger."),
+        "cause" => ("cause", "Cause du déplacement : choisir dans la liste (obligatoire pour les déplacements)."),
+        "source" => ("source", "D'où vient l'information."),
+        _ => ("", ""),
+    }
+}

@@ -174,7 +174,10 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
         }
         if !combined {
             for column in first.columns().iter().filter(|c| c.required) {
-                let kobo_link = column.name == "household_id" && table.column("_parent_index").is_some();
+                // A Kobo repeat group names its household by `_parent_index` and its rows by
+                // their own `_index`.
+                let kobo_link = (column.name == "household_id" && table.column("_parent_index").is_some())
+                    || (column.name == "person_id" && table.column("_index").is_some());
                 if table.column(column.name).is_none() && !kobo_link {
                     errors.push(RowError {
                         file: table.source.clone(),
@@ -223,13 +226,15 @@ impl Pending<'_> {
             .member_rows
             .iter()
             .map(|row| {
-                let estimated_age = row.opt("estimated_age").and_then(|text| match text.parse::<u32>() {
-                    Ok(age) => Some(age),
-                    Err(_) => {
-                        errors.push(row.error("estimated_age", text, Message::AgeInYears));
-                        None
-                    }
-                });
+                // As the form reads it: "40", "40 ans", "environ 40".
+                let estimated_age =
+                    row.opt("estimated_age").and_then(|text| match domain::dates::age_in_years(&text) {
+                        Some(age) => Some(age),
+                        None => {
+                            errors.push(row.error("estimated_age", text, Message::AgeInYears));
+                            None
+                        }
+                    });
                 let external_id = row.opt("person_id").or_else(|| row.opt("_index"));
                 if external_id.is_none() {
                     errors.push(row.error("person_id", "", Message::PersonIdInHousehold));

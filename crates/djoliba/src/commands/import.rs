@@ -31,6 +31,9 @@ pub struct Args {
     /// With --template and a .csv file: households, people or movements.
     #[arg(long, default_value = "households")]
     pub table: String,
+    /// With --template: the workbook's language, fr or en (headers, notes, drop-down lists).
+    #[arg(long, default_value = "en", value_parser = ["fr", "en"])]
+    pub lang: String,
     /// Print the documented columns and stop.
     #[arg(long)]
     pub columns: bool,
@@ -47,7 +50,10 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
                 .context("--table must be households, people or movements")?;
             exchange::export::csv_table(kind, &[])?
         } else {
-            exchange::export::xlsx(None)?
+            let lang = if args.lang == "fr" { domain::Lang::Fr } else { domain::Lang::En };
+            // The built-in reference lists: a template needs no database.
+            let groups = domain::places::Gazetteer::built_in().population_group_codes();
+            exchange::export::template(lang, &groups)?
         };
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         println!("Template written to {}", path.display());

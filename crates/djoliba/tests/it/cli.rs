@@ -92,6 +92,22 @@ fn reading_commands_say_there_is_no_database_and_create_none() {
     }
 }
 
+/// The template needs no database, and comes in French.
+#[test]
+fn the_template_is_written_in_french_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("djoliba-data");
+    let file = dir.path().join("modele.xlsx");
+    let output = djoliba(&folder).args(["import", "--template"]).arg(&file).args(["--lang", "fr"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let tables = exchange::tables::read_xlsx("modele.xlsx", &std::fs::read(&file).unwrap()).unwrap();
+    assert!(tables.iter().any(|t| t.source.ends_with("#ménages") && t.raw_headers[0] == "id_ménage"));
+    assert!(!folder.join("djoliba.sqlite").exists(), "no database was created");
+    let refused = djoliba(&folder).args(["import", "--template"]).arg(&file).args(["--lang", "bm"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("fr, en"), "the choices are named");
+}
+
 #[test]
 fn a_mistyped_database_url_is_an_error_not_a_new_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -381,3 +381,65 @@ fn a_checked_upload_waits_half_an_hour_for_its_uploader_and_is_taken_once() {
     let waiting = store.db.read(|tx| tx.query_int("SELECT COUNT(*) FROM kept_upload_files", store::params![])).unwrap();
     assert_eq!(waiting, 3, "files of taken, expired and dropped uploads are deleted");
 }
+
+/// The template in either language imports as it is: its example household, with French
+/// headers and labels read back as codes; and place names are read in a file as in the form.
+#[test]
+fn the_template_in_french_or_english_imports_its_example_and_place_names_are_read() {
+    for lang in [domain::Lang::Fr, domain::Lang::En] {
+        let t = sqlite();
+        let groups = t.store.gazetteer.population_group_codes();
+        let workbook = exchange::export::template(lang, &groups).unwrap();
+        let report = import(&t.store, vec![InputFile { name: "modele.xlsx".into(), bytes: workbook }]);
+        assert!(report.errors.is_empty(), "{lang:?}: {:?}", report.errors);
+        let summary = report.summary.unwrap();
+        assert_eq!(
+            (summary.households.created, summary.people.created, summary.movements.created),
+            (1, 1, 1),
+            "{lang:?}"
+        );
+        let household = t.store.list_households(&Actor::system(), &Default::default()).unwrap().items.remove(0);
+        let detail = t.store.household_detail(&Actor::system(), &household.id).unwrap();
+        assert_eq!(detail.household.population_group, "IDP");
+        assert_eq!(detail.members[0].person.relationship, Some(domain::Relationship::Head));
+    }
+
+    // Places written by name: found like the form finds them, an ambiguous or unknown name
+    // refused at its cell with the choices or the closest spellings.
+    let t = sqlite();
+    let households = "household_id,registration_point,registration_date,population_group\n\
+                      N-1,Gao,2024-03-01,PDI\nN-2,Bamba,2024-03-01,PDI\nN-3,Tombouctu,2024-03-01,PDI\n";
+    let people = "household_id,person_id,given_name,family_name,sex,relationship\n\
+                  N-1,1,Awa,Touré,f,chef_menage\nN-2,1,Ali,Touré,m,chef\nN-3,1,Bintou,Touré,f,chef\n";
+    let files = || {
+        vec![
+            InputFile { name: "menages.csv".into(), bytes: households.as_bytes().to_vec() },
+            InputFile { name: "personnes.csv".into(), bytes: people.as_bytes().to_vec() },
+        ]
+    };
+    let report = import(&t.store, files());
+    let errors: Vec<String> =
+        report.errors.iter().map(|e| format!("{} row {} {}: {:?}", e.file, e.row, e.column, e.expected)).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("row 3 registration_point") && errors[0].contains("ML050501"), "{errors:?}");
+    assert!(errors[1].contains("row 4 registration_point") && errors[1].contains("Tombouctou"), "{errors:?}");
+    assert_eq!(count(&t.store, "households"), 0, "all or nothing");
+    let fixed = households.replace("Bamba", "ML070201").replace("Tombouctu", "Tombouctou");
+    let report = import(
+        &t.store,
+        vec![
+            InputFile { name: "menages.csv".into(), bytes: fixed.into_bytes() },
+            InputFile { name: "personnes.csv".into(), bytes: people.as_bytes().to_vec() },
+        ],
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let points: Vec<String> = t
+        .store
+        .db
+        .read(|tx| tx.query("SELECT registration_point FROM households ORDER BY external_id", store::params![]))
+        .unwrap()
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    assert_eq!(points, ["ML070303", "ML070201", "ML060506"], "the communes of Gao and Tombouctou");
+}

@@ -665,7 +665,7 @@ async fn a_tired_clerks_mistakes_are_said_at_their_field_in_french_and_nothing_i
         async move { site.send(Method::POST, "/households/new", Some(&session), Some(&form)).await }
     };
     let base = registration_form(&csrf, "GAO-1");
-    let cases: [(String, &str, &str); 5] = [
+    let cases: [(String, &str, &str); 8] = [
         // An age in words is not dropped: it is asked again.
         (format!("{base}&members%5B1%5D.given_name=Awa&members%5B1%5D.family_name=Ma%C3%AFga&members%5B1%5D.estimated_age=sept"), "Membre 2 · Âge estimé", "un âge en années entières"),
         // Bamba is a commune of Gao and one of Mopti: a choice, not a guess.
@@ -676,10 +676,16 @@ async fn a_tired_clerks_mistakes_are_said_at_their_field_in_french_and_nothing_i
         (base.replace("registration_date=2024-02-01", "registration_date=31%2F02%2F2024"), "le 31/02/2024 n&#39;existe pas", ""),
         // A household with nobody in it.
         (base.replace("members[0].", "nobody."), "au moins un membre", ""),
+        // A negative age.
+        (format!("{base}&members%5B1%5D.given_name=Awa&members%5B1%5D.family_name=Ma%C3%AFga&members%5B1%5D.estimated_age=-3"), "Membre 2 · Âge estimé", "un âge en années entières"),
+        // A cercle where a commune is asked.
+        (base.replace("registration_point=Gao", "registration_point=ML0701"), "Point d&#39;enregistrement", "ML0701 est une région ou un cercle"),
+        // A displacement from a place to itself.
+        (base.replace("d.from=ML100101", "d.from=ML070101"), "un autre lieu que celui du départ (ML070101)", ""),
     ];
     for (form, first, second) in cases {
         let answer = post(form).await;
-        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{first}: {}", form_errors(&answer.body));
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{first}: {:?}", answer.headers.get("location"));
         let errors = form_errors(&answer.body);
         assert!(answer.body.contains(first) && answer.body.contains(second), "{first} / {second}: {errors}");
     }
@@ -691,6 +697,33 @@ async fn a_tired_clerks_mistakes_are_said_at_their_field_in_french_and_nothing_i
     let households = site.t.store.list_households(&clerk, &Default::default()).unwrap();
     let detail = site.t.store.household_detail(&clerk, &households.items[0].id).unwrap();
     assert_eq!(detail.members[1].person.birth_date_precision, Some(domain::DatePrecision::Estimated));
+
+    // Without JavaScript, "add a member" sends the form back as typed, with one more row.
+    let more = post(format!("{}&add_member=1", registration_form(&csrf, "GAO-9"))).await;
+    assert_eq!(more.status, StatusCode::OK);
+    assert!(more.body.contains("value=\"GAO-9\"") && more.body.contains("value=\"Aminata\""), "{}", more.body);
+    assert!(more.body.contains("id=\"members[2].given_name\""), "a third row");
+    assert!(!more.body.contains("id=\"members[3].given_name\""), "only one more");
+    assert!(!more.body.contains("form-errors"), "nothing was checked yet");
+    assert_eq!(site.t.store.list_households(&clerk, &Default::default()).unwrap().total, 1, "nor saved");
+
+    // A member whose sex was not given is recorded so, said on the household's page, and
+    // counted in a column of their own in the figures (not lost between women and men).
+    let no_sex = format!(
+        "{}&members%5B1%5D.given_name=Oumar&members%5B1%5D.family_name=Tandina&members%5B1%5D.estimated_age=7+ans",
+        registration_form(&csrf, "GAO-2")
+            .replace("members[0].sex=f", "members[0].sex=")
+            .replace("Aminata", "Kadidia")
+            .replace("birth_date=1988", "birth_date=1961")
+    );
+    assert!(!no_sex.contains("members[0].sex=f"));
+    let saved = post(no_sex).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", form_errors(&saved.body));
+    let location = saved.headers.get("location").unwrap().to_str().unwrap().to_string();
+    let page = site.get(&location, &session).await.body;
+    assert!(page.contains("Sexe non précisé"), "{page}");
+    let figures = site.get("/figures?level=1&group=IDP", &session).await.body;
+    assert!(figures.contains("<th scope=\"col\" class=\"n\">Sexe non précisé</th>"), "{figures}");
 }
 
 fn form_of(pairs: &[(&str, &str)]) -> String {

@@ -3,7 +3,7 @@
 use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::Message;
+use domain::{Lang, Message};
 use exchange::columns::TableKind;
 use exchange::{Encoding, ImportOptions, InputFile};
 use serde::Deserialize;
@@ -147,15 +147,32 @@ fn parse_file_query(query: &FileQuery) -> Result<(bool, TableKind), ApiError> {
     Ok((xlsx, table))
 }
 
-/// The blank template with the documented columns.
-#[utoipa::path(get, path = "/api/v1/imports/template", tag = "files", params(FileQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
+/// The template's language.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TemplateQuery {
+    /// `fr` or `en` (default): headers, notes, drop-down lists and the columns sheet.
+    pub lang: Option<String>,
+}
+
+/// The blank template: XLSX with the documented columns in French or English, drop-down lists
+/// on coded columns and one example household; or one table as CSV.
+#[utoipa::path(get, path = "/api/v1/imports/template", tag = "files", params(FileQuery, TemplateQuery), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)), security(("bearer" = [])))]
 pub async fn template(
+    State(state): State<AppState>,
     Authenticated(_user): Authenticated,
     Query(query): Query<FileQuery>,
+    Query(language): Query<TemplateQuery>,
 ) -> Result<Response, ApiError> {
     let (xlsx, table) = parse_file_query(&query)?;
+    let lang = match language.lang.as_deref().map(str::trim) {
+        None | Some("") | Some("en") => Lang::En,
+        Some("fr") => Lang::Fr,
+        Some(other) => return Err(StoreError::invalid("lang", other, Message::OneOf { codes: "fr, en".into() }).into()),
+    };
     if xlsx {
-        Ok(file_response(exchange::export::xlsx(None)?, XLSX_TYPE, "djoliba-template.xlsx"))
+        let groups = state.store.gazetteer.population_group_codes();
+        let name = if lang == Lang::Fr { "djoliba-modele.xlsx" } else { "djoliba-template.xlsx" };
+        Ok(file_response(exchange::export::template(lang, &groups)?, XLSX_TYPE, name))
     } else {
         Ok(file_response(
             exchange::export::csv_table(table, &[])?,

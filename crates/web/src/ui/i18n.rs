@@ -74,6 +74,7 @@ messages! {
     password: "Mot de passe", "Password";
     sign_in_failed: "Identifiant inconnu ou mot de passe erroné (après 5 échecs depuis cet ordinateur, il est bloqué 15 minutes pour ce compte).", "Unknown user or wrong password (after 5 failures from this computer, it is locked out of the account for 15 minutes).";
     session_expired: "Votre session a expiré ou le formulaire est périmé : veuillez recommencer.", "Your session expired or the form is stale: please try again.";
+    draft_restored: "Ce que vous aviez saisi avant de vous reconnecter est revenu dans le formulaire : vérifiez-le, puis enregistrez.", "What you had typed before signing in again is back in the form: check it, then save.";
     language: "Langue", "Language";
     switch_language: "English", "Français";
     not_found_title: "Introuvable", "Not found";
@@ -238,6 +239,7 @@ messages! {
     download: "Télécharger", "Download";
     female: "Femmes", "Female";
     male: "Hommes", "Male";
+    sex_not_stated: "Sexe non précisé", "Sex not stated";
     total: "Total", "Total";
     age_band: "Tranche d'âge", "Age band";
     by_age: "Par sexe et âge", "By sex and age";

@@ -23,6 +23,8 @@ struct PlaceRow {
     place: String,
     female: String,
     male: String,
+    /// People whose sex was not stated: counted in the total, shown apart.
+    unknown: String,
     total: String,
     households: String,
 }
@@ -37,7 +39,10 @@ struct FiguresPage {
     groups: Vec<(String, String)>,
     rows: Vec<PlaceRow>,
     totals: PlaceRow,
-    ages: Vec<(String, String, String)>,
+    /// Age band, women, men, sex not stated.
+    ages: Vec<(String, String, String, String)>,
+    /// Some people's sex was not stated: the tables show them in a column of their own.
+    any_unknown_sex: bool,
     bars_svg: String,
     map_svg: Option<String>,
     downloads: Vec<(String, String)>,
@@ -74,10 +79,12 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
             place: c.t.total.into(),
             female: "0".into(),
             male: "0".into(),
+            unknown: "0".into(),
             total: "0".into(),
             households: "0".into(),
         },
         ages: Vec::new(),
+        any_unknown_sex: false,
         bars_svg: String::new(),
         map_svg: None,
         downloads: Vec::new(),
@@ -112,15 +119,16 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
     let c = &page.c;
     // place → (female, male, other, households)
     let mut by_place: HashMap<String, (u64, u64, u64, u64)> = HashMap::new();
-    let mut by_age: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    let mut by_age: std::collections::BTreeMap<String, (u64, u64, u64)> = std::collections::BTreeMap::new();
     // Sums that include a cell hidden by disclosure control: (place or age band, column).
     let mut masked: std::collections::HashSet<(String, u8)> = std::collections::HashSet::new();
     for cell in &report.stock.cells {
         if cell.suppressed {
+            // Columns: 0 women, 1 men, 2 total, 3 households, 4 sex not stated.
             let column = match cell.sex.as_str() {
                 "f" => 0,
                 "m" => 1,
-                _ => 2,
+                _ => 4,
             };
             for key in
                 [(cell.place.clone(), column), (cell.place.clone(), 2), (format!("age:{}", cell.age_band), column)]
@@ -138,7 +146,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         match cell.sex.as_str() {
             "f" => age.0 += cell.individuals,
             "m" => age.1 += cell.individuals,
-            _ => {}
+            _ => age.2 += cell.individuals,
         }
     }
     for cell in &report.stock.households {
@@ -169,6 +177,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
         place: c.t.total.into(),
         female: bound(0, sum.0),
         male: bound(1, sum.1),
+        unknown: bound(4, sum.2),
         total: bound(2, sum.0 + sum.1 + sum.2),
         households: bound(3, sum.3),
     };
@@ -178,16 +187,18 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
             place: name(place),
             female: shown(place, 0, *f),
             male: shown(place, 1, *m),
+            unknown: shown(place, 4, *o),
             total: shown(place, 2, f + m + o),
             households: shown(place, 3, *h),
         })
         .collect();
     let order = ["0-4", "5-11", "12-17", "18-59", "60+", "unknown"];
-    let mut ages: Vec<(String, (u64, u64))> = by_age.into_iter().collect();
+    page.any_unknown_sex = report.stock.cells.iter().any(|cell| cell.sex != "f" && cell.sex != "m");
+    let mut ages: Vec<(String, (u64, u64, u64))> = by_age.into_iter().collect();
     ages.sort_by_key(|(band, _)| order.iter().position(|o| o == band).unwrap_or(order.len()));
     page.ages = ages
         .into_iter()
-        .map(|(band, (f, m))| {
+        .map(|(band, (f, m, unknown))| {
             let key = format!("age:{band}");
             let bound = |column: u8, n: u64| {
                 if masked.contains(&(key.clone(), column)) {
@@ -196,7 +207,7 @@ pub async fn figures(State(state): State<AppState>, page: SignedIn, Query(q): Qu
                     charts::thousands(n)
                 }
             };
-            (c.label(&band), bound(0, f), bound(1, m))
+            (c.label(&band), bound(0, f), bound(1, m), bound(4, unknown))
         })
         .collect();
     let bars: Vec<(String, u64)> = places

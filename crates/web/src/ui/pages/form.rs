@@ -137,6 +137,11 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "members" => t.members,
         "kind" => t.kind,
         "date" => t.date,
+        // The registration form's first displacement.
+        "d.date" => t.displacement_date,
+        "d.from" => t.origin,
+        "d.to" => t.destination,
+        "d.cause" => t.cause,
         "from" => t.from,
         "to" => t.to,
         "cause" => t.cause,
@@ -209,12 +214,7 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
 pub(super) fn shown(c: &Ctx, error: FieldError) -> ShownError {
     // The first displacement is `movements[0].x` to the domain and `d.x` in the form.
     let field = error.field.replace("movements[0].", "d.");
-    ShownError {
-        label: field_label(c, &error.field.replace("movements[0].", "")),
-        field,
-        value: error.value,
-        expected: c.say(&error.expected),
-    }
+    ShownError { label: field_label(c, &field), field, value: error.value, expected: c.say(&error.expected) }
 }
 
 /// Choices of a select: code and label, in the code list's order.
@@ -322,48 +322,9 @@ impl<'a> Reading<'a> {
     }
 }
 
-/// A place by P-code or by name. Of several places of one name, the most precise level is
-/// meant (a registration happens in a commune); several at that level are a question for the
-/// user, never a guess.
+/// A place by P-code or by name (`Gazetteer::place_of`).
 pub(super) fn place_of(store: &Store, text: &str) -> Result<String, Message> {
-    let g = &store.gazetteer;
-    let upper = text.trim().to_ascii_uppercase();
-    if g.get(&upper).is_some() || g.site(&upper).is_some() {
-        return Ok(upper);
-    }
-    // A code: the domain explains retired and unknown codes with their successors.
-    if upper.len() >= 4 && upper.starts_with("ML") && upper[2..].bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Ok(upper);
-    }
-    let found = g.search(text, None, None, 50);
-    let named: Vec<_> = named_exactly(&found, text).collect();
-    let label = |pcode: &str| {
-        // The unit above, to tell two of one name apart (not the country, above a région).
-        let parent = g
-            .get(pcode)
-            .and_then(|l| l.parent_pcode.as_deref())
-            .filter(|p| g.get(p).is_some_and(|l| l.admin_level >= 1))
-            .and_then(|p| g.name_of(p));
-        match (g.name_of(pcode), parent) {
-            (Some(name), Some(parent)) => format!("{name} ({pcode}, {parent})"),
-            _ => g.label(pcode),
-        }
-    };
-    if let Some(deepest) = named.iter().map(|m| m.location.admin_level).max() {
-        let mut at: Vec<&str> =
-            named.iter().filter(|m| m.location.admin_level == deepest).map(|m| m.location.pcode.as_str()).collect();
-        at.sort_unstable();
-        at.dedup();
-        return match at.as_slice() {
-            [one] => Ok(one.to_string()),
-            several => Err(Message::PlaceAmbiguous {
-                name: text.trim().to_string(),
-                options: several.iter().map(|p| label(p)).collect::<Vec<_>>().join(", "),
-            }),
-        };
-    }
-    let near: Vec<String> = found.iter().take(3).map(|m| label(&m.location.pcode)).collect();
-    Err(Message::PlaceNameUnknown { name: text.trim().to_string(), suggestions: near.join(", ") })
+    store.gazetteer.place_of(text)
 }
 
 /// An upload form as sent: its text fields, and its files (empty ones left out).

@@ -147,7 +147,7 @@ fn household_page(
             MemberRow {
                 merged: p.duplicate_of.is_some(),
                 name: [p.given_name.as_str(), p.family_name.as_str()].join(" "),
-                sex: p.sex.map(|s| c.label(s.as_str())).unwrap_or_default(),
+                sex: p.sex.map_or_else(|| c.t.sex_not_stated.to_string(), |s| c.label(s.as_str())),
                 birth: p.birth_date.clone().unwrap_or_default(),
                 relationship: p.relationship.map(|r| c.label(r.as_str())).unwrap_or_default(),
                 status: c.label(m.summary.status.as_str()),

@@ -172,6 +172,20 @@ pub async fn register(
         Ok(checked) => checked,
         Err(refused) => return *refused,
     };
+    if form.opt("add_member").is_some() {
+        // "Add a member" without JavaScript: the same form, as typed, with one more row.
+        form.values.remove("add_member");
+        let rows = (0..(member_rows(&form) + 1).min(30)).collect();
+        let organisations = organisations_to_choose(&state, &c).await;
+        return render(&RegisterPage {
+            choices: choices(&state.store, &c),
+            organisations,
+            likely: Vec::new(),
+            c,
+            form,
+            rows,
+        });
+    }
     let mut reading = Reading::new(&state.store);
     let input = household_input(&mut reading, &form, form.opt("organisation"));
     // Likely duplicates are shown before anything is saved; saving anyway queues them.
