@@ -796,6 +796,126 @@ try {
     await field.close();
   });
 
+  await step("a registrar adds and corrects a member, counts a period's flows and downloads a filtered list, in French", async () => {
+    const desk = await browser.newContext({ locale: "fr-FR", viewport: { width: 1366, height: 768 } });
+    const clerk = await desk.newPage();
+    clerk.on("pageerror", (error) => pageErrors.push(String(error)));
+    await clerk.goto(household);
+    await clerk.getByLabel("Identifiant").fill("clerk");
+    await clerk.getByLabel("Mot de passe").fill("clerk-password-2026");
+    await clerk.getByRole("button", { name: "Se connecter" }).click();
+    await clerk.waitForURL(household);
+    const rows = await clerk.locator("#members tbody tr").count();
+    // A member forgotten at registration, added with why.
+    await clerk.locator("#add-member-link").click();
+    const member = (field) => clerk.locator(`[id="members[0].${field}"]`);
+    await member("given_name").fill("Hamidou");
+    await member("family_name").fill("Maïga");
+    await member("sex").selectOption("m");
+    await member("estimated_age").fill("3 ans");
+    await member("relationship").selectOption("child");
+    await clerk.getByRole("button", { name: "Enregistrer", exact: true }).click();
+    await clerk.locator("#form-errors").waitFor();
+    assert.match(await clerk.locator("#form-errors").innerText(), /Motif/);
+    assert.equal(await member("given_name").inputValue(), "Hamidou");
+    await clerk.locator("#reason").fill("oublié à l'enregistrement");
+    await clerk.getByRole("button", { name: "Enregistrer", exact: true }).click();
+    await clerk.waitForURL(/saved=1/);
+    assert.equal(await clerk.locator("#members tbody tr").count(), rows + 1);
+    assert.match(await clerk.locator("#members").innerText(), /Hamidou Maïga/);
+    // A wrong date of birth corrected, with why; the history keeps both.
+    await clerk.locator("#members tbody tr", { hasText: "Moussa" }).locator(".correct-member").click();
+    assert.equal(await member("birth_date").inputValue(), "2015-03-12");
+    await member("birth_date").fill("2015-03-21");
+    await clerk.locator("#reason").fill("acte de naissance présenté");
+    await clerk.getByRole("button", { name: "Enregistrer", exact: true }).click();
+    await clerk.waitForURL(/saved=1/);
+    assert.match(await clerk.locator("#members").innerText(), /2015-03-21/);
+    await clerk.screenshot({ path: join(shots, "member-corrected.png"), fullPage: true });
+    // The flows of a period the clerk chooses, with their downloads.
+    await clerk.getByRole("link", { name: "Chiffres", exact: true }).click();
+    await clerk.locator("#flows-from").fill("2024-01-01");
+    await clerk.locator("#flows-to").fill("2024-06-30");
+    await clerk.getByRole("button", { name: "Compter les flux" }).click();
+    await clerk.locator("#period-flows-table").waitFor();
+    assert.match(await clerk.locator("#period-flows-table").innerText(), /Déplacement/);
+    const flows = clerk.locator("#period-flows a[download]").first();
+    const flowsFile = await clerk.request.get(`${address}${await flows.getAttribute("href")}`);
+    assert.equal(flowsFile.status(), 200);
+    // The registry's list as filtered, downloaded.
+    await clerk.getByRole("link", { name: "Registre", exact: true }).click();
+    await clerk.locator("#q").fill("Maïga");
+    await clerk.locator("#q").press("Enter");
+    await clerk.locator("#list-downloads").waitFor();
+    const csv = clerk.locator("#list-downloads a", { hasText: "CSV" }).first();
+    const list = await clerk.request.get(`${address}${await csv.getAttribute("href")}`);
+    assert.equal(list.status(), 200);
+    const text = await list.text();
+    assert.match(text, /GAO-0001/);
+    assert.doesNotMatch(text, /KOB-02/, "only the households the filter found");
+    await desk.close();
+  });
+
+  await step("the administrator changes an account, sets a sharing agreement, and a user changes their own password, in French", async () => {
+    const before = page.url();
+    await page.goto(`${address}/admin`);
+    await page.locator("#username").fill("agent2");
+    await page.locator("#password").fill("agent2-password-2026");
+    await page.locator("#role").selectOption("registrar");
+    await page.locator("#organisation").selectOption("NRC");
+    await page.getByRole("button", { name: "Ajouter un utilisateur" }).click();
+    await page.locator("#users").getByText("agent2").waitFor();
+    // The new user changes their password on "Mon compte", then signs in with it.
+    const own = await browser.newContext({ locale: "fr-FR" });
+    const agent = await own.newPage();
+    const signInAgent = async (secret) => {
+      await agent.goto(`${address}/login`);
+      await agent.getByLabel("Identifiant").fill("agent2");
+      await agent.getByLabel("Mot de passe").fill(secret);
+      await agent.getByRole("button", { name: "Se connecter" }).click();
+    };
+    await signInAgent("agent2-password-2026");
+    await agent.waitForURL(`${address}/`);
+    await agent.getByRole("link", { name: "Mon compte" }).click();
+    await agent.locator("#current_password").fill("agent2-password-2026");
+    await agent.locator("#new_password").fill("un nouveau mot de passe");
+    await agent.locator("#confirm_password").fill("un nouveau mot de passe");
+    await agent.getByRole("button", { name: "Changer de mot de passe" }).click();
+    await agent.getByText("Mot de passe changé").waitFor();
+    await signInAgent("un nouveau mot de passe");
+    await agent.waitForURL(`${address}/`);
+    // The administrator makes them a viewer limited to Gao, then disables the account.
+    await page.locator("#change-username").selectOption("agent2");
+    await page.locator("#change-role").selectOption("viewer");
+    await page.locator("#change-regions").fill("ML07");
+    await page.getByRole("button", { name: "Enregistrer les modifications" }).click();
+    await page.locator("#account-changed").waitFor();
+    const row = page.locator("#users tbody tr", { hasText: "agent2" });
+    assert.match(await row.innerText(), /ML07/);
+    await page.locator("#change-username").selectOption("agent2");
+    await page.locator("#change-status").selectOption("disabled");
+    await page.getByRole("button", { name: "Enregistrer les modifications" }).click();
+    await page.locator("#account-changed").waitFor();
+    assert.match(await page.locator("#users tbody tr", { hasText: "agent2" }).innerText(), /✘/);
+    await signInAgent("un nouveau mot de passe");
+    assert.match(agent.url(), /\/login/, "a disabled account cannot sign in");
+    await own.close();
+    // A second organisation, and NRC shares its aggregates with it.
+    await page.locator("#code").fill("IOM");
+    await page.locator("#org-name").fill("Organisation internationale pour les migrations");
+    await page.getByRole("button", { name: "Ajouter une organisation" }).click();
+    await page.locator("#organisations").getByText("Organisation internationale pour les migrations").waitFor();
+    await page.locator("#agreement-from").selectOption("NRC");
+    await page.locator("#agreement-to").selectOption("IOM");
+    await page.locator("#agreement-level").selectOption("aggregates");
+    await page.getByRole("button", { name: "Fixer un accord de partage" }).click();
+    await page.locator("#agreement-form").waitFor();
+    const agreements = await page.locator("table", { hasText: "IOM" }).last().innerText();
+    assert.match(agreements, /NRC/);
+    await shot("admin-changes");
+    await page.goto(before);
+  });
+
   await step("the administrator finds a clerk's sign-ins in the audit log, in French", async () => {
     const before = page.url();
     await page.goto(`${address}/admin`);

@@ -615,7 +615,9 @@ fn figures_kept_current_write_by_write_are_the_figures_counted_afresh() {
                 }
                 (6, Some(id)) => {
                     let input = member(&format!("N{step}"), "Kadidia", "child", &format!("20{}", 10 + rng.below(14)));
-                    store.add_member(&clerk, &id, &input.parse(store.gazetteer.as_ref(), today).unwrap()).unwrap();
+                    store
+                        .add_member(&clerk, &id, &input.parse(store.gazetteer.as_ref(), today).unwrap(), "born")
+                        .unwrap();
                 }
                 (_, Some(id)) => {
                     // Two records of one person merged, and sometimes the merge undone.

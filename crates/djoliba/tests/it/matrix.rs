@@ -189,7 +189,7 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.pair
     };
     let path = path.replace("/indicators/{code}", "/indicators/WSH-01");
-    path.replace("{id}", id).replace("{pcode}", "ML07").replace("{code}", "en")
+    path.replace("{id}", id).replace("{person}", &ids.person).replace("{pcode}", "ML07").replace("{code}", "en")
 }
 
 /// A valid Ed25519 public key (RFC 8032, test 1), for nodes enrolled by the matrix.
@@ -208,7 +208,7 @@ fn body(route: &RouteAccess) -> Option<String> {
     } else if path.ends_with("/movements") {
         json!({"kind": "pendular_visit", "date": "2024-05-01", "to": "ML060101"})
     } else if path.ends_with("/members") {
-        serde_json::to_value(member("M9", "Oumou", "child", "2020")).unwrap()
+        json!({"person": member("M9", "Oumou", "child", "2020"), "reason": "matrix"})
     } else if path == "/api/v1/people/{id}" {
         json!({"person": member("P2", "Fatoumata", "child", "2015-03-02"), "reason": "matrix"})
     } else if path.ends_with("/cycles") {

@@ -1588,3 +1588,87 @@ async fn the_registry_list_downloads_as_filtered() {
     let file = site.get(&csv, &session).await;
     assert!(file.body.contains("Assétou") && !file.body.contains("Kadiatou"), "{}", file.body);
 }
+
+/// From a household's page, a registrar adds a member and corrects one, each with a reason the
+/// history keeps; mistakes are said at their field in French and change nothing.
+#[tokio::test]
+async fn a_registrar_adds_and_corrects_a_member_with_a_reason_in_french() {
+    let site = Site::new();
+    let store = &site.t.store;
+    let clerk = registrar(store);
+    let mut input = household("GAO-MEMB");
+    input.members[0].identifiers = vec![
+        domain::identifiers::IdentifierInput { kind: "national_id".into(), number: "98765432101234".into() },
+        domain::identifiers::IdentifierInput { kind: "unhcr".into(), number: "123-45678901".into() },
+    ];
+    input.members[0].other_spellings = vec!["Aminatou".into()];
+    let detail =
+        store.register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+    let id = detail.household.id.clone();
+    let head = detail.members[0].person.id.clone();
+    let session = site.sign_in(&clerk.username, "correct horse battery").await;
+    let page = site.get(&format!("/households/{id}"), &session).await;
+    assert!(page.body.contains(&format!("/households/{id}/members/new")), "{}", page.body);
+    assert!(page.body.contains(&format!("/households/{id}/members/{head}/edit")));
+    let csrf = csrf_of(&page.body);
+    let post = |path: String, form: String| {
+        let session = session.clone();
+        let site = &site;
+        async move { site.send(Method::POST, &path, Some(&session), Some(&form)).await }
+    };
+    let added = |reason: &str, relationship: &str| {
+        form_of(&[
+            ("csrf", &csrf),
+            ("members[0].given_name", "Oumar"),
+            ("members[0].family_name", "Maïga"),
+            ("members[0].sex", "m"),
+            ("members[0].estimated_age", "environ 4"),
+            ("members[0].relationship", relationship),
+            ("reason", reason),
+        ])
+    };
+    // Without a reason, then as a second head: said at the field, in French; nothing added.
+    let refused = post(format!("/households/{id}/members/new"), added("", "child")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = form_errors(&refused.body);
+    assert!(errors.contains("Motif"), "{errors}");
+    assert!(english_words(&errors).is_empty(), "{errors}");
+    assert!(refused.body.contains("value=\"Oumar\""), "what was typed stays");
+    let refused = post(format!("/households/{id}/members/new"), added("oubli", "head")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("id=\"members[0].relationship-err\""), "{}", form_errors(&refused.body));
+    assert_eq!(store.household_detail(&clerk, &id).unwrap().members.len(), 2);
+    let saved = post(format!("/households/{id}/members/new"), added("né avant l'enregistrement", "child")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", form_errors(&saved.body));
+    let after = store.household_detail(&clerk, &id).unwrap();
+    assert_eq!(after.members.len(), 3);
+    assert_eq!(after.household.version, detail.household.version + 1, "the household has a new version");
+    let history = store.household_history(&clerk, &id).unwrap();
+    assert!(history.iter().any(|v| v.reason == "né avant l'enregistrement"), "{history:?}");
+
+    // Correcting the head's name keeps what the form does not show.
+    let form = site.get(&format!("/households/{id}/members/{head}/edit"), &session).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("value=\"Aminata\"") && form.body.contains("value=\"98765432101234\""), "{}", form.body);
+    let corrected = form_of(&[
+        ("csrf", &csrf),
+        ("members[0].given_name", "Aminatou"),
+        ("members[0].family_name", "Maïga"),
+        ("members[0].sex", "f"),
+        ("members[0].birth_date", "1988"),
+        ("members[0].relationship", "head"),
+        ("members[0].id_kind", "national_id"),
+        ("members[0].id_number", "98765432101234"),
+        ("reason", "prénom mal orthographié"),
+    ]);
+    let saved = post(format!("/households/{id}/members/{head}/edit"), corrected).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", form_errors(&saved.body));
+    let person = store.person(&clerk, &head).unwrap();
+    assert_eq!(person.given_name, "Aminatou");
+    assert_eq!(person.identifiers.len(), 2, "the second number is kept");
+    assert_eq!(person.other_spellings, ["Aminatou"]);
+    // Someone else's member through this household's address: not found.
+    let elsewhere =
+        site.get(&format!("/households/{id}/members/00000000-0000-7000-8000-000000000000/edit"), &session).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+}

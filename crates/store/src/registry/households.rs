@@ -294,9 +294,17 @@ impl Store {
         self.household_detail(actor, id)
     }
 
-    /// Adds a member to a registered household.
-    pub fn add_member(&self, actor: &Actor, household_id: &str, person: &NewPerson) -> Result<Person, StoreError> {
+    /// Adds a member to a registered household, with why: the household's history says who was
+    /// added, when, by whom and why (a new version of the household).
+    pub fn add_member(
+        &self,
+        actor: &Actor,
+        household_id: &str,
+        person: &NewPerson,
+        reason: &str,
+    ) -> Result<Person, StoreError> {
         actor.require_write()?;
+        let reason = require_reason(reason)?;
         let now = self.now_ms();
         let today = self.today();
         let id = self.db.write(|tx| {
@@ -329,6 +337,14 @@ impl Store {
                 tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
             }
             refresh_derived(tx, household_id, today)?;
+            let version = tx.query_int("SELECT version FROM households WHERE id = $1", params![household_id])?;
+            let members = tx.query_int("SELECT COUNT(*) FROM people WHERE household_id = $1", params![household_id])?;
+            tx.execute(
+                "UPDATE households SET version = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
+                params![version + 1, now, actor.user_id.as_str(), household_id],
+            )?;
+            let change = json!({"members": {"from": members - 1, "to": members}});
+            write_version(tx, "household", household_id, version + 1, now, &actor.user_id, &reason, &change)?;
             audit::record(tx, actor, now, "add_member", "household", household_id, json!({"person_id": id}))?;
             Ok(id)
         })?;

@@ -70,18 +70,18 @@ pub async fn household_history(
     Ok(Json(run(&state, move |store| store.history(&actor, "household", &id)).await?))
 }
 
-/// Adds a member to a household.
-#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "registry", params(("id" = String, Path)), request_body = PersonInput,
+/// Adds a member to a household, with why (kept in the household's history).
+#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "registry", params(("id" = String, Path)), request_body = crate::api::people::PersonUpdate,
     responses((status = 201, body = Person), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_member(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
-    Json(input): Json<PersonInput>,
+    Json(body): Json<crate::api::people::PersonUpdate>,
 ) -> Result<(StatusCode, Json<Person>), ApiError> {
     let person = run(&state, move |store| {
-        let person = input.parse(store.gazetteer.as_ref(), store.today())?;
-        store.add_member(&actor, &id, &person)
+        let person = body.person.parse(store.gazetteer.as_ref(), store.today())?;
+        store.add_member(&actor, &id, &person, &body.reason)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(person)))

@@ -41,9 +41,9 @@ pub async fn get_person(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonUpdate {
-    /// The person's fields as they should now read.
+    /// The person's fields as they should now read (or, for a new member, as they are).
     pub person: PersonInput,
-    /// Why the record changes.
+    /// Why the record changes, or why the member is added.
     pub reason: String,
 }
 

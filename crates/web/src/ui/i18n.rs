@@ -180,6 +180,9 @@ messages! {
     identifier_number: "Numéro de la pièce", "Document number";
     identifiers: "Numéros de pièces", "Document numbers";
     add_member: "Ajouter un membre", "Add a member";
+    correct_member: "Corriger un membre", "Correct a member";
+    correct_short: "Corriger", "Correct";
+    member_kept_note: "Les autres orthographes du nom, les documents manquants et les pièces après la première restent tels qu'enregistrés.", "Other spellings of the name, missing documents and document numbers after the first stay as recorded.";
     first_displacement: "Premier déplacement", "First displacement";
     displacement_date: "Date du déplacement", "Date of displacement";
     place_hint: "P-code ou nom, ex. ML0701 ou Gao", "P-code or name, e.g. ML0701 or Gao";

@@ -3,6 +3,7 @@
 use super::*;
 
 struct MemberRow {
+    id: String,
     /// Found to be the same person as an earlier record: counted there.
     merged: bool,
     name: String,
@@ -145,6 +146,7 @@ fn household_page(
         .map(|m| {
             let p = &m.person;
             MemberRow {
+                id: p.id.clone(),
                 merged: p.duplicate_of.is_some(),
                 name: [p.given_name.as_str(), p.family_name.as_str()].join(" "),
                 sex: p.sex.map_or_else(|| c.t.sex_not_stated.to_string(), |s| c.label(s.as_str())),

@@ -99,33 +99,38 @@ fn member_rows(form: &FormState) -> usize {
         .unwrap_or(1)
 }
 
+/// The `members[i].` fields of a form as the domain takes them: ages read as clerks write
+/// them, one document number (more through a file or the API).
+pub(super) fn person_input(reading: &mut Reading<'_>, form: &FormState, i: usize) -> PersonInput {
+    let field = |name: &str| form.opt(&format!("members[{i}].{name}"));
+    PersonInput {
+        given_name: field("given_name").unwrap_or_default(),
+        family_name: field("family_name").unwrap_or_default(),
+        father_name: field("father_name"),
+        sex: field("sex"),
+        birth_date: field("birth_date"),
+        estimated_age: reading.age(
+            form,
+            &format!("members[{i}].estimated_age"),
+            &format!("members[{i}].estimated_age"),
+        ),
+        relationship: field("relationship"),
+        phone: field("phone"),
+        // A kind with no number records nothing, a number with no kind is asked its kind.
+        identifiers: field("id_number")
+            .map(|number| vec![IdentifierInput { kind: field("id_kind").unwrap_or_default(), number }])
+            .unwrap_or_default(),
+        documents_held: form.list(&format!("members[{i}].documents_held")),
+        specific_needs: form.list(&format!("members[{i}].specific_needs")),
+        external_id: Some(format!("{}", i + 1)),
+        ..Default::default()
+    }
+}
+
 fn household_input(reading: &mut Reading<'_>, form: &FormState, organisation: Option<String>) -> HouseholdInput {
     let mut members = Vec::new();
     for i in 0..member_rows(form) {
-        let field = |name: &str| form.opt(&format!("members[{i}].{name}"));
-        let person = PersonInput {
-            given_name: field("given_name").unwrap_or_default(),
-            family_name: field("family_name").unwrap_or_default(),
-            father_name: field("father_name"),
-            sex: field("sex"),
-            birth_date: field("birth_date"),
-            estimated_age: reading.age(
-                form,
-                &format!("members[{i}].estimated_age"),
-                &format!("members[{i}].estimated_age"),
-            ),
-            relationship: field("relationship"),
-            phone: field("phone"),
-            // One document number on the form (more through a file or the API); a kind with
-            // no number records nothing, a number with no kind is asked its kind.
-            identifiers: field("id_number")
-                .map(|number| vec![IdentifierInput { kind: field("id_kind").unwrap_or_default(), number }])
-                .unwrap_or_default(),
-            documents_held: form.list(&format!("members[{i}].documents_held")),
-            specific_needs: form.list(&format!("members[{i}].specific_needs")),
-            external_id: Some(format!("{}", i + 1)),
-            ..Default::default()
-        };
+        let person = person_input(reading, form, i);
         // A row left empty is no member; a row with anything typed in it is one, and is
         // checked as such (a lone age or phone is not dropped).
         let prefix = format!("members[{i}].");
