@@ -1515,6 +1515,8 @@ async fn a_registrar_voids_a_movement_and_records_a_solution_on_the_household_pa
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = site.get(&format!("/households/{id}"), &session).await;
     assert!(page.body.contains("CMP Gao") && page.body.contains("enquête d&#39;intentions"), "{}", page.body);
+    // Its status says it left the IDP stock, beside what its movements say.
+    assert!(page.body.contains("solution durable (hors du stock de PDI) depuis le 02/05/2024"), "{}", page.body);
 }
 
 /// The figures page counts the flows of any period, with their stock-and-flow account and

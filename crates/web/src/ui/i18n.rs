@@ -181,6 +181,7 @@ messages! {
     identifiers: "Numéros de pièces", "Document numbers";
     add_member: "Ajouter un membre", "Add a member";
     correct_member: "Corriger un membre", "Correct a member";
+    solution_reached_on: "solution durable (hors du stock de PDI) depuis le", "durable solution (out of the IDP stock) since";
     correct_short: "Corriger", "Correct";
     member_kept_note: "Les autres orthographes du nom, les documents manquants et les pièces après la première restent tels qu'enregistrés.", "Other spellings of the name, missing documents and document numbers after the first stay as recorded.";
     first_displacement: "Premier déplacement", "First displacement";

@@ -126,7 +126,15 @@ fn household_page(
     let facts = vec![
         (c.t.organisation.to_string(), h.organisation.clone()),
         (c.t.group.to_string(), format!("{} ({})", c.label(&h.population_group), h.population_group)),
-        (c.t.status.to_string(), c.label(detail.summary.status.as_str())),
+        (c.t.status.to_string(), {
+            let status = c.label(detail.summary.status.as_str());
+            // A solutions decision for the whole household takes it out of the IDP stock
+            // (IRIS) whatever its movements say: the status says so beside them.
+            match detail.solutions.iter().filter(|s| !s.voided && s.person_id.is_none()).map(|s| s.decided_on).max() {
+                Some(on) => format!("{status} · {} {}", c.t.solution_reached_on, c.day(on)),
+                None => status,
+            }
+        }),
         (c.t.current_location.to_string(), place(detail.summary.current_location.as_deref())),
         (
             c.t.displaced_since.to_string(),
