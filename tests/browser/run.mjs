@@ -831,6 +831,15 @@ try {
     await clerk.getByRole("button", { name: "Enregistrer", exact: true }).click();
     await clerk.waitForURL(/saved=1/);
     assert.match(await clerk.locator("#members").innerText(), /2015-03-21/);
+    // Hamidou was added to the wrong household after all: removed with why, kept in the history.
+    const hamidou = clerk.locator("#members tbody tr", { hasText: "Hamidou" });
+    await hamidou.locator(".remove-member summary").click();
+    await hamidou.getByLabel(/Pourquoi ce membre est retiré/).fill("inscrit dans le mauvais ménage");
+    await hamidou.getByRole("button", { name: "Retirer du ménage" }).click();
+    await clerk.waitForURL(/saved=1/);
+    assert.equal(await clerk.locator("#members tbody tr").count(), rows);
+    assert.match(await clerk.locator("#history").innerText(), /inscrit dans le mauvais ménage/);
+    assert.match(await clerk.locator("#history").innerText(), /Retiré du ménage : non → oui/);
     await clerk.screenshot({ path: join(shots, "member-corrected.png"), fullPage: true });
     // The flows of a period the clerk chooses, with their downloads.
     await clerk.getByRole("link", { name: "Chiffres", exact: true }).click();

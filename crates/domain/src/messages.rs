@@ -94,6 +94,8 @@ catalogue! {
     OneHead = "one_head",
     AtLeastOneMember = "at_least_one_member",
     CommuneOrSite { code: String } = "commune_or_site",
+    MemberRemoved = "member_removed",
+    HeadStays = "head_stays",
     DifferentPlaces { code: String } = "different_places",
     PlaceAmbiguous { name: String, options: String } = "place_ambiguous",
     PlaceNameUnknown { name: String, suggestions: String } = "place_name_unknown",
@@ -338,6 +340,16 @@ impl Message {
             Message::NoSuchDate { date } => {
                 tr!(lang, "a date that exists: {date} does not", "une date qui existe : le {date} n'existe pas")
             }
+            Message::MemberRemoved => tr!(
+                lang,
+                "a member still in the household: this one was removed from it",
+                "un membre encore dans le ménage : celui-ci en a été retiré"
+            ),
+            Message::HeadStays => tr!(
+                lang,
+                "another member: the head of household stays (make another member the head first)",
+                "un autre membre : le chef de ménage reste (désignez d'abord un autre chef)"
+            ),
             Message::CommuneOrSite { code } => tr!(
                 lang,
                 "a commune or a site: {code} is a région or a cercle (a commune's P-code has 8 characters, e.g. ML070101)",

@@ -238,7 +238,7 @@ fn summary_for(actor: &Actor, r: &Row) -> Result<PersonSummary, StoreError> {
 /// The members of a household, in the order they were registered.
 fn household_members(tx: &mut Tx<'_>, household_id: &str) -> Result<Vec<MemberBrief>, StoreError> {
     let rows = tx.query(
-        "SELECT given_name, family_name, sex, birth_date, birth_date_precision, relationship FROM people WHERE household_id = $1 ORDER BY created_at, id",
+        "SELECT given_name, family_name, sex, birth_date, birth_date_precision, relationship FROM people WHERE household_id = $1 AND removed_at IS NULL ORDER BY created_at, id",
         params![household_id],
     )?;
     rows.iter()
@@ -313,8 +313,10 @@ impl Store {
         actor: &Actor,
         households: Option<&[String]>,
     ) -> Result<Vec<Input>, StoreError> {
-        let mut sql =
-            Sql::new(&format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL"), params![]);
+        let mut sql = Sql::new(
+            &format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL"),
+            params![],
+        );
         if let Some(households) = households {
             let marks = vec!["?"; households.len()].join(", ");
             let ids: Vec<crate::db::Value> = households.iter().map(|h| h.as_str().into()).collect();

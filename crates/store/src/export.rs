@@ -106,7 +106,7 @@ pub fn registry_tables_filtered(
         let people = tx
             .select(
                 &q.filtered("SELECT h.external_id AS household_id, p.external_id AS person_id, p.given_name, p.family_name, p.father_name, p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held, p.documents_missing, p.specific_needs, p.phone, p.identifiers FROM people p JOIN households h ON h.id = p.household_id JOIN organisations o ON o.id = h.organisation_id")
-                    .push(" ORDER BY h.external_id, p.created_at, p.id", params![]),
+                    .push(" AND p.removed_at IS NULL ORDER BY h.external_id, p.created_at, p.id", params![]),
             )?
             .iter()
             .map(|r| person_cells(actor, r))

@@ -628,7 +628,7 @@ impl Store {
                 own = Some(people);
             }
             let mut members: FxHashMap<String, (usize, usize)> = FxHashMap::default();
-            let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND ", params![]).cond(&scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
+            let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL AND ", params![]).cond(&scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
             tx.query_each(sql.text(), sql.params(), |r| {
                 let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
                 let member = households[h].1.members.len();

@@ -58,6 +58,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_office_certificate",
         sql: include_str!("../migrations/0025_sync_office_certificate.sql"),
     },
+    Migration { version: 26, name: "member_removal", sql: include_str!("../migrations/0026_member_removal.sql") },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

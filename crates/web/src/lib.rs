@@ -96,6 +96,7 @@ fn api_routes(state: &AppState) -> access::Routes {
         .add(Method::PATCH, "/households/{id}", Write, patch(update_household))
         .add(Method::GET, "/households/{id}/history", Records, get(household_history))
         .add(Method::POST, "/households/{id}/members", Write, post(add_member))
+        .add(Method::POST, "/households/{id}/members/{person}/remove", Write, post(remove_member))
         .add(Method::POST, "/households/{id}/movements", Write, post(record_household_movement))
         .add(Method::POST, "/households/{id}/solutions", Write, post(figures::household_solution))
         .add(Method::GET, "/people", Records, get(list_people))

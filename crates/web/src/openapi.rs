@@ -33,7 +33,7 @@ impl Modify for BearerAuth {
         list_agreements, set_agreement, audit_log, audit_verify,
         search_locations, get_location, population_groups, sectors, list_sites, create_site,
         list_households, register_household, get_household, update_household, household_history, add_member,
-        record_household_movement, list_people, get_person, update_person, person_history, record_person_movement,
+        record_household_movement, remove_member, list_people, get_person, update_person, person_history, record_person_movement,
         list_movements, get_movement, void_movement,
         files::import, files::template, files::export,
         figures::stock, figures::flows, figures::household_solution, figures::person_solution,

@@ -25,6 +25,8 @@ fn role_name(role: Option<Role>) -> &'static str {
 struct Ids {
     household: String,
     person: String,
+    /// A third member of the first household, for the routes that remove one.
+    removable: String,
     movement: String,
     pair: String,
     programme: String,
@@ -161,6 +163,15 @@ fn fixtures(store: &Store, actor: &Actor, prefix: &str) -> Ids {
         cycle: cycle.id,
         household: first.household.id.clone(),
         person: first.members[1].person.id.clone(),
+        removable: store
+            .add_member(
+                actor,
+                &first.household.id,
+                &member("P3", "Oumou", "child", "2019").parse(store.gazetteer.as_ref(), store.today()).unwrap(),
+                "matrix",
+            )
+            .unwrap()
+            .id,
         movement: first.movements[0].id.clone(),
         pair: pair.id,
     }
@@ -189,7 +200,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         &ids.pair
     };
     let path = path.replace("/indicators/{code}", "/indicators/WSH-01");
-    path.replace("{id}", id).replace("{person}", &ids.person).replace("{pcode}", "ML07").replace("{code}", "en")
+    let person = if path.ends_with("/remove") { &ids.removable } else { &ids.person };
+    path.replace("{id}", id).replace("{person}", person).replace("{pcode}", "ML07").replace("{code}", "en")
 }
 
 /// A valid Ed25519 public key (RFC 8032, test 1), for nodes enrolled by the matrix.
@@ -201,7 +213,7 @@ fn body(route: &RouteAccess) -> Option<String> {
         return None;
     }
     let path = route.path.as_str();
-    let value = if path.ends_with("/void") {
+    let value = if path.ends_with("/void") || path.ends_with("/members/{person}/remove") {
         json!({"reason": "matrix"})
     } else if path.ends_with("/solutions") {
         json!({"decided_on": "2024-06-01", "basis": "matrix", "decided_by": "matrix"})

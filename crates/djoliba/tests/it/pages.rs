@@ -1673,4 +1673,36 @@ async fn a_registrar_adds_and_corrects_a_member_with_a_reason_in_french() {
     let elsewhere =
         site.get(&format!("/households/{id}/members/00000000-0000-7000-8000-000000000000/edit"), &session).await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+
+    // Oumar was added by mistake: removed with why. The head stays; so does the last member.
+    let oumar = after.members.iter().find(|m| m.person.given_name == "Oumar").unwrap().person.id.clone();
+    let stock = |store: &store::Store| -> u64 {
+        let report = store.stock_figures(&store::Actor::system(), "2024-06-30", 1, None).unwrap();
+        report.stock.cells.iter().map(|c| c.individuals).sum()
+    };
+    let counted = stock(store);
+    let remove = |person: &str, reason: &str| {
+        post(format!("/households/{id}/members/{person}/remove"), form_of(&[("csrf", &csrf), ("reason", reason)]))
+    };
+    let refused = remove(&oumar, "").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(english_words(&refused.body).is_empty() && refused.body.contains("motif"), "{}", refused.body);
+    let refused = remove(&head, "erreur").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("le chef de ménage reste"), "{}", refused.body);
+    let done = remove(&oumar, "inscrit dans le mauvais ménage").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let now = store.household_detail(&clerk, &id).unwrap();
+    assert_eq!(now.members.len(), 2);
+    assert_eq!(stock(store), counted - 1, "the figures leave the removed member out");
+    let history = store.household_history(&clerk, &id).unwrap();
+    assert!(history.iter().any(|v| v.reason == "inscrit dans le mauvais ménage"), "the history keeps why");
+    let filter = store::registry::PersonFilter { q: Some("Oumar".into()), ..Default::default() };
+    assert_eq!(store.list_people(&clerk, &filter).unwrap().total, 0, "a removed member is not listed");
+    let again = remove(&oumar, "encore").await;
+    assert!(again.body.contains("celui-ci en a été retiré"), "{}", again.body);
+    let second = now.members.iter().find(|m| m.person.id != head).unwrap().person.id.clone();
+    store.remove_member(&clerk, &id, &second, "parti").unwrap();
+    let last = store.remove_member(&clerk, &id, &head, "parti");
+    assert!(matches!(last, Err(store::StoreError::Invalid(_))), "the head, and the last member, stay");
 }

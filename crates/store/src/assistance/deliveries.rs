@@ -159,7 +159,7 @@ impl Store {
         let person_key = match programme.target_unit {
             TargetUnit::Household => {
                 let living = tx.query_int(
-                    "SELECT COUNT(*) FROM people WHERE household_id = $1 AND status <> 'deceased' AND duplicate_of IS NULL",
+                    "SELECT COUNT(*) FROM people WHERE household_id = $1 AND status <> 'deceased' AND duplicate_of IS NULL AND removed_at IS NULL",
                     params![household.as_str()],
                 )?;
                 if living == 0 {

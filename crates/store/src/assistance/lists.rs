@@ -85,7 +85,7 @@ impl Contacts {
         let members = tx.query(
             &format!(
                 "SELECT p.household_id, p.id, p.external_id, p.given_name, p.family_name, p.phone, p.relationship \
-                 FROM people p WHERE {condition} AND p.duplicate_of IS NULL ORDER BY p.household_id, p.id"
+                 FROM people p WHERE {condition} AND p.duplicate_of IS NULL AND p.removed_at IS NULL ORDER BY p.household_id, p.id"
             ),
             params![value],
         )?;

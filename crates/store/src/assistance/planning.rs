@@ -144,7 +144,7 @@ impl Store {
             // The chosen households' living, unmerged members.
             let mut sql = Sql::new(
                 "SELECT h.id, h.external_id, p.id, p.birth_date FROM households h JOIN people p ON p.household_id = h.id \
-                 WHERE p.status <> 'deceased' AND p.duplicate_of IS NULL",
+                 WHERE p.status <> 'deceased' AND p.duplicate_of IS NULL AND p.removed_at IS NULL",
                 &[],
             );
             if let Some(group) = filter.population_group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {

@@ -82,7 +82,7 @@ impl Store {
                 household.external_id = "—".into();
             }
             let people = tx
-                .query(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 ORDER BY p.created_at, p.id"), params![id])?
+                .query(&format!("SELECT {PERSON_COLUMNS} FROM people p JOIN households h ON h.id = p.household_id WHERE p.household_id = $1 AND p.removed_at IS NULL ORDER BY p.created_at, p.id"), params![id])?
                 .iter()
                 .map(|r| {
                     let mut person = self.person_from_row(r)?;
@@ -323,7 +323,7 @@ impl Store {
             if person.relationship == Some(Relationship::Head)
                 && tx
                     .query_opt(
-                        "SELECT id FROM people WHERE household_id = $1 AND relationship = 'head'",
+                        "SELECT id FROM people WHERE household_id = $1 AND relationship = 'head' AND removed_at IS NULL",
                         params![household_id],
                     )?
                     .is_some()
@@ -337,17 +337,83 @@ impl Store {
                 tx.execute("UPDATE households SET head_person_id = $1 WHERE id = $2", params![&id, household_id])?;
             }
             refresh_derived(tx, household_id, today)?;
-            let version = tx.query_int("SELECT version FROM households WHERE id = $1", params![household_id])?;
-            let members = tx.query_int("SELECT COUNT(*) FROM people WHERE household_id = $1", params![household_id])?;
-            tx.execute(
-                "UPDATE households SET version = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
-                params![version + 1, now, actor.user_id.as_str(), household_id],
-            )?;
-            let change = json!({"members": {"from": members - 1, "to": members}});
-            write_version(tx, "household", household_id, version + 1, now, &actor.user_id, &reason, &change)?;
+            members_changed(tx, actor, household_id, -1, now, &reason)?;
             audit::record(tx, actor, now, "add_member", "household", household_id, json!({"person_id": id}))?;
             Ok(id)
         })?;
         self.person(actor, &id)
     }
+
+    /// Removes a member from a household (recorded in error, or no longer part of it), with
+    /// why. The record and its history stay; figures, lists, checks, searches and exports leave
+    /// it out. The head stays (another member is made head first), and so does the last member.
+    pub fn remove_member(
+        &self,
+        actor: &Actor,
+        household_id: &str,
+        person_id: &str,
+        reason: &str,
+    ) -> Result<HouseholdDetail, StoreError> {
+        actor.require_write()?;
+        let reason = require_reason(reason)?;
+        let now = self.now_ms();
+        let today = self.today();
+        self.db.write(|tx| {
+            lock_household(tx, actor, household_id)?;
+            let person = tx
+                .query_opt(
+                    "SELECT version, relationship, removed_at FROM people WHERE id = $1 AND household_id = $2",
+                    params![person_id, household_id],
+                )?
+                .ok_or(StoreError::NotFound("person"))?;
+            if person.opt_int(2).is_some() {
+                return Err(StoreError::invalid("person", "", Message::MemberRemoved));
+            }
+            if person.opt_text(1).as_deref() == Some(Relationship::Head.as_str()) {
+                return Err(StoreError::invalid("person", "", Message::HeadStays));
+            }
+            let staying = tx.query_int(
+                "SELECT COUNT(*) FROM people WHERE household_id = $1 AND removed_at IS NULL",
+                params![household_id],
+            )?;
+            if staying <= 1 {
+                return Err(StoreError::invalid("person", "", Message::AtLeastOneMember));
+            }
+            let version = person.int(0) + 1;
+            tx.execute(
+                "UPDATE people SET removed_at = $1, version = $2, updated_at = $1, updated_by = $3 WHERE id = $4",
+                params![now, version, actor.user_id.as_str(), person_id],
+            )?;
+            let change = json!({"removed": {"from": false, "to": true}});
+            write_version(tx, "person", person_id, version, now, &actor.user_id, &reason, &change)?;
+            refresh_derived(tx, household_id, today)?;
+            members_changed(tx, actor, household_id, 1, now, &reason)?;
+            audit::record(tx, actor, now, "remove_member", "household", household_id, json!({"person_id": person_id}))?;
+            Ok(())
+        })?;
+        self.household_detail(actor, household_id)
+    }
+}
+
+/// A new version of the household whose members changed: how many it had before (`staying`
+/// now, `before_offset` more or fewer before) and how many now, with why.
+fn members_changed(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    household_id: &str,
+    before_offset: i64,
+    now: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let version = tx.query_int("SELECT version FROM households WHERE id = $1", params![household_id])?;
+    let staying = tx.query_int(
+        "SELECT COUNT(*) FROM people WHERE household_id = $1 AND removed_at IS NULL",
+        params![household_id],
+    )?;
+    tx.execute(
+        "UPDATE households SET version = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
+        params![version + 1, now, actor.user_id.as_str(), household_id],
+    )?;
+    let change = json!({"members": {"from": staying + before_offset, "to": staying}});
+    write_version(tx, "household", household_id, version + 1, now, &actor.user_id, reason, &change)
 }

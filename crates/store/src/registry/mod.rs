@@ -381,7 +381,7 @@ const HOUSEHOLD_COLUMNS: &str =
     h.registration_date, h.population_group, h.origin, h.origin_gazetteer, h.registered_location,
     h.registered_location_gazetteer, h.current_location, h.current_location_gazetteer, h.shelter_type,
     h.intention, h.head_person_id, h.status, h.displacement_count, h.back_and_forth, h.displaced_since,
-    (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id) AS member_count, h.version, h.created_at, h.updated_at";
+    (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id AND p.removed_at IS NULL) AS member_count, h.version, h.created_at, h.updated_at";
 
 const PERSON_COLUMNS: &str = "p.id, p.household_id, p.external_id, p.given_name, p.family_name, p.father_name,
     p.other_spellings, p.sex, p.birth_date, p.birth_date_precision, p.relationship, p.documents_held,

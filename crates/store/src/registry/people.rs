@@ -9,6 +9,8 @@ impl Store {
         let by_name = filter.q.as_deref().is_some_and(|v| !v.trim().is_empty());
         let mut q = Query::new(visible(actor, if by_name { Access::Change } else { Access::Read }));
         let search = filter.q.as_deref().and_then(|v| names::name_search_from(self.db.backend(), v));
+        // A member removed from their household is found through its history only.
+        q.and("p.removed_at IS NULL", vec![]);
         if let Some(v) = filter.sex.as_deref().filter(|v| !v.is_empty()) {
             q.and(
                 "p.sex = ?",

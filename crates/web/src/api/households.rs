@@ -87,6 +87,27 @@ pub async fn add_member(
     Ok((StatusCode::CREATED, Json(person)))
 }
 
+/// Why a member is removed.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Removal {
+    /// Recorded in error, no longer part of the household…
+    pub reason: String,
+}
+
+/// Removes a member from a household, with why: the record and its history stay; figures,
+/// lists, checks, searches and exports leave it out. The head and the last member stay.
+#[utoipa::path(post, path = "/api/v1/households/{id}/members/{person}/remove", tag = "registry", params(("id" = String, Path), ("person" = String, Path)), request_body = Removal,
+    responses((status = 200, body = HouseholdDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path((id, person)): Path<(String, String)>,
+    Json(body): Json<Removal>,
+) -> Result<Json<HouseholdDetail>, ApiError> {
+    Ok(Json(run(&state, move |store| store.remove_member(&actor, &id, &person, &body.reason)).await?))
+}
+
 /// Records a movement of the whole household, or of one member with `person`.
 #[utoipa::path(post, path = "/api/v1/households/{id}/movements", tag = "registry", params(("id" = String, Path)), request_body = MovementInput,
     responses((status = 201, body = Movement), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]

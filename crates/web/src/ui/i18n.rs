@@ -183,6 +183,9 @@ messages! {
     correct_member: "Corriger un membre", "Correct a member";
     solution_reached_on: "solution durable (hors du stock de PDI) depuis le", "durable solution (out of the IDP stock) since";
     correct_short: "Corriger", "Correct";
+    remove_member: "Retirer du ménage", "Remove from the household";
+    removed_from_household: "Retiré du ménage", "Removed from the household";
+    remove_reason: "Pourquoi ce membre est retiré (obligatoire) : enregistré par erreur, ne fait plus partie du ménage…", "Why this member is removed (required): recorded in error, no longer part of the household…";
     member_kept_note: "Les autres orthographes du nom, les documents manquants et les pièces après la première restent tels qu'enregistrés.", "Other spellings of the name, missing documents and document numbers after the first stay as recorded.";
     first_displacement: "Premier déplacement", "First displacement";
     displacement_date: "Date du déplacement", "Date of displacement";

@@ -338,6 +338,7 @@ pub fn routes(state: &AppState) -> crate::access::Routes {
         .add(Method::POST, "/households/{id}/members/new", Write, post(member_add))
         .add(Method::GET, "/households/{id}/members/{person}/edit", Write, get(member_correct_form))
         .add(Method::POST, "/households/{id}/members/{person}/edit", Write, post(member_correct))
+        .add(Method::POST, "/households/{id}/members/{person}/remove", Write, post(member_remove))
         .add(Method::GET, "/households/{id}/edit", Write, get(edit_form))
         .add(Method::POST, "/households/{id}/edit", Write, post(edit))
         .add(Method::GET, "/duplicates", Write, get(duplicates))

@@ -154,6 +154,7 @@ pub(crate) fn field_label(c: &Ctx, field: &str) -> String {
         "scope" => t.scope,
         "head_person_id" => t.head,
         "voided" => t.voided,
+        "removed" => t.removed_from_household,
         "status" => t.status,
         "code" => t.code,
         "sector" => t.sector,

@@ -203,3 +203,21 @@ async fn save(
         }
     }
 }
+
+/// Removes a member from the household, with why, from its page.
+pub async fn member_remove(
+    State(state): State<AppState>,
+    page_in: SignedIn,
+    Path((household, person)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, c, actor) = match checked_form(page_in, pairs) {
+        Ok(checked) => checked,
+        Err(refused) => return *refused,
+    };
+    let (reason, id) = (form.v("reason").to_string(), household.clone());
+    match blocking(&state, move |store| store.remove_member(&actor, &id, &person, &reason)).await {
+        Ok(_) => Redirect::to(&format!("/households/{household}?saved=1")).into_response(),
+        Err(error) => c.error(error),
+    }
+}
