@@ -86,6 +86,17 @@ impl Attacker {
         self.identities.push(terms);
     }
 
+    /// A printed sum of `parts` (name, true count, hidden), • when any part is hidden.
+    fn sum_unless_hidden(&mut self, name: &str, parts: Vec<(String, u64, bool)>) {
+        let value = parts.iter().map(|(_, n, _)| n).sum();
+        if parts.iter().any(|(_, _, hidden)| *hidden) {
+            self.quantity(name, value);
+        } else {
+            self.show(name, value);
+        }
+        self.sum(name, &parts.into_iter().map(|(part, _, _)| part).collect::<Vec<_>>());
+    }
+
     fn identity(&mut self, terms: &[(&str, i64)]) {
         let terms = terms.iter().map(|(name, c)| (self.index[*name], *c)).collect();
         self.identities.push(terms);
@@ -507,36 +518,28 @@ fn figures_page(
     // The table: a place's women, men and total over every group shown, • when any cell under
     // it is hidden; its households likewise.
     for place in &places {
-        for (column, sexes) in [("women", &["f"][..]), ("men", &["m"][..]), ("total", &["f", "m", "unknown"][..])] {
-            let under: Vec<(String, u64, bool)> = seen
+        let columns = [
+            ("women", &["f"][..]),
+            ("men", &["m"][..]),
+            ("sex not stated", &["unknown"][..]),
+            ("total", &["f", "m", "unknown"][..]),
+        ];
+        for (column, sexes) in columns {
+            let under = seen
                 .cells
                 .iter()
                 .filter(|(k, _)| &k.1 == place && sexes.contains(&k.2.as_str()))
                 .map(|(k, (n, hidden))| (seen.cell(k), *n, *hidden))
                 .collect();
-            let name = format!("table {place} {column}");
-            let value = under.iter().map(|(_, n, _)| n).sum();
-            if under.iter().any(|(_, _, hidden)| *hidden) {
-                a.quantity(&name, value);
-            } else {
-                a.show(&name, value);
-            }
-            a.sum(&name, &under.into_iter().map(|(name, _, _)| name).collect::<Vec<_>>());
+            a.sum_unless_hidden(&format!("table {place} {column}"), under);
         }
-        let under: Vec<(String, u64, bool)> = seen
+        let under = seen
             .places
             .iter()
             .filter(|((_, p), _)| p == place)
             .map(|((g, p), (_, h, hidden))| (seen.households(g, p), *h, *hidden))
             .collect();
-        let name = format!("table {place} households");
-        let value = under.iter().map(|(_, n, _)| n).sum();
-        if under.iter().any(|(_, _, hidden)| *hidden) {
-            a.quantity(&name, value);
-        } else {
-            a.show(&name, value);
-        }
-        a.sum(&name, &under.into_iter().map(|(name, _, _)| name).collect::<Vec<_>>());
+        a.sum_unless_hidden(&format!("table {place} households"), under);
         // The bars and the map: what the place's shown cells add up to.
         seen.show_sum_of_shown(&mut a, &format!("map {place}"), |k| &k.1 == place);
     }
@@ -563,20 +566,13 @@ fn figures_page(
             a.show(&seen.households(g, p), *households);
         }
         for sex in ["f", "m", "unknown"] {
-            let under: Vec<(String, u64, bool)> = seen
+            let under = seen
                 .cells
                 .iter()
                 .filter(|(k, _)| &k.0 == g && &k.1 == p && k.2 == sex)
                 .map(|(k, (n, hidden))| (seen.cell(k), *n, *hidden))
                 .collect();
-            let name = format!("download {g} {p} {sex}");
-            let value = under.iter().map(|(_, n, _)| n).sum();
-            if under.iter().any(|(_, _, hidden)| *hidden) {
-                a.quantity(&name, value);
-            } else {
-                a.show(&name, value);
-            }
-            a.sum(&name, &under.into_iter().map(|(name, _, _)| name).collect::<Vec<_>>());
+            a.sum_unless_hidden(&format!("download {g} {p} {sex}"), under);
         }
     }
     for (key, (n, hidden)) in &seen.cells {

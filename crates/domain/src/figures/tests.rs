@@ -413,24 +413,29 @@ mod disclosure {
         }
     }
 
-    /// With a stock of 3 at the start, 300 arrivals and 300 at the end tell it: a group this
-    /// small at either end has no account, and its kinds are hidden in the counts too.
-    #[test]
-    fn a_group_small_at_either_end_of_the_period_has_no_account() {
+    /// A period's flows with one count by kind and one group's account.
+    fn one_count(kind: FlowKind, individuals: u64, households: u64, account: StockAndFlow) -> Flows {
         let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-        let mut flows = Flows {
+        Flows {
             from: day,
             to: day,
             counts: vec![FlowCount {
                 population_group: "IDP".into(),
-                kind: FlowKind::Displacement,
-                individuals: 300,
-                households: 60,
+                kind,
+                individuals,
+                households,
                 suppressed: false,
             }],
             matrix: Vec::new(),
-            accounts: vec![account(&[("displacement", 300)], &[], 3)],
-        };
+            accounts: vec![account],
+        }
+    }
+
+    /// With a stock of 3 at the start, 300 arrivals and 300 at the end tell it: a group this
+    /// small at either end has no account, and its kinds are hidden in the counts too.
+    #[test]
+    fn a_group_small_at_either_end_of_the_period_has_no_account() {
+        let mut flows = one_count(FlowKind::Displacement, 300, 60, account(&[("displacement", 300)], &[], 3));
         suppress_flows(&mut flows, 5);
         let a = &flows.accounts[0];
         for field in ["stock_start", "stock_end", "inflows", "outflows", "inflows.displacement"] {
@@ -441,20 +446,12 @@ mod disclosure {
 
     #[test]
     fn a_count_hidden_in_one_table_is_hidden_in_the_other() {
-        let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-        let mut flows = Flows {
-            from: day,
-            to: day,
-            counts: vec![FlowCount {
-                population_group: "IDP".into(),
-                kind: FlowKind::Birth,
-                individuals: 3,
-                households: 3,
-                suppressed: false,
-            }],
-            matrix: Vec::new(),
-            accounts: vec![account(&[("birth", 3), ("displacement", 300)], &[("solution", 50)], 9_000)],
-        };
+        let mut flows = one_count(
+            FlowKind::Birth,
+            3,
+            3,
+            account(&[("birth", 3), ("displacement", 300)], &[("solution", 50)], 9_000),
+        );
         suppress_flows(&mut flows, 5);
         assert!(flows.counts[0].suppressed);
         assert_eq!(flows.accounts[0].inflows_by_kind["birth"], 0);
