@@ -39,8 +39,10 @@ pub enum AssistanceCommand {
         /// The round's id (see `djoliba assistance programmes`).
         #[arg(long)]
         cycle: String,
+        /// Write the list to this file (XLSX, or CSV with --payments).
         #[arg(long, short)]
         output: PathBuf,
+        /// The mobile-money payment file (CSV) instead of the distribution list.
         #[arg(long)]
         payments: bool,
         /// Language of the workbook: fr or en.
@@ -50,6 +52,7 @@ pub enum AssistanceCommand {
     /// Import a completed distribution list (XLSX or CSV as exported): all or nothing, every
     /// bad row reported; rows already recorded are left as they were.
     Returns {
+        /// The round's id (see `djoliba assistance programmes`).
         #[arg(long)]
         cycle: String,
         file: PathBuf,
@@ -61,6 +64,7 @@ pub enum AssistanceCommand {
     /// something: at random (by default enough for ±5 points at 95 % confidence) or --full.
     /// With --output, the households to ask, in the order of the draw (CSV).
     Sample {
+        /// The round's id (see `djoliba assistance programmes`).
         #[arg(long)]
         cycle: String,
         /// Every household who received, instead of a random sample.
@@ -69,11 +73,13 @@ pub enum AssistanceCommand {
         /// How many households to draw at random.
         #[arg(long)]
         size: Option<usize>,
+        /// Write the visit list (CSV) to this file.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
     /// A round's monitoring samples with their answers counted, and whom to follow up.
     Monitoring {
+        /// The round's id (see `djoliba assistance programmes`).
         #[arg(long)]
         cycle: String,
     },

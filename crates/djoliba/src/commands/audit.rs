@@ -12,6 +12,7 @@ pub enum AuditCommand {
     /// With checkpoints (files written by `audit checkpoint` and kept off this machine), also
     /// check that the chain still passes through each: a rewritten chain is detected.
     Verify {
+        /// A checkpoint file the chain must still pass through (repeat for several).
         #[arg(long = "checkpoint")]
         checkpoints: Vec<std::path::PathBuf>,
     },

@@ -28,16 +28,19 @@ pub enum FundingCommand {
         /// csv (HXL-tagged), xlsx (HXL-tagged) or json (everything: also budgets and projects).
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
     /// Cost per distinct person reached per sector × région × year.
     Cost {
+        /// A year (2024); every year when absent.
         #[arg(long)]
         year: Option<i32>,
         /// csv (HXL-tagged), xlsx or json.
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -59,12 +62,14 @@ pub enum WhoWhatWhereCommand {
         /// csv (HXL 3W tags), xlsx or json.
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
     /// Import a partner's 3W/5W sheet in HXL (all or nothing).
     Import {
         file: PathBuf,
+        /// Check every row and report, write nothing.
         #[arg(long)]
         dry_run: bool,
     },

@@ -21,6 +21,7 @@ pub enum LinkageCommand {
         /// CSV with header id,given_name,family_name,father_name,sex,birth_date,phone,admin1,admin2,admin3.
         #[arg(long)]
         input: PathBuf,
+        /// Write `id,cluster_id` for every record here: records of one person share a cluster.
         #[arg(long)]
         output: PathBuf,
         /// Also write the uncertain pairs for a person to review (id_a,id_b,probability).
@@ -38,12 +39,16 @@ pub enum LinkageCommand {
     },
     /// Write synthetic registrations with known duplicates (and the truth, for `evaluate`).
     Generate {
+        /// How many registrations.
         #[arg(long)]
         records: usize,
+        /// Share of them that register a person again.
         #[arg(long, default_value_t = 0.14)]
         duplicates: f64,
+        /// The same seed writes the same records.
         #[arg(long, default_value_t = 2012)]
         seed: u64,
+        /// Write the registrations (CSV, as `dedup` reads them) here.
         #[arg(long)]
         output: PathBuf,
         /// `id,person` for every record.
@@ -68,13 +73,16 @@ pub enum LinkageCommand {
         id: String,
         #[arg(value_parser = ["accept", "reject", "undo"])]
         decision: String,
+        /// Why, kept with the decision.
         #[arg(long, default_value = "")]
         reason: String,
     },
     /// Pair precision, recall and F1 of clusters (`id,cluster_id`) against a truth file (`id,person`).
     Evaluate {
+        /// `id,cluster_id`, as `dedup` wrote it.
         #[arg(long)]
         clusters: PathBuf,
+        /// `id,person`, as `generate --truth` wrote it.
         #[arg(long)]
         truth: PathBuf,
     },

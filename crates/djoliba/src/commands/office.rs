@@ -35,6 +35,7 @@ pub enum OfficeCommand {
     Partner {
         organisation: String,
         partner: String,
+        /// End the partnership instead of recording it.
         #[arg(long)]
         remove: bool,
     },

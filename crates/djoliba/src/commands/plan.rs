@@ -19,6 +19,7 @@ pub enum PlanCommand {
         /// Short code, e.g. HRP-MLI-2024.
         #[arg(long)]
         code: String,
+        /// Its name, e.g. "Plan de réponse humanitaire Mali 2024".
         #[arg(long)]
         name: String,
         /// First day (YYYY-MM-DD).
@@ -65,6 +66,7 @@ pub enum PlanCommand {
     },
     /// Import targets and people in need from an HXL-tagged CSV or XLSX (all or nothing).
     Targets {
+        /// The plan's code or id.
         #[arg(long)]
         plan: String,
         file: PathBuf,
@@ -74,8 +76,10 @@ pub enum PlanCommand {
     },
     /// Set one target or people-in-need figure of an indicator at a région or cercle.
     Target {
+        /// The plan's code or id.
         #[arg(long)]
         plan: String,
+        /// The indicator's code.
         #[arg(long)]
         indicator: String,
         /// P-code of a région or cercle.
@@ -87,15 +91,19 @@ pub enum PlanCommand {
         /// Last day of the period.
         #[arg(long)]
         to: String,
+        /// People (or households) in need there.
         #[arg(long)]
         in_need: Option<String>,
+        /// People (or households) the plan targets there.
         #[arg(long)]
         targeted: Option<String>,
     },
     /// Submit a partner's monthly report of an indicator at a région or cercle.
     Report {
+        /// The plan's code or id.
         #[arg(long)]
         plan: String,
+        /// The indicator's code.
         #[arg(long)]
         indicator: String,
         /// P-code of a région or cercle.
@@ -104,10 +112,13 @@ pub enum PlanCommand {
         /// YYYY-MM (a month that is over).
         #[arg(long)]
         month: String,
+        /// The month's value, in the indicator's unit.
         #[arg(long)]
         value: String,
+        /// Of which women and girls, when the indicator counts them apart.
         #[arg(long)]
         female: Option<String>,
+        /// Of which men and boys.
         #[arg(long)]
         male: Option<String>,
         /// The reporting organisation's code.
@@ -116,6 +127,7 @@ pub enum PlanCommand {
     },
     /// A plan's partner reports, the latest month first.
     Reports {
+        /// The plan's code or id.
         #[arg(long)]
         plan: String,
     },
@@ -124,6 +136,7 @@ pub enum PlanCommand {
         /// The report's id (from `djoliba plan reports`).
         #[arg(long)]
         report: String,
+        /// Accept the report as it is.
         #[arg(long, conflicts_with = "send_back")]
         accept: bool,
         /// What to correct.
@@ -132,11 +145,13 @@ pub enum PlanCommand {
     },
     /// Targets beside people reached and the displaced people in the registry.
     Progress {
+        /// The plan's code or id.
         #[arg(long)]
         plan: String,
         /// csv (HXL-tagged), xlsx (HXL-tagged) or json.
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },

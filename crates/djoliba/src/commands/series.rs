@@ -25,6 +25,7 @@ pub enum SeriesCommand {
         /// Population group counted.
         #[arg(long, default_value = "IDP")]
         group: String,
+        /// The day the source published it (YYYY-MM-DD), when it is not the day of the figures.
         #[arg(long)]
         published_on: Option<String>,
         /// The date the figures refer to, when the file has no #date column: a day, a month

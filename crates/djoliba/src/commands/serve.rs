@@ -130,15 +130,10 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     runtime
         .block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            // Before the address is announced: whoever starts the server may stop it at once.
+            let shutdown = web::server::shutdown_signal();
             println!("Djoliba listening on {scheme}://{}", listener.local_addr()?);
-            web::server::serve_tls_on(
-                listener,
-                web::router(state),
-                Default::default(),
-                tls,
-                web::server::shutdown_signal(),
-            )
-            .await
+            web::server::serve_tls_on(listener, web::router(state), Default::default(), tls, shutdown).await
         })
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)

@@ -14,6 +14,7 @@ pub enum SiteCommand {
         /// P-code of the commune, e.g. ML070101.
         #[arg(long)]
         commune: String,
+        /// The site's name, e.g. "Site de Sossokoïra".
         #[arg(long)]
         name: String,
         /// site, camp, collective_centre or informal_site.

@@ -40,10 +40,13 @@ pub enum SyncCommand {
     },
     /// At the office: enrol a field node; prints the token it connects with (shown once).
     Enrol {
+        /// The field node's id, as `sync init` printed it on the laptop.
         #[arg(long)]
         node_id: String,
+        /// The field node's public key, as `sync init` printed it.
         #[arg(long)]
         public_key: String,
+        /// A name for the field node, e.g. "Gao laptop 2".
         #[arg(long)]
         name: String,
         /// Organisation codes whose households it receives and may change (repeat; none: all).
@@ -58,14 +61,17 @@ pub enum SyncCommand {
         /// The office's address, e.g. https://djoliba.example.org
         #[arg(long)]
         url: String,
+        /// The enrolment token `sync enrol` printed at the office.
         #[arg(long)]
         token: String,
         /// The office's node id and key, as `sync enrol` printed them (checked against the
         /// office when it answers).
         #[arg(long)]
         office_node: String,
+        /// The office's public key.
         #[arg(long)]
         office_key: String,
+        /// A name for the office on this node.
         #[arg(long, default_value = "office")]
         office_name: String,
         /// The certificate (PEM) to trust for the office's HTTPS address when it is not signed

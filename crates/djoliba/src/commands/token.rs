@@ -12,6 +12,7 @@ use crate::Cli;
 pub enum TokenCommand {
     /// Create a token for a user; the secret is printed once.
     Create {
+        /// The user the token acts as.
         #[arg(long)]
         user: String,
         /// What it is for, e.g. "DTM dashboard sync".

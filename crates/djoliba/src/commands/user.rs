@@ -19,6 +19,7 @@ pub enum UserCommand {
         /// Organisation code (required for registrars).
         #[arg(long)]
         organisation: Option<String>,
+        /// Read the password from standard input (one line) instead of generating one.
         #[arg(long)]
         password_stdin: bool,
         /// A field office's users: the régions (admin 1 P-codes, comma separated) whose
@@ -40,6 +41,7 @@ pub enum UserCommand {
     /// Sessions end and sign-in locks lift; API tokens keep working unless --revoke-tokens.
     Passwd {
         username: String,
+        /// Read the new password from standard input (one line) instead of generating one.
         #[arg(long)]
         password_stdin: bool,
         /// Also revoke the user's API tokens (do this when the account may be compromised).

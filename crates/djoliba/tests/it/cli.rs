@@ -92,6 +92,85 @@ fn reading_commands_say_there_is_no_database_and_create_none() {
     }
 }
 
+/// `--listen` takes a port alone (on 127.0.0.1), and SIGTERM, as a service manager sends it,
+/// stops the server cleanly: it answers, then exits with success.
+#[cfg(unix)]
+#[test]
+fn a_bare_port_is_listened_on_and_sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = djoliba(dir.path()).args(["serve", "--listen", "0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = lines
+        .map(|line| line.unwrap())
+        .find_map(|line| line.strip_prefix("Djoliba listening on http://").map(str::to_string))
+        .expect("the bound address is printed");
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+    assert!(std::net::TcpStream::connect(&address).is_ok());
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "still running after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+/// Every command and every option says what it is for in `--help`.
+#[test]
+fn every_option_of_every_command_has_a_help_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |path: &[String]| {
+        let output = djoliba(dir.path()).args(path).arg("--help").output().unwrap();
+        assert!(output.status.success(), "{path:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let (mut checked, mut silent) = (0, Vec::new());
+    while let Some(path) = pending.pop() {
+        let text = help(&path);
+        let mut section = "";
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            if !line.starts_with(' ') && line.ends_with(':') {
+                section = line;
+                continue;
+            }
+            let entry = line.trim_start();
+            if entry.is_empty() || line.starts_with("          ") {
+                continue;
+            }
+            match section {
+                "Commands:" => {
+                    let name = entry.split_whitespace().next().unwrap();
+                    let described = entry.len() > name.len() && !entry[name.len()..].trim().is_empty();
+                    assert!(described, "{path:?}: command {name} has no help line");
+                    if name != "help" {
+                        pending.push(path.iter().cloned().chain([name.to_string()]).collect());
+                    }
+                }
+                "Options:" if entry.starts_with('-') => {
+                    // "-x, --name <VALUE>  What it does": the text after two spaces.
+                    // Long option names push the text to the next, deeper line.
+                    let next = lines.get(at + 1).copied().unwrap_or("");
+                    let below = next.starts_with("          ") && !next.trim_start().starts_with('-');
+                    let described = below || entry.split_once("  ").is_some_and(|(_, text)| !text.trim().is_empty());
+                    if !described {
+                        silent.push(format!("{} {}", path.join(" "), entry.trim()));
+                    }
+                    checked += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(silent.is_empty(), "options without a help line:\n{}", silent.join("\n"));
+    assert!(checked > 100, "the options of every command were read ({checked})");
+}
+
 /// The template needs no database, and comes in French.
 #[test]
 fn the_template_is_written_in_french_without_a_database() {
