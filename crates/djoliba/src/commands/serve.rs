@@ -76,8 +76,23 @@ pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         let name =
             cli.data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "djoliba-data".into());
         let dir = cli.data_dir.with_file_name(format!("{name}-demo"));
-        let (store, _) =
-            store::Store::open(&store::Target::default_sqlite(&dir)).context("cannot open the demo database")?;
+        let open_demo =
+            || store::Store::open(&store::Target::default_sqlite(&dir)).context("cannot open the demo database");
+        let (mut store, _) = open_demo()?;
+        if crate::demo::interrupted(&store)? {
+            // A first load stopped half-way (Ctrl-C) has no demo user to sign in as: start over.
+            drop(store);
+            eprintln!("The demo's first load was interrupted: loading it again from the start.");
+            for name in ["djoliba.sqlite", "djoliba.sqlite-wal", "djoliba.sqlite-shm"] {
+                match std::fs::remove_file(dir.join(name)) {
+                    Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(error).context("cannot remove the half-loaded demo database");
+                    }
+                    _ => {}
+                }
+            }
+            store = open_demo()?.0;
+        }
         crate::demo::load(&store, args.demo_households)?;
         crate::demo::sync::load(&store, &dir)?;
         println!(

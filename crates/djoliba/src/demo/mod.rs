@@ -39,6 +39,12 @@ pub fn places(store: &Store) -> Places {
     Places { origins, destinations }
 }
 
+/// A first load that stopped before its end: the demo's organisation is there but nobody to
+/// sign in as (the demo user is created last).
+pub fn interrupted(store: &Store) -> anyhow::Result<bool> {
+    Ok(store.organisation(ORGANISATION)?.is_some() && store.count_users()? == 0)
+}
+
 /// Loads the demo registry unless it is already there.
 pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     let system = Actor::system();

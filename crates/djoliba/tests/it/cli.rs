@@ -119,6 +119,35 @@ fn a_bare_port_is_listened_on_and_sigterm_stops_the_server_cleanly() {
     assert!(status.success(), "{status:?}");
 }
 
+/// A first demo load stopped half-way (its organisation there, nobody to sign in as) is loaded
+/// again from the start, and the sign-in it announces works.
+#[test]
+fn an_interrupted_first_demo_load_is_done_again_and_its_sign_in_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = dir.path().join("data-demo");
+    {
+        let (store, _) = store::Store::open(&store::Target::default_sqlite(&demo)).unwrap();
+        store.create_organisation(&store::Actor::system(), "DEMO", "half a demo").unwrap();
+    }
+    let mut child = djoliba(&data)
+        .args(["serve", "--demo", "--demo-households", "40", "--listen", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let said: Vec<String> = lines.map(|l| l.unwrap()).take_while(|l| !l.starts_with("Djoliba listening on")).collect();
+    child.kill().unwrap();
+    let mut errors = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut errors).unwrap();
+    child.wait().unwrap();
+    assert!(errors.contains("first load was interrupted"), "{errors}");
+    assert!(said.iter().any(|l| l.contains("Sign in as demo / demo-djoliba")), "{said:?}");
+    let (store, _) = store::Store::open(&store::Target::default_sqlite(&demo)).unwrap();
+    assert!(store.verify_login("demo", "demo-djoliba").unwrap().is_some(), "the announced sign-in works");
+}
+
 /// Every command and every option says what it is for in `--help`.
 #[test]
 fn every_option_of_every_command_has_a_help_line() {
