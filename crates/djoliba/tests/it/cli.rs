@@ -1254,3 +1254,134 @@ fn a_field_laptop_syncs_over_https_with_the_offices_own_certificate() {
         .unwrap();
     assert_eq!(arrived, 1, "the laptop's registration reached the office over HTTPS");
 }
+
+/// The README's `curl` lines, as shell would read them: words (quotes removed, `$TOKEN`
+/// replaced), one command per line unless a quote or a backslash carries it on.
+fn readme_commands(readme: &str) -> Vec<(bool, Vec<String>)> {
+    let mut commands = Vec::new();
+    for block in readme.split("```sh\n").skip(1).filter_map(|b| b.split("```").next()) {
+        let (mut words, mut word, mut quote, mut chars) = (Vec::new(), String::new(), None, block.chars().peekable());
+        let mut finish = |words: &mut Vec<String>| {
+            if !words.is_empty() {
+                commands.push(std::mem::take(words));
+            }
+        };
+        while let Some(ch) = chars.next() {
+            match (quote, ch) {
+                (None, '\\') if chars.peek() == Some(&'\n') => {
+                    chars.next();
+                }
+                (None, '\'' | '"') => quote = Some(ch),
+                (Some(q), c) if c == q => quote = None,
+                (None, ' ' | '\n') => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    if ch == '\n' {
+                        finish(&mut words);
+                    }
+                }
+                (_, c) => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        finish(&mut words);
+    }
+    commands
+        .into_iter()
+        .filter_map(|words| match words.first().map(String::as_str) {
+            Some("curl") => Some((false, words)),
+            // TOKEN=$(curl … | jq -r .token): the sign-in, whose answer holds the token.
+            Some("TOKEN=$(curl") => {
+                let mut words: Vec<String> = words.into_iter().take_while(|w| w != "|").collect();
+                words[0] = "curl".into();
+                Some((true, words))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sends one request; the answer's status and body.
+fn request(address: &str, method: &str, path: &str, headers: &[String], body: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    for header in headers {
+        head.push_str(&format!("{header}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let status = String::from_utf8_lossy(&answer[9..12]).parse().unwrap();
+    let start = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |at| at + 4);
+    (status, answer[start..].to_vec())
+}
+
+/// The README's API examples, run as written against the demo (a small one).
+#[test]
+fn the_readmes_api_examples_work_on_the_demo_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = djoliba(&dir.path().join("data"))
+        .args(["serve", "--demo", "--demo-households", "60", "--listen", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let address = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(|line| line.unwrap())
+        .find_map(|line| line.strip_prefix("Djoliba listening on http://").map(str::to_string))
+        .expect("the demo serves");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    // The file the series example uploads: a published figure by région.
+    let dtm =
+        "Région,Date,PDI\n#adm1+name,#date+reported,#affected+idps+ind\nGao,2024-03-31,1200\nMopti,2024-03-31,800\n";
+    let (mut token, mut ran, mut failures) = (String::new(), 0, Vec::new());
+    for (signs_in, words) in readme_commands(&readme) {
+        let (mut headers, mut body, mut url) = (Vec::new(), Vec::<u8>::new(), String::new());
+        let mut method = "GET";
+        let mut words = words.into_iter().skip(1).map(|w| w.replace("$TOKEN", &token));
+        while let Some(word) = words.next() {
+            match word.as_str() {
+                "-s" => {}
+                "-H" => headers.push(words.next().unwrap()),
+                "-o" => {
+                    words.next();
+                }
+                "-d" => {
+                    method = "POST";
+                    body = words.next().unwrap().into_bytes();
+                }
+                "-F" => {
+                    method = "POST";
+                    let field = words.next().unwrap();
+                    let (name, file) = field.split_once("=@").expect("a file field");
+                    assert_eq!(file, "dtm.csv", "an example uploads a file the test does not know");
+                    headers.push("Content-Type: multipart/form-data; boundary=readme".into());
+                    body = format!("--readme\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: text/csv\r\n\r\n{dtm}\r\n--readme--\r\n").into_bytes();
+                }
+                other if !other.starts_with('-') => url = other.to_string(),
+                other => panic!("the test does not know curl's {other}"),
+            }
+        }
+        let path = url.strip_prefix("localhost:8080").unwrap_or_else(|| panic!("{url} is not the demo's address"));
+        let (status, answer) = request(&address, method, path, &headers, &body);
+        ran += 1;
+        if !(200..300).contains(&status) {
+            failures.push(format!("{method} {path}: {status} {}", String::from_utf8_lossy(&answer)));
+        }
+        if signs_in {
+            let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+            token = json["token"].as_str().unwrap_or_default().to_string();
+            assert!(!token.is_empty(), "the README's sign-in gives a token");
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(failures.is_empty(), "README examples that fail on the demo:\n{}", failures.join("\n"));
+    assert!(ran >= 12, "every example ran ({ran})");
+}
