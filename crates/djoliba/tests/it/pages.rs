@@ -1701,6 +1701,15 @@ async fn a_registrar_adds_and_corrects_a_member_with_a_reason_in_french() {
     assert_eq!(store.list_people(&clerk, &filter).unwrap().total, 0, "a removed member is not listed");
     let again = remove(&oumar, "encore").await;
     assert!(again.body.contains("celui-ci en a été retiré"), "{}", again.body);
+    let visit = domain::registry::MovementInput {
+        kind: "pendular_visit".into(),
+        date: "2024-05-01".into(),
+        to: Some("ML060101".into()),
+        ..Default::default()
+    };
+    let visit = visit.parse(store.gazetteer.as_ref(), store.today()).unwrap();
+    let moved = store.record_movement(&clerk, &id, Some(&oumar), &visit);
+    assert!(matches!(moved, Err(store::StoreError::Invalid(_))), "a removed member moves no more");
     let second = now.members.iter().find(|m| m.person.id != head).unwrap().person.id.clone();
     store.remove_member(&clerk, &id, &second, "parti").unwrap();
     let last = store.remove_member(&clerk, &id, &head, "parti");

@@ -61,7 +61,8 @@ impl Store {
             let person_id = match person_id.or(movement.person.as_deref()) {
                 Some(p) => Some(
                     tx.query_opt(
-                        "SELECT id FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2)",
+                        // A member removed from the household moves no more with it.
+                        "SELECT id FROM people WHERE household_id = $1 AND (id = $2 OR external_id = $2) AND removed_at IS NULL",
                         params![household_id, p],
                     )?
                     .map(|r| r.text(0))
