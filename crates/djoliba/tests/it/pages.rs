@@ -1652,18 +1652,33 @@ async fn a_registrar_adds_and_corrects_a_member_with_a_reason_in_french() {
     let form = site.get(&format!("/households/{id}/members/{head}/edit"), &session).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("value=\"Aminata\"") && form.body.contains("value=\"98765432101234\""), "{}", form.body);
-    let corrected = form_of(&[
-        ("csrf", &csrf),
-        ("members[0].given_name", "Aminatou"),
-        ("members[0].family_name", "Maïga"),
-        ("members[0].sex", "f"),
-        ("members[0].birth_date", "1988"),
-        ("members[0].relationship", "head"),
-        ("members[0].id_kind", "national_id"),
-        ("members[0].id_number", "98765432101234"),
-        ("reason", "prénom mal orthographié"),
-    ]);
-    let saved = post(format!("/households/{id}/members/{head}/edit"), corrected).await;
+    let version = store.person(&clerk, &head).unwrap().version;
+    assert!(form.body.contains(&format!("name=\"expected_version\" value=\"{version}\"")), "{}", form.body);
+    let corrected = |version: i64| {
+        form_of(&[
+            ("csrf", &csrf),
+            ("expected_version", &version.to_string()),
+            ("members[0].given_name", "Aminatou"),
+            ("members[0].family_name", "Maïga"),
+            ("members[0].sex", "f"),
+            ("members[0].birth_date", "1988"),
+            ("members[0].relationship", "head"),
+            ("members[0].id_kind", "national_id"),
+            ("members[0].id_number", "98765432101234"),
+            ("reason", "prénom mal orthographié"),
+        ])
+    };
+    // Someone else corrected her meanwhile: a conflict, said in French, nothing overwritten.
+    let mut meanwhile = input.members[0].clone();
+    meanwhile.phone = Some("76000000".into());
+    store
+        .update_person(&clerk, &head, &meanwhile.parse(store.gazetteer.as_ref(), store.today()).unwrap(), "téléphone")
+        .unwrap();
+    let stale = post(format!("/households/{id}/members/{head}/edit"), corrected(version)).await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(stale.body.contains("modifiée entre-temps"), "{}", form_errors(&stale.body));
+    assert_eq!(store.person(&clerk, &head).unwrap().given_name, "Aminata");
+    let saved = post(format!("/households/{id}/members/{head}/edit"), corrected(version + 1)).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", form_errors(&saved.body));
     let person = store.person(&clerk, &head).unwrap();
     assert_eq!(person.given_name, "Aminatou");

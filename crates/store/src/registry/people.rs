@@ -85,6 +85,19 @@ impl Store {
         person: &NewPerson,
         reason: &str,
     ) -> Result<Person, StoreError> {
+        self.update_person_at(actor, person_id, person, reason, None)
+    }
+
+    /// [`Store::update_person`] against the version the correction was made from: a change
+    /// made meanwhile by someone else is a conflict, never overwritten unseen.
+    pub fn update_person_at(
+        &self,
+        actor: &Actor,
+        person_id: &str,
+        person: &NewPerson,
+        reason: &str,
+        expected_version: Option<i64>,
+    ) -> Result<Person, StoreError> {
         actor.require_write()?;
         let reason = require_reason(reason)?;
         let now = self.now_ms();
@@ -94,6 +107,9 @@ impl Store {
             let row = tx.select_opt(&Sql::new(&select, params![person_id]).and(&visible(actor, Access::Change)))?
                 .ok_or(StoreError::NotFound("person"))?;
             let version = row.int_of("version")?;
+            if let Some(expected) = expected_version.filter(|expected| *expected != version) {
+                return Err(StoreError::Conflict(Message::StaleVersion { current: version, expected }));
+            }
             let old: HashMap<&str, Value> = PERSON_FIELDS.into_iter().map(|f| Ok((f, row.get(f)?.clone()))).collect::<Result<_, StoreError>>()?;
             let person = keep_hidden_fields(actor, person, &row)?;
             if apply_changes(tx, "people", "person", person_id, version, &person_changes(&person), &old, actor, now, &reason)? {

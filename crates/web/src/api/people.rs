@@ -45,6 +45,9 @@ pub struct PersonUpdate {
     pub person: PersonInput,
     /// Why the record changes, or why the member is added.
     pub reason: String,
+    /// The person's version the change was made from: a change made meanwhile answers 409.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
 }
 
 /// Corrects a person's record, with a reason; the previous values stay in the history.
@@ -59,7 +62,7 @@ pub async fn update_person(
     Ok(Json(
         run(&state, move |store| {
             let person = body.person.parse(store.gazetteer.as_ref(), store.today())?;
-            store.update_person(&actor, &id, &person, &body.reason)
+            store.update_person_at(&actor, &id, &person, &body.reason, body.expected_version)
         })
         .await?,
     ))

@@ -84,6 +84,7 @@ fn filled(p: &Person) -> FormState {
     ] {
         form.values.insert(format!("members[0].{name}"), value.unwrap_or_default());
     }
+    form.values.insert("expected_version".into(), p.version.to_string());
     form
 }
 
@@ -166,6 +167,7 @@ async fn save(
         input.external_id = Some((taken.into_iter().max().unwrap_or(detail.members.len()) + 1).to_string());
     }
     let reason = form.v("reason").trim().to_string();
+    let expected_version = form.opt("expected_version").and_then(|v| v.parse().ok());
     let parsed = input.parse(state.store.gazetteer.as_ref(), state.store.today());
     let unread = reading.errors_with(parsed.as_ref().map(|_| ()).map_err(Clone::clone));
     let saved = match (unread, parsed) {
@@ -174,7 +176,7 @@ async fn save(
         (None, Ok(new)) => {
             let (who, household) = (actor.clone(), household.clone());
             blocking(&state, move |store| match &person {
-                Some(id) => store.update_person(&who, id, &new, &reason),
+                Some(id) => store.update_person_at(&who, id, &new, &reason, expected_version),
                 None => store.add_member(&who, &household, &new, &reason),
             })
             .await
