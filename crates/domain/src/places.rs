@@ -76,6 +76,14 @@ pub struct LocationMatch {
     pub alias: Option<String>,
 }
 
+impl LocationMatch {
+    /// Whether the unit's name or an alias is `folded` (a text as `text::fold` folds it), not a
+    /// name that only begins with it or is spelt close to it.
+    pub fn is_named(&self, folded: &str) -> bool {
+        fold(&self.location.name) == folded || self.matched_by == "alias"
+    }
+}
+
 /// A P-code found under a folded name, with the alias that gave it (if not its own name).
 type NameEntry = (String, Option<String>);
 
@@ -483,8 +491,7 @@ impl Gazetteer {
         }
         let found = self.search(text, None, None, 50);
         let folded = fold(text);
-        let named: Vec<&LocationMatch> =
-            found.iter().filter(|m| fold(&m.location.name) == folded || m.matched_by == "alias").collect();
+        let named: Vec<&LocationMatch> = found.iter().filter(|m| m.is_named(&folded)).collect();
         let label = |pcode: &str| {
             // The unit above, to tell two of one name apart (not the country, above a région).
             let parent = self

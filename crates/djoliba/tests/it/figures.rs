@@ -95,8 +95,13 @@ fn places() -> Places {
 }
 
 pub(crate) fn load_synthetic(store: &Store, count: usize) {
+    load_generated(store, 5, count, &places());
+}
+
+/// `count` households of the seeded generator, imported by a registrar.
+pub(crate) fn load_generated(store: &Store, seed: u64, count: usize, places: &Places) {
     let actor = registrar(store);
-    let items: Vec<ImportItem> = synthetic::generate(5, count, &places())
+    let items: Vec<ImportItem> = synthetic::generate(seed, count, places)
         .into_iter()
         .enumerate()
         .map(|(i, g)| ImportItem {

@@ -1716,6 +1716,12 @@ async fn a_registrar_adds_and_corrects_a_member_with_a_reason_in_french() {
     assert_eq!(store.list_people(&clerk, &filter).unwrap().total, 0, "a removed member is not listed");
     let again = remove(&oumar, "encore").await;
     assert!(again.body.contains("celui-ci en a été retiré"), "{}", again.body);
+    // A member added after a removal gets a number of their own, not the removed one's.
+    let readded = post(format!("/households/{id}/members/new"), added("arrivé chez eux", "child")).await;
+    assert_eq!(readded.status, StatusCode::SEE_OTHER, "{}", form_errors(&readded.body));
+    let numbers: Vec<Option<String>> =
+        store.household_detail(&clerk, &id).unwrap().members.iter().map(|m| m.person.external_id.clone()).collect();
+    assert_eq!(numbers.last().unwrap().as_deref(), Some("4"), "{numbers:?}");
     let visit = domain::registry::MovementInput {
         kind: "pendular_visit".into(),
         date: "2024-05-01".into(),

@@ -330,6 +330,18 @@ impl Store {
             {
                 return Err(StoreError::invalid("relationship", "head", Message::AnotherRelationship));
             }
+            // Without a number of its own, the next after every member the household ever had
+            // (removed ones keep theirs): numbers are unique within a household.
+            let numbered;
+            let person = match &person.external_id {
+                Some(_) => person,
+                None => {
+                    let taken = tx.query("SELECT external_id FROM people WHERE household_id = $1", params![household_id])?;
+                    let last = taken.iter().filter_map(|r| r.opt_text(0)?.parse::<u64>().ok()).max().unwrap_or(0);
+                    numbered = NewPerson { external_id: Some((last.max(taken.len() as u64) + 1).to_string()), ..person.clone() };
+                    &numbered
+                }
+            };
             let id = new_id();
             // Derived for real by refresh_derived below, once the person is in.
             insert_person(tx, actor, &id, household_id, person, &Summary::not_displaced(None), now)?;

@@ -122,16 +122,17 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         };
         let dates = month_ends(today, 13);
         let from = today.checked_sub_months(Months::new(3)).unwrap_or(today);
+        // The trend needs each date's country totals; only the day itself is mapped by place.
         let mut stocks = Vec::new();
         for date in &dates {
-            let day = date.to_string();
-            stocks.push((*date, snapshot.stock(&day, 1, None)?, snapshot.group_totals(&day)?));
+            stocks.push((*date, snapshot.group_totals(&date.to_string())?));
         }
+        let current = snapshot.stock(&today.to_string(), 1, None)?;
         let flows = snapshot.flows(&from.to_string(), &today.to_string(), 1, None)?;
-        Ok((today, from, stocks, flows))
+        Ok((today, from, stocks, current, flows))
     })
     .await;
-    let (today, from, stocks, flows) = match figures {
+    let (today, from, stocks, current, flows) = match figures {
         Ok(figures) => figures,
         Err(error) => return c.error(error),
     };
@@ -143,7 +144,7 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
         Err(error) => return c.error(error),
     };
     let gazetteer = &state.store.gazetteer;
-    let Some((_, current, totals)) = stocks.last() else {
+    let Some((_, totals)) = stocks.last() else {
         return c.error(store::StoreError::Database("no figures were computed for the dashboard".into()));
     };
     // A group's figures are its country totals (hidden places included, as in the accounts);
@@ -166,9 +167,9 @@ pub async fn dashboard(State(state): State<AppState>, page: SignedIn, Query(q): 
             }
         })
         .collect();
-    let x_labels: Vec<String> = stocks.iter().map(|(date, _, _)| date.format("%m/%y").to_string()).collect();
+    let x_labels: Vec<String> = stocks.iter().map(|(date, _)| date.format("%m/%y").to_string()).collect();
     let in_trend = |code: &str| -> Vec<Option<u64>> {
-        stocks.iter().map(|(_, _, totals)| totals.get(code).map_or(Some(0), |total| total.individuals)).collect()
+        stocks.iter().map(|(_, totals)| totals.get(code).map_or(Some(0), |total| total.individuals)).collect()
     };
     let series: Vec<Series> = codes
         .iter()

@@ -161,10 +161,8 @@ async fn save(
                 .map(|i| IdentifierInput { kind: i.kind.as_str().into(), number: i.number.clone() }),
         );
     } else {
-        // A number after the household's others.
-        let taken: Vec<usize> =
-            detail.members.iter().filter_map(|m| m.person.external_id.as_deref()?.parse().ok()).collect();
-        input.external_id = Some((taken.into_iter().max().unwrap_or(detail.members.len()) + 1).to_string());
+        // The store numbers the new member after every member the household ever had.
+        input.external_id = None;
     }
     let reason = form.v("reason").trim().to_string();
     let expected_version = form.opt("expected_version").and_then(|v| v.parse().ok());

@@ -54,7 +54,7 @@ struct RegistryPage {
 const PAGE: i64 = 50;
 
 /// A P-code as typed, or the widest unit whose name (accents and case aside) is the text typed:
-/// a search by place covers everything inside it (forms ask for one place: `form::place_of`).
+/// a search by place covers everything inside it (forms ask for one place: `Gazetteer::place_of`).
 pub(super) fn resolve_place(store: &Store, text: &str) -> Option<String> {
     let text = text.trim();
     if text.is_empty() {
@@ -65,17 +65,12 @@ pub(super) fn resolve_place(store: &Store, text: &str) -> Option<String> {
         return Some(upper);
     }
     let matches = store.gazetteer.search(text, None, None, 20);
-    named_exactly(&matches, text).min_by_key(|m| m.location.admin_level).map(|m| m.location.pcode.clone())
-}
-
-/// The units found whose name or alias is the text typed (accents and case aside), not those
-/// that only begin with it or are spelt close to it.
-pub(super) fn named_exactly<'a>(
-    found: &'a [store::reference::LocationMatch],
-    text: &str,
-) -> impl Iterator<Item = &'a store::reference::LocationMatch> {
     let folded = domain::text::fold(text);
-    found.iter().filter(move |m| domain::text::fold(&m.location.name) == folded || m.matched_by == "alias")
+    matches
+        .iter()
+        .filter(|m| m.is_named(&folded))
+        .min_by_key(|m| m.location.admin_level)
+        .map(|m| m.location.pcode.clone())
 }
 
 pub(super) fn population_groups(store: &Store, c: &Ctx) -> Vec<(String, String)> {
