@@ -771,6 +771,9 @@ try {
     assert.match(errors[0], /menages\.csv\s+3\s+/);
     assert.match(errors[0], /en désigne plusieurs/);
     assert.match(errors[0], /ML070201/);
+    // The column as the file names it, never the field's English code.
+    assert.match(errors[0], /point_enregistrement/);
+    assert.doesNotMatch(errors[0], /registration_point/);
     await clerk.screenshot({ path: join(shots, "import-field-errors.png"), fullPage: true });
     await clerk.setInputFiles("#file", [
       write("menages.csv", households.replace("Bamba", "ML070201")),

@@ -171,8 +171,8 @@ catalogue! {
     // Import files: the whole table.
     RecordKind = "record_kind",
     TableHeader = "table_header",
-    OneColumn { column: String, first: String, second: String } = "one_column",
-    RequiredColumn { column: String, table: String } = "required_column",
+    OneColumn { column: String, column_fr: String, first: String, second: String } = "one_column",
+    RequiredColumn { column: String, column_fr: String, table: String, table_fr: String } = "required_column",
     HouseholdRows = "household_rows",
     HxlTagRow = "hxl_tag_row",
     HxlUnknownTag { written: String, suggestion: String } = "hxl_unknown_tag",
@@ -725,15 +725,15 @@ impl Message {
                 "the header of a households, people or movements table (see the template), or a record column",
                 "l'en-tête d'une table de ménages, de personnes ou de mouvements (voir le modèle), ou une colonne record"
             ),
-            Message::OneColumn { column, first, second } => tr!(
+            Message::OneColumn { column, column_fr, first, second } => tr!(
                 lang,
                 "one column {column}: columns {first} and {second} both read as it; remove or rename one",
-                "une seule colonne {column} : les colonnes {first} et {second} se lisent toutes deux ainsi ; supprimez ou renommez l'une d'elles"
+                "une seule colonne {column_fr} : les colonnes {first} et {second} se lisent toutes deux ainsi ; supprimez ou renommez l'une d'elles"
             ),
-            Message::RequiredColumn { column, table } => tr!(
+            Message::RequiredColumn { column, column_fr, table, table_fr } => tr!(
                 lang,
                 "a column {column} in the {table} table (see the template)",
-                "une colonne {column} dans la table {table} (voir le modèle)"
+                "une colonne {column_fr} dans la table {table_fr} (voir le modèle)"
             ),
             Message::HouseholdRows => tr!(
                 lang,

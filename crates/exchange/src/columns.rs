@@ -123,6 +123,15 @@ impl TableKind {
         }
     }
 
+    /// The table's name in French: the template's sheet names.
+    pub fn french_name(self) -> &'static str {
+        match self {
+            TableKind::Households => "ménages",
+            TableKind::People => "personnes",
+            TableKind::Movements => "mouvements",
+        }
+    }
+
     /// Reads a sheet name or a `record` value: English or French.
     pub fn from_label(label: &str) -> Option<TableKind> {
         match domain::text::fold(label).as_str() {
@@ -152,18 +161,20 @@ impl TableKind {
 }
 
 /// Maps a header as written to a column name: Kobo group paths (`group_a/sex`) are cut to the
-/// last part, case, accents and spaces folded, French and alternative names recognised.
+/// last part, case, accents, spaces and punctuation folded, French articles left out ("Point
+/// d'enregistrement" is `point_enregistrement`), French and alternative names recognised.
 pub fn normalise_header(header: &str) -> String {
     let last = header.rsplit(['/', ':']).next().unwrap_or(header);
     let folded = domain::text::fold(last).replace(' ', "_");
+    let key = header_key(&folded);
     for kind in TableKind::ALL {
         for column in kind.columns() {
-            if folded == column.name || column.aliases.contains(&folded.as_str()) {
+            if key == column.name || column.aliases.iter().any(|alias| header_key(alias) == key) {
                 return column.name.to_string();
             }
         }
     }
-    if folded == "record" || folded == "type_enregistrement" || folded == "enregistrement" {
+    if ["record", "type_enregistrement", "enregistrement"].contains(&key.as_str()) {
         return "record".into();
     }
     if header.starts_with('_') {
@@ -171,6 +182,13 @@ pub fn normalise_header(header: &str) -> String {
         return format!("_{folded}");
     }
     folded
+}
+
+/// A folded header's words without punctuation or the articles French names put between them.
+fn header_key(folded: &str) -> String {
+    const ARTICLES: [&str; 8] = ["d", "de", "du", "des", "l", "la", "le", "les"];
+    let words = folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
+    words.filter(|w| !ARTICLES.contains(w)).collect::<Vec<_>>().join("_")
 }
 
 /// A column's header and description in French, for the French template: headers the import

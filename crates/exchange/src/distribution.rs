@@ -233,15 +233,15 @@ pub fn read_returned(name: &str, bytes: &[u8]) -> Result<Returned, ReturnedError
             row: 1,
             column: header("entitlement", Lang::Fr).into(),
             value: String::new(),
-            expected: Message::RequiredColumn {
-                column: format!(
+            expected: {
+                let column = format!(
                     "{} / {} ({} / {})",
                     header("entitlement", Lang::Fr),
                     header("entitlement", Lang::En),
                     header("household", Lang::Fr),
                     header("household", Lang::En)
-                ),
-                table: name.into(),
+                );
+                Message::RequiredColumn { column_fr: column.clone(), column, table: name.into(), table_fr: name.into() }
             },
         }]));
     };
@@ -259,9 +259,14 @@ pub fn read_returned(name: &str, bytes: &[u8]) -> Result<Returned, ReturnedError
                 row: 1,
                 column: header(key, Lang::Fr).into(),
                 value: String::new(),
-                expected: Message::RequiredColumn {
-                    column: format!("{} / {}", header(key, Lang::Fr), header(key, Lang::En)),
-                    table: table.source.clone(),
+                expected: {
+                    let column = format!("{} / {}", header(key, Lang::Fr), header(key, Lang::En));
+                    Message::RequiredColumn {
+                        column_fr: column.clone(),
+                        column,
+                        table: table.source.clone(),
+                        table_fr: table.source.clone(),
+                    }
                 },
             }),
             None => {}

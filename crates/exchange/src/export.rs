@@ -115,7 +115,7 @@ pub fn template(lang: Lang, population_groups: &[String]) -> Result<Vec<u8>, Wri
     let lists_sheet = if french { "listes" } else { "lists" };
     for kind in TableKind::ALL {
         let sheet = workbook.add_worksheet();
-        sheet.set_name(if french { sheet_name_fr(kind) } else { kind.name() })?;
+        sheet.set_name(if french { kind.french_name() } else { kind.name() })?;
         for (c, column) in kind.columns().iter().enumerate() {
             let c = c as u16;
             let (header, description) = match french {
@@ -164,7 +164,7 @@ pub fn template(lang: Lang, population_groups: &[String]) -> Result<Vec<u8>, Wri
             let (sheet_name, header, description, required) = match french {
                 true => {
                     let (header, description) = crate::columns::french(kind, column.name);
-                    (sheet_name_fr(kind), header, description, if column.required { "oui" } else { "non" })
+                    (kind.french_name(), header, description, if column.required { "oui" } else { "non" })
                 }
                 false => (kind.name(), column.name, column.description, if column.required { "yes" } else { "no" }),
             };
@@ -202,14 +202,6 @@ pub fn template(lang: Lang, population_groups: &[String]) -> Result<Vec<u8>, Wri
 
 /// The columns that hold a code of a closed list.
 const CODED: [&str; 7] = ["population_group", "shelter_type", "intention", "sex", "relationship", "kind", "cause"];
-
-fn sheet_name_fr(kind: TableKind) -> &'static str {
-    match kind {
-        TableKind::Households => "ménages",
-        TableKind::People => "personnes",
-        TableKind::Movements => "mouvements",
-    }
-}
 
 /// The example household: one row per sheet (the first person, the displacement).
 fn example_value(kind: TableKind, column: &str) -> Option<&'static str> {

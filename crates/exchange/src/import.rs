@@ -48,6 +48,17 @@ pub struct RowError {
     pub expected: Message,
 }
 
+impl RowError {
+    /// The column to show beside the error: as the file writes it, or, for a column the file
+    /// lacks, its name in `lang` (the template's header).
+    pub fn column_in(&self, lang: domain::Lang) -> &str {
+        match (&self.expected, lang) {
+            (Message::RequiredColumn { column_fr, .. }, domain::Lang::Fr) => column_fr,
+            _ => &self.column,
+        }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.value.is_empty() {
@@ -82,10 +93,12 @@ impl Row<'_> {
         RowRef { file: self.table.source.clone(), row: self.number }
     }
     fn error(&self, column: &str, value: impl Into<String>, expected: Message) -> RowError {
+        // The header as the user wrote it ("point_enregistrement"), when the file has one.
+        let written = self.table.column(column).and_then(|i| self.table.raw_headers.get(i));
         RowError {
             file: self.table.source.clone(),
             row: self.number,
-            column: column.into(),
+            column: written.map_or_else(|| column.to_string(), String::clone),
             value: value.into(),
             expected,
         }
@@ -107,7 +120,7 @@ fn classify(tables: &[Table]) -> Result<HashMap<&'static str, Vec<Row<'_>>>, Vec
                     None => errors.push(RowError {
                         file: table.source.clone(),
                         row: *number,
-                        column: "record".into(),
+                        column: table.raw_headers[record].clone(),
                         value: label.into(),
                         expected: Message::RecordKind,
                     }),
@@ -166,6 +179,7 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
                     value: format!("{} + {}", table.raw_headers[first_at], table.raw_headers[i]),
                     expected: Message::OneColumn {
                         column: header.clone(),
+                        column_fr: crate::columns::french(*first, header).0.into(),
                         first: crate::tables::column_letters(first_at as u32),
                         second: crate::tables::column_letters(i as u32),
                     },
@@ -184,7 +198,12 @@ fn check_columns(tables: &[Table], errors: &mut Vec<RowError>, ignored: &mut Vec
                         row: 1,
                         column: column.name.into(),
                         value: String::new(),
-                        expected: Message::RequiredColumn { column: column.name.into(), table: first.name().into() },
+                        expected: Message::RequiredColumn {
+                            column: column.name.into(),
+                            column_fr: crate::columns::french(*first, column.name).0.into(),
+                            table: first.name().into(),
+                            table_fr: first.french_name().into(),
+                        },
                     });
                 }
             }

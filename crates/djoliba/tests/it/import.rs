@@ -443,3 +443,23 @@ fn the_template_in_french_or_english_imports_its_example_and_place_names_are_rea
         .collect();
     assert_eq!(points, ["ML070303", "ML070201", "ML060506"], "the communes of Gao and Tombouctou");
 }
+
+#[test]
+fn errors_name_the_columns_as_the_file_writes_them_and_a_missing_one_in_the_users_language() {
+    let t = sqlite();
+    let households = "id_ménage;Point d'enregistrement;date_enregistrement;groupe_population\r\n\
+                      F-1;ML0701;2024-03-01;PDI\r\n";
+    let report =
+        import(&t.store, vec![InputFile { name: "menages.csv".into(), bytes: households.as_bytes().to_vec() }]);
+    let bad = report.errors.iter().find(|e| e.row == 2).unwrap_or_else(|| panic!("{:?}", report.errors));
+    assert_eq!(bad.column, "Point d'enregistrement", "the header as written, not the field's code");
+
+    let missing = "id_ménage;Date d'enregistrement;groupe_population\r\nF-1;2024-03-01;PDI\r\n";
+    let report = import(&t.store, vec![InputFile { name: "menages.csv".into(), bytes: missing.as_bytes().to_vec() }]);
+    let said: Vec<String> = report.errors.iter().map(|e| e.expected.render(domain::Lang::Fr)).collect();
+    assert!(
+        said.iter().any(|m| m == "une colonne point_enregistrement dans la table ménages (voir le modèle)"),
+        "{said:?}"
+    );
+    assert!(said.iter().all(|m| !m.contains("registration_") && !m.contains("households")), "{said:?}");
+}

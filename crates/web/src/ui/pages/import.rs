@@ -47,9 +47,9 @@ impl ShownReport {
             .errors
             .into_iter()
             .map(|e| ShownError {
+                column: e.column_in(lang).to_string(),
                 file: e.file,
                 row: e.row,
-                column: e.column,
                 value: e.value,
                 expected: e.expected.render(lang),
             })
