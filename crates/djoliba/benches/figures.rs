@@ -56,6 +56,7 @@ fn run(label: &str, store: &Store, households: usize) {
         flows.flows.matrix.len()
     );
     fresh_after_writes(label, store, &actor, idps);
+    viewer_figures(label, store, &actor);
 
     // The first full count again, the store and database warm.
     store.recount_figures();
@@ -136,6 +137,30 @@ fn fresh_after_writes(label: &str, store: &Store, actor: &store::Actor, idps: u6
         "[{label}] registration (5 people, 2 movements) committed -> stock including it: p50 {:.1} ms, max {:.1} ms (20 registrations)",
         common::percentile(&times, 0.5),
         times.last().copied().unwrap_or(f64::NAN)
+    );
+}
+
+/// A viewer's figures: disclosure control of every level from the régions down to the one
+/// asked, with its audit, over the cached counts.
+fn viewer_figures(label: &str, store: &Store, actor: &store::Actor) {
+    let viewer = store::Actor { role: domain::Role::Viewer, ..actor.clone() };
+    for level in [1, 2, 3] {
+        let start = Instant::now();
+        let report = store.stock_figures(&viewer, "2024-06-30", level, None).unwrap();
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        let hidden = report.stock.cells.iter().filter(|c| c.suppressed).count();
+        println!(
+            "[{label}] viewer's stock at admin {level} (suppressed with the levels above and audited): {elapsed:.0} ms, {hidden} of {} cells hidden",
+            report.stock.cells.len()
+        );
+    }
+    let start = Instant::now();
+    let flows = store.flow_figures(&viewer, "2023-12-31", "2024-03-31", 3, None).unwrap();
+    println!(
+        "[{label}] viewer's flows for 2024-Q1 at admin 3: {:.0} ms, {} of {} routes hidden",
+        start.elapsed().as_secs_f64() * 1000.0,
+        flows.flows.matrix.iter().filter(|m| m.suppressed).count(),
+        flows.flows.matrix.len()
     );
 }
 

@@ -259,10 +259,15 @@ impl FiguresSnapshot {
         let as_of = parse_date("as_of", as_of)?;
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let mut stock = self.computed.index.stock(as_of, level, group.as_deref());
-        if let Some(threshold) = self.disclosure_threshold {
-            figures::suppress_stock(&mut stock, threshold);
-        }
+        let stock = match self.disclosure_threshold {
+            None => self.computed.index.stock(as_of, level, group.as_deref()),
+            Some(threshold) => {
+                let mut levels: Vec<figures::Stock> =
+                    suppression_levels(level).map(|l| self.computed.index.stock(as_of, l, group.as_deref())).collect();
+                figures::suppress_stock(&mut levels, threshold);
+                levels.pop().unwrap_or_default()
+            }
+        };
         // The note's count is a published count too: below the threshold, it reads 0 for
         // readers under disclosure control.
         let without = self.computed.index.idp_without_displacement();
@@ -291,10 +296,16 @@ impl FiguresSnapshot {
         }
         check_level(level)?;
         let group = group.map(|g| g.trim().to_ascii_uppercase()).filter(|g| !g.is_empty());
-        let mut flows = self.computed.index.flows(from, to, level, group.as_deref());
-        if let Some(threshold) = self.disclosure_threshold {
-            figures::suppress_flows(&mut flows, threshold);
-        }
+        let flows = match self.disclosure_threshold {
+            None => self.computed.index.flows(from, to, level, group.as_deref()),
+            Some(threshold) => {
+                let mut levels: Vec<figures::Flows> = suppression_levels(level)
+                    .map(|l| self.computed.index.flows(from, to, l, group.as_deref()))
+                    .collect();
+                figures::suppress_flows(&mut levels, threshold);
+                levels.pop().unwrap_or_else(|| self.computed.index.flows(from, to, level, group.as_deref()))
+            }
+        };
         Ok(FlowsReport {
             level,
             flows,
@@ -302,6 +313,17 @@ impl FiguresSnapshot {
             disclosure_threshold: self.disclosure_threshold,
             stale: self.stale,
         })
+    }
+}
+
+/// The levels suppressed together to publish `level`: from the régions down to it, so that
+/// no level gives back what another hides. Sites stand alone: a commune's people off any site
+/// are not published at the site level, so its sites do not add up to it.
+fn suppression_levels(level: u8) -> std::ops::RangeInclusive<u8> {
+    if level >= figures::SITE_LEVEL {
+        level..=level
+    } else {
+        1..=level
     }
 }
 

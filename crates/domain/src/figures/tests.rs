@@ -33,7 +33,7 @@ mod accounting {
             ],
             households: vec![household("ML07", 20, 84), household("ML06", 2, 4), household("ML09", 10, 50)],
         };
-        suppress_stock(&mut stock, 5);
+        suppress_stock(std::slice::from_mut(&mut stock), 5);
         let hidden: Vec<(&str, &str, &str)> = stock
             .cells
             .iter()
@@ -393,7 +393,7 @@ mod disclosure {
                 matrix: Vec::new(),
                 accounts: vec![account(&inflows, &outflows, 5_000)],
             };
-            suppress_flows(&mut flows, 5);
+            suppress_flows(std::slice::from_mut(&mut flows), 5);
             let a = &flows.accounts[0];
             assert!(!recoverable(a), "{:?}", a.hidden);
             let small: Vec<String> = inflows
@@ -436,7 +436,7 @@ mod disclosure {
     #[test]
     fn a_group_small_at_either_end_of_the_period_has_no_account() {
         let mut flows = one_count(FlowKind::Displacement, 300, 60, account(&[("displacement", 300)], &[], 3));
-        suppress_flows(&mut flows, 5);
+        suppress_flows(std::slice::from_mut(&mut flows), 5);
         let a = &flows.accounts[0];
         for field in ["stock_start", "stock_end", "inflows", "outflows", "inflows.displacement"] {
             assert!(a.is_hidden(field), "{field} shown: {a:?}");
@@ -452,7 +452,7 @@ mod disclosure {
             3,
             account(&[("birth", 3), ("displacement", 300)], &[("solution", 50)], 9_000),
         );
-        suppress_flows(&mut flows, 5);
+        suppress_flows(std::slice::from_mut(&mut flows), 5);
         assert!(flows.counts[0].suppressed);
         assert_eq!(flows.accounts[0].inflows_by_kind["birth"], 0);
     }

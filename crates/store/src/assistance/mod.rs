@@ -9,6 +9,7 @@ mod lists;
 mod monitoring;
 mod planning;
 mod reach;
+mod reach_disclosure;
 mod reach_index;
 
 pub use deliveries::{Delivery, Planned};
@@ -16,7 +17,7 @@ pub use lists::{ReturnsError, ReturnsReport};
 pub use monitoring::{FollowUp, MonitoringRow, MonitoringSample, MonitoringSummary};
 pub use planning::{Conflict, PlanFilter, PlanOverride, PlanReport};
 pub(crate) use reach::visible_households;
-pub use reach::{suppress as suppress_reach, Reach, ReachRow};
+pub use reach::{Reach, ReachRow};
 pub(crate) use reach_index::ReachCache;
 
 use chrono::NaiveDate;

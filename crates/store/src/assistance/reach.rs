@@ -4,7 +4,7 @@
 //! records (viewers, aggregates-only agreements) small counts are suppressed, and periods are
 //! calendar quarters, which cannot be differenced into a small one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use domain::figures::AGE_BANDS;
@@ -75,8 +75,6 @@ fn is_quarter(from: NaiveDate, to: NaiveDate) -> bool {
     starts && end == Some(to)
 }
 
-type Key = (String, String, String, String, String, String);
-
 impl Store {
     /// The day of the latest delivery that reached someone `actor` may read: where a page's
     /// "this quarter" starts when nothing was delivered lately.
@@ -111,13 +109,29 @@ impl Store {
         if controlled && !is_quarter(from_day, to_day) {
             return Err(StoreError::invalid("from", format!("{from_day} → {to_day}"), Message::CalendarQuarter));
         }
-        let (from, to) = (from_day.to_string(), to_day.to_string());
         let cond = Visibility::of(actor).households("h", if controlled { Access::Aggregate } else { Access::Read });
+        // Readers under disclosure control get every level suppressed together, so no level
+        // gives back what another hides.
+        let levels: Vec<i64> =
+            if controlled { (1..=i64::from(domain::figures::SITE_LEVEL)).collect() } else { vec![level] };
         let counts = self.db.read_lagging(|tx| {
             let index = self.reach.current(tx)?;
             let visible = visible_households(tx, &index, &cond)?;
-            Ok(index.count(from_day, to_day, level, visible.as_deref()))
+            Ok(levels.iter().map(|l| index.count(from_day, to_day, *l, visible.as_deref())).collect::<Vec<_>>())
         })?;
+        let mut reaches: Vec<Reach> =
+            levels.iter().zip(counts).map(|(l, c)| Reach::of_counts(c, from_day, to_day, *l)).collect();
+        if controlled {
+            super::reach_disclosure::suppress(&mut reaches, self.disclosure_threshold());
+        }
+        let at = levels.iter().position(|l| *l == level).unwrap_or(0);
+        Ok(reaches.swap_remove(at))
+    }
+}
+
+impl Reach {
+    /// The reach of the index's counts, its rows in order.
+    fn of_counts(counts: super::reach_index::Counts, from: NaiveDate, to: NaiveDate, level: i64) -> Reach {
         let mut rows: Vec<ReachRow> = counts
             .rows
             .into_iter()
@@ -155,9 +169,9 @@ impl Store {
             };
             key(a).cmp(&key(b))
         });
-        let mut reach = Reach {
-            from,
-            to,
+        Reach {
+            from: from.to_string(),
+            to: to.to_string(),
             level,
             people: counts.people,
             households: counts.households,
@@ -165,11 +179,7 @@ impl Store {
             disclosure_threshold: None,
             totals_hidden: false,
             rows,
-        };
-        if controlled {
-            suppress(&mut reach, self.disclosure_threshold(), &self.gazetteer);
         }
-        Ok(reach)
     }
 }
 
@@ -189,121 +199,6 @@ pub(crate) fn visible_households(
         }
     }
     Ok(Some(visible))
-}
-
-/// Small counts out of sight for readers without the records: a row of fewer than `k` people
-/// or households is hidden, and within each set of rows whose sum a reader could know (one
-/// sector, kind, organisation, group and unit within one parent place) more are hidden until
-/// what is hidden adds up to `k` at least; within a row, sex and age counts likewise.
-pub fn suppress(reach: &mut Reach, k: u64, gazetteer: &Gazetteer) {
-    reach.disclosure_threshold = Some(k);
-    let k = k as i64;
-    if k <= 1 {
-        return;
-    }
-    let small = |n: i64| n > 0 && n < k;
-    if small(reach.people) || small(reach.households) {
-        reach.totals_hidden = true;
-        reach.people = 0;
-        reach.households = 0;
-        reach.deliveries = 0;
-        for row in &mut reach.rows {
-            row.suppressed = true;
-        }
-    }
-    let parent_level = reach.level - 1;
-    // Rows a reader could add up: same sector, kind, organisation, group, unit and parent.
-    let mut sets: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-    for (i, r) in reach.rows.iter().enumerate() {
-        let parent = if parent_level >= 1 {
-            gazetteer.ancestor_at(&r.place, parent_level).map(|l| l.pcode.clone())
-        } else {
-            None
-        };
-        let set =
-            (r.sector.clone(), r.kind.clone(), r.organisation.clone(), r.population_group.clone(), r.unit.clone());
-        sets.entry((set.0, set.1, set.2, set.3, set.4, parent.unwrap_or_default())).or_default().push(i);
-    }
-    let mut short_sets = false;
-    for members in sets.values() {
-        let mut hidden: BTreeSet<usize> = members
-            .iter()
-            .copied()
-            .filter(|i| reach.rows[*i].suppressed || small(reach.rows[*i].people) || small(reach.rows[*i].households))
-            .collect();
-        loop {
-            let sum = |f: fn(&ReachRow) -> i64| hidden.iter().map(|i| f(&reach.rows[*i])).sum::<i64>();
-            if hidden.is_empty() || (!small(sum(|r| r.people)) && !small(sum(|r| r.households))) {
-                break;
-            }
-            let next =
-                members.iter().copied().filter(|i| !hidden.contains(i)).min_by_key(|i| (reach.rows[*i].people, *i));
-            match next {
-                Some(i) => hidden.insert(i),
-                None => {
-                    // Nothing left to hide beside it: the totals minus the rows shown would
-                    // give the small count away, so the totals go.
-                    short_sets = true;
-                    break;
-                }
-            };
-        }
-        for i in hidden {
-            reach.rows[i].suppressed = true;
-        }
-    }
-    if short_sets {
-        reach.totals_hidden = true;
-        reach.people = 0;
-        reach.households = 0;
-        reach.deliveries = 0;
-    }
-    for row in &mut reach.rows {
-        if row.suppressed {
-            row.people = 0;
-            row.female = 0;
-            row.male = 0;
-            row.households = 0;
-            row.deliveries = 0;
-            row.quantity = 0.0;
-            row.by_age.values_mut().for_each(|n| *n = 0);
-            continue;
-        }
-        // Sex: female and male add up to the row (sex is required), so one hides the other.
-        let mut parts: Vec<(String, i64)> = vec![("female".into(), row.female), ("male".into(), row.male)];
-        parts.extend(row.by_age.iter().map(|(b, n)| (format!("age:{b}"), *n)));
-        let groups: [Vec<usize>; 2] = [vec![0, 1], (2..parts.len()).collect()];
-        for group in groups {
-            let mut hidden: BTreeSet<usize> = group.iter().copied().filter(|i| small(parts[*i].1)).collect();
-            loop {
-                let sum: i64 = hidden.iter().map(|i| parts[*i].1).sum();
-                if hidden.is_empty() || !small(sum) {
-                    break;
-                }
-                let next = group
-                    .iter()
-                    .copied()
-                    .filter(|i| !hidden.contains(i) && parts[*i].1 > 0)
-                    .min_by_key(|i| parts[*i].1);
-                match next {
-                    Some(i) => hidden.insert(i),
-                    None => break,
-                };
-            }
-            row.hidden.extend(hidden.iter().map(|i| parts[*i].0.clone()));
-        }
-        if row.is_hidden("female") {
-            row.female = 0;
-        }
-        if row.is_hidden("male") {
-            row.male = 0;
-        }
-        for (band, n) in row.by_age.iter_mut() {
-            if row.hidden.contains(&format!("age:{band}")) {
-                *n = 0;
-            }
-        }
-    }
 }
 
 impl Reach {
@@ -372,73 +267,6 @@ impl Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(place: &str, people: i64, female: i64, households: i64) -> ReachRow {
-        ReachRow {
-            sector: "SHL".into(),
-            kind: "shelter_kit".into(),
-            organisation: "NRC".into(),
-            population_group: "IDP".into(),
-            place: place.into(),
-            people,
-            female,
-            male: people - female,
-            by_age: AGE_BANDS.iter().map(|b| (b.to_string(), if *b == "18-59" { people } else { 0 })).collect(),
-            households,
-            deliveries: households,
-            quantity: households as f64,
-            unit: "kit".into(),
-            suppressed: false,
-            hidden: Vec::new(),
-        }
-    }
-
-    fn reach(rows: Vec<ReachRow>) -> Reach {
-        let people = rows.iter().map(|r| r.people).sum();
-        let households = rows.iter().map(|r| r.households).sum();
-        Reach {
-            from: "2024-01-01".into(),
-            to: "2024-03-31".into(),
-            level: 2,
-            people,
-            households,
-            deliveries: households,
-            disclosure_threshold: None,
-            totals_hidden: false,
-            rows,
-        }
-    }
-
-    #[test]
-    fn a_small_row_hides_with_a_partner_of_its_parent_and_small_parts_hide_in_pairs() {
-        let g = Gazetteer::built_in();
-        // Ansongo and Bourem (Gao), Mopti (Mopti): the small Bourem row cannot be had from
-        // Gao's total minus Ansongo, so Ansongo hides too; Mopti's two households are too few.
-        let mut r = reach(vec![row("ML0701", 40, 20, 8), row("ML0702", 3, 1, 1), row("ML0506", 12, 6, 2)]);
-        suppress(&mut r, 5, &g);
-        let hidden: Vec<(&str, bool)> = r.rows.iter().map(|x| (x.place.as_str(), x.suppressed)).collect();
-        assert_eq!(hidden, [("ML0701", true), ("ML0702", true), ("ML0506", true)], "{r:?}");
-        // Mopti alone in its région: its households (2) are small, so it hides as well.
-        let mut r = reach(vec![row("ML0701", 40, 2, 8), row("ML0506", 12, 6, 6)]);
-        suppress(&mut r, 5, &g);
-        assert!(!r.rows[0].suppressed && !r.rows[1].suppressed);
-        assert_eq!((r.rows[0].female, r.rows[0].male), (0, 0), "two women hide, and the men with them: {r:?}");
-        assert!(r.rows[0].is_hidden("female") && r.rows[0].is_hidden("male"));
-        assert_eq!(r.rows[1].female, 6);
-        assert_eq!(r.rows[0].people, 40);
-        // A small row with nothing beside it in its set (shelter in Mopti, cash elsewhere):
-        // hidden, and the totals with it, or totals minus cash would give it away.
-        let mut cash = row("ML0701", 40, 20, 8);
-        cash.kind = "multipurpose_cash".into();
-        let mut r = reach(vec![cash, row("ML0506", 3, 1, 1)]);
-        suppress(&mut r, 5, &g);
-        assert!(!r.rows[0].suppressed && r.rows[1].suppressed);
-        assert!(r.totals_hidden && r.people == 0 && r.households == 0, "{r:?}");
-        // Totals below the threshold: nothing at all.
-        let mut r = reach(vec![row("ML0701", 3, 1, 1)]);
-        suppress(&mut r, 5, &g);
-        assert!(r.totals_hidden && r.people == 0 && r.rows[0].suppressed);
-    }
 
     #[test]
     fn quarters_are_whole() {
