@@ -564,7 +564,9 @@ try {
   await step("every page reads on a 390-px phone without scrolling sideways, all in French", async () => {
     const narrow = await page.context().newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
-    const paths = ["/", "/households", household.replace(address, ""), `${household.replace(address, "")}/receipt`, `${household.replace(address, "")}/members/new`, "/households/new", "/figures", "/figures?level=1&group=IDP&from=2024-01-01&to=2024-06-30", "/import", "/duplicates",
+    await narrow.goto(household);
+    const correctMember = await narrow.locator("a.correct-member").first().getAttribute("href");
+    const paths = ["/", "/households", household.replace(address, ""), `${household.replace(address, "")}/receipt`, `${household.replace(address, "")}/members/new`, correctMember, "/households/new", "/figures", "/figures?level=1&group=IDP&from=2024-01-01&to=2024-06-30", "/import", "/duplicates",
       "/assistance", "/plans", "/who-what-where", "/funding", "/series", "/factsheet", "/account", "/sync", "/admin", "/audit"];
     const overflowing = [];
     const untranslated = [];
