@@ -198,6 +198,7 @@ messages! {
     cancel: "Annuler", "Cancel";
     form_has_errors: "Le formulaire contient des erreurs ; rien n'a été enregistré :", "The form has errors; nothing was saved:";
     expected_label: "attendu :", "expected:";
+    expected_h: "Attendu", "Expected";
     saved: "Enregistré.", "Saved.";
     record_movement: "Enregistrer un mouvement", "Record a movement";
     whole_household: "Tout le ménage", "Whole household";
