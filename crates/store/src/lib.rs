@@ -185,6 +185,41 @@ impl Store {
 }
 
 /// A new time-ordered identifier (UUIDv7): devices offline can create them without clashing.
+/// Within one millisecond a process counts on from a random 41-bit start and keeps the same 32
+/// random last bits (RFC 9562, method 1), so the records of one registration differ only by
+/// their counter and travel in a byte or two each (`sync::bundle`); another process or node
+/// draws its own start and bits. Identifiers are not secrets (the next one is easily guessed):
+/// every read checks access, and secrets (tokens, sessions) come from `getrandom` alone.
 pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+    static LAST: std::sync::Mutex<(u64, u64, [u8; 4])> = std::sync::Mutex::new((0, 0, [0; 4]));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let (millis, counter, tail) = {
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (ms, counter, _) = *last;
+        // The same millisecond, or a clock set back: count on in the last one.
+        if now <= ms && counter + 1 < 1 << 42 {
+            last.1 += 1;
+        } else {
+            let mut random = [0u8; 10];
+            // Without randomness (never on a supported system) the clock and counter still order.
+            let _ = getrandom::fill(&mut random);
+            let start = u64::from_be_bytes([0, 0, random[0], random[1], random[2], random[3], random[4], random[5]]);
+            *last = (now.max(ms + 1), start & ((1 << 41) - 1), [random[6], random[7], random[8], random[9]]);
+        }
+        *last
+    };
+    let c = counter;
+    let bytes = [
+        ((c >> 38) & 0x0f) as u8,
+        (c >> 30) as u8,
+        ((c >> 24) & 0x3f) as u8,
+        (c >> 16) as u8,
+        (c >> 8) as u8,
+        c as u8,
+        tail[0],
+        tail[1],
+        tail[2],
+        tail[3],
+    ];
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid().to_string()
 }

@@ -831,8 +831,8 @@ fn the_sync_dictionary_compresses_one_registration_sent_alone() {
     if std::env::var("DJOLIBA_UPDATE_SYNC_DICTIONARY").is_ok() {
         let (mut samples, others) = dictionary_samples(3_000, 2026);
         samples.extend(others);
-        let dictionary = store::sync::bundle::train_dictionary(&samples, 16 * 1024, 2026).unwrap();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src/sync/dictionary-3.zdict");
+        let dictionary = store::sync::bundle::train_dictionary(&samples, 48 * 1024, 2026).unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/src/sync/dictionary-4.zdict");
         std::fs::write(path, dictionary).unwrap();
         return;
     }

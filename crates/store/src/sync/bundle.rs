@@ -2,37 +2,41 @@
 //! changes in a compact binary form (postcard) compressed with zstd.
 //!
 //! ```text
-//! djoliba-sync 3\n
-//! <sending node id: postcard `Text`, 17 bytes for a UUID>
+//! DJS4
+//! <the first 4 bytes of the sender's Ed25519 public key>
 //! <Ed25519 signature of the payload: 64 bytes>
-//! <payload: zstd(postcard(WireBatch)) with the format's dictionary>
+//! <payload: zstd(postcard(WireBatch)) with the format's dictionary, without zstd's magic>
 //! ```
 //!
-//! The wire form writes each identifier (UUID) once per batch as 16 bytes and refers to it by
-//! its place; field names by their number in [`FIELDS`]; times as the difference from the
-//! previous change's. zstd starts from a dictionary trained on registrations, edits and
-//! distributions whose names and numbers were replaced by random letters
-//! ([`train_dictionary`]): it knows the wire form's shapes and the code lists, not anyone's
-//! name, so that one registration sent alone compresses almost as a batch does.
+//! The wire form writes each identifier (UUID) once per batch and refers to it by its place:
+//! 16 bytes, or after one made in the same millisecond its counter step (and last bytes when
+//! they differ); field names by their number in [`FIELDS`], common values by theirs in
+//! [`CODES`]; sequence numbers and times as the difference from the previous change's. zstd
+//! starts from a dictionary trained on registrations, edits and distributions whose names and
+//! numbers were replaced by random letters ([`train_dictionary`]): it knows the wire form's
+//! shapes and the code lists, not anyone's name, so that one registration sent alone
+//! compresses almost as a batch does.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use zstd::zstd_safe::FrameFormat;
 
 use super::change::{Change, ChangeBody, ChangeId, Entity, FieldValue};
 use crate::error::StoreError;
 
-const MAGIC: &[u8] = b"djoliba-sync 3\n";
-/// The earlier formats' first line, to say what a bundle from an older version is.
-const MAGIC_EARLIER: &[u8] = b"djoliba-sync ";
+const MAGIC: &[u8] = b"DJS4";
+/// Other formats' beginnings, to say what a bundle from another version is: formats 1 to 3
+/// opened with a line `djoliba-sync N`, later ones with `DJS` and their number.
+const MAGIC_OTHERS: [&[u8]; 2] = [b"djoliba-sync ", b"DJS"];
 /// zstd's level: the batches are small and the links slow, so a high level pays.
 const LEVEL: i32 = 19;
 
-/// zstd's dictionary of format 3 (`train_dictionary`, then frozen: every node must hold the
+/// zstd's dictionary of format 4 (`train_dictionary`, then frozen: every node must hold the
 /// same bytes, and a new one is a new format). Its SHA-256 is checked by a test.
-const DICTIONARY: &[u8] = include_bytes!("dictionary-3.zdict");
+const DICTIONARY: &[u8] = include_bytes!("dictionary-4.zdict");
 #[cfg(test)]
-const DICTIONARY_SHA256: &str = "5c9b5ec7f5a835dba794a2788f99654afb7255d96e79101afd40d9b7dfebde11";
+const DICTIONARY_SHA256: &str = "cc2f13793e99ddd165fab977ac1b52cbf6250575534a6b5c4773a1af5aa092a6";
 
 /// The registry's vocabulary, appended to the trained dictionary's content: code lists and the
 /// gazetteers' names, so that a code the training samples lacked still compresses.
@@ -60,9 +64,17 @@ const VOCABULARY: &str = concat!(
 fn compressor(level: i32) -> Result<zstd::bulk::Compressor<'static>, StoreError> {
     let failed = |e: std::io::Error| StoreError::Database(format!("compressing a sync batch: {e}"));
     let mut compressor = zstd::bulk::Compressor::with_dictionary(level, DICTIONARY).map_err(failed)?;
-    // Both ends know the dictionary: its id need not travel.
+    // Both ends know the dictionary and that the payload is zstd: neither the dictionary's id
+    // nor zstd's magic number need travel.
     compressor.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false)).map_err(failed)?;
+    compressor.set_parameter(zstd::zstd_safe::CParameter::Format(FrameFormat::Magicless)).map_err(failed)?;
     Ok(compressor)
+}
+
+fn decompressor() -> std::io::Result<zstd::bulk::Decompressor<'static>> {
+    let mut decompressor = zstd::bulk::Decompressor::with_dictionary(DICTIONARY)?;
+    decompressor.set_parameter(zstd::zstd_safe::DParameter::Format(FrameFormat::Magicless))?;
+    Ok(decompressor)
 }
 
 /// Fields whose values are people's or the operation's own words and numbers: replaced by
@@ -86,7 +98,7 @@ const FREE_TEXT: &[&str] = &[
     "detail",
 ];
 
-/// Trains format 3's dictionary on sample batches (registrations, edits, distributions as a
+/// Trains format 4's dictionary on sample batches (registrations, edits, distributions as a
 /// node sends them): their free text is scrambled first (`FREE_TEXT`), then the registry's
 /// vocabulary is appended. Run by `DJOLIBA_UPDATE_SYNC_DICTIONARY=1 cargo test -p djoliba --test
 /// it -- sync_dictionary`; a new dictionary is a new format (the magic line changes).
@@ -250,9 +262,10 @@ impl std::fmt::Display for BundleError {
                 "this bundle was written by another version of Djoliba (another sync format): bring both nodes to the same version",
             ),
             BundleError::Damaged => f.write_str("the bundle is damaged (cut or altered): ask for it again"),
-            BundleError::UnknownSender(node) => {
-                write!(f, "the bundle comes from node {node}, which this node does not know")
-            }
+            BundleError::UnknownSender(hint) => write!(
+                f,
+                "the bundle comes from a node this node does not know (its key begins {hint}): enrol it first"
+            ),
             BundleError::BadSignature(node) => {
                 write!(f, "the bundle's signature does not match node {node}'s key: it was altered or forged")
             }
@@ -272,6 +285,11 @@ enum Text {
         step: u64,
         tail: [u8; 4],
     },
+    /// The same, with the same last four bytes (`crate::new_id` keeps them within a
+    /// millisecond).
+    Following {
+        step: u64,
+    },
 }
 
 impl Text {
@@ -289,6 +307,10 @@ impl Text {
             Text::Uuid(bytes) => Some(uuid(*bytes)),
             Text::Plain(s) => Some((s.clone(), None)),
             Text::Next { step, tail } => v7_after(previous?, *step, *tail).map(uuid),
+            Text::Following { step } => {
+                let previous = previous?;
+                v7_after(previous, *step, [previous[12], previous[13], previous[14], previous[15]]).map(uuid)
+            }
         }
     }
 }
@@ -304,6 +326,17 @@ fn v7_counter(u: &[u8; 16]) -> Option<u64> {
             | (u64::from(u[10]) << 8)
             | u64::from(u[11])
     })
+}
+
+/// The milliseconds a version-7 UUID was made at; 0 for other texts.
+fn v7_millis(text: &str) -> i64 {
+    match uuid::Uuid::try_parse(text) {
+        Ok(u) if u.get_version_num() == 7 => {
+            let b = u.as_bytes();
+            i64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]])
+        }
+        _ => 0,
+    }
 }
 
 /// How many counter steps `next` is after `previous`, when both are version 7 of one millisecond.
@@ -340,11 +373,8 @@ fn date_epoch() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
 }
 
-#[derive(Serialize, Deserialize)]
-enum Key {
-    Known(u16),
-    Other(String),
-}
+/// A field's name: its number in [`FIELDS`], or past them, its place in the batch's `names`.
+type Key = u16;
 
 #[derive(Serialize, Deserialize)]
 enum WireValue {
@@ -359,7 +389,94 @@ enum WireValue {
     Json(String),
     /// A text that is a date (`YYYY-MM-DD`): days since 2000-01-01.
     Date(i32),
+    /// A text of the registry's vocabulary ([`CODES`]): its number there.
+    Code(u16),
 }
+
+/// Values written by their number: the code lists' codes and the gazetteers' versions, and
+/// the empty texts and lists of fields left blank. Append only, as [`FIELDS`].
+const CODES: &[&str] = &[
+    "",
+    "[]",
+    "f",
+    "m",
+    "day",
+    "month",
+    "year",
+    "estimated",
+    "cod-ab-mli-2021-12-20",
+    "cod-ab-mli-2015-04-08",
+    "IDP",
+    "REF",
+    "RET",
+    "RDP",
+    "ASY",
+    "HST",
+    "OOC",
+    "head",
+    "spouse",
+    "child",
+    "parent",
+    "sibling",
+    "grandchild",
+    "other_relative",
+    "unrelated",
+    "displacement",
+    "secondary_displacement",
+    "return",
+    "pendular_visit",
+    "local_integration",
+    "settlement_elsewhere",
+    "departure_abroad",
+    "arrival_from_abroad",
+    "birth",
+    "death",
+    "armed_conflict",
+    "intercommunal_violence",
+    "drought",
+    "flood",
+    "food_insecurity",
+    "other",
+    "host_family",
+    "site",
+    "rented",
+    "own",
+    "collective_centre",
+    "makeshift",
+    "none",
+    "integrate_locally",
+    "settle_elsewhere",
+    "undecided",
+    "national_id",
+    "birth_certificate",
+    "unhcr",
+    "ration_card",
+    "passport",
+    "consular_card",
+    "disability",
+    "serious_medical_condition",
+    "older_person_at_risk",
+    "pregnant_or_lactating",
+    "single_parent",
+    "unaccompanied_child",
+    "separated_child",
+    "woman_at_risk",
+    "gbv_survivor",
+    "torture_survivor",
+    "legal_protection_need",
+    "system",
+    "household",
+    "person",
+    "delivered",
+    "partial",
+    "not_delivered",
+    "in_kind",
+    "cash",
+    "mobile_money",
+    "voucher",
+    "XOF",
+    "kit",
+];
 
 #[derive(Serialize, Deserialize)]
 struct WireId {
@@ -387,8 +504,10 @@ struct WireChange {
 #[derive(Serialize, Deserialize)]
 struct WireBatch {
     /// Every identifier of the batch (nodes, records, authors), once, after the sending node's
-    /// (place 0, not written: the envelope names it).
+    /// (place 0, not written: the receiver knows whose key signed it).
     ids: Vec<Text>,
+    /// Field names [`FIELDS`] lacks (a newer version's), once.
+    names: Vec<String>,
     changes: Vec<WireChange>,
 }
 
@@ -408,10 +527,14 @@ impl Table {
         let place = self.ids.len() as u32;
         let text = match Text::of(s) {
             Text::Uuid(u) => {
-                let after = self.last_uuid.as_ref().and_then(|previous| v7_step(previous, &u));
+                let after = self
+                    .last_uuid
+                    .as_ref()
+                    .and_then(|previous| Some((v7_step(previous, &u)?, previous[12..] == u[12..])));
                 self.last_uuid = Some(u);
                 match after {
-                    Some(step) => Text::Next { step, tail: [u[12], u[13], u[14], u[15]] },
+                    Some((step, true)) => Text::Following { step },
+                    Some((step, false)) => Text::Next { step, tail: [u[12], u[13], u[14], u[15]] },
                     None => Text::Uuid(u),
                 }
             }
@@ -437,17 +560,24 @@ fn table_texts(ids: &[Text]) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn key(name: &str) -> Key {
+fn key(name: &str, names: &mut Vec<String>) -> Key {
     match FIELDS.iter().position(|f| *f == name) {
-        Some(i) => Key::Known(i as u16),
-        None => Key::Other(name.to_string()),
+        Some(i) => i as Key,
+        None => {
+            let at = names.iter().position(|n| n == name).unwrap_or_else(|| {
+                names.push(name.to_string());
+                names.len() - 1
+            });
+            (FIELDS.len() + at) as Key
+        }
     }
 }
 
-fn key_name(key: &Key) -> Option<String> {
-    match key {
-        Key::Known(i) => FIELDS.get(*i as usize).map(|s| s.to_string()),
-        Key::Other(s) => Some(s.clone()),
+fn key_name(key: Key, names: &[String]) -> Option<String> {
+    let key = key as usize;
+    match FIELDS.get(key) {
+        Some(name) => Some(name.to_string()),
+        None => names.get(key - FIELDS.len()).cloned(),
     }
 }
 
@@ -462,7 +592,8 @@ fn wire_id(table: &mut Table, id: &ChangeId) -> WireId {
 fn to_wire(batch: &Batch) -> WireBatch {
     let mut table = Table::default();
     table.place(&batch.from);
-    let mut previous_at = 0i64;
+    let (mut previous_at, mut previous_seq) = (0i64, 0i64);
+    let mut names = Vec::new();
     let changes = batch
         .changes
         .iter()
@@ -479,23 +610,32 @@ fn to_wire(batch: &Batch) -> WireBatch {
                             n.as_i64().map_or(WireValue::Real(n.as_f64().unwrap_or(0.0)), WireValue::Int)
                         }
                         FieldValue::String(s) if matches!(Text::of(s), Text::Uuid(_)) => WireValue::Id(table.place(s)),
-                        FieldValue::String(s) => {
-                            wire_date(s).map_or_else(|| WireValue::Text(s.clone()), WireValue::Date)
-                        }
+                        FieldValue::String(s) => match (wire_date(s), CODES.iter().position(|c| c == s)) {
+                            (Some(days), _) => WireValue::Date(days),
+                            (None, Some(code)) => WireValue::Code(code as u16),
+                            (None, None) => WireValue::Text(s.clone()),
+                        },
                         other => WireValue::Json(other.to_string()),
                     };
-                    (key(name), value)
+                    (key(name, &mut names), value)
                 })
                 .collect();
             let deps = body
                 .deps
                 .iter()
-                .map(|(name, ids)| (key(name), ids.iter().map(|id| wire_id(&mut table, id)).collect()))
+                .map(|(name, ids)| (key(name, &mut names), ids.iter().map(|id| wire_id(&mut table, id)).collect()))
                 .collect();
-            let at = body.at.wrapping_sub(previous_at);
+            // The first time from the one its record's identifier holds (a record is usually
+            // made when its first change is): a few milliseconds rather than six bytes.
+            let base = if previous_at == 0 { v7_millis(&c.entity_id) } else { previous_at };
+            let at = body.at.wrapping_sub(base);
             previous_at = body.at;
+            // A change's sequence number as the step from the change before (usually 1).
+            let mut id = wire_id(&mut table, &c.id);
+            id.seq = c.id.seq.wrapping_sub(previous_seq);
+            previous_seq = c.id.seq;
             WireChange {
-                id: wire_id(&mut table, &c.id),
+                id,
                 entity: entity_code(c.entity),
                 entity_id: table.place(&c.entity_id),
                 household: body.household.as_deref().map(|h| table.place(h)),
@@ -509,7 +649,7 @@ fn to_wire(batch: &Batch) -> WireBatch {
         })
         .collect();
     table.ids.remove(0);
-    WireBatch { ids: table.ids, changes }
+    WireBatch { ids: table.ids, names, changes }
 }
 
 /// The batch `from` sent (the envelope says who).
@@ -519,7 +659,7 @@ fn from_wire(wire: WireBatch, from: &str) -> Option<Batch> {
     let ids: Vec<String> = table_texts(&texts)?;
     let id = |place: u32| ids.get(place as usize).cloned();
     let change_id = |w: &WireId| Some(ChangeId { node: id(w.node)?, epoch: w.epoch, seq: w.seq });
-    let mut previous_at = 0i64;
+    let (mut previous_at, mut previous_seq) = (0i64, 0i64);
     let mut changes = Vec::with_capacity(wire.changes.len());
     for c in wire.changes {
         let mut fields = BTreeMap::new();
@@ -529,6 +669,7 @@ fn from_wire(wire: WireBatch, from: &str) -> Option<Batch> {
                 WireValue::Int(i) => i.into(),
                 WireValue::Real(r) => serde_json::Number::from_f64(r).map_or(FieldValue::Null, FieldValue::Number),
                 WireValue::Text(s) => s.into(),
+                WireValue::Code(code) => CODES.get(code as usize)?.to_string().into(),
                 WireValue::Id(place) => id(place)?.into(),
                 WireValue::Bool(b) => b.into(),
                 WireValue::Json(s) => serde_json::from_str(&s).ok()?,
@@ -536,18 +677,22 @@ fn from_wire(wire: WireBatch, from: &str) -> Option<Batch> {
                     (date_epoch() + chrono::Duration::days(i64::from(days))).format("%Y-%m-%d").to_string().into()
                 }
             };
-            fields.insert(key_name(&k)?, value);
+            fields.insert(key_name(k, &wire.names)?, value);
         }
         let mut deps = BTreeMap::new();
         for (k, list) in c.deps {
-            deps.insert(key_name(&k)?, list.iter().map(change_id).collect::<Option<Vec<_>>>()?);
+            deps.insert(key_name(k, &wire.names)?, list.iter().map(change_id).collect::<Option<Vec<_>>>()?);
         }
-        let at = previous_at.wrapping_add(c.at);
+        let entity_id = id(c.entity_id)?;
+        let base = if previous_at == 0 { v7_millis(&entity_id) } else { previous_at };
+        let at = base.wrapping_add(c.at);
         previous_at = at;
+        let seq = previous_seq.wrapping_add(c.id.seq);
+        previous_seq = seq;
         changes.push(Change {
-            id: change_id(&c.id)?,
+            id: change_id(&WireId { seq, ..c.id })?,
             entity: *Entity::ALL.get(c.entity as usize)?,
-            entity_id: id(c.entity_id)?,
+            entity_id,
             body: ChangeBody {
                 withheld: c.flags & 2 != 0,
                 household: match c.household {
@@ -566,6 +711,10 @@ fn from_wire(wire: WireBatch, from: &str) -> Option<Batch> {
     Some(Batch { from: from.to_string(), changes })
 }
 
+/// Bytes of the sender's public key an envelope carries: enough to find its key among the
+/// nodes a node knows (the signature then proves which it is).
+const KEY_HINT: usize = 4;
+
 /// Encodes and signs a batch.
 pub fn seal(batch: &Batch, key: &ed25519_dalek::SigningKey) -> Result<Vec<u8>, StoreError> {
     use ed25519_dalek::Signer;
@@ -573,9 +722,7 @@ pub fn seal(batch: &Batch, key: &ed25519_dalek::SigningKey) -> Result<Vec<u8>, S
     let signature = key.sign(&payload);
     let mut out = Vec::with_capacity(payload.len() + 100);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(
-        &postcard::to_allocvec(&Text::of(&batch.from)).map_err(|e| StoreError::Database(e.to_string()))?,
-    );
+    out.extend_from_slice(&key.verifying_key().as_bytes()[..KEY_HINT]);
     out.extend_from_slice(&signature.to_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
@@ -600,38 +747,43 @@ pub fn compress_without_dictionary(batch: &Batch) -> Result<Vec<u8>, StoreError>
     zstd::bulk::compress(&bytes, LEVEL).map_err(|e| StoreError::Database(format!("compressing a sync batch: {e}")))
 }
 
-/// The envelope's parts: sending node, signature, payload.
-fn parts(bytes: &[u8]) -> Result<(String, &[u8], &[u8]), BundleError> {
+/// An envelope's parts: the beginning of the sender's key, the signature, the payload.
+struct Parts<'a> {
+    hint: &'a [u8],
+    signature: &'a [u8],
+    payload: &'a [u8],
+}
+
+fn parts(bytes: &[u8]) -> Result<Parts<'_>, BundleError> {
     let Some(rest) = bytes.strip_prefix(MAGIC) else {
-        return Err(if bytes.starts_with(MAGIC_EARLIER) { BundleError::OtherFormat } else { BundleError::NotABundle });
+        let other = MAGIC_OTHERS.iter().any(|m| bytes.starts_with(m));
+        return Err(if other { BundleError::OtherFormat } else { BundleError::NotABundle });
     };
-    let (node, rest) = postcard::take_from_bytes::<Text>(rest).map_err(|_| BundleError::Damaged)?;
-    if rest.len() < 64 {
+    if rest.len() < KEY_HINT + 64 {
         return Err(BundleError::Damaged);
     }
-    let (node, _) = node.text(None).ok_or(BundleError::Damaged)?;
-    Ok((node, &rest[..64], &rest[64..]))
+    Ok(Parts { hint: &rest[..KEY_HINT], signature: &rest[KEY_HINT..KEY_HINT + 64], payload: &rest[KEY_HINT + 64..] })
 }
 
-/// The sending node named by an envelope, before its signature is checked.
-pub fn sender(bytes: &[u8]) -> Result<String, BundleError> {
-    parts(bytes).map(|(node, _, _)| node)
+/// The beginning of the sender's public key (hex), to find it among known nodes before the
+/// signature is checked.
+pub fn key_hint(bytes: &[u8]) -> Result<String, BundleError> {
+    parts(bytes).map(|p| hex::encode(p.hint))
 }
 
-/// Checks an envelope's signature with its sender's public key (hex) and decodes the batch.
-pub fn open(bytes: &[u8], public_key: &str) -> Result<Batch, BundleError> {
+/// Checks an envelope's signature with the public key (hex) of the node `from` and decodes the
+/// batch that node sent.
+pub fn open(bytes: &[u8], from: &str, public_key: &str) -> Result<Batch, BundleError> {
     use ed25519_dalek::Verifier;
-    let (node, signature, payload) = parts(bytes)?;
-    let forged = || BundleError::BadSignature(node.clone());
+    let Parts { signature, payload, .. } = parts(bytes)?;
+    let forged = || BundleError::BadSignature(from.to_string());
     let key: [u8; 32] = hex::decode(public_key).ok().and_then(|k| k.try_into().ok()).ok_or_else(forged)?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| forged())?;
     let signature: [u8; 64] = signature.try_into().map_err(|_| forged())?;
     key.verify(payload, &ed25519_dalek::Signature::from_bytes(&signature)).map_err(|_| forged())?;
-    let bytes = zstd::bulk::Decompressor::with_dictionary(DICTIONARY)
-        .and_then(|mut d| d.decompress(payload, 256 << 20))
-        .map_err(|_| BundleError::Damaged)?;
+    let bytes = decompressor().and_then(|mut d| d.decompress(payload, 256 << 20)).map_err(|_| BundleError::Damaged)?;
     let wire: WireBatch = postcard::from_bytes(&bytes).map_err(|_| BundleError::Damaged)?;
-    from_wire(wire, &node).ok_or(BundleError::Damaged)
+    from_wire(wire, from).ok_or(BundleError::Damaged)
 }
 
 #[cfg(test)]
@@ -668,16 +820,17 @@ mod tests {
         let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
         let public = hex::encode(key.verifying_key().to_bytes());
         let sealed = seal(&batch(), &key).unwrap();
-        assert_eq!(sender(&sealed).unwrap(), "node-a");
-        assert_eq!(open(&sealed, &public).unwrap(), batch());
+        assert_eq!(key_hint(&sealed).unwrap(), public[..8]);
+        assert_eq!(open(&sealed, "node-a", &public).unwrap(), batch());
         let mut altered = sealed.clone();
         let last = altered.len() - 1;
         altered[last] ^= 1;
-        assert_eq!(open(&altered, &public), Err(BundleError::BadSignature("node-a".into())));
+        assert_eq!(open(&altered, "node-a", &public), Err(BundleError::BadSignature("node-a".into())));
         let other = hex::encode(ed25519_dalek::SigningKey::from_bytes(&[8u8; 32]).verifying_key().to_bytes());
-        assert_eq!(open(&sealed, &other), Err(BundleError::BadSignature("node-a".into())));
-        assert_eq!(open(b"PK\x03\x04", &public), Err(BundleError::NotABundle));
-        assert_eq!(open(&sealed[..MAGIC.len() + 10], &public), Err(BundleError::Damaged));
+        assert_eq!(open(&sealed, "node-a", &other), Err(BundleError::BadSignature("node-a".into())));
+        assert_eq!(open(b"djoliba-sync 3\nold", "node-a", &public), Err(BundleError::OtherFormat));
+        assert_eq!(open(b"PK\x03\x04", "node-a", &public), Err(BundleError::NotABundle));
+        assert_eq!(open(&sealed[..MAGIC.len() + 10], "node-a", &public), Err(BundleError::Damaged));
         // Identifiers, numbers, lists and unknown fields come back as they were.
         let mut odd = batch();
         let body = &mut odd.changes[0].body;
@@ -686,14 +839,16 @@ mod tests {
         body.fields.insert("seq".into(), (-5).into());
         body.fields.insert("share".into(), serde_json::json!(0.25));
         body.fields.insert("not_a_uuid".into(), "01A24E03-7D20-779F-B6E6-71937F8FB99A".into());
-        assert_eq!(open(&seal(&odd, &key).unwrap(), &public).unwrap(), odd);
+        assert_eq!(open(&seal(&odd, &key).unwrap(), "node-a", &public).unwrap(), odd);
     }
 
     #[test]
     fn identifiers_made_together_and_dates_come_back_exactly() {
         let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
         let public = hex::encode(key.verifying_key().to_bytes());
-        let mut ids: Vec<String> = (0..50).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        // Half as Djoliba makes them, half as the uuid crate does (another node's version).
+        let mut ids: Vec<String> = (0..25).map(|_| crate::new_id()).collect();
+        ids.extend((0..25).map(|_| uuid::Uuid::now_v7().to_string()));
         // Other UUIDs, one repeated, one made in another millisecond, and a counter that goes back.
         ids.push("9b2e4f1c-8a3d-4c6e-b1f2-0d9e8c7b6a54".into()); // version 4
         ids.push(ids[3].clone());
@@ -703,21 +858,24 @@ mod tests {
         let mut batch = batch();
         let body = &mut batch.changes[0].body;
         for (i, id) in ids.iter().enumerate() {
-            body.fields.insert(format!("id_{i}"), id.as_str().into());
+            body.fields.insert(format!("id_{i:02}"), id.as_str().into());
         }
         for (i, date) in
             ["2024-02-29", "1899-12-31", "2024-02-30", "2024-1-05", "0001-01-01", "2000-01-01T00:00"].iter().enumerate()
         {
             body.fields.insert(format!("date_{i}"), (*date).into());
         }
-        assert_eq!(open(&seal(&batch, &key).unwrap(), &public).unwrap(), batch);
+        assert_eq!(open(&seal(&batch, &key).unwrap(), "node-a", &public).unwrap(), batch);
         let wire = to_wire(&batch);
-        let written_after = wire.ids.iter().filter(|t| matches!(t, Text::Next { .. })).count();
-        assert!(written_after >= 40, "identifiers made in one millisecond follow each other: {written_after}");
+        let count = |f: fn(&Text) -> bool| wire.ids.iter().filter(|t| f(t)).count();
+        let (next, following) =
+            (count(|t| matches!(t, Text::Next { .. })), count(|t| matches!(t, Text::Following { .. })));
+        assert!(next + following >= 40, "identifiers made in one millisecond follow each other: {next} + {following}");
+        assert!(following >= 20, "Djoliba's keep their last bytes within a millisecond: {following}");
     }
 
     #[test]
-    fn the_dictionary_is_the_one_of_format_3() {
+    fn the_dictionary_is_the_one_of_format_4() {
         use sha2::Digest;
         assert_eq!(
             hex::encode(sha2::Sha256::digest(DICTIONARY)),

@@ -732,17 +732,23 @@ impl Store {
     /// Reads a sealed bundle (a file carried by hand, or a pushed batch): its sender must be a
     /// node known here and its signature must hold.
     pub fn sync_open(&self, bytes: &[u8]) -> Result<Batch, StoreError> {
-        let sender = bundle::sender(bytes).map_err(|e| StoreError::Config(e.to_string()))?;
-        let key = self.db.read(|tx| {
-            Ok(tx
-                .query_opt(
-                    "SELECT public_key FROM sync_peers WHERE node_id = $1 AND revoked_at IS NULL",
-                    params![sender.as_str()],
-                )?
-                .map(|r| r.text(0)))
+        let refused = |e: BundleError| StoreError::Config(e.to_string());
+        let hint = bundle::key_hint(bytes).map_err(refused)?;
+        let candidates = self.db.read(|tx| {
+            tx.query(
+                "SELECT node_id, public_key FROM sync_peers WHERE public_key LIKE $1 AND revoked_at IS NULL",
+                params![format!("{hint}%")],
+            )
         })?;
-        let key = key.ok_or_else(|| StoreError::Config(BundleError::UnknownSender(sender.clone()).to_string()))?;
-        bundle::open(bytes, &key).map_err(|e| StoreError::Config(e.to_string()))
+        // Four bytes of key find the sender; two nodes sharing them are both tried.
+        let mut error = BundleError::UnknownSender(hint);
+        for peer in candidates {
+            match bundle::open(bytes, peer.str(0), peer.str(1)) {
+                Ok(batch) => return Ok(batch),
+                Err(e) => error = e,
+            }
+        }
+        Err(refused(error))
     }
 
     /// The changes a peer holding `theirs` lacks, sealed, in a batch of at most `max_bytes`
