@@ -294,6 +294,13 @@ struct Page {
 }
 
 impl Page {
+    /// The page `declare` writes into a new attacker (it returns the net change).
+    fn of(declare: impl FnOnce(&mut Attacker) -> Attacker) -> Page {
+        let mut attacker = Attacker::default();
+        let net_change = declare(&mut attacker);
+        Page { attacker, net_change }
+    }
+
     /// The small hidden counts the page gives back beyond the difference of two totals.
     fn recovered(&self, threshold: u64) -> Vec<(String, i64)> {
         let inherent: HashSet<String> =
@@ -450,16 +457,9 @@ fn dashboard_dates(day: NaiveDate) -> (Vec<NaiveDate>, NaiveDate) {
 }
 
 /// The dashboard: key figures and the trend (each group's individuals and households in the
-/// country), the map of IDPs by région (shown cells), the quarter's flows
-/// by kind, its accounts and the ten largest routes.
-fn dashboard(viewer: &FiguresSnapshot, truth: &FiguresSnapshot, day: NaiveDate) -> Page {
-    let mut attacker = Attacker::default();
-    let net_change = declare_dashboard(&mut attacker, viewer, truth, day);
-    Page { attacker, net_change }
-}
-
-/// Declares what the dashboard shows into `a`; returns what its quarter's two ends give by
-/// themselves.
+/// country), the map of IDPs by région (shown cells), the quarter's flows by kind, its
+/// accounts and the ten largest routes, declared into `a`; returns what the quarter's two ends
+/// give by themselves.
 fn declare_dashboard(a: &mut Attacker, viewer: &FiguresSnapshot, truth: &FiguresSnapshot, day: NaiveDate) -> Attacker {
     let (dates, from) = dashboard_dates(day);
     for date in dates.iter().chain([&from]) {
@@ -503,22 +503,8 @@ fn declare_dashboard(a: &mut Attacker, viewer: &FiguresSnapshot, truth: &Figures
 }
 
 /// The figures page at a date, level and group (or all groups), with the flows of a period
-/// and the downloads it links to (stock and flows as CSV, XLSX and JSON).
-fn figures_page(
-    viewer: &FiguresSnapshot,
-    truth: &FiguresSnapshot,
-    day: NaiveDate,
-    level: u8,
-    group: Option<&str>,
-    period: Option<(NaiveDate, NaiveDate)>,
-) -> Page {
-    let mut attacker = Attacker::default();
-    let net_change = declare_figures_page(&mut attacker, viewer, truth, day, level, group, period);
-    Page { attacker, net_change }
-}
-
-/// Declares what the figures page shows into `a`; returns what its period's two ends give by
-/// themselves.
+/// and the downloads it links to (stock and flows as CSV, XLSX and JSON), declared into `a`;
+/// returns what the period's two ends give by themselves.
 fn declare_figures_page(
     a: &mut Attacker,
     viewer: &FiguresSnapshot,
@@ -615,37 +601,25 @@ fn declare_figures_page(
     Attacker::default()
 }
 
-/// The figures pages of levels 1 to 3 read together (one group, date and period): a région's
-/// counts are its cercles', a cercle's its communes', and a route between two régions the
-/// routes between their cercles.
-fn figures_levels(
-    viewer: &FiguresSnapshot,
-    truth: &FiguresSnapshot,
-    day: NaiveDate,
-    group: Option<&str>,
-    period: (NaiveDate, NaiveDate),
-) -> Page {
-    let mut attacker = Attacker::default();
-    let net_change = declare_figures_levels(&mut attacker, viewer, truth, day, group, period);
-    Page { attacker, net_change }
-}
-
 /// Every page a viewer reads of one day and quarter, together: the dashboard, and the figures
 /// pages of levels 1 to 3 for IDPs, returnees and all groups.
-fn every_page(
+fn declare_every_page(
+    a: &mut Attacker,
     viewer: &FiguresSnapshot,
     truth: &FiguresSnapshot,
     day: NaiveDate,
     quarter: (NaiveDate, NaiveDate),
-) -> Page {
-    let mut attacker = Attacker::default();
-    let net_change = declare_dashboard(&mut attacker, viewer, truth, day);
+) -> Attacker {
+    let net_change = declare_dashboard(a, viewer, truth, day);
     for group in [Some("IDP"), Some("RET"), None] {
-        declare_figures_levels(&mut attacker, viewer, truth, day, group, quarter);
+        declare_figures_levels(a, viewer, truth, day, group, quarter);
     }
-    Page { attacker, net_change }
+    net_change
 }
 
+/// The figures pages of levels 1 to 3 read together (one group, date and period): a région's
+/// counts are its cercles', a cercle's its communes', and a route between two régions the
+/// routes between their cercles.
 fn declare_figures_levels(
     a: &mut Attacker,
     viewer: &FiguresSnapshot,
@@ -768,19 +742,23 @@ fn no_page_a_viewer_reads_gives_back_a_hidden_count() {
         let day = seen.latest_event_date().map_or(store.today(), |d| d.min(store.today()));
         let quarter = (day.checked_sub_months(Months::new(3)).unwrap().succ_opt().unwrap(), day);
         let year = (day.checked_sub_months(Months::new(12)).unwrap(), day);
-        let mut pages = vec![("dashboard".to_string(), dashboard(&seen, &truth, day))];
+        let mut pages = vec![("dashboard".to_string(), Page::of(|a| declare_dashboard(a, &seen, &truth, day)))];
         for level in [1, 2, 3] {
             for group in [Some("IDP"), None, Some("RET")] {
                 let period = if rng.below(2) == 0 { quarter } else { year };
                 let name = format!("figures level {level} group {group:?} period {period:?}");
-                pages.push((name, figures_page(&seen, &truth, day, level, group, Some(period))));
+                pages.push((
+                    name,
+                    Page::of(|a| declare_figures_page(a, &seen, &truth, day, level, group, Some(period))),
+                ));
             }
         }
         for group in [Some("IDP"), None] {
             let name = format!("figures levels 1–3 read together, group {group:?}");
-            pages.push((name, figures_levels(&seen, &truth, day, group, quarter)));
+            pages.push((name, Page::of(|a| declare_figures_levels(a, &seen, &truth, day, group, quarter))));
         }
-        pages.push(("every page of the day and quarter together".to_string(), every_page(&seen, &truth, day, quarter)));
+        let every = Page::of(|a| declare_every_page(a, &seen, &truth, day, quarter));
+        pages.push(("every page of the day and quarter together".to_string(), every));
         for (name, page) in pages {
             for (quantity, value) in page.recovered(threshold) {
                 findings.push(format!("seed {seed}, {name}: {quantity} = {value}"));
