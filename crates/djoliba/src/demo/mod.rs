@@ -1,7 +1,8 @@
 //! The demo operation: a deterministic synthetic registry of 20,000 households in the régions
 //! of Gao, Tombouctou, Mopti, Ménaka and Ségou, and in Bamako, loaded once into its own data
-//! folder, with a few dozen people registered a second time by another team, for the duplicate
-//! review to show. Everything it shows is marked as demo data.
+//! folder, with members added, corrected and removed after registration in a few households,
+//! and a few dozen people registered a second time by another team, for the duplicate review
+//! to show. Everything it shows is marked as demo data.
 
 use anyhow::Context;
 use domain::synthetic::{self, Places};
@@ -96,6 +97,7 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
         })
         .collect();
     store.record_solutions(&actor, &decisions).context("cannot record the demo's solutions decisions")?;
+    change_members(store, &actor, &generated, &ids)?;
     plant_re_registrations(store, &actor, &generated)?;
     load_dtm_like_series(store, &actor)?;
     load_published_like_series(store, &actor)?;
@@ -104,6 +106,84 @@ pub fn load(store: &Store, households: usize) -> anyhow::Result<()> {
     funding::load(store)?;
     load_presence(store)?;
     store.create_demo_user(USER, PASSWORD)?;
+    Ok(())
+}
+
+/// Members' history, as follow-up visits bring it, in every 1,000th household from the fourth:
+/// a baby born since registration added, a birth date corrected from a birth certificate, a
+/// member recorded by mistake removed. Each with its reason, each a new version.
+fn change_members(
+    store: &Store,
+    actor: &Actor,
+    generated: &[synthetic::SyntheticHousehold],
+    ids: &std::collections::HashMap<String, String>,
+) -> anyhow::Result<()> {
+    for (n, g) in generated.iter().skip(3).step_by(1000).enumerate() {
+        let Some(id) = ids.get(&g.household.external_id) else { continue };
+        let detail = store.household_detail(actor, id)?;
+        let person_id = |external: &Option<String>| {
+            detail.members.iter().find(|m| m.person.external_id == *external).map(|m| m.person.id.clone())
+        };
+        let Some(last) = g.household.members.last().filter(|_| g.household.members.len() >= 2) else { continue };
+        match n % 3 {
+            0 => {
+                let head = &g.household.members[0];
+                let born = chrono::NaiveDate::from_ymd_opt(2024, 5, 12).unwrap_or_default();
+                let baby = domain::registry::NewPerson {
+                    external_id: None,
+                    given_name: "Aïssata".into(),
+                    family_name: head.family_name.clone(),
+                    father_name: (head.sex == Some(domain::Sex::Male)).then(|| head.given_name.clone()),
+                    sex: Some(domain::Sex::Female),
+                    birth_date: Some(domain::FuzzyDate { date: born, precision: domain::DatePrecision::Day }),
+                    relationship: Some(domain::Relationship::Child),
+                    documents_held: Vec::new(),
+                    documents_missing: vec![domain::Document::BirthCertificate],
+                    other_spellings: Vec::new(),
+                    specific_needs: Vec::new(),
+                    phone: None,
+                    identifiers: Vec::new(),
+                };
+                store.add_member(actor, id, &baby, "Naissance signalée lors de la visite de suivi")?;
+            }
+            1 => {
+                // A birth known to the year or estimated, made exact; else a name respelt.
+                let inexact = g
+                    .household
+                    .members
+                    .iter()
+                    .rev()
+                    .find(|m| m.birth_date.is_some_and(|b| b.precision != domain::DatePrecision::Day));
+                let (member, corrected, reason) = match inexact {
+                    Some(m) => {
+                        let year = m.birth_date.map_or(2015, |b| chrono::Datelike::year(&b.date));
+                        let exact = chrono::NaiveDate::from_ymd_opt(year, 3, 15).unwrap_or_default();
+                        let corrected = domain::registry::NewPerson {
+                            birth_date: Some(domain::FuzzyDate { date: exact, precision: domain::DatePrecision::Day }),
+                            documents_held: vec![domain::Document::BirthCertificate],
+                            documents_missing: Vec::new(),
+                            ..m.clone()
+                        };
+                        (m, corrected, "Acte de naissance présenté : date exacte")
+                    }
+                    None => {
+                        let corrected = domain::registry::NewPerson {
+                            other_spellings: vec![last.given_name.clone()],
+                            given_name: last.given_name.replace("ou", "u"),
+                            ..last.clone()
+                        };
+                        (last, corrected, "Prénom mal orthographié à l'enregistrement")
+                    }
+                };
+                let Some(person) = person_id(&member.external_id) else { continue };
+                store.update_person(actor, &person, &corrected, reason)?;
+            }
+            _ => {
+                let Some(person) = person_id(&last.external_id) else { continue };
+                store.remove_member(actor, id, &person, "Enregistré par erreur : vit dans le ménage de son oncle")?;
+            }
+        }
+    }
     Ok(())
 }
 
