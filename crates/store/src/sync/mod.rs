@@ -734,14 +734,13 @@ impl Store {
     pub fn sync_open(&self, bytes: &[u8]) -> Result<Batch, StoreError> {
         let refused = |e: BundleError| StoreError::Config(e.to_string());
         let hint = bundle::key_hint(bytes).map_err(refused)?;
-        let candidates = self.db.read(|tx| {
-            tx.query(
-                "SELECT node_id, public_key FROM sync_peers WHERE public_key LIKE $1 AND revoked_at IS NULL",
-                params![format!("{hint}%")],
-            )
+        let peers = self.db.read(|tx| {
+            tx.query("SELECT node_id, public_key FROM sync_peers WHERE revoked_at IS NULL", params![])
         })?;
-        // Four bytes of key find the sender; two nodes sharing them are both tried.
-        let mut error = BundleError::UnknownSender(hint);
+        // Four bytes of key find the sender (keys were enrolled in either case of hex); two
+        // nodes sharing them are both tried.
+        let candidates = peers.iter().filter(|p| p.str(1).to_ascii_lowercase().starts_with(&hint));
+        let mut error = BundleError::UnknownSender(hint.clone());
         for peer in candidates {
             match bundle::open(bytes, peer.str(0), peer.str(1)) {
                 Ok(batch) => return Ok(batch),
