@@ -41,7 +41,13 @@ fn generate(dir: &Path, households: usize) -> (usize, usize, usize) {
     let (mut people, mut movements) = (0, 0);
     for h in 0..households {
         let here = COMMUNES[rng.next(COMMUNES.len())];
-        let origin = COMMUNES[rng.next(COMMUNES.len())];
+        // Displaced from elsewhere: a movement from a place to itself is refused.
+        let origin = loop {
+            let origin = COMMUNES[rng.next(COMMUNES.len())];
+            if origin != here {
+                break origin;
+            }
+        };
         let family = FAMILY[rng.next(FAMILY.len())];
         h_out.push_str(&format!(
             "B{h:07},{here},2024-{:02}-{:02},IDP,{origin},host_family,undecided\n",
