@@ -16,7 +16,7 @@
 //! a small row, the totals (the same on every level) are hidden everywhere. The checker
 //! (`tests/it/disclosure.rs`) proves over random registries that no page gives a count back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::reach::{Reach, ReachRow};
 
@@ -55,16 +55,21 @@ pub fn suppress(levels: &mut [Reach], k: u64) {
         if totals_small {
             reach.rows.iter_mut().for_each(|r| r.suppressed = true);
         }
-        // Each row's parent one level up: the row of its series whose place holds it.
+        // Each row's parent one level up: the row of its series whose place holds it (the
+        // longest P-code its own begins with; a commune's own row at the site level is under
+        // the commune itself).
+        let above_rows: HashMap<(Series, &str), usize> = parent_level.map_or_else(HashMap::new, |above| {
+            above.rows.iter().enumerate().map(|(i, r)| ((series(r), r.place.as_str()), i)).collect()
+        });
         let parent_of: Vec<Option<usize>> = reach
             .rows
             .iter()
             .map(|r| {
-                let above = parent_level?;
                 let key = series(r);
-                (0..above.rows.len())
-                    .filter(|i| series(&above.rows[*i]) == key && r.place.starts_with(&above.rows[*i].place))
-                    .max_by_key(|i| above.rows[*i].place.len())
+                (1..=r.place.len())
+                    .rev()
+                    .filter_map(|n| r.place.get(..n))
+                    .find_map(|prefix| above_rows.get(&(key.clone(), prefix)).copied())
             })
             .collect();
         let mut sets: BTreeMap<(Series, Option<usize>), Vec<usize>> = BTreeMap::new();

@@ -734,9 +734,9 @@ impl Store {
     pub fn sync_open(&self, bytes: &[u8]) -> Result<Batch, StoreError> {
         let refused = |e: BundleError| StoreError::Config(e.to_string());
         let hint = bundle::key_hint(bytes).map_err(refused)?;
-        let peers = self.db.read(|tx| {
-            tx.query("SELECT node_id, public_key FROM sync_peers WHERE revoked_at IS NULL", params![])
-        })?;
+        let peers = self
+            .db
+            .read(|tx| tx.query("SELECT node_id, public_key FROM sync_peers WHERE revoked_at IS NULL", params![]))?;
         // Four bytes of key find the sender (keys were enrolled in either case of hex); two
         // nodes sharing them are both tried.
         let candidates = peers.iter().filter(|p| p.str(1).to_ascii_lowercase().starts_with(&hint));
