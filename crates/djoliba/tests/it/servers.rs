@@ -100,14 +100,17 @@ async fn two_servers(a: &Site, b: &Site, clerk: &store::Actor, other: &store::Ac
     assert_eq!(idps(&after_a) - idps(&before_a), 500, "{backend}: the 500 people imported are IDPs");
 }
 
+/// A session on the cluster itself (its `postgres` database): the test's own database may not
+/// have reached the replica yet, and replay is the cluster's, not a database's.
+fn cluster(target: &Target) -> postgres::Client {
+    let Target::Postgres { config, .. } = target else { unreachable!() };
+    config.clone().dbname("postgres").connect(postgres::NoTls).unwrap()
+}
+
 /// The replica's replay has reached everything the primary wrote so far.
 fn caught_up(primary: &Target, replica: &Target) {
-    let connect = |target: &Target| {
-        let Target::Postgres { config, .. } = target else { unreachable!() };
-        config.connect(postgres::NoTls).unwrap()
-    };
-    let written: String = connect(primary).query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
-    let mut standby = connect(replica);
+    let written: String = cluster(primary).query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+    let mut standby = cluster(replica);
     for _ in 0..600 {
         let replayed: bool =
             standby.query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[&written]).unwrap().get(0);
@@ -120,9 +123,8 @@ fn caught_up(primary: &Target, replica: &Target) {
 }
 
 fn set_replay(replica: &Target, paused: bool) {
-    let Target::Postgres { config, .. } = replica else { unreachable!() };
     let call = if paused { "SELECT pg_wal_replay_pause()" } else { "SELECT pg_wal_replay_resume()" };
-    config.connect(postgres::NoTls).unwrap().execute(call, &[]).unwrap();
+    cluster(replica).execute(call, &[]).unwrap();
 }
 
 /// Figures and exports read on a read replica: behind it while its replay lags, the same as
