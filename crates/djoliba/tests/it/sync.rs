@@ -847,6 +847,9 @@ fn the_sync_dictionary_compresses_one_registration_sent_alone() {
         registration < plain * 0.7,
         "a registration alone: {registration:.0} B, {plain:.0} B without the dictionary"
     );
+    // An edit or a delivery is mostly identifiers, which no dictionary compresses: format 4
+    // writes them so tightly that zstd alone gets within a fifth (144 B against 180 B, the
+    // ratio varying with the identifiers' random bits around 0.8).
     let (edit, plain) = (mean(&edits, &with), mean(&edits, &without));
-    assert!(edit < plain * 0.8, "an edit or delivery alone: {edit:.0} B, {plain:.0} B without the dictionary");
+    assert!(edit < plain * 0.85, "an edit or delivery alone: {edit:.0} B, {plain:.0} B without the dictionary");
 }
