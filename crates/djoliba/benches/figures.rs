@@ -94,7 +94,8 @@ fn household_of_five(store: &Store, n: usize) -> domain::registry::NewHousehold 
         ..Default::default()
     };
     HouseholdInput {
-        external_id: format!("FRESH-{n}"),
+        // Unique across runs on a kept registry (`DJOLIBA_BENCH_KEEP`).
+        external_id: format!("FRESH-{}-{n}", std::process::id()),
         registration_point: "ML090101".into(),
         registration_date: "2024-05-02".into(),
         population_group: "IDP".into(),
@@ -260,14 +261,14 @@ fn main() {
         return;
     }
     // The store's own account of a full count (time to read, walk timelines, index).
-    tracing_subscriber::fmt().with_env_filter("store::figures=info").with_target(false).init();
+    tracing_subscriber::fmt().with_env_filter("store::figures=debug").with_target(false).init();
     let households: usize =
         std::env::var("DJOLIBA_BENCH_HOUSEHOLDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     // DJOLIBA_BENCH_ONLY=postgresql skips SQLite (the 1M load takes minutes on each).
     let only = std::env::var("DJOLIBA_BENCH_ONLY").unwrap_or_default();
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, _temporary) = common::sqlite_dir();
     if only.is_empty() || only == "sqlite" {
-        let (sqlite, _) = Store::open(&Target::default_sqlite(dir.path())).unwrap();
+        let (sqlite, _) = Store::open(&Target::default_sqlite(&dir)).unwrap();
         run("sqlite", &sqlite, households);
     }
     if std::env::var("DJOLIBA_BENCH_DUCKDB").is_ok() {

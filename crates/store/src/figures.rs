@@ -15,9 +15,10 @@ use domain::figures::{self, FigureIndex, HouseholdFacts, MemberFacts};
 pub use domain::figures::{FlowsReport, StockReport};
 use domain::timeline::Event;
 use domain::{Message, MovementKind, Sex};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
+use crate::db::Tx;
 use crate::error::StoreError;
 use crate::visibility::{Access, Cond, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
@@ -573,6 +574,7 @@ impl Store {
     /// households changed since, with the version it now stands at; `None` when it must be
     /// counted again in full (who may see what changed, or too much changed to be quicker).
     fn catch_up(&self, actor: &Actor, previous: &Computed, since: i64) -> Result<Option<(Computed, i64)>, StoreError> {
+        let started = std::time::Instant::now();
         let (changed, now, sharing) = self.db.read_lagging(|tx| {
             let sharing = crate::versions::current(tx, crate::versions::Capability::Sharing)?;
             let (changed, now) = crate::versions::households_changed_since(tx, since)?;
@@ -598,12 +600,24 @@ impl Store {
             };
             changes.push((number, facts.get(id).map(|f| figures::compute_one(number as usize, f))));
         }
+        let read = started.elapsed();
         let index = previous.index.update(changes);
+        // Where a catch-up's time goes (counts only, no records).
+        tracing::debug!(
+            households = changed.len(),
+            read_ms = read.as_millis() as u64,
+            index_ms = (started.elapsed() - read).as_millis() as u64,
+            "figures caught up"
+        );
         Ok(Some((Computed { index, numbers, sharing }, now)))
     }
 
     /// Loads what the figures need about the households in the actor's scope (or only those of
-    /// `only` among them), in five queries, rows streamed; each with its id.
+    /// `only` among them), in five queries, rows streamed; each with its id. For a full count,
+    /// movements and decisions are read on a second connection while households and people are
+    /// read on this one: two cores for the largest part of a full count. The two reads may see
+    /// the registry a moment apart; whatever changed in between is caught up afterwards, like
+    /// every change since the version counted.
     fn figure_facts(
         &self,
         actor: &Actor,
@@ -613,97 +627,50 @@ impl Store {
             Some(ids) => figures_scope(actor).and(Cond::one_of("h.id", ids)),
             None => figures_scope(actor),
         };
-        let date = |text: &str| domain::dates::stored_day(text).ok_or(());
-        self.db.read_lagging(|tx| {
-            let mut index: FxHashMap<String, usize> = FxHashMap::default();
-            let mut households = Vec::new();
-            let sql = Sql::new("SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE ", params![]).cond(&scope).push("", params![]);
-            tx.query_each(sql.text(), sql.params(), |r| {
-                index.insert(r.text(0), households.len());
-                households.push((
-                    r.text(0),
-                    HouseholdFacts {
-                        population_group: r.text(1),
-                        registration_date: date(r.str(2)).unwrap_or_default(),
-                        registered_location: r.opt_text(3),
-                        events: Vec::new(),
-                        decisions: Vec::new(),
-                        members: Vec::new(),
-                    },
-                ));
-                Ok(())
-            })?;
-            // Over the whole registry, only people with events or decisions of their own need
-            // finding by id; for a few households, everyone.
-            let mut own: Option<rustc_hash::FxHashSet<String>> = None;
-            if only.is_none() {
-                let mut people = rustc_hash::FxHashSet::default();
-                for sql in [
-                    "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
-                    "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
-                ] {
-                    tx.query_each(sql, params![], |r| {
-                        people.insert(r.text(0));
-                        Ok(())
-                    })?;
-                }
-                own = Some(people);
+        let (people, happenings) = match only {
+            Some(_) => {
+                self.db.read_lagging(|tx| Ok((read_people(tx, &scope, false)?, read_happenings(tx, &scope)?)))?
             }
-            let mut members: FxHashMap<String, (usize, usize)> = FxHashMap::default();
-            let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL AND ", params![]).cond(&scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
-            tx.query_each(sql.text(), sql.params(), |r| {
-                let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
-                let member = households[h].1.members.len();
-                households[h].1.members.push(MemberFacts {
-                    sex: Sex::parse("", r.str(2)).ok(),
-                    birth_date: date(r.str(3)).ok(),
-                    events: Vec::new(),
-                    decisions: Vec::new(),
-                });
-                if own.as_ref().is_none_or(|own| own.contains(r.str(0))) {
-                    members.insert(r.text(0), (h, member));
-                }
-                Ok(())
-            })?;
-            drop(own);
-            let sql = Sql::new("SELECT m.id, m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND ", params![]).cond(&scope).push("", params![]);
-            tx.query_each(sql.text(), sql.params(), |r| {
-                let (Ok(kind), Ok(date)) = (MovementKind::parse("", r.str(3)), date(r.str(4))) else { return Ok(()) };
-                let person = r.opt_text(2);
-                let event = Event { id: r.text(0), kind, date, from: r.opt_text(5), to: r.opt_text(6), seq: r.int(7), own: person.is_some() };
-                match person {
-                    Some(person) => {
-                        if let Some(&(h, m)) = members.get(&person) {
-                            households[h].1.members[m].events.push(event);
-                        }
-                    }
-                    None => {
-                        if let Some(&h) = index.get(r.str(1)) {
-                            households[h].1.events.push(event);
-                        }
+            None => std::thread::scope(|threads| {
+                let happenings = threads.spawn(|| self.db.read_lagging(|tx| read_happenings(tx, &scope)));
+                let people = self.db.read_lagging(|tx| read_people(tx, &scope, true));
+                let happenings = happenings
+                    .join()
+                    .unwrap_or_else(|_| Err(StoreError::Database("reading movements for figures failed".into())));
+                Ok::<_, StoreError>((people?, happenings?))
+            })?,
+        };
+        let People { index, mut households, members } = people;
+        let Happenings { movements, decisions } = happenings;
+        for (household, person, event) in movements {
+            match person {
+                Some(person) => {
+                    if let Some(&(h, m)) = members.get(&person) {
+                        households[h].1.members[m].events.push(event);
                     }
                 }
-                Ok(())
-            })?;
-            let sql = Sql::new("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND ", params![]).cond(&scope).push("", params![]);
-            tx.query_each(sql.text(), sql.params(), |r| {
-                let Ok(date) = date(r.str(2)) else { return Ok(()) };
-                match r.opt_text(1) {
-                    Some(person) => {
-                        if let Some(&(h, m)) = members.get(&person) {
-                            households[h].1.members[m].decisions.push(date);
-                        }
-                    }
-                    None => {
-                        if let Some(&h) = index.get(r.str(0)) {
-                            households[h].1.decisions.push(date);
-                        }
+                None => {
+                    if let Some(&h) = index.get(&household) {
+                        households[h].1.events.push(event);
                     }
                 }
-                Ok(())
-            })?;
-            Ok(households)
-        })
+            }
+        }
+        for (household, person, date) in decisions {
+            match person {
+                Some(person) => {
+                    if let Some(&(h, m)) = members.get(&person) {
+                        households[h].1.members[m].decisions.push(date);
+                    }
+                }
+                None => {
+                    if let Some(&h) = index.get(&household) {
+                        households[h].1.decisions.push(date);
+                    }
+                }
+            }
+        }
+        Ok(households)
     }
 
     /// Whether an actor's figures include households they may not see as records: a viewer's,
@@ -744,6 +711,115 @@ impl Store {
     ) -> Result<FlowsReport, StoreError> {
         self.figures_snapshot(actor)?.flows(from, to, level, group)
     }
+}
+
+/// Households in a scope with their members, and where to find each (by id).
+struct People {
+    index: FxHashMap<String, usize>,
+    households: Vec<(String, HouseholdFacts)>,
+    /// A member's household and place in it, for the people with events or decisions of their
+    /// own (`whole_registry`), or everyone.
+    members: FxHashMap<String, (usize, usize)>,
+}
+
+/// Movements and decisions in a scope: (household, person if their own, what).
+struct Happenings {
+    movements: Vec<(String, Option<String>, Event)>,
+    decisions: Vec<(String, Option<String>, NaiveDate)>,
+}
+
+fn stored_date(text: &str) -> Result<NaiveDate, ()> {
+    domain::dates::stored_day(text).ok_or(())
+}
+
+fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<People, StoreError> {
+    let mut index: FxHashMap<String, usize> = FxHashMap::default();
+    let mut households = Vec::new();
+    let sql = Sql::new(
+        "SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE ",
+        params![],
+    )
+    .cond(scope)
+    .push("", params![]);
+    tx.query_each(sql.text(), sql.params(), |r| {
+        index.insert(r.text(0), households.len());
+        households.push((
+            r.text(0),
+            HouseholdFacts {
+                population_group: r.text(1),
+                registration_date: stored_date(r.str(2)).unwrap_or_default(),
+                registered_location: r.opt_text(3),
+                events: Vec::new(),
+                decisions: Vec::new(),
+                members: Vec::new(),
+            },
+        ));
+        Ok(())
+    })?;
+    // Over the whole registry, only people with events or decisions of their own need finding
+    // by id; for a few households, everyone.
+    let mut own: Option<FxHashSet<String>> = None;
+    if whole_registry {
+        let mut people = FxHashSet::default();
+        for sql in [
+            "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
+            "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
+        ] {
+            tx.query_each(sql, params![], |r| {
+                people.insert(r.text(0));
+                Ok(())
+            })?;
+        }
+        own = Some(people);
+    }
+    let mut members: FxHashMap<String, (usize, usize)> = FxHashMap::default();
+    let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL AND ", params![]).cond(scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
+    tx.query_each(sql.text(), sql.params(), |r| {
+        let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
+        let member = households[h].1.members.len();
+        households[h].1.members.push(MemberFacts {
+            sex: Sex::parse("", r.str(2)).ok(),
+            birth_date: stored_date(r.str(3)).ok(),
+            events: Vec::new(),
+            decisions: Vec::new(),
+        });
+        if own.as_ref().is_none_or(|own| own.contains(r.str(0))) {
+            members.insert(r.text(0), (h, member));
+        }
+        Ok(())
+    })?;
+    Ok(People { index, households, members })
+}
+
+fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreError> {
+    let mut movements = Vec::new();
+    // An event's id names it in a timeline's warnings, which figures do not give: left out, it
+    // spares millions of strings in a full count.
+    let sql = Sql::new("SELECT m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND ", params![]).cond(scope).push("", params![]);
+    tx.query_each(sql.text(), sql.params(), |r| {
+        let (Ok(kind), Ok(date)) = (MovementKind::parse("", r.str(2)), stored_date(r.str(3))) else { return Ok(()) };
+        let person = r.opt_text(1);
+        let event = Event {
+            id: String::new(),
+            kind,
+            date,
+            from: r.opt_text(4),
+            to: r.opt_text(5),
+            seq: r.int(6),
+            own: person.is_some(),
+        };
+        movements.push((r.text(0), person, event));
+        Ok(())
+    })?;
+    let mut decisions = Vec::new();
+    let sql = Sql::new("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND ", params![]).cond(scope).push("", params![]);
+    tx.query_each(sql.text(), sql.params(), |r| {
+        if let Ok(date) = stored_date(r.str(2)) {
+            decisions.push((r.text(0), r.opt_text(1), date));
+        }
+        Ok(())
+    })?;
+    Ok(Happenings { movements, decisions })
 }
 
 /// The households an actor's figures are computed from (see [`Access::Aggregate`]).

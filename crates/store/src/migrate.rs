@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0025_sync_office_certificate.sql"),
     },
     Migration { version: 26, name: "member_removal", sql: include_str!("../migrations/0026_member_removal.sql") },
+    Migration {
+        version: 27,
+        name: "person_search_words",
+        sql: include_str!("../migrations/0027_person_search_words.sql"),
+    },
 ];
 
 /// A migration's text for one database: `/*sqlite: …*/` is kept only on SQLite and

@@ -297,6 +297,39 @@ fn names_are_found_whatever_their_spelling() {
 }
 
 #[test]
+fn a_prefix_finds_every_name_it_begins_however_many_words_it_stands_for() {
+    for t in stores() {
+        let store = &t.store;
+        let clerk = registrar(store);
+        // Twenty-one given names beginning "Zab": more words than a prefix is expanded into, so
+        // SQLite asks FTS5 for the prefix; "zabark" stands for one word, asked for as that word.
+        let mut input = household("HH-PREFIX");
+        for (i, letter) in ('a'..='t').enumerate() {
+            input.members.push(crate::support::member(
+                &format!("Z{i}"),
+                &format!("Zaba{letter}"),
+                "child",
+                "2015-03-02",
+            ));
+        }
+        input.members.push(crate::support::member("Z20", "Zabarkane", "child", "2016-04-02"));
+        store.register_household(&clerk, &input.parse(store.gazetteer.as_ref(), store.today()).unwrap()).unwrap();
+        let find = |q: &str| {
+            let filter = store::registry::PersonFilter { q: Some(q.into()), limit: Some(100), ..Default::default() };
+            let mut names: Vec<String> =
+                store.list_people(&clerk, &filter).unwrap().items.into_iter().map(|p| p.given_name).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(find("zab").len(), 21, "{}", t.backend);
+        assert_eq!(find("ZABA maïga").len(), 21, "{}", t.backend);
+        assert_eq!(find("zabark"), vec!["Zabarkane"], "{}", t.backend);
+        assert_eq!(find("rkane"), vec!["Zabarkane"], "the end of a name, {}", t.backend);
+        assert!(find("zabarq").is_empty(), "{}", t.backend);
+    }
+}
+
+#[test]
 fn rows_decode_by_column_name_and_refuse_a_wrong_type_or_null() {
     for t in stores() {
         let rows =

@@ -235,6 +235,11 @@ pub struct FigureIndex {
 struct Pending {
     people: HashMap<u32, Deltas>,
     households: [HashMap<u32, Deltas>; LEVELS],
+    /// Change of each group's household count, by group.
+    group_households: Vec<i64>,
+    idp_without_displacement: i64,
+    /// Change of how many households have their latest event on each day.
+    latest_events: HashMap<i32, i64>,
     /// Households whose previous effects go.
     removed: HashSet<u32>,
     /// Households added in this batch (their effects are in `effects`), kept by an update
@@ -243,6 +248,356 @@ struct Pending {
     updating: bool,
     buckets: BTreeSet<i32>,
     effects: Vec<IndexedEffect>,
+    /// Scratch space for [`count`], kept to spare an allocation per household.
+    spans: Vec<(usize, u32, i32, i32)>,
+}
+
+impl Pending {
+    /// Takes in what another part of a build counted.
+    fn merge(&mut self, other: Pending) {
+        fn extend(into: &mut HashMap<u32, Deltas>, from: HashMap<u32, Deltas>) {
+            for (key, deltas) in from {
+                match into.entry(key) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(deltas);
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(deltas),
+                }
+            }
+        }
+        extend(&mut self.people, other.people);
+        for (level, from) in other.households.into_iter().enumerate() {
+            extend(&mut self.households[level], from);
+        }
+        if self.group_households.len() < other.group_households.len() {
+            self.group_households.resize(other.group_households.len(), 0);
+        }
+        for (group, n) in other.group_households.into_iter().enumerate() {
+            self.group_households[group] += n;
+        }
+        self.idp_without_displacement += other.idp_without_displacement;
+        for (day, n) in other.latest_events {
+            *self.latest_events.entry(day).or_default() += n;
+        }
+        self.buckets.extend(other.buckets);
+        self.effects.extend(other.effects);
+    }
+}
+
+/// Interns names while households are counted in: the index's own names when it is updated
+/// ([`OwnNames`]), names shared by the threads of a full build ([`CachedNames`]).
+trait Interner {
+    fn group(&mut self, name: &str) -> u16;
+    fn place(&mut self, place: Option<&str>) -> u32;
+    /// The units a place counts in at each level.
+    fn levels(&mut self, place: u32) -> [u32; LEVELS];
+    fn cell(&mut self, key: CellKey) -> u32;
+    /// The place of a cell this interner gave out.
+    fn cell_place(&self, cell: u32) -> u32;
+    /// The household count's slot of a group and place at a level.
+    fn household_slot(&mut self, level: usize, key: GroupPlace) -> u32;
+}
+
+/// An index's own names, for an update: shared with earlier snapshots until a name is new.
+struct OwnNames<'a> {
+    names: &'a mut Arc<Names>,
+    people: &'a mut Vec<(CellKey, Arc<Steps>)>,
+    households: &'a mut [Vec<(GroupPlace, Arc<Steps>)>; LEVELS],
+}
+
+impl Interner for OwnNames<'_> {
+    fn group(&mut self, name: &str) -> u16 {
+        match self.names.groups.iter().position(|g| g == name) {
+            Some(g) => g as u16,
+            None => Arc::make_mut(self.names).group(name),
+        }
+    }
+
+    fn place(&mut self, place: Option<&str>) -> u32 {
+        match place.map(|p| self.names.place_ids.get(p)) {
+            None => UNKNOWN_PLACE,
+            Some(Some(id)) => *id,
+            Some(None) => Arc::make_mut(self.names).place(place),
+        }
+    }
+
+    fn levels(&mut self, place: u32) -> [u32; LEVELS] {
+        match self.names.place_levels.get(&place) {
+            Some(levels) => *levels,
+            None => Arc::make_mut(self.names).levels(place),
+        }
+    }
+
+    fn cell(&mut self, key: CellKey) -> u32 {
+        match self.names.cell_ids.get(&key) {
+            Some(cell) => *cell,
+            None => {
+                let cell = self.people.len() as u32;
+                Arc::make_mut(self.names).cell_ids.insert(key, cell);
+                self.people.push((key, Arc::default()));
+                cell
+            }
+        }
+    }
+
+    fn cell_place(&self, cell: u32) -> u32 {
+        self.people[cell as usize].0 .1
+    }
+
+    fn household_slot(&mut self, level: usize, key: GroupPlace) -> u32 {
+        match self.names.household_cell_ids[level].get(&key) {
+            Some(slot) => *slot,
+            None => {
+                let slot = self.households[level].len() as u32;
+                Arc::make_mut(self.names).household_cell_ids[level].insert(key, slot);
+                self.households[level].push((key, Arc::default()));
+                slot
+            }
+        }
+    }
+}
+
+/// The names a full build's threads share, with the keys of cells and household slots in the
+/// order they were numbered.
+#[derive(Default)]
+struct SharedNames {
+    names: Names,
+    cells: Vec<CellKey>,
+    slots: [Vec<GroupPlace>; LEVELS],
+}
+
+/// One build thread's view of [`SharedNames`]: it asks its own cache first and takes the lock
+/// only for a name it has not met yet (a few thousand times, against millions of lookups).
+struct CachedNames<'a> {
+    shared: &'a std::sync::Mutex<SharedNames>,
+    groups: Vec<(String, u16)>,
+    places: HashMap<String, u32>,
+    levels: HashMap<u32, [u32; LEVELS]>,
+    cells: HashMap<CellKey, u32>,
+    cell_places: HashMap<u32, u32>,
+    slots: [HashMap<GroupPlace, u32>; LEVELS],
+}
+
+impl<'a> CachedNames<'a> {
+    fn new(shared: &'a std::sync::Mutex<SharedNames>) -> CachedNames<'a> {
+        CachedNames {
+            shared,
+            groups: Vec::new(),
+            places: HashMap::default(),
+            levels: HashMap::default(),
+            cells: HashMap::default(),
+            cell_places: HashMap::default(),
+            slots: Default::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'a, SharedNames> {
+        // Interning cannot leave the names half-changed, so a panicked holder's names are sound.
+        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Interner for CachedNames<'_> {
+    fn group(&mut self, name: &str) -> u16 {
+        if let Some((_, g)) = self.groups.iter().find(|(n, _)| n == name) {
+            return *g;
+        }
+        let g = self.lock().names.group(name);
+        self.groups.push((name.to_string(), g));
+        g
+    }
+
+    fn place(&mut self, place: Option<&str>) -> u32 {
+        let Some(name) = place else { return UNKNOWN_PLACE };
+        if let Some(id) = self.places.get(name) {
+            return *id;
+        }
+        let id = self.lock().names.place(place);
+        self.places.insert(name.to_string(), id);
+        id
+    }
+
+    fn levels(&mut self, place: u32) -> [u32; LEVELS] {
+        if let Some(levels) = self.levels.get(&place) {
+            return *levels;
+        }
+        let levels = self.lock().names.levels(place);
+        self.levels.insert(place, levels);
+        levels
+    }
+
+    fn cell(&mut self, key: CellKey) -> u32 {
+        if let Some(cell) = self.cells.get(&key) {
+            return *cell;
+        }
+        let cell = {
+            let mut shared = self.lock();
+            let next = shared.cells.len() as u32;
+            let cell = *shared.names.cell_ids.entry(key).or_insert(next);
+            if cell == next {
+                shared.cells.push(key);
+            }
+            cell
+        };
+        self.cells.insert(key, cell);
+        self.cell_places.insert(cell, key.1);
+        cell
+    }
+
+    fn cell_place(&self, cell: u32) -> u32 {
+        self.cell_places.get(&cell).copied().unwrap_or(UNKNOWN_PLACE)
+    }
+
+    fn household_slot(&mut self, level: usize, key: GroupPlace) -> u32 {
+        if let Some(slot) = self.slots[level].get(&key) {
+            return *slot;
+        }
+        let slot = {
+            let mut shared = self.lock();
+            let next = shared.slots[level].len() as u32;
+            let slot = *shared.names.household_cell_ids[level].entry(key).or_insert(next);
+            if slot == next {
+                shared.slots[level].push(key);
+            }
+            slot
+        };
+        self.slots[level].insert(key, slot);
+        slot
+    }
+}
+
+/// Counts household `number` as computed now into `pending`; returns what it adds, encoded,
+/// for the index to keep.
+fn add(names: &mut impl Interner, number: u32, h: &ComputedHousehold, pending: &mut Pending) -> Box<[u32]> {
+    let group = names.group(&h.population_group);
+    let mut cells = Vec::with_capacity(h.spells.len() + h.members.len());
+    for spell in &h.spells {
+        let (sex, birth) = h.members[spell.member];
+        let place = names.place(spell.location.as_deref());
+        let start = day_number(spell.start);
+        let end = spell.end.map(day_number).unwrap_or(OPEN);
+        let returned = spell.status == Status::Returned;
+        // The person's age band changes on birthdays inside the spell (at most five, already
+        // in order).
+        let mut cuts = [start; 7];
+        let mut n = 1;
+        if let Some(b) = birth {
+            for years in [0, 5, 12, 18, 60] {
+                let d = day_number(birthday(b, years));
+                if d > start && d < end {
+                    cuts[n] = d;
+                    n += 1;
+                }
+            }
+        }
+        cuts[n] = end;
+        for pair in cuts[..=n].windows(2) {
+            let band = age_band(birth, NaiveDate::from_num_days_from_ce_opt(pair[0]).unwrap_or(NaiveDate::MIN));
+            let cell = names.cell((group, place, sex_label(sex), band, returned));
+            cells.push((cell, pair[0], pair[1]));
+        }
+    }
+    let mut buckets = Vec::with_capacity(h.effects.len());
+    for e in &h.effects {
+        let date = day_number(e.date);
+        buckets.push(bucket(date));
+        pending.effects.push(IndexedEffect {
+            date,
+            kind: e.kind,
+            stock_change: e.stock_change,
+            group,
+            household: number,
+            from: names.place(e.from.as_deref()),
+            to: names.place(e.to.as_deref()),
+        });
+    }
+    buckets.sort_unstable();
+    buckets.dedup();
+    let contribution = Contribution {
+        group,
+        idp_without_displacement: h.idp_without_displacement,
+        latest_event: h.latest_event.map(day_number),
+        cells,
+        buckets,
+    };
+    count(names, &contribution, 1, pending);
+    if pending.updating {
+        pending.added.insert(number);
+    }
+    pending.buckets.extend(contribution.buckets.iter().copied());
+    contribution.encode()
+}
+
+/// Counts a contribution in (`sign` 1) or out (−1).
+fn count(names: &mut impl Interner, c: &Contribution, sign: i64, pending: &mut Pending) {
+    let group = c.group as usize;
+    if pending.group_households.len() <= group {
+        pending.group_households.resize(group + 1, 0);
+    }
+    pending.group_households[group] += sign;
+    if c.idp_without_displacement {
+        pending.idp_without_displacement += sign;
+    }
+    if let Some(day) = c.latest_event {
+        *pending.latest_events.entry(day).or_default() += sign;
+    }
+    // A household counts once per place while any member is there: union of intervals,
+    // gathered as (level, unit, start, end) and merged in order.
+    let mut spans = std::mem::take(&mut pending.spans);
+    spans.clear();
+    for &(cell, start, end) in &c.cells {
+        let deltas = pending.people.entry(cell).or_default();
+        deltas.push((start, sign));
+        if end != OPEN {
+            deltas.push((end, -sign));
+        }
+        let levels = names.levels(names.cell_place(cell));
+        for (level, unit) in levels.into_iter().enumerate() {
+            spans.push((level, unit, start, end));
+        }
+    }
+    spans.sort_unstable();
+    let mut current: Option<(usize, u32, i32, i32)> = None;
+    for span in spans.iter().copied().map(Some).chain([None]) {
+        current = match (current, span) {
+            (Some((l, u, cs, ce)), Some((level, unit, s, e))) if (l, u) == (level, unit) && s <= ce => {
+                Some((l, u, cs, ce.max(e)))
+            }
+            (done, next) => {
+                if let Some((level, unit, s, e)) = done {
+                    let slot = names.household_slot(level, (c.group, unit));
+                    let deltas = pending.households[level].entry(slot).or_default();
+                    deltas.push((s, sign));
+                    if e != OPEN {
+                        deltas.push((e, -sign));
+                    }
+                }
+                next
+            }
+        };
+    }
+    pending.spans = spans;
+}
+
+/// A household's number and its contribution, encoded.
+type Counted = (u32, Box<[u32]>);
+
+/// Households changed in one update from which its cells are made on every core.
+const PARALLEL_UPDATE: usize = 1_000;
+
+/// `f` over every item, on every core or on this thread alone.
+fn map_each<T: Send, R: Send>(
+    items: impl IntoIterator<Item = T>,
+    parallel: bool,
+    f: impl Fn(T) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    let items: Vec<T> = items.into_iter().collect();
+    if parallel {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
 }
 
 impl FigureIndex {
@@ -259,14 +614,46 @@ impl FigureIndex {
         }
     }
 
-    /// Builds from households one at a time, so a large registry's timelines need not all be
-    /// in memory at once. Each household's `id` is its number in the index, used again by
+    /// Builds from every household at once, on every core: each thread counts a share of the
+    /// households with names interned in common, then the counts are merged and each cell's
+    /// steps made in parallel. Each household's `id` is its number in the index, used again by
     /// [`FigureIndex::update`].
-    pub fn build(computed: impl IntoIterator<Item = ComputedHousehold>) -> FigureIndex {
+    pub fn build(mut computed: Vec<ComputedHousehold>) -> FigureIndex {
+        use rayon::prelude::*;
+        let shared = std::sync::Mutex::new(SharedNames { names: Names::new(), ..Default::default() });
+        // A few shares per thread, so a thread that finishes early takes another. Even a handful
+        // of households is split, so the tests exercise the merge.
+        let size = computed.len().div_ceil(rayon::current_num_threads().max(2) * 4).max(1);
+        let mut shares = Vec::new();
+        while !computed.is_empty() {
+            shares.push(computed.split_off(computed.len().saturating_sub(size)));
+        }
+        shares.reverse();
+        // Each household is dropped once counted, by the thread that counted it: freed a few
+        // at a time between the share's own allocations, millions of small strings are tidied
+        // away as they go, not all at the next large allocation (a second's pause, measured
+        // at a million households, for the first registration after a full count).
+        let counted: Vec<(Pending, Vec<Counted>)> = shares
+            .into_par_iter()
+            .map(|share| {
+                let mut names = CachedNames::new(&shared);
+                let mut pending = Pending::default();
+                let words =
+                    share.into_iter().map(|h| (h.id as u32, add(&mut names, h.id as u32, &h, &mut pending))).collect();
+                (pending, words)
+            })
+            .collect();
+        let SharedNames { names, cells, slots } = shared.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut index = FigureIndex::empty();
+        index.names = Arc::new(names);
+        index.people = cells.into_iter().map(|key| (key, Arc::default())).collect();
+        index.households = slots.map(|keys| keys.into_iter().map(|key| (key, Arc::default())).collect());
         let mut pending = Pending::default();
-        for h in computed {
-            index.add(h.id as u32, &h, &mut pending);
+        for (share, words) in counted {
+            for (number, words) in words {
+                index.set_contribution(number, Some(words));
+            }
+            pending.merge(share);
         }
         index.apply(pending);
         index
@@ -282,7 +669,8 @@ impl FigureIndex {
         for (number, household) in changes {
             index.remove(number, &mut pending);
             if let Some(h) = household {
-                index.add(number, &h, &mut pending);
+                let words = add(&mut index.own_names(), number, &h, &mut pending);
+                index.set_contribution(number, Some(words));
             }
         }
         index.apply(pending);
@@ -322,13 +710,8 @@ impl FigureIndex {
         strings + maps + people + households + effects + contributions
     }
 
-    /// A place's interned number, interning it if new.
-    fn place_id(&mut self, place: Option<&str>) -> u32 {
-        match place.map(|p| self.names.place_ids.get(p)) {
-            None => UNKNOWN_PLACE,
-            Some(Some(id)) => *id,
-            Some(None) => Arc::make_mut(&mut self.names).place(place),
-        }
+    fn own_names(&mut self) -> OwnNames<'_> {
+        OwnNames { names: &mut self.names, people: &mut self.people, households: &mut self.households }
     }
 
     fn contribution(&self, number: u32) -> Option<&[u32]> {
@@ -349,7 +732,7 @@ impl FigureIndex {
         let Some(words) = self.contribution(number) else { return };
         let old = Contribution::decode(words);
         self.set_contribution(number, None);
-        self.count(&old, -1, pending);
+        count(&mut self.own_names(), &old, -1, pending);
         pending.removed.insert(number);
         pending.buckets.extend(old.buckets.iter().copied());
         // Added earlier in this same batch: its effects are not in the index yet.
@@ -358,170 +741,60 @@ impl FigureIndex {
         }
     }
 
-    /// Adds household `number` as computed now.
-    fn add(&mut self, number: u32, h: &ComputedHousehold, pending: &mut Pending) {
-        let group = match self.names.groups.iter().position(|g| *g == h.population_group) {
-            Some(g) => g as u16,
-            None => Arc::make_mut(&mut self.names).group(&h.population_group),
-        };
-        let mut cells = Vec::new();
-        for spell in &h.spells {
-            let (sex, birth) = h.members[spell.member];
-            let place = self.place_id(spell.location.as_deref());
-            let start = day_number(spell.start);
-            let end = spell.end.map(day_number).unwrap_or(OPEN);
-            // The person's age band changes on birthdays inside the spell.
-            let mut cuts = vec![start];
-            if let Some(b) = birth {
-                for years in [0, 5, 12, 18, 60] {
-                    let d = day_number(birthday(b, years));
-                    if d > start && d < end {
-                        cuts.push(d);
-                    }
-                }
-            }
-            cuts.sort_unstable();
-            cuts.push(end);
-            for pair in cuts.windows(2) {
-                let band = age_band(birth, NaiveDate::from_num_days_from_ce_opt(pair[0]).unwrap_or(NaiveDate::MIN));
-                let returned = spell.status == Status::Returned;
-                let key = (group, place, sex_label(sex), band, returned);
-                let cell = match self.names.cell_ids.get(&key) {
-                    Some(cell) => *cell,
-                    None => {
-                        let cell = self.people.len() as u32;
-                        Arc::make_mut(&mut self.names).cell_ids.insert(key, cell);
-                        self.people.push((key, Arc::default()));
-                        cell
-                    }
-                };
-                cells.push((cell, pair[0], pair[1]));
-            }
+    /// Folds pending changes in. Each cell's steps, and each bucket of effects, are made anew
+    /// apart from the others: in parallel for a build or a large update. A small update stays
+    /// on the caller's thread: the build's threads hold the memory its timelines freed, and
+    /// the first of them to allocate again pays for tidying it (a second, measured at a
+    /// million households), which a registration's figures must not wait for.
+    fn apply(&mut self, pending: Pending) {
+        let parallel = !pending.updating || pending.removed.len() + pending.added.len() >= PARALLEL_UPDATE;
+        let people = &self.people;
+        let steps =
+            map_each(pending.people, parallel, |(cell, deltas)| (cell, Arc::new(people[cell as usize].1.with(deltas))));
+        for (cell, steps) in steps {
+            self.people[cell as usize].1 = steps;
         }
-        let mut buckets = BTreeSet::new();
-        for e in &h.effects {
-            let date = day_number(e.date);
-            buckets.insert(bucket(date));
-            pending.effects.push(IndexedEffect {
-                date,
-                kind: e.kind,
-                stock_change: e.stock_change,
-                group,
-                household: number,
-                from: self.place_id(e.from.as_deref()),
-                to: self.place_id(e.to.as_deref()),
+        for (level, changes) in pending.households.into_iter().enumerate() {
+            let households = &self.households[level];
+            let steps = map_each(changes, parallel, |(slot, deltas)| {
+                (slot, Arc::new(households[slot as usize].1.with(deltas)))
             });
+            for (slot, steps) in steps {
+                self.households[level][slot as usize].1 = steps;
+            }
         }
-        let contribution = Contribution {
-            group,
-            idp_without_displacement: h.idp_without_displacement,
-            latest_event: h.latest_event.map(day_number),
-            cells,
-            buckets: buckets.into_iter().collect(),
-        };
-        self.count(&contribution, 1, pending);
-        if pending.updating {
-            pending.added.insert(number);
+        if self.group_households.len() < pending.group_households.len() {
+            self.group_households.resize(pending.group_households.len(), 0);
         }
-        pending.buckets.extend(contribution.buckets.iter().copied());
-        self.set_contribution(number, Some(contribution.encode()));
-    }
-
-    /// Counts a contribution in (`sign` 1) or out (−1).
-    fn count(&mut self, c: &Contribution, sign: i64, pending: &mut Pending) {
-        let group = c.group as usize;
-        if self.group_households.len() <= group {
-            self.group_households.resize(group + 1, 0);
+        for (group, n) in pending.group_households.into_iter().enumerate() {
+            self.group_households[group] = self.group_households[group].saturating_add_signed(n);
         }
-        self.group_households[group] = self.group_households[group].saturating_add_signed(sign);
-        if c.idp_without_displacement {
-            self.idp_without_displacement = self.idp_without_displacement.saturating_add_signed(sign);
-        }
-        if let Some(day) = c.latest_event {
-            let n = self.latest_events.entry(day).or_default();
-            *n = n.saturating_add_signed(sign);
-            if *n == 0 {
+        self.idp_without_displacement =
+            self.idp_without_displacement.saturating_add_signed(pending.idp_without_displacement);
+        for (day, n) in pending.latest_events {
+            let count = self.latest_events.entry(day).or_default();
+            *count = count.saturating_add_signed(n);
+            if *count == 0 {
                 self.latest_events.remove(&day);
             }
         }
-        // A household counts once per place while any member is there: union of intervals,
-        // gathered as (level, unit, start, end) and merged in order.
-        let mut spans: Vec<(usize, u32, i32, i32)> = Vec::with_capacity(c.cells.len() * LEVELS);
-        for &(cell, start, end) in &c.cells {
-            let deltas = pending.people.entry(cell).or_default();
-            deltas.push((start, sign));
-            if end != OPEN {
-                deltas.push((end, -sign));
-            }
-            let place = self.people[cell as usize].0 .1;
-            let levels = match self.names.place_levels.get(&place) {
-                Some(levels) => *levels,
-                None => Arc::make_mut(&mut self.names).levels(place),
-            };
-            for (level, unit) in levels.into_iter().enumerate() {
-                spans.push((level, unit, start, end));
-            }
-        }
-        spans.sort_unstable();
-        let mut current: Option<(usize, u32, i32, i32)> = None;
-        for span in spans.into_iter().map(Some).chain([None]) {
-            current = match (current, span) {
-                (Some((l, u, cs, ce)), Some((level, unit, s, e))) if (l, u) == (level, unit) && s <= ce => {
-                    Some((l, u, cs, ce.max(e)))
-                }
-                (done, next) => {
-                    if let Some((level, unit, s, e)) = done {
-                        let slot = self.household_slot(level, (c.group, unit));
-                        let deltas = pending.households[level].entry(slot).or_default();
-                        deltas.push((s, sign));
-                        if e != OPEN {
-                            deltas.push((e, -sign));
-                        }
-                    }
-                    next
-                }
-            };
-        }
-    }
-
-    /// The household count's slot of a group and place at a level, made if new.
-    fn household_slot(&mut self, level: usize, key: GroupPlace) -> u32 {
-        match self.names.household_cell_ids[level].get(&key) {
-            Some(slot) => *slot,
-            None => {
-                let slot = self.households[level].len() as u32;
-                Arc::make_mut(&mut self.names).household_cell_ids[level].insert(key, slot);
-                self.households[level].push((key, Arc::default()));
-                slot
-            }
-        }
-    }
-
-    fn apply(&mut self, pending: Pending) {
-        for (cell, deltas) in pending.people {
-            let steps = &mut self.people[cell as usize].1;
-            *steps = Arc::new(steps.with(deltas));
-        }
-        for (level, changes) in pending.households.into_iter().enumerate() {
-            for (slot, deltas) in changes {
-                let steps = &mut self.households[level][slot as usize].1;
-                *steps = Arc::new(steps.with(deltas));
-            }
-        }
-        let mut added: BTreeMap<i32, Vec<IndexedEffect>> = BTreeMap::new();
+        let mut added: HashMap<i32, Vec<IndexedEffect>> = HashMap::default();
         for e in pending.effects {
             added.entry(bucket(e.date)).or_default().push(e);
         }
-        for b in pending.buckets {
-            let mut effects: Vec<IndexedEffect> = match self.effects.get(&b) {
-                Some(kept) if !pending.removed.is_empty() => {
-                    kept.iter().filter(|e| !pending.removed.contains(&e.household)).copied().collect()
-                }
-                Some(kept) => kept.to_vec(),
-                None => Vec::new(),
-            };
-            effects.extend(added.remove(&b).unwrap_or_default());
+        let buckets: Vec<(i32, Vec<IndexedEffect>)> =
+            pending.buckets.into_iter().map(|b| (b, added.remove(&b).unwrap_or_default())).collect();
+        let (kept, removed) = (&self.effects, &pending.removed);
+        let buckets = map_each(buckets, parallel, |(b, mut effects)| {
+            if let Some(kept) = kept.get(&b) {
+                effects.splice(0..0, kept.iter().filter(|e| !removed.contains(&e.household)).copied());
+            }
+            // Stable: effects of one day stay in the order they were recorded.
             effects.sort_by_key(|e| e.date);
+            effects.shrink_to_fit();
+            (b, effects)
+        });
+        for (b, effects) in buckets {
             if effects.is_empty() {
                 self.effects.remove(&b);
             } else {

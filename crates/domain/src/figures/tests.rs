@@ -295,7 +295,7 @@ mod index_agrees {
         #[test]
         fn index_and_scan_agree(households in proptest::collection::vec(super::identity::history(), 1..8), day in 0i64..3500, length in 0i64..800, level in 1u8..=4) {
             let computed = compute(&households);
-            let index = FigureIndex::build(computed.iter().cloned());
+            let index = FigureIndex::build(computed.clone());
             let date = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap() + chrono::Duration::days(day);
             prop_assert_eq!(index.stock(date, level, None), stock(&computed, date, level, None));
             prop_assert_eq!(index.stock(date, level, Some("IDP")), stock(&computed, date, level, Some("IDP")));

@@ -321,7 +321,7 @@ impl Query {
         let rows = (SEARCH_FOUND_AT_MOST + 1) * per_hit;
         let first = self
             .filtered(&format!("SELECT {id} FROM {} {joins}", search.from))
-            .and(&search.matched)
+            .and(&search.matched(tx)?)
             .push(" LIMIT ?", params![rows as i64]);
         let found = tx.select(&first)?;
         let mut seen = std::collections::HashSet::new();

@@ -98,6 +98,20 @@ fn write(tx: &mut Tx<'_>, people: &[(&str, &str)], last: bool) -> Result<(), Sto
                     tx.query_int("INSERT INTO person_search_ids (person_id) VALUES ($1) RETURNING n", params![*id])?,
                 );
             }
+            // The words a prefix search may expand into, each once per call.
+            let mut words = std::collections::BTreeSet::new();
+            for (_, name_folded) in people {
+                for (kind, term) in terms(name_folded) {
+                    match kind {
+                        "w" => words.insert(term),
+                        "r" => words.insert(format!("{BACKWARDS}{term}")),
+                        _ => false,
+                    };
+                }
+            }
+            for word in words {
+                tx.execute("INSERT OR IGNORE INTO person_search_words (term) VALUES ($1)", params![word])?;
+            }
             const INSERT: &str = "INSERT INTO person_search (rowid, terms) VALUES ($1, $2)";
             for (n, (_, name_folded)) in numbers.into_iter().zip(people) {
                 let values = vec![Value::from(n), document(name_folded).into()];
@@ -164,7 +178,8 @@ pub(crate) fn name_condition(backend: Backend, person_id: &str, query: &str) -> 
                 "{person_id} IN (SELECT i.person_id FROM person_search s JOIN person_search_ids i ON i.n = s.rowid \
                  WHERE person_search MATCH ?)"
             ),
-            vec![fts_expression(&words).into()],
+            // Without a transaction nothing is looked up, and nothing can fail.
+            vec![fts_expression(None, &words).unwrap_or_default().into()],
         )),
         Backend::Postgres => {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -207,36 +222,89 @@ fn search_words(query: &str) -> Vec<String> {
 }
 
 /// The FTS5 query of a search: every word, each through any of its alternatives. Folded words
-/// are letters and digits: nothing in them needs quoting.
-fn fts_expression(words: &[String]) -> String {
-    let expression: Vec<String> = words
-        .iter()
-        .map(|word| {
-            let any: Vec<String> = alternatives(word)
-                .into_iter()
-                .map(|(kind, term, prefix)| {
-                    let mark = match kind {
-                        "r" => BACKWARDS,
-                        "k" => KEY,
-                        _ => "",
-                    };
-                    format!("\"{mark}{term}\"{}", if prefix { "*" } else { "" })
-                })
-                .collect();
-            format!("({})", any.join(" OR "))
-        })
-        .collect();
-    expression.join(" AND ")
+/// are letters and digits: nothing in them needs quoting. With a transaction, a prefix that
+/// begins at most [`PREFIX_WORDS_AT_MOST`] indexed words is asked for as those words.
+fn fts_expression(tx: Option<&mut Tx<'_>>, words: &[String]) -> Result<String, StoreError> {
+    let mut tx = tx;
+    let mut expression = Vec::new();
+    for word in words {
+        let mut any: Vec<String> = Vec::new();
+        for (kind, term, prefix) in alternatives(word) {
+            let mark = match kind {
+                "r" => BACKWARDS,
+                "k" => KEY,
+                _ => "",
+            };
+            let marked = format!("{mark}{term}");
+            let expanded = match (tx.as_deref_mut(), prefix_end(&marked).filter(|_| prefix)) {
+                (Some(tx), Some(end)) => prefix_words(tx, &marked, end.as_deref())?,
+                _ => None,
+            };
+            match expanded {
+                Some(words) => any.extend(words.into_iter().map(|w| format!("\"{w}\""))),
+                None => any.push(format!("\"{marked}\"{}", if prefix { "*" } else { "" })),
+            }
+        }
+        if any.is_empty() {
+            // No indexed word begins with it: a term never written, which finds nobody.
+            any.push(format!("\"{NOTHING}\""));
+        }
+        expression.push(format!("({})", any.join(" OR ")));
+    }
+    Ok(expression.join(" AND "))
+}
+
+/// How many indexed words a typed prefix may stand for and still be asked for word by word.
+/// FTS5 reads every document of a prefix before it gives the first; an exact word's only as
+/// far as the search keeps. At a million people one common given name took 50 ms as a prefix
+/// and 5 ms as the word.
+const PREFIX_WORDS_AT_MOST: i64 = 16;
+
+/// A term no document holds (no name word begins with a digit then a letter, and the marks
+/// used are `0r` and `0k`).
+const NOTHING: &str = "0n";
+
+/// The indexed words that begin with `prefix` (`end`: the first string after them), when there
+/// are at most [`PREFIX_WORDS_AT_MOST`].
+fn prefix_words(tx: &mut Tx<'_>, prefix: &str, end: Option<&str>) -> Result<Option<Vec<String>>, StoreError> {
+    let rows = match end {
+        Some(end) => tx.query(
+            "SELECT term FROM person_search_words WHERE term >= $1 AND term < $2 ORDER BY term LIMIT $3",
+            params![prefix, end, PREFIX_WORDS_AT_MOST + 1],
+        )?,
+        None => tx.query(
+            "SELECT term FROM person_search_words WHERE term >= $1 ORDER BY term LIMIT $2",
+            params![prefix, PREFIX_WORDS_AT_MOST + 1],
+        )?,
+    };
+    Ok((rows.len() as i64 <= PREFIX_WORDS_AT_MOST).then(|| rows.iter().map(|r| r.text(0)).collect()))
 }
 
 /// A search as a query that stops after the first people found.
 pub(crate) struct NameSearch {
     /// A `FROM` producing the people found as `p`.
     pub from: &'static str,
-    /// The condition to add.
-    pub matched: Cond,
+    matched: Matched,
     /// Rows the query may give for one person (each way a person matches the driving word).
     pub rows_per_person: usize,
+}
+
+enum Matched {
+    /// SQLite: the search's words, made into an FTS5 query with the index's words at hand.
+    Words(Vec<String>),
+    Cond(Cond),
+}
+
+impl NameSearch {
+    /// The condition to add.
+    pub(crate) fn matched(&self, tx: &mut Tx<'_>) -> Result<Cond, StoreError> {
+        match &self.matched {
+            Matched::Words(words) => {
+                Ok(Cond::new("person_search MATCH ?", vec![fts_expression(Some(tx), words)?.into()]))
+            }
+            Matched::Cond(cond) => Ok(cond.clone()),
+        }
+    }
 }
 
 /// The people a search finds, the index driving the query (people come in its order, and a
@@ -251,7 +319,7 @@ pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<NameSear
     match backend {
         Backend::Sqlite => Some(NameSearch {
             from: "person_search s CROSS JOIN person_search_ids i ON i.n = s.rowid CROSS JOIN people p ON p.id = i.person_id",
-            matched: Cond::new("person_search MATCH ?", vec![fts_expression(&words).into()]),
+            matched: Matched::Words(words),
             rows_per_person: 1,
         }),
         Backend::Postgres => {
@@ -288,7 +356,7 @@ pub(crate) fn name_search_from(backend: Backend, query: &str) -> Option<NameSear
             }
             Some(NameSearch {
                 from: "person_name_terms t JOIN people p ON p.id = t.person_id",
-                matched: Cond::new(conditions.join(" AND "), params),
+                matched: Matched::Cond(Cond::new(conditions.join(" AND "), params)),
                 rows_per_person: ways.len(),
             })
         }
