@@ -642,32 +642,24 @@ impl Store {
         };
         let People { index, mut households, members } = people;
         let Happenings { movements, decisions } = happenings;
+        // Whose a movement or a decision is: a member's own (household, member) or the
+        // household's (household, None); none of those read, nobody's.
+        let whose = |household: &str, person: Option<&str>| match person {
+            Some(person) => members.get(person).map(|&(h, m)| (h, Some(m))),
+            None => index.get(household).map(|&h| (h, None)),
+        };
         for (household, person, event) in movements {
-            match person {
-                Some(person) => {
-                    if let Some(&(h, m)) = members.get(&person) {
-                        households[h].1.members[m].events.push(event);
-                    }
-                }
-                None => {
-                    if let Some(&h) = index.get(&household) {
-                        households[h].1.events.push(event);
-                    }
-                }
+            match whose(&household, person.as_deref()) {
+                Some((h, Some(m))) => households[h].1.members[m].events.push(event),
+                Some((h, None)) => households[h].1.events.push(event),
+                None => {}
             }
         }
         for (household, person, date) in decisions {
-            match person {
-                Some(person) => {
-                    if let Some(&(h, m)) = members.get(&person) {
-                        households[h].1.members[m].decisions.push(date);
-                    }
-                }
-                None => {
-                    if let Some(&h) = index.get(&household) {
-                        households[h].1.decisions.push(date);
-                    }
-                }
+            match whose(&household, person.as_deref()) {
+                Some((h, Some(m))) => households[h].1.members[m].decisions.push(date),
+                Some((h, None)) => households[h].1.decisions.push(date),
+                None => {}
             }
         }
         Ok(households)
