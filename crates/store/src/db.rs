@@ -835,6 +835,32 @@ fn sqlite_row(row: &rusqlite::Row<'_>, columns: &Arc<[Box<str>]>) -> Result<Row,
     Ok(Row { values, columns: columns.clone() })
 }
 
+/// Reads a SQLite row into `buffer`, reusing its strings: a streamed query allocates nothing per
+/// row but what its caller keeps (a full count streams millions of rows).
+fn sqlite_row_into(row: &rusqlite::Row<'_>, buffer: &mut Row) -> Result<(), StoreError> {
+    use rusqlite::types::ValueRef;
+    for i in 0..buffer.columns.len() {
+        let value = row.get_ref(i).map_err(db_error)?;
+        if let (ValueRef::Text(t), Some(Value::Text(kept))) = (value, buffer.values.get_mut(i)) {
+            kept.clear();
+            kept.push_str(&String::from_utf8_lossy(t));
+            continue;
+        }
+        let value = match value {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Int(n),
+            ValueRef::Real(r) => Value::Real(r),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        };
+        match buffer.values.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => buffer.values.push(value),
+        }
+    }
+    Ok(())
+}
+
 fn pg_row(row: &postgres::Row, columns: &Arc<[Box<str>]>) -> Result<Row, StoreError> {
     use postgres::types::Type;
     let mut values = Vec::with_capacity(row.len());
@@ -936,8 +962,10 @@ impl Tx<'_> {
                 let mut stmt = tx.prepare_cached(&sqlite_sql(sql)).map_err(db_error)?;
                 let columns = sqlite_columns(&stmt);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_error)?;
+                let mut buffer = Row { values: Vec::with_capacity(columns.len()), columns };
                 while let Some(row) = rows.next().map_err(db_error)? {
-                    f(&sqlite_row(row, &columns)?)?;
+                    sqlite_row_into(row, &mut buffer)?;
+                    f(&buffer)?;
                 }
                 Ok(())
             }

@@ -641,22 +641,24 @@ impl Store {
             })?,
         };
         let People { index, mut households, members } = people;
-        let Happenings { movements, decisions } = happenings;
+        let Happenings { households: named, movements, decisions } = happenings;
+        let read_at: Vec<Option<usize>> = named.iter().map(|id| index.get(id).copied()).collect();
+        drop(named);
         // Whose a movement or a decision is: a member's own (household, member) or the
         // household's (household, None); none of those read, nobody's.
-        let whose = |household: &str, person: Option<&str>| match person {
+        let whose = |household: u32, person: Option<&str>| match person {
             Some(person) => members.get(person).map(|&(h, m)| (h, Some(m))),
-            None => index.get(household).map(|&h| (h, None)),
+            None => read_at[household as usize].map(|h| (h, None)),
         };
         for (household, person, event) in movements {
-            match whose(&household, person.as_deref()) {
+            match whose(household, person.as_deref()) {
                 Some((h, Some(m))) => households[h].1.members[m].events.push(event),
                 Some((h, None)) => households[h].1.events.push(event),
                 None => {}
             }
         }
         for (household, person, date) in decisions {
-            match whose(&household, person.as_deref()) {
+            match whose(household, person.as_deref()) {
                 Some((h, Some(m))) => households[h].1.members[m].decisions.push(date),
                 Some((h, None)) => households[h].1.decisions.push(date),
                 None => {}
@@ -714,10 +716,31 @@ struct People {
     members: FxHashMap<String, (usize, usize)>,
 }
 
-/// Movements and decisions in a scope: (household, person if their own, what).
+/// Movements and decisions in a scope: (household, person if their own, what). A household is
+/// named by its number in `households`: one string per household, not one per event.
 struct Happenings {
-    movements: Vec<(String, Option<String>, Event)>,
-    decisions: Vec<(String, Option<String>, NaiveDate)>,
+    households: Vec<String>,
+    movements: Vec<(u32, Option<String>, Event)>,
+    decisions: Vec<(u32, Option<String>, NaiveDate)>,
+}
+
+/// Numbers household ids in the order first met.
+#[derive(Default)]
+struct HouseholdIds {
+    numbers: FxHashMap<String, u32>,
+    ids: Vec<String>,
+}
+
+impl HouseholdIds {
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(&number) = self.numbers.get(id) {
+            return number;
+        }
+        let number = self.ids.len() as u32;
+        self.numbers.insert(id.to_string(), number);
+        self.ids.push(id.to_string());
+        number
+    }
 }
 
 fn stored_date(text: &str) -> Result<NaiveDate, ()> {
@@ -725,6 +748,7 @@ fn stored_date(text: &str) -> Result<NaiveDate, ()> {
 }
 
 fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<People, StoreError> {
+    let started = std::time::Instant::now();
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut households = Vec::new();
     let sql = Sql::new(
@@ -765,7 +789,16 @@ fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<Pe
         own = Some(people);
     }
     let mut members: FxHashMap<String, (usize, usize)> = FxHashMap::default();
-    let sql = Sql::new("SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p JOIN households h ON h.id = p.household_id WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL AND ", params![]).cond(scope).push(" ORDER BY p.household_id, p.created_at, p.id", params![]);
+    // In the table's order: a member's place in its household changes no figure (an update
+    // takes out what the household added before, whatever the order then).
+    let sql = Sql::new(
+        &format!(
+            "SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p {} WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL AND ",
+            households_joined(scope, "p")
+        ),
+        params![],
+    )
+    .cond(scope);
     tx.query_each(sql.text(), sql.params(), |r| {
         let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
         let member = households[h].1.members.len();
@@ -780,14 +813,29 @@ fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<Pe
         }
         Ok(())
     })?;
+    tracing::debug!(
+        households = households.len(),
+        own = members.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "figures read households and people"
+    );
     Ok(People { index, households, members })
 }
 
 fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreError> {
+    let started = std::time::Instant::now();
+    let mut households = HouseholdIds::default();
     let mut movements = Vec::new();
     // An event's id names it in a timeline's warnings, which figures do not give: left out, it
     // spares millions of strings in a full count.
-    let sql = Sql::new("SELECT m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m JOIN households h ON h.id = m.household_id WHERE m.voided_at IS NULL AND ", params![]).cond(scope).push("", params![]);
+    let sql = Sql::new(
+        &format!(
+            "SELECT m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m {} WHERE m.voided_at IS NULL AND ",
+            households_joined(scope, "m")
+        ),
+        params![],
+    )
+    .cond(scope);
     tx.query_each(sql.text(), sql.params(), |r| {
         let (Ok(kind), Ok(date)) = (MovementKind::parse("", r.str(2)), stored_date(r.str(3))) else { return Ok(()) };
         let person = r.opt_text(1);
@@ -800,18 +848,42 @@ fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreErr
             seq: r.int(6),
             own: person.is_some(),
         };
-        movements.push((r.text(0), person, event));
+        movements.push((households.number(r.str(0)), person, event));
         Ok(())
     })?;
     let mut decisions = Vec::new();
-    let sql = Sql::new("SELECT s.household_id, s.person_id, s.decided_on FROM solutions s JOIN households h ON h.id = s.household_id WHERE s.voided_at IS NULL AND ", params![]).cond(scope).push("", params![]);
+    let sql = Sql::new(
+        &format!(
+            "SELECT s.household_id, s.person_id, s.decided_on FROM solutions s {} WHERE s.voided_at IS NULL AND ",
+            households_joined(scope, "s")
+        ),
+        params![],
+    )
+    .cond(scope);
     tx.query_each(sql.text(), sql.params(), |r| {
         if let Ok(date) = stored_date(r.str(2)) {
-            decisions.push((r.text(0), r.opt_text(1), date));
+            decisions.push((households.number(r.str(0)), r.opt_text(1), date));
         }
         Ok(())
     })?;
-    Ok(Happenings { movements, decisions })
+    tracing::debug!(
+        movements = movements.len(),
+        decisions = decisions.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "figures read movements and decisions"
+    );
+    Ok(Happenings { households: households.ids, movements, decisions })
+}
+
+/// The join that lets `scope` name the household (`h`) of table `alias`'s rows; none when the
+/// scope is everyone: a row of a household not read is left out when it is attached (and the
+/// join would double a full count's reading).
+fn households_joined(scope: &Cond, alias: &str) -> String {
+    if scope.is_always() {
+        String::new()
+    } else {
+        format!("JOIN households h ON h.id = {alias}.household_id")
+    }
 }
 
 /// The households an actor's figures are computed from (see [`Access::Aggregate`]).

@@ -5,6 +5,10 @@ use domain::synthetic::{self, Places};
 use store::import::{ImportItem, RowRef};
 use store::{Actor, Store};
 
+/// The binary's allocator (`src/main.rs`), so that benchmarks measure what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Origins in five régions of the north and centre, destinations in Bamako and Mopti.
 pub fn places(gazetteer: &domain::places::Gazetteer) -> Places {
     let communes = |region: &str| -> Vec<String> {
