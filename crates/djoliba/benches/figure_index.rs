@@ -26,8 +26,8 @@ fn facts(generated: &[domain::synthetic::SyntheticHousehold]) -> Vec<HouseholdFa
                     id: format!("{n}-{i}"),
                     kind: m.kind,
                     date: m.date.date,
-                    from: m.from.clone(),
-                    to: m.to.clone(),
+                    from: m.from.as_deref().map(Into::into),
+                    to: m.to.as_deref().map(Into::into),
                     seq: i as i64,
                     own: false,
                 })
@@ -35,7 +35,7 @@ fn facts(generated: &[domain::synthetic::SyntheticHousehold]) -> Vec<HouseholdFa
             HouseholdFacts {
                 population_group: h.population_group.clone(),
                 registration_date: h.registration_date,
-                registered_location: h.current_location.clone(),
+                registered_location: h.current_location.as_deref().map(Into::into),
                 events,
                 decisions: g.solution.into_iter().collect(),
                 members: h

@@ -432,8 +432,8 @@ mod tests {
                     id: i.to_string(),
                     kind: m.kind,
                     date: m.date.date,
-                    from: m.from.clone(),
-                    to: m.to.clone(),
+                    from: m.from.as_deref().map(Into::into),
+                    to: m.to.as_deref().map(Into::into),
                     seq: i as i64,
                     own: false,
                 })

@@ -12,13 +12,17 @@ use crate::codes::{MovementKind, Status};
 use crate::messages::{code_label, Lang, Message};
 
 /// One event as the timeline needs it. Locations are P-codes of the current gazetteer.
+/// A place's code (P-code or site code) as events and figures carry it: stored inline up to 15
+/// bytes, so copying one allocates nothing.
+pub type PlaceCode = ecow::EcoString;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub id: String,
     pub kind: MovementKind,
     pub date: NaiveDate,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub from: Option<PlaceCode>,
+    pub to: Option<PlaceCode>,
     /// Recording order, used to order events on the same day.
     pub seq: i64,
     /// Whether this event is the person's own (as opposed to their household's).
@@ -196,7 +200,7 @@ impl<'a> Replay<'a> {
                     return Err(refuse(Message::FirstEvent, None));
                 }
                 if ev.to.is_some() {
-                    self.location = ev.to.clone();
+                    self.location = ev.to.as_deref().map(String::from);
                 }
             }
             MovementKind::Death => {
@@ -218,13 +222,13 @@ impl<'a> Replay<'a> {
                 self.displaced_since = Some(ev.date);
                 self.displacements += 1;
                 self.last_displacement = Some(ev);
-                self.location = ev.to.clone();
+                self.location = ev.to.as_deref().map(String::from);
             }
             MovementKind::SecondaryDisplacement => {
                 require_displaced(self)?;
                 self.displacements += 1;
                 self.last_displacement = Some(ev);
-                self.location = ev.to.clone();
+                self.location = ev.to.as_deref().map(String::from);
             }
             MovementKind::PendularVisit => {
                 require_displaced(self)?;
@@ -236,21 +240,21 @@ impl<'a> Replay<'a> {
                 self.leave_displacement(ev.date);
                 self.status = Status::Returned;
                 self.returns += 1;
-                self.location = ev.to.clone();
+                self.location = ev.to.as_deref().map(String::from);
             }
             MovementKind::LocalIntegration => {
                 require_displaced(self)?;
                 self.leave_displacement(ev.date);
                 self.status = Status::LocallyIntegrated;
                 if ev.to.is_some() {
-                    self.location = ev.to.clone();
+                    self.location = ev.to.as_deref().map(String::from);
                 }
             }
             MovementKind::SettlementElsewhere => {
                 require_displaced(self)?;
                 self.leave_displacement(ev.date);
                 self.status = Status::SettledElsewhere;
-                self.location = ev.to.clone();
+                self.location = ev.to.as_deref().map(String::from);
             }
             MovementKind::DepartureAbroad => {
                 if self.status == Status::Abroad {
@@ -266,7 +270,7 @@ impl<'a> Replay<'a> {
                     return Err(refuse(Message::NeedsAbroad, None));
                 }
                 self.status = Status::ArrivedFromAbroad;
-                self.location = ev.to.clone();
+                self.location = ev.to.as_deref().map(String::from);
             }
         }
         self.applied += 1;
@@ -388,7 +392,7 @@ pub fn replay_person(
             // after a birth in timeline order, and so belong to the child's own timeline.
             let before: Vec<Event> = household.iter().filter(|e| e.date < birth.date).cloned().collect();
             let at_birth = replay(&before, initial_location.clone(), birth.date)?;
-            let location = birth.to.clone().or(at_birth.current_location).or(initial_location);
+            let location = birth.to.as_deref().map(String::from).or(at_birth.current_location).or(initial_location);
             (location, at_birth.status == Status::Displaced)
         }
         None => (initial_location, false),

@@ -182,6 +182,13 @@ impl Row {
             _ => "",
         }
     }
+    /// A text column that may be NULL, without copying it.
+    pub fn opt_str(&self, i: usize) -> Option<&str> {
+        match self.value(i) {
+            Value::Null => None,
+            _ => Some(self.str(i)),
+        }
+    }
     pub fn opt_text(&self, i: usize) -> Option<String> {
         match self.value(i) {
             Value::Null => None,

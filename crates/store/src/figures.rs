@@ -764,7 +764,7 @@ fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<Pe
             HouseholdFacts {
                 population_group: r.text(1),
                 registration_date: stored_date(r.str(2)).unwrap_or_default(),
-                registered_location: r.opt_text(3),
+                registered_location: r.opt_str(3).map(Into::into),
                 events: Vec::new(),
                 decisions: Vec::new(),
                 members: Vec::new(),
@@ -843,8 +843,8 @@ fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreErr
             id: String::new(),
             kind,
             date,
-            from: r.opt_text(4),
-            to: r.opt_text(5),
+            from: r.opt_str(4).map(Into::into),
+            to: r.opt_str(5).map(Into::into),
             seq: r.int(6),
             own: person.is_some(),
         };

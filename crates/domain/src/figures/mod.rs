@@ -19,7 +19,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::codes::{MovementKind, Sex, Status};
-use crate::timeline::{person_events, sort_events, Event};
+use crate::timeline::{person_events, sort_events, Event, PlaceCode};
 
 /// The population group whose stock follows IRIS accounting.
 pub const IDP: &str = "IDP";
@@ -34,7 +34,7 @@ pub const RETURNED_IDP: &str = "RDP";
 pub struct HouseholdFacts {
     pub population_group: String,
     pub registration_date: NaiveDate,
-    pub registered_location: Option<String>,
+    pub registered_location: Option<PlaceCode>,
     /// Events of the whole household.
     pub events: Vec<Event>,
     /// Solutions decisions for the whole household (dates).
@@ -71,7 +71,7 @@ pub struct Spell {
     pub member: usize,
     pub start: NaiveDate,
     pub end: Option<NaiveDate>,
-    pub location: Option<String>,
+    pub location: Option<PlaceCode>,
     pub status: Status,
 }
 
@@ -155,8 +155,8 @@ pub struct Effect {
     pub member: usize,
     pub date: NaiveDate,
     pub kind: FlowKind,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub from: Option<PlaceCode>,
+    pub to: Option<PlaceCode>,
     /// +1 entering the stock, −1 leaving it, 0 otherwise.
     pub stock_change: i8,
 }
@@ -183,7 +183,7 @@ impl Item<'_> {
 struct Walk {
     member: usize,
     in_stock: bool,
-    location: Option<String>,
+    location: Option<PlaceCode>,
     status: Status,
     since: Option<NaiveDate>,
     spells: Vec<Spell>,
@@ -191,7 +191,7 @@ struct Walk {
 }
 
 impl Walk {
-    fn new(member: usize, location: Option<String>) -> Walk {
+    fn new(member: usize, location: Option<PlaceCode>) -> Walk {
         Walk {
             member,
             in_stock: false,
@@ -203,12 +203,19 @@ impl Walk {
         }
     }
 
-    fn effect(&mut self, date: NaiveDate, kind: FlowKind, from: Option<String>, to: Option<String>, stock_change: i8) {
+    fn effect(
+        &mut self,
+        date: NaiveDate,
+        kind: FlowKind,
+        from: Option<PlaceCode>,
+        to: Option<PlaceCode>,
+        stock_change: i8,
+    ) {
         self.effects.push(Effect { member: self.member, date, kind, from, to, stock_change });
     }
 
     /// Applies a change at `date`: the spell so far closes with the old place and status.
-    fn change(&mut self, date: NaiveDate, in_stock: bool, location: Option<String>, status: Status) {
+    fn change(&mut self, date: NaiveDate, in_stock: bool, location: Option<PlaceCode>, status: Status) {
         if in_stock == self.in_stock && location == self.location && status == self.status {
             return;
         }
@@ -254,8 +261,8 @@ fn walk_person(
     decisions: &[NaiveDate],
     idp: bool,
     registration: NaiveDate,
-    initial_location: Option<String>,
-    born_into_stock: Option<(bool, Option<String>)>,
+    initial_location: Option<PlaceCode>,
+    born_into_stock: Option<(bool, Option<PlaceCode>)>,
 ) -> (Vec<Spell>, Vec<Effect>) {
     let mut items: Vec<Item<'_>> = events.iter().map(Item::Event).collect();
     // Members born after the household registered enter at their birth, not at registration.

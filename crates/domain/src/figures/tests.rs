@@ -216,7 +216,7 @@ mod identity {
                             id: format!("h{i}"),
                             kind: KINDS[k],
                             date: at(d),
-                            from: from.map(|f| places[f].to_string()),
+                            from: from.map(|f| places[f].into()),
                             to: Some(places[p].into()),
                             seq: i as i64,
                             own: false,

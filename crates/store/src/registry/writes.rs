@@ -359,8 +359,8 @@ pub(super) fn events_of(rows: &[Row]) -> (Vec<Event>, HashMap<String, Vec<Event>
             id: r.text(0),
             kind,
             date,
-            from: r.opt_text(7),
-            to: r.opt_text(9),
+            from: r.opt_str(7).map(Into::into),
+            to: r.opt_str(9).map(Into::into),
             seq: r.int(17),
             own: r.opt_text(2).is_some(),
         };
@@ -599,8 +599,8 @@ pub(crate) fn new_household_rows(
             id: mid.clone(),
             kind: m.kind,
             date: m.date.date,
-            from: m.from.clone(),
-            to: m.to.clone(),
+            from: m.from.as_deref().map(Into::into),
+            to: m.to.as_deref().map(Into::into),
             seq: i as i64 + 1,
             own: m.person.is_some(),
         };
