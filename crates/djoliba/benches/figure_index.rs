@@ -10,7 +10,6 @@ mod common;
 use std::time::Instant;
 
 use domain::figures::{compute_one, FigureIndex, HouseholdFacts, MemberFacts};
-use domain::timeline::Event;
 
 fn facts(generated: &[domain::synthetic::SyntheticHousehold]) -> Vec<HouseholdFacts> {
     generated
@@ -18,20 +17,7 @@ fn facts(generated: &[domain::synthetic::SyntheticHousehold]) -> Vec<HouseholdFa
         .enumerate()
         .map(|(n, g)| {
             let h = &g.household;
-            let events = h
-                .movements
-                .iter()
-                .enumerate()
-                .map(|(i, m)| Event {
-                    id: format!("{n}-{i}"),
-                    kind: m.kind,
-                    date: m.date.date,
-                    from: m.from.as_deref().map(Into::into),
-                    to: m.to.as_deref().map(Into::into),
-                    seq: i as i64,
-                    own: false,
-                })
-                .collect();
+            let events = h.movements.iter().enumerate().map(|(i, m)| m.event(format!("{n}-{i}"), i as i64)).collect();
             HouseholdFacts {
                 population_group: h.population_group.clone(),
                 registration_date: h.registration_date,

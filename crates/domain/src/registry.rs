@@ -180,6 +180,21 @@ pub struct NewMovement {
     pub source: Option<String>,
 }
 
+impl NewMovement {
+    /// The movement as a timeline replays it: `id` names it, `seq` orders it on its day.
+    pub fn event(&self, id: String, seq: i64) -> crate::timeline::Event {
+        crate::timeline::Event {
+            id,
+            kind: self.kind,
+            date: self.date.date,
+            from: self.from.as_deref().map(Into::into),
+            to: self.to.as_deref().map(Into::into),
+            seq,
+            own: self.person.is_some(),
+        }
+    }
+}
+
 fn blank_to_none(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }

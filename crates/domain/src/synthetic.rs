@@ -428,15 +428,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .filter(|(_, m)| m.person.is_none())
-                .map(|(i, m)| Event {
-                    id: i.to_string(),
-                    kind: m.kind,
-                    date: m.date.date,
-                    from: m.from.as_deref().map(Into::into),
-                    to: m.to.as_deref().map(Into::into),
-                    seq: i as i64,
-                    own: false,
-                })
+                .map(|(i, m)| m.event(i.to_string(), i as i64))
                 .collect();
             replay(&events, None, last_date()).expect("a consistent synthetic history");
             assert!(h.household.registration_date <= last_date());

@@ -791,14 +791,12 @@ fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<Pe
     let mut members: FxHashMap<String, (usize, usize)> = FxHashMap::default();
     // In the table's order: a member's place in its household changes no figure (an update
     // takes out what the household added before, whatever the order then).
-    let sql = Sql::new(
-        &format!(
-            "SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p {} WHERE p.duplicate_of IS NULL AND p.removed_at IS NULL AND ",
-            households_joined(scope, "p")
-        ),
-        params![],
-    )
-    .cond(scope);
+    let sql = in_scope(
+        "SELECT p.id, p.household_id, p.sex, p.birth_date FROM people p",
+        "p",
+        "p.duplicate_of IS NULL AND p.removed_at IS NULL",
+        scope,
+    );
     tx.query_each(sql.text(), sql.params(), |r| {
         let Some(&h) = index.get(r.str(1)) else { return Ok(()) };
         let member = households[h].1.members.len();
@@ -828,14 +826,12 @@ fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreErr
     let mut movements = Vec::new();
     // An event's id names it in a timeline's warnings, which figures do not give: left out, it
     // spares millions of strings in a full count.
-    let sql = Sql::new(
-        &format!(
-            "SELECT m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m {} WHERE m.voided_at IS NULL AND ",
-            households_joined(scope, "m")
-        ),
-        params![],
-    )
-    .cond(scope);
+    let sql = in_scope(
+        "SELECT m.household_id, m.person_id, m.kind, m.date, m.from_location, m.to_location, m.seq FROM movements m",
+        "m",
+        "m.voided_at IS NULL",
+        scope,
+    );
     tx.query_each(sql.text(), sql.params(), |r| {
         let (Ok(kind), Ok(date)) = (MovementKind::parse("", r.str(2)), stored_date(r.str(3))) else { return Ok(()) };
         let person = r.opt_text(1);
@@ -852,14 +848,12 @@ fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreErr
         Ok(())
     })?;
     let mut decisions = Vec::new();
-    let sql = Sql::new(
-        &format!(
-            "SELECT s.household_id, s.person_id, s.decided_on FROM solutions s {} WHERE s.voided_at IS NULL AND ",
-            households_joined(scope, "s")
-        ),
-        params![],
-    )
-    .cond(scope);
+    let sql = in_scope(
+        "SELECT s.household_id, s.person_id, s.decided_on FROM solutions s",
+        "s",
+        "s.voided_at IS NULL",
+        scope,
+    );
     tx.query_each(sql.text(), sql.params(), |r| {
         if let Ok(date) = stored_date(r.str(2)) {
             decisions.push((households.number(r.str(0)), r.opt_text(1), date));
@@ -875,15 +869,13 @@ fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreErr
     Ok(Happenings { households: households.ids, movements, decisions })
 }
 
-/// The join that lets `scope` name the household (`h`) of table `alias`'s rows; none when the
-/// scope is everyone: a row of a household not read is left out when it is attached (and the
-/// join would double a full count's reading).
-fn households_joined(scope: &Cond, alias: &str) -> String {
-    if scope.is_always() {
-        String::new()
-    } else {
-        format!("JOIN households h ON h.id = {alias}.household_id")
-    }
+/// `select` (from a table aliased `alias`) of the rows passing `filter` whose household (`h`)
+/// is in `scope`. No join when the scope is everyone: a row of a household not read is left
+/// out when it is attached, and the join would double a full count's reading.
+fn in_scope(select: &str, alias: &str, filter: &str, scope: &Cond) -> Sql {
+    let join =
+        if scope.is_always() { String::new() } else { format!(" JOIN households h ON h.id = {alias}.household_id") };
+    Sql::new(&format!("{select}{join} WHERE {filter} AND "), params![]).cond(scope)
 }
 
 /// The households an actor's figures are computed from (see [`Access::Aggregate`]).

@@ -595,15 +595,7 @@ pub(crate) fn new_household_rows(
     let mut person_events: HashMap<&str, Vec<Event>> = HashMap::new();
     let mut movement_people = Vec::with_capacity(h.movements.len());
     for (i, (m, mid)) in h.movements.iter().zip(&movement_ids).enumerate() {
-        let event = Event {
-            id: mid.clone(),
-            kind: m.kind,
-            date: m.date.date,
-            from: m.from.as_deref().map(Into::into),
-            to: m.to.as_deref().map(Into::into),
-            seq: i as i64 + 1,
-            own: m.person.is_some(),
-        };
+        let event = m.event(mid.clone(), i as i64 + 1);
         match &m.person {
             Some(ext) => {
                 let pid = *by_external.get(ext.as_str()).ok_or_else(|| {
