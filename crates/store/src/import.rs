@@ -491,8 +491,10 @@ impl Store {
     ) -> Result<ImportReport, ImportError> {
         actor.require_write().map_err(ImportError::Store)?;
         progress("reading", 0, 0);
+        let started = std::time::Instant::now();
         let (tables, names, sha) = read_files(files, options.encoding).map_err(ImportError::File)?;
         progress("checking", 0, 0);
+        let read_ms = started.elapsed().as_millis();
         let (items, ignored_columns) = match assemble(&tables, self.gazetteer.as_ref(), self.today()) {
             Ok(found) => found,
             Err(errors) => {
@@ -508,6 +510,7 @@ impl Store {
             }
         };
         drop(tables);
+        let check_ms = started.elapsed().as_millis() - read_ms;
         let households = items.len();
         let people = items.iter().map(|i| i.household.members.len()).sum();
         let movements = items.iter().map(|i| i.household.movements.len()).sum();
@@ -527,7 +530,10 @@ impl Store {
         progress(phase, 0, households);
         let file = (names.join(", "), sha);
         let mut told = |done| progress(phase, done, households);
-        match self.import_or_rehearse(actor, &items, (&file.0, &file.1), &mut told, !options.dry_run) {
+        let outcome = self.import_or_rehearse(actor, &items, (&file.0, &file.1), &mut told, !options.dry_run);
+        let write_ms = started.elapsed().as_millis() - read_ms - check_ms;
+        tracing::debug!(households, read_ms, check_ms, write_ms, "import phases");
+        match outcome {
             Ok(summary) => report.summary = Some(summary),
             Err(ImportFailure::Rows(errors)) => {
                 report.dry_run = true;
