@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use domain::identifiers::identifiers_from_text;
 use domain::registry::{HouseholdInput, MovementInput, NewHousehold, PersonInput, References};
 use domain::Message;
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -346,7 +347,7 @@ fn locate_field(pending: &Pending<'_>, field: &str, value: String, expected: Mes
 /// Builds the households to import, or every problem found in the rows.
 pub fn assemble(
     tables: &[Table],
-    refs: &dyn References,
+    refs: &(dyn References + Sync),
     today: NaiveDate,
 ) -> Result<(Vec<ImportItem>, Vec<String>), Vec<RowError>> {
     let mut errors = Vec::new();
@@ -404,21 +405,34 @@ pub fn assemble(
             }
         }
     }
-    let mut items = Vec::with_capacity(order.len());
-    for id in &order {
-        let Some(p) = pending.remove(id) else { continue };
-        let input = p.input(&mut errors);
-        match input.parse(refs, today) {
-            Ok(household) => items.push(ImportItem {
-                household,
-                household_row: p.household_row.at(),
-                member_rows: p.member_rows.iter().map(Row::at).collect(),
-                movement_rows: p.movement_rows.iter().map(Row::at).collect(),
-            }),
-            Err(field_errors) => {
-                errors.extend(field_errors.0.into_iter().map(|e| locate_field(&p, &e.field, e.value, *e.expected)));
+    let pending: Vec<Pending<'_>> = order.iter().filter_map(|id| pending.remove(id)).collect();
+    // Each household's checks stand alone: they run on every core, in file order.
+    let parsed: Vec<(Option<ImportItem>, Vec<RowError>)> = pending
+        .par_iter()
+        .map(|p| {
+            let mut errors = Vec::new();
+            let input = p.input(&mut errors);
+            match input.parse(refs, today) {
+                Ok(household) => {
+                    let item = ImportItem {
+                        household,
+                        household_row: p.household_row.at(),
+                        member_rows: p.member_rows.iter().map(Row::at).collect(),
+                        movement_rows: p.movement_rows.iter().map(Row::at).collect(),
+                    };
+                    (Some(item), errors)
+                }
+                Err(field_errors) => {
+                    errors.extend(field_errors.0.into_iter().map(|e| locate_field(p, &e.field, e.value, *e.expected)));
+                    (None, errors)
+                }
             }
-        }
+        })
+        .collect();
+    let mut items = Vec::with_capacity(parsed.len());
+    for (item, found) in parsed {
+        items.extend(item);
+        errors.extend(found);
     }
     if errors.is_empty() {
         Ok((items, ignored))

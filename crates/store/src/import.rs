@@ -15,7 +15,7 @@ use crate::db::{Backend, Tx, Value};
 use crate::error::StoreError;
 use crate::registry::{
     apply_changes, insert_movement, insert_person, new_household_rows, person_changes, refresh_derived,
-    write_new_households, PERSON_FIELDS,
+    write_new_households, NewHouseholdRows, PERSON_FIELDS,
 };
 use crate::visibility::{Access, Cond, Sql, Visibility};
 use crate::{new_id, params, Actor, Store};
@@ -179,10 +179,10 @@ impl Store {
         }
     }
 
-    fn import_in(
+    fn import_in<'i>(
         &self,
         actor: &Actor,
-        items: &[ImportItem],
+        items: &'i [ImportItem],
         (file_name, file_sha256): (&str, &str),
         progress: &mut dyn FnMut(usize),
         batch: usize,
@@ -208,14 +208,12 @@ impl Store {
             }
             let mut summary = ImportSummary::default();
             let mut organisations: HashMap<Option<String>, String> = HashMap::new();
-            for (number, chunk) in items.chunks(batch).enumerate() {
-                if (number * batch) % 1000 < batch {
-                    progress(number * batch);
-                }
+            // Each batch's registering organisations, and its households already registered.
+            let mut look_up = |tx: &mut Tx<'_>, chunk: &'i [ImportItem]| -> Result<Batch<'i>, StoreError> {
                 let mut orgs = Vec::with_capacity(chunk.len());
                 for item in chunk {
                     let h = &item.household;
-                    let org = (|| -> Result<String, StoreError> {
+                    orgs.push((|| -> Result<String, StoreError> {
                         crate::registry::check_in_regions(
                             actor,
                             h.current_location.as_deref().unwrap_or(&h.registration_point),
@@ -226,52 +224,128 @@ impl Store {
                         let id = self.registering_organisation(tx, actor, h.organisation.as_deref())?;
                         organisations.insert(h.organisation.clone(), id.clone());
                         Ok(id)
-                    })();
-                    orgs.push(org.map_err(|e| abort(item, e))?);
+                    })());
                 }
+                let Some(orgs) = orgs.iter().map(|o| o.as_ref().ok().cloned()).collect::<Option<Vec<String>>>() else {
+                    return Ok(Batch { chunk, orgs: Err(orgs), registered: Vec::new() });
+                };
                 let registered = registered(tx, chunk, &orgs)?;
-                let (mut new_rows, mut new_items) = (Vec::new(), Vec::new());
-                for (item, org) in chunk.iter().zip(&orgs) {
-                    let h = &item.household;
-                    let outcome = (|| -> Result<(), StoreError> {
-                        match registered.get(&(org.as_str(), h.external_id.as_str())) {
-                            None => {
-                                new_rows.push(new_household_rows(actor, org, h, now, today)?);
-                                new_items.push(item);
-                                summary.households.created += 1;
-                                summary.people.created += h.members.len() as u64;
-                                summary.movements.created += h.movements.len() as u64;
-                            }
-                            Some(id) => {
-                                // Writes see what reads see: a household the user may not change
-                                // (another office's région) is never updated by a file naming it.
-                                let changeable = Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
-                                    .and(&Visibility::of(actor).households("h", Access::Change));
-                                if !actor.regions.is_empty() && tx.select_opt(&changeable)?.is_none() {
-                                    return Err(StoreError::invalid(
-                                        "external_id",
-                                        h.external_id.clone(),
-                                        Message::HouseholdNumberFree,
-                                    ));
-                                }
-                                merge_household(tx, actor, id, h, now, &reason, &mut summary)?;
-                                refresh_derived(tx, id, today)?;
-                                crate::registry::keep_in_sight(tx, actor, id)?;
-                            }
+                Ok(Batch { chunk, orgs: Ok(orgs), registered })
+            };
+            // New households' rows (ids, replayed timelines, name keys: no database) are made on
+            // a second thread while the batch before is written. Households are unique in a
+            // file, so a batch's lookup is not changed by the writes of the one before.
+            std::thread::scope(|scope| {
+                let (to_prepare, work) = std::sync::mpsc::sync_channel::<Vec<(&ImportItem, String)>>(2);
+                let (prepared_tx, prepared) =
+                    std::sync::mpsc::sync_channel::<Vec<Result<NewHouseholdRows, StoreError>>>(2);
+                scope.spawn(move || {
+                    for households in work {
+                        let rows = households
+                            .into_iter()
+                            .map(|(item, org)| new_household_rows(actor, &org, &item.household, now, today))
+                            .collect();
+                        if prepared_tx.send(rows).is_err() {
+                            break;
                         }
-                        Ok(())
-                    })();
-                    outcome.map_err(|e| abort(item, e))?;
+                    }
+                });
+                let prepare = |batch: &Batch<'i>| {
+                    let Ok(orgs) = &batch.orgs else { return };
+                    let new: Vec<(&ImportItem, String)> = batch
+                        .chunk
+                        .iter()
+                        .zip(orgs)
+                        .zip(&batch.registered)
+                        .filter(|(_, registered)| registered.is_none())
+                        .map(|((item, org), _)| (item, org.clone()))
+                        .collect();
+                    // The worker ends only when this sender is dropped.
+                    let _ = to_prepare.send(new);
+                };
+                let chunks: Vec<&[ImportItem]> = items.chunks(batch).collect();
+                let mut next = match chunks.first() {
+                    Some(chunk) => Some(look_up(tx, chunk)?),
+                    None => None,
+                };
+                if let Some(batch) = &next {
+                    prepare(batch);
                 }
-                if !new_rows.is_empty() {
-                    let ids: Vec<String> = new_rows.iter().map(|r| r.id.clone()).collect();
-                    crate::versions::new_households_recorded(tx, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
-                    write_new_households(tx, new_rows)?;
-                    if let Some((index, error)) = crate::registry::keep_all_in_sight(tx, actor, &ids)? {
-                        return Err(abort(new_items[index], error));
+                for number in 0..chunks.len() {
+                    if (number * batch) % 1000 < batch {
+                        progress(number * batch);
+                    }
+                    let Some(current) = next.take() else { break };
+                    if let Err(orgs) = current.orgs {
+                        let (item, error) = current
+                            .chunk
+                            .iter()
+                            .zip(orgs)
+                            .find_map(|(item, org)| org.err().map(|e| (item, e)))
+                            .ok_or_else(|| StoreError::Database("an organisation lookup failed".into()))?;
+                        return Err(abort(item, error));
+                    }
+                    if let Some(chunk) = chunks.get(number + 1) {
+                        let batch = look_up(tx, chunk)?;
+                        prepare(&batch);
+                        next = Some(batch);
+                    }
+                    let mut rows = prepared
+                        .recv()
+                        .map_err(|_| StoreError::Database("the import's preparing thread stopped".into()))?
+                        .into_iter();
+                    let (mut new_rows, mut new_items) = (Vec::new(), Vec::new());
+                    for (item, registered) in current.chunk.iter().zip(&current.registered) {
+                        let h = &item.household;
+                        let outcome = (|| -> Result<(), StoreError> {
+                            match registered {
+                                None => {
+                                    let made = rows.next().ok_or_else(|| {
+                                        StoreError::Database("the import's prepared rows ran short".into())
+                                    })??;
+                                    new_rows.push(made);
+                                    new_items.push(item);
+                                    summary.households.created += 1;
+                                    summary.people.created += h.members.len() as u64;
+                                    summary.movements.created += h.movements.len() as u64;
+                                }
+                                Some(id) => {
+                                    // Writes see what reads see: a household the user may not
+                                    // change (another office's région) is never updated by a
+                                    // file naming it.
+                                    let changeable =
+                                        Sql::new("SELECT h.id FROM households h WHERE h.id = ?", params![id])
+                                            .and(&Visibility::of(actor).households("h", Access::Change));
+                                    if !actor.regions.is_empty() && tx.select_opt(&changeable)?.is_none() {
+                                        return Err(StoreError::invalid(
+                                            "external_id",
+                                            h.external_id.clone(),
+                                            Message::HouseholdNumberFree,
+                                        ));
+                                    }
+                                    merge_household(tx, actor, id, h, now, &reason, &mut summary)?;
+                                    refresh_derived(tx, id, today)?;
+                                    crate::registry::keep_in_sight(tx, actor, id)?;
+                                }
+                            }
+                            Ok(())
+                        })();
+                        outcome.map_err(|e| abort(item, e))?;
+                    }
+                    if !new_rows.is_empty() {
+                        let ids: Vec<String> = new_rows.iter().map(|r| r.id.clone()).collect();
+                        crate::versions::new_households_recorded(
+                            tx,
+                            &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+                        )?;
+                        write_new_households(tx, new_rows)?;
+                        if let Some((index, error)) = crate::registry::keep_all_in_sight(tx, actor, &ids)? {
+                            return Err(abort(new_items[index], error));
+                        }
                     }
                 }
-            }
+                Ok(())
+            })?;
             crate::versions::bump(tx, crate::versions::Capability::Registry)?;
             crate::audit::record(
                 tx,
@@ -298,32 +372,38 @@ impl Store {
     }
 }
 
+/// A batch of an import's households, looked up: each one's registering organisation (or,
+/// when one fails, every lookup's outcome) and those already registered.
+struct Batch<'i> {
+    chunk: &'i [ImportItem],
+    orgs: Result<Vec<String>, Vec<Result<String, StoreError>>>,
+    /// Per household, its id when already registered.
+    registered: Vec<Option<String>>,
+}
+
 /// Households written per batch by an import.
 const IMPORT_BATCH: usize = 1000;
 
-/// The households of `items` already registered by their organisation (`orgs`, one per item),
-/// by (organisation id, external id): one query per organisation.
-fn registered<'a>(
-    tx: &mut Tx<'_>,
-    items: &'a [ImportItem],
-    orgs: &'a [String],
-) -> Result<HashMap<(&'a str, &'a str), String>, StoreError> {
-    let mut by_org: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
+/// For each of `items`, its household's id if its organisation (`orgs`, one per item) has
+/// registered it already: one query per organisation.
+fn registered(tx: &mut Tx<'_>, items: &[ImportItem], orgs: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+    let mut by_org: HashMap<&str, Vec<String>> = HashMap::new();
     for (item, org) in items.iter().zip(orgs) {
-        by_org.entry(org).or_default().insert(&item.household.external_id);
+        by_org.entry(org).or_default().push(item.household.external_id.clone());
     }
-    let mut found = HashMap::new();
-    for (org, external_ids) in by_org {
-        let asked: Vec<String> = external_ids.iter().map(|e| e.to_string()).collect();
+    let mut found: HashMap<(&str, String), String> = HashMap::new();
+    for (org, asked) in by_org {
         let sql = Sql::new("SELECT external_id, id FROM households WHERE organisation_id = ? AND ", params![org])
             .cond(&Cond::one_of("external_id", &asked));
         for row in tx.select(&sql)? {
-            if let Some(external) = external_ids.get(row.str(0)) {
-                found.insert((org, *external), row.text(1));
-            }
+            found.insert((org, row.text(0)), row.text(1));
         }
     }
-    Ok(found)
+    Ok(items
+        .iter()
+        .zip(orgs)
+        .map(|(item, org)| found.get(&(org.as_str(), item.household.external_id.clone())).cloned())
+        .collect())
 }
 
 /// Brings an already registered household in line with an imported one.

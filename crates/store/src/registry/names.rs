@@ -92,11 +92,17 @@ pub(crate) fn write_terms(tx: &mut Tx<'_>, people: &[(&str, &str)]) -> Result<()
 fn write(tx: &mut Tx<'_>, people: &[(&str, &str)], last: bool) -> Result<(), StoreError> {
     match tx.backend() {
         Backend::Sqlite => {
+            // Numbers follow the table's AUTOINCREMENT counter, read once: SQLite's write
+            // transaction is exclusive, and a number is never given twice (a renamed person's
+            // old document stays under the old one).
+            let counter = tx.query_int(
+                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'person_search_ids'",
+                params![],
+            )?;
             let mut numbers = Vec::with_capacity(people.len());
-            for (id, _) in people {
-                numbers.push(
-                    tx.query_int("INSERT INTO person_search_ids (person_id) VALUES ($1) RETURNING n", params![*id])?,
-                );
+            for (n, (id, _)) in (counter + 1..).zip(people) {
+                tx.execute("INSERT INTO person_search_ids (n, person_id) VALUES ($1, $2)", params![n, *id])?;
+                numbers.push(n);
             }
             // The words a prefix search may expand into, each once per call.
             let mut words = std::collections::BTreeSet::new();

@@ -240,11 +240,19 @@ const PERSON_INSERT_COLUMNS: &[&str] = &[
 ];
 
 /// A new person's row, with the state derived for them.
-fn person_row(actor: &Actor, id: &str, household_id: &str, p: &NewPerson, derived: &Summary, now: i64) -> Vec<Value> {
+/// A person's row; `name_key` is their [`person_name_key`], which the name index needs too.
+fn person_row(
+    actor: &Actor,
+    (id, household_id): (&str, &str),
+    p: &NewPerson,
+    name_key: String,
+    derived: &Summary,
+    now: i64,
+) -> Vec<Value> {
     let mut values = vec![Value::from(id), household_id.into()];
     values.extend(person_values(p));
     values.extend([
-        person_name_key(p).into(),
+        name_key.into(),
         derived.status.as_str().into(),
         derived.current_location.clone().into(),
         derived.current_location.as_ref().map(|_| CURRENT_GAZETTEER).into(),
@@ -267,8 +275,10 @@ pub(crate) fn insert_person(
     derived: &Summary,
     now: i64,
 ) -> Result<(), StoreError> {
-    tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![person_row(actor, id, household_id, p, derived, now)])?;
-    super::names::write_terms(tx, &[(id, &person_name_key(p))])
+    let name_key = person_name_key(p);
+    let row = person_row(actor, (id, household_id), p, name_key.clone(), derived, now);
+    tx.insert_rows("people", PERSON_INSERT_COLUMNS, vec![row])?;
+    super::names::write_terms(tx, &[(id, &name_key)])
 }
 
 const MOVEMENT_INSERT_COLUMNS: &[&str] = &[
@@ -656,11 +666,12 @@ pub(crate) fn new_household_rows(
         now.into(),
         (&actor.user_id).into(),
     ];
+    let names: Vec<String> = h.members.iter().map(person_name_key).collect();
     let mut people = Vec::with_capacity(h.members.len());
-    for (p, pid) in h.members.iter().zip(&person_ids) {
+    for ((p, pid), name) in h.members.iter().zip(&person_ids).zip(&names) {
         let own = person_events.get(pid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let s = timeline::replay_person(&household_events, own, h.current_location.clone(), today).map_err(relabel)?;
-        people.push(person_row(actor, pid, &id, p, &s, now));
+        people.push(person_row(actor, (pid, &id), p, name.clone(), &s, now));
     }
     let movements = h
         .movements
@@ -669,7 +680,6 @@ pub(crate) fn new_household_rows(
         .enumerate()
         .map(|(i, (m, mid))| movement_row(actor, mid, &id, movement_people[i], m, i as i64 + 1, now))
         .collect();
-    let names = h.members.iter().map(person_name_key).collect();
     Ok(NewHouseholdRows { id, person_ids, household, people, movements, names })
 }
 
