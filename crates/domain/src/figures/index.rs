@@ -618,15 +618,27 @@ impl FigureIndex {
     /// households with names interned in common, then the counts are merged and each cell's
     /// steps made in parallel. Each household's `id` is its number in the index, used again by
     /// [`FigureIndex::update`].
-    pub fn build(mut computed: Vec<ComputedHousehold>) -> FigureIndex {
+    pub fn build(computed: Vec<ComputedHousehold>) -> FigureIndex {
+        Self::build_from(computed, |_, household| household)
+    }
+
+    /// [`FigureIndex::build`] of `items`, each made into its household's figures by `compute`
+    /// (given its place in `items`) on the thread that counts it, then dropped: the figures
+    /// of every household never exist at once, and a thread's memory is reused household
+    /// after household instead of growing by gigabytes at a million.
+    pub fn build_from<T: Send>(
+        mut items: Vec<T>,
+        compute: impl Fn(usize, T) -> ComputedHousehold + Sync,
+    ) -> FigureIndex {
         use rayon::prelude::*;
         let shared = std::sync::Mutex::new(SharedNames { names: Names::new(), ..Default::default() });
         // A few shares per thread, so a thread that finishes early takes another. Even a handful
         // of households is split, so the tests exercise the merge.
-        let size = computed.len().div_ceil(rayon::current_num_threads().max(2) * 4).max(1);
+        let size = items.len().div_ceil(rayon::current_num_threads().max(2) * 4).max(1);
         let mut shares = Vec::new();
-        while !computed.is_empty() {
-            shares.push(computed.split_off(computed.len().saturating_sub(size)));
+        while !items.is_empty() {
+            let start = items.len().saturating_sub(size);
+            shares.push((start, items.split_off(start)));
         }
         shares.reverse();
         // Each household is dropped once counted, by the thread that counted it: freed a few
@@ -635,11 +647,17 @@ impl FigureIndex {
         // at a million households, for the first registration after a full count).
         let counted: Vec<(Pending, Vec<Counted>)> = shares
             .into_par_iter()
-            .map(|share| {
+            .map(|(start, share)| {
                 let mut names = CachedNames::new(&shared);
                 let mut pending = Pending::default();
-                let words =
-                    share.into_iter().map(|h| (h.id as u32, add(&mut names, h.id as u32, &h, &mut pending))).collect();
+                let words = share
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, item)| {
+                        let h = compute(start + k, item);
+                        (h.id as u32, add(&mut names, h.id as u32, &h, &mut pending))
+                    })
+                    .collect();
                 (pending, words)
             })
             .collect();
