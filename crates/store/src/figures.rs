@@ -622,11 +622,25 @@ impl Store {
         };
         let (people, happenings) = match only {
             Some(_) => {
-                self.db.read_lagging(|tx| Ok((read_people(tx, &scope, false)?, read_happenings(tx, &scope)?)))?
+                self.db.read_lagging(|tx| Ok((read_people(tx, &scope, || Ok(None))?, read_happenings(tx, &scope)?)))?
             }
             None => std::thread::scope(|threads| {
-                let happenings = threads.spawn(|| self.db.read_lagging(|tx| read_happenings(tx, &scope)));
-                let people = self.db.read_lagging(|tx| read_people(tx, &scope, true));
+                // The people with events of their own are found on the movements' connection,
+                // in the snapshot their movements are read from, while households are read here.
+                let (own_found, own) = std::sync::mpsc::sync_channel(1);
+                let scope = &scope;
+                let happenings = threads.spawn(move || {
+                    self.db.read_lagging(|tx| {
+                        let _ = own_found.send(people_with_own_events(tx)?);
+                        read_happenings(tx, scope)
+                    })
+                });
+                let own = || {
+                    own.recv()
+                        .map(Some)
+                        .map_err(|_| StoreError::Database("reading movements for figures failed".into()))
+                };
+                let people = self.db.read_lagging(|tx| read_people(tx, scope, own));
                 let happenings = happenings
                     .join()
                     .unwrap_or_else(|_| Err(StoreError::Database("reading movements for figures failed".into())));
@@ -740,10 +754,33 @@ fn stored_date(text: &str) -> Result<NaiveDate, ()> {
     domain::dates::stored_day(text).ok_or(())
 }
 
-fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<People, StoreError> {
+/// Over the whole registry, only people with events or decisions of their own need finding
+/// by id: these.
+fn people_with_own_events(tx: &mut Tx<'_>) -> Result<FxHashSet<String>, StoreError> {
+    let mut people = FxHashSet::default();
+    for sql in [
+        "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
+        "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
+    ] {
+        tx.query_each(sql, params![], |r| {
+            people.insert(r.text(0));
+            Ok(())
+        })?;
+    }
+    Ok(people)
+}
+
+/// Households in `scope` and their members. `own` (asked once the households are read) names
+/// the members to find by id, when not everyone.
+fn read_people(
+    tx: &mut Tx<'_>,
+    scope: &Cond,
+    own: impl FnOnce() -> Result<Option<FxHashSet<String>>, StoreError>,
+) -> Result<People, StoreError> {
     let started = std::time::Instant::now();
-    let mut index: FxHashMap<String, usize> = FxHashMap::default();
-    let mut households = Vec::new();
+    let at_most = rows_at_most(tx, "households", scope)?;
+    let mut index: FxHashMap<String, usize> = FxHashMap::with_capacity_and_hasher(at_most, Default::default());
+    let mut households = Vec::with_capacity(at_most);
     let sql = Sql::new(
         "SELECT h.id, h.population_group, h.registration_date, h.registered_location FROM households h WHERE ",
         params![],
@@ -765,22 +802,7 @@ fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<Pe
         ));
         Ok(())
     })?;
-    // Over the whole registry, only people with events or decisions of their own need finding
-    // by id; for a few households, everyone.
-    let mut own: Option<FxHashSet<String>> = None;
-    if whole_registry {
-        let mut people = FxHashSet::default();
-        for sql in [
-            "SELECT DISTINCT m.person_id FROM movements m WHERE m.person_id IS NOT NULL AND m.voided_at IS NULL",
-            "SELECT DISTINCT s.person_id FROM solutions s WHERE s.person_id IS NOT NULL AND s.voided_at IS NULL",
-        ] {
-            tx.query_each(sql, params![], |r| {
-                people.insert(r.text(0));
-                Ok(())
-            })?;
-        }
-        own = Some(people);
-    }
+    let own = own()?;
     let mut members: FxHashMap<String, (usize, usize)> = FxHashMap::default();
     // In the table's order: a member's place in its household changes no figure (an update
     // takes out what the household added before, whatever the order then).
@@ -816,7 +838,7 @@ fn read_people(tx: &mut Tx<'_>, scope: &Cond, whole_registry: bool) -> Result<Pe
 fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreError> {
     let started = std::time::Instant::now();
     let mut households = HouseholdIds::default();
-    let mut movements = Vec::new();
+    let mut movements = Vec::with_capacity(rows_at_most(tx, "movements", scope)?);
     // An event's id names it in a timeline's warnings, which figures do not give: left out, it
     // spares millions of strings in a full count.
     let sql = in_scope(
@@ -860,6 +882,16 @@ fn read_happenings(tx: &mut Tx<'_>, scope: &Cond) -> Result<Happenings, StoreErr
         "figures read movements and decisions"
     );
     Ok(Happenings { households: households.ids, movements, decisions })
+}
+
+/// How many rows a full count will read from `table` at most, to allocate for them at once
+/// (growing by doubling would copy and touch twice the memory): on SQLite its largest rowid,
+/// a lookup. Otherwise, or for a scope that is not everyone, 0.
+fn rows_at_most(tx: &mut Tx<'_>, table: &str, scope: &Cond) -> Result<usize, StoreError> {
+    if tx.backend() != crate::db::Backend::Sqlite || !scope.is_always() {
+        return Ok(0);
+    }
+    Ok(tx.query_int(&format!("SELECT COALESCE(MAX(rowid), 0) FROM {table}"), params![])?.max(0) as usize)
 }
 
 /// `select` (from a table aliased `alias`) of the rows passing `filter` whose household (`h`)
