@@ -463,3 +463,49 @@ fn errors_name_the_columns_as_the_file_writes_them_and_a_missing_one_in_the_user
     );
     assert!(said.iter().all(|m| !m.contains("registration_") && !m.contains("households")), "{said:?}");
 }
+
+/// An import checks batch after batch while the next one is prepared: the error reported is
+/// still the first in the file, whichever batch finds it, and nothing is written until the
+/// file is right. Both databases.
+#[test]
+fn errors_in_later_batches_are_reported_in_file_order_and_nothing_is_written() {
+    for t in stores() {
+        let store = &t.store;
+        let files = |return_of_500: bool, organisation_of_1700: &str| {
+            let mut households =
+                String::from("household_id,registration_point,registration_date,population_group,organisation\n");
+            let mut people = String::from("household_id,person_id,given_name,family_name,sex,birth_date\n");
+            let mut movements = String::from("household_id,person_id,kind,date,from,to,cause\n");
+            for h in 0..2500 {
+                let organisation = if h == 1700 { organisation_of_1700 } else { "" };
+                households.push_str(&format!("B-{h:04},ML070101,2024-01-15,IDP,{organisation}\n"));
+                people.push_str(&format!("B-{h:04},1,Awa{h},Touré,f,1980\n"));
+                movements.push_str(&format!("B-{h:04},,displacement,2023-06-01,ML060101,ML070101,flood\n"));
+                if h == 500 && return_of_500 {
+                    movements.push_str(&format!("B-{h:04},,return,2023-01-01,,ML060101,\n"));
+                }
+            }
+            vec![
+                InputFile { name: "households.csv".into(), bytes: households.into_bytes() },
+                InputFile { name: "people.csv".into(), bytes: people.into_bytes() },
+                InputFile { name: "movements.csv".into(), bytes: movements.into_bytes() },
+            ]
+        };
+        // Household 500 (first batch): a return before any displacement, which only replaying
+        // its timeline finds, while the next batch is prepared. Household 1,700 (second batch):
+        // an organisation that does not exist, found when that batch is looked up.
+        let report = import(store, files(true, "NOSUCH"));
+        assert_eq!(report.errors.len(), 1, "{}: {:?}", t.backend, report.errors.first());
+        assert_eq!((report.errors[0].file.as_str(), report.errors[0].row), ("movements.csv", 503), "{}", t.backend);
+        assert_eq!(count(store, "households"), 0);
+        let report = import(store, files(false, "NOSUCH"));
+        assert_eq!(report.errors.len(), 1, "{}: {:?}", t.backend, report.errors.first());
+        assert_eq!((report.errors[0].file.as_str(), report.errors[0].row), ("households.csv", 1702), "{}", t.backend);
+        assert_eq!(report.errors[0].column, "organisation");
+        assert_eq!(count(store, "households"), 0);
+        let report = import(store, files(false, ""));
+        assert!(report.errors.is_empty(), "{}: {:?}", t.backend, report.errors.first());
+        assert_eq!(report.summary.unwrap().households.created, 2500);
+        assert_eq!((count(store, "households"), count(store, "people")), (2500, 2500), "{}", t.backend);
+    }
+}
