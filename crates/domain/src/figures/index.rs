@@ -666,13 +666,15 @@ impl FigureIndex {
         index.names = Arc::new(names);
         index.people = cells.into_iter().map(|key| (key, Arc::default())).collect();
         index.households = slots.map(|keys| keys.into_iter().map(|key| (key, Arc::default())).collect());
-        let mut pending = Pending::default();
-        for (share, words) in counted {
-            for (number, words) in words {
-                index.set_contribution(number, Some(words));
-            }
-            pending.merge(share);
+        let (shares, words): (Vec<Pending>, Vec<Vec<Counted>>) = counted.into_iter().unzip();
+        for (number, words) in words.into_iter().flatten() {
+            index.set_contribution(number, Some(words));
         }
+        // The shares' counts merged two by two on every core, not one after another on this one.
+        let pending = shares.into_par_iter().reduce(Pending::default, |mut merged, share| {
+            merged.merge(share);
+            merged
+        });
         index.apply(pending);
         index
     }
