@@ -247,7 +247,8 @@ struct Pending {
     added: HashSet<u32>,
     updating: bool,
     buckets: BTreeSet<i32>,
-    effects: Vec<IndexedEffect>,
+    /// New effects by bucket, in the order recorded.
+    effects: HashMap<i32, Vec<IndexedEffect>>,
     /// Scratch space for [`count`], kept to spare an allocation per household.
     spans: Vec<(usize, u32, i32, i32)>,
 }
@@ -280,7 +281,14 @@ impl Pending {
             *self.latest_events.entry(day).or_default() += n;
         }
         self.buckets.extend(other.buckets);
-        self.effects.extend(other.effects);
+        for (b, effects) in other.effects {
+            match self.effects.entry(b) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(effects);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(effects),
+            }
+        }
     }
 }
 
@@ -501,7 +509,7 @@ fn add(names: &mut impl Interner, number: u32, h: &ComputedHousehold, pending: &
     for e in &h.effects {
         let date = day_number(e.date);
         buckets.push(bucket(date));
-        pending.effects.push(IndexedEffect {
+        pending.effects.entry(bucket(date)).or_default().push(IndexedEffect {
             date,
             kind: e.kind,
             stock_change: e.stock_change,
@@ -757,7 +765,11 @@ impl FigureIndex {
         pending.buckets.extend(old.buckets.iter().copied());
         // Added earlier in this same batch: its effects are not in the index yet.
         if pending.added.remove(&number) {
-            pending.effects.retain(|e| e.household != number);
+            for b in &old.buckets {
+                if let Some(effects) = pending.effects.get_mut(b) {
+                    effects.retain(|e| e.household != number);
+                }
+            }
         }
     }
 
@@ -798,10 +810,7 @@ impl FigureIndex {
                 self.latest_events.remove(&day);
             }
         }
-        let mut added: HashMap<i32, Vec<IndexedEffect>> = HashMap::default();
-        for e in pending.effects {
-            added.entry(bucket(e.date)).or_default().push(e);
-        }
+        let mut added = pending.effects;
         let buckets: Vec<(i32, Vec<IndexedEffect>)> =
             pending.buckets.into_iter().map(|b| (b, added.remove(&b).unwrap_or_default())).collect();
         let (kept, removed) = (&self.effects, &pending.removed);
