@@ -644,7 +644,10 @@ impl Store {
                 let happenings = happenings
                     .join()
                     .unwrap_or_else(|_| Err(StoreError::Database("reading movements for figures failed".into())));
-                Ok::<_, StoreError>((people?, happenings?))
+                // The movements' error first: when that read fails, this one only says it waited
+                // in vain.
+                let happenings = happenings?;
+                Ok::<_, StoreError>((people?, happenings))
             })?,
         };
         let People { index, mut households, members } = people;

@@ -256,13 +256,14 @@ struct Pending {
 impl Pending {
     /// Takes in what another part of a build counted.
     fn merge(&mut self, other: Pending) {
-        fn extend(into: &mut HashMap<u32, Deltas>, from: HashMap<u32, Deltas>) {
-            for (key, deltas) in from {
+        /// Each list of `from` after the same key's in `into` (moved whole when new there).
+        fn extend<K: std::hash::Hash + Eq, T>(into: &mut HashMap<K, Vec<T>>, from: HashMap<K, Vec<T>>) {
+            for (key, items) in from {
                 match into.entry(key) {
                     std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(deltas);
+                        v.insert(items);
                     }
-                    std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(deltas),
+                    std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(items),
                 }
             }
         }
@@ -281,14 +282,7 @@ impl Pending {
             *self.latest_events.entry(day).or_default() += n;
         }
         self.buckets.extend(other.buckets);
-        for (b, effects) in other.effects {
-            match self.effects.entry(b) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(effects);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().extend(effects),
-            }
-        }
+        extend(&mut self.effects, other.effects);
     }
 }
 
